@@ -1,0 +1,49 @@
+# One command each: set-up is part of run and test, so a fresh clone needs nothing by hand.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+QT_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
+           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
+           libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils
+
+.PHONY: run test lint screenshots bench syslibs clean
+
+run: $(STAMP)
+	$(PY) -m desktop gui
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check desktop tests benchmarks
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check desktop tests benchmarks
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m desktop.views.screenshots screenshots
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+# Debian: install the shared libraries Qt's xcb/offscreen plugins load, only when one is missing.
+syslibs:
+	@if command -v dpkg-query >/dev/null 2>&1; then \
+	  missing=""; for p in $(QT_LIBS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing system libraries for Qt:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  fi; \
+	fi
+
+# The venv is rebuilt when pyproject.toml changes (stale) or is missing.
+$(STAMP): pyproject.toml | syslibs
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) screenshots .pytest_cache

@@ -1,0 +1,110 @@
+"""The command line (DESIGN §12). Exit 0 on success, 1 when input was refused, 2 on usage errors.
+
+The GUI and the CLI call the same desktop.models functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, paths
+from .models.errors import DeskError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="locality-desk", description="Locality Desk for the LLR locality teams.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="open the app (the default command)")
+    gui.add_argument("--db", type=Path, help="workspace file (default: the one in your user data folder)")
+
+    info = sub.add_parser("info", help="what a workspace holds")
+    info.add_argument("--db", type=Path, required=True)
+    info.add_argument("--json", action="store_true")
+
+    new = sub.add_parser("new", help="an empty workspace with the LLR reference data")
+    new.add_argument("--db", type=Path, required=True)
+    new.add_argument("--kind", choices=["locality", "commissioner"], required=True)
+
+    demo = sub.add_parser("demo", help="build the demo world")
+    demo.add_argument("--db", type=Path, required=True)
+    demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--small", action="store_true", help="a reduced world for tests, in a few seconds")
+
+    extract = sub.add_parser("demo-extract", help="write a synthetic risk extract CSV")
+    extract.add_argument("--locality", required=True, help="a locality code, or ALL for the whole of LLR")
+    extract.add_argument("--rows", type=int, required=True)
+    extract.add_argument("--out", type=Path, required=True)
+    extract.add_argument("--seed", type=int, default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "gui"
+    try:
+        if command == "gui":
+            from .app import run_gui
+
+            return run_gui(getattr(args, "db", None))
+        return COMMANDS[command](args)
+    except DeskError as exc:
+        print(f"locality-desk: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .models.db import open_workspace
+    from .models.workspace import info
+
+    db = open_workspace(args.db, create=False)
+    summary = info(db)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{args.db}: {summary['kind']} workspace, schema {summary['schema_version']}")
+        for loc in summary["localities"]:
+            print(f"  {loc['code']}  {loc['name']}: {len(loc['practices'])} practices, "
+                  f"{len(loc['care_homes'])} care homes")
+        for table, count in summary["counts"].items():
+            print(f"  {table}: {count}")
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .models.workspace import create_workspace
+
+    create_workspace(args.db, args.kind)
+    print(f"Created an empty {args.kind} workspace at {args.db}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .models.db import open_workspace
+    from .models.demo import DEFAULT_SEED, build_demo
+
+    if args.db.exists() and args.db.stat().st_size:
+        print(f"locality-desk: {args.db} already exists; give a new file name for the demo world.",
+              file=sys.stderr)
+        return 1
+    db = open_workspace(args.db)
+    build_demo(db, seed=DEFAULT_SEED if args.seed is None else args.seed, small=args.small)
+    print(f"Built the {'small ' if args.small else ''}demo world at {args.db}")
+    return 0
+
+
+def _demo_extract(args: argparse.Namespace) -> int:
+    from .models.demo import DEFAULT_SEED
+    from .models.demo.extract import write_extract
+
+    rows = write_extract(args.out, args.locality, args.rows, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    print(f"Wrote {rows} rows to {args.out}")
+    return 0
+
+
+COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract}

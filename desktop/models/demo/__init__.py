@@ -1,0 +1,67 @@
+"""The demo world: a deterministic, believable LLR built from the seeds' numbers (DESIGN §5).
+
+The world is built by a list of steps. Each step draws from its own random stream, named after it, so a
+later issue can append a step (quarterly extracts, MDT history, home rounds) without changing what the
+earlier steps produce for the same seed.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from .. import audit
+from ..clock import Actor
+from ..errors import ValidationError
+from ..progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
+from ..workspace import set_meta
+
+DEFAULT_SEED = 2017
+# Fixed stamp and device: the same seed must give byte-identical content, whenever it is built.
+DEMO_ACTOR = Actor(user="demo generator", device_id="demo-00000000", fixed_time="2026-04-01T09:00:00+00:00")
+
+
+@dataclass
+class DemoContext:
+    db: sqlite_utils.Database
+    seed: int
+    small: bool
+    actor: Actor = DEMO_ACTOR
+
+    def rng(self, step: str) -> random.Random:
+        return random.Random(f"{self.seed}:{step}")
+
+    @staticmethod
+    def uuid(rng: random.Random) -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+Step = Callable[[DemoContext], None]
+
+
+def _steps() -> list[tuple[str, Step]]:
+    from .reference_world import build_reference
+
+    return [("Localities, practices, care homes and staff", build_reference)]
+
+
+def build_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, small: bool = False,
+               progress: Progress = no_progress, cancel: CancelCheck = never_cancel) -> None:
+    """Fill an empty workspace with the demo world, in one transaction (a cancel leaves it empty)."""
+    if db.execute("SELECT COUNT(*) FROM localities").fetchone()[0]:
+        raise ValidationError("This workspace already holds localities; build the demo world in a new file.")
+    ctx = DemoContext(db=db, seed=seed, small=small)
+    steps = _steps()
+    with db.atomic():
+        for n, (label, step) in enumerate(steps):
+            check_cancel(cancel)
+            progress(n / len(steps), label)
+            step(ctx)
+        set_meta(db, kind="locality", demo_seed=str(seed), demo_size="small" if small else "full")
+        audit.record(db, DEMO_ACTOR, "demo", "workspace", None,
+                     f"Built the {'small ' if small else ''}demo world (seed {seed})")
+    progress(1.0, "Done")

@@ -1,0 +1,158 @@
+"""Demo reference data: the 11 localities from data/localities.csv, with invented practices, PCNs,
+care homes and staff in the numbers the seeds give (138 practices, 311 homes, ~1.1 million patients)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import string
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..reference import CLINICAL_SYSTEMS
+
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
+
+# Staff per locality by role (a leadership team and the people who case-manage the cohort).
+STAFF_MIX = [
+    ("GP", "primary care", 6),
+    ("community matron", "community health", 3),
+    ("district nurse", "community health", 3),
+    ("social worker", "social care", 2),
+    ("care coordinator", "primary care", 1),
+    ("clinical pharmacist", "primary care", 1),
+    ("mental health practitioner", "mental health", 1),
+    ("occupational therapist", "community health", 1),
+    ("federation manager", "federation", 1),
+    ("commissioning manager", "commissioner", 1),
+]
+HOME_TYPES = [("residential", "residential"), ("nursing", "nursing"), ("both", "both"),
+              ("learning_disability", "learning disability")]
+# Share of homes left without a lead or an alignment, so the register has gaps worth seeing.
+NO_LEAD_SHARE = 0.06
+NO_ALIGNMENT_SHARE = 0.04
+
+
+@cache
+def locality_table() -> tuple[dict[str, Any], ...]:
+    with open(DATA_DIR / "localities.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for k in ("population", "practices", "residential", "nursing", "both", "learning_disability"):
+            r[k] = int(r[k])
+        r["pct_65_plus"] = float(r["pct_65_plus"])
+        r["postcode_districts"] = r["postcode_districts"].split(";")
+    return tuple(rows)
+
+
+@cache
+def names() -> dict[str, list[str]]:
+    with open(DATA_DIR / "names.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def postcode(rng: random.Random, districts: list[str]) -> str:
+    letters = "ABDEFGHJLNPQRSTUWXYZ"  # the inward code never uses C I K M O V
+    return f"{rng.choice(districts)} {rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+
+
+def person_name(rng: random.Random) -> str:
+    n = names()
+    given = rng.choice(n["given_female"] if rng.random() < 0.5 else n["given_male"])
+    return f"{given} {rng.choice(n['family'])}"
+
+
+def list_sizes(rng: random.Random, total: int, count: int) -> list[int]:
+    """Practice list sizes summing to *total*, spread like LLR's (single-handers to 38,000)."""
+    weights = [rng.lognormvariate(0, 0.55) for _ in range(count)]
+    scale = total / sum(weights)
+    sizes = [max(1800, min(38000, round(w * scale))) for w in weights]
+    sizes[-1] += total - sum(sizes)
+    return sizes
+
+
+def build_reference(ctx) -> None:
+    rng = ctx.rng("reference")
+    stamp = {"created_at": ctx.actor.now(), "updated_at": ctx.actor.now(), "updated_by": ctx.actor.user,
+             "device_id": ctx.actor.device_id}
+    n = names()
+    used_places: set[str] = set()
+    practice_seq = 0
+    cqc_seen: set[str] = set()
+    tables: dict[str, list[dict[str, Any]]] = {"localities": [], "pcns": [], "practices": [], "staff": [],
+                                               "care_homes": []}
+
+    def place() -> str:
+        for _ in range(1000):
+            name = rng.choice(n["place_words"])
+            if name not in used_places or len(used_places) >= len(n["place_words"]):
+                used_places.add(name)
+                return name
+        return rng.choice(n["place_words"])
+
+    for li, loc in enumerate(locality_table()):
+        loc_id = ctx.uuid(rng)
+        tables["localities"].append({"id": loc_id, "code": loc["code"], "name": loc["name"], "ccg": loc["ccg"],
+                                     "federation": f"{loc['name']} GP Federation (demo)", **stamp})
+        n_practices = min(loc["practices"], 4) if ctx.small else loc["practices"]
+        population = round(loc["population"] * n_practices / loc["practices"])
+        pcn_count = max(1, round(n_practices / 5))
+        pcn_ids = []
+        for p in range(pcn_count):
+            pcn_id = ctx.uuid(rng)
+            pcn_ids.append(pcn_id)
+            tables["pcns"].append({"id": pcn_id, "code": f"U9{li:02d}{p:02d}", "locality_id": loc_id,
+                                   "name": f"{place()} {rng.choice(n['pcn_suffixes'])}", **stamp})
+        practice_ids = []
+        for size in list_sizes(rng, population, n_practices):
+            practice_seq += 1
+            pid = ctx.uuid(rng)
+            practice_ids.append(pid)
+            tables["practices"].append({
+                "id": pid, "ods_code": f"Z{82000 + practice_seq:05d}", "locality_id": loc_id,
+                "name": f"{place()} {rng.choice(n['practice_suffixes'])}",
+                "pcn_id": pcn_ids[len(practice_ids) % len(pcn_ids)], "list_size": size,
+                "clinical_system": rng.choices(CLINICAL_SYSTEMS, weights=[45, 52, 3])[0],
+                "postcode": postcode(rng, loc["postcode_districts"]), **stamp})
+        gp_ids = []
+        for role, organisation, count in STAFF_MIX:
+            for _ in range(count):
+                sid = ctx.uuid(rng)
+                staff_name = person_name(rng)
+                if role == "GP":
+                    gp_ids.append(sid)
+                    staff_name = f"Dr {staff_name}"
+                email = staff_name.lower().replace("dr ", "").replace(" ", ".").replace("'", "")
+                tables["staff"].append({"id": sid, "name": staff_name, "role": role, "organisation": organisation,
+                                        "locality_id": loc_id, "email": f"{email}@example.nhs.uk", **stamp})
+        for column, home_type in HOME_TYPES:
+            count = min(loc[column], 2) if ctx.small else loc[column]
+            for _ in range(count):
+                cqc = _unique_cqc(rng, cqc_seen)
+                beds = _beds(rng, home_type)
+                tables["care_homes"].append({
+                    "id": ctx.uuid(rng), "cqc_id": cqc, "locality_id": loc_id, "home_type": home_type,
+                    "name": f"{place()} {rng.choice(n['home_suffixes'])}", "beds": beds,
+                    "aligned_practice_id": None if rng.random() < NO_ALIGNMENT_SHARE else rng.choice(practice_ids),
+                    "clinical_lead_id": None if rng.random() < NO_LEAD_SHARE else rng.choice(gp_ids),
+                    "postcode": postcode(rng, loc["postcode_districts"]), **stamp})
+    for table in ("localities", "pcns", "practices", "staff", "care_homes"):
+        ctx.db[table].insert_all(tables[table])
+
+
+def _unique_cqc(rng: random.Random, seen: set[str]) -> str:
+    while True:
+        code = "1-" + str(rng.randint(1, 9)) + "".join(rng.choice(string.digits) for _ in range(9))
+        if code not in seen:
+            seen.add(code)
+            return code
+
+
+def _beds(rng: random.Random, home_type: str) -> int:
+    if home_type == "learning disability":
+        return rng.randint(4, 12)
+    if home_type == "residential":
+        return rng.randint(12, 48)
+    return rng.randint(30, 90)

@@ -1,0 +1,56 @@
+"""NHS numbers, ODS and CQC codes (REFERENCE.md §8)."""
+
+from __future__ import annotations
+
+import re
+
+PRACTICE_CODE = re.compile(r"^[A-Z]\d{5}$")
+PCN_CODE = re.compile(r"^U\d{5}$")
+CQC_LOCATION = re.compile(r"^1-\d{9,11}$")
+# Synthetic and test patients only (PDS: "not to be issued"), DESIGN §5.
+SYNTHETIC_RANGE = (9_000_000_000, 9_999_999_999)
+
+
+def nhs_check_digit(first_nine: str) -> int | None:
+    """The modulus-11 check digit for nine digits, or None when no valid number can end them."""
+    total = sum(int(d) * (10 - i) for i, d in enumerate(first_nine))
+    check = 11 - total % 11
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def normalise_nhs_number(text: str) -> str:
+    return re.sub(r"[\s-]", "", text)
+
+
+def is_valid_nhs_number(text: str) -> bool:
+    digits = normalise_nhs_number(text)
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    return nhs_check_digit(digits[:9]) == int(digits[9])
+
+
+def is_synthetic_nhs_number(text: str) -> bool:
+    digits = normalise_nhs_number(text)
+    return is_valid_nhs_number(digits) and SYNTHETIC_RANGE[0] <= int(digits) <= SYNTHETIC_RANGE[1]
+
+
+def practice_code_problem(code: str) -> str | None:
+    if not PRACTICE_CODE.match(code):
+        return f"'{code}' is not a GP practice ODS code: one capital letter then five digits, e.g. C82001."
+    return None
+
+
+def pcn_code_problem(code: str) -> str | None:
+    if not PCN_CODE.match(code):
+        return f"'{code}' is not a PCN code: U then five digits, e.g. U12345."
+    return None
+
+
+def cqc_id_problem(code: str) -> str | None:
+    if not CQC_LOCATION.match(code):
+        return f"'{code}' is not a CQC location id: '1-' then 9 to 11 digits, e.g. 1-187729429."
+    return None

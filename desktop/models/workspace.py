@@ -1,0 +1,71 @@
+"""What a workspace is: its kind, its summary (`info`), and how an empty one is made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .db import open_workspace, schema_version
+from .errors import ValidationError
+
+KINDS = ("locality", "commissioner")
+# Tables `info` counts; later issues append theirs.
+MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit"]
+
+
+def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(db: sqlite_utils.Database, **values: str) -> None:
+    for key, value in values.items():
+        db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+def kind(db: sqlite_utils.Database) -> str:
+    return get_meta(db, "kind", "locality") or "locality"
+
+
+def localities(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT id, code, name, ccg FROM localities ORDER BY name COLLATE NOCASE"))
+
+
+def info(db: sqlite_utils.Database) -> dict[str, Any]:
+    """The workspace summary that `locality-desk info --json` prints."""
+    practices: dict[str, list[str]] = {}
+    for r in db.query("SELECT locality_id, ods_code FROM practices ORDER BY ods_code"):
+        practices.setdefault(r["locality_id"], []).append(r["ods_code"])
+    homes: dict[str, list[str]] = {}
+    for r in db.query("SELECT locality_id, cqc_id FROM care_homes ORDER BY cqc_id"):
+        homes.setdefault(r["locality_id"], []).append(r["cqc_id"])
+    return {
+        "schema_version": schema_version(db),
+        "kind": kind(db),
+        "localities": [
+            {"code": loc["code"], "name": loc["name"], "practices": practices.get(loc["id"], []),
+             "care_homes": homes.get(loc["id"], [])}
+            for loc in db.query("SELECT id, code, name FROM localities ORDER BY code")
+        ],
+        "counts": {t: db.execute(f"SELECT COUNT(*) FROM [{t}]").fetchone()[0] for t in MAIN_TABLES},
+    }
+
+
+def create_workspace(path: str | Path, workspace_kind: str) -> sqlite_utils.Database:
+    """A new workspace holding only the LLR reference data."""
+    from .demo import DEFAULT_SEED, DemoContext
+    from .demo.reference_world import build_reference
+
+    if workspace_kind not in KINDS:
+        raise ValidationError(f"Kind must be one of {', '.join(KINDS)}, not '{workspace_kind}'.")
+    path = Path(path)
+    if path.exists() and path.stat().st_size:
+        raise ValidationError(f"{path} already exists; choose a new file name so nothing is overwritten.")
+    db = open_workspace(path)
+    with db.atomic():
+        build_reference(DemoContext(db=db, seed=DEFAULT_SEED, small=False))
+        set_meta(db, kind=workspace_kind)
+    return db

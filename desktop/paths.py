@@ -1,0 +1,41 @@
+"""Where the app keeps its files. Tests point LOCALITY_DESK_HOME at a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import platformdirs
+
+APP = "LocalityDesk"
+
+
+def data_dir() -> Path:
+    home = os.environ.get("LOCALITY_DESK_HOME")
+    path = Path(home) / "data" if home else Path(platformdirs.user_data_dir(APP, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    home = os.environ.get("LOCALITY_DESK_HOME")
+    path = Path(home) / "logs" if home else Path(platformdirs.user_log_dir(APP, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_workspace() -> Path:
+    return data_dir() / "workspace.sqlite"
+
+
+def device_id() -> str:
+    """A stable id for this laptop, stamped on every row it writes (DESIGN §5, §15)."""
+    path = data_dir() / "device-id"
+    if path.exists():
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+    value = str(uuid.uuid4())
+    path.write_text(value, encoding="utf-8")
+    return value

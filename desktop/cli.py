@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__
 from .models.errors import DeskError
 
 

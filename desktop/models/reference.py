@@ -54,6 +54,8 @@ class Field:
     ref: str | None = None  # the entity a "ref" field points at
     help: str = ""
     check: Any = None  # callable(value) -> problem text or None
+    minimum: int = 0  # for int fields
+    upper: bool = False  # codes are typed in any case and stored in capitals
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ LOCALITIES = Entity(
     plural="Localities",
     key="code",
     fields=(
-        Field("code", "Code", help="Three capital letters, used in action references (e.g. CHA-2025-0142).",
+        Field("code", "Code", upper=True, help="Three capital letters, used in action references (e.g. CHA-2025-0142).",
               check=lambda v: None if v.isalpha() and v.isupper() and len(v) == 3
               else "A locality code is three capital letters, e.g. CHA."),
         Field("name", "Name"),
@@ -106,7 +108,7 @@ PCNS = Entity(
     plural="PCNs",
     key="code",
     fields=(
-        Field("code", "PCN code", check=pcn_code_problem, help="U then five digits."),
+        Field("code", "PCN code", check=pcn_code_problem, upper=True, help="U then five digits."),
         Field("name", "Name"),
         _LOCALITY,
     ),
@@ -124,7 +126,7 @@ PRACTICES = Entity(
     plural="Practices",
     key="ods_code",
     fields=(
-        Field("ods_code", "ODS code", check=practice_code_problem,
+        Field("ods_code", "ODS code", check=practice_code_problem, upper=True,
               help="The practice's ODS code: one capital letter then five digits, e.g. C82001."),
         Field("name", "Name"),
         _LOCALITY,
@@ -176,7 +178,7 @@ CARE_HOMES = Entity(
         Field("name", "Name"),
         _LOCALITY,
         Field("home_type", "Type", kind="choice", choices=HOME_TYPES),
-        Field("beds", "Registered beds", kind="int", help="Registered beds, at least 1."),
+        Field("beds", "Registered beds", kind="int", minimum=1, help="Registered beds, at least 1."),
         Field("aligned_practice_id", "Aligned practice", kind="ref", ref="practices", required=False,
               help="EHCH: every home is aligned to one practice or PCN."),
         Field("clinical_lead_id", "Named clinical lead", kind="ref", ref="staff", required=False,
@@ -247,16 +249,15 @@ def validate(db: sqlite_utils.Database, entity: str, values: dict[str, Any],
                 value = int(str(value).replace(",", ""))
             except ValueError:
                 raise ValidationError(f"{f.label} must be a whole number, not '{value}'.", f.name) from None
-            if value < 0 or (f.name == "beds" and value < 1):
-                raise ValidationError(f"{f.label} must be {'at least 1' if f.name == 'beds' else 'zero or more'}.",
-                                      f.name)
+            if value < f.minimum:
+                bound = "zero or more" if f.minimum == 0 else f"at least {f.minimum}"
+                raise ValidationError(f"{f.label} must be {bound}.", f.name)
         elif f.kind == "choice" and value not in f.choices:
             raise ValidationError(f"{f.label} must be one of: {', '.join(f.choices)}.", f.name)
-        elif f.kind == "ref":
-            if not list(db.query(f"SELECT 1 FROM {f.ref} WHERE id = ?", [value])):
-                raise ValidationError(f"The chosen {f.label.lower()} no longer exists.", f.name)
-        if f.name in ("code", "ods_code", "cqc_id"):
-            value = value.upper() if f.name != "cqc_id" else value
+        elif f.kind == "ref" and not list(db.query(f"SELECT 1 FROM {f.ref} WHERE id = ?", [value])):
+            raise ValidationError(f"The chosen {f.label.lower()} no longer exists.", f.name)
+        if f.upper:
+            value = value.upper()
         if f.check and (problem := f.check(value)):
             raise ValidationError(problem, f.name)
         clean[f.name] = value

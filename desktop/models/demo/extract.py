@@ -97,14 +97,14 @@ def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED,
     sex = np.where(rng.random(rows) < 0.51, "F", "M")
     dob = pd.Timestamp(extract_date) - pd.to_timedelta(age * 365.25 + rng.uniform(0, 364, rows), unit="D")
 
-    ltc = rng.poisson(0.15 + (age / 33.0) ** 2.2)
-    deficits = np.where(age >= 60, rng.poisson(np.clip((age - 58) / 4.2, 0, None)), rng.poisson(0.4, rows))
+    ltc = rng.poisson(0.05 + (age / 55.0) ** 2.5)
+    deficits = np.where(age >= 60, rng.poisson(np.clip((age - 58) / 3.8, 0, None)), rng.poisson(0.4, rows))
     deficits = np.minimum(deficits + (ltc >= 4) * rng.integers(0, 4, rows), 36)
     efi = np.round(deficits / 36, 4)
     logit = -6.0 + 0.035 * age + 0.28 * ltc + 0.12 * deficits + rng.normal(0, 0.4, rows)
     prob = np.round(1 / (1 + np.exp(-logit)), 4)
     expected = np.round(220 + 9.0 * age + 160 * ltc, 2)
-    predicted = np.round(expected * rng.lognormal(-0.15 + 0.06 * ltc, 0.55, rows), 2)
+    predicted = np.round(expected * rng.lognormal(-0.15 + 0.06 * ltc, 0.5, rows), 2)
 
     home_col = np.full(rows, "", dtype=object)
     if homes:

@@ -1,0 +1,71 @@
+"""The command line: exit codes, JSON shapes, and messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from desktop.cli import main
+from desktop.models.identifiers import is_synthetic_nhs_number
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True, text=True)
+
+
+def test_info_json_lists_localities_practices_homes_and_counts(small_world_path, capsys):
+    assert main(["info", "--db", str(small_world_path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["schema_version"] >= 1 and summary["kind"] == "locality"
+    assert len(summary["localities"]) == 11
+    first = summary["localities"][0]
+    assert set(first) == {"code", "name", "practices", "care_homes"}
+    assert sum(len(loc["practices"]) for loc in summary["localities"]) == summary["counts"]["practices"]
+    assert sum(len(loc["care_homes"]) for loc in summary["localities"]) == summary["counts"]["care_homes"]
+    assert summary["counts"]["localities"] == 11
+
+
+def test_new_commissioner_workspace_has_reference_data(tmp_path, capsys):
+    path = tmp_path / "icb.sqlite"
+    assert main(["new", "--db", str(path), "--kind", "commissioner"]) == 0
+    capsys.readouterr()
+    main(["info", "--db", str(path), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["kind"] == "commissioner" and summary["counts"]["practices"] == 138
+
+
+def test_new_refuses_to_overwrite(small_world_path, capsys):
+    assert main(["new", "--db", str(small_world_path), "--kind", "locality"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_info_on_a_missing_file_says_so_with_exit_1(tmp_path, capsys):
+    assert main(["info", "--db", str(tmp_path / "nope.sqlite")]) == 1
+    assert "No workspace" in capsys.readouterr().err
+    assert not (tmp_path / "nope.sqlite").exists()
+
+
+def test_usage_errors_exit_2():
+    result = run("info")
+    assert result.returncode == 2 and "--db" in result.stderr
+    assert run("no-such-command").returncode == 2
+
+
+def test_demo_extract_via_python_m(tmp_path):
+    out = tmp_path / "x.csv"
+    result = run("demo-extract", "--locality", "OAW", "--rows", "500", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(out, dtype=str)
+    assert len(frame) == 500 and frame["nhs_number"].map(is_synthetic_nhs_number).all()
+    bad = run("demo-extract", "--locality", "NOPE", "--rows", "5", "--out", str(tmp_path / "y.csv"))
+    assert bad.returncode == 1 and "Unknown locality" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_demo_small_then_refuses_to_rebuild(tmp_path):
+    path = tmp_path / "d.sqlite"
+    assert run("demo", "--db", str(path), "--small").returncode == 0
+    again = run("demo", "--db", str(path), "--small")
+    assert again.returncode == 1 and "already exists" in again.stderr

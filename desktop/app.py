@@ -1,0 +1,70 @@
+"""Start-up: the QApplication, logging, the crash handler, the workspace, then the main window.
+
+Everything is built here and passed in through constructors; nothing is looked up from a global.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from . import __version__, paths
+from .settings import APPLICATION, ORGANISATION, Settings
+
+log = logging.getLogger("desktop")
+
+
+def setup_logging() -> Path:
+    """Log to a file in the user's log folder (kept small: three files of 1 MB), and return its path."""
+    path = paths.log_dir() / "locality-desk.log"
+    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def _route_qt_messages() -> None:
+    # Qt's own warnings (a missing font, a bad style sheet rule) belong in the log, not on a console
+    # that a desktop user never sees.
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    qInstallMessageHandler(lambda kind, _context, text: qt_log.log(levels.get(kind, logging.INFO), text))
+
+
+def run_gui(db_path: Path | None) -> int:
+    """Open the app on *db_path*, or on the default workspace (built as the demo world the first time)."""
+    from PySide6.QtWidgets import QApplication
+
+    from .views import crash
+    from .views.main_window import MainWindow
+    from .views.startup import open_at_start
+    from .views.style import apply_style
+
+    log_path = setup_logging()
+    log.info("Locality Desk %s starting", __version__)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    _route_qt_messages()
+    crash.install(log_path)
+    apply_style(app)
+
+    settings = Settings()
+    session = open_at_start(Path(db_path) if db_path else paths.default_workspace(), settings)
+    if session is None:
+        log.info("No workspace chosen; quitting")
+        return 0
+    window = MainWindow(settings, session)
+    window.show()
+    code = app.exec()
+    log.info("Locality Desk closed (%s)", code)
+    return code

@@ -1,0 +1,33 @@
+"""The few message boxes the app shows, in one place so their wording and buttons stay consistent.
+
+Tests replace these functions (or QMessageBox.warning) with monkeypatch, since a modal box would block.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+
+def warn(parent: QWidget | None, title: str, text: str) -> None:
+    """An expected problem (a DeskError's message): say what happened and what to do next."""
+    QMessageBox.warning(parent, title, text)
+
+
+def confirm(parent: QWidget | None, title: str, text: str, action: str) -> bool:
+    """Ask before a destructive step; Cancel is the default so Enter never destroys anything."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    go = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is go
+
+
+def ask(parent: QWidget | None, title: str, text: str, options: list[str]) -> str | None:
+    """Let the user pick one of *options* (the first is the default); None when the box is closed."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    buttons = {box.addButton(label, QMessageBox.ButtonRole.AcceptRole): label for label in options}
+    box.setDefaultButton(next(iter(buttons)))
+    box.exec()
+    return buttons.get(box.clickedButton())

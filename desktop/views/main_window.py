@@ -1,0 +1,308 @@
+"""The main window: locality switcher, navigation, the screens, menus and the status bar."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from ..models.changes import Changes
+from ..models.errors import StorageUnavailable
+from ..models.workspace import create_workspace
+from ..settings import Settings
+from . import messages
+from .page import Page
+from .planned_page import PlannedPage
+from .reference_page import ReferencePage
+from .screens import SCREENS, Screen
+from .session import Session
+from .startup import WORKSPACE_FILTER
+from .workspace_dialogs import NewWorkspaceDialog, about_box
+
+log = logging.getLogger(__name__)
+KIND_LABEL = {"locality": "Locality workspace", "commissioner": "Commissioner workspace"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, session: Session):
+        super().__init__()
+        self.settings = settings
+        self.session: Session | None = None
+        self.pages: dict[str, Page] = {}
+        self.new_dialog: NewWorkspaceDialog | None = None
+        self.setMinimumSize(QSize(1000, 640))
+        self._build_header()
+        self._build_body()
+        self._build_status_bar()
+        self._build_menus()
+        self._restore_state()
+        self.set_session(session)
+
+    # -- workspace --------------------------------------------------------------------------------------
+    def set_session(self, session: Session) -> None:
+        """Show *session*'s workspace everywhere, closing the one shown before."""
+        shown = self.current_screen().key if self.pages else self.settings.state("last_screen")
+        if self.session is not None:
+            self.session.changed.disconnect(self._on_changes)
+            self.session.close()
+        self.session = session
+        session.changed.connect(self._on_changes)
+        for page in self.pages.values():
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self.pages = {s.key: self._make_page(s, session) for s in SCREENS}
+        for page in self.pages.values():
+            self.stack.addWidget(page)
+        self._fill_localities()
+        self.setWindowTitle(f"{session.path.name} — Locality Desk")
+        self.path_label.setText(str(session.path))
+        self.path_label.setToolTip(str(session.path))
+        self.kind_label.setText(KIND_LABEL.get(session.kind, session.kind))
+        self.kind_badge.setText(KIND_LABEL.get(session.kind, session.kind))
+        self.show_screen(shown if shown in self.pages else SCREENS[0].key)
+
+    def open_path(self, path: Path) -> bool:
+        """Switch to the workspace at *path*; a file that cannot be used is explained and nothing changes."""
+        try:
+            session = Session.open(Path(path), self.settings)
+        except StorageUnavailable as exc:
+            messages.warn(self, "Cannot open the workspace", f"{exc}\n\nThe current workspace stays open.")
+            return False
+        log.info("Opened workspace %s", session.path)
+        self.set_session(session)
+        return True
+
+    def choose_and_open(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.settings.state("last_directory"),
+                                              WORKSPACE_FILTER)
+        if name:
+            self.settings.set_state("last_directory", str(Path(name).parent))
+            self.open_path(Path(name))
+
+    def new_workspace(self) -> None:
+        def create(path: Path, kind: str) -> None:
+            create_workspace(path, kind).close()
+
+        start = self.settings.state("last_directory") or str(self.session.path.parent)
+        self.new_dialog = NewWorkspaceDialog(start, create, self)
+        self.new_dialog.created.connect(self._created)
+        self.new_dialog.open()
+
+    def _created(self, path: Path) -> None:
+        self.settings.set_state("last_directory", str(path.parent))
+        self.open_path(path)
+
+    # -- navigation ---------------------------------------------------------------------------------------
+    def show_screen(self, key: str) -> None:
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == key:
+                self.nav.setCurrentRow(row)
+                return
+
+    def current_screen(self) -> Screen:
+        return self.current_page().screen
+
+    def current_page(self) -> Page:
+        return self.stack.currentWidget()
+
+    def focus_filter(self) -> None:
+        self.current_page().focus_filter()
+
+    def current_locality(self) -> dict | None:
+        return self.locality_box.currentData()
+
+    def _nav_changed(self, row: int) -> None:
+        key = self.nav.item(row).data(Qt.ItemDataRole.UserRole) if row >= 0 else None
+        if key in self.pages:
+            page = self.pages[key]
+            self.stack.setCurrentWidget(page)
+            page.on_shown()
+
+    def _locality_changed(self) -> None:
+        locality = self.current_locality()
+        if locality:
+            self.settings.set("last_locality", locality["code"])
+        for page in self.pages.values():
+            page.set_locality(locality)
+
+    def _fill_localities(self) -> None:
+        current = self.current_locality()
+        wanted = current["code"] if current else self.settings.get("last_locality")
+        self.locality_box.blockSignals(True)
+        self.locality_box.clear()
+        for loc in self.session.localities():
+            self.locality_box.addItem(f"{loc['name']}  ({loc['code']})", loc)
+        codes = [self.locality_box.itemData(i)["code"] for i in range(self.locality_box.count())]
+        self.locality_box.setCurrentIndex(codes.index(wanted) if wanted in codes else min(0, len(codes) - 1))
+        self.locality_box.setEnabled(bool(codes))
+        self.locality_box.blockSignals(False)
+        self._locality_changed()
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.touches("localities"):
+            self._fill_localities()
+        for page in self.pages.values():
+            page.on_changes(changes)
+
+    @staticmethod
+    def _make_page(screen: Screen, session: Session) -> Page:
+        if screen.entity:
+            return ReferencePage(screen, session)
+        return PlannedPage(screen, session.kind)
+
+    # -- building -------------------------------------------------------------------------------------------
+    def _build_header(self) -> None:
+        bar = QToolBar("Locality")
+        bar.setObjectName("header")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.toggleViewAction().setEnabled(False)
+        title = QLabel("Locality Desk")
+        title.setObjectName("appTitle")
+        bar.addWidget(title)
+        bar.addWidget(QLabel("Locality"))
+        self.locality_box = QComboBox()
+        self.locality_box.setObjectName("localitySwitcher")
+        self.locality_box.setToolTip("The locality the screens show")
+        self.locality_box.setMinimumContentsLength(28)
+        self.locality_box.currentIndexChanged.connect(self._locality_changed)
+        bar.addWidget(self.locality_box)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.kind_badge = QLabel()
+        self.kind_badge.setObjectName("kindBadge")
+        bar.addWidget(self.kind_badge)
+        self.addToolBar(bar)
+
+    def _build_body(self) -> None:
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFrameShape(QListWidget.Shape.NoFrame)
+        self.nav.setMinimumWidth(190)
+        heading_font = QFont(self.nav.font())
+        heading_font.setBold(True)
+        heading_font.setPointSizeF(heading_font.pointSizeF() * 0.85)
+        group = None
+        for number, screen in enumerate(SCREENS, start=1):
+            if screen.group != group:
+                group = screen.group
+                heading = QListWidgetItem(group.upper())
+                heading.setFlags(Qt.ItemFlag.NoItemFlags)
+                heading.setFont(heading_font)
+                heading.setForeground(Qt.GlobalColor.darkGray)
+                if number > 1:
+                    heading.setSizeHint(QSize(0, 48))
+                self.nav.addItem(heading)
+            item = QListWidgetItem(screen.title)
+            item.setData(Qt.ItemDataRole.UserRole, screen.key)
+            item.setToolTip(f"{screen.summary}" + (f"  (Ctrl+{number})" if number <= 9 else ""))
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        self.stack = QStackedWidget()
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.nav)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 1180])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.path_label = QLabel()
+        self.path_label.setObjectName("workspacePath")
+        self.kind_label = QLabel()
+        self.kind_label.setObjectName("workspaceKind")
+        local = QLabel("All data is stored locally on this computer")
+        local.setObjectName("localOnly")
+        bar.addWidget(self.path_label, 1)
+        bar.addPermanentWidget(self.kind_label)
+        bar.addPermanentWidget(local)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&New workspace…", self.new_workspace, QKeySequence.StandardKey.New)
+        self._action(file_menu, "&Open workspace…", self.choose_and_open, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"))
+
+        go = self.menuBar().addMenu("&Go")
+        for number, screen in enumerate(SCREENS, start=1):
+            shortcut = QKeySequence(f"Ctrl+{number}") if number <= 9 else None
+            self._action(go, screen.title, lambda _=False, k=screen.key: self.show_screen(k), shortcut)
+        go.addSeparator()
+        self._action(go, "&Filter the table", self.focus_filter, QKeySequence.StandardKey.Find)
+        self._action(go, "Choose &locality", self._focus_localities, QKeySequence("Ctrl+L"))
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About Locality Desk", self.show_about)
+
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_workspaces()
+        for number, path in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(f"&{number}  {path.name}  —  {path.parent}")
+            action.setEnabled(path.exists())
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("No workspaces yet").setEnabled(False)
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("Clear the list")
+        clear.setEnabled(bool(recent))
+        clear.triggered.connect(self.settings.clear_recent)
+
+    def show_about(self) -> None:
+        self.about = about_box(self)
+        self.about.open()
+
+    def _focus_localities(self) -> None:
+        self.locality_box.setFocus()
+        self.locality_box.showPopup()
+
+    # -- state ------------------------------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self.settings.state_bytes("window_geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 900)
+        splitter = self.settings.state_bytes("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_state_bytes("window_geometry", self.saveGeometry())
+        self.settings.set_state_bytes("splitter", self.splitter.saveState())
+        self.settings.set_state("last_screen", self.current_screen().key)
+        self.settings.sync()
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        super().closeEvent(event)

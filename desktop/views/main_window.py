@@ -112,7 +112,10 @@ class MainWindow(QMainWindow):
     def show_screen(self, key: str) -> None:
         for row in range(self.nav.count()):
             if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == key:
-                self.nav.setCurrentRow(row)
+                if row == self.nav.currentRow():
+                    self._nav_changed(row)  # the same row after a workspace switch: show its new page
+                else:
+                    self.nav.setCurrentRow(row)
                 return
 
     def current_screen(self) -> Screen:

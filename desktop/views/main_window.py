@@ -6,15 +6,15 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
+from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMenu,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -27,6 +27,7 @@ from ..models.errors import StorageUnavailable
 from ..models.workspace import create_workspace
 from ..settings import Settings
 from . import messages
+from .menus import build_menus
 from .page import Page
 from .planned_page import PlannedPage
 from .reference_page import ReferencePage
@@ -50,7 +51,7 @@ class MainWindow(QMainWindow):
         self._build_header()
         self._build_body()
         self._build_status_bar()
-        self._build_menus()
+        self.recent_menu = build_menus(self)
         self._restore_state()
         self.set_session(session)
 
@@ -226,6 +227,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([220, 1180])
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
         self.setCentralWidget(self.splitter)
 
     def _build_status_bar(self) -> None:
@@ -241,53 +243,19 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.kind_label)
         bar.addPermanentWidget(local)
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&New workspace…", self.new_workspace, QKeySequence.StandardKey.New)
-        self._action(file_menu, "&Open workspace…", self.choose_and_open, QKeySequence.StandardKey.Open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"))
-
-        go = self.menuBar().addMenu("&Go")
-        for number, screen in enumerate(SCREENS, start=1):
-            shortcut = QKeySequence(f"Ctrl+{number}") if number <= 9 else None
-            self._action(go, screen.title, lambda _=False, k=screen.key: self.show_screen(k), shortcut)
-        go.addSeparator()
-        self._action(go, "&Filter the table", self.focus_filter, QKeySequence.StandardKey.Find)
-        self._action(go, "Choose &locality", self._focus_localities, QKeySequence("Ctrl+L"))
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About Locality Desk", self.show_about)
-
-    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.recent_workspaces()
-        for number, path in enumerate(recent, start=1):
-            action = self.recent_menu.addAction(f"&{number}  {path.name}  —  {path.parent}")
-            action.setEnabled(path.exists())
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
-        if not recent:
-            self.recent_menu.addAction("No workspaces yet").setEnabled(False)
-        self.recent_menu.addSeparator()
-        clear = self.recent_menu.addAction("Clear the list")
-        clear.setEnabled(bool(recent))
-        clear.triggered.connect(self.settings.clear_recent)
+    def set_user_name(self) -> None:
+        name, ok = QInputDialog.getText(
+            self, "Your name", "Your name, as the audit trail records it with each change you make.\n"
+            "Leave it empty to use your computer login name.", text=self.settings.get("user_name"))
+        if ok:
+            self.settings.set("user_name", name.strip())
+            self.session.set_user(name.strip() or None)
 
     def show_about(self) -> None:
         self.about = about_box(self)
         self.about.open()
 
-    def _focus_localities(self) -> None:
+    def focus_localities(self) -> None:
         self.locality_box.setFocus()
         self.locality_box.showPopup()
 

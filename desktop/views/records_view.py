@@ -15,6 +15,7 @@ class RecordsView(QTableView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._natural: list[int] = []
+        self.stretch_column: int | None = None  # takes whatever width is left over (the name, usually)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -59,7 +60,11 @@ class RecordsView(QTableView):
         if not shown:
             return
         natural = {c: self._natural[c] for c in shown}
-        widths = _fit(natural, self.viewport().width() - 2)
+        available = self.viewport().width() - 2
+        widths = _fit(natural, available)
+        spare = available - sum(widths.values())
+        if spare > 0 and self.stretch_column in widths:
+            widths[self.stretch_column] += spare
         header = self.horizontalHeader()
         for column, width in widths.items():
             header.resizeSection(column, width)

@@ -10,15 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -34,16 +31,7 @@ from .screens import Screen, columns_for
 from .session import Session
 from .summaries import SummaryArea
 from .table_model import SORT_ROLE, RowsModel
-
-
-class FilterEdit(QLineEdit):
-    """Esc empties the filter; on an empty one it goes on to the window as usual."""
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape and self.text():
-            self.clear()
-            return
-        super().keyPressEvent(event)
+from .widgets import FilterEdit, SegmentedChoice
 
 
 class ReferencePage(Page):
@@ -200,28 +188,14 @@ class ReferencePage(Page):
     def _controls(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(8)
-        self.filter = FilterEdit()
-        self.filter.setObjectName("filter")
-        self.filter.setPlaceholderText(f"Filter {self._plural()}…  (Ctrl+F)")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setMinimumWidth(280)
+        self.filter = FilterEdit(f"Filter {self._plural()}…  (Ctrl+F)")
         self.filter.textChanged.connect(self._filter_changed)
         row.addWidget(self.filter)
         row.addSpacing(8)
-        segments = QHBoxLayout()
-        segments.setSpacing(0)
-        self.scope_buttons = QButtonGroup(self)
-        for label, all_of_them in (("This locality", False), ("All localities", True)):
-            button = QToolButton()
-            button.setObjectName("segment")
-            button.setText(label)
-            button.setCheckable(True)
-            button.setChecked(all_of_them == self.all_localities)
-            button.toggled.connect(lambda on, a=all_of_them: on and self.set_all_localities(a))
-            self.scope_buttons.addButton(button)
-            segments.addWidget(button)
-        row.addLayout(segments)
-        self.this_locality_button, self.all_localities_button = self.scope_buttons.buttons()
+        scope = SegmentedChoice(["This locality", "All localities"], int(self.all_localities))
+        scope.chosen.connect(lambda number: self.set_all_localities(number == 1))
+        row.addWidget(scope)
+        self.this_locality_button, self.all_localities_button = scope.buttons
         row.addSpacing(12)
         self.count = QLabel()
         self.count.setObjectName("countLabel")
@@ -249,6 +223,7 @@ class ReferencePage(Page):
         keys = [key for key, _ in self.entity.columns]
         order = self.entity.order_by if self.entity.order_by in keys else keys[0]
         table.sortByColumn(keys.index(order), Qt.SortOrder.AscendingOrder)
+        table.stretch_column = keys.index("name") if "name" in keys else None
         table.activated.connect(lambda _index: self.edit())  # Enter and double-click
         table.selectionModel().selectionChanged.connect(self._update_buttons)
         return table

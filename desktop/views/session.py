@@ -37,6 +37,10 @@ class Session(QObject):
         settings.add_recent(path)
         return cls(db, Path(path).resolve(), actor)
 
+    def set_user(self, name: str | None) -> None:
+        """Who the following writes are stamped with; None: the computer's login name."""
+        self.actor = Actor.local(self.actor.device_id, name)
+
     @property
     def kind(self) -> str:
         return workspace.kind(self.db)

@@ -6,11 +6,13 @@ import sqlite3
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from desktop import __version__
-from desktop.models import workspace
+from desktop.models import audit, reference, workspace
 from desktop.models.db import open_workspace
+from desktop.views import operations
+from desktop.views.menus import fill_recent
 
 
 def menu_action(window, menu_title, text):
@@ -92,7 +94,7 @@ def test_open_recent_lists_workspaces_newest_first(window, tmp_path, settings, s
     other = tmp_path / "recent.sqlite"
     workspace.create_workspace(other, "locality").close()
     window.open_path(other)
-    window._fill_recent()
+    fill_recent(window, window.recent_menu)
     entries = [a for a in window.recent_menu.actions() if a.text().startswith("&")]
     assert entries[0].text().startswith("&1  recent.sqlite")
     assert entries[1].text().startswith(f"&2  {small_world_path.name}")
@@ -105,3 +107,14 @@ def test_about_says_the_version_and_that_demo_data_is_invented(window):
     text = window.about.text() + window.about.informativeText()
     assert __version__ in text
     assert "synthetic" in text and "invented" in text
+
+
+def test_your_name_is_what_the_audit_trail_records(window, practices, monkeypatch, settings):
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("  Dr Jo Example ", True))
+    menu_action(window, "File", "Your name…").trigger()
+    assert settings.get("user_name") == "Dr Jo Example"
+    target = practices.visible_rows()[0]
+    operations.save_record(window.session, "practices", {**reference.get(window.session.db, "practices",
+                                                                         target["id"]), "list_size": 4321},
+                           target["id"])
+    assert audit.entries(window.session.db, "practices", target["id"])[0]["user"] == "Dr Jo Example"

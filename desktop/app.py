@@ -55,11 +55,15 @@ def run_gui(db_path: Path | None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
     _route_qt_messages()
-    crash.install(log_path)
+    handler = crash.install(log_path)
     apply_style(app)
 
     settings = Settings()
-    session = open_at_start(Path(db_path) if db_path else paths.default_workspace(), settings)
+    try:
+        session = open_at_start(Path(db_path) if db_path else paths.default_workspace(), settings)
+    except Exception as exc:  # no event loop yet: show it now and stop, rather than lose it at exit
+        handler.report(type(exc), exc, exc.__traceback__, wait=True)
+        return 1
     if session is None:
         log.info("No workspace chosen; quitting")
         return 0

@@ -76,6 +76,11 @@ class ExceptionHandler:
         self.open_dialog: CrashDialog | None = None
 
     def __call__(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        self.report(exc_type, exc, tb, wait=False)
+
+    def report(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None,
+               wait: bool) -> None:
+        """Show *exc* by its tier; *wait* blocks until the user closes it (needed before the event loop runs)."""
         if issubclass(exc_type, KeyboardInterrupt) or QApplication.instance() is None:
             sys.__excepthook__(exc_type, exc, tb)
             return
@@ -89,7 +94,10 @@ class ExceptionHandler:
         if self.open_dialog is not None and self.open_dialog.isVisible():
             return  # one dialog is enough; a cascade of the same bug would bury the first, useful one
         self.open_dialog = CrashDialog(details, self.log_path, parent)
-        self.open_dialog.open()
+        if wait:
+            self.open_dialog.exec()
+        else:
+            self.open_dialog.open()
 
 
 def install(log_path: Path | None) -> ExceptionHandler:

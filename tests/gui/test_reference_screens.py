@@ -196,3 +196,17 @@ def test_rows_model_passes_the_qt_model_tester(qtmodeltester, session):
                        Column("pcn", "PCN", missing_means="No PCN")])
     model.set_rows(reference.list_rows(session.db, "practices"))
     qtmodeltester.check(model)
+
+
+def test_cancelling_a_changed_form_asks_before_losing_the_changes(qtbot, practices, session, monkeypatch):
+    target = practices.visible_rows()[0]
+    dialog = open_editor(qtbot, practices, target["id"])
+    dialog.editor("name").setText("Half-typed name")
+    monkeypatch.setattr(messages, "confirm", lambda *a: False)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and dialog.editor("name").text() == "Half-typed name"
+
+    monkeypatch.setattr(messages, "confirm", lambda *a: True)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert reference.get(session.db, "practices", target["id"])["name"] == target["name"]

@@ -16,7 +16,7 @@ from desktop import app, paths
 from desktop.models import workspace
 from desktop.models.demo import build_demo
 from desktop.views import messages, startup
-from desktop.views.crash import ExceptionHandler
+from desktop.views.crash import CrashDialog, ExceptionHandler
 from desktop.views.main_window import MainWindow
 
 
@@ -123,3 +123,18 @@ def test_run_gui_opens_the_main_window_on_the_given_workspace(qtbot, qapp, monke
     assert "Locality Desk" in (paths.log_dir() / "locality-desk.log").read_text(encoding="utf-8")
     assert isinstance(sys.excepthook, ExceptionHandler)
     qtbot.addWidget(windows[0])
+
+
+def test_an_unexpected_error_at_start_is_shown_before_quitting(qapp, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(app, "_route_qt_messages", lambda: None)
+    monkeypatch.setattr(app, "setup_logging", lambda: tmp_path / "app.log")
+
+    def broken(*a):
+        raise RuntimeError("the store exploded")
+
+    shown = []
+    monkeypatch.setattr(startup, "open_at_start", broken)
+    monkeypatch.setattr(CrashDialog, "exec", lambda self: shown.append(self.details.toPlainText()) or 0)
+    assert app.run_gui(tmp_path / "any.sqlite") == 1
+    assert "RuntimeError: the store exploded" in shown[0]

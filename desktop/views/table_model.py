@@ -17,6 +17,7 @@ from .style import AMBER_BACKGROUND
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 MISSING = "⚠ none"
+LONG_TEXT = 24
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -99,8 +100,11 @@ class RowsModel(QAbstractTableModel):
             return AMBER_BACKGROUND
         if missing and role == Qt.ItemDataRole.ForegroundRole:
             return Qt.GlobalColor.black
-        if missing and role == Qt.ItemDataRole.ToolTipRole:
-            return col.missing_means
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if missing:
+                return col.missing_means
+            # Long text may be elided in a narrow column; the tooltip shows it whole.
+            return value if isinstance(value, str) and len(value) > LONG_TEXT else None
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.models import audit, reference
@@ -210,3 +210,14 @@ def test_cancelling_a_changed_form_asks_before_losing_the_changes(qtbot, practic
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
     assert reference.get(session.db, "practices", target["id"])["name"] == target["name"]
+
+
+def test_clicking_a_heading_sorts_numbers_as_numbers(qtbot, practices):
+    practices.all_localities_button.click()
+    header = practices.table.horizontalHeader()
+    column = [k for k, _ in practices.entity.columns].index("list_size")
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(header.sectionViewportPosition(column) + 10, header.height() // 2))
+    sizes = [r["list_size"] for r in practices.visible_rows()]
+    assert sizes == sorted(sizes) or sizes == sorted(sizes, reverse=True)
+    assert sizes != [r["list_size"] for r in sorted(practices.visible_rows(), key=lambda r: str(r["list_size"]))]

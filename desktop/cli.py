@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, paths
 from .models.errors import DeskError
 
 
@@ -41,7 +41,22 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("--rows", type=int, required=True)
     extract.add_argument("--out", type=Path, required=True)
     extract.add_argument("--seed", type=int, default=None)
+    imp = sub.add_parser("import-risk", help="import a risk extract CSV for one locality")
+    imp.add_argument("--db", type=Path, required=True)
+    imp.add_argument("--locality", required=True)
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--extract-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    imp.add_argument("--json", action="store_true")
     return parser
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,4 +122,26 @@ def _demo_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract}
+def _import_risk(args: argparse.Namespace) -> int:
+    from .models.clock import Actor
+    from .models.db import open_workspace
+    from .models.risk_import import import_extract
+
+    db = open_workspace(args.db, create=False)
+    result = import_extract(db, Actor.local(paths.device_id()), args.locality, args.file, args.extract_date)
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        c = result.cohort
+        print(f"{args.file.name}: {result.imported:,} of {result.rows:,} rows imported, {result.rejected:,} rejected")
+        print(f"Cohort {c['total']:,} (frailty {c['frailty']:,}, multimorbidity {c['multimorbidity']:,}, "
+              f"high cost {c['high_cost']:,}); {result.new:,} new, {result.left:,} left, {result.changed:,} changed")
+        for r in result.rejections[:20]:
+            print(f"  row {r.row}, {r.column}: {r.reason}")
+        if len(result.rejections) > 20:
+            print(f"  ... and {len(result.rejections) - 20:,} more (use --json for all)")
+    return 0
+
+
+COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
+            "import-risk": _import_risk}

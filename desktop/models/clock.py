@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -14,6 +16,18 @@ def utc_now() -> str:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def new_ids(count: int) -> list[str]:
+    """*count* UUIDs in version-7 layout (millisecond time, then a sequence, then random bits).
+
+    Ids made together sort together, so a bulk insert appends to the primary-key index instead of
+    scattering across it; still globally unique, so workspaces can merge (DESIGN §15).
+    """
+    ms = time.time_ns() // 1_000_000
+    head = (ms << 80) | (0x7 << 76) | (0b10 << 62)
+    start = secrets.randbits(61)  # leaves room below 2**62 for any batch
+    return [str(uuid.UUID(int=head | (start + seq))) for seq in range(count)]
 
 
 @dataclass(frozen=True)

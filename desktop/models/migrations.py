@@ -105,5 +105,95 @@ def m001_core(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m002_cohort(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        2,
+        f"""
+        CREATE TABLE risk_runs (
+            id TEXT PRIMARY KEY,
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            file_name TEXT NOT NULL,
+            extract_date TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            imported_by TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            imported INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            cohort_total INTEGER NOT NULL,
+            frailty INTEGER NOT NULL,
+            multimorbidity INTEGER NOT NULL,
+            high_cost INTEGER NOT NULL,
+            new INTEGER NOT NULL,
+            left INTEGER NOT NULL,
+            changed INTEGER NOT NULL,
+            rules TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            {STAMP}
+        );
+        CREATE INDEX risk_runs_locality ON risk_runs(locality_id, extract_date);
+
+        -- The cohort of each run, stratified and frozen, as one compressed Arrow table (risk_store.py):
+        -- 60,000 rows a run cost one write instead of 60,000 (DESIGN §13).
+        CREATE TABLE risk_run_cohorts (
+            run_id TEXT PRIMARY KEY REFERENCES risk_runs(id) ON DELETE CASCADE,
+            data BLOB NOT NULL
+        );
+
+        -- One row per patient ever in a cohort: identity, membership, and the team's own work.
+        CREATE TABLE patients (
+            id TEXT PRIMARY KEY,
+            nhs_number TEXT NOT NULL UNIQUE,
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            given_name TEXT NOT NULL DEFAULT '',
+            family_name TEXT NOT NULL DEFAULT '',
+            date_of_birth TEXT NOT NULL,
+            sex TEXT NOT NULL DEFAULT '',
+            postcode TEXT NOT NULL DEFAULT '',
+            practice_code TEXT NOT NULL,
+            care_home_id TEXT NOT NULL DEFAULT '',
+            in_cohort INTEGER NOT NULL DEFAULT 1,
+            joined_run_id TEXT REFERENCES risk_runs(id),
+            left_run_id TEXT REFERENCES risk_runs(id),
+            left_reason TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'identified'
+                CHECK (status IN ('identified', 'contacted', 'on caseload', 'discharged')),
+            discharge_reason TEXT NOT NULL DEFAULT ''
+                CHECK (discharge_reason IN ('', 'stable', 'declined', 'moved', 'died')),
+            stream TEXT NOT NULL DEFAULT ''
+                CHECK (stream IN ('', 'complex', 'intermediate', 'less complex')),
+            named_gp_id TEXT REFERENCES staff(id),
+            case_manager_id TEXT REFERENCES staff(id),
+            care_plan_date TEXT,
+            review_interval_months INTEGER,
+            next_review_due TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            {STAMP}
+        );
+        CREATE INDEX patients_locality ON patients(locality_id, in_cohort);
+
+        CREATE TABLE cohort_changes (
+            run_id TEXT NOT NULL REFERENCES risk_runs(id) ON DELETE CASCADE,
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            change TEXT NOT NULL CHECK (change IN ('new', 'left', 'changed')),
+            detail TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, patient_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE interventions (
+            id TEXT PRIMARY KEY,
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            type TEXT NOT NULL,
+            delivered_on TEXT NOT NULL,
+            delivered_by_id TEXT REFERENCES staff(id),
+            note TEXT NOT NULL DEFAULT '',
+            {STAMP}
+        );
+        CREATE INDEX interventions_patient ON interventions(patient_id, delivered_on)
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2

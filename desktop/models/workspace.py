@@ -12,7 +12,8 @@ from .errors import ValidationError
 
 KINDS = ("locality", "commissioner")
 # Tables `info` counts; later issues append theirs.
-MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit"]
+MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit", "risk_runs", "patients",
+               "cohort_changes", "interventions"]
 
 
 def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:

@@ -33,6 +33,8 @@ HOME_TYPES = [("residential", "residential"), ("nursing", "nursing"), ("both", "
 # Share of homes left without a lead or an alignment, so the register has gaps worth seeing.
 NO_LEAD_SHARE = 0.06
 NO_ALIGNMENT_SHARE = 0.04
+SMALL_PRACTICES = 4
+SMALL_HOMES_PER_TYPE = 2
 
 
 @cache
@@ -96,8 +98,8 @@ def build_reference(ctx) -> None:
         loc_id = ctx.uuid(rng)
         tables["localities"].append({"id": loc_id, "code": loc["code"], "name": loc["name"], "ccg": loc["ccg"],
                                      "federation": f"{loc['name']} GP Federation (demo)", **stamp})
-        n_practices = min(loc["practices"], 4) if ctx.small else loc["practices"]
-        population = round(loc["population"] * n_practices / loc["practices"])
+        n_practices = loc["practices"]
+        population = loc["population"]
         pcn_count = max(1, round(n_practices / 5))
         pcn_ids = []
         for p in range(pcn_count):
@@ -128,8 +130,7 @@ def build_reference(ctx) -> None:
                 tables["staff"].append({"id": sid, "name": staff_name, "role": role, "organisation": organisation,
                                         "locality_id": loc_id, "email": f"{email}@example.nhs.uk", **stamp})
         for column, home_type in HOME_TYPES:
-            count = min(loc[column], 2) if ctx.small else loc[column]
-            for _ in range(count):
+            for _ in range(loc[column]):
                 cqc = _unique_cqc(rng, cqc_seen)
                 beds = _beds(rng, home_type)
                 tables["care_homes"].append({
@@ -138,8 +139,35 @@ def build_reference(ctx) -> None:
                     "aligned_practice_id": None if rng.random() < NO_ALIGNMENT_SHARE else rng.choice(practice_ids),
                     "clinical_lead_id": None if rng.random() < NO_LEAD_SHARE else rng.choice(gp_ids),
                     "postcode": postcode(rng, loc["postcode_districts"]), **stamp})
+    if ctx.small:
+        _shrink(tables)
     for table in ("localities", "pcns", "practices", "staff", "care_homes"):
         ctx.db[table].insert_all(tables[table])
+
+
+def _shrink(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """The small world keeps the full world's first practices and homes of each locality, codes unchanged,
+    so a demo extract matches either world."""
+    kept_practices: dict[str, list[str]] = {}
+    practices = []
+    for p in tables["practices"]:
+        mine = kept_practices.setdefault(p["locality_id"], [])
+        if len(mine) < SMALL_PRACTICES:
+            mine.append(p["id"])
+            practices.append(p)
+    tables["practices"] = practices
+    used_pcns = {p["pcn_id"] for p in practices}
+    tables["pcns"] = [n for n in tables["pcns"] if n["id"] in used_pcns]
+    per_type: dict[tuple[str, str], int] = {}
+    homes = []
+    for h in tables["care_homes"]:
+        key = (h["locality_id"], h["home_type"])
+        per_type[key] = per_type.get(key, 0) + 1
+        if per_type[key] <= SMALL_HOMES_PER_TYPE:
+            if h["aligned_practice_id"] and h["aligned_practice_id"] not in kept_practices[h["locality_id"]]:
+                h["aligned_practice_id"] = kept_practices[h["locality_id"]][len(homes) % SMALL_PRACTICES]
+            homes.append(h)
+    tables["care_homes"] = homes
 
 
 def _unique_cqc(rng: random.Random, seen: set[str]) -> str:

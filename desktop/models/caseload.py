@@ -1,0 +1,189 @@
+"""The team's work on cohort patients (DESIGN §6.4): lifecycle, stream, named GP, case manager, care plan,
+review interval and interventions. Every change is one audited transaction."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+import sqlite_utils
+
+from . import audit, cohort, cohort_rules
+from .changes import Changes
+from .clock import Actor, new_id
+from .errors import NotFound, ValidationError
+
+STATUSES = ("identified", "contacted", "on caseload", "discharged")
+DISCHARGE_REASONS = ("stable", "declined", "moved", "died")
+STREAMS = ("complex", "intermediate", "less complex")
+INTERVENTION_TYPES = (
+    "care-plan review",
+    "structured medication review",
+    "falls assessment",
+    "social prescribing",
+    "crisis response referral",
+    "advance care plan",
+    "carer assessment",
+    "other",
+)
+EDITABLE = ("status", "discharge_reason", "stream", "named_gp_id", "case_manager_id", "care_plan_date",
+            "review_interval_months", "notes")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def get_patient(db: sqlite_utils.Database, patient_id: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM patients WHERE id = ?", [patient_id]))
+    if not rows:
+        raise NotFound("That patient is no longer in this workspace.")
+    return rows[0]
+
+
+def default_review_interval(db: sqlite_utils.Database, patient: dict[str, Any]) -> int:
+    """6 months, or 3 for severe frailty (DESIGN §6.4), on the patient's latest eFI."""
+    rules = cohort_rules.load(db)
+    deficits = cohort.latest_deficits(db, patient["locality_id"], [patient["id"]]).get(patient["id"], 0)
+    if deficits >= rules.severe_frailty_min_deficits:
+        return rules.severe_frailty_review_interval_months
+    return rules.review_interval_months
+
+
+def _parse_date(value: Any, label: str, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValidationError(f"{label} must be a date (YYYY-MM-DD), not '{value}'.", field) from None
+
+
+def _staff_in_locality(db: sqlite_utils.Database, staff_id: str | None, locality_id: str, label: str,
+                       field: str) -> str | None:
+    if not staff_id:
+        return None
+    row = db.execute("SELECT locality_id FROM staff WHERE id = ?", [staff_id]).fetchone()
+    if row is None:
+        raise ValidationError(f"The chosen {label} is no longer on the staff list.", field)
+    if row[0] != locality_id:
+        raise ValidationError(f"The chosen {label} works in another locality.", field)
+    return staff_id
+
+
+def validate_changes(db: sqlite_utils.Database, patient: dict[str, Any], changes: dict[str, Any],
+                     today: dt.date | None = None) -> dict[str, Any]:
+    """Clean a set of caseload edits for one patient, or raise ValidationError naming the field."""
+    today = today or dt.date.today()
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
+    merged = {**{k: patient[k] for k in EDITABLE}, **changes}
+    if merged["status"] not in STATUSES:
+        raise ValidationError(f"Status must be one of: {', '.join(STATUSES)}.", "status")
+    if merged["status"] == "discharged":
+        if merged["discharge_reason"] not in DISCHARGE_REASONS:
+            raise ValidationError("Say why the patient is discharged: stable, declined, moved or died.",
+                                  "discharge_reason")
+    else:
+        merged["discharge_reason"] = ""
+    if merged["stream"] not in ("", *STREAMS):
+        raise ValidationError(f"Stream must be one of: {', '.join(STREAMS)}.", "stream")
+    merged["named_gp_id"] = _staff_in_locality(db, merged["named_gp_id"], patient["locality_id"], "named GP",
+                                               "named_gp_id")
+    merged["case_manager_id"] = _staff_in_locality(db, merged["case_manager_id"], patient["locality_id"],
+                                                   "case manager", "case_manager_id")
+    merged["care_plan_date"] = _parse_date(merged["care_plan_date"], "The care-plan date", "care_plan_date")
+    if merged["care_plan_date"] and merged["care_plan_date"] > today.isoformat():
+        raise ValidationError("The care-plan date cannot be in the future.", "care_plan_date")
+    interval = merged["review_interval_months"]
+    if interval in (None, ""):
+        interval = None
+    else:
+        try:
+            interval = int(interval)
+        except (TypeError, ValueError):
+            raise ValidationError("The review interval is a whole number of months.",
+                                  "review_interval_months") from None
+        if not 1 <= interval <= 24:
+            raise ValidationError("The review interval must be between 1 and 24 months.", "review_interval_months")
+    merged["review_interval_months"] = interval
+    merged["notes"] = str(merged["notes"] or "")
+    return merged
+
+
+def next_review_due(db: sqlite_utils.Database, patient_id: str, care_plan_date: str | None,
+                    interval: int | None) -> str | None:
+    """The later of the care plan and the last care-plan review, plus the review interval."""
+    if not care_plan_date and not interval:
+        return None
+    last_review = db.execute(
+        "SELECT MAX(delivered_on) FROM interventions WHERE patient_id = ? AND type = 'care-plan review'",
+        [patient_id]).fetchone()[0]
+    base = max(d for d in (care_plan_date, last_review) if d) if (care_plan_date or last_review) else None
+    if base is None:
+        return None
+    return add_months(dt.date.fromisoformat(base), interval or 6).isoformat()
+
+
+def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str], changes: dict[str, Any],
+                    today: dt.date | None = None) -> Changes:
+    """Apply the same caseload edits to one or many patients (bulk assignment), all or none."""
+    if not patient_ids:
+        raise ValidationError("Choose at least one patient.")
+    with db.atomic():
+        for pid in patient_ids:
+            patient = get_patient(db, pid)
+            clean = validate_changes(db, patient, changes, today)
+            if clean["status"] == "on caseload" and clean["review_interval_months"] is None:
+                clean["review_interval_months"] = default_review_interval(db, patient)
+            clean["next_review_due"] = next_review_due(db, pid, clean["care_plan_date"],
+                                                       clean["review_interval_months"])
+            moved = {k: {"before": patient[k], "after": v} for k, v in clean.items() if patient[k] != v}
+            if not moved:
+                continue
+            db["patients"].update(pid, {**clean, "updated_at": actor.now(), "updated_by": actor.user,
+                                        "device_id": actor.device_id})
+            audit.record(db, actor, "update", "patients", pid,
+                         f"Changed {', '.join(k.replace('_id', '').replace('_', ' ') for k in moved)}",
+                         {"changes": moved})
+    return Changes.of("patients")
+
+
+def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, kind: str, delivered_on: Any,
+                     delivered_by_id: str | None = None, note: str = "",
+                     today: dt.date | None = None) -> tuple[str, Changes]:
+    today = today or dt.date.today()
+    patient = get_patient(db, patient_id)
+    if kind not in INTERVENTION_TYPES:
+        raise ValidationError(f"Intervention type must be one of: {', '.join(INTERVENTION_TYPES)}.", "type")
+    day = _parse_date(delivered_on, "The date delivered", "delivered_on")
+    if day is None:
+        raise ValidationError("Say when the intervention was delivered.", "delivered_on")
+    if day > today.isoformat():
+        raise ValidationError("An intervention cannot be recorded in the future.", "delivered_on")
+    by = _staff_in_locality(db, delivered_by_id, patient["locality_id"], "clinician", "delivered_by_id")
+    row_id = new_id()
+    now = actor.now()
+    with db.atomic():
+        db["interventions"].insert({"id": row_id, "patient_id": patient_id, "type": kind, "delivered_on": day,
+                                    "delivered_by_id": by, "note": note or "", "created_at": now, "updated_at": now,
+                                    "updated_by": actor.user, "device_id": actor.device_id})
+        if kind == "care-plan review":
+            due = next_review_due(db, patient_id, patient["care_plan_date"], patient["review_interval_months"])
+            db["patients"].update(patient_id, {"next_review_due": due})
+        audit.record(db, actor, "create", "interventions", row_id, f"Recorded {kind} on {day}",
+                     {"patient_id": patient_id})
+    return row_id, Changes.of("interventions", "patients")
+
+
+def interventions(db: sqlite_utils.Database, patient_id: str) -> list[dict[str, Any]]:
+    return list(db.query(
+        "SELECT i.*, s.name AS delivered_by FROM interventions i LEFT JOIN staff s ON s.id = i.delivered_by_id "
+        "WHERE i.patient_id = ? ORDER BY i.delivered_on DESC", [patient_id]))

@@ -1,0 +1,343 @@
+"""Row-level validation of a risk extract, vectorised over the whole file (DESIGN §6.2).
+
+Each rule marks the rows it fails; a row is rejected for the first rule it fails, in column order, and the
+rejection names the spreadsheet row, the column and a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .extract_reader import RawExtract
+
+MAX_REJECTIONS_LISTED = 20_000
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class CheckedExtract:
+    """Valid rows as typed numpy arrays (index-aligned), plus what was rejected and why."""
+
+    rows: int  # data rows read, blank rows excluded
+    values: dict[str, np.ndarray]
+    rejections: list[Rejection] = field(default_factory=list)
+    _text: dict[str, pa.Array] = field(default_factory=dict)
+    _keep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def imported(self) -> int:
+        return len(self.values["nhs_number"])
+
+    def text(self, name: str, subset: np.ndarray | None = None) -> np.ndarray:
+        """A text column for the valid rows (or a subset of them), built only when asked: strings are costly."""
+        rows = self._keep if subset is None else self._keep[subset]
+        taken = pc.utf8_trim_whitespace(self._text[name].take(pa.array(rows)))
+        return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
+
+    def counts(self, name: str) -> dict[str, int]:
+        """How many valid rows hold each value of a text column."""
+        counted = pc.value_counts(self._text[name].take(pa.array(self._keep)))
+        return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
+
+
+# Trimmed up front; the others are trimmed only where a fast path fails or when a cohort row is taken.
+_TRIMMED = {"sex", "practice_code", "care_home_id", "eol_register", "housebound", "ltc_count", "efi_deficits"}
+
+
+def _text(raw: RawExtract, column: str, n: int) -> pa.Array:
+    col = raw.columns.get(column)
+    if col is None:
+        return pa.array([""] * n, pa.string())
+    return pc.utf8_trim_whitespace(col) if column in _TRIMMED else col
+
+
+def _np_bool(arr) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+class _Rules:
+    """Accumulates the first failure per row while the columns are checked in order."""
+
+    def __init__(self, lines: np.ndarray, live: np.ndarray):
+        self.lines = lines
+        self.live = live  # rows that are neither blank nor already rejected
+        self.rejected: list[tuple[int, int, str, str]] = []  # (row index, order, column, reason)
+
+    def fail(self, mask: np.ndarray, column: str, reason, values: pa.Array | None = None) -> None:
+        hits = np.flatnonzero(mask & self.live)
+        if not len(hits):
+            return
+        self.live[hits] = False
+        # Every rejected row is counted; only the first MAX_REJECTIONS_LISTED get a message built.
+        listed = hits[: max(0, MAX_REJECTIONS_LISTED - len(self.rejected))]
+        shown = values.take(pa.array(listed)).to_pylist() if values is not None else [None] * len(listed)
+        for i, value in zip(listed, shown, strict=True):
+            text = reason(value) if callable(reason) else reason
+            self.rejected.append((int(i), len(self.rejected), column, text))
+
+
+def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values, ok): numbers with thousands separators, currency signs and spaces tolerated."""
+    try:  # the common case, a clean column, costs one cast
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), np.ones(len(text), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    cleaned = pc.replace_substring_regex(text, r"[£$,\s]", "")
+    ok = _np_bool(pc.match_substring_regex(cleaned, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"))
+    safe = pc.if_else(pa.array(ok), cleaned, "0")
+    return pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok
+
+
+_DATE_FORMS = (
+    (r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})$", "dmy"),
+    (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ].*)?$", "ymd"),
+    (r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})$", "ymd"),
+)
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dates as datetime64[D], recognised form, real calendar date) for dd/mm/yyyy and ISO text."""
+    n = len(text)
+    y = np.zeros(n, dtype=np.int64)
+    m = np.zeros(n, dtype=np.int64)
+    d = np.zeros(n, dtype=np.int64)
+    form = np.zeros(n, dtype=bool)
+    fast = _fixed_width_dmy(text)
+    if fast is not None:
+        d, m, y = fast
+        form[:] = True
+    if fast is None:
+        text = pc.utf8_trim_whitespace(text)
+    for pattern, _ in () if fast is not None else _DATE_FORMS:
+        parts = pc.extract_regex(text, pattern)
+        hit = _np_bool(pc.is_valid(parts)) & ~form
+        if hit.any():
+            for name, target in (("y", y), ("m", m), ("d", d)):
+                field_text = pc.fill_null(pc.struct_field(parts, name), "0")
+                target[hit] = pc.cast(field_text, pa.int64()).to_numpy(zero_copy_only=False)[hit]
+            form |= hit
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    month_ok = (m >= 1) & (m <= 12)
+    dim = np.where(month_ok, _DAYS[np.clip(m - 1, 0, 11)] + ((m == 2) & leap), 0)
+    real = form & month_ok & (d >= 1) & (d <= dim) & (y >= 1800)
+    dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    if real.any():
+        months = (y[real] - 1970) * 12 + (m[real] - 1)
+        dates[real] = months.astype("datetime64[M]").astype("datetime64[D]") + (d[real] - 1)
+    return dates, form, real
+
+
+def _fixed_width_dmy(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(day, month, year) when every value is exactly dd/mm/yyyy, the usual export; else None."""
+    if not len(text) or not pc.all(pc.equal(pc.utf8_length(text), 10)).as_py():
+        return None
+    if not (pc.all(pc.equal(pc.utf8_slice_codeunits(text, 2, 3), "/")).as_py()
+            and pc.all(pc.equal(pc.utf8_slice_codeunits(text, 5, 6), "/")).as_py()):
+        return None
+    try:
+        return tuple(pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64()).to_numpy(zero_copy_only=False)
+                     for a, b in ((0, 2), (3, 5), (6, 10)))
+    except pa.ArrowInvalid:
+        return None
+
+
+def nhs_check_ok(digits: np.ndarray) -> np.ndarray:
+    """Modulus 11 over int64 ten-digit numbers, vectorised."""
+    rest = digits // 10
+    total = np.zeros(len(digits), dtype=np.int64)
+    for weight in range(2, 11):  # the ninth digit weighs 2, the first 10
+        rest, digit = np.divmod(rest, 10)
+        total += digit * weight
+    check = 11 - total % 11
+    check = np.where(check == 11, 0, check)
+    return (check != 10) & (check == digits % 10)
+
+
+def _clean_digits(text: pa.Array) -> pa.Array:
+    """NHS numbers without the spaces or dashes people type in them (skipped when there are none)."""
+    if pc.all(pc.match_substring_regex(text, r"^\d*$")).as_py() is not False:
+        return text
+    return pc.replace_substring_regex(text, r"[\s-]", "")
+
+
+def _ten_digits(text: pa.Array) -> np.ndarray:
+    length_ok = _np_bool(pc.equal(pc.utf8_length(text), 10))
+    if length_ok.all() and pc.all(pc.utf8_is_digit(text)).as_py():
+        return length_ok
+    return _np_bool(pc.match_substring_regex(text, r"^\d{10}$"))
+
+
+_FLAG_YES = {"y", "yes", "true", "1"}
+_FLAG_NO = {"n", "no", "false", "0", ""}
+
+
+def _flag(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    lower = pc.utf8_lower(text)
+    yes = _np_bool(pc.is_in(lower, pa.array(sorted(_FLAG_YES))))
+    no = _np_bool(pc.is_in(lower, pa.array(sorted(_FLAG_NO))))
+    return yes, yes | no
+
+
+def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str],
+               extract_date: dt.date) -> CheckedExtract:
+    """Validate every row. *other_practices* maps codes of other localities to their locality's name."""
+    n = raw.num_rows
+    cols = {name: _text(raw, name, n) for name in
+            ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
+             "ltc_count", "efi_score", "efi_deficits", "prob_unplanned_admission", "predicted_cost",
+             "expected_cost", "care_home_id", "eol_register", "housebound")}
+    present = [c for c in raw.columns]
+    blank = np.ones(n, dtype=bool)
+    for c in present:
+        blank &= _np_bool(pc.equal(cols[c], ""))
+    rules = _Rules(raw.line_numbers, ~blank)
+    for line, reason in raw.malformed:
+        rules.rejected.append((-line, len(rules.rejected), "(whole row)", f"This row {reason}."))
+
+    # nhs_number
+    nhs_text = _clean_digits(cols["nhs_number"])
+    rules.fail(_np_bool(pc.equal(nhs_text, "")), "nhs_number", "The NHS number is missing.")
+    sci = _np_bool(pc.match_substring_regex(nhs_text, r"^\d(\.\d+)?[eE]\+?\d+$"))
+    rules.fail(sci, "nhs_number", lambda v: f"'{v}' is an NHS number Excel has turned into scientific notation; "
+               "format the column as text in Excel and export again.", cols["nhs_number"])
+    ten = _ten_digits(nhs_text)
+    rules.fail(~ten, "nhs_number", lambda v: f"'{v}' is not an NHS number: it must be 10 digits.",
+               cols["nhs_number"])
+    digits = pc.cast(pc.if_else(pa.array(ten), nhs_text, "0"), pa.int64()).to_numpy(zero_copy_only=False)
+    rules.fail(ten & ~nhs_check_ok(digits), "nhs_number",
+               lambda v: f"{v} fails the NHS number check digit (modulus 11); check it was typed correctly.",
+               cols["nhs_number"])
+
+    # date_of_birth
+    dob, form, real = parse_dates(cols["date_of_birth"])
+    today = np.datetime64(extract_date, "D")
+    rules.fail(_np_bool(pc.equal(cols["date_of_birth"], "")), "date_of_birth", "The date of birth is missing.")
+    rules.fail(~form, "date_of_birth",
+               lambda v: f"'{v}' is not a date; use dd/mm/yyyy or yyyy-mm-dd.", cols["date_of_birth"])
+    rules.fail(~real, "date_of_birth", lambda v: f"{v} is not a real calendar date.", cols["date_of_birth"])
+    rules.fail(real & (dob > today), "date_of_birth",
+               lambda v: f"{v} is after the extract date ({extract_date:%d/%m/%Y}).", cols["date_of_birth"])
+    rules.fail(real & (dob < today - np.timedelta64(125 * 366, "D")), "date_of_birth",
+               lambda v: f"{v} would make the patient older than 125.", cols["date_of_birth"])
+
+    # sex (optional)
+    sex = pc.utf8_upper(pc.utf8_slice_codeunits(cols["sex"], 0, 1))
+    rules.fail(~_np_bool(pc.is_in(sex, pa.array(["M", "F", "U", "I", "O", ""]))), "sex",
+               lambda v: f"'{v}' is not a recognised sex (M, F, U, I or O).", cols["sex"])
+
+    # practice_code
+    practice = pc.utf8_upper(cols["practice_code"])
+    rules.fail(_np_bool(pc.equal(practice, "")), "practice_code", "The practice code is missing.")
+    elsewhere = _np_bool(pc.is_in(practice, pa.array(sorted(other_practices) or [""])))
+    rules.fail(elsewhere & ~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
+               lambda v: f"Practice {v} belongs to {other_practices.get(str(v).strip().upper(), 'another locality')}, "
+               "not this locality.", cols["practice_code"])
+    rules.fail(~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
+               lambda v: f"Practice {v} is not one of this locality's practices; add it under Practices first "
+               "if it has joined.", cols["practice_code"])
+
+    # ltc_count
+    ltc, ltc_ok = _number(cols["ltc_count"])
+    rules.fail(_np_bool(pc.equal(cols["ltc_count"], "")), "ltc_count", "The long-term condition count is missing.")
+    rules.fail(~ltc_ok, "ltc_count", lambda v: f"'{v}' is not a number of long-term conditions.",
+               cols["ltc_count"])
+    rules.fail(ltc_ok & ((ltc != np.floor(ltc)) | (ltc < 0) | (ltc > 60)), "ltc_count",
+               lambda v: f"{v} is not a whole number of conditions between 0 and 60.", cols["ltc_count"])
+
+    # efi: deficits when given, else the score
+    has_deficits = "efi_deficits" in raw.columns
+    if has_deficits:
+        deficits_f, d_ok = _number(cols["efi_deficits"])
+        rules.fail(~d_ok, "efi_deficits", lambda v: f"'{v}' is not an eFI deficit count.", cols["efi_deficits"])
+        rules.fail(d_ok & ((deficits_f != np.floor(deficits_f)) | (deficits_f < 0) | (deficits_f > 36)),
+                   "efi_deficits", lambda v: f"{v} is not an eFI deficit count (a whole number 0–36).",
+                   cols["efi_deficits"])
+        deficits = np.where(d_ok, deficits_f, 0).astype(np.int64)
+        score = deficits / 36.0
+    else:
+        score, s_ok = _number(cols["efi_score"])
+        rules.fail(_np_bool(pc.equal(cols["efi_score"], "")), "efi_score", "The eFI score is missing.")
+        rules.fail(~s_ok, "efi_score", lambda v: f"'{v}' is not an eFI score.", cols["efi_score"])
+        rules.fail(s_ok & ((score < 0) | (score > 1)), "efi_score",
+                   lambda v: f"{v} is outside the eFI range 0–1.", cols["efi_score"])
+        # Half up, as a person would round: 8.5 deficits is 9, never banker's 8.
+        deficits = np.floor(np.where(s_ok, score, 0) * 36 + 0.5 + 1e-9).astype(np.int64)
+
+    # prob_unplanned_admission (optional)
+    prob, p_ok = _number(cols["prob_unplanned_admission"])
+    p_blank = _np_bool(pc.equal(cols["prob_unplanned_admission"], ""))
+    rules.fail(~p_blank & (~p_ok | (prob < 0) | (prob > 1)), "prob_unplanned_admission",
+               lambda v: f"'{v}' is not a probability between 0 and 1.", cols["prob_unplanned_admission"])
+
+    # costs
+    costs = {}
+    for name, label in (("predicted_cost", "predicted cost"), ("expected_cost", "expected cost")):
+        value, ok = _number(cols[name])
+        rules.fail(_np_bool(pc.equal(cols[name], "")), name, f"The {label} is missing.")
+        rules.fail(~ok, name, lambda v, label=label: f"'{v}' is not a {label} in pounds.", cols[name])
+        rules.fail(ok & (value < 0), name, lambda v, label=label: f"The {label} {v} is negative.", cols[name])
+        costs[name] = value
+    rules.fail(costs["expected_cost"] == 0, "expected_cost",
+               "The expected cost is 0, so the cost ratio cannot be worked out.")
+
+    # care_home_id (optional): the CQC location id form
+    home = cols["care_home_id"]
+    home_blank = _np_bool(pc.equal(home, ""))
+    rules.fail(~home_blank & ~_np_bool(pc.match_substring_regex(home, r"^1-\d{9,11}$")), "care_home_id",
+               lambda v: f"'{v}' is not a CQC location id ('1-' then 9 to 11 digits).", home)
+
+    flags = {}
+    for name in ("eol_register", "housebound"):
+        yes, ok = _flag(cols[name])
+        rules.fail(~ok, name, lambda v: f"'{v}' is not Y or N.", cols[name])
+        flags[name] = yes
+
+    # duplicates: the second row for an NHS number is rejected, pointing at the first
+    valid_digits = np.where(ten, digits, -1)
+    repeat = pd.Series(valid_digits).duplicated(keep="first").to_numpy() & ten
+    if repeat.any():
+        first_line = {}
+        for i in np.flatnonzero(~repeat & (valid_digits >= 0)):
+            first_line.setdefault(int(valid_digits[i]), int(raw.line_numbers[i]))
+        for i in np.flatnonzero(repeat & rules.live):
+            rules.rejected.append((int(i), len(rules.rejected), "nhs_number",
+                                   f"NHS number {digits[i]} appears again: a duplicate of row "
+                                   f"{first_line.get(int(digits[i]), '?')}."))
+        rules.live[repeat] = False
+
+    keep = np.flatnonzero(rules.live)
+    rejections = sorted(
+        (Rejection(row=(-i if i < 0 else int(raw.line_numbers[i])), column=c, reason=r)
+         for i, _, c, r in rules.rejected), key=lambda rj: rj.row)
+    values = {
+        "nhs_number": digits[keep],
+        "date_of_birth": dob[keep],
+        "ltc_count": ltc[keep].astype(np.int64),
+        "efi_deficits": deficits[keep],
+        "efi_score": np.round(score[keep], 4),
+        "prob_unplanned_admission": np.where(p_blank, np.nan, prob)[keep],
+        "predicted_cost": costs["predicted_cost"][keep],
+        "expected_cost": costs["expected_cost"][keep],
+        "eol_register": flags["eol_register"][keep],
+        "housebound": flags["housebound"][keep],
+    }
+    text = {"given_name": cols["given_name"], "family_name": cols["family_name"], "sex": sex,
+            "postcode": pc.utf8_upper(cols["postcode"]), "practice_code": practice, "care_home_id": home}
+    return CheckedExtract(rows=int((~blank).sum()) + len(raw.malformed), values=values,
+                          rejections=rejections[:MAX_REJECTIONS_LISTED], _text=text, _keep=keep)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..models.changes import Changes
@@ -16,8 +19,8 @@ class Page(QWidget):
         self.screen = screen
         self.setObjectName(f"page_{screen.key}")
 
-    def set_locality(self, locality_id: str | None) -> None:
-        """The locality chosen in the tool bar changed."""
+    def set_locality(self, locality: Mapping[str, Any] | None) -> None:
+        """The locality chosen in the tool bar changed (a row of workspace.localities, or None)."""
 
     def on_changes(self, changes: Changes) -> None:
         """Something was written; reload if it touches what this page shows."""

@@ -170,3 +170,52 @@ def test_discharge_needs_a_reason_and_interventions_are_checked(small_world, two
     caseload.add_intervention(small_world, ACTOR, p, "falls assessment", "2026-10-01", note="Timed up and go 14 s",
                               today=TODAY)
     assert [i["type"] for i in caseload.interventions(small_world, p)] == ["falls assessment"]
+
+
+def test_worklists_and_their_export(small_world, cha, two_runs, tmp_path):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from desktop.models import worklists
+
+    loc = next(iter(small_world.query("SELECT id FROM localities WHERE code = 'CHA'")))["id"]
+    p5 = pid(small_world, 5)
+    caseload.update_patients(small_world, ACTOR, [p5], {"status": "contacted"}, today=TODAY)
+    caseload.update_patients(small_world, ACTOR, [pid(small_world, 1)], {"care_plan_date": None}, today=TODAY)
+    frame = cohort.load(small_world, loc)
+
+    def listed(key, today=TODAY):
+        return {frame.columns["nhs_number"][i] for i in worklists.rows(frame, key, today)}
+
+    assert listed("new") == {synthetic_nhs(5)}
+    assert listed("no_care_plan") == {synthetic_nhs(1)}
+    assert listed("no_case_manager") == {synthetic_nhs(5)}
+    assert listed("left_on_caseload") == {synthetic_nhs(3)}
+    assert listed("review_overdue") == set()
+    assert listed("review_overdue", today=dt.date(2027, 3, 1)) == {synthetic_nhs(2), synthetic_nhs(3)}
+
+    out = tmp_path / "left.csv"
+    assert worklists.export(small_world, ACTOR, frame, "left_on_caseload", out, "Charnwood", TODAY) == 1
+    with open(out, encoding="utf-8-sig") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][0] == "NHS number" and table[1][0] == synthetic_nhs(3)
+    xlsx = tmp_path / "new.xlsx"
+    worklists.export(small_world, ACTOR, frame, "new", xlsx, "Charnwood", TODAY)
+    sheet = load_workbook(xlsx).active
+    assert sheet["A3"].value == synthetic_nhs(5) and "OFFICIAL-SENSITIVE" in sheet["C1"].value
+    exports = [e for e in audit.entries(small_world) if e["action"] == "export"]
+    assert len(exports) == 2 and "1 patients" in exports[0]["summary"]
+
+
+def test_exported_cells_never_run_as_formulas(small_world, cha, tmp_path):
+    from desktop.models import worklists
+
+    code, mine, _ = cha
+    path = write_csv(tmp_path / "inj.csv", [patient(1, mine[0], family_name='=HYPERLINK("http://x","y")')])
+    import_extract(small_world, ACTOR, code, path, Q3)
+    loc = next(iter(small_world.query("SELECT id FROM localities WHERE code = 'CHA'")))["id"]
+    frame = cohort.load(small_world, loc)
+    out = tmp_path / "new.csv"
+    worklists.export(small_world, ACTOR, frame, "new", out, "Charnwood", TODAY)
+    assert "'=HYPERLINK" in out.read_text(encoding="utf-8-sig")

@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from . import audit
+from .changes import Changes
+from .clock import Actor
 from .errors import ValidationError
 from .workspace import get_meta, set_meta
 
@@ -68,11 +71,16 @@ def load(db: sqlite_utils.Database) -> CohortRules:
     return CohortRules(**{**asdict(base), **{k: v for k, v in json.loads(stored).items() if k in known}})
 
 
-def save(db: sqlite_utils.Database, rules: CohortRules) -> None:
+def save(db: sqlite_utils.Database, actor: Actor, rules: CohortRules) -> Changes:
     """Takes effect from the next import; earlier runs keep the rules they were stratified with."""
     rules.validate()
+    before = asdict(load(db))
     with db.atomic():
         set_meta(db, cohort_rules=json.dumps(asdict(rules), sort_keys=True))
+        moved = {k: {"before": before[k], "after": v} for k, v in asdict(rules).items() if before[k] != v}
+        audit.record(db, actor, "update", "cohort_rules", None,
+                     f"Changed cohort criteria: {', '.join(moved) or 'nothing'}", {"changes": moved})
+    return Changes.of("cohort_rules")
 
 
 def criteria_text(flags: dict[str, np.ndarray]) -> np.ndarray:

@@ -29,6 +29,17 @@ class Rejection:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 
+def write_rejections(rejections: list[Rejection], out) -> None:
+    """The rejected rows as a CSV a person can open beside the extract and fix."""
+    import csv
+
+    with open(out, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["row", "column", "reason"])
+        for r in rejections:
+            writer.writerow([r.row, r.column, r.reason])
+
+
 @dataclass
 class CheckedExtract:
     """Valid rows as typed numpy arrays (index-aligned), plus what was rejected and why."""

@@ -220,3 +220,30 @@ def test_a_cancel_at_the_last_moment_leaves_the_workspace_as_it_was(small_world,
         run(small_world, path, cancel=cancel)
     assert len(stages) == 4
     assert table_state(small_world) == before
+
+
+def test_rejections_export_as_csv(small_world, cha, tmp_path):
+    import csv
+
+    from desktop.models.extract_rules import write_rejections
+
+    _, mine, _ = cha
+    result = run(small_world, write_csv(tmp_path / "a.csv", [patient(1, mine[0]), patient(2, mine[0], sex="?")]))
+    write_rejections(result.rejections, tmp_path / "rejected.csv")
+    with open(tmp_path / "rejected.csv", encoding="utf-8-sig") as fh:
+        assert list(csv.reader(fh)) == [["row", "column", "reason"],
+                                        ["3", "sex", "'?' is not a recognised sex (M, F, U, I or O)."]]
+
+
+def test_cohort_rules_edits_are_validated_audited_and_used(small_world, cha, tmp_path):
+    from dataclasses import replace
+
+    from desktop.models import audit, cohort_rules
+
+    _, mine, _ = cha
+    with pytest.raises(ValidationError):
+        cohort_rules.save(small_world, ACTOR, replace(cohort_rules.load(small_world), multimorbidity_min_ltc=0))
+    cohort_rules.save(small_world, ACTOR, replace(cohort_rules.load(small_world), multimorbidity_min_ltc=3))
+    assert "multimorbidity_min_ltc" in audit.entries(small_world, "cohort_rules")[0]["summary"]
+    result = run(small_world, write_csv(tmp_path / "a.csv", [patient(1, mine[0], efi_score="0", ltc_count="3")]))
+    assert result.cohort["multimorbidity"] == 1

@@ -28,6 +28,7 @@ def open_workspace(path: str | Path, *, create: bool = True) -> sqlite_utils.Dat
         db = sqlite_utils.Database(conn)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MB: imports touch tens of thousands of index pages
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal" and str(path) != ":memory:":
             raise StorageUnavailable(f"Cannot use write-ahead logging on {path}; is the folder read-only?")
@@ -42,11 +43,13 @@ def schema_version(db: sqlite_utils.Database) -> int:
 
 
 def _refuse_if_too_new(path: Path) -> None:
-    # Read-only URI connection: a too-new file must not be modified, not even by a WAL checkpoint.
+    """Refuse, untouched, a file from a newer Locality Desk or a database some other program owns."""
+    # Read-only URI connection: such a file must not be modified, not even by a WAL checkpoint.
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -55,4 +58,9 @@ def _refuse_if_too_new(path: Path) -> None:
         raise SchemaTooNew(
             f"{path.name} was written by a newer Locality Desk (schema {version}; this version reads up to "
             f"{SCHEMA_VERSION}). Install the newer version to open it; the file was left untouched."
+        )
+    if tables and (version == 0 or "_sqlite_migrations" not in tables):
+        raise StorageUnavailable(
+            f"{path.name} is a database, but not a Locality Desk workspace (another program's file?). "
+            "It was left untouched; choose a workspace file, or File → New to make one."
         )

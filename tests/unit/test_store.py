@@ -102,3 +102,16 @@ def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch):
     finally:
         migrations.MIGRATIONS._migrations = [m for m in migrations.MIGRATIONS._migrations
                                              if m.name != "m999_broken_for_test"]
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path):
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (x)")
+    conn.execute("INSERT INTO meta VALUES (1)")
+    conn.commit()
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(StorageUnavailable, match="not a Locality Desk workspace"):
+        open_workspace(path)
+    assert _digest(path) == before

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,6 @@ def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, 
     wrong or no row is valid; otherwise stores the valid rows' cohort and lists the rejected rows."""
     path = Path(path)
     extract_date = extract_date or dt.date.today()
-    locality = locality_by_code(db, locality_code)
     progress(0.05, f"Reading {path.name}")
     checked = check_extract(db, locality_code, path, extract_date, mapping)
     check_cancel(cancel)
@@ -94,6 +94,19 @@ def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, 
         first = checked.rejections[0] if checked.rejections else None
         hint = f" The first problem: row {first.row}, {first.column}: {first.reason}" if first else ""
         raise ValidationError(f"No row of {path.name} could be imported.{hint}")
+    return store_run(db, actor, locality_code, checked, path.name, extract_date, mapping, progress, cancel)
+
+
+def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, checked: CheckedExtract,
+              file_name: str, extract_date: dt.date, mapping: dict[str, str] | None = None,
+              progress: Progress = no_progress, cancel: CancelCheck = never_cancel,
+              make_ids: Callable[[int], list[str]] = new_ids) -> ImportResult:
+    """Stratify checked rows, compare with the last run and write the run in one transaction.
+
+    *checked* is anything with CheckedExtract's values, rows, rejections, text() and counts(): the demo
+    generator hands in a population it made without a file. *make_ids* lets it make its ids reproducible.
+    """
+    locality = locality_by_code(db, locality_code)
     progress(0.45, "Finding the cohort")
     rules = cohort_rules.load(db)
     v = checked.values
@@ -108,10 +121,10 @@ def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, 
                           cohort={"frailty": int(flags["F"].sum()), "multimorbidity": int(flags["M"].sum()),
                                   "high_cost": int(flags["C"].sum()), "total": int(len(idx))},
                           new=0, left=0, changed=0, rejections=checked.rejections)
-    run_id = new_ids(1)[0]
+    run_id = make_ids(1)[0]
     now = actor.now()
     stamp = (now, now, actor.user, actor.device_id)
-    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes)
+    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, make_ids)
     result.new, result.left, result.changed = len(diff.new), len(diff.left), len(diff.changed)
     text = {name: checked.text(name, idx).tolist() for name in
             ("given_name", "family_name", "sex", "postcode", "practice_code", "care_home_id")}
@@ -151,7 +164,7 @@ def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, 
             "imported, rejected, cohort_total, frailty, multimorbidity, high_cost, new, left, changed, rules, "
             "summary, created_at, updated_at, updated_by, device_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, locality["id"], path.name, extract_date.isoformat(), now, actor.user, result.rows,
+            [run_id, locality["id"], file_name, extract_date.isoformat(), now, actor.user, result.rows,
              result.imported, result.rejected, result.cohort["total"], result.cohort["frailty"],
              result.cohort["multimorbidity"], result.cohort["high_cost"], result.new, result.left, result.changed,
              json.dumps(asdict(rules)), json.dumps(summary), *stamp])
@@ -178,10 +191,10 @@ def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, 
         if mapping is not None:
             set_meta(db, extract_mapping=json.dumps(mapping, sort_keys=True))
         audit.record(db, actor, "import", "risk_runs", run_id,
-                     f"Imported {path.name} for {locality['name']}: {result.imported:,} of {result.rows:,} rows, "
+                     f"Imported {file_name} for {locality['name']}: {result.imported:,} of {result.rows:,} rows, "
                      f"cohort {result.cohort['total']:,} ({result.new:,} new, {result.left:,} left, "
                      f"{result.changed:,} changed), {result.rejected:,} rejected",
-                     {"file": str(path.name), "extract_date": extract_date.isoformat()})
+                     {"file": file_name, "extract_date": extract_date.isoformat()})
         check_cancel(cancel)
     progress(1.0, "Done")
     result.run_id = run_id
@@ -226,14 +239,21 @@ class CohortDiff:
 
 
 def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: cohort_rules.CohortRules,
-                          v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray) -> CohortDiff:
+                          v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray,
+                          make_ids: Callable[[int], list[str]] = new_ids) -> CohortDiff:
     """Who is new to the cohort, who left it and whose risk changed, against what the workspace holds."""
-    # Everyone the workspace holds, so a patient who moved here from another locality keeps their record.
-    prev = list(db.execute(
-        "SELECT CAST(nhs_number AS INTEGER), id, in_cohort AND locality_id = ? FROM patients "
-        "ORDER BY CAST(nhs_number AS INTEGER)", [locality_id]))
-    last = latest_cohort(db, locality_id)
     nhs = v["nhs_number"][idx]
+    prev = list(db.execute("SELECT CAST(nhs_number AS INTEGER), id, in_cohort FROM patients WHERE locality_id = ?",
+                           [locality_id]))
+    # A patient who moved here from another locality keeps their record (and the team's notes on it).
+    held = {r[0] for r in prev}
+    strangers = [str(x) for x in nhs.tolist() if x not in held]
+    for start in range(0, len(strangers), 500):
+        chunk = strangers[start:start + 500]
+        prev += db.execute(f"SELECT CAST(nhs_number AS INTEGER), id, 0 FROM patients WHERE nhs_number IN "
+                           f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+    prev.sort()
+    last = latest_cohort(db, locality_id)
     p_nhs = np.array([r[0] for r in prev], dtype=np.int64)
     p_ids = np.array([r[1] for r in prev] or [""], dtype=object)
     p_in = np.array([r[2] for r in prev], dtype=bool)
@@ -248,7 +268,7 @@ def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: co
     pos = np.clip(np.searchsorted(p_nhs, nhs), 0, max(len(p_nhs) - 1, 0))
     found = (p_nhs[pos] == nhs) if len(p_nhs) else np.zeros(len(nhs), dtype=bool)
     ids = np.where(found, p_ids[pos], None)
-    ids[~found] = new_ids(int((~found).sum()))
+    ids[~found] = make_ids(int((~found).sum()))
     diff = CohortDiff(ids=ids.tolist())
     was_in = found & (p_in[pos] if len(p_in) else found)
     diff.new = [(int(k), ids[k], "" if not found[k] else "returned to the cohort") for k in np.flatnonzero(~was_in)]

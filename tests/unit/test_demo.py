@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -26,7 +27,7 @@ def content_digest(db) -> str:
 @pytest.fixture(scope="module")
 def full_world(tmp_path_factory):
     db = open_workspace(tmp_path_factory.mktemp("full") / "full.sqlite")
-    build_demo(db)
+    build_demo(db, history=False)  # the reference data; history is checked on the small world below
     return db
 
 
@@ -95,3 +96,52 @@ def test_demo_refuses_a_workspace_that_already_has_data(small_world):
 
     with pytest.raises(ValidationError, match="already holds"):
         build_demo(small_world)
+
+
+@pytest.fixture(scope="module")
+def small_history(tmp_path_factory):
+    db = open_workspace(tmp_path_factory.mktemp("hist") / "small.sqlite")
+    build_demo(db, small=True)
+    return db
+
+
+def test_history_has_eight_quarterly_runs_per_locality(small_history):
+    from desktop.models.demo.history import RISK_DATES
+
+    per_locality = small_history.execute(
+        "SELECT COUNT(*), MIN(extract_date), MAX(extract_date) FROM risk_runs GROUP BY locality_id").fetchall()
+    assert len(per_locality) == 11
+    assert set(per_locality) == {(8, RISK_DATES[0].isoformat(), RISK_DATES[-1].isoformat())}
+    later = small_history.execute("SELECT SUM(new), SUM(left), SUM(changed) FROM risk_runs "
+                                  "WHERE extract_date > ?", [RISK_DATES[0].isoformat()]).fetchone()
+    assert all(x > 0 for x in later)  # people join, leave and change every quarter
+
+
+def test_every_patient_has_a_valid_synthetic_nhs_number(small_history):
+    from desktop.models.identifiers import is_synthetic_nhs_number
+
+    numbers = [r[0] for r in small_history.execute("SELECT nhs_number FROM patients")]
+    assert len(numbers) > 500
+    assert all(is_synthetic_nhs_number(n) for n in numbers)
+
+
+def test_caseload_history_is_believable(small_history):
+    from desktop.models.caseload import add_months
+    from desktop.models.demo.history import DEMO_TODAY
+
+    status = dict(small_history.execute("SELECT status, COUNT(*) FROM patients GROUP BY status").fetchall())
+    assert set(status) == {"identified", "contacted", "on caseload", "discharged"}
+    assert status["on caseload"] > status["discharged"]
+    reviews = small_history.execute(
+        "SELECT COUNT(*), MAX(delivered_on) FROM interventions WHERE type = 'care-plan review'").fetchone()
+    assert reviews[0] > 0 and reviews[1] <= DEMO_TODAY.isoformat()
+    overdue = small_history.execute("SELECT COUNT(*) FROM patients WHERE status = 'on caseload' "
+                                    "AND next_review_due < ?", [DEMO_TODAY.isoformat()]).fetchone()[0]
+    on = status["on caseload"]
+    assert 0 < overdue < on  # some reviews late, most not
+    for p in small_history.query("SELECT id, care_plan_date, review_interval_months, next_review_due FROM patients "
+                                 "WHERE care_plan_date IS NOT NULL LIMIT 50"):
+        last = small_history.execute("SELECT MAX(delivered_on) FROM interventions WHERE patient_id = ? "
+                                     "AND type = 'care-plan review'", [p["id"]]).fetchone()[0]
+        base = max(d for d in (p["care_plan_date"], last) if d)
+        assert p["next_review_due"] == add_months(dt.date.fromisoformat(base), p["review_interval_months"]).isoformat()

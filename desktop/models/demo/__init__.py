@@ -31,6 +31,8 @@ class DemoContext:
     seed: int
     small: bool
     actor: Actor = DEMO_ACTOR
+    progress: Progress = no_progress
+    cancel: CancelCheck = never_cancel
 
     def rng(self, step: str) -> random.Random:
         return random.Random(f"{self.seed}:{step}")
@@ -43,24 +45,34 @@ class DemoContext:
 Step = Callable[[DemoContext], None]
 
 
-def _steps() -> list[tuple[str, Step]]:
+def _steps(history: bool) -> list[tuple[str, Step]]:
+    from .history import build_risk_history
     from .reference_world import build_reference
 
-    return [("Localities, practices, care homes and staff", build_reference)]
+    steps = [("Localities, practices, care homes and staff", build_reference)]
+    if history:
+        steps.append(("Two years of risk extracts and caseload work", build_risk_history))
+    return steps
 
 
-def build_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, small: bool = False,
+def build_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, small: bool = False, history: bool = True,
                progress: Progress = no_progress, cancel: CancelCheck = never_cancel) -> None:
-    """Fill an empty workspace with the demo world, in one transaction (a cancel leaves it empty)."""
+    """Fill an empty workspace with the demo world, in one transaction (a cancel leaves it empty).
+
+    history=False stops after the reference data: tests that import their own extracts start from there.
+    """
     if db.execute("SELECT COUNT(*) FROM localities").fetchone()[0]:
         raise ValidationError("This workspace already holds localities; build the demo world in a new file.")
-    ctx = DemoContext(db=db, seed=seed, small=small)
-    steps = _steps()
+    steps = _steps(history)
     with db.atomic():
         for n, (label, step) in enumerate(steps):
             check_cancel(cancel)
             progress(n / len(steps), label)
-            step(ctx)
+
+            def within(fraction: float, message: str, n: int = n) -> None:
+                progress((n + fraction) / len(steps), message)
+
+            step(DemoContext(db=db, seed=seed, small=small, progress=within, cancel=cancel))
         set_meta(db, kind="locality", demo_seed=str(seed), demo_size="small" if small else "full")
         audit.record(db, DEMO_ACTOR, "demo", "workspace", None,
                      f"Built the {'small ' if small else ''}demo world (seed {seed})")

@@ -39,10 +39,42 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def get_patient(db: sqlite_utils.Database, patient_id: str) -> dict[str, Any]:
+    """The patient's record; for someone the team has not yet worked on, what the latest cohort says."""
     rows = list(db.query("SELECT * FROM patients WHERE id = ?", [patient_id]))
-    if not rows:
+    if rows:
+        return rows[0]
+    found = cohort.member(db, patient_id)
+    if found is None:
         raise NotFound("That patient is no longer in this workspace.")
-    return rows[0]
+    return _unworked(*found)
+
+
+def _unworked(locality_id: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["patient_id"], "nhs_number": str(row["nhs_number"]), "locality_id": locality_id,
+            "given_name": row["given_name"], "family_name": row["family_name"],
+            "date_of_birth": row["date_of_birth"].isoformat(), "sex": row["sex"], "postcode": row["postcode"],
+            "practice_code": row["practice_code"], "care_home_id": row["care_home_id"], "in_cohort": 1,
+            "joined_run_id": row["run_id"] if row["change"] == "new" else None, "left_run_id": None,
+            "left_reason": "", "status": "identified", "discharge_reason": "", "stream": "", "named_gp_id": None,
+            "case_manager_id": None, "care_plan_date": None, "review_interval_months": None,
+            "next_review_due": None, "notes": ""}
+
+
+def ensure_rows(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str]) -> None:
+    """Give patients the team starts working on a row of their own, from the latest cohort."""
+    held = {r[0] for r in db.execute(
+        f"SELECT id FROM patients WHERE id IN ({', '.join('?' * len(patient_ids))})", patient_ids)}
+    missing = [pid for pid in patient_ids if pid not in held]
+    if not missing:
+        return
+    found = cohort.members(db, missing)
+    gone = [pid for pid in missing if pid not in found]
+    if gone:
+        raise NotFound("A chosen patient is no longer in this workspace; reload the cohort and try again.")
+    now = actor.now()
+    db["patients"].insert_all(
+        [{**_unworked(*found[pid]), "created_at": now, "updated_at": now, "updated_by": actor.user,
+          "device_id": actor.device_id} for pid in missing])
 
 
 def default_review_interval(db: sqlite_utils.Database, patient: dict[str, Any]) -> int:
@@ -138,6 +170,7 @@ def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[s
     if not patient_ids:
         raise ValidationError("Choose at least one patient.")
     with db.atomic():
+        ensure_rows(db, actor, list(patient_ids))
         for pid in patient_ids:
             patient = get_patient(db, pid)
             clean = validate_changes(db, patient, changes, today)
@@ -172,6 +205,7 @@ def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, k
     row_id = new_id()
     now = actor.now()
     with db.atomic():
+        ensure_rows(db, actor, [patient_id])
         db["interventions"].insert({"id": row_id, "patient_id": patient_id, "type": kind, "delivered_on": day,
                                     "delivered_by_id": by, "note": note or "", "created_at": now, "updated_at": now,
                                     "updated_by": actor.user, "device_id": actor.device_id})

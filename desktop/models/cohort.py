@@ -48,56 +48,92 @@ def runs(db: sqlite_utils.Database, locality_id: str) -> list[dict[str, Any]]:
                          "WHERE locality_id = ? ORDER BY extract_date, imported_at", [locality_id]))
 
 
+_WORK = ("status", "stream", "case_manager_id", "case_manager", "named_gp", "care_plan_date", "next_review_due",
+         "left_reason")
+
+
 def load(db: sqlite_utils.Database, locality_id: str, include_left: bool = True) -> CohortFrame:
-    """Patients in the locality's latest cohort, plus (optionally) those who left it but are still worked."""
+    """The locality's latest cohort with the team's work on each patient, plus (optionally) worked-on
+    patients who have left the cohort but are still contacted or on the caseload."""
     run = latest_run(db, locality_id)
     rules = cohort_rules.load(db)
-    where = "p.locality_id = ? AND (p.in_cohort = 1"
-    where += " OR p.status IN ('contacted', 'on caseload'))" if include_left else ")"
-    cur = db.execute(
-        "SELECT p.id, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.practice_code, "
-        "COALESCE(pr.name, p.practice_code), p.in_cohort, p.status, p.stream, p.case_manager_id, "
-        "COALESCE(cm.name, ''), COALESCE(gp.name, ''), p.care_plan_date, p.next_review_due, p.joined_run_id, "
-        f"p.left_reason FROM patients p LEFT JOIN practices pr ON pr.ods_code = p.practice_code "
-        f"LEFT JOIN staff cm ON cm.id = p.case_manager_id LEFT JOIN staff gp ON gp.id = p.named_gp_id WHERE {where}",
-        [locality_id])
-    names = ["id", "nhs_number", "given_name", "family_name", "date_of_birth", "practice_code", "practice",
-             "in_cohort", "status", "stream", "case_manager_id", "case_manager", "named_gp", "care_plan_date",
-             "next_review_due", "joined_run_id", "left_reason"]
-    rows = cur.fetchall()
-    cols: dict[str, np.ndarray] = {n: np.array([r[i] for r in rows], dtype=object) for i, n in enumerate(names)}
-    cols["in_cohort"] = cols["in_cohort"].astype(bool)
-    n = len(rows)
-    risk = {"criteria": np.full(n, "", dtype=object), "efi_deficits": np.zeros(n, dtype=np.int64),
-            "ltc_count": np.zeros(n, dtype=np.int64), "cost_ratio": np.full(n, np.nan),
-            "prob_unplanned_admission": np.full(n, np.nan), "change": np.full(n, "", dtype=object),
-            "change_detail": np.full(n, "", dtype=object)}
-    if run is not None and n:
-        table = risk_store.run_cohort(db, run["id"])
-        order = np.argsort(cols["id"].astype(str))
-        sorted_ids = cols["id"].astype(str)[order]
-        t_ids = table["patient_id"].to_numpy(zero_copy_only=False).astype(str)
-        pos = np.clip(np.searchsorted(sorted_ids, t_ids), 0, n - 1)
-        hit = sorted_ids[pos] == t_ids
-        at = order[pos[hit]]
-        risk["criteria"][at] = table["criteria"].to_numpy(zero_copy_only=False)[hit]
-        risk["efi_deficits"][at] = table["efi_deficits"].to_numpy()[hit]
-        risk["ltc_count"][at] = table["ltc_count"].to_numpy()[hit]
-        ratio = (table["predicted_cost"].to_numpy() / table["expected_cost"].to_numpy())
-        risk["cost_ratio"][at] = ratio[hit]
-        risk["prob_unplanned_admission"][at] = pc.fill_null(table["prob_unplanned_admission"], np.nan).to_numpy()[hit]
-        risk["change"][at] = table["change"].to_numpy(zero_copy_only=False)[hit]
-        risk["change_detail"][at] = table["change_detail"].to_numpy(zero_copy_only=False)[hit]
-    cols.update(risk)
-    cols["efi_band"] = rules.efi_band(cols["efi_deficits"]) if n else np.zeros(0, dtype=np.int8)
+    table = risk_store.run_cohort(db, run["id"]) if run else risk_store.COHORT_SCHEMA.empty_table()
+    n = table.num_rows
+    cols: dict[str, np.ndarray] = {
+        "id": table["patient_id"].to_numpy(zero_copy_only=False).astype(object),
+        "nhs_number": table["nhs_number"].to_numpy().astype(str).astype(object),
+        **{k: table[k].to_numpy(zero_copy_only=False).astype(object) for k in
+           ("given_name", "family_name", "practice_code", "criteria", "change", "change_detail")},
+        "date_of_birth": np.datetime_as_string(table["date_of_birth"].to_numpy().astype("datetime64[D]"),
+                                               unit="D").astype(object),
+        "in_cohort": np.ones(n, dtype=bool),
+        "efi_deficits": table["efi_deficits"].to_numpy().astype(np.int64),
+        "ltc_count": table["ltc_count"].to_numpy().astype(np.int64),
+        "cost_ratio": table["predicted_cost"].to_numpy() / table["expected_cost"].to_numpy(),
+        "prob_unplanned_admission": pc.fill_null(table["prob_unplanned_admission"], np.nan).to_numpy(
+            zero_copy_only=False).astype(float),
+        "joined_run_id": np.full(n, None, dtype=object),
+        "status": np.full(n, "identified", dtype=object),
+        "stream": np.full(n, "", dtype=object),
+        **{k: np.full(n, None, dtype=object) for k in _WORK if k not in ("status", "stream")},
+    }
+    cols["joined_run_id"][cols["change"] == "new"] = run["id"] if run else None
+    worked = list(db.query(
+        "SELECT p.id, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.practice_code, p.in_cohort, "
+        "p.joined_run_id, p.status, p.stream, p.case_manager_id, cm.name AS case_manager, gp.name AS named_gp, "
+        "p.care_plan_date, p.next_review_due, p.left_reason FROM patients p "
+        "LEFT JOIN staff cm ON cm.id = p.case_manager_id LEFT JOIN staff gp ON gp.id = p.named_gp_id "
+        "WHERE p.locality_id = ?", [locality_id]))
+    position = {pid: i for i, pid in enumerate(cols["id"].tolist())}
+    extra = []
+    for w in worked:
+        i = position.get(w["id"])
+        if i is None:
+            if include_left and w["status"] in ("contacted", "on caseload"):
+                extra.append(w)
+            continue
+        for k in _WORK:
+            cols[k][i] = w[k]
+        cols["joined_run_id"][i] = w["joined_run_id"] if w["in_cohort"] else cols["joined_run_id"][i]
+    if extra:
+        cols = _append_left(cols, extra)
+    cols["efi_band"] = rules.efi_band(cols["efi_deficits"])
+    practices = dict(db.execute("SELECT ods_code, name FROM practices").fetchall())
+    cols["practice"] = np.array([practices.get(c, c) for c in cols["practice_code"]], dtype=object)
     cols["name"] = np.array([f"{f.upper()}, {g}" for g, f in zip(cols["given_name"], cols["family_name"],
                                                                    strict=True)], dtype=object)
     haystack = pa.array([f"{num} {g} {f} {code} {prac}".lower() for num, g, f, code, prac in zip(
         cols["nhs_number"], cols["given_name"], cols["family_name"], cols["practice_code"], cols["practice"],
         strict=True)], pa.string())
-    order = np.lexsort((cols["given_name"].astype(str), cols["family_name"].astype(str))) if n else np.zeros(0, int)
-    frame = CohortFrame(columns={k: v[order] for k, v in cols.items()}, run=run, haystack=haystack.take(order))
-    return frame
+    order = np.lexsort((cols["given_name"].astype(str), cols["family_name"].astype(str)))
+    return CohortFrame(columns={k: v[order] for k, v in cols.items()}, run=run, haystack=haystack.take(order))
+
+
+def _append_left(cols: dict[str, np.ndarray], extra: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Rows for worked-on patients who are not in the latest cohort (no current risk figures)."""
+    blank = {"in_cohort": False, "efi_deficits": 0, "ltc_count": 0, "cost_ratio": np.nan,
+             "prob_unplanned_admission": np.nan, "criteria": "", "change": "", "change_detail": "",
+             "joined_run_id": None}
+    added = {k: np.array([w[k] if k in w else blank[k] for w in extra], dtype=cols[k].dtype) for k in cols}
+    return {k: np.concatenate([cols[k], added[k]]) for k in cols}
+
+
+def members(db: sqlite_utils.Database, patient_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """patient id -> (locality id, their row in that locality's latest cohort), for those in a current cohort."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    wanted = pa.array(list(patient_ids), pa.string())
+    for loc in db.query("SELECT id FROM localities ORDER BY code"):
+        run = latest_run(db, loc["id"])
+        if run is None or len(found) == len(patient_ids):
+            continue
+        table = risk_store.run_cohort(db, run["id"])
+        for row in table.filter(pc.is_in(table["patient_id"], wanted)).to_pylist():
+            found[row["patient_id"]] = (loc["id"], row | {"run_id": run["id"]})
+    return found
+
+
+def member(db: sqlite_utils.Database, patient_id: str) -> tuple[str, dict[str, Any]] | None:
+    return members(db, [patient_id]).get(patient_id)
 
 
 @dataclass(frozen=True)
@@ -179,9 +215,11 @@ def sort(frame: CohortFrame, rows: np.ndarray, key: str, descending: bool = Fals
 
 def history(db: sqlite_utils.Database, patient_id: str) -> list[dict[str, Any]]:
     """The patient's risk in every run of their locality, oldest first, with the change each run noted."""
-    patient = db.execute("SELECT locality_id FROM patients WHERE id = ?", [patient_id]).fetchone()
-    if patient is None:
+    row = db.execute("SELECT locality_id FROM patients WHERE id = ?", [patient_id]).fetchone()
+    found = row or member(db, patient_id)
+    if found is None:
         return []
+    patient = (found[0],)
     out = []
     for run in runs(db, patient[0]):
         table = risk_store.run_cohort(db, run["id"])

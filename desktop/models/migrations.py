@@ -141,7 +141,8 @@ def m002_cohort(db: sqlite_utils.Database) -> None:
             data BLOB NOT NULL
         );
 
-        -- One row per patient ever in a cohort: identity, membership, and the team's own work.
+        -- One row per patient the team has worked on: identity, membership, and the team's own work.
+        -- Everyone else in a cohort lives only in the runs' cohort tables.
         CREATE TABLE patients (
             id TEXT PRIMARY KEY,
             nhs_number TEXT NOT NULL UNIQUE,
@@ -173,9 +174,11 @@ def m002_cohort(db: sqlite_utils.Database) -> None:
         );
         CREATE INDEX patients_locality ON patients(locality_id, in_cohort);
 
+        -- Who left the cohort and whose risk changed, per run. patient_id names the run's cohort table row;
+        -- a patients row exists only once the team works on someone, hence no foreign key here.
         CREATE TABLE cohort_changes (
             run_id TEXT NOT NULL REFERENCES risk_runs(id) ON DELETE CASCADE,
-            patient_id TEXT NOT NULL REFERENCES patients(id),
+            patient_id TEXT NOT NULL,
             change TEXT NOT NULL CHECK (change IN ('new', 'left', 'changed')),
             detail TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (run_id, patient_id)

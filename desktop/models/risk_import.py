@@ -7,7 +7,9 @@ Nothing is written until the whole file has been read and checked.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlite_utils
 
 from . import audit, cohort_rules, risk_store
@@ -103,39 +106,35 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
               make_ids: Callable[[int], list[str]] = new_ids) -> ImportResult:
     """Stratify checked rows, compare with the last run and write the run in one transaction.
 
-    *checked* is anything with CheckedExtract's values, rows, rejections, text() and counts(): the demo
-    generator hands in a population it made without a file. *make_ids* lets it make its ids reproducible.
+    The run's cohort is written as one table (risk_store); a `patients` row exists only for patients the
+    team has worked on, and only those rows are touched here, so an import costs the same for 600 or
+    60,000 cohort patients. *checked* is anything with CheckedExtract's values, rows, rejections, text()
+    and counts(): the demo generator hands in a population it made without a file; *make_ids* lets it
+    make its ids reproducible.
     """
     locality = locality_by_code(db, locality_code)
     progress(0.45, "Finding the cohort")
     rules = cohort_rules.load(db)
     v = checked.values
     flags = rules.criteria(v["efi_deficits"], v["ltc_count"], v["predicted_cost"], v["expected_cost"])
-    in_cohort = flags["F"] | flags["M"] | flags["C"]
-    idx = np.flatnonzero(in_cohort)
+    idx = np.flatnonzero(flags["F"] | flags["M"] | flags["C"])
     codes = cohort_rules.criteria_text({k: m[idx] for k, m in flags.items()})
     summary = population_summary(checked, rules, extract_date)
     check_cancel(cancel)
     progress(0.6, "Comparing with the last run")
+    run_id = make_ids(1)[0]
+    text = {name: checked.text(name, idx) for name in IDENTITY_TEXT}
+    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text)
     result = ImportResult(rows=checked.rows, imported=checked.imported, rejected=checked.rows - checked.imported,
                           cohort={"frailty": int(flags["F"].sum()), "multimorbidity": int(flags["M"].sum()),
                                   "high_cost": int(flags["C"].sum()), "total": int(len(idx))},
-                          new=0, left=0, changed=0, rejections=checked.rejections)
-    run_id = make_ids(1)[0]
-    now = actor.now()
-    stamp = (now, now, actor.user, actor.device_id)
-    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, make_ids)
-    result.new, result.left, result.changed = len(diff.new), len(diff.left), len(diff.changed)
-    text = {name: checked.text(name, idx).tolist() for name in
-            ("given_name", "family_name", "sex", "postcode", "practice_code", "care_home_id")}
+                          new=len(diff.new), left=len(diff.left), changed=len(diff.changed),
+                          rejections=checked.rejections)
     prob = v["prob_unplanned_admission"][idx]
-    col_nhs = v["nhs_number"][idx].astype(str).tolist()
-    col_dob = np.datetime_as_string(v["date_of_birth"][idx], unit="D").tolist()
-    diff.find_identity_changes(db, locality["id"], col_nhs, text, col_dob)
     table = pa.table({
         "patient_id": diff.ids,
         "nhs_number": v["nhs_number"][idx],
-        "practice_code": text["practice_code"],
+        **{name: text[name] for name in IDENTITY_TEXT},
         "date_of_birth": pa.array(v["date_of_birth"][idx]).cast(pa.date32()),
         "efi_deficits": v["efi_deficits"][idx].astype(np.int16),
         "efi_score": v["efi_score"][idx].astype(np.float32),
@@ -143,19 +142,14 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
         "prob_unplanned_admission": pa.array(prob.astype(np.float32), mask=np.isnan(prob)),
         "predicted_cost": v["predicted_cost"][idx],
         "expected_cost": v["expected_cost"][idx],
-        "criteria": codes.tolist(),
+        "criteria": codes,
         "eol_register": v["eol_register"][idx],
         "housebound": v["housebound"][idx],
-        "care_home_id": text["care_home_id"],
         "change": diff.change_column(len(idx)),
         "change_detail": diff.detail_column(len(idx)),
     }, schema=risk_store.COHORT_SCHEMA)
-    identity = list(zip(diff.ids, col_nhs, text["given_name"], text["family_name"], col_dob, text["sex"],
-                        text["postcode"], text["practice_code"], text["care_home_id"], strict=True))
-    upserts = [(*identity[k], locality["id"], run_id, *stamp) for k in diff.write_rows]
-    change_rows = ([(run_id, pid, "changed", why) for _, pid, why in diff.changed]
-                   + [(run_id, pid, "left", why) for pid, why in diff.left])
-    left_rows = [(run_id, why, now, actor.user, actor.device_id, pid) for pid, why in diff.left]
+    now = actor.now()
+    stamp = (now, actor.user, actor.device_id)
     check_cancel(cancel)
     progress(0.75, f"Saving {len(idx):,} cohort patients")
     with db.atomic():
@@ -167,27 +161,26 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
             [run_id, locality["id"], file_name, extract_date.isoformat(), now, actor.user, result.rows,
              result.imported, result.rejected, result.cohort["total"], result.cohort["frailty"],
              result.cohort["multimorbidity"], result.cohort["high_cost"], result.new, result.left, result.changed,
-             json.dumps(asdict(rules)), json.dumps(summary), *stamp])
+             json.dumps(asdict(rules)), json.dumps(summary), now, *stamp])
         db.execute("INSERT INTO risk_run_cohorts (run_id, data) VALUES (?, ?)", [run_id, risk_store.encode(table)])
-        # Only identity and membership are written; the team's own work (status, case manager, care plan,
-        # notes) is never in the update list, so it survives every re-import.
+        # Worked-on patients only: their identity and membership follow the extract; the team's own work
+        # (status, case manager, care plan, notes) is never in these statements, so it survives re-import.
         db.conn.executemany(
-            "INSERT INTO patients (id, nhs_number, given_name, family_name, date_of_birth, sex, postcode, "
-            "practice_code, care_home_id, locality_id, joined_run_id, created_at, updated_at, updated_by, "
-            "device_id, in_cohort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
-            "ON CONFLICT(nhs_number) DO UPDATE SET locality_id = excluded.locality_id, "
-            "given_name = excluded.given_name, family_name = excluded.family_name, "
-            "date_of_birth = excluded.date_of_birth, sex = excluded.sex, postcode = excluded.postcode, "
-            "practice_code = excluded.practice_code, care_home_id = excluded.care_home_id, "
-            "joined_run_id = CASE WHEN patients.in_cohort THEN patients.joined_run_id "
-            "ELSE excluded.joined_run_id END, in_cohort = 1, left_run_id = NULL, left_reason = '', "
-            "updated_at = excluded.updated_at, updated_by = excluded.updated_by, device_id = excluded.device_id",
-            upserts)
+            "UPDATE patients SET locality_id = ?, given_name = ?, family_name = ?, sex = ?, postcode = ?, "
+            "practice_code = ?, care_home_id = ?, date_of_birth = ?, "
+            "joined_run_id = CASE WHEN in_cohort AND locality_id = ? THEN joined_run_id ELSE ? END, "
+            "in_cohort = 1, left_run_id = NULL, left_reason = '', updated_at = ?, updated_by = ?, device_id = ? "
+            "WHERE id = ?",
+            [(locality["id"], *(text[n][k] for n in IDENTITY_TEXT), str(v["date_of_birth"][idx][k]),
+              locality["id"], run_id, *stamp, diff.ids[k]) for k in diff.worked_rows])
         db.conn.executemany(
             "UPDATE patients SET in_cohort = 0, left_run_id = ?, left_reason = ?, updated_at = ?, updated_by = ?, "
-            "device_id = ? WHERE id = ?", left_rows)
-        db.conn.executemany("INSERT INTO cohort_changes (run_id, patient_id, change, detail) VALUES (?, ?, ?, ?)",
-                            change_rows)
+            "device_id = ? WHERE id = ? AND in_cohort = 1",
+            [(run_id, why, *stamp, pid) for pid, why in diff.left])
+        db.conn.executemany(
+            "INSERT INTO cohort_changes (run_id, patient_id, change, detail) VALUES (?, ?, ?, ?)",
+            [(run_id, diff.ids[k], "changed", why) for k, why in diff.changed]
+            + [(run_id, pid, "left", why) for pid, why in diff.left])
         if mapping is not None:
             set_meta(db, extract_mapping=json.dumps(mapping, sort_keys=True))
         audit.record(db, actor, "import", "risk_runs", run_id,
@@ -202,95 +195,121 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
     return result
 
 
+IDENTITY_TEXT = ("given_name", "family_name", "sex", "postcode", "practice_code", "care_home_id")
+
+
 @dataclass
 class CohortDiff:
-    ids: list[str]  # patient id for each current cohort row (existing or newly made)
-    new: list[tuple[int, str, str]] = field(default_factory=list)  # (cohort row, patient id, detail)
-    changed: list[tuple[int, str, str]] = field(default_factory=list)
+    ids: list[str]  # patient id for each current cohort row (kept from before, or newly made)
+    new: list[tuple[int, str]] = field(default_factory=list)  # (cohort row, detail)
+    changed: list[tuple[int, str]] = field(default_factory=list)
     left: list[tuple[str, str]] = field(default_factory=list)  # (patient id, why)
-    write_rows: list[int] = field(default_factory=list)  # cohort rows whose patients row must be written
+    worked_rows: list[int] = field(default_factory=list)  # cohort rows with a patients row to refresh
 
     def change_column(self, n: int) -> list[str]:
         out = [""] * n
-        for k, _, _ in self.new:
+        for k, _ in self.new:
             out[k] = "new"
-        for k, _, _ in self.changed:
+        for k, _ in self.changed:
             out[k] = "changed"
         return out
 
     def detail_column(self, n: int) -> list[str]:
         out = [""] * n
-        for k, _, why in self.new + self.changed:
+        for k, why in self.new + self.changed:
             out[k] = why
         return out
-
-    def find_identity_changes(self, db: sqlite_utils.Database, locality_id: str, nhs: list[str],
-                              text: dict[str, list[str]], dob: list[str]) -> None:
-        """Rows to write: new and returning patients, and those whose identity details moved."""
-        held = {r[0]: r[1:] for r in db.execute(
-            "SELECT nhs_number, given_name, family_name, date_of_birth, sex, postcode, practice_code, "
-            "care_home_id FROM patients WHERE locality_id = ?", [locality_id])}
-        joining = {k for k, _, _ in self.new}
-        for k, number in enumerate(nhs):
-            now = (text["given_name"][k], text["family_name"][k], dob[k], text["sex"][k], text["postcode"][k],
-                   text["practice_code"][k], text["care_home_id"][k])
-            if k in joining or held.get(number) != now:
-                self.write_rows.append(k)
 
 
 def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: cohort_rules.CohortRules,
                           v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray,
-                          make_ids: Callable[[int], list[str]] = new_ids) -> CohortDiff:
-    """Who is new to the cohort, who left it and whose risk changed, against what the workspace holds."""
+                          text: dict[str, np.ndarray]) -> CohortDiff:
+    """Who is new to the cohort, who left it and whose risk changed, against the locality's last run; and
+    which worked-on patients need their identity or membership refreshed."""
     nhs = v["nhs_number"][idx]
-    prev = list(db.execute("SELECT CAST(nhs_number AS INTEGER), id, in_cohort FROM patients WHERE locality_id = ?",
-                           [locality_id]))
-    # A patient who moved here from another locality keeps their record (and the team's notes on it).
-    held = {r[0] for r in prev}
-    strangers = [str(x) for x in nhs.tolist() if x not in held]
-    for start in range(0, len(strangers), 500):
-        chunk = strangers[start:start + 500]
-        prev += db.execute(f"SELECT CAST(nhs_number AS INTEGER), id, 0 FROM patients WHERE nhs_number IN "
-                           f"({', '.join('?' * len(chunk))})", chunk).fetchall()
-    prev.sort()
     last = latest_cohort(db, locality_id)
-    p_nhs = np.array([r[0] for r in prev], dtype=np.int64)
-    p_ids = np.array([r[1] for r in prev] or [""], dtype=object)
-    p_in = np.array([r[2] for r in prev], dtype=bool)
-    p_crit = np.full(max(len(prev), 1), "", dtype=object)
-    p_def = np.zeros(max(len(prev), 1), dtype=np.int64)
-    p_ltc = np.zeros(max(len(prev), 1), dtype=np.int64)
-    if last is not None and len(prev):
-        at = np.searchsorted(p_nhs, last["nhs_number"].to_numpy())
-        p_crit[at] = last["criteria"].to_numpy(zero_copy_only=False)
-        p_def[at] = last["efi_deficits"].to_numpy()
-        p_ltc[at] = last["ltc_count"].to_numpy()
-    pos = np.clip(np.searchsorted(p_nhs, nhs), 0, max(len(p_nhs) - 1, 0))
-    found = (p_nhs[pos] == nhs) if len(p_nhs) else np.zeros(len(nhs), dtype=bool)
-    ids = np.where(found, p_ids[pos], None)
-    ids[~found] = make_ids(int((~found).sum()))
+    if last is None:
+        last = risk_store.COHORT_SCHEMA.empty_table()
+    l_nhs = last["nhs_number"].to_numpy()
+    l_order = np.argsort(l_nhs)
+    l_sorted = l_nhs[l_order]
+    pos = np.searchsorted(l_sorted, nhs).clip(0, max(len(l_sorted) - 1, 0))
+    was_in = (l_sorted[pos] == nhs) if len(l_sorted) else np.zeros(len(nhs), dtype=bool)
+    at = l_order[pos] if len(l_sorted) else pos  # row of the last run, where was_in
+    ids = np.empty(len(nhs), dtype=object)
+    if len(l_sorted):
+        ids[was_in] = last["patient_id"].to_numpy(zero_copy_only=False)[at[was_in]]
+    for k in np.flatnonzero(~was_in):
+        ids[k] = patient_id(int(nhs[k]))
+    worked = dict(db.execute("SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id = ?",
+                             [locality_id]).fetchall())
+    arrived = [str(x) for x in nhs[~was_in].tolist() if x not in worked]
+    for start in range(0, len(arrived), 500):  # worked on in another locality, now registered here
+        chunk = arrived[start:start + 500]
+        worked.update(db.execute(f"SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE nhs_number IN "
+                                 f"({', '.join('?' * len(chunk))})", chunk).fetchall())
     diff = CohortDiff(ids=ids.tolist())
-    was_in = found & (p_in[pos] if len(p_in) else found)
-    diff.new = [(int(k), ids[k], "" if not found[k] else "returned to the cohort") for k in np.flatnonzero(~was_in)]
-    band, old_band = rules.efi_band(v["efi_deficits"][idx]), rules.efi_band(p_def[pos])
-    ltc, old_ltc = v["ltc_count"][idx], p_ltc[pos]
-    crit_moved, band_moved, ltc_moved = p_crit[pos] != codes, band != old_band, ltc != old_ltc
-    for k in np.flatnonzero(was_in & (crit_moved | band_moved | ltc_moved)):
-        reasons = []
-        if crit_moved[k]:
-            reasons.append(f"criteria {p_crit[pos[k]] or '-'} → {codes[k]}")
-        if band_moved[k]:
-            reasons.append(f"eFI {cohort_rules.EFI_BANDS[old_band[k]]} → {cohort_rules.EFI_BANDS[band[k]]}")
-        if ltc_moved[k]:
-            reasons.append(f"LTCs {old_ltc[k]} → {ltc[k]}")
-        diff.changed.append((int(k), ids[k], "; ".join(reasons)))
-    if len(p_nhs):
-        still = pd.Series(p_nhs).isin(nhs).to_numpy()
-        in_extract = pd.Series(p_nhs).isin(v["nhs_number"]).to_numpy()
-        for j in np.flatnonzero(p_in & ~still):
+    earlier = _ever_in_cohort(db, locality_id, nhs[~was_in]) if len(l_sorted) else set()
+    diff.new = [(int(k), "returned to the cohort" if int(nhs[k]) in earlier else "") for k in np.flatnonzero(~was_in)]
+
+    band = rules.efi_band(v["efi_deficits"][idx])
+    ltc = v["ltc_count"][idx]
+    if len(l_sorted):
+        old_crit = last["criteria"].to_numpy(zero_copy_only=False)[at]
+        old_def = last["efi_deficits"].to_numpy().astype(np.int64)[at]
+        old_ltc = last["ltc_count"].to_numpy().astype(np.int64)[at]
+        old_band = rules.efi_band(old_def)
+        moved = [old_crit != codes, band != old_band, ltc != old_ltc]
+        for k in np.flatnonzero(was_in & (moved[0] | moved[1] | moved[2])):
+            reasons = []
+            if moved[0][k]:
+                reasons.append(f"criteria {old_crit[k] or '-'} → {codes[k]}")
+            if moved[1][k]:
+                reasons.append(f"eFI {cohort_rules.EFI_BANDS[old_band[k]]} → {cohort_rules.EFI_BANDS[band[k]]}")
+            if moved[2][k]:
+                reasons.append(f"LTCs {old_ltc[k]} → {ltc[k]}")
+            diff.changed.append((int(k), "; ".join(reasons)))
+        # Identity drift (a new address, practice or care home) matters only for worked-on patients' rows.
+        same = np.ones(len(nhs), dtype=bool)
+        for name in IDENTITY_TEXT:
+            same &= last[name].to_numpy(zero_copy_only=False)[at] == text[name]
+        same &= last["date_of_birth"].to_numpy().astype("datetime64[D]")[at] == v["date_of_birth"][idx]
+        still = pd.Series(l_nhs).isin(nhs).to_numpy()
+        in_extract = pd.Series(l_nhs).isin(v["nhs_number"]).to_numpy()
+        for j in np.flatnonzero(~still):
             why = "no longer meets the criteria" if in_extract[j] else "not in this extract (moved or died)"
-            diff.left.append((p_ids[j], why))
+            diff.left.append((last["patient_id"][int(j)].as_py(), why))
+    else:
+        same = np.zeros(len(nhs), dtype=bool)
+    worked_ids = set(worked.values())
+    diff.worked_rows = [k for k in range(len(nhs)) if ids[k] in worked_ids and not (was_in[k] and same[k])]
     return diff
+
+
+PATIENT_NAMESPACE = uuid.UUID("5d1c2a6e-3b7f-4c1e-9a51-6c0de5c0a1f4")
+
+
+_NAMESPACE_BYTES = PATIENT_NAMESPACE.bytes
+
+
+def patient_id(nhs_number: int) -> str:
+    """A patient's id follows from their NHS number (a version-5 UUID), so every run and every laptop
+    names them alike. Spelled out rather than uuid.uuid5 because a first import makes 60,000 of them."""
+    h = bytearray(hashlib.sha1(_NAMESPACE_BYTES + str(nhs_number).encode()).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x50
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+def _ever_in_cohort(db: sqlite_utils.Database, locality_id: str, numbers: np.ndarray) -> set[int]:
+    """Which of *numbers* were in any earlier cohort of the locality (to say 'returned')."""
+    found: set[int] = set()
+    wanted = pa.array(numbers, pa.int64())
+    for (run_id,) in db.execute("SELECT id FROM risk_runs WHERE locality_id = ?", [locality_id]).fetchall():
+        table = risk_store.run_cohort(db, run_id)
+        found.update(table.filter(pc.is_in(table["nhs_number"], wanted))["nhs_number"].to_pylist())
+    return found
 
 
 def latest_cohort(db: sqlite_utils.Database, locality_id: str) -> pa.Table | None:

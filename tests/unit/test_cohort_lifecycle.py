@@ -10,7 +10,7 @@ from extract_helpers import patient, synthetic_nhs, write_csv
 from desktop.models import audit, caseload, cohort
 from desktop.models.clock import Actor
 from desktop.models.errors import NotFound, ValidationError
-from desktop.models.risk_import import import_extract
+from desktop.models.risk_import import import_extract, patient_id
 
 ACTOR = Actor(user="matron.a", device_id="laptop-7")
 Q2, Q3 = dt.date(2026, 7, 1), dt.date(2026, 10, 1)
@@ -18,7 +18,7 @@ TODAY = dt.date(2026, 10, 20)
 
 
 def pid(db, n):
-    return next(iter(db.query("SELECT id FROM patients WHERE nhs_number = ?", [synthetic_nhs(n)])))["id"]
+    return patient_id(int(synthetic_nhs(n)))
 
 
 def staff(db, locality_code, role):
@@ -62,8 +62,11 @@ def test_the_teams_work_survives_reimport(small_world, two_runs):
     left = caseload.get_patient(small_world, pid(small_world, 3))
     assert left["in_cohort"] == 0 and left["status"] == "on caseload" and left["case_manager_id"] == matron
     assert left["left_reason"] == "no longer meets the criteria"
-    gone = caseload.get_patient(small_world, pid(small_world, 4))
-    assert gone["left_reason"] == "not in this extract (moved or died)"
+    # Patient 4 was never worked on: no record of their own, but the run notes why they left.
+    assert not list(small_world.query("SELECT 1 FROM patients WHERE id = ?", [pid(small_world, 4)]))
+    gone = small_world.execute("SELECT detail FROM cohort_changes WHERE patient_id = ? AND change = 'left'",
+                               [pid(small_world, 4)]).fetchone()
+    assert gone == ("not in this extract (moved or died)",)
 
 
 def test_changed_and_history_say_what_moved(small_world, cha, two_runs):

@@ -130,7 +130,13 @@ def test_caseload_history_is_believable(small_history):
     from desktop.models.demo.history import DEMO_TODAY
 
     status = dict(small_history.execute("SELECT status, COUNT(*) FROM patients GROUP BY status").fetchall())
-    assert set(status) == {"identified", "contacted", "on caseload", "discharged"}
+    # Those the team has not reached yet are "identified" and have no record of their own.
+    assert set(status) == {"contacted", "on caseload", "discharged"}
+    from desktop.models import cohort
+
+    loc = small_history.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
+    frame = cohort.load(small_history, loc)
+    assert "identified" in set(frame.columns["status"]) and "on caseload" in set(frame.columns["status"])
     assert status["on caseload"] > status["discharged"]
     reviews = small_history.execute(
         "SELECT COUNT(*), MAX(delivered_on) FROM interventions WHERE type = 'care-plan review'").fetchone()

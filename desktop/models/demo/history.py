@@ -71,32 +71,59 @@ def build_risk_history(ctx: DemoContext) -> None:
         simulate_caseload(ctx, loc["id"], random.Random(f"{ctx.seed}:caseload:{loc['code']}"))
 
 
-def _first_seen(ctx: DemoContext, locality_id: str) -> dict[str, tuple[dt.date, int]]:
-    """patient id -> (extract date they first entered the cohort, their latest eFI deficits)."""
-    seen: dict[str, tuple[dt.date, int]] = {}
-    for run in ctx.db.query("SELECT id, extract_date FROM risk_runs WHERE locality_id = ? ORDER BY extract_date",
-                            [locality_id]):
-        table = risk_store.run_cohort(ctx.db, run["id"])
+@dataclass
+class Seen:
+    first: dt.date  # first extract in the cohort
+    row: dict  # their row in the last run they appeared in
+    joined_run_id: str  # the run of their latest entry to the cohort
+    last_run: int  # index of that last run
+    left_run_id: str | None = None
+
+
+def _membership(ctx: DemoContext, locality_id: str) -> tuple[dict[str, Seen], int]:
+    """Everyone who was ever in the locality's cohort, followed run by run."""
+    seen: dict[str, Seen] = {}
+    runs = list(ctx.db.query("SELECT id, extract_date FROM risk_runs WHERE locality_id = ? ORDER BY extract_date",
+                             [locality_id]))
+    previous: set[str] = set()
+    for i, run in enumerate(runs):
         day = dt.date.fromisoformat(run["extract_date"])
-        for pid, deficits in zip(table["patient_id"].to_pylist(), table["efi_deficits"].to_pylist(), strict=True):
-            seen[pid] = (seen[pid][0] if pid in seen else day, deficits)
-    return seen
+        current = set()
+        for row in risk_store.run_cohort(ctx.db, run["id"]).to_pylist():
+            pid = row["patient_id"]
+            current.add(pid)
+            if pid in seen:
+                s = seen[pid]
+                s.row, s.last_run, s.left_run_id = row, i, None
+                if pid not in previous:
+                    s.joined_run_id = run["id"]
+            else:
+                seen[pid] = Seen(first=day, row=row, joined_run_id=run["id"], last_run=i)
+        for pid in previous - current:
+            seen[pid].left_run_id = run["id"]
+        previous = current
+    return seen, len(runs) - 1
 
 
 def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
-    """Contact, caseload, care plans, reviews (some late, some missed) and interventions, up to DEMO_TODAY."""
+    """Contact, caseload, care plans, reviews (some late, some missed) and interventions, up to DEMO_TODAY.
+    Only patients the team works on get a patients row, as in real use."""
     rules = cohort_rules.load(ctx.db)
     staff = {role: [r["id"] for r in ctx.db.query("SELECT id FROM staff WHERE locality_id = ? AND role = ? "
                                                     "ORDER BY name", [locality_id, role])]
              for role in ("GP", "community matron", "district nurse", "care coordinator", "clinical pharmacist",
                           "occupational therapist", "social worker")}
     managers = staff["community matron"] * 3 + staff["district nurse"] * 2 + staff["care coordinator"]
-    patients = {r["id"]: r for r in ctx.db.query(
-        "SELECT id, in_cohort, left_reason FROM patients WHERE locality_id = ?", [locality_id])}
-    updates, interventions = [], []
-    for pid, (joined, deficits) in sorted(_first_seen(ctx, locality_id).items()):
-        p = patients[pid]
-        contact = joined + dt.timedelta(days=rng.randint(7, 50))
+    left_reasons = dict(ctx.db.execute(
+        "SELECT c.run_id || c.patient_id, c.detail FROM cohort_changes c JOIN risk_runs r ON r.id = c.run_id "
+        "WHERE r.locality_id = ? AND c.change = 'left'", [locality_id]).fetchall())
+    seen, last_index = _membership(ctx, locality_id)
+    rows, interventions = [], []
+    for pid, s in sorted(seen.items()):
+        deficits = s.row["efi_deficits"]
+        in_cohort = s.left_run_id is None
+        left_reason = "" if in_cohort else left_reasons.get(s.left_run_id + pid, "")
+        contact = s.first + dt.timedelta(days=rng.randint(7, 50))
         if contact > DEMO_TODAY or rng.random() < 0.1:
             continue
         status, reason, stream, gp, manager, plan, interval = "contacted", "", "", None, None, None, None
@@ -113,35 +140,41 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
             if plan:
                 interventions += _reviews(rng, pid, plan_day, interval, manager)
             interventions += _other_interventions(rng, pid, caseload_day, deficits, staff, manager)
-            if not p["in_cohort"] and rng.random() < 0.6:
+            if not in_cohort and rng.random() < 0.6:
                 status = "discharged"
-                reason = "moved" if "moved" in p["left_reason"] and rng.random() < 0.5 else (
-                    "died" if "moved" in p["left_reason"] else "stable")
+                reason = "moved" if "moved" in left_reason and rng.random() < 0.5 else (
+                    "died" if "moved" in left_reason else "stable")
             elif rng.random() < 0.04:
                 status, reason = "discharged", rng.choice(["stable", "declined"])
         else:
             manager = rng.choice(managers) if rng.random() < 0.5 else None
-        updates.append([pid, status, reason, stream, gp, manager, plan, interval])
-    stamp = (DEMO_ACTOR.now(), DEMO_ACTOR.user, DEMO_ACTOR.device_id)
+        r = s.row
+        rows.append({"id": pid, "nhs_number": str(r["nhs_number"]), "locality_id": locality_id,
+                     "given_name": r["given_name"], "family_name": r["family_name"],
+                     "date_of_birth": r["date_of_birth"].isoformat(), "sex": r["sex"], "postcode": r["postcode"],
+                     "practice_code": r["practice_code"], "care_home_id": r["care_home_id"],
+                     "in_cohort": int(in_cohort), "joined_run_id": s.joined_run_id, "left_run_id": s.left_run_id,
+                     "left_reason": left_reason, "status": status, "discharge_reason": reason, "stream": stream,
+                     "named_gp_id": gp, "case_manager_id": manager, "care_plan_date": plan,
+                     "review_interval_months": interval})
     id_rng = random.Random(f"{ctx.seed}:interventions:{locality_id}")
+    last_review: dict[str, str] = {}
     for i in interventions:
         i[0] = ctx.uuid(id_rng)
+        if i[2] == "care-plan review":
+            last_review[i[1]] = max(last_review.get(i[1], ""), i[3])
+    for row in rows:
+        base = max([d for d in (row["care_plan_date"], last_review.get(row["id"])) if d], default=None)
+        interval = row["review_interval_months"]
+        row["next_review_due"] = (caseload.add_months(dt.date.fromisoformat(base), interval).isoformat()
+                                  if base and interval else None)
+    stamp = {"created_at": DEMO_ACTOR.now(), "updated_at": DEMO_ACTOR.now(), "updated_by": DEMO_ACTOR.user,
+             "device_id": DEMO_ACTOR.device_id}
+    ctx.db["patients"].insert_all([{**row, **stamp} for row in rows], batch_size=2000)
     ctx.db.conn.executemany(
         "INSERT INTO interventions (id, patient_id, type, delivered_on, delivered_by_id, note, created_at, "
         "updated_at, updated_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(*i, stamp[0], *stamp) for i in interventions])
-    last_review = {}
-    for i in interventions:
-        if i[2] == "care-plan review":
-            last_review[i[1]] = max(last_review.get(i[1], ""), i[3])
-    rows = []
-    for pid, status, reason, stream, gp, manager, plan, interval in updates:
-        base = max([d for d in (plan, last_review.get(pid)) if d], default=None)
-        due = caseload.add_months(dt.date.fromisoformat(base), interval).isoformat() if base and interval else None
-        rows.append((status, reason, stream, gp, manager, plan, interval, due, pid))
-    ctx.db.conn.executemany(
-        "UPDATE patients SET status = ?, discharge_reason = ?, stream = ?, named_gp_id = ?, case_manager_id = ?, "
-        "care_plan_date = ?, review_interval_months = ?, next_review_due = ? WHERE id = ?", rows)
+        [(*i, *stamp.values()) for i in interventions])
 
 
 def _reviews(rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None) -> list[list]:

@@ -1,0 +1,29 @@
+"""`make bench`: every benchmark on this machine, a table on stdout, the same appended to RESULTS.md."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import record, table  # noqa: E402
+
+import bench_cohort_filter  # noqa: E402
+import bench_import  # noqa: E402
+
+MODULES = [bench_import, bench_cohort_filter]
+
+
+def main() -> int:
+    results = []
+    for module in MODULES:
+        print(f"running {module.__name__} ...", flush=True)
+        results += module.run()
+    print(table(results))
+    record(results, "make bench")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,7 +4,6 @@ and a 100,000-row locality extract (well under a second)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
 
 import pandas as pd

@@ -7,10 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import record, table  # noqa: E402
-
 import bench_cohort_filter  # noqa: E402
 import bench_import  # noqa: E402
+from common import record, table  # noqa: E402
 
 MODULES = [bench_import, bench_cohort_filter]
 

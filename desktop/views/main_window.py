@@ -27,6 +27,7 @@ from ..models.errors import StorageUnavailable
 from ..models.workspace import create_workspace
 from ..settings import Settings
 from . import messages
+from .cohort_page import CohortPage
 from .menus import build_menus
 from .page import Page
 from .planned_page import PlannedPage
@@ -164,11 +165,24 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.on_changes(changes)
 
-    @staticmethod
-    def _make_page(screen: Screen, session: Session) -> Page:
+    def _make_page(self, screen: Screen, session: Session) -> Page:
         if screen.entity:
             return ReferencePage(screen, session)
+        if screen.key == "cohort":
+            return CohortPage(screen, session, self.settings)
         return PlannedPage(screen, session.kind)
+
+    def import_extract(self) -> None:
+        self.show_screen("cohort")
+        self.pages["cohort"].import_extract()
+
+    def edit_cohort_rules(self) -> None:
+        if self.session.kind == "commissioner":
+            messages.warn(self, "No cohort here", "A commissioner workspace holds no cohort, so it has no cohort "
+                          "criteria. Open a locality workspace to change them.")
+            return
+        self.show_screen("cohort")
+        self.pages["cohort"].edit_rules()
 
     # -- building -------------------------------------------------------------------------------------------
     def _build_header(self) -> None:

@@ -22,6 +22,8 @@ def build_menus(window: MainWindow) -> QMenu:
     recent = file_menu.addMenu("Open &Recent")
     recent.aboutToShow.connect(lambda: fill_recent(window, recent))
     file_menu.addSeparator()
+    _action(window, file_menu, "&Import risk extract…", window.import_extract, QKeySequence("Ctrl+I"))
+    file_menu.addSeparator()
     _action(window, file_menu, "Your &name…", window.set_user_name)
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", window.close, QKeySequence("Ctrl+Q"))
@@ -33,6 +35,9 @@ def build_menus(window: MainWindow) -> QMenu:
     go.addSeparator()
     _action(window, go, "&Filter the table", window.focus_filter, QKeySequence.StandardKey.Find)
     _action(window, go, "Choose &locality", window.focus_localities, QKeySequence("Ctrl+L"))
+
+    settings_menu = bar.addMenu("&Settings")
+    _action(window, settings_menu, "&Cohort criteria…", window.edit_cohort_rules)
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "&About Locality Desk", window.show_about)

@@ -1,16 +1,24 @@
 """Every user action that writes, as one small named function (STYLE practice 2).
 
 Each calls one desktop.models operation with the session's actor and publishes what it changed.
-Reference edits are single-row writes of a few milliseconds, so they run on the GUI thread; long work
-(the demo world, later imports) goes through desktop.views.tasks instead.
+Single-record edits take a few milliseconds, so they run on the GUI thread; work that grows with the
+data (an import, a bulk change, an export) goes through desktop.views.tasks, on its own connection.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from ..models import reference
+from PySide6.QtWidgets import QWidget
+
+from ..models import caseload, cohort_rules, reference, risk_import, worklists
+from ..models.cohort import CohortFrame
+from ..models.extract_rules import CheckedExtract
+from ..models.risk_import import ImportResult
 from .session import Session
+from .tasks import run_with_progress
 
 
 def save_record(session: Session, entity: str, values: dict[str, Any], row_id: str | None = None) -> str:
@@ -23,3 +31,57 @@ def save_record(session: Session, entity: str, values: dict[str, Any], row_id: s
 def delete_record(session: Session, entity: str, row_id: str) -> None:
     """Delete one reference record; ValidationError when other records still point at it."""
     session.publish(reference.delete(session.db, session.actor, entity, row_id))
+
+
+def check_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
+                  mapping: dict[str, str]) -> CheckedExtract:
+    """Read and check every row of an extract, writing nothing."""
+    return run_with_progress(parent, f"Checking {path.name}…", session.path,
+                             lambda db, _progress, _cancel: risk_import.check_extract(
+                                 db, locality_code, path, extract_date, mapping))
+
+
+def import_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
+                   mapping: dict[str, str]) -> ImportResult:
+    """Import an extract as a new run; Cancelled (rolled back) or ValidationError (refused) leave no trace."""
+    actor = session.actor
+    result = run_with_progress(parent, f"Importing {path.name}…", session.path,
+                               lambda db, progress, cancel: risk_import.import_extract(
+                                   db, actor, locality_code, path, extract_date, mapping, progress, cancel))
+    session.publish(result.changes)
+    return result
+
+
+def update_patient(session: Session, patient_id: str, changes: dict[str, Any]) -> None:
+    """Save one patient's caseload edits; ValidationError names the field (exc.field)."""
+    session.publish(caseload.update_patients(session.db, session.actor, [patient_id], changes))
+
+
+def update_patients(parent: QWidget, session: Session, patient_ids: list[str], changes: dict[str, Any]) -> None:
+    """The same edit to many patients at once, all or none, off the GUI thread (it grows with the selection)."""
+    actor = session.actor
+    changed = run_with_progress(parent, f"Updating {len(patient_ids):,} patients…", session.path,
+                                lambda db, _progress, _cancel: caseload.update_patients(
+                                    db, actor, patient_ids, changes))
+    session.publish(changed)
+
+
+def add_intervention(session: Session, patient_id: str, kind: str, delivered_on: dt.date,
+                     delivered_by_id: str | None, note: str) -> str:
+    row_id, changes = caseload.add_intervention(session.db, session.actor, patient_id, kind, delivered_on,
+                                                delivered_by_id, note)
+    session.publish(changes)
+    return row_id
+
+
+def save_cohort_rules(session: Session, rules: cohort_rules.CohortRules) -> None:
+    session.publish(cohort_rules.save(session.db, session.actor, rules))
+
+
+def export_worklist(parent: QWidget, session: Session, frame: CohortFrame, key: str, out: Path,
+                    locality_name: str) -> int:
+    """Write a worklist to .xlsx or .csv (audited); returns how many patients it holds."""
+    actor = session.actor
+    return run_with_progress(parent, f"Writing {out.name}…", session.path,
+                             lambda db, _progress, _cancel: worklists.export(
+                                 db, actor, frame, key, out, locality_name))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QCheckBox, QDateEdit, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 
 class FilterEdit(QLineEdit):
@@ -48,3 +48,51 @@ class SegmentedChoice(QWidget):
             layout.addWidget(button)
             self.buttons.append(button)
         self._group.idToggled.connect(lambda number, on: on and self.chosen.emit(number))
+
+
+class OptionalDate(QWidget):
+    """A date that may be unset: a tick box says whether there is one, and the date edit holds it.
+
+    A QDateEdit cannot be empty, and a special "not set" value turns into 1900 at the first arrow key,
+    so "none" is a separate, keyboard-reachable choice. Dates after *latest* cannot be picked.
+    """
+
+    changed = Signal()
+
+    def __init__(self, label: str, latest: QDate | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(8)
+        self.check = QCheckBox(label)
+        self.edit = QDateEdit(QDate.currentDate())
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("dd/MM/yyyy")
+        self.edit.setMinimumWidth(120)
+        if latest is not None:
+            self.edit.setMaximumDate(latest)
+        self.edit.setEnabled(False)
+        self.check.toggled.connect(self._toggled)
+        self.edit.dateChanged.connect(self.changed)
+        row.addWidget(self.check)
+        row.addWidget(self.edit)
+        row.addStretch(1)
+        self.setFocusProxy(self.check)
+
+    def value(self) -> str | None:
+        return self.edit.date().toString("yyyy-MM-dd") if self.check.isChecked() else None
+
+    def set_value(self, iso: str | None) -> None:
+        for widget in (self, self.check, self.edit):
+            widget.blockSignals(True)
+        self.check.setChecked(bool(iso))
+        self.edit.setDate(QDate.fromString(iso, "yyyy-MM-dd") if iso else QDate.currentDate())
+        self.edit.setEnabled(bool(iso))
+        for widget in (self, self.check, self.edit):
+            widget.blockSignals(False)
+
+    def _toggled(self, on: bool) -> None:
+        self.edit.setEnabled(on)
+        if on:
+            self.edit.setFocus()
+        self.changed.emit()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from cohort_helpers import EXTRACT_DATE, choose_locality
 from PySide6.QtCore import QEvent, QSettings
 
+from desktop.models.demo.extract import write_extract
+from desktop.models.risk_import import import_extract
 from desktop.settings import Settings, qsettings
 from desktop.views.main_window import MainWindow
 from desktop.views.session import Session
@@ -64,3 +69,30 @@ def practices(window):
     """The Practices screen, shown."""
     window.show_screen("practices")
     return window.current_page()
+
+
+# -- the cohort screen ---------------------------------------------------------------------------------------
+@pytest.fixture
+def extract(tmp_path) -> Path:
+    """A synthetic 3,000-row risk extract for Charnwood (about a third of its rows are other practices')."""
+    path = tmp_path / "cha-extract.csv"
+    write_extract(path, "CHA", 3000)
+    return path
+
+
+@pytest.fixture
+def cohort_page(window):
+    """The Cohort screen of Charnwood, shown."""
+    choose_locality(window, "CHA")
+    window.show_screen("cohort")
+    return window.current_page()
+
+
+@pytest.fixture
+def loaded(cohort_page, session, extract):
+    """The Cohort screen after the extract was imported (through the domain, as the dialog would)."""
+    result = import_extract(session.db, session.actor, "CHA", extract, EXTRACT_DATE)
+    session.publish(result.changes)
+    assert cohort_page.model.rowCount() > 0
+    return cohort_page
+

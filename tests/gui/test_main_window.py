@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from desktop.models import workspace
+from desktop.views.cohort_page import CohortPage
 from desktop.views.main_window import MainWindow
 from desktop.views.planned_page import PlannedPage
 from desktop.views.reference_page import ReferencePage
@@ -75,6 +76,8 @@ def test_every_navigation_entry_shows_its_screen(qtbot, window):
         if screen.entity:
             assert isinstance(page, ReferencePage)
             assert page.model.rowCount() > 0
+        elif screen.key == "cohort":
+            assert isinstance(page, CohortPage)
         else:
             assert isinstance(page, PlannedPage)
             assert "Not built yet" in [label.text() for label in page.findChildren(type(page.note))]
@@ -95,6 +98,6 @@ def test_ctrl_f_puts_the_cursor_in_the_current_screen_filter(qtbot, window, prac
     assert practices.filter.hasFocus()
 
 
-def test_commissioner_note_on_patient_screens(window):
-    window.show_screen("cohort")
+def test_planned_screens_say_they_come_later(window):
+    window.show_screen("mdt")
     assert "later release" in window.current_page().note.text()

@@ -1,0 +1,151 @@
+"""Editing the cohort criteria (DESIGN §6.3): eFI bands, multimorbidity, high cost and review intervals.
+
+Saved with cohort_rules.save, audited, and applied from the next import: every run keeps the criteria it
+was stratified with, so what was imported is never silently re-sorted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..models import cohort_rules
+from ..models.cohort_rules import CohortRules
+from ..models.errors import DeskError
+from . import messages, operations
+from .session import Session
+
+EFI_NOTE = (
+    "Frailty bands are set on the whole number of eFI deficits (out of 36), not on the score. Published score "
+    "cut-points disagree at their edges (fit up to 0.12, mild to 0.24, moderate to 0.36, or “from” those "
+    "values): no whole-deficit score equals them exactly, so on unrounded scores every version gives fit 0–4, "
+    "mild 5–8, moderate 9–12 and severe 13 or more deficits. They disagree only on scores rounded to two "
+    "places: 13/36 = 0.361 rounds to 0.36, which the “0.25–0.36” banding would call moderate. Counting "
+    "deficits avoids that. When an extract gives only the score, deficits = score × 36, rounded."
+)
+FIELDS = (  # (name, label, suffix)
+    ("mild_frailty_min_deficits", "Mild frailty from", " deficits"),
+    ("frailty_min_deficits", "Moderate frailty from", " deficits"),
+    ("severe_frailty_min_deficits", "Severe frailty from", " deficits"),
+    ("multimorbidity_min_ltc", "Multimorbidity from", " long-term conditions"),
+    ("high_cost_min_ratio", "High cost from", "× the expected cost"),
+    ("review_interval_months", "Review every", " months"),
+    ("severe_frailty_review_interval_months", "Severe frailty: review every", " months"),
+)
+
+
+class CohortRulesDialog(QDialog):
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("Cohort criteria")
+        self.setMinimumWidth(640)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        heading = QLabel("Cohort criteria")
+        heading.setObjectName("dialogHeading")
+        layout.addWidget(heading)
+        sub = QLabel("A patient joins the cohort when they meet any one criterion: moderate or severe frailty, "
+                     "multimorbidity, or high predicted cost. <b>Changes apply from the next import</b>; "
+                     "extracts already imported keep the criteria they were sorted with.")
+        sub.setObjectName("pageSubtitle")
+        sub.setWordWrap(True)
+        layout.addWidget(sub)
+        self.explanation = sub
+        layout.addSpacing(6)
+        self.banner = QLabel()
+        self.banner.setObjectName("formBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setVerticalSpacing(8)
+        self.editors: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.scores: dict[str, QLabel] = {}
+        for name, label, suffix in FIELDS:
+            form.addRow(label, self._editor(name, suffix))
+        layout.addLayout(form)
+        note = QLabel(EFI_NOTE)
+        note.setObjectName("fieldHelp")
+        note.setWordWrap(True)
+        layout.addSpacing(6)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setProperty("primary", True)
+        self.defaults_button = QPushButton("Restore defaults")
+        self.defaults_button.setToolTip("Put back the criteria Locality Desk ships with (not yet saved)")
+        buttons.addButton(self.defaults_button, QDialogButtonBox.ButtonRole.ResetRole)
+        self.defaults_button.clicked.connect(lambda: self.set_rules(cohort_rules.defaults()))
+        buttons.accepted.connect(self.try_save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.set_rules(cohort_rules.load(session.db))
+        self._initial = self.rules()
+
+    def rules(self) -> CohortRules:
+        values = {name: editor.value() for name, editor in self.editors.items()}
+        return CohortRules(**{f.name: values[f.name] for f in fields(CohortRules)})
+
+    def set_rules(self, rules: CohortRules) -> None:
+        for name, editor in self.editors.items():
+            editor.setValue(getattr(rules, name))
+
+    def try_save(self) -> None:
+        self.banner.hide()
+        try:
+            operations.save_cohort_rules(self.session, self.rules())
+        except DeskError as exc:
+            self.banner.setText(f"⚠ {exc} Nothing was saved.")
+            self.banner.show()
+            return
+        self.accept()
+
+    def reject(self) -> None:
+        if self.rules() != self._initial and not messages.confirm(
+                self, "Discard changes?", "Close without saving the criteria you changed?", "Discard changes"):
+            return
+        super().reject()
+
+    def _editor(self, name: str, suffix: str) -> QWidget:
+        if name == "high_cost_min_ratio":
+            editor: QSpinBox | QDoubleSpinBox = QDoubleSpinBox()
+            editor.setDecimals(1)
+            editor.setSingleStep(0.5)
+            editor.setRange(0.5, 50.0)
+        else:
+            editor = QSpinBox()
+            editor.setRange(0, 60)
+        editor.setObjectName(f"field_{name}")
+        editor.setSuffix(suffix)
+        editor.setMinimumWidth(230)
+        editor.setAccessibleName(name.replace("_", " "))
+        self.editors[name] = editor
+        if "deficits" not in name:
+            return editor
+        # The score each deficit threshold equals, for those who think in scores.
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(editor)
+        score = QLabel()
+        score.setObjectName("fieldHelp")
+        row.addWidget(score, 1)
+        self.scores[name] = score
+        editor.valueChanged.connect(lambda v, label=score: label.setText(f"a score of {v / 36:.3f} or more"))
+        return box

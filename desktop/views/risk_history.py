@@ -1,0 +1,116 @@
+"""A patient's risk across the locality's runs (cohort.history): a small table, and a line of eFI deficits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import formats
+from .chips import chips_for
+from .style import NHS_BLUE, NHS_SECONDARY_TEXT
+
+HEADINGS = ("Extract", "Why in the cohort", "eFI deficits", "LTCs", "Cost ratio", "Change")
+
+
+class HistoryView(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(6)
+        self.note = QLabel()
+        self.note.setObjectName("fieldHelp")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.table = QTableWidget(0, len(HEADINGS))
+        self.table.setObjectName("riskHistory")
+        self.table.setAccessibleName("Risk in each imported extract")
+        self.table.setHorizontalHeaderLabels(HEADINGS)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(HEADINGS) - 1, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.table, 1)
+        self.chart_holder = QVBoxLayout()
+        layout.addLayout(self.chart_holder)
+        self.chart = None  # pyqtgraph is imported the first time there is a line to draw
+
+    def set_history(self, rows: Sequence[Mapping[str, Any]], ltc_min: int) -> None:
+        self.table.setRowCount(len(rows))
+        for r, h in enumerate(reversed(rows)):  # newest first, as people read a record
+            in_cohort = h["in_cohort"]
+            criteria = ", ".join(c.text for c in chips_for(h["criteria"] or "", ltc_min)) if in_cohort else "—"
+            cells = (formats.date(h["extract_date"]), criteria,
+                     "" if h["efi_deficits"] is None else str(h["efi_deficits"]),
+                     "" if h["ltc_count"] is None else str(h["ltc_count"]),
+                     "" if h["cost_ratio"] is None else formats.ratio(h["cost_ratio"]),
+                     _change(h))
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == len(cells) - 1:
+                    item.setToolTip(text or None)
+                self.table.setItem(r, c, item)
+        self.note.setText("Not in any imported extract yet." if not rows else
+                          f"In {sum(1 for h in rows if h['in_cohort'])} of the {len(rows)} extracts since they "
+                          "first joined the cohort; newest first.")
+        self._plot([h for h in rows if h["efi_deficits"] is not None])
+
+    def _plot(self, points: Sequence[Mapping[str, Any]]) -> None:
+        if len(points) < 2:
+            if self.chart is not None:
+                self.chart.hide()
+            return
+        if self.chart is None:
+            self.chart = _make_chart()
+            self.chart_holder.addWidget(self.chart)
+        self.chart.show()
+        days = [dt.datetime.fromisoformat(p["extract_date"]).replace(tzinfo=dt.UTC).timestamp() for p in points]
+        values = [p["efi_deficits"] for p in points]
+        self.chart.clear()
+        import pyqtgraph as pg
+
+        self.chart.plot(days, values, pen=pg.mkPen(NHS_BLUE, width=2), symbol="o", symbolSize=6,
+                        symbolBrush=NHS_BLUE, symbolPen=None)
+        self.chart.setYRange(0, max(16, max(values) + 2), padding=0)
+
+
+def _change(h: Mapping[str, Any]) -> str:
+    change = h["change"] or ""
+    detail = h["detail"] or ""
+    if change and detail:
+        return f"{formats.sentence_case(change)}: {detail}"
+    return formats.sentence_case(change or detail)
+
+
+def _make_chart():
+    import pyqtgraph as pg
+
+    chart = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    chart.setObjectName("efiChart")
+    chart.setAccessibleName("eFI deficits in each extract")
+    chart.setFixedHeight(130)
+    chart.setMenuEnabled(False)
+    chart.setMouseEnabled(x=False, y=False)
+    chart.hideButtons()
+    chart.showGrid(y=True, alpha=0.15)
+    chart.setLabel("left", "eFI deficits", color=NHS_SECONDARY_TEXT)
+    for axis in ("left", "bottom"):
+        chart.getAxis(axis).setTextPen(NHS_SECONDARY_TEXT)
+        chart.getAxis(axis).setPen(NHS_SECONDARY_TEXT)
+    return chart

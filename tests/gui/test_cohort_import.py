@@ -1,0 +1,163 @@
+"""Importing a risk extract through the real dialog: mapping, checking, importing, refusing, cancelling."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from cohort_helpers import EXTRACT_DATE, locality_id
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QFileDialog
+
+from desktop.models import audit, cohort, risk_import
+from desktop.models.progress import Cancelled
+from desktop.views import operations
+
+
+def open_dialog(page, monkeypatch, path):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    page.import_extract()
+    dialog = page.dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.date_edit.setDate(QDate(EXTRACT_DATE.year, EXTRACT_DATE.month, EXTRACT_DATE.day))
+    return dialog
+
+
+def runs(db):
+    return db.execute("SELECT COUNT(*) FROM risk_runs").fetchone()[0]
+
+
+def test_importing_an_extract_through_the_dialog_lands_a_run_and_fills_the_table(
+        qtbot, cohort_page, session, extract, monkeypatch, settings):
+    before = runs(session.db)
+    dialog = open_dialog(cohort_page, monkeypatch, extract)
+    assert settings.state("extract_directory") == str(extract.parent)
+    assert dialog.preview_model.rowCount() == 20
+    assert dialog.mapping.mapping()["nhs_number"] == "nhs_number"
+    assert not dialog.banner.isVisible()
+
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    checked = dialog.checked
+    assert checked.rows == 3000 and 0 < checked.imported < 3000
+    assert f"{checked.imported:,}" in dialog.results_label.text()
+    assert dialog.rejections_model.rowCount() == len(checked.rejections)
+    assert runs(session.db) == before  # checking writes nothing
+
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    assert runs(session.db) == before + 1
+    result = dialog.result
+    assert dialog.stack.currentWidget() is dialog.summary
+    assert dialog.summary.tiles["total"].text() == f"{result.cohort['total']:,}"
+    assert dialog.summary.tiles["rejected"].text() == f"{result.rejected:,}"
+    run = cohort.latest_run(session.db, locality_id(session.db))
+    assert (run["file_name"], run["extract_date"]) == (extract.name, EXTRACT_DATE.isoformat())
+    assert audit.entries(session.db, "risk_runs", run["id"])[0]["action"] == "import"
+
+    frame = cohort.load(session.db, locality_id(session.db))
+    assert cohort_page.model.rowCount() == len(frame) > 0
+    assert cohort_page.count.text() == f"{len(frame):,} patients"
+    assert extract.name in cohort_page.header.run_label.text()
+    dialog.accept()
+
+
+def test_a_refused_file_shows_its_message_and_writes_nothing(cohort_page, session, tmp_path, monkeypatch):
+    before, logged = runs(session.db), len(audit.entries(session.db))
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("surname,postcode\nSmith,LE11 1AA\n", encoding="utf-8")
+    dialog = open_dialog(cohort_page, monkeypatch, wrong)
+    assert dialog.banner.isVisible()
+    assert "has no column for nhs_number" in dialog.banner.text()
+    assert not dialog.import_button.isEnabled() and not dialog.check_button.isEnabled()
+    dialog.do_import()
+
+    binary = tmp_path / "extract.xlsx"
+    binary.write_bytes(b"PK\x03\x04 not really a spreadsheet")
+    dialog.load_file(binary)
+    assert "is not a CSV file" in dialog.banner.text()
+    assert "Nothing has been imported" in dialog.banner.text()
+    assert not dialog.import_button.isEnabled()
+    assert runs(session.db) == before and len(audit.entries(session.db)) == logged
+
+
+def test_a_file_with_no_valid_row_is_refused_whole(qtbot, cohort_page, session, tmp_path, monkeypatch):
+    before = runs(session.db)
+    path = tmp_path / "elsewhere.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["nhs_number", "date_of_birth", "practice_code", "ltc_count", "efi_score", "predicted_cost",
+                         "expected_cost"])
+        writer.writerow(["9000000009", "01/01/1940", "X99999", "6", "0.3", "100", "90"])
+    dialog = open_dialog(cohort_page, monkeypatch, path)
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    assert dialog.stack.currentWidget() is not dialog.summary
+    assert "No row of elsewhere.csv could be imported" in dialog.banner.text()
+    assert "the cohort is as it was" in dialog.banner.text()
+    assert runs(session.db) == before
+
+
+def test_an_unrecognised_heading_is_mapped_by_hand_and_remembered(qtbot, cohort_page, session, extract, tmp_path,
+                                                                  monkeypatch):
+    renamed = tmp_path / "renamed.csv"
+    lines = extract.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("nhs_number", "Patient Identifier Ten")
+    renamed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dialog = open_dialog(cohort_page, monkeypatch, renamed)
+    assert "no column for nhs_number" in dialog.banner.text()
+    assert "✗</span> NHS number" in dialog.required_label.text()
+
+    dialog.mapping.set_target("Patient Identifier Ten", "nhs_number")
+    assert not dialog.banner.isVisible()
+    assert dialog.import_button.isEnabled()
+    # A canonical column comes from one heading only: taking it elsewhere clears it here.
+    dialog.mapping.set_target("given_name", "nhs_number")
+    assert "Patient Identifier Ten" not in dialog.mapping.mapping()
+    dialog.mapping.set_target("Patient Identifier Ten", "nhs_number")
+    dialog.mapping.set_target("given_name", "given_name")
+
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    assert dialog.result is not None
+    assert risk_import.remembered_mapping(session.db)["Patient Identifier Ten"] == "nhs_number"
+
+
+def test_a_cancelled_import_says_it_was_rolled_back(cohort_page, session, extract, monkeypatch):
+    before = runs(session.db)
+    dialog = open_dialog(cohort_page, monkeypatch, extract)
+
+    def cancelled(*_args, **_kwargs):
+        raise Cancelled("Cancelled; nothing was changed.")
+
+    monkeypatch.setattr(operations, "run_with_progress", cancelled)
+    dialog.do_import()
+    assert "cancelled" in dialog.banner.text() and "rolled back" in dialog.banner.text()
+    assert runs(session.db) == before
+
+
+def test_rejections_are_saved_as_csv(qtbot, cohort_page, extract, tmp_path, monkeypatch):
+    dialog = open_dialog(cohort_page, monkeypatch, extract)
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    assert dialog.save_rejections_button.isVisible()
+    out = tmp_path / "rejected.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    qtbot.mouseClick(dialog.save_rejections_button, Qt.MouseButton.LeftButton)
+    with open(out, encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["row", "column", "reason"]
+    assert len(rows) - 1 == len(dialog.checked.rejections)
+
+
+def test_rejections_sort_by_any_column(qtbot, cohort_page, extract, monkeypatch):
+    dialog = open_dialog(cohort_page, monkeypatch, extract)
+    dialog.check()
+    model = dialog.rejections_model
+    dialog.rejections.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    rows = [r.row for r in model.rejections]
+    assert rows == sorted(rows, reverse=True)
+    dialog.rejections.sortByColumn(2, Qt.SortOrder.AscendingOrder)
+    assert [r.reason for r in model.rejections] == sorted(r.reason for r in model.rejections)
+
+
+@pytest.mark.parametrize("older", [True, False])
+def test_an_extract_older_than_the_latest_run_is_pointed_out(loaded, session, extract, monkeypatch, older):
+    dialog = open_dialog(loaded, monkeypatch, extract)
+    dialog.date_edit.setDate(QDate(2026, 10, 20) if older else QDate(EXTRACT_DATE.year, EXTRACT_DATE.month, 2))
+    assert dialog.date_note.isVisibleTo(dialog) is older

@@ -1,0 +1,160 @@
+"""The patient panel: caseload edits through the form, refusals beside the field, unsaved edits, bulk changes,
+interventions and risk history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from desktop.models import audit, caseload, cohort
+from desktop.views import messages
+
+
+def staff_of(page, role=None):
+    return [s for s in page.staff if role is None or s["role"] == role]
+
+
+def choose(combo, data):
+    index = combo.findData(data)
+    assert index >= 0, data
+    combo.setCurrentIndex(index)
+
+
+def select_first(page):
+    page.table.select_row(0)
+    patient_id = page.model.patient_id(0)
+    assert page.panel.patient["id"] == patient_id
+    return patient_id
+
+
+def test_the_panel_shows_the_selected_patient(loaded):
+    patient_id = select_first(loaded)
+    panel = loaded.panel
+    row = loaded.frame.row(loaded.model.frame_row(0))
+    assert panel.name.text() == f"{row['given_name']} {row['family_name']}"
+    assert row["practice"] in panel.practice.text()
+    assert panel.chips.texts() == [c.text for c in loaded.model.chips(loaded.model.frame_row(0))]
+    assert panel.form.status.currentData() == caseload.get_patient(loaded.session.db, patient_id)["status"]
+
+
+def test_status_and_case_manager_saved_from_the_panel_land_in_the_store_and_the_audit(qtbot, loaded, session):
+    patient_id = select_first(loaded)
+    form = loaded.panel.form
+    matron = staff_of(loaded, "community matron")[0]
+    choose(form.status, "contacted")
+    choose(form.case_manager, matron["id"])
+    form.notes.setPlainText("Prefers a morning call.")
+    assert loaded.panel.save_button.isEnabled()
+    qtbot.mouseClick(loaded.panel.save_button, Qt.MouseButton.LeftButton)
+
+    saved = caseload.get_patient(session.db, patient_id)
+    assert (saved["status"], saved["case_manager_id"], saved["notes"]) == ("contacted", matron["id"],
+                                                                          "Prefers a morning call.")
+    entry = audit.entries(session.db, "patients", patient_id)[0]
+    assert entry["action"] == "update" and "status" in entry["summary"] and "case manager" in entry["summary"]
+    assert not form.is_dirty()
+    # The table was reloaded from the store and still shows this patient, with the new values.
+    row = loaded.model.view_rows_of([patient_id])[0]
+    assert loaded.model.index(row, 4).data() == "Contacted"
+    assert loaded.table.current_id() == patient_id
+
+
+def test_discharging_without_a_reason_keeps_the_form_open_with_the_message(qtbot, loaded, session):
+    patient_id = select_first(loaded)
+    form = loaded.panel.form
+    assert not form.discharge_reason.isVisibleTo(form)
+    choose(form.status, "discharged")
+    assert form.discharge_reason.isVisibleTo(form)
+    before = len(audit.entries(session.db))
+    qtbot.mouseClick(loaded.panel.save_button, Qt.MouseButton.LeftButton)
+
+    error = form.errors["discharge_reason"]
+    assert error.isVisibleTo(form) and "Say why the patient is discharged" in error.text()
+    assert form.discharge_reason.property("invalid") is True
+    assert form.status.currentData() == "discharged" and form.is_dirty()  # nothing typed is lost
+    assert caseload.get_patient(session.db, patient_id)["status"] != "discharged"
+    assert len(audit.entries(session.db)) == before
+
+    choose(form.discharge_reason, "stable")
+    assert not error.isVisibleTo(form)
+    qtbot.mouseClick(loaded.panel.save_button, Qt.MouseButton.LeftButton)
+    saved = caseload.get_patient(session.db, patient_id)
+    assert (saved["status"], saved["discharge_reason"]) == ("discharged", "stable")
+
+
+def test_moving_away_from_unsaved_edits_asks_first(loaded, monkeypatch, session):
+    first = select_first(loaded)
+    answers = []
+    monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: answers.pop(0))
+    loaded.panel.form.notes.setPlainText("Half-typed note")
+
+    answers.append("Keep editing")
+    loaded.table.select_row(1)
+    assert loaded.table.current_id() == first and loaded.panel.patient["id"] == first
+    assert loaded.panel.form.notes.toPlainText() == "Half-typed note"
+
+    answers.append("Save changes")
+    loaded.table.select_row(1)
+    assert loaded.panel.patient["id"] == loaded.model.patient_id(loaded.table.selected_rows()[0]) != first
+    assert caseload.get_patient(session.db, first)["notes"] == "Half-typed note"
+
+
+def test_bulk_assignment_changes_every_selected_patient_after_naming_how_many(qtbot, loaded, session):
+    table = loaded.table
+    table.select_row(0)
+    for row in range(1, 4):
+        table.selectionModel().select(loaded.model.index(row, 0), table.selectionModel().SelectionFlag.Select
+                                      | table.selectionModel().SelectionFlag.Rows)
+    ids = table.selected_ids()
+    assert len(ids) == 4
+    assert loaded.panel.many_label.text() == "4 patients selected"
+
+    qtbot.mouseClick(loaded.panel.assign_button, Qt.MouseButton.LeftButton)
+    dialog = loaded.dialog
+    assert dialog.isVisible() and dialog.save_button.text() == "Assign to 4 patients"
+    nurse = staff_of(loaded, "district nurse")[0]
+    choose(dialog.choice, nurse["id"])
+    before = len(audit.entries(session.db, "patients"))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert {caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids} == {nurse["id"]}
+    assert len(audit.entries(session.db, "patients")) == before + 4
+    assert sorted(table.selected_ids()) == sorted(ids)  # the selection survives the reload
+
+
+def test_bulk_status_needs_a_reason_to_discharge(qtbot, loaded, session):
+    loaded.table.selectAll()
+    count = len(loaded.table.selected_ids())
+    loaded.bulk_change("status")
+    dialog = loaded.dialog
+    assert dialog.save_button.text() == f"Set status of {count:,} patients"
+    choose(dialog.choice, "discharged")
+    dialog.try_save()
+    assert dialog.isVisible() and "Say why the patient is discharged" in dialog.banner.text()
+    assert session.db.execute("SELECT COUNT(*) FROM patients WHERE status = 'discharged'").fetchone()[0] == 0
+    dialog.reject()
+
+
+def test_recording_an_intervention_lists_it(qtbot, loaded, session):
+    patient_id = select_first(loaded)
+    panel = loaded.panel
+    qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
+    dialog = panel.dialog
+    dialog.try_save()
+    assert dialog.isVisible() and "Intervention type must be one of" in dialog.banner.text()
+    choose(dialog.kind, "falls assessment")
+    choose(dialog.by, staff_of(loaded)[0]["id"])
+    dialog.note.setPlainText("No falls since spring.")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert [i["type"] for i in caseload.interventions(session.db, patient_id)] == ["falls assessment"]
+    assert panel.interventions.rowCount() == 1
+    assert panel.interventions.item(0, 1).text() == "Falls assessment"
+    assert panel.tabs.tabText(2) == "Interventions (1)"
+
+
+def test_the_risk_history_lists_every_run_of_the_patient(qtbot, loaded, session):
+    patient_id = select_first(loaded)
+    expected = cohort.history(session.db, patient_id)
+    qtbot.waitUntil(lambda: loaded.panel.history.table.rowCount() == len(expected) > 0, timeout=2000)
+    newest = expected[-1]
+    assert loaded.panel.history.table.item(0, 2).text() == str(newest["efi_deficits"])

@@ -69,3 +69,33 @@ def test_demo_small_then_refuses_to_rebuild(tmp_path):
     assert run("demo", "--db", str(path), "--small").returncode == 0
     again = run("demo", "--db", str(path), "--small")
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_import_risk_json_has_exactly_the_documented_keys(small_world_path, tmp_path, capsys):
+    from extract_helpers import patient, write_csv
+
+    from desktop.models.db import open_workspace
+
+    db = open_workspace(small_world_path)
+    code = next(iter(db.query("SELECT ods_code FROM practices p JOIN localities l ON l.id = p.locality_id "
+                              "WHERE l.code = 'CHA' ORDER BY ods_code LIMIT 1")))["ods_code"]
+    db.close()
+    path = write_csv(tmp_path / "x.csv", [patient(1, code), patient(2, code, sex="?"), {}])
+    assert main(["import-risk", "--db", str(small_world_path), "--locality", "CHA", str(path),
+                 "--extract-date", "2026-10-01", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["rows", "imported", "rejected", "cohort", "new", "left", "changed", "rejections"]
+    assert (out["rows"], out["imported"], out["rejected"]) == (2, 1, 1)
+    assert list(out["cohort"]) == ["frailty", "multimorbidity", "high_cost", "total"]
+    reason = "'?' is not a recognised sex (M, F, U, I or O)."
+    assert out["rejections"] == [{"row": 3, "column": "sex", "reason": reason}]
+
+
+def test_import_risk_refuses_a_bad_file_with_exit_1_and_writes_nothing(small_world_path, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("this,is,not\nan,extract,at all\n")
+    assert main(["import-risk", "--db", str(small_world_path), "--locality", "CHA", str(bad), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "no column for nhs_number" in err and "Traceback" not in err
+    main(["info", "--db", str(small_world_path), "--json"])
+    assert json.loads(capsys.readouterr().out)["counts"]["risk_runs"] == 0

@@ -36,7 +36,7 @@ def test_extract_has_the_canonical_columns_and_requested_rows(tmp_path):
         "SELECT ods_code FROM practices p JOIN localities l ON l.id = p.locality_id WHERE l.code = 'CHA'")}
     assert set(frame["practice_code"]) <= cha_practices
     dob = pd.to_datetime(frame["date_of_birth"], format="%d/%m/%Y")
-    assert dob.max() <= pd.Timestamp(dt.date(2026, 10, 1))
+    assert dob.max() <= pd.Timestamp(dt.date(2026, 11, 15))
     assert frame["efi_score"].astype(float).between(0, 1).all()
     assert frame["eol_register"].isin(["Y", "N"]).all()
 
@@ -48,7 +48,7 @@ def test_same_arguments_give_the_same_file(tmp_path):
 
 
 def test_population_looks_like_llr(llr):
-    age = (pd.Timestamp("2026-10-01") - pd.to_datetime(llr["date_of_birth"], format="%d/%m/%Y")).dt.days / 365.25
+    age = (pd.Timestamp("2026-11-15") - pd.to_datetime(llr["date_of_birth"], format="%d/%m/%Y")).dt.days / 365.25
     assert 0.18 <= (age >= 65).mean() <= 0.22
     deficits = (llr["efi_score"] * 36).round()
     cohort = (deficits >= 9) | (llr["ltc_count"] >= 5) | (llr["predicted_cost"] >= 3 * llr["expected_cost"])
@@ -62,3 +62,15 @@ def test_unknown_locality_and_bad_row_count_are_refused():
         patients_frame("XYZ", 10)
     with pytest.raises(ValidationError, match="at least 1"):
         patients_frame("CHA", 0)
+
+
+def test_a_locality_extract_continues_the_demo_worlds_population():
+    from desktop.models.demo.history import RISK_DATES
+    from desktop.models.demo.population import make_population, natural_size, quarter
+
+    db = reference_snapshot()
+    size = natural_size(db, "OAW")
+    last_run = set(quarter(make_population("OAW", size, db=db), len(RISK_DATES) - 1, RISK_DATES[-1])["nhs_number"])
+    next_quarter = set(patients_frame("OAW", size, db=db)["nhs_number"].astype("int64"))
+    shared = len(last_run & next_quarter) / len(last_run)
+    assert 0.95 < shared < 1.0  # the same people a quarter on, less those who left

@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
 from ..errors import ValidationError
 from . import DEFAULT_SEED
-from .population import make_population, quarter, reference_snapshot, text_columns
+from .population import (
+    EXTRACT_DATES,
+    QUARTERS,
+    make_population,
+    natural_size,
+    quarter,
+    reference_snapshot,
+    text_columns,
+)
 from .reference_world import locality_table
 
 __all__ = ["CANONICAL_COLUMNS", "patients_frame", "reference_snapshot", "write_extract"]
@@ -20,20 +29,33 @@ CANONICAL_COLUMNS = [
     "ltc_count", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost", "care_home_id",
     "eol_register", "housebound",
 ]
-DEFAULT_EXTRACT_DATE = dt.date(2026, 10, 1)
+DEFAULT_EXTRACT_DATE = EXTRACT_DATES[-1]
 
 
 def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED,
                    extract_date: dt.date = DEFAULT_EXTRACT_DATE,
                    db: sqlite_utils.Database | None = None) -> pd.DataFrame:
-    """A synthetic registered population for *locality* (a code, or ALL for the whole of LLR)."""
+    """A synthetic registered population for *locality* (a code, or ALL for the whole of LLR).
+
+    For one locality, up to its registered list size, the rows are the demo world's own population one
+    quarter on (a random sample of it when fewer rows are asked for), so importing the file into the demo
+    world shows a believable quarter's new, left and changed. Larger sizes, and ALL, are a fresh population.
+    """
     if rows < 1:
         raise ValidationError("--rows must be at least 1.")
     known = [loc["code"] for loc in locality_table()]
     if locality != "ALL" and locality not in known:
         raise ValidationError(f"Unknown locality '{locality}'. Known: ALL, {', '.join(known)}.")
-    pop = make_population(locality, rows, seed=seed, extract_date=extract_date, db=db)
-    v = quarter(pop, 0, extract_date)
+    db = db or reference_snapshot(seed)
+    natural = natural_size(db, locality) if locality != "ALL" else 0
+    pop = make_population(locality, natural, seed=seed, db=db) if rows <= natural else None
+    v = quarter(pop, QUARTERS - 1, extract_date) if pop is not None else {}
+    if pop is None or rows > len(v["rows"]):
+        pop = make_population(locality, rows, seed=seed, db=db, born_before=extract_date)
+        v = quarter(pop, 0, extract_date)
+    elif rows < len(v["rows"]):
+        keep = np.sort(np.random.default_rng([seed, rows]).choice(len(v["rows"]), rows, replace=False))
+        v = {k: a[keep] for k, a in v.items()}
     text = text_columns(pop, v["rows"])
     return pd.DataFrame({
         "nhs_number": v["nhs_number"].astype(str),

@@ -15,12 +15,11 @@ from ..extract_rules import Rejection
 from ..progress import check_cancel
 from ..risk_import import store_run
 from . import DEMO_ACTOR, DemoContext
-from .population import QUARTERS, Population, make_population, quarter, text_columns
+from .population import EXTRACT_DATES, Population, make_population, natural_size, quarter, text_columns
 
-RISK_DATES = tuple(dt.date(2025 + (m - 1) // 12, (m - 1) % 12 + 1, 15) for m in range(1, 25, 3))
+RISK_DATES = EXTRACT_DATES[:8]  # two years of quarterly runs; the ninth quarter is demo-extract's
 DEMO_TODAY = dt.date(2026, 11, 20)  # the demo's "now": history stops here, whatever the real date
 SMALL_POPULATION = 1500
-assert len(RISK_DATES) == QUARTERS
 
 
 @dataclass
@@ -61,9 +60,8 @@ def build_risk_history(ctx: DemoContext) -> None:
         check_cancel(ctx.cancel)
         ctx.progress(n / len(localities), f"Two years of history for {loc['name']}")
         rng = ctx.rng(f"history:{loc['code']}")
-        size = SMALL_POPULATION if ctx.small else ctx.db.execute(
-            "SELECT SUM(list_size) FROM practices WHERE locality_id = ?", [loc["id"]]).fetchone()[0]
-        pop = make_population(loc["code"], int(size), seed=ctx.seed, extract_date=RISK_DATES[0], db=ctx.db)
+        size = SMALL_POPULATION if ctx.small else natural_size(ctx.db, loc["code"])
+        pop = make_population(loc["code"], int(size), seed=ctx.seed, db=ctx.db)
         for q, day in enumerate(RISK_DATES):
             store_run(ctx.db, _stamp(day + dt.timedelta(days=2)), loc["code"], GeneratedExtract(pop, q, day),
                       f"{loc['code'].lower()}-risk-extract-{day.isoformat()}.csv", day,

@@ -19,7 +19,10 @@ from .reference_world import build_reference, locality_table, names
 
 _BLOCK = 9_000_000  # nine-digit stems per locality: 11 blocks fill 900000000–998999999
 _STEP = 7919  # coprime with _BLOCK, so stem order looks random yet never repeats
-QUARTERS = 8
+# Quarterly extract dates: the demo world's eight runs, then the "next" extract that demo-extract writes by
+# default, so importing it into the demo world shows a believable quarter's change.
+EXTRACT_DATES = tuple(dt.date(2024 + (m - 1) // 12, (m - 1) % 12 + 1, 15) for m in range(11, 38, 3))
+QUARTERS = len(EXTRACT_DATES)
 TURNOVER = 0.012  # share of the list that leaves (and joins) each quarter
 _LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
 
@@ -86,10 +89,16 @@ class Population:
         return (self.enters <= q) & (self.leaves > q)
 
 
+def natural_size(db: sqlite_utils.Database, locality: str) -> int:
+    """The locality's registered list: the size of its population in the demo world."""
+    return db.execute("SELECT COALESCE(SUM(p.list_size), 0) FROM practices p JOIN localities l "
+                      "ON l.id = p.locality_id WHERE l.code = ?", [locality]).fetchone()[0]
+
+
 def make_population(locality: str, rows: int, seed: int = DEFAULT_SEED,
-                    extract_date: dt.date = dt.date(2026, 10, 1),
-                    db: sqlite_utils.Database | None = None) -> Population:
-    """*rows* people registered at quarter 0 in *locality* (a code, or ALL), plus those who join later."""
+                    db: sqlite_utils.Database | None = None, born_before: dt.date = EXTRACT_DATES[0]) -> Population:
+    """*rows* people registered at quarter 0 in *locality* (a code, or ALL), plus those who join later;
+    their ages are as at *born_before*."""
     table = {loc["code"]: (i, loc) for i, loc in enumerate(locality_table())}
     db = db or reference_snapshot(seed)
     where, params = ("", []) if locality == "ALL" else ("WHERE l.code = ?", [locality])
@@ -118,7 +127,7 @@ def make_population(locality: str, rows: int, seed: int = DEFAULT_SEED,
 
     old = rng.random(n) < pct65
     age = np.where(old, 65 + np.minimum(rng.gamma(1.6, 7.5, n), 39), rng.uniform(0, 65, n))
-    dob = (np.datetime64(extract_date, "D")
+    dob = (np.datetime64(born_before, "D")
            - (age * 365.25 + rng.uniform(0, 364, n)).astype("timedelta64[D]"))
     age_i = age.astype(int)
 

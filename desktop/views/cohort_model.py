@@ -54,6 +54,7 @@ COLUMNS = (
     CohortColumn("care_plan_date", "Care plan", "care_plan_date", 96),
 )
 KEYS = [c.key for c in COLUMNS]
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 assert all(c.sort_key in cohort.SORT_KEYS for c in COLUMNS)
 
 
@@ -65,11 +66,14 @@ class CohortModel(QAbstractTableModel):
         self.today = dt.date.today()
         self._ltc_min = cohort_rules.CohortRules().multimorbidity_min_ltc
         self._sort: tuple[int, bool] | None = None  # (column, descending)
+        self._frame_index: dict[str, int] | None = None
+        self._view_index: np.ndarray | None = None
 
     # -- contents -------------------------------------------------------------------------------------------
     def set_frame(self, frame: CohortFrame | None, rows: np.ndarray | None = None) -> None:
         """A freshly loaded frame; *rows* (frame order) defaults to every patient in it."""
         self.frame = frame
+        self._frame_index = None
         self._ltc_min = _ltc_min(frame)
         self.today = dt.date.today()
         self.set_rows(np.arange(len(frame)) if rows is None and frame is not None else rows)
@@ -77,6 +81,7 @@ class CohortModel(QAbstractTableModel):
     def set_rows(self, rows: np.ndarray | None) -> None:
         """Show these frame rows (the result of a filter), in the current sort order."""
         self.beginResetModel()
+        self._view_index = None
         self.rows = np.zeros(0, dtype=np.int64) if rows is None or self.frame is None else np.asarray(rows)
         if self._sort is not None and len(self.rows):
             column, descending = self._sort
@@ -90,11 +95,18 @@ class CohortModel(QAbstractTableModel):
         return str(self.frame.ids[self.rows[view_row]])
 
     def view_rows_of(self, patient_ids: list[str]) -> list[int]:
-        """Where these patients are shown now (those filtered out are left out)."""
+        """Where these patients are shown now, in view order (those filtered out are left out)."""
         if self.frame is None or not patient_ids or not len(self.rows):
             return []
-        wanted = np.flatnonzero(np.isin(self.frame.ids, np.array(patient_ids, dtype=object)))
-        return np.flatnonzero(np.isin(self.rows, wanted)).tolist()
+        if self._frame_index is None:  # id -> frame row, built once per frame
+            self._frame_index = {str(pid): i for i, pid in enumerate(self.frame.ids)}
+        if self._view_index is None:  # frame row -> view row (-1: not shown), once per filter or sort
+            self._view_index = np.full(len(self.frame), -1, dtype=np.int64)
+            self._view_index[self.rows] = np.arange(len(self.rows))
+        index = self._frame_index
+        wanted = np.fromiter((index[p] for p in patient_ids if p in index), dtype=np.int64)
+        found = self._view_index[wanted]
+        return np.sort(found[found >= 0]).tolist()
 
     @property
     def ltc_min(self) -> int:
@@ -140,9 +152,8 @@ class CohortModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        # Called for every cell when many rows are selected: a constant, not three enum ORs each time.
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if self.frame is None or not 0 <= column < len(COLUMNS):
@@ -153,6 +164,7 @@ class CohortModel(QAbstractTableModel):
         before = self.persistentIndexList()
         held = [int(self.rows[ix.row()]) for ix in before]
         self.rows = cohort.sort(self.frame, self.rows, COLUMNS[column].sort_key, self._sort[1])
+        self._view_index = None
         if before:
             position = np.empty(len(self.frame), dtype=np.int64)
             position[self.rows] = np.arange(len(self.rows))

@@ -198,5 +198,85 @@ def m002_cohort(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m003_mdt(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        3,
+        f"""
+        ALTER TABLE patients ADD COLUMN flagged_for_mdt INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE patients ADD COLUMN flag_note TEXT NOT NULL DEFAULT '';
+
+        CREATE TABLE meetings (
+            id TEXT PRIMARY KEY,
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            held_on TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('locality MDT', 'care-home MDT', 'ad hoc')),
+            chair_id TEXT REFERENCES staff(id),
+            location TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'held')),
+            notes TEXT NOT NULL DEFAULT '',
+            {STAMP}
+        );
+        CREATE INDEX meetings_locality ON meetings(locality_id, held_on);
+
+        CREATE TABLE meeting_attendees (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT '',
+            organisation TEXT NOT NULL,
+            staff_id TEXT REFERENCES staff(id),
+            present INTEGER NOT NULL DEFAULT 1,
+            {STAMP}
+        );
+        CREATE INDEX meeting_attendees_meeting ON meeting_attendees(meeting_id);
+
+        CREATE TABLE actions (
+            id TEXT PRIMARY KEY,
+            reference TEXT NOT NULL UNIQUE,
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            year INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            meeting_id TEXT REFERENCES meetings(id) ON DELETE SET NULL,
+            patient_id TEXT REFERENCES patients(id),
+            description TEXT NOT NULL,
+            owner_name TEXT NOT NULL,
+            owner_staff_id TEXT REFERENCES staff(id),
+            owner_organisation TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'in progress', 'done', 'cancelled')),
+            completed_on TEXT,
+            outcome_note TEXT NOT NULL DEFAULT '',
+            escalated_to TEXT NOT NULL DEFAULT '',
+            escalated_on TEXT,
+            escalation_reason TEXT NOT NULL DEFAULT '',
+            {STAMP},
+            UNIQUE (locality_id, year, seq)
+        );
+        CREATE INDEX actions_locality ON actions(locality_id, status, due_date);
+        CREATE INDEX actions_meeting ON actions(meeting_id);
+        CREATE INDEX actions_patient ON actions(patient_id);
+
+        -- The agenda: patients to discuss (with their outcome) and open actions carried forward for review.
+        CREATE TABLE meeting_items (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('patient', 'action')),
+            patient_id TEXT REFERENCES patients(id),
+            action_id TEXT REFERENCES actions(id) ON DELETE CASCADE,
+            source TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            discussed INTEGER NOT NULL DEFAULT 0,
+            {STAMP},
+            CHECK ((kind = 'patient' AND patient_id IS NOT NULL) OR (kind = 'action' AND action_id IS NOT NULL))
+        );
+        CREATE INDEX meeting_items_meeting ON meeting_items(meeting_id, position);
+        CREATE INDEX meeting_items_patient ON meeting_items(patient_id)
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3

@@ -13,7 +13,7 @@ from .errors import ValidationError
 KINDS = ("locality", "commissioner")
 # Tables `info` counts; later issues append theirs.
 MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit", "risk_runs", "patients",
-               "cohort_changes", "interventions"]
+               "cohort_changes", "interventions", "meetings", "meeting_attendees", "meeting_items", "actions"]
 
 
 def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:

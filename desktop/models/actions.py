@@ -1,0 +1,238 @@
+"""The action log (DESIGN §7): references, owners, due dates, status, escalation and overdue rules.
+
+Every change is one audited transaction, so an action's history is its audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from . import audit
+from .changes import Changes
+from .clock import Actor, new_id
+from .errors import NotFound, ValidationError
+from .reference import ORGANISATIONS
+
+STATUSES = ("open", "in progress", "done", "cancelled")
+OPEN = ("open", "in progress")
+DUE_WINDOWS = ("overdue", "due in 7 days", "due in 30 days", "no longer open")
+EDITABLE = ("description", "owner_name", "owner_staff_id", "owner_organisation", "due_date", "patient_id")
+
+
+def _date(value: Any, label: str, field: str, required: bool = True) -> str | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationError(f"{label} is required.", field)
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValidationError(f"{label} must be a date (YYYY-MM-DD), not '{value}'.", field) from None
+
+
+def is_overdue(action: dict[str, Any], today: dt.date) -> bool:
+    """Overdue = still open (or in progress) past its due date."""
+    return action["status"] in OPEN and action["due_date"] < today.isoformat()
+
+
+def get(db: sqlite_utils.Database, action_id: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM actions WHERE id = ?", [action_id]))
+    if not rows:
+        raise NotFound("That action no longer exists.")
+    return rows[0]
+
+
+def _clean(db: sqlite_utils.Database, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    clean = dict(values)
+    description = str(clean.get("description") or "").strip()
+    if not description:
+        raise ValidationError("Describe the action: what is to be done.", "description")
+    clean["description"] = description
+    owner_staff = clean.get("owner_staff_id") or None
+    owner = str(clean.get("owner_name") or "").strip()
+    if owner_staff:
+        staff = db.execute("SELECT name, organisation FROM staff WHERE id = ?", [owner_staff]).fetchone()
+        if staff is None:
+            raise ValidationError("The chosen owner is no longer on the staff list.", "owner_staff_id")
+        owner = owner or staff[0]
+        clean.setdefault("owner_organisation", staff[1])
+        clean["owner_organisation"] = clean["owner_organisation"] or staff[1]
+    if not owner:
+        raise ValidationError("Say who owns the action.", "owner_name")
+    clean["owner_name"], clean["owner_staff_id"] = owner, owner_staff
+    if clean.get("owner_organisation") not in ORGANISATIONS:
+        raise ValidationError(f"The owner's organisation must be one of: {', '.join(ORGANISATIONS)}.",
+                              "owner_organisation")
+    clean["due_date"] = _date(clean.get("due_date"), "The due date", "due_date")
+    patient = clean.get("patient_id") or None
+    if patient and db.execute("SELECT 1 FROM patients WHERE id = ?", [patient]).fetchone() is None:
+        from .caseload import ensure_rows  # a patient gets a record once an action names them
+
+        ensure_rows(db, actor, [patient])
+    clean["patient_id"] = patient
+    return {k: clean[k] for k in EDITABLE}
+
+
+def next_reference(db: sqlite_utils.Database, locality_id: str, year: int) -> tuple[str, int]:
+    code = db.execute("SELECT code FROM localities WHERE id = ?", [locality_id]).fetchone()
+    if code is None:
+        raise ValidationError("Choose a locality for the action.")
+    seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE locality_id = ? AND year = ?",
+                     [locality_id, year]).fetchone()[0]
+    return f"{code[0]}-{year}-{seq:04d}", seq
+
+
+def create(db: sqlite_utils.Database, actor: Actor, locality_id: str, values: dict[str, Any],
+           meeting_id: str | None = None, today: dt.date | None = None) -> tuple[str, Changes]:
+    """A new open action, from a meeting (and its patient) or on its own; returns its id."""
+    today = today or dt.date.today()
+    with db.atomic():
+        clean = _clean(db, actor, values)
+        if meeting_id and db.execute("SELECT 1 FROM meetings WHERE id = ? AND locality_id = ?",
+                                     [meeting_id, locality_id]).fetchone() is None:
+            raise ValidationError("That meeting is not one of this locality's.", "meeting_id")
+        reference, seq = next_reference(db, locality_id, today.year)
+        row_id, now = new_id(), actor.now()
+        db["actions"].insert({"id": row_id, "reference": reference, "locality_id": locality_id, "year": today.year,
+                              "seq": seq, "meeting_id": meeting_id, **clean, "status": "open",
+                              "created_at": now, "updated_at": now, "updated_by": actor.user,
+                              "device_id": actor.device_id})
+        audit.record(db, actor, "create", "actions", row_id, f"Opened {reference}: {clean['description'][:80]}",
+                     {"after": clean})
+    return row_id, Changes.of("actions")
+
+
+def update(db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict[str, Any]) -> Changes:
+    before = get(db, action_id)
+    with db.atomic():
+        clean = _clean(db, actor, {**{k: before[k] for k in EDITABLE}, **values})
+        moved = {k: {"before": before[k], "after": v} for k, v in clean.items() if before[k] != v}
+        if not moved:
+            return Changes()
+        db["actions"].update(action_id, {**clean, "updated_at": actor.now(), "updated_by": actor.user,
+                                         "device_id": actor.device_id})
+        audit.record(db, actor, "update", "actions", action_id,
+                     f"{before['reference']}: changed {', '.join(k.replace('_', ' ') for k in moved)}",
+                     {"changes": moved})
+    return Changes.of("actions")
+
+
+def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], status: str,
+               completed_on: Any = None, outcome_note: str | None = None, today: dt.date | None = None) -> Changes:
+    """Move one or many actions to *status*; done needs a completion date (default today). All or none."""
+    today = today or dt.date.today()
+    if status not in STATUSES:
+        raise ValidationError(f"Status must be one of: {', '.join(STATUSES)}.", "status")
+    if not action_ids:
+        raise ValidationError("Choose at least one action.")
+    completed = _date(completed_on, "The completion date", "completed_on", required=False)
+    if status == "done":
+        completed = completed or today.isoformat()
+        if completed > today.isoformat():
+            raise ValidationError("An action cannot be completed in the future.", "completed_on")
+    else:
+        completed = None
+    with db.atomic():
+        for action_id in action_ids:
+            before = get(db, action_id)
+            note = before["outcome_note"] if outcome_note is None else outcome_note
+            if before["status"] == status and before["completed_on"] == completed and before["outcome_note"] == note:
+                continue
+            db["actions"].update(action_id, {"status": status, "completed_on": completed, "outcome_note": note,
+                                             "updated_at": actor.now(), "updated_by": actor.user,
+                                             "device_id": actor.device_id})
+            audit.record(db, actor, "status", "actions", action_id,
+                         f"{before['reference']}: {before['status']} → {status}"
+                         + (f" on {completed}" if completed else ""),
+                         {"before": before["status"], "after": status, "completed_on": completed, "note": note})
+    return Changes.of("actions")
+
+
+def escalate(db: sqlite_utils.Database, actor: Actor, action_id: str, to: str, why: str,
+             on: Any = None, today: dt.date | None = None) -> Changes:
+    today = today or dt.date.today()
+    before = get(db, action_id)
+    if not str(to).strip():
+        raise ValidationError("Say to whom the action is escalated.", "escalated_to")
+    if not str(why).strip():
+        raise ValidationError("Say why it is escalated.", "escalation_reason")
+    day = _date(on or today, "The escalation date", "escalated_on")
+    with db.atomic():
+        db["actions"].update(action_id, {"escalated_to": to.strip(), "escalation_reason": why.strip(),
+                                         "escalated_on": day, "updated_at": actor.now(), "updated_by": actor.user,
+                                         "device_id": actor.device_id})
+        audit.record(db, actor, "escalate", "actions", action_id,
+                     f"{before['reference']}: escalated to {to.strip()} on {day}", {"why": why.strip()})
+    return Changes.of("actions")
+
+
+def history(db: sqlite_utils.Database, action_id: str) -> list[dict[str, Any]]:
+    """What happened to the action, oldest first, from the audit trail."""
+    return list(reversed(audit.entries(db, "actions", action_id)))
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    text: str = ""
+    owner: str | None = None  # owner name
+    organisation: str | None = None
+    status: str | None = None  # a status, or "open or in progress"
+    due: str | None = None  # one of DUE_WINDOWS
+    patient_id: str | None = None
+    meeting_id: str | None = None
+
+
+def listing(db: sqlite_utils.Database, locality_id: str, f: ActionFilter = ActionFilter(),
+            today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The locality's actions, filtered, soonest due first, each with `overdue` and the patient's name."""
+    today_s = (today or dt.date.today()).isoformat()
+    where, params = ["a.locality_id = ?"], [locality_id]
+    if f.owner:
+        where.append("a.owner_name = ?")
+        params.append(f.owner)
+    if f.organisation:
+        where.append("a.owner_organisation = ?")
+        params.append(f.organisation)
+    if f.status == "open or in progress":
+        where.append("a.status IN ('open', 'in progress')")
+    elif f.status:
+        where.append("a.status = ?")
+        params.append(f.status)
+    if f.due == "overdue":
+        where.append("a.status IN ('open', 'in progress') AND a.due_date < ?")
+        params.append(today_s)
+    elif f.due in ("due in 7 days", "due in 30 days"):
+        days = 7 if f.due == "due in 7 days" else 30
+        limit = ((today or dt.date.today()) + dt.timedelta(days=days)).isoformat()
+        where.append("a.status IN ('open', 'in progress') AND a.due_date BETWEEN ? AND ?")
+        params += [today_s, limit]
+    elif f.due == "no longer open":
+        where.append("a.status IN ('done', 'cancelled')")
+    if f.patient_id:
+        where.append("a.patient_id = ?")
+        params.append(f.patient_id)
+    if f.meeting_id:
+        where.append("a.meeting_id = ?")
+        params.append(f.meeting_id)
+    if f.text.strip():
+        where.append("(a.reference || ' ' || a.description || ' ' || a.owner_name || ' ' || "
+                     "COALESCE(p.family_name, '') || ' ' || COALESCE(p.nhs_number, '')) LIKE ?")
+        params.append(f"%{f.text.strip()}%")
+    sql = (
+        "SELECT a.*, m.held_on AS meeting_date, p.nhs_number, p.given_name, p.family_name, "
+        "CASE WHEN a.status IN ('open', 'in progress') AND a.due_date < ? THEN 1 ELSE 0 END AS overdue "
+        "FROM actions a LEFT JOIN meetings m ON m.id = a.meeting_id LEFT JOIN patients p ON p.id = a.patient_id "
+        f"WHERE {' AND '.join(where)} ORDER BY overdue DESC, a.status IN ('done', 'cancelled'), a.due_date, a.seq"
+    )
+    return list(db.query(sql, [today_s, *params]))
+
+
+def owners(db: sqlite_utils.Database, locality_id: str) -> list[str]:
+    return [r[0] for r in db.execute("SELECT DISTINCT owner_name FROM actions WHERE locality_id = ? "
+                                     "ORDER BY owner_name", [locality_id])]

@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--extract-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     imp.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", help="write a PDF report")
+    kinds = report.add_subparsers(dest="report", required=True)
+    mdt = kinds.add_parser("mdt", help="the MDT pack of a meeting (OFFICIAL-SENSITIVE; the export is audited)")
+    mdt.add_argument("--db", type=Path, required=True)
+    mdt.add_argument("--locality", required=True)
+    mdt.add_argument("--meeting", default="latest", help="'latest' (default) or a meeting id")
+    mdt.add_argument("--out", type=Path, required=True)
     return parser
 
 
@@ -143,5 +151,17 @@ def _import_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .models.clock import Actor
+    from .models.db import open_workspace
+    from .reports import mdt_pack
+
+    db = open_workspace(args.db, create=False)
+    meeting = mdt_pack.resolve_meeting(db, args.locality, args.meeting)
+    mdt_pack.export(db, Actor.local(paths.device_id()), meeting["id"], args.out)
+    print(f"Wrote the MDT pack for {meeting['held_on']} to {args.out} (OFFICIAL-SENSITIVE: handle accordingly)")
+    return 0
+
+
 COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
-            "import-risk": _import_risk}
+            "import-risk": _import_risk, "report": _report}

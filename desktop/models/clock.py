@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import random
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -14,8 +18,22 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+_ID_SOURCE: ContextVar[Callable[[], str] | None] = ContextVar("id_source", default=None)
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    source = _ID_SOURCE.get()
+    return source() if source else str(uuid.uuid4())
+
+
+@contextmanager
+def reproducible_ids(rng: random.Random) -> Iterator[None]:
+    """Within the block, new_id() draws from *rng*: the demo world is the same every time it is built."""
+    token = _ID_SOURCE.set(lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+    try:
+        yield
+    finally:
+        _ID_SOURCE.reset(token)
 
 
 def new_ids(count: int) -> list[str]:

@@ -151,3 +151,21 @@ def test_caseload_history_is_believable(small_history):
                                      "AND type = 'care-plan review'", [p["id"]]).fetchone()[0]
         base = max(d for d in (p["care_plan_date"], last) if d)
         assert p["next_review_due"] == add_months(dt.date.fromisoformat(base), p["review_interval_months"]).isoformat()
+
+
+def test_mdt_history_is_monthly_with_mostly_completed_actions(small_history):
+    from desktop.models.demo.history import DEMO_TODAY
+
+    per_locality = small_history.execute("SELECT COUNT(*) FROM meetings GROUP BY locality_id").fetchall()
+    assert len(per_locality) == 11 and all(22 <= n <= 24 for (n,) in per_locality)
+    status = dict(small_history.execute("SELECT status, COUNT(*) FROM actions GROUP BY status").fetchall())
+    total = sum(status.values())
+    assert status["done"] / total > 0.7
+    overdue = small_history.execute("SELECT COUNT(*) FROM actions WHERE status IN ('open', 'in progress') "
+                                    "AND due_date < ?", [DEMO_TODAY.isoformat()]).fetchone()[0]
+    late = small_history.execute("SELECT COUNT(*) FROM actions WHERE status = 'done' AND completed_on > due_date"
+                                 ).fetchone()[0]
+    escalated = small_history.execute("SELECT COUNT(*) FROM actions WHERE escalated_to != ''").fetchone()[0]
+    assert 0 < overdue < total * 0.15 and late > 0 and escalated > 0
+    assert small_history.execute("SELECT COUNT(*) FROM meeting_items WHERE kind = 'patient' AND outcome != ''"
+                                 ).fetchone()[0] > 1000

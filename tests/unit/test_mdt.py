@@ -175,3 +175,51 @@ def test_meeting_validation(cha_world):
     with pytest.raises(ValidationError, match="chair"):
         meetings.create(db, ACTOR, loc, "2026-10-22", chair_id=other)
     assert db.execute("SELECT COUNT(*) FROM meetings").fetchone()[0] == 0
+
+
+def pdf_text(path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_mdt_pack_holds_the_patients_and_the_marking_and_is_audited(cha_world, tmp_path):
+    from desktop.reports import mdt_pack
+
+    db, loc, staff = cha_world
+    m, _ = meetings.create(db, ACTOR, loc, "2026-10-22", chair_id=staff["GP"],
+                           attendees=[{"name": "Dr Ava Quenby", "role": "GP", "organisation": "primary care"}])
+    pids = [patient_id(int(synthetic_nhs(n))) for n in (1, 2)]
+    meetings.add_patients(db, ACTOR, m, pids, "new this run")
+    actions.create(db, ACTOR, loc, {"description": "Book a home visit & review O'Brien's <meds>",
+                                    "owner_name": "Pat", "owner_organisation": "community health",
+                                    "due_date": "2026-11-01", "patient_id": pids[0]}, meeting_id=m, today=TODAY)
+    out = mdt_pack.export(db, ACTOR, mdt_pack.resolve_meeting(db, "CHA", "latest")["id"], tmp_path / "pack.pdf",
+                          today=TODAY)
+    text = pdf_text(out)
+    assert "OFFICIAL-SENSITIVE" in text
+    from pypdf import PdfReader
+
+    pages = PdfReader(out).pages
+    assert all("OFFICIAL-SENSITIVE" in page.extract_text() for page in pages)
+    for n in (1, 2):
+        assert f"FAMILY{n}, Given{n}" in text
+        number = synthetic_nhs(n)
+        assert f"{number[:3]} {number[3:6]} {number[6:]}" in text
+    assert "Dr Ava Quenby" in text and "O'Brien's <meds>" in text
+    assert f"Page 1 of {len(pages)}" in text
+    entry = audit.entries(db, "meetings", m)[0]
+    assert entry["action"] == "export" and "pack.pdf" in entry["summary"]
+
+
+def test_report_mdt_cli_and_no_meeting_message(cha_world, tmp_path, capsys):
+    from desktop.cli import main
+
+    db, loc, _ = cha_world
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    assert main(["report", "mdt", "--db", path, "--locality", "CHA", "--out", str(tmp_path / "x.pdf")]) == 1
+    assert "no MDT meetings yet" in capsys.readouterr().err
+    meetings.create(db, ACTOR, loc, "2026-10-22")
+    assert main(["report", "mdt", "--db", path, "--locality", "CHA", "--meeting", "latest",
+                 "--out", str(tmp_path / "x.pdf")]) == 0
+    assert "OFFICIAL-SENSITIVE" in pdf_text(tmp_path / "x.pdf")

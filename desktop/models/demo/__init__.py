@@ -47,11 +47,13 @@ Step = Callable[[DemoContext], None]
 
 def _steps(history: bool) -> list[tuple[str, Step]]:
     from .history import build_risk_history
+    from .mdt_history import build_mdt_history
     from .reference_world import build_reference
 
     steps = [("Localities, practices, care homes and staff", build_reference)]
     if history:
         steps.append(("Two years of risk extracts and caseload work", build_risk_history))
+        steps.append(("Two years of MDT meetings and actions", build_mdt_history))
     return steps
 
 

@@ -1,0 +1,1 @@
+"""PDF reports (reportlab): pure builders over desktop.models query results (DESIGN §11)."""

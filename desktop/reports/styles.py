@@ -1,0 +1,137 @@
+"""The house style every report shares: A4, NHS identity colours, header and footer on every page with the
+page number, the generated-at stamp and, where patient-identifiable, the OFFICIAL-SENSITIVE marking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas as pdfcanvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+NHS_BLUE = colors.HexColor("#005EB8")
+NHS_DARK_BLUE = colors.HexColor("#003087")
+NHS_PALE_GREY = colors.HexColor("#E8EDEE")
+NHS_MID_GREY = colors.HexColor("#768692")
+NHS_DARK_GREY = colors.HexColor("#425563")
+NHS_RED = colors.HexColor("#DA291C")
+NHS_AMBER = colors.HexColor("#ED8B00")
+NHS_GREEN = colors.HexColor("#009639")
+NHS_WARM_YELLOW = colors.HexColor("#FFB81C")
+
+MARGIN = 16 * mm
+PAGE_WIDTH, PAGE_HEIGHT = A4
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+
+_base = getSampleStyleSheet()
+STYLES = {
+    "title": ParagraphStyle("title", parent=_base["Title"], fontName="Helvetica-Bold", fontSize=20, leading=24,
+                            textColor=NHS_DARK_BLUE, alignment=TA_LEFT, spaceAfter=2 * mm),
+    "subtitle": ParagraphStyle("subtitle", parent=_base["Normal"], fontSize=11, leading=14, textColor=NHS_DARK_GREY,
+                               spaceAfter=5 * mm),
+    "h1": ParagraphStyle("h1", parent=_base["Heading2"], fontName="Helvetica-Bold", fontSize=14, leading=17,
+                         textColor=NHS_BLUE, spaceBefore=5 * mm, spaceAfter=2.5 * mm),
+    "h2": ParagraphStyle("h2", parent=_base["Heading3"], fontName="Helvetica-Bold", fontSize=11.5, leading=14,
+                         textColor=NHS_DARK_BLUE, spaceBefore=3 * mm, spaceAfter=1.5 * mm),
+    "body": ParagraphStyle("body", parent=_base["Normal"], fontSize=9.5, leading=12.5),
+    "small": ParagraphStyle("small", parent=_base["Normal"], fontSize=8, leading=10, textColor=NHS_DARK_GREY),
+    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontSize=8.5, leading=10.5),
+    "cell_bold": ParagraphStyle("cell_bold", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5,
+                                leading=10.5),
+    "head": ParagraphStyle("head", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5, leading=10.5,
+                           textColor=colors.white),
+}
+
+
+def escape(text: object) -> str:
+    return str("" if text is None else text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def p(text: object, style: str = "cell") -> Paragraph:
+    """A paragraph with the text escaped, so a name like 'O'Brien & Sons <Ltd>' prints as typed; a newline
+    in the text starts a new line."""
+    return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
+
+
+def markup(text: str, style: str = "body") -> Paragraph:
+    """A paragraph of trusted markup (our own <b> and <font> tags)."""
+    return Paragraph(text, STYLES[style])
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float],
+          row_styles: Sequence[tuple] = ()) -> Table:
+    """A report table: blue heading row repeated on each page, pale banding, hairline rules."""
+    data = [[p(h, "head") for h in header]]
+    data += [[cell if hasattr(cell, "wrap") else p(cell) for cell in row] for row in rows]
+    t = Table(data, colWidths=list(widths), repeatRows=1)
+    t.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), NHS_BLUE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F4F7F8")]),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, NHS_PALE_GREY),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        *row_styles,
+    ]))
+    return t
+
+
+class _NumberedCanvas(pdfcanvas.Canvas):
+    """Draws the header and footer after the last page is known, for 'Page 3 of 7'."""
+
+    def __init__(self, *args, decorate=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved: list[dict] = []
+        self._decorate = decorate
+
+    def showPage(self):  # noqa: N802 - reportlab's name
+        self._saved.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._saved)
+        for state in self._saved:
+            self.__dict__.update(state)
+            self._decorate(self, self._pageNumber, total)
+            super().showPage()
+        super().save()
+
+
+def build(out: str | Path, story: list, title: str, subject: str, sensitive: bool,
+          generated_at: dt.datetime | None = None) -> None:
+    """Lay *story* out on A4 with the house header and footer and write the PDF to *out*."""
+    stamp = (generated_at or dt.datetime.now()).strftime("%d %b %Y %H:%M")
+
+    def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
+        c.saveState()
+        c.setFillColor(NHS_BLUE)
+        c.rect(0, PAGE_HEIGHT - 9 * mm, PAGE_WIDTH, 9 * mm, stroke=0, fill=1)
+        c.setFillColor(colors.white)
+        c.setFont("Helvetica-Bold", 9)
+        c.drawString(MARGIN, PAGE_HEIGHT - 6 * mm, "Locality Desk")
+        c.setFont("Helvetica", 9)
+        c.drawString(MARGIN + 26 * mm, PAGE_HEIGHT - 6 * mm, title)
+        if sensitive:
+            c.setFont("Helvetica-Bold", 9)
+            c.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 6 * mm, "OFFICIAL-SENSITIVE")
+        c.setFillColor(NHS_DARK_GREY)
+        c.setFont("Helvetica", 7.5)
+        c.drawString(MARGIN, 8 * mm, f"Generated {stamp} by Locality Desk · {subject}")
+        c.drawRightString(PAGE_WIDTH - MARGIN, 8 * mm, f"Page {page} of {total}")
+        if sensitive:
+            c.setFont("Helvetica-Bold", 7.5)
+            c.drawCentredString(PAGE_WIDTH / 2, 4 * mm, "OFFICIAL-SENSITIVE: contains patient-identifiable "
+                                                         "information. Do not forward; destroy securely after use.")
+        c.restoreState()
+
+    doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=15 * mm,
+                            bottomMargin=16 * mm, title=title, subject=subject, author="Locality Desk")
+    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, decorate=decorate, **k))

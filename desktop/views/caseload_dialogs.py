@@ -59,6 +59,7 @@ class _Dialog(QDialog):
         self.form.setVerticalSpacing(10)
         layout.addLayout(self.form)
         layout.addStretch(1)
+        layout.addSpacing(12)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.addButton(save_label, QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setProperty("primary", True)
@@ -121,7 +122,7 @@ class InterventionDialog(_Dialog):
         self.note = QPlainTextEdit()
         self.note.setAccessibleName("Note")
         self.note.setTabChangesFocus(True)
-        self.note.setMaximumHeight(90)
+        self.note.setFixedHeight(90)
         self.form.addRow("Note", self.note)
         self.kind.setFocus()
 

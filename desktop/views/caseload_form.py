@@ -50,7 +50,7 @@ class CaseloadForm(QWidget):
         self.errors: dict[str, QLabel] = {}
 
         self.status = self._combo("status", "Status", [(formats.sentence_case(s), s) for s in caseload.STATUSES])
-        self.discharge_reason = self._combo("discharge_reason", "Discharged because",
+        self.discharge_reason = self._combo("discharge_reason", "Reason",
                                             [(formats.sentence_case(r), r) for r in caseload.DISCHARGE_REASONS],
                                             placeholder="Choose why…")
         self.stream = self._combo("stream", "Stream",
@@ -80,8 +80,8 @@ class CaseloadForm(QWidget):
         self.notes = QPlainTextEdit()
         self.notes.setAccessibleName("Notes")
         self.notes.setPlaceholderText("What the team should know: who to call, what was agreed…")
-        self.notes.setMinimumHeight(64)
-        self.notes.setMaximumHeight(110)
+        # A fixed height: with only a maximum, the form centres the box in a taller row, below its label.
+        self.notes.setFixedHeight(100)
         self.notes.setTabChangesFocus(True)
         self.notes.textChanged.connect(lambda: self._edited("notes"))
         self._add("notes", "Notes", self.notes)

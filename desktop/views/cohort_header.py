@@ -64,11 +64,12 @@ class CohortHeader(QWidget):
             return
         imported = formats.date(run["imported_at"][:10])
         self.run_label.setText(
-            f"Latest extract <b>{formats.date(run['extract_date'])}</b> ({run['file_name']}, imported {imported} by "
-            f"{run['imported_by']}) · <b>{run['cohort_total']:,}</b> in the cohort: <b>{run['new']:,}</b> new, "
-            f"<b>{run['left']:,}</b> left, <b>{run['changed']:,}</b> risk changed")
-        self.run_label.setToolTip(f"New, left and changed compare with the extract before this one. "
-                                  f"{run['rows']:,} rows in the file, {run['imported']:,} imported, "
+            f"Latest extract <b>{formats.date(run['extract_date'])}</b> · <b>{run['cohort_total']:,}</b> in the "
+            f"cohort: <b>{run['new']:,}</b> new, <b>{run['left']:,}</b> left, <b>{run['changed']:,}</b> with "
+            f"changed risk <span style='color:#768692'>· {run['file_name']}</span>")
+        self.run_label.setToolTip(f"Imported {imported} by {run['imported_by']}. New, left and changed compare "
+                                  f"with the extract before this one. {run['rows']:,} rows in the file, "
+                                  f"{run['imported']:,} imported, "
                                   f"{run['rejected']:,} rejected. In the cohort: {run['frailty']:,} for frailty, "
                                   f"{run['multimorbidity']:,} for multimorbidity, {run['high_cost']:,} for high "
                                   "cost (a patient may meet several).")

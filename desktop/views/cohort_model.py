@@ -34,18 +34,19 @@ class CohortColumn:
     sort_key: str  # a cohort.SORT_KEYS entry
     width: int  # starting width in pixels; the user may drag it
     numeric: bool = False
+    inverted: bool = False  # ascending on screen is descending by sort_key (age: youngest first)
 
 
 # Ordered by what a matron scans for first; the rest scroll in from the right, and any column can be
 # dragged, resized or hidden (the header's menu).
 COLUMNS = (
     CohortColumn("name", "Name", "name", 180),
-    CohortColumn("born", "Born (age)", "date_of_birth", 118),
-    CohortColumn("criteria", "Why in the cohort", "criteria", 168),
+    CohortColumn("age", "Age", "date_of_birth", 56, numeric=True, inverted=True),
+    CohortColumn("criteria", "Why in the cohort", "criteria", 160),
     CohortColumn("efi", "eFI", "efi_deficits", 104),
-    CohortColumn("status", "Status", "status", 104),
-    CohortColumn("case_manager", "Case manager", "case_manager", 140),
+    CohortColumn("status", "Status", "status", 100),
     CohortColumn("next_review_due", "Next review", "next_review_due", 112),
+    CohortColumn("case_manager", "Case manager", "case_manager", 140),
     CohortColumn("nhs_number", "NHS number", "nhs_number", 112),
     CohortColumn("practice", "Practice", "practice", 170),
     CohortColumn("ltc_count", "LTCs", "ltc_count", 60, numeric=True),
@@ -85,7 +86,8 @@ class CohortModel(QAbstractTableModel):
         self.rows = np.zeros(0, dtype=np.int64) if rows is None or self.frame is None else np.asarray(rows)
         if self._sort is not None and len(self.rows):
             column, descending = self._sort
-            self.rows = cohort.sort(self.frame, self.rows, COLUMNS[column].sort_key, descending)
+            self.rows = cohort.sort(self.frame, self.rows, COLUMNS[column].sort_key,
+                                    descending != COLUMNS[column].inverted)
         self.endResetModel()
 
     def frame_row(self, view_row: int) -> int:
@@ -163,7 +165,8 @@ class CohortModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         before = self.persistentIndexList()
         held = [int(self.rows[ix.row()]) for ix in before]
-        self.rows = cohort.sort(self.frame, self.rows, COLUMNS[column].sort_key, self._sort[1])
+        self.rows = cohort.sort(self.frame, self.rows, COLUMNS[column].sort_key,
+                                self._sort[1] != COLUMNS[column].inverted)
         self._view_index = None
         if before:
             position = np.empty(len(self.frame), dtype=np.int64)
@@ -192,8 +195,9 @@ class CohortModel(QAbstractTableModel):
         in_cohort = bool(c["in_cohort"][i])
         if key == "nhs_number":
             return formats.nhs_number(c["nhs_number"][i])
-        if key == "born":
-            return formats.born(c["date_of_birth"][i], self.today)
+        if key == "age":
+            years = formats.age(c["date_of_birth"][i], self.today)
+            return "" if years is None else str(years)
         if key == "criteria":
             return ", ".join(chip.text for chip in self.chips(i))
         if key == "efi":
@@ -221,6 +225,8 @@ class CohortModel(QAbstractTableModel):
             if not c["in_cohort"][i] and c["left_reason"][i]:
                 lines.append(f"Left the cohort: {c['left_reason'][i]}")
             return "\n".join(lines) or None
+        if key == "age":
+            return f"Born {formats.date(c['date_of_birth'][i])}"
         if key == "efi" and c["in_cohort"][i]:
             return f"{int(c['efi_deficits'][i])} of 36 eFI deficits (score {int(c['efi_deficits'][i]) / 36:.2f})"
         if key == "cost_ratio" and c["in_cohort"][i]:

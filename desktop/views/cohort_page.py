@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import cohort, reference, worklists
+from ..models import cohort, cohort_rules, reference, worklists
 from ..models.changes import Changes
 from ..models.cohort import CohortFrame
 from ..settings import Settings
@@ -98,7 +98,7 @@ class CohortPage(Page):
         self.splitter.addWidget(self.table_stack)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(0, 1)
-        self.splitter.setSizes([740, 400])
+        self.splitter.setSizes([760, 380])
         self.panel.setMinimumWidth(340)
         body.addWidget(self.splitter, 1)
         layout.addWidget(self.body, 1)
@@ -156,6 +156,8 @@ class CohortPage(Page):
         self.model.set_frame(self.frame, self.visible_rows())
         self.filters.set_ltc_min(self.model.ltc_min)
         self.panel.ltc_min = self.model.ltc_min
+        rules = cohort_rules.load(self.session.db)
+        self.panel.bands = (rules.frailty_min_deficits, rules.severe_frailty_min_deficits)
         self.header.show_run(self.frame.run, self.locality)
         self._show_state()
         self._after_rows_changed(selected, current)

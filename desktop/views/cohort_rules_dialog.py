@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -29,12 +30,12 @@ from . import messages, operations
 from .session import Session
 
 EFI_NOTE = (
-    "Frailty bands are set on the whole number of eFI deficits (out of 36), not on the score. Published score "
-    "cut-points disagree at their edges (fit up to 0.12, mild to 0.24, moderate to 0.36, or “from” those "
-    "values): no whole-deficit score equals them exactly, so on unrounded scores every version gives fit 0–4, "
-    "mild 5–8, moderate 9–12 and severe 13 or more deficits. They disagree only on scores rounded to two "
-    "places: 13/36 = 0.361 rounds to 0.36, which the “0.25–0.36” banding would call moderate. Counting "
-    "deficits avoids that. When an extract gives only the score, deficits = score × 36, rounded."
+    "<b>Why whole deficits, not the score.</b> Published eFI cut-points disagree at their edges: some say fit "
+    "up to 0.12, mild to 0.24, moderate to 0.36; others start each band at those values. No whole number of "
+    "the 36 deficits gives exactly 0.12, 0.24 or 0.36, so on unrounded scores they agree: fit 0–4, mild 5–8, "
+    "moderate 9–12, severe 13 or more. They part only on rounded scores: 13/36 = 0.361 shows as 0.36, which "
+    "the “0.25–0.36” banding calls moderate. When an extract gives only the score, deficits = score × 36, "
+    "rounded to the nearest whole number."
 )
 FIELDS = (  # (name, label, suffix)
     ("mild_frailty_min_deficits", "Mild frailty from", " deficits"),
@@ -74,16 +75,21 @@ class CohortRulesDialog(QDialog):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setVerticalSpacing(8)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.editors: dict[str, QSpinBox | QDoubleSpinBox] = {}
         self.scores: dict[str, QLabel] = {}
         for name, label, suffix in FIELDS:
             form.addRow(label, self._editor(name, suffix))
         layout.addLayout(form)
+        box = QFrame()
+        box.setObjectName("notice")
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(12, 8, 12, 8)
         note = QLabel(EFI_NOTE)
-        note.setObjectName("fieldHelp")
         note.setWordWrap(True)
-        layout.addSpacing(6)
-        layout.addWidget(note)
+        inner.addWidget(note)
+        layout.addSpacing(10)
+        layout.addWidget(box)
         layout.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -133,7 +139,7 @@ class CohortRulesDialog(QDialog):
             editor.setRange(0, 60)
         editor.setObjectName(f"field_{name}")
         editor.setSuffix(suffix)
-        editor.setMinimumWidth(230)
+        editor.setFixedWidth(240)
         editor.setAccessibleName(name.replace("_", " "))
         self.editors[name] = editor
         if "deficits" not in name:

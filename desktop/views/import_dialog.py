@@ -193,13 +193,19 @@ class ImportDialog(QDialog):
             return
         rejected = checked.rows - checked.imported
         listed = len(checked.rejections)
-        text = (f"<b>{checked.rows:,}</b> rows read: <b>{checked.imported:,}</b> can be imported, "
-                f"<b>{rejected:,}</b> {'is' if rejected == 1 else 'are'} rejected. Nothing has been written yet.")
+        if rejected:
+            text = (f"<b>{checked.rows:,}</b> rows read: <b>{checked.imported:,}</b> can be imported, "
+                    f"<b>{rejected:,}</b> {'is' if rejected == 1 else 'are'} rejected (listed below). Nothing has "
+                    "been written yet.")
+        else:
+            text = f"<b>{checked.rows:,}</b> rows read, and every one can be imported. Nothing has been written yet."
         if listed < rejected:
             text += f" The first {listed:,} rejected rows are listed."
         self.results_label.setText(text)
         self.rejections_model.set_rejections(checked.rejections)
         self.rejections.setVisible(bool(listed))
+        # The rejected rows get room only when there are some; otherwise the columns keep it.
+        self.page_layout.setStretchFactor(self.results, 2 if listed else 0)
         self.save_rejections_button.setVisible(bool(listed))
         self.import_button.setFocus()
 
@@ -218,6 +224,7 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
+        self.page_layout = layout
         heading = QLabel(f"Import a risk extract for {self.locality['name']}")
         heading.setObjectName("dialogHeading")
         layout.addWidget(heading)

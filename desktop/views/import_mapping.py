@@ -63,6 +63,7 @@ class MappingTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
@@ -205,5 +206,5 @@ def rejections_view(model: RejectionsModel) -> QTableView:
     header = view.horizontalHeader()
     header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
     view.setColumnWidth(0, 80)
-    view.setColumnWidth(1, 190)
+    view.setColumnWidth(1, 230)
     return view

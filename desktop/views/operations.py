@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 from ..models import caseload, cohort_rules, reference, risk_import, worklists
 from ..models.cohort import CohortFrame
 from ..models.extract_rules import CheckedExtract
+from ..models.progress import check_cancel
 from ..models.risk_import import ImportResult
 from .session import Session
 from .tasks import run_with_progress
@@ -35,10 +36,13 @@ def delete_record(session: Session, entity: str, row_id: str) -> None:
 
 def check_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
                   mapping: dict[str, str]) -> CheckedExtract:
-    """Read and check every row of an extract, writing nothing."""
-    return run_with_progress(parent, f"Checking {path.name}…", session.path,
-                             lambda db, _progress, _cancel: risk_import.check_extract(
-                                 db, locality_code, path, extract_date, mapping))
+    """Read and check every row of an extract, writing nothing; Cancelled when the user gave up waiting."""
+    def job(db, _progress, cancel):
+        checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping)
+        check_cancel(cancel)
+        return checked
+
+    return run_with_progress(parent, f"Checking {path.name}…", session.path, job)
 
 
 def import_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
@@ -60,10 +64,15 @@ def update_patient(session: Session, patient_id: str, changes: dict[str, Any]) -
 def update_patients(parent: QWidget, session: Session, patient_ids: list[str], changes: dict[str, Any]) -> None:
     """The same edit to many patients at once, all or none, off the GUI thread (it grows with the selection)."""
     actor = session.actor
-    changed = run_with_progress(parent, f"Updating {len(patient_ids):,} patients…", session.path,
-                                lambda db, _progress, _cancel: caseload.update_patients(
-                                    db, actor, patient_ids, changes))
-    session.publish(changed)
+
+    def job(db, _progress, cancel):
+        # update_patients takes no cancel check, so a Cancel pressed meanwhile undoes the lot at the end.
+        with db.atomic():
+            changed = caseload.update_patients(db, actor, patient_ids, changes)
+            check_cancel(cancel)
+        return changed
+
+    session.publish(run_with_progress(parent, f"Updating {len(patient_ids):,} patients…", session.path, job))
 
 
 def add_intervention(session: Session, patient_id: str, kind: str, delivered_on: dt.date,
@@ -82,6 +91,13 @@ def export_worklist(parent: QWidget, session: Session, frame: CohortFrame, key: 
                     locality_name: str) -> int:
     """Write a worklist to .xlsx or .csv (audited); returns how many patients it holds."""
     actor = session.actor
-    return run_with_progress(parent, f"Writing {out.name}…", session.path,
-                             lambda db, _progress, _cancel: worklists.export(
-                                 db, actor, frame, key, out, locality_name))
+
+    def job(db, _progress, cancel):
+        with db.atomic():
+            written = worklists.export(db, actor, frame, key, out, locality_name)
+            if cancel():  # a file the user gave up on is not left behind, nor is its audit entry
+                out.unlink(missing_ok=True)
+                check_cancel(cancel)
+        return written
+
+    return run_with_progress(parent, f"Writing {out.name}…", session.path, job)

@@ -48,6 +48,7 @@ class PatientPanel(QWidget):
         self.patient: dict[str, Any] | None = None
         self.staff: list[Mapping[str, Any]] = []
         self.ltc_min = 5
+        self.bands = (9, 13)  # moderate and severe frailty, in deficits (the current cohort rules)
         self.dialog: InterventionDialog | None = None
         self._saving = False
         self.stack = QStackedWidget()
@@ -97,9 +98,9 @@ class PatientPanel(QWidget):
         self.name.setText(f"{patient['given_name']} {patient['family_name']}".strip() or "(no name in the extract)")
         sex = {"F": "female", "M": "male"}.get(patient["sex"], "")
         born = formats.born(patient["date_of_birth"], today)
-        bits = [f"NHS {formats.nhs_number(patient['nhs_number'])}", f"born {born}", sex, patient["postcode"]]
-        # Non-breaking spaces: a wrapped line never splits an NHS number or a postcode.
-        self.identity.setText(" · ".join(b.replace(" ", "\u00a0") for b in bits if b))
+        lines = [f"NHS {formats.nhs_number(patient['nhs_number'])} · born {born}",
+                 " · ".join(b for b in (formats.sentence_case(sex), patient["postcode"]) if b)]
+        self.identity.setText("\n".join(line for line in lines if line))
         where = f"{frame_row['practice']} ({patient['practice_code']})"
         if patient["care_home_id"]:
             where += f" · lives in a care home (CQC {patient['care_home_id']})"
@@ -203,7 +204,8 @@ class PatientPanel(QWidget):
 
     def _load_history(self) -> None:
         if self.patient is not None:
-            self.history.set_history(cohort.history(self.session.db, self.patient["id"]), self.ltc_min)
+            self.history.set_history(cohort.history(self.session.db, self.patient["id"]), self.ltc_min,
+                                     self.bands)
 
     def _update_buttons(self) -> None:
         dirty = self.form.is_dirty()
@@ -257,6 +259,7 @@ class PatientPanel(QWidget):
         scroll.setObjectName("formScroll")
         self.form.setObjectName("caseloadForm")
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the form narrows instead
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.form)
         layout.addWidget(scroll, 1)

@@ -3,26 +3,36 @@
     QT_QPA_PLATFORM=offscreen python -m desktop.views.screenshots OUTDIR
 
 Builds the full demo world in a temporary folder (the user's own files are never touched), opens the
-main window at 1400×900 and saves one PNG per navigation screen, plus a practice's edit dialog and the
-About box.
+main window at 1400×900 and saves one PNG per navigation screen, then the cohort at work (a patient, the
+risk history, a worklist, the import dialog after a check, the criteria), a practice's edit dialog and
+the About box.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QDate, QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
 SIZE = (1400, 900)
+LOCALITY = "CHA"
+EXTRACT_ROWS = 60_000
 
 
-def _settle(app: QApplication) -> None:
-    for _ in range(3):
-        app.processEvents()
+def _settle(app: QApplication, seconds: float = 0.0) -> None:
+    end = time.monotonic() + seconds
+    while True:
+        for _ in range(3):
+            app.processEvents()
+        if time.monotonic() >= end:
+            return
+        time.sleep(0.02)
 
 
 def _save(widget: QWidget, path: Path) -> None:
@@ -31,9 +41,26 @@ def _save(widget: QWidget, path: Path) -> None:
     print(path)
 
 
-def take(outdir: Path) -> list[Path]:
+def _world(tmp: Path) -> tuple[Path, Path]:
+    """The demo world, with a run for LOCALITY even if the demo has no history, and a fresh extract for it."""
+    from ..models import cohort, risk_import
     from ..models.db import open_workspace
-    from ..models.demo import build_demo
+    from ..models.demo import DEMO_ACTOR, build_demo
+    from ..models.demo.extract import write_extract
+
+    db_path = tmp / "demo-world.sqlite"
+    db = open_workspace(db_path)
+    build_demo(db)
+    extract = tmp / f"{LOCALITY.lower()}-risk-extract.csv"
+    write_extract(extract, LOCALITY, EXTRACT_ROWS)
+    locality = risk_import.locality_by_code(db, LOCALITY)
+    if cohort.latest_run(db, locality["id"]) is None:
+        risk_import.import_extract(db, DEMO_ACTOR, LOCALITY, extract, dt.date.today())
+    db.close()
+    return db_path, extract
+
+
+def take(outdir: Path) -> list[Path]:
     from ..settings import Settings, qsettings
     from .main_window import MainWindow
     from .screens import SCREENS
@@ -44,44 +71,103 @@ def take(outdir: Path) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
     written: list[Path] = []
+
+    def shot(widget: QWidget, name: str) -> None:
+        path = outdir / f"{len(written) + 1:02d}-{name}.png"
+        _save(widget, path)
+        written.append(path)
+
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LOCALITY_DESK_HOME"] = tmp
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
-        db_path = Path(tmp) / "demo-world.sqlite"
-        db = open_workspace(db_path)
-        build_demo(db)
-        db.close()
+        db_path, extract = _world(Path(tmp))
         settings = Settings(qsettings())
-        settings.set("last_locality", "CHA")
+        settings.set("last_locality", LOCALITY)
         window = MainWindow(settings, Session.open(db_path, settings))
         window.resize(*SIZE)
         window.show()
         _settle(app)
-        for number, screen in enumerate(SCREENS, start=1):
+        for screen in SCREENS:
             window.show_screen(screen.key)
             _settle(app)
-            path = outdir / f"{number:02d}-{screen.key.replace('_', '-')}.png"
-            _save(window, path)
-            written.append(path)
+            shot(window, screen.key.replace("_", "-"))
+
+        _cohort_at_work(app, window, settings, extract, shot)
 
         window.show_screen("practices")
         page = window.current_page()
         page.select(page.visible_rows()[0]["id"])
         page.edit()
         _settle(app)
-        path = outdir / f"{len(SCREENS) + 1:02d}-edit-practice.png"
-        _save(page.dialog, path)
-        written.append(path)
+        shot(page.dialog, "edit-practice")
         page.dialog.done(0)
 
         window.show_about()
         _settle(app)
-        path = outdir / f"{len(SCREENS) + 2:02d}-about.png"
-        _save(window.about, path)
-        written.append(path)
+        shot(window.about, "about")
         window.about.done(0)
         window.close()
     return written
+
+
+def _cohort_at_work(app: QApplication, window, settings, extract: Path, shot) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    window.show_screen("cohort")
+    page = window.current_page()
+    frame = page.frame
+    # A patient the team is working with: on the caseload, with a case manager and a care plan.
+    c = frame.columns
+    worked = [i for i in range(len(frame)) if c["status"][i] == "on caseload" and c["case_manager"][i]
+              and c["care_plan_date"][i] and c["in_cohort"][i]]
+    chosen = str(frame.ids[worked[len(worked) // 3] if worked else 0])
+    page.table.select_ids([chosen], chosen)
+    page.table.scrollTo(page.table.currentIndex(), page.table.ScrollHint.PositionAtCenter)
+    _settle(app, 0.4)
+    shot(window, "cohort-patient")
+    page.panel.tabs.setCurrentWidget(page.panel.history)
+    _settle(app, 0.3)
+    shot(window, "cohort-risk-history")
+    page.panel.tabs.setCurrentIndex(0)
+
+    page.worklists.select("review_overdue")
+    page.table.select_row(0)
+    _settle(app, 0.4)
+    shot(window, "cohort-worklist")
+    page.worklists.select(None)
+
+    original = QFileDialog.getOpenFileName
+    QFileDialog.getOpenFileName = staticmethod(lambda *a, **k: (str(_as_exported(extract)), ""))
+    try:
+        page.import_extract()
+    finally:
+        QFileDialog.getOpenFileName = original
+    dialog = page.dialog
+    today = dt.date.today()
+    dialog.date_edit.setDate(QDate(today.year, today.month, today.day))
+    dialog.check()
+    _settle(app, 0.2)
+    shot(dialog, "import-checked")
+    dialog.done(0)
+
+    page.edit_rules()
+    _settle(app)
+    shot(page.dialog, "cohort-criteria")
+    page.dialog.done(0)
+
+
+def _as_exported(extract: Path) -> Path:
+    """The extract with the faults a real export from Excel brings (DESIGN §6.1), for the check to find."""
+    lines = extract.read_text(encoding="utf-8").splitlines()
+    fields = [line.split(",") for line in lines[:60]]
+    fields[4][0] = f"{int(fields[4][0]) / 1e9:.2f}E+09"  # an NHS number Excel turned into a float
+    fields[9][3] = "31/02/1941"  # no such day
+    fields[17][7] = "many"  # not a count
+    fields[23][0] = fields[22][0]  # the same patient twice
+    fields[41][6] = ""  # no practice
+    out = extract.with_name(extract.stem + "-from-excel.csv")
+    out.write_text("\n".join([",".join(f) for f in fields] + lines[60:]) + "\n", encoding="utf-8")
+    return out
 
 
 def main(argv: list[str]) -> int:

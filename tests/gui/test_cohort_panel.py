@@ -157,4 +157,4 @@ def test_the_risk_history_lists_every_run_of_the_patient(qtbot, loaded, session)
     expected = cohort.history(session.db, patient_id)
     qtbot.waitUntil(lambda: loaded.panel.history.table.rowCount() == len(expected) > 0, timeout=2000)
     newest = expected[-1]
-    assert loaded.panel.history.table.item(0, 2).text() == str(newest["efi_deficits"])
+    assert loaded.panel.history.table.item(0, 1).text() == str(newest["efi_deficits"])

@@ -40,7 +40,10 @@ def test_the_table_shows_the_latest_cohort_formatted(loaded, session):
     row = 0
     nhs = model.index(row, KEYS.index("nhs_number")).data()
     assert len(nhs) == 12 and nhs.replace(" ", "") == frame.columns["nhs_number"][0]
-    assert model.index(row, KEYS.index("born")).data().startswith(frame.columns["date_of_birth"][0][8:10] + "/")
+    born = frame.columns["date_of_birth"][0]
+    age = model.index(row, KEYS.index("age"))
+    assert age.data().isdigit() and 0 <= int(age.data()) <= 125
+    assert age.data(Qt.ItemDataRole.ToolTipRole) == f"Born {born[8:10]}/{born[5:7]}/{born[:4]}"
     chips = model.index(row, KEYS.index("criteria")).data(CHIPS_ROLE)
     assert chips and {c.text for c in chips} <= {"Frailty", "LTC 5+", "High cost", "New", "Changed", "Left"}
     assert model.index(row, KEYS.index("criteria")).data() == ", ".join(c.text for c in chips)
@@ -109,6 +112,12 @@ def test_clicking_a_heading_sorts_with_cohort_sort(qtbot, loaded):
     assert shown_ids(loaded) in (expected_ids(frame, ascending), expected_ids(frame, descending))
 
 
+def test_age_sorts_youngest_first_when_ascending(loaded):
+    loaded.table.sortByColumn(KEYS.index("age"), Qt.SortOrder.AscendingOrder)
+    ages = [int(loaded.model.index(r, KEYS.index("age")).data()) for r in range(loaded.model.rowCount())]
+    assert ages == sorted(ages)
+
+
 def qtbot_point(header, column):
     from PySide6.QtCore import QPoint
 
@@ -118,7 +127,7 @@ def qtbot_point(header, column):
 def test_sorting_keeps_the_selected_patient_selected(loaded):
     loaded.table.select_row(5)
     chosen = loaded.table.current_id()
-    loaded.table.sortByColumn(KEYS.index("born"), Qt.SortOrder.DescendingOrder)
+    loaded.table.sortByColumn(KEYS.index("age"), Qt.SortOrder.DescendingOrder)
     assert loaded.table.selected_ids() == [chosen]
     assert loaded.panel.patient["id"] == chosen
 

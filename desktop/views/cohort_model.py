@@ -38,7 +38,7 @@ class CohortColumn:
 
 
 # Ordered by what a matron scans for first; the rest scroll in from the right, and any column can be
-# dragged, resized or hidden (the header's menu).
+# dragged, resized or hidden (right-click the headings).
 COLUMNS = (
     CohortColumn("name", "Name", "name", 180),
     CohortColumn("age", "Age", "date_of_birth", 56, numeric=True, inverted=True),

@@ -4,8 +4,8 @@ selection kept across filtering by patient id rather than by row number."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from .chips import ChipDelegate
 from .cohort_model import COLUMNS, KEYS, CohortModel
@@ -38,8 +38,24 @@ class CohortTable(QTableView):
         for number, column in enumerate(COLUMNS):
             self.setColumnWidth(number, column.width)
         self.setItemDelegateForColumn(KEYS.index("criteria"), ChipDelegate(self))
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
         self.setSortingEnabled(True)
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # the frame comes in name order
+
+    def column_menu(self) -> QMenu:
+        """Tick boxes to show or hide each column (the name always stays)."""
+        menu = QMenu(self)
+        for number, column in enumerate(COLUMNS):
+            action = menu.addAction(column.heading)
+            action.setCheckable(True)
+            action.setChecked(not self.isColumnHidden(number))
+            action.setEnabled(column.key != "name")
+            action.toggled.connect(lambda on, n=number: self.setColumnHidden(n, not on))
+        return menu
+
+    def _column_menu(self, pos: QPoint) -> None:
+        self.column_menu().exec(self.horizontalHeader().mapToGlobal(pos))
 
     def cohort_model(self) -> CohortModel:
         return self.model()

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -34,8 +33,8 @@ from ..models.extract_rules import CheckedExtract, Rejection
 from ..models.progress import Cancelled
 from ..settings import Settings
 from . import formats, operations
-from .import_mapping import MappingTable, PreviewModel, RejectionsModel, rejections_view, required_status
-from .import_summary import ImportSummary, save_rejections, saved_note
+from .import_mapping import MappingTable, PreviewModel, required_status
+from .import_summary import CheckResults, ImportSummary, save_rejections, saved_note
 from .session import Session
 
 CSV_FILTER = "Risk extracts (*.csv *.txt);;All files (*)"
@@ -187,27 +186,11 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(bool(self.headings) and self.structure_problem() is None)
 
     def _show_results(self, checked: CheckedExtract | None) -> None:
-        self.results.setVisible(checked is not None)
-        if checked is None:
-            self.rejections_model.set_rejections([])
-            return
-        rejected = checked.rows - checked.imported
-        listed = len(checked.rejections)
-        if rejected:
-            text = (f"<b>{checked.rows:,}</b> rows read: <b>{checked.imported:,}</b> can be imported, "
-                    f"<b>{rejected:,}</b> {'is' if rejected == 1 else 'are'} rejected (listed below). Nothing has "
-                    "been written yet.")
-        else:
-            text = f"<b>{checked.rows:,}</b> rows read, and every one can be imported. Nothing has been written yet."
-        if listed < rejected:
-            text += f" The first {listed:,} rejected rows are listed."
-        self.results_label.setText(text)
-        self.rejections_model.set_rejections(checked.rejections)
-        self.rejections.setVisible(bool(listed))
+        listed = self.results.show_checked(checked)
         # The rejected rows get room only when there are some; otherwise the columns keep it.
         self.page_layout.setStretchFactor(self.results, 2 if listed else 0)
-        self.save_rejections_button.setVisible(bool(listed))
-        self.import_button.setFocus()
+        if checked is not None:
+            self.import_button.setFocus()
 
     def _date_changed(self) -> None:
         older = self.latest is not None and self.extract_date().isoformat() < self.latest["extract_date"]
@@ -295,22 +278,10 @@ class ImportDialog(QDialog):
         self.required_label.setWordWrap(True)
         layout.addWidget(self.required_label)
 
-        self.results = QFrame()
-        self.results.setObjectName("results")
-        inner = QVBoxLayout(self.results)
-        inner.setContentsMargins(0, 6, 0, 0)
-        top = QHBoxLayout()
-        self.results_label = QLabel()
-        self.results_label.setObjectName("resultsLabel")
-        self.results_label.setWordWrap(True)
-        top.addWidget(self.results_label, 1)
-        self.save_rejections_button = QPushButton("Save rejections as CSV…")
+        self.results = CheckResults()
+        self.results_label, self.save_rejections_button = self.results.label, self.results.save_button
+        self.rejections_model, self.rejections = self.results.model, self.results.view
         self.save_rejections_button.clicked.connect(self.save_rejections)
-        top.addWidget(self.save_rejections_button)
-        inner.addLayout(top)
-        self.rejections_model = RejectionsModel(self)
-        self.rejections = rejections_view(self.rejections_model)
-        inner.addWidget(self.rejections, 1)
         layout.addWidget(self.results, 2)
         return page
 

@@ -1,17 +1,28 @@
-"""What an import did: the cohort by criterion, who is new, who left, whose risk changed, what was rejected."""
+"""What a check found (rows, valid, rejected, and why) and what an import did (the cohort by criterion, who
+is new, who left, whose risk changed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..models.errors import DeskError
-from ..models.extract_rules import Rejection, write_rejections
+from ..models.extract_rules import CheckedExtract, Rejection, write_rejections
 from ..models.risk_import import ImportResult
 from ..settings import Settings
 from . import messages
+from .import_mapping import RejectionsModel, rejections_view
 
 
 def save_rejections(parent: QWidget, rejections: list[Rejection], extract: Path | None,
@@ -36,6 +47,49 @@ def save_rejections(parent: QWidget, rejections: list[Rejection], extract: Path 
 
 def saved_note(count: int, path: Path) -> str:
     return f"Saved {count:,} rejected {'row' if count == 1 else 'rows'} to {path.name}."
+
+
+class CheckResults(QFrame):
+    """Under the import dialog's columns after Check: the counts, and the rejected rows to sort and save."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("results")
+        inner = QVBoxLayout(self)
+        inner.setContentsMargins(0, 6, 0, 0)
+        top = QHBoxLayout()
+        self.label = QLabel()
+        self.label.setObjectName("resultsLabel")
+        self.label.setWordWrap(True)
+        top.addWidget(self.label, 1)
+        self.save_button = QPushButton("Save rejections as CSV…")
+        top.addWidget(self.save_button)
+        inner.addLayout(top)
+        self.model = RejectionsModel(self)
+        self.view = rejections_view(self.model)
+        inner.addWidget(self.view, 1)
+
+    def show_checked(self, checked: CheckedExtract | None) -> bool:
+        """Show what *checked* found (None: hide); True when rejected rows are listed."""
+        self.setVisible(checked is not None)
+        if checked is None:
+            self.model.set_rejections([])
+            return False
+        rejected = checked.rows - checked.imported
+        listed = len(checked.rejections)
+        if rejected:
+            text = (f"<b>{checked.rows:,}</b> rows read: <b>{checked.imported:,}</b> can be imported, "
+                    f"<b>{rejected:,}</b> {'is' if rejected == 1 else 'are'} rejected (listed below). Nothing has "
+                    "been written yet.")
+        else:
+            text = f"<b>{checked.rows:,}</b> rows read, and every one can be imported. Nothing has been written yet."
+        if listed < rejected:
+            text += f" The first {listed:,} rejected rows are listed."
+        self.label.setText(text)
+        self.model.set_rejections(checked.rejections)
+        self.view.setVisible(bool(listed))
+        self.save_button.setVisible(bool(listed))
+        return bool(listed)
 
 
 class ImportSummary(QWidget):

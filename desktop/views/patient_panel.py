@@ -10,15 +10,11 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,9 +23,9 @@ from PySide6.QtWidgets import (
 from ..models import caseload, cohort
 from ..models.errors import DeskError, NotFound, ValidationError
 from . import formats, messages, operations
-from .caseload_dialogs import InterventionDialog
 from .caseload_form import CaseloadForm
 from .chips import Chip, ChipStrip
+from .interventions_view import InterventionsTab
 from .risk_history import HistoryView
 from .session import Session
 
@@ -49,7 +45,6 @@ class PatientPanel(QWidget):
         self.staff: list[Mapping[str, Any]] = []
         self.ltc_min = 5
         self.bands = (9, 13)  # moderate and severe frailty, in deficits (the current cohort rules)
-        self.dialog: InterventionDialog | None = None
         self._saving = False
         self.stack = QStackedWidget()
         layout = QVBoxLayout(self)
@@ -111,12 +106,20 @@ class PatientPanel(QWidget):
         names = {s["id"]: s["name"] for s in self.staff}
         self.form.set_patient(patient, names, today)
         self._update_buttons()
-        self._fill_interventions()
+        self.interventions_tab.set_patient(patient["id"], self.name.text(), self.staff)
         if not same:
             self.history.set_history([], self.ltc_min)
             self.history.note.setText("Loading…")
         self._history_timer.start()
         self.stack.setCurrentIndex(1)
+
+    @property
+    def dialog(self):
+        """The open Record intervention dialog, if any."""
+        return self.interventions_tab.dialog
+
+    def record_intervention(self) -> None:
+        self.interventions_tab.record()
 
     def focus_form(self) -> None:
         if self.stack.currentIndex() == 1:
@@ -171,39 +174,10 @@ class PatientPanel(QWidget):
             return True
         return False
 
-    def record_intervention(self) -> None:
-        if self.patient is None:
-            return
-        patient_id = self.patient["id"]
-
-        def save(v: dict[str, Any]) -> None:
-            operations.add_intervention(self.session, patient_id, v["kind"], v["delivered_on"],
-                                        v["delivered_by_id"], v["note"])
-
-        self.dialog = InterventionDialog(self.name.text(), self.staff, save, self)
-        self.dialog.accepted.connect(self._intervention_recorded)
-        self.dialog.open()
-
     # -- internals ---------------------------------------------------------------------------------------------------
-    def _intervention_recorded(self) -> None:
-        self._fill_interventions()
-        self.tabs.setCurrentWidget(self.interventions_tab)
-
-    def _fill_interventions(self) -> None:
-        rows = caseload.interventions(self.session.db, self.patient["id"]) if self.patient else []
-        self.interventions.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            cells = (formats.date(row["delivered_on"]), formats.sentence_case(row["type"]),
-                     row["delivered_by"] or "", row["note"] or "")
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text if c == 3 and text else None)
-                self.interventions.setItem(r, c, item)
-        self.tabs.setTabText(2, f"Interventions ({len(rows)})")
-        self.no_interventions.setVisible(not rows)
-
     def _load_history(self) -> None:
-        if self.patient is not None:
+        # Not once hidden: the window may be closing, and its workspace with it.
+        if self.patient is not None and self.isVisible():
             self.history.set_history(cohort.history(self.session.db, self.patient["id"]), self.ltc_min,
                                      self.bands)
 
@@ -244,7 +218,10 @@ class PatientPanel(QWidget):
         self.tabs.addTab(self._caseload_tab(), "Caseload")
         self.history = HistoryView()
         self.tabs.addTab(self.history, "Risk history")
-        self.interventions_tab = self._interventions_tab()
+        self.interventions_tab = InterventionsTab(self.session)
+        self.interventions_tab.counted.connect(lambda n: self.tabs.setTabText(2, f"Interventions ({n})"))
+        self.interventions_tab.recorded.connect(lambda: self.tabs.setCurrentWidget(self.interventions_tab))
+        self.interventions, self.record_button = self.interventions_tab.table, self.interventions_tab.record_button
         self.tabs.addTab(self.interventions_tab, "Interventions")
         layout.addWidget(self.tabs, 1)
         return page
@@ -278,35 +255,6 @@ class PatientPanel(QWidget):
         shortcut = QShortcut(QKeySequence.StandardKey.Save, tab)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.save)
-        return tab
-
-    def _interventions_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(0, 8, 0, 0)
-        self.interventions = QTableWidget(0, 4)
-        self.interventions.setObjectName("interventions")
-        self.interventions.setAccessibleName("Interventions delivered")
-        self.interventions.setHorizontalHeaderLabels(["Date", "Type", "By", "Note"])
-        self.interventions.verticalHeader().hide()
-        self.interventions.verticalHeader().setDefaultSectionSize(26)
-        self.interventions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.interventions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.interventions.setAlternatingRowColors(True)
-        self.interventions.setWordWrap(False)
-        header = self.interventions.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.interventions, 1)
-        self.no_interventions = QLabel("No interventions recorded yet.")
-        self.no_interventions.setObjectName("fieldHelp")
-        layout.addWidget(self.no_interventions)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.record_button = QPushButton("Record intervention…")
-        self.record_button.clicked.connect(self.record_intervention)
-        row.addWidget(self.record_button)
-        layout.addLayout(row)
         return tab
 
     def _many(self) -> QWidget:

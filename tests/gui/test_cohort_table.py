@@ -148,6 +148,16 @@ def test_keyboard_ctrl_f_then_down_then_enter_reaches_the_form(qtbot, window, lo
     assert loaded.panel.form.status.hasFocus()
 
 
+def test_columns_can_be_hidden_from_the_heading_menu_and_stay_hidden(loaded, settings):
+    menu = loaded.table.column_menu()
+    stream = next(a for a in menu.actions() if a.text() == "Stream")
+    stream.setChecked(False)
+    assert loaded.table.isColumnHidden(KEYS.index("stream"))
+    assert not next(a for a in menu.actions() if a.text() == "Name").isEnabled()
+    loaded.table.horizontalHeader().sectionResized.emit(0, 180, 181)  # what a drag would send
+    assert settings.state("cohort_columns")
+
+
 def test_escape_in_the_table_clears_every_filter(qtbot, loaded):
     choose(loaded.filters.status, "identified")
     loaded.filters.text.setText("a")

@@ -75,7 +75,7 @@ class CohortModel(QAbstractTableModel):
         """A freshly loaded frame; *rows* (frame order) defaults to every patient in it."""
         self.frame = frame
         self._frame_index = None
-        self._ltc_min = _ltc_min(frame)
+        self._ltc_min = run_ltc_min(frame)
         self.today = dt.date.today()
         self.set_rows(np.arange(len(frame)) if rows is None and frame is not None else rows)
 
@@ -239,7 +239,7 @@ class CohortModel(QAbstractTableModel):
         return None
 
 
-def _ltc_min(frame: CohortFrame | None) -> int:
+def run_ltc_min(frame: CohortFrame | None) -> int:
     """The multimorbidity threshold the shown run was stratified with (a run keeps its own rules)."""
     if frame is not None and frame.run and frame.run.get("rules"):
         try:

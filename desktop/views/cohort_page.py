@@ -31,7 +31,7 @@ from ..settings import Settings
 from . import cohort_actions
 from .cohort_filters import FilterBar
 from .cohort_header import CohortHeader
-from .cohort_model import CohortModel
+from .cohort_model import CohortModel, run_ltc_min
 from .cohort_table import CohortTable
 from .page import Page
 from .patient_panel import PatientPanel
@@ -149,12 +149,15 @@ class CohortPage(Page):
             counts = worklists.counts(self.frame) if len(self.frame) else {w.key: 0 for w in worklists.WORKLISTS}
         finally:
             QApplication.restoreOverrideCursor()
+        selected, current = self.table.selected_ids(), self.table.current_id() or self._shown_id
+        # Refilling the combos must not filter the old model's rows with the new frame: quiet until set.
+        self.filters.blockSignals(True)
         self.filters.set_staff(self.staff)
+        self.filters.set_ltc_min(run_ltc_min(self.frame))
+        self.filters.blockSignals(False)
         self.panel.set_staff(self.staff)
         self.worklists.set_counts(len(self.frame), counts)
-        selected, current = self.table.selected_ids(), self.table.current_id() or self._shown_id
         self.model.set_frame(self.frame, self.visible_rows())
-        self.filters.set_ltc_min(self.model.ltc_min)
         self.panel.ltc_min = self.model.ltc_min
         rules = cohort_rules.load(self.session.db)
         self.panel.bands = (rules.frailty_min_deficits, rules.severe_frailty_min_deficits)

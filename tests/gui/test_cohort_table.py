@@ -187,3 +187,15 @@ def test_a_commissioner_workspace_has_no_cohort(qtbot, styled_app, settings, tmp
     assert "never holds patient-identifiable data" in page.note.text()
     assert not page.header.import_button.isEnabled()
     assert not page.header.empty_import_button.isVisible()
+
+
+def test_a_case_manager_filter_survives_that_person_leaving_the_staff_list(loaded, session):
+    from desktop.views import operations
+
+    leaving = next(s for s in loaded.staff if s["role"] == "occupational therapist")
+    choose(loaded.filters.case_manager, leaving["id"])
+    assert loaded.model.rowCount() == 0
+    operations.delete_record(session, "staff", leaving["id"])
+    assert loaded.filters.case_manager.findData(leaving["id"]) < 0
+    assert loaded.filters.case_manager.currentIndex() == 0
+    assert loaded.model.rowCount() == len(loaded.frame)

@@ -14,6 +14,7 @@ import sqlite_utils
 from . import audit
 from .changes import Changes
 from .clock import Actor, new_id
+from .dates import parse_date
 from .errors import NotFound, ValidationError
 from .reference import ORGANISATIONS
 
@@ -21,19 +22,6 @@ STATUSES = ("open", "in progress", "done", "cancelled")
 OPEN = ("open", "in progress")
 DUE_WINDOWS = ("overdue", "due in 7 days", "due in 30 days", "no longer open")
 EDITABLE = ("description", "owner_name", "owner_staff_id", "owner_organisation", "due_date", "patient_id")
-
-
-def _date(value: Any, label: str, field: str, required: bool = True) -> str | None:
-    if value in (None, ""):
-        if required:
-            raise ValidationError(f"{label} is required.", field)
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise ValidationError(f"{label} must be a date (YYYY-MM-DD), not '{value}'.", field) from None
 
 
 def is_overdue(action: dict[str, Any], today: dt.date) -> bool:
@@ -69,7 +57,7 @@ def _clean(db: sqlite_utils.Database, actor: Actor, values: dict[str, Any]) -> d
     if clean.get("owner_organisation") not in ORGANISATIONS:
         raise ValidationError(f"The owner's organisation must be one of: {', '.join(ORGANISATIONS)}.",
                               "owner_organisation")
-    clean["due_date"] = _date(clean.get("due_date"), "The due date", "due_date")
+    clean["due_date"] = parse_date(clean.get("due_date"), "The due date", "due_date", required=True)
     patient = clean.get("patient_id") or None
     if patient and db.execute("SELECT 1 FROM patients WHERE id = ?", [patient]).fetchone() is None:
         from .caseload import ensure_rows  # a patient gets a record once an action names them
@@ -131,7 +119,7 @@ def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], s
         raise ValidationError(f"Status must be one of: {', '.join(STATUSES)}.", "status")
     if not action_ids:
         raise ValidationError("Choose at least one action.")
-    completed = _date(completed_on, "The completion date", "completed_on", required=False)
+    completed = parse_date(completed_on, "The completion date", "completed_on")
     if status == "done":
         completed = completed or today.isoformat()
         if completed > today.isoformat():
@@ -162,7 +150,7 @@ def escalate(db: sqlite_utils.Database, actor: Actor, action_id: str, to: str, w
         raise ValidationError("Say to whom the action is escalated.", "escalated_to")
     if not str(why).strip():
         raise ValidationError("Say why it is escalated.", "escalation_reason")
-    day = _date(on or today, "The escalation date", "escalated_on")
+    day = parse_date(on or today, "The escalation date", "escalated_on", required=True)
     with db.atomic():
         db["actions"].update(action_id, {"escalated_to": to.strip(), "escalation_reason": why.strip(),
                                          "escalated_on": day, "updated_at": actor.now(), "updated_by": actor.user,

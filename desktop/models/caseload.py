@@ -12,6 +12,7 @@ import sqlite_utils
 from . import audit, cohort, cohort_rules
 from .changes import Changes
 from .clock import Actor, new_id
+from .dates import parse_date
 from .errors import NotFound, ValidationError
 
 STATUSES = ("identified", "contacted", "on caseload", "discharged")
@@ -86,17 +87,6 @@ def default_review_interval(db: sqlite_utils.Database, patient: dict[str, Any]) 
     return rules.review_interval_months
 
 
-def _parse_date(value: Any, label: str, field: str) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise ValidationError(f"{label} must be a date (YYYY-MM-DD), not '{value}'.", field) from None
-
-
 def _staff_in_locality(db: sqlite_utils.Database, staff_id: str | None, locality_id: str, label: str,
                        field: str) -> str | None:
     if not staff_id:
@@ -131,7 +121,7 @@ def validate_changes(db: sqlite_utils.Database, patient: dict[str, Any], changes
                                                "named_gp_id")
     merged["case_manager_id"] = _staff_in_locality(db, merged["case_manager_id"], patient["locality_id"],
                                                    "case manager", "case_manager_id")
-    merged["care_plan_date"] = _parse_date(merged["care_plan_date"], "The care-plan date", "care_plan_date")
+    merged["care_plan_date"] = parse_date(merged["care_plan_date"], "The care-plan date", "care_plan_date")
     if merged["care_plan_date"] and merged["care_plan_date"] > today.isoformat():
         raise ValidationError("The care-plan date cannot be in the future.", "care_plan_date")
     interval = merged["review_interval_months"]
@@ -196,7 +186,7 @@ def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, k
     patient = get_patient(db, patient_id)
     if kind not in INTERVENTION_TYPES:
         raise ValidationError(f"Intervention type must be one of: {', '.join(INTERVENTION_TYPES)}.", "type")
-    day = _parse_date(delivered_on, "The date delivered", "delivered_on")
+    day = parse_date(delivered_on, "The date delivered", "delivered_on")
     if day is None:
         raise ValidationError("Say when the intervention was delivered.", "delivered_on")
     if day > today.isoformat():

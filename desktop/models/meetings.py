@@ -11,10 +11,11 @@ from typing import Any
 
 import sqlite_utils
 
-from . import actions, audit, cohort, worklists
+from . import audit, cohort, worklists
 from .caseload import ensure_rows
 from .changes import Changes
 from .clock import Actor, new_id
+from .dates import parse_date
 from .errors import NotFound, ValidationError
 from .reference import ORGANISATIONS
 
@@ -70,7 +71,7 @@ def create(db: sqlite_utils.Database, actor: Actor, locality_id: str, held_on: A
     """Plan a meeting; its agenda starts with every open action of the locality, carried forward."""
     if kind not in TYPES:
         raise ValidationError(f"Meeting type must be one of: {', '.join(TYPES)}.", "type")
-    day = actions._date(held_on, "The meeting date", "held_on")
+    day = parse_date(held_on, "The meeting date", "held_on", required=True)
     if chair_id and db.execute("SELECT 1 FROM staff WHERE id = ? AND locality_id = ?",
                                [chair_id, locality_id]).fetchone() is None:
         raise ValidationError("The chair must be on this locality's staff list.", "chair_id")
@@ -113,7 +114,7 @@ def update(db: sqlite_utils.Database, actor: Actor, meeting_id: str, values: dic
     before = get(db, meeting_id)
     clean: dict[str, Any] = {}
     if "held_on" in values:
-        clean["held_on"] = actions._date(values["held_on"], "The meeting date", "held_on")
+        clean["held_on"] = parse_date(values["held_on"], "The meeting date", "held_on", required=True)
     if "type" in values:
         if values["type"] not in TYPES:
             raise ValidationError(f"Meeting type must be one of: {', '.join(TYPES)}.", "type")

@@ -16,6 +16,7 @@ import sqlite_utils
 from . import actions, meetings
 from .changes import Changes
 from .clock import Actor
+from .dates import parse_date
 
 
 def save_action(db: sqlite_utils.Database, actor: Actor, action_id: str, details: Mapping[str, Any],
@@ -32,7 +33,7 @@ def save_action(db: sqlite_utils.Database, actor: Actor, action_id: str, details
     with db.atomic():
         changed |= bool(actions.update(db, actor, action_id, dict(details)).tables)
         status = status or before["status"]
-        completed = actions._date(completed_on, "The completion date", "completed_on", required=False)
+        completed = parse_date(completed_on, "The completion date", "completed_on")
         if status != before["status"] or note != (before["outcome_note"] or "") or (
                 status == "done" and completed != before["completed_on"]):
             actions.set_status(db, actor, [action_id], status, completed, note, today)

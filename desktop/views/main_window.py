@@ -28,6 +28,7 @@ from ..models.workspace import create_workspace
 from ..settings import Settings
 from . import messages
 from .cohort_page import CohortPage
+from .mdt_page import MdtPage
 from .menus import build_menus
 from .page import Page
 from .planned_page import PlannedPage
@@ -170,6 +171,8 @@ class MainWindow(QMainWindow):
             return ReferencePage(screen, session)
         if screen.key == "cohort":
             return CohortPage(screen, session, self.settings)
+        if screen.key == "mdt":
+            return MdtPage(screen, session, self.settings)
         return PlannedPage(screen, session.kind)
 
     def import_extract(self) -> None:

@@ -86,6 +86,7 @@ class CaseloadForm(QWidget):
         self.notes.textChanged.connect(lambda: self._edited("notes"))
         self._add("notes", "Notes", self.notes)
         self.status.currentIndexChanged.connect(self._status_changed)
+        outer.addStretch(1)  # spare height goes below the form, not into its rows
         self._initial: dict[str, Any] = {}
 
     # -- filling ------------------------------------------------------------------------------------------------
@@ -183,6 +184,7 @@ class CaseloadForm(QWidget):
         box = QVBoxLayout(block)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
+        box.setAlignment(Qt.AlignmentFlag.AlignTop)
         box.addWidget(editor)
         error = QLabel()
         error.setObjectName("fieldError")

@@ -78,15 +78,6 @@ def ensure_rows(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str])
           "device_id": actor.device_id} for pid in missing])
 
 
-def default_review_interval(db: sqlite_utils.Database, patient: dict[str, Any]) -> int:
-    """6 months, or 3 for severe frailty (DESIGN §6.4), on the patient's latest eFI."""
-    rules = cohort_rules.load(db)
-    deficits = cohort.latest_deficits(db, patient["locality_id"], [patient["id"]]).get(patient["id"], 0)
-    if deficits >= rules.severe_frailty_min_deficits:
-        return rules.severe_frailty_review_interval_months
-    return rules.review_interval_months
-
-
 def _staff_in_locality(db: sqlite_utils.Database, staff_id: str | None, locality_id: str, label: str,
                        field: str) -> str | None:
     if not staff_id:
@@ -159,13 +150,19 @@ def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[s
     """Apply the same caseload edits to one or many patients (bulk assignment), all or none."""
     if not patient_ids:
         raise ValidationError("Choose at least one patient.")
+    rules = cohort_rules.load(db)
     with db.atomic():
         ensure_rows(db, actor, list(patient_ids))
+        deficits: dict[str, int] | None = None  # the latest eFI, read once for the whole batch
         for pid in patient_ids:
             patient = get_patient(db, pid)
             clean = validate_changes(db, patient, changes, today)
             if clean["status"] == "on caseload" and clean["review_interval_months"] is None:
-                clean["review_interval_months"] = default_review_interval(db, patient)
+                if deficits is None:
+                    deficits = cohort.latest_deficits(db, patient["locality_id"], list(patient_ids))
+                severe = deficits.get(pid, 0) >= rules.severe_frailty_min_deficits
+                clean["review_interval_months"] = (rules.severe_frailty_review_interval_months if severe
+                                                   else rules.review_interval_months)
             clean["next_review_due"] = next_review_due(db, pid, clean["care_plan_date"],
                                                        clean["review_interval_months"])
             moved = {k: {"before": patient[k], "after": v} for k, v in clean.items() if patient[k] != v}

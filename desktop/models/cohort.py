@@ -179,7 +179,8 @@ def apply(frame: CohortFrame, f: CohortFilter, today: dt.date | None = None) -> 
         else:
             limit = today_s if f.review == "overdue" else (
                 (today or dt.date.today()) + dt.timedelta(days=30)).isoformat()
-            has = ~pd_isnull(due)
+            # A review is due only for patients on the caseload: not for the discharged or the uncontacted.
+            has = ~pd_isnull(due) & (c["status"] == "on caseload")
             cmp = np.zeros(n, dtype=bool)
             cmp[has] = due[has].astype(str) < limit if f.review == "overdue" else (
                 (due[has].astype(str) >= today_s) & (due[has].astype(str) <= limit))
@@ -195,7 +196,7 @@ def apply(frame: CohortFrame, f: CohortFilter, today: dt.date | None = None) -> 
 
 
 def pd_isnull(values: np.ndarray) -> np.ndarray:
-    return np.array([v is None or v == "" for v in values], dtype=bool)
+    return np.array([v is None or v == "" for v in values], dtype=bool).reshape(len(values))
 
 
 SORT_KEYS = ("name", "nhs_number", "date_of_birth", "practice", "criteria", "efi_deficits", "ltc_count",

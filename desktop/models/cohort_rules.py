@@ -32,13 +32,16 @@ class CohortRules:
 
     def validate(self) -> CohortRules:
         if not 0 < self.mild_frailty_min_deficits < self.frailty_min_deficits < self.severe_frailty_min_deficits <= 36:
-            raise ValidationError("eFI thresholds must rise: mild < moderate < severe, all between 1 and 36 deficits.")
+            raise ValidationError("eFI thresholds must rise: mild < moderate < severe, all between 1 and 36 deficits.",
+                                  "frailty_min_deficits")
         if not 1 <= self.multimorbidity_min_ltc <= 30:
-            raise ValidationError("The multimorbidity threshold must be between 1 and 30 long-term conditions.")
+            raise ValidationError("The multimorbidity threshold must be between 1 and 30 long-term conditions.",
+                                  "multimorbidity_min_ltc")
         if not 1.0 <= self.high_cost_min_ratio <= 20.0:
-            raise ValidationError("The high-cost ratio must be between 1 and 20 times the expected cost.")
+            raise ValidationError("The high-cost ratio must be between 1 and 20 times the expected cost.",
+                                  "high_cost_min_ratio")
         if not (1 <= self.review_interval_months <= 24 and 1 <= self.severe_frailty_review_interval_months <= 24):
-            raise ValidationError("Review intervals must be between 1 and 24 months.")
+            raise ValidationError("Review intervals must be between 1 and 24 months.", "review_interval_months")
         return self
 
     def efi_band(self, deficits: np.ndarray) -> np.ndarray:

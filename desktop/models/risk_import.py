@@ -113,6 +113,12 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
     make its ids reproducible.
     """
     locality = locality_by_code(db, locality_code)
+    latest = db.execute("SELECT MAX(extract_date) FROM risk_runs WHERE locality_id = ?", [locality["id"]]).fetchone()[0]
+    if latest and extract_date.isoformat() < latest:
+        raise ValidationError(
+            f"This extract is dated {extract_date:%d/%m/%Y}, before {locality['name']}'s latest run "
+            f"({dt.date.fromisoformat(latest):%d/%m/%Y}). New, left and changed are worked out against the latest "
+            "run, so import only extracts at least as recent; check the extract date.")
     progress(0.45, "Finding the cohort")
     rules = cohort_rules.load(db)
     v = checked.values

@@ -48,15 +48,13 @@ EXPORT_COLUMNS = (
 def rows(frame: CohortFrame, key: str, today: dt.date | None = None) -> np.ndarray:
     """Row indices of *frame* on worklist *key*."""
     c = frame.columns
-    today_s = (today or dt.date.today()).isoformat()
     on_caseload = c["status"] == "on caseload"
     if key == "new":
         return cohort.apply(frame, CohortFilter(membership="new this run"))
     if key == "no_care_plan":
         return np.flatnonzero(on_caseload & cohort.pd_isnull(c["care_plan_date"]))
     if key == "review_overdue":
-        due = np.array(["9999" if v is None else str(v) for v in c["next_review_due"]])
-        return np.flatnonzero(on_caseload & (due < today_s))
+        return cohort.apply(frame, CohortFilter(review="overdue"), today)
     if key == "no_case_manager":
         worked = on_caseload | (c["status"] == "contacted")
         return np.flatnonzero(worked & cohort.pd_isnull(c["case_manager_id"]))

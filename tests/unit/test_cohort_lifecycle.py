@@ -222,3 +222,35 @@ def test_exported_cells_never_run_as_formulas(small_world, cha, tmp_path):
     out = tmp_path / "new.csv"
     worklists.export(small_world, ACTOR, frame, "new", out, "Charnwood", TODAY)
     assert "'=HYPERLINK" in out.read_text(encoding="utf-8-sig")
+
+
+def test_worklists_on_a_locality_with_no_run_are_empty_not_an_error(small_world):
+    from desktop.models import worklists
+
+    loc = small_world.execute("SELECT id FROM localities WHERE code = 'OAW'").fetchone()[0]
+    frame = cohort.load(small_world, loc)
+    assert len(frame) == 0
+    assert worklists.counts(frame, TODAY) == {w.key: 0 for w in worklists.WORKLISTS}
+
+
+def test_review_overdue_counts_only_the_caseload(small_world, two_runs):
+    from desktop.models import worklists
+
+    p1 = pid(small_world, 1)
+    caseload.update_patients(small_world, ACTOR, [p1], {"status": "discharged", "discharge_reason": "stable"},
+                             today=TODAY)
+    loc = small_world.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
+    frame = cohort.load(small_world, loc)
+    later = dt.date(2027, 3, 1)
+    by_filter = {frame.columns["id"][i] for i in cohort.apply(frame, cohort.CohortFilter(review="overdue"), later)}
+    by_list = {frame.columns["id"][i] for i in worklists.rows(frame, "review_overdue", later)}
+    assert by_filter == by_list and p1 not in by_filter and len(by_filter) == 2
+
+
+def test_an_extract_older_than_the_latest_run_is_refused(small_world, cha, two_runs, tmp_path):
+    code, mine, _ = cha
+    before = small_world.execute("SELECT COUNT(*) FROM risk_runs").fetchone()[0]
+    with pytest.raises(ValidationError, match="before Charnwood's latest run"):
+        import_extract(small_world, ACTOR, code, write_csv(tmp_path / "old.csv", [patient(1, mine[0])]),
+                       dt.date(2026, 8, 1))
+    assert small_world.execute("SELECT COUNT(*) FROM risk_runs").fetchone()[0] == before

@@ -4,6 +4,7 @@ number (DESIGN §13: results within 100 ms)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import statistics
 import time
 
@@ -31,24 +32,40 @@ def keystrokes(frame) -> list[str]:
 
 
 def run(runs: int = 5) -> list[Result]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    from desktop.views.cohort_model import CohortModel
+
+    app = QApplication.instance() or QApplication([])
     db, loc = cohort_world()
     start = time.perf_counter()
     frame = cohort.load(db, loc)
     load_s = time.perf_counter() - start
+    model = CohortModel()
+    model.set_frame(frame)
+    view = QTableView()
+    view.setModel(model)
+    view.resize(1200, 800)
+    view.show()
+    app.processEvents()
     typed = keystrokes(frame)
     samples = []
     for _ in range(runs):
         for text in typed:
             t = time.perf_counter()
-            rows = cohort.apply(frame, cohort.CohortFilter(text=text))
-            cohort.sort(frame, rows, "name")
+            # What a keystroke costs once the debounce fires: filter in the domain, reset the lazy model,
+            # and paint the rows on screen (repaint() paints now, not at the next event-loop turn).
+            model.set_rows(cohort.apply(frame, cohort.CohortFilter(text=text)))
+            view.viewport().repaint()
             samples.append(time.perf_counter() - t)
+    view.close()
     median = statistics.median(samples)
     worst = max(samples)
     return [
-        Result(f"cohort filter keystroke, {len(frame):,} patients", "< 100 ms",
+        Result(f"cohort filter keystroke to painted table, {len(frame):,} patients", "< 100 ms",
                f"{median * 1000:.1f} ms median, {worst * 1000:.1f} ms worst of {len(samples)}", worst < 0.1,
-               f"domain filter + sort; frame load {load_s:.2f} s once per locality"),
+               f"real CohortModel and QTableView, offscreen; frame load {load_s:.2f} s once per locality"),
     ]
 
 

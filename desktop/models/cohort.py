@@ -159,8 +159,8 @@ def apply(frame: CohortFrame, f: CohortFilter, today: dt.date | None = None) -> 
             word = word.replace(" ", "")
             keep &= pc.match_substring(frame.haystack, word).to_numpy(zero_copy_only=False)
         digits = text.replace(" ", "")
-        if digits.isdigit() and len(digits) >= 3:
-            keep |= np.char.find(c["nhs_number"].astype(str), digits) >= 0
+        if digits.isdigit() and len(digits) >= 3:  # "943 476 5919" as typed from a letter
+            keep |= pc.match_substring(frame.haystack, digits).to_numpy(zero_copy_only=False)
     if f.criterion:
         keep &= np.char.find(c["criteria"].astype(str), f.criterion) >= 0
     if f.efi_band is not None:

@@ -1,167 +1,19 @@
-"""The action form (new or existing action) and the bulk status dialog.
-
-Neither decides what is valid: each hands its values to a save function (a desktop.views.mdt_operations
-call) and, on a ValidationError, shows the message next to the field it names and stays open with
-everything typed kept.
-"""
+"""The action form (new or existing action, with its progress and escalation) and the bulk status dialog."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from ..models import actions
-from ..models.errors import DeskError, ValidationError
 from ..models.reference import ORGANISATIONS
 from . import formats
 from .date_field import DateField
-
-Save = Callable[[dict[str, Any]], Any]
-# Fields a domain error may name that are edited elsewhere on the form.
-ALIASES = {"owner_staff_id": "owner_name", "escalated_on": "escalated_to", "meeting_id": None}
-
-
-class FormDialog(QDialog):
-    """Heading, explanation, a banner for refusals that name no field, a form, and Save/Cancel."""
-
-    def __init__(self, title: str, heading: str, explanation: str, save_label: str, save: Save,
-                 parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(600)
-        self._save = save
-        self.editors: dict[str, QWidget] = {}
-        self.errors: dict[str, QLabel] = {}
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 18, 20, 16)
-        head = QLabel(heading)
-        head.setObjectName("dialogHeading")
-        head.setWordWrap(True)
-        layout.addWidget(head)
-        sub = QLabel(explanation)
-        sub.setObjectName("pageSubtitle")
-        sub.setWordWrap(True)
-        layout.addWidget(sub)
-        layout.addSpacing(6)
-        self.banner = QLabel()
-        self.banner.setObjectName("formBanner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        layout.addWidget(self.banner)
-        self.form = QFormLayout()
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        self.form.setVerticalSpacing(8)
-        self.form.setHorizontalSpacing(14)
-        layout.addLayout(self.form)
-        layout.addStretch(1)
-        layout.addSpacing(8)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = buttons.addButton(save_label, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setProperty("primary", True)
-        self.save_button.setDefault(True)
-        buttons.accepted.connect(self.try_save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def add_field(self, name: str, label: str, editor: QWidget, hint: str = "") -> QWidget:
-        block = QWidget()
-        box = QVBoxLayout(block)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(3)
-        box.addWidget(editor)
-        if hint:
-            help_label = QLabel(hint)
-            help_label.setObjectName("fieldHelp")
-            help_label.setWordWrap(True)
-            box.addWidget(help_label)
-        error = QLabel()
-        error.setObjectName("fieldError")
-        error.setWordWrap(True)
-        error.hide()
-        box.addWidget(error)
-        self.editors[name], self.errors[name] = editor, error
-        caption = QLabel(label)
-        caption.setContentsMargins(0, 5, 0, 0)
-        self.form.addRow(caption, block)
-        return block
-
-    def section(self, title: str) -> None:
-        heading = QLabel(title)
-        heading.setObjectName("sectionTitle")
-        heading.setContentsMargins(0, 8, 0, 0)
-        self.form.addRow(heading)
-
-    def values(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def try_save(self) -> None:
-        self.clear_errors()
-        try:
-            self._save(self.values())
-        except ValidationError as exc:
-            self.show_error(str(exc), ALIASES.get(exc.field, exc.field) if exc.field else None)
-            return
-        except DeskError as exc:  # e.g. deleted meanwhile: say so, keep the form open
-            self.show_error(str(exc), None)
-            return
-        self.accept()
-
-    def show_error(self, message: str, field: str | None) -> None:
-        if field in self.errors and self.errors[field].parentWidget().isVisibleTo(self):
-            self.errors[field].setText(f"⚠ {message}")
-            self.errors[field].show()
-            editor = self.editors[field]
-            target = editor.line if isinstance(editor, DateField) else editor
-            target.setProperty("invalid", True)
-            target.style().unpolish(target)
-            target.style().polish(target)
-            target.setFocus()
-        else:
-            self.banner.setText(f"⚠ {message}")
-            self.banner.show()
-
-    def clear_errors(self) -> None:
-        self.banner.hide()
-        for name, label in self.errors.items():
-            label.hide()
-            editor = self.editors[name]
-            target = editor.line if isinstance(editor, DateField) else editor
-            if target.property("invalid"):
-                target.setProperty("invalid", False)
-                target.style().unpolish(target)
-                target.style().polish(target)
-
-
-def _text_box(name: str, height: int = 64) -> QPlainTextEdit:
-    box = QPlainTextEdit()
-    box.setObjectName(f"field_{name}")
-    box.setAccessibleName(name.replace("_", " "))
-    box.setTabChangesFocus(True)
-    box.setFixedHeight(height)
-    return box
-
-
-def _combo(name: str, options: Sequence[tuple[str, Any]]) -> QComboBox:
-    combo = QComboBox()
-    combo.setObjectName(f"field_{name}")
-    combo.setAccessibleName(name.replace("_", " "))
-    for text, value in options:
-        combo.addItem(text, value)
-    return combo
+from .form_dialog import FormDialog, Save, combo, text_box
 
 
 class ActionDialog(FormDialog):
@@ -177,7 +29,7 @@ class ActionDialog(FormDialog):
         super().__init__(title, heading or (action["reference"] if editing else "New action"), explanation,
                          "Save action" if editing else "Add action", save, parent)
         self.staff = {s["id"]: s for s in staff}
-        self.description = _text_box("description")
+        self.description = text_box("description")
         self.add_field("description", "Action", self.description)
         self.owner = QComboBox()
         self.owner.setObjectName("field_owner_name")
@@ -191,13 +43,13 @@ class ActionDialog(FormDialog):
         self.owner.activated.connect(self._owner_chosen)
         self.add_field("owner_name", "Owner", self.owner, "Someone outside the team? Type their name and choose "
                        "their organisation.")
-        self.organisation = _combo("owner_organisation", [(formats.sentence_case(o), o) for o in ORGANISATIONS])
+        self.organisation = combo("owner_organisation", [(formats.sentence_case(o), o) for o in ORGANISATIONS])
         self.organisation.setCurrentIndex(-1)
         self.organisation.setPlaceholderText("Choose…")
         self.add_field("owner_organisation", "Organisation", self.organisation)
         self.due = DateField("due_date")
         self.add_field("due_date", "Due", self.due)
-        self.patient = _combo("patient_id", [("No patient", None), *[(label, pid) for pid, label in patients]])
+        self.patient = combo("patient_id", [("No patient", None), *[(label, pid) for pid, label in patients]])
         self.add_field("patient_id", "Patient", self.patient)
         self.action = dict(action) if action else {}
         if editing:
@@ -207,12 +59,12 @@ class ActionDialog(FormDialog):
 
     def _progress_fields(self) -> None:
         self.section("Progress")
-        self.status = _combo("status", [(formats.sentence_case(s), s) for s in actions.STATUSES])
+        self.status = combo("status", [(formats.sentence_case(s), s) for s in actions.STATUSES])
         self.status.currentIndexChanged.connect(self._status_changed)
         self.add_field("status", "Status", self.status)
         self.completed = DateField("completed_on")
         self.completed_row = self.add_field("completed_on", "Completed on", self.completed)
-        self.note = _text_box("outcome_note", 52)
+        self.note = text_box("outcome_note", 52)
         self.add_field("outcome_note", "Outcome note", self.note)
         self.section("Escalation")
         self.escalated_to = QLineEdit()
@@ -280,13 +132,13 @@ class StatusDialog(FormDialog):
                          f"Each of the {what} selected moves to the status you choose, all together or not at "
                          "all, and each change is noted in that action's history.", f"Set status of {what}",
                          save, parent)
-        self.status = _combo("status", [(formats.sentence_case(s), s) for s in actions.STATUSES])
+        self.status = combo("status", [(formats.sentence_case(s), s) for s in actions.STATUSES])
         self.status.setCurrentIndex(self.status.findData("done"))
         self.status.currentIndexChanged.connect(self._status_changed)
         self.add_field("status", "Status", self.status)
         self.completed = DateField("completed_on", dt.date.today())
         self.completed_row = self.add_field("completed_on", "Completed on", self.completed)
-        self.note = _text_box("outcome_note", 52)
+        self.note = text_box("outcome_note", 52)
         self.add_field("outcome_note", "Outcome note", self.note, "Leave empty to keep each action's own note.")
         self.status.setFocus()
 

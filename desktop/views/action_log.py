@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -28,6 +27,7 @@ from .action_dialog import ActionDialog, StatusDialog
 from .action_filters import ActionFilterBar
 from .action_panel import ActionPanel
 from .actions_model import ActionsModel, patient_name
+from .key_filter import on_key
 from .session import Session
 
 MIN_DESCRIPTION = 190
@@ -97,9 +97,7 @@ class ActionLog(QWidget):
         self.table.setAccessibleName("Action log")
         self.table.activated.connect(lambda _index: self.edit_current())
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.table)
-        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
-        escape.activated.connect(self.filters.clear)
+        on_key(self.table, Qt.Key.Key_Escape, self.filters.clear)
         self.empty = QLabel()
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)

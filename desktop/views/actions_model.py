@@ -54,7 +54,10 @@ def patient_name(row: Mapping[str, Any]) -> str:
 
 
 def status_text(row: Mapping[str, Any]) -> str:
-    return f"{OVERDUE} · {row['status']}" if row.get("overdue") else formats.sentence_case(row["status"])
+    """'OVERDUE' (overdue means still open), 'OVERDUE · in progress', or the status itself."""
+    if row.get("overdue"):
+        return OVERDUE if row["status"] == "open" else f"{OVERDUE} · {row['status']}"
+    return formats.sentence_case(row["status"])
 
 
 class ActionsModel(QAbstractTableModel):

@@ -99,6 +99,7 @@ class PatientsAgenda(QWidget):
         layout.addWidget(splitter)
 
     def set_items(self, items: Sequence[Mapping[str, Any]]) -> None:
+        """Show *items*, keeping the chosen patient (and any outcome being typed for them) when still there."""
         current = self.current_item()
         self.items = {i["id"]: i for i in items}
         self.model.set_rows([{"id": i["id"], "n": n, "patient": patient_label(i),
@@ -106,6 +107,7 @@ class PatientsAgenda(QWidget):
                               "outcome": i["outcome"] or "—"} for n, i in enumerate(items, start=1)])
         self.list_stack.setCurrentWidget(self.table if items else self.empty)
         if not (current and self.select(current["id"])):
+            self._shown_id = None
             self.panel.setCurrentIndex(0)
 
     def select(self, item_id: str) -> bool:
@@ -115,19 +117,42 @@ class PatientsAgenda(QWidget):
         index = self.table.currentIndex()
         return self.items.get(self.model.row_id(index.row())) if index.isValid() else None
 
+    # -- the outcome being typed ------------------------------------------------------------------------------
+    _shown_id: str | None = None
+    _shown_text = ""
+
+    def is_dirty(self) -> bool:
+        return self._shown_id is not None and self.outcome.toPlainText().strip() != self._shown_text.strip()
+
+    def take_unsaved(self) -> tuple[str, str] | None:
+        """The outcome typed and not saved, as (item id, text), now counted as saved; None when there is none."""
+        if not self.is_dirty():
+            return None
+        self._shown_text = self.outcome.toPlainText()
+        return self._shown_id, self._shown_text
+
     def _chosen(self) -> None:
         item = self.current_item()
         if item is None:
-            self.panel.setCurrentIndex(0)
+            return  # a reload in progress: the choice comes back when it ends
+        if item["id"] == self._shown_id:  # the same patient after a reload: keep what is being typed
+            if not self.is_dirty():
+                self._shown_text = item["outcome"] or ""
+                self.outcome.setPlainText(self._shown_text)
             return
+        # Moving to another patient saves the outcome typed for the last one, so nothing typed is lost.
+        pending = self.take_unsaved()
+        self._shown_id, self._shown_text = item["id"], item["outcome"] or ""
         self.name.setText(patient_label(item))
         self.identity.setText(
             f"NHS {formats.nhs_number(item['nhs_number'])} · born {formats.date(item['date_of_birth'])}\n"
             f"{formats.sentence_case(item['caseload_status'] or 'identified')}"
             + (f" · case manager {item['case_manager']}" if item["case_manager"] else "")
             + f"\nOn the agenda: {item['source']}")
-        self.outcome.setPlainText(item["outcome"] or "")
+        self.outcome.setPlainText(self._shown_text)
         self.panel.setCurrentIndex(1)
+        if pending:
+            self.outcome_saved.emit(*pending)
 
     def _remove(self) -> None:
         item = self.current_item()
@@ -137,13 +162,15 @@ class PatientsAgenda(QWidget):
     def _save_outcome(self) -> None:
         item = self.current_item()
         if item is not None:
-            self.outcome_saved.emit(item["id"], self.outcome.toPlainText())
+            self._shown_text = self.outcome.toPlainText()
+            self.outcome_saved.emit(item["id"], self._shown_text)
 
     def _panel(self) -> QStackedWidget:
         self.panel = QStackedWidget()
         self.panel.setMinimumWidth(320)
         hint = QLabel("Choose a patient to record the outcome agreed.\n\nEnter puts the cursor in the outcome; "
-                      "Ctrl+Enter saves it. Delete takes the chosen patient off the agenda.")
+                      "Ctrl+Enter saves it, and so does moving to another patient. Delete takes the chosen "
+                      "patient off the agenda.")
         hint.setObjectName("emptyState")
         hint.setWordWrap(True)
         hint.setAlignment(Qt.AlignmentFlag.AlignTop)

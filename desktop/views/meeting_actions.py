@@ -162,7 +162,6 @@ def save_attendees(tab: MeetingsTab, people: list[dict[str, Any]]) -> None:
 def record_outcome(tab: MeetingsTab, item_id: str, outcome: str) -> None:
     if _attempt(tab, "Cannot save the outcome", mdt_operations.record_outcome, tab.session, item_id, outcome):
         tab.status_message("Outcome saved.")
-        tab.detail.patients.select(item_id)
 
 
 def remove_item(tab: MeetingsTab, item_id: str) -> None:

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from ..models import meetings
 from . import formats
-from .action_dialog import FormDialog, Save
 from .attendees_editor import AttendeesEditor
 from .date_field import DateField
+from .form_dialog import FormDialog, Save
 
 
 class PlanMeetingDialog(FormDialog):

@@ -62,7 +62,7 @@ class MeetingsTab(QWidget):
         top.setContentsMargins(0, 0, 0, 4)
         self.count = QLabel()
         self.count.setObjectName("countLabel")
-        top.addWidget(self.count)
+        top.addWidget(self.count, 0, Qt.AlignmentFlag.AlignVCenter)
         self.plan_button = QPushButton("Plan meeting…")
         self.plan_button.setProperty("primary", True)
         self.plan_button.setToolTip("Plan the next meeting; every open action is carried onto its agenda")
@@ -152,11 +152,16 @@ class MeetingsTab(QWidget):
         meeting = self.current_meeting()
         if meeting is None:
             return
+        shown = self.detail.meeting
+        # Leaving a meeting saves an outcome typed and not yet saved, once the new meeting is shown.
+        pending = self.detail.patients.take_unsaved() if shown and shown["id"] != meeting["id"] else None
         db = self.session.db
         agreed = actions.listing(db, meeting["locality_id"], actions.ActionFilter(meeting_id=meeting["id"]),
                                  self.today())
         self.detail.show_meeting(meeting, meetings.attendees(db, meeting["id"]), meetings.agenda(db, meeting["id"]),
                                  agreed, self.today())
+        if pending:
+            meeting_actions.record_outcome(self, *pending)
 
     def status_message(self, text: str) -> None:
         bar = getattr(self.window(), "statusBar", None)

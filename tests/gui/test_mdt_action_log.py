@@ -191,3 +191,21 @@ def test_a_new_action_from_the_log(qtbot, mdt_page, mdt_session):
     rows = listed(mdt_session, text="pressure-relieving")
     assert len(rows) == 1 and rows[0]["owner_name"] == "Sam Supplier" and rows[0]["meeting_id"] is None
     assert log.model.rowCount() == before + 1
+
+
+def test_cancel_with_changes_asks_before_losing_them(qtbot, mdt_page, monkeypatch):
+    from desktop.views import messages
+
+    log = mdt_page.show_action_log()
+    log.select_row(0)
+    log.edit_current()
+    dialog = log.dialog
+    asked = []
+    monkeypatch.setattr(messages, "confirm", lambda *a: asked.append(a[1]) or False)
+    dialog.reject()  # nothing changed: closes without asking
+    assert not dialog.isVisible() and asked == []
+    log.edit_current()
+    dialog = log.dialog
+    dialog.description.setPlainText("Something else")
+    dialog.reject()
+    assert asked == ["Discard changes?"] and dialog.isVisible()

@@ -217,3 +217,24 @@ def test_a_world_without_meetings_offers_to_plan_the_first(window):
         type(page.meetings.count))]
     log = page.show_action_log()
     assert log.table_stack.currentWidget() is log.empty and log.empty.text().startswith("No actions yet")
+
+
+def test_an_outcome_typed_is_saved_on_moving_to_the_next_patient_or_meeting(qtbot, mdt_page, mdt_session):
+    tab = mdt_page.meetings
+    agenda = tab.detail.patients
+    first, second = agenda.model.row_id(0), agenda.model.row_id(1)
+    agenda.table.setFocus()
+    agenda.select(first)
+    agenda.outcome.setPlainText("Matron to visit on Friday")
+    qtbot.keyClick(agenda.table, Qt.Key.Key_Down)
+    assert agenda.current_item()["id"] == second
+    stored = {i["id"]: i["outcome"] for i in meetings.agenda(mdt_session.db, tab.current_id())}
+    assert stored[first] == "Matron to visit on Friday"
+    assert agenda.outcome.toPlainText() == (stored[second] or "")
+
+    agenda.outcome.setPlainText("Discuss again next month")
+    meeting_id = tab.current_id()
+    tab.select(tab.model.row_id(1))
+    stored = {i["id"]: i["outcome"] for i in meetings.agenda(mdt_session.db, meeting_id)}
+    assert stored[second] == "Discuss again next month"
+    assert tab.current_id() == tab.model.row_id(1)

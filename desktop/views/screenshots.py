@@ -63,6 +63,7 @@ def _world(tmp: Path) -> tuple[Path, Path]:
 def take(outdir: Path) -> list[Path]:
     from ..settings import Settings, qsettings
     from .main_window import MainWindow
+    from .mdt_screenshots import mdt_at_work
     from .screens import SCREENS
     from .session import Session
     from .style import apply_style
@@ -93,6 +94,7 @@ def take(outdir: Path) -> list[Path]:
             shot(window, screen.key.replace("_", "-"))
 
         _cohort_at_work(app, window, settings, extract, shot)
+        mdt_at_work(window, shot, lambda seconds: _settle(app, seconds))
 
         window.show_screen("practices")
         page = window.current_page()

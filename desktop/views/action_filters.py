@@ -32,7 +32,7 @@ class ActionFilterBar(QWidget):
         top.setSpacing(8)
         rows.addLayout(top)
         self.top = top  # the page adds its buttons at the end of this row
-        self.text = FilterEdit("Find by reference, action, owner, patient or NHS number…  (Ctrl+F)")
+        self.text = FilterEdit("Find a reference, action, owner, patient or NHS number  (Ctrl+F)")
         self.text.setMaximumWidth(480)
         self.text.setAccessibleName("Filter actions by reference, description, owner or patient")
         top.addWidget(self.text, 1)

@@ -39,7 +39,7 @@ COLUMNS = (
     Column("owner_name", "Owner", 122),
     Column("owner_organisation", "Organisation", 130),
     Column("due_date", "Due", 88),
-    Column("status", "Status", 124),
+    Column("status", "Status", 112),
     Column("escalated_to", "Escalated", 96),
     Column("meeting_date", "Meeting", 88),
 )

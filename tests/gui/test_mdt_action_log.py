@@ -209,3 +209,13 @@ def test_cancel_with_changes_asks_before_losing_them(qtbot, mdt_page, monkeypatc
     dialog.description.setPlainText("Something else")
     dialog.reject()
     assert asked == ["Discard changes?"] and dialog.isVisible()
+
+
+def test_ctrl_f_on_the_mdt_screen_goes_to_the_action_log_filter(qtbot, mdt_page):
+    assert mdt_page.tabs.currentWidget() is mdt_page.meetings
+    assert mdt_page.focus_filter()
+    assert mdt_page.tabs.currentWidget() is mdt_page.actions
+    qtbot.keyClicks(mdt_page.actions.filters.text, "falls")
+    qtbot.keyClick(mdt_page.actions.filters.text, Qt.Key.Key_Down)  # Down goes into the list, first row chosen
+    assert mdt_page.actions.selected_rows() == [0]
+    assert "falls" in mdt_page.actions.model.record(0)["description"].lower()

@@ -175,7 +175,7 @@ def _parse(path: Path, headings: list[str], encoding: str, delimiter: str,
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1,
-                                           use_threads=threaded, block_size=8 << 20),
+                                           use_threads=threaded, block_size=2 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
                                              invalid_row_handler=on_bad_row, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),

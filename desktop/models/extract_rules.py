@@ -60,11 +60,14 @@ class CheckedExtract:
         """A text column for the valid rows (or a subset of them), built only when asked: strings are costly."""
         rows = self._keep if subset is None else self._keep[subset]
         taken = pc.utf8_trim_whitespace(self._text[name].take(pa.array(rows)))
+        if name == "postcode":
+            taken = pc.utf8_upper(taken)
         return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
 
     def counts(self, name: str) -> dict[str, int]:
         """How many valid rows hold each value of a text column."""
-        counted = pc.value_counts(self._text[name].take(pa.array(self._keep)))
+        column = self._text[name]
+        counted = pc.value_counts(column if len(self._keep) == len(column) else column.take(pa.array(self._keep)))
         return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
 
 
@@ -110,6 +113,12 @@ def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(values, ok): numbers with thousands separators, currency signs and spaces tolerated."""
     try:  # the common case, a clean column, costs one cast
         return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), np.ones(len(text), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    blank = pc.equal(text, "")
+    try:  # clean but for empty cells (an optional column, or a missing value the rules will name)
+        values = pc.cast(pc.if_else(blank, "0", text), pa.float64()).to_numpy(zero_copy_only=False)
+        return values, ~_np_bool(blank)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     cleaned = pc.replace_substring_regex(text, r"[£$,\s]", "")
@@ -216,6 +225,14 @@ def _fixed_nhs(text) -> tuple[np.ndarray, np.ndarray] | None:
     return value, _check_digit_ok(digits)
 
 
+def _fixed_nhs_and_repeats(text) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """_fixed_nhs plus which rows repeat an earlier row's number, in one job for the thread pool."""
+    fixed = _fixed_nhs(text)
+    if fixed is None:
+        return None
+    return (*fixed, pd.Series(fixed[0]).duplicated(keep="first").to_numpy())
+
+
 def _check_digit_ok(digits: np.ndarray) -> np.ndarray:
     """Modulus 11 on an (n, 10) matrix of digits: weights 10 down to 2 on the first nine."""
     total = np.zeros(len(digits), dtype=np.int32)
@@ -268,13 +285,19 @@ _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_
 _NUMBERS = ("ltc_count", "efi_deficits", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost")
 
 
-def _parse_columns(cols: dict[str, pa.Array]) -> dict[str, object]:
-    """Parse the costly columns side by side: Arrow and numpy release the GIL, so a laptop's cores share it."""
-    jobs = {"nhs": (_fixed_nhs, cols["nhs_number"]), "date_of_birth": (parse_dates, cols["date_of_birth"])}
-    jobs.update({name: (_number, cols[name]) for name in _NUMBERS})
+def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, object]:
+    """Parse the costly columns side by side: Arrow and numpy release the GIL, so a laptop's cores share it.
+    A column the file does not have is not parsed at all."""
+    n = len(cols["nhs_number"])
+    jobs = {"nhs": (_fixed_nhs_and_repeats, cols["nhs_number"]),
+            "date_of_birth": (parse_dates, cols["date_of_birth"])}
+    jobs.update({name: (_number, cols[name]) for name in _NUMBERS if name in present})
     jobs.update({name: (_flag, cols[name]) for name in ("eol_register", "housebound")})
     futures = {name: _POOL.submit(fn, arg) for name, (fn, arg) in jobs.items()}
-    return {name: f.result() for name, f in futures.items()}
+    parsed = {name: f.result() for name, f in futures.items()}
+    for name in _NUMBERS:
+        parsed.setdefault(name, (np.zeros(n), np.zeros(n, dtype=bool)))
+    return parsed
 
 
 def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str],
@@ -285,8 +308,13 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
             ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
              "ltc_count", "efi_score", "efi_deficits", "prob_unplanned_admission", "predicted_cost",
              "expected_cost", "care_home_id", "eol_register", "housebound")}
-    # A blank row has every field empty; only rows with no NHS number can be, so look no further than them.
-    blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(cols["nhs_number"]), ""))
+    parsed = _parse_columns(cols, set(raw.columns))
+    # A blank row has every field empty; only rows with no NHS number can be, so look no further than them
+    # (and when every NHS number is ten digits, there are none).
+    if parsed["nhs"] is not None:
+        blank = np.zeros(n, dtype=bool)
+    else:
+        blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(cols["nhs_number"]), ""))
     maybe = np.flatnonzero(blank)
     if len(maybe):
         take = pa.array(maybe)
@@ -297,11 +325,10 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
         rules.rejected.append((-line, len(rules.rejected), "(whole row)", f"This row {reason}."))
 
     # nhs_number
-    parsed = _parse_columns(cols)
     fast_nhs = parsed["nhs"]
     nhs_text = cols["nhs_number"] if fast_nhs is not None else _clean_digits(cols["nhs_number"])
     if fast_nhs is not None:
-        ten, (digits, check_ok) = np.ones(n, dtype=bool), fast_nhs
+        ten, (digits, check_ok, repeat) = np.ones(n, dtype=bool), fast_nhs
     else:
         rules.fail(_np_bool(pc.equal(nhs_text, "")), "nhs_number", "The NHS number is missing.")
         sci = _np_bool(pc.match_substring_regex(nhs_text, r"^\d(\.\d+)?[eE]\+?\d+$"))
@@ -406,7 +433,8 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
 
     # duplicates: the second row for an NHS number is rejected, pointing at the first
     valid_digits = np.where(ten, digits, -1)
-    repeat = pd.Series(valid_digits).duplicated(keep="first").to_numpy() & ten
+    if fast_nhs is None:
+        repeat = pd.Series(valid_digits).duplicated(keep="first").to_numpy() & ten
     if repeat.any():
         first_line = {}
         for i in np.flatnonzero(~repeat & (valid_digits >= 0)):
@@ -421,19 +449,26 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
     rejections = sorted(
         (Rejection(row=(-i if i < 0 else int(raw.line_numbers[i])), column=c, reason=r)
          for i, _, c, r in rules.rejected), key=lambda rj: rj.row)
+    # A clean file keeps every row: then the arrays are used as they are rather than copied.
+    every = len(keep) == n
+
+    def kept(a: np.ndarray) -> np.ndarray:
+        return a if every else a[keep]
+
     values = {
-        "nhs_number": digits[keep],
-        "date_of_birth": dob[keep],
-        "ltc_count": ltc[keep].astype(np.int64),
-        "efi_deficits": deficits[keep],
-        "efi_score": np.round(score[keep], 4),
-        "prob_unplanned_admission": np.where(p_blank, np.nan, prob)[keep],
-        "predicted_cost": costs["predicted_cost"][keep],
-        "expected_cost": costs["expected_cost"][keep],
-        "eol_register": flags["eol_register"][keep],
-        "housebound": flags["housebound"][keep],
+        "nhs_number": kept(digits),
+        "date_of_birth": kept(dob),
+        "ltc_count": kept(ltc).astype(np.int64),
+        "efi_deficits": kept(deficits),
+        "efi_score": kept(score),
+        "prob_unplanned_admission": kept(np.where(p_blank, np.nan, prob) if p_blank.any() else prob),
+        "predicted_cost": kept(costs["predicted_cost"]),
+        "expected_cost": kept(costs["expected_cost"]),
+        "eol_register": kept(flags["eol_register"]),
+        "housebound": kept(flags["housebound"]),
     }
+    # Postcodes are upper-cased as cohort rows are taken (text()), not for the whole population.
     text = {"given_name": cols["given_name"], "family_name": cols["family_name"], "sex": sex,
-            "postcode": pc.utf8_upper(cols["postcode"]), "practice_code": practice, "care_home_id": home}
+            "postcode": cols["postcode"], "practice_code": practice, "care_home_id": home}
     return CheckedExtract(rows=int((~blank).sum()) + len(raw.malformed), values=values,
                           rejections=rejections[:MAX_REJECTIONS_LISTED], _text=text, _keep=keep)

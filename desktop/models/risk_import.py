@@ -245,15 +245,15 @@ def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: co
     ids = np.empty(len(nhs), dtype=object)
     if len(l_sorted):
         ids[was_in] = last["patient_id"].to_numpy(zero_copy_only=False)[at[was_in]]
-    for k in np.flatnonzero(~was_in):
-        ids[k] = patient_id(int(nhs[k]))
+    arriving = np.flatnonzero(~was_in)
+    ids[arriving] = [patient_id(x) for x in nhs[arriving].tolist()]
     worked = dict(db.execute("SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id = ?",
                              [locality_id]).fetchall())
-    arrived = [str(x) for x in nhs[~was_in].tolist() if x not in worked]
-    for start in range(0, len(arrived), 500):  # worked on in another locality, now registered here
-        chunk = arrived[start:start + 500]
-        worked.update(db.execute(f"SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE nhs_number IN "
-                                 f"({', '.join('?' * len(chunk))})", chunk).fetchall())
+    # Worked on in another locality of this workspace and now registered here: keep their record.
+    elsewhere = dict(db.execute("SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id != ?",
+                                [locality_id]).fetchall())
+    if elsewhere:
+        worked.update((x, elsewhere[x]) for x in nhs[~was_in].tolist() if x in elsewhere)
     diff = CohortDiff(ids=ids.tolist())
     earlier = _ever_in_cohort(db, locality_id, nhs[~was_in]) if len(l_sorted) else set()
     diff.new = [(int(k), "returned to the cohort" if int(nhs[k]) in earlier else "") for k in np.flatnonzero(~was_in)]
@@ -280,15 +280,19 @@ def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: co
         for name in IDENTITY_TEXT:
             same &= last[name].to_numpy(zero_copy_only=False)[at] == text[name]
         same &= last["date_of_birth"].to_numpy().astype("datetime64[D]")[at] == v["date_of_birth"][idx]
-        still = pd.Series(l_nhs).isin(nhs).to_numpy()
-        in_extract = pd.Series(l_nhs).isin(v["nhs_number"]).to_numpy()
-        for j in np.flatnonzero(~still):
-            why = "no longer meets the criteria" if in_extract[j] else "not in this extract (moved or died)"
+        gone = np.flatnonzero(~pd.Series(l_nhs).isin(nhs).to_numpy())
+        # Probe the whole extract against the few who left (hashing the extract instead costs far more).
+        everyone = v["nhs_number"]
+        in_extract = set(everyone[pd.Series(everyone).isin(l_nhs[gone]).to_numpy()].tolist())
+        for j in gone:
+            why = ("no longer meets the criteria" if int(l_nhs[j]) in in_extract
+                   else "not in this extract (moved or died)")
             diff.left.append((last["patient_id"][int(j)].as_py(), why))
     else:
         same = np.zeros(len(nhs), dtype=bool)
     worked_ids = set(worked.values())
-    diff.worked_rows = [k for k in range(len(nhs)) if ids[k] in worked_ids and not (was_in[k] and same[k])]
+    worked_now = pd.Series(ids).isin(worked_ids).to_numpy() & ~(was_in & same)
+    diff.worked_rows = np.flatnonzero(worked_now).tolist()
     return diff
 
 
@@ -296,16 +300,15 @@ PATIENT_NAMESPACE = uuid.UUID("5d1c2a6e-3b7f-4c1e-9a51-6c0de5c0a1f4")
 
 
 _NAMESPACE_BYTES = PATIENT_NAMESPACE.bytes
+# RFC 4122 variant bits (10xx) on the first hex digit of the fourth group.
+_VARIANT = {f"{i:x}": f"{(i & 0x3) | 0x8:x}" for i in range(16)}
 
 
 def patient_id(nhs_number: int) -> str:
     """A patient's id follows from their NHS number (a version-5 UUID), so every run and every laptop
     names them alike. Spelled out rather than uuid.uuid5 because a first import makes 60,000 of them."""
-    h = bytearray(hashlib.sha1(_NAMESPACE_BYTES + str(nhs_number).encode()).digest()[:16])
-    h[6] = (h[6] & 0x0F) | 0x50
-    h[8] = (h[8] & 0x3F) | 0x80
-    x = h.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    x = hashlib.sha1(_NAMESPACE_BYTES + str(nhs_number).encode()).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 def _ever_in_cohort(db: sqlite_utils.Database, locality_id: str, numbers: np.ndarray) -> set[int]:
@@ -328,10 +331,10 @@ def population_summary(checked: CheckedExtract, rules: cohort_rules.CohortRules,
                        extract_date: dt.date) -> dict[str, dict[str, int]]:
     """Counts of the whole valid population by practice, age band, eFI band and LTC count."""
     v = checked.values
-    age = (np.datetime64(extract_date, "D") - v["date_of_birth"]).astype(np.int64) / 365.2425
-    bands = {}
-    for low, high, label in AGE_BANDS:
-        bands[label] = int(((age >= low) & (age < high + 1)).sum())
+    age = (np.datetime64(extract_date, "D") - v["date_of_birth"]).astype(np.int64) // 365.2425
+    per_band = np.bincount(np.searchsorted([high for _, high, _ in AGE_BANDS], age, side="left"),
+                           minlength=len(AGE_BANDS))
+    bands = {label: int(per_band[i]) for i, (_, _, label) in enumerate(AGE_BANDS)}
     practices = checked.counts("practice_code")
     efi = np.bincount(rules.efi_band(v["efi_deficits"]), minlength=4)
     ltc = np.bincount(np.minimum(v["ltc_count"], 10), minlength=11)

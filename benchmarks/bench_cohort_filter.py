@@ -3,12 +3,11 @@ number (DESIGN §13: results within 100 ms)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import statistics
 import time
 
-from bench_import import ACTOR, extract, fresh_copy
+from bench_import import ACTOR, Q3, extract, fresh_copy
 from common import Result
 
 from desktop.models import cohort
@@ -20,7 +19,7 @@ ROWS = 1_300_000  # about 61,000 of them meet the cohort criteria
 
 def cohort_world():
     db = open_workspace(fresh_copy("bench-cohort.sqlite"))
-    import_extract(db, ACTOR, "CHA", extract(ROWS), dt.date(2026, 10, 1))
+    import_extract(db, ACTOR, "CHA", extract(ROWS), Q3)
     loc = next(iter(db.query("SELECT id FROM localities WHERE code = 'CHA'")))["id"]
     return db, loc
 
@@ -62,10 +61,14 @@ def run(runs: int = 5) -> list[Result]:
     view.close()
     median = statistics.median(samples)
     worst = max(samples)
+    p95 = statistics.quantiles(samples, n=20)[-1]
+    slow = [(i, round(x * 1000)) for i, x in enumerate(samples) if x > 0.1]
     return [
         Result(f"cohort filter keystroke to painted table, {len(frame):,} patients", "< 100 ms",
-               f"{median * 1000:.1f} ms median, {worst * 1000:.1f} ms worst of {len(samples)}", worst < 0.1,
-               f"real CohortModel and QTableView, offscreen; frame load {load_s:.2f} s once per locality"),
+               f"{median * 1000:.1f} ms median, {p95 * 1000:.1f} ms 95th percentile, {worst * 1000:.1f} ms worst "
+               f"of {len(samples)}", worst < 0.1,
+               f"real CohortModel and QTableView, offscreen; frame load {load_s:.2f} s once per locality; "
+               f"keystrokes over 100 ms (index, ms): {slow or 'none'}"),
     ]
 
 

@@ -119,6 +119,8 @@ def _summary_band(patients: list, carried: list, log: list) -> Any:
 def _patient_block(db: sqlite_utils.Database, n: int, item: dict[str, Any], risk: dict[str, Any] | None,
                    today: dt.date) -> Any:
     name = f"{n}. {(item['family_name'] or '').upper()}, {item['given_name']}"
+    practice = f"{risk['practice']} ({item['practice_code']})" if risk else item["practice_code"]
+    risk = risk if risk and risk["in_cohort"] else None  # left the cohort: no current risk figures
     born = dt.date.fromisoformat(item["date_of_birth"]) if item["date_of_birth"] else None
     age = (today - born).days // 365 if born else None
     reasons = ", ".join(CRITERIA[c] for c in (risk or {}).get("criteria", "")) or "not in the current cohort"
@@ -129,7 +131,7 @@ def _patient_block(db: sqlite_utils.Database, n: int, item: dict[str, Any], risk
         patient_id=item["patient_id"], status="open or in progress"), today)]
     facts = [
         ["NHS number", nhs(item["nhs_number"]), "Born", f"{_date(item['date_of_birth'])} (age {age})"],
-        ["Practice", item["practice_code"], "Why in the cohort", reasons],
+        ["Practice", practice, "Why in the cohort", reasons],
         ["eFI", f"{band} ({risk['efi_deficits']} deficits)" if risk else "—", "LTCs",
          str(risk["ltc_count"]) if risk else "—"],
         ["Caseload", item["caseload_status"] or "identified", "Case manager", item["case_manager"] or "none named"],

@@ -278,5 +278,62 @@ def m003_mdt(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m004_care_homes(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        4,
+        f"""
+        CREATE TABLE residents (
+            id TEXT PRIMARY KEY,
+            care_home_id TEXT NOT NULL REFERENCES care_homes(id),
+            patient_id TEXT REFERENCES patients(id),
+            nhs_number TEXT NOT NULL,
+            given_name TEXT NOT NULL DEFAULT '',
+            family_name TEXT NOT NULL DEFAULT '',
+            date_of_birth TEXT,
+            admitted_on TEXT NOT NULL,
+            readmitted_on TEXT,
+            left_on TEXT,
+            holistic_assessment_on TEXT,
+            pcsp_on TEXT,
+            medication_review_on TEXT,
+            end_of_life INTEGER NOT NULL DEFAULT 0,
+            eol_plan_on TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            {STAMP}
+        );
+        CREATE INDEX residents_home ON residents(care_home_id, left_on);
+        CREATE INDEX residents_nhs ON residents(nhs_number);
+
+        CREATE TABLE visits (
+            id TEXT PRIMARY KEY,
+            care_home_id TEXT NOT NULL REFERENCES care_homes(id),
+            visited_on TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('weekly home round', 'reactive visit', 'new-resident assessment',
+                                               'medication review', 'MDT in the home')),
+            clinician_id TEXT REFERENCES staff(id),
+            clinician_name TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            {STAMP}
+        );
+        CREATE INDEX visits_home ON visits(care_home_id, visited_on);
+
+        CREATE TABLE visit_residents (
+            id TEXT PRIMARY KEY,
+            visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            outcome TEXT NOT NULL CHECK (outcome IN ('managed in the home', 'referred on', 'transferred to hospital')),
+            note TEXT NOT NULL DEFAULT '',
+            {STAMP},
+            UNIQUE (visit_id, resident_id)
+        );
+        CREATE INDEX visit_residents_resident ON visit_residents(resident_id);
+
+        ALTER TABLE actions ADD COLUMN visit_id TEXT REFERENCES visits(id) ON DELETE SET NULL
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4

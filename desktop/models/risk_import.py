@@ -212,18 +212,17 @@ class CohortDiff:
     left: list[tuple[str, str]] = field(default_factory=list)  # (patient id, why)
     worked_rows: list[int] = field(default_factory=list)  # cohort rows with a patients row to refresh
 
-    def change_column(self, n: int) -> list[str]:
-        out = [""] * n
-        for k, _ in self.new:
-            out[k] = "new"
-        for k, _ in self.changed:
-            out[k] = "changed"
+    def change_column(self, n: int) -> np.ndarray:
+        out = np.full(n, "", dtype=object)
+        out[[k for k, _ in self.new]] = "new"
+        out[[k for k, _ in self.changed]] = "changed"
         return out
 
-    def detail_column(self, n: int) -> list[str]:
-        out = [""] * n
+    def detail_column(self, n: int) -> np.ndarray:
+        out = np.full(n, "", dtype=object)
         for k, why in self.new + self.changed:
-            out[k] = why
+            if why:
+                out[k] = why
         return out
 
 
@@ -256,7 +255,8 @@ def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: co
         worked.update((x, elsewhere[x]) for x in nhs[~was_in].tolist() if x in elsewhere)
     diff = CohortDiff(ids=ids.tolist())
     earlier = _ever_in_cohort(db, locality_id, nhs[~was_in]) if len(l_sorted) else set()
-    diff.new = [(int(k), "returned to the cohort" if int(nhs[k]) in earlier else "") for k in np.flatnonzero(~was_in)]
+    returned = np.isin(nhs[arriving], np.fromiter(earlier, dtype=np.int64, count=len(earlier)))
+    diff.new = list(zip(arriving.tolist(), np.where(returned, "returned to the cohort", "").tolist(), strict=True))
 
     band = rules.efi_band(v["efi_deficits"][idx])
     ltc = v["ltc_count"][idx]

@@ -13,7 +13,8 @@ from .errors import ValidationError
 KINDS = ("locality", "commissioner")
 # Tables `info` counts; later issues append theirs.
 MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit", "risk_runs", "patients",
-               "cohort_changes", "interventions", "meetings", "meeting_attendees", "meeting_items", "actions"]
+               "cohort_changes", "interventions", "meetings", "meeting_attendees", "meeting_items", "actions",
+               "residents", "visits", "visit_residents"]
 
 
 def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:

@@ -1,0 +1,64 @@
+"""NHS financial quarters (Q1 Apr–Jun … Q4 Jan–Mar), written 2025-26-Q3 in files and 2025/26 Q3 on screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .errors import ValidationError
+
+_FORM = re.compile(r"^(\d{4})[-/](\d{2})[- ]Q([1-4])$")
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int  # the financial year's first calendar year: 2025 for 2025/26
+    q: int
+
+    @property
+    def code(self) -> str:
+        return f"{self.year}-{(self.year + 1) % 100:02d}-Q{self.q}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}/{(self.year + 1) % 100:02d} Q{self.q}"
+
+    @property
+    def start(self) -> dt.date:
+        month = 4 + 3 * (self.q - 1)
+        return dt.date(self.year + (month > 12), (month - 1) % 12 + 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return self.next().start - dt.timedelta(days=1)
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + (self.q == 4), self.q % 4 + 1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - (self.q == 1), (self.q - 2) % 4 + 1)
+
+    def weeks(self) -> list[dt.date]:
+        """The Mondays of the weeks that touch the quarter, in order."""
+        monday = self.start - dt.timedelta(days=self.start.weekday())
+        out = []
+        while monday <= self.end:
+            out.append(monday)
+            monday += dt.timedelta(days=7)
+        return out
+
+
+def parse(text: str) -> Quarter:
+    match = _FORM.match(text.strip())
+    if not match:
+        raise ValidationError(f"'{text}' is not a quarter; write it like 2025-26-Q3 (Q1 is April to June).")
+    year, short, q = int(match[1]), int(match[2]), int(match[3])
+    if (year + 1) % 100 != short:
+        raise ValidationError(f"'{text}': a financial year runs {year}/{(year + 1) % 100:02d}, not {year}/{short:02d}.")
+    return Quarter(year, q)
+
+
+def of(day: dt.date) -> Quarter:
+    q = (day.month - 4) % 12 // 3 + 1
+    return Quarter(day.year - (day.month < 4), q)

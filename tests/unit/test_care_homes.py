@@ -1,0 +1,146 @@
+"""Care homes (EHCH): the working-day PCSP rule, the register's gaps, visits with actions, the round grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from extract_helpers import synthetic_nhs
+
+from desktop.models import actions, audit, quarters, reference, residents, visits
+from desktop.models.clock import Actor
+from desktop.models.errors import ValidationError
+from desktop.models.working_days import add_working_days, is_working_day
+
+ACTOR = Actor(user="matron.b", device_id="laptop-9")
+TODAY = dt.date(2026, 1, 20)
+
+
+def test_seven_working_days_skip_weekends_and_england_bank_holidays():
+    # Friday 19 December 2025: Christmas, Boxing Day and New Year's Day all fall in the next fortnight.
+    assert add_working_days(dt.date(2025, 12, 19), 7) == dt.date(2026, 1, 2)
+    # An ordinary week: Monday 2 March 2026 + 7 working days = Wednesday 11 March.
+    assert add_working_days(dt.date(2026, 3, 2), 7) == dt.date(2026, 3, 11)
+    # Easter 2026: Good Friday 3 April and Easter Monday 6 April are not working days.
+    assert not is_working_day(dt.date(2026, 4, 3)) and not is_working_day(dt.date(2026, 4, 6))
+    assert add_working_days(dt.date(2026, 4, 1), 7) == dt.date(2026, 4, 14)
+
+
+def test_quarters():
+    q = quarters.parse("2025-26-Q3")
+    assert (q.start, q.end, q.label) == (dt.date(2025, 10, 1), dt.date(2025, 12, 31), "2025/26 Q3")
+    assert quarters.parse("2025-26-Q4").end == dt.date(2026, 3, 31)
+    assert quarters.of(dt.date(2026, 2, 1)).code == "2025-26-Q4"
+    assert quarters.of(dt.date(2026, 4, 1)).code == "2026-27-Q1"
+    assert q.weeks()[0] == dt.date(2025, 9, 29) and len(q.weeks()) == 14
+    with pytest.raises(ValidationError):
+        quarters.parse("2025-27-Q3")
+    with pytest.raises(ValidationError):
+        quarters.parse("Q5")
+
+
+@pytest.fixture
+def home(small_world):
+    loc = small_world.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
+    home = next(iter(small_world.query("SELECT * FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1",
+                                       [loc])))
+    gp = small_world.execute("SELECT id FROM staff WHERE locality_id = ? AND role = 'GP' ORDER BY name",
+                             [loc]).fetchone()[0]
+    return small_world, loc, home, gp
+
+
+def admit(db, home_id, n, admitted="2025-12-19", **over):
+    values = {"nhs_number": synthetic_nhs(n), "given_name": f"Res{n}", "family_name": f"Ident{n}",
+              "date_of_birth": "1930-05-01", "admitted_on": admitted, **over}
+    return residents.save(db, ACTOR, home_id, values, today=TODAY)[0]
+
+
+def test_pcsp_timeliness_across_christmas(home):
+    db, _, h, _ = home
+    on_time = admit(db, h["id"], 1, pcsp_on="2026-01-02")
+    late = admit(db, h["id"], 2, pcsp_on="2026-01-05")
+    missing = admit(db, h["id"], 3)
+    fresh = admit(db, h["id"], 4, admitted="2026-01-16")
+    status = {r["id"]: r["pcsp_status"] for r in residents.listing(db, h["id"], today=TODAY)}
+    assert status == {on_time: "on time", late: "late", missing: "overdue", fresh: "due"}
+    summary = residents.pcsp_timeliness(db, [h["id"]], dt.date(2025, 12, 1), dt.date(2026, 1, 31), TODAY)
+    assert (summary["admissions"], summary["on_time"], summary["late"], summary["overdue"]) == (4, 1, 1, 1)
+    # a re-admission restarts the clock
+    residents.save(db, ACTOR, h["id"], {**residents.get(db, late), "readmitted_on": "2026-01-12",
+                                         "pcsp_on": "2026-01-20"}, late, today=TODAY)
+    assert residents.listing(db, h["id"], today=TODAY)[1]["pcsp_status"] == "on time"
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [({"nhs_number": "1234567890"}, "nhs_number"), ({"family_name": ""}, "family_name"),
+     ({"admitted_on": ""}, "admitted_on"), ({"admitted_on": "2026-02-01"}, "admitted_on"),
+     ({"pcsp_on": "2025-12-01"}, "pcsp_on"), ({"eol_plan_on": "2026-01-01"}, "eol_plan_on")],
+)
+def test_bad_resident_records_are_refused(home, over, field):
+    db, _, h, _ = home
+    with pytest.raises(ValidationError) as caught:
+        admit(db, h["id"], 1, **over)
+    assert caught.value.field == field
+    assert db.execute("SELECT COUNT(*) FROM residents").fetchone()[0] == 0
+
+
+def test_register_gaps_one_home_one_lead(home):
+    db, loc, h, gp = home
+    reference.save(db, ACTOR, "care_homes", {**h, "clinical_lead_id": None, "aligned_practice_id": None}, h["id"])
+    gaps = {g["id"]: g["problems"] for g in visits.register_gaps(db, loc)}
+    assert gaps[h["id"]] == ["no named clinical lead", "not aligned to a practice"]
+    practice = db.execute("SELECT id FROM practices WHERE locality_id = ? LIMIT 1", [loc]).fetchone()[0]
+    reference.save(db, ACTOR, "care_homes", {**h, "clinical_lead_id": gp, "aligned_practice_id": practice}, h["id"])
+    assert h["id"] not in {g["id"] for g in visits.register_gaps(db, loc)}
+
+
+def test_a_visit_with_outcomes_and_follow_up_actions_lands_whole(home):
+    db, loc, h, gp = home
+    a, b = admit(db, h["id"], 1), admit(db, h["id"], 2)
+    visit_id, _ = visits.log_visit(
+        db, ACTOR, h["id"], "2026-01-14", "weekly home round", gp,
+        residents=[{"resident_id": a, "outcome": "managed in the home"},
+                   {"resident_id": b, "outcome": "transferred to hospital", "note": "Suspected sepsis"}],
+        follow_ups=[{"description": "Update the PCSP after discharge", "owner_name": "Home manager",
+                     "owner_organisation": "care home", "due_date": "2026-01-28", "resident_id": b}],
+        today=TODAY)
+    visit = visits.get(db, visit_id)
+    assert [r["outcome"] for r in visit["residents"]] == ["managed in the home", "transferred to hospital"]
+    assert len(visit["actions"]) == 1 and visit["actions"][0]["reference"] == "CHA-2026-0001"
+    log = actions.listing(db, loc, actions.ActionFilter(text="PCSP after discharge"), TODAY)
+    assert len(log) == 1
+    assert "1 actions" in audit.entries(db, "visits", visit_id)[0]["summary"]
+
+
+def test_a_bad_visit_writes_nothing(home):
+    db, _, h, gp = home
+    a = admit(db, h["id"], 1)
+    other = db.execute("SELECT id FROM care_homes WHERE id != ? LIMIT 1", [h["id"]]).fetchone()[0]
+    stranger = admit(db, other, 2)
+    cases = [
+        dict(visited_on="2026-03-01"), dict(kind="picnic"),
+        dict(residents=[{"resident_id": stranger, "outcome": "referred on"}]),
+        dict(residents=[{"resident_id": a, "outcome": "cured"}]),
+        dict(follow_ups=[{"description": "", "owner_name": "X", "owner_organisation": "care home",
+                          "due_date": "2026-02-01"}]),
+    ]
+    for case in cases:
+        args = {"visited_on": "2026-01-14", "kind": "reactive visit", **case}
+        with pytest.raises(ValidationError):
+            visits.log_visit(db, ACTOR, h["id"], args.pop("visited_on"), args.pop("kind"), gp, today=TODAY, **args)
+    assert db.execute("SELECT COUNT(*) FROM visits").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM actions").fetchone()[0] == 0
+
+
+def test_round_grid_shows_missed_weeks(home):
+    db, loc, h, gp = home
+    q = quarters.parse("2025-26-Q4")  # January to March 2026
+    for day in ("2026-01-06", "2026-01-13", "2026-01-14"):  # week 2 twice, week 3 missed
+        visits.log_visit(db, ACTOR, h["id"], day, "weekly home round", gp, today=TODAY)
+    visits.log_visit(db, ACTOR, h["id"], "2026-01-08", "reactive visit", gp, today=TODAY)
+    grid = visits.round_grid(db, loc, q, today=TODAY)
+    row = next(r for r in grid["homes"] if r["id"] == h["id"])
+    assert grid["weeks"][0] == dt.date(2025, 12, 29)
+    assert [len(c) for c in row["cells"][:4]] == [0, 1, 2, 0]
+    assert row["due"] == 4 and row["covered"] == 2  # the week of 19 January has begun, 26 January has not

@@ -169,3 +169,20 @@ def test_mdt_history_is_monthly_with_mostly_completed_actions(small_history):
     assert 0 < overdue < total * 0.15 and late > 0 and escalated > 0
     assert small_history.execute("SELECT COUNT(*) FROM meeting_items WHERE kind = 'patient' AND outcome != ''"
                                  ).fetchone()[0] > 1000
+
+
+def test_care_home_history_has_weekly_rounds_with_gaps_and_mostly_timely_pcsps(small_history):
+    from desktop.models import quarters, residents, visits
+    from desktop.models.demo.history import DEMO_TODAY
+
+    loc = small_history.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
+    grid = visits.round_grid(small_history, loc, quarters.of(DEMO_TODAY).previous(), today=DEMO_TODAY)
+    covered = sum(h["covered"] for h in grid["homes"])
+    due = sum(h["due"] for h in grid["homes"])
+    assert 0.7 < covered / due < 1.0  # most weeks have a round; some are missed
+    homes = [r[0] for r in small_history.execute("SELECT id FROM care_homes WHERE locality_id = ?", [loc])]
+    pcsp = residents.pcsp_timeliness(small_history, homes, DEMO_TODAY - dt.timedelta(days=365), DEMO_TODAY,
+                                     DEMO_TODAY)
+    assert pcsp["admissions"] > 10 and pcsp["on_time"] / pcsp["admissions"] > 0.6 and pcsp["late"] > 0
+    linked = small_history.execute("SELECT COUNT(*) FROM residents WHERE patient_id IS NOT NULL").fetchone()[0]
+    assert linked > 0  # residents who are in the cohort are linked to their record

@@ -46,6 +46,7 @@ Step = Callable[[DemoContext], None]
 
 
 def _steps(history: bool) -> list[tuple[str, Step]]:
+    from .care_home_history import build_care_home_history
     from .history import build_risk_history
     from .mdt_history import build_mdt_history
     from .reference_world import build_reference
@@ -54,6 +55,7 @@ def _steps(history: bool) -> list[tuple[str, Step]]:
     if history:
         steps.append(("Two years of risk extracts and caseload work", build_risk_history))
         steps.append(("Two years of MDT meetings and actions", build_mdt_history))
+        steps.append(("Two years of care-home rounds and residents", build_care_home_history))
     return steps
 
 

@@ -1,0 +1,180 @@
+"""Two years of care-home life for the demo world: residents admitted (and re-admitted, and leaving), PCSPs
+mostly within 7 working days and some late, weekly home rounds with gaps, reactive visits, new-resident
+assessments, and follow-up actions. Written in bulk: tens of thousands of visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from ..identifiers import nhs_check_digit
+from ..working_days import add_working_days
+from . import DEMO_ACTOR, DemoContext
+from .history import DEMO_TODAY
+from .reference_world import names
+
+START = DEMO_TODAY - dt.timedelta(days=2 * 365)
+OUTCOME_WEIGHTS = (("managed in the home", 85), ("referred on", 10), ("transferred to hospital", 5))
+FOLLOW_UPS = ("Update the PCSP after the hospital stay", "Request a structured medication review",
+              "Refer to the tissue viability nurse", "Arrange a falls assessment", "Review the DNACPR and ReSPECT form")
+
+
+def build_care_home_history(ctx: DemoContext) -> None:
+    rng = ctx.rng("care homes")
+    stamp = {"created_at": DEMO_ACTOR.now(), "updated_at": DEMO_ACTOR.now(), "updated_by": DEMO_ACTOR.user,
+             "device_id": DEMO_ACTOR.device_id}
+    worked = {r[0]: r[1] for r in ctx.db.execute("SELECT nhs_number, id FROM patients")}
+    cohort_residents = _cohort_residents(ctx)
+    serial = [0]
+    localities = list(ctx.db.query("SELECT id, code, name FROM localities ORDER BY code"))
+    for n, loc in enumerate(localities):
+        ctx.progress(n / len(localities), f"Two years of care-home rounds for {loc['name']}")
+        homes = list(ctx.db.query("SELECT h.*, s.name AS lead FROM care_homes h LEFT JOIN staff s ON "
+                                  "s.id = h.clinical_lead_id WHERE h.locality_id = ? ORDER BY h.cqc_id", [loc["id"]]))
+        clinicians = list(ctx.db.query("SELECT id, name FROM staff WHERE locality_id = ? AND role IN "
+                                       "('GP', 'community matron', 'clinical pharmacist') ORDER BY name", [loc["id"]]))
+        people, visits, reviewed, follow = [], [], [], []
+        for home in homes:
+            residents = _residents(ctx, rng, home, cohort_residents.get(home["cqc_id"], []), worked, serial)
+            people += residents
+            _visits(ctx, rng, home, residents, clinicians, visits, reviewed, follow)
+        ctx.db["residents"].insert_all([{**r, **stamp} for r in people], batch_size=2000)
+        ctx.db["visits"].insert_all([{**v, **stamp} for v in visits], batch_size=2000)
+        ctx.db["visit_residents"].insert_all([{**v, **stamp} for v in reviewed], batch_size=5000)
+        _actions(ctx, rng, loc, follow, stamp)
+
+
+def _cohort_residents(ctx: DemoContext) -> dict[str, list[dict[str, Any]]]:
+    """Cohort patients the latest runs place in a care home, by CQC id: they become the homes' residents."""
+    from .. import risk_store
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for (run_id,) in ctx.db.execute("SELECT r.id FROM risk_runs r WHERE r.extract_date = (SELECT MAX(extract_date) "
+                                    "FROM risk_runs x WHERE x.locality_id = r.locality_id)"):
+        table = risk_store.run_cohort(ctx.db, run_id)
+        for row in table.select(["nhs_number", "given_name", "family_name", "date_of_birth", "care_home_id"]
+                                ).to_pylist():
+            if row["care_home_id"]:
+                out.setdefault(row["care_home_id"], []).append(row)
+    return out
+
+
+def _synthetic_nhs(serial: list[int]) -> str:
+    """Numbers for residents outside the cohort, from the 999 block the populations never use."""
+    while True:
+        serial[0] += 1
+        stem = 999_000_000 + serial[0]
+        check = nhs_check_digit(str(stem))
+        if check is not None:
+            return f"{stem}{check}"
+
+
+def _residents(ctx: DemoContext, rng: random.Random, home: dict[str, Any], known: list[dict[str, Any]],
+               worked: dict[str, str], serial: list[int]) -> list[dict[str, Any]]:
+    pools = names()
+    current = max(1, round(home["beds"] * rng.uniform(0.8, 0.95)))
+    departed = round(home["beds"] * rng.uniform(0.5, 0.8))
+    out = []
+    for i in range(current + departed):
+        if i < len(known) and i < current:
+            k = known[i]
+            nhs, given, family, dob = str(k["nhs_number"]), k["given_name"], k["family_name"], k["date_of_birth"]
+        else:
+            nhs = _synthetic_nhs(serial)
+            given = rng.choice(pools["given_female"] if rng.random() < 0.65 else pools["given_male"])
+            family, dob = rng.choice(pools["family"]), dt.date(rng.randint(1918, 1950), rng.randint(1, 12), 1)
+        leaving = i >= current
+        admitted = START + dt.timedelta(days=rng.randint(-700, 700 if not leaving else 560))
+        left_on = min(admitted + dt.timedelta(days=rng.randint(20, 400)), DEMO_TODAY) if leaving else None
+        r = {"id": ctx.uuid(rng), "care_home_id": home["id"], "patient_id": worked.get(nhs), "nhs_number": nhs,
+             "given_name": given, "family_name": family, "date_of_birth": dob.isoformat(),
+             "admitted_on": admitted.isoformat(), "readmitted_on": None, "left_on": left_on and left_on.isoformat(),
+             "end_of_life": int(rng.random() < 0.15), "eol_plan_on": None, "notes": ""}
+        if not leaving and rng.random() < 0.08:
+            back = admitted + dt.timedelta(days=rng.randint(60, 500))
+            r["readmitted_on"] = back.isoformat() if back < DEMO_TODAY - dt.timedelta(days=3) else None
+        start = dt.date.fromisoformat(r["readmitted_on"] or r["admitted_on"])
+        roll = rng.random()
+        if roll < 0.82:
+            plan = add_working_days(start, rng.randint(2, 7))
+        elif roll < 0.95:
+            plan = add_working_days(start, rng.randint(8, 20))
+        else:
+            plan = None
+        if plan and plan <= DEMO_TODAY:
+            r["pcsp_on"] = plan.isoformat()
+            r["holistic_assessment_on"] = max(start, plan - dt.timedelta(days=rng.randint(0, 2))).isoformat()
+        else:
+            r["pcsp_on"] = r["holistic_assessment_on"] = None
+        review = start + dt.timedelta(days=rng.randint(10, 60))
+        r["medication_review_on"] = review.isoformat() if review <= DEMO_TODAY and rng.random() < 0.75 else None
+        if r["end_of_life"] and rng.random() < 0.8:
+            r["eol_plan_on"] = min(start + dt.timedelta(days=rng.randint(5, 90)), DEMO_TODAY).isoformat()
+        out.append(r)
+    return out
+
+
+def _present(residents: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]:
+    iso = day.isoformat()
+    return [r for r in residents if r["admitted_on"] <= iso and (r["left_on"] is None or r["left_on"] > iso)]
+
+
+def _visits(ctx: DemoContext, rng: random.Random, home: dict[str, Any], residents: list[dict[str, Any]],
+            clinicians: list[dict[str, Any]], visits: list, reviewed: list, follow: list) -> None:
+    miss_rate = rng.choice([0.02, 0.05, 0.08, 0.12, 0.25])
+    weekday = rng.randint(0, 4)
+    lead = next((c for c in clinicians if c["name"] == home["lead"]), None) or (clinicians[0] if clinicians else None)
+    plan = []
+    monday = START - dt.timedelta(days=START.weekday())
+    while monday + dt.timedelta(days=weekday) <= DEMO_TODAY:
+        if rng.random() >= miss_rate:
+            plan.append((monday + dt.timedelta(days=weekday), "weekly home round", rng.randint(2, 6)))
+        if rng.random() < 0.18:
+            plan.append((monday + dt.timedelta(days=rng.randint(0, 4)), "reactive visit", 1))
+        monday += dt.timedelta(days=7)
+    for r in residents:
+        start = dt.date.fromisoformat(r["admitted_on"])
+        if START <= start <= DEMO_TODAY - dt.timedelta(days=5):
+            plan.append((start + dt.timedelta(days=rng.randint(1, 5)), "new-resident assessment", r))
+    for day, kind, who in sorted(plan, key=lambda p: (p[0], p[1])):
+        if day > DEMO_TODAY:
+            continue
+        here = _present(residents, day)
+        # A new-resident assessment sees that resident; other visits see a few of those living there.
+        chosen = ([who] if who in here else []) if isinstance(who, dict) else rng.sample(here, min(len(here), who))
+        clinician = lead if kind == "weekly home round" and lead and rng.random() < 0.8 else (
+            rng.choice(clinicians) if clinicians else None)
+        visit_id = ctx.uuid(rng)
+        visits.append({"id": visit_id, "care_home_id": home["id"], "visited_on": day.isoformat(), "type": kind,
+                       "clinician_id": clinician and clinician["id"], "clinician_name": clinician and clinician["name"]
+                       or "", "notes": ""})
+        for r in chosen:
+            outcome = rng.choices([o for o, _ in OUTCOME_WEIGHTS], [w for _, w in OUTCOME_WEIGHTS])[0]
+            reviewed.append({"id": ctx.uuid(rng), "visit_id": visit_id, "resident_id": r["id"], "outcome": outcome,
+                             "note": ""})
+            if outcome != "managed in the home" and rng.random() < 0.35:
+                follow.append((visit_id, day, r, clinician))
+
+
+def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: list, stamp: dict[str, str]) -> None:
+    """Follow-up actions from visits, numbered on from the locality's MDT actions of the same year."""
+    next_seq = {year: seq for year, seq in ctx.db.execute(
+        "SELECT year, MAX(seq) FROM actions WHERE locality_id = ? GROUP BY year", [loc["id"]])}
+    rows = []
+    for visit_id, day, resident, clinician in follow:
+        seq = next_seq.get(day.year, 0) + 1
+        next_seq[day.year] = seq
+        due = day + dt.timedelta(days=rng.choice([7, 14, 21]))
+        done = due + dt.timedelta(days=int(rng.gauss(-2, 8)))
+        finished = done <= DEMO_TODAY and rng.random() < 0.9
+        rows.append({"id": ctx.uuid(rng), "reference": f"{loc['code']}-{day.year}-{seq:04d}", "locality_id": loc["id"],
+                     "year": day.year, "seq": seq, "meeting_id": None, "patient_id": resident["patient_id"],
+                     "description": rng.choice(FOLLOW_UPS) + f" ({resident['family_name'].upper()})",
+                     "owner_name": clinician["name"] if clinician else "Home manager",
+                     "owner_staff_id": clinician and clinician["id"],
+                     "owner_organisation": "primary care" if clinician else "care home", "due_date": due.isoformat(),
+                     "status": "done" if finished else "open", "completed_on": done.isoformat() if finished else None,
+                     "outcome_note": "Done at the next round" if finished else "", "escalated_to": "",
+                     "escalated_on": None, "escalation_reason": "", "visit_id": visit_id, **stamp})
+    ctx.db["actions"].insert_all(rows, batch_size=2000)

@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     mdt.add_argument("--locality", required=True)
     mdt.add_argument("--meeting", default="latest", help="'latest' (default) or a meeting id")
     mdt.add_argument("--out", type=Path, required=True)
+    home = kinds.add_parser("care-home", help="a care home's visit report for a quarter (OFFICIAL-SENSITIVE)")
+    home.add_argument("--db", type=Path, required=True)
+    home.add_argument("--home", required=True, help="the home's CQC location id, e.g. 1-123456789")
+    home.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3")
+    home.add_argument("--out", type=Path, required=True)
     return parser
 
 
@@ -152,13 +157,20 @@ def _import_risk(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .models import quarters
     from .models.clock import Actor
     from .models.db import open_workspace
-    from .reports import mdt_pack
+    from .reports import care_home_report, mdt_pack
 
     db = open_workspace(args.db, create=False)
+    actor = Actor.local(paths.device_id())
+    if args.report == "care-home":
+        quarter = quarters.parse(args.quarter)
+        care_home_report.export(db, actor, args.home, quarter, args.out)
+        print(f"Wrote the {quarter.label} visit report for {args.home} to {args.out} (OFFICIAL-SENSITIVE)")
+        return 0
     meeting = mdt_pack.resolve_meeting(db, args.locality, args.meeting)
-    mdt_pack.export(db, Actor.local(paths.device_id()), meeting["id"], args.out)
+    mdt_pack.export(db, actor, meeting["id"], args.out)
     print(f"Wrote the MDT pack for {meeting['held_on']} to {args.out} (OFFICIAL-SENSITIVE: handle accordingly)")
     return 0
 

@@ -144,3 +144,31 @@ def test_round_grid_shows_missed_weeks(home):
     assert grid["weeks"][0] == dt.date(2025, 12, 29)
     assert [len(c) for c in row["cells"][:4]] == [0, 1, 2, 0]
     assert row["due"] == 4 and row["covered"] == 2  # the week of 19 January has begun, 26 January has not
+
+
+def test_care_home_report_pdf_holds_the_facts_and_is_audited(home, tmp_path):
+    from pypdf import PdfReader
+
+    from desktop.cli import main
+
+    db, loc, h, gp = home
+    a = admit(db, h["id"], 1, admitted="2026-01-05", pcsp_on="2026-01-20")
+    visits.log_visit(db, ACTOR, h["id"], "2026-01-14", "weekly home round", gp,
+                     residents=[{"resident_id": a, "outcome": "referred on"}],
+                     follow_ups=[{"description": "Refer to tissue viability", "owner_name": "Nurse",
+                                  "owner_organisation": "community health", "due_date": "2026-01-28"}], today=TODAY)
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    out = tmp_path / "home.pdf"
+    assert main(["report", "care-home", "--db", path, "--home", h["cqc_id"], "--quarter", "2025-26-Q4",
+                 "--out", str(out)]) == 0
+    pages = PdfReader(out).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    assert h["name"] in text and "2025/26 Q4" in text
+    assert all("OFFICIAL-SENSITIVE" in page.extract_text() for page in pages)
+    assert "IDENT1, Res1" in text and "Refer to tissue viability" in text
+    assert "late" in text  # the PCSP on 20 January was due on 14 January
+    assert audit.entries(db, "care_homes", h["id"])[0]["action"] == "export"
+    assert main(["report", "care-home", "--db", path, "--home", "1-000000000", "--quarter", "2025-26-Q4",
+                 "--out", str(tmp_path / "x.pdf")]) == 1
+    assert main(["report", "care-home", "--db", path, "--home", h["cqc_id"], "--quarter", "Q9",
+                 "--out", str(tmp_path / "x.pdf")]) == 1

@@ -27,6 +27,7 @@ from ..models.errors import StorageUnavailable
 from ..models.workspace import create_workspace
 from ..settings import Settings
 from . import messages
+from .care_homes_page import CareHomesPage
 from .cohort_page import CohortPage
 from .mdt_page import MdtPage
 from .menus import build_menus
@@ -173,6 +174,8 @@ class MainWindow(QMainWindow):
             return CohortPage(screen, session, self.settings)
         if screen.key == "mdt":
             return MdtPage(screen, session, self.settings)
+        if screen.key == "care_homes":
+            return CareHomesPage(screen, session, self.settings)
         return PlannedPage(screen, session.kind)
 
     def import_extract(self) -> None:

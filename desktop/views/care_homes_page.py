@@ -1,0 +1,353 @@
+"""The Care homes screen (EHCH, DESIGN §8): the week-by-home grid of weekly home rounds for a quarter, with
+missed weeks plain to see and a visit logged from the cell; and a home's detail (register facts, residents
+and their PCSPs, recent visits, the visit report). A commissioner workspace holds no residents, so it shows
+why the screen is empty."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..models import quarters, reference, residents, visits
+from ..models.changes import Changes
+from ..models.errors import DeskError
+from ..models.quarters import Quarter
+from ..settings import Settings
+from . import care_home_operations, formats, messages
+from .page import Page, title_block
+from .residents_view import HomeDetail, ResidentDialog, resident_row, visit_row
+from .round_grid import HELD, MISSED, RoundGridView
+from .screens import Screen
+from .session import Session
+from .visit_dialog import LogVisitDialog, visit_summary
+
+GRID, DETAIL = 0, 1
+DEPENDS = ("care_homes", "visits", "visit_residents", "residents", "actions", "staff", "practices")
+LOG_VISIT, CLOSE = "Log a visit…", "Close"
+OPEN_REPORT = "Open the report"
+RECENT_DAYS = 365
+
+
+class CareHomesPage(Page):
+    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(screen, parent)
+        self.session = session
+        self.settings = settings
+        self.locality: Mapping[str, Any] | None = None
+        self.quarter = quarters.of(self.today())
+        self.stale = True
+        self.dialog: QDialog | None = None
+        self.homes: list[dict[str, Any]] = []
+        self.gaps: dict[str, list[str]] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 20, 32, 16)
+        title_block(layout, screen.title, screen.summary)
+
+        bar = QHBoxLayout()
+        self.previous_button = QPushButton("◀ Previous")
+        self.previous_button.setToolTip("The quarter before (Alt+Left)")
+        self.previous_button.setShortcut("Alt+Left")
+        self.quarter_label = QLabel()
+        self.quarter_label.setObjectName("sectionTitle")
+        self.next_button = QPushButton("Next ▶")
+        self.next_button.setToolTip("The quarter after (Alt+Right)")
+        self.next_button.setShortcut("Alt+Right")
+        self.current_button = QPushButton("This quarter")
+        self.previous_button.clicked.connect(lambda: self.set_quarter(self.quarter.previous()))
+        self.next_button.clicked.connect(lambda: self.set_quarter(self.quarter.next()))
+        self.current_button.clicked.connect(lambda: self.set_quarter(quarters.of(self.today())))
+        self.log_button = QPushButton("&Log a visit…")
+        self.log_button.setProperty("primary", True)
+        self.log_button.clicked.connect(lambda: self.log_visit())
+        for widget in (self.previous_button, self.quarter_label, self.next_button, self.current_button):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.log_button)
+        self.bar = QWidget()
+        self.bar.setLayout(bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bar)
+
+        self.grid = RoundGridView()
+        self.grid.cell_chosen.connect(self.choose_cell)
+        self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._follow_grid(index.row()))
+        self.legend = QLabel(f"{HELD} weekly home round held   {MISSED} no round that week   blank: week not begun"
+                             "   ⚠ register gap (hover for the problem).   Click a week, or press Enter on it, to "
+                             "open its round or log a visit.")
+        self.legend.setObjectName("fieldHelp")
+        self.legend.setWordWrap(True)
+        grid_tab = QWidget()
+        grid_box = QVBoxLayout(grid_tab)
+        grid_box.setContentsMargins(0, 8, 0, 0)
+        grid_box.addWidget(self.grid, 1)
+        grid_box.addWidget(self.legend)
+        self.detail = HomeDetail()
+        self.detail.home_box.currentIndexChanged.connect(lambda _n: self._show_detail())
+        self.detail.admit_button.clicked.connect(lambda: self.edit_resident(None))
+        self.detail.edit_button.clicked.connect(lambda: self.edit_resident(self.detail.current_resident_id()))
+        self.detail.residents.doubleClicked.connect(
+            lambda index: self.edit_resident(self.detail.residents_model.row_id(index.row())))
+        self.detail.export_button.clicked.connect(self.export_report)
+        self.detail.visits.doubleClicked.connect(
+            lambda index: self.show_visits([self.detail.visits_model.row_id(index.row())]))
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("careHomeTabs")
+        self.tabs.addTab(grid_tab, "Home &round grid")
+        self.tabs.addTab(self.detail, "Home &detail")
+        layout.addWidget(self.tabs, 1)
+        self.empty = self._empty_card()
+        layout.addWidget(self.empty, 1)
+        commissioner = session.kind == "commissioner"
+        for widget in (self.tabs, self.bar):
+            widget.setVisible(not commissioner)
+        self.empty.setVisible(commissioner)
+        self._show_quarter_label()
+
+    @staticmethod
+    def today() -> dt.date:
+        return dt.date.today()
+
+    # -- Page ---------------------------------------------------------------------------------------------
+    def set_locality(self, locality: Mapping[str, Any] | None) -> None:
+        self.locality = locality
+        self.stale = True
+        self._reload_if_shown()
+
+    def on_changes(self, changes: Changes) -> None:
+        if changes.touches(*DEPENDS):
+            self.stale = True
+            self._reload_if_shown()
+
+    def on_shown(self) -> None:
+        self._reload_if_shown()
+
+    # -- the quarter --------------------------------------------------------------------------------------
+    def set_quarter(self, quarter: Quarter) -> None:
+        self.quarter = quarter
+        self._show_quarter_label()
+        self.stale = True
+        self._reload_if_shown()
+
+    def _show_quarter_label(self) -> None:
+        q = self.quarter
+        self.quarter_label.setText(f"  {q.label}: {formats.date(q.start)} to {formats.date(q.end)}  ")
+        self.next_button.setEnabled(q.next().start <= self.today())
+
+    # -- loading ------------------------------------------------------------------------------------------
+    def _reload_if_shown(self) -> None:
+        if self.stale and self.isVisible() and self.session.kind != "commissioner":
+            self.reload()
+
+    def reload(self) -> None:
+        self.stale = False
+        if self.locality is None:
+            self.homes = []
+            return
+        db, locality_id = self.session.db, self.locality["id"]
+        grid = visits.round_grid(db, locality_id, self.quarter, self.today())
+        self.gaps = {g["id"]: g["problems"] for g in visits.register_gaps(db, locality_id)}
+        current = self.grid.currentIndex()
+        self.grid.model_.set_grid(grid, [{"id": k, "problems": v} for k, v in self.gaps.items()], self.today())
+        self.grid.fit()
+        if current.isValid() and current.row() < self.grid.model_.rowCount():
+            self.grid.setCurrentIndex(self.grid.model_.index(current.row(), current.column()))
+        self.homes = reference.list_rows(db, "care_homes", locality_id)
+        chosen = self.detail.current_home_id()
+        box = self.detail.home_box
+        box.blockSignals(True)
+        box.clear()
+        for home in self.homes:
+            box.addItem(("⚠ " if home["id"] in self.gaps else "") + home["name"], home["id"])
+        box.setCurrentIndex(max(0, box.findData(chosen)))
+        box.blockSignals(False)
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        home_id = self.detail.current_home_id()
+        home = next((h for h in self.homes if h["id"] == home_id), None)
+        for button in (self.detail.admit_button, self.detail.edit_button, self.detail.export_button):
+            button.setEnabled(home is not None)
+        if home is None:
+            self.detail.show_home({"cqc_id": "—"}, [], [], [])
+            return
+        db = self.session.db
+        rows = [resident_row(r) for r in residents.listing(db, home_id, today=self.today())]
+        recent = visits.listing(db, home_id, start=self.today() - dt.timedelta(days=RECENT_DAYS))
+        self.detail.show_home(home, self.gaps.get(home_id, []), rows, [visit_row(v) for v in recent])
+
+    def _follow_grid(self, row: int) -> None:
+        """The home chosen in the grid is the one the detail tab shows."""
+        if 0 <= row < self.grid.model_.rowCount():
+            box = self.detail.home_box
+            box.setCurrentIndex(box.findData(self.grid.model_.home(row)["id"]))
+
+    def select_home(self, home_id: str) -> None:
+        box = self.detail.home_box
+        box.setCurrentIndex(box.findData(home_id))
+
+    # -- the grid's cells ---------------------------------------------------------------------------------
+    def choose_cell(self, row: int, column: int) -> None:
+        model = self.grid.model_
+        home = model.home(row)
+        self.select_home(home["id"])
+        state = model.state(row, column)
+        if state is None:
+            if column == 0:
+                self.tabs.setCurrentIndex(DETAIL)
+            return
+        week = model.week_of(column)
+        if state == HELD:
+            self.show_visits(model.visit_ids(row, column))
+        elif state == MISSED:
+            answer = messages.ask(self, "No home round that week",
+                                  f"No weekly home round is recorded at {home['name']} in the week of "
+                                  f"{formats.date(week)}.", [LOG_VISIT, CLOSE])
+            if answer == LOG_VISIT:
+                self.log_visit(home["id"], min(week, self.today()))
+        else:
+            messages.show_status(self, f"The week of {formats.date(week)} has not begun.")
+
+    def show_visits(self, visit_ids: list[str]) -> None:
+        names = {h["id"]: h["name"] for h in self.homes}
+        try:
+            found = [visits.get(self.session.db, v) for v in visit_ids]
+        except DeskError as exc:
+            messages.warn(self, "Cannot show the visit", str(exc))
+            return
+        dialog = QDialog(self)
+        dialog.setObjectName("visitSummary")
+        dialog.setWindowTitle("Visit" if len(found) == 1 else f"{len(found)} visits")
+        dialog.setMinimumSize(560, 360)
+        box = QVBoxLayout(dialog)
+        text = QLabel("<hr>".join(visit_summary(v, names.get(v["care_home_id"], "")) for v in found))
+        text.setObjectName("visitText")
+        text.setWordWrap(True)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(text)
+        box.addWidget(scroll, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        box.addWidget(buttons)
+        self.dialog = dialog
+        dialog.open()
+
+    # -- writes -------------------------------------------------------------------------------------------
+    def log_visit(self, home_id: str | None = None, day: dt.date | None = None) -> None:
+        if self.locality is None or not self.homes:
+            messages.warn(self, "No care homes", "This locality has no care homes on the register yet.")
+            return
+        home_id = home_id or self.detail.current_home_id() or self.homes[0]["id"]
+        db, session = self.session.db, self.session
+        staff = reference.choices_for(db, "staff", self.locality["id"])
+        lead = next((h for h in self.homes if h["id"] == home_id), {})
+        clinician = reference.get(db, "care_homes", home_id).get("clinical_lead_id") if lead else None
+        dialog = LogVisitDialog([(h["id"], h["name"]) for h in self.homes], staff,
+                                lambda hid: residents.listing(db, hid, today=self.today()),
+                                lambda values: care_home_operations.log_visit(session, values),
+                                home_id, day, clinician_id=clinician, parent=self)
+        dialog.accepted.connect(lambda: messages.show_status(self, "Visit saved."))
+        self.dialog = dialog
+        dialog.open()
+
+    def edit_resident(self, resident_id: str | None) -> None:
+        home_id = self.detail.current_home_id()
+        if home_id is None:
+            return
+        home = next(h for h in self.homes if h["id"] == home_id)
+        try:
+            current = residents.get(self.session.db, resident_id) if resident_id else None
+        except DeskError as exc:
+            messages.warn(self, "Cannot edit the resident", str(exc))
+            return
+        session = self.session
+        dialog = ResidentDialog(lambda values: care_home_operations.save_resident(session, home_id, values,
+                                                                                  resident_id),
+                                home["name"], current, self)
+        dialog.accepted.connect(lambda: messages.show_status(self, "Resident saved."))
+        self.dialog = dialog
+        dialog.open()
+
+    def export_report(self) -> None:
+        home_id = self.detail.current_home_id()
+        home = next((h for h in self.homes if h["id"] == home_id), None)
+        if home is None:
+            return
+        q = self.quarter
+        if not messages.confirm(
+                self, "Export patient-identifiable data?",
+                f"The {q.label} visit report for {home['name']} names its residents with their NHS numbers, "
+                "visits and outcomes, and is marked OFFICIAL-SENSITIVE. Keep it on an NHS-approved, encrypted "
+                "device and share it only by secure e-mail. The export is recorded in the audit trail.",
+                "Export the report"):
+            return
+        folder = self.settings.state("export_directory") if self.settings else ""
+        suggested = Path(folder or Path.home()) / f"care-home-visits-{home['cqc_id']}-{q.code}.pdf"
+        name, _ = QFileDialog.getSaveFileName(self, "Save the visit report", str(suggested), "PDF document (*.pdf)")
+        if not name:
+            return
+        out = Path(name) if name.lower().endswith(".pdf") else Path(name + ".pdf")
+        if self.settings:
+            self.settings.set_state("export_directory", str(out.parent))
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            care_home_operations.export_report(self.session, home["cqc_id"], q, out, self.today())
+        except OSError as exc:
+            QApplication.restoreOverrideCursor()
+            messages.warn(self, "Cannot write the report", f"{exc.strerror or exc}: {out}\n\nIs it open in a PDF "
+                          "viewer? Close it there, or choose another name or folder.")
+            return
+        except DeskError as exc:
+            QApplication.restoreOverrideCursor()
+            messages.warn(self, "Cannot export the report", str(exc))
+            return
+        QApplication.restoreOverrideCursor()
+        messages.show_status(self, f"Visit report saved to {out}.")
+        if messages.ask(self, "Visit report saved", f"The report is saved as {out.name} in {out.parent}.",
+                        [OPEN_REPORT, CLOSE]) == OPEN_REPORT:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
+
+    def _empty_card(self) -> QFrame:
+        card = QFrame()
+        card.setObjectName("plannedCard")
+        card.setMaximumWidth(760)
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(24, 20, 24, 22)
+        heading = QLabel("No care-home residents in a commissioner workspace")
+        heading.setObjectName("plannedHeading")
+        inner.addWidget(heading)
+        note = QLabel("Visits and residents name patients, and a commissioner workspace never holds "
+                      "patient-identifiable data. Open a locality workspace (File → Open workspace) to follow a "
+                      "team's home rounds.")
+        note.setObjectName("plannedBody")
+        note.setWordWrap(True)
+        inner.addWidget(note)
+        holder = QFrame()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(card)
+        box.addStretch(1)
+        return holder

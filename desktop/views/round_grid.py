@@ -83,8 +83,8 @@ class RoundGridModel(QAbstractTableModel):
             if section == 0:
                 return "Care home"
             if week is not None:
-                return week.strftime("%d %b")
-            return "Covered / due"
+                return f"{week.day}\n{week:%b}"
+            return "Covered\n/ due"
         if role == Qt.ItemDataRole.ToolTipRole and week is not None:
             return f"The week of Monday {formats.date(week)}"
         if role == Qt.ItemDataRole.TextAlignmentRole and section > 0:
@@ -168,13 +168,15 @@ class RoundGridView(QTableView):
         self.clicked.connect(lambda index: self.cell_chosen.emit(index.row(), index.column()))
 
     def fit(self) -> None:
+        """The home names whole, the weeks sharing what is left (never narrower than their dates)."""
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, self.model_.columnCount()):
-            header.resizeSection(column, 62)
-        if self.model_.columnCount():
-            header.resizeSection(self.model_.coverage_column(), 110)
+        header.setMinimumSectionSize(44)
+        if not self.model_.columnCount():
+            return
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for column in range(1, self.model_.coverage_column()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.model_.coverage_column(), QHeaderView.ResizeMode.ResizeToContents)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         index = self.currentIndex()

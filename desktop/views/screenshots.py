@@ -62,6 +62,7 @@ def _world(tmp: Path) -> tuple[Path, Path]:
 
 def take(outdir: Path) -> list[Path]:
     from ..settings import Settings, qsettings
+    from .care_home_screenshots import care_homes_at_work
     from .main_window import MainWindow
     from .mdt_screenshots import mdt_at_work
     from .screens import SCREENS
@@ -95,6 +96,7 @@ def take(outdir: Path) -> list[Path]:
 
         _cohort_at_work(app, window, settings, extract, shot)
         mdt_at_work(window, shot, lambda seconds: _settle(app, seconds))
+        care_homes_at_work(window, shot, lambda seconds: _settle(app, seconds))
 
         window.show_screen("practices")
         page = window.current_page()

@@ -72,6 +72,10 @@ class FollowUpRow:
         self.due = DateField(f"followup_due_{number}")
         self.resident = combo(f"followup_resident_{number}", [("No resident", "")] + [
             (f"{str(r['family_name']).upper()}, {r['given_name']}", r["id"]) for r in residents])
+        self.description.setMinimumWidth(240)
+        self.due.line.setMinimumWidth(100)
+        for box, width in ((self.owner, 170), (self.organisation, 130), (self.resident, 170)):
+            box.setMaximumWidth(width)
 
     def widgets(self) -> list[QWidget]:
         return [self.description, self.owner, self.organisation, self.due, self.resident]
@@ -96,7 +100,7 @@ class LogVisitDialog(FormDialog):
                  clinician_id: str | None = None, parent: QWidget | None = None):
         super().__init__("Log a visit", "Log a care-home visit",
                          "Tick each resident reviewed and give the outcome. Follow-up actions go straight into "
-                         "the locality's action log.", "Save the visit", save, parent, width=860)
+                         "the locality's action log.", "Save the visit", save, parent, width=1080)
         self.setObjectName("logVisitDialog")
         self._staff = list(staff)
         self._residents_of = residents_of

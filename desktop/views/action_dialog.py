@@ -43,9 +43,8 @@ class ActionDialog(FormDialog):
         self.owner.activated.connect(self._owner_chosen)
         self.add_field("owner_name", "Owner", self.owner, "Someone outside the team? Type their name and choose "
                        "their organisation.")
-        self.organisation = combo("owner_organisation", [(formats.sentence_case(o), o) for o in ORGANISATIONS])
-        self.organisation.setCurrentIndex(-1)
-        self.organisation.setPlaceholderText("Choose…")
+        self.organisation = combo("owner_organisation", [(formats.sentence_case(o), o) for o in ORGANISATIONS],
+                                  "Choose…")
         self.add_field("owner_organisation", "Organisation", self.organisation)
         self.due = DateField("due_date")
         self.add_field("due_date", "Due", self.due)

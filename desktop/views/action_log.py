@@ -5,35 +5,25 @@ at once can be given one status."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QSplitter,
-    QStackedWidget,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ..models import actions, meetings, reference
-from . import formats, mdt_operations
+from . import formats, mdt_operations, messages
 from .action_dialog import ActionDialog, StatusDialog
 from .action_filters import ActionFilterBar
 from .action_panel import ActionPanel
 from .actions_model import ActionsModel, patient_name
-from .key_filter import on_key
+from .record_table import RecordTable, join_filter_and_table, table_or_message
 from .session import Session
 
 MIN_DESCRIPTION = 190
 
 
-class ActionTable(QTableView):
+class ActionTable(RecordTable):
     """Many rows chosen at once; every column keeps its width except the description, which takes what is
     left (never less than MIN_DESCRIPTION), so nine columns fit a laptop screen without scrolling sideways."""
 
@@ -41,23 +31,20 @@ class ActionTable(QTableView):
         super().__init__(parent)
         self.setObjectName(name)
         self.setModel(model)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.verticalHeader().hide()
-        self.verticalHeader().setDefaultSectionSize(30)
-        header = self.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
         for number, column in enumerate(model.columns):
             self.setColumnWidth(number, column.width)
         self._description = [c.key for c in model.columns].index("description")
+        header = self.horizontalHeader()
         header.sectionResized.connect(lambda section, *_: section != self._description and self.fit_description())
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the domain's order: overdue first
         self.setSortingEnabled(True)
+
+    def row_id(self, row: int) -> str:
+        return self.model().action_id(row)
+
+    def rows_of(self, ids: Sequence[str]) -> list[int]:
+        rows = (self.model().row_of(action_id) for action_id in ids)
+        return [row for row in rows if row is not None]
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -84,7 +71,6 @@ class ActionLog(QWidget):
         layout.setSpacing(10)
         self.filters = ActionFilterBar()
         self.filters.changed.connect(self.refresh)
-        self.filters.text.installEventFilter(self)
         self.count = self.filters.count
         self.new_button = QPushButton("New action…")
         self.new_button.setToolTip("An action agreed outside a meeting")
@@ -97,14 +83,8 @@ class ActionLog(QWidget):
         self.table.setAccessibleName("Action log")
         self.table.activated.connect(lambda _index: self.edit_current())
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        on_key(self.table, Qt.Key.Key_Escape, self.filters.clear)
-        self.empty = QLabel()
-        self.empty.setObjectName("emptyState")
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.table_stack = QStackedWidget()
-        self.table_stack.addWidget(self.table)
-        self.table_stack.addWidget(self.empty)
+        join_filter_and_table(self.filters, self.table)
+        self.table_stack, self.empty = table_or_message(self.table)
         self.panel = ActionPanel()
         self.panel.edit_requested.connect(self.edit_current)
         self.panel.status_requested.connect(self.set_status)
@@ -143,10 +123,10 @@ class ActionLog(QWidget):
         """Apply the filters (one query; a few milliseconds) and keep the chosen actions chosen."""
         if self.locality is None:
             return
-        chosen, current = self.selected_ids(), self.current_id()
+        chosen, current = self.table.selected_ids(), self.table.current_id()
         rows = actions.listing(self.session.db, self.locality["id"], self.filters.action_filter(), self.today())
         self.model.set_rows(rows)
-        self.select_ids(chosen, current)
+        self.table.select_ids(chosen, current)
         shown, overdue = self.model.rowCount(), self.model.overdue_count()
         text = f"{shown:,} of {formats.count(self.total, 'action')}" if shown != self.total \
             else formats.count(shown, "action")
@@ -161,37 +141,8 @@ class ActionLog(QWidget):
         self._selection_changed()
 
     # -- selection ------------------------------------------------------------------------------------------
-    def selected_rows(self) -> list[int]:
-        return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-
-    def selected_ids(self) -> list[str]:
-        return [self.model.action_id(r) for r in self.selected_rows()]
-
-    def current_id(self) -> str | None:
-        index = self.table.currentIndex()
-        return self.model.action_id(index.row()) if index.isValid() else None
-
-    def select_ids(self, ids: list[str], current: str | None = None) -> None:
-        chosen = self.table.selectionModel()
-        chosen.clearSelection()
-        flags = QItemSelectionModel.SelectionFlag
-        for action_id in ids:
-            row = self.model.row_of(action_id)
-            if row is not None:
-                chosen.select(self.model.index(row, 0), flags.Select | flags.Rows)
-        row = self.model.row_of(current) if current else None
-        if row is not None:
-            chosen.setCurrentIndex(self.model.index(row, 0), flags.NoUpdate)
-
-    def select_row(self, row: int) -> None:
-        if 0 <= row < self.model.rowCount():
-            index = self.model.index(row, 0)
-            self.table.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-            self.table.scrollTo(index)
-
     def _selection_changed(self, *_args) -> None:
-        rows = self.selected_rows()
+        rows = self.table.selected_rows()
         if len(rows) > 1:
             self.panel.show_many(len(rows))
         elif rows:
@@ -214,7 +165,7 @@ class ActionLog(QWidget):
         self.dialog.open()
 
     def edit_current(self) -> None:
-        action_id = self.current_id() or next(iter(self.selected_ids()), None)
+        action_id = self.table.current_id() or next(iter(self.table.selected_ids()), None)
         if action_id is None:
             return
         row = dict(self.model.record(self.model.row_of(action_id)))
@@ -229,7 +180,7 @@ class ActionLog(QWidget):
         self.dialog.open()
 
     def set_status(self) -> None:
-        ids = self.selected_ids()
+        ids = self.table.selected_ids()
         if not ids:
             return
 
@@ -245,18 +196,4 @@ class ActionLog(QWidget):
         self.dialog.open()
 
     def status_message(self, text: str) -> None:
-        bar = getattr(self.window(), "statusBar", None)
-        if bar is not None:
-            bar().showMessage(text, 10_000)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # Down or Enter from the filter box goes into the list: type, then arrow, with no mouse.
-        if watched is self.filters.text and event.type() == QEvent.Type.KeyPress and \
-                event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.filters.flush()
-            if self.model.rowCount():
-                self.table.setFocus()
-                if not self.selected_rows():
-                    self.select_row(0)
-            return True
-        return super().eventFilter(watched, event)
+        messages.show_status(self, text)

@@ -9,44 +9,35 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from . import formats
 from .actions_model import OVERDUE, patient_name
+from .selection_panel import SelectionPanel, heading_label
 
 MUTED = "#4C6272"
 
 
-class ActionPanel(QWidget):
+class ActionPanel(SelectionPanel):
     edit_requested = Signal()
     status_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("actionPanel")
+        super().__init__("actionPanel", "Choose an action to see it whole, with everything that has happened to it. "
+                         "Move with the arrow keys; Enter edits the action. Ctrl+click or Shift+click chooses "
+                         "several to set their status at once.", (0, 12, 0, 0), parent)
         self.setMinimumHeight(190)
-        self.stack = QStackedWidget()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 12, 0, 0)
-        layout.addWidget(self.stack)
-        self.hint = QLabel("Choose an action to see it whole, with everything that has happened to it. Move with "
-                           "the arrow keys; Enter edits the action. Ctrl+click or Shift+click chooses several to set "
-                           "their status at once.")
-        self.hint.setObjectName("emptyState")
-        self.hint.setWordWrap(True)
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.stack.addWidget(self.hint)
-        self.stack.addWidget(self._single())
-        self.stack.addWidget(self._many())
-
-    def show_nothing(self) -> None:
-        self.stack.setCurrentIndex(0)
+        self.many_button = QPushButton()
+        self.many_button.setProperty("primary", True)
+        self.many_button.clicked.connect(self.status_requested)
+        self.set_pages(self._single(), "Set the status of them all at once, for example to close the actions "
+                       "reported done at the meeting. You will see how many before anything changes.",
+                       [self.many_button])
 
     def show_many(self, count: int) -> None:
         what = formats.count(count, "action")
-        self.many_label.setText(f"{what} chosen")
         self.many_button.setText(f"Set status of {what}…")
-        self.stack.setCurrentIndex(2)
+        self.show_several(f"{what} chosen")
 
     def show_action(self, row: Mapping[str, Any], history: Sequence[Mapping[str, Any]], today: dt.date) -> None:
         self.reference.setText(row["reference"])
@@ -71,7 +62,7 @@ class ActionPanel(QWidget):
             f"<p style='margin:0 0 8px 0'><span style='color:{MUTED}'>{formats.date(h['at'][:10])} "
             f"{h['at'][11:16]} · {html.escape(h['user'])}</span><br>{html.escape(h['summary'])}</p>"
             for h in history) or f"<span style='color:{MUTED}'>No history recorded.</span>")
-        self.stack.setCurrentIndex(1)
+        self.show_one()
 
     @staticmethod
     def _due(row: Mapping[str, Any], today: dt.date) -> str:
@@ -91,9 +82,7 @@ class ActionPanel(QWidget):
         box.setSpacing(6)
         columns.addLayout(box, 3)
         top = QHBoxLayout()
-        self.reference = QLabel()
-        self.reference.setObjectName("patientName")
-        self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reference = heading_label()
         top.addWidget(self.reference)
         self.badge = QLabel(OVERDUE)
         self.badge.setObjectName("overdueBadge")
@@ -137,23 +126,4 @@ class ActionPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.history)
         right.addWidget(scroll, 1)
-        return page
-
-    def _many(self) -> QWidget:
-        page = QWidget()
-        box = QVBoxLayout(page)
-        box.setContentsMargins(0, 0, 0, 0)
-        self.many_label = QLabel()
-        self.many_label.setObjectName("patientName")
-        box.addWidget(self.many_label)
-        note = QLabel("Set the status of them all at once, for example to close the actions reported done at "
-                      "the meeting. You will see how many before anything changes.")
-        note.setObjectName("pageSubtitle")
-        note.setWordWrap(True)
-        box.addWidget(note)
-        self.many_button = QPushButton()
-        self.many_button.setProperty("primary", True)
-        self.many_button.clicked.connect(self.status_requested)
-        box.addWidget(self.many_button, 0, Qt.AlignmentFlag.AlignLeft)
-        box.addStretch(1)
         return page

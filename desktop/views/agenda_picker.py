@@ -7,13 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -26,10 +24,11 @@ from ..models import cohort
 from ..models.cohort import CohortFilter, CohortFrame
 from ..models.errors import DeskError
 from . import formats
+from .checklist_model import ChecklistModel
 from .key_filter import on_key
+from .tables import list_table
 from .widgets import FilterEdit
 
-Index = QModelIndex | QPersistentModelIndex
 HEADINGS = ("Patient", "NHS number", "Born", "Practice", "Caseload", "Note")
 SEARCH_LIMIT = 200
 EXPLAIN = {
@@ -43,21 +42,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-class PickModel(QAbstractTableModel):
+class PickModel(ChecklistModel):
     """Patients with a tick each; those already on the agenda are shown but cannot be ticked."""
 
     ticked_changed = Signal()
 
     def __init__(self, on_agenda: set[str], parent=None):
-        super().__init__(parent)
+        super().__init__(HEADINGS, parent)
         self.on_agenda = on_agenda
-        self.rows: list[Mapping[str, Any]] = []
         self.ticked: dict[str, None] = {}  # insertion-ordered set of patient ids
-
-    def set_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
 
     def patient_id(self, row: int) -> str:
         return _text(self.rows[row]["id"])
@@ -78,32 +71,18 @@ class PickModel(QAbstractTableModel):
         for row in range(len(self.rows)):
             self.tick(row, on)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
-        return 0 if parent.isValid() else len(self.rows)
+    def is_ticked(self, row: int) -> bool:
+        pid = self.patient_id(row)
+        return pid in self.ticked or pid in self.on_agenda
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADINGS)
+    def set_ticked(self, row: int, on: bool) -> None:
+        self.tick(row, on)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(HEADINGS):
-            return HEADINGS[section]
-        return None
+    def can_tick(self, row: int) -> bool:
+        return self.patient_id(row) not in self.on_agenda
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        r, column = self.rows[index.row()], index.column()
-        pid = _text(r["id"])
-        if role == Qt.ItemDataRole.CheckStateRole and column == 0:
-            return Qt.CheckState.Checked if pid in self.ticked or pid in self.on_agenda else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(r, column, pid)
-        if role == Qt.ItemDataRole.ForegroundRole and pid in self.on_agenda:
-            return Qt.GlobalColor.darkGray
-        return None
-
-    def _display(self, r: Mapping[str, Any], column: int, pid: str) -> str:
+    def display(self, row: int, column: int) -> str:
+        r = self.rows[row]
         if column == 0:
             return f"{_text(r['family_name']).upper()}, {_text(r['given_name'])}"
         if column == 1:
@@ -114,28 +93,12 @@ class PickModel(QAbstractTableModel):
             return _text(r.get("practice"))
         if column == 4:
             return formats.sentence_case(_text(r.get("status")))
-        if pid in self.on_agenda:
+        if self.patient_id(row) in self.on_agenda:
             return "Already on the agenda"
         if r.get("flag_note"):
             return _text(r["flag_note"])
         due = r.get("next_review_due")
         return f"Review due {formats.date(_text(due))}" if due else ""
-
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if index.isValid() and index.column() == 0 and role == Qt.ItemDataRole.CheckStateRole:
-            self.tick(index.row(), Qt.CheckState(value) == Qt.CheckState.Checked)
-            return True
-        return False
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-        if self.patient_id(index.row()) not in self.on_agenda:
-            flags |= Qt.ItemFlag.ItemIsEnabled
-            if index.column() == 0:
-                flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
 
 
 class AgendaPicker(QDialog):
@@ -200,18 +163,7 @@ class AgendaPicker(QDialog):
         self.found.setText(f"{formats.count(len(rows), 'patient')} found{more}.")
 
     def _table(self, model: PickModel, name: str) -> QTableView:
-        table = QTableView()
-        table.setObjectName(name)
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(28)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((235, 115, 95, 205, 105)):
-            table.setColumnWidth(column, width)
+        table = list_table(model, name, (235, 115, 95, 205, 105), alternating=False)
         table.activated.connect(lambda index: model.tick(index.row()))
         on_key(table, Qt.Key.Key_Space, lambda: table.currentIndex().isValid() and model.tick(
             table.currentIndex().row()))

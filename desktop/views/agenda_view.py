@@ -9,9 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -27,30 +25,11 @@ from . import formats
 from .actions_model import ActionsModel
 from .key_filter import KeyFilter, on_key
 from .table_model import Column, RowsModel
+from .tables import list_table
 
 PATIENT_COLUMNS = (Column("n", "#"), Column("patient", "Patient"), Column("nhs", "NHS number"),
                    Column("source", "Why on the agenda"), Column("outcome", "Outcome agreed"))
 CARRIED_COLUMNS = ("reference", "description", "owner_name", "due_date", "status")
-
-
-def item_table(model, name: str, widths: Sequence[int]) -> QTableView:
-    table = QTableView()
-    table.setObjectName(name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(28)
-    header = table.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    for column, width in enumerate(widths):
-        table.setColumnWidth(column, width)
-    return table
 
 
 def patient_label(item: Mapping[str, Any]) -> str:
@@ -75,7 +54,7 @@ class PatientsAgenda(QWidget):
         super().__init__(parent)
         self.items: dict[str, Mapping[str, Any]] = {}
         self.model = RowsModel(PATIENT_COLUMNS, self)
-        self.table = item_table(self.model, "agendaPatients", (40, 210, 115, 165))
+        self.table = list_table(self.model, "agendaPatients", (40, 210, 115, 165))
         self.table.setAccessibleName("Patients to discuss")
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
         self.table.activated.connect(lambda _index: self.outcome.setFocus())
@@ -245,7 +224,7 @@ class CarriedActions(QWidget):
         top.addWidget(self.remove_button)
         layout.addLayout(top)
         self.model = ActionsModel(CARRIED_COLUMNS, self)
-        self.table = item_table(self.model, "agendaActions", (125, 420, 170, 95))
+        self.table = list_table(self.model, "agendaActions", (125, 420, 170, 95))
         self.table.setAlternatingRowColors(False)  # overdue rows have their own background
         self.table.setAccessibleName("Actions carried forward")
         self.table.activated.connect(lambda _index: self._open())

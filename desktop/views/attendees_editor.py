@@ -7,101 +7,76 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ..models.reference import ORGANISATIONS
 from . import formats
+from .checklist_model import ChecklistModel
 from .key_filter import on_key
+from .tables import list_table
 
-Index = QModelIndex | QPersistentModelIndex
 HEADINGS = ("Present", "Name", "Role", "Organisation")
 
 
-class AttendeesModel(QAbstractTableModel):
+class AttendeesModel(ChecklistModel):
     changed = Signal()
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.people: list[dict[str, Any]] = []
+        super().__init__(HEADINGS, parent)
+
+    @property
+    def people(self) -> list[dict[str, Any]]:
+        return self.rows
 
     def set_people(self, people: Sequence[Mapping[str, Any]]) -> None:
-        self.beginResetModel()
-        self.people = [{"name": p["name"], "role": p.get("role") or "", "organisation": p.get("organisation"),
-                        "staff_id": p.get("staff_id"), "present": bool(p.get("present", True))} for p in people]
-        self.endResetModel()
+        self.set_rows([{"name": p["name"], "role": p.get("role") or "", "organisation": p.get("organisation"),
+                        "staff_id": p.get("staff_id"), "present": bool(p.get("present", True))} for p in people])
 
     def add(self, person: Mapping[str, Any]) -> bool:
         """Add someone not yet listed (staff by id, visitors by name); False when already there."""
-        for p in self.people:
+        for p in self.rows:
             if (person.get("staff_id") and p["staff_id"] == person["staff_id"]) or \
                     (not person.get("staff_id") and p["name"].casefold() == person["name"].casefold()):
                 return False
-        self.beginInsertRows(QModelIndex(), len(self.people), len(self.people))
-        self.people.append({"present": True, "role": "", **person})
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+        self.rows.append({"present": True, "role": "", **person})
         self.endInsertRows()
         self.changed.emit()
         return True
 
     def remove(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
-        del self.people[row]
+        del self.rows[row]
         self.endRemoveRows()
         self.changed.emit()
 
     def toggle(self, row: int) -> None:
-        self.people[row]["present"] = not self.people[row]["present"]
+        self.rows[row]["present"] = not self.rows[row]["present"]
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADINGS) - 1))
         self.changed.emit()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
-        return 0 if parent.isValid() else len(self.people)
+    def is_ticked(self, row: int) -> bool:
+        return self.rows[row]["present"]
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADINGS)
+    def set_ticked(self, row: int, on: bool) -> None:
+        if on != self.rows[row]["present"]:
+            self.toggle(row)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(HEADINGS):
-            return HEADINGS[section]
-        return None
+    def is_greyed(self, row: int) -> bool:
+        return not self.rows[row]["present"]
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.people):
-            return None
-        p, column = self.people[index.row()], index.column()
-        if role == Qt.ItemDataRole.CheckStateRole and column == 0:
-            return Qt.CheckState.Checked if p["present"] else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.DisplayRole:
-            return ("Present" if p["present"] else "Apologies", p["name"], formats.sentence_case(p["role"]),
-                    formats.sentence_case(p["organisation"]))[column]
-        if role == Qt.ItemDataRole.ForegroundRole and not p["present"]:
-            return Qt.GlobalColor.darkGray
-        return None
-
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if index.isValid() and index.column() == 0 and role == Qt.ItemDataRole.CheckStateRole:
-            present = Qt.CheckState(value) == Qt.CheckState.Checked
-            if present != self.people[index.row()]["present"]:
-                self.toggle(index.row())
-            return True
-        return False
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-        return base | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 0 else base
+    def display(self, row: int, column: int) -> str:
+        p = self.rows[row]
+        return ("Present" if p["present"] else "Apologies", p["name"], formats.sentence_case(p["role"]),
+                formats.sentence_case(p["organisation"]))[column]
 
 
 class AttendeesEditor(QWidget):
@@ -117,21 +92,8 @@ class AttendeesEditor(QWidget):
         box.setSpacing(6)
         self.model = AttendeesModel(self)
         self.model.changed.connect(self.changed)
-        self.table = QTableView()
-        self.table.setObjectName("attendees")
+        self.table = list_table(self.model, "attendees", (105, 200, 190), alternating=False)
         self.table.setAccessibleName("Attendees")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((105, 200, 190)):
-            self.table.setColumnWidth(column, width)
         self.table.activated.connect(lambda index: self.model.toggle(index.row()))
         on_key(self.table, Qt.Key.Key_Delete, self.remove_current)
         box.addWidget(self.table, 1)

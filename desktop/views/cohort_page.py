@@ -12,14 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QApplication,
-    QLabel,
-    QMainWindow,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,13 +24,14 @@ from ..models import cohort, cohort_rules, reference, worklists
 from ..models.changes import Changes
 from ..models.cohort import CohortFrame
 from ..settings import Settings
-from . import cohort_actions
-from .cohort_filters import FilterBar
+from . import cohort_actions, messages
+from .cohort_filters import CohortFilterBar
 from .cohort_header import CohortHeader
 from .cohort_model import CohortModel, run_ltc_min
 from .cohort_table import CohortTable
 from .page import Page
 from .patient_panel import PatientPanel
+from .record_table import join_filter_and_table, table_or_message
 from .screens import Screen
 from .session import Session
 from .worklist_bar import WorklistBar
@@ -70,9 +67,8 @@ class CohortPage(Page):
         self.worklists.chosen.connect(lambda _key: self.apply_filters())
         self.worklists.export_button.clicked.connect(self.export_worklist)
         body.addWidget(self.worklists)
-        self.filters = FilterBar()
+        self.filters = CohortFilterBar()
         self.filters.changed.connect(self.apply_filters)
-        self.filters.text.installEventFilter(self)
         self.count = self.filters.count
         body.addWidget(self.filters)
 
@@ -80,16 +76,8 @@ class CohortPage(Page):
         self.table = CohortTable(self.model)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(lambda _index: self.panel.focus_form())
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.table)
-        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
-        escape.activated.connect(self.filters.clear)
-        self.no_match = QLabel()
-        self.no_match.setObjectName("emptyState")
-        self.no_match.setWordWrap(True)
-        self.no_match.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.table_stack = QStackedWidget()
-        self.table_stack.addWidget(self.table)
-        self.table_stack.addWidget(self.no_match)
+        join_filter_and_table(self.filters, self.table)
+        self.table_stack, self.no_match = table_or_message(self.table)
         self.panel = PatientPanel(session)
         self.panel.bulk_requested.connect(self.bulk_change)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -240,23 +228,9 @@ class CohortPage(Page):
         cohort_actions.export_worklist(self)
 
     def status_message(self, text: str) -> None:
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(text, 10_000)
+        messages.show_status(self, text)
 
     # -- internals ----------------------------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # Down from the filter box goes into the list, so typing then arrowing needs no mouse.
-        if watched is self.filters.text and event.type() == QEvent.Type.KeyPress and \
-                event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.filters.flush()
-            if self.model.rowCount():
-                self.table.setFocus()
-                if not self.table.selected_rows():
-                    self.table.select_row(0)
-            return True
-        return super().eventFilter(watched, event)
-
     def _mark_stale(self) -> None:
         self._stale = True
         if self.isVisible():

@@ -1,6 +1,7 @@
 """A form dialog that never decides what is valid: it hands its values to a save function (a
-desktop.views.mdt_operations call) and, on a ValidationError, shows the message next to the field it names and
-stays open with everything typed kept. Cancel with changes asks first."""
+desktop.views.operations or mdt_operations call) and, on a ValidationError, shows the message next to the field
+it names (or in the banner above the form) and stays open with everything typed kept. Cancel with changes asks
+first, unless the dialog says otherwise."""
 
 from __future__ import annotations
 
@@ -31,11 +32,14 @@ ALIASES = {"owner_staff_id": "owner_name", "escalated_on": "escalated_to", "meet
 class FormDialog(QDialog):
     """Heading, explanation, a banner for refusals that name no field, a form, and Save/Cancel."""
 
+    # False for a short dialog whose values() may refuse before anything is chosen: Cancel just closes it.
+    ask_before_discarding = True
+
     def __init__(self, title: str, heading: str, explanation: str, save_label: str, save: Save,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, width: int = 600):
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.setMinimumWidth(600)
+        self.setMinimumWidth(width)
         self._save = save
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
@@ -92,6 +96,12 @@ class FormDialog(QDialog):
         self.form.addRow(caption, block)
         return block
 
+    def add_row(self, label: str, editor: QWidget) -> None:
+        """A field whose refusals are shown in the banner above the form, not beside it."""
+        caption = QLabel(label)
+        caption.setContentsMargins(0, 5, 0, 0)
+        self.form.addRow(caption, editor)
+
     def section(self, title: str) -> None:
         heading = QLabel(title)
         heading.setObjectName("sectionTitle")
@@ -104,7 +114,7 @@ class FormDialog(QDialog):
     _initial: dict[str, Any] | None = None
 
     def showEvent(self, event) -> None:
-        if self._initial is None:
+        if self._initial is None and self.ask_before_discarding:
             self._initial = self.values()  # what Cancel compares with, once the subclass has filled the form
         super().showEvent(event)
 
@@ -161,10 +171,15 @@ def text_box(name: str, height: int = 64) -> QPlainTextEdit:
     return box
 
 
-def combo(name: str, options: Sequence[tuple[str, Any]]) -> QComboBox:
+def combo(name: str, options: Sequence[tuple[str, Any]], placeholder: str = "") -> QComboBox:
+    """A choice of (text, value); with a placeholder it starts with nothing chosen."""
     combo = QComboBox()
     combo.setObjectName(f"field_{name}")
     combo.setAccessibleName(name.replace("_", " "))
+    if placeholder:
+        combo.setPlaceholderText(placeholder)
     for text, value in options:
         combo.addItem(text, value)
+    if placeholder:
+        combo.setCurrentIndex(-1)
     return combo

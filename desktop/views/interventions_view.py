@@ -7,12 +7,9 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -22,6 +19,7 @@ from ..models import caseload
 from . import formats, operations
 from .caseload_dialogs import InterventionDialog
 from .session import Session
+from .tables import records_table
 
 
 class InterventionsTab(QWidget):
@@ -37,19 +35,7 @@ class InterventionsTab(QWidget):
         self.dialog: InterventionDialog | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
-        self.table = QTableWidget(0, 4)
-        self.table.setObjectName("interventions")
-        self.table.setAccessibleName("Interventions delivered")
-        self.table.setHorizontalHeaderLabels(["Date", "Type", "By", "Note"])
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table = records_table("interventions", "Interventions delivered", ["Date", "Type", "By", "Note"])
         layout.addWidget(self.table, 1)
         self.empty = QLabel("No interventions recorded yet.")
         self.empty.setObjectName("fieldHelp")

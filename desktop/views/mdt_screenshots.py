@@ -40,7 +40,7 @@ def mdt_at_work(window, shot: Callable[[QWidget, str], None], settle: Callable[[
     chosen = next((n for n, r in enumerate(rows) if r["overdue"] and r["escalated_to"] and r["family_name"]),
                   next((n for n, r in enumerate(rows) if r["overdue"]), 0))
     log.table.setFocus()
-    log.select_row(chosen)
+    log.table.select_row(chosen)
     settle(0.3)
     shot(window, "mdt-action-log")
     log.edit_current()

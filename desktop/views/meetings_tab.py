@@ -11,25 +11,23 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ..models import actions, meetings, reference
 from ..settings import Settings
-from . import formats, meeting_actions
+from . import formats, meeting_actions, messages
 from .meeting_detail import MeetingDetail
 from .session import Session
 from .table_model import Column, RowsModel
+from .tables import list_table
 
 LIST_COLUMNS = (Column("date", "Date"), Column("type", "Type"), Column("chair", "Chair"),
                 Column("state", "Status"), Column("attendees", "Present"), Column("patients", "Patients"),
@@ -70,22 +68,8 @@ class MeetingsTab(QWidget):
         top.addWidget(self.plan_button)
 
         self.model = RowsModel(LIST_COLUMNS, self)
-        self.table = QTableView()
-        self.table.setObjectName("meetingList")
+        self.table = list_table(self.model, "meetingList", (100, 140, 220, 90, 80, 80, 80))
         self.table.setAccessibleName("Meetings, newest first")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((100, 140, 220, 90, 80, 80, 80)):
-            self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self.show_current())
         self.table.activated.connect(lambda _index: self.detail.patients.table.setFocus())
 
@@ -164,9 +148,7 @@ class MeetingsTab(QWidget):
             meeting_actions.record_outcome(self, *pending)
 
     def status_message(self, text: str) -> None:
-        bar = getattr(self.window(), "statusBar", None)
-        if bar is not None:
-            bar().showMessage(text, 12_000)
+        messages.show_status(self, text, 12_000)
 
     def plan_meeting(self) -> None:
         meeting_actions.plan_meeting(self)

@@ -1,11 +1,11 @@
-"""The few message boxes the app shows, in one place so their wording and buttons stay consistent.
+"""The few message boxes the app shows, and its status-bar notes, in one place so they stay consistent.
 
 Tests replace these functions (or QMessageBox.warning) with monkeypatch, since a modal box would block.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 
 def warn(parent: QWidget | None, title: str, text: str) -> None:
@@ -31,3 +31,10 @@ def ask(parent: QWidget | None, title: str, text: str, options: list[str]) -> st
     box.setDefaultButton(next(iter(buttons)))
     box.exec()
     return buttons.get(box.clickedButton())
+
+
+def show_status(widget: QWidget, text: str, ms: int = 10_000) -> None:
+    """A passing note in the status bar of *widget*'s window ("Outcome saved."), when it has one."""
+    window = widget.window()
+    if isinstance(window, QMainWindow):
+        window.statusBar().showMessage(text, ms)

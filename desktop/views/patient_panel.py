@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,6 +26,7 @@ from .caseload_form import CaseloadForm
 from .chips import Chip, ChipStrip
 from .interventions_view import InterventionsTab
 from .risk_history import HistoryView
+from .selection_panel import MANY, ONE, SelectionPanel, heading_label
 from .session import Session
 
 # Moving through the list with the arrow keys should not decode every run for every row passed over.
@@ -34,31 +34,27 @@ HISTORY_DELAY_MS = 120
 SAVE, DISCARD, KEEP = "Save changes", "Discard changes", "Keep editing"
 
 
-class PatientPanel(QWidget):
+class PatientPanel(SelectionPanel):
     bulk_requested = Signal(str)  # "case_manager" or "status"
 
     def __init__(self, session: Session, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__("patientPanel", "Choose a patient in the list to see why they are in the cohort, their risk "
+                         "over time and the team's work with them.\n\nMove with the arrow keys; Enter edits the "
+                         "caseload record. Ctrl+click or Shift+click chooses several patients to change at once.",
+                         (16, 0, 0, 0), parent)
         self.session = session
-        self.setObjectName("patientPanel")
         self.patient: dict[str, Any] | None = None
         self.staff: list[Mapping[str, Any]] = []
         self.ltc_min = 5
         self.bands = (9, 13)  # moderate and severe frailty, in deficits (the current cohort rules)
         self._saving = False
-        self.stack = QStackedWidget()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 0, 0, 0)
-        layout.addWidget(self.stack)
-        self.hint = QLabel("Choose a patient in the list to see why they are in the cohort, their risk over time "
-                           "and the team's work with them.\n\nMove with the arrow keys; Enter edits the caseload "
-                           "record. Ctrl+click or Shift+click chooses several patients to change at once.")
-        self.hint.setObjectName("emptyState")
-        self.hint.setWordWrap(True)
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.stack.addWidget(self.hint)
-        self.stack.addWidget(self._single())
-        self.stack.addWidget(self._many())
+        self.assign_button = QPushButton("Assign case manager…")
+        self.assign_button.clicked.connect(lambda: self.bulk_requested.emit("case_manager"))
+        self.status_button = QPushButton("Set status…")
+        self.status_button.clicked.connect(lambda: self.bulk_requested.emit("status"))
+        self.set_pages(self._single(), "Change them all at once. You will see how many patients a change affects "
+                       "before it is made, and each change is noted in the audit trail.",
+                       [self.assign_button, self.status_button])
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_DELAY_MS)
@@ -71,12 +67,11 @@ class PatientPanel(QWidget):
 
     def show_nothing(self) -> None:
         self.patient = None
-        self.stack.setCurrentIndex(0)
+        super().show_nothing()
 
     def show_many(self, count: int) -> None:
         self.patient = None
-        self.many_label.setText(f"{formats.count(count, 'patient')} selected")
-        self.stack.setCurrentIndex(2)
+        self.show_several(f"{formats.count(count, 'patient')} selected")
 
     def show_patient(self, patient_id: str, frame_row: Mapping[str, Any], chips: Sequence[Chip]) -> None:
         """Show one patient; the same patient again keeps what is being typed unless a save just happened."""
@@ -111,7 +106,7 @@ class PatientPanel(QWidget):
             self.history.set_history([], self.ltc_min)
             self.history.note.setText("Loading…")
         self._history_timer.start()
-        self.stack.setCurrentIndex(1)
+        self.show_one()
 
     @property
     def dialog(self):
@@ -122,10 +117,10 @@ class PatientPanel(QWidget):
         self.interventions_tab.record()
 
     def focus_form(self) -> None:
-        if self.stack.currentIndex() == 1:
+        if self.showing() == ONE:
             self.tabs.setCurrentIndex(0)
             self.form.focus_first()
-        elif self.stack.currentIndex() == 2:
+        elif self.showing() == MANY:
             self.assign_button.setFocus()
 
     # -- saving ----------------------------------------------------------------------------------------------------
@@ -191,9 +186,7 @@ class PatientPanel(QWidget):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        self.name = QLabel()
-        self.name.setObjectName("patientName")
-        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name = heading_label()
         layout.addWidget(self.name)
         self.identity = QLabel()
         self.identity.setObjectName("patientIdentity")
@@ -256,28 +249,6 @@ class PatientPanel(QWidget):
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.save)
         return tab
-
-    def _many(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.many_label = QLabel()
-        self.many_label.setObjectName("patientName")
-        layout.addWidget(self.many_label)
-        note = QLabel("Change them all at once. You will see how many patients a change affects before it is "
-                      "made, and each change is noted in the audit trail.")
-        note.setObjectName("pageSubtitle")
-        note.setWordWrap(True)
-        layout.addWidget(note)
-        layout.addSpacing(8)
-        self.assign_button = QPushButton("Assign case manager…")
-        self.assign_button.clicked.connect(lambda: self.bulk_requested.emit("case_manager"))
-        self.status_button = QPushButton("Set status…")
-        self.status_button.clicked.connect(lambda: self.bulk_requested.emit("status"))
-        for button in (self.assign_button, self.status_button):
-            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addStretch(1)
-        return page
 
 
 def _why(row: Mapping[str, Any]) -> str:

@@ -8,10 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -20,6 +17,7 @@ from PySide6.QtWidgets import (
 from . import formats
 from .chips import chips_for
 from .style import NHS_BLUE, NHS_SECONDARY_TEXT
+from .tables import records_table
 
 HEADINGS = ("Extract", "eFI", "LTCs", "Cost", "Criteria")
 
@@ -34,20 +32,8 @@ class HistoryView(QWidget):
         self.note.setObjectName("fieldHelp")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
-        self.table = QTableWidget(0, len(HEADINGS))
-        self.table.setObjectName("riskHistory")
-        self.table.setAccessibleName("Risk in each imported extract")
-        self.table.setHorizontalHeaderLabels(HEADINGS)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(HEADINGS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table = records_table("riskHistory", "Risk in each imported extract", HEADINGS)
+        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.table, 1)
         self.chart_holder = QVBoxLayout()
         layout.addLayout(self.chart_holder)

@@ -95,8 +95,8 @@ def test_the_model_passes_qt_model_checks(qtmodeltester, mdt_session):
 def test_choosing_an_action_shows_its_history_oldest_first(mdt_page, mdt_session):
     log = mdt_page.show_action_log()
     log.filters.choose(log.filters.due, "no longer open")
-    log.select_row(0)
-    action_id = log.current_id()
+    log.table.select_row(0)
+    action_id = log.table.current_id()
     history = actions.history(mdt_session.db, action_id)
     text = log.panel.history.text()
     assert len(history) >= 2
@@ -108,7 +108,7 @@ def test_bulk_status_names_how_many_and_lands_in_the_store_and_the_audit(qtbot, 
     log = mdt_page.show_action_log()
     log.filters.choose(log.filters.status, "open")
     ids = shown_ids(log)[:3]
-    log.select_ids(ids, ids[0])
+    log.table.select_ids(ids, ids[0])
     assert log.panel.many_button.text() == "Set status of 3 actions…"
     qtbot.mouseClick(log.panel.many_button, Qt.MouseButton.LeftButton)
     dialog = log.dialog
@@ -131,8 +131,8 @@ def test_bulk_status_names_how_many_and_lands_in_the_store_and_the_audit(qtbot, 
 def test_a_bad_due_date_is_shown_at_the_field_and_writes_nothing(qtbot, mdt_page, mdt_session):
     log = mdt_page.show_action_log()
     log.table.setFocus()
-    log.select_row(0)
-    action_id = log.current_id()
+    log.table.select_row(0)
+    action_id = log.table.current_id()
     before, entries = actions.get(mdt_session.db, action_id), len(audit.entries(mdt_session.db))
     qtbot.keyClick(log.table, Qt.Key.Key_Return)
     dialog = log.dialog
@@ -161,8 +161,8 @@ def test_a_bad_due_date_is_shown_at_the_field_and_writes_nothing(qtbot, mdt_page
 def test_escalating_from_the_editor(qtbot, mdt_page, mdt_session):
     log = mdt_page.show_action_log()
     log.filters.choose(log.filters.status, "open")
-    log.select_row(0)
-    action_id = log.current_id()
+    log.table.select_row(0)
+    action_id = log.table.current_id()
     log.edit_current()
     dialog = log.dialog
     dialog.escalated_to.setText("Head of community nursing")
@@ -197,7 +197,7 @@ def test_cancel_with_changes_asks_before_losing_them(qtbot, mdt_page, monkeypatc
     from desktop.views import messages
 
     log = mdt_page.show_action_log()
-    log.select_row(0)
+    log.table.select_row(0)
     log.edit_current()
     dialog = log.dialog
     asked = []
@@ -217,5 +217,5 @@ def test_ctrl_f_on_the_mdt_screen_goes_to_the_action_log_filter(qtbot, mdt_page)
     assert mdt_page.tabs.currentWidget() is mdt_page.actions
     qtbot.keyClicks(mdt_page.actions.filters.text, "falls")
     qtbot.keyClick(mdt_page.actions.filters.text, Qt.Key.Key_Down)  # Down goes into the list, first row chosen
-    assert mdt_page.actions.selected_rows() == [0]
+    assert mdt_page.actions.table.selected_rows() == [0]
     assert "falls" in mdt_page.actions.model.record(0)["description"].lower()

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from . import formats
+from .page import EmptyCard
 from .screens import Screen
 
 
@@ -40,22 +41,9 @@ class CohortHeader(QWidget):
         self.run_label.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.run_label)
 
-        self.empty_card = QFrame()
-        self.empty_card.setObjectName("plannedCard")
-        self.empty_card.setMaximumWidth(760)
-        inner = QVBoxLayout(self.empty_card)
-        inner.setContentsMargins(24, 20, 24, 22)
-        inner.setSpacing(12)
-        self.empty_heading = QLabel()
-        self.empty_heading.setObjectName("plannedHeading")
-        inner.addWidget(self.empty_heading)
-        self.note = QLabel()
-        self.note.setObjectName("plannedBody")
-        self.note.setWordWrap(True)
-        inner.addWidget(self.note)
-        self.empty_import_button = QPushButton("Import risk extract…")
-        self.empty_import_button.setProperty("primary", True)
-        inner.addWidget(self.empty_import_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.empty_card = EmptyCard(button="Import risk extract…")
+        self.empty_heading, self.note, self.empty_import_button = \
+            self.empty_card.heading, self.empty_card.body, self.empty_card.button
         self._screen = screen
 
     def show_run(self, run: Mapping[str, Any] | None, locality: Mapping[str, Any]) -> None:

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from ..models.changes import Changes
 from ..settings import Settings
 from .action_log import ActionLog
 from .meetings_tab import MeetingsTab
-from .page import Page, title_block
+from .page import EmptyCard, Page, at_top, title_block
 from .screens import Screen
 from .session import Session
 
@@ -41,7 +41,10 @@ class MdtPage(Page):
         self.tabs.setCornerWidget(self.meetings.corner, Qt.Corner.TopRightCorner)
         self.tabs.currentChanged.connect(self._tab_changed)
         layout.addWidget(self.tabs, 1)
-        self.empty = self._empty_card()
+        self.empty = at_top(EmptyCard(
+            "No meetings or actions in a commissioner workspace",
+            "MDT meetings and their actions name patients, and a commissioner workspace never holds "
+            "patient-identifiable data. Open a locality workspace (File → Open workspace) to run a team's MDT."))
         layout.addWidget(self.empty, 1)
         commissioner = session.kind == "commissioner"
         self.tabs.setVisible(not commissioner)
@@ -91,25 +94,3 @@ class MdtPage(Page):
         tab = self.tabs.currentWidget()
         if tab.stale or force:
             tab.reload()
-
-    def _empty_card(self) -> QFrame:
-        card = QFrame()
-        card.setObjectName("plannedCard")
-        card.setMaximumWidth(760)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(24, 20, 24, 22)
-        heading = QLabel("No meetings or actions in a commissioner workspace")
-        heading.setObjectName("plannedHeading")
-        inner.addWidget(heading)
-        note = QLabel("MDT meetings and their actions name patients, and a commissioner workspace never holds "
-                      "patient-identifiable data. Open a locality workspace (File → Open workspace) to run a "
-                      "team's MDT.")
-        note.setObjectName("plannedBody")
-        note.setWordWrap(True)
-        inner.addWidget(note)
-        holder = QFrame()
-        box = QVBoxLayout(holder)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(card)
-        box.addStretch(1)
-        return holder

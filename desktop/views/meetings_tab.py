@@ -11,7 +11,6 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -25,6 +24,7 @@ from ..models import actions, meetings, reference
 from ..settings import Settings
 from . import formats, meeting_actions, messages
 from .meeting_detail import MeetingDetail
+from .page import EmptyCard, at_top
 from .session import Session
 from .table_model import Column, RowsModel
 from .tables import list_table
@@ -81,7 +81,13 @@ class MeetingsTab(QWidget):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([170, 600])
-        self.empty = self._empty_card()
+        card = EmptyCard("No meetings yet — plan the first one",
+                         "Plan the locality's MDT meeting: the date, the chair and who is coming. Then add the "
+                         "patients to discuss (new to the cohort, overdue for review, or flagged by a colleague), "
+                         "record the outcome for each and the actions agreed, and hand out the MDT pack.",
+                         "Plan meeting…")
+        card.button.clicked.connect(self.plan_meeting)
+        self.empty = at_top(card)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
         self.stack.addWidget(self.empty)
@@ -152,30 +158,3 @@ class MeetingsTab(QWidget):
 
     def plan_meeting(self) -> None:
         meeting_actions.plan_meeting(self)
-
-    def _empty_card(self) -> QFrame:
-        card = QFrame()
-        card.setObjectName("plannedCard")
-        card.setMaximumWidth(760)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(24, 20, 24, 22)
-        inner.setSpacing(12)
-        heading = QLabel("No meetings yet — plan the first one")
-        heading.setObjectName("plannedHeading")
-        inner.addWidget(heading)
-        note = QLabel("Plan the locality's MDT meeting: the date, the chair and who is coming. Then add the "
-                      "patients to discuss (new to the cohort, overdue for review, or flagged by a colleague), "
-                      "record the outcome for each and the actions agreed, and hand out the MDT pack.")
-        note.setObjectName("plannedBody")
-        note.setWordWrap(True)
-        inner.addWidget(note)
-        button = QPushButton("Plan meeting…")
-        button.setProperty("primary", True)
-        button.clicked.connect(self.plan_meeting)
-        inner.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        holder = QFrame()
-        box = QVBoxLayout(holder)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(card)
-        box.addStretch(1)
-        return holder

@@ -1,11 +1,12 @@
-"""What every screen in the main window's stack offers, and the title block they share."""
+"""What every screen in the main window's stack offers, and the title block and empty-state card they share."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..models.changes import Changes
 from .screens import Screen
@@ -42,3 +43,38 @@ def title_block(layout: QVBoxLayout, title: str, subtitle: str) -> None:
     sub.setWordWrap(True)
     layout.addWidget(sub)
     layout.addSpacing(12)
+
+
+class EmptyCard(QFrame):
+    """The honest empty state of a screen or tab: what is missing and why, and optionally the button that
+    fixes it (`button`, None without one)."""
+
+    def __init__(self, heading: str = "", body: str = "", button: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("plannedCard")
+        self.setMaximumWidth(760)
+        inner = QVBoxLayout(self)
+        inner.setContentsMargins(24, 20, 24, 22)
+        inner.setSpacing(12)
+        self.heading = QLabel(heading)
+        self.heading.setObjectName("plannedHeading")
+        inner.addWidget(self.heading)
+        self.body = QLabel(body)
+        self.body.setObjectName("plannedBody")
+        self.body.setWordWrap(True)
+        inner.addWidget(self.body)
+        self.button: QPushButton | None = None
+        if button:
+            self.button = QPushButton(button)
+            self.button.setProperty("primary", True)
+            inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
+
+
+def at_top(widget: QWidget) -> QFrame:
+    """*widget* at the top of the space it is given, rather than stretched or centred in it."""
+    holder = QFrame()
+    box = QVBoxLayout(holder)
+    box.setContentsMargins(0, 0, 0, 0)
+    box.addWidget(widget)
+    box.addStretch(1)
+    return holder

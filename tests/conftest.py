@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from worlds import build_world, copy_world
 
 from desktop.models.db import open_workspace
-from desktop.models.demo import build_demo
 
 
 @pytest.fixture(autouse=True)
@@ -18,25 +17,14 @@ def _isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def small_world_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "small.sqlite"
-    db = open_workspace(path)
     # Reference data only: the import tests bring their own extracts and count exactly what they add.
-    build_demo(db, small=True, history=False)
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
+    return build_world(tmp_path_factory.mktemp("template") / "small.sqlite", history=False)
 
 
 @pytest.fixture
 def small_world_path(small_world_template, tmp_path) -> Path:
-    """A private copy of the small demo world, made with SQLite's backup API (safe with WAL)."""
-    dest = tmp_path / "world.sqlite"
-    src = sqlite3.connect(small_world_template)
-    out = sqlite3.connect(dest)
-    src.backup(out)
-    src.close()
-    out.close()
-    return dest
+    """A private copy of the small demo world."""
+    return copy_world(small_world_template, tmp_path / "world.sqlite")
 
 
 @pytest.fixture

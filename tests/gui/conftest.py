@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QSettings
 
 from desktop.models.demo.extract import write_extract
 from desktop.models.risk_import import import_extract
+from desktop.models.workspace import create_workspace
 from desktop.settings import Settings, qsettings
 from desktop.views.main_window import MainWindow
 from desktop.views.session import Session
@@ -56,12 +57,29 @@ def _delete_closed_widgets(qapp):
 
 
 @pytest.fixture
-def window(qtbot, styled_app, settings, session) -> MainWindow:
-    win = MainWindow(settings, session)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+def make_window(qtbot, styled_app, settings):
+    """Show the main window over a session; pytest-qt closes it after the test."""
+    def make(session: Session) -> MainWindow:
+        win = MainWindow(settings, session)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        return win
+
+    return make
+
+
+@pytest.fixture
+def window(make_window, session) -> MainWindow:
+    return make_window(session)
+
+
+@pytest.fixture
+def commissioner_window(make_window, settings, tmp_path) -> MainWindow:
+    """The main window over a new, empty commissioner workspace (which never holds patients)."""
+    path = tmp_path / "icb.sqlite"
+    create_workspace(path, "commissioner").close()
+    return make_window(Session.open(path, settings))
 
 
 @pytest.fixture

@@ -6,15 +6,13 @@ Test modules take them with `from mdt_fixtures import *`; the world is built onc
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
 from cohort_helpers import choose_locality, locality_id
+from worlds import build_world, copy_world
 
 from desktop.models import actions
-from desktop.models.db import open_workspace
-from desktop.models.demo import build_demo
 from desktop.views.main_window import MainWindow
 from desktop.views.session import Session
 
@@ -23,31 +21,17 @@ __all__ = ["mdt_page", "mdt_session", "mdt_window", "mdt_world_template", "liste
 
 @pytest.fixture(scope="session")
 def mdt_world_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("mdt") / "small-history.sqlite"
-    db = open_workspace(path)
-    build_demo(db, small=True)
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
+    return build_world(tmp_path_factory.mktemp("mdt") / "small-history.sqlite", history=True)
 
 
 @pytest.fixture
 def mdt_session(mdt_world_template, tmp_path, settings) -> Session:
-    dest = tmp_path / "mdt-world.sqlite"
-    src, out = sqlite3.connect(mdt_world_template), sqlite3.connect(dest)
-    src.backup(out)
-    src.close()
-    out.close()
-    return Session.open(dest, settings)
+    return Session.open(copy_world(mdt_world_template, tmp_path / "mdt-world.sqlite"), settings)
 
 
 @pytest.fixture
-def mdt_window(qtbot, styled_app, settings, mdt_session) -> MainWindow:
-    win = MainWindow(settings, mdt_session)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+def mdt_window(make_window, mdt_session) -> MainWindow:
+    return make_window(mdt_session)
 
 
 @pytest.fixture

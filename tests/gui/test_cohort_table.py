@@ -6,12 +6,10 @@ import numpy as np
 from cohort_helpers import locality_id
 from PySide6.QtCore import Qt
 
-from desktop.models import cohort, workspace
+from desktop.models import cohort
 from desktop.models.cohort import CohortFilter
 from desktop.views.chips import CHIPS_ROLE
 from desktop.views.cohort_model import KEYS
-from desktop.views.main_window import MainWindow
-from desktop.views.session import Session
 
 
 def shown_ids(page):
@@ -176,14 +174,9 @@ def test_a_locality_without_a_run_shows_the_empty_state_with_import(cohort_page)
     assert not cohort_page.focus_filter()
 
 
-def test_a_commissioner_workspace_has_no_cohort(qtbot, styled_app, settings, tmp_path):
-    path = tmp_path / "icb.sqlite"
-    workspace.create_workspace(path, "commissioner").close()
-    win = MainWindow(settings, Session.open(path, settings))
-    qtbot.addWidget(win)
-    win.show()
-    win.show_screen("cohort")
-    page = win.current_page()
+def test_a_commissioner_workspace_has_no_cohort(commissioner_window):
+    commissioner_window.show_screen("cohort")
+    page = commissioner_window.current_page()
     assert "never holds patient-identifiable data" in page.note.text()
     assert not page.header.import_button.isEnabled()
     assert not page.header.empty_import_button.isVisible()

@@ -240,17 +240,8 @@ def test_an_outcome_typed_is_saved_on_moving_to_the_next_patient_or_meeting(qtbo
     assert tab.current_id() == tab.model.row_id(1)
 
 
-def test_a_commissioner_workspace_has_no_meetings_and_says_why(qtbot, styled_app, settings, tmp_path):
-    from desktop.models import workspace
-    from desktop.views.main_window import MainWindow
-    from desktop.views.session import Session
-
-    path = tmp_path / "icb.sqlite"
-    workspace.create_workspace(path, "commissioner").close()
-    win = MainWindow(settings, Session.open(path, settings))
-    qtbot.addWidget(win)
-    win.show()
-    win.show_screen("mdt")
-    page = win.current_page()
+def test_a_commissioner_workspace_has_no_meetings_and_says_why(commissioner_window):
+    commissioner_window.show_screen("mdt")
+    page = commissioner_window.current_page()
     assert page.empty.isVisible() and not page.tabs.isVisible()
     assert not page.focus_filter()

@@ -35,7 +35,7 @@ from ..settings import Settings
 from . import care_home_operations, formats, messages
 from .page import Page, title_block
 from .residents_view import HomeDetail, ResidentDialog, resident_row, visit_row
-from .round_grid import HELD, MISSED, RoundGridView
+from .round_grid import HELD, MISSED, THIS_WEEK, RoundGridView
 from .screens import Screen
 from .session import Session
 from .visit_dialog import LogVisitDialog, visit_summary
@@ -91,7 +91,8 @@ class CareHomesPage(Page):
         self.grid = RoundGridView()
         self.grid.cell_chosen.connect(self.choose_cell)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._follow_grid(index.row()))
-        self.legend = QLabel(f"{HELD} weekly home round held   {MISSED} no round that week   blank: week not begun"
+        self.legend = QLabel(f"{HELD} weekly home round held   {MISSED} no round that week   "
+                             f"{THIS_WEEK} this week, none yet   blank: week not begun"
                              "   ⚠ register gap (hover for the problem).   Click a week, or press Enter on it, to "
                              "open its round or log a visit.")
         self.legend.setObjectName("fieldHelp")
@@ -218,10 +219,11 @@ class CareHomesPage(Page):
         week = model.week_of(column)
         if state == HELD:
             self.show_visits(model.visit_ids(row, column))
-        elif state == MISSED:
+        elif state in (MISSED, THIS_WEEK):
             answer = messages.ask(self, "No home round that week",
                                   f"No weekly home round is recorded at {home['name']} in the week of "
-                                  f"{formats.date(week)}.", [LOG_VISIT, CLOSE])
+                                  f"{formats.date(week)}" + (" yet." if state == THIS_WEEK else "."),
+                                  [LOG_VISIT, CLOSE])
             if answer == LOG_VISIT:
                 self.log_visit(home["id"], min(week, self.today()))
         else:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 from . import formats
 
 Index = QModelIndex | QPersistentModelIndex
-HELD, MISSED, NOT_YET = "✓", "✗", ""
+HELD, MISSED, THIS_WEEK, NOT_YET = "✓", "✗", "…", ""
 HELD_BACKGROUND = QColor("#D8EFE0")  # pale NHS green behind dark text
 MISSED_BACKGROUND = QColor("#F7D4D1")  # pale NHS red
 WARNING_BACKGROUND = QColor("#FFE9B0")
@@ -60,13 +60,16 @@ class RoundGridModel(QAbstractTableModel):
         return list(self.homes[row]["cells"][column - 1]) if self.is_week(column) else []
 
     def state(self, row: int, column: int) -> str | None:
-        """HELD, MISSED or NOT_YET for a week cell; None for the home and coverage columns."""
+        """HELD, MISSED, THIS_WEEK (begun, no round yet) or NOT_YET for a week cell; None for the home and
+        coverage columns. This week is not a miss until it is over."""
         week = self.week_of(column)
         if week is None:
             return None
         if self.homes[row]["cells"][column - 1]:
             return HELD
-        return MISSED if week <= self.today else NOT_YET
+        if week > self.today:
+            return NOT_YET
+        return MISSED if week + dt.timedelta(days=7) <= self.today else THIS_WEEK
 
     # -- QAbstractTableModel -------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
@@ -107,7 +110,7 @@ class RoundGridModel(QAbstractTableModel):
                 return Qt.AlignmentFlag.AlignCenter
             if role == Qt.ItemDataRole.ToolTipRole:
                 return (f"Weekly home rounds held in {home['covered']} of the {home['due']} weeks begun "
-                        "so far this quarter")
+                        "so far this quarter (this week included)")
             return None
         state = self.state(row, column)
         if role == STATE_ROLE:
@@ -127,6 +130,8 @@ class RoundGridModel(QAbstractTableModel):
                 return f"Home round held in the week of {week}: Enter or click to see it"
             if state == MISSED:
                 return f"No home round in the week of {week}: Enter or click to log a visit"
+            if state == THIS_WEEK:
+                return "This week: no home round logged yet. Enter or click to log one"
             return f"The week of {week} has not begun"
         return None
 

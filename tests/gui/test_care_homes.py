@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog
 from desktop.models import actions, audit, residents, visits
 from desktop.models.quarters import of
 from desktop.views import care_homes_page, messages
-from desktop.views.round_grid import HELD, MISSED, STATE_ROLE
+from desktop.views.round_grid import HELD, MISSED, STATE_ROLE, THIS_WEEK
 
 
 @pytest.fixture
@@ -54,6 +54,16 @@ def test_the_grid_has_a_row_per_home_with_the_rounds_of_the_domain(page, mdt_ses
     assert coverage == f"{grid['homes'][0]['covered']} / {grid['homes'][0]['due']}"
     # The marker is text, not only colour.
     assert model.index(*_missed_cell(page)).data() == MISSED
+
+
+def test_this_week_is_not_a_miss_until_it_is_over(page, mdt_session):
+    grid = visits.round_grid(mdt_session.db, locality_id(mdt_session.db), page.quarter)
+    today = dt.date.today()
+    this_week = next(n for n, w in enumerate(grid["weeks"]) if w <= today < w + dt.timedelta(days=7))
+    for home, row in zip(grid["homes"], _grid_states(page), strict=True):
+        assert row[this_week] == (HELD if home["cells"][this_week] else THIS_WEEK)
+        assert MISSED not in row[this_week + 1:] and HELD not in row[this_week + 1:]
+        assert row.count(MISSED) + row.count(THIS_WEEK) == home["due"] - home["covered"]
 
 
 def test_register_gaps_are_marked_with_their_problems(page, mdt_session):

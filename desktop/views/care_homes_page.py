@@ -105,7 +105,7 @@ class CareHomesPage(Page):
         self.detail = HomeDetail()
         self.detail.home_box.currentIndexChanged.connect(lambda _n: self._show_detail())
         self.detail.admit_button.clicked.connect(lambda: self.edit_resident(None))
-        self.detail.edit_button.clicked.connect(lambda: self.edit_resident(self.detail.current_resident_id()))
+        self.detail.edit_button.clicked.connect(self._edit_current_resident)
         self.detail.residents.doubleClicked.connect(
             lambda index: self.edit_resident(self.detail.residents_model.row_id(index.row())))
         self.detail.export_button.clicked.connect(self.export_report)
@@ -275,7 +275,15 @@ class CareHomesPage(Page):
         self.dialog = dialog
         dialog.open()
 
+    def _edit_current_resident(self) -> None:
+        resident_id = self.detail.current_resident_id()
+        if resident_id is None:
+            messages.show_status(self, "Choose a resident in the list first.")
+            return
+        self.edit_resident(resident_id)
+
     def edit_resident(self, resident_id: str | None) -> None:
+        """The resident form: admit a new resident (None) or change one."""
         home_id = self.detail.current_home_id()
         if home_id is None:
             return

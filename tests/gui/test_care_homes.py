@@ -240,3 +240,39 @@ def test_a_commissioner_workspace_has_no_care_homes_and_says_why(qtbot, styled_a
     win.show_screen("care_homes")
     page = win.current_page()
     assert page.empty.isVisible() and not page.tabs.isVisible()
+
+
+def test_editing_a_resident_records_their_pcsp(qtbot, page, mdt_session):
+    page.tabs.setCurrentIndex(care_homes_page.DETAIL)
+    box = page.detail.home_box
+    model = page.detail.residents_model
+    overdue = None
+    for number in range(box.count()):
+        box.setCurrentIndex(number)
+        overdue = next((r for r in range(model.rowCount()) if model.record(r)["status"] == "⚠ overdue"), None)
+        if overdue is not None:
+            break
+    assert overdue is not None, "the demo has a resident whose PCSP is overdue"
+    resident_id = model.row_id(overdue)
+    qtbot.mouseClick(page.detail.edit_button, Qt.MouseButton.LeftButton)
+    assert page.dialog is None or not page.dialog.isVisible(), "Edit with no resident chosen opens nothing"
+    page.detail.residents.setCurrentIndex(model.index(overdue, 0))
+    qtbot.mouseClick(page.detail.edit_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    assert dialog.lines["family_name"].text() == residents.get(mdt_session.db, resident_id)["family_name"]
+    dialog.dates["pcsp_on"].line.setText(dt.date.today().strftime("%d/%m/%Y"))
+    dialog.try_save()
+    assert dialog.result() == dialog.DialogCode.Accepted, dialog.banner.text()
+    assert residents.get(mdt_session.db, resident_id)["pcsp_on"] == dt.date.today().isoformat()
+    assert model.record(model.row_of(resident_id))["status"] == "⚠ late"
+
+
+def test_the_grid_model_passes_qt_model_checks(qtmodeltester, mdt_session):
+    from desktop.views.round_grid import RoundGridModel
+
+    model = RoundGridModel()
+    lid = locality_id(mdt_session.db)
+    quarter = of(dt.date.today())
+    model.set_grid(visits.round_grid(mdt_session.db, lid, quarter), visits.register_gaps(mdt_session.db, lid),
+                   dt.date.today())
+    qtmodeltester.check(model, force_py=True)

@@ -1,5 +1,6 @@
-"""The panel beside the cohort table: one patient (identity, why in the cohort, caseload, risk history,
-interventions), or what can be done to several selected at once, or a hint when nobody is selected."""
+"""The panel beside the cohort table: one patient (identity, why in the cohort, their flag for MDT, caseload,
+risk history, interventions), or what can be done to several selected at once, or a hint when nobody is
+selected."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from . import formats, messages, operations
 from .caseload_form import CaseloadForm
 from .chips import Chip, ChipStrip
 from .interventions_view import InterventionsTab
+from .mdt_flag import MdtFlag
 from .risk_history import HistoryView
 from .selection_panel import MANY, ONE, SelectionPanel, heading_label
 from .session import Session
@@ -98,6 +100,7 @@ class PatientPanel(SelectionPanel):
         self.chips.set_chips(chips)
         self.why.setText(_why(frame_row))
         self.why.setVisible(bool(self.why.text()))
+        self.flag.show_flag(patient, self.name.text())
         names = {s["id"]: s["name"] for s in self.staff}
         self.form.set_patient(patient, names, today)
         self._update_buttons()
@@ -204,6 +207,9 @@ class PatientPanel(SelectionPanel):
         self.why.setObjectName("fieldHelp")
         self.why.setWordWrap(True)
         layout.addWidget(self.why)
+        layout.addSpacing(4)
+        self.flag = MdtFlag(self.session)
+        layout.addWidget(self.flag)
         layout.addSpacing(4)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("patientTabs")

@@ -117,6 +117,8 @@ def take(outdir: Path) -> list[Path]:
 def _cohort_at_work(app: QApplication, window, settings, extract: Path, shot) -> None:
     from PySide6.QtWidgets import QFileDialog
 
+    from . import mdt_operations
+
     window.show_screen("cohort")
     page = window.current_page()
     frame = page.frame
@@ -135,6 +137,9 @@ def _cohort_at_work(app: QApplication, window, settings, extract: Path, shot) ->
     page.panel.tabs.setCurrentIndex(0)
 
     page.worklists.select("review_overdue")
+    # Flagged for the next MDT by a colleague, so the panel shows the flag and its note.
+    mdt_operations.flag_for_mdt(page.session, page.model.patient_id(0), "Carer finding it hard to cope; two falls "
+                                "since the last review")
     page.table.select_row(0)
     _settle(app, 0.4)
     shot(window, "cohort-worklist")

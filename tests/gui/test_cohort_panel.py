@@ -1,11 +1,12 @@
 """The patient panel: caseload edits through the form, refusals beside the field, unsaved edits, bulk changes,
-interventions and risk history."""
+interventions, risk history and the flag for MDT."""
 
 from __future__ import annotations
 
+from cohort_helpers import locality_id
 from PySide6.QtCore import Qt
 
-from desktop.models import audit, caseload, cohort
+from desktop.models import audit, caseload, cohort, meetings
 from desktop.views import messages
 
 
@@ -158,3 +159,44 @@ def test_the_risk_history_lists_every_run_of_the_patient(qtbot, loaded, session)
     qtbot.waitUntil(lambda: loaded.panel.history.table.rowCount() == len(expected) > 0, timeout=2000)
     newest = expected[-1]
     assert loaded.panel.history.table.item(0, 1).text() == str(newest["efi_deficits"])
+
+
+def flagged_notes(session) -> dict[str, str]:
+    """Who the MDT agenda picker lists under Flagged, with their notes."""
+    return {p["id"]: p["flag_note"] for p in meetings.suggest_agenda(session.db, locality_id(session.db))["flagged"]}
+
+
+def test_flagging_for_mdt_from_the_panel_lists_the_patient_for_the_agenda_and_audits_it(qtbot, loaded, session):
+    patient_id = select_first(loaded)
+    flag = loaded.panel.flag
+    assert not flag.notice.isVisible() and not flag.clear_button.isVisible()
+    assert patient_id not in flagged_notes(session)
+
+    qtbot.mouseClick(flag.flag_button, Qt.MouseButton.LeftButton)
+    dialog = flag.dialog
+    assert dialog.isVisible()
+    dialog.note.setPlainText("Carer struggling at home")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert flagged_notes(session)[patient_id] == "Carer struggling at home"
+    entry = audit.entries(session.db, "patients", patient_id)[0]
+    assert entry["action"] == "flag" and entry["summary"] == "Flagged for MDT: Carer struggling at home"
+    assert loaded.panel.patient["id"] == patient_id
+    assert flag.notice.isVisible() and flag.label.full_text() == "MDT: Carer struggling at home"
+    assert flag.label.toolTip() == flag.label.full_text() and flag.flag_button.text() == "Change…"
+
+    qtbot.mouseClick(flag.clear_button, Qt.MouseButton.LeftButton)
+    assert patient_id not in flagged_notes(session)
+    assert audit.entries(session.db, "patients", patient_id)[0]["action"] == "unflag"
+    assert not flag.notice.isVisible() and flag.flag_button.text() == "Flag for MDT…"
+
+
+def test_flagging_keeps_unsaved_caseload_edits(qtbot, loaded, session):
+    patient_id = select_first(loaded)
+    panel = loaded.panel
+    panel.form.notes.setPlainText("Half-typed note")
+    qtbot.mouseClick(panel.flag.flag_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.flag.dialog.save_button, Qt.MouseButton.LeftButton)
+    assert patient_id in flagged_notes(session)
+    assert panel.patient["id"] == patient_id and panel.form.notes.toPlainText() == "Half-typed note"
+    assert panel.flag.notice.isVisible() and panel.flag.label.full_text() == "Flagged for the next MDT"

@@ -43,7 +43,8 @@ STATE: dict[str, Option] = {o.name: o for o in (
     Option("last_screen", str, "", "Key of the screen shown last."),
     Option("last_directory", str, "", "Folder the last Open or New workspace dialog was in."),
     Option("extract_directory", str, "", "Folder the last risk extract was imported from."),
-    Option("export_directory", str, "", "Folder the last worklist was exported to."),
+    Option("export_directory", str, "", "Folder the last export was saved to (a cohort worklist, an MDT pack or a "
+           "care-home visit report); the next export starts there."),
     Option("cohort_splitter", str, "", "Width of the patient panel beside the cohort table (Qt saveState, base64)."),
     Option("cohort_columns", str, "", "Widths and order of the cohort table's columns (Qt saveState, base64)."),
 )}

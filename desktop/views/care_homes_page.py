@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -33,7 +32,7 @@ from ..models.errors import DeskError
 from ..models.quarters import Quarter
 from ..settings import Settings
 from . import care_home_operations, formats, messages
-from .page import Page, title_block
+from .page import EmptyCard, Page, at_top, title_block
 from .residents_view import HomeDetail, ResidentDialog, resident_row, visit_row
 from .round_grid import HELD, MISSED, THIS_WEEK, RoundGridView
 from .screens import Screen
@@ -116,7 +115,10 @@ class CareHomesPage(Page):
         self.tabs.addTab(grid_tab, "Home &round grid")
         self.tabs.addTab(self.detail, "Home &detail")
         layout.addWidget(self.tabs, 1)
-        self.empty = self._empty_card()
+        self.empty = at_top(EmptyCard(
+            "No care-home residents in a commissioner workspace",
+            "Visits and residents name patients, and a commissioner workspace never holds patient-identifiable "
+            "data. Open a locality workspace (File → Open workspace) to follow a team's home rounds."))
         layout.addWidget(self.empty, 1)
         commissioner = session.kind == "commissioner"
         for widget in (self.tabs, self.bar):
@@ -339,25 +341,3 @@ class CareHomesPage(Page):
         if messages.ask(self, "Visit report saved", f"The report is saved as {out.name} in {out.parent}.",
                         [OPEN_REPORT, CLOSE]) == OPEN_REPORT:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
-
-    def _empty_card(self) -> QFrame:
-        card = QFrame()
-        card.setObjectName("plannedCard")
-        card.setMaximumWidth(760)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(24, 20, 24, 22)
-        heading = QLabel("No care-home residents in a commissioner workspace")
-        heading.setObjectName("plannedHeading")
-        inner.addWidget(heading)
-        note = QLabel("Visits and residents name patients, and a commissioner workspace never holds "
-                      "patient-identifiable data. Open a locality workspace (File → Open workspace) to follow a "
-                      "team's home rounds.")
-        note.setObjectName("plannedBody")
-        note.setWordWrap(True)
-        inner.addWidget(note)
-        holder = QFrame()
-        box = QVBoxLayout(holder)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(card)
-        box.addStretch(1)
-        return holder

@@ -276,3 +276,19 @@ def test_the_grid_model_passes_qt_model_checks(qtmodeltester, mdt_session):
     model.set_grid(visits.round_grid(mdt_session.db, lid, quarter), visits.register_gaps(mdt_session.db, lid),
                    dt.date.today())
     qtmodeltester.check(model, force_py=True)
+
+
+def test_enter_on_a_missed_week_offers_to_log_a_visit_and_close_writes_nothing(qtbot, page, mdt_session,
+                                                                               monkeypatch):
+    page.set_quarter(of(dt.date.today()).previous())
+    row, column = _missed_cell(page)
+    offered = []
+    monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: offered.append(options) or "Close")
+    page.grid.setCurrentIndex(page.grid.model_.index(row, column))
+    page.grid.setFocus()
+    count = mdt_session.db["visits"].count
+    qtbot.keyClick(page.grid, Qt.Key.Key_Return)
+    assert offered == [[care_homes_page.LOG_VISIT, care_homes_page.CLOSE]]
+    assert page.dialog is None
+    assert mdt_session.db["visits"].count == count
+    assert page.detail.current_home_id() == page.grid.model_.home(row)["id"]

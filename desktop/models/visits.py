@@ -72,8 +72,11 @@ def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visite
             values = dict(follow)
             resident = values.pop("resident_id", None)
             if resident:
-                values["patient_id"] = db.execute("SELECT patient_id FROM residents WHERE id = ?",
-                                                  [resident]).fetchone()[0]
+                who = db.execute("SELECT patient_id, family_name, given_name FROM residents WHERE id = ?",
+                                 [resident]).fetchone()
+                values["patient_id"] = who[0]
+                if who[0] is None:  # not in the cohort: the action names the resident in its text instead
+                    values["description"] = f"{values.get('description', '')} ({who[1].upper()}, {who[2]})"
             action_id, _ = actions.create(db, actor, home["locality_id"], values, today=dt.date.fromisoformat(day))
             db["actions"].update(action_id, {"visit_id": visit_id})
         audit.record(db, actor, "create", "visits", visit_id,
@@ -115,7 +118,7 @@ def round_grid(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
     """Homes down, the quarter's weeks across: for each cell the weekly home rounds held that week.
 
     Returns {"weeks": [monday, ...], "homes": [{"id", "name", "cqc_id", "cells": [[visit ids], ...],
-    "covered": n, "due": n}]}; "due" counts the weeks already begun, so the current week is not yet a miss.
+    "covered": n, "due": n}]}; "due" counts the finished weeks, and this week once its round is held.
     """
     today = today or dt.date.today()
     weeks = quarter.weeks()
@@ -130,10 +133,12 @@ def round_grid(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
         d = dt.date.fromisoformat(day)
         by_home[home_id][(d - weeks[0]).days // 7].append(visit_id)
     started = sum(1 for w in weeks if w <= today)
+    finished = sum(1 for w in weeks if w + dt.timedelta(days=7) <= today)
     for h in homes:
         h["cells"] = by_home[h["id"]]
         h["covered"] = sum(1 for c in h["cells"][:started] if c)
-        h["due"] = started
+        # The week under way counts only once its round has happened: it is not a miss yet.
+        h["due"] = finished + (1 if started > finished and h["cells"][finished] else 0)
     return {"weeks": weeks, "homes": homes, "started": started}
 
 

@@ -178,3 +178,18 @@ def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: 
                      "outcome_note": "Done at the next round" if finished else "", "escalated_to": "",
                      "escalated_on": None, "escalation_reason": "", "visit_id": visit_id, **stamp})
     ctx.db["actions"].insert_all(rows, batch_size=2000)
+    # Each action's history is its audit trail, as for actions made through the screens.
+    ctx.db.conn.executemany(
+        "INSERT INTO audit (at, user, device_id, action, entity, entity_id, summary, detail) "
+        "VALUES (?, ?, ?, ?, 'actions', ?, ?, '{}')",
+        [row for r in rows for row in _trail(r)])
+
+
+def _trail(action: dict[str, Any]) -> list[tuple]:
+    raised = dt.date.fromisoformat(action["due_date"]) - dt.timedelta(days=7)
+    out = [(f"{raised.isoformat()}T15:00:00+00:00", DEMO_ACTOR.user, DEMO_ACTOR.device_id, "create", action["id"],
+            f"Opened {action['reference']}: {action['description'][:80]}")]
+    if action["completed_on"]:
+        out.append((f"{action['completed_on']}T15:00:00+00:00", DEMO_ACTOR.user, DEMO_ACTOR.device_id, "status",
+                    action["id"], f"{action['reference']}: open → done on {action['completed_on']}"))
+    return out

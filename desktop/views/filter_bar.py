@@ -41,6 +41,9 @@ class FilterBar(QWidget):
         rows.addLayout(self._facets)
         self.text = FilterEdit(placeholder)
         self.text.setMaximumWidth(text_width)
+        # Wide enough to show its hint whole (room for the clear button too), up to text_width.
+        hint = self.text.fontMetrics().horizontalAdvance(placeholder) + 44
+        self.text.setMinimumWidth(min(max(hint, self.text.minimumWidth()), text_width))
         self.text.setAccessibleName(text_name)
         self.top.addWidget(self.text, 1)
         self._timer = QTimer(self)

@@ -149,6 +149,17 @@ class FormDialog(QDialog):
         else:
             self.banner.setText(f"⚠ {message}")
             self.banner.show()
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        # A message that wraps needs more height than the dialog had; Qt does not grow a shown window for
+        # wrapped text, so the buttons would be pushed out of sight.
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
+            else layout.totalMinimumSize().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def clear_errors(self) -> None:
         self.banner.hide()

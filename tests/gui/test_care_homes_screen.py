@@ -63,7 +63,8 @@ def test_this_week_is_not_a_miss_until_it_is_over(page, mdt_session):
     for home, row in zip(grid["homes"], _grid_states(page), strict=True):
         assert row[this_week] == (HELD if home["cells"][this_week] else THIS_WEEK)
         assert MISSED not in row[this_week + 1:] and HELD not in row[this_week + 1:]
-        assert row.count(MISSED) + row.count(THIS_WEEK) == home["due"] - home["covered"]
+        # The week under way is not counted as due until it is over (or its round is held).
+        assert row.count(MISSED) == home["due"] - home["covered"]
 
 
 def test_register_gaps_are_marked_with_their_problems(page, mdt_session):
@@ -134,7 +135,8 @@ def test_a_follow_up_action_lands_in_the_action_log(qtbot, page, mdt_session, mo
     dialog.try_save()
     assert dialog.result() == dialog.DialogCode.Accepted
     listed = actions.listing(mdt_session.db, locality_id(mdt_session.db), actions.ActionFilter(), dt.date.today())
-    made = [a for a in listed if a["description"] == "Review falls risk with the home manager"]
+    # A resident outside the cohort is named in the action's text, so the log says who it is about.
+    made = [a for a in listed if a["description"].startswith("Review falls risk with the home manager")]
     assert len(made) == 1
     assert actions.get(mdt_session.db, made[0]["id"])["visit_id"] in page.grid.model_.visit_ids(_row, _column)
 

@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check desktop tests benchmarks
 
 screenshots: $(STAMP)
+	rm -rf screenshots
 	QT_QPA_PLATFORM=offscreen $(PY) -m desktop.views.screenshots screenshots
 
 bench: $(STAMP)

@@ -58,7 +58,7 @@ def _unworked(locality_id: str, row: dict[str, Any]) -> dict[str, Any]:
             "joined_run_id": row["run_id"] if row["change"] == "new" else None, "left_run_id": None,
             "left_reason": "", "status": "identified", "discharge_reason": "", "stream": "", "named_gp_id": None,
             "case_manager_id": None, "care_plan_date": None, "review_interval_months": None,
-            "next_review_due": None, "notes": ""}
+            "next_review_due": None, "notes": "", "flagged_for_mdt": 0, "flag_note": ""}
 
 
 def ensure_rows(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str]) -> None:

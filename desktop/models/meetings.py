@@ -189,7 +189,8 @@ def add_patients(db: sqlite_utils.Database, actor: Actor, meeting_id: str, patie
         db["meeting_items"].insert_all([
             {"id": new_id(), "meeting_id": meeting_id, "position": start + i, "kind": "patient", "patient_id": pid,
              "source": source, **_stamp(actor)} for i, pid in enumerate(new)])
-        db.conn.executemany("UPDATE patients SET flagged_for_mdt = 0 WHERE id = ?", [(pid,) for pid in new])
+        db.conn.executemany("UPDATE patients SET flagged_for_mdt = 0, flag_note = '' WHERE id = ?",
+                            [(pid,) for pid in new])
         if new:
             audit.record(db, actor, "update", "meetings", meeting_id, f"Added {len(new)} patients to the agenda "
                          f"({source})", {"patients": new})

@@ -7,8 +7,6 @@ rejection names the spreadsheet row, the column and a reason a person can act on
 from __future__ import annotations
 
 import datetime as dt
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .extract_reader import RawExtract
+from .workers import POOL
 
 MAX_REJECTIONS_LISTED = 20_000
 
@@ -281,7 +280,6 @@ def _flag(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return yes, yes | no
 
 
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="extract-check")
 _NUMBERS = ("ltc_count", "efi_deficits", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost")
 
 
@@ -293,7 +291,7 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
             "date_of_birth": (parse_dates, cols["date_of_birth"])}
     jobs.update({name: (_number, cols[name]) for name in _NUMBERS if name in present})
     jobs.update({name: (_flag, cols[name]) for name in ("eol_register", "housebound")})
-    futures = {name: _POOL.submit(fn, arg) for name, (fn, arg) in jobs.items()}
+    futures = {name: POOL.submit(fn, arg) for name, (fn, arg) in jobs.items()}
     parsed = {name: f.result() for name, f in futures.items()}
     for name in _NUMBERS:
         parsed.setdefault(name, (np.zeros(n), np.zeros(n, dtype=bool)))

@@ -28,6 +28,7 @@ from .errors import ValidationError
 from .extract_reader import read_extract
 from .extract_rules import CheckedExtract, Rejection, check_rows
 from .progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
+from .workers import POOL
 from .workspace import get_meta, set_meta
 
 AGE_BANDS = ((0, 17, "0-17"), (18, 64, "18-64"), (65, 74, "65-74"), (75, 84, "75-84"), (85, 200, "85+"))
@@ -125,7 +126,8 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
     flags = rules.criteria(v["efi_deficits"], v["ltc_count"], v["predicted_cost"], v["expected_cost"])
     idx = np.flatnonzero(flags["F"] | flags["M"] | flags["C"])
     codes = cohort_rules.criteria_text({k: m[idx] for k, m in flags.items()})
-    summary = population_summary(checked, rules, extract_date)
+    # The population summary needs only the checked rows: let a second core count while this one compares.
+    summary_job = POOL.submit(population_summary, checked, rules, extract_date)
     check_cancel(cancel)
     progress(0.6, "Comparing with the last run")
     run_id = make_ids(1)[0]
@@ -156,6 +158,7 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
     }, schema=risk_store.COHORT_SCHEMA)
     now = actor.now()
     stamp = (now, actor.user, actor.device_id)
+    summary = summary_job.result()
     check_cancel(cancel)
     progress(0.75, f"Saving {len(idx):,} cohort patients")
     with db.atomic():

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -31,7 +27,7 @@ from ..models.changes import Changes
 from ..models.errors import DeskError
 from ..models.quarters import Quarter
 from ..settings import Settings
-from . import care_home_operations, formats, messages
+from . import care_home_operations, formats, messages, pdf_export
 from .page import EmptyCard, Page, at_top, title_block
 from .residents_view import HomeDetail, ResidentDialog, resident_row, visit_row
 from .round_grid import HELD, MISSED, THIS_WEEK, RoundGridView
@@ -316,28 +312,7 @@ class CareHomesPage(Page):
                 "device and share it only by secure e-mail. The export is recorded in the audit trail.",
                 "Export the report"):
             return
-        folder = self.settings.state("export_directory") if self.settings else ""
-        suggested = Path(folder or Path.home()) / f"care-home-visits-{home['cqc_id']}-{q.code}.pdf"
-        name, _ = QFileDialog.getSaveFileName(self, "Save the visit report", str(suggested), "PDF document (*.pdf)")
-        if not name:
-            return
-        out = Path(name) if name.lower().endswith(".pdf") else Path(name + ".pdf")
-        if self.settings:
-            self.settings.set_state("export_directory", str(out.parent))
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            care_home_operations.export_report(self.session, home["cqc_id"], q, out, self.today())
-        except OSError as exc:
-            QApplication.restoreOverrideCursor()
-            messages.warn(self, "Cannot write the report", f"{exc.strerror or exc}: {out}\n\nIs it open in a PDF "
-                          "viewer? Close it there, or choose another name or folder.")
-            return
-        except DeskError as exc:
-            QApplication.restoreOverrideCursor()
-            messages.warn(self, "Cannot export the report", str(exc))
-            return
-        QApplication.restoreOverrideCursor()
-        messages.show_status(self, f"Visit report saved to {out}.")
-        if messages.ask(self, "Visit report saved", f"The report is saved as {out.name} in {out.parent}.",
-                        [OPEN_REPORT, CLOSE]) == OPEN_REPORT:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
+        pdf_export.save_pdf(
+            self, self.settings, "visit report", f"care-home-visits-{home['cqc_id']}-{q.code}.pdf",
+            lambda out: care_home_operations.export_report(self.session, home["cqc_id"], q, out, self.today()),
+            OPEN_REPORT)

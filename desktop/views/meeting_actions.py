@@ -3,16 +3,14 @@ operation from desktop.views.mdt_operations. Kept apart from the tab so the tab 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from ..models import actions, caseload, cohort, meetings
 from ..models.errors import DeskError
-from . import formats, mdt_operations, messages
+from . import formats, mdt_operations, messages, pdf_export
 from .action_dialog import ActionDialog
 from .agenda_picker import AgendaPicker
 from .meeting_dialogs import PlanMeetingDialog
@@ -20,7 +18,7 @@ from .meeting_dialogs import PlanMeetingDialog
 if TYPE_CHECKING:
     from .meetings_tab import MeetingsTab
 
-OPEN_PACK, CLOSE = "Open the pack", "Close"
+OPEN_PACK, CLOSE = "Open the pack", pdf_export.CLOSE
 
 
 def connect(tab: MeetingsTab) -> None:
@@ -191,28 +189,7 @@ def export_pack(tab: MeetingsTab) -> None:
             "only by secure e-mail, and delete it after the meeting. The export is recorded in the audit trail.",
             "Export the pack"):
         return
-    folder = tab.settings.state("export_directory") if tab.settings else ""
-    suggested = str(Path(folder or Path.home()) / f"mdt-pack-{tab.locality['code'].lower()}-{meeting['held_on']}.pdf")
-    name, _ = QFileDialog.getSaveFileName(tab, "Save the MDT pack", suggested, "PDF document (*.pdf)")
-    if not name:
-        return
-    out = Path(name) if name.lower().endswith(".pdf") else Path(name + ".pdf")
-    if tab.settings:
-        tab.settings.set_state("export_directory", str(out.parent))
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        mdt_operations.export_pack(tab.session, meeting["id"], out, tab.today())
-    except OSError as exc:
-        QApplication.restoreOverrideCursor()
-        messages.warn(tab, "Cannot write the pack", f"{exc.strerror or exc}: {out}\n\nIs it open in a PDF viewer? "
-                      "Close it there, or choose another name or folder.")
-        return
-    except DeskError as exc:
-        QApplication.restoreOverrideCursor()
-        messages.warn(tab, "Cannot export the pack", str(exc))
-        return
-    QApplication.restoreOverrideCursor()
-    tab.status_message(f"MDT pack saved to {out}.")
-    if messages.ask(tab, "MDT pack saved", f"The pack is saved as {out.name} in {out.parent}.",
-                    [OPEN_PACK, CLOSE]) == OPEN_PACK:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
+    pdf_export.save_pdf(tab, tab.settings, "MDT pack",
+                        f"mdt-pack-{tab.locality['code'].lower()}-{meeting['held_on']}.pdf",
+                        lambda out: mdt_operations.export_pack(tab.session, meeting["id"], out, tab.today()),
+                        OPEN_PACK)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from desktop.models import actions, audit, residents, visits
 from desktop.models.quarters import of
-from desktop.views import care_homes_page, messages
+from desktop.views import care_homes_page, messages, pdf_export
 from desktop.views.round_grid import HELD, MISSED, STATE_ROLE, THIS_WEEK
 
 
@@ -220,7 +220,7 @@ def test_exporting_the_visit_report_warns_then_writes_and_audits(qtbot, page, md
     monkeypatch.setattr(messages, "confirm", lambda parent, title, text, action: warned.append(text) or True)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF document (*.pdf)"))
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: offered.append(options) or options[0])
-    monkeypatch.setattr(care_homes_page.QDesktopServices, "openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr(pdf_export.QDesktopServices, "openUrl", lambda url: opened.append(url))
     qtbot.mouseClick(page.detail.export_button, Qt.MouseButton.LeftButton)
     assert "OFFICIAL-SENSITIVE" in warned[0]
     assert out.read_bytes().startswith(b"%PDF")

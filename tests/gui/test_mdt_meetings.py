@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from desktop.models import audit, meetings
-from desktop.views import meeting_actions, messages
+from desktop.views import meeting_actions, messages, pdf_export
 from desktop.views.agenda_picker import AgendaPicker
 from desktop.views.mdt_page import MdtPage
 
@@ -185,7 +185,7 @@ def test_exporting_the_pack_warns_then_writes_the_pdf_and_audits_it(qtbot, mdt_p
     out = tmp_path / "pack"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF document (*.pdf)"))
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: offered.append(options) or options[0])
-    monkeypatch.setattr(meeting_actions.QDesktopServices, "openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr(pdf_export.QDesktopServices, "openUrl", lambda url: opened.append(url))
     qtbot.mouseClick(tab.detail.export_button, Qt.MouseButton.LeftButton)
 
     assert "OFFICIAL-SENSITIVE" in warned[0] and "audit trail" in warned[0]

@@ -103,8 +103,7 @@ def update(db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict
         moved = {k: {"before": before[k], "after": v} for k, v in clean.items() if before[k] != v}
         if not moved:
             return Changes()
-        db["actions"].update(action_id, {**clean, "updated_at": actor.now(), "updated_by": actor.user,
-                                         "device_id": actor.device_id})
+        db["actions"].update(action_id, {**clean, **actor.stamp()})
         audit.record(db, actor, "update", "actions", action_id,
                      f"{before['reference']}: changed {', '.join(k.replace('_', ' ') for k in moved)}",
                      {"changes": moved})
@@ -133,8 +132,7 @@ def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], s
             if before["status"] == status and before["completed_on"] == completed and before["outcome_note"] == note:
                 continue
             db["actions"].update(action_id, {"status": status, "completed_on": completed, "outcome_note": note,
-                                             "updated_at": actor.now(), "updated_by": actor.user,
-                                             "device_id": actor.device_id})
+                                             **actor.stamp()})
             audit.record(db, actor, "status", "actions", action_id,
                          f"{before['reference']}: {before['status']} → {status}"
                          + (f" on {completed}" if completed else ""),
@@ -153,8 +151,7 @@ def escalate(db: sqlite_utils.Database, actor: Actor, action_id: str, to: str, w
     day = parse_date(on or today, "The escalation date", "escalated_on", required=True)
     with db.atomic():
         db["actions"].update(action_id, {"escalated_to": to.strip(), "escalation_reason": why.strip(),
-                                         "escalated_on": day, "updated_at": actor.now(), "updated_by": actor.user,
-                                         "device_id": actor.device_id})
+                                         "escalated_on": day, **actor.stamp()})
         audit.record(db, actor, "escalate", "actions", action_id,
                      f"{before['reference']}: escalated to {to.strip()} on {day}", {"why": why.strip()})
     return Changes.of("actions")

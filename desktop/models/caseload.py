@@ -168,8 +168,7 @@ def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[s
             moved = {k: {"before": patient[k], "after": v} for k, v in clean.items() if patient[k] != v}
             if not moved:
                 continue
-            db["patients"].update(pid, {**clean, "updated_at": actor.now(), "updated_by": actor.user,
-                                        "device_id": actor.device_id})
+            db["patients"].update(pid, {**clean, **actor.stamp()})
             audit.record(db, actor, "update", "patients", pid,
                          f"Changed {', '.join(k.replace('_id', '').replace('_', ' ') for k in moved)}",
                          {"changes": moved})

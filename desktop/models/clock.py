@@ -59,6 +59,10 @@ class Actor:
     def now(self) -> str:
         return self.fixed_time or utc_now()
 
+    def stamp(self) -> dict[str, str]:
+        """The columns every edit of a row sets: when, who, and on which device (DESIGN §5)."""
+        return {"updated_at": self.now(), "updated_by": self.user, "device_id": self.device_id}
+
     @classmethod
     def local(cls, device_id: str, user: str | None = None) -> Actor:
         return cls(user=user or _login_name(), device_id=device_id)

@@ -129,8 +129,7 @@ def update(db: sqlite_utils.Database, actor: Actor, meeting_id: str, values: dic
     people = _check_attendees(values["attendees"]) if "attendees" in values else None
     with db.atomic():
         if clean:
-            db["meetings"].update(meeting_id, {**clean, "updated_at": actor.now(), "updated_by": actor.user,
-                                               "device_id": actor.device_id})
+            db["meetings"].update(meeting_id, {**clean, **actor.stamp()})
         if people is not None:
             db.execute("DELETE FROM meeting_attendees WHERE meeting_id = ?", [meeting_id])
             db["meeting_attendees"].insert_all([{"id": new_id(), "meeting_id": meeting_id, **a, **_stamp(actor)}
@@ -166,8 +165,7 @@ def flag_for_mdt(db: sqlite_utils.Database, actor: Actor, patient_id: str, note:
     with db.atomic():
         ensure_rows(db, actor, [patient_id])
         db["patients"].update(patient_id, {"flagged_for_mdt": int(flagged),
-                                           "flag_note": note.strip() if flagged else "", "updated_at": actor.now(),
-                                           "updated_by": actor.user, "device_id": actor.device_id})
+                                           "flag_note": note.strip() if flagged else "", **actor.stamp()})
         audit.record(db, actor, "flag" if flagged else "unflag", "patients", patient_id,
                      "Flagged for MDT" + (f": {note.strip()}" if flagged and note.strip() else "")
                      if flagged else "MDT flag cleared")
@@ -215,8 +213,7 @@ def record_outcome(db: sqlite_utils.Database, actor: Actor, item_id: str, outcom
         raise NotFound("That agenda item no longer exists.")
     with db.atomic():
         db["meeting_items"].update(item_id, {"outcome": outcome.strip(), "discussed": int(discussed),
-                                             "updated_at": actor.now(), "updated_by": actor.user,
-                                             "device_id": actor.device_id})
+                                             **actor.stamp()})
         audit.record(db, actor, "update", "meeting_items", item_id, f"Outcome recorded: {outcome.strip()[:80]}")
     return Changes.of("meeting_items")
 

@@ -109,7 +109,7 @@ def save(db: sqlite_utils.Database, actor: Actor, care_home_id: str, values: dic
         if linked:
             ensure_rows(db, actor, [pid])
         clean["patient_id"] = pid if linked else None
-        stamp = {"updated_at": actor.now(), "updated_by": actor.user, "device_id": actor.device_id}
+        stamp = actor.stamp()
         if resident_id is None:
             clash = db.execute("SELECT 1 FROM residents WHERE nhs_number = ? AND care_home_id = ? AND left_on IS NULL",
                                [clean["nhs_number"], care_home_id]).fetchone()

@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--extract-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     imp.add_argument("--json", action="store_true")
 
+    kpi = sub.add_parser("kpi", help="the computed KPIs of a locality for a quarter")
+    kpi.add_argument("--db", type=Path, required=True)
+    kpi.add_argument("--locality", required=True)
+    kpi.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3 (Q1 is April to June)")
+    kpi.add_argument("--json", action="store_true")
+
     report = sub.add_parser("report", help="write a PDF report")
     kinds = report.add_subparsers(dest="report", required=True)
     mdt = kinds.add_parser("mdt", help="the MDT pack of a meeting (OFFICIAL-SENSITIVE; the export is audited)")
@@ -156,6 +162,27 @@ def _import_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kpi(args: argparse.Namespace) -> int:
+    from .models import kpi_catalogue, kpi_compute, quarters
+    from .models.db import open_workspace
+    from .models.risk_import import locality_by_code
+
+    quarter = quarters.parse(args.quarter)
+    db = open_workspace(args.db, create=False)
+    locality = locality_by_code(db, args.locality)
+    figures = kpi_compute.compute(db, locality["id"], quarter)
+    if args.json:
+        print(json.dumps([f.as_json() for f in figures], indent=2))
+        return 0
+    names = kpi_catalogue.by_code()
+    print(f"{locality['name']}, {quarter.label}")
+    for f in figures:
+        shown = "—" if f.value is None else f"{f.value:g}"
+        ratio = f" ({f.numerator:g}/{f.denominator:g})" if f.denominator is not None and f.numerator is not None else ""
+        print(f"  {f.kpi:7} {f.rag or ' '}  {shown:>8}{ratio:<16} {names[f.kpi].name}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from .models import quarters
     from .models.clock import Actor
@@ -176,4 +203,4 @@ def _report(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
-            "import-risk": _import_risk, "report": _report}
+            "import-risk": _import_risk, "kpi": _kpi, "report": _report}

@@ -18,6 +18,7 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+@cache
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The date *days* working days after *start* (the start day itself not counted)."""
     day = start

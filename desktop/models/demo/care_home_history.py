@@ -15,7 +15,7 @@ from .history import DEMO_TODAY
 from .reference_world import names
 
 START = DEMO_TODAY - dt.timedelta(days=2 * 365)
-OUTCOME_WEIGHTS = (("managed in the home", 85), ("referred on", 10), ("transferred to hospital", 5))
+OUTCOME_WEIGHTS = (("managed in the home", 88), ("referred on", 10), ("transferred to hospital", 2))
 FOLLOW_UPS = ("Update the PCSP after the hospital stay", "Request a structured medication review",
               "Refer to the tissue viability nurse", "Arrange a falls assessment", "Review the DNACPR and ReSPECT form")
 
@@ -166,8 +166,8 @@ def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: 
         seq = next_seq.get(day.year, 0) + 1
         next_seq[day.year] = seq
         due = day + dt.timedelta(days=rng.choice([7, 14, 21]))
-        done = due + dt.timedelta(days=int(rng.gauss(-2, 8)))
-        finished = done <= DEMO_TODAY and rng.random() < 0.9
+        done = due + dt.timedelta(days=int(rng.gauss(-4, 6)))
+        finished = done <= DEMO_TODAY and rng.random() < 0.96
         rows.append({"id": ctx.uuid(rng), "reference": f"{loc['code']}-{day.year}-{seq:04d}", "locality_id": loc["id"],
                      "year": day.year, "seq": seq, "meeting_id": None, "patient_id": resident["patient_id"],
                      "description": rng.choice(FOLLOW_UPS) + f" ({resident['family_name'].upper()})",

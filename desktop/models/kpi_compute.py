@@ -52,15 +52,21 @@ class _Context:
             self._shared[key] = read()
         return self._shared[key]
 
-    def interventions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(delivery dates sorted, patient ids, types) of the locality's interventions, read once."""
-        def read() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def care_plan_reviews(self) -> tuple[np.ndarray, np.ndarray]:
+        """(dates sorted, patient ids) of the locality's care-plan reviews, read once per batch."""
+        def read() -> tuple[np.ndarray, np.ndarray]:
             rows = self.db.execute(
-                "SELECT i.delivered_on, i.patient_id, i.type FROM interventions i JOIN patients p "
-                "ON p.id = i.patient_id WHERE p.locality_id = ? ORDER BY i.delivered_on", [self.locality_id]).fetchall()
-            columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
-            return tuple(np.array(c, dtype=object) for c in columns)
-        return self.once(("interventions", self.locality_id), read)
+                "SELECT i.delivered_on, i.patient_id FROM interventions i JOIN patients p ON p.id = i.patient_id "
+                "WHERE p.locality_id = ? AND i.type = 'care-plan review' ORDER BY i.delivered_on",
+                [self.locality_id]).fetchall()
+            return (np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=object))
+        return self.once(("reviews", self.locality_id), read)
+
+    def interventions_by_month(self) -> dict[str, int]:
+        """'YYYY-MM' -> interventions delivered that month, for the locality, read once per batch."""
+        return self.once(("interventions", self.locality_id), lambda: dict(self.db.execute(
+            "SELECT substr(i.delivered_on, 1, 7), COUNT(*) FROM interventions i JOIN patients p "
+            "ON p.id = i.patient_id WHERE p.locality_id = ? GROUP BY 1", [self.locality_id]).fetchall()))
 
     def cohort_ids(self) -> pa.Array | None:
         row = self.db.execute("SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
@@ -102,9 +108,9 @@ def _coh02(c: _Context) -> tuple[float | None, float | None]:
 def _coh03(c: _Context) -> tuple[float | None, float | None]:
     year_ago = add_months(c.as_of, -12).isoformat()
     until = c.as_of.isoformat()
-    days, patients, kinds = c.interventions()
+    days, patients = c.care_plan_reviews()
     lo, hi = np.searchsorted(days, year_ago, "left"), np.searchsorted(days, until, "right")
-    reviewed = set(patients[lo:hi][kinds[lo:hi] == "care-plan review"].tolist())
+    reviewed = set(patients[lo:hi].tolist())
     load = c.caseload()
     current = sum(1 for p in load if p["id"] in reviewed or
                   (p["care_plan_date"] and year_ago <= p["care_plan_date"] <= until))
@@ -123,8 +129,9 @@ def _coh05(c: _Context) -> tuple[float | None, float | None]:
 
 
 def _coh06(c: _Context) -> tuple[float | None, float | None]:
-    days = c.interventions()[0]
-    return int(np.searchsorted(days, c.end, "right") - np.searchsorted(days, c.start, "left")), None
+    months = {f"{c.q.start.year + (c.q.start.month + i - 1) // 12}-{(c.q.start.month + i - 1) % 12 + 1:02d}"
+              for i in range(3)}
+    return sum(n for month, n in c.interventions_by_month().items() if month in months), None
 
 
 def _mdt01(c: _Context) -> tuple[float | None, float | None]:

@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     kpi.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3 (Q1 is April to June)")
     kpi.add_argument("--json", action="store_true")
 
+    ret = sub.add_parser("return", help="the quarterly KPI return file")
+    ret_sub = ret.add_subparsers(dest="return_command", required=True)
+    rexp = ret_sub.add_parser("export", help="write a locality's return for a quarter as JSON")
+    rexp.add_argument("--db", type=Path, required=True)
+    rexp.add_argument("--locality", required=True)
+    rexp.add_argument("--quarter", required=True)
+    rexp.add_argument("--out", type=Path, required=True)
+    rexp.add_argument("--draft", action="store_true", help="allow exporting a draft (the file says so)")
+
     report = sub.add_parser("report", help="write a PDF report")
     kinds = report.add_subparsers(dest="report", required=True)
     mdt = kinds.add_parser("mdt", help="the MDT pack of a meeting (OFFICIAL-SENSITIVE; the export is audited)")
@@ -183,6 +192,30 @@ def _kpi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _return(args: argparse.Namespace) -> int:
+    from .models import quarters, returns
+    from .models.clock import Actor
+    from .models.db import open_workspace
+    from .models.risk_import import locality_by_code
+
+    quarter = quarters.parse(args.quarter)
+    db = open_workspace(args.db, create=False)
+    locality = locality_by_code(db, args.locality)
+    actor = Actor.local(paths.device_id())
+    found = returns.current(db, locality["id"], quarter)
+    if found is None:
+        if not args.draft:
+            print(f"locality-desk: {locality['name']} has no {quarter.label} return yet; start it on the Returns "
+                  "screen and sign it off, or use --draft for a working copy.", file=sys.stderr)
+            return 1
+        return_id, _ = returns.draft(db, actor, locality["id"], quarter)
+    else:
+        return_id = found["id"]
+    returns.export(db, actor, return_id, args.out, __version__, allow_draft=args.draft)
+    print(f"Wrote the {quarter.label} return for {locality['name']} to {args.out}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from .models import quarters
     from .models.clock import Actor
@@ -203,4 +236,5 @@ def _report(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
-            "import-risk": _import_risk, "kpi": _kpi, "report": _report}
+            "import-risk": _import_risk, "kpi": _kpi, "return": _return,
+            "report": _report}

@@ -335,5 +335,42 @@ def m004_care_homes(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m005_returns(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        5,
+        f"""
+        CREATE TABLE returns (
+            id TEXT PRIMARY KEY,
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            period TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'signed_off', 'exported')),
+            signed_off_by TEXT,
+            signed_off_at TEXT,
+            exported_at TEXT,
+            reopened_reason TEXT NOT NULL DEFAULT '',
+            {STAMP},
+            UNIQUE (locality_id, period, revision)
+        );
+
+        CREATE TABLE return_values (
+            id TEXT PRIMARY KEY,
+            return_id TEXT NOT NULL REFERENCES returns(id) ON DELETE CASCADE,
+            kpi TEXT NOT NULL,
+            numerator REAL,
+            denominator REAL,
+            value REAL,
+            rag TEXT CHECK (rag IN ('G', 'A', 'R') OR rag IS NULL),
+            comment TEXT NOT NULL DEFAULT '',
+            {STAMP},
+            UNIQUE (return_id, kpi)
+        );
+        CREATE INDEX interventions_type ON interventions(type, delivered_on)
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5

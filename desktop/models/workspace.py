@@ -14,7 +14,7 @@ KINDS = ("locality", "commissioner")
 # Tables `info` counts; later issues append theirs.
 MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit", "risk_runs", "patients",
                "cohort_changes", "interventions", "meetings", "meeting_attendees", "meeting_items", "actions",
-               "residents", "visits", "visit_residents"]
+               "residents", "visits", "visit_residents", "returns", "return_values"]
 
 
 def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:

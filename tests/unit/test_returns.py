@@ -1,0 +1,134 @@
+"""Quarterly returns: draft, entered figures, validation, sign-off lock, reopen, the file and its digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from extract_helpers import patient, write_csv
+
+from desktop.cli import main
+from desktop.models import audit, quarters, returns
+from desktop.models.clock import Actor
+from desktop.models.errors import ValidationError
+from desktop.models.risk_import import import_extract
+
+ACTOR = Actor(user="fed.manager", device_id="laptop-5")
+Q = quarters.parse("2025-26-Q4")
+TODAY = dt.date(2026, 4, 10)
+ENTERED = {"OUT-01": (41, 900), "OUT-02": (120, 900), "OUT-03": (12, 1000), "OUT-04": (30, None)}
+
+
+@pytest.fixture
+def ret(small_world, cha, tmp_path):
+    code, mine, _ = cha
+    import_extract(small_world, ACTOR, code, write_csv(tmp_path / "x.csv", [patient(n, mine[0]) for n in range(1, 6)]),
+                   dt.date(2026, 2, 1))
+    loc = small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
+    return_id, _ = returns.draft(small_world, ACTOR, loc, Q, TODAY)
+    return small_world, loc, return_id
+
+
+def fill(db, return_id):
+    for kpi, (n, d) in ENTERED.items():
+        returns.enter(db, ACTOR, return_id, kpi, n, d)
+    for issue in returns.check(db, return_id):
+        if issue["kind"] in ("red", "rule", "implausible"):
+            returns.comment(db, ACTOR, return_id, issue["kpi"], "New team; recovery plan agreed with the ICB.")
+
+
+def test_a_draft_holds_every_kpi_and_blocks_sign_off_until_complete(ret):
+    db, loc, return_id = ret
+    held = returns.values(db, return_id)
+    assert len(held) == 20 and held["COH-01"]["numerator"] == 5
+    blocking = [i for i in returns.check(db, return_id) if i["blocking"]]
+    assert {i["kpi"] for i in blocking if i["kind"] == "missing"} == set(ENTERED)
+    with pytest.raises(ValidationError, match="block sign-off"):
+        returns.sign_off(db, ACTOR, return_id)
+    fill(db, return_id)
+    assert not [i for i in returns.check(db, return_id) if i["blocking"]]
+    returns.sign_off(db, ACTOR, return_id)
+    signed = returns.get(db, return_id)
+    assert (signed["status"], signed["signed_off_by"]) == ("signed_off", "fed.manager")
+
+
+def test_entered_figures_are_checked(ret):
+    db, _, return_id = ret
+    with pytest.raises(ValidationError, match="computed"):
+        returns.enter(db, ACTOR, return_id, "COH-01", 5)
+    with pytest.raises(ValidationError, match="number"):
+        returns.enter(db, ACTOR, return_id, "OUT-01", "lots", 900)
+    with pytest.raises(ValidationError, match="between 0"):
+        returns.enter(db, ACTOR, return_id, "OUT-01", -3, 900)
+    with pytest.raises(ValidationError, match="cannot be 0"):
+        returns.enter(db, ACTOR, return_id, "OUT-01", 3, 0)
+    returns.enter(db, ACTOR, return_id, "OUT-01", "1,230", 9000)
+    assert returns.values(db, return_id)["OUT-01"]["value"] == 136.7  # per 1,000
+
+
+def test_a_red_needs_a_comment_and_a_failed_rule_is_reported(ret):
+    db, _, return_id = ret
+    reds = [i for i in returns.check(db, return_id) if i["kind"] == "red"]
+    assert reds and all(i["blocking"] for i in reds)
+    returns.comment(db, ACTOR, return_id, reds[0]["kpi"], "Explained")
+    assert reds[0]["kpi"] not in {i["kpi"] for i in returns.check(db, return_id) if i["kind"] == "red"}
+    # MDT-01 is 0 this quarter: the medium rule R07 asks for a comment
+    rule = [i for i in returns.check(db, return_id) if i["kind"] == "rule" and i["message"].startswith("R07")]
+    assert rule and rule[0]["importance"] == "medium"
+
+
+def test_signed_off_is_locked_and_reopen_makes_a_new_revision(ret):
+    db, loc, return_id = ret
+    fill(db, return_id)
+    returns.sign_off(db, ACTOR, return_id)
+    with pytest.raises(ValidationError, match="locked: Signed off by fed.manager"):
+        returns.enter(db, ACTOR, return_id, "OUT-04", 31)
+    with pytest.raises(ValidationError, match="why"):
+        returns.reopen(db, ACTOR, return_id, " ")
+    second, _ = returns.reopen(db, ACTOR, return_id, "OUT-02 figure corrected by the acute trust")
+    assert returns.get(db, second)["revision"] == 2 and returns.get(db, second)["status"] == "draft"
+    assert returns.values(db, second)["OUT-04"]["numerator"] == 30  # carried over
+    assert returns.current(db, loc, Q)["id"] == second
+    actions = [e["action"] for e in audit.entries(db, "returns")]
+    assert {"create", "sign-off", "reopen"} <= set(actions)
+
+
+def test_the_return_file_digest_and_no_identifiers(ret, tmp_path):
+    db, _, return_id = ret
+    with pytest.raises(ValidationError, match="draft"):
+        returns.export(db, ACTOR, return_id, tmp_path / "r.json", "0.1.0")
+    draft_file = returns.export(db, ACTOR, return_id, tmp_path / "draft.json", "0.1.0", allow_draft=True)
+    assert json.loads(draft_file.read_text())["status"] == "draft"
+    fill(db, return_id)
+    returns.sign_off(db, ACTOR, return_id)
+    out = returns.export(db, ACTOR, return_id, tmp_path / "r.json", "0.1.0")
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    expected = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                              .encode("utf-8")).hexdigest()
+    assert doc["sha256"] == expected
+    assert (doc["format"], doc["version"], doc["period"], doc["status"]) == ("locality-desk/kpi-return", 1,
+                                                                            "2025-26-Q4", "signed_off")
+    assert returns.get(db, return_id)["status"] == "exported"
+    text = out.read_text(encoding="utf-8")
+    for row in db.query("SELECT nhs_number, family_name, postcode FROM patients"):
+        for field in row.values():
+            assert field not in text
+    from extract_helpers import synthetic_nhs
+
+    for n in range(1, 6):
+        assert synthetic_nhs(n) not in text and f"Family{n}" not in text
+    assert "LE11 2AB" not in text and "1938" not in text  # the patients' postcode and year of birth
+
+
+def test_return_export_cli(ret, tmp_path, capsys):
+    db, _, return_id = ret
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    assert main(["return", "export", "--db", path, "--locality", "CHA", "--quarter", "2025-26-Q4",
+                 "--out", str(tmp_path / "a.json")]) == 1
+    assert "draft" in capsys.readouterr().err
+    assert main(["return", "export", "--db", path, "--locality", "CHA", "--quarter", "2025-26-Q4",
+                 "--out", str(tmp_path / "a.json"), "--draft"]) == 0
+    assert json.loads((tmp_path / "a.json").read_text())["status"] == "draft"

@@ -366,8 +366,7 @@ def m005_returns(db: sqlite_utils.Database) -> None:
             comment TEXT NOT NULL DEFAULT '',
             {STAMP},
             UNIQUE (return_id, kpi)
-        );
-        CREATE INDEX interventions_type ON interventions(type, delivered_on)
+        )
         """,
     )
 

@@ -88,7 +88,7 @@ def _editable(db: sqlite_utils.Database, return_id: str) -> dict[str, Any]:
 
 
 def draft(db: sqlite_utils.Database, actor: Actor, locality_id: str, quarter: Quarter,
-          today: dt.date | None = None) -> tuple[str, Changes]:
+          today: dt.date | None = None, shared: dict[Any, Any] | None = None) -> tuple[str, Changes]:
     """The quarter's latest return; a new draft (computed now) when there is none yet."""
     found = current(db, locality_id, quarter)
     if found:
@@ -97,14 +97,14 @@ def draft(db: sqlite_utils.Database, actor: Actor, locality_id: str, quarter: Qu
     with db.atomic():
         db["returns"].insert({"id": return_id, "locality_id": locality_id, "period": quarter.code, "revision": 1,
                               "status": "draft", "created_at": actor.now(), **actor.stamp()})
-        _fill(db, actor, return_id, locality_id, quarter, today, keep={})
+        _fill(db, actor, return_id, locality_id, quarter, today, keep={}, shared=shared)
         audit.record(db, actor, "create", "returns", return_id, f"Started the {quarter.label} return (revision 1)")
     return return_id, Changes.of("returns")
 
 
 def _fill(db: sqlite_utils.Database, actor: Actor, return_id: str, locality_id: str, quarter: Quarter,
-          today: dt.date | None, keep: dict[str, dict[str, Any]]) -> None:
-    computed = {f.kpi: f for f in kpi_compute.compute(db, locality_id, quarter, today)}
+          today: dt.date | None, keep: dict[str, dict[str, Any]], shared: dict[Any, Any] | None = None) -> None:
+    computed = {f.kpi: f for f in kpi_compute.compute(db, locality_id, quarter, today, shared)}
     db.execute("DELETE FROM return_values WHERE return_id = ?", [return_id])
     rows = []
     for kpi in catalogue():

@@ -186,3 +186,14 @@ def test_care_home_history_has_weekly_rounds_with_gaps_and_mostly_timely_pcsps(s
     assert pcsp["admissions"] > 10 and pcsp["on_time"] / pcsp["admissions"] > 0.6 and pcsp["late"] > 0
     linked = small_history.execute("SELECT COUNT(*) FROM residents WHERE patient_id IS NOT NULL").fetchone()[0]
     assert linked > 0  # residents who are in the cohort are linked to their record
+
+
+def test_every_locality_has_eight_signed_off_returns_with_every_red_explained(small_history):
+    per = small_history.execute("SELECT locality_id, COUNT(*), SUM(status = 'signed_off') FROM returns "
+                                "GROUP BY locality_id").fetchall()
+    assert len(per) == 11 and all(n == 8 and signed == 8 for _, n, signed in per)
+    unexplained = small_history.execute("SELECT COUNT(*) FROM return_values WHERE rag = 'R' AND comment = ''"
+                                        ).fetchone()[0]
+    entered = small_history.execute("SELECT COUNT(*) FROM return_values WHERE kpi LIKE 'OUT-%' AND numerator IS NULL"
+                                    ).fetchone()[0]
+    assert unexplained == 0 and entered == 0

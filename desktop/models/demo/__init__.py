@@ -50,12 +50,14 @@ def _steps(history: bool) -> list[tuple[str, Step]]:
     from .history import build_risk_history
     from .mdt_history import build_mdt_history
     from .reference_world import build_reference
+    from .returns_history import build_returns_history
 
     steps = [("Localities, practices, care homes and staff", build_reference)]
     if history:
         steps.append(("Two years of risk extracts and caseload work", build_risk_history))
         steps.append(("Two years of MDT meetings and actions", build_mdt_history))
         steps.append(("Two years of care-home rounds and residents", build_care_home_history))
+        steps.append(("Signed-off quarterly returns", build_returns_history))
     return steps
 
 

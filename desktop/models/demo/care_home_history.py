@@ -109,7 +109,7 @@ def _residents(ctx: DemoContext, rng: random.Random, home: dict[str, Any], known
             r["pcsp_on"] = r["holistic_assessment_on"] = None
         review = start + dt.timedelta(days=rng.randint(10, 60))
         r["medication_review_on"] = review.isoformat() if review <= DEMO_TODAY and rng.random() < 0.75 else None
-        if r["end_of_life"] and rng.random() < 0.8:
+        if r["end_of_life"] and rng.random() < 0.93:
             r["eol_plan_on"] = min(start + dt.timedelta(days=rng.randint(5, 90)), DEMO_TODAY).isoformat()
         out.append(r)
     return out

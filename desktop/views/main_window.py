@@ -34,6 +34,7 @@ from .menus import build_menus
 from .page import Page
 from .planned_page import PlannedPage
 from .reference_page import ReferencePage
+from .returns_page import ReturnsPage
 from .screens import SCREENS, Screen
 from .session import Session
 from .startup import WORKSPACE_FILTER
@@ -176,6 +177,8 @@ class MainWindow(QMainWindow):
             return MdtPage(screen, session, self.settings)
         if screen.key == "care_homes":
             return CareHomesPage(screen, session, self.settings)
+        if screen.key == "returns":
+            return ReturnsPage(screen, session, self.settings)
         return PlannedPage(screen, session.kind)
 
     def import_extract(self) -> None:

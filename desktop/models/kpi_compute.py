@@ -182,19 +182,35 @@ def _ch03(c: _Context) -> tuple[float | None, float | None]:
     return summary["on_time"], summary["on_time"] + summary["late"] + summary["overdue"]
 
 
+def _visits(c: _Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dates sorted, reviewed anyone, transferred anyone) of every visit to the locality's homes, read once."""
+    def read() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = c.db.execute(
+            "SELECT v.visited_on, COUNT(r.id) > 0, COALESCE(MAX(r.outcome = 'transferred to hospital'), 0) "
+            "FROM visits v JOIN care_homes h ON h.id = v.care_home_id LEFT JOIN visit_residents r "
+            "ON r.visit_id = v.id WHERE h.locality_id = ? GROUP BY v.id ORDER BY v.visited_on",
+            [c.locality_id]).fetchall()
+        return (np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=bool),
+                np.array([r[2] for r in rows], dtype=bool))
+    return c.once(("visits", c.locality_id), read)
+
+
+def _in_quarter(c: _Context, days: np.ndarray) -> slice:
+    return slice(int(np.searchsorted(days, c.start, "left")), int(np.searchsorted(days, c.end, "right")))
+
+
 def _ch04(c: _Context) -> tuple[float | None, float | None]:
-    visited = c.scalar("SELECT COUNT(*) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE "
-                       "h.locality_id = ? AND v.visited_on BETWEEN ? AND ?", [c.locality_id, c.start, c.end])
-    beds = c.scalar("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [c.locality_id])
-    return visited, beds
+    days, _, _ = _visits(c)
+    beds = c.once(("beds", c.locality_id),
+                  lambda: c.scalar("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [c.locality_id]))
+    window = _in_quarter(c, days)
+    return window.stop - window.start, beds
 
 
 def _ch05(c: _Context) -> tuple[float | None, float | None]:
-    row = c.db.execute(
-        "SELECT COUNT(DISTINCT v.id), COUNT(DISTINCT CASE WHEN r.outcome = 'transferred to hospital' THEN v.id END) "
-        "FROM visits v JOIN care_homes h ON h.id = v.care_home_id JOIN visit_residents r ON r.visit_id = v.id "
-        "WHERE h.locality_id = ? AND v.visited_on BETWEEN ? AND ?", [c.locality_id, c.start, c.end]).fetchone()
-    return row[1], row[0]
+    days, reviewed, transferred = _visits(c)
+    window = _in_quarter(c, days)
+    return int(transferred[window].sum()), int(reviewed[window].sum())
 
 
 def _ch06(c: _Context) -> tuple[float | None, float | None]:

@@ -53,20 +53,31 @@ class _Context:
         return self._shared[key]
 
     def care_plan_reviews(self) -> tuple[np.ndarray, np.ndarray]:
-        """(dates sorted, patient ids) of the locality's care-plan reviews, read once per batch."""
-        def read() -> tuple[np.ndarray, np.ndarray]:
-            rows = self.db.execute(
-                "SELECT i.delivered_on, i.patient_id FROM interventions i JOIN patients p ON p.id = i.patient_id "
-                "WHERE p.locality_id = ? AND i.type = 'care-plan review' ORDER BY i.delivered_on",
-                [self.locality_id]).fetchall()
-            return (np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=object))
-        return self.once(("reviews", self.locality_id), read)
+        """(dates sorted, patient ids) of the locality's care-plan reviews. One query serves the whole batch:
+        joining by locality made SQLite walk every patient's interventions, locality by locality."""
+        def read_all() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+            where = dict(self.db.execute("SELECT id, locality_id FROM patients").fetchall())
+            grouped: dict[str, list[tuple[str, str]]] = {}
+            for day, pid in self.db.execute("SELECT delivered_on, patient_id FROM interventions "
+                                            "WHERE type = 'care-plan review' ORDER BY delivered_on"):
+                grouped.setdefault(where.get(pid), []).append((day, pid))
+            return {loc: (np.array([d for d, _ in rows], dtype=object), np.array([p for _, p in rows], dtype=object))
+                    for loc, rows in grouped.items()}
+
+        empty = (np.array([], dtype=object), np.array([], dtype=object))
+        return self.once("reviews", read_all).get(self.locality_id, empty)
 
     def interventions_by_month(self) -> dict[str, int]:
-        """'YYYY-MM' -> interventions delivered that month, for the locality, read once per batch."""
-        return self.once(("interventions", self.locality_id), lambda: dict(self.db.execute(
-            "SELECT substr(i.delivered_on, 1, 7), COUNT(*) FROM interventions i JOIN patients p "
-            "ON p.id = i.patient_id WHERE p.locality_id = ? GROUP BY 1", [self.locality_id]).fetchall()))
+        """'YYYY-MM' -> interventions delivered that month, for the locality; one query for the batch."""
+        def read_all() -> dict[str, dict[str, int]]:
+            out: dict[str, dict[str, int]] = {}
+            for loc, month, n in self.db.execute(
+                    "SELECT p.locality_id, substr(i.delivered_on, 1, 7), COUNT(*) FROM interventions i "
+                    "JOIN patients p ON p.id = i.patient_id GROUP BY 1, 2"):
+                out.setdefault(loc, {})[month] = n
+            return out
+
+        return self.once("interventions", read_all).get(self.locality_id, {})
 
     def cohort_ids(self) -> pa.Array | None:
         row = self.db.execute("SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "

@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QScrollArea, QVBoxLayout, QWidget
 
 from ..models.kpi_catalogue import Kpi
 from .returns_model import figures_text, history_text, target_text, with_unit
@@ -39,8 +39,12 @@ class KpiPanel(QFrame):
         self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.body)
         box.addWidget(self.title)
-        box.addWidget(self.body, 1)
+        box.addWidget(scroll, 1)
         self.show_kpi(None, {}, [], [])
 
     def show_kpi(self, kpi: Kpi | None, row: dict[str, Any], history: list[tuple[str, float | None]],
@@ -105,6 +109,8 @@ class Checklist(QFrame):
             item.setData(Qt.ItemDataRole.UserRole, issue["kpi"])
             item.setToolTip("Blocks sign-off" if issue["blocking"] else "Noted; does not block sign-off")
             self.items.addItem(item)
+        if not self.issues:
+            self.items.addItem(f"{PASSES} Every check passes: no rule fails, nothing is missing or unexplained.")
 
     def lines(self) -> list[str]:
         return [self.items.item(n).text() for n in range(self.items.count())]

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from ..models.kpi_catalogue import Kpi
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = (("code", "Code"), ("name", "KPI"), ("figures", "Numerator / denominator"), ("value", "Value"),
+COLUMNS = (("code", "Code"), ("name", "KPI"), ("figures", "Num. / denom."), ("value", "Value"),
            ("target", "Target"), ("rag", "RAG"), ("history", "Last four quarters"), ("comment", "Comment"))
 KEYS = tuple(key for key, _ in COLUMNS)
 RAG_NAMES = {"G": "Green: meets the target", "A": "Amber: short of the target, within its tolerance",

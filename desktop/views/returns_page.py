@@ -71,6 +71,7 @@ class ReturnsPage(Page):
         self.ret: dict[str, Any] | None = None
         self.issues: list[dict[str, Any]] = []
         self._writing = False
+        self._in_write = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
@@ -231,7 +232,7 @@ class ReturnsPage(Page):
         current = self.grid.currentIndex()
         self.model.set_return(kpis, returns.values(db, return_id), histories, self.locked_reason() is None)
         self.grid.resizeColumnsToContents()
-        for column, width in ((1, 260), (6, 180)):
+        for column, width in ((1, 200), (2, 130), (6, 170), (7, 300)):
             self.grid.setColumnWidth(column, min(self.grid.columnWidth(column), width))
         row = current.row() if current.isValid() else 0
         self.grid.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
@@ -250,7 +251,7 @@ class ReturnsPage(Page):
         self.status.setText(status_text(self.ret) + (f" · reopened: {self.ret['reopened_reason']}"
                                                      if self.ret.get("reopened_reason") else ""))
         reason = self.locked_reason()
-        self.lock.setText(f"🔒 {reason}" if reason else "")
+        self.lock.setText(f"Locked: {reason}" if reason else "")
         self.lock.setVisible(bool(reason))
         self.issues = returns.check(self.session.db, self.return_id)
         self.checklist.show_issues(self.issues, reason is not None)
@@ -272,6 +273,12 @@ class ReturnsPage(Page):
         self.sign_off_button.setEnabled(draft)
         self.reopen_button.setEnabled(has and not draft)
         self.export_button.setEnabled(has)
+        # The primary (filled) button is the next step: sign off a draft, export a signed-off return.
+        for button, primary in ((self.sign_off_button, draft), (self.export_button, has and not draft)):
+            if bool(button.property("primary")) != primary:
+                button.setProperty("primary", primary)
+                button.style().unpolish(button)
+                button.style().polish(button)
 
     def select_kpi(self, code: str) -> None:
         row = self.model.row_of(code)
@@ -288,8 +295,15 @@ class ReturnsPage(Page):
     def write_cell(self, code: str, key: str, text: str) -> dict[str, Any] | None:
         """Type a KPI's figures ("12 / 4500", or one number for a count) or its comment; the fresh value row,
         or None when refused (the message is shown and the cell keeps its old value)."""
-        if self.return_id is None:
-            return None
+        if self.return_id is None or self._in_write:
+            return None  # a second commit while the first one's message is up (the editor lost focus to it)
+        self._in_write = True
+        try:
+            return self._write_cell(code, key, text)
+        finally:
+            self._in_write = False
+
+    def _write_cell(self, code: str, key: str, text: str) -> dict[str, Any] | None:
         db, actor = self.session.db, self.session.actor
         try:
             if key == "comment":

@@ -65,6 +65,7 @@ def take(outdir: Path) -> list[Path]:
     from .care_home_screenshots import care_homes_at_work
     from .main_window import MainWindow
     from .mdt_screenshots import mdt_at_work
+    from .return_screenshots import returns_at_work
     from .screens import SCREENS
     from .session import Session
     from .style import apply_style
@@ -97,6 +98,7 @@ def take(outdir: Path) -> list[Path]:
         _cohort_at_work(app, window, settings, extract, shot)
         mdt_at_work(window, shot, lambda seconds: _settle(app, seconds))
         care_homes_at_work(window, shot, lambda seconds: _settle(app, seconds))
+        returns_at_work(window, shot, lambda seconds: _settle(app, seconds))
 
         window.show_screen("practices")
         page = window.current_page()

@@ -12,7 +12,7 @@ import pytest
 from cohort_helpers import choose_locality, locality_id
 from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit
 
 from desktop import __version__
 from desktop.models import returns
@@ -87,7 +87,7 @@ def test_the_last_completed_quarter_is_shown_first_and_locked_when_signed_off(sh
     if ret["status"] == "draft":
         pytest.skip("the demo world has no signed-off return for last quarter")
     assert shown.status.text().startswith("Signed off by")
-    assert shown.lock.text() == "🔒 " + returns.lock_reason(ret)
+    assert shown.lock.text() == "Locked: " + returns.lock_reason(ret)
     assert not shown.sign_off_button.isEnabled() and shown.reopen_button.isEnabled()
     # The last four quarters come from the signed-off returns before it.
     row = shown.model.row_of("COH-02")
@@ -138,7 +138,7 @@ def test_a_bad_entry_shows_the_message_and_changes_nothing(page, mdt_session, wa
 def test_the_checklist_lists_blocking_items_first_and_the_panel_explains_the_kpi(page, mdt_session):
     issues = returns.check(mdt_session.db, page.return_id)
     lines = page.checklist.lines()
-    assert len(lines) == len(issues)
+    assert len(lines) == max(len(issues), 1)
     blocking = [line for line in lines if line.startswith("✗")]
     assert lines[:len(blocking)] == blocking
     assert any("OUT-01 is typed in" in line for line in blocking)
@@ -217,3 +217,17 @@ def test_the_quarter_picker_moves_between_returns(page, mdt_session):
     assert page.return_id != first and _return(page, mdt_session)["id"] == page.return_id
     page.next_button.click()
     assert page.return_id == first
+
+
+def test_typing_in_the_grid_with_the_keyboard(page, mdt_session, qtbot):
+    index = page.model.index(_row(page, "OUT-04"), FIGURES)
+    page.grid.setFocus()
+    page.grid.setCurrentIndex(index)
+    qtbot.keyClick(page.grid, "4")  # typing starts the editor with what was typed
+    assert page.grid.state() == QAbstractItemView.State.EditingState
+    editor = page.grid.viewport().findChild(QLineEdit)
+    qtbot.keyClicks(editor, "2")
+    assert editor.text() == "42"
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn of the event loop
+    qtbot.waitUntil(lambda: returns.values(mdt_session.db, page.return_id)["OUT-04"]["numerator"] == 42)
+    assert "OUT-04" in page.window().statusBar().currentMessage()

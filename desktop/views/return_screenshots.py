@@ -1,0 +1,28 @@
+"""The Returns screen at work, for desktop.views.screenshots: last quarter's signed-off return with a KPI
+explained beside the grid, then the quarter under way as a draft, its checklist saying what still blocks
+sign-off and a red KPI chosen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QWidget
+
+
+def returns_at_work(window, shot: Callable[[QWidget, str], None], settle: Callable[[float], None]) -> None:
+    window.show_screen("returns")
+    page = window.current_page()
+    if not page.splitter.isVisible() or page.return_id is None:
+        return
+    page.select_kpi("OUT-01")
+    page.grid.setFocus()
+    settle(0.3)
+    shot(window, "returns-signed-off")
+    if not page.next_button.isEnabled():
+        return
+    page.next_button.click()
+    red = next((i["kpi"] for i in page.issues if i["kind"] == "red"), None)
+    page.select_kpi(red or "OUT-01")
+    page.grid.setFocus()
+    settle(0.3)
+    shot(window, "returns-draft")

@@ -149,6 +149,8 @@ class ReturnsPage(Page):
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.panel)
         side.addWidget(self.checklist)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 2)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(side)
@@ -249,7 +251,9 @@ class ReturnsPage(Page):
         self.ret = returns.get(self.session.db, self.return_id)
         self.model.editable = self.locked_reason() is None
         self.status.setText(status_text(self.ret) + (f" · reopened: {self.ret['reopened_reason']}"
-                                                     if self.ret.get("reopened_reason") else ""))
+                                                     if self.ret.get("reopened_reason") else "")
+                            + (" · the quarter is still under way: its figures are so far"
+                               if self.quarter.end >= self.today() else ""))
         reason = self.locked_reason()
         self.lock.setText(f"Locked: {reason}" if reason else "")
         self.lock.setVisible(bool(reason))

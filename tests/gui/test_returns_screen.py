@@ -102,6 +102,7 @@ def test_opening_a_quarter_without_a_return_starts_a_draft_and_the_grid_shows_it
     assert ret is not None and ret["status"] == "draft" and ret["revision"] == 1
     assert "Started the" in page.window().statusBar().currentMessage()
     assert page.status.text().startswith("Draft") and "revision 1" in page.status.text()
+    assert "still under way" in page.status.text()
     held = returns.values(mdt_session.db, ret["id"])
     model = page.model
     assert model.rowCount() == len(catalogue()) == 20
@@ -231,3 +232,13 @@ def test_typing_in_the_grid_with_the_keyboard(page, mdt_session, qtbot):
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn of the event loop
     qtbot.waitUntil(lambda: returns.values(mdt_session.db, page.return_id)["OUT-04"]["numerator"] == 42)
     assert "OUT-04" in page.window().statusBar().currentMessage()
+
+
+def test_recompute_keeps_typed_figures_and_comments(page, mdt_session):
+    assert _edit(page, "OUT-01", FIGURES, "12 / 4500")
+    assert _edit(page, "COH-02", COMMENT, "Two case managers on leave.")
+    page.recompute_button.click()
+    held = returns.values(mdt_session.db, page.return_id)
+    assert held["OUT-01"]["numerator"] == 12 and held["COH-02"]["comment"] == "Two case managers on leave."
+    assert page.model.index(_row(page, "COH-02"), COMMENT).data() == "Two case managers on leave."
+    assert "Recomputed" in page.window().statusBar().currentMessage()

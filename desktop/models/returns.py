@@ -74,8 +74,11 @@ def lock_reason(ret: dict[str, Any]) -> str | None:
     """Why the return cannot be edited, or None when it can (a draft)."""
     if ret["status"] == "draft":
         return None
-    return (f"Signed off by {ret['signed_off_by']} on {ret['signed_off_at'][:10]}"
-            + (f" and exported on {ret['exported_at'][:10]}" if ret["exported_at"] else "")
+    def day(stamp: str) -> str:
+        return dt.date.fromisoformat(stamp[:10]).strftime("%d/%m/%Y")
+
+    return (f"Signed off by {ret['signed_off_by']} on {day(ret['signed_off_at'])}"
+            + (f" and exported on {day(ret['exported_at'])}" if ret["exported_at"] else "")
             + ". Reopen it to make a new revision.")
 
 
@@ -303,8 +306,8 @@ def export(db: sqlite_utils.Database, actor: Actor, return_id: str, out: str | P
     it exported. Audited."""
     ret = get(db, return_id)
     if ret["status"] == "draft" and not allow_draft:
-        raise ValidationError(f"The {ret['period']} return is a draft: sign it off first, or export it with "
-                              "--draft to share a working copy.")
+        raise ValidationError(f"The {ret['period']} return is a draft: sign it off first, or export it as a "
+                              "draft working copy (the file then says it is a draft).")
     out = Path(out)
     doc = document(db, return_id, actor.now(), app_version)
     text = json.dumps(doc, indent=2, ensure_ascii=False)

@@ -56,13 +56,17 @@ class _Context:
         """(dates sorted, patient ids) of the locality's care-plan reviews. One query serves the whole batch:
         joining by locality made SQLite walk every patient's interventions, locality by locality."""
         def read_all() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-            where = dict(self.db.execute("SELECT id, locality_id FROM patients").fetchall())
-            grouped: dict[str, list[tuple[str, str]]] = {}
-            for day, pid in self.db.execute("SELECT delivered_on, patient_id FROM interventions "
-                                            "WHERE type = 'care-plan review' ORDER BY delivered_on"):
-                grouped.setdefault(where.get(pid), []).append((day, pid))
-            return {loc: (np.array([d for d, _ in rows], dtype=object), np.array([p for _, p in rows], dtype=object))
-                    for loc, rows in grouped.items()}
+            rows = self.db.execute(
+                "SELECT p.locality_id, i.delivered_on, i.patient_id FROM interventions i "
+                "JOIN patients p ON p.id = i.patient_id WHERE i.type = 'care-plan review'").fetchall()
+            if not rows:
+                return {}
+            loc, days, pids = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
+            order = np.lexsort((days.astype(str), loc.astype(str)))
+            loc, days, pids = loc[order], days[order], pids[order]
+            starts = np.flatnonzero(np.r_[True, loc[1:] != loc[:-1]])
+            ends = np.r_[starts[1:], len(loc)]
+            return {loc[a]: (days[a:b], pids[a:b]) for a, b in zip(starts, ends, strict=True)}
 
         empty = (np.array([], dtype=object), np.array([], dtype=object))
         return self.once("reviews", read_all).get(self.locality_id, empty)
@@ -92,15 +96,18 @@ class _Context:
         """The quarter-end cohort's patients on the caseload."""
         if self._caseload is None:
             ids = self.cohort_ids()
-            worked = self.once(("caseload", self.locality_id), lambda: list(self.db.query(
-                "SELECT id, case_manager_id, care_plan_date, next_review_due FROM patients "
-                "WHERE locality_id = ? AND status = 'on caseload'", [self.locality_id])))
+            worked, worked_ids = self.once(("caseload", self.locality_id), self._read_caseload)
             if ids is None or not worked:
                 self._caseload = []
             else:
-                inside = pc.is_in(pa.array([w["id"] for w in worked]), ids).to_pylist()
-                self._caseload = [w for w, keep in zip(worked, inside, strict=True) if keep]
+                inside = pc.is_in(worked_ids, ids).to_numpy(zero_copy_only=False)
+                self._caseload = [worked[i] for i in np.flatnonzero(inside)]
         return self._caseload
+
+    def _read_caseload(self) -> tuple[list[dict[str, Any]], pa.Array]:
+        worked = list(self.db.query("SELECT id, case_manager_id, care_plan_date, next_review_due FROM patients "
+                                    "WHERE locality_id = ? AND status = 'on caseload'", [self.locality_id]))
+        return worked, pa.array([w["id"] for w in worked], pa.string())
 
     def scalar(self, sql: str, params: list[Any]) -> int:
         return self.db.execute(sql, params).fetchone()[0] or 0

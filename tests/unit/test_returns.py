@@ -132,3 +132,31 @@ def test_return_export_cli(ret, tmp_path, capsys):
     assert main(["return", "export", "--db", path, "--locality", "CHA", "--quarter", "2025-26-Q4",
                  "--out", str(tmp_path / "a.json"), "--draft"]) == 0
     assert json.loads((tmp_path / "a.json").read_text())["status"] == "draft"
+
+
+@pytest.mark.parametrize("rule", [r["id"] for r in returns.rules()])
+def test_every_validation_rule_reports_a_breach(ret, rule):
+    db, _, return_id = ret
+    spec = next(r for r in returns.rules() if r["id"] == rule)
+    held = returns.values(db, return_id)
+
+    def put(side, number):
+        code, field = side.split(".")
+        db.execute(f"UPDATE return_values SET {field} = ? WHERE return_id = ? AND kpi = ?", [number, return_id, code])
+
+    def read(side):
+        if returns._is_number(side):
+            return float(side)
+        code, field = side.split(".")
+        return held[code][field]
+
+    # Make the left side break the rule against whatever the right side holds (or a number for it).
+    right = read(spec["right"])
+    if right is None:
+        right = 10.0
+        put(spec["right"], right)
+    breach = {"<=": right + 1, "<": right, ">=": right - 1, ">": right, "==": right + 1, "!=": right}[spec["operator"]]
+    put(spec["left"], breach)
+    found = [i for i in returns.check(db, return_id) if i["kind"] == "rule" and i["message"].startswith(rule)]
+    assert found and found[0]["importance"] == spec["importance"]
+    assert found[0]["blocking"]  # high rules always block; medium ones until a comment explains them

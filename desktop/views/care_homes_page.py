@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 from ..models import quarters, reference, residents, visits
 from ..models.changes import Changes
 from ..models.errors import DeskError
-from ..models.quarters import Quarter
 from ..settings import Settings
 from . import care_home_operations, formats, messages, pdf_export
 from .page import EmptyCard, Page, at_top, title_block
+from .quarter_paging import QuarterPaging
 from .residents_view import HomeDetail, ResidentDialog, resident_row, visit_row
 from .round_grid import HELD, MISSED, THIS_WEEK, RoundGridView
 from .screens import Screen
@@ -42,7 +42,7 @@ OPEN_REPORT = "Open the report"
 RECENT_DAYS = 365
 
 
-class CareHomesPage(Page):
+class CareHomesPage(QuarterPaging, Page):
     def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
                  parent: QWidget | None = None):
         super().__init__(screen, parent)
@@ -59,22 +59,13 @@ class CareHomesPage(Page):
         title_block(layout, screen.title, screen.summary)
 
         bar = QHBoxLayout()
-        self.previous_button = QPushButton("◀ Previous")
-        self.previous_button.setToolTip("The quarter before (Alt+Left)")
-        self.previous_button.setShortcut("Alt+Left")
-        self.quarter_label = QLabel()
-        self.quarter_label.setObjectName("sectionTitle")
-        self.next_button = QPushButton("Next ▶")
-        self.next_button.setToolTip("The quarter after (Alt+Right)")
-        self.next_button.setShortcut("Alt+Right")
+        paging = self.quarter_controls()
         self.current_button = QPushButton("This quarter")
-        self.previous_button.clicked.connect(lambda: self.set_quarter(self.quarter.previous()))
-        self.next_button.clicked.connect(lambda: self.set_quarter(self.quarter.next()))
         self.current_button.clicked.connect(lambda: self.set_quarter(quarters.of(self.today())))
         self.log_button = QPushButton("&Log a visit…")
         self.log_button.setProperty("primary", True)
         self.log_button.clicked.connect(lambda: self.log_visit())
-        for widget in (self.previous_button, self.quarter_label, self.next_button, self.current_button):
+        for widget in (*paging, self.current_button):
             bar.addWidget(widget)
         bar.addStretch(1)
         bar.addWidget(self.log_button)
@@ -122,10 +113,6 @@ class CareHomesPage(Page):
         self.empty.setVisible(commissioner)
         self._show_quarter_label()
 
-    @staticmethod
-    def today() -> dt.date:
-        return dt.date.today()
-
     # -- Page ---------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
@@ -137,26 +124,7 @@ class CareHomesPage(Page):
             self.stale = True
             self._reload_if_shown()
 
-    def on_shown(self) -> None:
-        self._reload_if_shown()
-
-    # -- the quarter --------------------------------------------------------------------------------------
-    def set_quarter(self, quarter: Quarter) -> None:
-        self.quarter = quarter
-        self._show_quarter_label()
-        self.stale = True
-        self._reload_if_shown()
-
-    def _show_quarter_label(self) -> None:
-        q = self.quarter
-        self.quarter_label.setText(f"  {q.label}: {formats.date(q.start)} to {formats.date(q.end)}  ")
-        self.next_button.setEnabled(q.next().start <= self.today())
-
     # -- loading ------------------------------------------------------------------------------------------
-    def _reload_if_shown(self) -> None:
-        if self.stale and self.isVisible() and self.session.kind != "commissioner":
-            self.reload()
-
     def reload(self) -> None:
         self.stale = False
         if self.locality is None:

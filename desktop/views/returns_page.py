@@ -4,7 +4,6 @@ explained, the completeness checklist, and recompute, sign off, reopen and expor
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,10 +27,10 @@ from ..models import quarters, returns
 from ..models.changes import Changes
 from ..models.errors import DeskError, ValidationError
 from ..models.kpi_catalogue import catalogue
-from ..models.quarters import Quarter
 from ..settings import Settings
 from . import formats, messages
 from .page import EmptyCard, Page, at_top, title_block
+from .quarter_paging import QuarterPaging
 from .return_panel import Checklist, KpiPanel
 from .returns_model import ReturnsModel
 from .screens import Screen
@@ -58,7 +57,7 @@ def status_text(ret: dict[str, Any]) -> str:
     return f"{state} · revision {ret['revision']}"
 
 
-class ReturnsPage(Page):
+class ReturnsPage(QuarterPaging, Page):
     def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
                  parent: QWidget | None = None):
         super().__init__(screen, parent)
@@ -78,16 +77,7 @@ class ReturnsPage(Page):
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        self.previous_button = QPushButton("◀ Previous")
-        self.previous_button.setToolTip("The quarter before (Alt+Left)")
-        self.previous_button.setShortcut("Alt+Left")
-        self.quarter_label = QLabel()
-        self.quarter_label.setObjectName("sectionTitle")
-        self.next_button = QPushButton("Next ▶")
-        self.next_button.setToolTip("The quarter after (Alt+Right)")
-        self.next_button.setShortcut("Alt+Right")
-        self.previous_button.clicked.connect(lambda: self.set_quarter(self.quarter.previous()))
-        self.next_button.clicked.connect(lambda: self.set_quarter(self.quarter.next()))
+        paging = self.quarter_controls()
         self.recompute_button = QPushButton("Re&compute")
         self.recompute_button.setToolTip("Refresh the computed KPIs from the records; typed figures and comments "
                                          "are kept")
@@ -99,7 +89,7 @@ class ReturnsPage(Page):
         self.sign_off_button.clicked.connect(self.sign_off)
         self.reopen_button.clicked.connect(self.reopen)
         self.export_button.clicked.connect(self.export)
-        for widget in (self.previous_button, self.quarter_label, self.next_button):
+        for widget in paging:
             bar.addWidget(widget)
         bar.addStretch(1)
         for widget in (self.recompute_button, self.sign_off_button, self.reopen_button, self.export_button):
@@ -170,10 +160,6 @@ class ReturnsPage(Page):
         self._show_quarter_label()
         self._show_buttons()
 
-    @staticmethod
-    def today() -> dt.date:
-        return dt.date.today()
-
     # -- Page ---------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
@@ -185,26 +171,7 @@ class ReturnsPage(Page):
             self.stale = True
             self._reload_if_shown()
 
-    def on_shown(self) -> None:
-        self._reload_if_shown()
-
-    # -- the quarter --------------------------------------------------------------------------------------
-    def set_quarter(self, quarter: Quarter) -> None:
-        self.quarter = quarter
-        self._show_quarter_label()
-        self.stale = True
-        self._reload_if_shown()
-
-    def _show_quarter_label(self) -> None:
-        q = self.quarter
-        self.quarter_label.setText(f"  {q.label}: {formats.date(q.start)} to {formats.date(q.end)}  ")
-        self.next_button.setEnabled(q.next().start <= self.today())
-
     # -- loading ------------------------------------------------------------------------------------------
-    def _reload_if_shown(self) -> None:
-        if self.stale and self.isVisible() and self.session.kind != "commissioner":
-            self.reload()
-
     def reload(self) -> None:
         """Get the quarter's return, starting a draft when there is none, and show it."""
         self.stale = False

@@ -192,7 +192,8 @@ def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, k
     now = actor.now()
     with db.atomic():
         ensure_rows(db, actor, [patient_id])
-        db["interventions"].insert({"id": row_id, "patient_id": patient_id, "type": kind, "delivered_on": day,
+        db["interventions"].insert({"id": row_id, "patient_id": patient_id, "locality_id": patient["locality_id"],
+                                    "type": kind, "delivered_on": day,
                                     "delivered_by_id": by, "note": note or "", "created_at": now, "updated_at": now,
                                     "updated_by": actor.user, "device_id": actor.device_id})
         if kind == "care-plan review":

@@ -37,51 +37,38 @@ class Figure:
 
 
 class _Context:
-    """What the KPIs of one locality-quarter share, read once."""
+    """What the KPIs of one locality-quarter share. Reads go through *shared*, a cache for one batch of
+    calls: records a locality needs for every quarter are read once per locality, and figures that SQLite can
+    group by locality are read once per quarter for all localities (DESIGN §13: 11 × 8 in under a second)."""
 
     def __init__(self, db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date,
                  shared: dict[Any, Any]):
         self.db, self.locality_id, self.q, self.today = db, locality_id, quarter, today
         self.start, self.end = quarter.start.isoformat(), quarter.end.isoformat()
         self.as_of = min(quarter.end, today)
-        self._shared = shared  # reads reused across the quarters (and localities) of one batch
-        self._caseload: list[dict[str, Any]] | None = None
+        self._shared = shared
+        self._in_cohort: np.ndarray | None = None
 
     def once(self, key: Any, read: Callable[[], Any]) -> Any:
         if key not in self._shared:
             self._shared[key] = read()
         return self._shared[key]
 
-    def care_plan_reviews(self) -> tuple[np.ndarray, np.ndarray]:
-        """(dates sorted, patient ids) of the locality's care-plan reviews. One query serves the whole batch:
-        joining by locality made SQLite walk every patient's interventions, locality by locality."""
-        def read_all() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-            rows = self.db.execute(
-                "SELECT p.locality_id, i.delivered_on, i.patient_id FROM interventions i "
-                "JOIN patients p ON p.id = i.patient_id WHERE i.type = 'care-plan review'").fetchall()
-            if not rows:
-                return {}
-            loc, days, pids = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
-            order = np.lexsort((days.astype(str), loc.astype(str)))
-            loc, days, pids = loc[order], days[order], pids[order]
-            starts = np.flatnonzero(np.r_[True, loc[1:] != loc[:-1]])
-            ends = np.r_[starts[1:], len(loc)]
-            return {loc[a]: (days[a:b], pids[a:b]) for a, b in zip(starts, ends, strict=True)}
+    def by_locality(self, key: Any, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+        """One row of a query whose first column is the locality id, run once for all localities."""
+        rows = self.once(key, lambda: {r[0]: r[1:] for r in self.db.execute(sql, params)})
+        return rows.get(self.locality_id)
 
-        empty = (np.array([], dtype=object), np.array([], dtype=object))
-        return self.once("reviews", read_all).get(self.locality_id, empty)
+    def scalar(self, sql: str, params: list[Any]) -> int:
+        return self.db.execute(sql, params).fetchone()[0] or 0
 
-    def interventions_by_month(self) -> dict[str, int]:
-        """'YYYY-MM' -> interventions delivered that month, for the locality; one query for the batch."""
-        def read_all() -> dict[str, dict[str, int]]:
-            out: dict[str, dict[str, int]] = {}
-            for loc, month, n in self.db.execute(
-                    "SELECT p.locality_id, substr(i.delivered_on, 1, 7), COUNT(*) FROM interventions i "
-                    "JOIN patients p ON p.id = i.patient_id GROUP BY 1, 2"):
-                out.setdefault(loc, {})[month] = n
-            return out
-
-        return self.once("interventions", read_all).get(self.locality_id, {})
+    def care_plan_reviews(self) -> tuple[np.ndarray, pa.Array]:
+        """(dates sorted, patient ids) of the care-plan reviews the locality delivered."""
+        def read() -> tuple[np.ndarray, pa.Array]:
+            rows = self.db.execute("SELECT delivered_on, patient_id FROM interventions WHERE locality_id = ? AND "
+                                   "type = 'care-plan review' ORDER BY delivered_on", [self.locality_id]).fetchall()
+            return (np.array([r[0] for r in rows], dtype="U10"), pa.array([r[1] for r in rows], pa.string()))
+        return self.once(("reviews", self.locality_id), read)
 
     def cohort_ids(self) -> pa.Array | None:
         row = self.db.execute("SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
@@ -89,28 +76,29 @@ class _Context:
                               [self.locality_id, self.end]).fetchone()
         if row is None:
             return None
-        run = self.once(("run", row[0]), lambda: risk_store.run_cohort(self.db, row[0]).select(["patient_id"]))
-        return run["patient_id"]
+        return self.once(("run", row[0]), lambda: risk_store.run_patient_ids(self.db, row[0]))
 
-    def caseload(self) -> list[dict[str, Any]]:
-        """The quarter-end cohort's patients on the caseload."""
-        if self._caseload is None:
-            ids = self.cohort_ids()
-            worked, worked_ids = self.once(("caseload", self.locality_id), self._read_caseload)
-            if ids is None or not worked:
-                self._caseload = []
+    def caseload(self) -> dict[str, Any]:
+        """The locality's patients on the caseload today, as columns."""
+        def read() -> dict[str, Any]:
+            rows = self.db.execute("SELECT id, case_manager_id IS NOT NULL, COALESCE(care_plan_date, ''), "
+                                   "COALESCE(next_review_due, '') FROM patients WHERE locality_id = ? "
+                                   "AND status = 'on caseload'", [self.locality_id]).fetchall()
+            return {"id": pa.array([r[0] for r in rows], pa.string()),
+                    "managed": np.array([r[1] for r in rows], dtype=bool),
+                    "care_plan_date": np.array([r[2] for r in rows], dtype="U10"),
+                    "next_review_due": np.array([r[3] for r in rows], dtype="U10")}
+        return self.once(("caseload", self.locality_id), read)
+
+    def in_cohort(self) -> np.ndarray:
+        """Which caseload patients are in the quarter-end cohort."""
+        if self._in_cohort is None:
+            ids, load = self.cohort_ids(), self.caseload()
+            if ids is None or not len(load["id"]):
+                self._in_cohort = np.zeros(len(load["id"]), dtype=bool)
             else:
-                inside = pc.is_in(worked_ids, ids).to_numpy(zero_copy_only=False)
-                self._caseload = [worked[i] for i in np.flatnonzero(inside)]
-        return self._caseload
-
-    def _read_caseload(self) -> tuple[list[dict[str, Any]], pa.Array]:
-        worked = list(self.db.query("SELECT id, case_manager_id, care_plan_date, next_review_due FROM patients "
-                                    "WHERE locality_id = ? AND status = 'on caseload'", [self.locality_id]))
-        return worked, pa.array([w["id"] for w in worked], pa.string())
-
-    def scalar(self, sql: str, params: list[Any]) -> int:
-        return self.db.execute(sql, params).fetchone()[0] or 0
+                self._in_cohort = pc.is_in(load["id"], value_set=ids).to_numpy(zero_copy_only=False)
+        return self._in_cohort
 
 
 def _coh01(c: _Context) -> tuple[float | None, float | None]:
@@ -120,124 +108,146 @@ def _coh01(c: _Context) -> tuple[float | None, float | None]:
 
 def _coh02(c: _Context) -> tuple[float | None, float | None]:
     ids = c.cohort_ids()
-    return (len(c.caseload()), len(ids)) if ids is not None else (None, None)
+    return (int(c.in_cohort().sum()), len(ids)) if ids is not None else (None, None)
 
 
 def _coh03(c: _Context) -> tuple[float | None, float | None]:
-    year_ago = add_months(c.as_of, -12).isoformat()
-    until = c.as_of.isoformat()
+    year_ago, until = add_months(c.as_of, -12).isoformat(), c.as_of.isoformat()
+    load, inside = c.caseload(), c.in_cohort()
     days, patients = c.care_plan_reviews()
     lo, hi = np.searchsorted(days, year_ago, "left"), np.searchsorted(days, until, "right")
-    reviewed = set(patients[lo:hi].tolist())
-    load = c.caseload()
-    current = sum(1 for p in load if p["id"] in reviewed or
-                  (p["care_plan_date"] and year_ago <= p["care_plan_date"] <= until))
-    return current, len(load)
+    reviewed = pc.is_in(load["id"], value_set=patients[lo:hi]).to_numpy(zero_copy_only=False)
+    plan = load["care_plan_date"]
+    planned = (plan >= year_ago) & (plan <= until) & (plan != "")
+    return int((inside & (reviewed | planned)).sum()), int(inside.sum())
 
 
 def _coh04(c: _Context) -> tuple[float | None, float | None]:
-    load = c.caseload()
-    at = c.as_of.isoformat()
-    return sum(1 for p in load if p["next_review_due"] and p["next_review_due"] >= at), len(load)
+    load, inside = c.caseload(), c.in_cohort()
+    due = load["next_review_due"]
+    return int((inside & (due != "") & (due >= c.as_of.isoformat())).sum()), int(inside.sum())
 
 
 def _coh05(c: _Context) -> tuple[float | None, float | None]:
-    load = c.caseload()
-    return sum(1 for p in load if p["case_manager_id"]), len(load)
+    load, inside = c.caseload(), c.in_cohort()
+    return int((inside & load["managed"]).sum()), int(inside.sum())
 
 
 def _coh06(c: _Context) -> tuple[float | None, float | None]:
-    months = {f"{c.q.start.year + (c.q.start.month + i - 1) // 12}-{(c.q.start.month + i - 1) % 12 + 1:02d}"
-              for i in range(3)}
-    return sum(n for month, n in c.interventions_by_month().items() if month in months), None
-
-
-def _mdt01(c: _Context) -> tuple[float | None, float | None]:
-    return c.scalar("SELECT COUNT(*) FROM meetings WHERE locality_id = ? AND held_on BETWEEN ? AND ? AND "
-                    "type IN ('locality MDT', 'care-home MDT') AND (status = 'held' OR held_on <= ?)",
-                    [c.locality_id, c.start, c.end, c.today.isoformat()]), None
-
-
-def _mdt02(c: _Context) -> tuple[float | None, float | None]:
-    return c.scalar("SELECT COUNT(DISTINCT i.patient_id) FROM meeting_items i JOIN meetings m ON m.id = i.meeting_id "
-                    "WHERE m.locality_id = ? AND m.held_on BETWEEN ? AND ? AND i.kind = 'patient'",
+    return c.scalar("SELECT COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ?",
                     [c.locality_id, c.start, c.end]), None
 
 
+def _mdt01(c: _Context) -> tuple[float | None, float | None]:
+    row = c.by_locality(
+        ("MDT-01", c.q, c.today),
+        "SELECT locality_id, COUNT(*) FROM meetings WHERE held_on BETWEEN ? AND ? AND type IN ('locality MDT', "
+        "'care-home MDT') AND (status = 'held' OR held_on <= ?) GROUP BY locality_id",
+        [c.start, c.end, c.today.isoformat()])
+    return (row[0] if row else 0), None
+
+
+def _mdt02(c: _Context) -> tuple[float | None, float | None]:
+    row = c.by_locality(
+        ("MDT-02", c.q),
+        "SELECT m.locality_id, COUNT(DISTINCT i.patient_id) FROM meeting_items i JOIN meetings m "
+        "ON m.id = i.meeting_id WHERE m.held_on BETWEEN ? AND ? AND i.kind = 'patient' GROUP BY m.locality_id",
+        [c.start, c.end])
+    return (row[0] if row else 0), None
+
+
 def _mdt03(c: _Context) -> tuple[float | None, float | None]:
-    row = c.db.execute(
-        "SELECT COUNT(*), SUM(status = 'done' AND completed_on <= due_date) FROM actions WHERE locality_id = ? "
-        "AND due_date BETWEEN ? AND ? AND status != 'cancelled'", [c.locality_id, c.start, c.end]).fetchone()
-    return row[1] or 0, row[0]
+    row = c.by_locality(
+        ("MDT-03", c.q),
+        "SELECT locality_id, COUNT(*), SUM(status = 'done' AND completed_on <= due_date) FROM actions "
+        "WHERE due_date BETWEEN ? AND ? AND status != 'cancelled' GROUP BY locality_id", [c.start, c.end])
+    return (row[1] or 0, row[0]) if row else (0, 0)
 
 
 def _mdt04(c: _Context) -> tuple[float | None, float | None]:
-    return c.scalar("SELECT COUNT(*) FROM actions WHERE locality_id = ? AND due_date < ? AND status != 'cancelled' "
-                    "AND date(created_at) <= ? AND NOT (status = 'done' AND completed_on <= ?)",
-                    [c.locality_id, c.end, c.end, c.end]), None
+    row = c.by_locality(
+        ("MDT-04", c.q),
+        "SELECT locality_id, COUNT(*) FROM actions WHERE due_date < ? AND status != 'cancelled' "
+        "AND date(created_at) <= ? AND NOT (status = 'done' AND completed_on <= ?) GROUP BY locality_id",
+        [c.end, c.end, c.end])
+    return (row[0] if row else 0), None
+
+
+def _homes(c: _Context) -> tuple[Any, ...] | None:
+    """(homes, homes with a named clinical lead, beds) of the locality."""
+    return c.by_locality("homes", "SELECT locality_id, COUNT(*), SUM(clinical_lead_id IS NOT NULL), SUM(beds) "
+                                  "FROM care_homes GROUP BY locality_id", [])
 
 
 def _ch01(c: _Context) -> tuple[float | None, float | None]:
-    row = c.db.execute("SELECT COUNT(*), SUM(clinical_lead_id IS NOT NULL) FROM care_homes WHERE locality_id = ?",
-                       [c.locality_id]).fetchone()
-    return row[1] or 0, row[0]
+    row = _homes(c)
+    return (row[1] or 0, row[0]) if row else (0, 0)
 
 
 def _ch02(c: _Context) -> tuple[float | None, float | None]:
-    grid = visits.round_grid(c.db, c.locality_id, c.q, c.today)
-    return sum(h["covered"] for h in grid["homes"]), sum(h["due"] for h in grid["homes"])
-
-
-def _home_ids(c: _Context) -> list[str]:
-    return [r[0] for r in c.db.execute("SELECT id FROM care_homes WHERE locality_id = ?", [c.locality_id])]
+    def read() -> dict[str, tuple[int, int]]:
+        weeks = c.q.weeks()
+        started, finished = visits.week_progress(weeks, c.today)
+        held: dict[str, dict[str, set[int]]] = {}
+        for loc, home in c.db.execute("SELECT locality_id, id FROM care_homes"):
+            held.setdefault(loc, {})[home] = set()
+        for loc, home, week in c.db.execute(
+                "SELECT DISTINCT h.locality_id, v.care_home_id, CAST((julianday(v.visited_on) - julianday(?)) / 7 "
+                "AS INTEGER) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE v.visited_on "
+                "BETWEEN ? AND ? AND v.type = 'weekly home round'",
+                [weeks[0].isoformat(), weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()]):
+            held[loc][home].add(week)
+        out = {}
+        for loc, homes in held.items():
+            cover = [visits.round_coverage(weeks_held, started, finished) for weeks_held in homes.values()]
+            out[loc] = (sum(a for a, _ in cover), sum(b for _, b in cover))
+        return out
+    return c.once(("CH-02", c.q, c.today), read).get(c.locality_id, (0, 0))
 
 
 def _ch03(c: _Context) -> tuple[float | None, float | None]:
-    homes = _home_ids(c)
-    if not homes:
-        return 0, 0
-    summary = residents.pcsp_timeliness(c.db, homes, c.q.start, c.q.end, c.as_of)
-    return summary["on_time"], summary["on_time"] + summary["late"] + summary["overdue"]
-
-
-def _visits(c: _Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dates sorted, reviewed anyone, transferred anyone) of every visit to the locality's homes, read once."""
-    def read() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = c.db.execute(
-            "SELECT v.visited_on, COUNT(r.id) > 0, COALESCE(MAX(r.outcome = 'transferred to hospital'), 0) "
-            "FROM visits v JOIN care_homes h ON h.id = v.care_home_id LEFT JOIN visit_residents r "
-            "ON r.visit_id = v.id WHERE h.locality_id = ? GROUP BY v.id ORDER BY v.visited_on",
-            [c.locality_id]).fetchall()
-        return (np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=bool),
-                np.array([r[2] for r in rows], dtype=bool))
-    return c.once(("visits", c.locality_id), read)
-
-
-def _in_quarter(c: _Context, days: np.ndarray) -> slice:
-    return slice(int(np.searchsorted(days, c.start, "left")), int(np.searchsorted(days, c.end, "right")))
+    def read() -> dict[str, tuple[int, int]]:
+        out: dict[str, list[int]] = {}
+        for row in c.db.query(
+                "SELECT h.locality_id, r.admitted_on, r.readmitted_on, r.pcsp_on FROM residents r JOIN care_homes h "
+                "ON h.id = r.care_home_id WHERE COALESCE(r.readmitted_on, r.admitted_on) BETWEEN ? AND ?",
+                [c.start, c.end]):
+            status = residents.pcsp_status(row, c.as_of)
+            counts = out.setdefault(row["locality_id"], [0, 0])
+            counts[0] += status == "on time"
+            counts[1] += status in ("on time", "late", "overdue")
+        return {loc: (a, b) for loc, (a, b) in out.items()}
+    return c.once(("CH-03", c.q, c.as_of), read).get(c.locality_id, (0, 0))
 
 
 def _ch04(c: _Context) -> tuple[float | None, float | None]:
-    days, _, _ = _visits(c)
-    beds = c.once(("beds", c.locality_id),
-                  lambda: c.scalar("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [c.locality_id]))
-    window = _in_quarter(c, days)
-    return window.stop - window.start, beds
+    row, homes = _visits(c), _homes(c)
+    return (row[0] if row else 0), (homes[2] or 0 if homes else 0)
 
 
 def _ch05(c: _Context) -> tuple[float | None, float | None]:
-    days, reviewed, transferred = _visits(c)
-    window = _in_quarter(c, days)
-    return int(transferred[window].sum()), int(reviewed[window].sum())
+    row = _visits(c)
+    return (row[2] or 0, row[1] or 0) if row else (0, 0)
+
+
+def _visits(c: _Context) -> tuple[Any, ...] | None:
+    """(visits, visits that reviewed anyone, visits that sent anyone to hospital) in the quarter."""
+    return c.by_locality(
+        ("visits", c.q),
+        "SELECT h.locality_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM visit_residents r WHERE r.visit_id = v.id)), "
+        "SUM(EXISTS (SELECT 1 FROM visit_residents r WHERE r.visit_id = v.id AND r.outcome = 'transferred to "
+        "hospital')) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE v.visited_on BETWEEN ? AND ? "
+        "GROUP BY h.locality_id", [c.start, c.end])
 
 
 def _ch06(c: _Context) -> tuple[float | None, float | None]:
     at = c.as_of.isoformat()
-    row = c.db.execute(
-        "SELECT COUNT(*), SUM(r.eol_plan_on IS NOT NULL AND r.eol_plan_on <= ?) FROM residents r "
-        "JOIN care_homes h ON h.id = r.care_home_id WHERE h.locality_id = ? AND r.end_of_life = 1 "
-        "AND r.admitted_on <= ? AND (r.left_on IS NULL OR r.left_on > ?)", [at, c.locality_id, at, at]).fetchone()
-    return row[1] or 0, row[0]
+    row = c.by_locality(
+        ("CH-06", at),
+        "SELECT h.locality_id, COUNT(*), SUM(r.eol_plan_on IS NOT NULL AND r.eol_plan_on <= ?) FROM residents r "
+        "JOIN care_homes h ON h.id = r.care_home_id WHERE r.end_of_life = 1 AND r.admitted_on <= ? "
+        "AND (r.left_on IS NULL OR r.left_on > ?) GROUP BY h.locality_id", [at, at, at])
+    return (row[1] or 0, row[0]) if row else (0, 0)
 
 
 COMPUTE: dict[str, Callable[[_Context], tuple[float | None, float | None]]] = {

@@ -371,5 +371,23 @@ def m005_returns(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m006_kpi_reads(db: sqlite_utils.Database) -> None:
+    # The interventions a team delivered stay the team's even if the patient later moves locality; keeping the
+    # locality on the row also spares the KPIs a join to patients by UUID for every intervention (DESIGN §13).
+    _run(
+        db,
+        6,
+        """
+        ALTER TABLE interventions ADD COLUMN locality_id TEXT REFERENCES localities(id);
+        UPDATE interventions
+            SET locality_id = (SELECT p.locality_id FROM patients p WHERE p.id = interventions.patient_id);
+        CREATE INDEX interventions_locality ON interventions(locality_id, delivered_on, type, patient_id);
+        CREATE INDEX visits_day ON visits(visited_on, care_home_id, type);
+        CREATE INDEX visit_residents_outcome ON visit_residents(visit_id, outcome)
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6

@@ -47,6 +47,15 @@ def decode(data: bytes) -> pa.Table:
     return ipc.open_file(pa.py_buffer(data)).read_all()
 
 
+def run_patient_ids(db: sqlite_utils.Database, run_id: str) -> pa.Array:
+    """Only the patient ids of a run's cohort: the other columns stay compressed."""
+    row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFound("That risk run has no stored cohort.")
+    options = ipc.IpcReadOptions(included_fields=[COHORT_SCHEMA.get_field_index("patient_id")])
+    return ipc.open_file(pa.py_buffer(row[0]), options=options).read_all()["patient_id"].combine_chunks()
+
+
 def run_cohort(db: sqlite_utils.Database, run_id: str) -> pa.Table:
     row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()
     if row is None:

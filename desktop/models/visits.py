@@ -132,14 +132,23 @@ def round_grid(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
     for home_id, day, visit_id in rounds:
         d = dt.date.fromisoformat(day)
         by_home[home_id][(d - weeks[0]).days // 7].append(visit_id)
-    started = sum(1 for w in weeks if w <= today)
-    finished = sum(1 for w in weeks if w + dt.timedelta(days=7) <= today)
+    started, finished = week_progress(weeks, today)
     for h in homes:
         h["cells"] = by_home[h["id"]]
-        h["covered"] = sum(1 for c in h["cells"][:started] if c)
-        # The week under way counts only once its round has happened: it is not a miss yet.
-        h["due"] = finished + (1 if started > finished and h["cells"][finished] else 0)
+        h["covered"], h["due"] = round_coverage({i for i, cell in enumerate(h["cells"]) if cell}, started, finished)
     return {"weeks": weeks, "homes": homes, "started": started}
+
+
+def week_progress(weeks: list[dt.date], today: dt.date) -> tuple[int, int]:
+    """(weeks started, weeks finished) of a quarter's weeks by *today*."""
+    return (sum(1 for w in weeks if w <= today), sum(1 for w in weeks if w + dt.timedelta(days=7) <= today))
+
+
+def round_coverage(held: set[int], started: int, finished: int) -> tuple[int, int]:
+    """(weeks covered, weeks due) for one home, given the indexes of the weeks its round was held."""
+    covered = sum(1 for week in held if week < started)
+    # The week under way counts only once its round has happened: it is not a miss yet.
+    return covered, finished + (1 if started > finished and finished in held else 0)
 
 
 def register_gaps(db: sqlite_utils.Database, locality_id: str) -> list[dict[str, Any]]:

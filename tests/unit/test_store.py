@@ -115,3 +115,20 @@ def test_another_programs_database_is_refused_untouched(tmp_path):
     with pytest.raises(StorageUnavailable, match="not a Locality Desk workspace"):
         open_workspace(path)
     assert _digest(path) == before
+
+
+def test_upgrading_to_schema_6_gives_each_intervention_its_patients_locality(tmp_path):
+    path = tmp_path / "five.sqlite"
+    shutil.copy(GOLDEN / "workspace-schema5.sqlite", path)
+    raw = sqlite3.connect(path)
+    locality = raw.execute("SELECT id FROM localities ORDER BY code LIMIT 1").fetchone()[0]
+    stamp = ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "test", "device")
+    raw.execute("INSERT INTO patients (id, nhs_number, locality_id, date_of_birth, practice_code, created_at, "
+                "updated_at, updated_by, device_id) VALUES ('p1', '9000000009', ?, '1940-01-01', 'C82001', ?, ?, ?, ?)",
+                [locality, *stamp])
+    raw.execute("INSERT INTO interventions (id, patient_id, type, delivered_on, created_at, updated_at, updated_by, "
+                "device_id) VALUES ('i1', 'p1', 'care-plan review', '2025-12-01', ?, ?, ?, ?)", stamp)
+    raw.commit()
+    raw.close()
+    db = open_workspace(path)
+    assert db.execute("SELECT locality_id FROM interventions WHERE id = 'i1'").fetchone()[0] == locality

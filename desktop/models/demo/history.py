@@ -170,9 +170,9 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
              "device_id": DEMO_ACTOR.device_id}
     ctx.db["patients"].insert_all([{**row, **stamp} for row in rows], batch_size=2000)
     ctx.db.conn.executemany(
-        "INSERT INTO interventions (id, patient_id, type, delivered_on, delivered_by_id, note, created_at, "
-        "updated_at, updated_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(*i, *stamp.values()) for i in interventions])
+        "INSERT INTO interventions (id, patient_id, type, delivered_on, delivered_by_id, note, locality_id, "
+        "created_at, updated_at, updated_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*i, locality_id, *stamp.values()) for i in interventions])
 
 
 def _reviews(rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None) -> list[list]:

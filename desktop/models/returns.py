@@ -199,12 +199,20 @@ def history(db: sqlite_utils.Database, locality_id: str, kpi_code: str, quarter:
     return list(reversed(out))
 
 
-def check(db: sqlite_utils.Database, return_id: str) -> list[dict[str, Any]]:
-    """What the federation manager must look at: failed rules, reds and implausible changes (each needs a
-    comment), and entered KPIs still empty. Items with blocking=True stop the sign-off."""
+def check(db: sqlite_utils.Database, return_id: str, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """What the federation manager must look at: a quarter not yet over, failed rules, reds and implausible
+    changes (each needs a comment), and entered KPIs still empty. Items with blocking=True stop the sign-off."""
     ret = get(db, return_id)
     held = values(db, return_id)
     issues: list[dict[str, Any]] = []
+    quarter = _quarter(ret)
+    under_way = (today or dt.date.today()) <= quarter.end
+    if under_way:
+        # A return reports a whole quarter: signed off early, its counts would stop short and be frozen so.
+        issues.append({"kpi": None, "kind": "open quarter", "importance": "high", "blocking": True,
+                       "message": f"{quarter.label} runs until {quarter.end:%d/%m/%Y}: the return can be signed "
+                                  f"off from {quarter.end + dt.timedelta(days=1):%d/%m/%Y}, once its figures are "
+                                  "complete."})
 
     def side(text: str) -> float | None:
         if _is_number(text):
@@ -221,7 +229,6 @@ def check(db: sqlite_utils.Database, return_id: str) -> list[dict[str, Any]]:
             issues.append({"kpi": kpi, "kind": "rule", "importance": rule["importance"],
                            "message": f"{rule['id']}: {rule['message']}",
                            "blocking": rule["importance"] == "high" or not held.get(kpi, {}).get("comment")})
-    quarter = _quarter(ret)
     for kpi in catalogue():
         row = held.get(kpi.code, {})
         if kpi.source == "entered" and row.get("numerator") is None:
@@ -232,7 +239,8 @@ def check(db: sqlite_utils.Database, return_id: str) -> list[dict[str, Any]]:
                            "message": f"{kpi.code} is red: say why in a comment."})
         past = [v for _, v in history(db, ret["locality_id"], kpi.code, quarter) if v is not None]
         value = row.get("value")
-        if value is not None and len(past) >= 2 and not row.get("comment"):
+        # Part of a quarter is bound to look unlike whole ones: plausibility waits for the quarter's end.
+        if value is not None and len(past) >= 2 and not row.get("comment") and not under_way:
             mean, sd = statistics.fmean(past), statistics.pstdev(past)
             if sd and abs(value - mean) / sd > PLAUSIBLE_SD:
                 issues.append({"kpi": kpi.code, "kind": "implausible", "importance": "medium", "blocking": True,
@@ -241,9 +249,9 @@ def check(db: sqlite_utils.Database, return_id: str) -> list[dict[str, Any]]:
     return issues
 
 
-def sign_off(db: sqlite_utils.Database, actor: Actor, return_id: str) -> Changes:
+def sign_off(db: sqlite_utils.Database, actor: Actor, return_id: str, today: dt.date | None = None) -> Changes:
     ret = _editable(db, return_id)
-    blocking = [i for i in check(db, return_id) if i["blocking"]]
+    blocking = [i for i in check(db, return_id, today) if i["blocking"]]
     if blocking:
         raise ValidationError(f"{len(blocking)} item(s) still block sign-off, first: {blocking[0]['message']}")
     with db.atomic():
@@ -274,6 +282,26 @@ def reopen(db: sqlite_utils.Database, actor: Actor, return_id: str, reason: str,
         audit.record(db, actor, "reopen", "returns", new,
                      f"Reopened the {ret['period']} return as revision {ret['revision'] + 1}: {reason.strip()}")
     return new, Changes.of("returns")
+
+
+def revisions(db: sqlite_utils.Database, locality_id: str, quarter: Quarter) -> list[dict[str, Any]]:
+    """Every revision of the quarter's return, newest first, each with what changed from the one before:
+    "changes" lists (kpi, before, after) for each figure or comment that differs."""
+    held = list(db.query("SELECT * FROM returns WHERE locality_id = ? AND period = ? ORDER BY revision",
+                         [locality_id, quarter.code]))
+    out, before = [], None
+    for ret in held:
+        now = values(db, ret["id"])
+        changes = []
+        if before is not None:
+            for kpi in catalogue():
+                old, new = before.get(kpi.code, {}), now.get(kpi.code, {})
+                for field in ("numerator", "denominator", "value", "comment"):
+                    if old.get(field) != new.get(field):
+                        changes.append((kpi.code, field, old.get(field), new.get(field)))
+        out.append({**ret, "changes": changes})
+        before = now
+    return list(reversed(out))
 
 
 def document(db: sqlite_utils.Database, return_id: str, generated_at: str, app_version: str) -> dict[str, Any]:

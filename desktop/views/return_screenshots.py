@@ -1,12 +1,15 @@
 """The Returns screen at work, for desktop.views.screenshots: last quarter's signed-off return with a KPI
 explained beside the grid, then the quarter under way as a draft, its checklist saying what still blocks
-sign-off and a red KPI chosen."""
+sign-off and a red KPI chosen; last, last quarter's return reopened as revision 2 with one figure corrected,
+and its revisions listed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6.QtWidgets import QWidget
+
+from ..models import returns
 
 
 def returns_at_work(window, shot: Callable[[QWidget, str], None], settle: Callable[[float], None]) -> None:
@@ -26,3 +29,15 @@ def returns_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
     page.grid.setFocus()
     settle(0.3)
     shot(window, "returns-draft")
+
+    page.previous_button.click()
+    new_id, changes = returns.reopen(page.session.db, page.session.actor, page.return_id,
+                                     "OUT-01 corrected: the acute trust re-ran its admissions extract", page.today())
+    page.show_return(new_id)
+    held = returns.values(page.session.db, new_id)["OUT-01"]
+    page.write_cell("OUT-01", "figures", f"{int(held['numerator']) + 3} / {int(held['denominator'])}")
+    dialog = page.revisions_dialog()
+    dialog.show()
+    settle(0.3)
+    shot(dialog, "returns-revisions")
+    dialog.close()

@@ -32,6 +32,7 @@ from . import formats, messages
 from .page import EmptyCard, Page, at_top, title_block
 from .quarter_paging import QuarterPaging
 from .return_panel import Checklist, KpiPanel
+from .return_revisions import RevisionsDialog
 from .returns_model import ReturnsModel
 from .screens import Screen
 from .session import Session
@@ -85,6 +86,10 @@ class ReturnsPage(QuarterPaging, Page):
         self.sign_off_button.setProperty("primary", True)
         self.reopen_button = QPushButton("Re&open…")
         self.export_button = QPushButton("&Export return…")
+        self.revisions_button = QPushButton("Re&visions…")
+        self.revisions_button.setToolTip("Every revision of this quarter's return: who signed it off, why it was "
+                                         "reopened and what changed")
+        self.revisions_button.clicked.connect(self.show_revisions)
         self.recompute_button.clicked.connect(self.recompute)
         self.sign_off_button.clicked.connect(self.sign_off)
         self.reopen_button.clicked.connect(self.reopen)
@@ -92,7 +97,8 @@ class ReturnsPage(QuarterPaging, Page):
         for widget in paging:
             bar.addWidget(widget)
         bar.addStretch(1)
-        for widget in (self.recompute_button, self.sign_off_button, self.reopen_button, self.export_button):
+        for widget in (self.recompute_button, self.sign_off_button, self.reopen_button, self.export_button,
+                       self.revisions_button):
             bar.addWidget(widget)
         self.bar = QWidget()
         self.bar.setLayout(bar)
@@ -224,7 +230,7 @@ class ReturnsPage(QuarterPaging, Page):
         reason = self.locked_reason()
         self.lock.setText(f"Locked: {reason}" if reason else "")
         self.lock.setVisible(bool(reason))
-        self.issues = returns.check(self.session.db, self.return_id)
+        self.issues = returns.check(self.session.db, self.return_id, self.today())
         self.checklist.show_issues(self.issues, reason is not None)
         self._show_panel(self.grid.currentIndex().row())
         self._show_buttons()
@@ -244,6 +250,7 @@ class ReturnsPage(QuarterPaging, Page):
         self.sign_off_button.setEnabled(draft)
         self.reopen_button.setEnabled(has and not draft)
         self.export_button.setEnabled(has)
+        self.revisions_button.setEnabled(has)
         # The primary (filled) button is the next step: sign off a draft, export a signed-off return.
         for button, primary in ((self.sign_off_button, draft), (self.export_button, has and not draft)):
             if bool(button.property("primary")) != primary:
@@ -251,7 +258,9 @@ class ReturnsPage(QuarterPaging, Page):
                 button.style().unpolish(button)
                 button.style().polish(button)
 
-    def select_kpi(self, code: str) -> None:
+    def select_kpi(self, code: str | None) -> None:
+        if code is None:  # an item about the whole return, such as a quarter still under way
+            return
         row = self.model.row_of(code)
         self.grid.setCurrentIndex(self.model.index(row, max(self.grid.currentIndex().column(), 0)))
 
@@ -325,7 +334,7 @@ class ReturnsPage(QuarterPaging, Page):
                 "Sign off"):
             return
         try:
-            changes = returns.sign_off(self.session.db, self.session.actor, self.return_id)
+            changes = returns.sign_off(self.session.db, self.session.actor, self.return_id, self.today())
         except DeskError as exc:
             messages.warn(self, "Not signed off", str(exc))
             self._refresh()
@@ -349,6 +358,17 @@ class ReturnsPage(QuarterPaging, Page):
         self._publish(changes)
         self.show_return(new_id)
         messages.show_status(self, f"Reopened as revision {self.ret['revision']}: a draft again.")
+
+    def revisions_dialog(self) -> RevisionsDialog | None:
+        if self.locality is None or self.ret is None:
+            return None
+        listed = returns.revisions(self.session.db, self.locality["id"], self.quarter)
+        return RevisionsDialog(f"{self.quarter.label} return of {self.locality['name']}: revisions", listed, self)
+
+    def show_revisions(self) -> None:
+        dialog = self.revisions_dialog()
+        if dialog is not None:
+            dialog.exec()
 
     def export(self) -> None:
         if self.return_id is None or self.ret is None or self.locality is None:

@@ -5,6 +5,7 @@ the exported file."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -78,8 +79,15 @@ def _complete(page) -> None:
     """Type the entered KPIs and explain whatever the checks still ask about."""
     for code, text in ENTERED.items():
         assert _edit(page, code, FIGURES, text)
-    for issue in [i for i in page.issues if i["blocking"]]:
+    for issue in [i for i in page.issues if i["blocking"] and i["kpi"]]:
         _edit(page, issue["kpi"], COMMENT, "Explained at the locality board.")
+
+
+def _quarter_over(page, monkeypatch) -> None:
+    """A fortnight after the quarter ended, the federation manager recomputes the draft she has kept."""
+    after = page.quarter.end + dt.timedelta(days=14)
+    monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: after))
+    page.recompute_button.click()
 
 
 def test_the_last_completed_quarter_is_shown_first_and_locked_when_signed_off(shown, mdt_session):
@@ -162,7 +170,20 @@ def test_a_red_kpi_without_a_comment_blocks_sign_off(page, mdt_session, warnings
     assert _return(page, mdt_session)["status"] == "draft"
 
 
+def test_a_quarter_under_way_cannot_be_signed_off(page, mdt_session, warnings, confirmed):
+    _complete(page)
+    lines = page.checklist.lines()
+    assert lines[0].startswith("✗") and "runs until 31/12/2026" in lines[0] and "from 01/01/2027" in lines[0]
+    # Part of a quarter is not compared with whole ones: no plausibility items until it ends.
+    assert not any("far from the last quarters" in line for line in lines)
+    page.checklist.items.setCurrentRow(0)  # an item about the whole return selects no KPI, and does not fail
+    page.sign_off_button.click()
+    assert warnings and "runs until 31/12/2026" in warnings[0][1]
+    assert _return(page, mdt_session)["status"] == "draft"
+
+
 def test_sign_off_locks_the_grid_and_reopen_makes_revision_2(page, mdt_session, warnings, confirmed, monkeypatch):
+    _quarter_over(page, monkeypatch)
     _complete(page)
     assert page.checklist.summary.text() == READY, page.checklist.lines()
     page.sign_off_button.click()
@@ -187,6 +208,12 @@ def test_sign_off_locks_the_grid_and_reopen_makes_revision_2(page, mdt_session, 
     assert "revision 2" in page.status.text()
     assert _edit(page, "OUT-01", FIGURES, "13 / 4500")
     assert returns.values(mdt_session.db, latest["id"])["OUT-01"]["numerator"] == 13
+    # The revisions list says who signed off, why it was reopened and what changed since.
+    assert page.revisions_button.isEnabled()
+    lines = page.revisions_dialog().lines()
+    assert lines[0].startswith("Revision 2") and "reopened: A late A&E correction" in lines[0]
+    assert "  OUT-01 numerator: 12 → 13" in lines
+    assert any(line.startswith("Revision 1") and "signed off by" in line for line in lines)
 
 
 def test_export_writes_the_file_with_its_digest(page, mdt_session, warnings, confirmed, monkeypatch, tmp_path):
@@ -198,7 +225,8 @@ def test_export_writes_the_file_with_its_digest(page, mdt_session, warnings, con
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["status"] == "draft" and doc["app_version"] == __version__
     assert doc["sha256"] == returns.digest(doc)
-    # Signed off, then exported: the return is marked exported.
+    # Signed off once the quarter is over, then exported: the return is marked exported.
+    _quarter_over(page, monkeypatch)
     _complete(page)
     page.sign_off_button.click()
     page.export_button.click()

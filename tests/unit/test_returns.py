@@ -34,7 +34,7 @@ def ret(small_world, cha, tmp_path):
 def fill(db, return_id):
     for kpi, (n, d) in ENTERED.items():
         returns.enter(db, ACTOR, return_id, kpi, n, d)
-    for issue in returns.check(db, return_id):
+    for issue in returns.check(db, return_id, TODAY):
         if issue["kind"] in ("red", "rule", "implausible"):
             returns.comment(db, ACTOR, return_id, issue["kpi"], "New team; recovery plan agreed with the ICB.")
 
@@ -43,15 +43,43 @@ def test_a_draft_holds_every_kpi_and_blocks_sign_off_until_complete(ret):
     db, loc, return_id = ret
     held = returns.values(db, return_id)
     assert len(held) == 20 and held["COH-01"]["numerator"] == 5
-    blocking = [i for i in returns.check(db, return_id) if i["blocking"]]
+    blocking = [i for i in returns.check(db, return_id, TODAY) if i["blocking"]]
     assert {i["kpi"] for i in blocking if i["kind"] == "missing"} == set(ENTERED)
     with pytest.raises(ValidationError, match="block sign-off"):
-        returns.sign_off(db, ACTOR, return_id)
+        returns.sign_off(db, ACTOR, return_id, TODAY)
     fill(db, return_id)
-    assert not [i for i in returns.check(db, return_id) if i["blocking"]]
-    returns.sign_off(db, ACTOR, return_id)
+    assert not [i for i in returns.check(db, return_id, TODAY) if i["blocking"]]
+    returns.sign_off(db, ACTOR, return_id, TODAY)
     signed = returns.get(db, return_id)
     assert (signed["status"], signed["signed_off_by"]) == ("signed_off", "fed.manager")
+
+
+def test_a_quarter_still_under_way_cannot_be_signed_off(ret):
+    db, _, return_id = ret
+    fill(db, return_id)
+    last_day = Q.end
+    blocking = [i for i in returns.check(db, return_id, last_day) if i["blocking"]]
+    assert [i["kind"] for i in blocking] == ["open quarter"]
+    assert "from 01/04/2026" in blocking[0]["message"]
+    with pytest.raises(ValidationError, match="runs until 31/03/2026"):
+        returns.sign_off(db, ACTOR, return_id, last_day)
+    assert returns.get(db, return_id)["status"] == "draft"
+    returns.sign_off(db, ACTOR, return_id, last_day + dt.timedelta(days=1))
+    assert returns.get(db, return_id)["status"] == "signed_off"
+
+
+def test_revisions_list_who_signed_off_why_reopened_and_what_changed(ret):
+    db, loc, return_id = ret
+    fill(db, return_id)
+    returns.sign_off(db, ACTOR, return_id, TODAY)
+    second, _ = returns.reopen(db, ACTOR, return_id, "OUT-01 corrected by the acute trust", TODAY)
+    returns.enter(db, ACTOR, second, "OUT-01", 45, 900)
+    listed = returns.revisions(db, loc, Q)
+    assert [r["revision"] for r in listed] == [2, 1]
+    assert listed[0]["reopened_reason"] == "OUT-01 corrected by the acute trust"
+    assert (listed[1]["status"], listed[1]["signed_off_by"]) == ("signed_off", "fed.manager")
+    assert ("OUT-01", "numerator", 41, 45) in listed[0]["changes"]
+    assert listed[1]["changes"] == []
 
 
 def test_entered_figures_are_checked(ret):
@@ -70,19 +98,19 @@ def test_entered_figures_are_checked(ret):
 
 def test_a_red_needs_a_comment_and_a_failed_rule_is_reported(ret):
     db, _, return_id = ret
-    reds = [i for i in returns.check(db, return_id) if i["kind"] == "red"]
+    reds = [i for i in returns.check(db, return_id, TODAY) if i["kind"] == "red"]
     assert reds and all(i["blocking"] for i in reds)
     returns.comment(db, ACTOR, return_id, reds[0]["kpi"], "Explained")
-    assert reds[0]["kpi"] not in {i["kpi"] for i in returns.check(db, return_id) if i["kind"] == "red"}
+    assert reds[0]["kpi"] not in {i["kpi"] for i in returns.check(db, return_id, TODAY) if i["kind"] == "red"}
     # MDT-01 is 0 this quarter: the medium rule R07 asks for a comment
-    rule = [i for i in returns.check(db, return_id) if i["kind"] == "rule" and i["message"].startswith("R07")]
+    rule = [i for i in returns.check(db, return_id, TODAY) if i["kind"] == "rule" and i["message"].startswith("R07")]
     assert rule and rule[0]["importance"] == "medium"
 
 
 def test_signed_off_is_locked_and_reopen_makes_a_new_revision(ret):
     db, loc, return_id = ret
     fill(db, return_id)
-    returns.sign_off(db, ACTOR, return_id)
+    returns.sign_off(db, ACTOR, return_id, TODAY)
     with pytest.raises(ValidationError, match="locked: Signed off by fed.manager"):
         returns.enter(db, ACTOR, return_id, "OUT-04", 31)
     with pytest.raises(ValidationError, match="why"):
@@ -102,7 +130,7 @@ def test_the_return_file_digest_and_no_identifiers(ret, tmp_path):
     draft_file = returns.export(db, ACTOR, return_id, tmp_path / "draft.json", "0.1.0", allow_draft=True)
     assert json.loads(draft_file.read_text())["status"] == "draft"
     fill(db, return_id)
-    returns.sign_off(db, ACTOR, return_id)
+    returns.sign_off(db, ACTOR, return_id, TODAY)
     out = returns.export(db, ACTOR, return_id, tmp_path / "r.json", "0.1.0")
     doc = json.loads(out.read_text(encoding="utf-8"))
     body = {k: v for k, v in doc.items() if k != "sha256"}
@@ -157,6 +185,6 @@ def test_every_validation_rule_reports_a_breach(ret, rule):
         put(spec["right"], right)
     breach = {"<=": right + 1, "<": right, ">=": right - 1, ">": right, "==": right + 1, "!=": right}[spec["operator"]]
     put(spec["left"], breach)
-    found = [i for i in returns.check(db, return_id) if i["kind"] == "rule" and i["message"].startswith(rule)]
+    found = [i for i in returns.check(db, return_id, TODAY) if i["kind"] == "rule" and i["message"].startswith(rule)]
     assert found and found[0]["importance"] == spec["importance"]
     assert found[0]["blocking"]  # high rules always block; medium ones until a comment explains them

@@ -40,7 +40,8 @@ def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, s
     signed = q.end + dt.timedelta(days=rng.randint(10, 25))
     actor = Actor(user=loc["manager"] or DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id,
                   fixed_time=f"{signed.isoformat()}T16:00:00+00:00")
-    return_id, _ = returns.draft(ctx.db, actor, loc["id"], q, min(signed, DEMO_TODAY), shared)
+    day = min(signed, DEMO_TODAY)
+    return_id, _ = returns.draft(ctx.db, actor, loc["id"], q, day, shared)
     cohort = returns.values(ctx.db, return_id)["COH-01"]["numerator"] or 5000
     beds = ctx.db.execute("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [loc["id"]]).fetchone()[0] or 1
     entered = {"OUT-01": (round(cohort * rng.uniform(0.055, 0.085)), cohort),
@@ -49,7 +50,7 @@ def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, s
                "OUT-04": (rng.randint(15, 60), None)}
     for kpi, (num, den) in entered.items():
         returns.enter(ctx.db, actor, return_id, kpi, num, den)
-    for issue in returns.check(ctx.db, return_id):
+    for issue in returns.check(ctx.db, return_id, day):
         if issue["blocking"] and issue["kind"] != "missing":
             returns.comment(ctx.db, actor, return_id, issue["kpi"], rng.choice(COMMENTS))
-    returns.sign_off(ctx.db, actor, return_id)
+    returns.sign_off(ctx.db, actor, return_id, day)

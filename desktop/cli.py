@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     rexp.add_argument("--quarter", required=True)
     rexp.add_argument("--out", type=Path, required=True)
     rexp.add_argument("--draft", action="store_true", help="allow exporting a draft (the file says so)")
+    rimp = ret_sub.add_parser("import", help="import the teams' return files into a commissioner workspace")
+    rimp.add_argument("--db", type=Path, required=True)
+    rimp.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    rimp.add_argument("--dry-run", action="store_true", help="check and report only; nothing is written")
+    rimp.add_argument("--json", action="store_true")
 
     report = sub.add_parser("report", help="write a PDF report")
     kinds = report.add_subparsers(dest="report", required=True)
@@ -193,6 +198,8 @@ def _kpi(args: argparse.Namespace) -> int:
 
 
 def _return(args: argparse.Namespace) -> int:
+    if args.return_command == "import":
+        return _return_import(args)
     from .models import quarters, returns
     from .models.clock import Actor
     from .models.db import open_workspace
@@ -214,6 +221,25 @@ def _return(args: argparse.Namespace) -> int:
     returns.export(db, actor, return_id, args.out, __version__, allow_draft=args.draft)
     print(f"Wrote the {quarter.label} return for {locality['name']} to {args.out}")
     return 0
+
+
+def _return_import(args: argparse.Namespace) -> int:
+    from .models.clock import Actor
+    from .models.db import open_workspace
+    from .models.return_import import import_returns
+
+    db = open_workspace(args.db, create=False)
+    outcomes, _ = import_returns(db, Actor.local(paths.device_id()), args.files, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps({"files": [o.as_json() for o in outcomes]}, indent=2, ensure_ascii=False))
+    else:
+        for o in outcomes:
+            print(f"{o.file}: {o.status}" + (f" [{o.code}] {o.reason}" if o.code else ""))
+        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("imported", "superseded", "ignored",
+                                                                           "rejected")}
+        print(("Dry run, nothing written: " if args.dry_run else "")
+              + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    return 1 if any(o.status == "rejected" for o in outcomes) else 0
 
 
 def _report(args: argparse.Namespace) -> int:

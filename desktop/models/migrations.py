@@ -389,5 +389,22 @@ def m006_kpi_reads(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m007_received_returns(db: sqlite_utils.Database) -> None:
+    # A commissioner workspace holds the teams' returns as received: the file's digest and when it was made,
+    # so a re-sent identical file is recognised and timeliness can be judged.
+    _run(
+        db,
+        7,
+        """
+        ALTER TABLE returns ADD COLUMN received_at TEXT;
+        ALTER TABLE returns ADD COLUMN source_file TEXT NOT NULL DEFAULT '';
+        ALTER TABLE returns ADD COLUMN sha256 TEXT;
+        ALTER TABLE returns ADD COLUMN generated_at TEXT;
+        CREATE INDEX returns_period ON returns(period, locality_id, revision)
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7

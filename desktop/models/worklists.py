@@ -15,6 +15,7 @@ import numpy as np
 import sqlite_utils
 
 from . import audit, cohort
+from .cells import formula_safe
 from .clock import Actor
 from .cohort import CohortFilter, CohortFrame
 from .errors import ValidationError
@@ -67,14 +68,8 @@ def counts(frame: CohortFrame, today: dt.date | None = None) -> dict[str, int]:
     return {w.key: len(rows(frame, w.key, today)) for w in WORKLISTS}
 
 
-def _safe(value) -> str:
-    text = "" if value is None else str(value)
-    # A leading = + - @ would run as a formula in Excel (CSV injection); a quote keeps it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def table(frame: CohortFrame, indices: np.ndarray) -> list[list[str]]:
-    return [[_safe(frame.columns[col][i]) for col, _ in EXPORT_COLUMNS] for i in indices]
+    return [[formula_safe(frame.columns[col][i]) for col, _ in EXPORT_COLUMNS] for i in indices]
 
 
 def export(db: sqlite_utils.Database, actor: Actor, frame: CohortFrame, key: str, out: str | Path,

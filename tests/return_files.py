@@ -1,0 +1,34 @@
+"""Return files built for the import tests: a valid signed-off return of any locality and quarter, which a
+test then spoils in one way (and re-digests, unless the digest is what it spoils)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from desktop.models import returns
+from desktop.models.kpi_catalogue import catalogue
+
+
+def return_doc(code: str = "CHA", period: str = "2025-26-Q3", revision: int = 1, scale: int = 1) -> dict[str, Any]:
+    values = []
+    for n, kpi in enumerate(catalogue()):
+        numerator = float(40 + n * scale)
+        denominator = float(100 + n) if kpi.denominator else None
+        value = kpi.value(numerator, denominator)
+        values.append({"kpi": kpi.code, "numerator": numerator, "denominator": denominator, "value": value,
+                       "rag": kpi.rag(value), "comment": ""})
+    doc = {"format": returns.FORMAT, "version": returns.VERSION, "locality": {"code": code, "name": f"Team {code}"},
+           "period": period, "revision": revision, "status": "signed_off", "signed_off_by": "Federation manager",
+           "signed_off_at": "2026-01-12T16:00:00+00:00", "generated_at": "2026-01-12T16:05:00+00:00",
+           "app_version": "0.1.0", "values": values}
+    doc["sha256"] = returns.digest(doc)
+    return doc
+
+
+def write(path: Path, doc: dict[str, Any], redigest: bool = True) -> Path:
+    if redigest:
+        doc["sha256"] = returns.digest(doc)
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return path

@@ -21,6 +21,13 @@ def small_world_template(tmp_path_factory) -> Path:
     return build_world(tmp_path_factory.mktemp("template") / "small.sqlite", history=False)
 
 
+@pytest.fixture(scope="session")
+def history_world_template(tmp_path_factory) -> Path:
+    """The small demo world with its two years of history: meetings, visits and eight signed-off returns of
+    every locality."""
+    return build_world(tmp_path_factory.mktemp("history") / "small-history.sqlite", history=True)
+
+
 @pytest.fixture
 def small_world_path(small_world_template, tmp_path) -> Path:
     """A private copy of the small demo world."""

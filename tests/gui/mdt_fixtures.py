@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cohort_helpers import choose_locality, locality_id
-from worlds import build_world, copy_world
+from worlds import copy_world
 
 from desktop.models import actions
 from desktop.views.main_window import MainWindow
@@ -20,8 +20,8 @@ __all__ = ["mdt_page", "mdt_session", "mdt_window", "mdt_world_template", "liste
 
 
 @pytest.fixture(scope="session")
-def mdt_world_template(tmp_path_factory) -> Path:
-    return build_world(tmp_path_factory.mktemp("mdt") / "small-history.sqlite", history=True)
+def mdt_world_template(history_world_template) -> Path:
+    return history_world_template
 
 
 @pytest.fixture

@@ -34,6 +34,11 @@ def content(db) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def figures(db, quarter) -> dict:
+    return {key: (v["numerator"], v["denominator"], v["value"], v["rag"], v["comment"])
+            for key, v in consolidated.grid(db, quarter).items()}
+
+
 def one(db, path, **kw):
     outcomes, _ = import_returns(db, ACTOR, [path], **kw)
     return outcomes[0]
@@ -192,3 +197,27 @@ def test_the_consolidated_grid_holds_the_figures_of_the_file(tmp_path):
         held = cells[(row["kpi"], "MSR")]
         assert (held["numerator"], held["denominator"], held["value"], held["rag"]) == (
             row["numerator"], row["denominator"], row["value"], row["rag"])
+
+
+def test_a_whole_demo_year_of_returns_imports_in_one_go(history_world_template, tmp_path):
+    from worlds import copy_world
+
+    from desktop.models import returns
+
+    demo = open_workspace(copy_world(history_world_template, tmp_path / "demo.sqlite"))
+    year = [quarters.parse(f"2025-26-Q{n}") for n in range(1, 5)]
+    files = []
+    for loc in consolidated.localities(demo):
+        for q in year:
+            held = returns.current(demo, loc["id"], q)
+            files.append(returns.export(demo, ACTOR, held["id"], tmp_path / f"{loc['code']}-{q.code}.json", "0.1.0"))
+    assert len(files) == 44
+    icb = create_workspace(tmp_path / "icb.sqlite", "commissioner")
+    outcomes, _ = import_returns(icb, ACTOR, files)
+    assert [o.status for o in outcomes] == ["imported"] * 44
+    for q in year:
+        done = consolidated.completeness(icb, q)
+        assert (done.received, done.signed_off, done.missing) == (11, 11, [])
+        assert figures(demo, q) == figures(icb, q)
+    again, _ = import_returns(icb, ACTOR, files)
+    assert {o.status for o in again} == {"ignored"}

@@ -1,0 +1,4 @@
+"""Statistics for charts and reports: SPC, confidence intervals, funnel limits, small-number suppression.
+
+Pure Python over numpy/scipy, no Qt; each module cites the section of REFERENCE.md its formulas come from.
+"""

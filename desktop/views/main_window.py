@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QAction, QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -29,13 +29,14 @@ from ..settings import Settings
 from . import messages
 from .care_homes_page import CareHomesPage
 from .cohort_page import CohortPage
+from .commissioner_page import CommissionerPage
 from .mdt_page import MdtPage
 from .menus import build_menus
 from .page import Page
 from .planned_page import PlannedPage
 from .reference_page import ReferencePage
 from .returns_page import ReturnsPage
-from .screens import SCREENS, Screen
+from .screens import SCREENS, Screen, available
 from .session import Session
 from .startup import WORKSPACE_FILTER
 from .workspace_dialogs import NewWorkspaceDialog, about_box
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self.session: Session | None = None
         self.pages: dict[str, Page] = {}
         self.new_dialog: NewWorkspaceDialog | None = None
+        self.go_actions: dict[str, QAction] = {}
         self.setMinimumSize(QSize(1000, 640))
         self._build_header()
         self._build_body()
@@ -71,16 +73,23 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             self.stack.removeWidget(page)
             page.deleteLater()
-        self.pages = {s.key: self._make_page(s, session) for s in SCREENS}
+        self.pages = {s.key: self._make_page(s, session) for s in SCREENS if available(s, session.kind)}
         for page in self.pages.values():
             self.stack.addWidget(page)
+        for row in range(self.nav.count()):
+            key = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
+            if key is not None:
+                self.nav.item(row).setHidden(key not in self.pages)
+        for key, action in self.go_actions.items():
+            action.setVisible(key in self.pages)
         self._fill_localities()
         self.setWindowTitle(f"{session.path.name} — Locality Desk")
         self.path_label.setText(str(session.path))
         self.path_label.setToolTip(str(session.path))
         self.kind_label.setText(KIND_LABEL.get(session.kind, session.kind))
         self.kind_badge.setText(KIND_LABEL.get(session.kind, session.kind))
-        self.show_screen(shown if shown in self.pages else SCREENS[0].key)
+        first = "commissioner" if session.kind == "commissioner" else SCREENS[0].key
+        self.show_screen(shown if shown in self.pages else first)
 
     def open_path(self, path: Path) -> bool:
         """Switch to the workspace at *path*; a file that cannot be used is explained and nothing changes."""
@@ -115,6 +124,8 @@ class MainWindow(QMainWindow):
 
     # -- navigation ---------------------------------------------------------------------------------------
     def show_screen(self, key: str) -> None:
+        if key not in self.pages:  # absent from this kind of workspace
+            return
         for row in range(self.nav.count()):
             if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == key:
                 if row == self.nav.currentRow():
@@ -179,9 +190,17 @@ class MainWindow(QMainWindow):
             return CareHomesPage(screen, session, self.settings)
         if screen.key == "returns":
             return ReturnsPage(screen, session, self.settings)
+        if screen.key == "commissioner":
+            return CommissionerPage(screen, session, self.settings)
         return PlannedPage(screen, session.kind)
 
     def import_extract(self) -> None:
+        if "cohort" not in self.pages:
+            messages.warn(self, "No risk extracts here", "A commissioner workspace never holds patient data, so it "
+                          "does not import risk extracts. Open the team's locality workspace (File → Open) to "
+                          "import one; the commissioner imports the teams' return files on the Commissioner "
+                          "screen.")
+            return
         self.show_screen("cohort")
         self.pages["cohort"].import_extract()
 

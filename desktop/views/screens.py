@@ -20,6 +20,7 @@ class Screen:
     entity: str | None = None  # a reference entity: a table screen; None: a planned screen
     will_do: tuple[str, ...] = ()
     patient_level: bool = False  # holds patient-identifiable data, which a commissioner workspace never has
+    locality_only: bool = False  # a team's own work (its return), which a commissioner workspace does not do
     missing: dict[str, str] = field(default_factory=dict)  # column -> why an empty value matters
 
 
@@ -65,7 +66,7 @@ SCREENS: tuple[Screen, ...] = (
                "rating.",
                "Add the figures that come from secondary care, and explain each red before sign-off.",
                "Sign the return off, then export it as a file for the commissioner.",
-           )),
+           ), locality_only=True),
     Screen("reports", "Reports", WORK,
            "PDF reports in the style of the best NHS board papers.",
            will_do=(
@@ -101,3 +102,8 @@ SCREENS: tuple[Screen, ...] = (
 
 def columns_for(screen: Screen, entity_columns: tuple[tuple[str, str], ...]) -> list[Column]:
     return [Column(key, heading, screen.missing.get(key)) for key, heading in entity_columns]
+
+
+def available(screen: Screen, workspace_kind: str) -> bool:
+    """A commissioner workspace has no patient screens and no team return: they are absent, not empty."""
+    return workspace_kind != "commissioner" or not (screen.patient_level or screen.locality_only)

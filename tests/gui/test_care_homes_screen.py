@@ -227,23 +227,6 @@ def test_exporting_the_visit_report_warns_then_writes_and_audits(qtbot, page, md
     entry = audit.entries(mdt_session.db, "care_homes", page.detail.current_home_id())[0]
     assert entry["action"] == "export" and page.quarter.label in entry["summary"]
     assert opened and opened[0].toLocalFile() == str(out)
-
-
-def test_a_commissioner_workspace_has_no_care_homes_and_says_why(qtbot, styled_app, settings, tmp_path):
-    from desktop.models.workspace import create_workspace
-    from desktop.views.main_window import MainWindow
-    from desktop.views.session import Session
-
-    path = tmp_path / "icb.sqlite"
-    create_workspace(path, "commissioner").close()
-    win = MainWindow(settings, Session.open(path, settings))
-    qtbot.addWidget(win)
-    win.show()
-    win.show_screen("care_homes")
-    page = win.current_page()
-    assert page.empty.isVisible() and not page.tabs.isVisible()
-
-
 def test_editing_a_resident_records_their_pcsp(qtbot, page, mdt_session):
     page.tabs.setCurrentIndex(care_homes_page.DETAIL)
     box = page.detail.home_box

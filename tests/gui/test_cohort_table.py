@@ -174,12 +174,22 @@ def test_a_locality_without_a_run_shows_the_empty_state_with_import(cohort_page)
     assert not cohort_page.focus_filter()
 
 
-def test_a_commissioner_workspace_has_no_cohort(commissioner_window):
-    commissioner_window.show_screen("cohort")
-    page = commissioner_window.current_page()
-    assert "never holds patient-identifiable data" in page.note.text()
-    assert not page.header.import_button.isEnabled()
-    assert not page.header.empty_import_button.isVisible()
+def test_a_commissioner_workspace_has_no_patient_screens(commissioner_window, monkeypatch):
+    from desktop.views import messages
+
+    window = commissioner_window
+    shown = [window.nav.item(r).data(Qt.ItemDataRole.UserRole) for r in range(window.nav.count())
+             if not window.nav.item(r).isHidden() and window.nav.item(r).data(Qt.ItemDataRole.UserRole)]
+    assert shown[:2] == ["reports", "commissioner"] and not {"cohort", "mdt", "care_homes", "returns"} & set(shown)
+    assert window.current_screen().key == "commissioner"
+    assert not window.go_actions["cohort"].isVisible() and window.go_actions["commissioner"].isVisible()
+    window.go_actions["cohort"].trigger()  # Ctrl+1 goes nowhere
+    assert window.current_screen().key == "commissioner"
+    warned = []
+    monkeypatch.setattr(messages, "warn", lambda _p, title, text: warned.append(text))
+    window.import_extract()
+    assert warned and "never holds patient data" in warned[0]
+    assert window.current_screen().key == "commissioner"
 
 
 def test_a_case_manager_filter_survives_that_person_leaving_the_staff_list(loaded, session):

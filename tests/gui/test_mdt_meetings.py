@@ -238,10 +238,3 @@ def test_an_outcome_typed_is_saved_on_moving_to_the_next_patient_or_meeting(qtbo
     stored = {i["id"]: i["outcome"] for i in meetings.agenda(mdt_session.db, meeting_id)}
     assert stored[second] == "Discuss again next month"
     assert tab.current_id() == tab.model.row_id(1)
-
-
-def test_a_commissioner_workspace_has_no_meetings_and_says_why(commissioner_window):
-    commissioner_window.show_screen("mdt")
-    page = commissioner_window.current_page()
-    assert page.empty.isVisible() and not page.tabs.isVisible()
-    assert not page.focus_filter()

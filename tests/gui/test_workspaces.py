@@ -47,8 +47,9 @@ def test_file_new_workspace_creates_a_commissioner_workspace_and_opens_it(qtbot,
     assert window.session.path == created.resolve()
     assert window.kind_label.text() == "Commissioner workspace"
     assert window.locality_box.count() == 11
-    window.show_screen("cohort")
-    assert "never holds patient-identifiable data" in window.current_page().note.text()
+    # It opens on the Commissioner screen; the patient screens are absent.
+    assert window.current_screen().key == "commissioner"
+    assert "cohort" not in window.pages and "returns" not in window.pages
 
 
 def test_new_workspace_refuses_an_existing_file_and_stays_open(qtbot, window, small_world_path):

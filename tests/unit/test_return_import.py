@@ -221,3 +221,42 @@ def test_a_whole_demo_year_of_returns_imports_in_one_go(history_world_template, 
         assert figures(demo, q) == figures(icb, q)
     again, _ = import_returns(icb, ACTOR, files)
     assert {o.status for o in again} == {"ignored"}
+
+
+def _eleven(db, tmp_path, period="2025-26-Q3"):
+    files = [write(tmp_path / f"{c}.json", return_doc(code=c, period=period, scale=n % 4 + 1))
+             for n, c in enumerate(("BAL", "CHA", "CTE", "CTN", "CTS", "CTW", "HAB", "MHA", "MSR", "NWL", "OAW"))]
+    import_returns(db, ACTOR, files)
+
+
+def test_the_funnel_centres_on_the_pooled_llr_value_and_narrows_with_size(commissioner, tmp_path):
+    _eleven(commissioner, tmp_path)
+    plot = consolidated.funnel(commissioner, "COH-02", quarters.parse("2025-26-Q3"))
+    cells = consolidated.grid(commissioner, quarters.parse("2025-26-Q3"))
+    rows = [v for (kpi, _), v in cells.items() if kpi == "COH-02"]
+    assert len(plot.points) == 11
+    assert plot.centre == pytest.approx(100 * sum(r["numerator"] for r in rows) / sum(r["denominator"] for r in rows))
+    for level in (0.95, 0.998):
+        lower, upper = plot.limits[level]
+        assert (lower <= plot.centre).all() and (upper >= plot.centre).all()
+        assert upper[0] - lower[0] > upper[-1] - lower[-1]  # wider for small teams
+    assert (plot.limits[0.998][1] >= plot.limits[0.95][1]).all()
+    assert consolidated.funnel(commissioner, "COH-01", quarters.parse("2025-26-Q3")) is None  # a count
+
+
+def test_the_consolidated_quarter_exports_to_excel_and_is_audited(commissioner, tmp_path):
+    from openpyxl import load_workbook
+
+    _eleven(commissioner, tmp_path)
+    out = consolidated.export_xlsx(commissioner, ACTOR, quarters.parse("2025-26-Q3"), tmp_path / "q3.xlsx")
+    book = load_workbook(out)
+    sheet = book["Consolidated"]
+    rows = list(sheet.iter_rows(min_row=5, values_only=True))
+    assert len(rows) == 20 and rows[1][0] == "COH-02"
+    cells = consolidated.grid(commissioner, quarters.parse("2025-26-Q3"))
+    header = [c.value for c in sheet[4]]
+    assert rows[1][header.index("CHA value")] == cells[("COH-02", "CHA")]["value"]
+    assert len(list(book["Figures"].iter_rows(min_row=2))) == 11 * 20
+    assert [c.value for c in book["Completeness"][2]][:5] == ["2025-26-Q3", 11, 11, 11, 11]
+    last = commissioner.execute("SELECT action, summary FROM audit ORDER BY rowid DESC LIMIT 1").fetchone()
+    assert last[0] == "export" and "q3.xlsx" in last[1]

@@ -75,11 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     mdt.add_argument("--locality", required=True)
     mdt.add_argument("--meeting", default="latest", help="'latest' (default) or a meeting id")
     mdt.add_argument("--out", type=Path, required=True)
+    loc = kinds.add_parser("locality", help="the quarterly locality report (aggregate; for the board)")
+    loc.add_argument("--db", type=Path, required=True)
+    loc.add_argument("--locality", required=True)
+    loc.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3")
+    loc.add_argument("--out", type=Path, required=True)
+    system = kinds.add_parser("system", help="the system report: the 11 teams side by side, for commissioners")
+    system.add_argument("--db", type=Path, required=True)
+    system.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3")
+    system.add_argument("--for-publication", action="store_true",
+                        help="apply NHS Digital small-number suppression and list the cells it altered")
+    system.add_argument("--out", type=Path, required=True)
     home = kinds.add_parser("care-home", help="a care home's visit report for a quarter (OFFICIAL-SENSITIVE)")
     home.add_argument("--db", type=Path, required=True)
     home.add_argument("--home", required=True, help="the home's CQC location id, e.g. 1-123456789")
     home.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3")
     home.add_argument("--out", type=Path, required=True)
+    spc = sub.add_parser("spc", help="the SPC (XmR) engine on any series, Making Data Count rules")
+    spc.add_argument("--values", required=True, help="comma-separated numbers, oldest first")
+    spc.add_argument("--improvement", choices=["increase", "decrease", "neutral"], default="neutral")
+    spc.add_argument("--target", type=float, default=None)
+    spc.add_argument("--screened", action="store_true", help="screen moving ranges above 3.267 × the mean")
+    spc.add_argument("--json", action="store_true")
     return parser
 
 
@@ -250,6 +267,21 @@ def _report(args: argparse.Namespace) -> int:
 
     db = open_workspace(args.db, create=False)
     actor = Actor.local(paths.device_id())
+    if args.report == "locality":
+        from .reports import locality_report
+
+        quarter = quarters.parse(args.quarter)
+        locality_report.export(db, actor, args.locality, quarter, args.out)
+        print(f"Wrote the {quarter.label} locality report for {args.locality} to {args.out}")
+        return 0
+    if args.report == "system":
+        from .reports import system_report
+
+        quarter = quarters.parse(args.quarter)
+        altered = system_report.export(db, actor, quarter, args.out, for_publication=args.for_publication)
+        print(f"Wrote the {quarter.label} system report to {args.out}"
+              + (f" for publication ({altered} cells suppressed or rounded)" if args.for_publication else ""))
+        return 0
     if args.report == "care-home":
         quarter = quarters.parse(args.quarter)
         care_home_report.export(db, actor, args.home, quarter, args.out)
@@ -261,6 +293,31 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spc(args: argparse.Namespace) -> int:
+    from .models.stats import spc
+
+    try:
+        values = [float(v) for v in args.values.replace(" ", "").split(",") if v]
+    except ValueError:
+        print(f"locality-desk: --values must be numbers separated by commas, e.g. 5,7,6,8 (got {args.values!r})",
+              file=sys.stderr)
+        return 1
+    try:
+        result = spc.analyse(values, args.improvement, args.target, screened=args.screened)
+    except ValueError as exc:
+        print(f"locality-desk: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0
+    print(f"mean {result.mean:g}, upper limit {result.upl:g}, lower limit {result.lpl:g}"
+          + (" (trial limits: fewer than 13 points)" if result.trial_limits else ""))
+    for n, p in enumerate(result.points, start=1):
+        print(f"  {n:3}  {p.value:>10g}  {p.point_type}" + (f"  ({', '.join(p.rules)})" if p.rules else ""))
+    print(f"variation: {result.variation_icon or '—'}   assurance: {result.assurance_icon or '—'}")
+    return 0
+
+
 COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
             "import-risk": _import_risk, "kpi": _kpi, "return": _return,
-            "report": _report}
+            "report": _report, "spc": _spc}

@@ -62,3 +62,52 @@ def parse(text: str) -> Quarter:
 def of(day: dt.date) -> Quarter:
     q = (day.month - 4) % 12 // 3 + 1
     return Quarter(day.year - (day.month < 4), q)
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month, with the interface of Quarter that KPI computation uses (start, end, weeks), so the
+    same KPI code gives the monthly series SPC charts need (REFERENCE §1)."""
+
+    year: int
+    month: int
+
+    @property
+    def code(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return self.start.strftime("%b %Y")
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return self.next().start - dt.timedelta(days=1)
+
+    def next(self) -> Month:
+        return Month(self.year + (self.month == 12), self.month % 12 + 1)
+
+    def previous(self) -> Month:
+        return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+
+    def weeks(self) -> list[dt.date]:
+        """The Mondays of the weeks that start in the month: each week belongs to one month."""
+        monday = self.start + dt.timedelta(days=(7 - self.start.weekday()) % 7)
+        out = []
+        while monday <= self.end:
+            out.append(monday)
+            monday += dt.timedelta(days=7)
+        return out
+
+
+def months(first: dt.date, last: dt.date) -> list[Month]:
+    """The months from the one holding *first* to the one holding *last*."""
+    out, m = [], Month(first.year, first.month)
+    while m.start <= last:
+        out.append(m)
+        m = m.next()
+    return out

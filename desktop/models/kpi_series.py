@@ -1,0 +1,50 @@
+"""A KPI's series for SPC charts (REFERENCE §1): computed KPIs month by month from the records, by the same
+code as the return; entered KPIs quarter by quarter from the signed-off returns, the only place they exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from . import kpi_compute
+from .kpi_catalogue import by_code
+from .quarters import Month, Quarter, months
+
+
+@dataclass
+class Series:
+    kpi: str
+    periods: list[str]  # labels, oldest first
+    values: list[float | None]
+    monthly: bool
+
+
+def monthly(db: sqlite_utils.Database, locality_id: str, first: dt.date, last: dt.date, today: dt.date,
+            shared: dict[Any, Any] | None = None) -> dict[str, Series]:
+    """Every computed KPI, month by month from *first* to *last* (months not yet over are left out)."""
+    span = [m for m in months(first, last) if m.end < today]
+    shared = {} if shared is None else shared
+    out = {code: Series(code, [m.label for m in span], [], True)
+           for code, kpi in by_code().items() if kpi.source == "computed"}
+    for m in span:
+        for figure in kpi_compute.compute(db, locality_id, m, today, shared):
+            out[figure.kpi].values.append(figure.value)
+    return out
+
+
+def quarterly(db: sqlite_utils.Database, locality_id: str, kpi_code: str, span: list[Quarter]) -> Series:
+    """The KPI as signed off in each quarter's latest return (None where there is none)."""
+    values = []
+    for q in span:
+        row = db.execute(
+            "SELECT v.value FROM returns r JOIN return_values v ON v.return_id = r.id WHERE r.locality_id = ? "
+            "AND r.period = ? AND r.status != 'draft' AND v.kpi = ? ORDER BY r.revision DESC LIMIT 1",
+            [locality_id, q.code, kpi_code]).fetchone()
+        values.append(row[0] if row else None)
+    return Series(kpi_code, [q.label for q in span], values, False)
+
+
+__all__ = ["Month", "Series", "monthly", "quarterly"]

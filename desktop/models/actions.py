@@ -16,12 +16,13 @@ from .changes import Changes
 from .clock import Actor, new_id
 from .dates import parse_date
 from .errors import NotFound, ValidationError
+from .kpi_catalogue import by_code
 from .reference import ORGANISATIONS
 
 STATUSES = ("open", "in progress", "done", "cancelled")
 OPEN = ("open", "in progress")
 DUE_WINDOWS = ("overdue", "due in 7 days", "due in 30 days", "no longer open")
-EDITABLE = ("description", "owner_name", "owner_staff_id", "owner_organisation", "due_date", "patient_id")
+EDITABLE = ("description", "owner_name", "owner_staff_id", "owner_organisation", "due_date", "patient_id", "kpi")
 
 
 def is_overdue(action: dict[str, Any], today: dt.date) -> bool:
@@ -64,7 +65,17 @@ def _clean(db: sqlite_utils.Database, actor: Actor, values: dict[str, Any]) -> d
 
         ensure_rows(db, actor, [patient])
     clean["patient_id"] = patient
+    kpi = clean.get("kpi") or None
+    if kpi is not None and kpi not in by_code():
+        raise ValidationError(f"{kpi} is not a KPI of the catalogue.", "kpi")
+    clean["kpi"] = kpi
     return {k: clean[k] for k in EDITABLE}
+
+
+def against_kpi(db: sqlite_utils.Database, locality_id: str, kpi: str) -> list[dict[str, Any]]:
+    """The locality's actions raised against a KPI, open ones first, then the latest."""
+    return list(db.query("SELECT * FROM actions WHERE locality_id = ? AND kpi = ? ORDER BY status IN ('done', "
+                         "'cancelled'), due_date DESC", [locality_id, kpi]))
 
 
 def next_reference(db: sqlite_utils.Database, locality_id: str, year: int) -> tuple[str, int]:

@@ -406,5 +406,19 @@ def m007_received_returns(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m008_actions_against_kpis(db: sqlite_utils.Database) -> None:
+    # An action can be raised against a KPI (a red explained in the return), so the locality report can show,
+    # for each exception, what is being done about it.
+    _run(
+        db,
+        8,
+        """
+        ALTER TABLE actions ADD COLUMN kpi TEXT;
+        CREATE INDEX actions_kpi ON actions(locality_id, kpi) WHERE kpi IS NOT NULL
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8

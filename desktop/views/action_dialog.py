@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from ..models import actions
+from ..models.kpi_catalogue import catalogue
 from ..models.reference import ORGANISATIONS
 from . import formats
 from .date_field import DateField
@@ -50,6 +51,9 @@ class ActionDialog(FormDialog):
         self.add_field("due_date", "Due", self.due)
         self.patient = combo("patient_id", [("No patient", None), *[(label, pid) for pid, label in patients]])
         self.add_field("patient_id", "Patient", self.patient)
+        self.kpi = combo("kpi", [("No KPI", None), *[(f"{k.code} {k.name}", k.code) for k in catalogue()]])
+        self.add_field("kpi", "Against KPI", self.kpi, "Raised to put a KPI right (a red in the return)? Choose it: "
+                       "the locality report lists the action under that KPI.")
         self.action = dict(action) if action else {}
         if editing:
             self._progress_fields()
@@ -88,6 +92,7 @@ class ActionDialog(FormDialog):
         if a.get("patient_id") and self.patient.findData(a["patient_id"]) < 0:
             self.patient.addItem(a.get("patient_label") or "The action's patient", a["patient_id"])
         self.patient.setCurrentIndex(max(self.patient.findData(a.get("patient_id")), 0))
+        self.kpi.setCurrentIndex(max(self.kpi.findData(a.get("kpi")), 0))
         if self.action:
             self.status.setCurrentIndex(self.status.findData(a["status"]))
             self.completed.set_value(a.get("completed_on") or dt.date.today())
@@ -102,7 +107,7 @@ class ActionDialog(FormDialog):
         return {"description": self.description.toPlainText().strip(), "owner_name": name,
                 "owner_staff_id": self.owner.itemData(index) if index >= 0 else None,
                 "owner_organisation": self.organisation.currentData() or "",
-                "due_date": self.due.value(), "patient_id": self.patient.currentData()}
+                "due_date": self.due.value(), "patient_id": self.patient.currentData(), "kpi": self.kpi.currentData()}
 
     def values(self) -> dict[str, Any]:
         if not self.action:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .. import quarters, returns
+from .. import actions, quarters, returns
 from ..clock import Actor, reproducible_ids
 from . import DEMO_ACTOR, DemoContext
 from .history import DEMO_TODAY
@@ -54,3 +54,43 @@ def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, s
         if issue["blocking"] and issue["kind"] != "missing":
             returns.comment(ctx.db, actor, return_id, issue["kpi"], rng.choice(COMMENTS))
     returns.sign_off(ctx.db, actor, return_id, day)
+    _recovery_actions(ctx, rng, loc, return_id, day, shared)
+
+
+RECOVERY = {
+    "CH-01": "Name a clinical lead for every aligned care home",
+    "CH-02": "Agree cover for missed weekly home rounds with the aligned practices",
+    "CH-05": "Review the hospital transfers from care homes with the home managers",
+    "CH-06": "Offer a care management plan to every end-of-life resident",
+    "MDT-03": "Chase the overdue MDT actions with their owners before each meeting",
+    "MDT-04": "Clear the backlog of overdue MDT actions: escalate the stuck ones",
+    "COH-03": "Book the overdue care-plan reviews into the matrons' diaries",
+    "COH-04": "Set review dates for every caseload patient without one",
+    "COH-05": "Allocate a case manager to every caseload patient without one",
+}
+
+
+def _recovery_actions(ctx: DemoContext, rng: random.Random, loc: dict, return_id: str, day: dt.date,
+                      shared: dict) -> None:
+    """Most reds get an action raised against the KPI, owned by the federation manager."""
+    owner = ctx.db.execute("SELECT id, name, organisation FROM staff WHERE locality_id = ? AND role = 'federation "
+                           "manager' ORDER BY name LIMIT 1", [loc["id"]]).fetchone()
+    if owner is None:
+        return
+    actor = Actor(user=owner[1], device_id=DEMO_ACTOR.device_id, fixed_time=f"{day.isoformat()}T17:00:00+00:00")
+    raised = False
+    for code, row in returns.values(ctx.db, return_id).items():
+        if row["rag"] != "R" or code not in RECOVERY or rng.random() > 0.7:
+            continue
+        due = day + dt.timedelta(days=rng.choice([28, 42, 56]))
+        action_id, _ = actions.create(ctx.db, actor, loc["id"], {
+            "description": RECOVERY[code], "owner_name": owner[1], "owner_staff_id": owner[0],
+            "owner_organisation": owner[2], "due_date": due, "kpi": code}, today=day)
+        finish = due + dt.timedelta(days=rng.randint(-14, 10))
+        if finish <= DEMO_TODAY and rng.random() < 0.75:
+            actions.set_status(ctx.db, actor, [action_id], "done", completed_on=finish,
+                               outcome_note="Done; see the next return", today=finish)
+        raised = True
+    if raised:  # the MDT action KPIs of later quarters must see these actions
+        for key in [k for k in shared if isinstance(k, tuple) and k[0] in ("MDT-03", "MDT-04")]:
+            del shared[key]

@@ -30,6 +30,7 @@ from .spc_chart import legend, xmr_chart
 from .styles import (
     CONTENT_WIDTH,
     NHS_AMBER,
+    NHS_BLUE,
     NHS_DARK_GREY,
     NHS_GREEN,
     NHS_MID_GREY,
@@ -54,6 +55,7 @@ _S = {  # styles this report adds to the house set
     "comment": ParagraphStyle("comment", parent=STYLES["cell"], fontName="Helvetica-Oblique", fontSize=7.5,
                               leading=9.5, textColor=NHS_DARK_GREY),
     "num": ParagraphStyle("num", parent=STYLES["cell"], fontSize=8, leading=10),
+    "tile_big": ParagraphStyle("tile_big", parent=STYLES["cell"], alignment=TA_CENTER, fontSize=22, leading=26),
     "tile": ParagraphStyle("tile", parent=STYLES["cell"], alignment=TA_CENTER, fontSize=8.5, leading=11),
     "draft": ParagraphStyle("draft", parent=STYLES["body"], fontName="Helvetica-Bold", fontSize=12, leading=15,
                             textColor=NHS_RED),
@@ -86,7 +88,10 @@ def export(db: sqlite_utils.Database, actor: Actor, locality_code: str, quarter:
 
 
 def _d(iso: str | None) -> str:
-    return dt.date.fromisoformat(iso[:10]).strftime("%d %b %Y") if iso else "—"
+    if not iso:
+        return "—"
+    day = dt.date.fromisoformat(iso[:10])
+    return f"{day.day} {day:%b %Y}"
 
 
 def fmt(kpi: Kpi, value: float | None) -> str:
@@ -100,7 +105,13 @@ def fmt(kpi: Kpi, value: float | None) -> str:
 def target_text(kpi: Kpi) -> str:
     if kpi.target is None or kpi.direction not in ("high", "low"):
         return "—"
-    return ("≥ " if kpi.direction == "high" else "≤ ") + fmt(kpi, kpi.target)
+    figure = fmt(kpi, kpi.target).replace(".0%", "%")  # targets are whole numbers: "≥ 60%", not "≥ 60.0%"
+    return ("≥ " if kpi.direction == "high" else "≤ ") + figure
+
+
+def stat(kpi: Kpi, value: float) -> str:
+    """A mean or limit: one decimal even for a count, whose mean is rarely whole."""
+    return f"{value:,.1f}" + ("%" if kpi.unit == "percent" else "")
 
 
 def build_report(f: LocalityFigures, out: Path) -> None:
@@ -114,14 +125,16 @@ def build_report(f: LocalityFigures, out: Path) -> None:
         Paragraph("Headline", STYLES["h1"]), _tiles(f), Spacer(1, 2 * mm),
         *_reds(f),
         Paragraph("Key numbers", STYLES["h1"]), _key_numbers(f),
-        Spacer(1, 3 * mm),
+        Spacer(1, 2 * mm),
+        KeepTogether(_key()), Spacer(1, 2 * mm),
         p("Figures are aggregate counts from the locality's own records and, for OUT-01 to OUT-04, from "
           "secondary-care data entered by the federation manager. No patient is identified. Intervals are "
           "95 %: Wilson's for percentages, Byar's (exact below 10) for counts and rates, as PHE Fingertips "
           f"publishes them. Actions and care-home rounds are as recorded on {f.today:%d %b %Y}.", "small"),
         PageBreak(),
-        Paragraph("Key performance indicators", STYLES["h1"]), _kpi_table(f), Spacer(1, 3 * mm),
-        KeepTogether(_key()),
+        Paragraph("Key performance indicators", STYLES["h1"]), _kpi_table(f),
+        p("Key to the icons, arrows and RAG letters on page 1. Values are for the quarter; the 95% interval is "
+          "under each value.", "small"),
         PageBreak(),
         Paragraph("Exceptions: indicators off target", STYLES["h1"]), *_exceptions(f),
         *_summaries(f),
@@ -167,8 +180,7 @@ def _tiles(f: LocalityFigures) -> Any:
     cells, styles = [], []
     for i, k in enumerate(("G", "A", "R", None)):
         letter = k or "–"
-        cells.append(_m(f"<font size=22><b>{counts[k]}</b></font><br/><br/><b>{letter}</b> · {RAG_WORDS[k]}",
-                        "tile"))
+        cells.append([_m(f"<b>{counts[k]}</b>", "tile_big"), _m(f"<b>{letter}</b> · {RAG_WORDS[k]}", "tile")])
         colour = RAG_COLOURS.get(k, NHS_PALE_GREY)
         styles += [("LINEABOVE", (i, 0), (i, 0), 6, colour), ("BOX", (i, 0), (i, 0), 0.5, NHS_MID_GREY)]
     t = Table([cells], colWidths=[CONTENT_WIDTH / 4 - 2 * mm] * 4, spaceBefore=0)
@@ -186,7 +198,7 @@ def _reds(f: LocalityFigures) -> list:
              str(sum(1 for a in r.actions if a["status"] in ("open", "in progress")))] for r in reds]
     return [Paragraph(f"Off target ({len(reds)})", STYLES["h2"]),
             table(["KPI", "Indicator", "Value", "Since last quarter", "Open actions"], rows,
-                  [0.1 * w, 0.42 * w, 0.18 * w, 0.18 * w, 0.12 * w])]
+                  [0.09 * w, 0.38 * w, 0.22 * w, 0.19 * w, 0.12 * w])]
 
 
 def _key_numbers(f: LocalityFigures) -> Any:
@@ -207,15 +219,22 @@ def _key_numbers(f: LocalityFigures) -> Any:
         ["Actions open now", f"{mdt['open']} ({mdt['overdue']} overdue)",
          "New residents with a PCSP in 7 days", f"{homes['pcsp_on_time']} of {homes['admissions']}"],
     ]
-    return table(["", "", "", ""], rows, [0.22 * w, 0.28 * w, 0.26 * w, 0.24 * w],
-                 row_styles=[("SPAN", (0, 0), (-1, 0)), ("FONTNAME", (0, 1), (0, -1), "Helvetica-Bold")])
+    t = Table([[_m(f"<b>{escape(c)}</b>", "num") if i % 2 == 0 else _p(c, "num") for i, c in enumerate(row)]
+               for row in rows], colWidths=[0.21 * w, 0.29 * w, 0.27 * w, 0.23 * w])
+    t.setStyle(TableStyle([("ROWBACKGROUNDS", (0, 0), (-1, -1), [colors.white, colors.HexColor("#F4F7F8")]),
+                           ("LINEABOVE", (0, 0), (-1, 0), 1.2, NHS_BLUE), ("LINEBELOW", (0, 0), (-1, -1), 0.25,
+                                                                          NHS_PALE_GREY),
+                           ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 3),
+                           ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+    return t
 
 
 def _trend(r: KpiRow) -> Any:
     """The trend cell: a drawn arrow, and in words whether that is better or worse, for greyscale prints."""
     if r.change is None:
         return _p("no previous value" if r.previous is None else "—", "tiny")
-    word = {True: "better", False: "worse", None: "same" if r.change == "same" else "change"}[r.better]
+    word = {True: "better", False: "worse", None: {"same": "same", "up": "higher", "down": "lower"}[r.change]}[
+        r.better]
     t = Table([[mdc_icons.trend_arrow(r.change, r.better), _p(f"{word}, was {fmt(r.kpi, r.previous)}", "tiny")]],
               colWidths=[13, None])
     t.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -249,7 +268,7 @@ def _icon(drawing: Any, r: KpiRow) -> Any:
 
 def _kpi_table(f: LocalityFigures) -> Any:
     w = CONTENT_WIDTH
-    widths = [0.075 * w, 0.27 * w, 0.065 * w, 0.105 * w, 0.125 * w, 0.05 * w, 0.055 * w, 0.055 * w, 0.2 * w]
+    widths = [0.08 * w, 0.25 * w, 0.075 * w, 0.1 * w, 0.12 * w, 0.055 * w, 0.06 * w, 0.07 * w, 0.19 * w]
     rows, styles = [], []
     band = [colors.white, colors.HexColor("#F4F7F8")]
     for n, r in enumerate(f.rows):
@@ -271,8 +290,8 @@ def _kpi_table(f: LocalityFigures) -> Any:
             styles.append(("BACKGROUND", (5, i), (5, i), RAG_COLOURS[r.rag]))
     styles += [("VALIGN", (5, 1), (7, -1), "MIDDLE"), ("ALIGN", (5, 1), (7, -1), "CENTER"),
                ("VALIGN", (8, 1), (8, -1), "MIDDLE")]
-    return table(["KPI", "Indicator", "Target", "Num. / den.", "Value (95% CI)", "RAG", "Varia-tion",
-                  "Assur-ance", "Since last quarter"], rows, widths, row_styles=styles)
+    return table(["KPI", "Indicator", "Target", "Num. / den.", "Value, 95% CI", "RAG", "Var.", "Assur.",
+                  "Since last quarter"], rows, widths, row_styles=styles)
 
 
 def _key() -> list:
@@ -394,10 +413,13 @@ def _charts(f: LocalityFigures) -> list:
 
 
 def _chart_cell(r: KpiRow, width: float, height: float) -> Any:
-    head = Table([[_m(f"<b>{r.kpi.code}</b> {escape(r.kpi.name)}", "num"),
-                   _icon(mdc_icons.variation(r.spc.variation_icon if r.spc else None, 13), r),
-                   _icon(mdc_icons.assurance(r.spc.assurance_icon if r.spc else None, 13), r)]],
-                 colWidths=[width - 34, 17, 17])
+    name = _m(f"<b>{r.kpi.code}</b> {escape(r.kpi.name)}", "num")
+    if r.spc is not None and r.spc.trial_limits:
+        head = Table([[name, _p("trial limits", "tiny")]], colWidths=[width - 40, 40])
+    else:
+        head = Table([[name, _icon(mdc_icons.variation(r.spc.variation_icon if r.spc else None, 13), r),
+                       _icon(mdc_icons.assurance(r.spc.assurance_icon if r.spc else None, 13), r)]],
+                     colWidths=[width - 34, 17, 17])
     head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                               ("RIGHTPADDING", (0, 0), (-1, -1), 1), ("TOPPADDING", (0, 0), (-1, -1), 0),
                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
@@ -410,13 +432,18 @@ def _chart_cell(r: KpiRow, width: float, height: float) -> Any:
                          bounds=(0, 100) if pct else (0, None), suffix="%" if pct else "")
         kind = "Monthly" if r.monthly else "Quarterly (signed-off returns)"
         caption = (f"{kind}, {r.labels[0]} to {r.labels[-1]} ({len(r.labels)} points)"
-                   f" · mean {fmt(r.kpi, r.spc.mean)} · limits {fmt(r.kpi, max(r.spc.lpl, 0))} to "
-                   f"{fmt(r.kpi, r.spc.upl)}" + (f" · {r.gaps} periods without a value left off" if r.gaps else ""))
+                   f" · mean {stat(r.kpi, r.spc.mean)} · limits {stat(r.kpi, r.spc.lpl)} to {stat(r.kpi, r.spc.upl)}"
+                   + (f" · {_plural(r.gaps, 'month' if r.monthly else 'quarter')} without a value left off"
+                      if r.gaps else ""))
     parts = [[head], [body]] + ([[_p(caption, "tiny")]] if caption else [])
     t = Table(parts, colWidths=[width])
     t.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                            ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     return t
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _short(labels: list[str], monthly: bool) -> list[str]:

@@ -132,19 +132,27 @@ def xmr_chart(result: SpcResult, labels: Sequence[str], width: float, height: fl
         d.add(String(x0 - 3, sy(t) - AXIS_PT / 3, text, fontName=FONT, fontSize=AXIS_PT, textAnchor="end",
                      fillColor=INK))
 
+    tags: list[tuple[float, str, colors.Color]] = []
+
     def hline(v: float, colour: colors.Color, dash: list[float] | None, w: float, label: str) -> None:
         if not low <= v <= high:
             return  # outside what the measure can take (e.g. a lower limit below 0 %)
         d.add(Line(x0, sy(v), x0 + plot_w, sy(v), strokeColor=colour, strokeWidth=w, strokeDashArray=dash))
         if label:
-            d.add(String(x0 + plot_w + 1.5, sy(v) - AXIS_PT / 3, label, fontName=FONT, fontSize=AXIS_PT - 0.5,
-                         fillColor=colour))
+            tags.append((sy(v), label, colour))
 
     hline(result.upl, COMMON, [3, 2], 0.8, "UPL")
     hline(result.lpl, COMMON, [3, 2], 0.8, "LPL")
     hline(result.mean, INK, None, 0.8, "")
     if target is not None:
         hline(target, TARGET, [5, 1.5, 1, 1.5], 0.9, "Tgt")
+    # A target close to a limit would print its tag on top of the limit's: push tags apart, upwards.
+    floor = -1e9
+    for y, label, colour in sorted(tags):
+        y = max(y, floor + AXIS_PT)
+        floor = y
+        d.add(String(x0 + plot_w + 1.5, y - AXIS_PT / 3, label, fontName=FONT, fontSize=AXIS_PT,
+                     fillColor=colour))
     d.add(PolyLine([c for i, v in enumerate(values) for c in (sx(i), sy(_clip(v, low, high)))],
                    strokeColor=COMMON, strokeWidth=0.8))
     r = min(2.6, max(1.6, plot_w / len(values) / 3.2))

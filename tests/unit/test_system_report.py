@@ -1,0 +1,176 @@
+"""The commissioner's system report: built from imported return files (one team missing, one late, small
+counts for suppression to work on) and from the demo world; its pages, the for-publication suppression with
+the disclosure check, the CLI and the audit row."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from pypdf import PdfReader
+from return_files import return_doc, write
+from worlds import copy_world
+
+from desktop.cli import main
+from desktop.models import audit, consolidated, quarters
+from desktop.models.clock import Actor
+from desktop.models.db import open_workspace
+from desktop.models.kpi_catalogue import by_code, catalogue
+from desktop.models.return_import import import_returns
+from desktop.models.workspace import create_workspace
+from desktop.reports import system_report
+
+ACTOR = Actor(user="commissioner", device_id="icb-laptop")
+QUARTER = quarters.parse("2025-26-Q3")
+# Small figures for suppression: (team, KPI) -> (numerator, denominator).
+SMALL = {("BAL", "MDT-03"): (3, 7), ("CHA", "CH-06"): (2, 6), ("CTE", "MDT-04"): (4, None),
+         ("CTN", "CH-03"): (0, 13)}
+FUNNEL_KPIS = [k.code for k in catalogue() if k.unit in consolidated.FUNNEL_UNITS]
+
+
+def _doc(code: str, period: str, scale: int, late: bool = False) -> dict:
+    doc = return_doc(code, period, scale=scale)
+    for v in doc["values"]:
+        if (code, v["kpi"]) in SMALL and period == QUARTER.code:
+            kpi = by_code()[v["kpi"]]
+            num, den = SMALL[(code, v["kpi"])]
+            v.update(numerator=float(num), denominator=None if den is None else float(den))
+            v["value"] = kpi.value(v["numerator"], v["denominator"])
+            v["rag"] = kpi.rag(v["value"])
+    if period != QUARTER.code:
+        doc["signed_off_at"] = "2025-10-14T16:00:00+00:00"  # Q2's on-time deadline was 30 October
+    if late:
+        doc["signed_off_at"] = "2026-02-20T10:00:00+00:00"  # Q3's was 30 January
+    return doc
+
+
+@pytest.fixture
+def commissioner(tmp_path):
+    """Returns from 10 of the 11 teams for 2025-26 Q3 (NWL missing, OAW late) and all 11 for Q2."""
+    db = create_workspace(tmp_path / "icb.sqlite", "commissioner")
+    codes = [t["code"] for t in consolidated.localities(db)]
+    files = []
+    for i, code in enumerate(codes):
+        files.append(write(tmp_path / f"{code}-q2.json", _doc(code, "2025-26-Q2", scale=1 + i % 3)))
+        if code != "NWL":
+            files.append(write(tmp_path / f"{code}-q3.json", _doc(code, QUARTER.code, scale=1 + i % 4,
+                                                                  late=code == "OAW")))
+    outcomes, _ = import_returns(db, ACTOR, files)
+    assert {o.status for o in outcomes} == {"imported"}
+    yield db, codes
+    db.close()
+
+
+def pdf_text(path) -> tuple[str, list[str]]:
+    pages = [page.extract_text() for page in PdfReader(path).pages]
+    return "\n".join(pages), pages
+
+
+def appendix_rows(text: str, codes: list[str]) -> list[tuple[str, ...]]:
+    part = text.split("Appendix: disclosure check", 1)[1]
+    teams = "|".join([*codes, "LLR"])
+    return re.findall(rf"^({teams})\n([A-Z]+-\d\d)\n(numerator|denominator|value)\n(.+)\n(.+)$", part, re.M)
+
+
+def test_the_report_holds_every_team_completeness_and_funnels(commissioner, tmp_path):
+    db, codes = commissioner
+    out = tmp_path / "system.pdf"
+    assert system_report.export(db, ACTOR, QUARTER, out) == 0
+    text, pages = pdf_text(out)
+    assert len(codes) == 11 and all(code in text for code in codes)
+    assert "System report 2025/26 Q3" in text
+    assert "Not for publication: contains unsuppressed small numbers" in text
+    assert all("NOT FOR PUBLICATION" in page for page in pages)
+    cover = pages[0]
+    assert re.search(r"10\s*of 11\s*9\s*of 11\s*10\s*of 11", cover)  # received, on time, signed off
+    assert "No return held from NWL" in cover
+    for code in FUNNEL_KPIS:
+        assert f"Funnel plot: {code} " in text
+    assert "Funnel plot: COH-01" not in text  # a count has no funnel
+    assert "Trends, 2025/26 Q2 to 2025/26 Q3" in text
+    # Completeness per held quarter: Q2 complete, Q3 missing NWL with OAW late.
+    assert re.search(r"2025/26 Q2\s*11 of 11\s*11 of 11\s*11 of 11", text)
+    assert re.search(r"2025/26 Q3\s*10 of 11\s*9 of 11\s*10 of 11\s*30 Jan 2026\s*NWL", text)
+    assert "LATE" in text
+    # Unsuppressed: the small figures are printed as returned.
+    assert "3/7" in text and "42.9" in text
+    row = audit.entries(db, "report")[0]
+    assert row["action"] == "export" and row["user"] == "commissioner"
+    assert json.loads(row["detail"]) == {"file": str(out), "for_publication": False, "quarter": QUARTER.code,
+                                         "altered": 0}
+
+
+def test_for_publication_suppresses_and_lists_every_altered_cell(commissioner, tmp_path):
+    db, codes = commissioner
+    out = tmp_path / "published.pdf"
+    altered = system_report.export(db, ACTOR, QUARTER, out, for_publication=True)
+    text, pages = pdf_text(out)
+    assert "For publication: small numbers suppressed (NHS Digital 2018 method)" in pages[0]
+    assert "Not for publication" not in text
+    rows = appendix_rows(text, codes)
+    assert altered == len(rows) > 0
+    assert f"{altered} cells" in text
+    assert ("BAL", "MDT-03", "numerator", "3", "*") in rows
+    assert ("BAL", "MDT-03", "value", "42.9 R", "*") in rows
+    assert ("CHA", "CH-06", "denominator", "6", "*") in rows
+    assert ("CTE", "MDT-04", "value", "4 A", "*") in rows
+    assert not any(r[:2] == ("CTN", "CH-03") and r[2] == "numerator" for r in rows)  # zero is not suppressed
+    # The KPI table pages show the protected figures only.
+    grid = "\n".join(page for page in pages if "The teams side by side" in page)
+    assert "3/7" not in grid and "42.9" not in grid and "2/6" not in grid
+    assert "*/*" in grid
+    assert "41/101" not in grid and "40/100" in grid  # BAL's COH-02, 41 of 101, rounded to the nearest 5
+    # Free-text comments are left out; suppressed teams are named under the funnel they were dropped from.
+    assert "Omitted for publication" in text
+    assert "Not plotted for publication (suppressed figures): BAL" in text
+
+
+def test_publication_rounding_and_recomputed_rates(commissioner, tmp_path):
+    db, codes = commissioner
+    out = tmp_path / "published.pdf"
+    system_report.export(db, ACTOR, QUARTER, out, for_publication=True)
+    text, _ = pdf_text(out)
+    rows = {(r[0], r[1], r[2]): (r[3], r[4]) for r in appendix_rows(text, codes)}
+    # return_doc: BAL (scale 1) COH-02 is 41 of 101 -> shown 40 of 100, 40% recomputed from those.
+    assert rows[("BAL", "COH-02", "numerator")] == ("41", "40")
+    assert rows[("BAL", "COH-02", "denominator")] == ("101", "100")
+    assert rows[("BAL", "COH-02", "value")][1].startswith("40 ")
+
+
+def test_cli_writes_the_published_report_and_audits_it(commissioner, tmp_path):
+    db, codes = commissioner
+    out = tmp_path / "cli.pdf"
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    assert main(["report", "system", "--db", path, "--quarter", QUARTER.code, "--for-publication",
+                 "--out", str(out)]) == 0
+    text, _ = pdf_text(out)
+    rows = appendix_rows(text, codes)
+    row = audit.entries(db, "report")[0]
+    detail = json.loads(row["detail"])
+    assert row["action"] == "export" and detail["for_publication"] is True and detail["file"] == str(out)
+    assert detail["altered"] == len(rows) > 0
+    assert main(["report", "system", "--db", path, "--quarter", "2019-20-Q1", "--out",
+                 str(tmp_path / "none.pdf")]) == 1  # no returns held for that quarter
+    assert not (tmp_path / "none.pdf").exists()
+
+
+def test_on_the_demo_world(history_world_template, tmp_path):
+    db = open_workspace(copy_world(history_world_template, tmp_path / "w.sqlite"))
+    try:
+        quarter = consolidated.held_quarters(db)[-1]
+        codes = [t["code"] for t in consolidated.localities(db)]
+        out = tmp_path / "demo.pdf"
+        assert system_report.export(db, ACTOR, quarter, out) == 0
+        text, pages = pdf_text(out)
+        assert len(codes) == 11 and all(code in text for code in codes)
+        assert re.search(r"11\s*of 11\s*11\s*of 11\s*11\s*of 11", pages[0])
+        assert all(f"Funnel plot: {code} " in text for code in FUNNEL_KPIS)
+        assert "Beyond 99.8%:" in text and "Overdispersion φ" in text
+        assert text.count("Teams' comments on the reds") == 1
+        published = tmp_path / "demo-pub.pdf"
+        altered = system_report.export(db, ACTOR, quarter, published, for_publication=True)
+        assert altered == len(appendix_rows(pdf_text(published)[0], codes)) > 0
+        assert [r["action"] for r in audit.entries(db, "report")] == ["export", "export"]
+    finally:
+        db.close()

@@ -128,7 +128,7 @@ def _target(kpi: Kpi) -> str:
     if kpi.tolerance:
         edge = kpi.target - kpi.tolerance if kpi.direction == "high" else kpi.target + kpi.tolerance
         tol = f"\namber {sign} {edge:g}{unit}" if kpi.direction == "high" else f"\namber {sign} {edge:g}{unit}"
-    return f"{sign} {kpi.target:g}{unit}{tol}"
+    return f"{sign}\u00a0{kpi.target:g}{unit}{tol}"  # no break between the sign and its figure
 
 
 def _cell(f: Figures, kpi: Kpi) -> Paragraph:
@@ -280,7 +280,7 @@ def _comments(quarter: Quarter, teams, cells, shown, for_publication: bool) -> l
     w = CONTENT_WIDTH
     if not rows:
         return out + [p("No team returned a red this quarter.", "body")]
-    return out + [table(["Team", "KPI", "Value", "Comment"], rows, [0.08 * w, 0.34 * w, 0.16 * w, 0.42 * w])]
+    return out + [table(["Team", "KPI", "Value", "Comment"], rows, [0.08 * w, 0.32 * w, 0.19 * w, 0.41 * w])]
 
 
 # --- funnel plots ----------------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ class KpiRow:
     chart_target: float | None = None
     gaps: int = 0  # periods of the series with no value (left off the chart)
     actions: list[dict[str, Any]] = field(default_factory=list)
-    earlier_actions: int = 0
+    more_actions: int = 0  # relevant actions beyond the ones shown
+    earlier_actions: int = 0  # closed, and due before the quarter began
 
 
 @dataclass
@@ -120,7 +121,8 @@ def _row(db, loc: str, quarter: Quarter, kpi: Kpi, held: dict[str, Any], series:
         # are history the board has seen.
         keep = [a for a in raised if a["status"] in actions.OPEN or (a["due_date"] or "") >= quarter.start.isoformat()]
         row.actions = keep[:ACTIONS_SHOWN]
-        row.earlier_actions = len(raised) - len(row.actions)
+        row.more_actions = len(keep) - len(row.actions)
+        row.earlier_actions = len(raised) - len(keep)
     return row
 
 
@@ -172,7 +174,9 @@ def _homes(db, loc: str, quarter: Quarter, today: dt.date) -> dict[str, Any]:
     return {
         "homes": len(homes), "beds": sum(h["beds"] or 0 for h in homes),
         "covered": sum(h["covered"] for h in homes), "due": sum(h["due"] for h in homes),
-        "short": sorted((h["name"], h["covered"], h["due"]) for h in homes if h["covered"] < h["due"]),
+        # Fewest rounds first: the homes a board would ask about.
+        "short": sorted(((h["name"], h["covered"], h["due"]) for h in homes if h["covered"] < h["due"]),
+                        key=lambda s: (s[1] / s[2], s[0])),
         "admissions": pcsp["admissions"], "pcsp_on_time": pcsp["on_time"],
         "pcsp_late": pcsp["late"] + pcsp["overdue"],
         "gaps": visits.register_gaps(db, loc),

@@ -138,7 +138,7 @@ def build_report(f: LocalityFigures, out: Path) -> None:
         PageBreak(),
         Paragraph("Exceptions: indicators off target", STYLES["h1"]), *_exceptions(f),
         *_summaries(f),
-        PageBreak(),
+        CondPageBreak(120 * mm),  # charts follow on if two rows of them fit; no half-empty page otherwise
         Paragraph("Statistical process control charts", STYLES["h1"]),
         markup("Making Data Count XmR charts: each point is one period; the mean is the solid line and the process "
                "limits (mean ± 2.66 × average moving range) dashed. A point beyond a limit, 7 in a row on one side of "
@@ -340,8 +340,11 @@ def _exceptions(f: LocalityFigures) -> list:
                      a["status"] + (f" {_d(a['completed_on'])}" if a["completed_on"] else "")] for a in r.actions]
             block.append(table(["Action", "Description", "Owner", "Due", "Status"], rows,
                                [0.15 * w, 0.43 * w, 0.17 * w, 0.11 * w, 0.14 * w]))
-            if r.earlier_actions:
-                block.append(p(f"and {r.earlier_actions} earlier actions, closed before the quarter began.", "small"))
+            more = [f"{r.more_actions} more open or due this quarter" if r.more_actions else "",
+                    f"{_plural(r.earlier_actions, 'earlier action')} closed before the quarter began"
+                    if r.earlier_actions else ""]
+            if any(more):
+                block.append(p("Also " + "; ".join(m for m in more if m) + ".", "small"))
         else:
             block.append(markup("<font color='#DA291C'><b>No action has been raised against this KPI.</b></font>",
                                 "body"))
@@ -388,15 +391,23 @@ def _summaries(f: LocalityFigures) -> list:
     pct = f" ({100 * homes['covered'] / homes['due']:.0f}%)" if homes["due"] else ""
     home_rows = [["Homes and beds", f"{homes['homes']} homes, {homes['beds']} registered beds"],
                  ["Weekly home rounds", f"{homes['covered']} of {homes['due']} home-weeks{pct}"],
-                 ["Homes that missed a round", "; ".join(f"{n} ({c} of {d})" for n, c, d in homes["short"]) or
-                  "none"],
+                 ["Homes that missed a round", _short_homes(homes["short"], homes["homes"])],
                  ["New residents with a PCSP within 7 working days",
                   f"{homes['pcsp_on_time']} of {homes['admissions']} ({homes['pcsp_late']} late or overdue)"],
                  ["Register gaps today", "; ".join(f"{g['name']}: {', '.join(g['problems'])}" for g in homes["gaps"])
                   or "none: every home has a named lead and an aligned practice"]]
-    out.append(table(["Care homes (Enhanced Health in Care Homes)", ""], home_rows, [0.3 * w, 0.7 * w],
-                     row_styles=[("SPAN", (0, 0), (-1, 0))]))
+    out.append(KeepTogether(table(["Care homes (Enhanced Health in Care Homes)", ""], home_rows, [0.3 * w, 0.7 * w],
+                                  row_styles=[("SPAN", (0, 0), (-1, 0))])))
     return out
+
+
+def _short_homes(short: list[tuple[str, int, int]], total: int, shown: int = 5) -> str:
+    """The homes with the fewest weekly rounds, not all of them: a board reads the worst few."""
+    if not short:
+        return "none"
+    listed = "; ".join(f"{n} ({c} of {d})" for n, c, d in short[:shown])
+    return (f"{len(short)} of {total} homes. " if len(short) > shown else "") + (
+        f"Fewest rounds: {listed}" if len(short) > shown else listed)
 
 
 def _charts(f: LocalityFigures) -> list:
@@ -432,7 +443,8 @@ def _chart_cell(r: KpiRow, width: float, height: float) -> Any:
                          bounds=(0, 100) if pct else (0, None), suffix="%" if pct else "")
         kind = "Monthly" if r.monthly else "Quarterly (signed-off returns)"
         caption = (f"{kind}, {r.labels[0]} to {r.labels[-1]} ({len(r.labels)} points)"
-                   f" · mean {stat(r.kpi, r.spc.mean)} · limits {stat(r.kpi, r.spc.lpl)} to {stat(r.kpi, r.spc.upl)}"
+                   f" · mean {stat(r.kpi, r.spc.mean)} · limits {stat(r.kpi, max(r.spc.lpl, 0))} to "
+                   f"{stat(r.kpi, min(r.spc.upl, 100) if pct else r.spc.upl)}"
                    + (f" · {_plural(r.gaps, 'month' if r.monthly else 'quarter')} without a value left off"
                       if r.gaps else ""))
     parts = [[head], [body]] + ([[_p(caption, "tiny")]] if caption else [])

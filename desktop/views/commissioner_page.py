@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QMimeData, QModelIndex, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -267,8 +267,13 @@ class CommissionerPage(QuarterPaging, Page):
         self.dialog.open()
         return self.dialog
 
+    @staticmethod
+    def accepts_drop(mime: QMimeData) -> bool:
+        """Files from this computer (a return file, or a folder of them) are welcome."""
+        return mime.hasUrls() and any(url.isLocalFile() for url in mime.urls())
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
-        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+        if self.accepts_drop(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()

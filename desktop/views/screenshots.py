@@ -63,6 +63,7 @@ def _world(tmp: Path) -> tuple[Path, Path]:
 def take(outdir: Path) -> list[Path]:
     from ..settings import Settings, qsettings
     from .care_home_screenshots import care_homes_at_work
+    from .commissioner_screenshots import commissioner_at_work
     from .main_window import MainWindow
     from .mdt_screenshots import mdt_at_work
     from .return_screenshots import returns_at_work
@@ -99,6 +100,7 @@ def take(outdir: Path) -> list[Path]:
         mdt_at_work(window, shot, lambda seconds: _settle(app, seconds))
         care_homes_at_work(window, shot, lambda seconds: _settle(app, seconds))
         returns_at_work(window, shot, lambda seconds: _settle(app, seconds))
+        commissioner_at_work(window, shot, lambda seconds: _settle(app, seconds))
 
         window.show_screen("practices")
         page = window.current_page()

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 from ..models.consolidated import LEVELS, Funnel
 from ..models.kpi_catalogue import Kpi
 from ..models.quarters import Quarter
-from .refcount_guard import guard
 from .returns_model import number, with_unit
 from .style import NHS_BLUE, NHS_DARK_BLUE, NHS_SECONDARY_TEXT, NHS_TEXT
 
@@ -191,7 +190,7 @@ class ComparisonCharts(QWidget):
         self.funnel_note.show()
 
     def _funnel_chart(self):
-        """The funnel's chart and its items, made once and then updated in place (see refcount_guard)."""
+        """The funnel's chart and its items, made once and then updated in place."""
         if self.funnel_chart is not None:
             return self.funnel_chart
         import pyqtgraph as pg
@@ -324,7 +323,7 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 class TeamLabel(QGraphicsRectItem):
     """A team's code beside its point, the same size however the chart is scaled; moved, not remade, as the
-    chosen KPI changes. Plain Qt items, which emit no signals (see refcount_guard)."""
+    chosen KPI changes. Plain Qt items, which emit no signals."""
 
     def __init__(self, text: str):
         super().__init__(0, 0, 0, 0)
@@ -367,7 +366,6 @@ def _font(points: int, bold: bool = False) -> QFont:
 def _chart(name: str):
     import pyqtgraph as pg
 
-    guard()  # pyqtgraph emits many signals per redraw: see refcount_guard
     chart = pg.PlotWidget(background="w")
     chart.setObjectName(name)
     chart.setMenuEnabled(False)

@@ -49,6 +49,7 @@ CODES = {
     "impossible-value": "A figure is impossible",
     "older-revision": "A later revision is already held",
     "revision-conflict": "The same revision is held with different figures",
+    "cancelled": "The import was cancelled before it finished",
 }
 
 
@@ -94,7 +95,7 @@ def import_returns(db: sqlite_utils.Database, actor: Actor, files: Sequence[str 
                 raise _DryRun
     except _DryRun:
         if not dry_run:  # cancelled
-            return [Outcome(str(p), "rejected", "cancelled", "The import was cancelled; nothing was imported.")
+            return [Outcome(str(p), "rejected", "cancelled", "The import was cancelled; nothing of it was kept.")
                     for p in files], Changes()
     written = any(o.status in ("imported", "superseded") for o in outcomes)
     return outcomes, (Changes.of("returns", "return_values") if written and not dry_run else Changes())

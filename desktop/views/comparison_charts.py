@@ -225,7 +225,7 @@ class ComparisonCharts(QWidget):
             self.trend_chart.addItem(self.trend_label)
         chart = self.trend_chart
         chart.show()
-        self.trend_title.setText(f"Trend of {kpi.code} in the {len(span)} quarters held"
+        self.trend_title.setText(f"Trend of {kpi.code} in the {len(span)} quarter{'s' if len(span) != 1 else ''} held"
                                  + (f", {selected} in blue" if selected else "") + ":")
         self.trend_title.show()
         chart.setAccessibleName(f"Trend of {kpi.code} for the 11 teams across {len(span)} quarters")

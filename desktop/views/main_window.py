@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.path_label.setToolTip(str(session.path))
         self.kind_label.setText(KIND_LABEL.get(session.kind, session.kind))
         self.kind_badge.setText(KIND_LABEL.get(session.kind, session.kind))
+        for action in self.locality_actions:  # a commissioner looks at all teams at once
+            action.setVisible(session.kind != "commissioner")
         first = "commissioner" if session.kind == "commissioner" else SCREENS[0].key
         self.show_screen(shown if shown in self.pages else first)
 
@@ -222,13 +224,13 @@ class MainWindow(QMainWindow):
         title = QLabel("Locality Desk")
         title.setObjectName("appTitle")
         bar.addWidget(title)
-        bar.addWidget(QLabel("Locality"))
+        self.locality_actions = [bar.addWidget(QLabel("Locality"))]
         self.locality_box = QComboBox()
         self.locality_box.setObjectName("localitySwitcher")
         self.locality_box.setToolTip("The locality the screens show")
         self.locality_box.setMinimumContentsLength(28)
         self.locality_box.currentIndexChanged.connect(self._locality_changed)
-        bar.addWidget(self.locality_box)
+        self.locality_actions.append(bar.addWidget(self.locality_box))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)

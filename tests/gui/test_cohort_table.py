@@ -182,6 +182,7 @@ def test_a_commissioner_workspace_has_no_patient_screens(commissioner_window, mo
              if not window.nav.item(r).isHidden() and window.nav.item(r).data(Qt.ItemDataRole.UserRole)]
     assert shown[:2] == ["reports", "commissioner"] and not {"cohort", "mdt", "care_homes", "returns"} & set(shown)
     assert window.current_screen().key == "commissioner"
+    assert not window.locality_box.isVisibleTo(window)  # a commissioner looks at every team at once
     assert not window.go_actions["cohort"].isVisible() and window.go_actions["commissioner"].isVisible()
     window.go_actions["cohort"].trigger()  # Ctrl+1 goes nowhere
     assert window.current_screen().key == "commissioner"

@@ -155,7 +155,7 @@ def test_a_locality_workspace_does_not_import_returns(small_world, tmp_path):
 
 
 def test_every_code_has_a_meaning():
-    used = set(REJECTED) | {"unreadable", "older-revision", "revision-conflict"}
+    used = set(REJECTED) | {"unreadable", "older-revision", "revision-conflict", "cancelled"}
     assert used == set(CODES)
 
 

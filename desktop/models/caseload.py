@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import audit, cohort, cohort_rules
+from . import audit, cohort, cohort_rules, workspace
 from .changes import Changes
 from .clock import Actor, new_id
 from .dates import parse_date
@@ -63,6 +63,7 @@ def _unworked(locality_id: str, row: dict[str, Any]) -> dict[str, Any]:
 
 def ensure_rows(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str]) -> None:
     """Give patients the team starts working on a row of their own, from the latest cohort."""
+    workspace.require_patient_level(db)
     held = {r[0] for r in db.execute(
         f"SELECT id FROM patients WHERE id IN ({', '.join('?' * len(patient_ids))})", patient_ids)}
     missing = [pid for pid in patient_ids if pid not in held]

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import audit, cohort
+from . import audit, cohort, workspace
 from .caseload import ensure_rows
 from .changes import Changes
 from .clock import Actor, new_id
@@ -98,6 +98,7 @@ def save(db: sqlite_utils.Database, actor: Actor, care_home_id: str, values: dic
          resident_id: str | None = None, today: dt.date | None = None) -> tuple[str, Changes]:
     """Admit (resident_id None) or update a resident, validated, in one audited transaction. A resident
     who is in the locality's cohort is linked to their cohort record."""
+    workspace.require_patient_level(db)
     today = today or dt.date.today()
     home = db.execute("SELECT name, locality_id FROM care_homes WHERE id = ?", [care_home_id]).fetchone()
     if home is None:

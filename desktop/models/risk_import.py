@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlite_utils
 
-from . import audit, cohort_rules, risk_store
+from . import audit, cohort_rules, risk_store, workspace
 from .changes import Changes
 from .clock import Actor, new_ids
 from .errors import ValidationError
@@ -72,6 +72,7 @@ def check_extract(db: sqlite_utils.Database, locality_code: str, path: str | Pat
     """Read and validate a file for a locality without writing anything (the dialog's preview uses it)."""
     from .extract_reader import read_headings, suggest_mapping
 
+    workspace.require_patient_level(db)
     locality = locality_by_code(db, locality_code)
     if mapping is None:
         headings, _, _ = read_headings(path)

@@ -32,6 +32,13 @@ def kind(db: sqlite_utils.Database) -> str:
     return get_meta(db, "kind", "locality") or "locality"
 
 
+def require_patient_level(db: sqlite_utils.Database) -> None:
+    """Refuse to write patient-identifiable data into a commissioner workspace (DESIGN §14)."""
+    if kind(db) == "commissioner":
+        raise ValidationError("This is a commissioner workspace, which never holds patient-identifiable data. "
+                              "Open the team's locality workspace (File → Open) to work with patients.")
+
+
 def localities(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT id, code, name, ccg FROM localities ORDER BY name COLLATE NOCASE"))
 

@@ -260,3 +260,15 @@ def test_the_consolidated_quarter_exports_to_excel_and_is_audited(commissioner, 
     assert [c.value for c in book["Completeness"][2]][:5] == ["2025-26-Q3", 11, 11, 11, 11]
     last = commissioner.execute("SELECT action, summary FROM audit ORDER BY rowid DESC LIMIT 1").fetchone()
     assert last[0] == "export" and "q3.xlsx" in last[1]
+
+
+def test_a_commissioner_workspace_refuses_a_risk_extract(tmp_path, capsys):
+    from extract_helpers import patient, write_csv
+
+    db_path = tmp_path / "icb.sqlite"
+    assert main(["new", "--db", str(db_path), "--kind", "commissioner"]) == 0
+    extract = write_csv(tmp_path / "x.csv", [patient(n, "C82001") for n in range(1, 4)])
+    before = info(open_workspace(db_path))["counts"]
+    assert main(["import-risk", "--db", str(db_path), "--locality", "CHA", str(extract)]) == 1
+    assert "never holds patient-identifiable data" in capsys.readouterr().err
+    assert info(open_workspace(db_path))["counts"] == before

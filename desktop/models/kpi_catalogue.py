@@ -27,6 +27,9 @@ class Kpi:
     target: float | None
     tolerance: float | None
     source: str
+    # Counts of people (or of events that happen to people) are suppressed for publication (REFERENCE §4);
+    # counts of meetings, actions, homes or visits are not about individuals and need no control.
+    about_people: bool = True
 
     def value(self, numerator: float | None, denominator: float | None) -> float | None:
         """The figure shown: a count, or numerator over denominator scaled by the unit (None when 0 / 0)."""
@@ -56,7 +59,7 @@ def load(path: Path = CATALOGUE) -> tuple[Kpi, ...]:
     for i, raw in enumerate(data.get("kpis", []), start=1):
         code = raw.get("code") or f"entry {i}"
         try:
-            kpi = Kpi(**{k: raw.get(k) for k in Kpi.__dataclass_fields__})
+            kpi = Kpi(**{k: raw[k] if k in raw else getattr(Kpi, k, None) for k in Kpi.__dataclass_fields__})
         except TypeError as exc:
             raise ValidationError(f"KPI catalogue: {code} is malformed ({exc}).") from exc
         problems = []
@@ -70,6 +73,8 @@ def load(path: Path = CATALOGUE) -> tuple[Kpi, ...]:
             problems.append(f"source '{kpi.source}'")
         if kpi.unit != "count" and not kpi.denominator:
             problems.append("a rate or percentage without a denominator")
+        if not isinstance(kpi.about_people, bool):
+            problems.append("about_people that is not true or false")
         if kpi.target is not None and kpi.direction not in ("high", "low"):
             problems.append("a target without a direction of good")
         if problems:

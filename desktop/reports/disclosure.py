@@ -1,6 +1,7 @@
 """The figures of a return value as a report shows them, exact or protected for publication (REFERENCE §4).
 
-For publication every count shown (numerator, denominator, a count KPI's value) goes through NHS Digital's
+For publication every count of people shown (numerator, denominator, a count KPI's value; counts of meetings,
+actions, homes and visits are not about individuals and stay exact) goes through NHS Digital's
 2018 suppression, a percentage or rate is recomputed from the protected numerator and denominator (never
 from the exact ones, which would let a reader undo the rounding), and its RAG letter is re-judged on the
 value shown so the letter cannot reveal what the suppression hid. Every cell that differs from the return is
@@ -87,7 +88,7 @@ class Disclosure:
 
     def figures(self, kpi: Kpi, team: str, row: dict[str, Any] | None, log: bool = True) -> Figures:
         original = exact(kpi, row)
-        if not self.for_publication:
+        if not self.for_publication or not kpi.about_people:
             return original
         shown = protected(kpi, row)
         if log:

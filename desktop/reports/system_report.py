@@ -22,7 +22,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table
 from ..models import audit, consolidated
 from ..models.clock import Actor
 from ..models.errors import ValidationError
-from ..models.kpi_catalogue import Kpi, catalogue
+from ..models.kpi_catalogue import Kpi, by_code, catalogue
 from ..models.quarters import Quarter
 from ..models.stats import funnel as funnel_stats
 from ..models.stats import suppression
@@ -418,19 +418,28 @@ def _completeness(db, quarter: Quarter, teams) -> list:
 # --- disclosure check ------------------------------------------------------------------------------------
 
 def _appendix(disclosure: Disclosure) -> list:
-    """Rows in the order the reader met the cells: KPI by KPI, team by team, LLR last."""
-    rows = [[a.team, a.kpi, a.field, a.original, a.shown] for a in disclosure.altered]
+    """Rows in the order the reader met the cells: KPI by KPI, team by team, LLR last. The original figures are
+    not printed: a list of them would undo the suppression it reports."""
+    rows = [[a.team, a.kpi, a.field, a.shown, _how(a)] for a in disclosure.altered]
     suppressed = sum(1 for a in disclosure.altered if suppression.SUPPRESSED in a.shown)
     w = CONTENT_WIDTH
     return [Paragraph("Appendix: disclosure check", STYLES["h1"]),
             p(f"Every figure in the tables of this report that differs from the teams' returns: {len(rows)} cells, "
               f"{suppressed} of them suppressed (*), the rest rounded to the nearest 5 or recomputed from rounded "
               "figures. Method: NHS Digital 2018 (zero stays 0; 1 to 7 shown as *; 8 and more rounded to the nearest "
-              "5); percentages and rates recomputed from the published numerator and denominator, to one decimal "
-              "place only when the published denominator is 4,000 or more; LLR totals summed from the exact figures "
-              "and then protected. The charts are drawn from the same published figures. Not for onward release: "
-              "this appendix shows the original figures for the disclosure check; remove it before publishing.",
-              "body"),
+              "5), applied to counts of people; counts of meetings, actions, homes and visits are not about "
+              "individuals and are shown exactly. Percentages and rates are recomputed from the published numerator "
+              "and denominator, to one decimal place only when the published denominator is 4,000 or more; LLR "
+              "totals are summed from the exact figures and then protected. The charts are drawn from the same "
+              "published figures.", "body"),
             Spacer(1, 2 * mm),
-            table(["Team", "KPI", "Field", "Original", "Shown"], rows or [["—", "", "No cell altered", "", ""]],
-                  [0.12 * w, 0.14 * w, 0.2 * w, 0.27 * w, 0.27 * w])]
+            table(["Team", "KPI", "Field", "Shown", "Why"], rows or [["—", "", "No cell altered", "", ""]],
+                  [0.12 * w, 0.14 * w, 0.16 * w, 0.18 * w, 0.40 * w])]
+
+
+def _how(a) -> str:
+    if suppression.SUPPRESSED in a.shown:
+        return "suppressed (1 to 7)"
+    if a.field in ("numerator", "denominator") or not by_code()[a.kpi].denominator:
+        return "rounded to the nearest 5"
+    return "recomputed from published figures"

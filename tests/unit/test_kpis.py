@@ -37,13 +37,25 @@ def test_rag_follows_direction_target_and_tolerance():
 def test_a_bad_catalogue_is_refused_with_the_entry_named(tmp_path):
     good = json.loads(kpi_catalogue.CATALOGUE.read_text(encoding="utf-8"))
     for change, message in (({"unit": "furlongs"}, "unit 'furlongs'"), ({"denominator": None}, "without a denominator"),
-                            ({"direction": "sideways"}, "direction 'sideways'")):
+                            ({"direction": "sideways"}, "direction 'sideways'"),
+                            ({"about_people": "yes"}, "about_people that is not true or false")):
         broken = json.loads(json.dumps(good))
         broken["kpis"][1].update(change)
         path = tmp_path / "kpis.json"
         path.write_text(json.dumps(broken), encoding="utf-8")
         with pytest.raises(ValidationError, match=f"COH-02 has .*{message}"):
             kpi_catalogue.load(path)
+
+
+def test_publication_protects_counts_of_people_and_a_new_entry_is_protected_by_default(tmp_path):
+    kpis = kpi_catalogue.by_code()
+    assert kpis["COH-02"].about_people and kpis["CH-06"].about_people and kpis["OUT-01"].about_people
+    assert not kpis["MDT-01"].about_people and not kpis["CH-04"].about_people  # meetings, visits
+    catalogue = json.loads(kpi_catalogue.CATALOGUE.read_text(encoding="utf-8"))
+    del catalogue["kpis"][0]["about_people"]
+    path = tmp_path / "kpis.json"
+    path.write_text(json.dumps(catalogue), encoding="utf-8")
+    assert kpi_catalogue.load(path)[0].about_people is True
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ from desktop.reports import system_report
 ACTOR = Actor(user="commissioner", device_id="icb-laptop")
 QUARTER = quarters.parse("2025-26-Q3")
 # Small figures for suppression: (team, KPI) -> (numerator, denominator).
-SMALL = {("BAL", "MDT-03"): (3, 7), ("CHA", "CH-06"): (2, 6), ("CTE", "MDT-04"): (4, None),
-         ("CTN", "CH-03"): (0, 13)}
+# MDT-04 counts actions, not people: publication leaves it exact.
+SMALL = {("BAL", "COH-03"): (3, 7), ("CHA", "CH-06"): (2, 6), ("CTE", "COH-01"): (4, None),
+         ("CTN", "CH-03"): (0, 13), ("CTW", "MDT-04"): (4, None)}
 FUNNEL_KPIS = [k.code for k in catalogue() if k.unit in consolidated.FUNNEL_UNITS]
 
 
@@ -111,10 +112,11 @@ def test_for_publication_suppresses_and_lists_every_altered_cell(commissioner, t
     rows = appendix_rows(text, codes)
     assert altered == len(rows) > 0
     assert f"{altered} cells" in text
-    assert ("BAL", "MDT-03", "numerator", "3", "*") in rows
-    assert ("BAL", "MDT-03", "value", "42.9 R", "*") in rows
-    assert ("CHA", "CH-06", "denominator", "6", "*") in rows
-    assert ("CTE", "MDT-04", "value", "4 A", "*") in rows
+    assert ("BAL", "COH-03", "numerator", "*", "suppressed (1 to 7)") in rows
+    assert ("BAL", "COH-03", "value", "*", "suppressed (1 to 7)") in rows
+    assert ("CHA", "CH-06", "denominator", "*", "suppressed (1 to 7)") in rows
+    assert ("CTE", "COH-01", "value", "*", "suppressed (1 to 7)") in rows
+    assert not any(r[:2] == ("CTW", "MDT-04") for r in rows)  # actions are not people: shown exactly
     assert not any(r[:2] == ("CTN", "CH-03") and r[2] == "numerator" for r in rows)  # zero is not suppressed
     # The KPI table pages show the protected figures only.
     grid = "\n".join(page for page in pages if "The teams side by side" in page)
@@ -133,9 +135,13 @@ def test_publication_rounding_and_recomputed_rates(commissioner, tmp_path):
     text, _ = pdf_text(out)
     rows = {(r[0], r[1], r[2]): (r[3], r[4]) for r in appendix_rows(text, codes)}
     # return_doc: BAL (scale 1) COH-02 is 41 of 101 -> shown 40 of 100, 40% recomputed from those.
-    assert rows[("BAL", "COH-02", "numerator")] == ("41", "40")
-    assert rows[("BAL", "COH-02", "denominator")] == ("101", "100")
-    assert rows[("BAL", "COH-02", "value")][1].startswith("40 ")
+    assert rows[("BAL", "COH-02", "numerator")] == ("40", "rounded to the nearest 5")
+    assert rows[("BAL", "COH-02", "denominator")] == ("100", "rounded to the nearest 5")
+    assert rows[("BAL", "COH-02", "value")][0].startswith("40 ")
+    assert rows[("BAL", "COH-02", "value")][1] == "recomputed from published figures"
+    # The appendix never prints the original figures, which would undo the suppression.
+    appendix = text.split("Appendix: disclosure check", 1)[1]
+    assert "41" not in appendix.split("\n") and "101" not in appendix.split("\n")
 
 
 def test_cli_writes_the_published_report_and_audits_it(commissioner, tmp_path):

@@ -39,6 +39,15 @@ def test_three_months_of_interventions_add_up_to_the_quarter(history_world_templ
     assert len(signed.values) == 2 and all(v is not None for v in signed.values)
 
 
+def test_a_series_starts_with_the_first_full_month_of_the_teams_records(history_world_template, tmp_path):
+    db = open_workspace(copy_world(history_world_template, tmp_path / "w.sqlite"))
+    loc = db.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
+    first_extract = db.execute("SELECT MIN(extract_date) FROM risk_runs WHERE locality_id = ?", [loc]).fetchone()[0]
+    series = kpi_series.monthly(db, loc, dt.date(2024, 1, 1), dt.date(2025, 3, 31), DEMO_TODAY)
+    first = Month(int(first_extract[:4]), int(first_extract[5:7])).next()
+    assert series["COH-01"].periods[0] == first.label and series["COH-01"].values[0] > 0
+
+
 def test_a_month_not_yet_over_is_left_out(history_world_template, tmp_path):
     db = open_workspace(copy_world(history_world_template, tmp_path / "w.sqlite"))
     loc = db.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]

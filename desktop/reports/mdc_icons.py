@@ -12,22 +12,12 @@ from __future__ import annotations
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, String
 from reportlab.lib import colors
 
+from . import mdc_style
 from .spc_chart import COMMON, CONCERN, NEUTRAL
 from .styles import NHS_BLUE, NHS_GREEN, NHS_RED
 
 WHITE = colors.white
-LABELS = {
-    "common_cause": "Common cause: no significant change",
-    "improvement_high": "Special cause: improvement, higher values",
-    "improvement_low": "Special cause: improvement, lower values",
-    "concern_high": "Special cause: concern, higher values",
-    "concern_low": "Special cause: concern, lower values",
-    "neutral_high": "Special cause: higher, neither better nor worse",
-    "neutral_low": "Special cause: lower, neither better nor worse",
-    "consistent_pass": "Will consistently meet the target",
-    "consistent_fail": "Will consistently fail the target",
-    "inconsistent": "Will hit and miss the target at random",
-}
+LABELS = mdc_style.LABELS
 
 
 def _ring(d: Drawing, size: float, colour: colors.Color, filled: bool) -> None:

@@ -17,26 +17,24 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..models.stats.spc import SpcResult
+from . import mdc_style
 
-IMPROVEMENT = colors.HexColor("#41B6E6")  # NHS light blue, MDC's improvement blue
-CONCERN = colors.HexColor("#ED8B00")  # NHS orange, MDC's concern
-NEUTRAL = colors.HexColor("#330072")  # NHS purple, MDC's "neither"
-COMMON = colors.HexColor("#768692")  # NHS mid grey
-INK = colors.HexColor("#231F20")  # NHS black: the mean and axis text
-TARGET = colors.HexColor("#DA291C")  # NHS red, as MDC draws the target
-OUTLINE = colors.HexColor("#003087")  # dark rim so a light-blue marker still shows when printed in grey
+IMPROVEMENT = colors.HexColor(mdc_style.IMPROVEMENT)  # NHS light blue, MDC's improvement blue
+CONCERN = colors.HexColor(mdc_style.CONCERN)  # NHS orange, MDC's concern
+NEUTRAL = colors.HexColor(mdc_style.NEUTRAL)  # NHS purple, MDC's "neither"
+COMMON = colors.HexColor(mdc_style.COMMON)  # NHS mid grey
+INK = colors.HexColor(mdc_style.INK)  # NHS black: the mean and axis text
+TARGET = colors.HexColor(mdc_style.TARGET)  # NHS red, as MDC draws the target
+OUTLINE = colors.HexColor(mdc_style.OUTLINE)  # dark rim so a light-blue marker still shows when printed in grey
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 AXIS_PT = 6.5  # the smallest size that stays legible on an A4 print
 TITLE_PT = 8
 
-MARKERS = {  # point type → (shape, fill); the shape carries the meaning in greyscale
-    "common_cause": ("circle", COMMON),
-    "special_cause_improvement": ("square", IMPROVEMENT),
-    "special_cause_concern": ("triangle", CONCERN),
-    "special_cause_neutral_high": ("diamond", NEUTRAL),
-    "special_cause_neutral_low": ("diamond", NEUTRAL),
-}
+_COLOURS = {mdc_style.COMMON: COMMON, mdc_style.IMPROVEMENT: IMPROVEMENT, mdc_style.CONCERN: CONCERN,
+            mdc_style.NEUTRAL: NEUTRAL}
+# point type → (shape, fill); the shape carries the meaning in greyscale (mdc_style.MARKERS, as the app draws it)
+MARKERS = {kind: (shape, _COLOURS[fill]) for kind, (shape, fill) in mdc_style.MARKERS.items()}
 
 
 def marker(shape: str, x: float, y: float, fill: colors.Color, r: float) -> object:
@@ -181,8 +179,8 @@ def legend(width: float) -> Drawing:
     """A key to the chart's markers and lines, for the top of the chart pages."""
     d = Drawing(width, 14)
     x, y = 0.0, 5.0
-    items = [("circle", COMMON, "common cause"), ("square", IMPROVEMENT, "improvement"),
-             ("triangle", CONCERN, "concern"), ("diamond", NEUTRAL, "neither (no better/worse)")]
+    items = [(shape, fill, mdc_style.SHAPE_WORDS[shape]) for shape, fill in
+             (("circle", COMMON), ("square", IMPROVEMENT), ("triangle", CONCERN), ("diamond", NEUTRAL))]
     for shape, fill, text in items:
         d.add(marker(shape, x + 3, y + 2.5, fill, 2.6 if shape != "circle" else 2.3))
         d.add(String(x + 8, y, text, fontName=FONT, fontSize=7, fillColor=INK))

@@ -35,6 +35,7 @@ from .menus import build_menus
 from .page import Page
 from .planned_page import PlannedPage
 from .reference_page import ReferencePage
+from .reports_page import ReportsPage
 from .returns_page import ReturnsPage
 from .screens import SCREENS, Screen, available
 from .session import Session
@@ -194,6 +195,8 @@ class MainWindow(QMainWindow):
             return ReturnsPage(screen, session, self.settings)
         if screen.key == "commissioner":
             return CommissionerPage(screen, session, self.settings)
+        if screen.key == "reports":
+            return ReportsPage(screen, session, self.settings)
         return PlannedPage(screen, session.kind)
 
     def import_extract(self) -> None:

@@ -10,10 +10,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cohort_filter  # noqa: E402
 import bench_import  # noqa: E402
 import bench_kpi  # noqa: E402
+import bench_locality_report  # noqa: E402
 import bench_return_import  # noqa: E402
+import bench_system_report  # noqa: E402
 from common import record, table  # noqa: E402
 
-MODULES = [bench_import, bench_cohort_filter, bench_kpi, bench_return_import]
+MODULES = [bench_import, bench_cohort_filter, bench_kpi, bench_return_import, bench_locality_report,
+           bench_system_report]
 
 
 def main() -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from importlib import import_module
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -39,6 +41,15 @@ def _route_qt_messages() -> None:
     qInstallMessageHandler(lambda kind, _context, text: qt_log.log(levels.get(kind, logging.INFO), text))
 
 
+def _warm_up() -> None:
+    """Import the statistics (scipy, ~0.25 s) while the user reads the first screen, so the first funnel plot
+    or report does not pay for it. Pure computation: safe off the GUI thread."""
+    try:
+        import_module("desktop.models.stats.funnel")
+    except Exception:  # a failed warm-up costs only the wait it was meant to save
+        log.exception("Warm-up import failed")
+
+
 def run_gui(db_path: Path | None) -> int:
     """Open the app on *db_path*, or on the default workspace (built as the demo world the first time)."""
     from PySide6.QtWidgets import QApplication
@@ -69,6 +80,7 @@ def run_gui(db_path: Path | None) -> int:
         return 0
     window = MainWindow(settings, session)
     window.show()
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     code = app.exec()
     log.info("Locality Desk closed (%s)", code)
     return code

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QModelIndex, Qt
+from PySide6.QtCore import QMimeData, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -64,6 +64,7 @@ class CommissionerPage(QuarterPaging, Page):
         self.settings = settings
         self.stale = True
         self.chosen = False  # True once the user paged to a quarter; until then the latest held is shown
+        self._loading = False
         self.held: list[Quarter] = consolidated.held_quarters(session.db)
         self.quarter = self.default_quarter()
         self.teams: list[dict[str, Any]] = []
@@ -194,8 +195,12 @@ class CommissionerPage(QuarterPaging, Page):
         else:
             row = next((n for n, k in enumerate(self.model.kpis) if k.unit != "count"), 0)
             column = 0
+        self._loading = True  # the charts follow once the grid is on screen: see below
         self.grid.setCurrentIndex(self.model.index(row, column))
-        self.show_charts(self.grid.currentIndex())
+        self._loading = False
+        # Drawing the charts the first time imports pyqtgraph and the statistics (~0.5 s): the grid is painted
+        # first, so the screen opens at once and the charts fill in a moment later.
+        QTimer.singleShot(0, lambda: self.show_charts(self.grid.currentIndex()))
 
     def _size_columns(self) -> None:
         """Columns as narrow as their text, and the grid given the width it needs to show all 11 teams at
@@ -213,6 +218,8 @@ class CommissionerPage(QuarterPaging, Page):
             self.splitter.setSizes([grid_width, total - grid_width])
 
     def show_charts(self, index: QModelIndex) -> None:
+        if self._loading:
+            return
         if not index.isValid() or not self.held:
             self.charts.show_nothing("Choose a cell of the grid to compare that KPI across the teams.")
             return

@@ -1,0 +1,171 @@
+"""The Reports screen on the demo world with history (Charnwood): the KPI list against the figures the locality
+report prints (locality_figures.gather), the in-app XmR chart of the chosen KPI read back from its plot items,
+the locality and system reports written as PDFs, and a commissioner workspace, which has no locality report and
+a system report only once returns are held."""
+
+from __future__ import annotations
+
+import pytest
+from cohort_helpers import choose_locality
+from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
+from pypdf import PdfReader
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+from return_files import return_doc, write
+
+from desktop.models import return_import
+from desktop.models.demo.history import DEMO_TODAY
+from desktop.models.quarters import of
+from desktop.reports import mdc_style, system_report
+from desktop.reports.locality_figures import gather
+from desktop.views import messages, reports_page
+from desktop.views.reports_page import NO_RECORDS, WORKING
+from desktop.views.returns_model import DASH, with_unit
+from desktop.views.spc_list_model import ASSURANCE, CODE, RAG, VALUE, VARIATION, SpcListModel
+from desktop.views.spc_view import SYMBOLS
+
+LOAD_MS = 30_000
+
+
+@pytest.fixture
+def saved(monkeypatch, tmp_path) -> dict:
+    """Save dialogs answer with a file in tmp_path (recording the suggested name); the 'saved' question is
+    answered Close."""
+    seen: dict = {"asked": []}
+
+    def save(_parent, _title, suggested, _filter):
+        seen["suggested"] = suggested
+        return str(tmp_path / "out.pdf"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save)
+    monkeypatch.setattr(messages, "ask", lambda _p, title, _t, _o: seen["asked"].append(title) or "Close")
+    monkeypatch.setattr(messages, "warn", lambda _p, title, text: pytest.fail(f"warned: {title}: {text}"))
+    return seen
+
+
+@pytest.fixture
+def page(mdt_window, monkeypatch, qtbot):
+    """The Reports screen of Charnwood, shown, its charts loaded; the screen's today is the demo's."""
+    monkeypatch.setattr(reports_page.ReportsPage, "today", staticmethod(lambda: DEMO_TODAY))
+    choose_locality(mdt_window, "CHA")
+    mdt_window.show_screen("reports")
+    shown = mdt_window.current_page()
+    qtbot.waitUntil(lambda: shown.figures is not None, timeout=LOAD_MS)
+    return shown
+
+
+@pytest.fixture
+def expected(page, mdt_session):
+    return gather(mdt_session.db, "CHA", page.quarter, DEMO_TODAY)
+
+
+def _text(model: SpcListModel, row: int, column: int) -> str:
+    return model.index(row, column).data()
+
+
+def test_the_kpi_list_shows_the_reports_figures(page, expected):
+    assert page.quarter == of(DEMO_TODAY).previous()
+    model = page.model
+    assert model.rowCount() == len(expected.rows) == 20
+    for n, row in enumerate(expected.rows):
+        assert _text(model, n, CODE) == row.kpi.code
+        assert _text(model, n, VALUE) == with_unit(row.kpi, row.value)
+        assert _text(model, n, RAG) == (row.rag or DASH)
+        if row.spc is not None and not row.spc.trial_limits:
+            assert _text(model, n, VARIATION) == mdc_style.SHORT[row.spc.variation_icon]
+            assert model.index(n, VARIATION).data(Qt.ItemDataRole.AccessibleTextRole) == \
+                mdc_style.LABELS[row.spc.variation_icon]
+            if row.spc.assurance_icon:
+                assert _text(model, n, ASSURANCE) == mdc_style.SHORT[row.spc.assurance_icon]
+    assert any(r.rag == "R" for r in expected.rows) and any(r.rag == "G" for r in expected.rows)
+    assert page.list.accessibleName()
+    assert "signed off by" in page.locality_body.text()
+
+
+def _special(expected):
+    """A KPI whose chart has special causes of a kind other than common cause, and a target."""
+    return next(r for r in expected.rows if r.spc is not None and r.chart_target is not None
+                and any(p.point_type != "common_cause" for p in r.spc.points))
+
+
+def test_choosing_a_kpi_draws_its_xmr_chart_from_the_spc_result(page, expected):
+    row = _special(expected)
+    page.select_kpi(row.kpi.code)
+    view, spc = page.view, row.spc
+    assert view.heading.text().startswith(row.kpi.code)
+    xs, ys = view.points.getData()
+    assert len(xs) == len(spc.points) == len(row.labels)
+    assert list(ys) == pytest.approx([p.value for p in spc.points])
+    assert list(view.upl_line.yData) == pytest.approx([spc.upl] * 2)
+    assert list(view.lpl_line.yData) == pytest.approx([spc.lpl] * 2)
+    assert list(view.mean_line.yData) == pytest.approx([spc.mean] * 2)
+    assert view.target_line.isVisible() and list(view.target_line.yData) == pytest.approx([row.chart_target] * 2)
+    # Special causes are shaped and coloured as on paper.
+    for point, spot in zip(spc.points, view.points.points(), strict=True):
+        shape, fill = mdc_style.MARKERS[point.point_type]
+        assert spot.symbol() == SYMBOLS[shape]
+        assert spot.brush().color().name().upper() == fill.upper()
+    assert mdc_style.LABELS[spc.variation_icon] in view.words.text()
+    assert f"({len(spc.points)} points)" in view.caption.text() and row.labels[0] in view.caption.text()
+    assert row.kpi.code in view.chart.accessibleName()
+
+
+def test_arrow_keys_move_the_chart_through_the_kpis(page, expected, qtbot):
+    page.select_kpi(expected.rows[0].kpi.code)
+    page.list.setFocus()
+    for n in range(1, 4):
+        qtbot.keyClick(page.list, Qt.Key.Key_Down)
+        row = expected.rows[n]
+        assert page.view.heading.text() == f"{row.kpi.code} {row.kpi.name}"
+        if row.spc is not None:
+            assert len(page.view.points.getData()[0]) == len(row.spc.points)
+
+
+def test_another_quarter_is_worked_out_then_kept(page, qtbot):
+    first = page.figures
+    page.previous_button.click()
+    assert page.spc_state.text() == WORKING and page.figures is None
+    qtbot.waitUntil(lambda: page.figures is not None, timeout=LOAD_MS)
+    assert page.figures.quarter == first.quarter.previous()
+    page.next_button.click()
+    assert page.figures is first  # from the cache, no second load
+
+
+def test_the_locality_report_is_written(page, saved, expected):
+    out = page.export_locality()
+    assert out is not None and out.exists()
+    assert saved["suggested"].endswith(f"locality-report-CHA-{page.quarter.code}.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(out).pages)
+    assert "Charnwood" in text
+    for row in expected.rows:
+        assert row.kpi.code in text
+    assert saved["asked"] == ["Locality report saved"]
+
+
+def test_the_system_report_for_publication_is_written(page, saved):
+    assert page.system_button.isEnabled()
+    page.publication.setChecked(True)
+    out = page.export_system()
+    assert saved["suggested"].endswith(f"system-report-{page.quarter.code}-publication.pdf")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert system_report.PUBLICATION_NOTE in text and system_report.NOT_FOR_PUBLICATION not in text
+
+
+# -- a commissioner workspace -----------------------------------------------------------------------------------
+def test_a_commissioner_workspace_has_the_system_report_once_returns_are_held(commissioner_window, tmp_path):
+    commissioner_window.show_screen("reports")
+    page = commissioner_window.current_page()
+    assert page.no_locality.isVisible() and page.no_locality.body.text() == NO_RECORDS
+    assert "not their records" in NO_RECORDS
+    assert not page.locality_card.isVisible() and not page.spc.isVisible()
+    assert not page.system_button.isEnabled()
+    assert f"no signed-off return for {page.quarter.label}" in page.system_reason.text()
+    assert page.system_reason.isVisible()
+
+    files = [write(tmp_path / f"kpi-return-{code}.json", return_doc(code, page.quarter.code))
+             for code in ("CHA", "MSR")]
+    session = page.session
+    _outcomes, changes = return_import.import_returns(session.db, session.actor, files)
+    session.publish(changes)
+    assert page.system_button.isEnabled() and not page.system_reason.isVisible()
+    assert "2 of 11" in page.system_body.text()

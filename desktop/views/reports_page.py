@@ -167,7 +167,7 @@ class ReportsPage(QuarterPaging, Page):
         spc_box = QVBoxLayout(self.spc)
         spc_box.setContentsMargins(0, 0, 0, 0)
         spc_box.addWidget(self.spc_title)
-        spc_box.addWidget(self.spc_state)
+        spc_box.addWidget(self.spc_state, 1, Qt.AlignmentFlag.AlignTop)  # at the top while the charts load
         spc_box.addWidget(self.splitter, 1)
         layout.addWidget(self.spc, 1)
         if commissioner:
@@ -285,12 +285,12 @@ class ReportsPage(QuarterPaging, Page):
 
     def _size_columns(self) -> None:
         self.list.resizeColumnsToContents()
-        self.list.setColumnWidth(1, min(self.list.columnWidth(1), 190))
+        self.list.setColumnWidth(1, min(self.list.columnWidth(1), 160))
         widths = sum(self.list.columnWidth(c) for c in range(len(COLUMNS)))
         needed = widths + self.list.verticalScrollBar().sizeHint().width() + 2 * self.list.frameWidth() + 2
         total = sum(self.splitter.sizes())
         if total > 0:
-            left = min(needed, total * 3 // 5)
+            left = min(needed, total * 31 // 50)
             self.splitter.setSizes([left, total - left])
 
     def show_chart(self, row: int) -> None:

@@ -66,6 +66,7 @@ def take(outdir: Path) -> list[Path]:
     from .commissioner_screenshots import commissioner_at_work
     from .main_window import MainWindow
     from .mdt_screenshots import mdt_at_work
+    from .report_screenshots import reports_at_work
     from .return_screenshots import returns_at_work
     from .screens import SCREENS
     from .session import Session
@@ -100,6 +101,7 @@ def take(outdir: Path) -> list[Path]:
         mdt_at_work(window, shot, lambda seconds: _settle(app, seconds))
         care_homes_at_work(window, shot, lambda seconds: _settle(app, seconds))
         returns_at_work(window, shot, lambda seconds: _settle(app, seconds))
+        reports_at_work(window, shot, lambda seconds: _settle(app, seconds))
         commissioner_at_work(window, shot, lambda seconds: _settle(app, seconds))
 
         window.show_screen("practices")

@@ -252,7 +252,7 @@ class SpcView(QWidget):
             high = min(high, hi_bound)
         if high <= low:
             high = low + 1
-        right = n - 0.5 + max(1.2, n * 0.07)  # room for the limit tags
+        right = n - 0.5 + max(1.6, n * 0.11)  # room for the limit tags
         pg_chart.setRange(xRange=(-0.7, right), yRange=(low, high), padding=0)
         for name, value in (("UPL", spc.upl), ("LPL", spc.lpl), ("Tgt", target)):
             tag = self.tags[name]

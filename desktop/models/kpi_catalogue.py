@@ -13,6 +13,7 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "resources" / "kpis.json"
 UNITS = {"count": 1, "percent": 100, "per_100": 100, "per_1000": 1000}
 DIRECTIONS = ("high", "low", "neutral", None)
 SOURCES = ("computed", "entered")
+CADENCES = ("monthly", "quarterly")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Kpi:
     # Counts of people (or of events that happen to people) are suppressed for publication (REFERENCE §4);
     # counts of meetings, actions, homes or visits are not about individuals and need no control.
     about_people: bool = True
+    # How often the figure can change: SPC charts a monthly KPI month by month; COH-01 and COH-02 follow the
+    # quarterly risk extract, so monthly points would repeat each quarter's value and fake runs and trends.
+    cadence: str = "monthly"
 
     def value(self, numerator: float | None, denominator: float | None) -> float | None:
         """The figure shown: a count, or numerator over denominator scaled by the unit (None when 0 / 0)."""
@@ -73,6 +77,8 @@ def load(path: Path = CATALOGUE) -> tuple[Kpi, ...]:
             problems.append(f"source '{kpi.source}'")
         if kpi.unit != "count" and not kpi.denominator:
             problems.append("a rate or percentage without a denominator")
+        if kpi.cadence not in CADENCES:
+            problems.append(f"cadence '{kpi.cadence}' (use {', '.join(CADENCES)})")
         if not isinstance(kpi.about_people, bool):
             problems.append("about_people that is not true or false")
         if kpi.target is not None and kpi.direction not in ("high", "low"):

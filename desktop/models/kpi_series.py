@@ -24,19 +24,20 @@ class Series:
 
 def monthly(db: sqlite_utils.Database, locality_id: str, first: dt.date, last: dt.date, today: dt.date,
             shared: dict[Any, Any] | None = None) -> dict[str, Series]:
-    """Every computed KPI, month by month from *first* to *last*. Months not yet over are left out, and so are
-    months before the first full month after the locality's first risk extract: before it the team had no
-    cohort to work on, and its zeros would read as special causes on the chart."""
+    """Every computed KPI of monthly cadence, month by month from *first* to *last*. Months not yet over are left
+    out, and so are months before the first full month after the locality's first risk extract: before it the
+    team had no cohort to work on, and its zeros would read as special causes on the chart."""
     started = db.execute("SELECT MIN(extract_date) FROM risk_runs WHERE locality_id = ?", [locality_id]).fetchone()[0]
     if started:
         first = max(first, Month(*map(int, started[:7].split("-"))).next().start)
     span = [m for m in months(first, last) if m.end < today]
     shared = {} if shared is None else shared
     out = {code: Series(code, [m.label for m in span], [], True)
-           for code, kpi in by_code().items() if kpi.source == "computed"}
+           for code, kpi in by_code().items() if kpi.source == "computed" and kpi.cadence == "monthly"}
     for m in span:
         for figure in kpi_compute.compute(db, locality_id, m, today, shared):
-            out[figure.kpi].values.append(figure.value)
+            if figure.kpi in out:
+                out[figure.kpi].values.append(figure.value)
     return out
 
 

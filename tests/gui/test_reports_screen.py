@@ -85,7 +85,7 @@ def test_the_kpi_list_shows_the_reports_figures(page, expected):
 def _special(expected):
     """A KPI whose chart has special causes of a kind other than common cause, and a target."""
     return next(r for r in expected.rows if r.spc is not None and r.chart_target is not None
-                and any(p.point_type != "common_cause" for p in r.spc.points))
+                and r.spc.variation_icon is not None and any(p.point_type != "common_cause" for p in r.spc.points))
 
 
 def test_choosing_a_kpi_draws_its_xmr_chart_from_the_spc_result(page, expected):

@@ -33,8 +33,10 @@ def test_three_months_of_interventions_add_up_to_the_quarter(history_world_templ
     quarter = {f.kpi: f for f in kpi_compute.compute(db, loc, q, DEMO_TODAY)}
     assert series["COH-06"].periods == ["Oct 2025", "Nov 2025", "Dec 2025"]
     assert sum(series["COH-06"].values) == quarter["COH-06"].value
-    # The cohort at December's end is the quarter-end cohort.
-    assert series["COH-01"].values[-1] == quarter["COH-01"].value
+    # Caseload patients with a case manager at December's end, as at the quarter's end.
+    assert series["COH-05"].values[-1] == quarter["COH-05"].value
+    # The cohort follows the quarterly extract: charted quarter by quarter, never month by month.
+    assert "COH-01" not in series and "COH-02" not in series
     signed = kpi_series.quarterly(db, loc, "OUT-01", [q.previous(), q])
     assert len(signed.values) == 2 and all(v is not None for v in signed.values)
 
@@ -45,7 +47,7 @@ def test_a_series_starts_with_the_first_full_month_of_the_teams_records(history_
     first_extract = db.execute("SELECT MIN(extract_date) FROM risk_runs WHERE locality_id = ?", [loc]).fetchone()[0]
     series = kpi_series.monthly(db, loc, dt.date(2024, 1, 1), dt.date(2025, 3, 31), DEMO_TODAY)
     first = Month(int(first_extract[:4]), int(first_extract[5:7])).next()
-    assert series["COH-01"].periods[0] == first.label and series["COH-01"].values[0] > 0
+    assert series["COH-06"].periods[0] == first.label
 
 
 def test_a_month_not_yet_over_is_left_out(history_world_template, tmp_path):

@@ -38,7 +38,8 @@ def test_a_bad_catalogue_is_refused_with_the_entry_named(tmp_path):
     good = json.loads(kpi_catalogue.CATALOGUE.read_text(encoding="utf-8"))
     for change, message in (({"unit": "furlongs"}, "unit 'furlongs'"), ({"denominator": None}, "without a denominator"),
                             ({"direction": "sideways"}, "direction 'sideways'"),
-                            ({"about_people": "yes"}, "about_people that is not true or false")):
+                            ({"about_people": "yes"}, "about_people that is not true or false"),
+                            ({"cadence": "weekly"}, "cadence 'weekly'")):
         broken = json.loads(json.dumps(good))
         broken["kpis"][1].update(change)
         path = tmp_path / "kpis.json"

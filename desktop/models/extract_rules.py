@@ -111,7 +111,7 @@ class _Rules:
 def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(values, ok): numbers with thousands separators, currency signs and spaces tolerated."""
     try:  # the common case, a clean column, costs one cast
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), np.ones(len(text), dtype=bool)
+        return _cast_float(text), np.ones(len(text), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     blank = pc.equal(text, "")
@@ -126,6 +126,18 @@ def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok
 
 
+def _cast_float(text) -> np.ndarray:
+    """The text cast to float64 chunk by chunk into one numpy array: casting the whole column first would hold
+    it twice (Arrow's result, then numpy's copy) for a moment."""
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    out = np.empty(len(text), dtype=np.float64)
+    at = 0
+    for chunk in chunks:
+        out[at:at + len(chunk)] = pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    return out
+
+
 _DATE_FORMS = (
     (r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})$", "dmy"),
     (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ].*)?$", "ymd"),
@@ -136,18 +148,16 @@ _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dates as datetime64[D], recognised form, real calendar date) for dd/mm/yyyy and ISO text."""
+    fast = _fixed_width_dmy(text)
+    if fast is not None:
+        return _real_dates(*fast, np.ones(len(text), dtype=bool))
     n = len(text)
     y = np.zeros(n, dtype=np.int64)
     m = np.zeros(n, dtype=np.int64)
     d = np.zeros(n, dtype=np.int64)
     form = np.zeros(n, dtype=bool)
-    fast = _fixed_width_dmy(text)
-    if fast is not None:
-        d, m, y = fast
-        form[:] = True
-    if fast is None:
-        text = pc.utf8_trim_whitespace(text)
-    for pattern, _ in () if fast is not None else _DATE_FORMS:
+    text = pc.utf8_trim_whitespace(text)
+    for pattern, _ in _DATE_FORMS:
         parts = pc.extract_regex(text, pattern)
         hit = _np_bool(pc.is_valid(parts)) & ~form
         if hit.any():
@@ -155,12 +165,20 @@ def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 field_text = pc.fill_null(pc.struct_field(parts, name), "0")
                 target[hit] = pc.cast(field_text, pa.int64()).to_numpy(zero_copy_only=False)[hit]
             form |= hit
+    return _real_dates(d, m, y, form)
+
+
+def _real_dates(d: np.ndarray, m: np.ndarray, y: np.ndarray,
+                form: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dates, form, real) from day, month and year numbers (of one integer type) where *form* holds."""
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     month_ok = (m >= 1) & (m <= 12)
-    dim = np.where(month_ok, _DAYS[np.clip(m - 1, 0, 11)] + ((m == 2) & leap), 0)
+    dim = np.where(month_ok, _DAYS.astype(d.dtype)[np.clip(m - 1, 0, 11)] + ((m == 2) & leap), 0)
     real = form & month_ok & (d >= 1) & (d <= dim) & (y >= 1800)
-    days = np.where(real, days_from_civil(y, m, d), np.iinfo(np.int64).min)  # int64 min is NaT
-    return days.astype("datetime64[D]"), form, real
+    del leap, month_ok, dim
+    days = days_from_civil(y, m, d).astype(np.int64)
+    days[~real] = np.iinfo(np.int64).min  # int64 min is NaT
+    return days.view("datetime64[D]"), form, real
 
 
 def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -169,7 +187,7 @@ def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     y = y - (m <= 2)
     era = y // 400
     yoe = y - era * 400
-    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doy = (153 * (m + np.where(m > 2, m.dtype.type(-3), m.dtype.type(9))) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
     return era * 146097 + doe - 719468
 
@@ -200,12 +218,15 @@ def _fixed_width_dmy(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray
     raw = fixed_width_bytes(text, 10)
     if raw is None or not ((raw[:, 2] == ord("/")) & (raw[:, 5] == ord("/"))).all():
         return None
-    digits = raw[:, [0, 1, 3, 4, 6, 7, 8, 9]] - np.uint8(ord("0"))
+    digits = raw[:, [0, 1, 3, 4, 6, 7, 8, 9]]
+    del raw
+    digits -= np.uint8(ord("0"))
     if not (digits <= 9).all():
         return None
 
+    # int32 is ample for four-digit years and their day numbers, and halves the memory of int64.
     def col(i: int) -> np.ndarray:
-        return digits[:, i].astype(np.int64)
+        return digits[:, i].astype(np.int32)
 
     return (col(0) * 10 + col(1), col(2) * 10 + col(3), col(4) * 1000 + col(5) * 100 + col(6) * 10 + col(7))
 
@@ -215,12 +236,14 @@ def _fixed_nhs(text) -> tuple[np.ndarray, np.ndarray] | None:
     raw = fixed_width_bytes(text, 10)
     if raw is None:
         return None
-    digits = raw - np.uint8(ord("0"))  # wraps below '0', so one comparison checks both ends
+    digits = raw  # a copy of Arrow's bytes, so it can be worked in place
+    digits -= np.uint8(ord("0"))  # wraps below '0', so one comparison checks both ends
     if not (digits <= 9).all():
         return None
     value = np.zeros(len(raw), dtype=np.int64)
     for i in range(10):
-        value = value * 10 + digits[:, i]
+        value *= 10
+        value += digits[:, i]
     return value, _check_digit_ok(digits)
 
 
@@ -236,7 +259,7 @@ def _check_digit_ok(digits: np.ndarray) -> np.ndarray:
     """Modulus 11 on an (n, 10) matrix of digits: weights 10 down to 2 on the first nine."""
     total = np.zeros(len(digits), dtype=np.int32)
     for i in range(9):
-        total += digits[:, i].astype(np.int32) * (10 - i)
+        total += digits[:, i] * np.int32(10 - i)
     check = 11 - total % 11
     check[check == 11] = 0
     return (check != 10) & (check == digits[:, 9])

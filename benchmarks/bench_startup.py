@@ -47,7 +47,7 @@ def run(runs: int = 5) -> list[Result]:
                + "; with what each defers past its first paint (charts): "
                + ", ".join(f"{k} {v * 1000:.0f}" for k, v in tour["settled"].items())),
         Result("peak memory, start and every screen", "< 500 MB", f"{tour['peak_mb']:.0f} MB",
-               tour["peak_mb"] < 500, "maximum resident set size (getrusage) of the app process"),
+               tour["peak_mb"] < 500, "peak resident set (VmHWM) of the app process"),
     ]
 
 

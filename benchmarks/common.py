@@ -74,3 +74,13 @@ def record(results: list[Result], command: str) -> None:
              f"{table(results)}\n")
     with open(RESULTS, "a", encoding="utf-8") as fh:
         fh.write(block)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory as the kernel counts it (VmHWM). Not getrusage's ru_maxrss: Linux
+    carries that across execve, so a child started by a big parent would report the parent's size."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 
 LAUNCHED = float(sys.argv[3])
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from common import peak_rss_mb  # noqa: E402
 from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMainWindow  # noqa: E402
 
@@ -48,7 +48,7 @@ class FirstPaint(QObject):
             def finish():
                 if sys.argv[2] == "tour":
                     tour(window)
-                result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                result["peak_mb"] = peak_rss_mb()
                 app.quit()
 
             QTimer.singleShot(0, finish)

@@ -4,11 +4,11 @@ and the process's peak resident memory, so each size is measured alone."""
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
 from bench_import import ACTOR, Q3, extract, fresh_copy
+from common import peak_rss_mb
 
 from desktop.models.db import open_workspace
 from desktop.models.risk_import import import_extract
@@ -19,5 +19,5 @@ db = open_workspace(fresh_copy(f"scaling-{rows}.sqlite"))
 start = time.perf_counter()
 result = import_extract(db, ACTOR, "CHA", path, Q3)
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": seconds, "peak_mb": peak_rss_mb(),
                   "cohort": result.cohort["total"]}))

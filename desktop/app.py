@@ -41,11 +41,33 @@ def _route_qt_messages() -> None:
     qInstallMessageHandler(lambda kind, _context, text: qt_log.log(levels.get(kind, logging.INFO), text))
 
 
+def _after_first_paint(window, then):
+    """Call *then* once, soon after *window* is first painted."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class Watcher(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                QTimer.singleShot(100, then)
+            return False
+
+    watcher = Watcher(window)
+    window.installEventFilter(watcher)
+    return watcher
+
+
 def _warm_up() -> None:
-    """Import the statistics (scipy, ~0.25 s) while the user reads the first screen, so the first funnel plot
-    or report does not pay for it. Pure computation: safe off the GUI thread."""
+    """Import the statistics (scipy, ~0.25 s) and the bank-holiday calendar (~0.15 s) while the user reads the
+    first screen, so the first funnel plot, report or PCSP due date does not pay for them. Pure computation:
+    safe off the GUI thread."""
+    import datetime as dt
+
     try:
         import_module("desktop.models.stats.funnel")
+        working_days = import_module("desktop.models.working_days")
+        for year in range(dt.date.today().year - 2, dt.date.today().year + 2):  # the years the screens show
+            working_days.is_working_day(dt.date(year, 6, 1))
     except Exception:  # a failed warm-up costs only the wait it was meant to save
         log.exception("Warm-up import failed")
 
@@ -80,7 +102,10 @@ def run_gui(db_path: Path | None) -> int:
         return 0
     window = MainWindow(settings, session)
     window.show()
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    # After the first paint, not before: the warm-up's imports would hold the interpreter lock while the
+    # window is drawn.
+    after_paint = _after_first_paint(window, threading.Thread(target=_warm_up, name="warm-up", daemon=True).start)
     code = app.exec()
+    del after_paint
     log.info("Locality Desk closed (%s)", code)
     return code

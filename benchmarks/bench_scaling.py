@@ -45,9 +45,10 @@ def run(runs: int = 3) -> list[Result]:
     for size in (10_000, 60_000, 200_000):
         frame = scaled(full, size)
         samples = keystroke_seconds(frame, runs)
-        results.append(Result(f"scaling: cohort filter at {size:,} patients", "< 100 ms",
+        budgeted = size <= 60_000  # DESIGN §13 budgets 60,000 patients; the other sizes show the growth
+        results.append(Result(f"scaling: cohort filter at {size:,} patients", "< 100 ms" if budgeted else "growth",
                               f"{statistics.median(samples) * 1000:.1f} ms median, {max(samples) * 1000:.1f} ms worst",
-                              max(samples) < 0.1, f"{len(samples)} keystrokes to painted table"))
+                              max(samples) < 0.1 or not budgeted, f"{len(samples)} keystrokes to painted table"))
     return results
 
 

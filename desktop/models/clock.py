@@ -55,6 +55,12 @@ class Actor:
     user: str
     device_id: str
     fixed_time: str | None = None
+    role: str | None = None  # what the user does (GP, community matron…): recorded in the audit trail
+
+    @property
+    def label(self) -> str:
+        """The name and role as the status bar shows them ("Name · role"); the bare name without a role."""
+        return f"{self.user} · {self.role}" if self.role else self.user
 
     def now(self) -> str:
         return self.fixed_time or utc_now()
@@ -64,8 +70,8 @@ class Actor:
         return {"updated_at": self.now(), "updated_by": self.user, "device_id": self.device_id}
 
     @classmethod
-    def local(cls, device_id: str, user: str | None = None) -> Actor:
-        return cls(user=user or _login_name(), device_id=device_id)
+    def local(cls, device_id: str, user: str | None = None, role: str | None = None) -> Actor:
+        return cls(user=user or _login_name(), device_id=device_id, role=role or None)
 
 
 def _login_name() -> str:

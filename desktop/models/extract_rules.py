@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cells import formula_safe
 from .extract_reader import RawExtract
 from .workers import POOL
 
@@ -31,14 +32,15 @@ class Rejection:
 
 
 def write_rejections(rejections: list[Rejection], out) -> None:
-    """The rejected rows as a CSV a person can open beside the extract and fix."""
+    """The rejected rows as a CSV a person can open beside the extract and fix; a column name or reason that
+    quotes the extract's text is written so a spreadsheet will not run it as a formula."""
     import csv
 
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(["row", "column", "reason"])
         for r in rejections:
-            writer.writerow([r.row, r.column, r.reason])
+            writer.writerow([r.row, formula_safe(r.column), formula_safe(r.reason)])
 
 
 @dataclass

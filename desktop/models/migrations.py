@@ -420,5 +420,20 @@ def m008_actions_against_kpis(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m009_audit_role(db: sqlite_utils.Database) -> None:
+    # Who made a change is a name and a role (GP, community matron…), chosen when the app opens (issue 10).
+    # The audit-log screen filters by action and user, newest first.
+    _run(
+        db,
+        9,
+        """
+        ALTER TABLE audit ADD COLUMN role TEXT;
+        CREATE INDEX audit_action ON audit(action, seq);
+        CREATE INDEX audit_user ON audit(user, seq)
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9

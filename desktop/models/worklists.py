@@ -37,6 +37,9 @@ WORKLISTS = (
              "No longer meets the criteria (or not in the extract) but still on the caseload."),
 )
 BY_KEY = {w.key: w for w in WORKLISTS}
+# The Government Security Classification marking. A CSV has no place for it that keeps the file one header row
+# and data (what other programs read), so a worklist's file name carries it; an .xlsx says it in row 1 as well.
+MARKING = "OFFICIAL-SENSITIVE"
 EXPORT_COLUMNS = (
     ("nhs_number", "NHS number"), ("family_name", "Family name"), ("given_name", "Given name"),
     ("date_of_birth", "Date of birth"), ("practice", "Practice"), ("criteria", "Criteria"),
@@ -72,6 +75,12 @@ def table(frame: CohortFrame, indices: np.ndarray) -> list[list[str]]:
     return [[formula_safe(frame.columns[col][i]) for col, _ in EXPORT_COLUMNS] for i in indices]
 
 
+def marked(out: str | Path) -> Path:
+    """*out* with the marking in its name (cha-new.csv -> cha-new.OFFICIAL-SENSITIVE.csv), unless it has it."""
+    out = Path(out)
+    return out if MARKING.lower() in out.name.lower() else out.with_name(f"{out.stem}.{MARKING}{out.suffix}")
+
+
 def export(db: sqlite_utils.Database, actor: Actor, frame: CohortFrame, key: str, out: str | Path,
            locality_name: str, today: dt.date | None = None) -> int:
     """Write worklist *key* to *out* (.csv or .xlsx) and audit it; returns the number of patients."""
@@ -92,7 +101,7 @@ def export(db: sqlite_utils.Database, actor: Actor, frame: CohortFrame, key: str
     with db.atomic():
         audit.record(db, actor, "export", "worklist", key,
                      f"Exported '{BY_KEY[key].title}' for {locality_name}: {len(body)} patients to {out.name}",
-                     {"file": str(out), "patients": len(body)})
+                     {"file": str(out), "patients": len(body), "marking": MARKING})
     return len(body)
 
 
@@ -104,7 +113,7 @@ def _write_xlsx(out: Path, title: str, locality_name: str, headings: list[str], 
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
-    ws.append([f"{title} — {locality_name}", "", "OFFICIAL-SENSITIVE: patient-identifiable"])
+    ws.append([f"{title} — {locality_name}", "", f"{MARKING}: patient-identifiable"])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append(headings)
     for cell in ws[2]:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..models.errors import DeskError
 from ..models.progress import Cancelled
-from ..models.worklists import BY_KEY
+from ..models.worklists import BY_KEY, MARKING, marked
 from . import formats, messages, operations
 from .caseload_dialogs import BulkDialog
 from .cohort_rules_dialog import CohortRulesDialog
@@ -72,13 +72,14 @@ def export_worklist(page: CohortPage) -> None:
     if not messages.confirm(
             page, "Export patient-identifiable data?",
             f"The “{worklist.title}” worklist for {page.locality['name']} holds {patients}. The file will contain "
-            "their names, NHS numbers and dates of birth: keep it on an NHS-approved, encrypted device and delete "
-            "it when you are done. The export is recorded in the audit trail.\n\n"
+            f"their names, NHS numbers and dates of birth, and is {MARKING} (its suggested name says so, as does "
+            "an Excel file's first row): keep it on an NHS-approved, encrypted device and delete it when you are "
+            "done. The export is recorded in the audit trail.\n\n"
             "All patients on the worklist are exported; the filters above the table do not apply.",
             f"Export {patients}"):
         return
     folder = page.settings.state("export_directory") or page.settings.state("extract_directory")
-    suggested = str(Path(folder) / f"{page.locality['code'].lower()}-{key.replace('_', '-')}.xlsx")
+    suggested = str(marked(Path(folder) / f"{page.locality['code'].lower()}-{key.replace('_', '-')}.xlsx"))
     name, chosen = QFileDialog.getSaveFileName(page, "Export worklist", suggested, EXPORT_FILTER)
     if not name:
         return

@@ -25,6 +25,13 @@ def log_dir() -> Path:
     return path
 
 
+def backups_dir() -> Path:
+    """Where the rolling backups go, one folder per workspace inside it (DESIGN §14)."""
+    path = data_dir() / "backups"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def default_workspace() -> Path:
     return data_dir() / "workspace.sqlite"
 

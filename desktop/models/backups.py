@@ -1,0 +1,277 @@
+"""Backups of a workspace, made with SQLite's online backup API (DESIGN §14).
+
+The API copies a consistent snapshot while the app keeps the file open in WAL mode, where a plain file copy
+could catch the main file and its -wal file at different moments. Each copy is written under a temporary
+name, checked, and only then renamed, so a file that carries a backup's name is always a whole one.
+
+Rolling backups (on close and daily) live in one folder per workspace, by default the user data folder /
+backups / <workspace stem>, named <stem>-YYYYMMDD-HHMMSS.sqlite; the newest N are kept. A backup with a
+label after the time (-manual, -before-restore) is never pruned: the first was made on purpose, the second
+is how a restore is undone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from .. import paths
+from . import audit
+from .clock import Actor
+from .db import open_workspace
+from .errors import SchemaTooNew, StorageUnavailable, translate_sqlite_error
+from .migrations import MIGRATIONS, SCHEMA_VERSION
+from .progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
+
+SUFFIX = ".sqlite"
+STAMP = "%Y%m%d-%H%M%S"
+DEFAULT_KEEP = 10
+BEFORE_RESTORE = "before-restore"
+MANUAL = "manual"
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}-\d{6})(?:-(?P<label>[a-z][a-z-]*))?\.sqlite$")
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    path: Path
+    when: dt.datetime  # local time, from the name (or the file's time for a file named otherwise)
+    size: int  # bytes
+    label: str  # "" for a rolling backup, "manual", "before-restore", or "other" for a file named otherwise
+
+    @property
+    def rolling(self) -> bool:
+        return self.label == ""
+
+
+# -- where ------------------------------------------------------------------------------------------------
+def default_folder(workspace: str | Path) -> Path:
+    """The rolling backups folder of the workspace file *workspace* (created when missing)."""
+    folder = paths.backups_dir() / Path(workspace).stem
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def workspace_file(db: sqlite_utils.Database) -> Path:
+    """The file *db* is open on."""
+    name = next((r[2] for r in db.conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if not name:
+        raise StorageUnavailable("This workspace is held in memory, not in a file, so it cannot be backed up.")
+    return Path(name)
+
+
+def file_name(stem: str, when: dt.datetime | None = None, label: str = "") -> str:
+    """<stem>-YYYYMMDD-HHMMSS[-label].sqlite"""
+    stamp = (when or dt.datetime.now()).strftime(STAMP)
+    return f"{stem}-{stamp}{'-' + label if label else ''}{SUFFIX}"
+
+
+# -- one backup -------------------------------------------------------------------------------------------
+def backup(db_or_path: sqlite_utils.Database | str | Path, out: str | Path, *, actor: Actor | None = None,
+           reason: str = MANUAL) -> Path:
+    """Copy the workspace to *out* with the online backup API, check the copy, and audit it in the source.
+
+    StorageUnavailable (nothing written at *out*) when the workspace is missing or unusable, or *out* cannot
+    be written.
+    """
+    out = Path(out)
+    owned = not isinstance(db_or_path, sqlite_utils.Database)
+    db = open_workspace(db_or_path, create=False) if owned else db_or_path
+    try:
+        source = workspace_file(db)
+        if out.exists() and out.resolve() == source.resolve():
+            raise StorageUnavailable(f"{out} is the workspace itself; choose another file for the backup.")
+        size = _copy(db.conn, out)
+        with db.atomic():
+            audit.record(db, actor or Actor.local(paths.device_id()), "backup", "workspace", None,
+                         f"Backed up to {out.name} ({reason})",
+                         {"file": str(out.resolve()), "reason": reason, "bytes": size})
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, db_or_path if owned else None) from exc
+    finally:
+        if owned:
+            db.close()
+    return out
+
+
+def check_backup(path: str | Path, *, full: bool = True) -> None:
+    """Refuse (StorageUnavailable) a file that is missing, damaged, not a workspace, or from a newer app.
+
+    Opened read-only: the file is never modified. *full* runs integrity_check, otherwise quick_check.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StorageUnavailable(f"There is no backup file at {path}.")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            _verify(conn, path, full=full)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path) from exc
+
+
+# -- rolling backups --------------------------------------------------------------------------------------
+def rolling(db: sqlite_utils.Database, folder: str | Path | None = None, keep: int = DEFAULT_KEEP,
+            reason: str = "close", *, actor: Actor | None = None, now: dt.datetime | None = None) -> Path | None:
+    """Write <stem>-YYYYMMDD-HHMMSS.sqlite into *folder* and delete all but the newest *keep* rolling backups.
+
+    None when *keep* is 0 or less (rolling backups switched off). Labelled backups are never deleted.
+    """
+    if keep <= 0:
+        return None
+    source = workspace_file(db)
+    folder = Path(folder) if folder is not None else default_folder(source)
+    folder.mkdir(parents=True, exist_ok=True)
+    when = (now or dt.datetime.now()).replace(microsecond=0)
+    out = folder / file_name(source.stem, when)
+    while out.exists():  # two in one second: the next free second keeps names unique and in order
+        when += dt.timedelta(seconds=1)
+        out = folder / file_name(source.stem, when)
+    backup(db, out, actor=actor, reason=reason)
+    prune(folder, keep, stem=source.stem)
+    return out
+
+
+def prune(folder: str | Path, keep: int, *, stem: str | None = None) -> list[Path]:
+    """Delete all but the newest *keep* rolling backups in *folder* (of *stem* only, when given)."""
+    olds = [b for b in list_backups(folder)
+            if b.rolling and (stem is None or _NAME.match(b.path.name)["stem"] == stem)]
+    removed = []
+    for old in olds[max(keep, 0):]:
+        old.path.unlink(missing_ok=True)
+        removed.append(old.path)
+    return removed
+
+
+def list_backups(folder: str | Path) -> list[BackupFile]:
+    """Every backup file in *folder*, newest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob(f"*{SUFFIX}"):
+        if not path.is_file():
+            continue
+        stat = path.stat()
+        match = _NAME.match(path.name)
+        if match:
+            when, label = dt.datetime.strptime(match["stamp"], STAMP), match["label"] or ""
+        else:
+            when, label = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0), "other"
+        found.append((when, stat.st_mtime_ns, BackupFile(path, when, stat.st_size, label)))
+    return [b for *_, b in sorted(found, key=lambda f: f[:2], reverse=True)]
+
+
+def daily_due(folder: str | Path, now: dt.datetime | None = None) -> bool:
+    """True when *folder* holds no backup made in the last 24 hours."""
+    since = (now or dt.datetime.now()) - dt.timedelta(hours=24)
+    return not any(b.when > since for b in list_backups(folder))
+
+
+# -- restore ----------------------------------------------------------------------------------------------
+def restore(backup_path: str | Path, workspace: sqlite_utils.Database | str | Path, *, actor: Actor | None = None,
+            folder: str | Path | None = None, progress: Progress = no_progress,
+            cancel: CancelCheck = never_cancel) -> Path:
+    """Replace the workspace's content with the backup's; return the before-restore backup of what it held.
+
+    The backup must open and pass an integrity check first; then the current state is backed up as
+    <stem>-YYYYMMDD-HHMMSS-before-restore.sqlite (in *folder*, by default the rolling backups folder), so
+    restoring that file undoes this. The content is copied with the backup API, in one transaction on the
+    workspace, never by copying files over an open WAL database. A refused backup changes nothing.
+    """
+    backup_path = Path(backup_path)
+    progress(0.0, "Checking the backup…")
+    check_backup(backup_path, full=True)
+    owned = not isinstance(workspace, sqlite_utils.Database)
+    db = open_workspace(workspace, create=False) if owned else workspace
+    try:
+        target = workspace_file(db)
+        if backup_path.resolve() == target.resolve():
+            raise StorageUnavailable(f"{backup_path.name} is the workspace itself, not a backup of it.")
+        check_cancel(cancel)
+        progress(0.3, "Keeping the current state as a before-restore backup…")
+        folder = Path(folder) if folder is not None else default_folder(target)
+        folder.mkdir(parents=True, exist_ok=True)
+        when = dt.datetime.now().replace(microsecond=0)
+        before = folder / file_name(target.stem, when, BEFORE_RESTORE)
+        while before.exists():
+            when += dt.timedelta(seconds=1)
+            before = folder / file_name(target.stem, when, BEFORE_RESTORE)
+        backup(db, before, actor=actor, reason=BEFORE_RESTORE)
+        check_cancel(cancel)
+        progress(0.6, "Restoring…")
+        try:
+            if db.conn.in_transaction:
+                db.conn.commit()
+            source = sqlite3.connect(f"{backup_path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+            try:
+                source.backup(db.conn)
+            finally:
+                source.close()
+            MIGRATIONS.apply(db)  # a backup from an older version is brought up to date, as on open
+            with db.atomic():
+                audit.record(db, actor or Actor.local(paths.device_id()), "restore", "workspace", None,
+                             f"Restored from {backup_path.name}; the state before is kept in {before.name}",
+                             {"from": str(backup_path.resolve()), "before_restore": str(before.resolve())})
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, target) from exc
+        progress(1.0, "Restored.")
+    finally:
+        if owned:
+            db.close()
+    return before
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+def _copy(source: sqlite3.Connection, out: Path) -> int:
+    """Write a checked copy of *source* to *out* by way of a temporary name; return its size in bytes."""
+    if out.is_dir():
+        raise StorageUnavailable(f"{out} is a folder; give a file name for the backup.")
+    if not out.parent.is_dir():
+        raise StorageUnavailable(f"Cannot write the backup to {out}: the folder {out.parent} does not exist.")
+    temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        dest = sqlite3.connect(temp)
+        try:
+            source.backup(dest)
+            # One self-contained file, whatever the source's journal mode.
+            dest.execute("PRAGMA journal_mode=DELETE").fetchone()
+            _verify(dest, out, full=False)
+        finally:
+            dest.close()
+        os.replace(temp, out)
+    except sqlite3.Error as exc:
+        raise StorageUnavailable(f"Cannot write the backup to {out}: {exc}. Nothing was written.") from exc
+    except OSError as exc:
+        raise StorageUnavailable(f"Cannot write the backup to {out}: {exc.strerror or exc}. "
+                                 "Nothing was written.") from exc
+    finally:
+        for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+    return out.stat().st_size
+
+
+def _verify(conn: sqlite3.Connection, path: Path, *, full: bool) -> None:
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check")]
+    if rows != ["ok"]:
+        raise _damaged(path)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version == 0 or not {"_sqlite_migrations", "audit"} <= tables:
+        raise StorageUnavailable(f"{path.name} is not a Locality Desk workspace or backup. Nothing was changed.")
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(f"{path.name} was written by a newer Locality Desk (schema {version}; this version "
+                           f"reads up to {SCHEMA_VERSION}). Nothing was changed.")
+
+
+def _damaged(path: Path) -> StorageUnavailable:
+    return StorageUnavailable(f"{path.name} is damaged (it fails SQLite's integrity check) and cannot be used. "
+                              "Nothing was changed; choose another backup.")

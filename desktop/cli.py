@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     spc.add_argument("--target", type=float, default=None)
     spc.add_argument("--screened", action="store_true", help="screen moving ranges above 3.267 × the mean")
     spc.add_argument("--json", action="store_true")
+    backup = sub.add_parser("backup", help="a checked copy of a workspace, made safely while the app has it open")
+    backup.add_argument("--db", type=Path, required=True)
+    backup.add_argument("--out", type=Path, required=True, help="the backup file to write")
     return parser
 
 
@@ -318,6 +321,15 @@ def _spc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from .models.backups import backup
+    from .models.clock import Actor
+
+    out = backup(args.db, args.out, actor=Actor.local(paths.device_id()), reason="command line")
+    print(f"Backed up {args.db} to {out} ({out.stat().st_size:,} bytes, checked)")
+    return 0
+
+
 COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
             "import-risk": _import_risk, "kpi": _kpi, "return": _return,
-            "report": _report, "spc": _spc}
+            "report": _report, "spc": _spc, "backup": _backup}

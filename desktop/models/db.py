@@ -2,39 +2,142 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
+from typing import NoReturn
 
 import sqlite_utils
 
-from .errors import SchemaTooNew, StorageUnavailable, translate_sqlite_error
+from .errors import (
+    RESTORE_HINT,
+    SchemaTooNew,
+    StorageError,
+    StorageUnavailable,
+    WorkspaceDamaged,
+    translate_sqlite_error,
+)
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
+BUSY_TIMEOUT_MS = 5000
+# A full PRAGMA quick_check reads every page: ~0.45 s warm for the whole-LLR demo world (265 MB), far more
+# when the file is not in the OS cache. Files up to this size (every single-locality workspace) are checked
+# on every open (< ~0.25 s warm); a larger one at most once a day, the day recorded in meta.
+CHECK_EVERY_OPEN_BYTES = 128 * 1024 * 1024
+QUICK_CHECK_KEY = "quick_check_on"
 
-def open_workspace(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
+
+class DeskConnection(sqlite3.Connection):
+    """A connection whose storage failures (busy, full, read-only, damaged) arrive as StorageError, a DeskError
+    the user reads, instead of a bare sqlite3 error that would reach the crash dialog.
+
+    Errors are translated where statements run and transactions end (execute, executemany, executescript,
+    commit, rollback, `with conn:`); rows fetched later from a cursor are not wrapped, to keep scans fast.
+    """
+
+    desk_path: object = None
+
+    def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> sqlite3.Cursor:
+        return super().cursor(factory or DeskCursor)
+
+    def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            _raise_translated(exc, self.desk_path)
+
+    def executemany(self, sql: str, parameters: object, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            _raise_translated(exc, self.desk_path)
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(script)
+        except sqlite3.Error as exc:
+            _raise_translated(exc, self.desk_path)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except sqlite3.Error as exc:
+            _raise_translated(exc, self.desk_path)
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        except sqlite3.Error as exc:
+            _raise_translated(exc, self.desk_path)
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            return super().__exit__(exc_type, exc, tb)
+        except sqlite3.Error as error:
+            _raise_translated(error, self.desk_path)
+
+
+class DeskCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            _raise_translated(exc, getattr(self.connection, "desk_path", None))
+
+    def executemany(self, sql: str, parameters: object, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            _raise_translated(exc, getattr(self.connection, "desk_path", None))
+
+
+def _raise_translated(exc: sqlite3.Error, path: object) -> NoReturn:
+    translated = translate_sqlite_error(exc, path)
+    if translated is exc:
+        raise exc
+    raise translated from exc
+
+
+def connect(target: str | Path, *, uri: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> DeskConnection:
+    """A DeskConnection to *target* (a path, or a file: URI when *uri*), waiting *busy_timeout_ms* for locks."""
+    conn = sqlite3.connect(str(target), timeout=busy_timeout_ms / 1000, uri=uri, factory=DeskConnection)
+    conn.desk_path = target
+    return conn
+
+
+def open_workspace(path: str | Path, *, create: bool = True,
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite_utils.Database:
     """Open (or create) the workspace at *path* and bring its schema up to date.
 
-    A file written by a newer Locality Desk is refused before anything touches it.
+    A file written by a newer Locality Desk, a read-only file and a damaged file are refused before anything
+    touches them. A write that waits longer than *busy_timeout_ms* for another window's transaction fails
+    with StorageError ("busy in another window"); 5 s rides over any other window's ordinary save or an import's
+    final write, and only a stuck window makes the user wait that long before being told.
     """
     path = Path(path)
     if not path.exists() and not create:
         raise StorageUnavailable(f"No workspace at {path}. Choose File → Open to pick another file.")
     if path.exists() and path.is_dir():
         raise StorageUnavailable(f"{path} is a folder, not a workspace file.")
+    check_day = None
     if path.exists():
-        _refuse_if_too_new(path)
+        _refuse_if_read_only(path)
+        check_day = _check_before_opening(path)
     try:
-        conn = sqlite3.connect(str(path), timeout=5.0)
+        conn = connect(path, busy_timeout_ms=busy_timeout_ms)
         db = sqlite_utils.Database(conn)
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MB: imports touch tens of thousands of index pages
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal" and str(path) != ":memory:":
             raise StorageUnavailable(f"Cannot use write-ahead logging on {path}; is the folder read-only?")
         MIGRATIONS.apply(db)
+        if check_day:
+            _record_check_day(db, check_day)
     except sqlite3.Error as exc:
-        raise translate_sqlite_error(exc, path) from exc
+        _raise_translated(exc, path)
     return db
 
 
@@ -42,18 +145,65 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def _refuse_if_too_new(path: Path) -> None:
-    """Refuse, untouched, a file from a newer Locality Desk or a database some other program owns."""
+def _refuse_if_read_only(path: Path) -> None:
+    """Refuse a file marked read-only (or in a folder the user may not write to) with a way forward.
+
+    Opening read-only was the alternative; refused because opening writes (the WAL index next to the file,
+    migrations) and nearly every screen saves something, so a half-working window would fail at each step.
+    The permission bits are read rather than os.access, which says yes to everything when run as root.
+    """
+    if not path.stat().st_mode & 0o222 or not os.access(path.parent, os.W_OK):
+        raise StorageUnavailable(
+            f"{path.name} is read-only, and Locality Desk needs to save to the workspace it opens. Copy it to a "
+            "folder you can write to (or change its permissions) and open that, or open another workspace.")
+
+
+def _check_before_opening(path: Path) -> str | None:
+    """Refuse, untouched, a file from a newer Locality Desk, another program's database or a damaged file.
+
+    Returns the day to record as the last full check of a large file (None: nothing to record).
+    """
     # Read-only URI connection: such a file must not be modified, not even by a WAL checkpoint.
+    record: str | None = None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+        conn = connect(f"file:{path}?mode=ro", uri=True)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            _refuse_if_too_new(path, version, tables)
+            size = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
+            today = dt.date.today().isoformat()
+            last = None
+            if size > CHECK_EVERY_OPEN_BYTES and "meta" in tables:
+                row = conn.execute("SELECT value FROM meta WHERE key = ?", [QUICK_CHECK_KEY]).fetchone()
+                last = row[0] if row else None
+            if last != today:
+                problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+                if problems != ["ok"]:
+                    raise WorkspaceDamaged(f"{path.name} is damaged ({problems[0]}). " + RESTORE_HINT)
+                record = today if size > CHECK_EVERY_OPEN_BYTES else None
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise translate_sqlite_error(exc, path) from exc
+        translated = translate_sqlite_error(exc, path)
+        if isinstance(translated, StorageError) and "damaged" in str(translated):
+            raise WorkspaceDamaged(str(translated)) from exc
+        _raise_translated(exc, path)
+    return record
+
+
+def _record_check_day(db: sqlite_utils.Database, day: str) -> None:
+    """Remember the day of a large file's full check; skipped when another window holds the write lock."""
+    try:
+        with db.atomic():
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+                       "excluded.value", [QUICK_CHECK_KEY, day])
+    except StorageError:
+        pass  # checked again at the next open
+
+
+def _refuse_if_too_new(path: Path, version: int, tables: set[str]) -> None:
+    """Refuse a file from a newer Locality Desk or a database some other program owns."""
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(
             f"{path.name} was written by a newer Locality Desk (schema {version}; this version reads up to "

@@ -35,6 +35,8 @@ SETTINGS: dict[str, Option] = {o.name: o for o in (
     Option("recent_workspaces", list, [],
            f"Workspace files opened most recently, newest first (at most {MAX_RECENT})."),
     Option("last_locality", str, "", "Code of the locality chosen last, chosen again at the next start."),
+    Option("backups_keep", int, 10, "How many automatic backups (made on close and daily) each workspace keeps, "
+           "newest first; 0 switches them off. Back up now and before-restore backups are never deleted."),
 )}
 
 STATE: dict[str, Option] = {o.name: o for o in (

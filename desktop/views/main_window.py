@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QFont
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -26,7 +26,7 @@ from ..models.changes import Changes
 from ..models.errors import StorageUnavailable
 from ..models.workspace import create_workspace
 from ..settings import Settings
-from . import messages
+from . import backup_ops, messages
 from .care_homes_page import CareHomesPage
 from .cohort_page import CohortPage
 from .commissioner_page import CommissionerPage
@@ -306,6 +306,24 @@ class MainWindow(QMainWindow):
         self.locality_box.setFocus()
         self.locality_box.showPopup()
 
+    # -- backups ----------------------------------------------------------------------------------------------
+    def back_up_now(self) -> None:
+        backup_ops.back_up_now(self)
+
+    def restore_from_backup(self) -> None:
+        backup_ops.restore_from_backup(self)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if getattr(self, "daily_backups", None) is None:  # the first show: start looking after start-up
+            self.daily_backups = backup_ops.DailyBackups(self)
+            self.daily_backups.start()
+
+    def _back_up_on_close(self) -> None:
+        if getattr(self, "daily_backups", None) is not None:
+            self.daily_backups.stop()
+        backup_ops.back_up_on_close(self)
+
     # -- state ------------------------------------------------------------------------------------------------
     def _restore_state(self) -> None:
         geometry = self.settings.state_bytes("window_geometry")
@@ -320,6 +338,7 @@ class MainWindow(QMainWindow):
         self.settings.set_state_bytes("splitter", self.splitter.saveState())
         self.settings.set_state("last_screen", self.current_screen().key)
         self.settings.sync()
+        self._back_up_on_close()
         if self.session is not None:
             self.session.close()
             self.session = None

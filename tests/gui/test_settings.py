@@ -11,7 +11,7 @@ from desktop.settings import MAX_RECENT, SETTINGS, Settings, qsettings
 
 def test_defaults_then_round_trip_through_a_fresh_store(settings):
     assert {name: settings.get(name) for name in SETTINGS} == {
-        "user_name": "", "recent_workspaces": [], "last_locality": ""}
+        "user_name": "", "recent_workspaces": [], "last_locality": "", "backups_keep": 10}
     settings.set("user_name", "Dr A Example")
     settings.set("recent_workspaces", ["/one/file.sqlite"])  # a one-item list comes back from INI as a string
     settings.sync()

@@ -49,6 +49,8 @@ STATE: dict[str, Option] = {o.name: o for o in (
            "care-home visit report); the next export starts there."),
     Option("cohort_splitter", str, "", "Width of the patient panel beside the cohort table (Qt saveState, base64)."),
     Option("cohort_columns", str, "", "Widths and order of the cohort table's columns (Qt saveState, base64)."),
+    Option("workspace_users", list, [], "Who used each workspace last, newest first: 'path<TAB>name<TAB>role' "
+           "per workspace; the start-up question 'Who is using Locality Desk?' is pre-filled from it."),
 )}
 
 
@@ -93,7 +95,12 @@ class Settings:
 
     def state_bytes(self, name: str) -> QByteArray | None:
         text = self.state(name)
-        return QByteArray(base64.b64decode(text)) if text else None
+        if not text:
+            return None
+        try:
+            return QByteArray(base64.b64decode(text, validate=True))
+        except ValueError:  # binascii.Error: a hand-edited or damaged value crashed the window at start-up
+            return None
 
     def set_state_bytes(self, name: str, value: QByteArray) -> None:
         self.set_state(name, base64.b64encode(bytes(value.data())).decode("ascii"))
@@ -131,10 +138,16 @@ class Settings:
 
 def _coerce(kind: type, raw: Any) -> Any:
     # The INI format hands back strings, and a one-item list as a bare string.
+    # Anything else (a list for a text option, @ByteArray or @Rect(...) values of a hand-edited file) is a
+    # wrong type: it became text such as "['1', '2']" or "PySide6.QtCore.QRect(...)" before; now the default.
     if kind is list:
         if isinstance(raw, str):
             return [raw] if raw else []
-        return [str(v) for v in raw]
+        if not isinstance(raw, list | tuple) or not all(isinstance(v, str) for v in raw):
+            raise TypeError(f"not a list of text: {raw!r}")
+        return list(raw)
     if kind is bool:
         return raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
+    if kind is str and not isinstance(raw, str):
+        raise TypeError(f"not text: {raw!r}")
     return kind(raw)

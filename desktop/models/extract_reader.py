@@ -82,7 +82,15 @@ def sniff(path: str | Path) -> tuple[bytes, str, str]:
         head = fh.read(64 * 1024)
     if not head.strip(b"\xef\xbb\xbf \r\n\t"):
         raise ValidationError(f"{path.name} is empty: there is nothing to import.")
-    if b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode Text" is UTF-16; it was refused as binary (for its NUL bytes), which misled.
+        raise ValidationError(f"{path.name} is saved as UTF-16 ('Unicode Text'), which this import does not read. "
+                              "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that.")
+    # Control characters other than tab, CR and LF do not occur in a CSV; a binary file without a NUL byte
+    # in its first 64 kB (a PNG, say) was read as one and refused for its "missing columns".
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
+    if (b"\x00" in head or controls > max(4, len(head) // 200)
+            or head.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0"))):
         raise ValidationError(f"{path.name} is not a CSV file (it looks like a binary or Excel file). "
                               "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that.")
     try:
@@ -92,9 +100,15 @@ def sniff(path: str | Path) -> tuple[bytes, str, str]:
         # A multi-byte character cut at the end of the sample is still UTF-8.
         encoding = "utf-8" if exc.start >= len(head) - 3 else "cp1252"
         text = head.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
-    first = text.splitlines()[0] if text.splitlines() else ""
+    first = _first_line_of(text)
     delimiter = ";" if first.count(";") > first.count(",") else ","
     return head, encoding, delimiter
+
+
+def _first_line_of(text: str) -> str:
+    # Only CR and LF end a line, as for the CSV parser: str.splitlines() also breaks at form feeds, vertical tabs
+    # and the like, so the headings could disagree with the rows (or be missing).
+    return re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
 
 
 def suggest_mapping(headings: list[str], remembered: dict[str, str] | None = None) -> dict[str, str]:
@@ -118,9 +132,12 @@ def suggest_mapping(headings: list[str], remembered: dict[str, str] | None = Non
 def read_headings(path: str | Path) -> tuple[list[str], str, str]:
     head, encoding, delimiter = sniff(path)
     text = head.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
-    first = text.splitlines()[0]
+    first = _first_line_of(text)
     import csv
 
+    if not first.strip():  # a bare vertical tab or form feed first: csv.reader gave nothing (StopIteration)
+        raise ValidationError(f"{Path(path).name} has no column headings: its first line is blank. Put the headings "
+                              "on the first line and import again.")
     headings = next(csv.reader(io.StringIO(first), delimiter=delimiter))
     return [h.strip() for h in headings], encoding, delimiter
 
@@ -130,16 +147,29 @@ def check_structure(headings: list[str], mapping: dict[str, str], file_name: str
     seen: set[str] = set()
     for h in stripped:
         if normalise_heading(h) in seen:
-            raise ValidationError(f"{file_name}: the column '{h}' appears twice. Remove one copy and import again.")
+            raise ValidationError(f"{file_name}: the column '{_shown(h)}' appears twice. Remove one copy and "
+                                  "import again.")
         seen.add(normalise_heading(h))
-    targets = set(mapping.values())
+    # A mapping from a stored or hand-made source may name columns the app does not have (or not even text,
+    # which raised TypeError below), or headings the file does not have (every row was then "missing" a value).
+    odd = next((t for t in mapping.values() if not isinstance(t, str) or t not in CANONICAL), None)
+    if odd is not None:
+        raise ValidationError(f"{file_name}: the column mapping names {_shown(repr(odd))}, which is not a column of "
+                              "a risk extract. Choose the columns again in the import dialog.")
+    targets = {t for h, t in mapping.items() if h in headings}
     missing = [c for c in REQUIRED if c not in targets]
     if not targets.intersection(EFI_COLUMNS):
         missing.append("efi_score or efi_deficits")
     if missing:
+        # Headings are shortened: a file that is one 50 MB line has a "heading" as long as the sample read.
         raise ValidationError(
-            f"{file_name} has no column for {', '.join(missing)}. Columns found: {', '.join(stripped[:20])}. "
+            f"{file_name} has no column for {', '.join(missing)}. Columns found: "
+            f"{', '.join(_shown(h) for h in stripped[:20])}{' ...' if len(stripped) > 20 else ''}. "
             "Map them in the import dialog, or add them to the extract.")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> RawExtract:
@@ -184,6 +214,10 @@ def _parse(path: Path, headings: list[str], encoding: str, delimiter: str,
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if encoding == "utf-8" and ("UTF8" in str(exc) or "utf-8" in str(exc).lower()):
             return _parse(path, headings, "cp1252", delimiter, threaded)
+        if "straddl" in str(exc):
+            # Arrow's own words ("straddling object straddles two block boundaries") meant nothing to a user.
+            raise ValidationError(f"{path.name} has a line far longer than any patient's row (over 2 MB): it has "
+                                  "lost its line breaks or is not a risk extract. Export it again as CSV.") from exc
         raise ValidationError(f"{path.name} could not be read as a CSV file: {_first_line(exc)}") from exc
     if malformed and any(number is None for number, _ in malformed):
         # Row numbers are only known on a single-threaded read; ragged rows are rare, so pay for it then.

@@ -132,9 +132,15 @@ def read(path: Path) -> dict[str, Any]:
                        ) from None
     except ValueError as exc:
         raise Rejected("impossible-value", str(exc)) from None
+    except RecursionError:
+        # Thousands of nested brackets exhaust the parser's stack; no return nests more than three deep.
+        raise Rejected("unreadable", _TOO_DEEP) from None
     if not isinstance(doc, dict):
         raise Rejected("unknown-format", "The file holds JSON, but not a return (no format, locality or values).")
-    _refuse_patient_data(doc)
+    try:
+        _refuse_patient_data(doc)
+    except RecursionError:  # nesting the parser took may still be too deep for this walk on a deeper stack
+        raise Rejected("unreadable", _TOO_DEEP) from None
     if doc.get("format") != returns.FORMAT:
         raise Rejected("unknown-format", f"The file's format is {doc.get('format')!r}, not a Locality Desk KPI "
                                          "return.")
@@ -143,7 +149,14 @@ def read(path: Path) -> dict[str, Any]:
                                          f"{returns.VERSION}. Update Locality Desk, or ask for a version "
                                          f"{returns.VERSION} file.")
     _check_fields(doc)
-    if doc["sha256"] != returns.digest(doc):
+    try:
+        digest = returns.digest(doc)
+    except UnicodeEncodeError:
+        # A JSON escape such as \ud800 (half of a character) decodes to text that cannot be encoded again.
+        raise Rejected("unreadable", "The file holds broken text (half of a character, a \\ud800-style escape); "
+                                     "it was damaged or not written by Locality Desk. Ask for it to be sent again."
+                       ) from None
+    if doc["sha256"] != digest:
         raise Rejected("digest-mismatch", "The file's digest does not match its content: it was changed after it "
                                           "was exported, or damaged. Ask the team to export it again.")
     if doc["status"] != "signed_off":
@@ -151,6 +164,10 @@ def read(path: Path) -> dict[str, Any]:
                                 f"{doc['locality']['code']}, not a signed-off return. Wait for the signed-off file.")
     _check_values(doc)
     return doc
+
+
+_TOO_DEEP = ("The file nests its JSON far too deep to be a return; it may be damaged or made to break readers. "
+             "Ask for it to be sent again.")
 
 
 def _no_constant(name: str) -> None:
@@ -204,8 +221,9 @@ def _check_fields(doc: dict[str, Any]) -> None:
         parse(doc["period"])
     except ValidationError as exc:
         raise bad(str(exc)) from None
-    if not isinstance(doc["revision"], int) or isinstance(doc["revision"], bool) or doc["revision"] < 1:
-        raise bad(f"The revision must be a whole number from 1, not {doc['revision']!r}.")
+    # The upper bound keeps the number within SQLite's integer (a larger one raised OverflowError on insert).
+    if not isinstance(doc["revision"], int) or isinstance(doc["revision"], bool) or not 1 <= doc["revision"] <= 99_999:
+        raise bad(f"The revision must be a whole number from 1 to 99,999, not {_short(doc['revision'])}.")
     for key in ("status", "generated_at", "app_version", "sha256"):
         if not isinstance(doc[key], str):
             raise bad(f"The field {key!r} must be text.")
@@ -230,6 +248,16 @@ def _check_fields(doc: dict[str, Any]) -> None:
             raise bad(f"{row['kpi']} RAG must be G, A, R or empty, not {row['rag']!r}.")
 
 
+def _short(value: Any) -> str:
+    """A figure for a message: :g for numbers, and a huge integer by its size rather than its digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e15:
+        return f"a {len(str(abs(value)))}-digit number"
+    if _is_number(value):
+        return f"{value:g}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_values(doc: dict[str, Any]) -> None:
     known = by_code()
     seen: set[str] = set()
@@ -244,9 +272,10 @@ def _check_values(doc: dict[str, Any]) -> None:
         seen.add(code)
         num, den = row["numerator"], row["denominator"]
         for label, number in (("numerator", num), ("denominator", den), ("value", row["value"])):
-            if number is not None and (not math.isfinite(number) or number < 0 or number > 1e9):
-                raise Rejected("impossible-value", f"{code} {label} is {number:g}: figures are counts between 0 "
-                                                   "and a billion.")
+            # Range first: math.isfinite and :g raise OverflowError on an integer of hundreds of digits.
+            if number is not None and (number < 0 or number > 1e9 or not math.isfinite(number)):
+                raise Rejected("impossible-value", f"{code} {label} is {_short(number)}: figures are counts "
+                                                   "between 0 and a billion.")
         if kpi.unit == "percent" and num is not None and den is not None and num > den:
             raise Rejected("impossible-value", f"{code} has {num:g} out of {den:g}: a numerator cannot exceed its "
                                                "denominator.")

@@ -63,8 +63,19 @@ def locality_by_code(db: sqlite_utils.Database, code: str) -> dict[str, Any]:
 
 
 def remembered_mapping(db: sqlite_utils.Database) -> dict[str, str]:
+    """The mapping the last import used. It is only a suggestion, so a damaged one (not JSON, not an object,
+    or naming columns the app does not have) is ignored entry by entry rather than stopping the import: it
+    raised JSONDecodeError, AttributeError or TypeError, or refused a good file, before."""
+    from .extract_reader import CANONICAL
+
     stored = get_meta(db, "extract_mapping")
-    return json.loads(stored) if stored else {}
+    try:
+        loaded = json.loads(stored) if stored else {}
+    except ValueError:
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {h: t for h, t in loaded.items() if isinstance(h, str) and isinstance(t, str) and t in CANONICAL}
 
 
 def check_extract(db: sqlite_utils.Database, locality_code: str, path: str | Path,

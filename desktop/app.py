@@ -102,6 +102,7 @@ def run_gui(db_path: Path | None) -> int:
         return 0
     window = MainWindow(settings, session)
     window.show()
+    window.set_user_name()  # "Who is using Locality Desk?", pre-filled: Enter keeps the last answer
     # After the first paint, not before: the warm-up's imports would hold the interpreter lock while the
     # window is drawn.
     after_paint = _after_first_paint(window, threading.Thread(target=_warm_up, name="warm-up", daemon=True).start)

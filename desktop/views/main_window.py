@@ -10,7 +10,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -26,7 +25,8 @@ from ..models.changes import Changes
 from ..models.errors import StorageUnavailable
 from ..models.workspace import create_workspace
 from ..settings import Settings
-from . import backup_ops, messages
+from . import backup_ops, messages, who_dialog
+from .audit_page import AuditPage
 from .care_homes_page import CareHomesPage
 from .cohort_page import CohortPage
 from .commissioner_page import CommissionerPage
@@ -70,6 +70,8 @@ class MainWindow(QMainWindow):
             self.session.changed.disconnect(self._on_changes)
             self.session.close()
         self.session = session
+        who_dialog.apply_remembered(session, self.settings)
+        self.show_who()
         session.changed.connect(self._on_changes)
         for page in self.pages.values():
             self.stack.removeWidget(page)
@@ -197,6 +199,8 @@ class MainWindow(QMainWindow):
             return CommissionerPage(screen, session, self.settings)
         if screen.key == "reports":
             return ReportsPage(screen, session, self.settings)
+        if screen.key == "audit":
+            return AuditPage(screen, session, self.settings)
         return PlannedPage(screen, session.kind)
 
     def import_extract(self) -> None:
@@ -286,17 +290,21 @@ class MainWindow(QMainWindow):
         self.kind_label.setObjectName("workspaceKind")
         local = QLabel("All data is stored locally on this computer")
         local.setObjectName("localOnly")
+        self.who_label = QLabel()
+        self.who_label.setObjectName("whoLabel")
+        self.who_label.setToolTip("Who each change is recorded as (File → Who is using this…)")
         bar.addWidget(self.path_label, 1)
+        bar.addPermanentWidget(self.who_label)
         bar.addPermanentWidget(self.kind_label)
         bar.addPermanentWidget(local)
 
     def set_user_name(self) -> None:
-        name, ok = QInputDialog.getText(
-            self, "Your name", "Your name, as the audit trail records it with each change you make.\n"
-            "Leave it empty to use your computer login name.", text=self.settings.get("user_name"))
-        if ok:
-            self.settings.set("user_name", name.strip())
-            self.session.set_user(name.strip() or None)
+        """File → Who is using this…: the name and role each change is recorded with."""
+        self.who = who_dialog.ask(self, self.session, self.settings)
+        self.who.chosen.connect(self.show_who)
+
+    def show_who(self) -> None:
+        self.who_label.setText(self.session.actor.label)
 
     def show_about(self) -> None:
         self.about = about_box(self)

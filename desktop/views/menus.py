@@ -27,7 +27,7 @@ def build_menus(window: MainWindow) -> QMenu:
     _action(window, file_menu, "&Back up now…", window.back_up_now)
     _action(window, file_menu, "Res&tore from backup…", window.restore_from_backup)
     file_menu.addSeparator()
-    _action(window, file_menu, "Your &name…", window.set_user_name)
+    _action(window, file_menu, "&Who is using this…", window.set_user_name)
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", window.close, QKeySequence("Ctrl+Q"))
 

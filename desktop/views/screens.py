@@ -97,6 +97,9 @@ SCREENS: tuple[Screen, ...] = (
                     "clinical_lead": "No named clinical lead: under EHCH every home has one."}),
     Screen("staff", "Staff", REFERENCE, "The people in each locality team, and the care homes each one leads.",
            entity="staff"),
+    Screen("audit", "Audit log", REFERENCE,
+           "Who did what to which record, and when: every import, export, change, sign-off and deletion, newest "
+           "first."),
 )
 
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop import __version__
 from desktop.models import audit, reference, workspace
@@ -110,9 +110,11 @@ def test_about_says_the_version_and_that_demo_data_is_invented(window):
     assert "synthetic" in text and "invented" in text
 
 
-def test_your_name_is_what_the_audit_trail_records(window, practices, monkeypatch, settings):
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("  Dr Jo Example ", True))
-    menu_action(window, "File", "Your name…").trigger()
+def test_your_name_is_what_the_audit_trail_records(window, practices, settings):
+    menu_action(window, "File", "Who is using this…").trigger()
+    window.who.name.setText("  Dr Jo Example ")
+    window.who.role.setCurrentIndex(window.who.role.findData("GP"))
+    window.who.ok.click()
     assert settings.get("user_name") == "Dr Jo Example"
     target = practices.visible_rows()[0]
     operations.save_record(window.session, "practices", {**reference.get(window.session.db, "practices",

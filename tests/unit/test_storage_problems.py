@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from storage_helpers import damage
 
 from desktop.models import db as db_module
 from desktop.models.clock import Actor
@@ -35,23 +36,6 @@ def rows_digest(db: sqlite_utils.Database) -> str:
         for row in sorted(repr(r) for r in db.execute(f'SELECT * FROM "{table}"')):
             out.update(row.encode())
     return out.hexdigest()
-
-
-def damage(path: Path) -> int:
-    """Overwrite, with garbage, the b-tree page nearest the middle of *path* (a table's or index's root, not the
-    schema's or meta's, which every open reads); return its page number."""
-    conn = sqlite3.connect(path)
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    roots = [r[0] for r in conn.execute("SELECT rootpage FROM sqlite_master WHERE rootpage > 1 AND tbl_name NOT IN "
-                                        "('meta', '_sqlite_migrations')")]
-    conn.execute("PRAGMA journal_mode=DELETE")
-    conn.close()
-    page = min(roots, key=lambda p: abs(p - pages // 2))
-    with path.open("r+b") as f:
-        f.seek((page - 1) * page_size)
-        f.write(bytes([0xA5]) * page_size)
-    return page
 
 
 def test_a_damaged_file_is_refused_untouched_with_a_way_forward(small_world_path):

@@ -62,6 +62,7 @@ def _world(tmp: Path) -> tuple[Path, Path]:
 
 def take(outdir: Path) -> list[Path]:
     from ..settings import Settings, qsettings
+    from .audit_screenshots import audit_at_work
     from .care_home_screenshots import care_homes_at_work
     from .commissioner_screenshots import commissioner_at_work
     from .main_window import MainWindow
@@ -102,6 +103,7 @@ def take(outdir: Path) -> list[Path]:
         care_homes_at_work(window, shot, lambda seconds: _settle(app, seconds))
         returns_at_work(window, shot, lambda seconds: _settle(app, seconds))
         reports_at_work(window, shot, lambda seconds: _settle(app, seconds))
+        audit_at_work(window, shot, lambda seconds: _settle(app, seconds))
         commissioner_at_work(window, shot, lambda seconds: _settle(app, seconds))
 
         window.show_screen("practices")

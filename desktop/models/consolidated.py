@@ -185,9 +185,9 @@ def export_xlsx(db: sqlite_utils.Database, actor: Actor, quarter: Quarter, out: 
         for kpi in catalogue():
             v = cells.get((kpi.code, t["code"]))
             if v:
-                long.append([t["code"], t["name"], quarter.code, ret["revision"], formula_safe(ret["signed_off_by"]),
-                             ret["signed_off_at"], kpi.code, v["numerator"], v["denominator"], v["value"], v["rag"],
-                             formula_safe(v["comment"])])
+                long.append([t["code"], formula_safe(t["name"]), quarter.code, ret["revision"],
+                             formula_safe(ret["signed_off_by"]), ret["signed_off_at"], kpi.code, v["numerator"],
+                             v["denominator"], v["value"], v["rag"], formula_safe(v["comment"])])
     long.freeze_panes = "A2"
 
     comp = wb.create_sheet("Completeness")

@@ -92,6 +92,9 @@ def risk_files() -> dict[str, bytes]:
         "impossible_dates.csv": _csv([_good(n, date_of_birth=v) for n, v in enumerate(
             ("31/02/1950", "29/02/1951", "1899-03-01", "00/00/0000", "32/13/1940", "14/03/2090"),
             start=1)]).encode(),
+        "not_a_number.csv": _csv([_good(1, efi_score="nan"), _good(2, predicted_cost="inf"),
+                                  _good(3, expected_cost="1e999"), _good(4, prob_unplanned_admission="NaN")]
+                                 ).encode(),
         "unclosed_quote.csv": (_csv([_good(1)]).rstrip("\r\n") + '\r\n"' + "9990000026,Given,Fam" * 3 + "\r\n"
                                ).encode(),
         "formula_injection.csv": _csv([

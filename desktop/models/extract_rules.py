@@ -113,19 +113,28 @@ class _Rules:
 def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(values, ok): numbers with thousands separators, currency signs and spaces tolerated."""
     try:  # the common case, a clean column, costs one cast
-        return _cast_float(text), np.ones(len(text), dtype=bool)
+        return _finite(_cast_float(text), np.ones(len(text), dtype=bool))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     blank = pc.equal(text, "")
     try:  # clean but for empty cells (an optional column, or a missing value the rules will name)
         values = pc.cast(pc.if_else(blank, "0", text), pa.float64()).to_numpy(zero_copy_only=False)
-        return values, ~_np_bool(blank)
+        return _finite(values, ~_np_bool(blank))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     cleaned = pc.replace_substring_regex(text, r"[£$,\s]", "")
     ok = _np_bool(pc.match_substring_regex(cleaned, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"))
     safe = pc.if_else(pa.array(ok), cleaned, "0")
-    return pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok
+    return _finite(pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok)
+
+
+def _finite(values: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow reads "nan", "inf" and 1e999 as numbers: an eFI score or a cost of NaN passed every range rule
+    (NaN compares false) and was imported (found by fuzzing). They are not numbers a person means."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return values, ok
+    return np.where(finite, values, 0.0), ok & finite
 
 
 def _cast_float(text) -> np.ndarray:
@@ -410,7 +419,8 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
         rules.fail(d_ok & ((deficits_f != np.floor(deficits_f)) | (deficits_f < 0) | (deficits_f > 36)),
                    "efi_deficits", lambda v: f"{v} is not an eFI deficit count (a whole number 0–36).",
                    cols["efi_deficits"])
-        deficits = np.where(d_ok, deficits_f, 0).astype(np.int64)
+        # Out-of-range counts are rejected above; clipping keeps e.g. 1e308 from overflowing the int cast (fuzzing).
+        deficits = np.clip(np.where(d_ok, deficits_f, 0), 0, 36).astype(np.int64)
         score = deficits / 36.0
     else:
         score, s_ok = parsed["efi_score"]
@@ -419,7 +429,8 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
         rules.fail(s_ok & ((score < 0) | (score > 1)), "efi_score",
                    lambda v: f"{v} is outside the eFI range 0–1.", cols["efi_score"])
         # Half up, as a person would round: 8.5 deficits is 9, never banker's 8.
-        deficits = np.floor(np.where(s_ok, score, 0) * 36 + 0.5 + 1e-9).astype(np.int64)
+        # Scores outside 0-1 are rejected above; clipping keeps e.g. 1e308 from overflowing * 36 (fuzzing).
+        deficits = np.floor(np.clip(np.where(s_ok, score, 0), 0, 1) * 36 + 0.5 + 1e-9).astype(np.int64)
 
     # prob_unplanned_admission (optional)
     prob, p_ok = parsed["prob_unplanned_admission"]

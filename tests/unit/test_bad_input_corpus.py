@@ -5,6 +5,7 @@ message a person understands, exit 1 on the command line, and the workspace's co
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -33,6 +34,7 @@ RISK_REFUSED = {
     "duplicated_column.csv": ["'nhs number' appears twice"],
     "excel_scientific.csv": ["no row", "scientific notation", "format the column as text"],
     "impossible_dates.csv": ["no row", "31/02/1950 is not a real calendar date"],
+    "not_a_number.csv": ["no row", "'nan' is not an efi score"],
 }
 RETURN_REFUSED = {  # file -> (code, words)
     "truncated.json": ("unreadable", ["not valid json", "truncated"]),
@@ -85,6 +87,19 @@ def test_a_bad_risk_extract_is_refused_with_a_message_exit_1_and_changes_nothing
     for words in RISK_REFUSED[name]:
         assert words in err.lower(), err
     assert snapshot(small_world_path, capsys) == before
+
+
+def test_nan_and_infinity_are_not_numbers_in_any_column(small_world, tmp_path):
+    from desktop.models.risk_import import check_extract
+
+    checked = check_extract(small_world, "CHA", CORPUS / "risk" / "not_a_number.csv", dt.date(2026, 10, 1))
+    assert checked.imported == 0
+    assert [(r.row, r.column, r.reason) for r in checked.rejections] == [
+        (2, "efi_score", "'nan' is not an eFI score."),
+        (3, "predicted_cost", "'inf' is not a predicted cost in pounds."),
+        (4, "expected_cost", "'1e999' is not a expected cost in pounds."),
+        (5, "prob_unplanned_admission", "'NaN' is not a probability between 0 and 1."),
+    ]
 
 
 def test_an_unclosed_quote_costs_only_its_row(small_world_path, capsys):

@@ -26,7 +26,7 @@ from .. import paths
 from . import audit
 from .clock import Actor
 from .db import open_workspace
-from .errors import SchemaTooNew, StorageUnavailable, translate_sqlite_error
+from .errors import SchemaTooNew, StorageUnavailable, WorkspaceDamaged, translate_sqlite_error
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
 
@@ -34,6 +34,7 @@ SUFFIX = ".sqlite"
 STAMP = "%Y%m%d-%H%M%S"
 DEFAULT_KEEP = 10
 BEFORE_RESTORE = "before-restore"
+DAMAGED = "damaged"  # a damaged workspace moved aside by a restore; never pruned
 MANUAL = "manual"
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}-\d{6})(?:-(?P<label>[a-z][a-z-]*))?\.sqlite$")
 
@@ -162,6 +163,8 @@ def list_backups(folder: str | Path) -> list[BackupFile]:
             continue
         stat = path.stat()
         match = _NAME.match(path.name)
+        if match and match["label"] == DAMAGED:  # a damaged workspace kept aside is nothing to restore from
+            continue
         if match:
             when, label = dt.datetime.strptime(match["stamp"], STAMP), match["label"] or ""
         else:
@@ -191,7 +194,10 @@ def restore(backup_path: str | Path, workspace: sqlite_utils.Database | str | Pa
     progress(0.0, "Checking the backup…")
     check_backup(backup_path, full=True)
     owned = not isinstance(workspace, sqlite_utils.Database)
-    db = open_workspace(workspace, create=False) if owned else workspace
+    try:
+        db = open_workspace(workspace, create=False) if owned else workspace
+    except WorkspaceDamaged:
+        return restore_damaged(backup_path, Path(workspace), actor=actor, folder=folder)
     try:
         target = workspace_file(db)
         if backup_path.resolve() == target.resolve():
@@ -228,6 +234,49 @@ def restore(backup_path: str | Path, workspace: sqlite_utils.Database | str | Pa
         if owned:
             db.close()
     return before
+
+
+def restore_damaged(backup_path: str | Path, workspace: str | Path, *, actor: Actor | None = None,
+                    folder: str | Path | None = None) -> Path:
+    """Put a checked backup in place of a damaged workspace; return where the damaged file was moved.
+
+    A damaged file cannot be opened, so it is not copied into: it (and its -wal and -shm) is moved aside into
+    the backups folder as <stem>-…-damaged.sqlite, kept for whoever wants to rescue something from it, and the
+    backup is written to the workspace's name by the backup API."""
+    backup_path, target = Path(backup_path), Path(workspace)
+    check_backup(backup_path, full=True)
+    folder = Path(folder) if folder is not None else default_folder(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime.now().replace(microsecond=0)
+    aside = folder / file_name(target.stem, when, DAMAGED)
+    while aside.exists():
+        when += dt.timedelta(seconds=1)
+        aside = folder / file_name(target.stem, when, DAMAGED)
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{target}{suffix}")
+        if part.exists():
+            os.replace(part, Path(f"{aside}{suffix}"))
+    try:
+        source = sqlite3.connect(f"{backup_path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            _copy(source, target)
+        finally:
+            source.close()
+    except BaseException:
+        for suffix in ("", "-wal", "-shm"):  # put the damaged file back: nothing is lost by a failed restore
+            moved = Path(f"{aside}{suffix}")
+            if moved.exists() and not Path(f"{target}{suffix}").exists():
+                os.replace(moved, Path(f"{target}{suffix}"))
+        raise
+    db = open_workspace(target, create=False)
+    try:
+        with db.atomic():
+            audit.record(db, actor or Actor.local(paths.device_id()), "restore", "workspace", None,
+                         f"Restored from {backup_path.name} over a damaged workspace, which is kept as {aside.name}",
+                         {"from": str(backup_path.resolve()), "damaged": str(aside.resolve())})
+    finally:
+        db.close()
+    return aside
 
 
 # -- helpers ----------------------------------------------------------------------------------------------

@@ -13,6 +13,11 @@ def warn(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
 
 
+def inform(parent: QWidget | None, title: str, text: str) -> None:
+    """Something went as asked and the user should know where things are now."""
+    QMessageBox.information(parent, title, text)
+
+
 def confirm(parent: QWidget | None, title: str, text: str, action: str) -> bool:
     """Ask before a destructive step; Cancel is the default so Enter never destroys anything."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)

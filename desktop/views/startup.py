@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..models.demo import build_demo
-from ..models.errors import StorageUnavailable
+from ..models.errors import DeskError, StorageUnavailable, WorkspaceDamaged
 from ..models.progress import Cancelled
 from ..models.workspace import create_workspace
 from ..settings import Settings
@@ -22,6 +22,7 @@ WORKSPACE_FILTER = "Locality Desk workspaces (*.sqlite *.db);;All files (*)"
 EMPTY = "Start with an empty workspace"
 QUIT = "Quit"
 OPEN_OTHER = "Open another file…"
+RESTORE = "Restore from a backup…"
 
 
 def is_new(path: Path) -> bool:
@@ -37,10 +38,47 @@ def open_at_start(path: Path, settings: Settings, parent: QWidget | None = None)
             if is_new(target) and not build_first_workspace(target, parent):
                 return None
             return Session.open(target, settings)
+        except WorkspaceDamaged as exc:
+            log.warning("Damaged workspace %s: %s", target, exc)
+            target = restore_or_choose(parent, settings, target, str(exc))
         except StorageUnavailable as exc:
             log.warning("Cannot open %s: %s", target, exc)
             target = ask_for_other_workspace(parent, settings, str(exc))
     return None
+
+
+def restore_or_choose(parent: QWidget | None, settings: Settings, damaged: Path, problem: str) -> Path | None:
+    """A damaged workspace cannot be opened to restore into: offer its backups here, before any window."""
+    from ..models import backups
+    from .backup_ops import RestoreDialog
+
+    choice = messages.ask(parent, "The workspace is damaged",
+                          f"{problem}\n\nRestore it from one of its backups (the damaged file is kept aside, not "
+                          "deleted), choose another workspace file, or quit.", [RESTORE, OPEN_OTHER, QUIT])
+    if choice == OPEN_OTHER:
+        return ask_for_other_workspace(parent, settings, problem, ask=False)
+    if choice != RESTORE:
+        return None
+    folder = backups.default_folder(damaged)
+    dialog = RestoreDialog(backups.list_backups(folder), folder, damaged.name, parent)
+    picked: list[Path] = []
+    dialog.chosen.connect(picked.append)
+    if not choose_backup(dialog) or not picked:
+        return damaged  # asked again: restore, another file, or quit
+    try:
+        aside = backups.restore_damaged(picked[0], damaged)
+    except DeskError as exc:
+        messages.warn(parent, "The workspace was not restored", f"{exc}\n\nThe damaged file is as it was.")
+        return damaged
+    log.info("Restored %s from %s; the damaged file is kept as %s", damaged, picked[0], aside)
+    messages.inform(parent, "Restored", f"{damaged.name} was restored from {picked[0].name}. The damaged file is "
+                                        f"kept as {aside} in case anything needs to be rescued from it.")
+    return damaged
+
+
+def choose_backup(dialog) -> bool:
+    """Show the backup list modally; tests replace it."""
+    return bool(dialog.exec())
 
 
 def build_first_workspace(path: Path, parent: QWidget | None = None) -> bool:
@@ -77,12 +115,14 @@ def remove_workspace_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def ask_for_other_workspace(parent: QWidget | None, settings: Settings, problem: str) -> Path | None:
+def ask_for_other_workspace(parent: QWidget | None, settings: Settings, problem: str,
+                            ask: bool = True) -> Path | None:
     """Explain why the workspace cannot be used and let the user pick another; None to quit."""
-    choice = messages.ask(parent, "Cannot open the workspace",
-                          f"{problem}\n\nChoose another workspace file, or quit.", [OPEN_OTHER, QUIT])
-    if choice != OPEN_OTHER:
-        return None
+    if ask:
+        choice = messages.ask(parent, "Cannot open the workspace",
+                              f"{problem}\n\nChoose another workspace file, or quit.", [OPEN_OTHER, QUIT])
+        if choice != OPEN_OTHER:
+            return None
     name, _ = QFileDialog.getOpenFileName(parent, "Open workspace", settings.state("last_directory"),
                                           WORKSPACE_FILTER)
     if not name:

@@ -55,3 +55,34 @@ def test_a_busy_workspace_write_is_a_message_not_the_crash_dialog(qtbot, monkeyp
         window.close()
     assert handler.open_dialog is None
     assert len(shown) == 1 and "busy in another window" in shown[0]
+
+
+def test_a_damaged_workspace_at_start_is_restored_from_its_latest_backup(qtbot, monkeypatch, settings,
+                                                                         small_world_path):
+    from desktop.models import backups
+
+    db = open_workspace(small_world_path)
+    kept = backups.rolling(db, keep=10, reason="close")
+    practices = db.execute("SELECT COUNT(*) FROM practices").fetchone()[0]
+    db.close()
+    damage(small_world_path)
+    informed = []
+    monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: startup.RESTORE)
+    monkeypatch.setattr(messages, "inform", lambda parent, title, text: informed.append(text))
+
+    def choose(dialog):
+        assert dialog.selected() == kept  # the newest backup is offered first
+        dialog._restore_selected()
+        return True
+
+    monkeypatch.setattr(startup, "choose_backup", choose)
+    session = startup.open_at_start(small_world_path, settings)
+    assert session is not None and session.path == small_world_path.resolve()
+    assert session.db.execute("SELECT COUNT(*) FROM practices").fetchone()[0] == practices
+    assert session.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert session.db.execute("SELECT action FROM audit ORDER BY rowid DESC LIMIT 1").fetchone()[0] == "restore"
+    session.close()
+    aside = [f for f in backups.default_folder(small_world_path).iterdir() if "-damaged" in f.name]
+    assert len(aside) == 1 and "kept as" in informed[0]
+    # The damaged file is kept, but never offered as a backup to restore from.
+    assert all("-damaged" not in b.path.name for b in backups.list_backups(backups.default_folder(small_world_path)))

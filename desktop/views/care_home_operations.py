@@ -14,7 +14,6 @@ from typing import Any
 
 from ..models import residents, visits
 from ..models.quarters import Quarter
-from ..reports import care_home_report
 from .session import Session
 
 
@@ -38,4 +37,6 @@ def save_resident(session: Session, care_home_id: str, values: Mapping[str, Any]
 
 def export_report(session: Session, cqc_id: str, quarter: Quarter, out: Path, today: dt.date | None = None) -> Path:
     """Write the OFFICIAL-SENSITIVE visit report of one home for a quarter, and audit the export."""
+    from ..reports import care_home_report  # reportlab is imported when a PDF is made, not at start-up
+
     return care_home_report.export(session.db, session.actor, cqc_id, quarter, out, today)

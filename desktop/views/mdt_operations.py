@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from ..models import actions, mdt_forms, meetings
-from ..reports import mdt_pack
 from .session import Session
 
 
@@ -75,4 +74,6 @@ def set_action_status(session: Session, action_ids: Sequence[str], status: str, 
 
 def export_pack(session: Session, meeting_id: str, out: Path, today: dt.date | None = None) -> Path:
     """Write the OFFICIAL-SENSITIVE MDT pack and record the export in the audit trail."""
+    from ..reports import mdt_pack  # reportlab is imported when a PDF is made, not at start-up
+
     return mdt_pack.export(session.db, session.actor, meeting_id, out, today)

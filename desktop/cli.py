@@ -100,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="a checked copy of a workspace, made safely while the app has it open")
     backup.add_argument("--db", type=Path, required=True)
     backup.add_argument("--out", type=Path, required=True, help="the backup file to write")
+    syn = sub.add_parser("sync", help="exchange changes with teammates' workspaces as encrypted bundles")
+    syn_sub = syn.add_subparsers(dest="sync_command", required=True)
+    sexp = syn_sub.add_parser("export", help="write what this workspace changed since it last exchanged")
+    sexp.add_argument("--db", type=Path, required=True)
+    sexp.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+    simp = syn_sub.add_parser("import", help="apply a teammate's bundle (passphrase: LOCALITY_DESK_PASSPHRASE)")
+    simp.add_argument("--db", type=Path, required=True)
+    simp.add_argument("file", type=Path, metavar="FILE")
+    simp.add_argument("--dry-run", action="store_true", help="report what would change; nothing is written")
+    simp.add_argument("--json", action="store_true")
     return parser
 
 
@@ -330,6 +340,31 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from .models import sync
+    from .models.clock import Actor
+
+    passphrase = os.environ.get(sync.PASSPHRASE_ENV) or getpass.getpass("Team sync passphrase: ")
+    actor = Actor.local(paths.device_id())
+    if args.sync_command == "export":
+        summary = sync.export_bundle(args.db, args.out, passphrase, actor=actor)
+        print(f"Wrote sync bundle {summary.seq} to {args.out} ({sum(summary.changes.values()):,} changes)")
+        return 0
+    summary = sync.import_bundle(args.db, args.file, passphrase, dry_run=args.dry_run, actor=actor)
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2, default=str))
+        return 0
+    verb = "Would apply" if summary.dry_run else "Applied"
+    print(f"{verb} bundle {summary.seq} ({sum(summary.changes.values()):,} changes): "
+          + (", ".join(f"{n:,} {k}" for k, n in sorted(summary.applied.items())) or "nothing to change"))
+    for c in summary.conflicts:
+        print(f"  conflict: {c.table} {c.id} ({c.kind}): {c.winner} kept; theirs by {c.their_by} at {c.their_at}")
+    return 0
+
+
 COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
             "import-risk": _import_risk, "kpi": _kpi, "return": _return,
-            "report": _report, "spc": _spc, "backup": _backup}
+            "report": _report, "spc": _spc, "backup": _backup, "sync": _sync}

@@ -1,0 +1,279 @@
+"""Issue 11: offline sync between the workspaces of one team, by encrypted change bundles (desktop.models.sync).
+
+Convergence is judged on a hash of every synced table's rows. Excluded: `audit` (each laptop's own trail, never
+synced: imports and conflicts add rows there), `meta` (this workspace's settings) and SQLite's and the
+migrations' bookkeeping (sqlite_sequence, _sqlite_migrations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from worlds import copy_world
+
+from desktop.cli import main
+from desktop.models import reference, sync
+from desktop.models.clock import Actor
+from desktop.models.db import open_workspace
+from desktop.models.errors import ValidationError
+from desktop.models.workspace import set_meta
+
+PASS = "correct horse battery staple"
+EXCLUDED_FROM_HASH = {"audit", "meta", "sqlite_sequence", "_sqlite_migrations"}
+
+
+def _actor(user: str, at: str) -> Actor:
+    return Actor(user, f"laptop-{user}", fixed_time=at)
+
+
+@pytest.fixture
+def team(small_world_template, tmp_path) -> dict[str, Path]:
+    """Three laptops' copies of one workspace, made after the team id was set (as a team would copy it)."""
+    first = copy_world(small_world_template, tmp_path / "a.sqlite")
+    sync.ensure_team_id(first)
+    return {"a": first, "b": copy_world(first, tmp_path / "b.sqlite"), "c": copy_world(first, tmp_path / "c.sqlite")}
+
+
+def content_hash(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    digest = hashlib.sha256()
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    for table in tables:
+        if table in EXCLUDED_FROM_HASH:
+            continue
+        digest.update(table.encode())
+        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1, 2'):
+            digest.update(json.dumps(row, default=repr).encode())
+    conn.close()
+    return digest.hexdigest()
+
+
+def audit_count(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def export(path: Path, name: str) -> Path:
+    out = path.parent / f"{path.stem}-{name}.ldsync"
+    sync.export_bundle(path, out, PASS, actor=_actor(path.stem, "2026-06-01T00:00:00+00:00"))
+    return out
+
+
+def imp(path: Path, bundle: Path, **kw) -> sync.SyncSummary:
+    return sync.import_bundle(path, bundle, PASS, actor=_actor(path.stem, "2026-06-01T00:00:00+00:00"), **kw)
+
+
+def practice(path: Path, code: str | None = None) -> dict:
+    db = open_workspace(path)
+    try:
+        sql = "SELECT * FROM practices " + ("WHERE ods_code = ?" if code else "ORDER BY ods_code LIMIT 1")
+        return next(iter(db.query(sql, [code] if code else [])))
+    finally:
+        db.close()
+
+
+def edit_practice(path: Path, code: str, actor: Actor, **values) -> None:
+    db = open_workspace(path)
+    try:
+        p = next(iter(db.query("SELECT * FROM practices WHERE ods_code = ?", [code])))
+        reference.save(db, actor, "practices", {**p, **values}, p["id"])
+    finally:
+        db.close()
+
+
+def exchange_all(paths: list[Path], tag: str) -> None:
+    """Everyone exports, then everyone imports everyone else's bundle."""
+    bundles = {p: export(p, tag) for p in paths}
+    for p in paths:
+        for q, b in bundles.items():
+            if q != p:
+                imp(p, b)
+
+
+def test_three_laptops_converge_with_concurrent_edits_deletes_and_a_lost_bundle(team):
+    a, b, c = team["a"], team["b"], team["c"]
+    exchange_all([a, b, c], "r0")  # the first exchange sets every laptop's base
+    assert len({content_hash(p) for p in (a, b, c)}) == 1
+    code = practice(a)["ods_code"]
+    second = practice(a, None)
+    db = open_workspace(a)
+    codes = [r[0] for r in db.execute("SELECT ods_code FROM practices ORDER BY ods_code LIMIT 4")]
+    home = next(iter(db.query("SELECT * FROM care_homes ORDER BY cqc_id LIMIT 1")))
+    db.close()
+    assert second["ods_code"] == codes[0] == code
+
+    # Concurrent edits of one practice's list size: B's is later and wins everywhere.
+    edit_practice(a, code, _actor("a", "2026-07-01T09:00:00+00:00"), list_size="11111")
+    edit_practice(b, code, _actor("b", "2026-07-01T10:00:00+00:00"), list_size="22222")
+    # A edits another practice; C deletes a care home; A edits that home too (edit beats delete).
+    edit_practice(a, codes[1], _actor("a", "2026-07-01T09:05:00+00:00"), name="Renamed on A")
+    db = open_workspace(c)
+    reference.delete(db, _actor("c", "2026-07-01T09:10:00+00:00"), "care_homes", home["id"])
+    db.close()
+    db = open_workspace(a)
+    reference.save(db, _actor("a", "2026-07-01T11:00:00+00:00"), "care_homes", {**home, "beds": "77"}, home["id"])
+    db.close()
+
+    lost = export(a, "lost")  # never arrives anywhere
+    assert lost.exists()
+    edit_practice(a, codes[2], _actor("a", "2026-07-02T09:00:00+00:00"), list_size="3333")
+    a1, b1, c1 = export(a, "r1"), export(b, "r1"), export(c, "r1")
+    # Different orders on each laptop.
+    summary_a = imp(a, b1)
+    imp(a, c1)
+    imp(b, c1)
+    imp(b, a1)
+    imp(c, a1)
+    imp(c, b1)
+    conflict = next(x for x in summary_a.conflicts if x.kind == "edited on both")
+    assert (conflict.table, conflict.winner) == ("practices", "theirs")
+    assert (conflict.mine["list_size"], conflict.theirs["list_size"]) == (11111, 22222)
+    assert conflict.their_by == "b"
+    # A second round carries the winners back (A restores C's deleted home; nobody changes further after that).
+    exchange_all([a, b, c], "r2")
+    exchange_all([a, b, c], "r3")
+    hashes = {content_hash(p) for p in (a, b, c)}
+    assert len(hashes) == 1
+    assert practice(c, code)["list_size"] == 22222
+    assert practice(b, codes[1])["name"] == "Renamed on A"
+    assert practice(c, codes[2])["list_size"] == 3333  # the edit in the lost bundle arrived with the next one
+    conn = sqlite3.connect(c)
+    assert conn.execute("SELECT beds FROM care_homes WHERE id = ?", [home["id"]]).fetchone() == (77,)
+    conn.close()
+    conn = sqlite3.connect(a)  # C's delete met A's edit on A's laptop: the edit was kept and the clash recorded
+    kinds = {r[0] for r in conn.execute("SELECT json_extract(detail, '$.kind') FROM audit "
+                                        "WHERE action = 'sync-conflict'")}
+    assert "deleted there, edited here" in kinds
+    kept = conn.execute("SELECT detail FROM audit WHERE action = 'sync-conflict' AND entity = 'practices'").fetchone()
+    conn.close()
+    assert json.loads(kept[0])["mine"]["list_size"] == 11111  # the losing version stays in the record's history
+
+
+def test_a_deletion_reaches_everyone(team):
+    a, b, c = team["a"], team["b"], team["c"]
+    exchange_all([a, b, c], "r0")
+    db = open_workspace(b)
+    home = next(iter(db.query("SELECT * FROM care_homes ORDER BY cqc_id LIMIT 1")))
+    reference.delete(db, _actor("b", "2026-08-01T09:00:00+00:00"), "care_homes", home["id"])
+    db.close()
+    bundle = export(b, "del")
+    imp(a, bundle)
+    summary = imp(c, bundle)
+    assert summary.applied.get("deleted") == 1 and not summary.conflicts
+    assert len({content_hash(p) for p in (a, b, c)}) == 1
+
+
+def test_a_bundle_applied_twice_is_refused_and_changes_nothing(team):
+    a, b = team["a"], team["b"]
+    edit_practice(a, practice(a)["ods_code"], _actor("a", "2026-07-01T09:00:00+00:00"), list_size="4242")
+    bundle = export(a, "once")
+    imp(b, bundle)
+    before, audits = content_hash(b), audit_count(b)
+    with pytest.raises(ValidationError, match="already applied"):
+        imp(b, bundle)
+    assert (content_hash(b), audit_count(b)) == (before, audits)
+    assert practice(b)["list_size"] == 4242
+
+
+def test_dry_run_reports_and_changes_nothing(team):
+    a, b = team["a"], team["b"]
+    edit_practice(a, practice(a)["ods_code"], _actor("a", "2026-07-01T09:00:00+00:00"), list_size="4242")
+    bundle = export(a, "dry")
+    before, audits = content_hash(b), audit_count(b)
+    summary = imp(b, bundle, dry_run=True)
+    assert summary.dry_run and sum(summary.changes.values()) > 0
+    assert (content_hash(b), audit_count(b)) == (before, audits)
+    imp(b, bundle)  # not recorded as seen by the dry run
+    assert practice(b)["list_size"] == 4242
+
+
+@pytest.mark.parametrize("damage", ["ciphertext", "header"])
+def test_a_tampered_bundle_is_refused(team, damage):
+    a, b = team["a"], team["b"]
+    bundle = export(a, "t")
+    raw = bundle.read_bytes()
+    head, body = raw.split(b"\n", 1)
+    envelope = json.loads(body)
+    if damage == "ciphertext":
+        text = envelope["ciphertext"]
+        envelope["ciphertext"] = text[:40] + ("A" if text[40] != "A" else "B") + text[41:]
+    else:
+        envelope["header"]["user"] = "mallory"
+    bundle.write_bytes(head + b"\n" + json.dumps(envelope).encode())
+    before, audits = content_hash(b), audit_count(b)
+    with pytest.raises(ValidationError, match="damaged or was altered"):
+        imp(b, bundle)
+    assert (content_hash(b), audit_count(b)) == (before, audits)
+
+
+def test_wrong_passphrase_foreign_team_and_own_bundle_are_refused(team, small_world_template, tmp_path):
+    a, b = team["a"], team["b"]
+    edit_practice(a, practice(a)["ods_code"], _actor("a", "2026-07-01T09:00:00+00:00"), list_size="4242")
+    bundle = export(a, "x")
+    before, audits = content_hash(b), audit_count(b)
+    with pytest.raises(ValidationError, match="passphrase does not open"):
+        sync.import_bundle(b, bundle, "not the passphrase")
+    with pytest.raises(ValidationError, match="made by this workspace"):
+        imp(a, bundle)
+    other = copy_world(small_world_template, tmp_path / "other.sqlite")
+    sync.ensure_team_id(other)
+    with pytest.raises(ValidationError, match="another team"):
+        imp(other, bundle)
+    with pytest.raises(ValidationError, match="not a Locality Desk sync bundle"):
+        imp(b, a)
+    assert (content_hash(b), audit_count(b)) == (before, audits)
+
+
+def test_a_bundle_of_another_schema_version_is_refused(team):
+    a, b = team["a"], team["b"]
+    bundle = export(a, "v")
+    conn = sqlite3.connect(b)
+    conn.execute("PRAGMA user_version = 8")  # an older Locality Desk's workspace, as far as the check can tell
+    conn.commit()
+    conn.close()
+    before = content_hash(b)
+    with pytest.raises(ValidationError, match="schema"):
+        sync.import_bundle(b, bundle, PASS)
+    assert content_hash(b) == before
+
+
+def test_a_copied_workspace_base_is_not_reused(team, tmp_path):
+    """A workspace copied with its sync base beside it gets a replica of its own (its bundles are not 'own')."""
+    a = team["a"]
+    export(a, "first")
+    copy = tmp_path / "copy" / "a.sqlite"
+    copy.parent.mkdir()
+    shutil.copy(a, copy)
+    shutil.copy(sync.base_path(a), sync.base_path(copy))
+    set_db = open_workspace(copy)
+    with set_db.atomic():
+        set_meta(set_db, kind="locality")
+    set_db.close()
+    bundle = export(copy, "copy")
+    assert sync.read_header(bundle)["sender"] != sync.read_header(a.parent / "a-first.ldsync")["sender"]
+    imp(a, bundle)
+
+
+def test_cli_sync_export_and_import_exit_codes(team, monkeypatch, capsys):
+    a, b = team["a"], team["b"]
+    out = a.parent / "cli.ldsync"
+    monkeypatch.setenv("LOCALITY_DESK_PASSPHRASE", PASS)
+    assert main(["sync", "export", "--db", str(a), "--out", str(out)]) == 0
+    assert "Wrote sync bundle 1" in capsys.readouterr().out
+    assert main(["sync", "import", "--db", str(b), str(out), "--dry-run", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dry_run"] is True and report["conflicts"] == []
+    assert main(["sync", "import", "--db", str(b), str(out)]) == 0
+    assert main(["sync", "import", "--db", str(b), str(out)]) == 1
+    assert "already applied" in capsys.readouterr().err
+    monkeypatch.setenv("LOCALITY_DESK_PASSPHRASE", "wrong")
+    assert main(["sync", "import", "--db", str(b), str(out)]) == 1
+    assert "passphrase" in capsys.readouterr().err

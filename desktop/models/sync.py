@@ -99,6 +99,7 @@ class SyncSummary:
     dry_run: bool = False
     changes: dict[str, int] = field(default_factory=dict)  # per table, what the bundle carries
     applied: dict[str, int] = field(default_factory=dict)  # added / updated / deleted / unchanged / kept mine
+    by_table: dict[str, dict[str, int]] = field(default_factory=dict)  # the same counts, per table
     conflicts: list[Conflict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -426,11 +427,13 @@ class _Merge:
         self.pks = {t: _pk_columns(ws, t) for t in self.columns}
         self.error: str | None = None
 
-    def count(self, what: str) -> None:
+    def count(self, what: str, table: str) -> None:
         self.summary.applied[what] = self.summary.applied.get(what, 0) + 1
+        per = self.summary.by_table.setdefault(table, {})
+        per[what] = per.get(what, 0) + 1
 
     def see(self, change: apsw.TableChange) -> bool:
-        self.count({"INSERT": "added", "DELETE": "deleted", "UPDATE": "updated"}[change.op])
+        self.count({"INSERT": "added", "DELETE": "deleted", "UPDATE": "updated"}[change.op], change.name)
         return True
 
     def _row(self, table: str, values) -> dict[str, Any] | None:
@@ -454,28 +457,28 @@ class _Merge:
             return apsw.SQLITE_CHANGESET_ABORT
         if reason == apsw.SQLITE_CHANGESET_NOTFOUND:  # deleted there, already gone here
             self._uncount(change)
-            self.count("unchanged")
+            self.count("unchanged", table)
             return apsw.SQLITE_CHANGESET_OMIT
         mine = self._row(table, change.conflict)
         if reason == apsw.SQLITE_CHANGESET_CONSTRAINT:
             self._uncount(change)
-            self.count("refused")
+            self.count("refused", table)
             theirs = self._row(table, change.new)
             self._record(table, theirs or {}, "refused by a constraint", None, theirs, "mine")
             return apsw.SQLITE_CHANGESET_OMIT
         if change.op == "DELETE":  # DATA: the row here is not the one they deleted → the edit wins
             self._uncount(change)
-            self.count("kept mine")
+            self.count("kept mine", table)
             self._record(table, mine, "deleted there, edited here", mine, None, "mine")
             return apsw.SQLITE_CHANGESET_OMIT
         theirs = self._row(table, change.new)
         if theirs == mine:
             self._uncount(change)
-            self.count("unchanged")
+            self.count("unchanged", table)
             return apsw.SQLITE_CHANGESET_OMIT
         winner = "theirs" if _rank(theirs) > _rank(mine) else "mine"
         self._uncount(change)
-        self.count("updated" if winner == "theirs" else "kept mine")
+        self.count("updated" if winner == "theirs" else "kept mine", table)
         if self._changed_here(table, mine):
             self._record(table, mine, "edited on both", mine, theirs, winner)
         return apsw.SQLITE_CHANGESET_REPLACE if winner == "theirs" else apsw.SQLITE_CHANGESET_OMIT
@@ -485,6 +488,10 @@ class _Merge:
         self.summary.applied[key] -= 1
         if not self.summary.applied[key]:
             del self.summary.applied[key]
+        per = self.summary.by_table[change.name]
+        per[key] -= 1
+        if not per[key]:
+            del per[key]
 
     def _record(self, table: str, key_row: dict[str, Any], kind: str, mine: dict[str, Any] | None,
                 theirs: dict[str, Any] | None, winner: str) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from . import sync_dialogs
 from .screens import SCREENS
 
 if TYPE_CHECKING:
@@ -26,6 +27,10 @@ def build_menus(window: MainWindow) -> QMenu:
     file_menu.addSeparator()
     _action(window, file_menu, "&Back up now…", window.back_up_now)
     _action(window, file_menu, "Res&tore from backup…", window.restore_from_backup)
+    file_menu.addSeparator()
+    _action(window, file_menu, "&Send changes to the team…", lambda: sync_dialogs.send_changes(window))
+    _action(window, file_menu, "&Apply a teammate's changes…", lambda: sync_dialogs.apply_changes(window))
+    _action(window, file_menu, "Sync &conflicts…", lambda: sync_dialogs.show_conflicts(window))
     file_menu.addSeparator()
     _action(window, file_menu, "&Who is using this…", window.set_user_name)
     file_menu.addSeparator()

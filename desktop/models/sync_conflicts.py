@@ -131,3 +131,23 @@ def _conflict(row: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["conflicts", "differing", "get", "is_resolved", "keep_version"]
+
+
+_NAMING = ("name", "reference", "description", "family_name")
+_CODES = ("ods_code", "cqc_id", "code", "nhs_number")
+
+
+def table_label(table: str) -> str:
+    """'care_homes' -> 'Care homes', as the screens call them."""
+    return {"pcns": "PCNs"}.get(table, table.replace("_", " ").capitalize())
+
+
+def record_label(table: str, *versions: dict[str, Any] | None) -> str:
+    """A record as a person knows it (a practice's name and ODS code), from whichever version is present; the
+    start of its id when it has no name."""
+    row = next((v for v in versions if v), None) or {}
+    name = next((str(row[k]) for k in _NAMING if row.get(k)), "")
+    code = next((str(row[k]) for k in _CODES if row.get(k)), "")
+    if name and code:
+        return f"{name} ({code})"
+    return name or code or f"record {str(row.get('id', '?'))[:8]}"

@@ -222,7 +222,7 @@ class SyncPreviewDialog(QDialog):
         for table, per in sorted(summary.by_table.items()):
             if not any(per.values()):
                 continue
-            item = QTreeWidgetItem([table, *[f"{per.get(k, 0):,}" for k in columns]])
+            item = QTreeWidgetItem([sync_conflicts.table_label(table), *[f"{per.get(k, 0):,}" for k in columns]])
             for i in range(1, len(columns) + 1):
                 item.setTextAlignment(i, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.counts.addTopLevelItem(item)
@@ -232,7 +232,8 @@ class SyncPreviewDialog(QDialog):
         self.conflicts.setHeaderLabels(["Table", "Record", "What happened", "Mine", "Theirs", "Kept"])
         for c in summary.conflicts:
             self.conflicts.addTopLevelItem(QTreeWidgetItem([
-                c.table, c.id, c.kind, _side(c.my_by, c.my_at, c.mine), _side(c.their_by, c.their_at, c.theirs),
+                sync_conflicts.table_label(c.table), sync_conflicts.record_label(c.table, c.mine, c.theirs), c.kind,
+                _side(c.my_by, c.my_at, c.mine), _side(c.their_by, c.their_at, c.theirs),
                 "mine" if c.winner == "mine" else "theirs"]))
         conflict_label = QLabel(
             f"{len(summary.conflicts)} conflict(s): both sides changed these records. The later edit is kept; the "
@@ -240,6 +241,9 @@ class SyncPreviewDialog(QDialog):
             if summary.conflicts else "No conflicts: nothing here was changed by both sides.")
         conflict_label.setWordWrap(True)
         self.conflicts.setVisible(bool(summary.conflicts))
+        for tree in (self.counts, self.conflicts):
+            for column in range(tree.columnCount()):
+                tree.resizeColumnToContents(column)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.apply_button = QPushButton("Apply")
         self.apply_button.setDefault(True)
@@ -310,10 +314,13 @@ class ConflictsDialog(QDialog):
         self.found = sync_conflicts.conflicts(self.window_.session.db)
         self.list.clear()
         for c in self.found:
-            item = QTreeWidgetItem([_when(c["at"]), c["table"], c["id"], c["kind"] or ""])
+            item = QTreeWidgetItem([_when(c["at"]), sync_conflicts.table_label(c["table"]),
+                                    sync_conflicts.record_label(c["table"], c["mine"], c["theirs"]), c["kind"] or ""])
             item.setData(0, Qt.ItemDataRole.UserRole, c["seq"])
             self.list.addTopLevelItem(item)
         self.empty.setVisible(not self.found)
+        for column in range(self.list.columnCount()):
+            self.list.resizeColumnToContents(column)
         if self.found:
             self.list.setCurrentItem(self.list.topLevelItem(0))
         self._show_selected()
@@ -340,7 +347,7 @@ class ConflictsDialog(QDialog):
                        + (WINNER_MARK if c["winner"] == "theirs" else ""))
         self.versions.setHorizontalHeaderLabels([mine_head, theirs_head])
         self.versions.setRowCount(len(fields))
-        self.versions.setVerticalHeaderLabels(fields)
+        self.versions.setVerticalHeaderLabels([f.replace("_", " ") for f in fields])
         for row, column in enumerate(fields):
             for col, side in enumerate(("mine", "theirs")):
                 version = c[side]

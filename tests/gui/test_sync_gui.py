@@ -90,10 +90,13 @@ def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch):
     counts = {preview.counts.topLevelItem(i).text(0): preview.counts.topLevelItem(i)
               for i in range(preview.counts.topLevelItemCount())}
     headers = [preview.counts.headerItem().text(i) for i in range(preview.counts.columnCount())]
-    assert counts["practices"].text(headers.index("Updated")) == "2"
+    assert counts["Practices"].text(headers.index("Updated")) == "2"
     assert preview.conflicts.topLevelItemCount() == 1
     conflict = preview.conflicts.topLevelItem(0)
-    assert (conflict.text(1), conflict.text(5)) == (laptops["clash"], "theirs")
+    clash = open_workspace(win.session.path)
+    name, code = clash.execute("SELECT name, ods_code FROM practices WHERE id = ?", [laptops["clash"]]).fetchone()
+    clash.close()
+    assert (conflict.text(1), conflict.text(5)) == (f"{name} ({code})", "theirs")  # named as people know it
     assert _shown(win, laptops["clash"])["list_size"] == 11111  # nothing changed yet
 
     preview.apply_button.click()
@@ -129,7 +132,7 @@ def test_conflicts_dialog_shows_both_versions_and_keep_mine_writes_mine_back(lap
     assert dialog.list.topLevelItemCount() == 1
     table = dialog.versions
     fields = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
-    row = fields.index("list_size")
+    row = fields.index("list size")
     assert (table.item(row, 0).text(), table.item(row, 1).text()) == ("11111", "22222")
     mine_head, theirs_head = (table.horizontalHeaderItem(c).text() for c in (0, 1))
     assert "ann" in mine_head and "bob" in theirs_head

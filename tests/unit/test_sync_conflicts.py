@@ -110,3 +110,11 @@ def test_bad_choice_or_unknown_conflict_is_refused(clash):
         assert len(sync_conflicts.conflicts(db)) == 1
     finally:
         db.close()
+
+
+def test_records_and_tables_are_named_as_people_know_them():
+    practice = {"id": "3f1c0000-aaaa", "name": "Hawthorn Surgery", "ods_code": "Z82049"}
+    assert sync_conflicts.record_label("practices", None, practice) == "Hawthorn Surgery (Z82049)"
+    assert sync_conflicts.record_label("actions", {"id": "x", "reference": "CHA-2026-0001"}) == "CHA-2026-0001"
+    assert sync_conflicts.record_label("visits", {"id": "0123456789"}) == "record 01234567"
+    assert sync_conflicts.table_label("care_homes") == "Care homes" and sync_conflicts.table_label("pcns") == "PCNs"

@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTemplate
 
-from .styles import MARGIN, NHS_BLUE, NHS_DARK_GREY, _NumberedCanvas
+from .styles import MARGIN, _NumberedCanvas, decorate_page
 
 TOP, BOTTOM = 15 * mm, 16 * mm
 LANDSCAPE = landscape(A4)
@@ -38,22 +37,7 @@ def build(out: str | Path, story: list, title: str, subject: str, marking: str,
     stamp = (generated_at or dt.datetime.now()).strftime("%d %b %Y %H:%M")
 
     def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
-        width, height = c._pagesize
-        c.saveState()
-        c.setFillColor(NHS_BLUE)
-        c.rect(0, height - 9 * mm, width, 9 * mm, stroke=0, fill=1)
-        c.setFillColor(colors.white)
-        c.setFont("Helvetica-Bold", 9)
-        c.drawString(MARGIN, height - 6 * mm, "Locality Desk")
-        c.setFont("Helvetica", 9)
-        c.drawString(MARGIN + 26 * mm, height - 6 * mm, title)
-        c.setFont("Helvetica-Bold", 8.5)
-        c.drawRightString(width - MARGIN, height - 6 * mm, marking)
-        c.setFillColor(NHS_DARK_GREY)
-        c.setFont("Helvetica", 7.5)
-        c.drawString(MARGIN, 8 * mm, f"Generated {stamp} by Locality Desk · {subject}")
-        c.drawRightString(width - MARGIN, 8 * mm, f"Page {page} of {total}")
-        c.restoreState()
+        decorate_page(c, page, total, title, subject, stamp, marking, marking_size=8.5)
 
     def frame(size: tuple[float, float], name: str) -> Frame:
         return Frame(MARGIN, BOTTOM, size[0] - 2 * MARGIN, size[1] - TOP - BOTTOM, id=name, leftPadding=0,

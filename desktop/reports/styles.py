@@ -105,32 +105,41 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         super().save()
 
 
+def decorate_page(c: pdfcanvas.Canvas, page: int, total: int, title: str, subject: str, stamp: str,
+                  marking: str | None, marking_size: float = 9, footnote: str | None = None) -> None:
+    """The house header (blue band, title, a marking on the right) and footer (generated-at, page x of y, an
+    optional bold footnote), drawn at the page's own size so portrait and landscape pages share it."""
+    width, height = c._pagesize
+    c.saveState()
+    c.setFillColor(NHS_BLUE)
+    c.rect(0, height - 9 * mm, width, 9 * mm, stroke=0, fill=1)
+    c.setFillColor(colors.white)
+    c.setFont("Helvetica-Bold", 9)
+    c.drawString(MARGIN, height - 6 * mm, "Locality Desk")
+    c.setFont("Helvetica", 9)
+    c.drawString(MARGIN + 26 * mm, height - 6 * mm, title)
+    if marking:
+        c.setFont("Helvetica-Bold", marking_size)
+        c.drawRightString(width - MARGIN, height - 6 * mm, marking)
+    c.setFillColor(NHS_DARK_GREY)
+    c.setFont("Helvetica", 7.5)
+    c.drawString(MARGIN, 8 * mm, f"Generated {stamp} by Locality Desk · {subject}")
+    c.drawRightString(width - MARGIN, 8 * mm, f"Page {page} of {total}")
+    if footnote:
+        c.setFont("Helvetica-Bold", 7.5)
+        c.drawCentredString(width / 2, 4 * mm, footnote)
+    c.restoreState()
+
+
 def build(out: str | Path, story: list, title: str, subject: str, sensitive: bool,
           generated_at: dt.datetime | None = None) -> None:
     """Lay *story* out on A4 with the house header and footer and write the PDF to *out*."""
     stamp = (generated_at or dt.datetime.now()).strftime("%d %b %Y %H:%M")
 
     def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
-        c.saveState()
-        c.setFillColor(NHS_BLUE)
-        c.rect(0, PAGE_HEIGHT - 9 * mm, PAGE_WIDTH, 9 * mm, stroke=0, fill=1)
-        c.setFillColor(colors.white)
-        c.setFont("Helvetica-Bold", 9)
-        c.drawString(MARGIN, PAGE_HEIGHT - 6 * mm, "Locality Desk")
-        c.setFont("Helvetica", 9)
-        c.drawString(MARGIN + 26 * mm, PAGE_HEIGHT - 6 * mm, title)
-        if sensitive:
-            c.setFont("Helvetica-Bold", 9)
-            c.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 6 * mm, "OFFICIAL-SENSITIVE")
-        c.setFillColor(NHS_DARK_GREY)
-        c.setFont("Helvetica", 7.5)
-        c.drawString(MARGIN, 8 * mm, f"Generated {stamp} by Locality Desk · {subject}")
-        c.drawRightString(PAGE_WIDTH - MARGIN, 8 * mm, f"Page {page} of {total}")
-        if sensitive:
-            c.setFont("Helvetica-Bold", 7.5)
-            c.drawCentredString(PAGE_WIDTH / 2, 4 * mm, "OFFICIAL-SENSITIVE: contains patient-identifiable "
-                                                         "information. Do not forward; destroy securely after use.")
-        c.restoreState()
+        decorate_page(c, page, total, title, subject, stamp, "OFFICIAL-SENSITIVE" if sensitive else None,
+                      footnote="OFFICIAL-SENSITIVE: contains patient-identifiable information. Do not forward; "
+                               "destroy securely after use." if sensitive else None)
 
     doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=15 * mm,
                             bottomMargin=16 * mm, title=title, subject=subject, author="Locality Desk")

@@ -14,16 +14,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QCheckBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +35,7 @@ from .screens import Screen
 from .session import Session
 from .spc_list_model import COLUMNS, SpcListModel
 from .spc_view import SpcView
+from .tables import SMALL_ROW_HEIGHT, list_table
 from .tasks import WorkspaceWorker, run_with_progress
 
 OPEN_REPORT = "Open the report"
@@ -141,19 +139,10 @@ class ReportsPage(QuarterPaging, Page):
         self.spc_state.setObjectName("fieldHelp")
         self.spc_state.setWordWrap(True)
         self.model = SpcListModel(self)
-        self.list = QTableView()
-        self.list.setObjectName("spcList")
-        self.list.setModel(self.model)
-        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list = list_table(self.model, "spcList", [])
         self.list.setTabKeyNavigation(False)  # arrows move between KPIs; Tab leaves the list
-        self.list.setWordWrap(False)
-        self.list.setAlternatingRowColors(True)
-        self.list.verticalHeader().setVisible(False)
-        self.list.verticalHeader().setDefaultSectionSize(26)
-        self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.list.horizontalHeader().setHighlightSections(False)
+        self.list.verticalHeader().setDefaultSectionSize(SMALL_ROW_HEIGHT)
+        self.list.horizontalHeader().setStretchLastSection(False)  # the list is sized to its columns
         self.list.setAccessibleName("Key performance indicators with their SPC variation and assurance")
         self.list.selectionModel().currentChanged.connect(lambda index, _old: self.show_chart(index.row()))
         self.view = SpcView()

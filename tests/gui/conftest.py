@@ -12,6 +12,7 @@ from desktop.models.demo.extract import write_extract
 from desktop.models.risk_import import import_extract
 from desktop.models.workspace import create_workspace
 from desktop.settings import Settings, qsettings
+from desktop.views import messages
 from desktop.views.main_window import MainWindow
 from desktop.views.session import Session
 from desktop.views.style import apply_style
@@ -114,3 +115,22 @@ def loaded(cohort_page, session, extract):
     assert cohort_page.model.rowCount() > 0
     return cohort_page
 
+
+# The app's message boxes would block a test: these record what they would have said.
+@pytest.fixture
+def warnings(monkeypatch) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: seen.append((title, text)))
+    return seen
+
+
+@pytest.fixture
+def confirmed(monkeypatch) -> list[str]:
+    asked: list[str] = []
+
+    def confirm(_parent, title, text, _action):
+        asked.append(f"{title} {text}")
+        return True
+
+    monkeypatch.setattr(messages, "confirm", confirm)
+    return asked

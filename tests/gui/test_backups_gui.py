@@ -5,32 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from desktop.models import audit, backups
 from desktop.models.changes import Changes
 from desktop.models.db import open_workspace
-from desktop.views import backup_ops, messages
-
-
-@pytest.fixture
-def warnings(monkeypatch) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: seen.append((title, text)))
-    return seen
-
-
-@pytest.fixture
-def confirmed(monkeypatch) -> list[str]:
-    asked: list[str] = []
-
-    def confirm(_parent, title, text, _action):
-        asked.append(f"{title} {text}")
-        return True
-
-    monkeypatch.setattr(messages, "confirm", confirm)
-    return asked
+from desktop.views import backup_ops
 
 
 def _file_action(window, text: str):

@@ -19,18 +19,10 @@ from return_files import return_doc, write
 from desktop.models import consolidated
 from desktop.models.kpi_catalogue import by_code, catalogue
 from desktop.models.quarters import parse
-from desktop.views import messages
 from desktop.views.consolidated_model import bare
 
 TEAMS = ("BAL", "CHA", "CTE", "CTN", "CTS", "CTW", "HAB", "MHA", "MSR", "NWL", "OAW")
 PERIOD = "2025-26-Q3"
-
-
-@pytest.fixture
-def warnings(monkeypatch) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: seen.append((title, text)))
-    return seen
 
 
 @pytest.fixture

@@ -19,31 +19,12 @@ from desktop.models import returns
 from desktop.models.demo.history import DEMO_TODAY
 from desktop.models.kpi_catalogue import catalogue
 from desktop.models.quarters import of
-from desktop.views import messages, returns_page
+from desktop.views import returns_page
 from desktop.views.return_panel import READY
 from desktop.views.returns_model import KEYS, with_unit
 
 FIGURES, COMMENT, VALUE, RAG = KEYS.index("figures"), KEYS.index("comment"), KEYS.index("value"), KEYS.index("rag")
 ENTERED = {"OUT-01": "12 / 4500", "OUT-02": "30 / 4500", "OUT-03": "8 / 4500", "OUT-04": "15"}
-
-
-@pytest.fixture
-def warnings(monkeypatch) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: seen.append((title, text)))
-    return seen
-
-
-@pytest.fixture
-def confirmed(monkeypatch) -> list[str]:
-    asked: list[str] = []
-
-    def confirm(_parent, title, text, _action):
-        asked.append(f"{title} {text}")
-        return True
-
-    monkeypatch.setattr(messages, "confirm", confirm)
-    return asked
 
 
 @pytest.fixture

@@ -10,6 +10,10 @@ teammate bundle this workspace imports; it is never advanced by an export. So
 log — is exactly what was changed *on this laptop* and not yet superseded by a teammate's newer version, and every
 bundle carries all of it. A bundle lost in transit therefore costs nothing: the next one carries the same changes.
 
+The base also keeps, in ``_sync_sent``, each row this laptop made and sent that no teammate has sent back yet (the
+base proper lacks those). When such a row is deleted here, the diff's work copy gets it back from there, so the
+deletion travels like any other, in every later bundle.
+
 Before diffing, rows that exist on both sides but differ are removed from a temporary copy of the base, so an edit
 travels as the *whole row* (an INSERT in the changeset) rather than as an UPDATE of a few columns: a teammate who
 never saw the intermediate version can still apply it, and the conflict rule sees both complete versions.
@@ -23,6 +27,9 @@ Applying (``apsw.Changeset.apply`` with a conflict handler), in one transaction:
   ``sync-conflict`` keeps both versions (the losing one is never lost from the record's history);
 * deleted there, edited here (the row no longer matches what the sender deleted) → **the edit wins**: the delete
   is skipped, and this laptop's next bundle restores the row on the sender's laptop;
+* deleted there, still pointed at by a record here (a visit logged at a care home the teammate removed) → kept
+  here, like an edit, and given back to the teammate by this laptop's next bundle; rows the same bundle deletes
+  too do not count as a use;
 * deleted there, already gone here → nothing to do; identical content → nothing to do.
 
 Refused, with nothing changed (ValidationError): a file that is not a bundle, a wrong passphrase, a bundle altered
@@ -36,7 +43,8 @@ integer keys would collide) and SQLite's and the migrations' bookkeeping tables.
 Limits: bundles carry the changes made on the sending laptop, not changes it received, so every laptop imports
 every teammate's latest bundle (a shared folder works); deletions made before a workspace's first exchange are not
 carried (its base starts empty, so its first bundle is the whole workspace and nothing made before it is lost);
-a teammate's deletion of a record still referenced here refuses the whole bundle.
+a bundle that would still leave a dangling reference (a chain of deletions where a middle record is kept) is
+refused whole, with a message.
 """
 
 from __future__ import annotations
@@ -66,6 +74,7 @@ FORMAT_VERSION = 1
 MAGIC = b"LOCALITY-DESK-SYNC 1\n"
 EXCLUDED = {"meta", "audit", "_sqlite_migrations"}
 STATE_TABLE = "_sync_state"
+SENT_TABLE = "_sync_sent"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MAX_SCRYPT_N = 2**20
 BUSY_TIMEOUT_MS = 5000
@@ -149,7 +158,7 @@ def synced_tables(conn: apsw.Connection, schema: str = "main") -> dict[str, str]
                         "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall()
     out = {}
     for name, sql in rows:
-        if name in EXCLUDED or name == STATE_TABLE:
+        if name in EXCLUDED or name in (STATE_TABLE, SENT_TABLE):
             continue
         if _pk_columns(conn, name, schema):
             out[name] = sql
@@ -189,6 +198,7 @@ def _open_base(db_path: str | Path, ws: apsw.Connection) -> tuple[apsw.Connectio
         state = _read_state(conn)
         if state and state.get("workspace") == where and state.get("device") == device \
                 and state.get("schema_version") == version:
+            conn.execute(SENT_SQL)  # bases made before the table existed gain it
             return conn, state
         conn.close()
         path.unlink()
@@ -197,10 +207,50 @@ def _open_base(db_path: str | Path, ws: apsw.Connection) -> tuple[apsw.Connectio
         for sql in synced_tables(ws).values():
             conn.execute(sql)
         conn.execute(f"CREATE TABLE {STATE_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute(SENT_SQL)
         state = {"replica": str(uuid.uuid4()), "workspace": where, "device": device, "schema_version": version,
                  "export_seq": 0, "seen": {}}
         _write_state(conn, state)
     return conn, state
+
+
+# Rows this laptop made and sent that no teammate has sent back yet: the base (the team's state as last heard)
+# lacks them, so without this a later deletion of one here would never travel.
+SENT_SQL = (f"CREATE TABLE IF NOT EXISTS {SENT_TABLE} (tbl TEXT NOT NULL, pk TEXT NOT NULL, row TEXT NOT NULL, "
+            "PRIMARY KEY (tbl, pk))")
+
+
+def _encode(values) -> str:
+    return json.dumps([{"$b": _b64(v)} if isinstance(v, bytes) else v for v in values])
+
+
+def _decode(text: str) -> list[Any]:
+    return [base64.b64decode(v["$b"]) if isinstance(v, dict) else v for v in json.loads(text)]
+
+
+def _remember_sent(base: apsw.Connection, changeset: bytes) -> None:
+    """Keep the rows this bundle carried that the base lacks, so their deletion here can travel later."""
+    pks = {t: _pk_columns(base, t) for t in synced_tables(base)}
+    cols = {t: _columns(base, t) for t in pks}
+    for change in apsw.Changeset.iter(changeset):
+        if change.op != "INSERT" or change.name not in pks:
+            continue
+        row = dict(zip(cols[change.name], change.new, strict=False))
+        key = [row[c] for c in pks[change.name]]
+        where = " AND ".join(f'"{c}" IS ?' for c in pks[change.name])
+        if base.execute(f'SELECT 1 FROM "{change.name}" WHERE {where}', key).fetchone() is None:
+            base.execute(f"INSERT OR REPLACE INTO {SENT_TABLE} (tbl, pk, row) VALUES (?, ?, ?)",
+                         (change.name, _encode(key), _encode(change.new)))
+
+
+def _forget_sent(base: apsw.Connection) -> None:
+    """Rows a teammate has sent back (so now in the base) need remembering no longer."""
+    for table in synced_tables(base):
+        pk = _pk_columns(base, table)
+        for key_text, in base.execute(f"SELECT pk FROM {SENT_TABLE} WHERE tbl = ?", (table,)).fetchall():
+            where = " AND ".join(f'"{c}" IS ?' for c in pk)
+            if base.execute(f'SELECT 1 FROM "{table}" WHERE {where}', _decode(key_text)).fetchone() is not None:
+                base.execute(f"DELETE FROM {SENT_TABLE} WHERE tbl = ? AND pk = ?", (table, key_text))
 
 
 def _read_state(conn: apsw.Connection) -> dict[str, Any] | None:
@@ -332,6 +382,7 @@ def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: 
         with base:
             state["export_seq"] = seq
             _write_state(base, state)
+            _remember_sent(base, changeset)
     finally:
         base.close()
         ws.close()
@@ -351,6 +402,7 @@ def _diff(ws: apsw.Connection, work: Path) -> bytes:
                 ws.execute(f'DELETE FROM base."{table}" WHERE ({pk}) IN (SELECT {pk} FROM (SELECT * FROM '
                            f'base."{table}" EXCEPT SELECT * FROM main."{table}")) '
                            f'AND ({pk}) IN (SELECT {pk} FROM main."{table}")')
+                _put_back_deleted_sent(ws, table)
         session = apsw.Session(ws, "main")
         try:
             for table in tables:
@@ -361,6 +413,19 @@ def _diff(ws: apsw.Connection, work: Path) -> bytes:
             session.close()
     finally:
         ws.execute("DETACH base")
+
+
+def _put_back_deleted_sent(ws: apsw.Connection, table: str) -> None:
+    """A row sent earlier and deleted here since goes into the work copy, so the diff carries its DELETE."""
+    pk = _pk_columns(ws, table)
+    cols = _columns(ws, table)
+    where = " AND ".join(f'"{c}" IS ?' for c in pk)
+    marks = ", ".join("?" for _ in cols)
+    for row_text, in ws.execute(f"SELECT row FROM base.{SENT_TABLE} WHERE tbl = ?", (table,)).fetchall():
+        row = _decode(row_text)
+        key = [row[cols.index(c)] for c in pk]
+        if ws.execute(f'SELECT 1 FROM main."{table}" WHERE {where}', key).fetchone() is None:
+            ws.execute(f'INSERT OR IGNORE INTO base."{table}" VALUES ({marks})', row)
 
 
 def _count(changeset: bytes) -> dict[str, int]:
@@ -421,11 +486,22 @@ def import_bundle(db_path: str | Path, bundle: str | Path, passphrase: str, dry_
 class _Merge:
     """The conflict handler of one import: later updated_at wins; an edit wins over a delete."""
 
-    def __init__(self, ws: apsw.Connection, base: apsw.Connection, header: dict[str, Any], summary: SyncSummary):
-        self.base, self.header, self.summary = base, header, summary
+    def __init__(self, ws: apsw.Connection, base: apsw.Connection, header: dict[str, Any], summary: SyncSummary,
+                 changeset: bytes):
+        self.ws, self.base, self.header, self.summary = ws, base, header, summary
         self.columns = {t: _columns(ws, t) for t in synced_tables(ws)}
         self.pks = {t: _pk_columns(ws, t) for t in self.columns}
         self.error: str | None = None
+        # Who points at whom, and what the bundle itself deletes: a row is "in use" only by rows that stay.
+        self.referrers: dict[str, list[tuple[str, str, str]]] = {}
+        for child in self.columns:
+            for fk in ws.execute(f'PRAGMA foreign_key_list("{child}")'):
+                self.referrers.setdefault(fk[2], []).append((child, fk[3], fk[4]))
+        self.deleting: dict[str, set[tuple[Any, ...]]] = {}
+        for change in apsw.Changeset.iter(changeset):
+            if change.op == "DELETE":
+                row = self._row(change.name, change.old)
+                self.deleting.setdefault(change.name, set()).add(tuple(row[c] for c in self.pks[change.name]))
 
     def count(self, what: str, table: str) -> None:
         self.summary.applied[what] = self.summary.applied.get(what, 0) + 1
@@ -433,8 +509,26 @@ class _Merge:
         per[what] = per.get(what, 0) + 1
 
     def see(self, change: apsw.TableChange) -> bool:
+        if change.op == "DELETE":
+            row = self._row(change.name, change.old)
+            if self._in_use(change.name, row):
+                # Like an edit, a use here outweighs the deletion there: kept, and this laptop's next bundle
+                # gives the record back to the teammate (their base no longer has it), so the team converges.
+                self.count("kept mine", change.name)
+                self._record(change.name, row, "deleted there, still in use here", row, None, "mine")
+                return False
         self.count({"INSERT": "added", "DELETE": "deleted", "UPDATE": "updated"}[change.op], change.name)
         return True
+
+    def _in_use(self, table: str, row: dict[str, Any]) -> bool:
+        for child, column, parent_column in self.referrers.get(table, []):
+            pk = self.pks[child]
+            cols = ", ".join(f'"{c}"' for c in pk)
+            going = self.deleting.get(child, set())
+            for found in self.ws.execute(f'SELECT {cols} FROM "{child}" WHERE "{column}" = ?', (row[parent_column],)):
+                if tuple(found) not in going:
+                    return True
+        return False
 
     def _row(self, table: str, values) -> dict[str, Any] | None:
         return None if values is None else dict(zip(self.columns[table], values, strict=False))
@@ -517,7 +611,7 @@ def _into_base(reason: int, change: apsw.TableChange) -> int:
 
 def _apply(ws: apsw.Connection, base: apsw.Connection, changeset: bytes, header: dict[str, Any],
            summary: SyncSummary, actor: Actor, state: dict[str, Any], dry_run: bool) -> None:
-    merge = _Merge(ws, base, header, summary)
+    merge = _Merge(ws, base, header, summary, changeset)
     ws.execute("PRAGMA foreign_keys = ON")
     ws.execute("BEGIN IMMEDIATE")
     base.execute("BEGIN IMMEDIATE")
@@ -534,6 +628,7 @@ def _apply(ws: apsw.Connection, base: apsw.Connection, changeset: bytes, header:
         apsw.Changeset.apply(changeset, base, conflict=_into_base, flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION)
         state["seen"][summary.sender] = summary.seq
         _write_state(base, state)
+        _forget_sent(base)
         _audit_import(ws, actor, summary, header)
         # The workspace commits first: if the laptop stops between the two commits, the base merely lacks the
         # teammate's rows, so this workspace re-sends identical rows (a no-op) and may re-apply the same bundle.

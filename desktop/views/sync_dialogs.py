@@ -6,22 +6,18 @@ previewed (a dry run: counts per table and the conflicts) before it is applied; 
 altered, replayed, another team's) is shown and nothing changes. Commissioner workspaces may sync too: they hold
 no patients, and their reference data travels like any other.
 
-desktop.models.sync reads and writes the workspace file through apsw, a second SQLite library in this process.
-When it closes the file, the POSIX locks of the window's own connection to that file go with it (the next backup
-then fails with "disk I/O error"), so the window reopens the workspace after each export or import (a new
-session: every screen reloads from the file).
+desktop.models.sync reads and writes the workspace file through apsw, a second SQLite library, so it runs in a
+child process (desktop.models.child_process explains why), off the GUI thread with a progress dialog and Cancel.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -39,10 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import sync, sync_conflicts
+from ..models import child_process, sync, sync_conflicts
 from ..models.changes import Changes
 from ..models.errors import DeskError
 from . import messages
+from .tasks import run_off_thread
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -129,11 +126,12 @@ def send_changes(window: MainWindow) -> sync.SyncSummary | None:
         return None
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(BUNDLE_SUFFIX)
     try:
-        with _busy(window):
-            summary = sync.export_bundle(session.path, out, passphrase, actor=session.actor)
+        summary = _in_child(window, "Writing the changes for the team…", sync.export_bundle, session.path, out,
+                            passphrase, actor=session.actor)
     except DeskError as exc:
         messages.warn(window, "No changes were sent", str(exc))
         return None
+    session.publish(Changes.of("audit", "meta"))
     total = sum(summary.changes.values())
     messages.show_status(window, f"{total:,} change{'s' if total != 1 else ''} written to {out.name} "
                                  f"(bundle {summary.seq}). Give the file to your teammates.")
@@ -171,8 +169,8 @@ def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreview
     if not passphrase:
         return None
     try:
-        with _busy(window):
-            preview = sync.import_bundle(session.path, bundle, passphrase, dry_run=True, actor=session.actor)
+        preview = _in_child(window, "Checking what the changes would do…", sync.import_bundle, session.path, bundle,
+                            passphrase, dry_run=True, actor=session.actor)
     except DeskError as exc:
         messages.warn(window, "The changes were not applied", str(exc))
         return None
@@ -186,14 +184,13 @@ def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreview
 def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> sync.SyncSummary | None:
     session = window.session
     try:
-        with _busy(window):
-            summary = sync.import_bundle(session.path, bundle, passphrase, actor=session.actor)
+        summary = _in_child(window, "Applying a teammate's changes…", sync.import_bundle, session.path, bundle,
+                            passphrase, actor=session.actor)
     except DeskError as exc:
         messages.warn(window, "The changes were not applied", str(exc))
         return None
-    # Every synced table may have changed, and the audit trail has the import: every screen reloads what it shows
-    # (the reopened session's screens already read the file afresh; this tells anything else listening).
-    window.session.publish(Changes(tables=frozenset(window.session.db.table_names())))
+    # Every synced table may have changed, and the audit trail has the import: every screen reloads what it shows.
+    session.publish(Changes(tables=frozenset(session.db.table_names())))
     total = sum(v for k, v in summary.applied.items() if k in ("added", "updated", "deleted"))
     note = f"Applied {total:,} change{'s' if total != 1 else ''} from {Path(summary.file).name}."
     if summary.conflicts:
@@ -374,15 +371,9 @@ class ConflictsDialog(QDialog):
 # ---------------------------------------------------------------- helpers
 
 
-@contextlib.contextmanager
-def _busy(window: MainWindow) -> Iterator[None]:
-    """A wait cursor while sync works on the file, then the workspace reopened (see the module docstring)."""
-    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        yield
-    finally:
-        QGuiApplication.restoreOverrideCursor()
-        window.open_path(window.session.path)
+def _in_child(window: MainWindow, title: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return run_off_thread(window, title, lambda _progress, cancel:
+                          child_process.call(fn, *args, cancel=cancel, **kwargs))
 
 
 def _when(value: str | None) -> str:

@@ -25,15 +25,16 @@ Job = Callable[[sqlite_utils.Database, Progress, CancelCheck], Any]
 SHOW_AFTER_MS = 600
 
 
-class WorkspaceWorker(QThread):
+class BackgroundWorker(QThread):
+    """Runs `work(progress, cancel)` off the GUI thread and hands its result or exception back by signal."""
+
     progressed = Signal(float, str)
     succeeded = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, path: Path, job: Job, parent: QWidget | None = None):
+    def __init__(self, work: Callable[[Progress, CancelCheck], Any], parent: QWidget | None = None):
         super().__init__(parent)
-        self._path = Path(path)
-        self._job = job
+        self._work = work
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -45,11 +46,7 @@ class WorkspaceWorker(QThread):
 
     def run(self) -> None:
         try:
-            db = open_workspace(self._path)
-            try:
-                result = self._job(db, self._report, self._cancel.is_set)
-            finally:
-                db.close()
+            result = self._work(self._report, self._cancel.is_set)
         except Exception as exc:  # handed to the GUI thread, which decides how to show it
             self.failed.emit(exc)
             return
@@ -59,10 +56,24 @@ class WorkspaceWorker(QThread):
         self.progressed.emit(fraction, message)
 
 
+class WorkspaceWorker(BackgroundWorker):
+    """A job on its own connection to the workspace file, closed before the result is reported."""
+
+    def __init__(self, path: Path, job: Job, parent: QWidget | None = None):
+        def work(progress: Progress, cancel: CancelCheck) -> Any:
+            db = open_workspace(Path(path))
+            try:
+                return job(db, progress, cancel)
+            finally:
+                db.close()
+
+        super().__init__(work, parent)
+
+
 class _Waiter(QObject):
     """Lives on the GUI thread, so the worker's signals reach these slots queued, in order."""
 
-    def __init__(self, dialog: QProgressDialog, worker: WorkspaceWorker, loop: QEventLoop):
+    def __init__(self, dialog: QProgressDialog, worker: BackgroundWorker, loop: QEventLoop):
         super().__init__()
         self.dialog, self.worker, self.loop = dialog, worker, loop
         self.outcome: dict[str, Any] = {}
@@ -97,6 +108,15 @@ def run_with_progress(parent: QWidget | None, title: str, path: Path, job: Job) 
     Whatever the job raised (Cancelled when the user pressed Cancel) is raised again here, on the
     GUI thread.
     """
+    return _wait(parent, title, WorkspaceWorker(path, job))
+
+
+def run_off_thread(parent: QWidget | None, title: str, work: Callable[[Progress, CancelCheck], Any]) -> Any:
+    """run_with_progress for work that opens no connection of its own (e.g. it starts a child process)."""
+    return _wait(parent, title, BackgroundWorker(work))
+
+
+def _wait(parent: QWidget | None, title: str, worker: BackgroundWorker) -> Any:
     dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
     dialog.setWindowTitle("Locality Desk")
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
@@ -105,7 +125,6 @@ def run_with_progress(parent: QWidget | None, title: str, path: Path, job: Job) 
     dialog.setAutoReset(False)
     dialog.setMinimumWidth(420)
 
-    worker = WorkspaceWorker(path, job)
     loop = QEventLoop()
     waiter = _Waiter(dialog, worker, loop)
     worker.progressed.connect(waiter.on_progress)

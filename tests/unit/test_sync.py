@@ -7,6 +7,7 @@ migrations' bookkeeping (sqlite_sequence, _sqlite_migrations).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import shutil
@@ -17,7 +18,7 @@ import pytest
 from worlds import copy_world
 
 from desktop.cli import main
-from desktop.models import reference, sync
+from desktop.models import reference, sync, visits
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
@@ -277,3 +278,96 @@ def test_cli_sync_export_and_import_exit_codes(team, monkeypatch, capsys):
     monkeypatch.setenv("LOCALITY_DESK_PASSPHRASE", "wrong")
     assert main(["sync", "import", "--db", str(b), str(out)]) == 1
     assert "passphrase" in capsys.readouterr().err
+
+
+def _unused_home(path: Path) -> dict:
+    db = open_workspace(path)
+    try:
+        return next(iter(db.query("SELECT * FROM care_homes WHERE id NOT IN (SELECT care_home_id FROM visits) "
+                                  "AND id NOT IN (SELECT care_home_id FROM residents) ORDER BY cqc_id LIMIT 1")))
+    finally:
+        db.close()
+
+
+def _log_visit(path: Path, home_id: str, user: str) -> str:
+    db = open_workspace(path)
+    try:
+        visit_id, _ = visits.log_visit(db, _actor(user, "2026-07-01T09:00:00+00:00"), home_id, "2026-07-01",
+                                       visits.TYPES[0], today=dt.date(2026, 7, 2))
+        return visit_id
+    finally:
+        db.close()
+
+
+def _has(path: Path, table: str, row_id: str) -> bool:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"SELECT COUNT(*) FROM {table} WHERE id = ?", [row_id]).fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_a_record_deleted_there_but_used_here_is_kept_and_given_back(team):
+    a, b, c = team["a"], team["b"], team["c"]
+    exchange_all([a, b, c], "r0")
+    home = _unused_home(b)
+    db = open_workspace(b)
+    reference.delete(db, _actor("b", "2026-07-01T08:00:00+00:00"), "care_homes", home["id"])
+    db.close()
+    visit = _log_visit(a, home["id"], "a")  # meanwhile, on A, a visit to that home
+    from_b = export(b, "del")
+
+    summary = imp(a, from_b)
+    assert _has(a, "care_homes", home["id"]) and _has(a, "visits", visit)
+    assert [(x.table, x.kind, x.winner) for x in summary.conflicts] == [
+        ("care_homes", "deleted there, still in use here", "mine")]
+    imp(c, from_b)
+    assert not _has(c, "care_homes", home["id"])  # nothing used it on C
+
+    from_a = export(a, "back")
+    imp(b, from_a)
+    imp(c, from_a)
+    assert all(_has(p, "care_homes", home["id"]) and _has(p, "visits", visit) for p in (a, b, c))
+    assert len({content_hash(p) for p in (a, b, c)}) == 1
+
+
+def test_a_record_deleted_with_everything_that_used_it_goes_everywhere(team):
+    a, b = team["a"], team["b"]
+    home = _unused_home(b)
+    visit = _log_visit(b, home["id"], "b")
+    exchange_all([a, b], "r0")
+    assert _has(a, "visits", visit)
+    conn = sqlite3.connect(b)
+    with conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("UPDATE actions SET visit_id = NULL WHERE visit_id = ?", [visit])
+        conn.execute("DELETE FROM visits WHERE id = ?", [visit])
+        conn.execute("DELETE FROM care_homes WHERE id = ?", [home["id"]])
+    conn.close()
+
+    summary = imp(a, export(b, "gone"))
+    assert not summary.conflicts
+    assert not _has(a, "care_homes", home["id"]) and not _has(a, "visits", visit)
+    assert content_hash(a) == content_hash(b)
+
+
+def test_a_record_made_here_and_deleted_later_is_deleted_everywhere_even_if_a_bundle_is_lost(team):
+    a, b, c = team["a"], team["b"], team["c"]
+    exchange_all([a, b, c], "r0")
+    db = open_workspace(a)
+    template = {k: v for k, v in practice(a).items() if k not in ("id", "created_at", "updated_at")}
+    new_id, _ = reference.save(db, _actor("a", "2026-07-01T09:00:00+00:00"), "practices",
+                               {**template, "name": "Brand New Surgery", "ods_code": "Z99990"})
+    db.close()
+    with_it = export(a, "made")
+    imp(b, with_it)
+    imp(c, with_it)
+    db = open_workspace(a)
+    reference.delete(db, _actor("a", "2026-07-02T09:00:00+00:00"), "practices", new_id)
+    db.close()
+    export(a, "lost")  # never arrives
+    latest = export(a, "latest")
+    for p in (b, c):
+        assert imp(p, latest).applied.get("deleted") == 1
+        assert not _has(p, "practices", new_id)
+    assert len({content_hash(p) for p in (a, b, c)}) == 1

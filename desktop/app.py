@@ -74,6 +74,7 @@ def _warm_up() -> None:
 
 def run_gui(db_path: Path | None) -> int:
     """Open the app on *db_path*, or on the default workspace (built as the demo world the first time)."""
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from .views import crash
@@ -87,6 +88,7 @@ def run_gui(db_path: Path | None) -> int:
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(paths.resources_dir() / "icons" / "locality-desk.svg")))  # title bar, task bar
     _route_qt_messages()
     handler = crash.install(log_path)
     apply_style(app)

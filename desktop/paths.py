@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
 import platformdirs
 
 APP = "LocalityDesk"
+
+
+def _install_root() -> Path:
+    # A PyInstaller build unpacks what the source tree holds beside desktop/ into sys._MEIPASS.
+    frozen = getattr(sys, "_MEIPASS", None)
+    return Path(frozen) if frozen else Path(__file__).resolve().parents[1]
+
+
+def resources_dir() -> Path:
+    """The app's own read-only files: style sheet, icons, KPI catalogue, rule defaults."""
+    return _install_root() / "resources"
+
+
+def demo_data_dir() -> Path:
+    """The locality table and name pools the demo world is built from."""
+    return _install_root() / "data"
+
+
+def docs_dir() -> Path:
+    """The user guide shipped with the app."""
+    return _install_root() / "docs"
 
 
 def data_dir() -> Path:

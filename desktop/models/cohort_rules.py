@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
+from .. import paths
 from . import audit
 from .changes import Changes
 from .clock import Actor
 from .errors import ValidationError
 from .workspace import get_meta, set_meta
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = paths.resources_dir()
 EFI_BANDS = ("fit", "mild", "moderate", "severe")
 CRITERIA = {"F": "frailty", "M": "multimorbidity", "C": "high cost"}
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .. import paths
 from .errors import ValidationError
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "resources" / "kpis.json"
+CATALOGUE = paths.resources_dir() / "kpis.json"
 UNITS = {"count": 1, "percent": 100, "per_100": 100, "per_1000": 1000}
 DIRECTIONS = ("high", "low", "neutral", None)
 SOURCES = ("computed", "entered")

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .. import paths
 from . import audit, kpi_compute
 from .changes import Changes
 from .clock import Actor, new_id
@@ -23,7 +24,7 @@ from .kpi_catalogue import by_code, catalogue
 from .quarters import Quarter
 
 FORMAT, VERSION = "locality-desk/kpi-return", 1
-RULES = Path(__file__).resolve().parents[2] / "resources" / "validation_rules.json"
+RULES = paths.resources_dir() / "validation_rules.json"
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq,
         "!=": operator.ne}
 PLAUSIBLE_SD = 3.0  # REFERENCE §5.3: |x - mean| / sd beyond this asks for a comment

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from .. import paths
+
+RESOURCES = paths.resources_dir()
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"

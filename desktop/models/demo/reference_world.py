@@ -8,12 +8,12 @@ import json
 import random
 import string
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from ... import paths
 from ..reference import CLINICAL_SYSTEMS
 
-DATA_DIR = Path(__file__).resolve().parents[3] / "data"
+DATA_DIR = paths.demo_data_dir()
 
 # Staff per locality by role (a leadership team and the people who case-manage the cohort).
 STAFF_MIX = [

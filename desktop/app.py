@@ -91,9 +91,9 @@ def run_gui(db_path: Path | None) -> int:
     app.setWindowIcon(QIcon(str(paths.resources_dir() / "icons" / "locality-desk.svg")))  # title bar, task bar
     _route_qt_messages()
     handler = crash.install(log_path)
-    apply_style(app)
 
     settings = Settings()
+    apply_style(app, settings.get("colour_scheme"))
     try:
         session = open_at_start(Path(db_path) if db_path else paths.default_workspace(), settings)
     except Exception as exc:  # no event loop yet: show it now and stop, rather than lose it at exit

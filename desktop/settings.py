@@ -37,6 +37,8 @@ SETTINGS: dict[str, Option] = {o.name: o for o in (
     Option("last_locality", str, "", "Code of the locality chosen last, chosen again at the next start."),
     Option("backups_keep", int, 10, "How many automatic backups (made on close and daily) each workspace keeps, "
            "newest first; 0 switches them off. Back up now and before-restore backups are never deleted."),
+    Option("colour_scheme", str, "system", "Light or dark colours; system follows the desktop's own choice.",
+           choices=("system", "light", "dark")),
 )}
 
 STATE: dict[str, Option] = {o.name: o for o in (

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from . import formats
+from .style import colours
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 4
 OVERDUE = "OVERDUE"
-OVERDUE_BACKGROUND = QColor("#FBE1DE")  # a pale tint of NHS red: dark text stays easy to read on it
-OVERDUE_TEXT = QColor("#8A1A10")
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -110,9 +109,9 @@ class ActionsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, key)
         if role == Qt.ItemDataRole.BackgroundRole and overdue:
-            return OVERDUE_BACKGROUND
+            return colours().overdue  # a tint of NHS red: the text stays easy to read on it
         if role == Qt.ItemDataRole.ForegroundRole and overdue and key in ("status", "due_date"):
-            return OVERDUE_TEXT
+            return colours().overdue_text
         if role == Qt.ItemDataRole.FontRole and overdue and key == "status":
             bold = QFont()
             bold.setBold(True)

@@ -20,7 +20,7 @@ from ..models import cohort, cohort_rules
 from ..models.cohort import CohortFrame
 from . import formats
 from .chips import CHIPS_ROLE, chips_for
-from .style import NHS_RED
+from .style import colours
 from .table_model import ID_ROLE
 
 Index = QModelIndex | QPersistentModelIndex
@@ -146,7 +146,7 @@ class CohortModel(QAbstractTableModel):
             return _alignment(column.numeric)
         if column.key == "next_review_due" and self.overdue(i):
             if role == Qt.ItemDataRole.ForegroundRole:
-                return QColor(NHS_RED)
+                return QColor(colours().error)
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"Review overdue: it was due on {formats.date(c['next_review_due'][i])}."
         if role == Qt.ItemDataRole.ToolTipRole:

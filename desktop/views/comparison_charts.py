@@ -26,7 +26,7 @@ from ..models.consolidated import LEVELS, Funnel
 from ..models.kpi_catalogue import Kpi
 from ..models.quarters import Quarter
 from .returns_model import number, with_unit
-from .style import NHS_BLUE, NHS_DARK_BLUE, NHS_SECONDARY_TEXT, NHS_TEXT
+from .style import NHS_BLUE, NHS_DARK_BLUE, colours
 
 POINT = "#768692"  # NHS mid grey: a team, whatever its value
 OTHER_LINE = "#C4CCD1"
@@ -152,7 +152,8 @@ class ComparisonCharts(QWidget):
                 self.limit_curves[(level, "lower")].setData(funnel.x, lower)
             self.centre_line.setData([funnel.x[0], funnel.x[-1]], [funnel.centre] * 2)
         # The key sits under the chart, where it can never hide a team.
-        self.legend.setText(f"<span style='color:{NHS_TEXT}'><b>━━</b> LLR {with_unit(kpi, funnel.centre)}</span>"
+        ink = colours().chart_ink
+        self.legend.setText(f"<span style='color:{ink}'><b>━━</b> LLR {with_unit(kpi, funnel.centre)}</span>"
                             f"&nbsp;&nbsp;&nbsp;<span style='color:{LIMIT}'>╌╌ 95% limits&nbsp;&nbsp;&nbsp;"
                             "── 99.8% limits</span>")
         self.legend.show()
@@ -203,9 +204,9 @@ class ComparisonCharts(QWidget):
             pen = pg.mkPen(LIMIT, width=1.2, style=style)
             for side in ("upper", "lower"):
                 self.limit_curves[(level, side)] = chart.plot([], [], pen=pen)
-        self.centre_line = chart.plot([], [], pen=pg.mkPen(NHS_TEXT, width=2))
+        self.centre_line = chart.plot([], [], pen=pg.mkPen(colours().chart_ink, width=2))
         self._brushes = {True: pg.mkBrush(NHS_BLUE), False: pg.mkBrush(POINT)}
-        self._pens = {True: pg.mkPen(NHS_DARK_BLUE, width=2), False: pg.mkPen("w", width=1)}
+        self._pens = {True: pg.mkPen(NHS_DARK_BLUE, width=2), False: pg.mkPen(colours().chart_background, width=1)}
         self.funnel_points = pg.ScatterPlotItem(
             hoverable=True, tip=lambda x, y, data: f"{data}: {y:.1f} ({number(x)} in the denominator)")
         self.funnel_points.sigClicked.connect(self._point_clicked)
@@ -331,7 +332,7 @@ class TeamLabel(QGraphicsRectItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.ground = QGraphicsRectItem(self)  # white, behind the chosen team's code so it reads over a point
         self.ground.setPen(QPen(Qt.PenStyle.NoPen))
-        self.ground.setBrush(QColor(255, 255, 255, 215))
+        self.ground.setBrush(_translucent(colours().chart_background))
         self.text = QGraphicsSimpleTextItem(text, self)
 
     def setText(self, text: str) -> None:  # noqa: N802 - as Qt's
@@ -341,7 +342,7 @@ class TeamLabel(QGraphicsRectItem):
         self.setPos(x, y)
         self.setZValue(20 if chosen else 10)
         self.text.setFont(_font(9, bold=chosen))
-        self.text.setBrush(QColor(NHS_DARK_BLUE if chosen else NHS_TEXT))
+        self.text.setBrush(QColor(colours().strong if chosen else colours().chart_ink))
         box = self.text.boundingRect()
         self.text.setPos(*offset(anchor, box.width(), box.height()))
         self.ground.setRect(box.adjusted(-2, 0, 2, 0))
@@ -353,7 +354,7 @@ def _set_label(chart, axis: str, text: str) -> None:
     """An axis title, set only when it changes (each set redraws the axis)."""
     item = chart.getAxis(axis)
     if item.labelText != text:
-        chart.setLabel(axis, text, color=NHS_SECONDARY_TEXT)
+        chart.setLabel(axis, text, color=colours().secondary)
 
 
 def _font(points: int, bold: bool = False) -> QFont:
@@ -366,15 +367,22 @@ def _font(points: int, bold: bool = False) -> QFont:
 def _chart(name: str):
     import pyqtgraph as pg
 
-    chart = pg.PlotWidget(background="w")
+    chart = pg.PlotWidget(background=colours().chart_background)
     chart.setObjectName(name)
     chart.setMenuEnabled(False)
     chart.setMouseEnabled(x=False, y=False)
     chart.hideButtons()
     chart.showGrid(x=False, y=True, alpha=0.15)
     for axis in ("left", "bottom"):
-        chart.getAxis(axis).setTextPen(NHS_SECONDARY_TEXT)
-        chart.getAxis(axis).setPen(NHS_SECONDARY_TEXT)
+        chart.getAxis(axis).setTextPen(colours().secondary)
+        chart.getAxis(axis).setPen(colours().secondary)
         chart.getAxis(axis).setStyle(tickFont=_font(8))
     chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return chart
+
+
+def _translucent(colour: str) -> QColor:
+    """The chart's ground, a little see-through: the chosen team's code reads over a point without hiding it."""
+    ground = QColor(colour)
+    ground.setAlpha(215)
+    return ground

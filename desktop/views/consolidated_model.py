@@ -13,7 +13,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from ..models.kpi_catalogue import Kpi
-from .returns_model import DASH, RAG_BACKGROUND, RAG_NAMES, figures_text, number, target_text, with_unit
+from .returns_model import DASH, RAG_NAMES, figures_text, number, target_text, with_unit
+from .style import rag_background
 
 Index = QModelIndex | QPersistentModelIndex
 UNIT_LABEL = {"percent": "%", "per_100": "/100", "per_1000": "/1,000", "count": "count"}
@@ -91,7 +92,7 @@ class ConsolidatedModel(QAbstractTableModel):
                 return DASH
             return bare(kpi, row.get("value")) + (f" {rag}" if rag else "")
         if role == Qt.ItemDataRole.BackgroundRole:
-            return RAG_BACKGROUND.get(rag)
+            return rag_background(rag)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from ..models.return_import import CODES, Outcome
+from .style import colours
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("File", "Outcome", "Code", "Reason", "Locality", "Period", "Revision")
@@ -22,7 +22,6 @@ DONE = {"imported": "Imported", "superseded": "Superseded", "ignored": "Ignored"
 NOTE = {"imported": "A new return for this team and quarter.",
         "superseded": "A later revision: it replaces the one held.",
         "ignored": "Identical to the return already held: nothing changes."}
-REJECTED_BACKGROUND = QColor("#F7D4D1")
 
 
 def summary(outcomes: Sequence[Outcome], dry_run: bool) -> str:
@@ -77,7 +76,7 @@ class OutcomesModel(QAbstractTableModel):
             if column == "Reason":
                 return self._text(o, column)
         if role == Qt.ItemDataRole.BackgroundRole and o.status == "rejected" and column in ("Outcome", "Code"):
-            return REJECTED_BACKGROUND
+            return colours().rag["R"]
         return None
 
     def _text(self, o: Outcome, column: str) -> str:

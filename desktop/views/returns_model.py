@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from ..models.kpi_catalogue import Kpi
+from .style import rag_background
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = (("code", "Code"), ("name", "KPI"), ("figures", "Num. / denom."), ("value", "Value"),
@@ -18,7 +18,6 @@ COLUMNS = (("code", "Code"), ("name", "KPI"), ("figures", "Num. / denom."), ("va
 KEYS = tuple(key for key, _ in COLUMNS)
 RAG_NAMES = {"G": "Green: meets the target", "A": "Amber: short of the target, within its tolerance",
              "R": "Red: beyond the tolerance; say why in a comment"}
-RAG_BACKGROUND = {"G": QColor("#D8EFE0"), "A": QColor("#FFE9B0"), "R": QColor("#F7D4D1")}
 UNIT_SUFFIX = {"percent": "%", "per_100": " per 100", "per_1000": " per 1,000", "count": ""}
 DASH = "—"
 
@@ -123,7 +122,9 @@ class ReturnsModel(QAbstractTableModel):
                 return "" if text == DASH else text.replace(",", "")
             return self._display(kpi, row, key)
         if role == Qt.ItemDataRole.BackgroundRole and key == "rag":
-            return RAG_BACKGROUND.get(row.get("rag") or "")
+            return rag_background(row.get("rag"))
+        if role == Qt.ItemDataRole.AccessibleTextRole and key == "rag":
+            return RAG_NAMES.get(row.get("rag") or "", "No RAG").split(":")[0]
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "rag":
                 return RAG_NAMES.get(row.get("rag") or "", "No RAG: this KPI has no target.")

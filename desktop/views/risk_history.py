@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from . import formats
 from .chips import chips_for
-from .style import NHS_BLUE, NHS_SECONDARY_TEXT
+from .style import NHS_BLUE, colours
 from .tables import records_table
 
 HEADINGS = ("Extract", "eFI", "LTCs", "Cost", "Criteria")
@@ -78,8 +78,8 @@ class HistoryView(QWidget):
 
         for deficits, label in zip(bands, ("moderate", "severe"), strict=True):
             line = pg.InfiniteLine(pos=deficits, angle=0, movable=False,
-                                   pen=pg.mkPen(NHS_SECONDARY_TEXT, width=1, style=Qt.PenStyle.DashLine),
-                                   label=f"{label} frailty", labelOpts={"position": 0.02, "color": NHS_SECONDARY_TEXT,
+                                   pen=pg.mkPen(colours().secondary, width=1, style=Qt.PenStyle.DashLine),
+                                   label=f"{label} frailty", labelOpts={"position": 0.02, "color": colours().secondary,
                                                                        "anchors": [(0, 1), (0, 1)]})
             self.chart.addItem(line)
         self.chart.plot(days, values, pen=pg.mkPen(NHS_BLUE, width=2), symbol="o", symbolSize=6,
@@ -98,7 +98,8 @@ def _change(h: Mapping[str, Any]) -> str:
 def _make_chart():
     import pyqtgraph as pg
 
-    chart = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    chart = pg.PlotWidget(background=colours().chart_background,
+                          axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
     chart.setObjectName("efiChart")
     chart.setAccessibleName("eFI deficits in each extract")
     chart.setFixedHeight(130)
@@ -106,8 +107,8 @@ def _make_chart():
     chart.setMouseEnabled(x=False, y=False)
     chart.hideButtons()
     chart.showGrid(y=True, alpha=0.15)
-    chart.setLabel("left", "eFI deficits", color=NHS_SECONDARY_TEXT)
+    chart.setLabel("left", "eFI deficits", color=colours().secondary)
     for axis in ("left", "bottom"):
-        chart.getAxis(axis).setTextPen(NHS_SECONDARY_TEXT)
-        chart.getAxis(axis).setPen(NHS_SECONDARY_TEXT)
+        chart.getAxis(axis).setTextPen(colours().secondary)
+        chart.getAxis(axis).setPen(colours().secondary)
     return chart

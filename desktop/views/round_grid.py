@@ -12,12 +12,10 @@ from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from . import formats
+from .style import colours
 
 Index = QModelIndex | QPersistentModelIndex
 HELD, MISSED, THIS_WEEK, NOT_YET = "✓", "✗", "…", ""
-HELD_BACKGROUND = QColor("#D8EFE0")  # pale NHS green behind dark text
-MISSED_BACKGROUND = QColor("#F7D4D1")  # pale NHS red
-WARNING_BACKGROUND = QColor("#FFE9B0")
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 
@@ -121,9 +119,9 @@ class RoundGridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return Qt.AlignmentFlag.AlignCenter
         if role == Qt.ItemDataRole.BackgroundRole:
-            return {HELD: HELD_BACKGROUND, MISSED: MISSED_BACKGROUND}.get(state)
+            return {HELD: colours().rag["G"], MISSED: colours().rag["R"]}.get(state)  # tints behind text
         if role == Qt.ItemDataRole.ForegroundRole and state in (HELD, MISSED):
-            return QColor("#212B32")
+            return QColor(colours().text)
         if role == Qt.ItemDataRole.ToolTipRole:
             week = formats.date(self.week_of(column))
             if state == HELD:
@@ -144,7 +142,7 @@ class RoundGridModel(QAbstractTableModel):
                 return f"{home['name']} (CQC {home['cqc_id']}): " + "; ".join(problems) + "."
             return f"{home['name']} (CQC {home['cqc_id']}, {home['beds'] or '?'} beds)"
         if role == Qt.ItemDataRole.BackgroundRole and problems:
-            return WARNING_BACKGROUND
+            return colours().rag["A"]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -1,6 +1,7 @@
 """Pictures of every screen on the demo world, for review and the README.
 
     QT_QPA_PLATFORM=offscreen python -m desktop.views.screenshots OUTDIR
+    LOCALITY_DESK_COLOUR_SCHEME=dark QT_QPA_PLATFORM=offscreen python -m desktop.views.screenshots OUTDIR
 
 Builds the full demo world in a temporary folder (the user's own files are never touched), opens the
 main window at 1400×900 and saves one PNG per navigation screen, then the cohort at work (a patient, the
@@ -75,7 +76,7 @@ def take(outdir: Path) -> list[Path]:
 
     outdir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    apply_style(app)
+    apply_style(app, os.environ.get("LOCALITY_DESK_COLOUR_SCHEME", "light"))  # light|dark: README shots are light
     written: list[Path] = []
 
     def shot(widget: QWidget, name: str) -> None:

@@ -12,7 +12,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
 
 from ..reports import mdc_style
-from .returns_model import DASH, RAG_BACKGROUND, RAG_NAMES, with_unit
+from .returns_model import DASH, RAG_NAMES, with_unit
+from .style import rag_background
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("KPI", "Indicator", "Value", "RAG", "Variation", "Assurance")
@@ -122,7 +123,7 @@ class SpcListModel(QAbstractTableModel):
                 return self._icon(spc.assurance_icon)
             return None
         if role == Qt.ItemDataRole.BackgroundRole and column == RAG:
-            return RAG_BACKGROUND.get(r.rag or "")
+            return rag_background(r.rag)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column == VALUE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..reports import mdc_style
 from .spc_list_model import icon_pixmap
-from .style import NHS_SECONDARY_TEXT
+from .style import colours
 
 SYMBOLS = {"circle": "o", "square": "s", "triangle": "t1", "diamond": "d"}  # pyqtgraph's names for the shapes
 AXIS_LABEL = {"percent": "%", "per_100": "per 100", "per_1000": "per 1,000", "count": "count"}
@@ -74,7 +74,7 @@ def legend_html() -> str:
     fills = {"circle": mdc_style.COMMON, "square": mdc_style.IMPROVEMENT, "triangle": mdc_style.CONCERN,
              "diamond": mdc_style.NEUTRAL}
     parts = [f"<span style='color:{fills[s]}'>{glyphs[s]}</span> {mdc_style.SHAPE_WORDS[s]}" for s in glyphs]
-    parts += [f"<span style='color:{mdc_style.INK}'>━━</span> mean",
+    parts += [f"<span style='color:{colours().chart_ink}'>━━</span> mean",
               f"<span style='color:{mdc_style.COMMON}'>╌╌</span> process limits",
               f"<span style='color:{mdc_style.TARGET}'>─·─</span> target"]
     return "&nbsp;&nbsp; ".join(parts)
@@ -171,7 +171,7 @@ class SpcView(QWidget):
             return self.chart
         import pyqtgraph as pg
 
-        chart = self.chart = pg.PlotWidget(background="w")
+        chart = self.chart = pg.PlotWidget(background=colours().chart_background)
         chart.setObjectName("spcChart")
         chart.setMenuEnabled(False)
         chart.setMouseEnabled(x=False, y=False)
@@ -180,15 +180,15 @@ class SpcView(QWidget):
         font = QFont()
         font.setPointSize(8)
         for axis in ("left", "bottom"):
-            chart.getAxis(axis).setTextPen(NHS_SECONDARY_TEXT)
-            chart.getAxis(axis).setPen(NHS_SECONDARY_TEXT)
+            chart.getAxis(axis).setTextPen(colours().secondary)
+            chart.getAxis(axis).setPen(colours().secondary)
             chart.getAxis(axis).setStyle(tickFont=font)
         chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         chart.setMinimumHeight(220)
         self.chart_box.addWidget(chart)
         self.upl_line = chart.plot([], [], pen=pg.mkPen(mdc_style.COMMON, width=1.3, style=Qt.PenStyle.DashLine))
         self.lpl_line = chart.plot([], [], pen=pg.mkPen(mdc_style.COMMON, width=1.3, style=Qt.PenStyle.DashLine))
-        self.mean_line = chart.plot([], [], pen=pg.mkPen(mdc_style.INK, width=1.3))
+        self.mean_line = chart.plot([], [], pen=pg.mkPen(colours().chart_ink, width=1.3))
         self.target_line = chart.plot([], [], pen=pg.mkPen(mdc_style.TARGET, width=1.5,
                                                            style=Qt.PenStyle.DashDotLine))
         self.series_line = chart.plot([], [], pen=pg.mkPen(mdc_style.COMMON, width=1.3))
@@ -214,7 +214,7 @@ class SpcView(QWidget):
         pg_chart.setAccessibleName(
             f"SPC chart of {kpi.code} {kpi.name}: {n} points, mean {stat(kpi, spc.mean)}, "
             f"limits {stat(kpi, spc.lpl)} to {stat(kpi, spc.upl)}. {wording(row)}")
-        pg_chart.setLabel("left", AXIS_LABEL[kpi.unit], color=NHS_SECONDARY_TEXT)
+        pg_chart.setLabel("left", AXIS_LABEL[kpi.unit], color=colours().secondary)
         ends = [-0.5, n - 0.5]
         self.upl_line.setData(ends, [spc.upl] * 2)
         self.lpl_line.setData(ends, [spc.lpl] * 2)

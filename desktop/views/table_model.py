@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
-from .style import AMBER_BACKGROUND
+from .style import colours
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -97,9 +98,9 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _alignment(col.key in self._numeric)
         if missing and role == Qt.ItemDataRole.BackgroundRole:
-            return AMBER_BACKGROUND
+            return colours().rag["A"]
         if missing and role == Qt.ItemDataRole.ForegroundRole:
-            return Qt.GlobalColor.black
+            return QColor(colours().text)
         if role == Qt.ItemDataRole.ToolTipRole:
             if missing:
                 return col.missing_means

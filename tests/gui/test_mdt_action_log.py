@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 
 from desktop.models import actions, audit
 from desktop.views.action_dialog import ActionDialog, StatusDialog
-from desktop.views.actions_model import OVERDUE, OVERDUE_BACKGROUND, ActionsModel
+from desktop.views.actions_model import OVERDUE, ActionsModel
+from desktop.views.style import colours
 
 
 def shown_ids(log) -> list[str]:
@@ -74,7 +75,7 @@ def test_overdue_rows_say_overdue_in_words_and_on_pale_red(mdt_page):
         text = model.index(row, column).data()
         background = model.index(row, 0).data(Qt.ItemDataRole.BackgroundRole)
         if record["overdue"]:
-            assert text.startswith(OVERDUE) and background == OVERDUE_BACKGROUND
+            assert text.startswith(OVERDUE) and background == colours().overdue
         else:
             assert OVERDUE not in text and background is None
         seen.add(bool(record["overdue"]))

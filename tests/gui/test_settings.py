@@ -11,7 +11,7 @@ from desktop.settings import MAX_RECENT, SETTINGS, Settings, qsettings
 
 def test_defaults_then_round_trip_through_a_fresh_store(settings):
     assert {name: settings.get(name) for name in SETTINGS} == {
-        "user_name": "", "recent_workspaces": [], "last_locality": "", "backups_keep": 10}
+        "user_name": "", "recent_workspaces": [], "last_locality": "", "backups_keep": 10, "colour_scheme": "system"}
     settings.set("user_name", "Dr A Example")
     settings.set("recent_workspaces", ["/one/file.sqlite"])  # a one-item list comes back from INI as a string
     settings.sync()
@@ -35,7 +35,7 @@ def test_recent_workspaces_are_newest_first_without_repeats_and_capped(settings,
 
 def test_undeclared_keys_and_wrong_types_are_refused(settings):
     with pytest.raises(KeyError):
-        settings.set("colour_scheme", "dark")
+        settings.set("toolbar_icons", "large")
     with pytest.raises(TypeError):
         settings.set("recent_workspaces", "/not/a/list")
     with pytest.raises(TypeError):

@@ -25,7 +25,7 @@ from . import formats
 from .date_field import DateField
 from .form_dialog import FormDialog, text_box
 from .records_view import RecordsView
-from .style import NHS_RED
+from .style import colours
 from .table_model import Column, Index, RowsModel
 
 LATE = ("late", "overdue")
@@ -61,7 +61,7 @@ class ResidentsModel(RowsModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (role == Qt.ItemDataRole.ForegroundRole and index.isValid()
                 and self._columns[index.column()].key == "status" and self.record(index.row())["late"]):
-            return QColor(NHS_RED)
+            return QColor(colours().error)
         return super().data(index, role)
 
 
@@ -125,7 +125,7 @@ class HomeDetail(QWidget):
                  f"clinical lead {home.get('clinical_lead') or '—'}", home.get("postcode") or ""]
         text = " · ".join(f for f in facts if f)
         if gaps:
-            text += f"<br><span style='color:{NHS_RED}'>⚠ {'; '.join(gaps)}</span>"
+            text += f"<br><span style='color:{colours().error}'>⚠ {'; '.join(gaps)}</span>"
         self.facts.setText(text)
         late = sum(1 for r in residents_rows if r["late"])
         self.residents_heading.setText(f"Residents ({len(residents_rows)}" + (f", {late} PCSP late or overdue)"

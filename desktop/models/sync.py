@@ -30,7 +30,11 @@ Applying (``apsw.Changeset.apply`` with a conflict handler), in one transaction:
 * deleted there, still pointed at by a record here (a visit logged at a care home the teammate removed) → kept
   here, like an edit, and given back to the teammate by this laptop's next bundle; rows the same bundle deletes
   too do not count as a use;
-* deleted there, already gone here → nothing to do; identical content → nothing to do.
+* deleted there, already gone here → nothing to do; identical content → nothing to do;
+* two new actions with the same number (each laptop numbered its own CHA-2026-0043) → the later-made one is
+  renumbered, by the laptop that made it (audited ``sync-renumber``), so every laptop ends with the same numbers;
+* another clash on a unique column (two laptops each added the same practice code) → refused and shown as a
+  conflict; the row stays out of the base too, so it is offered again once one of the two is removed.
 
 Refused, with nothing changed (ValidationError): a file that is not a bundle, a wrong passphrase, a bundle altered
 after it was made (AES-GCM authenticates header and content), another team's bundle, a different schema version,
@@ -51,6 +55,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -110,6 +115,7 @@ class SyncSummary:
     applied: dict[str, int] = field(default_factory=dict)  # added / updated / deleted / unchanged / kept mine
     by_table: dict[str, dict[str, int]] = field(default_factory=dict)  # the same counts, per table
     conflicts: list[Conflict] = field(default_factory=list)
+    renumbered: list[dict[str, str]] = field(default_factory=list)  # actions given a new reference here
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -492,6 +498,8 @@ class _Merge:
         self.columns = {t: _columns(ws, t) for t in synced_tables(ws)}
         self.pks = {t: _pk_columns(ws, t) for t in self.columns}
         self.error: str | None = None
+        self.skipped: set[tuple[str, str]] = set()  # (table, pk) kept out of the base too: they come again
+        self.renumber: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (local action, incoming action)
         # Who points at whom, and what the bundle itself deletes: a row is "in use" only by rows that stay.
         self.referrers: dict[str, list[tuple[str, str, str]]] = {}
         for child in self.columns:
@@ -519,6 +527,47 @@ class _Merge:
                 return False
         self.count({"INSERT": "added", "DELETE": "deleted", "UPDATE": "updated"}[change.op], change.name)
         return True
+
+    def _number_clash(self, theirs: dict[str, Any]) -> bool:
+        """Two laptops numbered a new action alike (CHA-2026-0043 twice): the later-made one is renumbered by the
+        laptop that made it, so every laptop ends with the same two numbers. True when that is what happened."""
+        found = self.ws.execute("SELECT * FROM actions WHERE id <> ? AND (reference = ? OR (locality_id = ? AND "
+                                "year = ? AND seq = ?))", (theirs["id"], theirs["reference"], theirs["locality_id"],
+                                                           theirs["year"], theirs["seq"])).fetchone()
+        if found is None:
+            return False
+        mine = self._row("actions", found)
+        made_here = self.base.execute("SELECT 1 FROM actions WHERE id = ?", (mine["id"],)).fetchone() is None
+        if made_here and _made_order(mine) > _made_order(theirs):
+            self.renumber.append((mine, theirs))
+            self.count("added", "actions")
+        else:  # theirs is renumbered on the laptop that made it and arrives again, renumbered, in a later bundle
+            self.count("waiting", "actions")
+        return True
+
+    def renumber_mine(self, actor: Actor) -> None:
+        """After the changeset: give each clashing action made here the next free number, then add theirs."""
+        from .actions import next_reference
+
+        for mine, theirs in self.renumber:
+            reference, seq = next_reference(self.ws, mine["locality_id"], mine["year"])
+            stamp = actor.stamp()
+            # The renumbering must win wherever the old number went, even against a laptop clock that runs fast.
+            stamp["updated_at"] = max(stamp["updated_at"], _just_after(mine.get("updated_at")))
+            self.ws.execute("UPDATE actions SET reference = ?, seq = ?, updated_at = ?, updated_by = ?, "
+                            "device_id = ? WHERE id = ?", (reference, seq, stamp["updated_at"],
+                                                           stamp["updated_by"], stamp["device_id"], mine["id"]))
+            columns = list(theirs)
+            self.ws.execute(f"INSERT INTO actions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                            [theirs[c] for c in columns])
+            self.skipped.discard(("actions", self._pk("actions", theirs)))
+            self.summary.renumbered.append({"id": mine["id"], "from": mine["reference"], "to": reference,
+                                            "clashed_with": theirs["id"]})
+
+    def into_base(self, change: apsw.TableChange) -> bool:
+        """The base takes every change the workspace took; one it refused or deferred would read as deleted here."""
+        values = change.new if change.op == "INSERT" else change.old
+        return (change.name, self._pk(change.name, self._row(change.name, values) or {})) not in self.skipped
 
     def _in_use(self, table: str, row: dict[str, Any]) -> bool:
         for child, column, parent_column in self.referrers.get(table, []):
@@ -556,8 +605,11 @@ class _Merge:
         mine = self._row(table, change.conflict)
         if reason == apsw.SQLITE_CHANGESET_CONSTRAINT:
             self._uncount(change)
-            self.count("refused", table)
             theirs = self._row(table, change.new)
+            self.skipped.add((table, self._pk(table, theirs or {})))
+            if table == "actions" and change.op == "INSERT" and self._number_clash(theirs):
+                return apsw.SQLITE_CHANGESET_OMIT
+            self.count("refused", table)
             self._record(table, theirs or {}, "refused by a constraint", None, theirs, "mine")
             return apsw.SQLITE_CHANGESET_OMIT
         if change.op == "DELETE":  # DATA: the row here is not the one they deleted → the edit wins
@@ -602,6 +654,19 @@ def _rank(row: dict[str, Any]) -> tuple[str, str, str]:
     return str(row.get("updated_at") or ""), str(row.get("device_id") or ""), values
 
 
+def _just_after(stamp: str | None) -> str:
+    if not stamp:
+        return ""
+    try:
+        return (dt.datetime.fromisoformat(stamp) + dt.timedelta(seconds=1)).isoformat(timespec="seconds")
+    except ValueError:
+        return stamp
+
+
+def _made_order(row: dict[str, Any]) -> tuple[str, str]:
+    return str(row.get("created_at") or ""), str(row.get("id"))
+
+
 def _into_base(reason: int, change: apsw.TableChange) -> int:
     """The base takes the teammate's version whatever the workspace kept, so a winning local edit is sent again."""
     if reason in (apsw.SQLITE_CHANGESET_DATA, apsw.SQLITE_CHANGESET_CONFLICT):
@@ -623,9 +688,12 @@ def _apply(ws: apsw.Connection, base: apsw.Connection, changeset: bytes, header:
         except apsw.Error as exc:
             raise ValidationError(merge.error or f"The bundle could not be applied ({exc}); nothing was "
                                                  "changed.") from exc
+        if not dry_run:
+            merge.renumber_mine(actor)
         if dry_run:
             return
-        apsw.Changeset.apply(changeset, base, conflict=_into_base, flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION)
+        apsw.Changeset.apply(changeset, base, filter_change=merge.into_base, conflict=_into_base,
+                             flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION)
         state["seen"][summary.sender] = summary.seq
         _write_state(base, state)
         _forget_sent(base)
@@ -667,6 +735,10 @@ def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, heade
                    f"Sync conflict on {c.table} {c.id} ({c.kind}): {c.winner} kept",
                    {"kind": c.kind, "winner": c.winner, "mine": c.mine, "theirs": c.theirs,
                     "bundle_id": summary.bundle_id, "from_user": header.get("user")})
+    for r in summary.renumbered:
+        _audit_row(ws, actor, "sync-renumber", "actions", r["id"],
+                   f"Action {r['from']} renumbered {r['to']}: a teammate's new action had the same number",
+                   {**r, "bundle_id": summary.bundle_id, "from_user": header.get("user")})
     total = sum(summary.changes.values())
     _audit_row(ws, actor, "sync-import", "sync", summary.bundle_id,
                f"Imported sync bundle {summary.seq} from {header.get('user')} ({total:,} changes, "

@@ -96,7 +96,12 @@ def keep_version(db: sqlite_utils.Database, actor: Actor, seq: int, choice: str)
                 columns = set(_columns(db, table))
                 after = {k: v for k, v in chosen.items() if k in columns}
                 after.update({k: v for k, v in actor.stamp().items() if k in columns})
-                _upsert(db, table, pk, after)
+                try:
+                    _upsert(db, table, pk, after)
+                except sqlite3.IntegrityError as exc:  # e.g. the same practice code added on both laptops
+                    raise ValidationError(f"Another {table_label(table).lower().rstrip('s')} here has the same "
+                                          f"code, so the other version cannot be kept ({exc}). Change or delete one "
+                                          "of the two first; nothing was changed.") from exc
             detail.update({"before": before, "after": after})
             changes = Changes.of("audit", table)
         audit.record(db, actor, RESOLVE, table, conflict["id"],

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 BUNDLE_SUFFIX = ".ldsync"
 BUNDLE_FILTER = f"Locality Desk sync bundles (*{BUNDLE_SUFFIX});;All files (*)"
 COUNT_COLUMNS = (("added", "Added"), ("updated", "Updated"), ("deleted", "Deleted"), ("kept mine", "Kept mine"),
-                 ("unchanged", "Unchanged"), ("refused", "Refused"))
+                 ("unchanged", "Unchanged"), ("refused", "Refused"),
+                 ("waiting", "Waiting for a new number"))
 WINNER_MARK = "  ✔ kept"
 
 
@@ -193,6 +194,9 @@ def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> sync.Sy
     session.publish(Changes(tables=frozenset(session.db.table_names())))
     total = sum(v for k, v in summary.applied.items() if k in ("added", "updated", "deleted"))
     note = f"Applied {total:,} change{'s' if total != 1 else ''} from {Path(summary.file).name}."
+    if summary.renumbered:
+        note += " Renumbered here, as a teammate's new action had the same number: " + ", ".join(
+            f"{r['from']} → {r['to']}" for r in summary.renumbered) + "."
     if summary.conflicts:
         note += f" {len(summary.conflicts)} conflict(s): File → Sync conflicts… to review them."
     messages.show_status(window, note)

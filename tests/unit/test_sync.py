@@ -18,7 +18,7 @@ import pytest
 from worlds import copy_world
 
 from desktop.cli import main
-from desktop.models import reference, sync, visits
+from desktop.models import actions, reference, sync, sync_conflicts, visits
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
@@ -371,3 +371,71 @@ def test_a_record_made_here_and_deleted_later_is_deleted_everywhere_even_if_a_bu
         assert imp(p, latest).applied.get("deleted") == 1
         assert not _has(p, "practices", new_id)
     assert len({content_hash(p) for p in (a, b, c)}) == 1
+
+
+def _new_action(path: Path, user: str, at: str, what: str) -> tuple[str, str]:
+    db = open_workspace(path)
+    try:
+        locality = db.execute("SELECT id FROM localities ORDER BY code LIMIT 1").fetchone()[0]
+        values = {"description": what, "owner_name": "Duty matron", "owner_organisation": "community health",
+                  "due_date": "2026-08-01"}
+        action_id, _ = actions.create(db, _actor(user, at), locality, values, today=dt.date(2026, 7, 1))
+        return action_id, db.execute("SELECT reference FROM actions WHERE id = ?", [action_id]).fetchone()[0]
+    finally:
+        db.close()
+
+
+def _references(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT id, reference FROM actions"))
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_two_new_actions_numbered_alike_end_with_different_numbers_everywhere(team, first):
+    a, b, c = team["a"], team["b"], team["c"]
+    exchange_all([a, b, c], "r0")
+    early, ref_a = _new_action(a, "a", "2026-07-01T09:00:00+00:00", "Ring the district nurses")
+    late, ref_b = _new_action(b, "b", "2026-07-01T10:00:00+00:00", "Book the pharmacist review")
+    assert ref_a == ref_b  # each laptop took the next number it knew of
+
+    order = [a, b] if first == "a" else [b, a]
+    for _ in range(2):  # whoever imports first, two rounds settle it
+        exchange_all(order + [c], f"round-{_}")
+    refs = [_references(p) for p in (a, b, c)]
+    assert refs[0] == refs[1] == refs[2]
+    assert refs[0][early] == ref_a  # the earlier-made action keeps its number
+    assert refs[0][late] not in (ref_a, "") and len(set(refs[0].values())) == len(refs[0])
+    assert len({content_hash(p) for p in (a, b, c)}) == 1
+    conn = sqlite3.connect(b)
+    renumbered = conn.execute("SELECT entity_id FROM audit WHERE action = 'sync-renumber'").fetchall()
+    conn.close()
+    assert renumbered == [(late,)]  # by the laptop that made it, once
+
+
+def test_the_same_practice_added_on_two_laptops_is_shown_as_a_conflict_and_neither_copy_is_lost(team):
+    a, b = team["a"], team["b"]
+    exchange_all([a, b], "r0")
+    template = {k: v for k, v in practice(a).items() if k not in ("id", "created_at", "updated_at")}
+    made = {}
+    for path, name in ((a, "Added on A"), (b, "Added on B")):
+        db = open_workspace(path)
+        made[path], _ = reference.save(db, _actor(path.stem, "2026-07-01T09:00:00+00:00"), "practices",
+                                       {**template, "name": name, "ods_code": "Z99995"})
+        db.close()
+    for tag in ("r1", "r2"):
+        exchange_all([a, b], tag)
+        assert _has(a, "practices", made[a]) and _has(b, "practices", made[b])  # nobody's row deleted back
+    db = open_workspace(a)
+    shown = sync_conflicts.conflicts(db)
+    db.close()
+    assert shown and shown[0]["table"] == "practices" and shown[0]["kind"] == "refused by a constraint"
+    assert shown[0]["theirs"]["name"] == "Added on B"
+    db = open_workspace(a)
+    before = content_hash(a)
+    with pytest.raises(ValidationError, match="same code"):
+        sync_conflicts.keep_version(db, _actor("a", "2026-07-02T09:00:00+00:00"), shown[0]["seq"], "theirs")
+    db.close()
+    assert content_hash(a) == before

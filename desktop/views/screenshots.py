@@ -73,6 +73,7 @@ def take(outdir: Path) -> list[Path]:
     from .screens import SCREENS
     from .session import Session
     from .style import apply_style
+    from .sync_screenshots import sync_at_work
 
     outdir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -120,6 +121,14 @@ def take(outdir: Path) -> list[Path]:
         shot(window.about, "about")
         window.about.done(0)
         window.close()
+
+        def second_window(path: Path) -> MainWindow:
+            other = MainWindow(settings, Session.open(path, settings))
+            other.resize(*SIZE)
+            other.show()
+            return other
+
+        sync_at_work(Path(tmp), second_window, shot, lambda seconds: _settle(app, seconds))
     return written
 
 

@@ -145,7 +145,8 @@ def send_changes(window: MainWindow) -> sync.SyncSummary | None:
 def describe_header(header: dict[str, Any]) -> str:
     changes = header.get("changes") or {}
     total = sum(changes.values())
-    per = ", ".join(f"{table} {count:,}" for table, count in changes.items()) or "nothing"
+    per = ", ".join(f"{sync_conflicts.table_label(table)} {count:,}" for table, count in changes.items()) \
+        or "nothing"
     return (f"From {header.get('user')} (device {header.get('device_id')}), made {_when(header.get('created_at'))}, "
             f"bundle {header.get('seq')}: {total:,} change{'s' if total != 1 else ''} ({per}).")
 
@@ -211,7 +212,7 @@ class SyncPreviewDialog(QDialog):
     def __init__(self, header: dict[str, Any], summary: sync.SyncSummary, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Apply a teammate's changes")
-        self.setMinimumSize(680, 420)
+        self.setMinimumSize(900, 440)  # the conflicts' six columns without a horizontal scroll bar
         intro = QLabel(describe_header(header) + "\n\nNothing has changed yet. This is what applying it would do:")
         intro.setObjectName("syncHeader")
         intro.setWordWrap(True)

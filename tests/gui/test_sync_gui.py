@@ -86,7 +86,9 @@ def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch):
     _passphrase(monkeypatch, PASS, asked)
     preview = sync_dialogs.apply_changes(win)
     assert preview is not None and preview.isVisible()
-    assert "From bob" in asked[0][1] and "practices" in asked[0][1]  # the header, before the passphrase
+    practices = win.session.db.execute("SELECT COUNT(*) FROM practices").fetchone()[0]
+    # The header, before the passphrase; B has never heard back from A, so it sends every practice it holds.
+    assert "From bob" in asked[0][1] and f"Practices {practices}" in asked[0][1]
     counts = {preview.counts.topLevelItem(i).text(0): preview.counts.topLevelItem(i)
               for i in range(preview.counts.topLevelItemCount())}
     headers = [preview.counts.headerItem().text(i) for i in range(preview.counts.columnCount())]
@@ -99,8 +101,10 @@ def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch):
     assert (conflict.text(1), conflict.text(5)) == (f"{name} ({code})", "theirs")  # named as people know it
     assert _shown(win, laptops["clash"])["list_size"] == 11111  # nothing changed yet
 
+    session = win.session
     preview.apply_button.click()
     assert not preview.isVisible()
+    assert win.session is session  # sync ran in a child process: the window kept its connection, nothing reopened
     assert _shown(win, laptops["clash"])["list_size"] == 22222
     assert _shown(win, laptops["renamed"])["name"] == "Renamed on B"
     assert "1 conflict" in win.statusBar().currentMessage()

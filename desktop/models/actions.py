@@ -18,6 +18,7 @@ from .dates import parse_date
 from .errors import NotFound, ValidationError
 from .kpi_catalogue import by_code
 from .reference import ORGANISATIONS
+from .undo import UndoStack, recording
 
 STATUSES = ("open", "in progress", "done", "cancelled")
 OPEN = ("open", "in progress")
@@ -107,10 +108,14 @@ def create(db: sqlite_utils.Database, actor: Actor, locality_id: str, values: di
     return row_id, Changes.of("actions")
 
 
-def update(db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict[str, Any]) -> Changes:
+def update(db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict[str, Any],
+           undo: UndoStack | None = None) -> Changes:
     before = get(db, action_id)
-    with db.atomic():
-        clean = _clean(db, actor, {**{k: before[k] for k in EDITABLE}, **values})
+    merged = {**{k: before[k] for k in EDITABLE}, **values}
+    with recording(undo, db, f"Edit action {before['reference']}") as step:
+        step.touch(db, "patients", [merged.get("patient_id")])  # _clean gives a newly named patient a record
+        step.touch(db, "actions", [action_id])
+        clean = _clean(db, actor, merged)
         moved = {k: {"before": before[k], "after": v} for k, v in clean.items() if before[k] != v}
         if not moved:
             return Changes()
@@ -122,8 +127,10 @@ def update(db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict
 
 
 def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], status: str,
-               completed_on: Any = None, outcome_note: str | None = None, today: dt.date | None = None) -> Changes:
-    """Move one or many actions to *status*; done needs a completion date (default today). All or none."""
+               completed_on: Any = None, outcome_note: str | None = None, today: dt.date | None = None,
+               undo: UndoStack | None = None) -> Changes:
+    """Move one or many actions to *status*; done needs a completion date (default today). All or none; one
+    undo step."""
     today = today or dt.date.today()
     if status not in STATUSES:
         raise ValidationError(f"Status must be one of: {', '.join(STATUSES)}.", "status")
@@ -136,9 +143,10 @@ def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], s
             raise ValidationError("An action cannot be completed in the future.", "completed_on")
     else:
         completed = None
-    with db.atomic():
+    with recording(undo, db, status_name(db, action_ids, status)) as step:
         for action_id in action_ids:
             before = get(db, action_id)
+            step.touch(db, "actions", [action_id])
             note = before["outcome_note"] if outcome_note is None else outcome_note
             if before["status"] == status and before["completed_on"] == completed and before["outcome_note"] == note:
                 continue
@@ -149,6 +157,13 @@ def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], s
                          + (f" on {completed}" if completed else ""),
                          {"before": before["status"], "after": status, "completed_on": completed, "note": note})
     return Changes.of("actions")
+
+
+def status_name(db: sqlite_utils.Database, action_ids: list[str], status: str) -> str:
+    """The undo step's name: "Set status of 3 actions to Done", or of one action by its reference."""
+    one = db.execute("SELECT reference FROM actions WHERE id = ?", [action_ids[0]]).fetchone()
+    what = one[0] if len(action_ids) == 1 and one else f"{len(action_ids):,} actions"
+    return f"Set status of {what} to {status.capitalize()}"
 
 
 def escalate(db: sqlite_utils.Database, actor: Actor, action_id: str, to: str, why: str,

@@ -14,6 +14,7 @@ from .changes import Changes
 from .clock import Actor, new_id
 from .dates import parse_date
 from .errors import NotFound, ValidationError
+from .undo import UndoStack, recording
 
 STATUSES = ("identified", "contacted", "on caseload", "discharged")
 DISCHARGE_REASONS = ("stable", "declined", "moved", "died")
@@ -147,12 +148,13 @@ def next_review_due(db: sqlite_utils.Database, patient_id: str, care_plan_date: 
 
 
 def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str], changes: dict[str, Any],
-                    today: dt.date | None = None) -> Changes:
-    """Apply the same caseload edits to one or many patients (bulk assignment), all or none."""
+                    today: dt.date | None = None, undo: UndoStack | None = None) -> Changes:
+    """Apply the same caseload edits to one or many patients (bulk assignment), all or none; one undo step."""
     if not patient_ids:
         raise ValidationError("Choose at least one patient.")
     rules = cohort_rules.load(db)
-    with db.atomic():
+    with recording(undo, db, edit_name(changes, len(patient_ids))) as step:
+        step.touch(db, "patients", patient_ids)  # before ensure_rows: a patient new to the team has no row yet
         ensure_rows(db, actor, list(patient_ids))
         deficits: dict[str, int] | None = None  # the latest eFI, read once for the whole batch
         for pid in patient_ids:
@@ -174,6 +176,21 @@ def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[s
                          f"Changed {', '.join(k.replace('_id', '').replace('_', ' ') for k in moved)}",
                          {"changes": moved})
     return Changes.of("patients")
+
+
+FIELD_NAMES = {"status": "status", "discharge_reason": "discharge reason", "stream": "stream",
+               "named_gp_id": "named GP", "case_manager_id": "case manager", "care_plan_date": "care-plan date",
+               "review_interval_months": "review interval", "notes": "notes"}
+
+
+def edit_name(changes: dict[str, Any], patients: int) -> str:
+    """The undo step's name: "Set status of 3 patients to On caseload", "Change case manager"."""
+    whom = f" of {patients:,} patients" if patients > 1 else ""
+    if set(changes) <= {"status", "discharge_reason"} and changes.get("status"):
+        return f"Set status{whom} to {str(changes['status']).capitalize()}"
+    named = [FIELD_NAMES.get(k, k.replace("_", " ")) for k in changes if k != "discharge_reason" or len(changes) == 1]
+    fields = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else "".join(named)
+    return f"Change {fields or 'caseload record'}{whom}"
 
 
 def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, kind: str, delivered_on: Any,

@@ -17,26 +17,30 @@ from . import actions, meetings
 from .changes import Changes
 from .clock import Actor
 from .dates import parse_date
+from .undo import UndoStack, recording
 
 
 def save_action(db: sqlite_utils.Database, actor: Actor, action_id: str, details: Mapping[str, Any],
                 status: str | None = None, completed_on: Any = None, outcome_note: str | None = None,
-                escalated_to: str = "", escalation_reason: str = "", today: dt.date | None = None) -> Changes:
+                escalated_to: str = "", escalation_reason: str = "", today: dt.date | None = None,
+                undo: UndoStack | None = None) -> Changes:
     """Apply the action form: details (actions.EDITABLE keys), then status, completion and outcome note when
-    they differ from the stored ones, then an escalation when to-whom or why changed. All or nothing.
+    they differ from the stored ones, then an escalation when to-whom or why changed. All or nothing, and one
+    undo step.
 
     *status* None leaves the status alone. ValidationError names the field at fault (exc.field)."""
     before = actions.get(db, action_id)
     note = before["outcome_note"] if outcome_note is None else outcome_note.strip()
     to, why = escalated_to.strip(), escalation_reason.strip()
     changed = False
-    with db.atomic():
-        changed |= bool(actions.update(db, actor, action_id, dict(details)).tables)
+    with recording(undo, db, f"Edit action {before['reference']}") as step:
+        step.touch(db, "actions", [action_id])
+        changed |= bool(actions.update(db, actor, action_id, dict(details), undo).tables)
         status = status or before["status"]
         completed = parse_date(completed_on, "The completion date", "completed_on")
         if status != before["status"] or note != (before["outcome_note"] or "") or (
                 status == "done" and completed != before["completed_on"]):
-            actions.set_status(db, actor, [action_id], status, completed, note, today)
+            actions.set_status(db, actor, [action_id], status, completed, note, today, undo)
             changed = True
         if (to, why) != ((before["escalated_to"] or "").strip(), (before["escalation_reason"] or "").strip()):
             actions.escalate(db, actor, action_id, to, why, today=today)

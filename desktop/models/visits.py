@@ -16,6 +16,7 @@ from .clock import Actor, new_id
 from .dates import parse_date
 from .errors import NotFound, ValidationError
 from .quarters import Quarter
+from .undo import UndoStack, recording
 
 TYPES = ("weekly home round", "reactive visit", "new-resident assessment", "medication review", "MDT in the home")
 OUTCOMES = ("managed in the home", "referred on", "transferred to hospital")
@@ -31,9 +32,12 @@ def _home(db: sqlite_utils.Database, care_home_id: str) -> dict[str, Any]:
 def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visited_on: Any, kind: str,
               clinician_id: str | None = None, residents: list[dict[str, Any]] | None = None,
               follow_ups: list[dict[str, Any]] | None = None, notes: str = "",
-              today: dt.date | None = None) -> tuple[str, Changes]:
+              today: dt.date | None = None, undo: UndoStack | None = None) -> tuple[str, Changes]:
     """Record a visit: residents reviewed (resident_id, outcome, note) and follow-up actions (action values,
-    optionally with resident_id) that go straight into the locality's action log."""
+    optionally with resident_id) that go straight into the locality's action log.
+
+    One undo step takes all of it back: the visit, its residents' outcomes, its follow-up actions and any
+    patient record a follow-up created."""
     today = today or dt.date.today()
     home = _home(db, care_home_id)
     day = parse_date(visited_on, "The visit date", "visited_on", required=True)
@@ -61,13 +65,15 @@ def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visite
     visit_id = new_id()
     now = actor.now()
     stamp = {"created_at": now, "updated_at": now, "updated_by": actor.user, "device_id": actor.device_id}
-    with db.atomic():
+    outcomes = [{"id": new_id(), "visit_id": visit_id, "resident_id": r["resident_id"], "outcome": r["outcome"],
+                 "note": r.get("note", ""), **stamp} for r in reviewed]
+    with recording(undo, db, f"Log {kind} at {home['name']}") as step:
+        step.touch(db, "visits", [visit_id])
+        step.touch(db, "visit_residents", [o["id"] for o in outcomes])
         db["visits"].insert({"id": visit_id, "care_home_id": care_home_id, "visited_on": day, "type": kind,
                              "clinician_id": clinician_id or None, "clinician_name": clinician_name,
                              "notes": notes, **stamp})
-        db["visit_residents"].insert_all([{"id": new_id(), "visit_id": visit_id, "resident_id": r["resident_id"],
-                                           "outcome": r["outcome"], "note": r.get("note", ""), **stamp}
-                                          for r in reviewed])
+        db["visit_residents"].insert_all(outcomes)
         for follow in follow_ups or []:
             values = dict(follow)
             resident = values.pop("resident_id", None)
@@ -77,7 +83,9 @@ def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visite
                 values["patient_id"] = who[0]
                 if who[0] is None:  # not in the cohort: the action names the resident in its text instead
                     values["description"] = f"{values.get('description', '')} ({who[1].upper()}, {who[2]})"
+            step.touch(db, "patients", [values.get("patient_id")])  # creating the action may create its patient
             action_id, _ = actions.create(db, actor, home["locality_id"], values, today=dt.date.fromisoformat(day))
+            step.created("actions", [action_id])
             db["actions"].update(action_id, {"visit_id": visit_id})
         audit.record(db, actor, "create", "visits", visit_id,
                      f"Logged a {kind} at {home['name']} on {day}: {len(reviewed)} residents reviewed, "

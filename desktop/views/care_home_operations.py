@@ -18,11 +18,11 @@ from .session import Session
 
 
 def log_visit(session: Session, values: Mapping[str, Any]) -> str:
-    """Record a visit with its residents' outcomes and follow-up actions, all or nothing."""
+    """Record a visit with its residents' outcomes and follow-up actions, all or nothing, as one undo step."""
     visit_id, changes = visits.log_visit(
         session.db, session.actor, values.get("care_home_id"), values.get("visited_on"), values.get("type"),
         values.get("clinician_id") or None, list(values.get("residents", [])), list(values.get("follow_ups", [])),
-        values.get("notes", ""))
+        values.get("notes", ""), undo=session.undo)
     session.publish(changes)
     return visit_id
 

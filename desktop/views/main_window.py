@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         who_dialog.apply_remembered(session, self.settings)
         self.show_who()
         session.changed.connect(self._on_changes)
+        self.edit_menu.refresh()  # the new session's stack is empty
         for page in self.pages.values():
             self.stack.removeWidget(page)
             page.deleteLater()
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         self._locality_changed()
 
     def _on_changes(self, changes: Changes) -> None:
+        self.edit_menu.refresh()
         if changes.touches("localities"):
             self._fill_localities()
         for page in self.pages.values():

@@ -60,16 +60,17 @@ def create_action(session: Session, locality_id: str, values: Mapping[str, Any],
 
 def save_action(session: Session, action_id: str, details: Mapping[str, Any], status: str, completed_on: Any,
                 outcome_note: str, escalated_to: str, escalation_reason: str) -> None:
-    """The action form: details, status and escalation in one transaction (all or nothing)."""
+    """The action form: details, status and escalation in one transaction (all or nothing), one undo step."""
     session.publish(mdt_forms.save_action(session.db, session.actor, action_id, details, status, completed_on,
-                                          outcome_note, escalated_to, escalation_reason))
+                                          outcome_note, escalated_to, escalation_reason, undo=session.undo))
 
 
 def set_action_status(session: Session, action_ids: Sequence[str], status: str, completed_on: Any = None,
                       outcome_note: str | None = None) -> None:
-    """One status for many actions, all or none; 'done' needs a completion date no later than today."""
+    """One status for many actions, all or none and one undo step; 'done' needs a completion date no later
+    than today."""
     session.publish(actions.set_status(session.db, session.actor, list(action_ids), status, completed_on,
-                                       outcome_note))
+                                       outcome_note, undo=session.undo))
 
 
 def export_pack(session: Session, meeting_id: str, out: Path, today: dt.date | None = None) -> Path:

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from . import sync_dialogs
+from .edit_menu import EditMenu
 from .screens import SCREENS
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ def build_menus(window: MainWindow) -> QMenu:
     _action(window, file_menu, "&Who is using this…", window.set_user_name)
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", window.close, QKeySequence("Ctrl+Q"))
+
+    window.edit_menu = EditMenu(window, bar.addMenu("&Edit"))
 
     go = bar.addMenu("&Go")
     for number, screen in enumerate(SCREENS, start=1):

@@ -57,18 +57,21 @@ def import_extract(parent: QWidget, session: Session, locality_code: str, path: 
 
 
 def update_patient(session: Session, patient_id: str, changes: dict[str, Any]) -> None:
-    """Save one patient's caseload edits; ValidationError names the field (exc.field)."""
-    session.publish(caseload.update_patients(session.db, session.actor, [patient_id], changes))
+    """Save one patient's caseload edits (undoable); ValidationError names the field (exc.field)."""
+    session.publish(caseload.update_patients(session.db, session.actor, [patient_id], changes,
+                                             undo=session.undo))
 
 
 def update_patients(parent: QWidget, session: Session, patient_ids: list[str], changes: dict[str, Any]) -> None:
-    """The same edit to many patients at once, all or none, off the GUI thread (it grows with the selection)."""
-    actor = session.actor
+    """The same edit to many patients at once, all or none and one undo step, off the GUI thread (it grows with
+    the selection). The progress dialog is application-modal, so nothing else touches the stack meanwhile."""
+    actor, undo = session.actor, session.undo
 
     def job(db, _progress, cancel):
-        # update_patients takes no cancel check, so a Cancel pressed meanwhile undoes the lot at the end.
-        with db.atomic():
-            changed = caseload.update_patients(db, actor, patient_ids, changes)
+        # update_patients takes no cancel check, so a Cancel pressed meanwhile undoes the lot at the end; the
+        # recording encloses the check, so a cancelled change leaves no undo step behind either.
+        with undo.recording(db):
+            changed = caseload.update_patients(db, actor, patient_ids, changes, undo=undo)
             check_cancel(cancel)
         return changed
 

@@ -16,6 +16,7 @@ from ..models import workspace
 from ..models.changes import Changes
 from ..models.clock import Actor
 from ..models.db import open_workspace
+from ..models.undo import UndoStack
 from ..settings import Settings
 
 
@@ -28,6 +29,8 @@ class Session(QObject):
         self.db = db
         self.path = path
         self.actor = actor
+        # In memory and per session: another or a reopened workspace starts with nothing to undo.
+        self.undo = UndoStack()
 
     @classmethod
     def open(cls, path: Path, settings: Settings) -> Session:

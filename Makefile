@@ -7,7 +7,7 @@ QT_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbu
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
            libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils
 
-.PHONY: run test lint screenshots bench syslibs clean
+.PHONY: run test lint screenshots bench package syslibs clean
 
 run: $(STAMP)
 	$(PY) -m desktop gui
@@ -26,6 +26,10 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+# The installer folder for this platform (PyInstaller, packaging/locality-desk-<platform>.spec) into dist/.
+package: $(STAMP)
+	$(PY) packaging/build.py
+
 # Debian: install the shared libraries Qt's xcb/offscreen plugins load, only when one is missing.
 syslibs:
 	@if command -v dpkg-query >/dev/null 2>&1; then \
@@ -43,7 +47,7 @@ syslibs:
 $(STAMP): pyproject.toml | syslibs
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,package]"
 	touch $(STAMP)
 
 clean:

@@ -1,0 +1,92 @@
+"""The Linux build that `make package` makes (dist/LocalityDesk/) starts and opens a workspace.
+
+Built here first when dist/ has none or it is older than the sources, with the same command as `make package`:
+a build takes about a minute and a quarter on two cores.
+"""
+
+from __future__ import annotations
+
+import configparser
+import csv
+import importlib.util
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from desktop import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+# packaging/build.py, what `make package` runs (packaging/ is not a package: it would shadow PyPI's "packaging").
+_spec = importlib.util.spec_from_file_location("locality_desk_build", ROOT / "packaging" / "build.py")
+build = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build)
+
+FOLDER = ROOT / "dist" / "LocalityDesk"
+EXECUTABLE = FOLDER / build.EXECUTABLE
+SHIPPED = ("resources", "data", "docs")  # what the app reads at run time, beside the code
+SOURCES = ("desktop", *SHIPPED, "packaging")
+
+
+def _newest_source() -> float:
+    files = [p for top in SOURCES for p in (ROOT / top).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return max(p.stat().st_mtime for p in [*files, ROOT / "pyproject.toml"])
+
+
+@pytest.fixture(scope="module")
+def app() -> Path:
+    if not EXECUTABLE.exists() or EXECUTABLE.stat().st_mtime < _newest_source():
+        assert build.main() == 0, "the build failed; its output is above"
+    return EXECUTABLE
+
+
+def _run(app: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(app), *args], capture_output=True, text=True, timeout=300, cwd=ROOT.parent,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env})
+
+
+def test_version_is_the_apps(app):
+    out = _run(app, "--version")
+    assert (out.returncode, out.stdout.strip()) == (0, f"locality-desk {__version__}"), out.stderr
+
+
+def test_opens_the_demo_world_to_a_painted_main_window(app, small_world_path):
+    out = _run(app, "gui", "--db", str(small_world_path), LOCALITY_DESK_QUIT_AFTER_FIRST_PAINT="1")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"First paint: {small_world_path.name} — Locality Desk" in out.stdout.splitlines()
+    log = (Path(os.environ["LOCALITY_DESK_HOME"]) / "logs" / "locality-desk.log").read_text(encoding="utf-8")
+    assert f"Locality Desk {__version__} starting" in log
+    # A missing style sheet, catalogue or rule file is logged by the app as a warning or worse.
+    assert [line for line in log.splitlines() if " WARNING desktop" in line or " ERROR " in line] == []
+
+
+def test_builds_the_demo_world_from_the_shipped_reference_data(app, tmp_path):
+    made = _run(app, "demo", "--db", str(tmp_path / "demo.sqlite"), "--small")
+    assert made.returncode == 0, made.stderr[-3000:]
+    info = _run(app, "info", "--db", str(tmp_path / "demo.sqlite"), "--json")
+    assert info.returncode == 0, info.stderr[-3000:]
+    with open(ROOT / "data" / "localities.csv", newline="", encoding="utf-8") as fh:
+        teams = {row["code"]: row["name"] for row in csv.DictReader(fh)}
+    built = json.loads(info.stdout)["localities"]
+    assert {team["code"]: team["name"] for team in built} == teams
+    assert all(team["practices"] and team["care_homes"] for team in built)
+
+
+def test_the_build_holds_every_file_the_app_reads(app):
+    for top in SHIPPED:
+        wanted = {p.relative_to(ROOT) for p in (ROOT / top).rglob("*") if p.is_file()}
+        held = {p.relative_to(FOLDER / "_internal") for p in (FOLDER / "_internal" / top).rglob("*") if p.is_file()}
+        assert wanted - held == set(), f"{top}/ files missing from the build"
+
+
+def test_desktop_entry_launches_the_built_executable_with_the_app_icon(app):
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read(ROOT / "packaging" / "linux" / "locality-desk.desktop", encoding="utf-8")
+    fields = entry["Desktop Entry"]
+    assert fields["Exec"].split()[0] == fields["TryExec"] == app.name
+    assert (ROOT / "resources" / "icons" / f"{fields['Icon']}-256.png").is_file()
+    assert fields["Terminal"] == "false"
+    assert set(fields["Categories"].strip(";").split(";")) >= {"Office", "MedicalSoftware"}

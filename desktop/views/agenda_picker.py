@@ -133,10 +133,12 @@ class AgendaPicker(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("Add", QDialogButtonBox.ButtonRole.AcceptRole)
         self.add_button.setProperty("primary", True)
-        self.add_button.setDefault(True)
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
+        # the first button it finds instead.
+        self.add_button.setDefault(True)
         self._update_count()
 
     def picks(self) -> dict[str, list[str]]:

@@ -59,9 +59,11 @@ class CrashDialog(QDialog):
         quit_button = buttons.addButton("Quit Locality Desk", QDialogButtonBox.ButtonRole.DestructiveRole)
         quit_button.clicked.connect(QApplication.quit)
         carry_on = buttons.addButton("Carry on", QDialogButtonBox.ButtonRole.AcceptRole)
-        carry_on.setDefault(True)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
+        # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
+        # the first button it finds instead.
+        carry_on.setDefault(True)
         self._log_path = log_path
 
     def _copy(self) -> None:

@@ -50,7 +50,10 @@ class DateField(QWidget):
         self.calendar.setFirstDayOfWeek(Qt.DayOfWeek.Monday)
         self.calendar.clicked.connect(self._picked)
         self.calendar.activated.connect(self._picked)
-        menu = QMenu(self)
+        # Not parented to the field: a pop-up child window cuts the field's line and button out of the dialog's
+        # Tab chain (Qt 6), so Tab went round the two of them for ever. It goes when the field goes.
+        menu = QMenu()
+        self.destroyed.connect(menu.deleteLater)
         holder = QWidgetAction(menu)
         holder.setDefaultWidget(self.calendar)
         menu.addAction(holder)

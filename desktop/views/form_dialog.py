@@ -69,13 +69,15 @@ class FormDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.addButton(save_label, QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setProperty("primary", True)
-        self.save_button.setDefault(True)
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
     def add_field(self, name: str, label: str, editor: QWidget, hint: str = "") -> QWidget:
         block = QWidget()
+        # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
+        # the first button it finds instead.
+        self.save_button.setDefault(True)
         box = QVBoxLayout(block)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(3)

@@ -266,6 +266,7 @@ class ImportDialog(QDialog):
         self.preview_model = PreviewModel(self)
         self.preview = QTableView()
         self.preview.setObjectName("preview")
+        self.preview.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
         self.preview.setAccessibleName("The first rows of the file")
         self.preview.setModel(self.preview_model)
         self.preview.setWordWrap(False)

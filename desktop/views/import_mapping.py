@@ -193,6 +193,7 @@ class RejectionsModel(QAbstractTableModel):
 def rejections_view(model: RejectionsModel) -> QTableView:
     view = QTableView()
     view.setObjectName("rejections")
+    view.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
     view.setAccessibleName("Rejected rows")
     view.setModel(model)
     view.setSortingEnabled(True)

@@ -76,11 +76,13 @@ class RecordDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setProperty("primary", True)
-        self.save_button.setDefault(True)
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+        # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
+        # the first button it finds instead.
+        self.save_button.setDefault(True)
         values = dict(row) if row else {"locality_id": default_locality_id}
         self._fill_refs(values.get("locality_id"))
         for name, editor in self.editors.items():

@@ -20,6 +20,7 @@ def list_table(model: QAbstractItemModel, name: str, widths: Sequence[int], alte
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
     table.setAlternatingRowColors(alternating)
     table.setWordWrap(False)
     table.verticalHeader().hide()
@@ -39,6 +40,7 @@ def records_table(name: str, accessible_name: str, headings: Sequence[str]) -> Q
     table.setObjectName(name)
     table.setAccessibleName(accessible_name)
     table.setHorizontalHeaderLabels(list(headings))
+    table.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(SMALL_ROW_HEIGHT)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

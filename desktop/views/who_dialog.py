@@ -92,10 +92,12 @@ class WhoDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("Continue")
-        self.ok.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
+        # the first button it finds instead.
+        self.ok.setDefault(True)
         self.name.textChanged.connect(self._update)
         self.role.currentIndexChanged.connect(self._update)
         self._update()

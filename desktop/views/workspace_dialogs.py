@@ -87,11 +87,13 @@ class NewWorkspaceDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.create_button = buttons.addButton("Create workspace", QDialogButtonBox.ButtonRole.AcceptRole)
         self.create_button.setProperty("primary", True)
-        self.create_button.setDefault(True)
         buttons.accepted.connect(self.try_create)
         buttons.rejected.connect(self.reject)
         layout.addSpacing(8)
         layout.addWidget(buttons)
+        # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
+        # the first button it finds instead.
+        self.create_button.setDefault(True)
 
     def kind(self) -> str:
         return next(k for k, b in self.kind_buttons.items() if b.isChecked())

@@ -1,0 +1,196 @@
+"""Each main task done from the keyboard alone: real widgets, QTest key events only (Tab and Shift+Tab, arrows,
+Enter, Space, Escape and the menus' shortcuts), no clicks and no slot called by hand. A control that Tab cannot
+reach, a focus trap or a dialog that needs the mouse fails its walk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from cohort_helpers import choose_locality
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop.models import caseload
+
+Key = Qt.Key
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+TAB_LIMIT = 80  # more presses than any screen has stops: a control this far away is unreachable in practice
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    return widget
+
+
+def press(key: Key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
+    for _ in range(times):
+        QTest.keyClick(focused(), key, modifier)
+
+
+def type_text(text: str) -> None:
+    QTest.keyClicks(focused(), text)
+
+
+def type_over(text: str) -> None:
+    """Select what the field holds (Ctrl+A) and type *text* in its place."""
+    press(Key.Key_A, CTRL)
+    type_text(text)
+
+
+def tab_to(target: QWidget | Callable[[QWidget], bool], backwards: bool = False) -> QWidget:
+    """Press Tab (Shift+Tab) until *target* has the focus; fail when it never comes round."""
+    wanted = target if callable(target) and not isinstance(target, QWidget) else (lambda w: w is target)
+    seen = []
+    for _ in range(TAB_LIMIT):
+        if wanted(focused()):
+            return focused()
+        seen.append(f"{type(focused()).__name__}:{focused().objectName() or focused().accessibleName()}")
+        press(Key.Key_Backtab if backwards else Key.Key_Tab)
+    raise AssertionError(f"{target!r} is not reachable with Tab; the focus went through {seen[:40]}")
+
+
+def focus_moves_into(dialog, qtbot) -> None:
+    """A dialog just opened takes the keyboard: the user types into it without reaching for the mouse."""
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.isAncestorOf(QApplication.focusWidget()), timeout=2000)
+
+
+def back_in(window, qtbot) -> None:
+    """After a dialog closes the window manager makes the main window active again; the offscreen platform has
+    none, so the test does it. The focus then returns to where it was in the window."""
+    if QApplication.activeWindow() is not window:
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    assert window.isAncestorOf(focused())
+
+
+def shortcut(window, sequence: str) -> None:
+    """A menu shortcut typed wherever the focus is, as a user would."""
+    key, modifier = {"Ctrl+F": (Key.Key_F, CTRL), "Ctrl+L": (Key.Key_L, CTRL), "Ctrl+I": (Key.Key_I, CTRL),
+                     "Ctrl+S": (Key.Key_S, CTRL)}.get(sequence) or (Key(Key.Key_0 + int(sequence[-1])), CTRL)
+    QTest.keyClick(QApplication.focusWidget() or window, key, modifier)
+
+
+@pytest.fixture
+def active(qtbot):
+    """Make *window* the active window, as it is under a user's hands, so its shortcuts are live."""
+    def activate(window):
+        window.activateWindow()
+        qtbot.waitActive(window)
+        return window
+    return activate
+
+
+def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, window, session, active, qtbot):
+    active(window)
+    shortcut(window, "Ctrl+6")  # somewhere else first: the walk starts from the Go menu
+    shortcut(window, "Ctrl+1")
+    assert window.current_screen().key == "cohort"
+    page = loaded
+    frame = page.frame
+    row = next(i for i in range(len(frame)) if frame.columns["status"][i] == "identified"
+               and frame.columns["in_cohort"][i])
+    nhs = str(frame.columns["nhs_number"][row])
+    shortcut(window, "Ctrl+F")
+    assert focused() is page.filters.text
+    type_text(nhs)
+    press(Key.Key_Down)  # into the table, on the first match
+    assert focused() is page.table and page.model.rowCount() == 1
+    press(Key.Key_Return)  # edits the caseload record
+    form = page.panel.form
+    assert focused() is form.status
+    press(Key.Key_Down)  # identified -> contacted
+    assert form.status.currentData() == "contacted"
+    tab_to(page.panel.save_button)
+    press(Key.Key_Space)
+    patient = caseload.get_patient(session.db, str(frame.ids[row]))
+    assert patient["status"] == "contacted"
+
+
+# -- MDT ---------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def history_window(make_window, history_world_template, tmp_path, settings):
+    """The main window over a copy of the demo world with its history (meetings, visits, returns)."""
+    from worlds import copy_world
+
+    from desktop.views.session import Session
+
+    window = make_window(Session.open(copy_world(history_world_template, tmp_path / "history.sqlite"), settings))
+    choose_locality(window, "CHA")
+    return window
+
+
+def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(history_window, active, qtbot):
+    from desktop.models import actions, meetings
+
+    window = active(history_window)
+    db = window.session.db
+    shortcut(window, "Ctrl+2")
+    page = window.current_page()
+    assert page.screen.key == "mdt"
+    tab = page.meetings
+    tab_to(tab.plan_button)
+    press(Key.Key_Space)
+    dialog = tab.dialog
+    focus_moves_into(dialog, qtbot)
+    tab_to(dialog.held_on.line)
+    type_over("15/12/2026")
+    tab_to(dialog.chair)
+    press(Key.Key_Down)
+    tab_to(dialog.location)
+    type_text("Loughborough Health Centre")
+    press(Key.Key_Return)  # the dialog's default button
+    assert not dialog.isVisible()
+    back_in(window, qtbot)
+    meeting = meetings.listing(db, window.current_locality()["id"])[0]
+    assert meeting["held_on"] == "2026-12-15" and meeting["location"] == "Loughborough Health Centre"
+
+    detail = tab.detail
+    tab_to(detail.add_patients_button)
+    press(Key.Key_Space)
+    picker = tab.dialog
+    focus_moves_into(picker, qtbot)
+    first_list = picker.models[next(iter(picker.models))]
+    tab_to(lambda w: w.objectName().startswith("pick_") and w.isVisible())
+    press(Key.Key_Down)
+    press(Key.Key_Space)  # ticks the patient
+    assert len(first_list.ticked) == 1
+    picked = next(iter(first_list.ticked))
+    tab_to(picker.add_button)  # Enter in the list ticks too, so the button is pressed
+    press(Key.Key_Space)
+    assert not picker.isVisible()
+    back_in(window, qtbot)
+    items = [i for i in meetings.agenda(db, meeting["id"]) if i["kind"] == "patient"]
+    assert [i["patient_id"] for i in items] == [picked]
+
+    agenda = detail.patients
+    tab_to(agenda.table)
+    press(Key.Key_Down)
+    press(Key.Key_Return)  # into the outcome
+    assert focused() is agenda.outcome
+    type_text("Refer to the falls service")
+    press(Key.Key_Return, CTRL)
+    assert [i["outcome"] for i in meetings.agenda(db, meeting["id"]) if i["kind"] == "patient"] == [
+        "Refer to the falls service"]
+
+    tab_to(agenda.action_button)
+    press(Key.Key_Space)
+    form = tab.dialog
+    focus_moves_into(form, qtbot)
+    assert form.patient.currentData() == picked
+    tab_to(form.description)
+    type_text("Book a joint visit with the heart failure nurse")
+    tab_to(form.owner)
+    press(Key.Key_Down)
+    tab_to(form.due.line)
+    type_over("08/01/2027")
+    press(Key.Key_Return)
+    assert not form.isVisible()
+    back_in(window, qtbot)
+    agreed = actions.listing(db, window.current_locality()["id"], actions.ActionFilter(meeting_id=meeting["id"]),
+                             __import__("datetime").date.today())
+    made = [a for a in agreed if a["description"].startswith("Book a joint visit")]
+    assert made and made[0]["patient_id"] == picked and made[0]["due_date"] == "2027-01-08"

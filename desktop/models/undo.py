@@ -62,12 +62,8 @@ class Step:
 
     def close(self, db: sqlite_utils.Database) -> None:
         """Read the after-images; rows the op left as they were are no part of the step."""
-        by_table: dict[str, list[str]] = {}
-        for table, row_id in self.before:
-            by_table.setdefault(table, []).append(row_id)
-        now = {table: _read_many(db, table, ids) for table, ids in by_table.items()}
-        for key in list(self.before):
-            row = now[key[0]].get(key[1])
+        now = _read_keys(db, list(self.before))
+        for key, row in now.items():
             if row == self.before[key]:
                 del self.before[key]
             else:
@@ -168,22 +164,21 @@ def _replay(db: sqlite_utils.Database, actor: Actor, name: str, expect: dict[Key
     stamp = actor.stamp()
     with db.atomic():
         db.execute("PRAGMA defer_foreign_keys = ON")  # rows of one step may point at each other; checked at commit
-        current = {key: _read(db, *key) for key in keys}
+        current = _read_keys(db, keys)
         for key in keys:
             if not _same(current[key], expect[key]):
                 shown = current[key] or expect[key]
                 raise ValidationError(f"{_label(key[0], shown)} was changed since “{name}” (by another edit, a "
                                       f"sync or an import), so nothing was {verb}ne; that step is no longer offered.")
-        for key in keys:
-            user = _used_by(db, key, target) if target[key] is None and current[key] is not None else None
-            if user:
-                raise ValidationError(f"{_label(key[0], current[key])} is now used by {user}, so nothing was "
-                                      f"{verb}ne; that step is no longer offered.")
+        user = _used_by(db, [key for key in keys if target[key] is None and current[key] is not None], target)
+        if user:
+            raise ValidationError(f"{user[0]} is now used by {user[1]}, so nothing was {verb}ne; that step is no "
+                                  "longer offered.")
         for key in keys:
             _write(db, key, current[key], target[key], stamp)
             audit.record(db, actor, verb, key[0], key[1], f"{verb.capitalize()}ne: {name}",
                          _what_moved(current[key], target[key]))
-        return {key: _read(db, *key) for key in keys}
+        return _read_keys(db, keys)
 
 
 def _same(row: Row, other: Row) -> bool:
@@ -219,19 +214,25 @@ def _what_moved(now: Row, target: Row) -> dict[str, Any]:
                         if k not in STAMP and now.get(k) != v}}
 
 
-def _used_by(db: sqlite_utils.Database, key: Key, target: dict[Key, Row]) -> str | None:
-    """A record that will still point at the row about to be removed once *target* is written, named for the
-    message: removing it would cascade into (or dangle under) someone's later work."""
-    table, row_id = key
+def _used_by(db: sqlite_utils.Database, leaving: list[Key], target: dict[Key, Row]) -> tuple[str, str] | None:
+    """A row about to be removed and a record that would still point at it once *target* is written, both named
+    for the message: removing it would cascade into (or dangle under) someone's later work."""
+    by_table: dict[str, list[str]] = {}
+    for table, row_id in leaving:
+        by_table.setdefault(table, []).append(row_id)
+    if not by_table:
+        return None
     for other in db.table_names():
         for fk in db[other].foreign_keys:
-            if fk.other_table != table:
-                continue
-            for row in db.query(f"SELECT * FROM [{other}] WHERE [{fk.column}] = ?", [row_id]):
-                mine = (other, row.get("id"))
-                if mine not in target or (target[mine] or {}).get(fk.column) == row_id:
-                    label = _label(other, row)
-                    return label[0].lower() + label[1:]
+            for start in range(0, len(by_table.get(fk.other_table, [])), _CHUNK):
+                chunk = by_table[fk.other_table][start:start + _CHUNK]
+                for row in db.query(f"SELECT * FROM [{other}] WHERE [{fk.column}] IN "
+                                    f"({', '.join('?' * len(chunk))})", chunk):
+                    mine = (other, row.get("id"))
+                    if mine not in target or (target[mine] or {}).get(fk.column) == row[fk.column]:
+                        label = _label(other, row)
+                        gone = (fk.other_table, row[fk.column])
+                        return _label(gone[0], _read(db, *gone)), label[0].lower() + label[1:]
     return None
 
 
@@ -253,6 +254,14 @@ def _label(table: str, row: Row) -> str:
 
 def _read(db: sqlite_utils.Database, table: str, row_id: str) -> Row:
     return next(iter(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id])), None)
+
+
+def _read_keys(db: sqlite_utils.Database, keys: list[Key]) -> dict[Key, Row]:
+    by_table: dict[str, list[str]] = {}
+    for table, row_id in keys:
+        by_table.setdefault(table, []).append(row_id)
+    found = {table: _read_many(db, table, ids) for table, ids in by_table.items()}
+    return {key: found[key[0]].get(key[1]) for key in keys}
 
 
 def _read_many(db: sqlite_utils.Database, table: str, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -127,3 +127,31 @@ def test_a_bulk_assignment_made_off_the_gui_thread_is_one_step(qtbot, loaded, se
     undo.trigger()
     assert {pid: caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids} == before
     assert loaded.window().statusBar().currentMessage() == "Undone: Change case manager of 4 patients"
+
+
+def test_a_caseload_edit_from_the_panel_is_undone_from_the_table_while_the_notes_box_keeps_its_own_ctrl_z(
+        qtbot, loaded, session):
+    loaded.table.select_row(0)
+    patient_id = loaded.model.patient_id(0)
+    form = loaded.panel.form
+    form.status.setCurrentIndex(form.status.findData("contacted"))
+    form.notes.setPlainText("Prefers a morning call.")
+    qtbot.mouseClick(loaded.panel.save_button, Qt.MouseButton.LeftButton)
+    assert caseload.get_patient(session.db, patient_id)["status"] == "contacted"
+    undo = loaded.window().edit_menu.undo_action
+    assert undo.text() == "&Undo Change status and notes"
+
+    form.notes.setFocus()
+    qtbot.waitUntil(form.notes.hasFocus)
+    form.notes.moveCursor(form.notes.textCursor().MoveOperation.End)
+    qtbot.keyClicks(form.notes, " Not Fridays.")
+    qtbot.keyClick(form.notes, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert form.notes.toPlainText() == "Prefers a morning call."  # the typing went, the saved edit stayed
+    assert caseload.get_patient(session.db, patient_id)["notes"] == "Prefers a morning call."
+
+    loaded.table.setFocus()
+    qtbot.waitUntil(loaded.table.hasFocus)
+    qtbot.keyClick(loaded.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    restored = caseload.get_patient(session.db, patient_id)
+    assert (restored["status"], restored["notes"]) == ("identified", "")
+    assert form.status.currentData() == "identified"  # the panel shows the patient as they were

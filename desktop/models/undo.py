@@ -16,6 +16,7 @@ The stack lives in memory, one per open workspace (the GUI's Session holds it); 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -130,7 +131,8 @@ class UndoStack:
         if not self._undo:
             raise ValidationError("There is nothing to undo.")
         step = self._undo.pop()
-        left = _replay(db, actor, step.name, expect=step.after, target=step.before, verb="undo")
+        with _kept_unless_refused(self._undo, step):
+            left = _replay(db, actor, step.name, expect=step.after, target=step.before, verb="undo")
         self._redo.append(Step(step.name, before=left, after=step.after))
         return step.name, step.tables()
 
@@ -139,9 +141,23 @@ class UndoStack:
         if not self._redo:
             raise ValidationError("There is nothing to redo.")
         step = self._redo.pop()
-        left = _replay(db, actor, step.name, expect=step.before, target=step.after, verb="redo")
+        with _kept_unless_refused(self._redo, step):
+            left = _replay(db, actor, step.name, expect=step.before, target=step.after, verb="redo")
         self._undo.append(Step(step.name, before=step.before, after=left))
         return step.name, step.tables()
+
+
+@contextmanager
+def _kept_unless_refused(steps: list[Step], step: Step) -> Iterator[None]:
+    """A refused step is dropped for good; one that failed for another reason (the disk was busy, say) stays
+    on offer, so the user can try again."""
+    try:
+        yield
+    except ValidationError:
+        raise
+    except Exception:
+        steps.append(step)
+        raise
 
 
 @contextmanager
@@ -161,6 +177,16 @@ def _replay(db: sqlite_utils.Database, actor: Actor, name: str, expect: dict[Key
     """Check every row still equals *expect*, then write *target* (None: delete), in one transaction; return the
     rows as written. Undo goes newest-touched first and redo oldest first, so a parent row precedes its child."""
     keys = list(target) if verb == "redo" else list(reversed(target))
+    try:
+        return _checked_write(db, actor, name, expect, target, verb, keys)
+    except sqlite3.IntegrityError:  # a record made since holds its place: the same reference, or a link to it gone
+        raise ValidationError(f"A record added or changed since “{name}” now takes the place of one it would put "
+                              f"back (the same reference, say), so nothing was {verb}ne; that step is no longer "
+                              "offered.") from None
+
+
+def _checked_write(db: sqlite_utils.Database, actor: Actor, name: str, expect: dict[Key, Row],
+                   target: dict[Key, Row], verb: str, keys: list[Key]) -> dict[Key, Row]:
     stamp = actor.stamp()
     with db.atomic():
         db.execute("PRAGMA defer_foreign_keys = ON")  # rows of one step may point at each other; checked at commit

@@ -10,9 +10,9 @@ import datetime as dt
 import pytest
 from extract_helpers import patient, synthetic_nhs, write_csv
 
-from desktop.models import actions, caseload, mdt_forms, meetings, residents, visits
+from desktop.models import actions, audit, caseload, mdt_forms, meetings, residents, visits
 from desktop.models.clock import Actor
-from desktop.models.errors import ValidationError
+from desktop.models.errors import StorageError, ValidationError
 from desktop.models.progress import Cancelled
 from desktop.models.risk_import import import_extract, patient_id
 from desktop.models.undo import CAP, STAMP, UndoStack
@@ -272,3 +272,35 @@ def test_a_change_cancelled_inside_the_outer_recording_leaves_no_step(world):
     with stack.recording(db):
         caseload.update_patients(db, ACTOR, [pid(1), pid(2)], {"status": "contacted"}, today=TODAY, undo=stack)
     assert stack.undo_status().undo == "Set status of 2 patients to Contacted"
+
+
+def test_redo_is_refused_when_a_new_record_took_the_reference_it_would_put_back(world):
+    db, loc, _, home = world
+    stack = UndoStack()
+    visit_with_follow_up(db, home[0], stack)
+    stack.undo(db, UNDOER)
+    newer = new_action(db, loc)  # takes CHA-2026-0001, which the undone follow-up had
+    held, entries = snapshot(db), audit_count(db)
+    with pytest.raises(ValidationError, match="takes the place of one it would put back .* nothing was redone"):
+        stack.redo(db, UNDOER)
+    assert snapshot(db) == held and audit_count(db) == entries
+    assert actions.get(db, newer)["reference"] == "CHA-2026-0001"
+
+
+def test_a_step_that_failed_for_want_of_storage_stays_on_offer(world, monkeypatch):
+    db, loc, _, _ = world
+    action_id = new_action(db, loc)
+    stack = UndoStack()
+    actions.set_status(db, ACTOR, [action_id], "done", today=TODAY, undo=stack)
+
+    def busy(*_args, **_kwargs):
+        raise StorageError("The workspace is busy in another window.")
+
+    monkeypatch.setattr(audit, "record", busy)  # fails mid-undo, as a locked disk would
+    with pytest.raises(StorageError):
+        stack.undo(db, UNDOER)
+    assert actions.get(db, action_id)["status"] == "done"
+    monkeypatch.undo()
+    assert stack.undo_status().undo == "Set status of CHA-2026-0001 to Done"
+    stack.undo(db, UNDOER)
+    assert actions.get(db, action_id)["status"] == "open"

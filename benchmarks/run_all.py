@@ -14,11 +14,12 @@ import bench_locality_report  # noqa: E402
 import bench_return_import  # noqa: E402
 import bench_scaling  # noqa: E402
 import bench_startup  # noqa: E402
+import bench_sync  # noqa: E402
 import bench_system_report  # noqa: E402
 from common import record, table  # noqa: E402
 
 MODULES = [bench_import, bench_cohort_filter, bench_kpi, bench_return_import, bench_locality_report,
-           bench_system_report, bench_startup, bench_scaling]
+           bench_system_report, bench_startup, bench_scaling, bench_sync]
 
 
 def main() -> int:

@@ -3,13 +3,19 @@ back, and Ctrl+Z in a text field stays the text field's."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from cohort_helpers import choose_locality, locality_id
 from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 from worlds import copy_world
 
-from desktop.models import actions, caseload
+from desktop.models import actions, caseload, visits
+from desktop.models.quarters import of
+from desktop.views import messages
+from desktop.views.round_grid import HELD, MISSED
 
 
 def edit_menu(window) -> QMenu:
@@ -155,3 +161,34 @@ def test_a_caseload_edit_from_the_panel_is_undone_from_the_table_while_the_notes
     restored = caseload.get_patient(session.db, patient_id)
     assert (restored["status"], restored["notes"]) == ("identified", "")
     assert form.status.currentData() == "identified"  # the panel shows the patient as they were
+
+
+def test_undoing_a_visit_logged_from_the_round_grid_turns_the_week_back_to_missed(qtbot, mdt_window, mdt_session,
+                                                                                  monkeypatch):
+    choose_locality(mdt_window, "CHA")
+    mdt_window.show_screen("care_homes")
+    page = mdt_window.current_page()
+    page.set_quarter(of(dt.date.today()).previous())
+    model = page.grid.model_
+    row, column = next((r, c) for r in range(model.rowCount()) for c in range(1, model.coverage_column())
+                       if model.state(r, c) == MISSED)
+    monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: options[0])  # "Log a visit"
+    qtbot.mouseClick(page.grid.viewport(), Qt.MouseButton.LeftButton,
+                     pos=page.grid.visualRect(model.index(row, column)).center())
+    dialog = page.dialog
+    follow = dialog.follow_ups[0]
+    follow.description.setText("Review falls risk with the home manager")
+    follow.owner.setCurrentIndex(0)
+    follow.due.line.setText(dt.date.today().strftime("%d/%m/%Y"))
+    dialog.try_save()
+    assert model.state(row, column) == HELD
+    visit_id = model.visit_ids(row, column)[0]
+    assert len(visits.get(mdt_session.db, visit_id)["actions"]) == 1
+
+    undo = mdt_window.edit_menu.undo_action
+    home = model.home(row)["name"].replace("&", "&&")  # a menu shows "&&" as "&"
+    assert undo.text() == f"&Undo Log weekly home round at {home}"
+    undo.trigger()
+    assert model.state(row, column) == MISSED
+    assert not actions.listing(mdt_session.db, locality_id(mdt_session.db),
+                               actions.ActionFilter(text="Review falls risk with the home manager"))

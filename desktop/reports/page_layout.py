@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTemplate
 
-from .styles import MARGIN, _NumberedCanvas, decorate_page
+from .styles import MARGIN, decorate_page, numbered_canvas
 
 TOP, BOTTOM = 15 * mm, 16 * mm
 LANDSCAPE = landscape(A4)
@@ -47,4 +47,4 @@ def build(out: str | Path, story: list, title: str, subject: str, marking: str,
                           bottomMargin=BOTTOM, title=title, subject=subject, author="Locality Desk")
     doc.addPageTemplates([PageTemplate("portrait", [frame(A4, "p")], pagesize=A4),
                           PageTemplate("landscape", [frame(LANDSCAPE, "l")], pagesize=LANDSCAPE)])
-    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, decorate=decorate, **k))
+    doc.build(story, canvasmaker=numbered_canvas(decorate))

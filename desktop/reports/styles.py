@@ -105,6 +105,11 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         super().save()
 
 
+def numbered_canvas(decorate):
+    """The canvasmaker for doc.build: every page gets *decorate(canvas, page, total)* once the total is known."""
+    return lambda *a, **k: _NumberedCanvas(*a, decorate=decorate, **k)
+
+
 def decorate_page(c: pdfcanvas.Canvas, page: int, total: int, title: str, subject: str, stamp: str,
                   marking: str | None, marking_size: float = 9, footnote: str | None = None) -> None:
     """The house header (blue band, title, a marking on the right) and footer (generated-at, page x of y, an
@@ -143,4 +148,4 @@ def build(out: str | Path, story: list, title: str, subject: str, sensitive: boo
 
     doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=15 * mm,
                             bottomMargin=16 * mm, title=title, subject=subject, author="Locality Desk")
-    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, decorate=decorate, **k))
+    doc.build(story, canvasmaker=numbered_canvas(decorate))

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.path_label.setToolTip(str(session.path))
         self.kind_label.setText(KIND_LABEL.get(session.kind, session.kind))
         self.kind_badge.setText(KIND_LABEL.get(session.kind, session.kind))
+        self.import_action.setText("&Import returns…" if session.kind == "commissioner" else "&Import risk extract…")
         for action in self.locality_actions:  # a commissioner looks at all teams at once
             action.setVisible(session.kind != "commissioner")
         first = "commissioner" if session.kind == "commissioner" else SCREENS[0].key
@@ -206,6 +207,11 @@ class MainWindow(QMainWindow):
         return PlannedPage(screen, session.kind)
 
     def import_extract(self) -> None:
+        """File → Import… (Ctrl+I): a risk extract in a locality workspace, the teams' returns in a commissioner's."""
+        if self.session.kind == "commissioner" and "commissioner" in self.pages:
+            self.show_screen("commissioner")
+            self.pages["commissioner"].choose_files()
+            return
         if "cohort" not in self.pages:
             messages.warn(self, "No risk extracts here", "A commissioner workspace never holds patient data, so it "
                           "does not import risk extracts. Open the team's locality workspace (File → Open) to "

@@ -24,7 +24,8 @@ def build_menus(window: MainWindow) -> QMenu:
     recent = file_menu.addMenu("Open &Recent")
     recent.aboutToShow.connect(lambda: fill_recent(window, recent))
     file_menu.addSeparator()
-    _action(window, file_menu, "&Import risk extract…", window.import_extract, QKeySequence("Ctrl+I"))
+    window.import_action = _action(window, file_menu, "&Import risk extract…", window.import_extract,
+                                   QKeySequence("Ctrl+I"))
     file_menu.addSeparator()
     _action(window, file_menu, "&Back up now…", window.back_up_now)
     _action(window, file_menu, "Res&tore from backup…", window.restore_from_backup)

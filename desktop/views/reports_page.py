@@ -111,10 +111,10 @@ class ReportsPage(QuarterPaging, Page):
         box.addStretch(1)
         self.no_locality = EmptyCard("No locality report in a commissioner workspace", NO_RECORDS)
         self.system_card, box, _title, self.system_body = _card("System report")
-        self.publication = QCheckBox("&For publication (suppress small numbers)")
+        self.publication = QCheckBox("For &publication (suppress small numbers)")  # Alt+F: File
         self.publication.setToolTip("NHS Digital's small-number suppression of counts of people; the report "
                                     "lists every cell it altered in an appendix")
-        self.system_button = QPushButton("Export &system report (PDF)…")
+        self.system_button = QPushButton("Export s&ystem report (PDF)…")  # Alt+S: Settings
         self.system_button.clicked.connect(self.export_system)
         self.system_reason = QLabel()
         self.system_reason.setObjectName("fieldHelp")

@@ -77,7 +77,7 @@ class HomeDetail(QWidget):
         self.home_box.setObjectName("homeChoice")
         self.home_box.setAccessibleName("Care home")
         self.home_box.setMinimumWidth(280)
-        top.addWidget(QLabel("&Home"))
+        top.addWidget(QLabel("Ho&me"))
         top.itemAt(0).widget().setBuddy(self.home_box)
         top.addWidget(self.home_box)
         top.addStretch(1)

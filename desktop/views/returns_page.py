@@ -82,10 +82,10 @@ class ReturnsPage(QuarterPaging, Page):
         self.recompute_button = QPushButton("Re&compute")
         self.recompute_button.setToolTip("Refresh the computed KPIs from the records; typed figures and comments "
                                          "are kept")
-        self.sign_off_button = QPushButton("&Sign off…")
+        self.sign_off_button = QPushButton("Sig&n off…")  # Alt+S is the Settings menu
         self.sign_off_button.setProperty("primary", True)
         self.reopen_button = QPushButton("Re&open…")
-        self.export_button = QPushButton("&Export return…")
+        self.export_button = QPushButton("E&xport return…")  # Alt+E is the Edit menu
         self.revisions_button = QPushButton("Re&visions…")
         self.revisions_button.setToolTip("Every revision of this quarter's return: who signed it off, why it was "
                                          "reopened and what changed")

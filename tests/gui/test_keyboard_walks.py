@@ -32,7 +32,8 @@ def press(key: Key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> 
 
 
 def type_text(text: str) -> None:
-    QTest.keyClicks(focused(), text)
+    for char in text:  # each to wherever the focus is now: the first key may open an editor
+        QTest.keyClicks(focused(), char)
 
 
 def type_over(text: str) -> None:
@@ -194,3 +195,127 @@ def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(histo
                              __import__("datetime").date.today())
     made = [a for a in agreed if a["description"].startswith("Book a joint visit")]
     assert made and made[0]["patient_id"] == picked and made[0]["due_date"] == "2027-01-08"
+
+
+# -- care homes --------------------------------------------------------------------------------------------------
+def test_care_homes_log_a_visit_with_a_resident_reviewed(history_window, active, qtbot):
+    from desktop.models import visits
+
+    window = active(history_window)
+    db = window.session.db
+    shortcut(window, "Ctrl+3")
+    page = window.current_page()
+    assert page.screen.key == "care_homes"
+    box = window.locality_box
+    shortcut(window, "Ctrl+L")  # the locality list opens; Down and Enter choose the next team
+    qtbot.waitUntil(lambda: box.view().isVisible(), timeout=2000)
+    wanted = box.itemData(box.currentIndex() + 1)
+    press(Key.Key_Down)
+    press(Key.Key_Return)
+    qtbot.waitUntil(lambda: not box.view().isVisible(), timeout=2000)
+    assert window.current_locality() == wanted and page.locality["id"] == wanted["id"]
+    press(Key.Key_L, Qt.KeyboardModifier.AltModifier)  # the button's mnemonic: &Log a visit…
+    qtbot.waitUntil(lambda: page.dialog is not None, timeout=2000)  # a mnemonic clicks after a short flash
+    dialog = page.dialog
+    focus_moves_into(dialog, qtbot)
+    home_id = dialog.home.currentData()
+    before = {v["id"] for v in visits.listing(db, home_id)}
+    tab_to(dialog.date.line)
+    type_over("20/11/2026")
+    tab_to(dialog.type)
+    press(Key.Key_Down)
+    chosen_type = dialog.type.currentData()
+    row = dialog.rows[0]
+    tab_to(row.check)
+    press(Key.Key_Space)
+    assert row.check.isChecked()
+    tab_to(row.outcome)
+    press(Key.Key_Down)
+    outcome = row.outcome.currentData()
+    tab_to(row.note)
+    type_text("Reviewed medicines")
+    press(Key.Key_Return)  # the dialog's default button: Save
+    assert not dialog.isVisible()
+    back_in(window, qtbot)
+    made = [v for v in visits.listing(db, home_id) if v["id"] not in before]
+    assert len(made) == 1 and made[0]["visited_on"] == "2026-11-20" and made[0]["type"] == chosen_type
+    reviewed = visits.get(db, made[0]["id"])["residents"]
+    assert [(r["resident_id"], r["outcome"], r["note"]) for r in reviewed] == [
+        (row.resident_id, outcome, "Reviewed medicines")]
+
+
+# -- returns -----------------------------------------------------------------------------------------------------
+def test_returns_open_the_draft_type_a_figure_and_try_to_sign_off(history_window, active, qtbot, monkeypatch,
+                                                                     warnings, confirmed):
+    from desktop.models import returns
+    from desktop.models.demo.history import DEMO_TODAY
+    from desktop.views import returns_page
+    from desktop.views.returns_model import KEYS
+
+    # The screen's "today" is the demo's, so the quarter under way is the demo's whatever the real date.
+    monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: DEMO_TODAY))
+    window = active(history_window)
+    db = window.session.db
+    shortcut(window, "Ctrl+4")
+    page = window.current_page()
+    assert page.screen.key == "returns"
+    tab_to(page.next_button)  # from last quarter's signed-off return to the quarter under way
+    press(Key.Key_Space)
+    draft = returns.current(db, window.current_locality()["id"], page.quarter)
+    assert draft["status"] == "draft" and page.return_id == draft["id"]
+
+    tab_to(page.grid)
+    press(Key.Key_Home, CTRL)
+    press(Key.Key_Down, times=page.model.row_of("OUT-04"))
+    press(Key.Key_Right, times=KEYS.index("figures"))
+    assert page.model.kpi(page.grid.currentIndex().row()).code == "OUT-04"
+    type_text("42")  # typing starts the editor with what was typed
+    press(Key.Key_Return)
+    qtbot.waitUntil(lambda: returns.values(db, draft["id"])["OUT-04"]["numerator"] == 42)
+
+    press(Key.Key_N, Qt.KeyboardModifier.AltModifier)  # Sig&n off…: refused while the quarter runs
+    qtbot.waitUntil(lambda: bool(warnings), timeout=2000)
+    assert warnings[0][0] == "Not ready to sign off" and "runs until" in warnings[0][1]
+    assert returns.current(db, window.current_locality()["id"], page.quarter)["status"] == "draft"
+
+
+# -- commissioner ------------------------------------------------------------------------------------------------
+def test_commissioner_import_the_returns_then_move_through_the_grid(commissioner_window, active, qtbot, monkeypatch,
+                                                                    tmp_path):
+    from return_files import return_doc, write
+
+    from desktop.models import consolidated
+    from desktop.views.commissioner_page import QFileDialog
+
+    teams = ("BAL", "CHA", "CTE")
+    files = [str(write(tmp_path / f"kpi-return-{code}-2025-26-Q3-r1.json", return_doc(code, "2025-26-Q3", 1, n)))
+             for n, code in enumerate(teams)]
+    # The platform's own file chooser is outside the app; it hands back the files a user picked.
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: (files, "")))
+    window = active(commissioner_window)
+    assert window.import_action.text() == "&Import returns…"
+    shortcut(window, "Ctrl+I")
+    page = window.current_page()
+    assert page.screen.key == "commissioner"
+    dialog = page.dialog
+    focus_moves_into(dialog, qtbot)
+    assert dialog.summary.text() == "3 would be imported"
+    assert consolidated.held_quarters(window.session.db) == []  # the dry run wrote nothing
+    press(Key.Key_Return)  # Import 3 files, the default button
+    assert dialog.summary.text() == "3 imported"
+    assert len(consolidated.held_quarters(window.session.db)) == 1
+    press(Key.Key_Return)  # now Close
+    assert not dialog.isVisible()
+    back_in(window, qtbot)
+
+    tab_to(page.grid)
+    press(Key.Key_Home, CTRL)
+    press(Key.Key_Right)  # the first team's column, beside the KPI names
+    press(Key.Key_Down)
+    index = page.grid.currentIndex()
+    team, kpi = page.model.team(index.column()), page.model.kpi(index.row())
+    assert (team["code"], kpi.code) == ("BAL", page.model.kpi(1).code)
+    assert kpi.code in page.charts.heading.text()
+    press(Key.Key_Right, times=2)
+    assert page.model.team(page.grid.currentIndex().column())["code"] == "CTE"
+    assert "(CTE)" in page.charts.detail.text()

@@ -22,6 +22,10 @@ lint: $(STAMP)
 screenshots: $(STAMP)
 	rm -rf screenshots
 	QT_QPA_PLATFORM=offscreen $(PY) -m desktop.views.screenshots screenshots
+	@# The user guide's pictures: each docs/images/NAME.png the guide links to is screenshots/NN-NAME.png.
+	mkdir -p docs/images
+	for name in $$(grep -oh 'images/[a-z0-9-]*\.png' docs/*.md | sort -u | cut -d/ -f2); do \
+	  cp screenshots/[0-9][0-9]-$$name docs/images/$$name || exit 1; done
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -24,6 +24,20 @@ STATUSES = ("open", "in progress", "done", "cancelled")
 OPEN = ("open", "in progress")
 DUE_WINDOWS = ("overdue", "due in 7 days", "due in 30 days", "no longer open")
 EDITABLE = ("description", "owner_name", "owner_staff_id", "owner_organisation", "due_date", "patient_id", "kpi")
+# What _clean, set_status and escalate check, field by field, in the words the forms show as help.
+HELP = {
+    "description": "Required: what is to be done.",
+    "owner_name": "Required: a member of the team from the list, or the name of anyone else typed in.",
+    "owner_organisation": f"Required: one of {', '.join(ORGANISATIONS)}. Choosing a team member fills it in.",
+    "due_date": "Required: a date such as 25/12/2026. An action still open after this date is overdue.",
+    "patient_id": "Optional: the patient the action is about.",
+    "kpi": "Optional: a KPI of the catalogue; the locality report lists the action under it.",
+    "status": f"One of: {', '.join(STATUSES)}. Done needs a completion date.",
+    "completed_on": "The day it was done; not in the future. Empty means today.",
+    "outcome_note": "Optional: what came of it.",
+    "escalated_to": "To escalate, say both to whom and why; leave both empty otherwise.",
+    "escalation_reason": "To escalate, say both to whom and why; leave both empty otherwise.",
+}
 
 
 def is_overdue(action: dict[str, Any], today: dt.date) -> bool:

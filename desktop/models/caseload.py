@@ -31,6 +31,25 @@ INTERVENTION_TYPES = (
 )
 EDITABLE = ("status", "discharge_reason", "stream", "named_gp_id", "case_manager_id", "care_plan_date",
             "review_interval_months", "notes")
+# What validate_changes checks, field by field, in the words the caseload form shows as help.
+HELP = {
+    "status": f"One of: {', '.join(STATUSES)}.",
+    "discharge_reason": f"Required for a discharge: {', '.join(DISCHARGE_REASONS)}.",
+    "stream": f"Optional: {', '.join(STREAMS)}.",
+    "named_gp_id": "A GP on this locality's staff list, or none named.",
+    "case_manager_id": "Someone on this locality's staff list, or nobody named.",
+    "care_plan_date": "The day the care plan was agreed; not in the future. The next review is counted from it.",
+    "review_interval_months": "Months between reviews, 1 to 24. Default: the cohort criteria's interval (6 months, "
+                              "or 3 for severe frailty, unless changed), set when the patient goes on the caseload.",
+    "notes": "Optional.",
+}
+# What add_intervention checks, in the words the intervention form shows as help.
+INTERVENTION_HELP = {
+    "type": f"Required: {', '.join(INTERVENTION_TYPES)}. A care-plan review moves the next review date on.",
+    "delivered_on": "Required: the day it was delivered, not in the future.",
+    "delivered_by_id": "Someone on this locality's staff list, or Not recorded.",
+    "note": "Optional.",
+}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

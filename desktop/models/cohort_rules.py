@@ -58,6 +58,22 @@ class CohortRules:
         }
 
 
+_EFI_ORDER = "mild < moderate < severe, all between 1 and 36 deficits"
+# What CohortRules.validate checks, field by field, in the words the criteria dialog shows as help.
+HELP = {
+    "mild_frailty_min_deficits": f"eFI deficits (of 36) from which a patient is mildly frail; {_EFI_ORDER}.",
+    "frailty_min_deficits": f"eFI deficits from which a patient is moderately frail and joins the cohort; "
+                            f"{_EFI_ORDER}.",
+    "severe_frailty_min_deficits": f"eFI deficits from which a patient is severely frail; {_EFI_ORDER}.",
+    "multimorbidity_min_ltc": "Long-term conditions from which a patient joins the cohort; 1 to 30.",
+    "high_cost_min_ratio": "Predicted cost as a multiple of the expected cost from which a patient joins the "
+                           "cohort; 1 to 20.",
+    "review_interval_months": "Months between caseload reviews, 1 to 24; given to a patient when they go on the "
+                              "caseload.",
+    "severe_frailty_review_interval_months": "Months between reviews for a severely frail patient, 1 to 24.",
+}
+
+
 def defaults() -> CohortRules:
     with open(RESOURCES / "cohort_rules.json", encoding="utf-8") as fh:
         data = json.load(fh)

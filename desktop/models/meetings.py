@@ -52,6 +52,16 @@ def latest(db: sqlite_utils.Database, locality_id: str) -> dict[str, Any] | None
     return rows[0] if rows else None
 
 
+# What create and _check_attendees check, field by field, in the words the meeting form shows as help.
+HELP = {
+    "held_on": "Required: the day of the meeting, such as 25/12/2026.",
+    "type": f"One of: {', '.join(TYPES)}.",
+    "chair_id": "Someone on this locality's staff list, or Not decided yet.",
+    "location": "Optional: a room, or Teams.",
+    "attendees": f"Each attendee needs a name and an organisation: {', '.join(ORGANISATIONS)}.",
+}
+
+
 def _check_attendees(attendees: list[dict[str, Any]]) -> list[dict[str, Any]]:
     clean = []
     for i, a in enumerate(attendees, start=1):

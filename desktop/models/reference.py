@@ -155,7 +155,7 @@ STAFF = Entity(
         Field("role", "Role", kind="choice", choices=STAFF_ROLES),
         Field("organisation", "Organisation", kind="choice", choices=ORGANISATIONS),
         _LOCALITY,
-        Field("email", "E-mail", required=False,
+        Field("email", "E-mail", required=False, help="An e-mail address, e.g. name@nhs.net.",
               check=lambda v: None if not v or ("@" in v and " " not in v) else "That is not an e-mail address."),
     ),
     list_sql="""SELECT s.id, s.locality_id, s.name, s.role, s.organisation, l.name AS locality, s.email,
@@ -229,6 +229,27 @@ def choices_for(db: sqlite_utils.Database, entity: str, locality_id: str | None 
         params.append(locality_id)
     sql += " ORDER BY label COLLATE NOCASE"
     return [(r["id"], r["label"]) for r in db.query(sql, params)]
+
+
+def rule_text(entity: str, name: str) -> str:
+    """What validate() asks of one field, in words for the form's tooltip and What's This."""
+    spec = ENTITIES[entity]
+    f = spec.field(name)
+    words = ["Required." if f.required else "Optional."]
+    if f.kind == "int":
+        words.append("A whole number" + (" (zero or more)." if f.minimum == 0 else f", at least {f.minimum}."))
+    elif f.kind == "choice":
+        words.append(f"One of: {', '.join(f.choices)}.")
+    elif f.kind == "ref" and f.ref != "localities":
+        words.append(f"Only those of the chosen locality are offered: the {f.label.lower()} belongs to the same "
+                     "locality team.")
+    if f.help:
+        words.append(f.help)
+    if name == spec.key and spec.key != "name":
+        words.append(f"No two {spec.plural.lower()} share the same {f.label}.")
+    if f.upper:
+        words.append("Typed in any case; kept in capitals.")
+    return " ".join(words)
 
 
 def validate(db: sqlite_utils.Database, entity: str, values: dict[str, Any],

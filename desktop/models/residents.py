@@ -26,6 +26,27 @@ LABELS = {"admitted_on": "The admission date", "readmitted_on": "The re-admissio
           "pcsp_on": "The PCSP date",
           "medication_review_on": "The medication review date", "eol_plan_on": "The care management plan date"}
 EDITABLE = ("nhs_number", "given_name", "family_name", "date_of_birth", *DATES, "end_of_life", "notes")
+_NOT_FUTURE = "not in the future and not before the admission"
+# What _clean checks, field by field, in the words the resident form shows as help.
+HELP = {
+    "nhs_number": "Required: 10 digits, spaces allowed. The last digit is a modulus-11 check digit, so a "
+                  "mistyped number is refused.",
+    "given_name": "Optional.",
+    "family_name": "Required.",
+    "date_of_birth": "Optional: a date such as 25/12/1940, not after the admission.",
+    "admitted_on": "Required: the day they moved in, not in the future. The PCSP is due "
+                   f"{PCSP_WORKING_DAYS} working days later.",
+    "readmitted_on": f"Optional, {_NOT_FUTURE}. A re-admission starts the {PCSP_WORKING_DAYS}-working-day PCSP "
+                     "clock again.",
+    "left_on": f"Optional, {_NOT_FUTURE}. A resident who has left drops off the home's list.",
+    "holistic_assessment_on": f"Optional, {_NOT_FUTURE}.",
+    "pcsp_on": f"Optional, {_NOT_FUTURE}. On time when within {PCSP_WORKING_DAYS} working days of the "
+               "(re-)admission, weekends and England bank holidays skipped.",
+    "medication_review_on": f"Optional, {_NOT_FUTURE}.",
+    "eol_plan_on": f"Optional, {_NOT_FUTURE}; only for a resident at the end of life.",
+    "end_of_life": "Tick for a resident at the end of life; needed before a care management plan date.",
+    "notes": "Optional.",
+}
 
 
 def pcsp_due(resident: dict[str, Any]) -> dt.date:

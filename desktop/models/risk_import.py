@@ -31,6 +31,9 @@ from .progress import CancelCheck, Progress, check_cancel, never_cancel, no_prog
 from .workers import POOL
 from .workspace import get_meta, set_meta
 
+# What store_run asks of the extract date, in the words the import dialog shows as help.
+EXTRACT_DATE_HELP = ("The day the risk tool produced the file, not in the future and not before the locality's "
+                     "latest run: new, left and changed are worked out against that run.")
 AGE_BANDS = ((0, 17, "0-17"), (18, 64, "18-64"), (65, 74, "65-74"), (75, 84, "75-84"), (85, 200, "85+"))
 
 

@@ -20,6 +20,17 @@ from .undo import UndoStack, recording
 
 TYPES = ("weekly home round", "reactive visit", "new-resident assessment", "medication review", "MDT in the home")
 OUTCOMES = ("managed in the home", "referred on", "transferred to hospital")
+# What log_visit checks, field by field, in the words the visit form shows as help.
+HELP = {
+    "care_home_id": "Required: a home on the register; its current residents are listed below.",
+    "visited_on": "Required: the day of the visit, not in the future (plan future visits in your diary).",
+    "type": f"One of: {', '.join(TYPES)}. Weekly home rounds fill the home-round grid.",
+    "clinician_id": "Someone on the staff list, or Not recorded.",
+    "residents": f"Tick each resident reviewed and choose an outcome: {', '.join(OUTCOMES)}.",
+    "follow_ups": "Each follow-up needs what is to be done, an owner and a due date; it goes into the "
+                  "locality's action log.",
+    "notes": "Optional.",
+}
 
 
 def _home(db: sqlite_utils.Database, care_home_id: str) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from .form_dialog import FormDialog, Save, combo, text_box
 class ActionDialog(FormDialog):
     """A new action (action None) or an existing one, with its status and escalation."""
 
+    rules = actions.HELP
+
     def __init__(self, action: Mapping[str, Any] | None, staff: Sequence[Mapping[str, Any]],
                  patients: Sequence[tuple[str, str]], save: Save, heading: str = "", parent: QWidget | None = None):
         editing = action is not None
@@ -129,6 +131,8 @@ class ActionDialog(FormDialog):
 
 class StatusDialog(FormDialog):
     """One status for every selected action; the button names how many."""
+
+    rules = actions.HELP
 
     def __init__(self, count: int, save: Save, parent: QWidget | None = None):
         what = formats.count(count, "action")

@@ -22,6 +22,7 @@ WIDTH = 520
 
 class InterventionDialog(FormDialog):
     ask_before_discarding = False
+    rules = caseload.INTERVENTION_HELP
 
     def __init__(self, patient_name: str, staff: Sequence[Mapping[str, Any]], save: Save,
                  parent: QWidget | None = None):
@@ -31,21 +32,21 @@ class InterventionDialog(FormDialog):
                          "Record intervention", save, parent, WIDTH)
         self.kind = combo("type", [(formats.sentence_case(t), t) for t in caseload.INTERVENTION_TYPES], "Choose…")
         self.kind.setAccessibleName("Intervention type")
-        self.add_row("Type", self.kind)
+        self.add_row("Type", self.kind, "type")
         self.date = QDateEdit(QDate.currentDate())
         self.date.setObjectName("field_delivered_on")
         self.date.setAccessibleName("Date delivered")
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("dd/MM/yyyy")
         self.date.setMaximumDate(QDate.currentDate())
-        self.add_row("Delivered on", self.date)
+        self.add_row("Delivered on", self.date, "delivered_on")
         self.by = combo("delivered_by", [("Not recorded", None),
                                          *[(f"{s['name']} ({s['role']})", s["id"]) for s in staff]])
         self.by.setAccessibleName("Delivered by")
-        self.add_row("By", self.by)
+        self.add_row("By", self.by, "delivered_by_id")
         self.note = text_box("note", 90)
         self.note.setAccessibleName("Note")
-        self.add_row("Note", self.note)
+        self.add_row("Note", self.note, "note")
         self.kind.setFocus()
 
     def values(self) -> dict[str, Any]:
@@ -57,6 +58,7 @@ class BulkDialog(FormDialog):
     """One change to every selected patient: a case manager, or a status. The button names how many."""
 
     ask_before_discarding = False
+    rules = caseload.HELP
 
     def __init__(self, what: str, count: int, staff: Sequence[Mapping[str, Any]], save: Save,
                  parent: QWidget | None = None):
@@ -75,15 +77,15 @@ class BulkDialog(FormDialog):
             self.choice = combo("case_manager", [*[(f"{s['name']} ({s['role']})", s["id"]) for s in staff],
                                                  ("Nobody: remove the case manager", "")], "Choose…")
             self.choice.setAccessibleName("Case manager")
-            self.add_row("Case manager", self.choice)
+            self.add_row("Case manager", self.choice, "case_manager_id")
         else:
             self.choice = combo("status", [(formats.sentence_case(s), s) for s in caseload.STATUSES], "Choose…")
             self.choice.setAccessibleName("Status")
-            self.add_row("Status", self.choice)
+            self.add_row("Status", self.choice, "status")
             self.reason = combo("discharge_reason",
                                 [(formats.sentence_case(r), r) for r in caseload.DISCHARGE_REASONS], "Choose why…")
             self.reason.setAccessibleName("Discharged because")
-            self.add_row("Discharged because", self.reason)
+            self.add_row("Discharged because", self.reason, "discharge_reason")
             self.choice.currentIndexChanged.connect(self._status_changed)
             self._status_changed()
         self.choice.setFocus()

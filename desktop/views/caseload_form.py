@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ..models import caseload
 from . import formats
+from .field_help import explain
 from .widgets import OptionalDate
 
 Editor = QComboBox | QSpinBox | QPlainTextEdit | OptionalDate
@@ -66,8 +67,6 @@ class CaseloadForm(QWidget):
         self.interval.setSuffix(" months")
         self.interval.setSpecialValueText("Default")
         self.interval.setAccessibleName("Review interval in months")
-        self.interval.setToolTip("Months between reviews. Default: 6 months, or 3 for severe frailty, set when "
-                                 "the patient goes on the caseload.")
         self.interval.setMaximumWidth(130)
         self.interval.valueChanged.connect(lambda _v: self._edited("review_interval_months"))
         self._add("review_interval_months", "Review every", self.interval)
@@ -180,6 +179,7 @@ class CaseloadForm(QWidget):
 
     def _add(self, name: str, label: str, editor: Editor) -> None:
         editor.setObjectName(f"field_{name}")
+        explain(editor, caseload.HELP.get(name, ""))
         block = QWidget()
         box = QVBoxLayout(block)
         box.setContentsMargins(0, 0, 0, 0)

@@ -27,6 +27,7 @@ from ..models import cohort_rules
 from ..models.cohort_rules import CohortRules
 from ..models.errors import DeskError
 from . import messages, operations
+from .field_help import explain, help_label
 from .session import Session
 
 EFI_NOTE = (
@@ -141,6 +142,7 @@ class CohortRulesDialog(QDialog):
         editor.setSuffix(suffix)
         editor.setFixedWidth(240)
         editor.setAccessibleName(name.replace("_", " "))
+        explain(editor, cohort_rules.HELP[name])
         self.editors[name] = editor
         if "deficits" not in name:
             return editor
@@ -149,8 +151,7 @@ class CohortRulesDialog(QDialog):
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(editor)
-        score = QLabel()
-        score.setObjectName("fieldHelp")
+        score = help_label("")
         row.addWidget(score, 1)
         self.scores[name] = score
         editor.valueChanged.connect(lambda v, label=score: label.setText(f"a score of {v / 36:.3f} or more"))

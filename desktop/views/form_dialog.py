@@ -5,7 +5,7 @@ first, unless the dialog says otherwise."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..models.errors import DeskError, ValidationError
 from . import messages
 from .date_field import DateField
+from .field_help import explain
 
 Save = Callable[[dict[str, Any]], Any]
 # Fields a domain error may name that are edited elsewhere on the form.
@@ -34,6 +35,8 @@ class FormDialog(QDialog):
 
     # False for a short dialog whose values() may refuse before anything is chosen: Cancel just closes it.
     ask_before_discarding = True
+    # Field name -> the rule the domain checks it against (a HELP mapping of the domain module that saves).
+    rules: Mapping[str, str] = {}
 
     def __init__(self, title: str, heading: str, explanation: str, save_label: str, save: Save,
                  parent: QWidget | None = None, width: int = 600):
@@ -72,20 +75,18 @@ class FormDialog(QDialog):
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-
-    def add_field(self, name: str, label: str, editor: QWidget, hint: str = "") -> QWidget:
-        block = QWidget()
         # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
         # the first button it finds instead.
         self.save_button.setDefault(True)
+
+    def add_field(self, name: str, label: str, editor: QWidget, hint: str = "") -> QWidget:
+        block = QWidget()
         box = QVBoxLayout(block)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(3)
         box.addWidget(editor)
-        if hint:
-            help_label = QLabel(hint)
-            help_label.setObjectName("fieldHelp")
-            help_label.setWordWrap(True)
+        help_label = explain(editor, self.rules.get(name, ""), hint)
+        if help_label is not None:
             box.addWidget(help_label)
         error = QLabel()
         error.setObjectName("fieldError")
@@ -98,8 +99,9 @@ class FormDialog(QDialog):
         self.form.addRow(caption, block)
         return block
 
-    def add_row(self, label: str, editor: QWidget) -> None:
+    def add_row(self, label: str, editor: QWidget, name: str = "") -> None:
         """A field whose refusals are shown in the banner above the form, not beside it."""
+        explain(editor, self.rules.get(name, ""))
         caption = QLabel(label)
         caption.setContentsMargins(0, 5, 0, 0)
         self.form.addRow(caption, editor)

@@ -33,6 +33,7 @@ from ..models.extract_rules import CheckedExtract, Rejection
 from ..models.progress import Cancelled
 from ..settings import Settings
 from . import formats, operations
+from .field_help import explain
 from .import_mapping import MappingTable, PreviewModel, required_status
 from .import_summary import CheckResults, ImportSummary, save_rejections, saved_note
 from .session import Session
@@ -240,9 +241,8 @@ class ImportDialog(QDialog):
         date_label.setBuddy(self.date_edit)
         date_row.addWidget(date_label)
         date_row.addWidget(self.date_edit)
-        hint = QLabel("the day the risk tool produced the file; ages and the run are dated by it")
-        hint.setObjectName("fieldHelp")
-        date_row.addWidget(hint)
+        date_row.addWidget(explain(self.date_edit, risk_import.EXTRACT_DATE_HELP,
+                                   "the day the risk tool produced the file; ages and the run are dated by it"))
         date_row.addStretch(1)
         layout.addLayout(date_row)
         self.date_note = QLabel()

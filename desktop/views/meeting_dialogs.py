@@ -17,6 +17,8 @@ from .form_dialog import FormDialog, Save
 
 
 class PlanMeetingDialog(FormDialog):
+    rules = meetings.HELP
+
     def __init__(self, locality_name: str, staff: Sequence[Mapping[str, Any]], open_actions: int,
                  last_attendees: Sequence[Mapping[str, Any]], save: Save, parent: QWidget | None = None):
         carried = (f"The {formats.count(open_actions, 'open action')} of the locality will be carried onto its "

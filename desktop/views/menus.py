@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QWhatsThis
 
-from . import sync_dialogs
+from . import help_window, sync_dialogs
 from .edit_menu import EditMenu
 from .screens import SCREENS
 
@@ -43,7 +43,7 @@ def build_menus(window: MainWindow) -> QMenu:
     go = bar.addMenu("&Go")
     for number, screen in enumerate(SCREENS, start=1):
         shortcut = QKeySequence(f"Ctrl+{number}") if number <= 9 else None
-        window.go_actions[screen.key] = _action(window, go, screen.title,
+        window.go_actions[screen.key] = _action(window, go, screen.title.replace("&", "&&"),
                                                 lambda _=False, k=screen.key: window.show_screen(k), shortcut)
     go.addSeparator()
     _action(window, go, "&Filter the table", window.focus_filter, QKeySequence.StandardKey.Find)
@@ -53,6 +53,12 @@ def build_menus(window: MainWindow) -> QMenu:
     _action(window, settings_menu, "&Cohort criteria…", window.edit_cohort_rules)
 
     help_menu = bar.addMenu("&Help")
+    _action(window, help_menu, "User &guide", lambda: help_window.open_guide(window, window.current_screen().key),
+            QKeySequence.StandardKey.HelpContents)
+    whats_this = QWhatsThis.createAction(window)  # Shift+F1, then click a field to read the rule behind it
+    whats_this.setText("What's &This?")
+    help_menu.addAction(whats_this)
+    help_menu.addSeparator()
     _action(window, help_menu, "&About Locality Desk", window.show_about)
     return recent
 

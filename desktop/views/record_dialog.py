@@ -28,6 +28,7 @@ from ..models import reference
 from ..models.errors import DeskError, ValidationError
 from ..models.reference import Entity, Field
 from . import messages
+from .field_help import explain
 
 Editor = QLineEdit | QSpinBox | QComboBox
 NONE_LABEL = "— none —"
@@ -79,10 +80,10 @@ class RecordDialog(QDialog):
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-
         # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
         # the first button it finds instead.
         self.save_button.setDefault(True)
+
         values = dict(row) if row else {"locality_id": default_locality_id}
         self._fill_refs(values.get("locality_id"))
         for name, editor in self.editors.items():
@@ -147,12 +148,9 @@ class RecordDialog(QDialog):
         box.setSpacing(3)
         editor = self._make_editor(f)
         editor.setObjectName(f"field_{f.name}")
-        editor.setToolTip(f.help)
         box.addWidget(editor)
-        if f.help:
-            hint = QLabel(f.help)
-            hint.setObjectName("fieldHelp")
-            hint.setWordWrap(True)
+        hint = explain(editor, reference.rule_text(self._entity.name, f.name), f.help)
+        if hint is not None:
             box.addWidget(hint)
         error = QLabel()
         error.setObjectName("fieldError")

@@ -143,6 +143,8 @@ class HomeDetail(QWidget):
 class ResidentDialog(FormDialog):
     """Admit a resident, or change one's dates, end-of-life status and plan."""
 
+    rules = residents.HELP
+
     def __init__(self, save: Callable[[dict[str, Any]], Any], home_name: str,
                  resident: Mapping[str, Any] | None = None, parent: QWidget | None = None):
         title = "Edit resident" if resident else "Admit resident"

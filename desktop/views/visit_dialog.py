@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import visits
+from ..models import actions, visits
 from ..models.reference import ORGANISATIONS
 from . import formats
 from .date_field import DateField
+from .field_help import explain, help_label
 from .form_dialog import FormDialog, combo, text_box
 
 FOLLOW_UPS = 3
@@ -44,6 +45,7 @@ class ResidentRow:
         self.check.setToolTip(f"NHS {formats.nhs_number(resident['nhs_number'])}; PCSP {resident['pcsp_status']}")
         self.outcome = combo("outcome", [(o, o) for o in visits.OUTCOMES])
         self.outcome.setAccessibleName(f"Outcome for {name}")
+        explain(self.outcome, visits.HELP["residents"])
         self.note = QLineEdit()
         self.note.setPlaceholderText("Note")
         self.note.setAccessibleName(f"Note for {name}")
@@ -72,6 +74,9 @@ class FollowUpRow:
         self.due = DateField(f"followup_due_{number}")
         self.resident = combo(f"followup_resident_{number}", [("No resident", "")] + [
             (f"{str(r['family_name']).upper()}, {r['given_name']}", r["id"]) for r in residents])
+        for widget, name in ((self.description, "description"), (self.owner, "owner_name"),
+                             (self.organisation, "owner_organisation"), (self.due, "due_date")):
+            explain(widget, actions.HELP[name])
         self.description.setMinimumWidth(240)
         self.due.line.setMinimumWidth(100)
         for box, width in ((self.owner, 170), (self.organisation, 130), (self.resident, 170)):
@@ -94,6 +99,8 @@ class FollowUpRow:
 
 
 class LogVisitDialog(FormDialog):
+    rules = visits.HELP
+
     def __init__(self, homes: Sequence[tuple[str, str]], staff: Sequence[tuple[str, str]],
                  residents_of: Callable[[str], list[dict[str, Any]]], save: Callable[[dict[str, Any]], Any],
                  home_id: str, day: dt.date | None = None, kind: str = visits.TYPES[0],
@@ -130,9 +137,7 @@ class LogVisitDialog(FormDialog):
         self.follow_grid.setContentsMargins(0, 0, 0, 0)
         self.follow_grid.setHorizontalSpacing(6)
         for column, heading in enumerate(("Action", "Owner", "Organisation", "Due", "Resident")):
-            label = QLabel(heading)
-            label.setObjectName("fieldHelp")
-            self.follow_grid.addWidget(label, 0, column)
+            self.follow_grid.addWidget(help_label(heading), 0, column)
         self.follow_grid.setColumnStretch(0, 3)
         self.follow_ups: list[FollowUpRow] = []
         self.add_field("follow_ups", "", holder)

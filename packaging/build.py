@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,11 +27,12 @@ def spec_for(platform: str = sys.platform) -> Path:
 def main() -> int:
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
                "--distpath", str(ROOT / "dist"), "--workpath", str(ROOT / "build"), str(spec_for())]
+    started = time.time()
     code = subprocess.run(command, cwd=ROOT).returncode
     if code == 0:
-        # PyInstaller may copy an executable it built earlier; its time should say when the folder was made, which
-        # is how tests/packaging tells a build that is older than the sources.
-        os.utime(ROOT / "dist" / "LocalityDesk" / EXECUTABLE)
+        # The executable's time says which sources the folder was built from (PyInstaller may reuse an executable it
+        # built earlier): tests/packaging rebuilds when a source is newer, even one saved while this build ran.
+        os.utime(ROOT / "dist" / "LocalityDesk" / EXECUTABLE, (started, started))
     return code
 
 

@@ -1,7 +1,8 @@
 """The frozen app's entry point: what `locality-desk` is in a PyInstaller build.
 
-LOCALITY_DESK_QUIT_AFTER_FIRST_PAINT=1 makes the app print the main window's title once it is first painted, then
-quit: how tests/packaging checks that a build really opens a workspace, with no one there to close it.
+LOCALITY_DESK_QUIT_AFTER_FIRST_PAINT=1 makes the app print the main window's title once it is first painted, check
+that it can run work in a child process (as sync does), then quit: how tests/packaging checks that a build really
+opens a workspace, with no one there to close it.
 """
 
 import multiprocessing
@@ -20,8 +21,15 @@ def _quit_after_first_paint() -> None:
             if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
                 app.removeEventFilter(self)
                 print(f"First paint: {obj.windowTitle()}", flush=True)
-                QTimer.singleShot(0, app.quit)
+                QTimer.singleShot(0, finish)
             return False
+
+    def finish() -> None:
+        from desktop.models import child_process
+
+        child = child_process.call(os.getpid)
+        print(f"Child process: {'started' if child != os.getpid() else 'not started'}", flush=True)
+        app.quit()
 
     app.installEventFilter(FirstPaint(app))
 

@@ -52,10 +52,11 @@ def test_version_is_the_apps(app):
     assert (out.returncode, out.stdout.strip()) == (0, f"locality-desk {__version__}"), out.stderr
 
 
-def test_opens_the_demo_world_to_a_painted_main_window(app, small_world_path):
+def test_opens_the_demo_world_to_a_painted_main_window_and_runs_child_processes(app, small_world_path):
     out = _run(app, "gui", "--db", str(small_world_path), LOCALITY_DESK_QUIT_AFTER_FIRST_PAINT="1")
     assert out.returncode == 0, out.stderr[-3000:]
     assert f"First paint: {small_world_path.name} — Locality Desk" in out.stdout.splitlines()
+    assert "Child process: started" in out.stdout.splitlines()  # how sync runs; a frozen app needs freeze_support
     log = (Path(os.environ["LOCALITY_DESK_HOME"]) / "logs" / "locality-desk.log").read_text(encoding="utf-8")
     assert f"Locality Desk {__version__} starting" in log
     # A missing style sheet, catalogue or rule file is logged by the app as a warning or worse.

@@ -303,6 +303,28 @@ def _ten_digits(text: pa.Array) -> np.ndarray:
     return _np_bool(pc.match_substring_regex(text, r"^\d{10}$"))
 
 
+# What check_rows asks of each column, in the words the import dialog's column mapping shows as help.
+COLUMN_HELP = {
+    "nhs_number": "Required: 10 digits, spaces allowed, with a valid modulus-11 check digit; not in Excel's "
+                  "scientific notation (9.00E+09). A second row for the same number is a duplicate.",
+    "date_of_birth": "Required: dd/mm/yyyy or yyyy-mm-dd, a real date, not after the extract date and not more "
+                     "than 125 years before it.",
+    "given_name": "Optional.",
+    "family_name": "Optional.",
+    "sex": "Optional: M, F, U, I or O.",
+    "postcode": "Optional.",
+    "practice_code": "Required: the ODS code of one of this locality's practices.",
+    "ltc_count": "Required: the number of long-term conditions, a whole number from 0 to 60.",
+    "efi_score": "The electronic frailty index, 0 to 1; this or the deficit count is required.",
+    "efi_deficits": "The eFI deficit count, a whole number from 0 to 36; this or the score is required.",
+    "prob_unplanned_admission": "Optional: the probability of an unplanned admission, 0 to 1.",
+    "predicted_cost": "Required: the predicted cost in pounds, not negative; thousands separators allowed.",
+    "expected_cost": "Required: the expected cost in pounds, more than 0; thousands separators allowed.",
+    "care_home_id": "Optional: the CQC location id when the patient lives in a care home: '1-' then 9 to 11 "
+                    "digits.",
+    "eol_register": "Optional: Y or N.",
+    "housebound": "Optional: Y or N.",
+}
 _FLAG_YES = {"y", "yes", "true", "1", "Y"}
 _FLAG_NO = {"n", "no", "false", "0", "", "N"}
 

@@ -141,6 +141,13 @@ def _quarter(ret: dict[str, Any]) -> Quarter:
     return parse(ret["period"])
 
 
+# What enter() and check() ask of the figures and comments typed into a draft, for the grid's tooltips.
+ENTER_HELP = ("Typed in from secondary-care data: the numerator and denominator, e.g. 12 / 4500. Each is a number "
+              "from 0 to a billion, and a denominator cannot be 0.")
+COMMENT_HELP = ("Needed before sign-off for a red KPI, a failed validation rule or a change far from the last "
+                "quarters'.")
+
+
 def enter(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str, numerator: Any,
           denominator: Any = None) -> Changes:
     """Type in an entered KPI (figures from secondary-care data)."""

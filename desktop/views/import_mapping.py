@@ -9,7 +9,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QTableView, QTableWidget, QTableWidgetItem
 
 from ..models.extract_reader import CANONICAL, EFI_COLUMNS, REQUIRED
-from ..models.extract_rules import Rejection
+from ..models.extract_rules import COLUMN_HELP, Rejection
+from .field_help import explain
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -88,8 +89,9 @@ class MappingTable(QTableWidget):
             combo.addItem(NOT_IMPORTED, None)
             for column in CANONICAL:
                 combo.addItem(LABELS[column] + (" (required)" if is_required(column) else ""), column)
-                combo.setItemData(combo.count() - 1, f"Imported as {column}", Qt.ItemDataRole.ToolTipRole)
+                combo.setItemData(combo.count() - 1, COLUMN_HELP[column], Qt.ItemDataRole.ToolTipRole)
             combo.setCurrentIndex(max(0, combo.findData(mapping.get(heading))))
+            _explain_choice(combo)
             combo.currentIndexChanged.connect(lambda _i, h=heading: self._chosen(h))
             self.setCellWidget(row, 2, combo)
             self.combos[heading] = combo
@@ -111,7 +113,15 @@ class MappingTable(QTableWidget):
                     combo.blockSignals(True)
                     combo.setCurrentIndex(0)
                     combo.blockSignals(False)
+                    _explain_choice(combo)
+        _explain_choice(self.combos[heading])
         self.changed.emit()
+
+
+def _explain_choice(combo: QComboBox) -> None:
+    """The chosen column's rule on the box itself, so hovering over a mapping says what its values must be."""
+    column = combo.currentData()
+    explain(combo, COLUMN_HELP[column] if column else "Not imported: the column is left out.")
 
 
 class PreviewModel(QAbstractTableModel):

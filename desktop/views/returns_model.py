@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from ..models.kpi_catalogue import Kpi
+from ..models.returns import COMMENT_HELP, ENTER_HELP
 from .style import rag_background
 
 Index = QModelIndex | QPersistentModelIndex
@@ -130,11 +131,13 @@ class ReturnsModel(QAbstractTableModel):
                 return RAG_NAMES.get(row.get("rag") or "", "No RAG: this KPI has no target.")
             if key == "figures":
                 tip = f"Numerator: {kpi.numerator}" + (f"\nDenominator: {kpi.denominator}" if kpi.denominator else "")
-                if self.is_editable(index):
-                    tip += "\nType the figures from secondary care, e.g. 12 / 4500."
-                return tip
+                return f"{tip}\n{ENTER_HELP}" if self.is_editable(index) else tip
+            if key == "comment" and self.is_editable(index):
+                return COMMENT_HELP
             if key == "name":
                 return kpi.definition
+        if role == Qt.ItemDataRole.WhatsThisRole and self.is_editable(index):
+            return ENTER_HELP if key == "figures" else COMMENT_HELP
         if role == Qt.ItemDataRole.TextAlignmentRole and key in ("figures", "value", "target", "rag"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if key != "rag" else \
                 int(Qt.AlignmentFlag.AlignCenter)

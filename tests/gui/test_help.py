@@ -12,9 +12,22 @@ from PySide6.QtGui import QAction, QImage, QKeySequence, QTextCursor, QTextDocum
 from PySide6.QtWidgets import QWhatsThis
 
 from desktop import paths
-from desktop.models import actions, caseload, cohort_rules, meetings, reference, residents, risk_import, visits
+from desktop.models import (
+    actions,
+    caseload,
+    cohort_rules,
+    meetings,
+    reference,
+    residents,
+    returns,
+    risk_import,
+    visits,
+)
 from desktop.models.demo.extract import write_extract
+from desktop.models.extract_reader import CANONICAL
+from desktop.models.extract_rules import COLUMN_HELP
 from desktop.models.identifiers import nhs_check_digit
+from desktop.models.kpi_catalogue import catalogue
 from desktop.views.action_dialog import ActionDialog, StatusDialog
 from desktop.views.caseload_dialogs import BulkDialog, InterventionDialog
 from desktop.views.caseload_form import CaseloadForm
@@ -25,6 +38,7 @@ from desktop.views.import_dialog import ImportDialog
 from desktop.views.meeting_dialogs import PlanMeetingDialog
 from desktop.views.record_dialog import RecordDialog
 from desktop.views.residents_view import ResidentDialog
+from desktop.views.returns_model import KEYS, ReturnsModel
 from desktop.views.visit_dialog import LogVisitDialog
 
 
@@ -259,12 +273,39 @@ def test_the_cohort_criteria_show_their_rules(qtbot, session):
     assert set(dialog.editors) == set(cohort_rules.HELP)
 
 
-def test_the_extract_date_of_the_import_shows_its_rule(qtbot, session, settings, cha, tmp_path):
+def test_the_import_dialog_shows_the_rules_of_the_extract_date_and_each_column(qtbot, session, settings, cha, tmp_path):
     path = tmp_path / "cha.csv"
     write_extract(path, "CHA", 40)
     dialog = ImportDialog(session, cha, settings, path)
     qtbot.addWidget(dialog)
     _explained(dialog.date_edit, risk_import.EXTRACT_DATE_HELP)
+    # Each column's mapping says what its values must be, and follows the choice.
+    combos = dialog.mapping.combos
+    assert set(combos) >= set(CANONICAL) - {"efi_deficits"}  # the demo extract's headings are canonical names
+    for heading, combo in combos.items():
+        _explained(combo, COLUMN_HELP[heading])
+    combos["housebound"].setCurrentIndex(0)
+    _explained(combos["housebound"], "Not imported")
+    combos["housebound"].setCurrentIndex(combos["housebound"].findData("eol_register"))
+    _explained(combos["housebound"], COLUMN_HELP["eol_register"])
+    _explained(combos["eol_register"], "Not imported")  # the column can come from one heading only
+
+
+def test_the_cells_typed_into_a_draft_return_show_their_rules():
+    model = ReturnsModel(writer=lambda code, key, text: None)
+    kpis = catalogue()
+    model.set_return(kpis, {}, {}, editable=True)
+    entered = next(k for k in kpis if k.source == "entered")
+    computed = next(k for k in kpis if k.source == "computed")
+    figures = model.index(model.row_of(entered.code), KEYS.index("figures"))
+    comment = model.index(model.row_of(computed.code), KEYS.index("comment"))
+    assert returns.ENTER_HELP in figures.data(Qt.ItemDataRole.ToolTipRole)
+    assert figures.data(Qt.ItemDataRole.WhatsThisRole) == returns.ENTER_HELP
+    assert comment.data(Qt.ItemDataRole.ToolTipRole) == comment.data(Qt.ItemDataRole.WhatsThisRole) \
+        == returns.COMMENT_HELP
+    # Computed figures are not typed, so they carry no typing rule.
+    fixed = model.index(model.row_of(computed.code), KEYS.index("figures"))
+    assert fixed.data(Qt.ItemDataRole.WhatsThisRole) is None
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------

@@ -166,6 +166,8 @@ class AgendaPicker(QDialog):
 
     def _table(self, model: PickModel, name: str) -> QTableView:
         table = list_table(model, name, (235, 115, 95, 205, 105), alternating=False)
+        table.setAccessibleName("Patients found" if name == "pick_search"
+                                else "Patients " + name.removeprefix("pick_").replace("_", " "))
         table.activated.connect(lambda index: model.tick(index.row()))
         on_key(table, Qt.Key.Key_Space, lambda: table.currentIndex().isValid() and model.tick(
             table.currentIndex().row()))

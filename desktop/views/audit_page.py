@@ -79,6 +79,7 @@ class AuditPage(Page):
         self.proxy.setSortRole(SORT_ROLE)
         self.table = RecordsView()
         self.table.setObjectName("auditTable")
+        self.table.setAccessibleName("Audit log entries")
         self.table.setModel(self.proxy)
         self.table.stretch_column = len(COLUMNS) - 1
         self.table.selectionModel().currentRowChanged.connect(self._show_detail)

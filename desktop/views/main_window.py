@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
         self.locality_actions = [bar.addWidget(QLabel("Locality"))]
         self.locality_box = QComboBox()
         self.locality_box.setObjectName("localitySwitcher")
+        self.locality_box.setAccessibleName("Locality")
         self.locality_box.setToolTip("The locality the screens show")
         self.locality_box.setMinimumContentsLength(28)
         self.locality_box.currentIndexChanged.connect(self._locality_changed)
@@ -257,6 +258,7 @@ class MainWindow(QMainWindow):
     def _build_body(self) -> None:
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("Screens")
         self.nav.setFrameShape(QListWidget.Shape.NoFrame)
         self.nav.setMinimumWidth(190)
         heading_font = QFont(self.nav.font())

@@ -148,6 +148,7 @@ class RecordDialog(QDialog):
         box.setSpacing(3)
         editor = self._make_editor(f)
         editor.setObjectName(f"field_{f.name}")
+        editor.setAccessibleName(f.label)  # the label sits outside its block, where Qt does not look
         box.addWidget(editor)
         hint = explain(editor, reference.rule_text(self._entity.name, f.name), f.help)
         if hint is not None:

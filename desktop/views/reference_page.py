@@ -219,6 +219,7 @@ class ReferencePage(Page):
     def _table(self) -> RecordsView:
         table = RecordsView()
         table.setObjectName("records")
+        table.setAccessibleName(self.screen.title)
         table.setModel(self.proxy)
         keys = [key for key, _ in self.entity.columns]
         order = self.entity.order_by if self.entity.order_by in keys else keys[0]

@@ -89,6 +89,7 @@ class Checklist(QFrame):
         self.summary.setWordWrap(True)
         self.items = QListWidget()
         self.items.setObjectName("checklistItems")
+        self.items.setAccessibleName("Checks before sign-off")
         self.items.setWordWrap(True)
         box.addWidget(self.summary)
         box.addWidget(self.items, 1)

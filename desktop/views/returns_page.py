@@ -115,6 +115,7 @@ class ReturnsPage(QuarterPaging, Page):
         self.model = ReturnsModel(self.write_cell, self)
         self.grid = QTableView()
         self.grid.setObjectName("returnGrid")
+        self.grid.setAccessibleName("The return's KPIs")
         self.grid.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
         self.grid.setModel(self.model)
         self.grid.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)

@@ -161,6 +161,7 @@ class RoundGridView(QTableView):
         self.model_ = RoundGridModel(self)
         self.setModel(self.model_)
         self.setObjectName("roundGrid")
+        self.setAccessibleName("Weekly home rounds of the quarter")
         self.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)

@@ -16,6 +16,8 @@ class FilterEdit(QLineEdit):
         super().__init__(parent)
         self.setObjectName("filter")
         self.setPlaceholderText(placeholder)
+        # A screen reader does not read the placeholder: the same words, less the shortcut, name the box.
+        self.setAccessibleName(placeholder.split("…")[0].strip())
         self.setClearButtonEnabled(True)
         self.setMinimumWidth(280)
 

@@ -71,6 +71,7 @@ class NewWorkspaceDialog(QDialog):
         row = QHBoxLayout()
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("path")
+        self.path_edit.setAccessibleName("Workspace file")
         self.path_edit.setPlaceholderText("Choose where to save the workspace file")
         self.path_edit.textEdited.connect(lambda _t: self.error.hide())
         row.addWidget(self.path_edit, 1)

@@ -1,0 +1,289 @@
+"""Accessibility and comfort: every control a user can reach has a name a screen reader can say, on every screen
+and in the main dialogs; RAG is never told by colour alone; the app takes the platform's font size; the dark
+scheme is really dark and every text colour of both schemes is readable on its ground; and no button's Alt
+letter is dead because another control or a menu has it too."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from cohort_helpers import choose_locality
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabBar,
+    QTextEdit,
+    QWidget,
+)
+
+from desktop.views import style
+from desktop.views.screens import SCREENS
+
+INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView, QPlainTextEdit, QTextEdit)
+
+
+def accessible_name(widget: QWidget) -> str:
+    """What Qt's accessibility gives a screen reader as the name: the widget's own, a button's text, or as Qt
+    looks for one, the text of a label beside it (same parent) whose buddy it is (QFormLayout.addRow makes its
+    label the field's buddy) or the title of the group box it is in."""
+    if widget.accessibleName().strip():
+        return widget.accessibleName()
+    if isinstance(widget, QAbstractButton) and widget.text().replace("&", "").strip():
+        return widget.text()
+    parent = widget.parentWidget()
+    for label in parent.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        if label.buddy() is widget and label.text().strip():
+            return label.text()
+    if isinstance(parent, QGroupBox):
+        return parent.title()
+    return ""
+
+
+def reachable(root: QWidget) -> list[QWidget]:
+    """The visible controls of *root* a user works with (Qt's own parts of a control, such as a table's header
+    or a spin box's inner line, are named with the control)."""
+    found = []
+    for widget in root.findChildren(QWidget):
+        if not isinstance(widget, INTERACTIVE) or not widget.isVisible() or isinstance(widget, QHeaderView):
+            continue
+        if widget.objectName().startswith("qt_") or isinstance(widget.parentWidget(), QAbstractSpinBox | QComboBox):
+            continue
+        if widget.focusPolicy() == Qt.FocusPolicy.NoFocus and not isinstance(widget, QAbstractItemView):
+            continue
+        found.append(widget)
+    return found
+
+
+def unnamed(root: QWidget) -> list[str]:
+    return [f"{type(w).__name__} {w.objectName() or '(no object name)'} in {type(w.parentWidget()).__name__}"
+            for w in reachable(root) if not accessible_name(w)]
+
+
+@pytest.fixture
+def demo_window(make_window, history_world_template, tmp_path, settings):
+    """The main window over a copy of the demo world with its history, on Charnwood."""
+    from worlds import copy_world
+
+    from desktop.views.session import Session
+
+    window = make_window(Session.open(copy_world(history_world_template, tmp_path / "history.sqlite"), settings))
+    choose_locality(window, "CHA")
+    return window
+
+
+def test_every_control_on_every_screen_has_a_name(demo_window, commissioner_window, qtbot):
+    missing = {}
+    for window in (demo_window, commissioner_window):
+        for screen in SCREENS:
+            if screen.key not in window.pages:
+                continue
+            window.show_screen(screen.key)
+            if screen.key == "reports":  # its figures come from a background read: named once they are shown
+                qtbot.waitUntil(lambda w=window: not w.current_page().is_loading)
+            assert len(reachable(window)) > 3  # the check looks at something: the switcher, the list, the page
+            if unnamed(window):
+                missing[f"{window.session.kind} {screen.key}"] = unnamed(window)
+    assert missing == {}
+
+
+def test_every_control_of_the_main_dialogs_has_a_name(demo_window, qtbot, monkeypatch, extract):
+    from desktop.views.import_dialog import QFileDialog
+
+    window = demo_window
+    opened = {}
+
+    def check(name: str, dialog) -> None:
+        qtbot.waitExposed(dialog)
+        assert len(reachable(dialog)) >= 2
+        opened[name] = unnamed(dialog)
+        dialog.reject()
+
+    window.show_screen("mdt")
+    tab = window.current_page().meetings
+    tab.plan_meeting()
+    check("plan meeting", tab.dialog)
+    tab.detail.add_patients_button.click()
+    check("agenda picker", tab.dialog)
+    tab.detail.new_action_button.click()
+    check("new action", tab.dialog)
+    window.show_screen("care_homes")
+    window.current_page().log_visit()
+    check("log a visit", window.current_page().dialog)
+    window.show_screen("practices")
+    practices = window.current_page()
+    practices.select(practices.visible_rows()[0]["id"])
+    practices.edit()
+    check("edit a practice", practices.dialog)
+    window.show_screen("cohort")
+    cohort = window.current_page()
+    cohort.edit_rules()
+    check("cohort criteria", cohort.dialog)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(extract), "")))
+    cohort.import_extract()
+    check("import a risk extract", cohort.dialog)
+    window.set_user_name()
+    check("who is using this", window.who)
+    window.new_workspace()
+    check("new workspace", window.new_dialog)
+    assert opened == dict.fromkeys(opened, [])
+
+
+def test_the_import_returns_dialog_names_every_control(commissioner_window, qtbot, tmp_path):
+    from return_files import return_doc, write
+
+    files = [write(tmp_path / f"kpi-return-{c}-2025-26-Q3-r1.json", return_doc(c, "2025-26-Q3"))
+             for c in ("BAL", "CHA")]
+    commissioner_window.show_screen("commissioner")
+    dialog = commissioner_window.current_page().import_files(files)
+    qtbot.waitExposed(dialog)
+    assert len(reachable(dialog)) >= 3 and unnamed(dialog) == []
+    dialog.reject()
+
+
+# -- Alt letters ---------------------------------------------------------------------------------------------------
+def _alt_letters(window) -> Counter:
+    """Alt+letter of every visible menu title, button, buddy label and tab: what the user can press now."""
+    texts = [action.text() for action in window.menuBar().actions() if action.isVisible()]
+    texts += [w.text() for w in window.findChildren(QAbstractButton) if w.isVisible()]
+    texts += [w.text() for w in window.findChildren(QLabel) if w.isVisible() and w.buddy() is not None]
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisible():
+            texts += [bar.tabText(i) for i in range(bar.count())]
+    return Counter(m.group(1).upper() for t in texts if (m := re.search(r"&([^&\s])", t.replace("&&", ""))))
+
+
+def test_no_two_controls_share_an_alt_letter_on_any_screen(demo_window, commissioner_window, qtbot):
+    clashes = {}
+    for window in (demo_window, commissioner_window):
+        for screen in SCREENS:
+            if screen.key not in window.pages:
+                continue
+            window.show_screen(screen.key)
+            if screen.key == "reports":
+                qtbot.waitUntil(lambda w=window: not w.current_page().is_loading)
+            letters = _alt_letters(window)
+            assert {"F", "G", "H"} <= set(letters)  # the menus' own are counted
+            if doubled := sorted(k for k, n in letters.items() if n > 1):
+                clashes[f"{window.session.kind} {screen.key}"] = doubled
+    assert clashes == {}
+
+
+# -- RAG is never colour alone -------------------------------------------------------------------------------------
+RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
+
+
+def _rag_cells(model, columns) -> list[tuple[str, str | None]]:
+    """(display text, accessible text) of every cell of *columns* painted with a RAG colour."""
+    tints = {c.name() for c in style.colours().rag.values()}
+    cells = []
+    for row in range(model.rowCount()):
+        for column in columns:
+            index = model.index(row, column)
+            background = index.data(Qt.ItemDataRole.BackgroundRole)
+            if isinstance(background, QColor) and background.name() in tints:
+                cells.append((index.data(), index.data(Qt.ItemDataRole.AccessibleTextRole)))
+    return cells
+
+
+def test_the_returns_grid_says_each_rag_as_a_letter_and_a_word(demo_window):
+    from desktop.views.returns_model import KEYS
+
+    demo_window.show_screen("returns")
+    cells = _rag_cells(demo_window.current_page().model, [KEYS.index("rag")])
+    assert len({text for text, _ in cells}) == 3  # the demo quarter has reds, ambers and greens
+    for text, spoken in cells:
+        assert text in RAG_WORDS and spoken == RAG_WORDS[text]
+
+
+def test_the_consolidated_grid_and_the_reports_list_show_the_rag_letter(demo_window, qtbot):
+    demo_window.show_screen("commissioner")
+    model = demo_window.current_page().model
+    cells = _rag_cells(model, range(1, model.columnCount()))
+    assert len(cells) > 50
+    for text, spoken in cells:
+        letter = text.rsplit(" ", 1)[-1]
+        assert letter in RAG_WORDS and spoken.endswith(RAG_WORDS[letter].lower())
+    demo_window.show_screen("reports")
+    page = demo_window.current_page()
+    qtbot.waitUntil(lambda: not page.is_loading)
+    listed = page.list.model()
+    cells = _rag_cells(listed, range(listed.columnCount()))
+    assert cells and all(text in RAG_WORDS for text, _ in cells)
+
+
+# -- comfort: font size, dark scheme, contrast -----------------------------------------------------------------------
+@pytest.fixture
+def restyled(styled_app):
+    """Lets a test restyle the application; the usual style and font are put back afterwards."""
+    font = styled_app.font()
+    yield styled_app
+    styled_app.setFont(font)
+    style.apply_style(styled_app)
+
+
+def test_text_follows_the_platform_font_size(restyled, qtbot):
+    sheet = (style.RESOURCES / "style.qss").read_text(encoding="utf-8")
+    assert not re.search(r"font-size:\s*[\d.]+\s*(px|pt)", sheet)  # every size is relative: @size*F@
+    bigger = restyled.font()
+    bigger.setPointSizeF(15)  # a user who asked the system for larger text
+    restyled.setFont(bigger)
+    style.apply_style(restyled, "light")
+    title, body = QLabel("Returns"), QLabel("The quarterly KPI return")
+    title.setObjectName("pageTitle")
+    for label in (title, body):
+        qtbot.addWidget(label)
+        label.ensurePolished()
+    assert body.font().pointSizeF() == 15
+    assert title.font().pointSizeF() == pytest.approx(15 * 1.7, abs=0.1)
+
+
+def test_the_dark_scheme_darkens_the_window_the_sheet_and_the_rag_tints(restyled, demo_window):
+    from desktop.views.returns_model import KEYS
+
+    assert style.apply_style(restyled, "dark") is style.DARK
+    assert style.colours() is style.DARK
+    assert restyled.palette().color(QPalette.ColorRole.Window).lightness() < 60
+    assert style.DARK.window in restyled.styleSheet() and style.LIGHT.alternate not in restyled.styleSheet()
+    demo_window.show_screen("returns")
+    model = demo_window.current_page().model
+    painted = [model.index(r, KEYS.index("rag")).data(Qt.ItemDataRole.BackgroundRole) for r in range(model.rowCount())]
+    assert {c.name() for c in painted if c is not None} == {c.name() for c in style.DARK.rag.values()}
+    assert style.apply_style(restyled, "light") is style.LIGHT and style.colours() is style.LIGHT
+
+
+def _contrast(a: str | QColor, b: str | QColor) -> float:
+    """WCAG 2 contrast ratio of two colours."""
+    def luminance(colour: QColor) -> float:
+        def channel(v: int) -> float:
+            v /= 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(colour.red()) + 0.7152 * channel(colour.green()) + 0.0722 * channel(colour.blue())
+    high, low = sorted((luminance(QColor(a)), luminance(QColor(b))), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", [style.LIGHT, style.DARK], ids=lambda s: s.name)
+def test_every_text_colour_of_a_scheme_is_readable_on_its_ground(scheme):
+    c = scheme
+    pairs = {"text on window": (c.text, c.window), "text on field": (c.text, c.base),
+             "secondary on window": (c.secondary, c.window), "secondary on pale": (c.secondary, c.pale),
+             "text on pale": (c.text, c.pale), "accent on field": (c.accent, c.base),
+             "strong on field": (c.strong, c.base), "strong on tile": (c.strong, c.alternate),
+             "white on NHS blue": (c.on_fill, c.fill), "white on red": (c.on_fill, c.danger_fill),
+             "error on field": (c.error, c.base), "text on notice": (c.text, c.notice),
+             "notice text on notice": (c.notice_text, c.notice), "overdue text": (c.overdue_text, c.overdue),
+             **{f"text on RAG {k}": (c.text, tint) for k, tint in c.rag.items()}}
+    low = {name: round(_contrast(*pair), 2) for name, pair in pairs.items() if _contrast(*pair) < 4.5}
+    assert low == {}  # WCAG AA for normal text
+    assert _contrast(c.muted, c.base) >= 3  # asides only (an empty worklist, a file name)

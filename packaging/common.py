@@ -17,25 +17,26 @@ HERE = ROOT / "packaging"
 NAME = "LocalityDesk"
 ICONS = ROOT / "resources" / "icons"
 
-# Imported lazily (inside functions, or by name in a spawned child process), which the import scan can miss.
 HIDDEN_IMPORTS = [
+    # Every app module: a spawned child process imports its work by name (desktop.models.child_process).
     *collect_submodules("desktop"),
-    "pyqtgraph",
-    "PySide6.QtOpenGL",  # pyqtgraph loads these two by name
+    # Loaded by name at run time, where the import scan cannot see them.
+    "PySide6.QtOpenGL",  # pyqtgraph's curves and image widget, through importlib
     "PySide6.QtOpenGLWidgets",
-    "PySide6.QtSvg",
-    "scipy.stats",
+    "PySide6.QtSvg",  # pyqtgraph's SVG export; the icon and style sheet's SVGs go through Qt's own plugins
+    "holidays.countries.united_kingdom",  # holidays.country_holidays("GB") finds its country by name
+    # Found by the scan today (imported plainly); named as well, so that a later by-name import of one of them
+    # does not quietly leave it out of the build.
+    "pyqtgraph",
     "scipy.special",
-    "reportlab.graphics.barcode.common",
-    "reportlab.pdfbase._fontdata",
+    "reportlab.pdfgen.canvas",
     "apsw",
     "cryptography.hazmat.primitives.ciphers.aead",
     "cryptography.hazmat.primitives.kdf.scrypt",
-    "holidays.countries.united_kingdom",
     "openpyxl",
-    "pyarrow",
-    "sqlite_utils",
-    "platformdirs",
+    "pyarrow.compute",
+    "pyarrow.csv",
+    "pyarrow.ipc",
 ]
 
 # Nothing the app uses: leaving them out keeps the folder smaller and the build faster.
@@ -82,8 +83,10 @@ EXCLUDES = [
     "pyarrow._pyarrow_cpp_tests",
     "pyarrow.tests",
 ]
-# The shared libraries behind those modules, which pyarrow's hook collects wholesale, and its C++ headers.
-UNUSED_FILES = ("libarrow_flight", "libarrow_python_flight", "libarrow_s3", "pyarrow/include/")
+# The shared libraries behind those modules, which pyarrow's hook collects wholesale, and its C++ headers; and Qt's
+# translations of its own dialogs, which the app (English only, no QTranslator) never loads.
+UNUSED_FILES = ("libarrow_flight", "libarrow_python_flight", "libarrow_s3", "pyarrow/include/", "pyarrow/includes/",
+                "PySide6/Qt/translations/")
 
 
 def version() -> str:

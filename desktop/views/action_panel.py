@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVB
 from . import formats
 from .actions_model import OVERDUE, patient_name
 from .selection_panel import SelectionPanel, heading_label
-
-MUTED = "#4C6272"
+from .style import colours
 
 
 class ActionPanel(SelectionPanel):
@@ -56,12 +55,12 @@ class ActionPanel(SelectionPanel):
         if row.get("outcome_note"):
             facts.append(("Outcome", row["outcome_note"]))
         self.facts.setText("<table cellspacing='0' cellpadding='3'>" + "".join(
-            f"<tr><td style='color:{MUTED}; padding-right:10px'>{html.escape(k)}</td>"
+            f"<tr><td style='color:{colours().secondary}; padding-right:10px'>{html.escape(k)}</td>"
             f"<td>{html.escape(str(v))}</td></tr>" for k, v in facts) + "</table>")
         self.history.setText("".join(
-            f"<p style='margin:0 0 8px 0'><span style='color:{MUTED}'>{formats.date(h['at'][:10])} "
+            f"<p style='margin:0 0 8px 0'><span style='color:{colours().secondary}'>{formats.date(h['at'][:10])} "
             f"{h['at'][11:16]} · {html.escape(h['user'])}</span><br>{html.escape(h['summary'])}</p>"
-            for h in history) or f"<span style='color:{MUTED}'>No history recorded.</span>")
+            for h in history) or f"<span style='color:{colours().secondary}'>No history recorded.</span>")
         self.show_one()
 
     @staticmethod

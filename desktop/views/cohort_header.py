@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from . import formats
 from .page import EmptyCard
 from .screens import Screen
+from .style import colours
 
 
 class CohortHeader(QWidget):
@@ -54,7 +55,7 @@ class CohortHeader(QWidget):
         self.run_label.setText(
             f"Latest extract <b>{formats.date(run['extract_date'])}</b> · <b>{run['cohort_total']:,}</b> in the "
             f"cohort: <b>{run['new']:,}</b> new, <b>{run['left']:,}</b> left, <b>{run['changed']:,}</b> with "
-            f"changed risk <span style='color:#768692'>· {run['file_name']}</span>")
+            f"changed risk <span style='color:{colours().muted}'>· {run['file_name']}</span>")
         self.run_label.setToolTip(f"Imported {imported} by {run['imported_by']}. New, left and changed compare "
                                   f"with the extract before this one. {run['rows']:,} rows in the file, "
                                   f"{run['imported']:,} imported, "

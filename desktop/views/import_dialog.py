@@ -37,6 +37,7 @@ from .field_help import explain
 from .import_mapping import MappingTable, PreviewModel, required_status
 from .import_summary import CheckResults, ImportSummary, save_rejections, saved_note
 from .session import Session
+from .style import colours
 
 CSV_FILTER = "Risk extracts (*.csv *.txt);;All files (*)"
 
@@ -94,7 +95,8 @@ class ImportDialog(QDialog):
             return
         self.headings = shown.headings
         sep = {",": "comma", ";": "semicolon"}.get(shown.delimiter, shown.delimiter)
-        self.file_label.setText(f"<b>{path.name}</b>  <span style='color:#4C6272'>· {_size(shown.file_size)} · "
+        aside = colours().secondary
+        self.file_label.setText(f"<b>{path.name}</b>  <span style='color:{aside}'>· {_size(shown.file_size)} · "
                                 f"{'UTF-8' if shown.encoding == 'utf-8' else 'Windows-1252'}, {sep}-separated"
                                 f"</span>")
         self.file_label.setToolTip(str(path))
@@ -171,7 +173,7 @@ class ImportDialog(QDialog):
         self._show_results(None)
         status = required_status(self.mapping.mapping()) if self.headings else []
         self.required_label.setText("Required:  " + "   ".join(
-            f"<span style='color:{'#007F3B' if ok else '#D5281B'}'>{'✓' if ok else '✗'}</span> {label}"
+            f"<span style='color:{colours().success if ok else colours().error}'>{'✓' if ok else '✗'}</span> {label}"
             for label, ok in status) if status else "")
         problem = self.structure_problem() if self.headings else None
         self.banner.setVisible(bool(problem))

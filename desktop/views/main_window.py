@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -40,6 +40,7 @@ from .returns_page import ReturnsPage
 from .screens import SCREENS, Screen, available
 from .session import Session
 from .startup import WORKSPACE_FILTER
+from .style import colours
 from .workspace_dialogs import NewWorkspaceDialog, about_box
 
 log = logging.getLogger(__name__)
@@ -271,7 +272,7 @@ class MainWindow(QMainWindow):
                 heading = QListWidgetItem(group.upper())
                 heading.setFlags(Qt.ItemFlag.NoItemFlags)
                 heading.setFont(heading_font)
-                heading.setForeground(Qt.GlobalColor.darkGray)
+                heading.setForeground(QColor(colours().secondary))
                 if number > 1:
                     heading.setSizeHint(QSize(0, 48))
                 self.nav.addItem(heading)

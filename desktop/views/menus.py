@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWhatsThis
 
-from . import help_window, sync_dialogs
+from . import help_window, messages, style, sync_dialogs
 from .edit_menu import EditMenu
 from .screens import SCREENS
 
@@ -51,6 +51,8 @@ def build_menus(window: MainWindow) -> QMenu:
 
     settings_menu = bar.addMenu("&Settings")
     _action(window, settings_menu, "&Cohort criteria…", window.edit_cohort_rules)
+    window.scheme_actions = style.fill_scheme_menu(settings_menu.addMenu("C&olours"), window.settings, lambda _c: (
+        messages.show_status(window, "Colours changed; charts already drawn take them at the next start.")))
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "User &guide", lambda: help_window.open_guide(window, window.current_screen().key),

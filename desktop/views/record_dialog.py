@@ -29,6 +29,7 @@ from ..models.errors import DeskError, ValidationError
 from ..models.reference import Entity, Field
 from . import messages
 from .field_help import explain
+from .style import colours
 
 Editor = QLineEdit | QSpinBox | QComboBox
 NONE_LABEL = "— none —"
@@ -136,7 +137,7 @@ class RecordDialog(QDialog):
     # -- building -------------------------------------------------------------------------------------------
     @staticmethod
     def _label(f: Field) -> QLabel:
-        text = f.label if f.required else f"{f.label} <span style='color:#4C6272'>(optional)</span>"
+        text = f.label if f.required else f"{f.label} <span style='color:{colours().secondary}'>(optional)</span>"
         label = QLabel(text)
         label.setContentsMargins(0, 5, 0, 0)
         return label

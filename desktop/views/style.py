@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QActionGroup, QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QMenu
 
 from .. import paths
 
@@ -32,6 +32,7 @@ NHS_WARM_YELLOW = "#FFB81C"
 AMBER_BACKGROUND = QColor("#FFE9B0")
 
 SCHEMES = ("system", "light", "dark")
+SCHEME_LABELS = {"system": "Follow the &system", "light": "&Light", "dark": "&Dark"}
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Colours:
     notice_edge: str
     notice_text: str  # brown on pale yellow (an unheld meeting)
     error: str  # red text and borders
+    success: str  # a passed check's tick
     danger_fill: str  # a red banner behind `on_fill`
     disabled: str
     disabled_border: str
@@ -78,7 +80,8 @@ LIGHT = Colours(
     strong=NHS_DARK_BLUE, accent=NHS_BLUE, fill=NHS_BLUE, on_fill="#FFFFFF", pale=NHS_PALE_GREY,
     divider="#D8DDE0", field_border="#AEB7BD", hover="#EEF4FA", nav_hover="#DDE3E5", hover_border="#7FAFDC",
     alternate="#F4F6F7", tile_border="#E0E5E7", notice="#FFF4D6", notice_edge=NHS_WARM_YELLOW,
-    notice_text="#6B3D00", error=NHS_RED, danger_fill=NHS_RED, disabled="#AEB7BD", disabled_border="#D8DDE0",
+    notice_text="#6B3D00", error=NHS_RED, success="#007F3B",
+    danger_fill=NHS_RED, disabled="#AEB7BD", disabled_border="#D8DDE0",
     tooltip_border="#AEB7BD",
     rag={"G": QColor("#D8EFE0"), "A": AMBER_BACKGROUND, "R": QColor("#F7D4D1")},
     overdue=QColor("#FBE1DE"), overdue_text=QColor("#8A1A10"),
@@ -92,7 +95,8 @@ DARK = Colours(
     strong=NHS_LIGHT_BLUE, accent=NHS_LIGHT_BLUE, fill=NHS_BLUE, on_fill="#FFFFFF", pale="#2A343C",
     divider="#3A4650", field_border="#5A6B77", hover="#24364A", nav_hover="#33404A", hover_border="#4F86BF",
     alternate="#1F272E", tile_border="#3A4650", notice="#4A3A10", notice_edge=NHS_WARM_YELLOW,
-    notice_text="#FFD98A", error="#FF8A7D", danger_fill=NHS_RED, disabled="#5A6B77", disabled_border="#3A4650",
+    notice_text="#FFD98A", error="#FF8A7D", success="#78BE20",
+    danger_fill=NHS_RED, disabled="#5A6B77", disabled_border="#3A4650",
     tooltip_border="#5A6B77",
     rag={"G": QColor("#1E4D31"), "A": QColor("#5C4710"), "R": QColor("#6A2620")},
     overdue=QColor("#4E2420"), overdue_text=QColor("#FFB4AB"),
@@ -178,3 +182,25 @@ def _follow(app: QApplication) -> None:
     if app.property("colourChoice") == "system":
         apply_style(app, "system")
 
+
+
+def fill_scheme_menu(menu: QMenu, settings, on_chosen=None) -> QActionGroup:
+    """Settings → Colours: light, dark or the system's, kept in the colour_scheme setting and applied at once.
+    *on_chosen(choice)* is told afterwards (the window says what changes only at the next start)."""
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    for key in SCHEMES:
+        action = menu.addAction(SCHEME_LABELS[key])
+        action.setCheckable(True)
+        action.setChecked(key == settings.get("colour_scheme"))
+        action.setData(key)
+        group.addAction(action)
+
+    def choose(action) -> None:
+        settings.set("colour_scheme", action.data())
+        apply_style(QApplication.instance(), action.data())
+        if on_chosen is not None:
+            on_chosen(action.data())
+
+    group.triggered.connect(choose)
+    return group

@@ -281,9 +281,21 @@ def test_every_text_colour_of_a_scheme_is_readable_on_its_ground(scheme):
              "text on pale": (c.text, c.pale), "accent on field": (c.accent, c.base),
              "strong on field": (c.strong, c.base), "strong on tile": (c.strong, c.alternate),
              "white on NHS blue": (c.on_fill, c.fill), "white on red": (c.on_fill, c.danger_fill),
-             "error on field": (c.error, c.base), "text on notice": (c.text, c.notice),
+             "error on field": (c.error, c.base), "success on field": (c.success, c.base),
+             "text on notice": (c.text, c.notice),
              "notice text on notice": (c.notice_text, c.notice), "overdue text": (c.overdue_text, c.overdue),
              **{f"text on RAG {k}": (c.text, tint) for k, tint in c.rag.items()}}
     low = {name: round(_contrast(*pair), 2) for name, pair in pairs.items() if _contrast(*pair) < 4.5}
     assert low == {}  # WCAG AA for normal text
     assert _contrast(c.muted, c.base) >= 3  # asides only (an empty worklist, a file name)
+
+
+def test_settings_colours_switches_the_scheme_and_remembers_it(restyled, demo_window, settings):
+    dark = next(a for a in demo_window.scheme_actions.actions() if a.data() == "dark")
+    assert [a.data() for a in demo_window.scheme_actions.actions() if a.isChecked()] == ["system"]
+    dark.trigger()
+    assert settings.get("colour_scheme") == "dark" and style.colours() is style.DARK
+    assert "next start" in demo_window.statusBar().currentMessage()
+    light = next(a for a in demo_window.scheme_actions.actions() if a.data() == "light")
+    light.trigger()
+    assert settings.get("colour_scheme") == "light" and style.colours() is style.LIGHT

@@ -21,6 +21,7 @@ def _quit_after_first_paint() -> None:
             if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
                 app.removeEventFilter(self)
                 print(f"First paint: {obj.windowTitle()}", flush=True)
+                print(f"Window icon: {'drawn' if not obj.windowIcon().pixmap(32).isNull() else 'missing'}", flush=True)
                 QTimer.singleShot(0, finish)
             return False
 

@@ -120,7 +120,7 @@ def analysis() -> Analysis:
     return a
 
 
-def one_folder(a: Analysis, *, console: bool, icon: Path | None = None, version_file=None) -> COLLECT:
+def one_folder(a: Analysis, *, console: bool, icon: Path | None = None, version_file=None) -> tuple[EXE, COLLECT]:
     """The executable and everything beside it in dist/LocalityDesk/."""
     pyz = PYZ(a.pure)
     exe = EXE(

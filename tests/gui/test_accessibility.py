@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
     QComboBox,
+    QGraphicsView,
     QGroupBox,
     QHeaderView,
     QLabel,
@@ -30,7 +31,8 @@ from PySide6.QtWidgets import (
 from desktop.views import style
 from desktop.views.screens import SCREENS
 
-INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView, QPlainTextEdit, QTextEdit)
+INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView, QPlainTextEdit, QTextEdit,
+               QGraphicsView)  # the charts: pyqtgraph's PlotWidget is one
 
 
 def accessible_name(widget: QWidget) -> str:
@@ -51,15 +53,15 @@ def accessible_name(widget: QWidget) -> str:
 
 
 def reachable(root: QWidget) -> list[QWidget]:
-    """The visible controls of *root* a user works with (Qt's own parts of a control, such as a table's header
-    or a spin box's inner line, are named with the control)."""
+    """The visible controls and charts of *root* (Qt's own parts of a control, such as a table's header or a spin
+    box's inner line, are named with the control)."""
     found = []
     for widget in root.findChildren(QWidget):
         if not isinstance(widget, INTERACTIVE) or not widget.isVisible() or isinstance(widget, QHeaderView):
             continue
         if widget.objectName().startswith("qt_") or isinstance(widget.parentWidget(), QAbstractSpinBox | QComboBox):
             continue
-        if widget.focusPolicy() == Qt.FocusPolicy.NoFocus and not isinstance(widget, QAbstractItemView):
+        if widget.focusPolicy() == Qt.FocusPolicy.NoFocus and not isinstance(widget, QAbstractItemView | QGraphicsView):
             continue
         found.append(widget)
     return found
@@ -83,7 +85,7 @@ def demo_window(make_window, history_world_template, tmp_path, settings):
 
 
 def test_every_control_on_every_screen_has_a_name(demo_window, commissioner_window, qtbot):
-    missing = {}
+    missing, charts = {}, set()
     for window in (demo_window, commissioner_window):
         for screen in SCREENS:
             if screen.key not in window.pages:
@@ -92,9 +94,15 @@ def test_every_control_on_every_screen_has_a_name(demo_window, commissioner_wind
             if screen.key == "reports":  # its figures come from a background read: named once they are shown
                 qtbot.waitUntil(lambda w=window: not w.current_page().is_loading)
             assert len(reachable(window)) > 3  # the check looks at something: the switcher, the list, the page
+            charts |= {w.objectName() for w in reachable(window) if isinstance(w, QGraphicsView)}
             if unnamed(window):
                 missing[f"{window.session.kind} {screen.key}"] = unnamed(window)
+    demo_window.show_screen("commissioner")
+    demo_window.current_page().select_kpi("COH-02", "BAL")  # a percentage: its funnel and trend are drawn
+    charts |= {w.objectName() for w in reachable(demo_window) if isinstance(w, QGraphicsView)}
+    assert unnamed(demo_window) == []
     assert missing == {}
+    assert {"spcChart", "funnelChart", "trendChart"} <= charts  # the charts were looked at too
 
 
 def test_every_control_of_the_main_dialogs_has_a_name(demo_window, qtbot, monkeypatch, extract):

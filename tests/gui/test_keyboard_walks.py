@@ -245,22 +245,31 @@ def test_care_homes_log_a_visit_with_a_resident_reviewed(history_window, active,
 
 
 # -- returns -----------------------------------------------------------------------------------------------------
-def test_returns_open_the_draft_type_a_figure_and_try_to_sign_off(history_window, active, qtbot, monkeypatch,
-                                                                     warnings, confirmed):
-    from desktop.models import returns
+@pytest.fixture
+def demo_today(monkeypatch):
+    """The Returns screen's "today" is the demo's, so its quarters are the demo's whatever the real date.
+    (Requested before the window, which makes the screen.)"""
     from desktop.models.demo.history import DEMO_TODAY
     from desktop.views import returns_page
+
+    monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: DEMO_TODAY))
+    return DEMO_TODAY
+
+
+def test_returns_open_the_draft_type_a_figure_and_try_to_sign_off(demo_today, history_window, active, qtbot,
+                                                                     warnings, confirmed):
+    from desktop.models import quarters, returns
     from desktop.views.returns_model import KEYS
 
-    # The screen's "today" is the demo's, so the quarter under way is the demo's whatever the real date.
-    monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: DEMO_TODAY))
     window = active(history_window)
     db = window.session.db
     shortcut(window, "Ctrl+4")
     page = window.current_page()
     assert page.screen.key == "returns"
-    tab_to(page.next_button)  # from last quarter's signed-off return to the quarter under way
+    assert page.quarter == quarters.of(demo_today).previous()  # signed off in the demo
+    tab_to(page.next_button)  # on to the quarter under way
     press(Key.Key_Space)
+    assert page.quarter == quarters.of(demo_today)
     draft = returns.current(db, window.current_locality()["id"], page.quarter)
     assert draft["status"] == "draft" and page.return_id == draft["id"]
 
@@ -319,3 +328,62 @@ def test_commissioner_import_the_returns_then_move_through_the_grid(commissioner
     press(Key.Key_Right, times=2)
     assert page.model.team(page.grid.currentIndex().column())["code"] == "CTE"
     assert "(CTE)" in page.charts.detail.text()
+
+
+def _go_to_cell(page, code: str, key: str) -> None:
+    """From anywhere in the return's grid to *code*'s *key* cell, with Ctrl+Home and the arrow keys."""
+    from desktop.views.returns_model import KEYS
+
+    assert focused() is page.grid
+    press(Key.Key_Home, CTRL)
+    press(Key.Key_Down, times=page.model.row_of(code))
+    press(Key.Key_Right, times=KEYS.index(key))
+
+
+@pytest.fixture
+def closed(monkeypatch):
+    """A fortnight after the demo's quarter under way has ended: the Returns screen opens on it, now closed.
+    (Requested before the window, which makes the screen.)"""
+    import datetime as dt
+
+    from desktop.models import quarters
+    from desktop.models.demo.history import DEMO_TODAY
+    from desktop.views import returns_page
+
+    quarter = quarters.of(DEMO_TODAY)
+    monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: quarter.end + dt.timedelta(days=14)))
+    return quarter
+
+
+def test_returns_a_closed_quarter_is_completed_and_signed_off(closed, history_window, active, qtbot, warnings,
+                                                              confirmed):
+    from desktop.models import returns
+
+    window = active(history_window)
+    db = window.session.db
+    shortcut(window, "Ctrl+4")
+    page = window.current_page()
+    assert page.quarter == closed
+    assert returns.current(db, window.current_locality()["id"], closed)["status"] == "draft"
+    draft_id = page.return_id
+    tab_to(page.grid)
+    for code, figures in {"OUT-01": "12 / 4500", "OUT-02": "30 / 4500", "OUT-03": "8 / 4500", "OUT-04": "15"}.items():
+        _go_to_cell(page, code, "figures")
+        type_text(figures)
+        press(Key.Key_Return)
+        qtbot.waitUntil(lambda c=code: returns.values(db, draft_id)[c]["numerator"] is not None)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is page.grid)  # the editor closes on the next turn
+    explained = set()
+    while todo := [i["kpi"] for i in page.issues if i["blocking"] and i["kpi"] and i["kpi"] not in explained]:
+        _go_to_cell(page, todo[0], "comment")
+        type_text("Explained at the locality board.")
+        press(Key.Key_Return)
+        qtbot.waitUntil(lambda c=todo[0]: returns.values(db, draft_id)[c]["comment"] is not None)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is page.grid)
+        explained.add(todo[0])
+    assert not [i for i in page.issues if i["blocking"]], page.checklist.lines()
+
+    press(Key.Key_N, Qt.KeyboardModifier.AltModifier)  # Sig&n off…, then the confirmation (answered yes here)
+    qtbot.waitUntil(lambda: returns.current(db, window.current_locality()["id"], closed)["status"] == "signed_off")
+    assert confirmed and "Sign off the return?" in confirmed[0] and not warnings
+    assert "Signed off by" in page.status.text()

@@ -1,7 +1,7 @@
 """The Linux build that `make package` makes (dist/LocalityDesk/) starts and opens a workspace.
 
 Built here first when dist/ has none or it is older than the sources, with the same command as `make package`:
-a build takes about a minute and a quarter on two cores.
+a build takes about a minute on two cores.
 """
 
 from __future__ import annotations

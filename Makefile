@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 QT_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
-           libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils
+           libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils binutils
 
 .PHONY: run test lint screenshots bench package syslibs clean
 
@@ -13,11 +13,11 @@ run: $(STAMP)
 	$(PY) -m desktop gui
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check desktop tests benchmarks
+	$(VENV)/bin/ruff check desktop tests benchmarks packaging
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check desktop tests benchmarks
+	$(VENV)/bin/ruff check desktop tests benchmarks packaging
 
 screenshots: $(STAMP)
 	rm -rf screenshots
@@ -55,4 +55,4 @@ $(STAMP): pyproject.toml | syslibs
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) screenshots .pytest_cache
+	rm -rf $(VENV) screenshots .pytest_cache build dist

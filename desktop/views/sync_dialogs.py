@@ -39,6 +39,7 @@ from ..models import child_process, sync, sync_conflicts
 from ..models.changes import Changes
 from ..models.errors import DeskError
 from . import messages
+from .field_help import explain
 from .tasks import run_off_thread
 
 if TYPE_CHECKING:
@@ -53,6 +54,12 @@ WINNER_MARK = "  ✔ kept"
 
 
 # ---------------------------------------------------------------- passphrase
+
+
+# What _check asks before OK is enabled, for the fields' tooltips and What's This.
+PASSPHRASE_HELP = ("Required: the team's sync passphrase, the same on every laptop of the team. It encrypts the "
+                   "bundle and is needed to open it.")
+CONFIRM_HELP = "The same passphrase again, so a typing slip is caught before the team depends on it."
 
 
 class PassphraseDialog(QDialog):
@@ -71,6 +78,8 @@ class PassphraseDialog(QDialog):
         self.confirm.setObjectName("passphraseConfirm")
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm.setVisible(confirm)
+        explain(self.passphrase, PASSPHRASE_HELP)
+        explain(self.confirm, CONFIRM_HELP)
         self.hint = QLabel("")
         self.hint.setObjectName("passphraseHint")
         form = QFormLayout()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 
 from ..models.clock import Actor
 from ..settings import Settings
+from .field_help import explain
 from .formats import sentence_case
 from .session import Session
 
@@ -22,6 +23,9 @@ ROLES = ("GP", "community matron", "care coordinator", "social worker", "federat
          "analyst")
 COMMISSIONER_ROLES = ("commissioner", "analyst")
 REMEMBERED = 20  # workspaces whose user is remembered
+# What WhoDialog._update asks before Continue is enabled, for the fields' tooltips and What's This.
+NAME_HELP = "Required: your name as colleagues know you. Every change you make is recorded with it."
+ROLE_HELP = "Required: your role in the team, recorded with each change in the audit log."
 
 
 def roles_for(kind: str) -> tuple[str, ...]:
@@ -80,6 +84,7 @@ class WhoDialog(QDialog):
         self.name = QLineEdit(name or session.actor.user)
         self.name.setAccessibleName("Your name")
         self.name.setPlaceholderText("Your name, as colleagues know you")
+        explain(self.name, NAME_HELP)
         form.addRow("&Name", self.name)
         self.role = QComboBox()
         self.role.setAccessibleName("Your role")
@@ -87,6 +92,7 @@ class WhoDialog(QDialog):
         for r in roles_for(session.kind):
             self.role.addItem(sentence_case(r), r)
         self.role.setCurrentIndex(max(self.role.findData(role), 0) if role else 0)
+        explain(self.role, ROLE_HELP)
         form.addRow("&Role", self.role)
         layout.addLayout(form)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -28,6 +28,7 @@ from desktop.models.extract_reader import CANONICAL
 from desktop.models.extract_rules import COLUMN_HELP
 from desktop.models.identifiers import nhs_check_digit
 from desktop.models.kpi_catalogue import catalogue
+from desktop.views import sync_dialogs, who_dialog
 from desktop.views.action_dialog import ActionDialog, StatusDialog
 from desktop.views.caseload_dialogs import BulkDialog, InterventionDialog
 from desktop.views.caseload_form import CaseloadForm
@@ -39,7 +40,9 @@ from desktop.views.meeting_dialogs import PlanMeetingDialog
 from desktop.views.record_dialog import RecordDialog
 from desktop.views.residents_view import ResidentDialog
 from desktop.views.returns_model import KEYS, ReturnsModel
+from desktop.views.sync_dialogs import PassphraseDialog
 from desktop.views.visit_dialog import LogVisitDialog
+from desktop.views.who_dialog import WhoDialog
 
 
 def _menu_action(window, menu_title: str, text: str) -> QAction:
@@ -347,3 +350,14 @@ def _shortcut_tables(text: str) -> dict[str, dict[str, str]]:
                 and m.group(1) not in ("item", "---"):
             current[m.group(1)] = m.group(2)
     return tables
+
+
+def test_the_who_and_passphrase_questions_say_what_they_need(qtbot, session, settings):
+    who = WhoDialog(session, settings)
+    qtbot.addWidget(who)
+    _explained(who.name, who_dialog.NAME_HELP)
+    _explained(who.role, who_dialog.ROLE_HELP)
+    asked = PassphraseDialog("Send changes to the team", "Choose the team's passphrase.", confirm=True)
+    qtbot.addWidget(asked)
+    _explained(asked.passphrase, sync_dialogs.PASSPHRASE_HELP)
+    _explained(asked.confirm, sync_dialogs.CONFIRM_HELP)

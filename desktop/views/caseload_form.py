@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..models import caseload
 from . import formats
 from .field_help import explain
+from .style import fits, lines_high
 from .widgets import OptionalDate
 
 Editor = QComboBox | QSpinBox | QPlainTextEdit | OptionalDate
@@ -67,7 +68,7 @@ class CaseloadForm(QWidget):
         self.interval.setSuffix(" months")
         self.interval.setSpecialValueText("Default")
         self.interval.setAccessibleName("Review interval in months")
-        self.interval.setMaximumWidth(130)
+        self.interval.setMaximumWidth(fits(self.interval, "24 months", 130))
         self.interval.valueChanged.connect(lambda _v: self._edited("review_interval_months"))
         self._add("review_interval_months", "Review every", self.interval)
         self.next_review = QLabel()
@@ -80,7 +81,7 @@ class CaseloadForm(QWidget):
         self.notes.setAccessibleName("Notes")
         self.notes.setPlaceholderText("What the team should know: who to call, what was agreed…")
         # A fixed height: with only a maximum, the form centres the box in a taller row, below its label.
-        self.notes.setFixedHeight(100)
+        self.notes.setFixedHeight(lines_high(self.notes, 5, 100))
         self.notes.setTabChangesFocus(True)
         self.notes.textChanged.connect(lambda: self._edited("notes"))
         self._add("notes", "Notes", self.notes)

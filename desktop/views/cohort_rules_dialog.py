@@ -29,6 +29,7 @@ from ..models.errors import DeskError
 from . import messages, operations
 from .field_help import explain, help_label
 from .session import Session
+from .style import fits
 
 EFI_NOTE = (
     "<b>Why whole deficits, not the score.</b> Published eFI cut-points disagree at their edges: some say fit "
@@ -140,7 +141,7 @@ class CohortRulesDialog(QDialog):
             editor.setRange(0, 60)
         editor.setObjectName(f"field_{name}")
         editor.setSuffix(suffix)
-        editor.setFixedWidth(240)
+        editor.setFixedWidth(fits(editor, "3.0× the expected cost", 240))
         editor.setAccessibleName(name.replace("_", " "))
         explain(editor, cohort_rules.HELP[name])
         self.editors[name] = editor

@@ -13,6 +13,7 @@ from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import QCalendarWidget, QHBoxLayout, QLineEdit, QMenu, QToolButton, QWidget, QWidgetAction
 
 from . import formats
+from .style import fits
 
 
 def parse(text: str) -> str | None:
@@ -43,7 +44,7 @@ class DateField(QWidget):
         self.line.setObjectName(f"field_{name}")
         self.line.setPlaceholderText("dd/mm/yyyy")
         self.line.setAccessibleName(name.replace("_", " "))
-        self.line.setMaximumWidth(130)
+        self.line.setMaximumWidth(fits(self.line, "00/00/00000", 130))
         self.line.textEdited.connect(self.edited)
         self.calendar = QCalendarWidget()
         self.calendar.setGridVisible(False)

@@ -24,6 +24,7 @@ from ..models.errors import DeskError, ValidationError
 from . import messages
 from .date_field import DateField
 from .field_help import explain
+from .style import lines_high
 
 Save = Callable[[dict[str, Any]], Any]
 # Fields a domain error may name that are edited elsewhere on the form.
@@ -182,7 +183,7 @@ def text_box(name: str, height: int = 64) -> QPlainTextEdit:
     box.setObjectName(f"field_{name}")
     box.setAccessibleName(name.replace("_", " "))
     box.setTabChangesFocus(True)
-    box.setFixedHeight(height)
+    box.setFixedHeight(lines_high(box, max(2, (height - 14) // 17), height))  # *height* is at 10 pt
     return box
 
 

@@ -29,7 +29,7 @@ from ..models.errors import DeskError, ValidationError
 from ..models.reference import Entity, Field
 from . import messages
 from .field_help import explain
-from .style import colours
+from .style import colours, fits
 
 Editor = QLineEdit | QSpinBox | QComboBox
 NONE_LABEL = "— none —"
@@ -168,7 +168,7 @@ class RecordDialog(QDialog):
             spin = QSpinBox()
             spin.setRange(f.minimum, 9_999_999)
             spin.setGroupSeparatorShown(True)
-            spin.setMaximumWidth(160)
+            spin.setMaximumWidth(fits(spin, "9,999,999", 160))
             spin.findChild(QLineEdit).setTextMargins(4, 0, 0, 0)  # style sheet padding misses the inner edit
             spin.valueChanged.connect(lambda _v, n=f.name: self._field_edited(n))
             return spin

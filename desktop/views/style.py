@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from .. import paths
 
@@ -110,6 +110,17 @@ def colours() -> Colours:
     if app is None:
         return LIGHT
     return DARK if QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128 else LIGHT
+
+
+def fits(widget: QWidget, sample: str, at_least: int) -> int:
+    """A width that holds *sample* in *widget*'s font with the sheet's padding, and never less than *at_least*:
+    a width picked at 9 or 10 pt cuts the text off for a user whose system text is larger."""
+    return max(at_least, widget.fontMetrics().horizontalAdvance(sample) + 28)
+
+
+def lines_high(widget: QWidget, lines: int, at_least: int) -> int:
+    """The height of *lines* lines of text in *widget*'s font with its padding, and never less than *at_least*."""
+    return max(at_least, widget.fontMetrics().lineSpacing() * lines + 14)
 
 
 def rag_background(rag: str | None) -> QColor | None:

@@ -244,7 +244,7 @@ def test_text_follows_the_platform_font_size(restyled, qtbot):
     sheet = (style.RESOURCES / "style.qss").read_text(encoding="utf-8")
     assert not re.search(r"font-size:\s*[\d.]+\s*(px|pt)", sheet)  # every size is relative: @size*F@
     bigger = restyled.font()
-    bigger.setPointSizeF(15)  # a user who asked the system for larger text
+    bigger.setPointSizeF(20)  # a user who asked the system for much larger text
     restyled.setFont(bigger)
     style.apply_style(restyled, "light")
     title, body = QLabel("Returns"), QLabel("The quarterly KPI return")
@@ -252,8 +252,13 @@ def test_text_follows_the_platform_font_size(restyled, qtbot):
     for label in (title, body):
         qtbot.addWidget(label)
         label.ensurePolished()
-    assert body.font().pointSizeF() == 15
-    assert title.font().pointSizeF() == pytest.approx(15 * 1.7, abs=0.1)
+    assert body.font().pointSizeF() == 20
+    assert title.font().pointSizeF() == pytest.approx(20 * 1.7, abs=0.1)
+    from desktop.views.date_field import DateField
+
+    field = DateField("held_on", "2026-12-15")  # sized for its text at 20 pt, not the 130 px that fits 10 pt
+    qtbot.addWidget(field)
+    assert field.line.maximumWidth() > field.line.fontMetrics().horizontalAdvance("15/12/2026") + 12 > 130
 
 
 def test_the_dark_scheme_darkens_the_window_the_sheet_and_the_rag_tints(restyled, demo_window):

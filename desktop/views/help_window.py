@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QImage, QKeySequence, QShortcut, QTextDocument, QTextFrameFormat, QTextTable
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
+    QWhatsThis,
     QWidget,
 )
 
@@ -212,3 +213,21 @@ def open_guide(window: QWidget, screen_key: str | None = None) -> HelpWindow:
     guide.raise_()
     guide.activateWindow()
     return guide
+
+
+class WhatsThisKey(QObject):
+    """Shift+F1 in every window, a modal form included: the Help menu's shortcut belongs to the main window, which
+    a modal dialog blocks, and the forms are where a field's rule is wanted most."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if (event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_F1
+                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier and not QWhatsThis.inWhatsThisMode()):
+            QWhatsThis.enterWhatsThisMode()
+            return True
+        return False
+
+
+def install_whats_this_key(app: QObject) -> None:
+    """Once per application, however many main windows are built."""
+    if app.findChild(WhatsThisKey) is None:
+        app.installEventFilter(WhatsThisKey(app))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QWhatsThis
+from PySide6.QtWidgets import QApplication, QMenu, QWhatsThis
 
 from . import help_window, messages, style, sync_dialogs
 from .edit_menu import EditMenu
@@ -60,6 +60,7 @@ def build_menus(window: MainWindow) -> QMenu:
     whats_this = QWhatsThis.createAction(window)  # Shift+F1, then click a field to read the rule behind it
     whats_this.setText("What's &This?")
     help_menu.addAction(whats_this)
+    help_window.install_whats_this_key(QApplication.instance())  # Shift+F1 in a modal form too
     help_menu.addSeparator()
     _action(window, help_menu, "&About Locality Desk", window.show_about)
     return recent

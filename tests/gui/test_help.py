@@ -361,3 +361,18 @@ def test_the_who_and_passphrase_questions_say_what_they_need(qtbot, session, set
     qtbot.addWidget(asked)
     _explained(asked.passphrase, sync_dialogs.PASSPHRASE_HELP)
     _explained(asked.confirm, sync_dialogs.CONFIRM_HELP)
+
+
+def test_shift_f1_in_a_modal_form_asks_what_a_field_is(window, qtbot, staff):
+    dialog = ActionDialog(None, staff, [], lambda values: None, parent=window)
+    qtbot.addWidget(dialog)
+    dialog.open()  # window-modal: the main window's own Shift+F1 cannot reach it
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    dialog.description.setFocus()
+    qtbot.keyClick(dialog.description, Qt.Key.Key_F1, Qt.KeyboardModifier.ShiftModifier)
+    try:
+        assert QWhatsThis.inWhatsThisMode()
+    finally:
+        QWhatsThis.leaveWhatsThisMode()
+    assert dialog.description.toPlainText() == ""  # the key was not typed into the field

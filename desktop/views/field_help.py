@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
 HELP_LABEL = "fieldHelp"  # the style sheet's grey, smaller text under a field
+INPUTS = (QLineEdit, QPlainTextEdit, QComboBox, QAbstractSpinBox, QCheckBox)
 
 
 def explain(widget: QWidget, rule: str, hint: str = "") -> QLabel | None:
@@ -40,13 +41,14 @@ def plain(rich: str) -> str:
 
 
 def _targets(widget: QWidget) -> list[QWidget]:
-    # A date field's text box, and an editable combo's line, take the focus and the hover: they need the
-    # words too, or Shift+F1 on them says nothing.
+    # What takes the focus and the hover needs the words too, or Shift+F1 on it says nothing: an editable
+    # combo's line, and the inputs inside a composite field (a date field's text box, an optional date's tick
+    # and date). A calendar's popup is a window of its own and is left alone.
     targets = [widget]
-    inner = getattr(widget, "line", None)
-    if isinstance(inner, QWidget):
-        targets.append(inner)
     edit = getattr(widget, "lineEdit", None)
     if callable(edit) and isinstance(edit(), QWidget):
         targets.append(edit())
+    if not isinstance(widget, INPUTS):
+        targets += [w for w in widget.findChildren(QWidget) if isinstance(w, INPUTS) and w.window() is widget.window()
+                    and not isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox))]
     return targets

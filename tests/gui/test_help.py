@@ -9,7 +9,12 @@ import re
 import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QAction, QImage, QKeySequence, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QWhatsThis
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QWhatsThis,
+    QWidget,
+)
 
 from desktop import paths
 from desktop.models import (
@@ -33,7 +38,7 @@ from desktop.views.action_dialog import ActionDialog, StatusDialog
 from desktop.views.caseload_dialogs import BulkDialog, InterventionDialog
 from desktop.views.caseload_form import CaseloadForm
 from desktop.views.cohort_rules_dialog import CohortRulesDialog
-from desktop.views.field_help import plain
+from desktop.views.field_help import INPUTS, plain
 from desktop.views.help_window import SCREEN_PAGES, HelpWindow
 from desktop.views.import_dialog import ImportDialog
 from desktop.views.meeting_dialogs import PlanMeetingDialog
@@ -311,7 +316,32 @@ def test_the_cells_typed_into_a_draft_return_show_their_rules():
     assert fixed.data(Qt.ItemDataRole.WhatsThisRole) is None
 
 
+def test_no_input_of_a_form_is_left_without_words(qtbot, session, cha, staff):
+    # Walk each form's widgets, not its list of editors, so a field added without its rule is caught.
+    forms = [ActionDialog(None, staff, [], lambda values: None), StatusDialog(2, lambda values: None),
+             ResidentDialog(lambda values: None, "Home"), CohortRulesDialog(session), CaseloadForm(),
+             InterventionDialog("Test Synthetic", staff, lambda values: None),
+             BulkDialog("status", 2, staff, lambda values: None),
+             PlanMeetingDialog("Charnwood", staff, 0, [], lambda values: None),
+             PassphraseDialog("Send changes to the team", "", confirm=True),
+             *[RecordDialog(session.db, entity, None, cha["id"], lambda values: "")
+               for entity in reference.ENTITIES.values()]]
+    for form in forms:
+        qtbot.addWidget(form)
+        inputs = _inputs(form)
+        assert len(inputs) >= 2, type(form).__name__
+        silent = [w.objectName() or type(w).__name__ for w in inputs if not w.toolTip() or not w.whatsThis()]
+        assert not silent, f"{type(form).__name__}: {silent}"
+
+
 # -- helpers ----------------------------------------------------------------------------------------------------
+def _inputs(form) -> list:
+    """The widgets a user types into or chooses with, on the form itself (not a calendar's popup, not the line
+    inside a spin box or a combo)."""
+    found = [w for w in form.findChildren(QWidget) if isinstance(w, INPUTS) and w.window() is form.window()]
+    return [w for w in found if not isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox))]
+
+
 def _anchor_position(document: QTextDocument, href: str) -> int:
     block = document.begin()
     while block.isValid():

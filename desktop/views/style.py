@@ -73,6 +73,7 @@ class Colours:
     overdue_text: QColor = field(default_factory=QColor)
     chart_background: str = "#FFFFFF"
     chart_ink: str = NHS_TEXT  # mean and centre lines, a chosen team's code
+    icons: str = ""  # the style sheet's icons in this scheme: chevron-down{icons}.svg
 
 
 LIGHT = Colours(
@@ -100,7 +101,7 @@ DARK = Colours(
     tooltip_border="#5A6B77",
     rag={"G": QColor("#1E4D31"), "A": QColor("#5C4710"), "R": QColor("#6A2620")},
     overdue=QColor("#4E2420"), overdue_text=QColor("#FFB4AB"),
-    chart_background="#232C34", chart_ink="#E8EDEE",
+    chart_background="#232C34", chart_ink="#E8EDEE", icons="-dark",
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from cohort_helpers import choose_locality
@@ -312,3 +313,11 @@ def test_settings_colours_switches_the_scheme_and_remembers_it(restyled, demo_wi
     light = next(a for a in demo_window.scheme_actions.actions() if a.data() == "light")
     light.trigger()
     assert settings.get("colour_scheme") == "light" and style.colours() is style.LIGHT
+
+
+@pytest.mark.parametrize("scheme", [style.LIGHT, style.DARK], ids=lambda s: s.name)
+def test_the_style_sheet_of_a_scheme_is_complete_and_its_icons_exist(scheme):
+    sheet = style.style_sheet((style.RESOURCES / "style.qss").read_text(encoding="utf-8"), scheme, 10)
+    assert "@" not in sheet  # every token filled in
+    icons = re.findall(r"url\(([^)]+)\)", sheet)
+    assert len(icons) >= 2 and all(Path(icon).is_file() for icon in icons)

@@ -232,7 +232,8 @@ class SpcView(QWidget):
             shape, fill = mdc_style.MARKERS[point.point_type]
             symbols.append(SYMBOLS[shape])
             brushes.append(pg.mkBrush(fill))
-            rim = mdc_style.OUTLINE if fill == mdc_style.IMPROVEMENT else mdc_style.INK
+            # The ink rim (near black on paper, light on a dark chart) keeps a purple "neither" point visible.
+            rim = mdc_style.OUTLINE if fill == mdc_style.IMPROVEMENT else colours().chart_ink
             pens.append(pg.mkPen(None) if shape == "circle" else pg.mkPen(rim, width=1))
             kind = point.point_type.replace("special_cause_", "special cause: ").replace("_", " ")
             tips.append(f"{full}: {stat(kpi, point.value) if kpi.unit != 'count' else f'{point.value:,.0f}'}"

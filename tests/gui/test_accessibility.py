@@ -321,3 +321,19 @@ def test_the_style_sheet_of_a_scheme_is_complete_and_its_icons_exist(scheme):
     assert "@" not in sheet  # every token filled in
     icons = re.findall(r"url\(([^)]+)\)", sheet)
     assert len(icons) >= 2 and all(Path(icon).is_file() for icon in icons)
+
+
+def test_system_follows_the_desktops_colour_scheme_and_a_choice_overrides_it():
+    class Desktop:  # what QStyleHints reports (the offscreen platform used by tests has no scheme of its own)
+        def __init__(self, scheme):
+            self.scheme = scheme
+
+        def styleHints(self):  # noqa: N802 - Qt's name
+            return self
+
+        def colorScheme(self):  # noqa: N802 - Qt's name
+            return self.scheme
+
+    dark, light, unknown = Desktop(Qt.ColorScheme.Dark), Desktop(Qt.ColorScheme.Light), Desktop(Qt.ColorScheme.Unknown)
+    assert [style.wanted_scheme("system", d) for d in (dark, light, unknown)] == [style.DARK, style.LIGHT, style.LIGHT]
+    assert style.wanted_scheme("light", dark) is style.LIGHT and style.wanted_scheme("dark", light) is style.DARK

@@ -95,6 +95,7 @@ def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, windo
     row = next(i for i in range(len(frame)) if frame.columns["status"][i] == "identified"
                and frame.columns["in_cohort"][i])
     nhs = str(frame.columns["nhs_number"][row])
+    everyone = page.model.rowCount()
     shortcut(window, "Ctrl+F")
     assert focused() is page.filters.text
     type_text(nhs)
@@ -109,6 +110,11 @@ def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, windo
     press(Key.Key_Space)
     patient = caseload.get_patient(session.db, str(frame.ids[row]))
     assert patient["status"] == "contacted"
+
+    shortcut(window, "Ctrl+F")
+    press(Key.Key_Down)
+    press(Key.Key_Escape)  # in the table: every filter cleared, everyone listed again
+    assert page.filters.text.text() == "" and page.model.rowCount() == everyone
 
 
 # -- MDT ---------------------------------------------------------------------------------------------------------

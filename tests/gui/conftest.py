@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from cohort_helpers import EXTRACT_DATE, choose_locality
 from PySide6.QtCore import QEvent, QSettings
+from PySide6.QtWidgets import QFileDialog
 
 from desktop.models.demo.extract import write_extract
 from desktop.models.risk_import import import_extract
@@ -29,6 +30,18 @@ def _isolated_settings(tmp_path):
     """Never read or write the real user's settings, whatever constructs a QSettings."""
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+
+
+@pytest.fixture(autouse=True)
+def _no_unanswered_file_dialogs(monkeypatch):
+    """A native file dialog nobody answers would wait for ever and stall the whole run: fail the test instead.
+    Tests that expect one replace it with their own answer, which overrides this."""
+    def unexpected(*args, **_kwargs):
+        title = next((a for a in args if isinstance(a, str)), "?")
+        raise AssertionError(f"A file dialog opened that the test did not answer: {title!r}")
+
+    for name in ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, unexpected)
 
 
 @pytest.fixture

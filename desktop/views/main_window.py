@@ -148,6 +148,18 @@ class MainWindow(QMainWindow):
     def current_page(self) -> Page:
         return self.stack.currentWidget()
 
+    def go_to(self, key: str) -> None:
+        """Go → a screen (Ctrl+1…9): show it and put the keyboard on its first control, not on one it hid."""
+        self.show_screen(key)
+        page = self.current_page()
+        widget = page.nextInFocusChain()
+        while widget is not page and widget is not None:
+            if (page.isAncestorOf(widget) and widget.isVisible() and widget.isEnabled()
+                    and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+                widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                return
+            widget = widget.nextInFocusChain()
+
     def focus_filter(self) -> None:
         self.current_page().focus_filter()
 

@@ -44,7 +44,7 @@ def build_menus(window: MainWindow) -> QMenu:
     for number, screen in enumerate(SCREENS, start=1):
         shortcut = QKeySequence(f"Ctrl+{number}") if number <= 9 else None
         window.go_actions[screen.key] = _action(window, go, screen.title.replace("&", "&&"),
-                                                lambda _=False, k=screen.key: window.show_screen(k), shortcut)
+                                                lambda _=False, k=screen.key: window.go_to(k), shortcut)
     go.addSeparator()
     _action(window, go, "&Filter the table", window.focus_filter, QKeySequence.StandardKey.Find)
     _action(window, go, "Choose &locality", window.focus_localities, QKeySequence("Ctrl+L"))

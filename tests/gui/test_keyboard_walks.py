@@ -137,7 +137,7 @@ def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(histo
     db = window.session.db
     shortcut(window, "Ctrl+2")
     page = window.current_page()
-    assert page.screen.key == "mdt"
+    assert page.screen.key == "mdt" and page.isAncestorOf(focused())  # the keyboard lands on the screen
     tab = page.meetings
     tab_to(tab.plan_button)
     press(Key.Key_Space)
@@ -211,7 +211,7 @@ def test_care_homes_log_a_visit_with_a_resident_reviewed(history_window, active,
     db = window.session.db
     shortcut(window, "Ctrl+3")
     page = window.current_page()
-    assert page.screen.key == "care_homes"
+    assert page.screen.key == "care_homes" and page.isAncestorOf(focused())
     box = window.locality_box
     shortcut(window, "Ctrl+L")  # the locality list opens; Down and Enter choose the next team
     qtbot.waitUntil(lambda: box.view().isVisible(), timeout=2000)

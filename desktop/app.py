@@ -73,13 +73,13 @@ def _warm_up() -> None:
 
 
 def run_gui(db_path: Path | None) -> int:
-    """Open the app on *db_path*, or on the default workspace (built as the demo world the first time)."""
+    """Open the app on *db_path*, or on the start workspace (chosen in the first-start wizard the first time)."""
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from .views import crash
+    from .views import crash, first_run
     from .views.main_window import MainWindow
-    from .views.startup import open_at_start
+    from .views.startup import open_at_start, start_path
     from .views.style import apply_style
 
     log_path = setup_logging()
@@ -94,8 +94,12 @@ def run_gui(db_path: Path | None) -> int:
 
     settings = Settings()
     apply_style(app, settings.get("colour_scheme"))
+    first = db_path is None and first_run.wanted(settings)  # an explicit --db never shows the wizard
     try:
-        session = open_at_start(Path(db_path) if db_path else paths.default_workspace(), settings)
+        if first:
+            session = first_run.first_start(settings)
+        else:
+            session = open_at_start(Path(db_path) if db_path else start_path(settings), settings)
     except Exception as exc:  # no event loop yet: show it now and stop, rather than lose it at exit
         handler.report(type(exc), exc, exc.__traceback__, wait=True)
         return 1
@@ -104,7 +108,8 @@ def run_gui(db_path: Path | None) -> int:
         return 0
     window = MainWindow(settings, session)
     window.show()
-    window.set_user_name()  # "Who is using Locality Desk?", pre-filled: Enter keeps the last answer
+    if not first:  # the wizard has just asked
+        window.set_user_name()  # "Who is using Locality Desk?", pre-filled: Enter keeps the last answer
     # After the first paint, not before: the warm-up's imports would hold the interpreter lock while the
     # window is drawn.
     after_paint = _after_first_paint(window, threading.Thread(target=_warm_up, name="warm-up", daemon=True).start)

@@ -39,6 +39,12 @@ SETTINGS: dict[str, Option] = {o.name: o for o in (
            "newest first; 0 switches them off. Back up now and before-restore backups are never deleted."),
     Option("colour_scheme", str, "system", "Light or dark colours; system follows the desktop's own choice.",
            choices=("system", "light", "dark")),
+    Option("user_role", str, "", "Your role as given on the first start (GP, community matron, commissioner…)."),
+    Option("home_locality", str, "", "Code of the team you work in, given on the first start; empty for a "
+           "commissioner, who compares all 11."),
+    Option("start_workspace", str, "", "The workspace opened at start when no --db is given, chosen on the first "
+           "start; empty means workspace.sqlite in the user data folder."),
+    Option("first_run_done", bool, False, "Whether the first-start wizard was finished; it is not shown again."),
 )}
 
 STATE: dict[str, Option] = {o.name: o for o in (

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from .. import paths
 from ..models.demo import build_demo
 from ..models.errors import DeskError, StorageUnavailable, WorkspaceDamaged
 from ..models.progress import Cancelled
@@ -23,6 +24,12 @@ EMPTY = "Start with an empty workspace"
 QUIT = "Quit"
 OPEN_OTHER = "Open another file…"
 RESTORE = "Restore from a backup…"
+
+
+def start_path(settings: Settings) -> Path:
+    """The workspace opened when no --db is given: the one chosen on the first start, else the default."""
+    chosen = settings.get("start_workspace")
+    return Path(chosen) if chosen else paths.default_workspace()
 
 
 def is_new(path: Path) -> bool:
@@ -81,8 +88,8 @@ def choose_backup(dialog) -> bool:
     return bool(dialog.exec())
 
 
-def build_first_workspace(path: Path, parent: QWidget | None = None) -> bool:
-    """Build the demo world at *path* on a worker thread; on Cancel offer an empty workspace instead.
+def build_first_workspace(path: Path, parent: QWidget | None = None, empty_kind: str = "locality") -> bool:
+    """Build the demo world at *path* on a worker thread; on Cancel offer an empty workspace of *empty_kind*.
 
     False when the user chose to quit; the half-built file is removed either way.
     """
@@ -97,12 +104,12 @@ def build_first_workspace(path: Path, parent: QWidget | None = None) -> bool:
     choice = messages.ask(
         parent, "Locality Desk",
         "The demo world was not built, and nothing was saved.\n\n"
-        "You can start with an empty locality workspace that holds only the LLR reference data "
+        f"You can start with an empty {empty_kind} workspace that holds only the LLR reference data "
         "(localities, practices, care homes, staff), or quit and build the demo world another time.",
         [EMPTY, QUIT])
     if choice != EMPTY:
         return False
-    create_workspace(path, "locality").close()
+    create_workspace(path, empty_kind).close()
     return True
 
 

@@ -16,7 +16,6 @@ from desktop.models import caseload
 
 Key = Qt.Key
 CTRL = Qt.KeyboardModifier.ControlModifier
-SHIFT = Qt.KeyboardModifier.ShiftModifier
 TAB_LIMIT = 80  # more presses than any screen has stops: a control this far away is unreachable in practice
 
 
@@ -70,8 +69,8 @@ def back_in(window, qtbot) -> None:
 
 def shortcut(window, sequence: str) -> None:
     """A menu shortcut typed wherever the focus is, as a user would."""
-    key, modifier = {"Ctrl+F": (Key.Key_F, CTRL), "Ctrl+L": (Key.Key_L, CTRL), "Ctrl+I": (Key.Key_I, CTRL),
-                     "Ctrl+S": (Key.Key_S, CTRL)}.get(sequence) or (Key(Key.Key_0 + int(sequence[-1])), CTRL)
+    key, modifier = {"Ctrl+F": (Key.Key_F, CTRL), "Ctrl+L": (Key.Key_L, CTRL), "Ctrl+I": (Key.Key_I, CTRL)}.get(
+        sequence) or (Key(Key.Key_0 + int(sequence[-1])), CTRL)
     QTest.keyClick(QApplication.focusWidget() or window, key, modifier)
 
 
@@ -107,9 +106,12 @@ def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, windo
     press(Key.Key_Down)  # identified -> contacted
     assert form.status.currentData() == "contacted"
     tab_to(page.panel.save_button)
+    tab_to(form.notes, backwards=True)  # Shift+Tab back up the form to the notes
+    type_text("Daughter is the main carer")
+    tab_to(page.panel.save_button)
     press(Key.Key_Space)
     patient = caseload.get_patient(session.db, str(frame.ids[row]))
-    assert patient["status"] == "contacted"
+    assert patient["status"] == "contacted" and patient["notes"] == "Daughter is the main carer"
 
     shortcut(window, "Ctrl+F")
     press(Key.Key_Down)

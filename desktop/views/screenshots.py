@@ -66,6 +66,7 @@ def take(outdir: Path) -> list[Path]:
     from .audit_screenshots import audit_at_work
     from .care_home_screenshots import care_homes_at_work
     from .commissioner_screenshots import commissioner_at_work
+    from .first_run_screenshots import first_run_pages
     from .main_window import MainWindow
     from .mdt_screenshots import mdt_at_work
     from .report_screenshots import reports_at_work
@@ -129,6 +130,7 @@ def take(outdir: Path) -> list[Path]:
             return other
 
         sync_at_work(Path(tmp), second_window, shot, lambda seconds: _settle(app, seconds))
+        first_run_pages(shot, lambda seconds: _settle(app, seconds))
     return written
 
 

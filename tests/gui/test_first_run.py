@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QWizard
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QRadioButton, QWizard
 
 from desktop import app, paths
 from desktop.models import workspace
@@ -287,3 +287,26 @@ def test_an_existing_file_is_offered_to_be_opened_instead(start, wizard_script, 
     assert window.session.path == small_world_path.resolve() and window.current_locality()["code"] == "CTN"
     assert workspace.get_meta(window.session.db, "demo_seed") is not None  # the same world, not a new one
     assert settings.get("first_run_done")
+
+
+def test_someone_who_already_has_the_default_workspace_is_not_shown_the_wizard(start, wizard_script,
+                                                                              small_world_path):
+    seen, _ = wizard_script
+    default = paths.default_workspace()
+    small_world_path.rename(default)  # from before the wizard existed: first_run_done was never set
+    window = start()
+    assert not seen and window.session.path == default.resolve()
+
+
+def test_every_field_has_a_label_and_an_accessible_name(qtbot):
+    wizard = first_run.FirstRunWizard(paths.default_workspace())
+    qtbot.addWidget(wizard)
+    for page in (wizard.who, wizard.where, wizard.start_page, wizard.path_page):
+        wizard.show()
+        page.initializePage()
+        fields = page.findChildren(QLineEdit) + page.findChildren(QComboBox) + page.findChildren(QRadioButton)
+        buddies = {label.buddy() for label in page.findChildren(QLabel) if label.buddy() is not None}
+        assert fields
+        for field in fields:
+            assert field.accessibleName(), field
+            assert isinstance(field, QRadioButton) or field in buddies, field  # a radio button is its own label

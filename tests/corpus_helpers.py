@@ -160,7 +160,7 @@ def settings_files() -> dict[str, bytes]:
             b"recent_workspaces=@ByteArray(\\xff\\xfe)\r\nlast_locality=1, 2, 3\r\n"
             b"[state]\r\nwindow_geometry=not base64 at all!\r\nsplitter=@Rect(1 2 3 4)\r\n"
             b"cohort_columns=QUJD=\r\nlast_screen=@Invalid()\r\n"),
-        "unknown_keys.ini": (b"[settings]\r\nuser_name=Dr A Example\r\ncolour_scheme=dark\r\n"
+        "unknown_keys.ini": (b"[settings]\r\nuser_name=Dr A Example\r\nsound_theme=chimes\r\n"
                              b"[elsewhere]\r\nanything=1\r\n[state]\r\nlast_screen=cohort\r\n"),
         "garbage.ini": bytes(rng.randrange(256) for _ in range(600)),
         "truncated.ini": b"[settings]\r\nuser_name=Dr A Exa\r\nrecent_workspaces=/a.sqlite, /b.sq\r\n[sta",

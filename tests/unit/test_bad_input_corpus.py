@@ -269,6 +269,6 @@ def test_a_corrupt_settings_file_gives_defaults_and_never_raises(name):
         assert state["splitter"] == "" and settings.state_bytes("window_geometry") is None
     if name == "unknown_keys.ini":
         assert values["user_name"] == "Dr A Example" and state["last_screen"] == "cohort"
-        assert settings.unknown_keys() == ["elsewhere/anything", "settings/colour_scheme"]
+        assert settings.unknown_keys() == ["elsewhere/anything", "settings/sound_theme"]
     if name == "truncated.ini":
         assert values["user_name"] == "Dr A Exa"

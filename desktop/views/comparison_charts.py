@@ -26,7 +26,7 @@ from ..models.consolidated import LEVELS, Funnel
 from ..models.kpi_catalogue import Kpi
 from ..models.quarters import Quarter
 from .returns_model import number, with_unit
-from .style import NHS_BLUE, NHS_DARK_BLUE, colours
+from .style import NHS_BLUE, NHS_DARK_BLUE, colours, paint_chart
 
 POINT = "#768692"  # NHS mid grey: a team, whatever its value
 OTHER_LINE = "#C4CCD1"
@@ -140,6 +140,12 @@ class ComparisonCharts(QWidget):
             return
         chart = self._funnel_chart()
         chart.show()
+        if paint_chart(chart):
+            import pyqtgraph as pg
+
+            self.centre_line.setPen(pg.mkPen(colours().chart_ink, width=2))
+            self._pens[False] = pg.mkPen(colours().chart_background, width=1)
+            self._funnel_of = None  # draw the points again with the new rims
         chart.setAccessibleName(f"Funnel plot of {kpi.code} in {quarter.label}")
         _set_label(chart, "left", f"{kpi.code}, {AXIS_LABEL[kpi.unit]}")
         _set_label(chart, "bottom", f"Denominator: {kpi.denominator}")
@@ -226,6 +232,7 @@ class ComparisonCharts(QWidget):
             self.trend_chart.addItem(self.trend_label)
         chart = self.trend_chart
         chart.show()
+        paint_chart(chart)
         self.trend_title.setText(f"Trend of {kpi.code} in the {len(span)} quarter{'s' if len(span) != 1 else ''} held"
                                  + (f", {selected} in blue" if selected else "") + ":")
         self.trend_title.show()

@@ -52,7 +52,7 @@ def build_menus(window: MainWindow) -> QMenu:
     settings_menu = bar.addMenu("&Settings")
     _action(window, settings_menu, "&Cohort criteria…", window.edit_cohort_rules)
     window.scheme_actions = style.fill_scheme_menu(settings_menu.addMenu("C&olours"), window.settings, lambda _c: (
-        messages.show_status(window, "Colours changed; charts already drawn take them at the next start.")))
+        messages.show_status(window, "Colours changed; a chart takes them the next time it is drawn.")))
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "User &guide", lambda: help_window.open_guide(window, window.current_screen().key),

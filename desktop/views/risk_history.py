@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from . import formats
 from .chips import chips_for
-from .style import NHS_BLUE, colours
+from .style import NHS_BLUE, colours, paint_chart
 from .tables import records_table
 
 HEADINGS = ("Extract", "eFI", "LTCs", "Cost", "Criteria")
@@ -71,6 +71,7 @@ class HistoryView(QWidget):
             self.chart = _make_chart()
             self.chart_holder.addWidget(self.chart)
         self.chart.show()
+        paint_chart(self.chart)
         days = [dt.datetime.fromisoformat(p["extract_date"]).replace(tzinfo=dt.UTC).timestamp() for p in points]
         values = [p["efi_deficits"] for p in points]
         self.chart.clear()

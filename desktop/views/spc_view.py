@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..reports import mdc_style
 from .spc_list_model import icon_pixmap
-from .style import colours
+from .style import colours, paint_chart
 
 SYMBOLS = {"circle": "o", "square": "s", "triangle": "t1", "diamond": "d"}  # pyqtgraph's names for the shapes
 AXIS_LABEL = {"percent": "%", "per_100": "per 100", "per_1000": "per 1,000", "count": "count"}
@@ -206,6 +206,9 @@ class SpcView(QWidget):
         pg_chart = self._chart()
         pg = self._pg
         pg_chart.show()
+        if paint_chart(pg_chart):
+            self.mean_line.setPen(pg.mkPen(colours().chart_ink, width=1.3))
+            self.legend.setText(legend_html())
         spc, kpi = row.spc, row.kpi
         n = len(spc.points)
         values = [p.value for p in spc.points]

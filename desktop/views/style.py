@@ -124,6 +124,23 @@ def lines_high(widget: QWidget, lines: int, at_least: int) -> int:
     return max(at_least, widget.fontMetrics().lineSpacing() * lines + 14)
 
 
+def paint_chart(chart) -> bool:
+    """Give a pyqtgraph chart the ground, axes and axis titles of the scheme in use, if it has another's; charts
+    call it each time they draw, so a change of scheme reaches them. True when it repainted."""
+    c = colours()
+    if chart.property("scheme") == c.name:
+        return False  # each set redraws the axis: only when the scheme changed
+    chart.setProperty("scheme", c.name)
+    chart.setBackground(c.chart_background)
+    for name in ("left", "bottom"):
+        axis = chart.getAxis(name)
+        axis.setPen(c.secondary)
+        axis.setTextPen(c.secondary)
+        if axis.labelText:
+            axis.setLabel(axis.labelText, color=c.secondary)
+    return True
+
+
 def rag_background(rag: str | None) -> QColor | None:
     return colours().rag.get(rag or "")
 

@@ -304,12 +304,21 @@ def test_every_text_colour_of_a_scheme_is_readable_on_its_ground(scheme):
     assert _contrast(c.muted, c.base) >= 3  # asides only (an empty worklist, a file name)
 
 
-def test_settings_colours_switches_the_scheme_and_remembers_it(restyled, demo_window, settings):
+def test_settings_colours_switches_the_scheme_and_remembers_it(restyled, demo_window, settings, qtbot):
+    demo_window.show_screen("reports")
+    page = demo_window.current_page()
+    qtbot.waitUntil(lambda: not page.is_loading)
+    page.list.setCurrentIndex(page.model.index(1, 0))
+    chart = page.view.chart
+    assert chart.backgroundBrush().color().name() == style.LIGHT.chart_background.lower()
     dark = next(a for a in demo_window.scheme_actions.actions() if a.data() == "dark")
     assert [a.data() for a in demo_window.scheme_actions.actions() if a.isChecked()] == ["system"]
     dark.trigger()
     assert settings.get("colour_scheme") == "dark" and style.colours() is style.DARK
-    assert "next start" in demo_window.statusBar().currentMessage()
+    assert "next time it is drawn" in demo_window.statusBar().currentMessage()
+    page.list.setCurrentIndex(page.model.index(2, 0))  # the chart is drawn again, in the dark scheme
+    assert chart.backgroundBrush().color().name() == style.DARK.chart_background.lower()
+    assert chart.getAxis("left").textPen().color().name() == style.DARK.secondary.lower()
     light = next(a for a in demo_window.scheme_actions.actions() if a.data() == "light")
     light.trigger()
     assert settings.get("colour_scheme") == "light" and style.colours() is style.LIGHT

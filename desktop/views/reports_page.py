@@ -230,6 +230,8 @@ class ReportsPage(QuarterPaging, Page):
 
     @Slot(object)
     def _loaded(self, outcome: tuple[tuple[str, str], Any]) -> None:
+        if self.session.closed:  # the window moved to another workspace, or closed, while the figures loaded
+            return
         key, figures = outcome
         self.loading.discard(key)
         self.cache[key] = figures
@@ -238,6 +240,8 @@ class ReportsPage(QuarterPaging, Page):
 
     @Slot(object)
     def _failed(self, exc: Exception) -> None:
+        if self.session.closed:
+            return
         self.loading.clear()
         self._show_state(f"The charts could not be worked out: {exc}")
 

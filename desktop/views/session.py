@@ -31,6 +31,7 @@ class Session(QObject):
         self.actor = actor
         # In memory and per session: another or a reopened workspace starts with nothing to undo.
         self.undo = UndoStack()
+        self.closed = False
 
     @classmethod
     def open(cls, path: Path, settings: Settings) -> Session:
@@ -56,4 +57,5 @@ class Session(QObject):
             self.changed.emit(changes)
 
     def close(self) -> None:
+        self.closed = True
         self.db.close()

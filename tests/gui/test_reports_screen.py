@@ -169,3 +169,14 @@ def test_a_commissioner_workspace_has_the_system_report_once_returns_are_held(co
     session.publish(changes)
     assert page.system_button.isEnabled() and not page.system_reason.isVisible()
     assert "2 of 11" in page.system_body.text()
+
+
+def test_figures_that_arrive_after_the_window_closed_are_dropped_quietly(mdt_window, qtbot):
+    choose_locality(mdt_window, "CHA")
+    mdt_window.show_screen("reports")
+    loading = mdt_window.current_page()
+    assert loading.is_loading
+    mdt_window.close()
+    reports_page.wait_for_loads()
+    qtbot.wait(50)  # the finished load's signal still reaches the page: it must not touch the closed file
+    assert loading.figures is None

@@ -228,6 +228,7 @@ class SyncPreviewDialog(QDialog):
         columns = [key for key, _ in COUNT_COLUMNS if any(key in per for per in summary.by_table.values())]
         self.counts = QTreeWidget()
         self.counts.setObjectName("syncCounts")
+        self.counts.setAccessibleName("What applying the bundle would change, per table")
         self.counts.setRootIsDecorated(False)
         self.counts.setHeaderLabels(["Table", *[dict(COUNT_COLUMNS)[k] for k in columns]])
         for table, per in sorted(summary.by_table.items()):
@@ -239,6 +240,7 @@ class SyncPreviewDialog(QDialog):
             self.counts.addTopLevelItem(item)
         self.conflicts = QTreeWidget()
         self.conflicts.setObjectName("syncConflicts")
+        self.conflicts.setAccessibleName("Conflicts: records both sides changed")
         self.conflicts.setRootIsDecorated(False)
         self.conflicts.setHeaderLabels(["Table", "Record", "What happened", "Mine", "Theirs", "Kept"])
         for c in summary.conflicts:
@@ -294,10 +296,12 @@ class ConflictsDialog(QDialog):
         intro.setWordWrap(True)
         self.list = QTreeWidget()
         self.list.setObjectName("conflictList")
+        self.list.setAccessibleName("Unresolved sync conflicts")
         self.list.setRootIsDecorated(False)
         self.list.setHeaderLabels(["When", "Table", "Record", "What happened"])
         self.versions = QTableWidget(0, 2)
         self.versions.setObjectName("conflictVersions")
+        self.versions.setAccessibleName("The two versions of the chosen record, side by side")
         self.versions.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.versions.horizontalHeader().setStretchLastSection(True)
         self.empty = QLabel("No sync conflicts to review.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from a11y_helpers import reachable, unnamed
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from worlds import copy_world
@@ -165,3 +166,21 @@ def test_the_passphrase_dialog_hides_the_text_and_asks_twice_the_first_time(qtbo
 def test_the_file_menu_has_the_three_sync_items(window):
     texts = [a.text().replace("&", "") for a in window.menuBar().actions()[0].menu().actions()]
     assert {"Send changes to the team…", "Apply a teammate's changes…", "Sync conflicts…"} <= set(texts)
+
+
+def test_every_control_of_the_sync_dialogs_has_a_name(laptops, monkeypatch, qtbot):
+    asking = sync_dialogs.PassphraseDialog("Send", "Choose one", confirm=True)
+    qtbot.addWidget(asking)
+    asking.show()
+    qtbot.waitExposed(asking)
+    assert len(reachable(asking)) >= 3 and unnamed(asking) == []
+
+    bundle = _send(laptops, monkeypatch)
+    _passphrase(monkeypatch, PASS)
+    preview = sync_dialogs.apply_changes(laptops["a"], bundle)
+    qtbot.waitExposed(preview)
+    assert len(reachable(preview)) >= 3 and unnamed(preview) == []
+    preview.apply_button.click()
+    conflicts = sync_dialogs.show_conflicts(laptops["a"])
+    qtbot.waitExposed(conflicts)
+    assert len(reachable(conflicts)) >= 4 and unnamed(conflicts) == []

@@ -15,3 +15,13 @@ def choose_locality(window, code):
 
 def locality_id(db, code="CHA") -> str:
     return next(iter(db.query("SELECT id FROM localities WHERE code = ?", [code])))["id"]
+
+
+def select_first_rows(page, count: int) -> list[str]:
+    """Select the cohort table's first *count* rows, as Shift+click would; the selected patients' ids."""
+    table = page.table
+    table.select_row(0)
+    flags = table.selectionModel().SelectionFlag.Select | table.selectionModel().SelectionFlag.Rows
+    for row in range(1, count):
+        table.selectionModel().select(page.model.index(row, 0), flags)
+    return table.selected_ids()

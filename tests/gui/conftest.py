@@ -147,3 +147,13 @@ def confirmed(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(messages, "confirm", confirm)
     return asked
+
+
+@pytest.fixture
+def history_window(make_window, history_world_template, tmp_path, settings):
+    """The main window over a copy of the demo world with its history (meetings, visits, returns), on Charnwood."""
+    from worlds import copy_world
+
+    window = make_window(Session.open(copy_world(history_world_template, tmp_path / "history.sqlite"), settings))
+    choose_locality(window, "CHA")
+    return window

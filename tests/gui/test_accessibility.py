@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from a11y_helpers import reachable, unnamed
-from cohort_helpers import choose_locality
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
@@ -25,21 +24,9 @@ from desktop.views import style
 from desktop.views.screens import SCREENS
 
 
-@pytest.fixture
-def demo_window(make_window, history_world_template, tmp_path, settings):
-    """The main window over a copy of the demo world with its history, on Charnwood."""
-    from worlds import copy_world
-
-    from desktop.views.session import Session
-
-    window = make_window(Session.open(copy_world(history_world_template, tmp_path / "history.sqlite"), settings))
-    choose_locality(window, "CHA")
-    return window
-
-
-def test_every_control_on_every_screen_has_a_name(demo_window, commissioner_window, qtbot):
+def test_every_control_on_every_screen_has_a_name(history_window, commissioner_window, qtbot):
     missing, charts = {}, set()
-    for window in (demo_window, commissioner_window):
+    for window in (history_window, commissioner_window):
         for screen in SCREENS:
             if screen.key not in window.pages:
                 continue
@@ -50,18 +37,18 @@ def test_every_control_on_every_screen_has_a_name(demo_window, commissioner_wind
             charts |= {w.objectName() for w in reachable(window) if isinstance(w, QGraphicsView)}
             if unnamed(window):
                 missing[f"{window.session.kind} {screen.key}"] = unnamed(window)
-    demo_window.show_screen("commissioner")
-    demo_window.current_page().select_kpi("COH-02", "BAL")  # a percentage: its funnel and trend are drawn
-    charts |= {w.objectName() for w in reachable(demo_window) if isinstance(w, QGraphicsView)}
-    assert unnamed(demo_window) == []
+    history_window.show_screen("commissioner")
+    history_window.current_page().select_kpi("COH-02", "BAL")  # a percentage: its funnel and trend are drawn
+    charts |= {w.objectName() for w in reachable(history_window) if isinstance(w, QGraphicsView)}
+    assert unnamed(history_window) == []
     assert missing == {}
     assert {"spcChart", "funnelChart", "trendChart"} <= charts  # the charts were looked at too
 
 
-def test_every_control_of_the_main_dialogs_has_a_name(demo_window, qtbot, monkeypatch, extract):
+def test_every_control_of_the_main_dialogs_has_a_name(history_window, qtbot, monkeypatch, extract):
     from desktop.views.import_dialog import QFileDialog
 
-    window = demo_window
+    window = history_window
     opened = {}
 
     def check(name: str, dialog) -> None:
@@ -124,9 +111,9 @@ def _alt_letters(window) -> Counter:
     return Counter(m.group(1).upper() for t in texts if (m := re.search(r"&([^&\s])", t.replace("&&", ""))))
 
 
-def test_no_two_controls_share_an_alt_letter_on_any_screen(demo_window, commissioner_window, qtbot):
+def test_no_two_controls_share_an_alt_letter_on_any_screen(history_window, commissioner_window, qtbot):
     clashes = {}
-    for window in (demo_window, commissioner_window):
+    for window in (history_window, commissioner_window):
         for screen in SCREENS:
             if screen.key not in window.pages:
                 continue
@@ -157,26 +144,26 @@ def _rag_cells(model, columns) -> list[tuple[str, str | None]]:
     return cells
 
 
-def test_the_returns_grid_says_each_rag_as_a_letter_and_a_word(demo_window):
+def test_the_returns_grid_says_each_rag_as_a_letter_and_a_word(history_window):
     from desktop.views.returns_model import KEYS
 
-    demo_window.show_screen("returns")
-    cells = _rag_cells(demo_window.current_page().model, [KEYS.index("rag")])
+    history_window.show_screen("returns")
+    cells = _rag_cells(history_window.current_page().model, [KEYS.index("rag")])
     assert len({text for text, _ in cells}) == 3  # the demo quarter has reds, ambers and greens
     for text, spoken in cells:
         assert text in RAG_WORDS and spoken == RAG_WORDS[text]
 
 
-def test_the_consolidated_grid_and_the_reports_list_show_the_rag_letter(demo_window, qtbot):
-    demo_window.show_screen("commissioner")
-    model = demo_window.current_page().model
+def test_the_consolidated_grid_and_the_reports_list_show_the_rag_letter(history_window, qtbot):
+    history_window.show_screen("commissioner")
+    model = history_window.current_page().model
     cells = _rag_cells(model, range(1, model.columnCount()))
     assert len(cells) > 50
     for text, spoken in cells:
         letter = text.rsplit(" ", 1)[-1]
         assert letter in RAG_WORDS and spoken.endswith(RAG_WORDS[letter].lower())
-    demo_window.show_screen("reports")
-    page = demo_window.current_page()
+    history_window.show_screen("reports")
+    page = history_window.current_page()
     qtbot.waitUntil(lambda: not page.is_loading)
     listed = page.list.model()
     cells = _rag_cells(listed, range(listed.columnCount()))
@@ -214,15 +201,15 @@ def test_text_follows_the_platform_font_size(restyled, qtbot):
     assert field.line.maximumWidth() > field.line.fontMetrics().horizontalAdvance("15/12/2026") + 12 > 130
 
 
-def test_the_dark_scheme_darkens_the_window_the_sheet_and_the_rag_tints(restyled, demo_window):
+def test_the_dark_scheme_darkens_the_window_the_sheet_and_the_rag_tints(restyled, history_window):
     from desktop.views.returns_model import KEYS
 
     assert style.apply_style(restyled, "dark") is style.DARK
     assert style.colours() is style.DARK
     assert restyled.palette().color(QPalette.ColorRole.Window).lightness() < 60
     assert style.DARK.window in restyled.styleSheet() and style.LIGHT.alternate not in restyled.styleSheet()
-    demo_window.show_screen("returns")
-    model = demo_window.current_page().model
+    history_window.show_screen("returns")
+    model = history_window.current_page().model
     painted = [model.index(r, KEYS.index("rag")).data(Qt.ItemDataRole.BackgroundRole) for r in range(model.rowCount())]
     assert {c.name() for c in painted if c is not None} == {c.name() for c in style.DARK.rag.values()}
     assert style.apply_style(restyled, "light") is style.LIGHT and style.colours() is style.LIGHT
@@ -256,22 +243,22 @@ def test_every_text_colour_of_a_scheme_is_readable_on_its_ground(scheme):
     assert _contrast(c.muted, c.base) >= 3  # asides only (an empty worklist, a file name)
 
 
-def test_settings_colours_switches_the_scheme_and_remembers_it(restyled, demo_window, settings, qtbot):
-    demo_window.show_screen("reports")
-    page = demo_window.current_page()
+def test_settings_colours_switches_the_scheme_and_remembers_it(restyled, history_window, settings, qtbot):
+    history_window.show_screen("reports")
+    page = history_window.current_page()
     qtbot.waitUntil(lambda: not page.is_loading)
     page.list.setCurrentIndex(page.model.index(1, 0))
     chart = page.view.chart
     assert chart.backgroundBrush().color().name() == style.LIGHT.chart_background.lower()
-    dark = next(a for a in demo_window.scheme_actions.actions() if a.data() == "dark")
-    assert [a.data() for a in demo_window.scheme_actions.actions() if a.isChecked()] == ["system"]
+    dark = next(a for a in history_window.scheme_actions.actions() if a.data() == "dark")
+    assert [a.data() for a in history_window.scheme_actions.actions() if a.isChecked()] == ["system"]
     dark.trigger()
     assert settings.get("colour_scheme") == "dark" and style.colours() is style.DARK
-    assert "next time it is drawn" in demo_window.statusBar().currentMessage()
+    assert "next time it is drawn" in history_window.statusBar().currentMessage()
     page.list.setCurrentIndex(page.model.index(2, 0))  # the chart is drawn again, in the dark scheme
     assert chart.backgroundBrush().color().name() == style.DARK.chart_background.lower()
     assert chart.getAxis("left").textPen().color().name() == style.DARK.secondary.lower()
-    light = next(a for a in demo_window.scheme_actions.actions() if a.data() == "light")
+    light = next(a for a in history_window.scheme_actions.actions() if a.data() == "light")
     light.trigger()
     assert settings.get("colour_scheme") == "light" and style.colours() is style.LIGHT
 

@@ -3,7 +3,7 @@ interventions, risk history and the flag for MDT."""
 
 from __future__ import annotations
 
-from cohort_helpers import locality_id
+from cohort_helpers import locality_id, select_first_rows
 from PySide6.QtCore import Qt
 
 from desktop.models import audit, caseload, cohort, meetings
@@ -100,12 +100,7 @@ def test_moving_away_from_unsaved_edits_asks_first(loaded, monkeypatch, session)
 
 
 def test_bulk_assignment_changes_every_selected_patient_after_naming_how_many(qtbot, loaded, session):
-    table = loaded.table
-    table.select_row(0)
-    for row in range(1, 4):
-        table.selectionModel().select(loaded.model.index(row, 0), table.selectionModel().SelectionFlag.Select
-                                      | table.selectionModel().SelectionFlag.Rows)
-    ids = table.selected_ids()
+    ids = select_first_rows(loaded, 4)
     assert len(ids) == 4
     assert loaded.panel.many_label.text() == "4 patients selected"
 
@@ -119,7 +114,7 @@ def test_bulk_assignment_changes_every_selected_patient_after_naming_how_many(qt
     assert not dialog.isVisible()
     assert {caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids} == {nurse["id"]}
     assert len(audit.entries(session.db, "patients")) == before + 4
-    assert sorted(table.selected_ids()) == sorted(ids)  # the selection survives the reload
+    assert sorted(loaded.table.selected_ids()) == sorted(ids)  # the selection survives the reload
 
 
 def test_bulk_status_needs_a_reason_to_discharge(qtbot, loaded, session):

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from cohort_helpers import choose_locality
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
@@ -120,18 +119,6 @@ def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, windo
 
 
 # -- MDT ---------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def history_window(make_window, history_world_template, tmp_path, settings):
-    """The main window over a copy of the demo world with its history (meetings, visits, returns)."""
-    from worlds import copy_world
-
-    from desktop.views.session import Session
-
-    window = make_window(Session.open(copy_world(history_world_template, tmp_path / "history.sqlite"), settings))
-    choose_locality(window, "CHA")
-    return window
-
-
 def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(history_window, active, qtbot):
     from desktop.models import actions, meetings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cohort_helpers import choose_locality, locality_id
+from cohort_helpers import choose_locality, locality_id, select_first_rows
 from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -115,12 +115,7 @@ def test_another_workspace_starts_with_nothing_to_undo(qtbot, mdt_page, mdt_worl
 
 
 def test_a_bulk_assignment_made_off_the_gui_thread_is_one_step(qtbot, loaded, session):
-    table = loaded.table
-    table.select_row(0)
-    for row in range(1, 4):
-        table.selectionModel().select(loaded.model.index(row, 0), table.selectionModel().SelectionFlag.Select
-                                      | table.selectionModel().SelectionFlag.Rows)
-    ids = table.selected_ids()
+    ids = select_first_rows(loaded, 4)
     before = {pid: caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids}
     qtbot.mouseClick(loaded.panel.assign_button, Qt.MouseButton.LeftButton)
     nurse = next(s for s in loaded.staff if s["role"] == "district nurse")

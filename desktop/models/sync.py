@@ -59,7 +59,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 import uuid
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -368,10 +367,7 @@ def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: 
     ws = _connect(db_path)
     base, state = _open_base(db_path, ws)
     try:
-        with tempfile.TemporaryDirectory(prefix="locality-desk-sync-") as tmp:
-            work = Path(tmp) / "base.sqlite"
-            base.execute("VACUUM INTO ?", (str(work),))
-            changeset = _diff(ws, work)
+        changeset = _diff(ws, base_path(db_path))
         changes = _count(changeset)
         seq = int(state["export_seq"]) + 1
         header = {"format": FORMAT, "version": FORMAT_VERSION, "schema_version": _schema_version(ws),
@@ -397,26 +393,32 @@ def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: 
     return summary
 
 
-def _diff(ws: apsw.Connection, work: Path) -> bytes:
-    """diff(base → workspace) by the session extension, edits travelling as whole rows (see the module docstring)."""
-    ws.execute("ATTACH ? AS base", (str(work),))
+def _diff(ws: apsw.Connection, base_file: Path) -> bytes:
+    """diff(base → workspace) by the session extension, edits travelling as whole rows (see the module docstring).
+
+    The base is shaped for the diff inside a transaction that is rolled back, so it is never copied or changed.
+    """
+    ws.execute("ATTACH ? AS base", (str(base_file),))
     try:
         tables = synced_tables(ws)
-        with ws:
+        ws.execute("BEGIN")  # deferred: only the base takes a write lock; the team's app can go on writing meanwhile
+        try:
             for table in tables:
                 pk = ", ".join(f'"{c}"' for c in _pk_columns(ws, table))
                 ws.execute(f'DELETE FROM base."{table}" WHERE ({pk}) IN (SELECT {pk} FROM (SELECT * FROM '
                            f'base."{table}" EXCEPT SELECT * FROM main."{table}")) '
                            f'AND ({pk}) IN (SELECT {pk} FROM main."{table}")')
                 _put_back_deleted_sent(ws, table)
-        session = apsw.Session(ws, "main")
-        try:
-            for table in tables:
-                session.attach(table)
-                session.diff("base", table)
-            return session.changeset()
+            session = apsw.Session(ws, "main")
+            try:
+                for table in tables:
+                    session.attach(table)
+                    session.diff("base", table)
+                return session.changeset()
+            finally:
+                session.close()
         finally:
-            session.close()
+            ws.execute("ROLLBACK")
     finally:
         ws.execute("DETACH base")
 

@@ -11,12 +11,13 @@ log — is exactly what was changed *on this laptop* and not yet superseded by a
 bundle carries all of it. A bundle lost in transit therefore costs nothing: the next one carries the same changes.
 
 The base also keeps, in ``_sync_sent``, each row this laptop made and sent that no teammate has sent back yet (the
-base proper lacks those). When such a row is deleted here, the diff's work copy gets it back from there, so the
+base proper lacks those). When such a row is deleted here, the base gets it back from there for the diff, so the
 deletion travels like any other, in every later bundle.
 
-Before diffing, rows that exist on both sides but differ are removed from a temporary copy of the base, so an edit
-travels as the *whole row* (an INSERT in the changeset) rather than as an UPDATE of a few columns: a teammate who
-never saw the intermediate version can still apply it, and the conflict rule sees both complete versions.
+Before diffing, rows that exist on both sides but differ are removed from the base (inside a transaction that is
+rolled back after the diff), so an edit travels as the *whole row* (an INSERT in the changeset) rather than as an
+UPDATE of a few columns: a teammate who never saw the intermediate version can still apply it, and the conflict
+rule sees both complete versions.
 Deletions travel as DELETEs carrying the row as this laptop last knew it.
 
 Applying (``apsw.Changeset.apply`` with a conflict handler), in one transaction:
@@ -424,7 +425,7 @@ def _diff(ws: apsw.Connection, base_file: Path) -> bytes:
 
 
 def _put_back_deleted_sent(ws: apsw.Connection, table: str) -> None:
-    """A row sent earlier and deleted here since goes into the work copy, so the diff carries its DELETE."""
+    """A row sent earlier and deleted here since goes back into the base for the diff, so it carries its DELETE."""
     pk = _pk_columns(ws, table)
     cols = _columns(ws, table)
     where = " AND ".join(f'"{c}" IS ?' for c in pk)

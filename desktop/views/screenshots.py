@@ -63,6 +63,7 @@ def _world(tmp: Path) -> tuple[Path, Path]:
 
 def take(outdir: Path) -> list[Path]:
     from ..settings import Settings, qsettings
+    from . import help_window
     from .audit_screenshots import audit_at_work
     from .care_home_screenshots import care_homes_at_work
     from .commissioner_screenshots import commissioner_at_work
@@ -121,6 +122,12 @@ def take(outdir: Path) -> list[Path]:
         _settle(app)
         shot(window.about, "about")
         window.about.done(0)
+
+        guide = help_window.open_guide(window, "returns")  # F1 on the Returns screen
+        guide.resize(1100, 800)
+        _settle(app, 0.3)
+        shot(guide, "user-guide")
+        guide.close()
         window.close()
 
         def second_window(path: Path) -> MainWindow:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from extract_helpers import patient, write_csv
+
+from desktop.models.clock import Actor
+from desktop.models.risk_import import import_extract
 
 
 @pytest.fixture
@@ -14,3 +20,17 @@ def cha(small_world):
     other = next(iter(small_world.query(
         "SELECT ods_code FROM practices WHERE locality_id != ? ORDER BY ods_code LIMIT 1", [loc["id"]])))["ods_code"]
     return "CHA", mine, other
+
+
+@pytest.fixture
+def six_in_cha(small_world, cha, tmp_path):
+    """Charnwood's extract of 1 October 2026 imported: six cohort patients over two of its practices. Returns a
+    function of the importing actor, giving the locality's id (each test's actor is stamped on the import)."""
+    code, mine, _ = cha
+
+    def load(actor: Actor) -> str:
+        rows = [patient(n, mine[n % 2]) for n in range(1, 7)]
+        import_extract(small_world, actor, code, write_csv(tmp_path / "q3.csv", rows), dt.date(2026, 10, 1))
+        return small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
+
+    return load

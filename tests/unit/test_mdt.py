@@ -5,23 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from extract_helpers import patient, synthetic_nhs, write_csv
+from extract_helpers import synthetic_nhs
 
 from desktop.models import actions, audit, meetings
 from desktop.models.clock import Actor
 from desktop.models.errors import NotFound, ValidationError
-from desktop.models.risk_import import import_extract, patient_id
+from desktop.models.risk_import import patient_id
 
 ACTOR = Actor(user="chair.gp", device_id="laptop-3")
 TODAY = dt.date(2026, 10, 20)
 
 
 @pytest.fixture
-def cha_world(small_world, cha, tmp_path):
-    code, mine, _ = cha
-    rows = [patient(n, mine[n % 2]) for n in range(1, 7)]
-    import_extract(small_world, ACTOR, code, write_csv(tmp_path / "q3.csv", rows), dt.date(2026, 10, 1))
-    loc = small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
+def cha_world(small_world, six_in_cha):
+    loc = six_in_cha(ACTOR)
     staff = {r["role"]: r["id"] for r in small_world.query(
         "SELECT role, id FROM staff WHERE locality_id = ? ORDER BY name DESC", [loc])}
     return small_world, loc, staff

@@ -5,24 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from extract_helpers import patient, synthetic_nhs, write_csv
+from extract_helpers import synthetic_nhs
 
 from desktop.models import actions, audit, mdt_forms, meetings
 from desktop.models.changes import Changes
 from desktop.models.clock import Actor
 from desktop.models.errors import ValidationError
-from desktop.models.risk_import import import_extract, patient_id
+from desktop.models.risk_import import patient_id
 
 ACTOR = Actor(user="matron", device_id="laptop-7")
 TODAY = dt.date(2026, 10, 20)
 
 
 @pytest.fixture
-def world(small_world, cha, tmp_path):
-    code, mine, _ = cha
-    rows = [patient(n, mine[n % 2]) for n in range(1, 7)]
-    import_extract(small_world, ACTOR, code, write_csv(tmp_path / "q3.csv", rows), dt.date(2026, 10, 1))
-    loc = small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
+def world(small_world, six_in_cha):
+    loc = six_in_cha(ACTOR)
     aid = actions.create(small_world, ACTOR, loc, {"description": "Falls assessment", "owner_name": "Pat Owner",
                                                    "owner_organisation": "community health",
                                                    "due_date": "2026-10-30"}, today=TODAY)[0]

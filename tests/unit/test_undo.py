@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from extract_helpers import patient, synthetic_nhs, write_csv
+from extract_helpers import synthetic_nhs
 
 from desktop.models import actions, audit, caseload, mdt_forms, meetings, residents, visits
 from desktop.models.clock import Actor
 from desktop.models.errors import StorageError, ValidationError
 from desktop.models.progress import Cancelled
-from desktop.models.risk_import import import_extract, patient_id
+from desktop.models.risk_import import patient_id
 from desktop.models.undo import CAP, STAMP, UndoStack
 
 ACTOR = Actor(user="matron.a", device_id="laptop-7", fixed_time="2026-10-20T09:00:00+00:00")
@@ -34,12 +34,9 @@ def pid(n: int) -> str:
 
 
 @pytest.fixture
-def world(small_world, cha, tmp_path):
+def world(small_world, six_in_cha):
     """Charnwood with six cohort patients (none worked on yet), its staff and one care home."""
-    code, mine, _ = cha
-    rows = [patient(n, mine[n % 2]) for n in range(1, 7)]
-    import_extract(small_world, ACTOR, code, write_csv(tmp_path / "q3.csv", rows), dt.date(2026, 10, 1))
-    loc = small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
+    loc = six_in_cha(ACTOR)
     staff = [r[0] for r in small_world.execute("SELECT id FROM staff WHERE locality_id = ? ORDER BY name", [loc])]
     home = small_world.execute("SELECT id, name FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1",
                                [loc]).fetchone()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..models import actions
 from . import formats
 from .actions_model import ActionsModel
+from .field_help import help_label
 from .key_filter import KeyFilter, on_key
 from .table_model import Column, RowsModel
 from .tables import list_table
@@ -210,10 +211,8 @@ class CarriedActions(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         top = QHBoxLayout()
-        note = QLabel("Every action still open when the meeting was planned, to review. Enter opens the chosen "
+        note = help_label("Every action still open when the meeting was planned, to review. Enter opens the chosen "
                       "action to record progress, a new due date or an escalation.")
-        note.setObjectName("fieldHelp")
-        note.setWordWrap(True)
         top.addWidget(note, 1)
         self.open_button = QPushButton("Update the action…")
         self.open_button.clicked.connect(self._open)

@@ -27,6 +27,7 @@ from ..models.changes import Changes
 from ..models.errors import DeskError
 from ..settings import Settings
 from . import care_home_operations, formats, messages, pdf_export
+from .field_help import help_label
 from .page import EmptyCard, Page, at_top, title_block
 from .quarter_paging import QuarterPaging
 from .residents_view import HomeDetail, ResidentDialog, resident_row, visit_row
@@ -77,12 +78,10 @@ class CareHomesPage(QuarterPaging, Page):
         self.grid = RoundGridView()
         self.grid.cell_chosen.connect(self.choose_cell)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._follow_grid(index.row()))
-        self.legend = QLabel(f"{HELD} weekly home round held   {MISSED} no round that week   "
+        self.legend = help_label(f"{HELD} weekly home round held   {MISSED} no round that week   "
                              f"{THIS_WEEK} this week, none yet   blank: week not begun"
                              "   ⚠ register gap (hover for the problem).   Click a week, or press Enter on it, to "
                              "open its round or log a visit.")
-        self.legend.setObjectName("fieldHelp")
-        self.legend.setWordWrap(True)
         grid_tab = QWidget()
         grid_box = QVBoxLayout(grid_tab)
         grid_box.setContentsMargins(0, 8, 0, 0)

@@ -35,6 +35,7 @@ from ..settings import Settings
 from . import formats, messages
 from .comparison_charts import ComparisonCharts
 from .consolidated_model import ConsolidatedModel
+from .field_help import help_label
 from .page import EmptyCard, Page, at_top, title_block
 from .quarter_paging import QuarterPaging
 from .return_import_dialog import RETURN_FILTER, ReturnImportDialog
@@ -112,11 +113,9 @@ class CommissionerPage(QuarterPaging, Page):
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.grid.horizontalHeader().setHighlightSections(True)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self.show_charts(index))
-        self.legend = QLabel("Each cell: the team's value (its unit is beside the KPI code) and its RAG letter: "
+        self.legend = help_label("Each cell: the team's value (its unit is beside the KPI code) and its RAG letter: "
                              "G meets the target, A within the tolerance, R beyond it. Hover a cell for the "
                              "figures and the team's comment; move with the arrow keys.")
-        self.legend.setObjectName("fieldHelp")
-        self.legend.setWordWrap(True)
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ..models.consolidated import LEVELS, Funnel
 from ..models.kpi_catalogue import Kpi
 from ..models.quarters import Quarter
+from .field_help import help_label
 from .returns_model import number, with_unit
 from .style import NHS_BLUE, NHS_DARK_BLUE, colours, paint_chart
 
@@ -56,12 +57,8 @@ class ComparisonCharts(QWidget):
         self.heading = QLabel()
         self.heading.setObjectName("sectionTitle")
         self.heading.setWordWrap(True)
-        self.detail = QLabel()
-        self.detail.setObjectName("fieldHelp")
-        self.detail.setWordWrap(True)
-        self.funnel_note = QLabel()
-        self.funnel_note.setObjectName("fieldHelp")
-        self.funnel_note.setWordWrap(True)
+        self.detail = help_label("")
+        self.funnel_note = help_label("")
         self.legend = QLabel()
         self.legend.setObjectName("chartLegend")
         self.legend.setAccessibleName("Key to the funnel plot")

@@ -32,6 +32,7 @@ from ..models.demo.reference_world import locality_table
 from ..models.workspace import create_workspace
 from ..settings import Settings
 from . import messages, startup, who_dialog
+from .field_help import help_label
 from .formats import sentence_case
 from .session import Session
 
@@ -76,13 +77,6 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
-def _note(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("fieldHelp")
-    label.setWordWrap(True)
-    return label
-
-
 class WhoPage(QWizardPage):
     def __init__(self, name: str):
         super().__init__()
@@ -125,7 +119,7 @@ class WherePage(QWizardPage):
         self.team.insertSeparator(self.team.count())
         self.team.addItem("Commissioner (compare the 11 teams)", COMMISSIONER)
         form.addRow("&Team", self.team)
-        self.note = _note()
+        self.note = help_label("")
         form.addRow(self.note)
         self.problem = QLabel()
         self.problem.setObjectName("fieldError")
@@ -170,9 +164,9 @@ class StartPage(QWizardPage):
         self.choices = QButtonGroup(self)
         self.demo = QRadioButton("The &demo world: a realistic practice run")
         self.demo.setChecked(True)
-        self.demo_note = _note()
+        self.demo_note = help_label("")
         self.empty = QRadioButton("An &empty workspace")
-        self.empty_note = _note()
+        self.empty_note = help_label("")
         for button, note in ((self.demo, self.demo_note), (self.empty, self.empty_note)):
             self.choices.addButton(button)
             note.setContentsMargins(24, 0, 0, 10)
@@ -228,7 +222,7 @@ class PathPage(QWizardPage):
         self.browse.clicked.connect(self._browse)
         row.addWidget(self.browse)
         layout.addLayout(row)
-        layout.addWidget(_note("A team workspace holds patient-identifiable data: keep it on this computer's own "
+        layout.addWidget(help_label("A team workspace holds patient-identifiable data: keep it on this computer's own "
                                "disk, not a shared drive. Backups are made automatically in your user data folder."))
         layout.addStretch(1)
         self.path_edit.textChanged.connect(self.completeChanged)

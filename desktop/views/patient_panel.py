@@ -25,6 +25,7 @@ from ..models.errors import DeskError, NotFound, ValidationError
 from . import formats, messages, operations
 from .caseload_form import CaseloadForm
 from .chips import Chip, ChipStrip
+from .field_help import help_label
 from .interventions_view import InterventionsTab
 from .mdt_flag import MdtFlag
 from .risk_history import HistoryView
@@ -203,9 +204,7 @@ class PatientPanel(SelectionPanel):
         layout.addSpacing(4)
         self.chips = ChipStrip()
         layout.addWidget(self.chips)
-        self.why = QLabel()
-        self.why.setObjectName("fieldHelp")
-        self.why.setWordWrap(True)
+        self.why = help_label("")
         layout.addWidget(self.why)
         layout.addSpacing(4)
         self.flag = MdtFlag(self.session)

@@ -29,6 +29,7 @@ from ..models import consolidated, quarters
 from ..models.changes import Changes
 from ..settings import Settings
 from . import formats, messages, pdf_export
+from .field_help import help_label
 from .page import EmptyCard, Page, title_block
 from .quarter_paging import QuarterPaging
 from .screens import Screen
@@ -116,9 +117,7 @@ class ReportsPage(QuarterPaging, Page):
                                     "lists every cell it altered in an appendix")
         self.system_button = QPushButton("Export s&ystem report (PDF)…")  # Alt+S: Settings
         self.system_button.clicked.connect(self.export_system)
-        self.system_reason = QLabel()
-        self.system_reason.setObjectName("fieldHelp")
-        self.system_reason.setWordWrap(True)
+        self.system_reason = help_label("")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.system_button)
@@ -135,9 +134,7 @@ class ReportsPage(QuarterPaging, Page):
 
         self.spc_title = QLabel()
         self.spc_title.setObjectName("sectionTitle")
-        self.spc_state = QLabel()
-        self.spc_state.setObjectName("fieldHelp")
-        self.spc_state.setWordWrap(True)
+        self.spc_state = help_label("")
         self.model = SpcListModel(self)
         self.list = list_table(self.model, "spcList", [])
         self.list.setTabKeyNavigation(False)  # arrows move between KPIs; Tab leaves the list

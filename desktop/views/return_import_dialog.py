@@ -24,6 +24,7 @@ from ..models import return_import
 from ..models.errors import DeskError
 from ..models.return_import import Outcome
 from . import formats, messages
+from .field_help import help_label
 from .return_outcomes_model import COLUMNS, OutcomesModel, summary
 from .session import Session
 from .tables import list_table
@@ -47,9 +48,7 @@ class ReturnImportDialog(QDialog):
         layout.setContentsMargins(20, 18, 20, 16)
         self.heading = QLabel(f"Import {formats.count(len(self.files), 'return file')}")
         self.heading.setObjectName("dialogHeading")
-        self.intro = QLabel()
-        self.intro.setObjectName("fieldHelp")
-        self.intro.setWordWrap(True)
+        self.intro = help_label("")
         self.summary = QLabel()
         self.summary.setObjectName("sectionTitle")
         self.model = OutcomesModel(self)

@@ -29,6 +29,7 @@ from ..models.errors import DeskError, ValidationError
 from ..models.kpi_catalogue import catalogue
 from ..settings import Settings
 from . import formats, messages
+from .field_help import help_label
 from .page import EmptyCard, Page, at_top, title_block
 from .quarter_paging import QuarterPaging
 from .return_panel import Checklist, KpiPanel
@@ -106,9 +107,7 @@ class ReturnsPage(QuarterPaging, Page):
 
         self.status = QLabel()
         self.status.setObjectName("returnStatus")
-        self.lock = QLabel()
-        self.lock.setObjectName("fieldHelp")
-        self.lock.setWordWrap(True)
+        self.lock = help_label("")
         layout.addWidget(self.status)
         layout.addWidget(self.lock)
 
@@ -130,11 +129,9 @@ class ReturnsPage(QuarterPaging, Page):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._show_panel(index.row()))
-        self.legend = QLabel("✎ typed in from secondary-care data: press F2 or start typing on its figures "
+        self.legend = help_label("✎ typed in from secondary-care data: press F2 or start typing on its figures "
                              "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
                              "tolerance, R beyond it (explain it in a comment).")
-        self.legend.setObjectName("fieldHelp")
-        self.legend.setWordWrap(True)
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)

@@ -8,7 +8,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QLabel,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from . import formats
 from .chips import chips_for
+from .field_help import help_label
 from .style import NHS_BLUE, colours, paint_chart
 from .tables import records_table
 
@@ -28,9 +28,7 @@ class HistoryView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(6)
-        self.note = QLabel()
-        self.note.setObjectName("fieldHelp")
-        self.note.setWordWrap(True)
+        self.note = help_label("")
         layout.addWidget(self.note)
         self.table = records_table("riskHistory", "Risk in each imported extract", HEADINGS)
         self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

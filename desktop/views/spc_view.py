@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..reports import mdc_style
+from .field_help import help_label
 from .spc_list_model import icon_pixmap
 from .style import colours, paint_chart
 
@@ -107,17 +108,11 @@ class SpcView(QWidget):
         self.chart_box = QVBoxLayout()
         self.chart_box.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.chart_box, 1)
-        self.caption = QLabel()
-        self.caption.setObjectName("fieldHelp")
-        self.caption.setWordWrap(True)
+        self.caption = help_label("")
         layout.addWidget(self.caption)
-        self.legend = QLabel(legend_html())
-        self.legend.setObjectName("fieldHelp")
-        self.legend.setWordWrap(True)
+        self.legend = help_label(legend_html())
         layout.addWidget(self.legend)
-        self.note = QLabel()
-        self.note.setObjectName("fieldHelp")
-        self.note.setWordWrap(True)
+        self.note = help_label("")
         layout.addWidget(self.note, 1, Qt.AlignmentFlag.AlignTop)
         self.show_nothing("Choose a KPI in the list to see its chart.")
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..models.errors import DeskError
+from .field_help import help_label
 from .startup import WORKSPACE_FILTER
 
 KIND_TEXT = {
@@ -61,9 +62,7 @@ class NewWorkspaceDialog(QDialog):
             self.kinds.addButton(button)
             self.kind_buttons[kind] = button
             layout.addWidget(button)
-            note = QLabel(text)
-            note.setObjectName("fieldHelp")
-            note.setWordWrap(True)
+            note = help_label(text)
             note.setContentsMargins(24, 0, 0, 6)
             layout.addWidget(note)
 

@@ -73,6 +73,17 @@ def file_name(stem: str, when: dt.datetime | None = None, label: str = "") -> st
     return f"{stem}-{stamp}{'-' + label if label else ''}{SUFFIX}"
 
 
+def free_path(folder: Path, stem: str, label: str = "", now: dt.datetime | None = None) -> Path:
+    """A new file name in *folder* for *stem* at *now*; two in one second take the next free second, so names stay
+    unique and in order."""
+    when = (now or dt.datetime.now()).replace(microsecond=0)
+    out = folder / file_name(stem, when, label)
+    while out.exists():
+        when += dt.timedelta(seconds=1)
+        out = folder / file_name(stem, when, label)
+    return out
+
+
 # -- one backup -------------------------------------------------------------------------------------------
 def backup(db_or_path: sqlite_utils.Database | str | Path, out: str | Path, *, actor: Actor | None = None,
            reason: str = MANUAL) -> Path:
@@ -131,11 +142,7 @@ def rolling(db: sqlite_utils.Database, folder: str | Path | None = None, keep: i
     source = workspace_file(db)
     folder = Path(folder) if folder is not None else default_folder(source)
     folder.mkdir(parents=True, exist_ok=True)
-    when = (now or dt.datetime.now()).replace(microsecond=0)
-    out = folder / file_name(source.stem, when)
-    while out.exists():  # two in one second: the next free second keeps names unique and in order
-        when += dt.timedelta(seconds=1)
-        out = folder / file_name(source.stem, when)
+    out = free_path(folder, source.stem, now=now)
     backup(db, out, actor=actor, reason=reason)
     prune(folder, keep, stem=source.stem)
     return out
@@ -206,11 +213,7 @@ def restore(backup_path: str | Path, workspace: sqlite_utils.Database | str | Pa
         progress(0.3, "Keeping the current state as a before-restore backup…")
         folder = Path(folder) if folder is not None else default_folder(target)
         folder.mkdir(parents=True, exist_ok=True)
-        when = dt.datetime.now().replace(microsecond=0)
-        before = folder / file_name(target.stem, when, BEFORE_RESTORE)
-        while before.exists():
-            when += dt.timedelta(seconds=1)
-            before = folder / file_name(target.stem, when, BEFORE_RESTORE)
+        before = free_path(folder, target.stem, BEFORE_RESTORE)
         backup(db, before, actor=actor, reason=BEFORE_RESTORE)
         check_cancel(cancel)
         progress(0.6, "Restoring…")
@@ -247,11 +250,7 @@ def restore_damaged(backup_path: str | Path, workspace: str | Path, *, actor: Ac
     check_backup(backup_path, full=True)
     folder = Path(folder) if folder is not None else default_folder(target)
     folder.mkdir(parents=True, exist_ok=True)
-    when = dt.datetime.now().replace(microsecond=0)
-    aside = folder / file_name(target.stem, when, DAMAGED)
-    while aside.exists():
-        when += dt.timedelta(seconds=1)
-        aside = folder / file_name(target.stem, when, DAMAGED)
+    aside = free_path(folder, target.stem, DAMAGED)
     for suffix in ("", "-wal", "-shm"):
         part = Path(f"{target}{suffix}")
         if part.exists():

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -59,20 +58,15 @@ class CareHomesPage(QuarterPaging, Page):
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
 
-        bar = QHBoxLayout()
-        paging = self.quarter_controls()
         self.current_button = QPushButton("This quarter")
         self.current_button.clicked.connect(lambda: self.set_quarter(quarters.of(self.today())))
         self.log_button = QPushButton("&Log a visit…")
         self.log_button.setProperty("primary", True)
         self.log_button.clicked.connect(lambda: self.log_visit())
-        for widget in (*paging, self.current_button):
-            bar.addWidget(widget)
-        bar.addStretch(1)
+        bar = self.quarter_bar(self.current_button)
         bar.addWidget(self.log_button)
         self.bar = QWidget()
         self.bar.setLayout(bar)
-        bar.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
 
         self.grid = RoundGridView()

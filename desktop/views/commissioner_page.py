@@ -16,7 +16,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -77,11 +76,7 @@ class CommissionerPage(QuarterPaging, Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        for widget in self.quarter_controls():
-            bar.addWidget(widget)
-        bar.addStretch(1)
+        bar = self.quarter_bar()
         self.import_button = QPushButton("&Import returns…")
         self.import_button.clicked.connect(self.choose_files)
         self.export_button = QPushButton("E&xport to Excel…")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ..models.quarters import Quarter
 from . import formats
@@ -34,6 +34,15 @@ class QuarterPaging:
         self.previous_button.clicked.connect(lambda: self.set_quarter(self.quarter.previous()))
         self.next_button.clicked.connect(lambda: self.set_quarter(self.quarter.next()))
         return [self.previous_button, self.quarter_label, self.next_button]
+
+    def quarter_bar(self, *after: QWidget) -> QHBoxLayout:
+        """A bar with the paging controls, then *after*, then room for the page's own buttons on the right."""
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for widget in (*self.quarter_controls(), *after):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        return bar
 
     def set_quarter(self, quarter: Quarter) -> None:
         self.quarter = quarter

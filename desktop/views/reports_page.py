@@ -93,11 +93,7 @@ class ReportsPage(QuarterPaging, Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        for widget in self.quarter_controls():
-            bar.addWidget(widget)
-        bar.addStretch(1)
+        bar = self.quarter_bar()
         layout.addLayout(bar)
         layout.addSpacing(6)
 

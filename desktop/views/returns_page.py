@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -77,9 +76,7 @@ class ReturnsPage(QuarterPaging, Page):
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        paging = self.quarter_controls()
+        bar = self.quarter_bar()
         self.recompute_button = QPushButton("Re&compute")
         self.recompute_button.setToolTip("Refresh the computed KPIs from the records; typed figures and comments "
                                          "are kept")
@@ -95,9 +92,6 @@ class ReturnsPage(QuarterPaging, Page):
         self.sign_off_button.clicked.connect(self.sign_off)
         self.reopen_button.clicked.connect(self.reopen)
         self.export_button.clicked.connect(self.export)
-        for widget in paging:
-            bar.addWidget(widget)
-        bar.addStretch(1)
         for widget in (self.recompute_button, self.sign_off_button, self.reopen_button, self.export_button,
                        self.revisions_button):
             bar.addWidget(widget)

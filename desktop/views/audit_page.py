@@ -173,8 +173,7 @@ class AuditPage(Page):
         except Cancelled:
             return
         except OSError as exc:
-            messages.warn(self, "Cannot write the file", f"{exc.strerror or exc}: {out}\n\nIs it open in Excel? "
-                          "Close it there, or choose another name or folder.")
+            messages.not_written(self, exc, out)
             return
         except DeskError as exc:
             messages.warn(self, "Cannot export the audit log", str(exc))

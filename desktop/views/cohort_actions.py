@@ -92,8 +92,7 @@ def export_worklist(page: CohortPage) -> None:
     except Cancelled:
         return
     except OSError as exc:
-        messages.warn(page, "Cannot write the file", f"{exc.strerror or exc}: {out}\n\nIs it open in Excel? Close "
-                      "it there, or choose another name or folder.")
+        messages.not_written(page, exc, out)
         return
     except DeskError as exc:
         messages.warn(page, "Cannot export the worklist", str(exc))

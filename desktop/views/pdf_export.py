@@ -34,8 +34,7 @@ def save_pdf(parent: QWidget, settings: Settings | None, noun: str, file_name: s
         write(out)
     except OSError as exc:
         QApplication.restoreOverrideCursor()
-        messages.warn(parent, f"Cannot write the {noun}", f"{exc.strerror or exc}: {out}\n\nIs it open in a PDF "
-                      "viewer? Close it there, or choose another name or folder.")
+        messages.not_written(parent, exc, out, "a PDF viewer", f"Cannot write the {noun}")
         return None
     except DeskError as exc:
         QApplication.restoreOverrideCursor()

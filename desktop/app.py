@@ -13,6 +13,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from . import __version__, paths
+from .models import clock
 from .settings import APPLICATION, ORGANISATION, Settings
 
 log = logging.getLogger("desktop")
@@ -66,7 +67,7 @@ def _warm_up() -> None:
     try:
         import_module("desktop.models.stats.funnel")
         working_days = import_module("desktop.models.working_days")
-        for year in range(dt.date.today().year - 2, dt.date.today().year + 2):  # the years the screens show
+        for year in range(clock.today().year - 2, clock.today().year + 2):  # the years the screens show
             working_days.is_working_day(dt.date(year, 6, 1))
     except Exception:  # a failed warm-up costs only the wait it was meant to save
         log.exception("Warm-up import failed")

@@ -35,12 +35,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", type=Path, required=True)
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--small", action="store_true", help="a reduced world for tests, in a few seconds")
+    demo.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
+                      help="the day its history runs up to (default: today); same seed and day, same workspace")
 
     extract = sub.add_parser("demo-extract", help="write a synthetic risk extract CSV")
     extract.add_argument("--locality", required=True, help="a locality code, or ALL for the whole of LLR")
     extract.add_argument("--rows", type=int, required=True)
     extract.add_argument("--out", type=Path, required=True)
     extract.add_argument("--seed", type=int, default=None)
+    extract.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
+                         help="the day of the demo world it follows on from (default: today); the extract is "
+                              "dated the latest quarterly extract day on or before it")
     imp = sub.add_parser("import-risk", help="import a risk extract CSV for one locality")
     imp.add_argument("--db", type=Path, required=True)
     imp.add_argument("--locality", required=True)
@@ -122,10 +127,25 @@ def _date(text: str):
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
 
 
+def _not_after_today(day):
+    """*day*, or today when it is None; a demo's history cannot run past today."""
+    from .models import clock
+    from .models.errors import ValidationError
+
+    today = clock.today()
+    if day is not None and day > today:
+        raise ValidationError(f"--today {day.isoformat()} is after today ({today.isoformat()}): a demo world's "
+                              "history can only run up to today. Give today's date or an earlier one.")
+    return day or today
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "gui"
     try:
+        from .models import clock
+
+        clock.pin_from_environment()
         if command == "gui":
             from .app import run_gui
 
@@ -170,9 +190,10 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"locality-desk: {args.db} already exists; give a new file name for the demo world.",
               file=sys.stderr)
         return 1
+    today = _not_after_today(args.today)
     db = open_workspace(args.db)
-    build_demo(db, seed=DEFAULT_SEED if args.seed is None else args.seed, small=args.small)
-    print(f"Built the {'small ' if args.small else ''}demo world at {args.db}")
+    build_demo(db, seed=DEFAULT_SEED if args.seed is None else args.seed, small=args.small, today=today)
+    print(f"Built the {'small ' if args.small else ''}demo world at {args.db}, its history up to {today:%d/%m/%Y}")
     return 0
 
 
@@ -180,7 +201,8 @@ def _demo_extract(args: argparse.Namespace) -> int:
     from .models.demo import DEFAULT_SEED
     from .models.demo.extract import write_extract
 
-    rows = write_extract(args.out, args.locality, args.rows, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    rows = write_extract(args.out, args.locality, args.rows, seed=DEFAULT_SEED if args.seed is None else args.seed,
+                         today=_not_after_today(args.today))
     print(f"Wrote {rows} rows to {args.out}")
     return 0
 

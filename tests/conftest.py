@@ -1,13 +1,40 @@
-"""Shared fixtures: every app directory goes to tmp_path; the demo world is built once and copied."""
+"""Shared fixtures: every app directory goes to tmp_path; the clock is pinned; the demo world is built once
+and copied."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pinned
 import pytest
 from worlds import build_world, copy_world
 
+from desktop.models import clock
 from desktop.models.db import open_workspace
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pinned_day():
+    """The whole run lives on pinned.TODAY, set before any session fixture builds a world; the environment
+    carries the day into the command lines and child processes the tests start."""
+    before = os.environ.get(clock.ENV_TODAY)
+    os.environ[clock.ENV_TODAY] = pinned.TODAY.isoformat()
+    clock.pin(pinned.NOW)
+    yield
+    clock.pin(None)
+    if before is None:
+        os.environ.pop(clock.ENV_TODAY, None)
+    else:
+        os.environ[clock.ENV_TODAY] = before
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(_pinned_day):
+    """Each test starts at 09:00 on pinned.TODAY, whatever the test before it pinned."""
+    clock.pin(pinned.NOW)
+    yield
+    clock.pin(pinned.NOW)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import audit
+from . import audit, clock
 from .changes import Changes
 from .clock import Actor, new_id
 from .dates import parse_date
@@ -105,7 +105,7 @@ def next_reference(db: sqlite_utils.Database, locality_id: str, year: int) -> tu
 def create(db: sqlite_utils.Database, actor: Actor, locality_id: str, values: dict[str, Any],
            meeting_id: str | None = None, today: dt.date | None = None) -> tuple[str, Changes]:
     """A new open action, from a meeting (and its patient) or on its own; returns its id."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     with db.atomic():
         clean = _clean(db, actor, values)
         if meeting_id and db.execute("SELECT 1 FROM meetings WHERE id = ? AND locality_id = ?",
@@ -145,7 +145,7 @@ def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], s
                undo: UndoStack | None = None) -> Changes:
     """Move one or many actions to *status*; done needs a completion date (default today). All or none; one
     undo step."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if status not in STATUSES:
         raise ValidationError(f"Status must be one of: {', '.join(STATUSES)}.", "status")
     if not action_ids:
@@ -182,7 +182,7 @@ def status_name(db: sqlite_utils.Database, action_ids: list[str], status: str) -
 
 def escalate(db: sqlite_utils.Database, actor: Actor, action_id: str, to: str, why: str,
              on: Any = None, today: dt.date | None = None) -> Changes:
-    today = today or dt.date.today()
+    today = today or clock.today()
     before = get(db, action_id)
     if not str(to).strip():
         raise ValidationError("Say to whom the action is escalated.", "escalated_to")
@@ -216,7 +216,7 @@ class ActionFilter:
 def listing(db: sqlite_utils.Database, locality_id: str, f: ActionFilter = ActionFilter(),
             today: dt.date | None = None) -> list[dict[str, Any]]:
     """The locality's actions, filtered, soonest due first, each with `overdue` and the patient's name."""
-    today_s = (today or dt.date.today()).isoformat()
+    today_s = (today or clock.today()).isoformat()
     where, params = ["a.locality_id = ?"], [locality_id]
     if f.owner:
         where.append("a.owner_name = ?")
@@ -234,7 +234,7 @@ def listing(db: sqlite_utils.Database, locality_id: str, f: ActionFilter = Actio
         params.append(today_s)
     elif f.due in ("due in 7 days", "due in 30 days"):
         days = 7 if f.due == "due in 7 days" else 30
-        limit = ((today or dt.date.today()) + dt.timedelta(days=days)).isoformat()
+        limit = ((today or clock.today()) + dt.timedelta(days=days)).isoformat()
         where.append("a.status IN ('open', 'in progress') AND a.due_date BETWEEN ? AND ?")
         params += [today_s, limit]
     elif f.due == "no longer open":

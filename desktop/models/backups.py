@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .. import paths
-from . import audit
+from . import audit, clock
 from .clock import Actor
 from .db import open_workspace
 from .errors import SchemaTooNew, StorageUnavailable, WorkspaceDamaged, translate_sqlite_error
@@ -69,14 +69,14 @@ def workspace_file(db: sqlite_utils.Database) -> Path:
 
 def file_name(stem: str, when: dt.datetime | None = None, label: str = "") -> str:
     """<stem>-YYYYMMDD-HHMMSS[-label].sqlite"""
-    stamp = (when or dt.datetime.now()).strftime(STAMP)
+    stamp = (when or clock.now()).strftime(STAMP)
     return f"{stem}-{stamp}{'-' + label if label else ''}{SUFFIX}"
 
 
 def free_path(folder: Path, stem: str, label: str = "", now: dt.datetime | None = None) -> Path:
     """A new file name in *folder* for *stem* at *now*; two in one second take the next free second, so names stay
     unique and in order."""
-    when = (now or dt.datetime.now()).replace(microsecond=0)
+    when = (now or clock.now()).replace(microsecond=0)
     out = folder / file_name(stem, when, label)
     while out.exists():
         when += dt.timedelta(seconds=1)
@@ -182,7 +182,7 @@ def list_backups(folder: str | Path) -> list[BackupFile]:
 
 def daily_due(folder: str | Path, now: dt.datetime | None = None) -> bool:
     """True when *folder* holds no backup made in the last 24 hours."""
-    since = (now or dt.datetime.now()) - dt.timedelta(hours=24)
+    since = (now or clock.now()) - dt.timedelta(hours=24)
     return not any(b.when > since for b in list_backups(folder))
 
 

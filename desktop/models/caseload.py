@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import audit, cohort, cohort_rules, workspace
+from . import audit, clock, cohort, cohort_rules, workspace
 from .changes import Changes
 from .clock import Actor, new_id
 from .dates import parse_date
@@ -114,7 +114,7 @@ def _staff_in_locality(db: sqlite_utils.Database, staff_id: str | None, locality
 def validate_changes(db: sqlite_utils.Database, patient: dict[str, Any], changes: dict[str, Any],
                      today: dt.date | None = None) -> dict[str, Any]:
     """Clean a set of caseload edits for one patient, or raise ValidationError naming the field."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
@@ -215,7 +215,7 @@ def edit_name(changes: dict[str, Any], patients: int) -> str:
 def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, kind: str, delivered_on: Any,
                      delivered_by_id: str | None = None, note: str = "",
                      today: dt.date | None = None) -> tuple[str, Changes]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     patient = get_patient(db, patient_id)
     if kind not in INTERVENTION_TYPES:
         raise ValidationError(f"Intervention type must be one of: {', '.join(INTERVENTION_TYPES)}.", "type")

@@ -12,10 +12,12 @@ Cancel kills the child; whatever it had not committed is rolled back by SQLite w
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 from collections.abc import Callable
 from typing import Any
 
+from . import clock
 from .errors import DeskError, StorageError
 from .progress import CancelCheck, Cancelled, never_cancel
 
@@ -26,7 +28,8 @@ def call(fn: Callable[..., Any], *args: Any, cancel: CancelCheck = never_cancel,
     """fn(*args, **kwargs) in a child process; its exception is raised again here (DeskError kept as it was)."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_run, args=(sender, fn, args, kwargs), daemon=True)
+    # The child lives on the parent's day: a pinned clock (tests, LOCALITY_DESK_TODAY) goes with it.
+    child = context.Process(target=_run, args=(sender, clock.pinned_now(), fn, args, kwargs), daemon=True)
     child.start()
     sender.close()
     try:
@@ -54,7 +57,10 @@ def _died(child) -> StorageError:
                         "again; if it happens again, restart Locality Desk.")
 
 
-def _run(sender, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def _run(sender, pinned_now: dt.datetime | None, fn: Callable[..., Any], args: tuple[Any, ...],
+         kwargs: dict[str, Any]) -> None:
+    if pinned_now is not None:
+        clock.pin(pinned_now)
     try:
         outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
     except DeskError as exc:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlite_utils
 
-from . import cohort_rules, risk_store
+from . import clock, cohort_rules, risk_store
 
 REVIEW_WINDOWS = ("overdue", "due in 30 days", "not set")
 
@@ -173,12 +173,12 @@ def apply(frame: CohortFrame, f: CohortFilter, today: dt.date | None = None) -> 
         keep &= (c["case_manager_id"] == f.case_manager_id) if f.case_manager_id else pd_isnull(c["case_manager_id"])
     if f.review is not None:
         due = c["next_review_due"]
-        today_s = (today or dt.date.today()).isoformat()
+        today_s = (today or clock.today()).isoformat()
         if f.review == "not set":
             keep &= pd_isnull(due)
         else:
             limit = today_s if f.review == "overdue" else (
-                (today or dt.date.today()) + dt.timedelta(days=30)).isoformat()
+                (today or clock.today()) + dt.timedelta(days=30)).isoformat()
             # A review is due only for patients on the caseload: not for the discharged or the uncontacted.
             has = ~pd_isnull(due) & (c["status"] == "on caseload")
             cmp = np.zeros(n, dtype=bool)

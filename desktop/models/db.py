@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import NoReturn
 
 import sqlite_utils
 
+from . import clock
 from .errors import (
     RESTORE_HINT,
     SchemaTooNew,
@@ -172,7 +172,7 @@ def _check_before_opening(path: Path) -> str | None:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             _refuse_if_too_new(path, version, tables)
             size = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
-            today = dt.date.today().isoformat()
+            today = clock.today().isoformat()
             last = None
             if size > CHECK_EVERY_OPEN_BYTES and "meta" in tables:
                 row = conn.execute("SELECT value FROM meta WHERE key = ?", [QUICK_CHECK_KEY]).fetchone()

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlite_utils
 
-from . import residents, risk_store, visits
+from . import clock, residents, risk_store, visits
 from .caseload import add_months
 from .kpi_catalogue import Kpi, by_code
 from .quarters import Quarter
@@ -208,10 +208,15 @@ def _ch02(c: _Context) -> tuple[float | None, float | None]:
 def _ch03(c: _Context) -> tuple[float | None, float | None]:
     def read() -> dict[str, tuple[int, int]]:
         out: dict[str, list[int]] = {}
+        # An admission counts in the one quarter its PCSP falls due in, and only once that day has come: one
+        # admitted late in March is judged in Q1, whether or not its PCSP was done early.
+        since = (c.q.start - dt.timedelta(days=residents.PCSP_MAX_CALENDAR_DAYS)).isoformat()
         for row in c.db.query(
                 "SELECT h.locality_id, r.admitted_on, r.readmitted_on, r.pcsp_on FROM residents r JOIN care_homes h "
                 "ON h.id = r.care_home_id WHERE COALESCE(r.readmitted_on, r.admitted_on) BETWEEN ? AND ?",
-                [c.start, c.end]):
+                [since, c.end]):
+            if not c.q.start <= residents.pcsp_due(row) <= c.as_of:
+                continue
             status = residents.pcsp_status(row, c.as_of)
             counts = out.setdefault(row["locality_id"], [0, 0])
             counts[0] += status == "on time"
@@ -261,7 +266,7 @@ def compute(db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today
             shared: dict[Any, Any] | None = None) -> list[Figure]:
     """Every computed KPI of the catalogue for one locality and quarter, in catalogue order. Pass the same
     *shared* dict to a batch of calls so each locality's records are read once."""
-    context = _Context(db, locality_id, quarter, today or dt.date.today(), {} if shared is None else shared)
+    context = _Context(db, locality_id, quarter, today or clock.today(), {} if shared is None else shared)
     out = []
     for kpi in by_code().values():
         if kpi.source != "computed":

@@ -40,13 +40,20 @@ class Quarter:
         return Quarter(self.year - (self.q == 1), (self.q - 2) % 4 + 1)
 
     def weeks(self) -> list[dt.date]:
-        """The Mondays of the weeks that touch the quarter, in order."""
-        monday = self.start - dt.timedelta(days=self.start.weekday())
-        out = []
-        while monday <= self.end:
-            out.append(monday)
-            monday += dt.timedelta(days=7)
-        return out
+        """The Mondays of the quarter's weeks, in order.
+
+        A week belongs to the quarter its Sunday falls in (the NHS "week ending" convention), as it does for
+        months (Month.weeks): a week that straddles two quarters counts in one only, so a home round is never
+        counted twice; a quarter's weeks are its three months' weeks; and every week of a quarter has ended by
+        its last day, so a return signed off after the quarter sees every week finished. Its first week may
+        start a few days before the quarter does.
+        """
+        return [w for m in self.months() for w in m.weeks()]
+
+    def months(self) -> list[Month]:
+        """The quarter's three calendar months."""
+        first = Month(self.start.year, self.start.month)
+        return [first, first.next(), first.next().next()]
 
 
 def parse(text: str) -> Quarter:
@@ -95,12 +102,12 @@ class Month:
         return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
 
     def weeks(self) -> list[dt.date]:
-        """The Mondays of the weeks that start in the month: each week belongs to one month."""
-        monday = self.start + dt.timedelta(days=(7 - self.start.weekday()) % 7)
+        """The Mondays of the weeks that end (on a Sunday) in the month: each week belongs to one month."""
+        sunday = self.start + dt.timedelta(days=(6 - self.start.weekday()) % 7)
         out = []
-        while monday <= self.end:
-            out.append(monday)
-            monday += dt.timedelta(days=7)
+        while sunday <= self.end:
+            out.append(sunday - dt.timedelta(days=6))
+            sunday += dt.timedelta(days=7)
         return out
 
 

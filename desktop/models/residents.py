@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import audit, cohort, workspace
+from . import audit, clock, cohort, workspace
 from .caseload import ensure_rows
 from .changes import Changes
 from .clock import Actor, new_id
@@ -19,6 +19,7 @@ from .risk_import import patient_id
 from .working_days import add_working_days
 
 PCSP_WORKING_DAYS = 7
+PCSP_MAX_CALENDAR_DAYS = 21  # 7 working days never span more (Christmas with a weekend and substitutes: 13)
 DATES = ("admitted_on", "readmitted_on", "left_on", "holistic_assessment_on", "pcsp_on", "medication_review_on",
          "eol_plan_on")
 LABELS = {"admitted_on": "The admission date", "readmitted_on": "The re-admission date",
@@ -57,7 +58,7 @@ def pcsp_due(resident: dict[str, Any]) -> dt.date:
 
 def pcsp_status(resident: dict[str, Any], today: dt.date | None = None) -> str:
     """'on time', 'late', 'overdue' (none yet, past due) or 'due' (none yet, still in time)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     due = pcsp_due(resident)
     start = resident.get("readmitted_on") or resident["admitted_on"]
     plan = resident.get("pcsp_on")
@@ -77,7 +78,7 @@ def listing(db: sqlite_utils.Database, care_home_id: str, include_left: bool = F
             today: dt.date | None = None) -> list[dict[str, Any]]:
     """A home's residents by name, each with PCSP due date and status and whether they are in the cohort."""
     where = "" if include_left else " AND (left_on IS NULL OR left_on > ?)"
-    params: list[Any] = [care_home_id] + ([] if include_left else [(today or dt.date.today()).isoformat()])
+    params: list[Any] = [care_home_id] + ([] if include_left else [(today or clock.today()).isoformat()])
     rows = list(db.query(f"SELECT * FROM residents WHERE care_home_id = ?{where} "
                          "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE", params))
     for r in rows:
@@ -120,7 +121,7 @@ def save(db: sqlite_utils.Database, actor: Actor, care_home_id: str, values: dic
     """Admit (resident_id None) or update a resident, validated, in one audited transaction. A resident
     who is in the locality's cohort is linked to their cohort record."""
     workspace.require_patient_level(db)
-    today = today or dt.date.today()
+    today = today or clock.today()
     home = db.execute("SELECT name, locality_id FROM care_homes WHERE id = ?", [care_home_id]).fetchone()
     if home is None:
         raise NotFound("That care home is no longer on the register.")

@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from .. import paths
-from . import audit, kpi_compute
+from . import audit, clock, kpi_compute
 from .changes import Changes
 from .clock import Actor, new_id
 from .errors import NotFound, ValidationError
@@ -214,7 +214,7 @@ def check(db: sqlite_utils.Database, return_id: str, today: dt.date | None = Non
     held = values(db, return_id)
     issues: list[dict[str, Any]] = []
     quarter = _quarter(ret)
-    under_way = (today or dt.date.today()) <= quarter.end
+    under_way = (today or clock.today()) <= quarter.end
     if under_way:
         # A return reports a whole quarter: signed off early, its counts would stop short and be frozen so.
         issues.append({"kpi": None, "kind": "open quarter", "importance": "high", "blocking": True,

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlite_utils
 
-from . import audit, cohort_rules, risk_store, workspace
+from . import audit, clock, cohort_rules, risk_store, workspace
 from .changes import Changes
 from .clock import Actor, new_ids
 from .errors import ValidationError
@@ -96,7 +96,7 @@ def check_extract(db: sqlite_utils.Database, locality_code: str, path: str | Pat
     others = {r["ods_code"]: r["name"] for r in db.query(
         "SELECT p.ods_code, l.name FROM practices p JOIN localities l ON l.id = p.locality_id WHERE l.id != ?",
         [locality["id"]])}
-    return check_rows(raw, mine, others, extract_date or dt.date.today())
+    return check_rows(raw, mine, others, extract_date or clock.today())
 
 
 def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, path: str | Path,
@@ -105,7 +105,7 @@ def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, 
     """Import one extract for one locality. Refuses the whole file (ValidationError) when its structure is
     wrong or no row is valid; otherwise stores the valid rows' cohort and lists the rejected rows."""
     path = Path(path)
-    extract_date = extract_date or dt.date.today()
+    extract_date = extract_date or clock.today()
     progress(0.05, f"Reading {path.name}")
     checked = check_extract(db, locality_code, path, extract_date, mapping)
     check_cancel(cancel)

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import actions, audit
+from . import actions, audit, clock
 from .changes import Changes
 from .clock import Actor, new_id
 from .dates import parse_date
@@ -49,7 +49,7 @@ def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visite
 
     One undo step takes all of it back: the visit, its residents' outcomes, its follow-up actions and any
     patient record a follow-up created."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     home = _home(db, care_home_id)
     day = parse_date(visited_on, "The visit date", "visited_on", required=True)
     if day > today.isoformat():
@@ -139,7 +139,7 @@ def round_grid(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
     Returns {"weeks": [monday, ...], "homes": [{"id", "name", "cqc_id", "cells": [[visit ids], ...],
     "covered": n, "due": n}]}; "due" counts the finished weeks, and this week once its round is held.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     weeks = quarter.weeks()
     homes = list(db.query("SELECT id, name, cqc_id, beds FROM care_homes WHERE locality_id = ? "
                           "ORDER BY name COLLATE NOCASE", [locality_id]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from .db import open_workspace, schema_version
 from .errors import ValidationError
 
 KINDS = ("locality", "commissioner")
+STALE_AFTER_DAYS = 7  # a demo whose history stopped a week or more ago shows rounds nobody missed
 # Tables `info` counts; later issues append theirs.
 MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit", "risk_runs", "patients",
                "cohort_changes", "interventions", "meetings", "meeting_attendees", "meeting_items", "actions",
@@ -39,6 +41,29 @@ def require_patient_level(db: sqlite_utils.Database) -> None:
                               "Open the team's locality workspace (File → Open) to work with patients.")
 
 
+def data_ends(db: sqlite_utils.Database) -> dt.date | None:
+    """The day a demo workspace's made-up history stops; None for a real workspace, whose data goes on.
+
+    Demo worlds record it when built; one built before they did ends on its last recorded visit.
+    """
+    if get_meta(db, "demo_seed") is None:
+        return None
+    recorded = get_meta(db, "demo_data_ends")
+    if recorded is None:
+        recorded = db.execute("SELECT MAX(visited_on) FROM visits").fetchone()[0]
+    return dt.date.fromisoformat(recorded) if recorded else None
+
+
+def data_ends_note(db: sqlite_utils.Database, today: dt.date) -> str:
+    """What to tell the user when a demo workspace's history stops well before *today*; "" when it does not."""
+    ends = data_ends(db)
+    if ends is None or (today - ends).days < STALE_AFTER_DAYS:
+        return ""
+    return (f"This demo workspace's data ends on {ends:%d/%m/%Y}: the weeks since show as missed rounds and "
+            "overdue work that nobody missed. It shows what was true then. For a team as it stands today, build "
+            "a new demo workspace (File → New workspace).")
+
+
 def localities(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT id, code, name, ccg FROM localities ORDER BY name COLLATE NOCASE"))
 
@@ -54,6 +79,7 @@ def info(db: sqlite_utils.Database) -> dict[str, Any]:
     return {
         "schema_version": schema_version(db),
         "kind": kind(db),
+        "data_ends": (ends := data_ends(db)) and ends.isoformat(),
         "localities": [
             {"code": loc["code"], "name": loc["name"], "practices": practices.get(loc["id"], []),
              "care_homes": homes.get(loc["id"], [])}

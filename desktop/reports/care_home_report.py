@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 from reportlab.platypus import Paragraph, Spacer
 
-from ..models import audit, residents, visits
+from ..models import audit, clock, residents, visits
 from ..models.clock import Actor
 from ..models.errors import NotFound
 from ..models.quarters import Quarter
@@ -34,7 +34,7 @@ def export(db: sqlite_utils.Database, actor: Actor, cqc_id: str, quarter: Quarte
            today: dt.date | None = None) -> Path:
     out = Path(out)
     home = find_home(db, cqc_id)
-    build_report(db, home, quarter, out, today or dt.date.today())
+    build_report(db, home, quarter, out, today or clock.today())
     with db.atomic():
         audit.record(db, actor, "export", "care_homes", home["id"],
                      f"Exported the {quarter.label} visit report for {home['name']} to {out.name} (OFFICIAL-SENSITIVE)",

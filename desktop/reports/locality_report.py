@@ -20,7 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from ..models import audit
+from ..models import audit, clock
 from ..models.clock import Actor
 from ..models.kpi_catalogue import Kpi
 from ..models.quarters import Quarter
@@ -76,7 +76,7 @@ def export(db: sqlite_utils.Database, actor: Actor, locality_code: str, quarter:
            today: dt.date | None = None) -> Path:
     """Write the report of *locality_code* for *quarter* to *out* and audit the export."""
     out = Path(out)
-    figures = gather(db, locality_code, quarter, today or dt.date.today())
+    figures = gather(db, locality_code, quarter, today or clock.today())
     build_report(figures, out)
     status = "DRAFT" if figures.draft else f"signed off by {figures.ret['signed_off_by']}"
     with db.atomic():

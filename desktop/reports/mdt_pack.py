@@ -12,7 +12,7 @@ import sqlite_utils
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-from ..models import actions, audit, cohort, meetings
+from ..models import actions, audit, clock, cohort, meetings
 from ..models.clock import Actor
 from ..models.cohort_rules import CRITERIA, EFI_BANDS
 from ..models.errors import NotFound
@@ -58,7 +58,7 @@ def export(db: sqlite_utils.Database, actor: Actor, meeting_id: str, out: str | 
 
 
 def build_pack(db: sqlite_utils.Database, meeting: dict[str, Any], out: Path, today: dt.date | None = None) -> None:
-    today = today or dt.date.today()
+    today = today or clock.today()
     locality = db.execute("SELECT name, code FROM localities WHERE id = ?", [meeting["locality_id"]]).fetchone()
     frame = cohort.load(db, meeting["locality_id"])
     risk = {frame.columns["id"][i]: frame.row(i) for i in range(len(frame))}

@@ -15,6 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTemplate
 
+from ..models import clock
 from .styles import MARGIN, decorate_page, numbered_canvas
 
 TOP, BOTTOM = 15 * mm, 16 * mm
@@ -34,7 +35,7 @@ def portrait_next() -> NextPageTemplate:
 
 def build(out: str | Path, story: list, title: str, subject: str, marking: str,
           generated_at: dt.datetime | None = None) -> None:
-    stamp = (generated_at or dt.datetime.now()).strftime("%d %b %Y %H:%M")
+    stamp = (generated_at or clock.now()).strftime("%d %b %Y %H:%M")
 
     def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
         decorate_page(c, page, total, title, subject, stamp, marking, marking_size=8.5)

@@ -15,6 +15,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from ..models import clock
+
 NHS_BLUE = colors.HexColor("#005EB8")
 NHS_DARK_BLUE = colors.HexColor("#003087")
 NHS_PALE_GREY = colors.HexColor("#E8EDEE")
@@ -139,7 +141,7 @@ def decorate_page(c: pdfcanvas.Canvas, page: int, total: int, title: str, subjec
 def build(out: str | Path, story: list, title: str, subject: str, sensitive: bool,
           generated_at: dt.datetime | None = None) -> None:
     """Lay *story* out on A4 with the house header and footer and write the PDF to *out*."""
-    stamp = (generated_at or dt.datetime.now()).strftime("%d %b %Y %H:%M")
+    stamp = (generated_at or clock.now()).strftime("%d %b %Y %H:%M")
 
     def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
         decorate_page(c, page, total, title, subject, stamp, "OFFICIAL-SENSITIVE" if sensitive else None,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
-from ..models import actions
+from ..models import actions, clock
 from ..models.kpi_catalogue import catalogue
 from ..models.reference import ORGANISATIONS
 from . import formats
@@ -97,7 +96,7 @@ class ActionDialog(FormDialog):
         self.kpi.setCurrentIndex(max(self.kpi.findData(a.get("kpi")), 0))
         if self.action:
             self.status.setCurrentIndex(self.status.findData(a["status"]))
-            self.completed.set_value(a.get("completed_on") or dt.date.today())
+            self.completed.set_value(a.get("completed_on") or clock.today())
             self.note.setPlainText(a.get("outcome_note") or "")
             self.escalated_to.setText(a.get("escalated_to") or "")
             self.reason.setText(a.get("escalation_reason") or "")
@@ -144,7 +143,7 @@ class StatusDialog(FormDialog):
         self.status.setCurrentIndex(self.status.findData("done"))
         self.status.currentIndexChanged.connect(self._status_changed)
         self.add_field("status", "Status", self.status)
-        self.completed = DateField("completed_on", dt.date.today())
+        self.completed = DateField("completed_on", clock.today())
         self.completed_row = self.add_field("completed_on", "Completed on", self.completed)
         self.note = text_box("outcome_note", 52)
         self.add_field("outcome_note", "Outcome note", self.note, "Leave empty to keep each action's own note.")

@@ -4,14 +4,13 @@ at once can be given one status."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from ..models import actions, meetings, reference
+from ..models import actions, clock, meetings, reference
 from . import formats, mdt_operations, messages
 from .action_dialog import ActionDialog, StatusDialog
 from .action_filters import ActionFilterBar
@@ -63,7 +62,7 @@ class ActionLog(QWidget):
         self.staff: list[dict[str, Any]] = []
         self.patients: list[tuple[str, str]] = []
         self.dialog: ActionDialog | StatusDialog | None = None
-        self.today = dt.date.today
+        self.today = clock.today
         self.total = 0
         self.stale = True
         layout = QVBoxLayout(self)

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QComboBox, QDateEdit, QWidget
 
-from ..models import caseload
+from ..models import caseload, clock
 from ..models.errors import ValidationError
 from . import formats
 from .form_dialog import FormDialog, Save, combo, text_box
@@ -33,12 +33,12 @@ class InterventionDialog(FormDialog):
         self.kind = combo("type", [(formats.sentence_case(t), t) for t in caseload.INTERVENTION_TYPES], "Choose…")
         self.kind.setAccessibleName("Intervention type")
         self.add_row("Type", self.kind, "type")
-        self.date = QDateEdit(QDate.currentDate())
+        self.date = QDateEdit(QDate(clock.today()))
         self.date.setObjectName("field_delivered_on")
         self.date.setAccessibleName("Date delivered")
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("dd/MM/yyyy")
-        self.date.setMaximumDate(QDate.currentDate())
+        self.date.setMaximumDate(QDate(clock.today()))
         self.add_row("Delivered on", self.date, "delivered_on")
         self.by = combo("delivered_by", [("Not recorded", None),
                                          *[(f"{s['name']} ({s['role']})", s["id"]) for s in staff]])

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import caseload
+from ..models import caseload, clock
 from . import formats
 from .field_help import explain
 from .style import fits, lines_high
@@ -59,7 +59,7 @@ class CaseloadForm(QWidget):
                                   [("Not set", ""), *[(formats.sentence_case(s), s) for s in caseload.STREAMS]])
         self.named_gp = self._combo("named_gp_id", "Named GP", [("None named", None)])
         self.case_manager = self._combo("case_manager_id", "Case manager", [("Nobody named", None)])
-        self.care_plan = OptionalDate("Agreed on", QDate.currentDate())
+        self.care_plan = OptionalDate("Agreed on", QDate(clock.today()))
         self.care_plan.setAccessibleName("Care plan agreed on")
         self.care_plan.changed.connect(lambda: self._edited("care_plan_date"))
         self._add("care_plan_date", "Care plan", self.care_plan)

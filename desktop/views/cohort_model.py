@@ -7,7 +7,6 @@ arrives here as a new array of row indices (STYLE practice 5; DESIGN §13).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from ..models import cohort, cohort_rules
+from ..models import clock, cohort, cohort_rules
 from ..models.cohort import CohortFrame
 from . import formats
 from .chips import CHIPS_ROLE, chips_for
@@ -64,7 +63,7 @@ class CohortModel(QAbstractTableModel):
         super().__init__(parent)
         self.frame: CohortFrame | None = None
         self.rows = np.zeros(0, dtype=np.int64)
-        self.today = dt.date.today()
+        self.today = clock.today()
         self._ltc_min = cohort_rules.CohortRules().multimorbidity_min_ltc
         self._sort: tuple[int, bool] | None = None  # (column, descending)
         self._frame_index: dict[str, int] | None = None
@@ -76,7 +75,7 @@ class CohortModel(QAbstractTableModel):
         self.frame = frame
         self._frame_index = None
         self._ltc_min = run_ltc_min(frame)
-        self.today = dt.date.today()
+        self.today = clock.today()
         self.set_rows(np.arange(len(frame)) if rows is None and frame is not None else rows)
 
     def set_rows(self, rows: np.ndarray | None) -> None:

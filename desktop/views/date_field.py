@@ -12,6 +12,7 @@ import datetime as dt
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import QCalendarWidget, QHBoxLayout, QLineEdit, QMenu, QToolButton, QWidget, QWidgetAction
 
+from ..models import clock
 from . import formats
 from .style import fits
 
@@ -82,9 +83,9 @@ class DateField(QWidget):
     def _show_current(self) -> None:
         iso = self.value()
         try:
-            day = dt.date.fromisoformat(iso) if iso else dt.date.today()
+            day = dt.date.fromisoformat(iso) if iso else clock.today()
         except ValueError:
-            day = dt.date.today()
+            day = clock.today()
         self.calendar.setSelectedDate(QDate(day.year, day.month, day.day))
 
     def _picked(self, date: QDate) -> None:

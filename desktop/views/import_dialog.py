@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import cohort, extract_preview, risk_import
+from ..models import clock, cohort, extract_preview, risk_import
 from ..models.errors import DeskError, ValidationError
 from ..models.extract_reader import check_structure, suggest_mapping
 from ..models.extract_rules import CheckedExtract, Rejection
@@ -232,12 +232,12 @@ class ImportDialog(QDialog):
 
         date_row = QHBoxLayout()
         date_label = QLabel("Extract date:")
-        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit = QDateEdit(QDate(clock.today()))
         self.date_edit.setObjectName("extractDate")
         self.date_edit.setAccessibleName("Extract date")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("dd/MM/yyyy")
-        self.date_edit.setMaximumDate(QDate.currentDate())
+        self.date_edit.setMaximumDate(QDate(clock.today()))
         self.date_edit.setMinimumWidth(130)
         self.date_edit.dateChanged.connect(self._date_changed)
         date_label.setBuddy(self.date_edit)

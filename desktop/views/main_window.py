@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -18,12 +19,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
+from ..models import clock
 from ..models.changes import Changes
 from ..models.errors import StorageUnavailable
-from ..models.workspace import create_workspace
+from ..models.workspace import create_workspace, data_ends_note
 from ..settings import Settings
 from . import backup_ops, messages, who_dialog
 from .audit_page import AuditPage
@@ -93,11 +96,22 @@ class MainWindow(QMainWindow):
         self.path_label.setToolTip(str(session.path))
         self.kind_label.setText(KIND_LABEL.get(session.kind, session.kind))
         self.kind_badge.setText(KIND_LABEL.get(session.kind, session.kind))
+        self._show_day_notice()
         self.import_action.setText("&Import returns…" if session.kind == "commissioner" else "&Import risk extract…")
         for action in self.locality_actions:  # a commissioner looks at all teams at once
             action.setVisible(session.kind != "commissioner")
         first = "commissioner" if session.kind == "commissioner" else SCREENS[0].key
         self.show_screen(shown if shown in self.pages else first)
+
+    def _show_day_notice(self) -> None:
+        """Say when the screens judge "today" by a pinned day, or show a demo whose history stopped long ago."""
+        today = clock.today()
+        lines = [data_ends_note(self.session.db, today)]
+        if clock.pinned_by_environment():
+            lines.insert(0, f"Locality Desk is showing {today:%A %d %B %Y} as today ({clock.ENV_TODAY} is set).")
+        text = "\n".join(line for line in lines if line)
+        self.day_notice_label.setText(text)
+        self.day_notice.setVisible(bool(text))
 
     def open_path(self, path: Path) -> bool:
         """Switch to the workspace at *path*; a file that cannot be used is explained and nothing changes."""
@@ -302,7 +316,22 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([220, 1180])
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
-        self.setCentralWidget(self.splitter)
+        # Above the screens: what a user must know about the day the figures are judged on.
+        self.day_notice = QFrame()
+        self.day_notice.setObjectName("notice")
+        inner = QVBoxLayout(self.day_notice)
+        inner.setContentsMargins(12, 6, 12, 6)
+        self.day_notice_label = QLabel()
+        self.day_notice_label.setObjectName("dayNotice")
+        self.day_notice_label.setWordWrap(True)
+        inner.addWidget(self.day_notice_label)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.day_notice)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(body)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -3,13 +3,12 @@ action of the locality onto the new agenda."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
-from ..models import meetings
+from ..models import clock, meetings
 from . import formats
 from .attendees_editor import AttendeesEditor
 from .date_field import DateField
@@ -28,7 +27,7 @@ class PlanMeetingDialog(FormDialog):
                          f"{carried} Patients are added to the agenda once the meeting is planned.",
                          "Plan meeting", save, parent)
         self.setMinimumWidth(800)
-        self.held_on = DateField("held_on", dt.date.today())
+        self.held_on = DateField("held_on", clock.today())
         self.add_field("held_on", "Date", self.held_on)
         self.kind = QComboBox()
         self.kind.setObjectName("field_type")

@@ -5,7 +5,6 @@ What the buttons do (ask, confirm, then call one operation) is in desktop.views.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import actions, meetings, reference
+from ..models import actions, clock, meetings, reference
 from ..settings import Settings
 from . import formats, meeting_actions, messages
 from .meeting_detail import MeetingDetail
@@ -49,7 +48,7 @@ class MeetingsTab(QWidget):
         self.staff: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
         self.dialog: QWidget | None = None  # the open dialog (tests reach it here)
-        self.today = dt.date.today
+        self.today = clock.today
         self.stale = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)

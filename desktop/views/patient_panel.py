@@ -4,7 +4,6 @@ selected."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import caseload, cohort
+from ..models import caseload, clock, cohort
 from ..models.errors import DeskError, NotFound, ValidationError
 from . import formats, messages, operations
 from .caseload_form import CaseloadForm
@@ -87,7 +86,7 @@ class PatientPanel(SelectionPanel):
             self.show_nothing()
             return
         self.patient = patient
-        today = dt.date.today()
+        today = clock.today()
         self.name.setText(f"{patient['given_name']} {patient['family_name']}".strip() or "(no name in the extract)")
         sex = {"F": "female", "M": "male"}.get(patient["sex"], "")
         born = formats.born(patient["date_of_birth"], today)
@@ -156,7 +155,7 @@ class PatientPanel(SelectionPanel):
         if self.patient is not None:
             names = {s["id"]: s["name"] for s in self.staff}
             self.patient = caseload.get_patient(self.session.db, self.patient["id"])
-            self.form.set_patient(self.patient, names, dt.date.today())
+            self.form.set_patient(self.patient, names, clock.today())
             self._update_buttons()
 
     def can_leave(self) -> bool:

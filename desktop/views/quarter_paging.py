@@ -7,6 +7,7 @@ import datetime as dt
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from ..models import clock
 from ..models.quarters import Quarter
 from . import formats
 
@@ -19,7 +20,7 @@ class QuarterPaging:
 
     @staticmethod
     def today() -> dt.date:
-        return dt.date.today()
+        return clock.today()
 
     def quarter_controls(self) -> list:
         """The previous button, the quarter's label and the next button, wired to set_quarter."""

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import residents
+from ..models import clock, residents
 from . import formats
 from .date_field import DateField
 from .form_dialog import FormDialog, text_box
@@ -165,7 +164,7 @@ class ResidentDialog(FormDialog):
         self.dates: dict[str, DateField] = {}
         self.dates["date_of_birth"] = DateField("date_of_birth", r.get("date_of_birth"))
         self.add_field("date_of_birth", "Date of birth", self.dates["date_of_birth"])
-        admitted = r.get("admitted_on") or (None if resident else dt.date.today())
+        admitted = r.get("admitted_on") or (None if resident else clock.today())
         for key in residents.DATES:
             self.dates[key] = DateField(key, admitted if key == "admitted_on" else r.get(key))
             self.add_field(key, residents.LABELS[key].removeprefix("The ").capitalize(), self.dates[key])

@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+from ..models import clock
 from . import formats
 from .style import colours
 
@@ -28,7 +29,7 @@ class RoundGridModel(QAbstractTableModel):
         self.weeks: list[dt.date] = []
         self.homes: list[dict[str, Any]] = []
         self.gaps: dict[str, list[str]] = {}
-        self.today = dt.date.today()
+        self.today = clock.today()
 
     def set_grid(self, grid: dict[str, Any], gaps: list[dict[str, Any]], today: dt.date) -> None:
         self.beginResetModel()

@@ -11,7 +11,6 @@ the About box.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, QSettings
 from PySide6.QtWidgets import QApplication, QWidget
+
+from ..models import clock
 
 SIZE = (1400, 900)
 LOCALITY = "CHA"
@@ -56,7 +57,7 @@ def _world(tmp: Path) -> tuple[Path, Path]:
     write_extract(extract, LOCALITY, EXTRACT_ROWS)
     locality = risk_import.locality_by_code(db, LOCALITY)
     if cohort.latest_run(db, locality["id"]) is None:
-        risk_import.import_extract(db, DEMO_ACTOR, LOCALITY, extract, dt.date.today())
+        risk_import.import_extract(db, DEMO_ACTOR, LOCALITY, extract, clock.today())
     db.close()
     return db_path, extract
 
@@ -179,7 +180,7 @@ def _cohort_at_work(app: QApplication, window, settings, extract: Path, shot) ->
     finally:
         QFileDialog.getOpenFileName = original
     dialog = page.dialog
-    today = dt.date.today()
+    today = clock.today()
     dialog.date_edit.setDate(QDate(today.year, today.month, today.day))
     dialog.check()
     _settle(app, 0.2)

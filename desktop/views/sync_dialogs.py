@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import child_process, sync, sync_conflicts
+from ..models import child_process, clock, sync, sync_conflicts
 from ..models.changes import Changes
 from ..models.errors import DeskError
 from . import messages
@@ -129,7 +129,7 @@ def send_changes(window: MainWindow) -> sync.SyncSummary | None:
     passphrase = ask_passphrase(window, "Send changes to the team", intro, confirm=first)
     if not passphrase:
         return None
-    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M")
+    stamp = clock.now().strftime("%Y-%m-%d-%H%M")
     suggested = session.path.with_name(f"{session.path.stem}-{session.actor.user}-{stamp}{BUNDLE_SUFFIX}")
     name, _ = QFileDialog.getSaveFileName(window, "Save the changes for the team", str(suggested), BUNDLE_FILTER)
     if not name:

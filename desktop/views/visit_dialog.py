@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import actions, visits
+from ..models import actions, clock, visits
 from ..models.reference import ORGANISATIONS
 from . import formats
 from .date_field import DateField
@@ -114,7 +114,7 @@ class LogVisitDialog(FormDialog):
         self.home = combo("care_home_id", [(name, hid) for hid, name in homes])
         self.home.setCurrentIndex(max(0, self.home.findData(home_id)))
         self.add_field("care_home_id", "Home", self.home)
-        self.date = DateField("visited_on", day or dt.date.today())
+        self.date = DateField("visited_on", day or clock.today())
         self.add_field("visited_on", "Date", self.date)
         self.type = combo("type", [(formats.sentence_case(t), t) for t in visits.TYPES])
         self.type.setCurrentIndex(max(0, self.type.findData(kind)))

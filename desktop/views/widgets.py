@@ -8,6 +8,8 @@ from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QButtonGroup, QCheckBox, QDateEdit, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
+from ..models import clock
+
 
 class FilterEdit(QLineEdit):
     """A filter box: Esc empties it; on an empty one Esc goes on to the window as usual."""
@@ -67,7 +69,7 @@ class OptionalDate(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
         self.check = QCheckBox(label)
-        self.edit = QDateEdit(QDate.currentDate())
+        self.edit = QDateEdit(QDate(clock.today()))
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("dd/MM/yyyy")
         self.edit.setMinimumWidth(120)
@@ -88,7 +90,7 @@ class OptionalDate(QWidget):
         for widget in (self, self.check, self.edit):
             widget.blockSignals(True)
         self.check.setChecked(bool(iso))
-        self.edit.setDate(QDate.fromString(iso, "yyyy-MM-dd") if iso else QDate.currentDate())
+        self.edit.setDate(QDate.fromString(iso, "yyyy-MM-dd") if iso else QDate(clock.today()))
         self.edit.setEnabled(bool(iso))
         for widget in (self, self.check, self.edit):
             widget.blockSignals(False)

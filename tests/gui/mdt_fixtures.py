@@ -5,14 +5,13 @@ Test modules take them with `from mdt_fixtures import *`; the world is built onc
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from cohort_helpers import choose_locality, locality_id
 from worlds import copy_world
 
-from desktop.models import actions
+from desktop.models import actions, clock
 from desktop.views.main_window import MainWindow
 from desktop.views.session import Session
 
@@ -44,4 +43,4 @@ def mdt_page(mdt_window):
 
 def listed(session, **f) -> list[dict]:
     """What the domain lists for Charnwood today under the filter *f*."""
-    return actions.listing(session.db, locality_id(session.db), actions.ActionFilter(**f), dt.date.today())
+    return actions.listing(session.db, locality_id(session.db), actions.ActionFilter(**f), clock.today())

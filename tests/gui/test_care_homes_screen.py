@@ -11,7 +11,7 @@ from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied p
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.models import actions, audit, residents, visits
+from desktop.models import actions, audit, clock, residents, visits
 from desktop.models.quarters import of
 from desktop.views import care_homes_page, messages, pdf_export
 from desktop.views.round_grid import HELD, MISSED, STATE_ROLE, THIS_WEEK
@@ -40,7 +40,7 @@ def _missed_cell(page) -> tuple[int, int]:
 
 
 def test_the_grid_has_a_row_per_home_with_the_rounds_of_the_domain(page, mdt_session):
-    page.set_quarter(of(dt.date.today()).previous())
+    page.set_quarter(of(clock.today()).previous())
     grid = visits.round_grid(mdt_session.db, locality_id(mdt_session.db), page.quarter)
     model = page.grid.model_
     assert model.rowCount() == len(grid["homes"]) > 0
@@ -58,7 +58,7 @@ def test_the_grid_has_a_row_per_home_with_the_rounds_of_the_domain(page, mdt_ses
 
 def test_this_week_is_not_a_miss_until_it_is_over(page, mdt_session):
     grid = visits.round_grid(mdt_session.db, locality_id(mdt_session.db), page.quarter)
-    today = dt.date.today()
+    today = clock.today()
     this_week = next(n for n, w in enumerate(grid["weeks"]) if w <= today < w + dt.timedelta(days=7))
     for home, row in zip(grid["homes"], _grid_states(page), strict=True):
         assert row[this_week] == (HELD if home["cells"][this_week] else THIS_WEEK)
@@ -80,7 +80,7 @@ def test_register_gaps_are_marked_with_their_problems(page, mdt_session):
 
 def test_quarter_buttons_move_the_grid(qtbot, page):
     current = page.quarter
-    assert current == of(dt.date.today())
+    assert current == of(clock.today())
     assert not page.next_button.isEnabled()
     qtbot.mouseClick(page.previous_button, Qt.MouseButton.LeftButton)
     assert page.quarter == current.previous()
@@ -91,7 +91,7 @@ def test_quarter_buttons_move_the_grid(qtbot, page):
 
 
 def _log_from_missed_cell(qtbot, page, monkeypatch):
-    page.set_quarter(of(dt.date.today()).previous())
+    page.set_quarter(of(clock.today()).previous())
     row, column = _missed_cell(page)
     asked = []
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: asked.append(text) or options[0])
@@ -130,11 +130,11 @@ def test_a_follow_up_action_lands_in_the_action_log(qtbot, page, mdt_session, mo
     follow = dialog.follow_ups[0]
     follow.description.setText("Review falls risk with the home manager")
     follow.owner.setCurrentIndex(0)
-    follow.due.line.setText(dt.date.today().strftime("%d/%m/%Y"))
+    follow.due.line.setText(clock.today().strftime("%d/%m/%Y"))
     follow.resident.setCurrentIndex(1)
     dialog.try_save()
     assert dialog.result() == dialog.DialogCode.Accepted
-    listed = actions.listing(mdt_session.db, locality_id(mdt_session.db), actions.ActionFilter(), dt.date.today())
+    listed = actions.listing(mdt_session.db, locality_id(mdt_session.db), actions.ActionFilter(), clock.today())
     # A resident outside the cohort is named in the action's text, so the log says who it is about.
     made = [a for a in listed if a["description"].startswith("Review falls risk with the home manager")]
     assert len(made) == 1
@@ -151,7 +151,7 @@ def test_a_bad_visit_date_is_shown_at_the_field_and_nothing_is_written(qtbot, pa
     assert dialog.errors["visited_on"].isVisible() and dialog.errors["visited_on"].text().startswith("⚠")
     assert mdt_session.db["visits"].count == count
     assert dialog.rows[0].check.isChecked(), "nothing typed is lost"
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     dialog.date.line.setText(tomorrow.strftime("%d/%m/%Y"))
     dialog.try_save()
     assert "future" in dialog.errors["visited_on"].text()
@@ -178,7 +178,7 @@ def test_admitting_a_resident_shows_their_pcsp_due_date(qtbot, page, mdt_session
     dialog.lines["nhs_number"].setText("9434765919")
     dialog.lines["given_name"].setText("Edna")
     dialog.lines["family_name"].setText("Testbridge")
-    admitted = dt.date.today() - dt.timedelta(days=2)
+    admitted = clock.today() - dt.timedelta(days=2)
     dialog.dates["admitted_on"].line.setText(admitted.strftime("%d/%m/%Y"))
     dialog.try_save()
     assert dialog.result() == dialog.DialogCode.Accepted, dialog.banner.text()
@@ -213,7 +213,7 @@ def test_late_and_overdue_pcsps_are_marked(page):
 
 
 def test_exporting_the_visit_report_warns_then_writes_and_audits(qtbot, page, mdt_session, tmp_path, monkeypatch):
-    page.set_quarter(of(dt.date.today()).previous())
+    page.set_quarter(of(clock.today()).previous())
     page.tabs.setCurrentIndex(care_homes_page.DETAIL)
     out = tmp_path / "visits.pdf"
     warned, offered, opened = [], [], []
@@ -245,10 +245,10 @@ def test_editing_a_resident_records_their_pcsp(qtbot, page, mdt_session):
     qtbot.mouseClick(page.detail.edit_button, Qt.MouseButton.LeftButton)
     dialog = page.dialog
     assert dialog.lines["family_name"].text() == residents.get(mdt_session.db, resident_id)["family_name"]
-    dialog.dates["pcsp_on"].line.setText(dt.date.today().strftime("%d/%m/%Y"))
+    dialog.dates["pcsp_on"].line.setText(clock.today().strftime("%d/%m/%Y"))
     dialog.try_save()
     assert dialog.result() == dialog.DialogCode.Accepted, dialog.banner.text()
-    assert residents.get(mdt_session.db, resident_id)["pcsp_on"] == dt.date.today().isoformat()
+    assert residents.get(mdt_session.db, resident_id)["pcsp_on"] == clock.today().isoformat()
     assert model.record(model.row_of(resident_id))["status"] == "⚠ late"
 
 
@@ -257,15 +257,15 @@ def test_the_grid_model_passes_qt_model_checks(qtmodeltester, mdt_session):
 
     model = RoundGridModel()
     lid = locality_id(mdt_session.db)
-    quarter = of(dt.date.today())
+    quarter = of(clock.today())
     model.set_grid(visits.round_grid(mdt_session.db, lid, quarter), visits.register_gaps(mdt_session.db, lid),
-                   dt.date.today())
+                   clock.today())
     qtmodeltester.check(model, force_py=True)
 
 
 def test_enter_on_a_missed_week_offers_to_log_a_visit_and_close_writes_nothing(qtbot, page, mdt_session,
                                                                                monkeypatch):
-    page.set_quarter(of(dt.date.today()).previous())
+    page.set_quarter(of(clock.today()).previous())
     row, column = _missed_cell(page)
     offered = []
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: offered.append(options) or "Close")

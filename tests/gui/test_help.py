@@ -20,6 +20,7 @@ from desktop import paths
 from desktop.models import (
     actions,
     caseload,
+    clock,
     cohort_rules,
     meetings,
     reference,
@@ -243,7 +244,7 @@ def test_the_visit_and_resident_forms_show_their_rules(qtbot, session, cha, staf
     home = reference.list_rows(session.db, "care_homes", cha["id"])[0]
     resident_id, _ = residents.save(session.db, session.actor, home["id"], {
         "nhs_number": _nhs_number(123), "family_name": "Synthetic", "given_name": "Test",
-        "admitted_on": (dt.date.today() - dt.timedelta(days=30)).isoformat()})
+        "admitted_on": (clock.today() - dt.timedelta(days=30)).isoformat()})
     listed = residents.listing(session.db, home["id"])
     dialog = LogVisitDialog([(home["id"], home["name"])], [(s["id"], s["name"]) for s in staff],
                             lambda _home: listed, lambda values: None, home["id"])

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop.models import caseload
+from desktop.models import caseload, clock
 
 Key = Qt.Key
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -187,7 +187,7 @@ def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(histo
     assert not form.isVisible()
     back_in(window, qtbot)
     agreed = actions.listing(db, window.current_locality()["id"], actions.ActionFilter(meeting_id=meeting["id"]),
-                             __import__("datetime").date.today())
+                             clock.today())
     made = [a for a in agreed if a["description"].startswith("Book a joint visit")]
     assert made and made[0]["patient_id"] == picked and made[0]["due_date"] == "2027-01-08"
 
@@ -244,7 +244,8 @@ def test_care_homes_log_a_visit_with_a_resident_reviewed(history_window, active,
 def demo_today(monkeypatch):
     """The Returns screen's "today" is the demo's, so its quarters are the demo's whatever the real date.
     (Requested before the window, which makes the screen.)"""
-    from desktop.models.demo.history import DEMO_TODAY
+    from pinned import TODAY as DEMO_TODAY
+
     from desktop.views import returns_page
 
     monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: DEMO_TODAY))
@@ -341,8 +342,9 @@ def closed(monkeypatch):
     (Requested before the window, which makes the screen.)"""
     import datetime as dt
 
+    from pinned import TODAY as DEMO_TODAY
+
     from desktop.models import quarters
-    from desktop.models.demo.history import DEMO_TODAY
     from desktop.views import returns_page
 
     quarter = quarters.of(DEMO_TODAY)

@@ -3,14 +3,12 @@ bulk status changes, each checked against the domain and the audit trail."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from cohort_helpers import locality_id
 from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from mdt_fixtures import listed
 from PySide6.QtCore import Qt
 
-from desktop.models import actions, audit
+from desktop.models import actions, audit, clock
 from desktop.views.action_dialog import ActionDialog, StatusDialog
 from desktop.views.actions_model import OVERDUE, ActionsModel
 from desktop.views.style import colours
@@ -119,7 +117,7 @@ def test_bulk_status_names_how_many_and_lands_in_the_store_and_the_audit(qtbot, 
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
 
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     for action_id in ids:
         row = actions.get(mdt_session.db, action_id)
         assert (row["status"], row["completed_on"], row["outcome_note"]) == ("done", today,

@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 from cohort_helpers import choose_locality
 from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
+from pinned import TODAY as DEMO_TODAY
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from return_files import return_doc, write
 
 from desktop.models import return_import
-from desktop.models.demo.history import DEMO_TODAY
 from desktop.models.quarters import of
 from desktop.reports import mdc_style, system_report
 from desktop.reports.locality_figures import gather

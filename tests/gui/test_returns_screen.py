@@ -11,12 +11,12 @@ import json
 import pytest
 from cohort_helpers import choose_locality, locality_id
 from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
+from pinned import TODAY as DEMO_TODAY
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit
 
 from desktop import __version__
 from desktop.models import returns
-from desktop.models.demo.history import DEMO_TODAY
 from desktop.models.kpi_catalogue import catalogue
 from desktop.models.quarters import of
 from desktop.views import returns_page

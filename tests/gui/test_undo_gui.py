@@ -3,8 +3,6 @@ back, and Ctrl+Z in a text field stays the text field's."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from cohort_helpers import choose_locality, locality_id, select_first_rows
 from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from PySide6.QtCore import Qt
@@ -12,7 +10,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 from worlds import copy_world
 
-from desktop.models import actions, caseload, visits
+from desktop.models import actions, caseload, clock, visits
 from desktop.models.quarters import of
 from desktop.views import messages
 from desktop.views.round_grid import HELD, MISSED
@@ -163,7 +161,7 @@ def test_undoing_a_visit_logged_from_the_round_grid_turns_the_week_back_to_misse
     choose_locality(mdt_window, "CHA")
     mdt_window.show_screen("care_homes")
     page = mdt_window.current_page()
-    page.set_quarter(of(dt.date.today()).previous())
+    page.set_quarter(of(clock.today()).previous())
     model = page.grid.model_
     row, column = next((r, c) for r in range(model.rowCount()) for c in range(1, model.coverage_column())
                        if model.state(r, c) == MISSED)
@@ -174,7 +172,7 @@ def test_undoing_a_visit_logged_from_the_round_grid_turns_the_week_back_to_misse
     follow = dialog.follow_ups[0]
     follow.description.setText("Review falls risk with the home manager")
     follow.owner.setCurrentIndex(0)
-    follow.due.line.setText(dt.date.today().strftime("%d/%m/%Y"))
+    follow.due.line.setText(clock.today().strftime("%d/%m/%Y"))
     dialog.try_save()
     assert model.state(row, column) == HELD
     visit_id = model.visit_ids(row, column)[0]

@@ -32,7 +32,8 @@ def test_quarters():
     assert quarters.parse("2025-26-Q4").end == dt.date(2026, 3, 31)
     assert quarters.of(dt.date(2026, 2, 1)).code == "2025-26-Q4"
     assert quarters.of(dt.date(2026, 4, 1)).code == "2026-27-Q1"
-    assert q.weeks()[0] == dt.date(2025, 9, 29) and len(q.weeks()) == 14
+    # Weeks ending (Sunday) in the quarter: 5 Oct (from Mon 29 Sep) to 28 Dec; the week ending 4 Jan is Q4's.
+    assert q.weeks()[0] == dt.date(2025, 9, 29) and q.weeks()[-1] == dt.date(2025, 12, 22) and len(q.weeks()) == 13
     with pytest.raises(ValidationError):
         quarters.parse("2025-27-Q3")
     with pytest.raises(ValidationError):

@@ -106,7 +106,11 @@ def small_history(tmp_path_factory):
 
 
 def test_history_has_eight_quarterly_runs_per_locality(small_history):
-    from desktop.models.demo.history import RISK_DATES
+    from pinned import TODAY
+
+    from desktop.models.demo.history import risk_dates
+
+    RISK_DATES = risk_dates(TODAY)
 
     per_locality = small_history.execute(
         "SELECT COUNT(*), MIN(extract_date), MAX(extract_date) FROM risk_runs GROUP BY locality_id").fetchall()
@@ -126,8 +130,9 @@ def test_every_patient_has_a_valid_synthetic_nhs_number(small_history):
 
 
 def test_caseload_history_is_believable(small_history):
+    from pinned import TODAY as DEMO_TODAY
+
     from desktop.models.caseload import add_months
-    from desktop.models.demo.history import DEMO_TODAY
 
     status = dict(small_history.execute("SELECT status, COUNT(*) FROM patients GROUP BY status").fetchall())
     # Those the team has not reached yet are "identified" and have no record of their own.
@@ -154,7 +159,7 @@ def test_caseload_history_is_believable(small_history):
 
 
 def test_mdt_history_is_monthly_with_mostly_completed_actions(small_history):
-    from desktop.models.demo.history import DEMO_TODAY
+    from pinned import TODAY as DEMO_TODAY
 
     per_locality = small_history.execute("SELECT COUNT(*) FROM meetings GROUP BY locality_id").fetchall()
     assert len(per_locality) == 11 and all(22 <= n <= 24 for (n,) in per_locality)
@@ -172,8 +177,9 @@ def test_mdt_history_is_monthly_with_mostly_completed_actions(small_history):
 
 
 def test_care_home_history_has_weekly_rounds_with_gaps_and_mostly_timely_pcsps(small_history):
+    from pinned import TODAY as DEMO_TODAY
+
     from desktop.models import quarters, residents, visits
-    from desktop.models.demo.history import DEMO_TODAY
 
     loc = small_history.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
     grid = visits.round_grid(small_history, loc, quarters.of(DEMO_TODAY).previous(), today=DEMO_TODAY)

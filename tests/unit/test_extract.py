@@ -65,8 +65,12 @@ def test_unknown_locality_and_bad_row_count_are_refused():
 
 
 def test_a_locality_extract_continues_the_demo_worlds_population():
-    from desktop.models.demo.history import RISK_DATES
+    from pinned import TODAY
+
+    from desktop.models.demo.history import risk_dates
     from desktop.models.demo.population import make_population, natural_size, quarter
+
+    RISK_DATES = risk_dates(TODAY)
 
     db = reference_snapshot()
     size = natural_size(db, "OAW")

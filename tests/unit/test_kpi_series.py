@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from pinned import TODAY as DEMO_TODAY
 from worlds import copy_world
 
 from desktop.cli import main
 from desktop.models import kpi_compute, kpi_series, quarters
 from desktop.models.db import open_workspace
-from desktop.models.demo.history import DEMO_TODAY
 from desktop.models.quarters import Month
 
 
@@ -21,8 +21,10 @@ def test_months_have_the_interface_kpis_use():
     assert november.next() == Month(2026, 12) and Month(2027, 1).previous() == Month(2026, 12)
     assert [m.code for m in quarters.months(dt.date(2025, 11, 15), dt.date(2026, 2, 1))] == [
         "2025-11", "2025-12", "2026-01", "2026-02"]
-    # Each week belongs to the month its Monday falls in, so weekly rounds are not counted twice.
-    assert november.weeks()[0] == dt.date(2026, 11, 2) and all(w.weekday() == 0 for w in november.weeks())
+    # Each week belongs to the month its Sunday falls in ("week ending"), so weekly rounds are not counted twice:
+    # Sunday 1 November 2026 ends the week of Monday 26 October, November's first.
+    assert november.weeks()[0] == dt.date(2026, 10, 26) and november.weeks()[-1] == dt.date(2026, 11, 23)
+    assert all(w.weekday() == 0 for w in november.weeks())
 
 
 def test_three_months_of_interventions_add_up_to_the_quarter(history_world_template, tmp_path):

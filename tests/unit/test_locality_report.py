@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from pinned import TODAY as DEMO_TODAY
 from pypdf import PdfReader
 from worlds import copy_world
 
@@ -13,7 +14,6 @@ from desktop.cli import main
 from desktop.models import actions, audit, quarters, returns
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
-from desktop.models.demo.history import DEMO_TODAY
 from desktop.models.errors import ValidationError
 from desktop.models.kpi_catalogue import by_code
 from desktop.models.stats import spc

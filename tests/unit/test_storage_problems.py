@@ -14,6 +14,7 @@ import pytest
 import sqlite_utils
 from storage_helpers import damage
 
+from desktop.models import clock
 from desktop.models import db as db_module
 from desktop.models.clock import Actor
 from desktop.models.db import QUICK_CHECK_KEY, connect, open_workspace
@@ -54,7 +55,7 @@ def test_a_damaged_file_is_refused_untouched_with_a_way_forward(small_world_path
 def test_a_large_file_is_fully_checked_at_most_once_a_day(small_world_path, monkeypatch):
     monkeypatch.setattr(db_module, "CHECK_EVERY_OPEN_BYTES", 0)  # the small world counts as large
     db = open_workspace(small_world_path)
-    assert get_meta(db, QUICK_CHECK_KEY) == dt.date.today().isoformat()
+    assert get_meta(db, QUICK_CHECK_KEY) == clock.today().isoformat()
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     damage(small_world_path)

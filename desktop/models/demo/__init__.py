@@ -7,22 +7,36 @@ earlier steps produce for the same seed.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from .. import audit
+from .. import audit, clock
 from ..clock import Actor
 from ..errors import ValidationError
 from ..progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
 from ..workspace import set_meta
 
 DEFAULT_SEED = 2017
-# Fixed stamp and device: the same seed must give byte-identical content, whenever it is built.
-DEMO_ACTOR = Actor(user="demo generator", device_id="demo-00000000", fixed_time="2026-04-01T09:00:00+00:00")
+# Who writes the demo world. Each step stamps its rows with a fixed time of its own, derived from the day the
+# world is built: the same seed and the same day give byte-identical content, whenever and wherever it is built.
+DEMO_ACTOR = Actor(user="demo generator", device_id="demo-00000000")
+HISTORY_YEARS = 2
+
+
+def history_start(today: dt.date) -> dt.date:
+    """The first day of the demo's history: two years before the day it is built."""
+    return today - dt.timedelta(days=HISTORY_YEARS * 365)
+
+
+def actor_on(day: dt.date, hour: int = 9) -> Actor:
+    """The demo generator, writing at *hour* o'clock on *day*."""
+    return Actor(user=DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id,
+                 fixed_time=f"{day.isoformat()}T{hour:02d}:00:00+00:00")
 
 
 @dataclass
@@ -30,12 +44,17 @@ class DemoContext:
     db: sqlite_utils.Database
     seed: int
     small: bool
+    today: dt.date = field(default_factory=clock.today)  # the day the world's history runs up to
     actor: Actor = DEMO_ACTOR
     progress: Progress = no_progress
     cancel: CancelCheck = never_cancel
 
     def rng(self, step: str) -> random.Random:
         return random.Random(f"{self.seed}:{step}")
+
+    def stamp(self) -> dict[str, str]:
+        """created_at, updated_at, updated_by, device_id, in that order (bulk inserts rely on it)."""
+        return {"created_at": self.actor.now(), **self.actor.stamp()}
 
     @staticmethod
     def uuid(rng: random.Random) -> str:
@@ -62,13 +81,18 @@ def _steps(history: bool) -> list[tuple[str, Step]]:
 
 
 def build_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, small: bool = False, history: bool = True,
-               progress: Progress = no_progress, cancel: CancelCheck = never_cancel) -> None:
+               progress: Progress = no_progress, cancel: CancelCheck = never_cancel,
+               today: dt.date | None = None) -> None:
     """Fill an empty workspace with the demo world, in one transaction (a cancel leaves it empty).
 
+    Its history (risk runs, caseload work, meetings, visits, returns) runs up to *today* (the clock's day unless
+    given), so a world built on any date looks like a live team; the day is kept as the workspace's data_ends.
     history=False stops after the reference data: tests that import their own extracts start from there.
     """
     if db.execute("SELECT COUNT(*) FROM localities").fetchone()[0]:
         raise ValidationError("This workspace already holds localities; build the demo world in a new file.")
+    today = today or clock.today()
+    writer = actor_on(history_start(today))
     steps = _steps(history)
     with db.atomic():
         for n, (label, step) in enumerate(steps):
@@ -78,8 +102,11 @@ def build_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, small: bool 
             def within(fraction: float, message: str, n: int = n) -> None:
                 progress((n + fraction) / len(steps), message)
 
-            step(DemoContext(db=db, seed=seed, small=small, progress=within, cancel=cancel))
-        set_meta(db, kind="locality", demo_seed=str(seed), demo_size="small" if small else "full")
-        audit.record(db, DEMO_ACTOR, "demo", "workspace", None,
-                     f"Built the {'small ' if small else ''}demo world (seed {seed})")
+            step(DemoContext(db=db, seed=seed, small=small, today=today, actor=writer, progress=within,
+                             cancel=cancel))
+        set_meta(db, kind="locality", demo_seed=str(seed), demo_size="small" if small else "full",
+                 demo_data_ends=today.isoformat())
+        audit.record(db, actor_on(today), "demo", "workspace", None,
+                     f"Built the {'small ' if small else ''}demo world (seed {seed}), its history up to "
+                     f"{today:%d/%m/%Y}")
     progress(1.0, "Done")

@@ -10,11 +10,9 @@ from typing import Any
 
 from ..identifiers import nhs_check_digit
 from ..working_days import add_working_days
-from . import DEMO_ACTOR, DemoContext
-from .history import DEMO_TODAY
+from . import DEMO_ACTOR, DemoContext, history_start
 from .reference_world import names
 
-START = DEMO_TODAY - dt.timedelta(days=2 * 365)
 OUTCOME_WEIGHTS = (("managed in the home", 88), ("referred on", 10), ("transferred to hospital", 2))
 FOLLOW_UPS = ("Update the PCSP after the hospital stay", "Request a structured medication review",
               "Refer to the tissue viability nurse", "Arrange a falls assessment", "Review the DNACPR and ReSPECT form")
@@ -22,8 +20,7 @@ FOLLOW_UPS = ("Update the PCSP after the hospital stay", "Request a structured m
 
 def build_care_home_history(ctx: DemoContext) -> None:
     rng = ctx.rng("care homes")
-    stamp = {"created_at": DEMO_ACTOR.now(), "updated_at": DEMO_ACTOR.now(), "updated_by": DEMO_ACTOR.user,
-             "device_id": DEMO_ACTOR.device_id}
+    stamp = ctx.stamp()
     worked = {r[0]: r[1] for r in ctx.db.execute("SELECT nhs_number, id FROM patients")}
     cohort_residents = _cohort_residents(ctx)
     serial = [0]
@@ -73,6 +70,7 @@ def _synthetic_nhs(serial: list[int]) -> str:
 def _residents(ctx: DemoContext, rng: random.Random, home: dict[str, Any], known: list[dict[str, Any]],
                worked: dict[str, str], serial: list[int]) -> list[dict[str, Any]]:
     pools = names()
+    first_day, today = history_start(ctx.today), ctx.today
     current = max(1, round(home["beds"] * rng.uniform(0.8, 0.95)))
     departed = round(home["beds"] * rng.uniform(0.5, 0.8))
     out = []
@@ -83,17 +81,18 @@ def _residents(ctx: DemoContext, rng: random.Random, home: dict[str, Any], known
         else:
             nhs = _synthetic_nhs(serial)
             given = rng.choice(pools["given_female"] if rng.random() < 0.65 else pools["given_male"])
-            family, dob = rng.choice(pools["family"]), dt.date(rng.randint(1918, 1950), rng.randint(1, 12), 1)
+            family = rng.choice(pools["family"])
+            dob = dt.date(ctx.today.year - 108 + rng.randint(0, 32), rng.randint(1, 12), 1)  # aged 76 to 108
         leaving = i >= current
-        admitted = START + dt.timedelta(days=rng.randint(-700, 700 if not leaving else 560))
-        left_on = min(admitted + dt.timedelta(days=rng.randint(20, 400)), DEMO_TODAY) if leaving else None
+        admitted = first_day + dt.timedelta(days=rng.randint(-700, 700 if not leaving else 560))
+        left_on = min(admitted + dt.timedelta(days=rng.randint(20, 400)), today) if leaving else None
         r = {"id": ctx.uuid(rng), "care_home_id": home["id"], "patient_id": worked.get(nhs), "nhs_number": nhs,
              "given_name": given, "family_name": family, "date_of_birth": dob.isoformat(),
              "admitted_on": admitted.isoformat(), "readmitted_on": None, "left_on": left_on and left_on.isoformat(),
              "end_of_life": int(rng.random() < 0.15), "eol_plan_on": None, "notes": ""}
         if not leaving and rng.random() < 0.08:
             back = admitted + dt.timedelta(days=rng.randint(60, 500))
-            r["readmitted_on"] = back.isoformat() if back < DEMO_TODAY - dt.timedelta(days=3) else None
+            r["readmitted_on"] = back.isoformat() if back < today - dt.timedelta(days=3) else None
         start = dt.date.fromisoformat(r["readmitted_on"] or r["admitted_on"])
         roll = rng.random()
         if roll < 0.82:
@@ -102,15 +101,15 @@ def _residents(ctx: DemoContext, rng: random.Random, home: dict[str, Any], known
             plan = add_working_days(start, rng.randint(8, 20))
         else:
             plan = None
-        if plan and plan <= DEMO_TODAY:
+        if plan and plan <= today:
             r["pcsp_on"] = plan.isoformat()
             r["holistic_assessment_on"] = max(start, plan - dt.timedelta(days=rng.randint(0, 2))).isoformat()
         else:
             r["pcsp_on"] = r["holistic_assessment_on"] = None
         review = start + dt.timedelta(days=rng.randint(10, 60))
-        r["medication_review_on"] = review.isoformat() if review <= DEMO_TODAY and rng.random() < 0.75 else None
+        r["medication_review_on"] = review.isoformat() if review <= today and rng.random() < 0.75 else None
         if r["end_of_life"] and rng.random() < 0.93:
-            r["eol_plan_on"] = min(start + dt.timedelta(days=rng.randint(5, 90)), DEMO_TODAY).isoformat()
+            r["eol_plan_on"] = min(start + dt.timedelta(days=rng.randint(5, 90)), today).isoformat()
         out.append(r)
     return out
 
@@ -122,12 +121,13 @@ def _present(residents: list[dict[str, Any]], day: dt.date) -> list[dict[str, An
 
 def _visits(ctx: DemoContext, rng: random.Random, home: dict[str, Any], residents: list[dict[str, Any]],
             clinicians: list[dict[str, Any]], visits: list, reviewed: list, follow: list) -> None:
+    first_day, today = history_start(ctx.today), ctx.today
     miss_rate = rng.choice([0.02, 0.05, 0.08, 0.12, 0.25])
     weekday = rng.randint(0, 4)
     lead = next((c for c in clinicians if c["name"] == home["lead"]), None) or (clinicians[0] if clinicians else None)
     plan = []
-    monday = START - dt.timedelta(days=START.weekday())
-    while monday + dt.timedelta(days=weekday) <= DEMO_TODAY:
+    monday = first_day - dt.timedelta(days=first_day.weekday())
+    while monday + dt.timedelta(days=weekday) <= today:
         if rng.random() >= miss_rate:
             plan.append((monday + dt.timedelta(days=weekday), "weekly home round", rng.randint(2, 6)))
         if rng.random() < 0.18:
@@ -135,10 +135,10 @@ def _visits(ctx: DemoContext, rng: random.Random, home: dict[str, Any], resident
         monday += dt.timedelta(days=7)
     for r in residents:
         start = dt.date.fromisoformat(r["admitted_on"])
-        if START <= start <= DEMO_TODAY - dt.timedelta(days=5):
+        if first_day <= start <= today - dt.timedelta(days=5):
             plan.append((start + dt.timedelta(days=rng.randint(1, 5)), "new-resident assessment", r))
     for day, kind, who in sorted(plan, key=lambda p: (p[0], p[1])):
-        if day > DEMO_TODAY:
+        if day > today:
             continue
         here = _present(residents, day)
         # A new-resident assessment sees that resident; other visits see a few of those living there.
@@ -167,7 +167,7 @@ def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: 
         next_seq[day.year] = seq
         due = day + dt.timedelta(days=rng.choice([7, 14, 21]))
         done = due + dt.timedelta(days=int(rng.gauss(-4, 6)))
-        finished = done <= DEMO_TODAY and rng.random() < 0.96
+        finished = done <= ctx.today and rng.random() < 0.96
         rows.append({"id": ctx.uuid(rng), "reference": f"{loc['code']}-{day.year}-{seq:04d}", "locality_id": loc["id"],
                      "year": day.year, "seq": seq, "meeting_id": None, "patient_id": resident["patient_id"],
                      "description": rng.choice(FOLLOW_UPS) + f" ({resident['family_name'].upper()})",

@@ -12,8 +12,8 @@ import sqlite_utils
 from ..errors import ValidationError
 from . import DEFAULT_SEED
 from .population import (
-    EXTRACT_DATES,
     QUARTERS,
+    extract_dates,
     make_population,
     natural_size,
     quarter,
@@ -29,18 +29,20 @@ CANONICAL_COLUMNS = [
     "ltc_count", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost", "care_home_id",
     "eol_register", "housebound",
 ]
-DEFAULT_EXTRACT_DATE = EXTRACT_DATES[-1]
 
 
-def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED,
-                   extract_date: dt.date = DEFAULT_EXTRACT_DATE,
-                   db: sqlite_utils.Database | None = None) -> pd.DataFrame:
+def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED, extract_date: dt.date | None = None,
+                   db: sqlite_utils.Database | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """A synthetic registered population for *locality* (a code, or ALL for the whole of LLR).
 
     For one locality, up to its registered list size, the rows are the demo world's own population one
     quarter on (a random sample of it when fewer rows are asked for), so importing the file into the demo
-    world shows a believable quarter's new, left and changed. Larger sizes, and ALL, are a fresh population.
+    world built on *today* (the clock's day unless given) shows a believable quarter's new, left and changed.
+    The extract is dated the latest extract day on or before *today* unless *extract_date* is given. Larger
+    sizes, and ALL, are a fresh population.
     """
+    dates = extract_dates(today)
+    extract_date = extract_date or dates[-1]
     if rows < 1:
         raise ValidationError("--rows must be at least 1.")
     known = [loc["code"] for loc in locality_table()]
@@ -48,7 +50,7 @@ def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED,
         raise ValidationError(f"Unknown locality '{locality}'. Known: ALL, {', '.join(known)}.")
     db = db or reference_snapshot(seed)
     natural = natural_size(db, locality) if locality != "ALL" else 0
-    pop = make_population(locality, natural, seed=seed, db=db) if rows <= natural else None
+    pop = make_population(locality, natural, seed=seed, db=db, born_before=dates[0]) if rows <= natural else None
     v = quarter(pop, QUARTERS - 1, extract_date) if pop is not None else {}
     if pop is None or rows > len(v["rows"]):
         pop = make_population(locality, rows, seed=seed, db=db, born_before=extract_date)
@@ -77,7 +79,7 @@ def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED,
 
 
 def write_extract(out: str | Path, locality: str, rows: int, seed: int = DEFAULT_SEED,
-                  extract_date: dt.date = DEFAULT_EXTRACT_DATE) -> int:
-    frame = patients_frame(locality, rows, seed=seed, extract_date=extract_date)
+                  extract_date: dt.date | None = None, today: dt.date | None = None) -> int:
+    frame = patients_frame(locality, rows, seed=seed, extract_date=extract_date, today=today)
     frame.to_csv(out, index=False)
     return len(frame)

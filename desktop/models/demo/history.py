@@ -10,16 +10,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import caseload, cohort_rules, risk_store
-from ..clock import Actor
 from ..extract_rules import Rejection
 from ..progress import check_cancel
 from ..risk_import import store_run
-from . import DEMO_ACTOR, DemoContext
-from .population import EXTRACT_DATES, Population, make_population, natural_size, quarter, text_columns
+from . import DemoContext, actor_on
+from .population import Population, extract_dates, make_population, natural_size, quarter, text_columns
 
-RISK_DATES = EXTRACT_DATES[:8]  # two years of quarterly runs; the ninth quarter is demo-extract's
-DEMO_TODAY = dt.date(2026, 11, 20)  # the demo's "now": history stops here, whatever the real date
 SMALL_POPULATION = 1500
+
+
+def risk_dates(today: dt.date) -> tuple[dt.date, ...]:
+    """The extract dates of the world's eight quarterly risk runs (two years); the ninth is demo-extract's."""
+    return extract_dates(today)[:-1]
 
 
 @dataclass
@@ -50,10 +52,6 @@ class GeneratedExtract:
         return {str(self.pop.practice_codes[i]): int(c) for i, c in zip(ix, n, strict=True)}
 
 
-def _stamp(day: dt.date) -> Actor:
-    return Actor(user=DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id, fixed_time=f"{day.isoformat()}T10:00:00+00:00")
-
-
 def build_risk_history(ctx: DemoContext) -> None:
     localities = list(ctx.db.query("SELECT id, code, name FROM localities ORDER BY code"))
     for n, loc in enumerate(localities):
@@ -61,9 +59,10 @@ def build_risk_history(ctx: DemoContext) -> None:
         ctx.progress(n / len(localities), f"Two years of history for {loc['name']}")
         rng = ctx.rng(f"history:{loc['code']}")
         size = SMALL_POPULATION if ctx.small else natural_size(ctx.db, loc["code"])
-        pop = make_population(loc["code"], int(size), seed=ctx.seed, db=ctx.db)
-        for q, day in enumerate(RISK_DATES):
-            store_run(ctx.db, _stamp(day + dt.timedelta(days=2)), loc["code"], GeneratedExtract(pop, q, day),
+        dates = risk_dates(ctx.today)
+        pop = make_population(loc["code"], int(size), seed=ctx.seed, db=ctx.db, born_before=dates[0])
+        for q, day in enumerate(dates):
+            store_run(ctx.db, actor_on(day + dt.timedelta(days=2), 10), loc["code"], GeneratedExtract(pop, q, day),
                       f"{loc['code'].lower()}-risk-extract-{day.isoformat()}.csv", day,
                       make_ids=lambda k, rng=rng: [ctx.uuid(rng) for _ in range(k)])
         simulate_caseload(ctx, loc["id"], random.Random(f"{ctx.seed}:caseload:{loc['code']}"))
@@ -104,9 +103,10 @@ def _membership(ctx: DemoContext, locality_id: str) -> tuple[dict[str, Seen], in
 
 
 def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
-    """Contact, caseload, care plans, reviews (some late, some missed) and interventions, up to DEMO_TODAY.
+    """Contact, caseload, care plans, reviews (some late, some missed) and interventions, up to the world's day.
     Only patients the team works on get a patients row, as in real use."""
     rules = cohort_rules.load(ctx.db)
+    today = ctx.today
     staff = {role: [r["id"] for r in ctx.db.query("SELECT id FROM staff WHERE locality_id = ? AND role = ? "
                                                     "ORDER BY name", [locality_id, role])]
              for role in ("GP", "community matron", "district nurse", "care coordinator", "clinical pharmacist",
@@ -122,11 +122,11 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
         in_cohort = s.left_run_id is None
         left_reason = "" if in_cohort else left_reasons.get(s.left_run_id + pid, "")
         contact = s.first + dt.timedelta(days=rng.randint(7, 50))
-        if contact > DEMO_TODAY or rng.random() < 0.1:
+        if contact > today or rng.random() < 0.1:
             continue
         status, reason, stream, gp, manager, plan, interval = "contacted", "", "", None, None, None, None
         caseload_day = contact + dt.timedelta(days=rng.randint(7, 45))
-        if caseload_day <= DEMO_TODAY and rng.random() < 0.72:
+        if caseload_day <= today and rng.random() < 0.72:
             status = "on caseload"
             stream = rng.choices(["complex", "intermediate", "less complex"], [30, 45, 25])[0]
             gp = rng.choice(staff["GP"])
@@ -134,10 +134,10 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
             severe = deficits >= rules.severe_frailty_min_deficits
             interval = rules.severe_frailty_review_interval_months if severe else rules.review_interval_months
             plan_day = caseload_day + dt.timedelta(days=rng.randint(0, 30))
-            plan = plan_day.isoformat() if plan_day <= DEMO_TODAY and rng.random() < 0.9 else None
+            plan = plan_day.isoformat() if plan_day <= today and rng.random() < 0.9 else None
             if plan:
-                interventions += _reviews(rng, pid, plan_day, interval, manager)
-            interventions += _other_interventions(rng, pid, caseload_day, deficits, staff, manager)
+                interventions += _reviews(rng, pid, plan_day, interval, manager, today)
+            interventions += _other_interventions(rng, pid, caseload_day, deficits, staff, manager, today)
             if not in_cohort and rng.random() < 0.6:
                 status = "discharged"
                 reason = "moved" if "moved" in left_reason and rng.random() < 0.5 else (
@@ -166,8 +166,7 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
         interval = row["review_interval_months"]
         row["next_review_due"] = (caseload.add_months(dt.date.fromisoformat(base), interval).isoformat()
                                   if base and interval else None)
-    stamp = {"created_at": DEMO_ACTOR.now(), "updated_at": DEMO_ACTOR.now(), "updated_by": DEMO_ACTOR.user,
-             "device_id": DEMO_ACTOR.device_id}
+    stamp = ctx.stamp()
     ctx.db["patients"].insert_all([{**row, **stamp} for row in rows], batch_size=2000)
     ctx.db.conn.executemany(
         "INSERT INTO interventions (id, patient_id, type, delivered_on, delivered_by_id, note, locality_id, "
@@ -175,13 +174,14 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
         [(*i, locality_id, *stamp.values()) for i in interventions])
 
 
-def _reviews(rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None) -> list[list]:
+def _reviews(rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None,
+             today: dt.date) -> list[list]:
     out = []
     due = caseload.add_months(plan_day, interval)
-    while due <= DEMO_TODAY:
+    while due <= today:
         if rng.random() < 0.85:  # some reviews are missed altogether
             done = due + dt.timedelta(days=int(rng.gauss(10, 20)))
-            if done <= DEMO_TODAY:
+            if done <= today:
                 out.append([None, pid, "care-plan review", done.isoformat(), by, ""])
                 due = caseload.add_months(done, interval)
                 continue
@@ -196,9 +196,9 @@ _OTHER = (("structured medication review", 0.6, "clinical pharmacist"),
 
 
 def _other_interventions(rng: random.Random, pid: str, start: dt.date, deficits: int,
-                         staff: dict[str, list[str]], manager: str | None) -> list[list]:
+                         staff: dict[str, list[str]], manager: str | None, today: dt.date) -> list[list]:
     out = []
-    span = (DEMO_TODAY - start).days
+    span = (today - start).days
     for kind, chance, role in _OTHER:
         boost = 1.6 if deficits >= 13 and kind in ("advance care plan", "falls assessment") else 1.0
         if span > 0 and rng.random() < chance * boost:

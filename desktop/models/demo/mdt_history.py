@@ -8,9 +8,8 @@ import datetime as dt
 import random
 
 from .. import actions, meetings
-from ..clock import Actor, reproducible_ids
-from . import DEMO_ACTOR, DemoContext
-from .history import DEMO_TODAY
+from ..clock import reproducible_ids
+from . import DemoContext, actor_on
 from .reference_world import person_name
 
 MONTHS = 24
@@ -47,10 +46,6 @@ def _second_wednesday(year: int, month: int) -> dt.date:
     return first + dt.timedelta(days=(2 - first.weekday()) % 7 + 7)
 
 
-def _actor(day: dt.date) -> Actor:
-    return Actor(user=DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id, fixed_time=f"{day.isoformat()}T14:00:00+00:00")
-
-
 def build_mdt_history(ctx: DemoContext) -> None:
     localities = list(ctx.db.query("SELECT id, code, name FROM localities ORDER BY code"))
     for n, loc in enumerate(localities):
@@ -73,14 +68,15 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
         "SELECT p.id, r.extract_date FROM patients p JOIN risk_runs r ON r.id = p.joined_run_id "
         "WHERE p.locality_id = ? AND p.status IN ('contacted', 'on caseload', 'discharged') ORDER BY p.id",
         [locality_id]))
-    start = DEMO_TODAY.replace(day=1)
+    today = ctx.today
+    start = today.replace(day=1)
     for back in range(MONTHS - 1, -1, -1):
         month = (start.month - 1 - back) % 12 + 1
         year = start.year + (start.month - 1 - back) // 12
         day = _second_wednesday(year, month)
-        if day > DEMO_TODAY:
+        if day > today:
             continue
-        actor = _actor(day)
+        actor = actor_on(day, 14)
         chair = rng.choice(gps)
         members = [chair, *rng.sample(core, min(len(core), rng.randint(5, 8)))]
         people = [{"name": s["name"], "role": s["role"], "organisation": s["organisation"], "staff_id": s["id"],
@@ -105,25 +101,25 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
                 "description": rng.choice(ACTIONS), "owner_name": owner["name"], "owner_staff_id": owner["id"],
                 "owner_organisation": owner["organisation"], "due_date": due, "patient_id": patient},
                 meeting_id=meeting_id, today=day)
-            _progress(db, rng, action_id, due)
+            _progress(db, rng, action_id, due, today)
         meetings.update(db, actor, meeting_id, {"status": "held"})
 
 
-def _progress(db, rng: random.Random, action_id: str, due: dt.date) -> None:
+def _progress(db, rng: random.Random, action_id: str, due: dt.date, today: dt.date) -> None:
     """What became of an action: done (often a little late), cancelled, or still open and perhaps escalated."""
     roll = rng.random()
     finish = due + dt.timedelta(days=int(rng.gauss(-3, 12)))
-    if roll < 0.88 and finish <= DEMO_TODAY:
+    if roll < 0.88 and finish <= today:
         if rng.random() < 0.3:
-            actions.set_status(db, _actor(due - dt.timedelta(days=7)), [action_id], "in progress",
+            actions.set_status(db, actor_on(due - dt.timedelta(days=7), 14), [action_id], "in progress",
                                today=due - dt.timedelta(days=7))
-        actions.set_status(db, _actor(finish), [action_id], "done", completed_on=finish,
+        actions.set_status(db, actor_on(finish, 14), [action_id], "done", completed_on=finish,
                            outcome_note=rng.choice(["Completed", "Done; see care record", "Completed at home visit"]),
                            today=finish)
-    elif roll < 0.94 and finish <= DEMO_TODAY:
-        actions.set_status(db, _actor(finish), [action_id], "cancelled", outcome_note="No longer needed",
+    elif roll < 0.94 and finish <= today:
+        actions.set_status(db, actor_on(finish, 14), [action_id], "cancelled", outcome_note="No longer needed",
                            today=finish)
-    elif due < DEMO_TODAY - dt.timedelta(days=21) and rng.random() < 0.4:
-        when = min(due + dt.timedelta(days=21), DEMO_TODAY)
-        actions.escalate(db, _actor(when), action_id, "Locality clinical lead", "Overdue after two reminders",
+    elif due < today - dt.timedelta(days=21) and rng.random() < 0.4:
+        when = min(due + dt.timedelta(days=21), today)
+        actions.escalate(db, actor_on(when, 14), action_id, "Locality clinical lead", "Overdue after two reminders",
                          on=when, today=when)

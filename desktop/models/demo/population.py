@@ -13,18 +13,28 @@ from dataclasses import dataclass
 import numpy as np
 import sqlite_utils
 
+from .. import clock
 from ..migrations import MIGRATIONS
 from . import DEFAULT_SEED, DemoContext
 from .reference_world import build_reference, locality_table, names
 
 _BLOCK = 9_000_000  # nine-digit stems per locality: 11 blocks fill 900000000–998999999
 _STEP = 7919  # coprime with _BLOCK, so stem order looks random yet never repeats
-# Quarterly extract dates: the demo world's eight runs, then the "next" extract that demo-extract writes by
-# default, so importing it into the demo world shows a believable quarter's change.
-EXTRACT_DATES = tuple(dt.date(2024 + (m - 1) // 12, (m - 1) % 12 + 1, 15) for m in range(11, 38, 3))
-QUARTERS = len(EXTRACT_DATES)
+QUARTERS = 9  # the demo world's eight quarterly risk runs, then the "next" extract demo-extract writes
+EXTRACT_MONTHS = (2, 5, 8, 11)  # extracts are run on the 15th of each quarter's middle month
 TURNOVER = 0.012  # share of the list that leaves (and joins) each quarter
 _LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
+
+
+def extract_dates(today: dt.date | None = None) -> tuple[dt.date, ...]:
+    """The demo's nine quarterly extract dates, oldest first, the last the latest extract day on or before
+    *today* (the clock's day unless given): the world imports the first eight, so importing demo-extract's file
+    (the ninth) shows a believable quarter's new, left and changed."""
+    today = today or clock.today()
+    month_index = today.year * 12 + today.month - 1 - (today.day < 15)
+    while (month_index % 12) + 1 not in EXTRACT_MONTHS:
+        month_index -= 1
+    return tuple(dt.date((m := month_index - 3 * back) // 12, m % 12 + 1, 15) for back in range(QUARTERS - 1, -1, -1))
 
 
 def reference_snapshot(seed: int = DEFAULT_SEED) -> sqlite_utils.Database:
@@ -96,9 +106,10 @@ def natural_size(db: sqlite_utils.Database, locality: str) -> int:
 
 
 def make_population(locality: str, rows: int, seed: int = DEFAULT_SEED,
-                    db: sqlite_utils.Database | None = None, born_before: dt.date = EXTRACT_DATES[0]) -> Population:
+                    db: sqlite_utils.Database | None = None, born_before: dt.date | None = None) -> Population:
     """*rows* people registered at quarter 0 in *locality* (a code, or ALL), plus those who join later;
-    their ages are as at *born_before*."""
+    their ages are as at *born_before* (the first of the demo's extract dates unless given)."""
+    born_before = born_before or extract_dates()[0]
     table = {loc["code"]: (i, loc) for i, loc in enumerate(locality_table())}
     db = db or reference_snapshot(seed)
     where, params = ("", []) if locality == "ALL" else ("WHERE l.code = ?", [locality])

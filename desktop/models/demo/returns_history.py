@@ -9,7 +9,6 @@ import random
 from .. import actions, quarters, returns
 from ..clock import Actor, reproducible_ids
 from . import DEMO_ACTOR, DemoContext
-from .history import DEMO_TODAY
 
 COMMENTS = (
     "Matron vacancy covered by agency staff since the start of the quarter; recruitment under way.",
@@ -21,7 +20,7 @@ COMMENTS = (
 
 
 def build_returns_history(ctx: DemoContext) -> None:
-    span = [quarters.of(DEMO_TODAY).previous()]
+    span = [quarters.of(ctx.today).previous()]
     while len(span) < 8:
         span.append(span[-1].previous())
     span.reverse()
@@ -40,7 +39,7 @@ def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, s
     signed = q.end + dt.timedelta(days=rng.randint(10, 25))
     actor = Actor(user=loc["manager"] or DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id,
                   fixed_time=f"{signed.isoformat()}T16:00:00+00:00")
-    day = min(signed, DEMO_TODAY)
+    day = min(signed, ctx.today)
     return_id, _ = returns.draft(ctx.db, actor, loc["id"], q, day, shared)
     cohort = returns.values(ctx.db, return_id)["COH-01"]["numerator"] or 5000
     beds = ctx.db.execute("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [loc["id"]]).fetchone()[0] or 1
@@ -87,7 +86,7 @@ def _recovery_actions(ctx: DemoContext, rng: random.Random, loc: dict, return_id
             "description": RECOVERY[code], "owner_name": owner[1], "owner_staff_id": owner[0],
             "owner_organisation": owner[2], "due_date": due, "kpi": code}, today=day)
         finish = due + dt.timedelta(days=rng.randint(-14, 10))
-        if finish <= DEMO_TODAY and rng.random() < 0.75:
+        if finish <= ctx.today and rng.random() < 0.75:
             actions.set_status(ctx.db, actor, [action_id], "done", completed_on=finish,
                                outcome_note="Done; see the next return", today=finish)
         raised = True

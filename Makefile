@@ -7,14 +7,27 @@ QT_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbu
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
            libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils binutils
 
-.PHONY: run test lint screenshots bench package syslibs clean
+# The suite on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process, e.g. to use pdb.
+TEST_WORKERS ?= auto
+PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS)
+# make test-dates: the suite with the machine's clock moved (libfaketime), to show nothing depends on the month.
+TEST_DATES ?= 2027-04-01 08:30:00|2028-02-29 17:00:00
+
+.PHONY: run test test-dates lint screenshots bench package syslibs faketime clean
 
 run: $(STAMP)
 	$(PY) -m desktop gui
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check desktop tests benchmarks packaging
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	$(PYTEST)
+
+# The venv is made first with the real clock (certificates, file times); only the suite runs on the faked days.
+test-dates: $(STAMP) faketime
+	@IFS='|'; for day in $(TEST_DATES); do \
+	  echo "== the suite on $$day"; \
+	  faketime "$$day" env $(PYTEST) || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check desktop tests benchmarks packaging
@@ -46,6 +59,12 @@ syslibs:
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	  fi; \
 	fi
+
+faketime:
+	@command -v faketime >/dev/null 2>&1 || { \
+	  echo "Installing faketime (libfaketime) for make test-dates"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime; }
 
 # The venv is rebuilt when pyproject.toml changes (stale) or is missing.
 $(STAMP): pyproject.toml | syslibs

@@ -82,13 +82,23 @@ class _Context:
         """The locality's patients on the caseload today, as columns."""
         def read() -> dict[str, Any]:
             rows = self.db.execute("SELECT id, case_manager_id IS NOT NULL, COALESCE(care_plan_date, ''), "
-                                   "COALESCE(next_review_due, '') FROM patients WHERE locality_id = ? "
+                                   "COALESCE(review_interval_months, 0) FROM patients WHERE locality_id = ? "
                                    "AND status = 'on caseload'", [self.locality_id]).fetchall()
             return {"id": pa.array([r[0] for r in rows], pa.string()),
                     "managed": np.array([r[1] for r in rows], dtype=bool),
                     "care_plan_date": np.array([r[2] for r in rows], dtype="U10"),
-                    "next_review_due": np.array([r[3] for r in rows], dtype="U10")}
+                    "interval": np.array([r[3] for r in rows], dtype=np.int64)}
         return self.once(("caseload", self.locality_id), read)
+
+    def reviews_by_patient(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The care-plan reviews of caseload patients: (dates sorted, as day numbers; the index of each review's
+        patient in caseload(); those dates as text), for reading each patient's last review before a day."""
+        def read() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            days, patients = self.care_plan_reviews()
+            where = pc.index_in(patients, value_set=self.caseload()["id"]).to_numpy(zero_copy_only=False)
+            mine = ~np.isnan(where.astype(float))
+            return (days[mine].astype("datetime64[D]").astype(np.int64), where[mine].astype(np.int64), days[mine])
+        return self.once(("reviews by patient", self.locality_id), read)
 
     def in_cohort(self) -> np.ndarray:
         """Which caseload patients are in the quarter-end cohort."""
@@ -123,9 +133,32 @@ def _coh03(c: _Context) -> tuple[float | None, float | None]:
 
 
 def _coh04(c: _Context) -> tuple[float | None, float | None]:
+    """A review is in date at as_of when the later of the care plan and the last review before then, plus the
+    patient's review interval, has not passed: what next_review_due said on that day (caseload.next_review_due),
+    so a past quarter is judged by what was known at its end, not by reviews done since."""
     load, inside = c.caseload(), c.in_cohort()
-    due = load["next_review_due"]
-    return int((inside & (due != "") & (due >= c.as_of.isoformat())).sum()), int(inside.sum())
+    days, who, _ = c.reviews_by_patient()
+    until = np.datetime64(c.as_of, "D").astype(np.int64)
+    last = np.full(len(load["id"]), np.iinfo(np.int64).min)
+    upto = np.searchsorted(days, until, "right")
+    np.maximum.at(last, who[:upto], days[:upto])
+    plan = load["care_plan_date"]
+    has_plan = (plan != "") & (plan <= c.as_of.isoformat())
+    planned = np.where(has_plan, np.where(has_plan, plan, "1970-01-01").astype("datetime64[D]").astype(np.int64),
+                       np.iinfo(np.int64).min)
+    base = np.maximum(last, planned)
+    interval = np.where(load["interval"] > 0, load["interval"], 6)
+    in_date = np.zeros(len(base), dtype=bool)
+    for months in np.unique(interval):
+        # The first base day whose next review (add_months, clamped at a month's end) falls on or after as_of.
+        first = add_months(c.as_of, -int(months))
+        while add_months(first, int(months)) < c.as_of:
+            first += dt.timedelta(days=1)
+        these = interval == months
+        in_date[these] = base[these] >= np.datetime64(first, "D").astype(np.int64)
+    has_base = (last != np.iinfo(np.int64).min) | has_plan
+    in_date &= has_base & ((load["interval"] > 0) | (plan != ""))
+    return int((inside & in_date).sum()), int(inside.sum())
 
 
 def _coh05(c: _Context) -> tuple[float | None, float | None]:
@@ -157,19 +190,23 @@ def _mdt02(c: _Context) -> tuple[float | None, float | None]:
 
 
 def _mdt03(c: _Context) -> tuple[float | None, float | None]:
+    # In a quarter under way, only the actions already due: those still to come cannot have been done late yet.
     row = c.by_locality(
-        ("MDT-03", c.q),
+        ("MDT-03", c.q, c.as_of),
         "SELECT locality_id, COUNT(*), SUM(status = 'done' AND completed_on <= due_date) FROM actions "
-        "WHERE due_date BETWEEN ? AND ? AND status != 'cancelled' GROUP BY locality_id", [c.start, c.end])
+        "WHERE due_date BETWEEN ? AND ? AND status != 'cancelled' GROUP BY locality_id",
+        [c.start, c.as_of.isoformat()])
     return (row[1] or 0, row[0]) if row else (0, 0)
 
 
 def _mdt04(c: _Context) -> tuple[float | None, float | None]:
+    # At quarter end, or today in a quarter under way: an action due later this quarter is not overdue yet.
+    at = c.as_of.isoformat()
     row = c.by_locality(
-        ("MDT-04", c.q),
+        ("MDT-04", c.q, c.as_of),
         "SELECT locality_id, COUNT(*) FROM actions WHERE due_date < ? AND status != 'cancelled' "
         "AND date(created_at) <= ? AND NOT (status = 'done' AND completed_on <= ?) GROUP BY locality_id",
-        [c.end, c.end, c.end])
+        [at, at, at])
     return (row[0] if row else 0), None
 
 

@@ -66,9 +66,22 @@ def test_demo_extract_via_python_m(tmp_path):
 
 def test_demo_small_then_refuses_to_rebuild(tmp_path):
     path = tmp_path / "d.sqlite"
-    assert run("demo", "--db", str(path), "--small").returncode == 0
+    built = run("demo", "--db", str(path), "--small", "--today", "2026-06-30")
+    assert built.returncode == 0 and "history up to 30/06/2026" in built.stdout
+    summary = json.loads(run("info", "--db", str(path), "--json").stdout)
+    assert summary["data_ends"] == "2026-06-30"
     again = run("demo", "--db", str(path), "--small")
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_demo_today_after_today_or_a_malformed_day_is_refused_in_plain_words(tmp_path, monkeypatch):
+    # The tests live on pinned.TODAY (20/11/2026), which LOCALITY_DESK_TODAY carries into this command line.
+    later = run("demo", "--db", str(tmp_path / "later.sqlite"), "--small", "--today", "2026-12-01")
+    assert later.returncode == 1 and "can only run up to today" in later.stderr and "Traceback" not in later.stderr
+    assert not (tmp_path / "later.sqlite").exists()
+    monkeypatch.setenv("LOCALITY_DESK_TODAY", "31/02/2027")
+    odd = run("info", "--db", str(tmp_path / "nope.sqlite"))
+    assert odd.returncode == 1 and "LOCALITY_DESK_TODAY" in odd.stderr and "YYYY-MM-DD" in odd.stderr
 
 
 def test_import_risk_json_has_exactly_the_documented_keys(small_world_path, tmp_path, capsys):

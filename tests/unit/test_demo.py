@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from desktop.models import clock
 from desktop.models.db import open_workspace
 from desktop.models.demo import build_demo
 from desktop.models.identifiers import cqc_id_problem, pcn_code_problem, practice_code_problem
@@ -31,11 +32,14 @@ def full_world(tmp_path_factory):
     return db
 
 
-def test_same_seed_gives_identical_content_and_another_seed_does_not(tmp_path):
+def test_same_seed_and_day_give_identical_content_whenever_built_and_another_seed_does_not(tmp_path):
+    day = dt.date(2026, 9, 30)
     digests = []
-    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+    # b is built on another (leap) day of the calendar, for the same day of history: the clock must not leak in.
+    for name, seed, built_on in (("a", 7, day), ("b", 7, dt.date(2028, 2, 29)), ("c", 8, day)):
         db = open_workspace(tmp_path / f"{name}.sqlite")
-        build_demo(db, seed=seed, small=True)
+        with clock.pinned(dt.datetime.combine(built_on, dt.time(17, 0))):
+            build_demo(db, seed=seed, small=True, today=day)
         digests.append(content_digest(db))
         db.close()
     assert digests[0] == digests[1]
@@ -87,7 +91,7 @@ def test_cancel_rolls_the_whole_build_back(tmp_path):
         build_demo(db, small=True, cancel=lambda: True)
     assert info(db)["counts"]["localities"] == 0
     assert info(db)["counts"]["audit"] == 0
-    build_demo(db, small=True)
+    build_demo(db, small=True, history=False)  # the workspace is as good as new
     assert info(db)["counts"]["localities"] == 11
 
 
@@ -99,10 +103,12 @@ def test_demo_refuses_a_workspace_that_already_has_data(small_world):
 
 
 @pytest.fixture(scope="module")
-def small_history(tmp_path_factory):
-    db = open_workspace(tmp_path_factory.mktemp("hist") / "small.sqlite")
-    build_demo(db, small=True)
-    return db
+def small_history(tmp_path_factory, history_world_template):
+    from worlds import copy_world
+
+    db = open_workspace(copy_world(history_world_template, tmp_path_factory.mktemp("hist") / "small.sqlite"))
+    yield db
+    db.close()
 
 
 def test_history_has_eight_quarterly_runs_per_locality(small_history):

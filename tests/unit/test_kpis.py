@@ -92,6 +92,23 @@ def test_cohort_kpis(world):
     assert f["COH-06"].numerator == 1  # the December intervention is last quarter's
 
 
+def test_coh_04_of_a_past_quarter_is_judged_by_what_was_known_at_its_end(world):
+    db, loc, ids = world
+    # Care plans of 10 January 2026, six-monthly: reviews due 10 July 2026, in 2026-27 Q2.
+    q2 = quarters.parse("2026-27-Q2")
+    later = dt.date(2026, 11, 20)
+    before = {f.kpi: f for f in kpi_compute.compute(db, loc, q2, later)}["COH-04"]
+    assert (before.numerator, before.denominator) == (0, 3)  # both reviews were overdue on 30 September
+    # One of them is reviewed in October, after the quarter: today's next review date moves on to April 2027...
+    caseload.add_intervention(db, ACTOR, ids[0], "care-plan review", "2026-10-05", today=later)
+    assert db.execute("SELECT next_review_due FROM patients WHERE id = ?", [ids[0]]).fetchone()[0] == "2027-04-05"
+    # ...but Q2's figure still says what was true at its end, and Q3's counts the review.
+    again = {f.kpi: f for f in kpi_compute.compute(db, loc, q2, later)}["COH-04"]
+    assert (again.numerator, again.denominator) == (0, 3)
+    q3 = {f.kpi: f for f in kpi_compute.compute(db, loc, quarters.parse("2026-27-Q3"), later)}["COH-04"]
+    assert (q3.numerator, q3.denominator) == (1, 3)
+
+
 def test_mdt_kpis(world):
     db, loc, ids = world
     meeting, _ = meetings.create(db, ACTOR, loc, "2026-02-11", today=TODAY)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pinned
 import pytest
-from worlds import build_world, copy_world
+from worlds import copy_world, shared_world
 
 from desktop.models import clock
 from desktop.models.db import open_workspace
@@ -43,16 +43,23 @@ def _isolated_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def small_world_template(tmp_path_factory) -> Path:
-    # Reference data only: the import tests bring their own extracts and count exactly what they add.
-    return build_world(tmp_path_factory.mktemp("template") / "small.sqlite", history=False)
+def templates(tmp_path_factory, worker_id) -> Path:
+    """Where the demo-world templates are built: shared by every worker of a run on several cores."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
 
 
 @pytest.fixture(scope="session")
-def history_world_template(tmp_path_factory) -> Path:
+def small_world_template(templates) -> Path:
+    # Reference data only: the import tests bring their own extracts and count exactly what they add.
+    return shared_world(templates, "small", history=False)
+
+
+@pytest.fixture(scope="session")
+def history_world_template(templates) -> Path:
     """The small demo world with its two years of history: meetings, visits and eight signed-off returns of
     every locality."""
-    return build_world(tmp_path_factory.mktemp("history") / "small-history.sqlite", history=True)
+    return shared_world(templates, "small-history", history=True)
 
 
 @pytest.fixture

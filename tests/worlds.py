@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 from desktop.models.db import open_workspace
@@ -25,3 +27,23 @@ def copy_world(template: Path, dest: Path) -> Path:
     src.close()
     out.close()
     return dest
+
+
+def shared_world(base: Path, name: str, history: bool) -> Path:
+    """The small demo world *name*, built once for the whole run: when the suite runs on several cores
+    (pytest-xdist), the first worker to ask builds it in *base*, the folder every worker's own temporary folder
+    sits in, and the others wait for it instead of building their own."""
+    final = base / f"{name}.sqlite"
+    try:
+        os.close(os.open(base / f"{name}.building", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        deadline = time.monotonic() + 300
+        while not final.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"another worker did not finish building {final}") from None
+            time.sleep(0.1)
+        return final
+    partial = base / f"{name}.{os.getpid()}.sqlite"
+    build_world(partial, history)
+    os.replace(partial, final)  # whole or not at all: a waiting worker never opens half a world
+    return final

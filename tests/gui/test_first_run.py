@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QRadio
 from desktop import app, paths
 from desktop.models import workspace
 from desktop.models.db import open_workspace
-from desktop.models.demo import build_demo
 from desktop.settings import qsettings
 from desktop.views import first_run, startup
 from desktop.views.crash import CrashDialog
@@ -170,10 +170,16 @@ def test_a_commissioner_workspace_asks_for_a_commissioner_role(qtbot, settings):
     assert next_button.isEnabled() and not wizard.where.problem.isVisible()
 
 
+def copy_into(template, db) -> None:
+    source = sqlite3.connect(template)
+    source.backup(db.conn)
+    source.close()
+
+
 def test_a_commissioner_choosing_the_demo_gets_the_demo_world_on_its_commissioner_screen(
-        start, wizard_script, settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(startup, "_build_demo_job", lambda db, progress, cancel: build_demo(
-        db, small=True, progress=progress, cancel=cancel))
+        start, wizard_script, settings, tmp_path, monkeypatch, history_world_template):
+    # The demo world arrives as the session's small one: the build itself is test_startup's and test_demo's.
+    monkeypatch.setattr(startup, "_build_demo_job", lambda db, progress, cancel: copy_into(history_world_template, db))
     seen, script = wizard_script
     target = tmp_path / "practice-run.sqlite"
     script["answer"] = answers(role="analyst", team=first_run.COMMISSIONER, start=first_run.DEMO, path=target)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
 
 import pytest
+import sqlite_utils
 
 from desktop.models import clock
 from desktop.models.db import open_workspace
@@ -25,6 +27,10 @@ def content_digest(db) -> str:
     return h.hexdigest()
 
 
+def read_only(path):
+    return sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+
+
 @pytest.fixture(scope="module")
 def full_world(tmp_path_factory):
     db = open_workspace(tmp_path_factory.mktemp("full") / "full.sqlite")
@@ -32,18 +38,24 @@ def full_world(tmp_path_factory):
     return db
 
 
-def test_same_seed_and_day_give_identical_content_whenever_built_and_another_seed_does_not(tmp_path):
-    day = dt.date(2026, 9, 30)
-    digests = []
-    # b is built on another (leap) day of the calendar, for the same day of history: the clock must not leak in.
-    for name, seed, built_on in (("a", 7, day), ("b", 7, dt.date(2028, 2, 29)), ("c", 8, day)):
-        db = open_workspace(tmp_path / f"{name}.sqlite")
-        with clock.pinned(dt.datetime.combine(built_on, dt.time(17, 0))):
-            build_demo(db, seed=seed, small=True, today=day)
-        digests.append(content_digest(db))
+def test_same_seed_and_day_give_identical_content_whenever_built_and_another_seed_does_not(
+        tmp_path, history_world_template, small_world_template):
+    from pinned import TODAY
+
+    # The session's template was built on pinned.TODAY with the default seed; this one on a leap day two years
+    # later, for the same day of history: the machine's clock must not leak into the content.
+    again = open_workspace(tmp_path / "again.sqlite")
+    with clock.pinned(dt.datetime(2028, 2, 29, 17, 0)):
+        build_demo(again, small=True, today=TODAY)
+    template = read_only(history_world_template)  # shared by the run's workers: looked at, never written
+    assert content_digest(again) == content_digest(template)
+    template.close()
+    other = open_workspace(tmp_path / "other.sqlite")
+    build_demo(other, seed=8, small=True, history=False)
+    reference = read_only(small_world_template)
+    assert content_digest(other) != content_digest(reference)
+    for db in (again, other, reference):
         db.close()
-    assert digests[0] == digests[1]
-    assert digests[0] != digests[2]
 
 
 def test_full_world_has_the_seeds_numbers(full_world):

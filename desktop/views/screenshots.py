@@ -11,6 +11,7 @@ the About box.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -139,6 +140,13 @@ def take(outdir: Path) -> list[Path]:
 
         sync_at_work(Path(tmp), second_window, shot, lambda seconds: _settle(app, seconds))
         first_run_pages(shot, lambda seconds: _settle(app, seconds))
+        # The same demo workspace opened five weeks after it was built: it shows what was true, and says so.
+        with clock.pinned(clock.now() + dt.timedelta(days=35)):
+            later = second_window(db_path)
+            later.show_screen("care_homes")
+            _settle(app, 0.3)
+            shot(later, "demo-data-ends")
+            later.close()
     return written
 
 

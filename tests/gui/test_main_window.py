@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt
 
 from desktop.models import workspace
@@ -102,3 +104,35 @@ def test_planned_screens_say_they_come_later(window):
     for key in planned:
         window.show_screen(key)
         assert "later release" in window.current_page().note.text()
+
+
+def test_a_demo_opened_on_the_day_it_was_built_shows_no_notice(history_window):
+    assert history_window.day_notice.isHidden()
+
+
+def test_a_demo_opened_weeks_after_its_data_ends_says_so_above_every_screen(
+        make_window, history_world_template, tmp_path, settings):
+    from pinned import TODAY
+    from worlds import copy_world
+
+    from desktop.models import clock
+    from desktop.views.session import Session
+
+    with clock.pinned(TODAY + dt.timedelta(days=30)):
+        window = make_window(Session.open(copy_world(history_world_template, tmp_path / "old.sqlite"), settings))
+        notice = window.day_notice_label.text()
+        assert window.day_notice.isVisible()
+        assert f"ends on {TODAY:%d/%m/%Y}" in notice and "File → New workspace" in notice
+        window.show_screen("care_homes")
+        assert window.day_notice.isVisible()  # above the screens, not on one of them
+
+
+def test_a_day_chosen_with_locality_desk_today_is_named_in_the_window(make_window, session, monkeypatch):
+    from desktop.models import clock
+
+    monkeypatch.setenv(clock.ENV_TODAY, "2027-04-01")
+    clock.pin_from_environment()
+    window = make_window(session)
+    assert clock.today() == dt.date(2027, 4, 1)
+    assert "showing Thursday 01 April 2027 as today" in window.day_notice_label.text()
+    assert window.day_notice.isVisible()

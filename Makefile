@@ -24,7 +24,7 @@ test: $(STAMP)
 
 # The venv is made first with the real clock (certificates, file times); only the suite runs on the faked days.
 test-dates: $(STAMP) faketime
-	@IFS='|'; for day in $(TEST_DATES); do \
+	@days='$(TEST_DATES)'; IFS='|'; for day in $$days; do \
 	  echo "== the suite on $$day"; \
 	  faketime "$$day" env $(PYTEST) || exit 1; \
 	done

@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(PY) -m desktop gui
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check desktop tests benchmarks packaging
+	$(VENV)/bin/ruff check desktop tests benchmarks packaging tools
 	$(PYTEST)
 
 # The venv is made first with the real clock (certificates, file times); only the suite runs on the faked days.
@@ -30,11 +30,11 @@ test-dates: $(STAMP) faketime
 	done
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check desktop tests benchmarks packaging
+	$(VENV)/bin/ruff check desktop tests benchmarks packaging tools
 
 screenshots: $(STAMP)
 	rm -rf screenshots
-	QT_QPA_PLATFORM=offscreen $(PY) -m desktop.views.screenshots screenshots
+	QT_QPA_PLATFORM=offscreen $(PY) -m tools.screenshots.shoot screenshots
 	@# The user guide's pictures: each docs/images/NAME.png the guide links to is screenshots/NN-NAME.png.
 	mkdir -p docs/images
 	for name in $$(grep -oh 'images/[a-z0-9-]*\.png' docs/*.md | sort -u | cut -d/ -f2); do \

@@ -10,9 +10,9 @@ import time
 from bench_import import ACTOR, Q3, extract, fresh_copy
 from common import Result
 
-from desktop.models import cohort
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.db import open_workspace
-from desktop.models.risk_import import import_extract
 
 ROWS = 1_300_000  # about 61,000 of them meet the cohort criteria
 
@@ -35,7 +35,7 @@ def keystroke_seconds(frame, runs: int = 5) -> list[float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from desktop.views.cohort_model import CohortModel
+    from desktop.views.cohort.model import CohortModel
 
     app = QApplication.instance() or QApplication([])
     model = CohortModel()

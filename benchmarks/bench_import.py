@@ -10,10 +10,10 @@ import pandas as pd
 from common import OUT, Result, median_seconds
 
 from desktop.models.clock import Actor
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.db import open_workspace
 from desktop.models.demo import build_demo
 from desktop.models.demo.extract import write_extract
-from desktop.models.risk_import import import_extract
 
 ACTOR = Actor(user="bench", device_id="bench")
 # Each extract is imported under its own date, as a user would: a later date than the file's would reject

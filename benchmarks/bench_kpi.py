@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from common import OUT, Result, median_seconds
 
-from desktop.models import kpi_compute, quarters
+from desktop.models import quarters
 from desktop.models.db import open_workspace
 from desktop.models.demo import build_demo
+from desktop.models.kpi import compute as kpi_compute
 from desktop.models.workspace import data_ends
 
 

@@ -10,8 +10,8 @@ from common import Result, median_seconds
 from pypdf import PdfReader
 
 from desktop.models import quarters
+from desktop.models.kpi.locality_figures import gather
 from desktop.models.workspace import data_ends
-from desktop.reports.locality_figures import gather
 from desktop.reports.locality_report import build_report
 
 

@@ -8,9 +8,9 @@ import shutil
 from bench_kpi import demo_world
 from common import OUT, Result, median_seconds
 
-from desktop.models import returns
 from desktop.models.clock import Actor
-from desktop.models.return_import import import_returns
+from desktop.models.kpi import returns
+from desktop.models.kpi.return_import import import_returns
 from desktop.models.workspace import create_workspace
 
 ACTOR = Actor(user="benchmark", device_id="bench")

@@ -15,8 +15,8 @@ import pyarrow as pa
 from bench_cohort_filter import cohort_world, keystroke_seconds
 from common import HERE, Result
 
-from desktop.models import cohort
-from desktop.models.cohort import CohortFrame
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort.frame import CohortFrame
 
 
 def _import(rows: int) -> dict:

@@ -15,9 +15,10 @@ import time
 from bench_kpi import demo_world
 from common import OUT, Result, peak_rss_mb
 
-from desktop.models import backups, reference, sync
+from desktop.models import backups, reference
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
+from desktop.models.sync import bundle as sync
 
 PASSPHRASE = "benchmark passphrase"
 ANN = Actor("ann", "laptop-ann", fixed_time="2026-11-23T09:00:00+00:00")

@@ -11,9 +11,9 @@ from bench_kpi import demo_world
 from common import Result, median_seconds
 from pypdf import PdfReader
 
-from desktop.models import consolidated
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
+from desktop.models.kpi import consolidated
 from desktop.reports import system_report
 
 ACTOR = Actor(user="benchmark", device_id="bench")

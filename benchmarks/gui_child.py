@@ -23,7 +23,7 @@ result: dict = {}
 
 
 def tour(window) -> None:
-    from desktop.views.screens import SCREENS
+    from desktop.views.shell.screens import SCREENS
 
     screens, settled = {}, {}
     for screen in SCREENS:

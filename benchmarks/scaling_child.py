@@ -10,8 +10,8 @@ import time
 from bench_import import ACTOR, Q3, extract, fresh_copy
 from common import peak_rss_mb
 
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.db import open_workspace
-from desktop.models.risk_import import import_extract
 
 rows = int(sys.argv[1])
 path = extract(rows)

@@ -78,10 +78,10 @@ def run_gui(db_path: Path | None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from .views import crash, first_run
-    from .views.main_window import MainWindow
-    from .views.startup import open_at_start, start_path
-    from .views.style import apply_style
+    from .views.kit.style import apply_style
+    from .views.shell import crash, first_run
+    from .views.shell.main_window import MainWindow
+    from .views.shell.startup import open_at_start, start_path
 
     log_path = setup_logging()
     log.info("Locality Desk %s starting", __version__)

@@ -209,8 +209,8 @@ def _demo_extract(args: argparse.Namespace) -> int:
 
 def _import_risk(args: argparse.Namespace) -> int:
     from .models.clock import Actor
+    from .models.cohort.risk_import import import_extract
     from .models.db import open_workspace
-    from .models.risk_import import import_extract
 
     db = open_workspace(args.db, create=False)
     result = import_extract(db, Actor.local(paths.device_id()), args.locality, args.file, args.extract_date)
@@ -229,9 +229,11 @@ def _import_risk(args: argparse.Namespace) -> int:
 
 
 def _kpi(args: argparse.Namespace) -> int:
-    from .models import kpi_catalogue, kpi_compute, quarters
+    from .models import quarters
+    from .models.cohort.risk_import import locality_by_code
     from .models.db import open_workspace
-    from .models.risk_import import locality_by_code
+    from .models.kpi import catalogue as kpi_catalogue
+    from .models.kpi import compute as kpi_compute
 
     quarter = quarters.parse(args.quarter)
     db = open_workspace(args.db, create=False)
@@ -252,10 +254,11 @@ def _kpi(args: argparse.Namespace) -> int:
 def _return(args: argparse.Namespace) -> int:
     if args.return_command == "import":
         return _return_import(args)
-    from .models import quarters, returns
+    from .models import quarters
     from .models.clock import Actor
+    from .models.cohort.risk_import import locality_by_code
     from .models.db import open_workspace
-    from .models.risk_import import locality_by_code
+    from .models.kpi import returns
 
     quarter = quarters.parse(args.quarter)
     db = open_workspace(args.db, create=False)
@@ -278,7 +281,7 @@ def _return(args: argparse.Namespace) -> int:
 def _return_import(args: argparse.Namespace) -> int:
     from .models.clock import Actor
     from .models.db import open_workspace
-    from .models.return_import import import_returns
+    from .models.kpi.return_import import import_returns
 
     db = open_workspace(args.db, create=False)
     outcomes, _ = import_returns(db, Actor.local(paths.device_id()), args.files, dry_run=args.dry_run)
@@ -366,8 +369,8 @@ def _sync(args: argparse.Namespace) -> int:
     import getpass
     import os
 
-    from .models import sync
     from .models.clock import Actor
+    from .models.sync import bundle as sync
 
     passphrase = os.environ.get(sync.PASSPHRASE_ENV) or getpass.getpass("Team sync passphrase: ")
     actor = Actor.local(paths.device_id())

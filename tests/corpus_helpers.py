@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from extract_helpers import HEADER, patient  # noqa: E402
 from return_files import return_doc  # noqa: E402
 
-from desktop.models import returns  # noqa: E402
+from desktop.models.kpi import returns  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "data" / "bad"
 # Practices of Charnwood in the small demo world (tests/unit/conftest.py `cha` finds them the same way).

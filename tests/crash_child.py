@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from desktop import cli
-from desktop.models import return_import, risk_import
+from desktop.models.cohort import risk_import
+from desktop.models.kpi import return_import
 
 TINY_CACHE = "PRAGMA cache_size=8"
 

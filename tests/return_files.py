@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from desktop.models import returns
-from desktop.models.kpi_catalogue import catalogue
+from desktop.models.kpi import returns
+from desktop.models.kpi.catalogue import catalogue
 
 
 def return_doc(code: str = "CHA", period: str = "2025-26-Q3", revision: int = 1, scale: int = 1) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The expected-error tier: messages here are written for the user and safe to show.
 
-Anything that is not one of these is a bug and goes to the crash dialog (desktop/views/crash.py).
+Anything that is not one of these is a bug and goes to the crash dialog (desktop/views/shell/crash.py).
 """
 
 from __future__ import annotations

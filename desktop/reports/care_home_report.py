@@ -12,7 +12,8 @@ from typing import Any
 import sqlite_utils
 from reportlab.platypus import Paragraph, Spacer
 
-from ..models import audit, clock, residents, visits
+from ..models import audit, clock
+from ..models.care_homes import residents, visits
 from ..models.clock import Actor
 from ..models.errors import NotFound
 from ..models.quarters import Quarter

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models.kpi_catalogue import UNITS, Kpi
+from ..models.kpi.catalogue import UNITS, Kpi
 from ..models.stats import suppression
 
 POLICY = "nhsd-2018"

@@ -22,11 +22,11 @@ from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph
 
 from ..models import audit, clock
 from ..models.clock import Actor
-from ..models.kpi_catalogue import Kpi
+from ..models.kpi.catalogue import Kpi
+from ..models.kpi.locality_figures import KpiRow, LocalityFigures, gather
 from ..models.quarters import Quarter
-from . import mdc_icons
-from .locality_figures import KpiRow, LocalityFigures, gather
-from .spc_chart import legend, xmr_chart
+from .charts import mdc_icons
+from .charts.spc import legend, xmr_chart
 from .styles import (
     CONTENT_WIDTH,
     NHS_AMBER,

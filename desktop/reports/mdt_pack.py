@@ -12,10 +12,12 @@ import sqlite_utils
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-from ..models import actions, audit, clock, cohort, meetings
+from ..models import audit, clock
 from ..models.clock import Actor
-from ..models.cohort_rules import CRITERIA, EFI_BANDS
+from ..models.cohort import frame as cohort
+from ..models.cohort.rules import CRITERIA, EFI_BANDS
 from ..models.errors import NotFound
+from ..models.mdt import actions, meetings
 from .styles import CONTENT_WIDTH, NHS_AMBER, NHS_RED, STYLES, build, markup, p, table
 
 

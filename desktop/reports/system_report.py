@@ -19,14 +19,16 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from ..models import audit, consolidated
+from ..models import audit
 from ..models.clock import Actor
 from ..models.errors import ValidationError
-from ..models.kpi_catalogue import Kpi, by_code, catalogue
+from ..models.kpi import consolidated
+from ..models.kpi.catalogue import Kpi, by_code, catalogue
 from ..models.quarters import Quarter
 from ..models.stats import funnel as funnel_stats
 from ..models.stats import suppression
-from . import funnel_chart, trend_chart
+from .charts import funnel as funnel_chart
+from .charts import trend as trend_chart
 from .disclosure import Disclosure, Figures
 from .page_layout import LANDSCAPE_WIDTH, build, landscape_next, portrait_next
 from .styles import (

@@ -9,14 +9,14 @@ from cohort_helpers import EXTRACT_DATE, choose_locality
 from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QFileDialog
 
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.demo.extract import write_extract
-from desktop.models.risk_import import import_extract
 from desktop.models.workspace import create_workspace
 from desktop.settings import Settings, qsettings
-from desktop.views import messages
-from desktop.views.main_window import MainWindow
-from desktop.views.session import Session
-from desktop.views.style import apply_style
+from desktop.views.kit import messages
+from desktop.views.kit.session import Session
+from desktop.views.kit.style import apply_style
+from desktop.views.shell.main_window import MainWindow
 
 
 def pytest_collection_modifyitems(items):

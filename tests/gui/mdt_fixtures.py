@@ -11,9 +11,10 @@ import pytest
 from cohort_helpers import choose_locality, locality_id
 from worlds import copy_world
 
-from desktop.models import actions, clock
-from desktop.views.main_window import MainWindow
-from desktop.views.session import Session
+from desktop.models import clock
+from desktop.models.mdt import actions
+from desktop.views.kit.session import Session
+from desktop.views.shell.main_window import MainWindow
 
 __all__ = ["mdt_page", "mdt_session", "mdt_window", "mdt_world_template", "listed"]
 

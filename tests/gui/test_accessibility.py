@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QTabBar,
 )
 
-from desktop.views import style
-from desktop.views.screens import SCREENS
+from desktop.views.kit import style
+from desktop.views.shell.screens import SCREENS
 
 
 def test_every_control_on_every_screen_has_a_name(history_window, commissioner_window, qtbot):
@@ -46,7 +46,7 @@ def test_every_control_on_every_screen_has_a_name(history_window, commissioner_w
 
 
 def test_every_control_of_the_main_dialogs_has_a_name(history_window, qtbot, monkeypatch, extract):
-    from desktop.views.import_dialog import QFileDialog
+    from desktop.views.cohort.import_dialog import QFileDialog
 
     window = history_window
     opened = {}
@@ -145,7 +145,7 @@ def _rag_cells(model, columns) -> list[tuple[str, str | None]]:
 
 
 def test_the_returns_grid_says_each_rag_as_a_letter_and_a_word(history_window):
-    from desktop.views.returns_model import KEYS
+    from desktop.views.returns.model import KEYS
 
     history_window.show_screen("returns")
     cells = _rag_cells(history_window.current_page().model, [KEYS.index("rag")])
@@ -194,7 +194,7 @@ def test_text_follows_the_platform_font_size(restyled, qtbot):
         label.ensurePolished()
     assert body.font().pointSizeF() == 20
     assert title.font().pointSizeF() == pytest.approx(20 * 1.7, abs=0.1)
-    from desktop.views.date_field import DateField
+    from desktop.views.kit.date_field import DateField
 
     field = DateField("held_on", "2026-12-15")  # sized for its text at 20 pt, not the 130 px that fits 10 pt
     qtbot.addWidget(field)
@@ -202,7 +202,7 @@ def test_text_follows_the_platform_font_size(restyled, qtbot):
 
 
 def test_the_dark_scheme_darkens_the_window_the_sheet_and_the_rag_tints(restyled, history_window):
-    from desktop.views.returns_model import KEYS
+    from desktop.views.returns.model import KEYS
 
     assert style.apply_style(restyled, "dark") is style.DARK
     assert style.colours() is style.DARK

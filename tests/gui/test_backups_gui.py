@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 from desktop.models import audit, backups
 from desktop.models.changes import Changes
 from desktop.models.db import open_workspace
-from desktop.views import backup_ops
+from desktop.views.shell import backups as backup_ops
 
 
 def _file_action(window, text: str):

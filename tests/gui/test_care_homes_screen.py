@@ -11,10 +11,13 @@ from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied p
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.models import actions, audit, clock, residents, visits
+from desktop.models import audit, clock
+from desktop.models.care_homes import residents, visits
+from desktop.models.mdt import actions
 from desktop.models.quarters import of
-from desktop.views import care_homes_page, messages, pdf_export
-from desktop.views.round_grid import HELD, MISSED, STATE_ROLE, THIS_WEEK
+from desktop.views.care_homes import page as care_homes_page
+from desktop.views.care_homes.round_grid import HELD, MISSED, STATE_ROLE, THIS_WEEK
+from desktop.views.kit import messages, pdf_export
 
 
 @pytest.fixture
@@ -253,7 +256,7 @@ def test_editing_a_resident_records_their_pcsp(qtbot, page, mdt_session):
 
 
 def test_the_grid_model_passes_qt_model_checks(qtmodeltester, mdt_session):
-    from desktop.views.round_grid import RoundGridModel
+    from desktop.views.care_homes.round_grid import RoundGridModel
 
     model = RoundGridModel()
     lid = locality_id(mdt_session.db)

@@ -9,9 +9,11 @@ from cohort_helpers import EXTRACT_DATE, locality_id
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.models import audit, cohort, risk_import
+from desktop.models import audit
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort import risk_import
 from desktop.models.progress import Cancelled
-from desktop.views import operations
+from desktop.views.cohort import operations
 
 
 def open_dialog(page, monkeypatch, path):

@@ -6,8 +6,11 @@ from __future__ import annotations
 from cohort_helpers import locality_id, select_first_rows
 from PySide6.QtCore import Qt
 
-from desktop.models import audit, caseload, cohort, meetings
-from desktop.views import messages
+from desktop.models import audit
+from desktop.models.cohort import caseload
+from desktop.models.cohort import frame as cohort
+from desktop.models.mdt import meetings
+from desktop.views.kit import messages
 
 
 def staff_of(page, role=None):

@@ -7,10 +7,10 @@ from cohort_helpers import locality_id
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.models import cohort
-from desktop.models.cohort import CohortFilter
-from desktop.views.chips import CHIPS_ROLE
-from desktop.views.cohort_model import KEYS
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort.frame import CohortFilter
+from desktop.views.cohort.chips import CHIPS_ROLE
+from desktop.views.cohort.model import KEYS
 
 
 def shown_ids(page):
@@ -193,7 +193,7 @@ def test_a_commissioner_workspace_has_no_patient_screens(commissioner_window, mo
 
 
 def test_a_case_manager_filter_survives_that_person_leaving_the_staff_list(loaded, session):
-    from desktop.views import operations
+    from desktop.views.cohort import operations
 
     leaving = next(s for s in loaded.staff if s["role"] == "occupational therapist")
     choose(loaded.filters.case_manager, leaving["id"])

@@ -10,8 +10,11 @@ from cohort_helpers import locality_id
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.models import audit, caseload, cohort, cohort_rules, worklists
-from desktop.views import messages
+from desktop.models import audit
+from desktop.models.cohort import caseload, worklists
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort import rules as cohort_rules
+from desktop.views.kit import messages
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
 from return_files import return_doc, write
 
-from desktop.models import consolidated
-from desktop.models.kpi_catalogue import by_code, catalogue
+from desktop.models.kpi import consolidated
+from desktop.models.kpi.catalogue import by_code, catalogue
 from desktop.models.quarters import parse
-from desktop.views.consolidated_model import bare
+from desktop.views.commissioner.consolidated_model import bare
 
 TEAMS = ("BAL", "CHA", "CTE", "CTN", "CTS", "CTW", "HAB", "MHA", "MSR", "NWL", "OAW")
 PERIOD = "2025-26-Q3"

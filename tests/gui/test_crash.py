@@ -7,8 +7,8 @@ import sys
 from PySide6.QtWidgets import QApplication
 
 from desktop.models.errors import ValidationError
-from desktop.views import messages
-from desktop.views.crash import CrashDialog, ExceptionHandler
+from desktop.views.kit import messages
+from desktop.views.shell.crash import CrashDialog, ExceptionHandler
 
 
 def _raise(exc):

@@ -9,8 +9,10 @@ import pytest
 from openpyxl import load_workbook
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.models import audit, caseload
-from desktop.views import messages, who_dialog
+from desktop.models import audit
+from desktop.models.cohort import caseload
+from desktop.views.kit import messages
+from desktop.views.shell import who_dialog
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from desktop import app, paths
 from desktop.models import workspace
 from desktop.models.db import open_workspace
 from desktop.settings import qsettings
-from desktop.views import first_run, startup
-from desktop.views.crash import CrashDialog
-from desktop.views.main_window import MainWindow
-from desktop.views.who_dialog import WhoDialog
+from desktop.views.shell import first_run, startup
+from desktop.views.shell.crash import CrashDialog
+from desktop.views.shell.main_window import MainWindow
+from desktop.views.shell.who_dialog import WhoDialog
 
 
 @pytest.fixture

@@ -17,38 +17,32 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import paths
-from desktop.models import (
-    actions,
-    caseload,
-    clock,
-    cohort_rules,
-    meetings,
-    reference,
-    residents,
-    returns,
-    risk_import,
-    visits,
-)
+from desktop.models import clock, reference
+from desktop.models.care_homes import residents, visits
+from desktop.models.cohort import caseload, risk_import
+from desktop.models.cohort import rules as cohort_rules
+from desktop.models.cohort.extract_reader import CANONICAL
+from desktop.models.cohort.extract_rules import COLUMN_HELP
 from desktop.models.demo.extract import write_extract
-from desktop.models.extract_reader import CANONICAL
-from desktop.models.extract_rules import COLUMN_HELP
 from desktop.models.identifiers import nhs_check_digit
-from desktop.models.kpi_catalogue import catalogue
-from desktop.views import sync_dialogs, who_dialog
-from desktop.views.action_dialog import ActionDialog, StatusDialog
-from desktop.views.caseload_dialogs import BulkDialog, InterventionDialog
-from desktop.views.caseload_form import CaseloadForm
-from desktop.views.cohort_rules_dialog import CohortRulesDialog
-from desktop.views.field_help import INPUTS, plain
-from desktop.views.help_window import SCREEN_PAGES, HelpWindow
-from desktop.views.import_dialog import ImportDialog
-from desktop.views.meeting_dialogs import PlanMeetingDialog
-from desktop.views.record_dialog import RecordDialog
-from desktop.views.residents_view import ResidentDialog
-from desktop.views.returns_model import KEYS, ReturnsModel
-from desktop.views.sync_dialogs import PassphraseDialog
-from desktop.views.visit_dialog import LogVisitDialog
-from desktop.views.who_dialog import WhoDialog
+from desktop.models.kpi import returns
+from desktop.models.kpi.catalogue import catalogue
+from desktop.models.mdt import actions, meetings
+from desktop.views.care_homes.residents_view import ResidentDialog
+from desktop.views.care_homes.visit_dialog import LogVisitDialog
+from desktop.views.cohort.caseload_dialogs import BulkDialog, InterventionDialog
+from desktop.views.cohort.caseload_form import CaseloadForm
+from desktop.views.cohort.import_dialog import ImportDialog
+from desktop.views.cohort.rules_dialog import CohortRulesDialog
+from desktop.views.kit.field_help import INPUTS, plain
+from desktop.views.mdt.action_dialog import ActionDialog, StatusDialog
+from desktop.views.mdt.meeting_dialogs import PlanMeetingDialog
+from desktop.views.reference.record_dialog import RecordDialog
+from desktop.views.returns.model import KEYS, ReturnsModel
+from desktop.views.shell import sync_dialogs, who_dialog
+from desktop.views.shell.help_window import SCREEN_PAGES, HelpWindow
+from desktop.views.shell.sync_dialogs import PassphraseDialog
+from desktop.views.shell.who_dialog import WhoDialog
 
 
 def _menu_action(window, menu_title: str, text: str) -> QAction:

@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop.models import caseload, clock
+from desktop.models import clock
+from desktop.models.cohort import caseload
 
 Key = Qt.Key
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -120,7 +121,7 @@ def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, windo
 
 # -- MDT ---------------------------------------------------------------------------------------------------------
 def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(history_window, active, qtbot):
-    from desktop.models import actions, meetings
+    from desktop.models.mdt import actions, meetings
 
     window = active(history_window)
     db = window.session.db
@@ -194,7 +195,7 @@ def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(histo
 
 # -- care homes --------------------------------------------------------------------------------------------------
 def test_care_homes_log_a_visit_with_a_resident_reviewed(history_window, active, qtbot):
-    from desktop.models import visits
+    from desktop.models.care_homes import visits
 
     window = active(history_window)
     db = window.session.db
@@ -246,7 +247,7 @@ def demo_today(monkeypatch):
     (Requested before the window, which makes the screen.)"""
     from pinned import TODAY as DEMO_TODAY
 
-    from desktop.views import returns_page
+    from desktop.views.returns import page as returns_page
 
     monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: DEMO_TODAY))
     return DEMO_TODAY
@@ -254,8 +255,9 @@ def demo_today(monkeypatch):
 
 def test_returns_open_the_draft_type_a_figure_and_try_to_sign_off(demo_today, history_window, active, qtbot,
                                                                      warnings, confirmed):
-    from desktop.models import quarters, returns
-    from desktop.views.returns_model import KEYS
+    from desktop.models import quarters
+    from desktop.models.kpi import returns
+    from desktop.views.returns.model import KEYS
 
     window = active(history_window)
     db = window.session.db
@@ -289,8 +291,8 @@ def test_commissioner_import_the_returns_then_move_through_the_grid(commissioner
                                                                     tmp_path):
     from return_files import return_doc, write
 
-    from desktop.models import consolidated
-    from desktop.views.commissioner_page import QFileDialog
+    from desktop.models.kpi import consolidated
+    from desktop.views.commissioner.page import QFileDialog
 
     teams = ("BAL", "CHA", "CTE")
     files = [str(write(tmp_path / f"kpi-return-{code}-2025-26-Q3-r1.json", return_doc(code, "2025-26-Q3", 1, n)))
@@ -328,7 +330,7 @@ def test_commissioner_import_the_returns_then_move_through_the_grid(commissioner
 
 def _go_to_cell(page, code: str, key: str) -> None:
     """From anywhere in the return's grid to *code*'s *key* cell, with Ctrl+Home and the arrow keys."""
-    from desktop.views.returns_model import KEYS
+    from desktop.views.returns.model import KEYS
 
     assert focused() is page.grid
     press(Key.Key_Home, CTRL)
@@ -345,7 +347,7 @@ def closed(monkeypatch):
     from pinned import TODAY as DEMO_TODAY
 
     from desktop.models import quarters
-    from desktop.views import returns_page
+    from desktop.views.returns import page as returns_page
 
     quarter = quarters.of(DEMO_TODAY)
     monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: quarter.end + dt.timedelta(days=14)))
@@ -354,7 +356,7 @@ def closed(monkeypatch):
 
 def test_returns_a_closed_quarter_is_completed_and_signed_off(closed, history_window, active, qtbot, warnings,
                                                               confirmed):
-    from desktop.models import returns
+    from desktop.models.kpi import returns
 
     window = active(history_window)
     db = window.session.db

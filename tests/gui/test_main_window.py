@@ -7,11 +7,11 @@ import datetime as dt
 from PySide6.QtCore import Qt
 
 from desktop.models import workspace
-from desktop.views.cohort_page import CohortPage
-from desktop.views.main_window import MainWindow
-from desktop.views.planned_page import PlannedPage
-from desktop.views.reference_page import ReferencePage
-from desktop.views.screens import SCREENS
+from desktop.views.cohort.page import CohortPage
+from desktop.views.reference.page import ReferencePage
+from desktop.views.shell.main_window import MainWindow
+from desktop.views.shell.planned_page import PlannedPage
+from desktop.views.shell.screens import SCREENS
 
 
 def choose_locality(window, code):
@@ -60,7 +60,7 @@ def test_all_localities_toggle_lists_every_practice(window, practices, session):
 def test_the_chosen_locality_is_remembered_for_the_next_start(qtbot, window, settings, small_world_path):
     choose_locality(window, "OAW")
     window.close()
-    from desktop.views.session import Session
+    from desktop.views.kit.session import Session
 
     again = MainWindow(settings, Session.open(small_world_path, settings))
     qtbot.addWidget(again)
@@ -116,7 +116,7 @@ def test_a_demo_opened_weeks_after_its_data_ends_says_so_above_every_screen(
     from worlds import copy_world
 
     from desktop.models import clock
-    from desktop.views.session import Session
+    from desktop.views.kit.session import Session
 
     with clock.pinned(TODAY + dt.timedelta(days=30)):
         window = make_window(Session.open(copy_world(history_world_template, tmp_path / "old.sqlite"), settings))

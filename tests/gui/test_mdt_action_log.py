@@ -8,10 +8,11 @@ from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from mdt_fixtures import listed
 from PySide6.QtCore import Qt
 
-from desktop.models import actions, audit, clock
-from desktop.views.action_dialog import ActionDialog, StatusDialog
-from desktop.views.actions_model import OVERDUE, ActionsModel
-from desktop.views.style import colours
+from desktop.models import audit, clock
+from desktop.models.mdt import actions
+from desktop.views.kit.style import colours
+from desktop.views.mdt.action_dialog import ActionDialog, StatusDialog
+from desktop.views.mdt.actions_model import OVERDUE, ActionsModel
 
 
 def shown_ids(log) -> list[str]:
@@ -193,7 +194,7 @@ def test_a_new_action_from_the_log(qtbot, mdt_page, mdt_session):
 
 
 def test_cancel_with_changes_asks_before_losing_them(qtbot, mdt_page, monkeypatch):
-    from desktop.views import messages
+    from desktop.views.kit import messages
 
     log = mdt_page.show_action_log()
     log.table.select_row(0)

@@ -9,10 +9,12 @@ from mdt_fixtures import listed
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.models import audit, meetings
-from desktop.views import meeting_actions, messages, pdf_export
-from desktop.views.agenda_picker import AgendaPicker
-from desktop.views.mdt_page import MdtPage
+from desktop.models import audit
+from desktop.models.mdt import meetings
+from desktop.views.kit import messages, pdf_export
+from desktop.views.mdt import meeting_handlers as meeting_actions
+from desktop.views.mdt.agenda_picker import AgendaPicker
+from desktop.views.mdt.page import MdtPage
 
 
 def plan(qtbot, page, day="15/12/2026", visitor=True):

@@ -7,8 +7,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.models import audit, reference
-from desktop.views import messages
-from desktop.views.table_model import MISSING, Column, RowsModel
+from desktop.views.kit import messages
+from desktop.views.kit.table_model import MISSING, Column, RowsModel
 
 
 @pytest.fixture

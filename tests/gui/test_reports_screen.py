@@ -14,15 +14,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from return_files import return_doc, write
 
-from desktop.models import return_import
+from desktop.models.kpi import return_import
+from desktop.models.kpi.locality_figures import gather
 from desktop.models.quarters import of
-from desktop.reports import mdc_style, system_report
-from desktop.reports.locality_figures import gather
-from desktop.views import messages, reports_page
-from desktop.views.reports_page import NO_RECORDS, WORKING
-from desktop.views.returns_model import DASH, with_unit
-from desktop.views.spc_list_model import ASSURANCE, CODE, RAG, VALUE, VARIATION, SpcListModel
-from desktop.views.spc_view import SYMBOLS
+from desktop.reports import system_report
+from desktop.reports.charts import mdc_style
+from desktop.views.kit import messages
+from desktop.views.reports import page as reports_page
+from desktop.views.reports.page import NO_RECORDS, WORKING
+from desktop.views.reports.spc_list_model import ASSURANCE, CODE, RAG, VALUE, VARIATION, SpcListModel
+from desktop.views.reports.spc_view import SYMBOLS
+from desktop.views.returns.model import DASH, with_unit
 
 LOAD_MS = 30_000
 

@@ -16,12 +16,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit
 
 from desktop import __version__
-from desktop.models import returns
-from desktop.models.kpi_catalogue import catalogue
+from desktop.models.kpi import returns
+from desktop.models.kpi.catalogue import catalogue
 from desktop.models.quarters import of
-from desktop.views import returns_page
-from desktop.views.return_panel import READY
-from desktop.views.returns_model import KEYS, with_unit
+from desktop.views.returns import page as returns_page
+from desktop.views.returns.model import KEYS, with_unit
+from desktop.views.returns.panel import READY
 
 FIGURES, COMMENT, VALUE, RAG = KEYS.index("figures"), KEYS.index("comment"), KEYS.index("value"), KEYS.index("rag")
 ENTERED = {"OUT-01": "12 / 4500", "OUT-02": "30 / 4500", "OUT-03": "8 / 4500", "OUT-04": "15"}

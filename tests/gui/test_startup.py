@@ -15,9 +15,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QProgressDialog, QPushB
 from desktop import app, paths
 from desktop.models import workspace
 from desktop.models.demo import build_demo
-from desktop.views import messages, startup
-from desktop.views.crash import CrashDialog, ExceptionHandler
-from desktop.views.main_window import MainWindow
+from desktop.views.kit import messages
+from desktop.views.shell import startup
+from desktop.views.shell.crash import CrashDialog, ExceptionHandler
+from desktop.views.shell.main_window import MainWindow
 
 
 @pytest.fixture

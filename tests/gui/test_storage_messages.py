@@ -11,8 +11,9 @@ from worlds import copy_world
 from desktop.models.db import open_workspace
 from desktop.models.errors import StorageError
 from desktop.models.workspace import set_meta
-from desktop.views import messages, startup
-from desktop.views.crash import ExceptionHandler
+from desktop.views.kit import messages
+from desktop.views.shell import startup
+from desktop.views.shell.crash import ExceptionHandler
 
 
 def test_a_damaged_workspace_at_start_says_so_and_offers_another(qtbot, monkeypatch, settings, small_world_path,

@@ -8,12 +8,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from worlds import copy_world
 
-from desktop.models import backups, reference, sync, sync_conflicts
+from desktop.models import backups, reference
 from desktop.models.changes import Changes
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
-from desktop.views import messages, sync_dialogs
-from desktop.views.session import Session
+from desktop.models.sync import bundle as sync
+from desktop.models.sync import conflicts as sync_conflicts
+from desktop.views.kit import messages
+from desktop.views.kit.session import Session
+from desktop.views.shell import sync_dialogs
 
 PASS = "correct horse battery staple"
 

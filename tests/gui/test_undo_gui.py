@@ -10,10 +10,13 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 from worlds import copy_world
 
-from desktop.models import actions, caseload, clock, visits
+from desktop.models import clock
+from desktop.models.care_homes import visits
+from desktop.models.cohort import caseload
+from desktop.models.mdt import actions
 from desktop.models.quarters import of
-from desktop.views import messages
-from desktop.views.round_grid import HELD, MISSED
+from desktop.views.care_homes.round_grid import HELD, MISSED
+from desktop.views.kit import messages
 
 
 def edit_menu(window) -> QMenu:

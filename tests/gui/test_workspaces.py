@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from desktop import __version__
 from desktop.models import audit, reference, workspace
 from desktop.models.db import open_workspace
-from desktop.views import operations
-from desktop.views.menus import fill_recent
+from desktop.views.cohort import operations
+from desktop.views.shell.menus import fill_recent
 
 
 def menu_action(window, menu_title, text):

@@ -8,7 +8,7 @@ import pytest
 from extract_helpers import patient, write_csv
 
 from desktop.models.clock import Actor
-from desktop.models.risk_import import import_extract
+from desktop.models.cohort.risk_import import import_extract
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ import json
 
 import pytest
 
-from desktop.models import audit, worklists
+from desktop.models import audit
 from desktop.models.clock import Actor
+from desktop.models.cohort import worklists
+from desktop.models.cohort.extract_rules import Rejection, write_rejections
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
-from desktop.models.extract_rules import Rejection, write_rejections
 from desktop.models.workspace import create_workspace
 
 

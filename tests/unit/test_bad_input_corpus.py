@@ -14,8 +14,9 @@ from corpus_helpers import CORPUS, content_digest, corpus, snapshot
 from extract_helpers import patient, write_csv
 
 from desktop.cli import main
-from desktop.models import cohort, worklists
 from desktop.models.clock import Actor
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort import worklists
 from desktop.models.db import open_workspace
 from desktop.models.workspace import set_meta
 
@@ -90,7 +91,7 @@ def test_a_bad_risk_extract_is_refused_with_a_message_exit_1_and_changes_nothing
 
 
 def test_nan_and_infinity_are_not_numbers_in_any_column(small_world, tmp_path):
-    from desktop.models.risk_import import check_extract
+    from desktop.models.cohort.risk_import import check_extract
 
     checked = check_extract(small_world, "CHA", CORPUS / "risk" / "not_a_number.csv", dt.date(2026, 10, 1))
     assert checked.imported == 0
@@ -230,8 +231,8 @@ def test_a_remembered_mapping_that_swaps_columns_is_honoured_and_refused_row_by_
 ], ids=["list-target", "unknown-target", "heading-not-in-file", "empty"])
 def test_a_bad_mapping_from_the_dialog_is_refused_and_changes_nothing(small_world_path, tmp_path, capsys, mapping,
                                                                       words):
+    from desktop.models.cohort.risk_import import import_extract
     from desktop.models.errors import ValidationError
-    from desktop.models.risk_import import import_extract
 
     good = write_csv(tmp_path / "g.csv", [patient(1, "Z82001")])
     before = content_digest(small_world_path)

@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from extract_helpers import synthetic_nhs
 
-from desktop.models import actions, audit, quarters, reference, residents, visits
+from desktop.models import audit, quarters, reference
+from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
 from desktop.models.errors import ValidationError
+from desktop.models.mdt import actions
 from desktop.models.working_days import add_working_days, is_working_day
 
 ACTOR = Actor(user="matron.b", device_id="laptop-9")

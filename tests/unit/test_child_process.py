@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from desktop.models import child_process, sync
+from desktop.models import child_process
 from desktop.models.errors import StorageError, ValidationError
 from desktop.models.progress import Cancelled
+from desktop.models.sync import bundle as sync
 
 
 def test_the_result_comes_back():

@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 from extract_helpers import patient, synthetic_nhs, write_csv
 
-from desktop.models import audit, caseload, cohort
+from desktop.models import audit
 from desktop.models.clock import Actor
+from desktop.models.cohort import caseload
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort.risk_import import import_extract, patient_id
 from desktop.models.errors import NotFound, ValidationError
-from desktop.models.risk_import import import_extract, patient_id
 
 ACTOR = Actor(user="matron.a", device_id="laptop-7")
 Q2, Q3 = dt.date(2026, 7, 1), dt.date(2026, 10, 1)
@@ -180,7 +182,7 @@ def test_worklists_and_their_export(small_world, cha, two_runs, tmp_path):
 
     from openpyxl import load_workbook
 
-    from desktop.models import worklists
+    from desktop.models.cohort import worklists
 
     loc = next(iter(small_world.query("SELECT id FROM localities WHERE code = 'CHA'")))["id"]
     p5 = pid(small_world, 5)
@@ -212,7 +214,7 @@ def test_worklists_and_their_export(small_world, cha, two_runs, tmp_path):
 
 
 def test_exported_cells_never_run_as_formulas(small_world, cha, tmp_path):
-    from desktop.models import worklists
+    from desktop.models.cohort import worklists
 
     code, mine, _ = cha
     path = write_csv(tmp_path / "inj.csv", [patient(1, mine[0], family_name='=HYPERLINK("http://x","y")')])
@@ -225,7 +227,7 @@ def test_exported_cells_never_run_as_formulas(small_world, cha, tmp_path):
 
 
 def test_worklists_on_a_locality_with_no_run_are_empty_not_an_error(small_world):
-    from desktop.models import worklists
+    from desktop.models.cohort import worklists
 
     loc = small_world.execute("SELECT id FROM localities WHERE code = 'OAW'").fetchone()[0]
     frame = cohort.load(small_world, loc)
@@ -234,7 +236,7 @@ def test_worklists_on_a_locality_with_no_run_are_empty_not_an_error(small_world)
 
 
 def test_review_overdue_counts_only_the_caseload(small_world, two_runs):
-    from desktop.models import worklists
+    from desktop.models.cohort import worklists
 
     p1 = pid(small_world, 1)
     caseload.update_patients(small_world, ACTOR, [p1], {"status": "discharged", "discharge_reason": "stable"},

@@ -20,10 +20,10 @@ from pathlib import Path
 import return_files
 
 from desktop.models.clock import Actor
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.db import open_workspace
 from desktop.models.demo.extract import write_extract
-from desktop.models.return_import import import_returns
-from desktop.models.risk_import import import_extract
+from desktop.models.kpi.return_import import import_returns
 from desktop.models.workspace import create_workspace
 
 TESTS = Path(__file__).resolve().parents[1]

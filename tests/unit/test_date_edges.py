@@ -18,11 +18,15 @@ import time
 import pytest
 from extract_helpers import patient, synthetic_nhs, write_csv
 
-from desktop.models import actions, clock, kpi_compute, quarters, residents, returns, visits
-from desktop.models.caseload import add_months
+from desktop.models import clock, quarters
+from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
+from desktop.models.cohort.caseload import add_months
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.errors import ValidationError
-from desktop.models.risk_import import import_extract
+from desktop.models.kpi import compute as kpi_compute
+from desktop.models.kpi import returns
+from desktop.models.mdt import actions
 from desktop.models.working_days import add_working_days, is_working_day
 
 ACTOR = Actor(user="fed.manager", device_id="laptop-5")

@@ -150,12 +150,12 @@ def test_every_patient_has_a_valid_synthetic_nhs_number(small_history):
 def test_caseload_history_is_believable(small_history):
     from pinned import TODAY as DEMO_TODAY
 
-    from desktop.models.caseload import add_months
+    from desktop.models.cohort.caseload import add_months
 
     status = dict(small_history.execute("SELECT status, COUNT(*) FROM patients GROUP BY status").fetchall())
     # Those the team has not reached yet are "identified" and have no record of their own.
     assert set(status) == {"contacted", "on caseload", "discharged"}
-    from desktop.models import cohort
+    from desktop.models.cohort import frame as cohort
 
     loc = small_history.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
     frame = cohort.load(small_history, loc)
@@ -197,7 +197,8 @@ def test_mdt_history_is_monthly_with_mostly_completed_actions(small_history):
 def test_care_home_history_has_weekly_rounds_with_gaps_and_mostly_timely_pcsps(small_history):
     from pinned import TODAY as DEMO_TODAY
 
-    from desktop.models import quarters, residents, visits
+    from desktop.models import quarters
+    from desktop.models.care_homes import residents, visits
 
     loc = small_history.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
     grid = visits.round_grid(small_history, loc, quarters.of(DEMO_TODAY).previous(), today=DEMO_TODAY)

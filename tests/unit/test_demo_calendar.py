@@ -11,11 +11,15 @@ import datetime as dt
 
 import pytest
 
-from desktop.models import actions, clock, kpi_compute, quarters, returns, visits
+from desktop.models import clock, quarters
+from desktop.models.care_homes import visits
 from desktop.models.db import open_workspace
 from desktop.models.demo import build_demo
 from desktop.models.demo.extract import patients_frame
-from desktop.models.kpi_catalogue import by_code
+from desktop.models.kpi import compute as kpi_compute
+from desktop.models.kpi import returns
+from desktop.models.kpi.catalogue import by_code
+from desktop.models.mdt import actions
 from desktop.models.workspace import data_ends, data_ends_note
 
 BUILT_ON = dt.date(2027, 6, 15)  # a Tuesday, ten weeks into 2027-28 Q1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from extract_helpers import HEADER, patient, synthetic_nhs, write_csv
 
+from desktop.models.cohort.extract_preview import preview
+from desktop.models.cohort.extract_reader import read_headings
 from desktop.models.errors import ValidationError
-from desktop.models.extract_preview import preview
-from desktop.models.extract_reader import read_headings
 
 
 def test_headings_and_first_rows_as_text(tmp_path):

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from return_files import return_doc
 
-from desktop.models import returns
 from desktop.models.clock import Actor
+from desktop.models.cohort.risk_import import check_extract, import_extract
 from desktop.models.db import open_workspace
 from desktop.models.errors import DeskError
-from desktop.models.return_import import Rejected, read
-from desktop.models.risk_import import check_extract, import_extract
+from desktop.models.kpi import returns
+from desktop.models.kpi.return_import import Rejected, read
 
 ACTOR = Actor(user="fuzz", device_id="fuzz-laptop")
 DAY = dt.date(2026, 10, 1)

@@ -9,8 +9,10 @@ from pinned import TODAY as DEMO_TODAY
 from worlds import copy_world
 
 from desktop.cli import main
-from desktop.models import kpi_compute, kpi_series, quarters
+from desktop.models import quarters
 from desktop.models.db import open_workspace
+from desktop.models.kpi import compute as kpi_compute
+from desktop.models.kpi import series as kpi_series
 from desktop.models.quarters import Month
 
 

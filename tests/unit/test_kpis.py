@@ -8,10 +8,15 @@ import json
 import pytest
 from extract_helpers import patient, synthetic_nhs, write_csv
 
-from desktop.models import actions, caseload, kpi_catalogue, kpi_compute, meetings, quarters, residents, visits
+from desktop.models import quarters
+from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
+from desktop.models.cohort import caseload
+from desktop.models.cohort.risk_import import import_extract, patient_id
 from desktop.models.errors import ValidationError
-from desktop.models.risk_import import import_extract, patient_id
+from desktop.models.kpi import catalogue as kpi_catalogue
+from desktop.models.kpi import compute as kpi_compute
+from desktop.models.mdt import actions, meetings
 
 ACTOR = Actor(user="fed.manager", device_id="laptop-5")
 Q = quarters.parse("2025-26-Q4")  # January to March 2026

@@ -11,15 +11,18 @@ from pypdf import PdfReader
 from worlds import copy_world
 
 from desktop.cli import main
-from desktop.models import actions, audit, quarters, returns
+from desktop.models import audit, quarters
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
-from desktop.models.kpi_catalogue import by_code
+from desktop.models.kpi import returns
+from desktop.models.kpi.catalogue import by_code
+from desktop.models.kpi.locality_figures import gather, interval
+from desktop.models.mdt import actions
 from desktop.models.stats import spc
-from desktop.reports import locality_report, mdc_icons
-from desktop.reports.locality_figures import gather, interval
-from desktop.reports.spc_chart import xmr_chart
+from desktop.reports import locality_report
+from desktop.reports.charts import mdc_icons
+from desktop.reports.charts.spc import xmr_chart
 
 QUARTER = quarters.parse("2026-27-Q2")
 ACTOR = Actor("tester", "device-test")

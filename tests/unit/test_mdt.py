@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from extract_helpers import synthetic_nhs
 
-from desktop.models import actions, audit, meetings
+from desktop.models import audit
 from desktop.models.clock import Actor
+from desktop.models.cohort.risk_import import patient_id
 from desktop.models.errors import NotFound, ValidationError
-from desktop.models.risk_import import patient_id
+from desktop.models.mdt import actions, meetings
 
 ACTOR = Actor(user="chair.gp", device_id="laptop-3")
 TODAY = dt.date(2026, 10, 20)

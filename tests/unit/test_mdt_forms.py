@@ -7,11 +7,13 @@ import datetime as dt
 import pytest
 from extract_helpers import synthetic_nhs
 
-from desktop.models import actions, audit, mdt_forms, meetings
+from desktop.models import audit
 from desktop.models.changes import Changes
 from desktop.models.clock import Actor
+from desktop.models.cohort.risk_import import patient_id
 from desktop.models.errors import ValidationError
-from desktop.models.risk_import import patient_id
+from desktop.models.mdt import actions, meetings
+from desktop.models.mdt import forms as mdt_forms
 
 ACTOR = Actor(user="matron", device_id="laptop-7")
 TODAY = dt.date(2026, 10, 20)

@@ -11,11 +11,12 @@ import pytest
 from return_files import return_doc, write
 
 from desktop.cli import main
-from desktop.models import consolidated, quarters
+from desktop.models import quarters
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
-from desktop.models.return_import import CODES, import_returns
+from desktop.models.kpi import consolidated
+from desktop.models.kpi.return_import import CODES, import_returns
 from desktop.models.workspace import create_workspace, info
 
 ACTOR = Actor(user="commissioner", device_id="icb-laptop")
@@ -202,7 +203,7 @@ def test_the_consolidated_grid_holds_the_figures_of_the_file(tmp_path):
 def test_a_whole_demo_year_of_returns_imports_in_one_go(history_world_template, tmp_path):
     from worlds import copy_world
 
-    from desktop.models import returns
+    from desktop.models.kpi import returns
 
     demo = open_workspace(copy_world(history_world_template, tmp_path / "demo.sqlite"))
     year = [quarters.parse(f"2025-26-Q{n}") for n in range(1, 5)]

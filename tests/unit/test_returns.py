@@ -10,10 +10,11 @@ import pytest
 from extract_helpers import patient, write_csv
 
 from desktop.cli import main
-from desktop.models import audit, quarters, returns
+from desktop.models import audit, quarters
 from desktop.models.clock import Actor
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.errors import ValidationError
-from desktop.models.risk_import import import_extract
+from desktop.models.kpi import returns
 
 ACTOR = Actor(user="fed.manager", device_id="laptop-5")
 Q = quarters.parse("2025-26-Q4")

@@ -8,10 +8,10 @@ import json
 import pytest
 from extract_helpers import HEADER, patient, synthetic_nhs, write_csv
 
-from desktop.models import cohort
 from desktop.models.clock import Actor
+from desktop.models.cohort import frame as cohort
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.errors import ValidationError
-from desktop.models.risk_import import import_extract
 from desktop.models.workspace import info
 
 ACTOR = Actor(user="gp.lead", device_id="laptop-1")
@@ -230,7 +230,7 @@ def test_a_cancel_at_the_last_moment_leaves_the_workspace_as_it_was(small_world,
 def test_rejections_export_as_csv(small_world, cha, tmp_path):
     import csv
 
-    from desktop.models.extract_rules import write_rejections
+    from desktop.models.cohort.extract_rules import write_rejections
 
     _, mine, _ = cha
     result = run(small_world, write_csv(tmp_path / "a.csv", [patient(1, mine[0]), patient(2, mine[0], sex="?")]))
@@ -243,7 +243,8 @@ def test_rejections_export_as_csv(small_world, cha, tmp_path):
 def test_cohort_rules_edits_are_validated_audited_and_used(small_world, cha, tmp_path):
     from dataclasses import replace
 
-    from desktop.models import audit, cohort_rules
+    from desktop.models import audit
+    from desktop.models.cohort import rules as cohort_rules
 
     _, mine, _ = cha
     with pytest.raises(ValidationError):
@@ -257,7 +258,7 @@ def test_cohort_rules_edits_are_validated_audited_and_used(small_world, cha, tmp
 def test_patient_ids_are_uuid5_of_the_nhs_number():
     import uuid
 
-    from desktop.models.risk_import import PATIENT_NAMESPACE, patient_id
+    from desktop.models.cohort.risk_import import PATIENT_NAMESPACE, patient_id
 
     for number in (9990000018, 9434765919, 4698194180):
         assert patient_id(number) == str(uuid.uuid5(PATIENT_NAMESPACE, str(number)))

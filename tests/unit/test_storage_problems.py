@@ -17,10 +17,10 @@ from storage_helpers import damage
 from desktop.models import clock
 from desktop.models import db as db_module
 from desktop.models.clock import Actor
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.db import QUICK_CHECK_KEY, connect, open_workspace
 from desktop.models.demo.extract import write_extract
 from desktop.models.errors import DeskError, StorageError, StorageUnavailable, WorkspaceDamaged
-from desktop.models.risk_import import import_extract
 from desktop.models.workspace import get_meta, set_meta
 
 ACTOR = Actor.local("test-device", "Tester")

@@ -1,4 +1,4 @@
-"""Issue 11: offline sync between the workspaces of one team, by encrypted change bundles (desktop.models.sync).
+"""Issue 11: offline sync between the workspaces of one team, by encrypted change bundles (desktop.models.sync.bundle).
 
 Convergence is judged on a hash of every synced table's rows. Excluded: `audit` (each laptop's own trail, never
 synced: imports and conflicts add rows there), `meta` (this workspace's settings) and SQLite's and the
@@ -18,10 +18,14 @@ import pytest
 from worlds import copy_world
 
 from desktop.cli import main
-from desktop.models import actions, reference, sync, sync_conflicts, visits
+from desktop.models import reference
+from desktop.models.care_homes import visits
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
+from desktop.models.mdt import actions
+from desktop.models.sync import bundle as sync
+from desktop.models.sync import conflicts as sync_conflicts
 from desktop.models.workspace import set_meta
 
 PASS = "correct horse battery staple"

@@ -1,4 +1,4 @@
-"""Issue 11: unresolved sync conflicts, and keeping one version by choice (desktop.models.sync_conflicts)."""
+"""Issue 11: unresolved sync conflicts, and keeping one version by choice (desktop.models.sync.conflicts)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from worlds import copy_world
 
-from desktop.models import reference, sync, sync_conflicts
+from desktop.models import reference
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
+from desktop.models.sync import bundle as sync
+from desktop.models.sync import conflicts as sync_conflicts
 
 PASS = "correct horse battery staple"
 

@@ -13,11 +13,12 @@ from return_files import return_doc, write
 from worlds import copy_world
 
 from desktop.cli import main
-from desktop.models import audit, consolidated, quarters
+from desktop.models import audit, quarters
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
-from desktop.models.kpi_catalogue import by_code, catalogue
-from desktop.models.return_import import import_returns
+from desktop.models.kpi import consolidated
+from desktop.models.kpi.catalogue import by_code, catalogue
+from desktop.models.kpi.return_import import import_returns
 from desktop.models.workspace import create_workspace
 from desktop.reports import system_report
 

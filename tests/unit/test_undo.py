@@ -10,11 +10,15 @@ import datetime as dt
 import pytest
 from extract_helpers import synthetic_nhs
 
-from desktop.models import actions, audit, caseload, mdt_forms, meetings, residents, visits
+from desktop.models import audit
+from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
+from desktop.models.cohort import caseload
+from desktop.models.cohort.risk_import import patient_id
 from desktop.models.errors import StorageError, ValidationError
+from desktop.models.mdt import actions, meetings
+from desktop.models.mdt import forms as mdt_forms
 from desktop.models.progress import Cancelled
-from desktop.models.risk_import import patient_id
 from desktop.models.undo import CAP, STAMP, UndoStack
 
 ACTOR = Actor(user="matron.a", device_id="laptop-7", fixed_time="2026-10-20T09:00:00+00:00")

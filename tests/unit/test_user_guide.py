@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from desktop import paths
-from desktop.models.return_import import CODES
-from desktop.views.help_window import INDEX, SCREEN_PAGES, contents
-from desktop.views.screens import SCREENS
+from desktop.models.kpi.return_import import CODES
+from desktop.views.shell.help_window import INDEX, SCREEN_PAGES, contents
+from desktop.views.shell.screens import SCREENS
 
 DOCS = paths.docs_dir()
 PAGES = sorted(DOCS.glob("*.md"))

@@ -44,7 +44,7 @@ def build_care_home_history(ctx: DemoContext) -> None:
 
 def _cohort_residents(ctx: DemoContext) -> dict[str, list[dict[str, Any]]]:
     """Cohort patients the latest runs place in a care home, by CQC id: they become the homes' residents."""
-    from .. import risk_store
+    from ..cohort import store as risk_store
 
     out: dict[str, list[dict[str, Any]]] = {}
     for (run_id,) in ctx.db.execute("SELECT r.id FROM risk_runs r WHERE r.extract_date = (SELECT MAX(extract_date) "

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import caseload, cohort_rules, risk_store
-from ..extract_rules import Rejection
+from ..cohort import caseload
+from ..cohort import rules as cohort_rules
+from ..cohort import store as risk_store
+from ..cohort.extract_rules import Rejection
+from ..cohort.risk_import import store_run
 from ..progress import check_cancel
-from ..risk_import import store_run
 from . import DemoContext, actor_on
 from .population import Population, extract_dates, make_population, natural_size, quarter, text_columns
 

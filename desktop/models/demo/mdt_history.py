@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .. import actions, meetings
 from ..clock import reproducible_ids
+from ..mdt import actions, meetings
 from . import DemoContext, actor_on
 from .reference_world import person_name
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .. import actions, quarters, returns
+from .. import quarters
 from ..clock import Actor, reproducible_ids
+from ..kpi import returns
+from ..mdt import actions
 from . import DEMO_ACTOR, DemoContext
 
 COMMENTS = (

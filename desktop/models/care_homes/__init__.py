@@ -1,0 +1,1 @@
+"""Care homes (EHCH): visits, the weekly home-round grid, residents and their PCSPs."""

@@ -1,0 +1,2 @@
+"""The risk-stratified cohort: reading and checking extracts, importing runs, the stored runs, the cohort frame,
+caseload work and worklists."""

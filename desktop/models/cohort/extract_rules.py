@@ -1,0 +1,530 @@
+"""Row-level validation of a risk extract, vectorised over the whole file (DESIGN §6.2).
+
+Each rule marks the rows it fails; a row is rejected for the first rule it fails, in column order, and the
+rejection names the spreadsheet row, the column and a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..cells import formula_safe
+from ..workers import POOL
+from .extract_reader import RawExtract
+
+MAX_REJECTIONS_LISTED = 20_000
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+def write_rejections(rejections: list[Rejection], out) -> None:
+    """The rejected rows as a CSV a person can open beside the extract and fix; a column name or reason that
+    quotes the extract's text is written so a spreadsheet will not run it as a formula."""
+    import csv
+
+    with open(out, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["row", "column", "reason"])
+        for r in rejections:
+            writer.writerow([r.row, formula_safe(r.column), formula_safe(r.reason)])
+
+
+@dataclass
+class CheckedExtract:
+    """Valid rows as typed numpy arrays (index-aligned), plus what was rejected and why."""
+
+    rows: int  # data rows read, blank rows excluded
+    values: dict[str, np.ndarray]
+    rejections: list[Rejection] = field(default_factory=list)
+    _text: dict[str, pa.Array] = field(default_factory=dict)
+    _keep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def imported(self) -> int:
+        return len(self.values["nhs_number"])
+
+    def text(self, name: str, subset: np.ndarray | None = None) -> np.ndarray:
+        """A text column for the valid rows (or a subset of them), built only when asked: strings are costly."""
+        rows = self._keep if subset is None else self._keep[subset]
+        taken = pc.utf8_trim_whitespace(self._text[name].take(pa.array(rows)))
+        if name == "postcode":
+            taken = pc.utf8_upper(taken)
+        return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
+
+    def counts(self, name: str) -> dict[str, int]:
+        """How many valid rows hold each value of a text column."""
+        column = self._text[name]
+        counted = pc.value_counts(column if len(self._keep) == len(column) else column.take(pa.array(self._keep)))
+        return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
+
+
+def _text(raw: RawExtract, column: str, n: int) -> pa.Array:
+    """The column as read. Whitespace is trimmed only where a fast check fails (it costs a pass per column)."""
+    col = raw.columns.get(column)
+    return col if col is not None else pc.fill_null(pa.nulls(n, pa.string()), "")
+
+
+def _normalised(col, allowed: list[str], normalise) -> pa.Array:
+    """*col* as is when every value is already one of *allowed*; otherwise normalise the whole column."""
+    if pc.all(pc.is_in(col, pa.array(allowed))).as_py() is not False:
+        return col
+    return normalise(pc.utf8_trim_whitespace(col))
+
+
+def _np_bool(arr) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+class _Rules:
+    """Accumulates the first failure per row while the columns are checked in order."""
+
+    def __init__(self, lines: np.ndarray, live: np.ndarray):
+        self.lines = lines
+        self.live = live  # rows that are neither blank nor already rejected
+        self.rejected: list[tuple[int, int, str, str]] = []  # (row index, order, column, reason)
+
+    def fail(self, mask: np.ndarray, column: str, reason, values: pa.Array | None = None) -> None:
+        hits = np.flatnonzero(mask & self.live)
+        if not len(hits):
+            return
+        self.live[hits] = False
+        # Every rejected row is counted; only the first MAX_REJECTIONS_LISTED get a message built.
+        listed = hits[: max(0, MAX_REJECTIONS_LISTED - len(self.rejected))]
+        shown = values.take(pa.array(listed)).to_pylist() if values is not None else [None] * len(listed)
+        for i, value in zip(listed, shown, strict=True):
+            text = reason(value) if callable(reason) else reason
+            self.rejected.append((int(i), len(self.rejected), column, text))
+
+
+def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values, ok): numbers with thousands separators, currency signs and spaces tolerated."""
+    try:  # the common case, a clean column, costs one cast
+        return _finite(_cast_float(text), np.ones(len(text), dtype=bool))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    blank = pc.equal(text, "")
+    try:  # clean but for empty cells (an optional column, or a missing value the rules will name)
+        values = pc.cast(pc.if_else(blank, "0", text), pa.float64()).to_numpy(zero_copy_only=False)
+        return _finite(values, ~_np_bool(blank))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    cleaned = pc.replace_substring_regex(text, r"[£$,\s]", "")
+    ok = _np_bool(pc.match_substring_regex(cleaned, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"))
+    safe = pc.if_else(pa.array(ok), cleaned, "0")
+    return _finite(pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok)
+
+
+def _finite(values: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow reads "nan", "inf" and 1e999 as numbers: an eFI score or a cost of NaN passed every range rule
+    (NaN compares false) and was imported (found by fuzzing). They are not numbers a person means."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return values, ok
+    return np.where(finite, values, 0.0), ok & finite
+
+
+def _cast_float(text) -> np.ndarray:
+    """The text cast to float64 chunk by chunk into one numpy array: casting the whole column first would hold
+    it twice (Arrow's result, then numpy's copy) for a moment."""
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    out = np.empty(len(text), dtype=np.float64)
+    at = 0
+    for chunk in chunks:
+        out[at:at + len(chunk)] = pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    return out
+
+
+_DATE_FORMS = (
+    (r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})$", "dmy"),
+    (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ].*)?$", "ymd"),
+    (r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})$", "ymd"),
+)
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dates as datetime64[D], recognised form, real calendar date) for dd/mm/yyyy and ISO text."""
+    fast = _fixed_width_dmy(text)
+    if fast is not None:
+        return _real_dates(*fast, np.ones(len(text), dtype=bool))
+    n = len(text)
+    y = np.zeros(n, dtype=np.int64)
+    m = np.zeros(n, dtype=np.int64)
+    d = np.zeros(n, dtype=np.int64)
+    form = np.zeros(n, dtype=bool)
+    text = pc.utf8_trim_whitespace(text)
+    for pattern, _ in _DATE_FORMS:
+        parts = pc.extract_regex(text, pattern)
+        hit = _np_bool(pc.is_valid(parts)) & ~form
+        if hit.any():
+            for name, target in (("y", y), ("m", m), ("d", d)):
+                field_text = pc.fill_null(pc.struct_field(parts, name), "0")
+                target[hit] = pc.cast(field_text, pa.int64()).to_numpy(zero_copy_only=False)[hit]
+            form |= hit
+    return _real_dates(d, m, y, form)
+
+
+def _real_dates(d: np.ndarray, m: np.ndarray, y: np.ndarray,
+                form: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dates, form, real) from day, month and year numbers (of one integer type) where *form* holds."""
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    month_ok = (m >= 1) & (m <= 12)
+    dim = np.where(month_ok, _DAYS.astype(d.dtype)[np.clip(m - 1, 0, 11)] + ((m == 2) & leap), 0)
+    real = form & month_ok & (d >= 1) & (d <= dim) & (y >= 1800)
+    del leap, month_ok, dim
+    days = days_from_civil(y, m, d).astype(np.int64)
+    days[~real] = np.iinfo(np.int64).min  # int64 min is NaT
+    return days.view("datetime64[D]"), form, real
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 for proleptic Gregorian dates, in integer arithmetic (H. Hinnant's algorithm):
+    numpy's month-to-day conversion is several times slower on a million dates."""
+    y = y - (m <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, m.dtype.type(-3), m.dtype.type(9))) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def fixed_width_bytes(text, width: int) -> np.ndarray | None:
+    """The column as an (n, width) byte matrix when every value is exactly *width* bytes, else None.
+
+    Extracts are machine-written, so NHS numbers and dates are usually fixed width; reading their bytes
+    straight from Arrow's buffers checks a million rows in milliseconds.
+    """
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    parts = []
+    for chunk in chunks:
+        if chunk.null_count or not len(chunk):
+            if len(chunk):
+                return None
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if not (np.diff(offsets) == width).all():
+            return None
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        parts.append(data.reshape(-1, width))
+    return np.concatenate(parts) if parts else None
+
+
+def _fixed_width_dmy(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(day, month, year) when every value is exactly dd/mm/yyyy, the usual export; else None."""
+    raw = fixed_width_bytes(text, 10)
+    if raw is None or not ((raw[:, 2] == ord("/")) & (raw[:, 5] == ord("/"))).all():
+        return None
+    digits = raw[:, [0, 1, 3, 4, 6, 7, 8, 9]]
+    del raw
+    digits -= np.uint8(ord("0"))
+    if not (digits <= 9).all():
+        return None
+
+    # int32 is ample for four-digit years and their day numbers, and halves the memory of int64.
+    def col(i: int) -> np.ndarray:
+        return digits[:, i].astype(np.int32)
+
+    return (col(0) * 10 + col(1), col(2) * 10 + col(3), col(4) * 1000 + col(5) * 100 + col(6) * 10 + col(7))
+
+
+def _fixed_nhs(text) -> tuple[np.ndarray, np.ndarray] | None:
+    """(NHS numbers as int64, check digit valid) when every value is ten plain digits, else None."""
+    raw = fixed_width_bytes(text, 10)
+    if raw is None:
+        return None
+    digits = raw  # a copy of Arrow's bytes, so it can be worked in place
+    digits -= np.uint8(ord("0"))  # wraps below '0', so one comparison checks both ends
+    if not (digits <= 9).all():
+        return None
+    value = np.zeros(len(raw), dtype=np.int64)
+    for i in range(10):
+        value *= 10
+        value += digits[:, i]
+    return value, _check_digit_ok(digits)
+
+
+def _fixed_nhs_and_repeats(text) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """_fixed_nhs plus which rows repeat an earlier row's number, in one job for the thread pool."""
+    fixed = _fixed_nhs(text)
+    if fixed is None:
+        return None
+    return (*fixed, pd.Series(fixed[0]).duplicated(keep="first").to_numpy())
+
+
+def _check_digit_ok(digits: np.ndarray) -> np.ndarray:
+    """Modulus 11 on an (n, 10) matrix of digits: weights 10 down to 2 on the first nine."""
+    total = np.zeros(len(digits), dtype=np.int32)
+    for i in range(9):
+        total += digits[:, i] * np.int32(10 - i)
+    check = 11 - total % 11
+    check[check == 11] = 0
+    return (check != 10) & (check == digits[:, 9])
+
+
+def nhs_check_ok(digits: np.ndarray) -> np.ndarray:
+    """Modulus 11 over int64 ten-digit numbers, vectorised."""
+    rest = digits // 10
+    total = np.zeros(len(digits), dtype=np.int64)
+    for weight in range(2, 11):  # the ninth digit weighs 2, the first 10
+        digit = rest % 10
+        rest = rest // 10
+        total += digit * weight
+    check = 11 - total % 11
+    check = np.where(check == 11, 0, check)
+    return (check != 10) & (check == digits % 10)
+
+
+def _clean_digits(text: pa.Array) -> pa.Array:
+    """NHS numbers without the spaces or dashes people type in them (skipped when there are none)."""
+    if pc.all(pc.match_substring_regex(text, r"^\d*$")).as_py() is not False:
+        return text
+    return pc.replace_substring_regex(text, r"[\s-]", "")
+
+
+def _ten_digits(text: pa.Array) -> np.ndarray:
+    length_ok = _np_bool(pc.equal(pc.utf8_length(text), 10))
+    if length_ok.all() and pc.all(pc.utf8_is_digit(text)).as_py():
+        return length_ok
+    return _np_bool(pc.match_substring_regex(text, r"^\d{10}$"))
+
+
+# What check_rows asks of each column, in the words the import dialog's column mapping shows as help.
+COLUMN_HELP = {
+    "nhs_number": "Required: 10 digits, spaces allowed, with a valid modulus-11 check digit; not in Excel's "
+                  "scientific notation (9.00E+09). A second row for the same number is a duplicate.",
+    "date_of_birth": "Required: dd/mm/yyyy or yyyy-mm-dd, a real date, not after the extract date and not more "
+                     "than 125 years before it.",
+    "given_name": "Optional.",
+    "family_name": "Optional.",
+    "sex": "Optional: M, F, U, I or O.",
+    "postcode": "Optional.",
+    "practice_code": "Required: the ODS code of one of this locality's practices.",
+    "ltc_count": "Required: the number of long-term conditions, a whole number from 0 to 60.",
+    "efi_score": "The electronic frailty index, 0 to 1; this or the deficit count is required.",
+    "efi_deficits": "The eFI deficit count, a whole number from 0 to 36; this or the score is required.",
+    "prob_unplanned_admission": "Optional: the probability of an unplanned admission, 0 to 1.",
+    "predicted_cost": "Required: the predicted cost in pounds, not negative; thousands separators allowed.",
+    "expected_cost": "Required: the expected cost in pounds, more than 0; thousands separators allowed.",
+    "care_home_id": "Optional: the CQC location id when the patient lives in a care home: '1-' then 9 to 11 "
+                    "digits.",
+    "eol_register": "Optional: Y or N.",
+    "housebound": "Optional: Y or N.",
+}
+_FLAG_YES = {"y", "yes", "true", "1", "Y"}
+_FLAG_NO = {"n", "no", "false", "0", "", "N"}
+
+
+def _flag(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    lower = _normalised(text, ["Y", "N", ""], pc.utf8_lower)
+    yes = _np_bool(pc.is_in(lower, pa.array(sorted(_FLAG_YES))))
+    no = _np_bool(pc.is_in(lower, pa.array(sorted(_FLAG_NO))))
+    return yes, yes | no
+
+
+_NUMBERS = ("ltc_count", "efi_deficits", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost")
+
+
+def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, object]:
+    """Parse the costly columns side by side: Arrow and numpy release the GIL, so a laptop's cores share it.
+    A column the file does not have is not parsed at all."""
+    n = len(cols["nhs_number"])
+    jobs = {"nhs": (_fixed_nhs_and_repeats, cols["nhs_number"]),
+            "date_of_birth": (parse_dates, cols["date_of_birth"])}
+    jobs.update({name: (_number, cols[name]) for name in _NUMBERS if name in present})
+    jobs.update({name: (_flag, cols[name]) for name in ("eol_register", "housebound")})
+    futures = {name: POOL.submit(fn, arg) for name, (fn, arg) in jobs.items()}
+    parsed = {name: f.result() for name, f in futures.items()}
+    for name in _NUMBERS:
+        parsed.setdefault(name, (np.zeros(n), np.zeros(n, dtype=bool)))
+    return parsed
+
+
+def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str],
+               extract_date: dt.date) -> CheckedExtract:
+    """Validate every row. *other_practices* maps codes of other localities to their locality's name."""
+    n = raw.num_rows
+    cols = {name: _text(raw, name, n) for name in
+            ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
+             "ltc_count", "efi_score", "efi_deficits", "prob_unplanned_admission", "predicted_cost",
+             "expected_cost", "care_home_id", "eol_register", "housebound")}
+    parsed = _parse_columns(cols, set(raw.columns))
+    # A blank row has every field empty; only rows with no NHS number can be, so look no further than them
+    # (and when every NHS number is ten digits, there are none).
+    if parsed["nhs"] is not None:
+        blank = np.zeros(n, dtype=bool)
+    else:
+        blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(cols["nhs_number"]), ""))
+    maybe = np.flatnonzero(blank)
+    if len(maybe):
+        take = pa.array(maybe)
+        for c in raw.columns:
+            blank[maybe] &= _np_bool(pc.equal(pc.utf8_trim_whitespace(cols[c].take(take)), ""))
+    rules = _Rules(raw.line_numbers, ~blank)
+    for line, reason in raw.malformed:
+        rules.rejected.append((-line, len(rules.rejected), "(whole row)", f"This row {reason}."))
+
+    # nhs_number
+    fast_nhs = parsed["nhs"]
+    nhs_text = cols["nhs_number"] if fast_nhs is not None else _clean_digits(cols["nhs_number"])
+    if fast_nhs is not None:
+        ten, (digits, check_ok, repeat) = np.ones(n, dtype=bool), fast_nhs
+    else:
+        rules.fail(_np_bool(pc.equal(nhs_text, "")), "nhs_number", "The NHS number is missing.")
+        sci = _np_bool(pc.match_substring_regex(nhs_text, r"^\d(\.\d+)?[eE]\+?\d+$"))
+        rules.fail(sci, "nhs_number", lambda v: f"'{v}' is an NHS number Excel has turned into scientific "
+                   "notation; format the column as text in Excel and export again.", cols["nhs_number"])
+        ten = _ten_digits(nhs_text)
+        rules.fail(~ten, "nhs_number", lambda v: f"'{v}' is not an NHS number: it must be 10 digits.",
+                   cols["nhs_number"])
+        digits = pc.cast(pc.if_else(pa.array(ten), nhs_text, "0"), pa.int64()).to_numpy(zero_copy_only=False)
+        check_ok = nhs_check_ok(digits)
+    rules.fail(ten & ~check_ok, "nhs_number",
+               lambda v: f"{v} fails the NHS number check digit (modulus 11); check it was typed correctly.",
+               cols["nhs_number"])
+
+    # date_of_birth
+    dob, form, real = parsed["date_of_birth"]
+    today = np.datetime64(extract_date, "D")
+    rules.fail(_np_bool(pc.equal(cols["date_of_birth"], "")), "date_of_birth", "The date of birth is missing.")
+    rules.fail(~form, "date_of_birth",
+               lambda v: f"'{v}' is not a date; use dd/mm/yyyy or yyyy-mm-dd.", cols["date_of_birth"])
+    rules.fail(~real, "date_of_birth", lambda v: f"{v} is not a real calendar date.", cols["date_of_birth"])
+    rules.fail(real & (dob > today), "date_of_birth",
+               lambda v: f"{v} is after the extract date ({extract_date:%d/%m/%Y}).", cols["date_of_birth"])
+    rules.fail(real & (dob < today - np.timedelta64(125 * 366, "D")), "date_of_birth",
+               lambda v: f"{v} would make the patient older than 125.", cols["date_of_birth"])
+
+    # sex (optional)
+    sex = _normalised(cols["sex"], ["M", "F", ""], lambda c: pc.utf8_upper(pc.utf8_slice_codeunits(c, 0, 1)))
+    rules.fail(~_np_bool(pc.is_in(sex, pa.array(["M", "F", "U", "I", "O", ""]))), "sex",
+               lambda v: f"'{v}' is not a recognised sex (M, F, U, I or O).", cols["sex"])
+
+    # practice_code
+    practice = _normalised(cols["practice_code"], sorted(practice_codes | set(other_practices)), pc.utf8_upper)
+    rules.fail(_np_bool(pc.equal(practice, "")), "practice_code", "The practice code is missing.")
+    elsewhere = _np_bool(pc.is_in(practice, pa.array(sorted(other_practices) or [""])))
+    rules.fail(elsewhere & ~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
+               lambda v: f"Practice {v} belongs to {other_practices.get(str(v).strip().upper(), 'another locality')}, "
+               "not this locality.", cols["practice_code"])
+    rules.fail(~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
+               lambda v: f"Practice {v} is not one of this locality's practices; add it under Practices first "
+               "if it has joined.", cols["practice_code"])
+
+    # ltc_count
+    ltc, ltc_ok = parsed["ltc_count"]
+    rules.fail(_np_bool(pc.equal(cols["ltc_count"], "")), "ltc_count", "The long-term condition count is missing.")
+    rules.fail(~ltc_ok, "ltc_count", lambda v: f"'{v}' is not a number of long-term conditions.",
+               cols["ltc_count"])
+    rules.fail(ltc_ok & ((ltc != np.floor(ltc)) | (ltc < 0) | (ltc > 60)), "ltc_count",
+               lambda v: f"{v} is not a whole number of conditions between 0 and 60.", cols["ltc_count"])
+
+    # efi: deficits when given, else the score
+    has_deficits = "efi_deficits" in raw.columns
+    if has_deficits:
+        deficits_f, d_ok = parsed["efi_deficits"]
+        rules.fail(~d_ok, "efi_deficits", lambda v: f"'{v}' is not an eFI deficit count.", cols["efi_deficits"])
+        rules.fail(d_ok & ((deficits_f != np.floor(deficits_f)) | (deficits_f < 0) | (deficits_f > 36)),
+                   "efi_deficits", lambda v: f"{v} is not an eFI deficit count (a whole number 0–36).",
+                   cols["efi_deficits"])
+        # Out-of-range counts are rejected above; clipping keeps e.g. 1e308 from overflowing the int cast (fuzzing).
+        deficits = np.clip(np.where(d_ok, deficits_f, 0), 0, 36).astype(np.int64)
+        score = deficits / 36.0
+    else:
+        score, s_ok = parsed["efi_score"]
+        rules.fail(_np_bool(pc.equal(cols["efi_score"], "")), "efi_score", "The eFI score is missing.")
+        rules.fail(~s_ok, "efi_score", lambda v: f"'{v}' is not an eFI score.", cols["efi_score"])
+        rules.fail(s_ok & ((score < 0) | (score > 1)), "efi_score",
+                   lambda v: f"{v} is outside the eFI range 0–1.", cols["efi_score"])
+        # Half up, as a person would round: 8.5 deficits is 9, never banker's 8.
+        # Scores outside 0-1 are rejected above; clipping keeps e.g. 1e308 from overflowing * 36 (fuzzing).
+        deficits = np.floor(np.clip(np.where(s_ok, score, 0), 0, 1) * 36 + 0.5 + 1e-9).astype(np.int64)
+
+    # prob_unplanned_admission (optional)
+    prob, p_ok = parsed["prob_unplanned_admission"]
+    p_blank = _np_bool(pc.equal(cols["prob_unplanned_admission"], ""))
+    rules.fail(~p_blank & (~p_ok | (prob < 0) | (prob > 1)), "prob_unplanned_admission",
+               lambda v: f"'{v}' is not a probability between 0 and 1.", cols["prob_unplanned_admission"])
+
+    # costs
+    costs = {}
+    for name, label in (("predicted_cost", "predicted cost"), ("expected_cost", "expected cost")):
+        value, ok = parsed[name]
+        rules.fail(_np_bool(pc.equal(cols[name], "")), name, f"The {label} is missing.")
+        rules.fail(~ok, name, lambda v, label=label: f"'{v}' is not a {label} in pounds.", cols[name])
+        rules.fail(ok & (value < 0), name, lambda v, label=label: f"The {label} {v} is negative.", cols[name])
+        costs[name] = value
+    rules.fail(costs["expected_cost"] == 0, "expected_cost",
+               "The expected cost is 0, so the cost ratio cannot be worked out.")
+
+    # care_home_id (optional): the CQC location id form
+    home = cols["care_home_id"]
+    filled = np.flatnonzero(~_np_bool(pc.equal(home, "")))
+    if len(filled):
+        home = pc.utf8_trim_whitespace(home)
+        bad_home = np.zeros(n, dtype=bool)
+        bad_home[filled] = ~_np_bool(pc.match_substring_regex(home.take(pa.array(filled)), r"^(1-\d{9,11})?$"))
+        rules.fail(bad_home, "care_home_id",
+                   lambda v: f"'{v}' is not a CQC location id ('1-' then 9 to 11 digits).", home)
+
+    flags = {}
+    for name in ("eol_register", "housebound"):
+        yes, ok = parsed[name]
+        rules.fail(~ok, name, lambda v: f"'{v}' is not Y or N.", cols[name])
+        flags[name] = yes
+
+    # duplicates: the second row for an NHS number is rejected, pointing at the first
+    valid_digits = np.where(ten, digits, -1)
+    if fast_nhs is None:
+        repeat = pd.Series(valid_digits).duplicated(keep="first").to_numpy() & ten
+    if repeat.any():
+        first_line = {}
+        for i in np.flatnonzero(~repeat & (valid_digits >= 0)):
+            first_line.setdefault(int(valid_digits[i]), int(raw.line_numbers[i]))
+        for i in np.flatnonzero(repeat & rules.live):
+            rules.rejected.append((int(i), len(rules.rejected), "nhs_number",
+                                   f"NHS number {digits[i]} appears again: a duplicate of row "
+                                   f"{first_line.get(int(digits[i]), '?')}."))
+        rules.live[repeat] = False
+
+    keep = np.flatnonzero(rules.live)
+    rejections = sorted(
+        (Rejection(row=(-i if i < 0 else int(raw.line_numbers[i])), column=c, reason=r)
+         for i, _, c, r in rules.rejected), key=lambda rj: rj.row)
+    # A clean file keeps every row: then the arrays are used as they are rather than copied.
+    every = len(keep) == n
+
+    def kept(a: np.ndarray) -> np.ndarray:
+        return a if every else a[keep]
+
+    values = {
+        "nhs_number": kept(digits),
+        "date_of_birth": kept(dob),
+        "ltc_count": kept(ltc).astype(np.int64),
+        "efi_deficits": kept(deficits),
+        "efi_score": kept(score),
+        "prob_unplanned_admission": kept(np.where(p_blank, np.nan, prob) if p_blank.any() else prob),
+        "predicted_cost": kept(costs["predicted_cost"]),
+        "expected_cost": kept(costs["expected_cost"]),
+        "eol_register": kept(flags["eol_register"]),
+        "housebound": kept(flags["housebound"]),
+    }
+    # Postcodes are upper-cased as cohort rows are taken (text()), not for the whole population.
+    text = {"given_name": cols["given_name"], "family_name": cols["family_name"], "sex": sex,
+            "postcode": cols["postcode"], "practice_code": practice, "care_home_id": home}
+    return CheckedExtract(rows=int((~blank).sum()) + len(raw.malformed), values=values,
+                          rejections=rejections[:MAX_REJECTIONS_LISTED], _text=text, _keep=keep)

@@ -1,0 +1,366 @@
+"""Importing a risk extract: read, check, stratify, compare with the last run, then write in one transaction.
+
+Only the cohort is stored row by row; the rest of the population is kept as a summary (DESIGN §6.4, §13).
+Nothing is written until the whole file has been read and checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlite_utils
+
+from .. import audit, clock, workspace
+from ..changes import Changes
+from ..clock import Actor, new_ids
+from ..errors import ValidationError
+from ..progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
+from ..workers import POOL
+from ..workspace import get_meta, set_meta
+from . import rules as cohort_rules
+from . import store as risk_store
+from .extract_reader import read_extract
+from .extract_rules import CheckedExtract, Rejection, check_rows
+
+# What store_run asks of the extract date, in the words the import dialog shows as help.
+EXTRACT_DATE_HELP = ("The day the risk tool produced the file, not in the future and not before the locality's "
+                     "latest run: new, left and changed are worked out against that run.")
+AGE_BANDS = ((0, 17, "0-17"), (18, 64, "18-64"), (65, 74, "65-74"), (75, 84, "75-84"), (85, 200, "85+"))
+
+
+@dataclass
+class ImportResult:
+    rows: int
+    imported: int
+    rejected: int
+    cohort: dict[str, int]
+    new: int
+    left: int
+    changed: int
+    rejections: list[Rejection] = field(default_factory=list)
+    run_id: str | None = None
+    changes: Changes = field(default_factory=Changes)
+
+    def as_json(self) -> dict[str, Any]:
+        """Exactly the keys of `import-risk --json` (issue 3)."""
+        return {"rows": self.rows, "imported": self.imported, "rejected": self.rejected, "cohort": self.cohort,
+                "new": self.new, "left": self.left, "changed": self.changed,
+                "rejections": [r.as_dict() for r in self.rejections]}
+
+
+def locality_by_code(db: sqlite_utils.Database, code: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM localities WHERE code = ?", [code.upper()]))
+    if not rows:
+        known = ", ".join(r["code"] for r in db.query("SELECT code FROM localities ORDER BY code"))
+        raise ValidationError(f"There is no locality '{code}' in this workspace. Known: {known}.")
+    return rows[0]
+
+
+def remembered_mapping(db: sqlite_utils.Database) -> dict[str, str]:
+    """The mapping the last import used. It is only a suggestion, so a damaged one (not JSON, not an object,
+    or naming columns the app does not have) is ignored entry by entry rather than stopping the import: it
+    raised JSONDecodeError, AttributeError or TypeError, or refused a good file, before."""
+    from .extract_reader import CANONICAL
+
+    stored = get_meta(db, "extract_mapping")
+    try:
+        loaded = json.loads(stored) if stored else {}
+    except ValueError:
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {h: t for h, t in loaded.items() if isinstance(h, str) and isinstance(t, str) and t in CANONICAL}
+
+
+def check_extract(db: sqlite_utils.Database, locality_code: str, path: str | Path,
+                  extract_date: dt.date | None = None, mapping: dict[str, str] | None = None) -> CheckedExtract:
+    """Read and validate a file for a locality without writing anything (the dialog's preview uses it)."""
+    from .extract_reader import read_headings, suggest_mapping
+
+    workspace.require_patient_level(db)
+    locality = locality_by_code(db, locality_code)
+    if mapping is None:
+        headings, _, _ = read_headings(path)
+        mapping = suggest_mapping(headings, remembered_mapping(db))
+    raw = read_extract(path, mapping)
+    mine = {r["ods_code"] for r in db.query("SELECT ods_code FROM practices WHERE locality_id = ?", [locality["id"]])}
+    others = {r["ods_code"]: r["name"] for r in db.query(
+        "SELECT p.ods_code, l.name FROM practices p JOIN localities l ON l.id = p.locality_id WHERE l.id != ?",
+        [locality["id"]])}
+    return check_rows(raw, mine, others, extract_date or clock.today())
+
+
+def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, path: str | Path,
+                   extract_date: dt.date | None = None, mapping: dict[str, str] | None = None,
+                   progress: Progress = no_progress, cancel: CancelCheck = never_cancel) -> ImportResult:
+    """Import one extract for one locality. Refuses the whole file (ValidationError) when its structure is
+    wrong or no row is valid; otherwise stores the valid rows' cohort and lists the rejected rows."""
+    path = Path(path)
+    extract_date = extract_date or clock.today()
+    progress(0.05, f"Reading {path.name}")
+    checked = check_extract(db, locality_code, path, extract_date, mapping)
+    check_cancel(cancel)
+    if checked.imported == 0:
+        first = checked.rejections[0] if checked.rejections else None
+        hint = f" The first problem: row {first.row}, {first.column}: {first.reason}" if first else ""
+        raise ValidationError(f"No row of {path.name} could be imported.{hint}")
+    return store_run(db, actor, locality_code, checked, path.name, extract_date, mapping, progress, cancel)
+
+
+def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, checked: CheckedExtract,
+              file_name: str, extract_date: dt.date, mapping: dict[str, str] | None = None,
+              progress: Progress = no_progress, cancel: CancelCheck = never_cancel,
+              make_ids: Callable[[int], list[str]] = new_ids) -> ImportResult:
+    """Stratify checked rows, compare with the last run and write the run in one transaction.
+
+    The run's cohort is written as one table (risk_store); a `patients` row exists only for patients the
+    team has worked on, and only those rows are touched here, so an import costs the same for 600 or
+    60,000 cohort patients. *checked* is anything with CheckedExtract's values, rows, rejections, text()
+    and counts(): the demo generator hands in a population it made without a file; *make_ids* lets it
+    make its ids reproducible.
+    """
+    locality = locality_by_code(db, locality_code)
+    latest = db.execute("SELECT MAX(extract_date) FROM risk_runs WHERE locality_id = ?", [locality["id"]]).fetchone()[0]
+    if latest and extract_date.isoformat() < latest:
+        raise ValidationError(
+            f"This extract is dated {extract_date:%d/%m/%Y}, before {locality['name']}'s latest run "
+            f"({dt.date.fromisoformat(latest):%d/%m/%Y}). New, left and changed are worked out against the latest "
+            "run, so import only extracts at least as recent; check the extract date.")
+    progress(0.45, "Finding the cohort")
+    rules = cohort_rules.load(db)
+    v = checked.values
+    flags = rules.criteria(v["efi_deficits"], v["ltc_count"], v["predicted_cost"], v["expected_cost"])
+    idx = np.flatnonzero(flags["F"] | flags["M"] | flags["C"])
+    codes = cohort_rules.criteria_text({k: m[idx] for k, m in flags.items()})
+    # The population summary needs only the checked rows: let a second core count while this one compares.
+    summary_job = POOL.submit(population_summary, checked, rules, extract_date)
+    check_cancel(cancel)
+    progress(0.6, "Comparing with the last run")
+    run_id = make_ids(1)[0]
+    text = {name: checked.text(name, idx) for name in IDENTITY_TEXT}
+    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text)
+    result = ImportResult(rows=checked.rows, imported=checked.imported, rejected=checked.rows - checked.imported,
+                          cohort={"frailty": int(flags["F"].sum()), "multimorbidity": int(flags["M"].sum()),
+                                  "high_cost": int(flags["C"].sum()), "total": int(len(idx))},
+                          new=len(diff.new), left=len(diff.left), changed=len(diff.changed),
+                          rejections=checked.rejections)
+    prob = v["prob_unplanned_admission"][idx]
+    table = pa.table({
+        "patient_id": diff.ids,
+        "nhs_number": v["nhs_number"][idx],
+        **{name: text[name] for name in IDENTITY_TEXT},
+        "date_of_birth": pa.array(v["date_of_birth"][idx]).cast(pa.date32()),
+        "efi_deficits": v["efi_deficits"][idx].astype(np.int16),
+        "efi_score": v["efi_score"][idx].astype(np.float32),
+        "ltc_count": v["ltc_count"][idx].astype(np.int16),
+        "prob_unplanned_admission": pa.array(prob.astype(np.float32), mask=np.isnan(prob)),
+        "predicted_cost": v["predicted_cost"][idx],
+        "expected_cost": v["expected_cost"][idx],
+        "criteria": codes,
+        "eol_register": v["eol_register"][idx],
+        "housebound": v["housebound"][idx],
+        "change": diff.change_column(len(idx)),
+        "change_detail": diff.detail_column(len(idx)),
+    }, schema=risk_store.COHORT_SCHEMA)
+    now = actor.now()
+    stamp = (now, actor.user, actor.device_id)
+    summary = summary_job.result()
+    check_cancel(cancel)
+    progress(0.75, f"Saving {len(idx):,} cohort patients")
+    with db.atomic():
+        db.execute(
+            "INSERT INTO risk_runs (id, locality_id, file_name, extract_date, imported_at, imported_by, rows, "
+            "imported, rejected, cohort_total, frailty, multimorbidity, high_cost, new, left, changed, rules, "
+            "summary, created_at, updated_at, updated_by, device_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, locality["id"], file_name, extract_date.isoformat(), now, actor.user, result.rows,
+             result.imported, result.rejected, result.cohort["total"], result.cohort["frailty"],
+             result.cohort["multimorbidity"], result.cohort["high_cost"], result.new, result.left, result.changed,
+             json.dumps(asdict(rules)), json.dumps(summary), now, *stamp])
+        db.execute("INSERT INTO risk_run_cohorts (run_id, data) VALUES (?, ?)", [run_id, risk_store.encode(table)])
+        # Worked-on patients only: their identity and membership follow the extract; the team's own work
+        # (status, case manager, care plan, notes) is never in these statements, so it survives re-import.
+        db.conn.executemany(
+            "UPDATE patients SET locality_id = ?, given_name = ?, family_name = ?, sex = ?, postcode = ?, "
+            "practice_code = ?, care_home_id = ?, date_of_birth = ?, "
+            "joined_run_id = CASE WHEN in_cohort AND locality_id = ? THEN joined_run_id ELSE ? END, "
+            "in_cohort = 1, left_run_id = NULL, left_reason = '', updated_at = ?, updated_by = ?, device_id = ? "
+            "WHERE id = ?",
+            [(locality["id"], *(text[n][k] for n in IDENTITY_TEXT), str(v["date_of_birth"][idx][k]),
+              locality["id"], run_id, *stamp, diff.ids[k]) for k in diff.worked_rows])
+        db.conn.executemany(
+            "UPDATE patients SET in_cohort = 0, left_run_id = ?, left_reason = ?, updated_at = ?, updated_by = ?, "
+            "device_id = ? WHERE id = ? AND in_cohort = 1",
+            [(run_id, why, *stamp, pid) for pid, why in diff.left])
+        db.conn.executemany(
+            "INSERT INTO cohort_changes (run_id, patient_id, change, detail) VALUES (?, ?, ?, ?)",
+            [(run_id, diff.ids[k], "changed", why) for k, why in diff.changed]
+            + [(run_id, pid, "left", why) for pid, why in diff.left])
+        if mapping is not None:
+            set_meta(db, extract_mapping=json.dumps(mapping, sort_keys=True))
+        audit.record(db, actor, "import", "risk_runs", run_id,
+                     f"Imported {file_name} for {locality['name']}: {result.imported:,} of {result.rows:,} rows, "
+                     f"cohort {result.cohort['total']:,} ({result.new:,} new, {result.left:,} left, "
+                     f"{result.changed:,} changed), {result.rejected:,} rejected",
+                     {"file": file_name, "extract_date": extract_date.isoformat()})
+        check_cancel(cancel)
+    progress(1.0, "Done")
+    result.run_id = run_id
+    result.changes = Changes.of("risk_runs", "patients", "cohort_changes")
+    return result
+
+
+IDENTITY_TEXT = ("given_name", "family_name", "sex", "postcode", "practice_code", "care_home_id")
+
+
+@dataclass
+class CohortDiff:
+    ids: list[str]  # patient id for each current cohort row (kept from before, or newly made)
+    new: list[tuple[int, str]] = field(default_factory=list)  # (cohort row, detail)
+    changed: list[tuple[int, str]] = field(default_factory=list)
+    left: list[tuple[str, str]] = field(default_factory=list)  # (patient id, why)
+    worked_rows: list[int] = field(default_factory=list)  # cohort rows with a patients row to refresh
+
+    def change_column(self, n: int) -> np.ndarray:
+        out = np.full(n, "", dtype=object)
+        out[[k for k, _ in self.new]] = "new"
+        out[[k for k, _ in self.changed]] = "changed"
+        return out
+
+    def detail_column(self, n: int) -> np.ndarray:
+        out = np.full(n, "", dtype=object)
+        for k, why in self.new + self.changed:
+            if why:
+                out[k] = why
+        return out
+
+
+def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: cohort_rules.CohortRules,
+                          v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray,
+                          text: dict[str, np.ndarray]) -> CohortDiff:
+    """Who is new to the cohort, who left it and whose risk changed, against the locality's last run; and
+    which worked-on patients need their identity or membership refreshed."""
+    nhs = v["nhs_number"][idx]
+    last = latest_cohort(db, locality_id)
+    if last is None:
+        last = risk_store.COHORT_SCHEMA.empty_table()
+    l_nhs = last["nhs_number"].to_numpy()
+    l_order = np.argsort(l_nhs)
+    l_sorted = l_nhs[l_order]
+    pos = np.searchsorted(l_sorted, nhs).clip(0, max(len(l_sorted) - 1, 0))
+    was_in = (l_sorted[pos] == nhs) if len(l_sorted) else np.zeros(len(nhs), dtype=bool)
+    at = l_order[pos] if len(l_sorted) else pos  # row of the last run, where was_in
+    ids = np.empty(len(nhs), dtype=object)
+    if len(l_sorted):
+        ids[was_in] = last["patient_id"].to_numpy(zero_copy_only=False)[at[was_in]]
+    arriving = np.flatnonzero(~was_in)
+    ids[arriving] = [patient_id(x) for x in nhs[arriving].tolist()]
+    worked = dict(db.execute("SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id = ?",
+                             [locality_id]).fetchall())
+    # Worked on in another locality of this workspace and now registered here: keep their record.
+    elsewhere = dict(db.execute("SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id != ?",
+                                [locality_id]).fetchall())
+    if elsewhere:
+        worked.update((x, elsewhere[x]) for x in nhs[~was_in].tolist() if x in elsewhere)
+    diff = CohortDiff(ids=ids.tolist())
+    earlier = _ever_in_cohort(db, locality_id, nhs[~was_in]) if len(l_sorted) else set()
+    returned = np.isin(nhs[arriving], np.fromiter(earlier, dtype=np.int64, count=len(earlier)))
+    diff.new = list(zip(arriving.tolist(), np.where(returned, "returned to the cohort", "").tolist(), strict=True))
+
+    band = rules.efi_band(v["efi_deficits"][idx])
+    ltc = v["ltc_count"][idx]
+    if len(l_sorted):
+        old_crit = last["criteria"].to_numpy(zero_copy_only=False)[at]
+        old_def = last["efi_deficits"].to_numpy().astype(np.int64)[at]
+        old_ltc = last["ltc_count"].to_numpy().astype(np.int64)[at]
+        old_band = rules.efi_band(old_def)
+        moved = [old_crit != codes, band != old_band, ltc != old_ltc]
+        for k in np.flatnonzero(was_in & (moved[0] | moved[1] | moved[2])):
+            reasons = []
+            if moved[0][k]:
+                reasons.append(f"criteria {old_crit[k] or '-'} → {codes[k]}")
+            if moved[1][k]:
+                reasons.append(f"eFI {cohort_rules.EFI_BANDS[old_band[k]]} → {cohort_rules.EFI_BANDS[band[k]]}")
+            if moved[2][k]:
+                reasons.append(f"LTCs {old_ltc[k]} → {ltc[k]}")
+            diff.changed.append((int(k), "; ".join(reasons)))
+        # Identity drift (a new address, practice or care home) matters only for worked-on patients' rows.
+        same = np.ones(len(nhs), dtype=bool)
+        for name in IDENTITY_TEXT:
+            same &= last[name].to_numpy(zero_copy_only=False)[at] == text[name]
+        same &= last["date_of_birth"].to_numpy().astype("datetime64[D]")[at] == v["date_of_birth"][idx]
+        gone = np.flatnonzero(~pd.Series(l_nhs).isin(nhs).to_numpy())
+        # Probe the whole extract against the few who left (hashing the extract instead costs far more).
+        everyone = v["nhs_number"]
+        in_extract = set(everyone[pd.Series(everyone).isin(l_nhs[gone]).to_numpy()].tolist())
+        for j in gone:
+            why = ("no longer meets the criteria" if int(l_nhs[j]) in in_extract
+                   else "not in this extract (moved or died)")
+            diff.left.append((last["patient_id"][int(j)].as_py(), why))
+    else:
+        same = np.zeros(len(nhs), dtype=bool)
+    worked_ids = set(worked.values())
+    worked_now = pd.Series(ids).isin(worked_ids).to_numpy() & ~(was_in & same)
+    diff.worked_rows = np.flatnonzero(worked_now).tolist()
+    return diff
+
+
+PATIENT_NAMESPACE = uuid.UUID("5d1c2a6e-3b7f-4c1e-9a51-6c0de5c0a1f4")
+
+
+_NAMESPACE_BYTES = PATIENT_NAMESPACE.bytes
+# RFC 4122 variant bits (10xx) on the first hex digit of the fourth group.
+_VARIANT = {f"{i:x}": f"{(i & 0x3) | 0x8:x}" for i in range(16)}
+
+
+def patient_id(nhs_number: int) -> str:
+    """A patient's id follows from their NHS number (a version-5 UUID), so every run and every laptop
+    names them alike. Spelled out rather than uuid.uuid5 because a first import makes 60,000 of them."""
+    x = hashlib.sha1(_NAMESPACE_BYTES + str(nhs_number).encode()).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+
+def _ever_in_cohort(db: sqlite_utils.Database, locality_id: str, numbers: np.ndarray) -> set[int]:
+    """Which of *numbers* were in any earlier cohort of the locality (to say 'returned')."""
+    found: set[int] = set()
+    wanted = pa.array(numbers, pa.int64())
+    for (run_id,) in db.execute("SELECT id FROM risk_runs WHERE locality_id = ?", [locality_id]).fetchall():
+        table = risk_store.run_cohort(db, run_id)
+        found.update(table.filter(pc.is_in(table["nhs_number"], wanted))["nhs_number"].to_pylist())
+    return found
+
+
+def latest_cohort(db: sqlite_utils.Database, locality_id: str) -> pa.Table | None:
+    row = db.execute("SELECT id FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC "
+                     "LIMIT 1", [locality_id]).fetchone()
+    return risk_store.run_cohort(db, row[0]) if row else None
+
+
+def population_summary(checked: CheckedExtract, rules: cohort_rules.CohortRules,
+                       extract_date: dt.date) -> dict[str, dict[str, int]]:
+    """Counts of the whole valid population by practice, age band, eFI band and LTC count."""
+    v = checked.values
+    age = (np.datetime64(extract_date, "D") - v["date_of_birth"]).astype(np.int64) // 365.2425
+    per_band = np.bincount(np.searchsorted([high for _, high, _ in AGE_BANDS], age, side="left"),
+                           minlength=len(AGE_BANDS))
+    bands = {label: int(per_band[i]) for i, (_, _, label) in enumerate(AGE_BANDS)}
+    practices = checked.counts("practice_code")
+    efi = np.bincount(rules.efi_band(v["efi_deficits"]), minlength=4)
+    ltc = np.bincount(np.minimum(v["ltc_count"], 10), minlength=11)
+    return {
+        "practice": dict(sorted(practices.items())),
+        "age_band": bands,
+        "efi_band": {b: int(c) for b, c in zip(cohort_rules.EFI_BANDS, efi, strict=True)},
+        "ltc_count": {("10+" if i == 10 else str(i)): int(c) for i, c in enumerate(ltc)},
+    }

@@ -1,0 +1,63 @@
+"""The stored cohort of each risk run: one compressed Arrow table per run.
+
+A run is never edited after import, so storing it whole keeps imports fast (one write, not 60,000) and
+reading a run back is a single decompress.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import sqlite_utils
+
+from ..errors import NotFound
+
+COHORT_SCHEMA = pa.schema([
+    ("patient_id", pa.string()),
+    ("nhs_number", pa.int64()),
+    ("given_name", pa.string()),
+    ("family_name", pa.string()),
+    ("sex", pa.string()),
+    ("postcode", pa.string()),
+    ("practice_code", pa.string()),
+    ("care_home_id", pa.string()),
+    ("date_of_birth", pa.date32()),
+    ("efi_deficits", pa.int16()),
+    ("efi_score", pa.float32()),
+    ("ltc_count", pa.int16()),
+    ("prob_unplanned_admission", pa.float32()),
+    ("predicted_cost", pa.float64()),
+    ("expected_cost", pa.float64()),
+    ("criteria", pa.string()),  # e.g. "FC": frailty and high cost
+    ("eol_register", pa.bool_()),
+    ("housebound", pa.bool_()),
+    ("change", pa.string()),  # "new", "changed" or ""
+    ("change_detail", pa.string()),
+])
+
+
+def encode(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with ipc.new_file(sink, table.schema, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def decode(data: bytes) -> pa.Table:
+    return ipc.open_file(pa.py_buffer(data)).read_all()
+
+
+def run_patient_ids(db: sqlite_utils.Database, run_id: str) -> pa.Array:
+    """Only the patient ids of a run's cohort: the other columns stay compressed."""
+    row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFound("That risk run has no stored cohort.")
+    options = ipc.IpcReadOptions(included_fields=[COHORT_SCHEMA.get_field_index("patient_id")])
+    return ipc.open_file(pa.py_buffer(row[0]), options=options).read_all()["patient_id"].combine_chunks()
+
+
+def run_cohort(db: sqlite_utils.Database, run_id: str) -> pa.Table:
+    row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFound("That risk run has no stored cohort.")
+    return decode(row[0])

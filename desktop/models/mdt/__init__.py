@@ -1,0 +1,1 @@
+"""MDT meetings, their agendas and outcomes, and the action log."""

@@ -1,0 +1,1 @@
+"""Offline sync between one team's laptops: encrypted change bundles and the conflicts they leave."""

@@ -1,0 +1,1 @@
+"""The Care homes screen: the weekly home-round grid, visits, residents and their care plans."""

@@ -1,0 +1,42 @@
+"""Every write the Care homes screen makes, as one small named function (STYLE practice 2).
+
+Each calls one desktop.models operation with the session's actor and publishes what it changed. A visit or a
+resident is a handful of rows (milliseconds), so these run on the GUI thread; the visit report takes about a
+second to draw, which a busy cursor covers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ...models.care_homes import residents, visits
+from ...models.quarters import Quarter
+from ..kit.session import Session
+
+
+def log_visit(session: Session, values: Mapping[str, Any]) -> str:
+    """Record a visit with its residents' outcomes and follow-up actions, all or nothing, as one undo step."""
+    visit_id, changes = visits.log_visit(
+        session.db, session.actor, values.get("care_home_id"), values.get("visited_on"), values.get("type"),
+        values.get("clinician_id") or None, list(values.get("residents", [])), list(values.get("follow_ups", [])),
+        values.get("notes", ""), undo=session.undo)
+    session.publish(changes)
+    return visit_id
+
+
+def save_resident(session: Session, care_home_id: str, values: Mapping[str, Any],
+                  resident_id: str | None = None) -> str:
+    """Admit (resident_id None) or update a resident; ValidationError names the field."""
+    resident_id, changes = residents.save(session.db, session.actor, care_home_id, dict(values), resident_id)
+    session.publish(changes)
+    return resident_id
+
+
+def export_report(session: Session, cqc_id: str, quarter: Quarter, out: Path, today: dt.date | None = None) -> Path:
+    """Write the OFFICIAL-SENSITIVE visit report of one home for a quarter, and audit the export."""
+    from ...reports import care_home_report  # reportlab is imported when a PDF is made, not at start-up
+
+    return care_home_report.export(session.db, session.actor, cqc_id, quarter, out, today)

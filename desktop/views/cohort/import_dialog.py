@@ -1,0 +1,325 @@
+"""Importing a risk extract: map the file's columns, check every row, then import it as a new run.
+
+Nothing is written until Import; Check reads and validates the whole file on a worker thread first.
+A file refused for its form says why and leaves the workspace as it was (DESIGN §6.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...models import clock
+from ...models.cohort import extract_preview, risk_import
+from ...models.cohort import frame as cohort
+from ...models.cohort.extract_reader import check_structure, suggest_mapping
+from ...models.cohort.extract_rules import CheckedExtract, Rejection
+from ...models.errors import DeskError, ValidationError
+from ...models.progress import Cancelled
+from ...settings import Settings
+from ..kit import formats
+from ..kit.field_help import explain
+from ..kit.session import Session
+from ..kit.style import colours
+from . import operations
+from .import_mapping import MappingTable, PreviewModel, required_status
+from .import_summary import CheckResults, ImportSummary, save_rejections, saved_note
+
+CSV_FILTER = "Risk extracts (*.csv *.txt);;All files (*)"
+
+
+def choose_extract(parent: QWidget, settings: Settings) -> Path | None:
+    """Ask for a CSV file, starting in the folder the last extract came from."""
+    name, _ = QFileDialog.getOpenFileName(parent, "Import risk extract", settings.state("extract_directory"),
+                                          CSV_FILTER)
+    if not name:
+        return None
+    settings.set_state("extract_directory", str(Path(name).parent))
+    return Path(name)
+
+
+class ImportDialog(QDialog):
+    imported = Signal(object)  # the ImportResult
+
+    def __init__(self, session: Session, locality: Mapping[str, Any], settings: Settings, path: Path,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session, self.locality, self.settings = session, locality, settings
+        self.path: Path | None = None
+        self.headings: list[str] = []
+        self.checked: CheckedExtract | None = None
+        self.result: risk_import.ImportResult | None = None
+        self.latest = cohort.latest_run(session.db, locality["id"])
+        self.setWindowTitle(f"Import risk extract — {locality['name']}")
+        self.setObjectName("importDialog")
+        self.resize(1080, 760)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._setup_page())
+        self.summary = ImportSummary(locality["name"])
+        self.stack.addWidget(self.summary)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(self._buttons())
+        self.load_file(path)
+
+    # -- the file ---------------------------------------------------------------------------------------------
+    def load_file(self, path: Path) -> None:
+        self.path, self.checked = Path(path), None
+        self._show_results(None)
+        try:
+            shown = extract_preview.preview(path)
+            if not shown.headings or not any(shown.headings):
+                raise ValidationError(f"{path.name} has no heading row: the first line must name the columns.")
+        except ValidationError as exc:
+            self.headings = []
+            self.file_label.setText(f"<b>{path.name}</b>")
+            self.preview_model.set_preview([], [])
+            self.mapping.set_columns([], [], {})
+            self._refuse(f"{exc}\n\nNothing has been imported. Choose another file, or fix this one and choose "
+                         "it again.")
+            return
+        self.headings = shown.headings
+        sep = {",": "comma", ";": "semicolon"}.get(shown.delimiter, shown.delimiter)
+        aside = colours().secondary
+        self.file_label.setText(f"<b>{path.name}</b>  <span style='color:{aside}'>· {_size(shown.file_size)} · "
+                                f"{'UTF-8' if shown.encoding == 'utf-8' else 'Windows-1252'}, {sep}-separated"
+                                f"</span>")
+        self.file_label.setToolTip(str(path))
+        self.preview_model.set_preview(shown.headings, shown.rows)
+        self.preview.resizeColumnsToContents()
+        remembered = risk_import.remembered_mapping(self.session.db)
+        self.mapping.set_columns(shown.headings, shown.rows[0] if shown.rows else [],
+                                 suggest_mapping(shown.headings, remembered))
+
+    def choose_file(self) -> None:
+        path = choose_extract(self, self.settings)
+        if path is not None:
+            self.load_file(path)
+
+    def extract_date(self) -> dt.date:
+        return self.date_edit.date().toPython()
+
+    # -- check and import ------------------------------------------------------------------------------------------
+    def structure_problem(self) -> str | None:
+        if not self.headings:
+            return "Choose a CSV file to import."
+        try:
+            check_structure(self.headings, self.mapping.mapping(), self.path.name)
+        except ValidationError as exc:
+            return str(exc)
+        return None
+
+    def check(self) -> None:
+        if self.structure_problem():
+            return
+        try:
+            self.checked = operations.check_extract(self, self.session, self.locality["code"], self.path,
+                                                    self.extract_date(), self.mapping.mapping())
+        except Cancelled:
+            return
+        except DeskError as exc:
+            self._refuse(f"{exc}\n\nNothing has been imported.")
+            return
+        self._show_results(self.checked)
+
+    def do_import(self) -> None:
+        if self.structure_problem():
+            return
+        try:
+            result = operations.import_extract(self, self.session, self.locality["code"], self.path,
+                                               self.extract_date(), self.mapping.mapping())
+        except Cancelled:
+            self._refuse("The import was cancelled. Nothing was changed: what had been done so far was rolled "
+                         "back, and the cohort is as it was.")
+            return
+        except DeskError as exc:
+            self._refuse(f"{exc}\n\nNothing was imported; the cohort is as it was.")
+            return
+        self.result = result
+        self.summary.show_result(result, self.path.name, self.path, self.settings)
+        self.stack.setCurrentWidget(self.summary)
+        self.check_button.hide()
+        self.import_button.hide()
+        self.close_button.setText("Close")
+        self.close_button.setDefault(True)
+        self.close_button.setFocus()
+        self.imported.emit(result)
+
+    def save_rejections(self) -> None:
+        rejections: list[Rejection] = self.checked.rejections if self.checked else []
+        path = save_rejections(self, rejections, self.path, self.settings)
+        if path is not None:
+            self.save_rejections_button.setToolTip(saved_note(len(rejections), path))
+            self.results_label.setText(self.results_label.text() + f" {saved_note(len(rejections), path)}")
+
+    # -- showing state --------------------------------------------------------------------------------------------
+    def _mapping_changed(self) -> None:
+        self.checked = None
+        self._show_results(None)
+        status = required_status(self.mapping.mapping()) if self.headings else []
+        self.required_label.setText("Required:  " + "   ".join(
+            f"<span style='color:{colours().success if ok else colours().error}'>{'✓' if ok else '✗'}</span> {label}"
+            for label, ok in status) if status else "")
+        problem = self.structure_problem() if self.headings else None
+        self.banner.setVisible(bool(problem))
+        self.banner.setText(problem or "")
+        self.check_button.setEnabled(problem is None)
+        self.import_button.setEnabled(problem is None)
+        self._date_changed()
+
+    def _refuse(self, message: str) -> None:
+        self.banner.setText(message)
+        self.banner.show()
+        self.check_button.setEnabled(bool(self.headings) and self.structure_problem() is None)
+        self.import_button.setEnabled(bool(self.headings) and self.structure_problem() is None)
+
+    def _show_results(self, checked: CheckedExtract | None) -> None:
+        listed = self.results.show_checked(checked)
+        # The rejected rows get room only when there are some; otherwise the columns keep it.
+        self.page_layout.setStretchFactor(self.results, 2 if listed else 0)
+        if checked is not None:
+            self.import_button.setFocus()
+
+    def _date_changed(self) -> None:
+        older = self.latest is not None and self.extract_date().isoformat() < self.latest["extract_date"]
+        self.date_note.setVisible(older)
+        if older:
+            self.date_note.setText(
+                f"⚠  An extract dated {formats.date(self.latest['extract_date'])} is already imported for "
+                f"{self.locality['name']}. This one is older: check the date before importing, because the "
+                "cohort screen always shows the newest extract.")
+
+    # -- building -----------------------------------------------------------------------------------------------------
+    def _setup_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        self.page_layout = layout
+        heading = QLabel(f"Import a risk extract for {self.locality['name']}")
+        heading.setObjectName("dialogHeading")
+        layout.addWidget(heading)
+        sub = QLabel("Match the file's columns to what Locality Desk needs, check every row, then import. Nothing "
+                     "is written until you press Import.")
+        sub.setObjectName("pageSubtitle")
+        sub.setWordWrap(True)
+        layout.addWidget(sub)
+
+        file_row = QHBoxLayout()
+        file_row.addWidget(QLabel("File:"))
+        self.file_label = QLabel()
+        self.file_label.setTextFormat(Qt.TextFormat.RichText)
+        file_row.addWidget(self.file_label, 1)
+        another = QPushButton("Choose another file…")
+        another.clicked.connect(self.choose_file)
+        file_row.addWidget(another)
+        layout.addLayout(file_row)
+
+        date_row = QHBoxLayout()
+        date_label = QLabel("Extract date:")
+        self.date_edit = QDateEdit(QDate(clock.today()))
+        self.date_edit.setObjectName("extractDate")
+        self.date_edit.setAccessibleName("Extract date")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("dd/MM/yyyy")
+        self.date_edit.setMaximumDate(QDate(clock.today()))
+        self.date_edit.setMinimumWidth(130)
+        self.date_edit.dateChanged.connect(self._date_changed)
+        date_label.setBuddy(self.date_edit)
+        date_row.addWidget(date_label)
+        date_row.addWidget(self.date_edit)
+        date_row.addWidget(explain(self.date_edit, risk_import.EXTRACT_DATE_HELP,
+                                   "the day the risk tool produced the file; ages and the run are dated by it"))
+        date_row.addStretch(1)
+        layout.addLayout(date_row)
+        self.date_note = QLabel()
+        self.date_note.setObjectName("inlineNotice")
+        self.date_note.setWordWrap(True)
+        self.date_note.hide()
+        layout.addWidget(self.date_note)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("formBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        self.mapping = MappingTable()
+        self.mapping.changed.connect(self._mapping_changed)
+        split.addWidget(_titled("Columns", self.mapping))
+        self.preview_model = PreviewModel(self)
+        self.preview = QTableView()
+        self.preview.setObjectName("preview")
+        self.preview.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
+        self.preview.setAccessibleName("The first rows of the file")
+        self.preview.setModel(self.preview_model)
+        self.preview.setWordWrap(False)
+        self.preview.verticalHeader().setDefaultSectionSize(26)
+        split.addWidget(_titled(f"The first {extract_preview.PREVIEW_ROWS} rows", self.preview))
+        split.setSizes([620, 420])
+        layout.addWidget(split, 3)
+        self.required_label = QLabel()
+        self.required_label.setTextFormat(Qt.TextFormat.RichText)
+        self.required_label.setWordWrap(True)
+        layout.addWidget(self.required_label)
+
+        self.results = CheckResults()
+        self.results_label, self.save_rejections_button = self.results.label, self.results.save_button
+        self.rejections_model, self.rejections = self.results.model, self.results.view
+        self.save_rejections_button.clicked.connect(self.save_rejections)
+        layout.addWidget(self.results, 2)
+        return page
+
+    def _buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.close_button = QPushButton("Cancel")
+        self.close_button.clicked.connect(self.reject)
+        row.addWidget(self.close_button)
+        row.addStretch(1)
+        self.check_button = QPushButton("Check")
+        self.check_button.setToolTip("Read and check every row without importing anything")
+        self.check_button.clicked.connect(self.check)
+        self.import_button = QPushButton("Import")
+        self.import_button.setProperty("primary", True)
+        self.import_button.setToolTip("Import the valid rows as a new run of the cohort")
+        self.import_button.clicked.connect(self.do_import)
+        row.addWidget(self.check_button)
+        row.addWidget(self.import_button)
+        return row
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 4, 0, 0)
+    layout.setSpacing(4)
+    label = QLabel(title)
+    label.setObjectName("sectionTitle")
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    return box
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{max(1, round(size / 1024))} KB"

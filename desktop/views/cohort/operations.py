@@ -1,0 +1,108 @@
+"""Every user action that writes, as one small named function (STYLE practice 2).
+
+Each calls one desktop.models operation with the session's actor and publishes what it changed.
+Single-record edits take a few milliseconds, so they run on the GUI thread; work that grows with the
+data (an import, a bulk change, an export) goes through desktop.views.kit.tasks, on its own connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QWidget
+
+from ...models import reference
+from ...models.cohort import caseload, risk_import, worklists
+from ...models.cohort import rules as cohort_rules
+from ...models.cohort.extract_rules import CheckedExtract
+from ...models.cohort.frame import CohortFrame
+from ...models.cohort.risk_import import ImportResult
+from ...models.progress import check_cancel
+from ..kit.session import Session
+from ..kit.tasks import run_with_progress
+
+
+def save_record(session: Session, entity: str, values: dict[str, Any], row_id: str | None = None) -> str:
+    """Add (row_id None) or change one reference record; ValidationError says which field is wrong."""
+    row_id, changes = reference.save(session.db, session.actor, entity, values, row_id)
+    session.publish(changes)
+    return row_id
+
+
+def delete_record(session: Session, entity: str, row_id: str) -> None:
+    """Delete one reference record; ValidationError when other records still point at it."""
+    session.publish(reference.delete(session.db, session.actor, entity, row_id))
+
+
+def check_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
+                  mapping: dict[str, str]) -> CheckedExtract:
+    """Read and check every row of an extract, writing nothing; Cancelled when the user gave up waiting."""
+    def job(db, _progress, cancel):
+        checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping)
+        check_cancel(cancel)
+        return checked
+
+    return run_with_progress(parent, f"Checking {path.name}…", session.path, job)
+
+
+def import_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
+                   mapping: dict[str, str]) -> ImportResult:
+    """Import an extract as a new run; Cancelled (rolled back) or ValidationError (refused) leave no trace."""
+    actor = session.actor
+    result = run_with_progress(parent, f"Importing {path.name}…", session.path,
+                               lambda db, progress, cancel: risk_import.import_extract(
+                                   db, actor, locality_code, path, extract_date, mapping, progress, cancel))
+    session.publish(result.changes)
+    return result
+
+
+def update_patient(session: Session, patient_id: str, changes: dict[str, Any]) -> None:
+    """Save one patient's caseload edits (undoable); ValidationError names the field (exc.field)."""
+    session.publish(caseload.update_patients(session.db, session.actor, [patient_id], changes,
+                                             undo=session.undo))
+
+
+def update_patients(parent: QWidget, session: Session, patient_ids: list[str], changes: dict[str, Any]) -> None:
+    """The same edit to many patients at once, all or none and one undo step, off the GUI thread (it grows with
+    the selection). The progress dialog is application-modal, so nothing else touches the stack meanwhile."""
+    actor, undo = session.actor, session.undo
+
+    def job(db, _progress, cancel):
+        # update_patients takes no cancel check, so a Cancel pressed meanwhile undoes the lot at the end; the
+        # recording encloses the check, so a cancelled change leaves no undo step behind either.
+        with undo.recording(db):
+            changed = caseload.update_patients(db, actor, patient_ids, changes, undo=undo)
+            check_cancel(cancel)
+        return changed
+
+    session.publish(run_with_progress(parent, f"Updating {len(patient_ids):,} patients…", session.path, job))
+
+
+def add_intervention(session: Session, patient_id: str, kind: str, delivered_on: dt.date,
+                     delivered_by_id: str | None, note: str) -> str:
+    row_id, changes = caseload.add_intervention(session.db, session.actor, patient_id, kind, delivered_on,
+                                                delivered_by_id, note)
+    session.publish(changes)
+    return row_id
+
+
+def save_cohort_rules(session: Session, rules: cohort_rules.CohortRules) -> None:
+    session.publish(cohort_rules.save(session.db, session.actor, rules))
+
+
+def export_worklist(parent: QWidget, session: Session, frame: CohortFrame, key: str, out: Path,
+                    locality_name: str) -> int:
+    """Write a worklist to .xlsx or .csv (audited); returns how many patients it holds."""
+    actor = session.actor
+
+    def job(db, _progress, cancel):
+        with db.atomic():
+            written = worklists.export(db, actor, frame, key, out, locality_name)
+            if cancel():  # a file the user gave up on is not left behind, nor is its audit entry
+                out.unlink(missing_ok=True)
+                check_cancel(cancel)
+        return written
+
+    return run_with_progress(parent, f"Writing {out.name}…", session.path, job)

@@ -1,0 +1,260 @@
+"""The Cohort screen: the latest run's patients of the current locality, their filters and worklists, and the
+patient panel beside them.
+
+The frame is loaded once (cohort.load) and reused: a keystroke in the filter is cohort.apply plus a model
+reset, milliseconds at 60,000 patients. It is reloaded only when a change touches patients or risk runs,
+or the locality changes (DESIGN §13).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...models import reference
+from ...models.changes import Changes
+from ...models.cohort import frame as cohort
+from ...models.cohort import rules as cohort_rules
+from ...models.cohort import worklists
+from ...models.cohort.frame import CohortFrame
+from ...settings import Settings
+from ..kit import messages
+from ..kit.page import Page
+from ..kit.record_table import join_filter_and_table, table_or_message
+from ..kit.session import Session
+from ..shell.screens import Screen
+from . import handlers as cohort_actions
+from .filters import CohortFilterBar
+from .header import CohortHeader
+from .model import CohortModel, run_ltc_min
+from .patient_panel import PatientPanel
+from .table import CohortTable
+from .worklist_bar import WorklistBar
+
+
+class CohortPage(Page):
+    def __init__(self, screen: Screen, session: Session, settings: Settings, parent: QWidget | None = None):
+        super().__init__(screen, parent)
+        self.session, self.settings = session, settings
+        self.locality: Mapping[str, Any] | None = None
+        self.frame: CohortFrame | None = None
+        self.staff: list[dict[str, Any]] = []
+        self.dialog: QWidget | None = None  # the open import, criteria or bulk dialog (tests reach it here)
+        self._worklist_rows: dict[str, np.ndarray] = {}
+        self._stale = True
+        self._shown_id: str | None = None
+        self._restoring = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 20, 32, 16)
+        layout.setSpacing(10)
+        self.header = CohortHeader(screen, session.kind == "commissioner")
+        self.header.import_button.clicked.connect(self.import_extract)
+        self.header.criteria_button.clicked.connect(self.edit_rules)
+        self.header.empty_import_button.clicked.connect(self.import_extract)
+        self.note = self.header.note  # what the empty state says
+        layout.addWidget(self.header)
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(10)
+        self.worklists = WorklistBar()
+        self.worklists.chosen.connect(lambda _key: self.apply_filters())
+        self.worklists.export_button.clicked.connect(self.export_worklist)
+        body.addWidget(self.worklists)
+        self.filters = CohortFilterBar()
+        self.filters.changed.connect(self.apply_filters)
+        self.count = self.filters.count
+        body.addWidget(self.filters)
+
+        self.model = CohortModel(self)
+        self.table = CohortTable(self.model)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.activated.connect(lambda _index: self.panel.focus_form())
+        join_filter_and_table(self.filters, self.table)
+        self.table_stack, self.no_match = table_or_message(self.table)
+        self.panel = PatientPanel(session)
+        self.panel.bulk_requested.connect(self.bulk_change)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("cohortSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table_stack)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([760, 380])
+        self.panel.setMinimumWidth(340)
+        body.addWidget(self.splitter, 1)
+        layout.addWidget(self.body, 1)
+        layout.addWidget(self.header.empty_card, 1)
+        self._restore_state()
+        self._show_state()
+
+    # -- Page ---------------------------------------------------------------------------------------------
+    def set_locality(self, locality: Mapping[str, Any] | None) -> None:
+        if self.locality is not None and locality is not None and locality["id"] == self.locality["id"]:
+            return
+        self.locality = locality
+        self._shown_id = None
+        self.panel.show_nothing()
+        self.filters.clear()
+        self._mark_stale()
+
+    def on_changes(self, changes: Changes) -> None:
+        if changes.touches("patients", "risk_runs", "staff", "practices"):
+            self._mark_stale()
+
+    def on_shown(self) -> None:
+        if self._stale:
+            self.reload()
+
+    def focus_filter(self) -> bool:
+        if not self.body.isVisible():
+            return False
+        self.filters.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filters.text.selectAll()
+        return True
+
+    # -- data ---------------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Load the locality's cohort frame and staff, keeping the filters, the sort and the selection."""
+        self._stale = False
+        if self.session.kind == "commissioner" or self.locality is None:
+            self.frame = None
+            self._show_state()
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.frame = cohort.load(self.session.db, self.locality["id"])
+            self.staff = reference.list_rows(self.session.db, "staff", self.locality["id"])
+            self._worklist_rows = {}
+            # worklists.rows fails on a frame with no rows (an empty list becomes a float array), and an
+            # empty frame has nothing on any list anyway.
+            counts = worklists.counts(self.frame) if len(self.frame) else {w.key: 0 for w in worklists.WORKLISTS}
+        finally:
+            QApplication.restoreOverrideCursor()
+        selected, current = self.table.selected_ids(), self.table.current_id() or self._shown_id
+        # Refilling the combos must not filter the old model's rows with the new frame: quiet until set.
+        self.filters.blockSignals(True)
+        self.filters.set_staff(self.staff)
+        self.filters.set_ltc_min(run_ltc_min(self.frame))
+        self.filters.blockSignals(False)
+        self.panel.set_staff(self.staff)
+        self.worklists.set_counts(len(self.frame), counts)
+        self.model.set_frame(self.frame, self.visible_rows())
+        self.panel.ltc_min = self.model.ltc_min
+        rules = cohort_rules.load(self.session.db)
+        self.panel.bands = (rules.frailty_min_deficits, rules.severe_frailty_min_deficits)
+        self.header.show_run(self.frame.run, self.locality)
+        self._show_state()
+        self._after_rows_changed(selected, current)
+
+    def visible_rows(self) -> np.ndarray:
+        """Frame rows that pass the filters and the chosen worklist, in frame order."""
+        if self.frame is None:
+            return np.zeros(0, dtype=np.int64)
+        rows = cohort.apply(self.frame, self.filters.cohort_filter())
+        key = self.worklists.current()
+        if key is not None and len(self.frame):
+            if key not in self._worklist_rows:
+                self._worklist_rows[key] = worklists.rows(self.frame, key)
+            rows = np.intersect1d(rows, self._worklist_rows[key], assume_unique=True)
+        return rows
+
+    def apply_filters(self) -> None:
+        if self.frame is None:
+            return
+        selected, current = self.table.selected_ids(), self.table.current_id()
+        self.model.set_rows(self.visible_rows())
+        self._after_rows_changed(selected, current)
+
+    def _after_rows_changed(self, selected: list[str], current: str | None) -> None:
+        self._restoring = True
+        try:
+            self.table.select_ids(selected, current)
+        finally:
+            self._restoring = False
+        self._selection_changed()
+        shown, total = self.model.rowCount(), len(self.frame) if self.frame is not None else 0
+        self.count.setText(f"{shown:,} of {total:,} patients" if shown != total else f"{total:,} patients")
+        if not shown and total:
+            what = self.filters.describe()
+            where = f" on the “{self.worklists.buttons[self.worklists.current()].accessibleName()}” worklist" \
+                if self.worklists.current() else ""
+            self.no_match.setText(f"No patients{where} match {what}.\n\nChange the filters, or press Clear to show "
+                                  "everyone." if what else f"No patients{where} at the moment.")
+        self.table_stack.setCurrentWidget(self.table if shown or not total else self.no_match)
+
+    # -- selection ---------------------------------------------------------------------------------------------------
+    def _selection_changed(self, *_args) -> None:
+        if self._restoring:
+            return
+        rows = self.table.selected_rows()
+        if len(rows) > 1:
+            if self.panel.can_leave():
+                self._shown_id = None
+                self.panel.show_many(len(rows))
+            return
+        if not rows:
+            if not self.panel.form.is_dirty():  # a patient being edited stays while a filter hides them
+                self._shown_id = None
+                self.panel.show_nothing()
+            return
+        patient_id = self.model.patient_id(rows[0])
+        if patient_id != self._shown_id and not self.panel.can_leave():
+            self._restoring = True
+            self.table.select_ids([self._shown_id], self._shown_id)  # back to the one still being edited
+            self._restoring = False
+            return
+        self._shown_id = patient_id
+        i = self.model.frame_row(rows[0])
+        self.panel.show_patient(patient_id, self.frame.row(i), self.model.chips(i))
+
+    # -- actions (desktop.views.cohort.handlers does the asking) -------------------------------------------------------
+    def import_extract(self) -> None:
+        cohort_actions.import_extract(self)
+
+    def edit_rules(self) -> None:
+        cohort_actions.edit_rules(self)
+
+    def bulk_change(self, what: str) -> None:
+        cohort_actions.bulk_change(self, what)
+
+    def export_worklist(self) -> None:
+        cohort_actions.export_worklist(self)
+
+    def status_message(self, text: str) -> None:
+        messages.show_status(self, text)
+
+    # -- internals ----------------------------------------------------------------------------------------------------
+    def _mark_stale(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def _show_state(self) -> None:
+        has_run = self.frame is not None and (self.frame.run is not None or len(self.frame) > 0)
+        self.header.show_empty(self.session.kind == "commissioner", self.locality, has_run)
+        self.body.setVisible(has_run)
+
+    def _restore_state(self) -> None:
+        splitter = self.settings.state_bytes("cohort_splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        columns = self.settings.state_bytes("cohort_columns")
+        if columns is not None:
+            self.table.horizontalHeader().restoreState(columns)
+        self.splitter.splitterMoved.connect(
+            lambda *_: self.settings.set_state_bytes("cohort_splitter", self.splitter.saveState()))
+        header = self.table.horizontalHeader()
+        for signal in (header.sectionResized, header.sectionMoved):
+            signal.connect(lambda *_: self.settings.set_state_bytes("cohort_columns", header.saveState()))
+

@@ -1,0 +1,1 @@
+"""The Commissioner screen: the 11 teams' returns side by side, their import and comparison charts."""

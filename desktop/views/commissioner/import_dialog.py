@@ -1,0 +1,150 @@
+"""Importing the teams' return files into a commissioner workspace (DESIGN §10): a dry run first, listing what
+each file would do, then, on "Import N files", the real import and the same list saying what happened.
+
+Both runs go through desktop.views.kit.tasks on the worker's own connection, so a large batch keeps the window
+live and can be cancelled (a cancelled import keeps nothing). A batch of 44 files takes a fraction of a
+second, so the progress dialog normally never appears."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...models.errors import DeskError
+from ...models.kpi import return_import
+from ...models.kpi.return_import import Outcome
+from ..kit import formats, messages
+from ..kit.field_help import help_label
+from ..kit.session import Session
+from ..kit.tables import list_table
+from ..kit.tasks import run_with_progress
+from .outcomes_model import COLUMNS, OutcomesModel, summary
+
+RETURN_FILTER = "Return files (*.json);;All files (*)"
+WRITES = ("imported", "superseded")
+
+
+class ReturnImportDialog(QDialog):
+    def __init__(self, session: Session, files: Sequence[str | Path], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.files = [str(f) for f in files]
+        self.outcomes: list[Outcome] = []
+        self.done_importing = False
+        self.setWindowTitle("Import returns")
+        self.setObjectName("returnImportDialog")
+        self.resize(1040, 560)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        self.heading = QLabel(f"Import {formats.count(len(self.files), 'return file')}")
+        self.heading.setObjectName("dialogHeading")
+        self.intro = help_label("")
+        self.summary = QLabel()
+        self.summary.setObjectName("sectionTitle")
+        self.model = OutcomesModel(self)
+        self.table = list_table(self.model, "returnOutcomes", [])
+        self.table.setAccessibleName("What each return file would do")
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column, name in enumerate(COLUMNS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if name == "Reason"
+                                        else QHeaderView.ResizeMode.ResizeToContents)
+        for widget in (self.heading, self.intro, self.summary):
+            layout.addWidget(widget)
+        layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.import_button = QPushButton("Import")
+        self.import_button.setProperty("primary", True)
+        self.import_button.clicked.connect(self.confirm)
+        self.close_button = QPushButton("Cancel")
+        self.close_button.clicked.connect(self.reject)
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+
+    # -- the two runs -----------------------------------------------------------------------------------------
+    def check(self) -> bool:
+        """The dry run: what each file would do. False when the check could not run (the reason was shown)."""
+        outcomes = self._run(dry_run=True)
+        if outcomes is None:
+            return False
+        self.outcomes = outcomes
+        self.model.set_outcomes(outcomes, dry_run=True)
+        writes = sum(1 for o in outcomes if o.status in WRITES)
+        if _cancelled(outcomes):
+            self.intro.setText("The check was cancelled; nothing was imported. Close, and import the files again.")
+            self.summary.setText("Cancelled")
+        else:
+            self.intro.setText("A dry run: each file was checked against the returns this workspace holds. Nothing "
+                               "is written until you press Import. Rejected files are listed first, with the "
+                               "reason to pass on to the team.")
+            self.summary.setText(summary(outcomes, dry_run=True))
+        self.import_button.setText(f"Import {formats.count(writes, 'file')}")
+        self.import_button.setEnabled(writes > 0 and not _cancelled(outcomes))
+        self.import_button.setVisible(True)
+        (self.import_button if self.import_button.isEnabled() else self.close_button).setDefault(True)
+        return True
+
+    def confirm(self) -> None:
+        """The real import; the list then says what happened to each file."""
+        outcomes = self._run(dry_run=False)
+        if outcomes is None:
+            return
+        self.outcomes = outcomes
+        self.model.set_outcomes(outcomes, dry_run=False)
+        self.import_button.hide()
+        self.close_button.setText("Close")
+        self.close_button.setDefault(True)
+        self.heading.setText(f"Imported from {formats.count(len(self.files), 'return file')}")
+        if _cancelled(outcomes):
+            self.intro.setText("The import was cancelled; nothing was imported.")
+            self.summary.setText("Cancelled")
+            return
+        self.done_importing = True
+        self.summary.setText(summary(outcomes, dry_run=False))
+        rejected = sum(1 for o in outcomes if o.status == "rejected")
+        self.intro.setText("Done. " + (f"{formats.count(rejected, 'file was', 'files were')} rejected and changed "
+                                       "nothing: pass the reasons on to the teams and import the corrected files."
+                                       if rejected else "Every file was accepted."))
+        parent = self.parentWidget()
+        if parent is not None:
+            messages.show_status(parent, f"Returns: {summary(outcomes, dry_run=False)}.")
+
+    def _run(self, dry_run: bool) -> list[Outcome] | None:
+        actor, files = self.session.actor, list(self.files)
+        verb = "Checking" if dry_run else "Importing"
+
+        def job(db, progress, cancel):
+            def step(done: int, total: int) -> bool:
+                progress(done / total, f"{verb} file {done} of {total}…")
+                return not cancel()
+
+            return return_import.import_returns(db, actor, files, dry_run=dry_run, progress=step)
+
+        try:
+            outcomes, changes = run_with_progress(self, f"{verb} {formats.count(len(files), 'return file')}…",
+                                                  self.session.path, job)
+        except DeskError as exc:
+            messages.warn(self, "Cannot import the returns", str(exc))
+            return None
+        except OSError as exc:
+            messages.warn(self, "Cannot import the returns", f"The workspace could not be used: {exc}. Check the "
+                          "file is still there and not open elsewhere, then try again.")
+            return None
+        self.session.publish(changes)
+        return outcomes
+
+
+def _cancelled(outcomes: Sequence[Outcome]) -> bool:
+    return bool(outcomes) and all(o.code == "cancelled" for o in outcomes)

@@ -1,0 +1,201 @@
+"""A form dialog that never decides what is valid: it hands its values to a save function (a
+desktop.views.cohort.operations or mdt_operations call) and, on a ValidationError, shows the message next to the field
+it names (or in the banner above the form) and stays open with everything typed kept. Cancel with changes asks
+first, unless the dialog says otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...models.errors import DeskError, ValidationError
+from . import messages
+from .date_field import DateField
+from .field_help import explain
+from .style import lines_high
+
+Save = Callable[[dict[str, Any]], Any]
+# Fields a domain error may name that are edited elsewhere on the form.
+ALIASES = {"owner_staff_id": "owner_name", "escalated_on": "escalated_to", "meeting_id": None}
+
+
+class FormDialog(QDialog):
+    """Heading, explanation, a banner for refusals that name no field, a form, and Save/Cancel."""
+
+    # False for a short dialog whose values() may refuse before anything is chosen: Cancel just closes it.
+    ask_before_discarding = True
+    # Field name -> the rule the domain checks it against (a HELP mapping of the domain module that saves).
+    rules: Mapping[str, str] = {}
+
+    def __init__(self, title: str, heading: str, explanation: str, save_label: str, save: Save,
+                 parent: QWidget | None = None, width: int = 600):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(width)
+        self._save = save
+        self.editors: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        head = QLabel(heading)
+        head.setObjectName("dialogHeading")
+        head.setWordWrap(True)
+        layout.addWidget(head)
+        sub = QLabel(explanation)
+        sub.setObjectName("pageSubtitle")
+        sub.setWordWrap(True)
+        layout.addWidget(sub)
+        layout.addSpacing(6)
+        self.banner = QLabel()
+        self.banner.setObjectName("formBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.setVerticalSpacing(8)
+        self.form.setHorizontalSpacing(14)
+        layout.addLayout(self.form)
+        layout.addStretch(1)
+        layout.addSpacing(8)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.addButton(save_label, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setProperty("primary", True)
+        buttons.accepted.connect(self.try_save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        # Only now, with the buttons in the dialog: set before, Qt forgets it and Enter presses
+        # the first button it finds instead.
+        self.save_button.setDefault(True)
+
+    def add_field(self, name: str, label: str, editor: QWidget, hint: str = "") -> QWidget:
+        block = QWidget()
+        box = QVBoxLayout(block)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(3)
+        box.addWidget(editor)
+        help_label = explain(editor, self.rules.get(name, ""), hint)
+        if help_label is not None:
+            box.addWidget(help_label)
+        error = QLabel()
+        error.setObjectName("fieldError")
+        error.setWordWrap(True)
+        error.hide()
+        box.addWidget(error)
+        self.editors[name], self.errors[name] = editor, error
+        caption = QLabel(label)
+        caption.setContentsMargins(0, 5, 0, 0)
+        self.form.addRow(caption, block)
+        return block
+
+    def add_row(self, label: str, editor: QWidget, name: str = "") -> None:
+        """A field whose refusals are shown in the banner above the form, not beside it."""
+        explain(editor, self.rules.get(name, ""))
+        caption = QLabel(label)
+        caption.setContentsMargins(0, 5, 0, 0)
+        self.form.addRow(caption, editor)
+
+    def section(self, title: str) -> None:
+        heading = QLabel(title)
+        heading.setObjectName("sectionTitle")
+        heading.setContentsMargins(0, 8, 0, 0)
+        self.form.addRow(heading)
+
+    def values(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    _initial: dict[str, Any] | None = None
+
+    def showEvent(self, event) -> None:
+        if self._initial is None and self.ask_before_discarding:
+            self._initial = self.values()  # what Cancel compares with, once the subclass has filled the form
+        super().showEvent(event)
+
+    def reject(self) -> None:
+        if self._initial is not None and self.values() != self._initial and not messages.confirm(
+                self, "Discard changes?", "Close this form and lose what you typed?", "Discard changes"):
+            return
+        super().reject()
+
+    def try_save(self) -> None:
+        self.clear_errors()
+        try:
+            self._save(self.values())
+        except ValidationError as exc:
+            self.show_error(str(exc), ALIASES.get(exc.field, exc.field) if exc.field else None)
+            return
+        except DeskError as exc:  # e.g. deleted meanwhile: say so, keep the form open
+            self.show_error(str(exc), None)
+            return
+        self.accept()
+
+    def show_error(self, message: str, field: str | None) -> None:
+        if field in self.errors and self.errors[field].parentWidget().isVisibleTo(self):
+            self.errors[field].setText(f"⚠ {message}")
+            self.errors[field].show()
+            editor = self.editors[field]
+            target = editor.line if isinstance(editor, DateField) else editor
+            target.setProperty("invalid", True)
+            target.style().unpolish(target)
+            target.style().polish(target)
+            target.setFocus()
+        else:
+            self.banner.setText(f"⚠ {message}")
+            self.banner.show()
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        # A message that wraps needs more height than the dialog had; Qt does not grow a shown window for
+        # wrapped text, so the buttons would be pushed out of sight.
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
+            else layout.totalMinimumSize().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def clear_errors(self) -> None:
+        self.banner.hide()
+        for name, label in self.errors.items():
+            label.hide()
+            editor = self.editors[name]
+            target = editor.line if isinstance(editor, DateField) else editor
+            if target.property("invalid"):
+                target.setProperty("invalid", False)
+                target.style().unpolish(target)
+                target.style().polish(target)
+
+
+def text_box(name: str, height: int = 64) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setObjectName(f"field_{name}")
+    box.setAccessibleName(name.replace("_", " "))
+    box.setTabChangesFocus(True)
+    box.setFixedHeight(lines_high(box, max(2, (height - 14) // 17), height))  # *height* is at 10 pt
+    return box
+
+
+def combo(name: str, options: Sequence[tuple[str, Any]], placeholder: str = "") -> QComboBox:
+    """A choice of (text, value); with a placeholder it starts with nothing chosen."""
+    combo = QComboBox()
+    combo.setObjectName(f"field_{name}")
+    combo.setAccessibleName(name.replace("_", " "))
+    if placeholder:
+        combo.setPlaceholderText(placeholder)
+    for text, value in options:
+        combo.addItem(text, value)
+    if placeholder:
+        combo.setCurrentIndex(-1)
+    return combo

@@ -1,0 +1,80 @@
+"""What every screen in the main window's stack offers, and the title block and empty-state card they share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ...models.changes import Changes
+from ..shell.screens import Screen
+
+
+class Page(QWidget):
+    """A screen. The main window tells it the current locality, shows it, and passes on every change."""
+
+    def __init__(self, screen: Screen, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.screen = screen
+        self.setObjectName(f"page_{screen.key}")
+
+    def set_locality(self, locality: Mapping[str, Any] | None) -> None:
+        """The locality chosen in the tool bar changed (a row of workspace.localities, or None)."""
+
+    def on_changes(self, changes: Changes) -> None:
+        """Something was written; reload if it touches what this page shows."""
+
+    def on_shown(self) -> None:
+        """The page became the visible one."""
+
+    def focus_filter(self) -> bool:
+        """Put the cursor in this page's filter box; False when it has none."""
+        return False
+
+
+def title_block(layout: QVBoxLayout, title: str, subtitle: str) -> None:
+    heading = QLabel(title)
+    heading.setObjectName("pageTitle")
+    layout.addWidget(heading)
+    sub = QLabel(subtitle)
+    sub.setObjectName("pageSubtitle")
+    sub.setWordWrap(True)
+    layout.addWidget(sub)
+    layout.addSpacing(12)
+
+
+class EmptyCard(QFrame):
+    """The honest empty state of a screen or tab: what is missing and why, and optionally the button that
+    fixes it (`button`, None without one)."""
+
+    def __init__(self, heading: str = "", body: str = "", button: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("plannedCard")
+        self.setMaximumWidth(760)
+        inner = QVBoxLayout(self)
+        inner.setContentsMargins(24, 20, 24, 22)
+        inner.setSpacing(12)
+        self.heading = QLabel(heading)
+        self.heading.setObjectName("plannedHeading")
+        inner.addWidget(self.heading)
+        self.body = QLabel(body)
+        self.body.setObjectName("plannedBody")
+        self.body.setWordWrap(True)
+        inner.addWidget(self.body)
+        self.button: QPushButton | None = None
+        if button:
+            self.button = QPushButton(button)
+            self.button.setProperty("primary", True)
+            inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
+
+
+def at_top(widget: QWidget) -> QFrame:
+    """*widget* at the top of the space it is given, rather than stretched or centred in it."""
+    holder = QFrame()
+    box = QVBoxLayout(holder)
+    box.setContentsMargins(0, 0, 0, 0)
+    box.addWidget(widget)
+    box.addStretch(1)
+    return holder

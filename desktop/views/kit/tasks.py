@@ -1,0 +1,143 @@
+"""Long workspace jobs off the GUI thread, with a late progress dialog and a cooperative Cancel.
+
+A sqlite-utils Database may only be used on the thread that created it, so the worker opens its own
+connection to the workspace file, runs the job there, and closes it before reporting back. The job is
+any `fn(db, progress, cancel)` following desktop.models.progress; a cancel raises Cancelled inside the
+job's transaction, which rolls it back (STYLE practice 6).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from ...models.db import open_workspace
+from ...models.progress import CancelCheck, Progress
+
+Job = Callable[[sqlite_utils.Database, Progress, CancelCheck], Any]
+# Show nothing for quick jobs; a dialog that flashes for 50 ms is worse than none.
+SHOW_AFTER_MS = 600
+
+
+class BackgroundWorker(QThread):
+    """Runs `work(progress, cancel)` off the GUI thread and hands its result or exception back by signal."""
+
+    progressed = Signal(float, str)
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, work: Callable[[Progress, CancelCheck], Any], parent: QWidget | None = None):
+        super().__init__(parent)
+        self._work = work
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        try:
+            result = self._work(self._report, self._cancel.is_set)
+        except Exception as exc:  # handed to the GUI thread, which decides how to show it
+            self.failed.emit(exc)
+            return
+        self.succeeded.emit(result)
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.progressed.emit(fraction, message)
+
+
+class WorkspaceWorker(BackgroundWorker):
+    """A job on its own connection to the workspace file, closed before the result is reported."""
+
+    def __init__(self, path: Path, job: Job, parent: QWidget | None = None):
+        def work(progress: Progress, cancel: CancelCheck) -> Any:
+            db = open_workspace(Path(path))
+            try:
+                return job(db, progress, cancel)
+            finally:
+                db.close()
+
+        super().__init__(work, parent)
+
+
+class _Waiter(QObject):
+    """Lives on the GUI thread, so the worker's signals reach these slots queued, in order."""
+
+    def __init__(self, dialog: QProgressDialog, worker: BackgroundWorker, loop: QEventLoop):
+        super().__init__()
+        self.dialog, self.worker, self.loop = dialog, worker, loop
+        self.outcome: dict[str, Any] = {}
+
+    @Slot(float, str)
+    def on_progress(self, fraction: float, message: str) -> None:
+        if not self.worker.cancelled:
+            self.dialog.setLabelText(message)
+        self.dialog.setValue(round(fraction * 1000))
+
+    @Slot(object)
+    def on_succeeded(self, result: Any) -> None:
+        self.outcome["result"] = result
+
+    @Slot(object)
+    def on_failed(self, exc: Exception) -> None:
+        self.outcome["error"] = exc
+
+    @Slot()
+    def on_cancel(self) -> None:
+        self.worker.cancel()
+        self.dialog.setLabelText("Cancelling; undoing what was done so far…")
+
+    @Slot()
+    def on_finished(self) -> None:
+        self.loop.quit()
+
+
+def run_with_progress(parent: QWidget | None, title: str, path: Path, job: Job) -> Any:
+    """Run *job* on a worker thread and wait for it while the GUI stays live; return its result.
+
+    Whatever the job raised (Cancelled when the user pressed Cancel) is raised again here, on the
+    GUI thread.
+    """
+    return _wait(parent, title, WorkspaceWorker(path, job))
+
+
+def run_off_thread(parent: QWidget | None, title: str, work: Callable[[Progress, CancelCheck], Any]) -> Any:
+    """run_with_progress for work that opens no connection of its own (e.g. it starts a child process)."""
+    return _wait(parent, title, BackgroundWorker(work))
+
+
+def _wait(parent: QWidget | None, title: str, worker: BackgroundWorker) -> Any:
+    dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
+    dialog.setWindowTitle("Locality Desk")
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setMinimumDuration(SHOW_AFTER_MS)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setMinimumWidth(420)
+
+    loop = QEventLoop()
+    waiter = _Waiter(dialog, worker, loop)
+    worker.progressed.connect(waiter.on_progress)
+    worker.succeeded.connect(waiter.on_succeeded)
+    worker.failed.connect(waiter.on_failed)
+    worker.finished.connect(waiter.on_finished)
+    dialog.canceled.connect(waiter.on_cancel)
+    worker.start()
+    # Nothing is delivered before exec() runs, and `finished` arrives after the outcome, so this cannot miss it.
+    loop.exec()
+    worker.wait()
+    dialog.close()
+    dialog.deleteLater()
+    if "error" in waiter.outcome:
+        raise waiter.outcome["error"]
+    return waiter.outcome.get("result")

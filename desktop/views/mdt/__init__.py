@@ -1,0 +1,1 @@
+"""The MDT & actions screen: meetings, agendas, attendees, outcomes and the action log."""

@@ -1,0 +1,373 @@
+"""The Reports screen (DESIGN §11): for the chosen quarter, the quarterly locality report of the current locality
+and the system report of every team the workspace holds returns for, each exported as a PDF; below them the
+locality's KPIs with their Making Data Count variation and assurance, and the XmR chart of the chosen one, drawn
+from the very figures the locality report prints (reports.locality_figures.gather).
+
+The figures take about a second to gather on a full workspace, so they are gathered on a worker thread with its
+own connection when the page is on screen, and kept per (locality, quarter) until something is written. A
+commissioner workspace holds no team records: it has the system report only, and says why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...models import quarters
+from ...models.changes import Changes
+from ...models.kpi import consolidated
+from ...settings import Settings
+from ..kit import formats, messages, pdf_export
+from ..kit.field_help import help_label
+from ..kit.page import EmptyCard, Page, title_block
+from ..kit.quarter_paging import QuarterPaging
+from ..kit.session import Session
+from ..kit.tables import SMALL_ROW_HEIGHT, list_table
+from ..kit.tasks import WorkspaceWorker, run_with_progress
+from ..shell.screens import Screen
+from .spc_list_model import COLUMNS, SpcListModel
+from .spc_view import SpcView
+
+OPEN_REPORT = "Open the report"
+NO_RECORDS = ("A commissioner workspace holds the teams' signed-off returns, not their records (meetings, "
+              "actions, the cohort, care homes), so it has no quarterly locality report and no month-by-month "
+              "SPC charts. Each team exports its own from its locality workspace; the system report below "
+              "compares every team whose return you have imported.")
+WORKING = "Working out the charts…"
+_RUNNING: set[WorkspaceWorker] = set()  # loads under way, kept alive until they finish whatever the page does
+
+
+def wait_for_loads() -> None:
+    """Let every load under way finish (at exit: a QThread must not be destroyed while it runs)."""
+    for worker in list(_RUNNING):
+        worker.wait()
+    _RUNNING.clear()
+
+
+def _card(heading: str) -> tuple[QFrame, QVBoxLayout, QLabel, QLabel]:
+    card = QFrame()
+    card.setObjectName("plannedCard")
+    box = QVBoxLayout(card)
+    box.setContentsMargins(18, 12, 18, 14)
+    box.setSpacing(8)
+    title = QLabel(heading)
+    title.setObjectName("plannedHeading")
+    body = QLabel()
+    body.setObjectName("plannedBody")
+    body.setWordWrap(True)
+    box.addWidget(title)
+    box.addWidget(body)
+    return card, box, title, body
+
+
+class ReportsPage(QuarterPaging, Page):
+    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(screen, parent)
+        self.session = session
+        self.settings = settings
+        self.locality: Mapping[str, Any] | None = None
+        self.quarter = quarters.of(self.today()).previous()
+        self.stale = True
+        self.cache: dict[tuple[str, str], Any] = {}  # (locality code, quarter code) -> LocalityFigures
+        self.loading: set[tuple[str, str]] = set()
+        self.figures: Any = None  # the LocalityFigures shown
+        self.teams_held = 0
+        commissioner = session.kind == "commissioner"
+        app = QApplication.instance()
+        if app is not None and not getattr(app, "_reports_wait_hooked", False):
+            app.aboutToQuit.connect(wait_for_loads)
+            app._reports_wait_hooked = True
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 20, 32, 16)
+        title_block(layout, screen.title, screen.summary)
+        bar = self.quarter_bar()
+        layout.addLayout(bar)
+        layout.addSpacing(6)
+
+        cards = QHBoxLayout()
+        cards.setContentsMargins(0, 0, 0, 0)
+        cards.setSpacing(16)
+        self.locality_card, box, self.locality_heading, self.locality_body = _card("Quarterly locality report")
+        self.locality_button = QPushButton("Export &locality report (PDF)…")
+        self.locality_button.setProperty("primary", True)
+        self.locality_button.clicked.connect(self.export_locality)
+        box.addWidget(self.locality_button, 0, Qt.AlignmentFlag.AlignLeft)
+        box.addStretch(1)
+        self.no_locality = EmptyCard("No locality report in a commissioner workspace", NO_RECORDS)
+        self.system_card, box, _title, self.system_body = _card("System report")
+        self.publication = QCheckBox("For &publication (suppress small numbers)")  # Alt+F: File
+        self.publication.setToolTip("NHS Digital's small-number suppression of counts of people; the report "
+                                    "lists every cell it altered in an appendix")
+        self.system_button = QPushButton("Export s&ystem report (PDF)…")  # Alt+S: Settings
+        self.system_button.clicked.connect(self.export_system)
+        self.system_reason = help_label("")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.system_button)
+        row.addWidget(self.publication)
+        row.addStretch(1)
+        box.addLayout(row)
+        box.addWidget(self.system_reason)
+        box.addStretch(1)
+        cards.addWidget(self.locality_card, 1)
+        cards.addWidget(self.no_locality, 1)
+        cards.addWidget(self.system_card, 1)
+        layout.addLayout(cards)
+        layout.addSpacing(10)
+
+        self.spc_title = QLabel()
+        self.spc_title.setObjectName("sectionTitle")
+        self.spc_state = help_label("")
+        self.model = SpcListModel(self)
+        self.list = list_table(self.model, "spcList", [])
+        self.list.setTabKeyNavigation(False)  # arrows move between KPIs; Tab leaves the list
+        self.list.verticalHeader().setDefaultSectionSize(SMALL_ROW_HEIGHT)
+        self.list.horizontalHeader().setStretchLastSection(False)  # the list is sized to its columns
+        self.list.setAccessibleName("Key performance indicators with their SPC variation and assurance")
+        self.list.selectionModel().currentChanged.connect(lambda index, _old: self.show_chart(index.row()))
+        self.view = SpcView()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.list)
+        self.splitter.addWidget(self.view)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.spc = QWidget()
+        spc_box = QVBoxLayout(self.spc)
+        spc_box.setContentsMargins(0, 0, 0, 0)
+        spc_box.addWidget(self.spc_title)
+        spc_box.addWidget(self.spc_state, 1, Qt.AlignmentFlag.AlignTop)  # at the top while the charts load
+        spc_box.addWidget(self.splitter, 1)
+        layout.addWidget(self.spc, 1)
+        if commissioner:
+            layout.addStretch(1)
+
+        self.locality_card.setVisible(not commissioner)
+        self.spc.setVisible(not commissioner)
+        self.no_locality.setVisible(commissioner)
+        self._show_quarter_label()
+        self._show_locality_card()
+
+    # -- Page ---------------------------------------------------------------------------------------------
+    @property
+    def key(self) -> tuple[str, str] | None:
+        return (self.locality["code"], self.quarter.code) if self.locality else None
+
+    def set_locality(self, locality: Mapping[str, Any] | None) -> None:
+        self.locality = locality
+        self.stale = True
+        self._show_locality_card()
+        self._reload_if_shown()
+
+    def set_quarter(self, quarter: quarters.Quarter) -> None:
+        super().set_quarter(quarter)
+        self._show_locality_card()
+
+    def _reload_if_shown(self) -> None:  # a commissioner workspace has the system report
+        if self.stale and self.isVisible():
+            self.reload()
+
+    def on_changes(self, changes: Changes) -> None:
+        if changes.workspace or (changes.tables - {"audit"}):
+            self.cache.clear()
+            self.stale = True
+            self._reload_if_shown()
+
+    # -- loading ------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.stale = False
+        self._show_system_card()
+        if self.session.kind == "commissioner":
+            return
+        key = self.key
+        if key is None:
+            self._show_state("Choose a locality in the tool bar to see its KPIs.")
+            return
+        self.spc_title.setText(f"Statistical process control: {self.locality['name']}, {self.quarter.label}")
+        if key in self.cache:
+            self._show_figures(self.cache[key])
+            return
+        self._show_state(WORKING)
+        if key not in self.loading:
+            self._start(key)
+
+    def _start(self, key: tuple[str, str]) -> None:
+        from ...models.kpi.locality_figures import gather
+
+        code, quarter, today = key[0], self.quarter, self.today()
+        worker = WorkspaceWorker(self.session.path, lambda db, _progress, _cancel:
+                                 (key, gather(db, code, quarter, today)))
+        worker.succeeded.connect(self._loaded)
+        worker.failed.connect(self._failed)
+        worker.finished.connect(self._finished)
+        self.loading.add(key)
+        _RUNNING.add(worker)
+        worker.start()
+
+    @property
+    def is_loading(self) -> bool:
+        return bool(self.loading)
+
+    @Slot(object)
+    def _loaded(self, outcome: tuple[tuple[str, str], Any]) -> None:
+        if self.session.closed:  # the window moved to another workspace, or closed, while the figures loaded
+            return
+        key, figures = outcome
+        self.loading.discard(key)
+        self.cache[key] = figures
+        if key == self.key and not self.stale:
+            self._show_figures(figures)
+
+    @Slot(object)
+    def _failed(self, exc: Exception) -> None:
+        if self.session.closed:
+            return
+        self.loading.clear()
+        self._show_state(f"The charts could not be worked out: {exc}")
+
+    @Slot()
+    def _finished(self) -> None:
+        for worker in [w for w in _RUNNING if w.isFinished()]:
+            _RUNNING.discard(worker)
+
+    def _show_state(self, text: str) -> None:
+        self.figures = None
+        self.model.set_rows([])
+        self.view.show_nothing("")
+        self.splitter.setVisible(False)
+        self.spc_state.setText(text)
+        self.spc_state.setVisible(True)
+        self._show_locality_card()
+
+    def _show_figures(self, figures: Any) -> None:
+        self.figures = figures
+        current = self.list.currentIndex()
+        code = self.model.row(current.row()).kpi.code if current.isValid() and self.model.rows else None
+        self.model.set_rows(figures.rows)
+        self.spc_state.setVisible(False)
+        self.splitter.setVisible(True)
+        self._size_columns()
+        if code is None:  # first time: the first KPI with a special cause in its latest point, else the first
+            row = next((n for n, r in enumerate(figures.rows) if r.spc is not None and not r.spc.trial_limits
+                        and r.spc.variation_icon != "common_cause"), 0)
+        else:
+            row = self.model.row_of(code)
+        self.list.setCurrentIndex(self.model.index(row, 0))
+        self.show_chart(row)
+        self._show_locality_card()
+
+    def _size_columns(self) -> None:
+        self.list.resizeColumnsToContents()
+        self.list.setColumnWidth(1, min(self.list.columnWidth(1), 160))
+        widths = sum(self.list.columnWidth(c) for c in range(len(COLUMNS)))
+        needed = widths + self.list.verticalScrollBar().sizeHint().width() + 2 * self.list.frameWidth() + 2
+        total = sum(self.splitter.sizes())
+        if total > 0:
+            left = min(needed, total * 31 // 50)
+            self.splitter.setSizes([left, total - left])
+
+    def show_chart(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            self.view.show_nothing("Choose a KPI in the list to see its chart.")
+            return
+        self.view.show_row(self.model.row(row))
+
+    def select_kpi(self, code: str) -> None:
+        self.list.setCurrentIndex(self.model.index(self.model.row_of(code), 0))
+
+    # -- the cards ------------------------------------------------------------------------------------------
+    def _show_locality_card(self) -> None:
+        if self.session.kind == "commissioner":
+            return
+        if self.locality is None:
+            self.locality_body.setText("Choose a locality in the tool bar.")
+            self.locality_button.setEnabled(False)
+            return
+        name, q = self.locality["name"], self.quarter
+        text = (f"{name} ({self.locality['code']}), {q.label}: the KPIs with intervals, trends and SPC charts, the "
+                "exceptions with their actions, and the cohort, MDT and care-home summaries. No patient is named.")
+        figures = self.figures if self.figures is not None and self.key == (self.figures.locality["code"],
+                                                                            self.figures.quarter.code) else None
+        if figures is not None:
+            ret = figures.ret
+            if figures.draft:
+                text += (f"\nNo return is signed off for {q.label}: the report is marked DRAFT" +
+                         (" and its figures are so far." if q.end >= self.today() else "."))
+            else:
+                text += f"\nThe return was signed off by {ret['signed_off_by']} (revision {ret['revision']})."
+        self.locality_body.setText(text)
+        self.locality_button.setEnabled(True)
+
+    def _show_system_card(self) -> None:
+        q = self.quarter
+        teams = len(consolidated.localities(self.session.db))
+        self.teams_held = len(consolidated.latest(self.session.db, q))
+        self.system_body.setText(
+            f"Every team side by side: each KPI with its RAG, funnel plots against the LLR value, trends across "
+            f"the quarters held, and completeness. Signed-off returns held for {q.label}: {self.teams_held} of "
+            f"{teams}.")
+        self.system_button.setEnabled(self.teams_held > 0)
+        self.publication.setEnabled(self.teams_held > 0)
+        if self.teams_held:
+            self.system_reason.setText("")
+            self.system_reason.hide()
+        else:
+            self.system_reason.setText(
+                f"Nothing to report: this workspace holds no signed-off return for {q.label}. "
+                + ("Import the teams' return files on the Commissioner screen." if self.session.kind ==
+                   "commissioner" else "Sign off the quarter's return on the Returns screen, or choose "
+                   "another quarter."))
+            self.system_reason.show()
+        self.system_button.setToolTip(self.system_reason.text() or "Write the system report as a PDF")
+
+    # -- export ---------------------------------------------------------------------------------------------
+    def export_locality(self) -> Any:
+        if self.locality is None or self.session.kind == "commissioner":
+            return None
+        from ...reports import locality_report
+
+        code, q, today, actor = self.locality["code"], self.quarter, self.today(), self.session.actor
+
+        def write(out):
+            return run_with_progress(self, f"Writing the {q.label} locality report for {self.locality['name']}…",
+                                     self.session.path, lambda db, _p, _c:
+                                     locality_report.export(db, actor, code, q, out, today))
+
+        return pdf_export.save_pdf(self, self.settings, "locality report", f"locality-report-{code}-{q.code}.pdf",
+                                   write, OPEN_REPORT)
+
+    def export_system(self) -> Any:
+        if not self.teams_held:
+            messages.warn(self, "Nothing to report", self.system_reason.text())
+            return None
+        from ...reports import system_report
+
+        q, actor, publication = self.quarter, self.session.actor, self.publication.isChecked()
+        altered: list[int] = []
+
+        def write(out):
+            altered.append(run_with_progress(
+                self, f"Writing the {q.label} system report…", self.session.path,
+                lambda db, _p, _c: system_report.export(db, actor, q, out, for_publication=publication)))
+
+        name = f"system-report-{q.code}{'-publication' if publication else ''}.pdf"
+        out = pdf_export.save_pdf(self, self.settings, "system report", name, write, OPEN_REPORT)
+        if out is not None and publication and altered:
+            messages.show_status(self, f"System report for publication saved to {out}: "
+                                       f"{formats.count(altered[0], 'cell')} suppressed or rounded, listed in its "
+                                       "appendix.")
+        return out

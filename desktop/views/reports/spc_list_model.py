@@ -1,0 +1,159 @@
+"""The KPI list of the Reports screen: one row per KPI of a locality's quarter (locality_figures.KpiRow) with its
+value, its RAG letter on the RAG colour, and its Making Data Count variation and assurance in words beside a
+small drawn icon, so neither colour nor icon is ever the only cue. The icons are drawn as the PDF's
+(mdc_icons): a ring for improvement and pass, a filled disc for concern and fail, the MDC letters inside."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
+
+from ...reports.charts import mdc_style
+from ..kit.style import rag_background
+from ..returns.model import DASH, RAG_NAMES, with_unit
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS = ("KPI", "Indicator", "Value", "RAG", "Variation", "Assurance")
+CODE, NAME, VALUE, RAG, VARIATION, ASSURANCE = range(len(COLUMNS))
+TRIAL = "Trial limits"
+NO_CHART = "No chart"
+
+
+def icon_pixmap(kind: str, size: int = 16) -> QPixmap:
+    """The variation or assurance icon *kind* (mdc_style.ICONS) as a small pixmap, as mdc_icons draws it."""
+    colour, letter, filled = mdc_style.ICONS[kind]
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    ink = QColor(colour)
+    painter.setPen(QPen(ink, 1.3))
+    painter.setBrush(ink if filled else QColor("white"))
+    painter.drawEllipse(QRectF(1, 1, size - 2, size - 2))
+    if letter:
+        font = QFont()
+        font.setBold(True)
+        font.setPixelSize(int(size * 0.6))
+        painter.setFont(font)
+        painter.setPen(QColor("white") if filled else ink)
+        painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, letter)
+    else:  # common cause: a grey zig-zag of dots
+        painter.setPen(QPen(ink, 1))
+        c = size / 2
+        xs = [c - size * 0.28 + i * size * 0.14 for i in range(5)]
+        ys = [c + (size * 0.08 if i % 2 else -size * 0.08) for i in range(5)]
+        for i in range(4):
+            painter.drawLine(int(xs[i]), int(ys[i]), int(xs[i + 1]), int(ys[i + 1]))
+    painter.end()
+    return pixmap
+
+
+class SpcListModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[Any] = []  # locality_figures.KpiRow
+        self._icons: dict[str, QIcon] = {}
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def row(self, row: int) -> Any:
+        return self.rows[row]
+
+    def row_of(self, code: str) -> int:
+        return next(n for n, r in enumerate(self.rows) if r.kpi.code == code)
+
+    @staticmethod
+    def variation_text(row: Any) -> str:
+        if row.spc is None:
+            return NO_CHART
+        if row.spc.trial_limits:
+            return TRIAL
+        return mdc_style.SHORT[row.spc.variation_icon]
+
+    @staticmethod
+    def assurance_text(row: Any) -> str:
+        if row.spc is None or row.spc.trial_limits:
+            return DASH
+        return mdc_style.SHORT[row.spc.assurance_icon] if row.spc.assurance_icon else "No target"
+
+    def _icon(self, kind: str | None) -> QIcon | None:
+        if kind is None:
+            return None
+        if kind not in self._icons:
+            self._icons[kind] = QIcon(icon_pixmap(kind))
+        return self._icons[kind]
+
+    # -- Qt -----------------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return {VARIATION: "Making Data Count variation of the latest period",
+                    ASSURANCE: "Making Data Count assurance: will the process meet the target?"}.get(section)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        column = index.column()
+        spc = r.spc if r.spc is not None and not r.spc.trial_limits else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (r.kpi.code, r.kpi.name, with_unit(r.kpi, r.value), r.rag or DASH, self.variation_text(r),
+                    self.assurance_text(r))[column]
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column == VARIATION and spc is not None:
+                return self._icon(spc.variation_icon)
+            if column == ASSURANCE and spc is not None:
+                return self._icon(spc.assurance_icon)
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole and column == RAG:
+            return rag_background(r.rag)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column == VALUE:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if column == RAG:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tip(r, column)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            if column == RAG:
+                return RAG_NAMES.get(r.rag or "", "No RAG: this KPI has no target.")
+            if column in (VARIATION, ASSURANCE) and spc is not None:
+                kind = spc.variation_icon if column == VARIATION else spc.assurance_icon
+                return mdc_style.LABELS[kind] if kind else "No target"
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
+        return None
+
+    @staticmethod
+    def _tip(r: Any, column: int) -> str | None:
+        if column in (CODE, NAME):
+            return f"{r.kpi.code} {r.kpi.name}"
+        if column == RAG:
+            return RAG_NAMES.get(r.rag or "", "No RAG: this KPI has no target.")
+        if r.spc is None:
+            return "Not enough values for a chart yet." if column in (VARIATION, ASSURANCE) else None
+        if r.spc.trial_limits and column in (VARIATION, ASSURANCE):
+            return f"Trial limits: only {len(r.spc.points)} points (MDC fixes limits from 13); no icons."
+        if column == VARIATION:
+            return mdc_style.LABELS[r.spc.variation_icon] + " in the latest period"
+        if column == ASSURANCE:
+            return mdc_style.LABELS[r.spc.assurance_icon] if r.spc.assurance_icon else \
+                "No assurance icon: no target on this chart."
+        return None

@@ -1,0 +1,1 @@
+"""The Returns screen: a quarter's KPI return, its checklist, sign-off and revisions."""

@@ -1,0 +1,397 @@
+"""The Returns screen (DESIGN §10): a quarter's KPI return for the current locality, started as a draft when
+there is none; the grid of the 20 KPIs with the entered figures and comments typed in place, the chosen KPI
+explained, the completeness checklist, and recompute, sign off, reopen and export."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ... import __version__
+from ...models import quarters
+from ...models.changes import Changes
+from ...models.errors import DeskError, ValidationError
+from ...models.kpi import returns
+from ...models.kpi.catalogue import catalogue
+from ...settings import Settings
+from ..kit import formats, messages
+from ..kit.field_help import help_label
+from ..kit.page import EmptyCard, Page, at_top, title_block
+from ..kit.quarter_paging import QuarterPaging
+from ..kit.session import Session
+from ..shell.screens import Screen
+from .model import ReturnsModel
+from .panel import Checklist, KpiPanel
+from .revisions import RevisionsDialog
+
+DEPENDS = ("returns", "return_values")
+AGGREGATE = ("The file holds aggregate figures only (numerators, denominators, values, RAG and comments), "
+             "no patient data.")
+
+
+def ask_reason(parent: QWidget) -> str | None:
+    """Why the return is reopened; None when cancelled. Tests replace it."""
+    text, ok = QInputDialog.getText(parent, "Reopen the return", "Why is the signed-off return reopened?")
+    return text if ok else None
+
+
+def status_text(ret: dict[str, Any]) -> str:
+    if ret["status"] == "draft":
+        state = "Draft"
+    else:
+        state = f"Signed off by {ret['signed_off_by']} on {formats.date(ret['signed_off_at'][:10])}"
+        if ret["status"] == "exported" and ret.get("exported_at"):
+            state += f", exported on {formats.date(ret['exported_at'][:10])}"
+    return f"{state} · revision {ret['revision']}"
+
+
+class ReturnsPage(QuarterPaging, Page):
+    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(screen, parent)
+        self.session = session
+        self.settings = settings
+        self.locality: Mapping[str, Any] | None = None
+        self.quarter = quarters.of(self.today()).previous()
+        self.stale = True
+        self.return_id: str | None = None
+        self.ret: dict[str, Any] | None = None
+        self.issues: list[dict[str, Any]] = []
+        self._writing = False
+        self._in_write = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 20, 32, 16)
+        title_block(layout, screen.title, screen.summary)
+
+        bar = self.quarter_bar()
+        self.recompute_button = QPushButton("Re&compute")
+        self.recompute_button.setToolTip("Refresh the computed KPIs from the records; typed figures and comments "
+                                         "are kept")
+        self.sign_off_button = QPushButton("Sig&n off…")  # Alt+S is the Settings menu
+        self.sign_off_button.setProperty("primary", True)
+        self.reopen_button = QPushButton("Re&open…")
+        self.export_button = QPushButton("E&xport return…")  # Alt+E is the Edit menu
+        self.revisions_button = QPushButton("Re&visions…")
+        self.revisions_button.setToolTip("Every revision of this quarter's return: who signed it off, why it was "
+                                         "reopened and what changed")
+        self.revisions_button.clicked.connect(self.show_revisions)
+        self.recompute_button.clicked.connect(self.recompute)
+        self.sign_off_button.clicked.connect(self.sign_off)
+        self.reopen_button.clicked.connect(self.reopen)
+        self.export_button.clicked.connect(self.export)
+        for widget in (self.recompute_button, self.sign_off_button, self.reopen_button, self.export_button,
+                       self.revisions_button):
+            bar.addWidget(widget)
+        self.bar = QWidget()
+        self.bar.setLayout(bar)
+        layout.addWidget(self.bar)
+
+        self.status = QLabel()
+        self.status.setObjectName("returnStatus")
+        self.lock = help_label("")
+        layout.addWidget(self.status)
+        layout.addWidget(self.lock)
+
+        self.model = ReturnsModel(self.write_cell, self)
+        self.grid = QTableView()
+        self.grid.setObjectName("returnGrid")
+        self.grid.setAccessibleName("The return's KPIs")
+        self.grid.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
+        self.grid.setModel(self.model)
+        self.grid.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed
+                                  | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.grid.setAlternatingRowColors(True)
+        self.grid.verticalHeader().setVisible(False)
+        self.grid.setWordWrap(False)
+        header = self.grid.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._show_panel(index.row()))
+        self.legend = help_label("✎ typed in from secondary-care data: press F2 or start typing on its figures "
+                             "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
+                             "tolerance, R beyond it (explain it in a comment).")
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(0, 0, 0, 0)
+        left_box.addWidget(self.grid, 1)
+        left_box.addWidget(self.legend)
+        self.panel = KpiPanel()
+        self.checklist = Checklist()
+        self.checklist.items.currentItemChanged.connect(
+            lambda item, _old: item is not None and self.select_kpi(item.data(Qt.ItemDataRole.UserRole)))
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.panel)
+        side.addWidget(self.checklist)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter, 1)
+
+        self.empty = at_top(EmptyCard(
+            "Returns are made in a locality workspace",
+            "A locality team computes, signs off and exports its quarterly return in its own workspace. The "
+            "Commissioner screen will import the returned files."))
+        layout.addWidget(self.empty, 1)
+        commissioner = session.kind == "commissioner"
+        for widget in (self.bar, self.status, self.lock, self.splitter):
+            widget.setVisible(not commissioner)
+        self.empty.setVisible(commissioner)
+        self._show_quarter_label()
+        self._show_buttons()
+
+    # -- Page ---------------------------------------------------------------------------------------------
+    def set_locality(self, locality: Mapping[str, Any] | None) -> None:
+        self.locality = locality
+        self.stale = True
+        self._reload_if_shown()
+
+    def on_changes(self, changes: Changes) -> None:
+        if not self._writing and changes.touches(*DEPENDS):
+            self.stale = True
+            self._reload_if_shown()
+
+    # -- loading ------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Get the quarter's return, starting a draft when there is none, and show it."""
+        self.stale = False
+        if self.locality is None:
+            self.return_id = self.ret = None
+            self.model.set_return([], {}, {}, False)
+            self._show_buttons()
+            return
+        try:
+            return_id, changes = returns.draft(self.session.db, self.session.actor, self.locality["id"],
+                                               self.quarter, self.today())
+        except DeskError as exc:
+            messages.warn(self, "Cannot open the return", str(exc))
+            return
+        if changes.tables:
+            self._publish(changes)
+            messages.show_status(self, f"Started the {self.quarter.label} return for {self.locality['name']} "
+                                       "as a draft, computed from the records.")
+        self.show_return(return_id)
+
+    def show_return(self, return_id: str) -> None:
+        db = self.session.db
+        self.return_id = return_id
+        self.ret = returns.get(db, return_id)
+        kpis = list(catalogue())
+        histories = {k.code: returns.history(db, self.ret["locality_id"], k.code, self.quarter) for k in kpis}
+        current = self.grid.currentIndex()
+        self.model.set_return(kpis, returns.values(db, return_id), histories, self.locked_reason() is None)
+        self.grid.resizeColumnsToContents()
+        for column, width in ((1, 200), (2, 130), (6, 170), (7, 300)):
+            self.grid.setColumnWidth(column, min(self.grid.columnWidth(column), width))
+        row = current.row() if current.isValid() else 0
+        self.grid.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
+                                                   max(current.column(), 0)))
+        self._refresh()
+
+    def locked_reason(self) -> str | None:
+        return returns.lock_reason(self.ret) if self.ret else None
+
+    def _refresh(self) -> None:
+        """The header, checklist, panel and buttons, after the return or one of its values changed."""
+        if self.ret is None:
+            return
+        self.ret = returns.get(self.session.db, self.return_id)
+        self.model.editable = self.locked_reason() is None
+        self.status.setText(status_text(self.ret) + (f" · reopened: {self.ret['reopened_reason']}"
+                                                     if self.ret.get("reopened_reason") else "")
+                            + (" · the quarter is still under way: its figures are so far"
+                               if self.quarter.end >= self.today() else ""))
+        reason = self.locked_reason()
+        self.lock.setText(f"Locked: {reason}" if reason else "")
+        self.lock.setVisible(bool(reason))
+        self.issues = returns.check(self.session.db, self.return_id, self.today())
+        self.checklist.show_issues(self.issues, reason is not None)
+        self._show_panel(self.grid.currentIndex().row())
+        self._show_buttons()
+
+    def _show_panel(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            self.panel.show_kpi(None, {}, [], [])
+            return
+        kpi = self.model.kpi(row)
+        self.panel.show_kpi(kpi, self.model.rows.get(kpi.code, {}), self.model.histories.get(kpi.code, []),
+                            [i for i in self.issues if i["kpi"] == kpi.code])
+
+    def _show_buttons(self) -> None:
+        has = self.ret is not None
+        draft = has and self.ret["status"] == "draft"
+        self.recompute_button.setEnabled(draft)
+        self.sign_off_button.setEnabled(draft)
+        self.reopen_button.setEnabled(has and not draft)
+        self.export_button.setEnabled(has)
+        self.revisions_button.setEnabled(has)
+        # The primary (filled) button is the next step: sign off a draft, export a signed-off return.
+        for button, primary in ((self.sign_off_button, draft), (self.export_button, has and not draft)):
+            if bool(button.property("primary")) != primary:
+                button.setProperty("primary", primary)
+                button.style().unpolish(button)
+                button.style().polish(button)
+
+    def select_kpi(self, code: str | None) -> None:
+        if code is None:  # an item about the whole return, such as a quarter still under way
+            return
+        row = self.model.row_of(code)
+        self.grid.setCurrentIndex(self.model.index(row, max(self.grid.currentIndex().column(), 0)))
+
+    def _publish(self, changes: Changes) -> None:
+        self._writing = True
+        try:
+            self.session.publish(changes)
+        finally:
+            self._writing = False
+
+    # -- writes -------------------------------------------------------------------------------------------
+    def write_cell(self, code: str, key: str, text: str) -> dict[str, Any] | None:
+        """Type a KPI's figures ("12 / 4500", or one number for a count) or its comment; the fresh value row,
+        or None when refused (the message is shown and the cell keeps its old value)."""
+        if self.return_id is None or self._in_write:
+            return None  # a second commit while the first one's message is up (the editor lost focus to it)
+        self._in_write = True
+        try:
+            return self._write_cell(code, key, text)
+        finally:
+            self._in_write = False
+
+    def _write_cell(self, code: str, key: str, text: str) -> dict[str, Any] | None:
+        db, actor = self.session.db, self.session.actor
+        try:
+            if key == "comment":
+                changes = returns.comment(db, actor, self.return_id, code, text)
+            else:
+                numerator, _, denominator = text.partition("/")
+                changes = returns.enter(db, actor, self.return_id, code, numerator.strip(),
+                                        denominator.strip() or None)
+        except ValidationError as exc:
+            messages.warn(self, "Not saved", str(exc))
+            return None
+        except DeskError as exc:
+            messages.warn(self, "Cannot change the return", str(exc))
+            return None
+        self._publish(changes)
+        fresh = returns.values(db, self.return_id)[code]
+        self.model.rows[code] = fresh
+        self._refresh()
+        messages.show_status(self, f"{code}: {'comment' if key == 'comment' else 'figures'} saved.")
+        return fresh
+
+    def recompute(self) -> None:
+        if self.return_id is None:
+            return
+        try:
+            changes = returns.recompute(self.session.db, self.session.actor, self.return_id, self.today())
+        except DeskError as exc:
+            messages.warn(self, "Cannot recompute", str(exc))
+            return
+        self._publish(changes)
+        self.show_return(self.return_id)
+        messages.show_status(self, "Recomputed from the records; typed figures and comments kept.")
+
+    def sign_off(self) -> None:
+        if self.return_id is None or self.ret is None:
+            return
+        blocking = [i for i in self.issues if i["blocking"]]
+        if blocking:
+            messages.warn(self, "Not ready to sign off",
+                          f"{len(blocking)} item(s) still block sign-off; the checklist lists them. First: "
+                          f"{blocking[0]['message']}")
+            return
+        if not messages.confirm(
+                self, "Sign off the return?",
+                f"Sign off the {self.quarter.label} return of {self.locality['name']} (revision "
+                f"{self.ret['revision']}) as {self.session.actor.user}? Its figures are then frozen; changing "
+                "them later means reopening it as a new revision. The sign-off is recorded in the audit trail.",
+                "Sign off"):
+            return
+        try:
+            changes = returns.sign_off(self.session.db, self.session.actor, self.return_id, self.today())
+        except DeskError as exc:
+            messages.warn(self, "Not signed off", str(exc))
+            self._refresh()
+            return
+        self._publish(changes)
+        self.show_return(self.return_id)
+        messages.show_status(self, f"The {self.quarter.label} return is signed off.")
+
+    def reopen(self) -> None:
+        if self.return_id is None:
+            return
+        reason = ask_reason(self)
+        if reason is None:
+            return
+        try:
+            new_id, changes = returns.reopen(self.session.db, self.session.actor, self.return_id, reason,
+                                             self.today())
+        except DeskError as exc:
+            messages.warn(self, "Not reopened", str(exc))
+            return
+        self._publish(changes)
+        self.show_return(new_id)
+        messages.show_status(self, f"Reopened as revision {self.ret['revision']}: a draft again.")
+
+    def revisions_dialog(self) -> RevisionsDialog | None:
+        if self.locality is None or self.ret is None:
+            return None
+        listed = returns.revisions(self.session.db, self.locality["id"], self.quarter)
+        return RevisionsDialog(f"{self.quarter.label} return of {self.locality['name']}: revisions", listed, self)
+
+    def show_revisions(self) -> None:
+        dialog = self.revisions_dialog()
+        if dialog is not None:
+            dialog.exec()
+
+    def export(self) -> None:
+        if self.return_id is None or self.ret is None or self.locality is None:
+            return
+        draft = self.ret["status"] == "draft"
+        if draft:
+            if not messages.confirm(
+                    self, "Export a draft working copy?",
+                    f"The {self.quarter.label} return is not signed off yet. Export a draft working copy to "
+                    f"share? The file says it is a draft. {AGGREGATE}", "Export the draft"):
+                return
+        elif not messages.confirm(
+                self, "Export the return?",
+                f"Write the signed-off {self.quarter.label} return for the commissioner. {AGGREGATE} The export "
+                "is recorded in the audit trail.", "Export"):
+            return
+        name = (f"kpi-return-{self.locality.get('code', 'locality')}-{self.quarter.code}-"
+                f"r{self.ret['revision']}{'-draft' if draft else ''}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the return", name, "Return files (*.json)")
+        if not path:
+            return
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        try:
+            out = returns.export(self.session.db, self.session.actor, self.return_id, path, __version__,
+                                 allow_draft=draft)
+        except (DeskError, OSError) as exc:
+            messages.warn(self, "Not exported", str(exc))
+            return
+        self._publish(Changes.of("returns"))
+        self.show_return(self.return_id)
+        messages.show_status(self, f"Exported to {out}.")

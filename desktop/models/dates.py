@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
@@ -24,3 +25,11 @@ def parse_date(value: Any, label: str, field: str, required: bool = False) -> st
         except ValueError:
             continue
     raise ValidationError(f"{label} must be a date such as 25/12/2026, not '{value}'.", field)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """*day* moved by whole calendar months, kept within the month it lands in (31 Jan + 1 → 28 or 29 Feb)."""
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 
 PRACTICE_CODE = re.compile(r"^[A-Z]\d{5}$")
 PCN_CODE = re.compile(r"^U\d{5}$")
@@ -54,3 +56,18 @@ def cqc_id_problem(code: str) -> str | None:
     if not CQC_LOCATION.match(code):
         return f"'{code}' is not a CQC location id: '1-' then 9 to 11 digits, e.g. 1-187729429."
     return None
+
+
+PATIENT_NAMESPACE = uuid.UUID("5d1c2a6e-3b7f-4c1e-9a51-6c0de5c0a1f4")
+
+
+_NAMESPACE_BYTES = PATIENT_NAMESPACE.bytes
+# RFC 4122 variant bits (10xx) on the first hex digit of the fourth group.
+_VARIANT = {f"{i:x}": f"{(i & 0x3) | 0x8:x}" for i in range(16)}
+
+
+def patient_id(nhs_number: int) -> str:
+    """A patient's id follows from their NHS number (a version-5 UUID), so every run and every laptop
+    names them alike. Spelled out rather than uuid.uuid5 because a first import makes 60,000 of them."""
+    x = hashlib.sha1(_NAMESPACE_BYTES + str(nhs_number).encode()).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"

@@ -64,6 +64,14 @@ def data_ends_note(db: sqlite_utils.Database, today: dt.date) -> str:
             "a new demo workspace (File → New workspace).")
 
 
+def locality_by_code(db: sqlite_utils.Database, code: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM localities WHERE code = ?", [code.upper()]))
+    if not rows:
+        known = ", ".join(r["code"] for r in db.query("SELECT code FROM localities ORDER BY code"))
+        raise ValidationError(f"There is no locality '{code}' in this workspace. Known: {known}.")
+    return rows[0]
+
+
 def localities(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT id, code, name, ccg FROM localities ORDER BY name COLLATE NOCASE"))
 
@@ -91,7 +99,7 @@ def info(db: sqlite_utils.Database) -> dict[str, Any]:
 
 def create_workspace(path: str | Path, workspace_kind: str) -> sqlite_utils.Database:
     """A new workspace holding only the LLR reference data."""
-    from .demo import DEFAULT_SEED, DemoContext
+    from .demo.context import DEFAULT_SEED, DemoContext
     from .demo.reference_world import build_reference
 
     if workspace_kind not in KINDS:

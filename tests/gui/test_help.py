@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import paths
-from desktop.models import clock, reference
+from desktop.models import clock, reference, workspace
 from desktop.models.care_homes import residents, visits
 from desktop.models.cohort import caseload, risk_import
 from desktop.models.cohort import rules as cohort_rules
@@ -181,7 +181,7 @@ def _every_field_explained(editors, rules) -> None:
 
 @pytest.fixture
 def cha(session):
-    return risk_import.locality_by_code(session.db, "CHA")
+    return workspace.locality_by_code(session.db, "CHA")
 
 
 @pytest.fixture

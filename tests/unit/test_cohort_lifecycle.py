@@ -11,8 +11,9 @@ from desktop.models import audit
 from desktop.models.clock import Actor
 from desktop.models.cohort import caseload
 from desktop.models.cohort import frame as cohort
-from desktop.models.cohort.risk_import import import_extract, patient_id
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.errors import NotFound, ValidationError
+from desktop.models.identifiers import patient_id
 
 ACTOR = Actor(user="matron.a", device_id="laptop-7")
 Q2, Q3 = dt.date(2026, 7, 1), dt.date(2026, 10, 1)

@@ -21,8 +21,8 @@ from extract_helpers import patient, synthetic_nhs, write_csv
 from desktop.models import clock, quarters
 from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
-from desktop.models.cohort.caseload import add_months
 from desktop.models.cohort.risk_import import import_extract
+from desktop.models.dates import add_months
 from desktop.models.errors import ValidationError
 from desktop.models.kpi import compute as kpi_compute
 from desktop.models.kpi import returns

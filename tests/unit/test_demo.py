@@ -150,7 +150,7 @@ def test_every_patient_has_a_valid_synthetic_nhs_number(small_history):
 def test_caseload_history_is_believable(small_history):
     from pinned import TODAY as DEMO_TODAY
 
-    from desktop.models.cohort.caseload import add_months
+    from desktop.models.dates import add_months
 
     status = dict(small_history.execute("SELECT status, COUNT(*) FROM patients GROUP BY status").fetchall())
     # Those the team has not reached yet are "identified" and have no record of their own.

@@ -12,8 +12,9 @@ from desktop.models import quarters
 from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
 from desktop.models.cohort import caseload
-from desktop.models.cohort.risk_import import import_extract, patient_id
+from desktop.models.cohort.risk_import import import_extract
 from desktop.models.errors import ValidationError
+from desktop.models.identifiers import patient_id
 from desktop.models.kpi import catalogue as kpi_catalogue
 from desktop.models.kpi import compute as kpi_compute
 from desktop.models.mdt import actions, meetings

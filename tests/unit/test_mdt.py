@@ -9,8 +9,8 @@ from extract_helpers import synthetic_nhs
 
 from desktop.models import audit
 from desktop.models.clock import Actor
-from desktop.models.cohort.risk_import import patient_id
 from desktop.models.errors import NotFound, ValidationError
+from desktop.models.identifiers import patient_id
 from desktop.models.mdt import actions, meetings
 
 ACTOR = Actor(user="chair.gp", device_id="laptop-3")

@@ -10,8 +10,8 @@ from extract_helpers import synthetic_nhs
 from desktop.models import audit
 from desktop.models.changes import Changes
 from desktop.models.clock import Actor
-from desktop.models.cohort.risk_import import patient_id
 from desktop.models.errors import ValidationError
+from desktop.models.identifiers import patient_id
 from desktop.models.mdt import actions, meetings
 from desktop.models.mdt import forms as mdt_forms
 

@@ -258,7 +258,7 @@ def test_cohort_rules_edits_are_validated_audited_and_used(small_world, cha, tmp
 def test_patient_ids_are_uuid5_of_the_nhs_number():
     import uuid
 
-    from desktop.models.cohort.risk_import import PATIENT_NAMESPACE, patient_id
+    from desktop.models.identifiers import PATIENT_NAMESPACE, patient_id
 
     for number in (9990000018, 9434765919, 4698194180):
         assert patient_id(number) == str(uuid.uuid5(PATIENT_NAMESPACE, str(number)))

@@ -14,8 +14,8 @@ from desktop.models import audit
 from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
 from desktop.models.cohort import caseload
-from desktop.models.cohort.risk_import import patient_id
 from desktop.models.errors import StorageError, ValidationError
+from desktop.models.identifiers import patient_id
 from desktop.models.mdt import actions, meetings
 from desktop.models.mdt import forms as mdt_forms
 from desktop.models.progress import Cancelled

@@ -56,7 +56,7 @@ def _world(tmp: Path) -> tuple[Path, Path]:
     build_demo(db)
     extract = tmp / f"{LOCALITY.lower()}-risk-extract.csv"
     write_extract(extract, LOCALITY, EXTRACT_ROWS)
-    locality = risk_import.locality_by_code(db, LOCALITY)
+    locality = workspace.locality_by_code(db, LOCALITY)
     if cohort.latest_run(db, locality["id"]) is None:
         risk_import.import_extract(db, DEMO_ACTOR, LOCALITY, extract, clock.today())
     db.close()

@@ -13,10 +13,9 @@ from ..changes import Changes
 from ..clock import Actor, new_id
 from ..cohort import frame as cohort
 from ..cohort.caseload import ensure_rows
-from ..cohort.risk_import import patient_id
 from ..dates import parse_date
 from ..errors import NotFound, ValidationError
-from ..identifiers import is_valid_nhs_number, normalise_nhs_number
+from ..identifiers import is_valid_nhs_number, normalise_nhs_number, patient_id
 from ..working_days import add_working_days
 
 PCSP_WORKING_DAYS = 7

@@ -3,7 +3,6 @@ review interval and interventions. Every change is one audited transaction."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from typing import Any
 
@@ -12,7 +11,7 @@ import sqlite_utils
 from .. import audit, clock, workspace
 from ..changes import Changes
 from ..clock import Actor, new_id
-from ..dates import parse_date
+from ..dates import add_months, parse_date
 from ..errors import NotFound, ValidationError
 from ..undo import UndoStack, recording
 from . import frame as cohort
@@ -52,13 +51,6 @@ INTERVENTION_HELP = {
     "delivered_by_id": "Someone on this locality's staff list, or Not recorded.",
     "note": "Optional.",
 }
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def get_patient(db: sqlite_utils.Database, patient_id: str) -> dict[str, Any]:

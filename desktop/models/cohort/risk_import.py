@@ -7,9 +7,7 @@ Nothing is written until the whole file has been read and checked.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,9 +23,10 @@ from .. import audit, clock, workspace
 from ..changes import Changes
 from ..clock import Actor, new_ids
 from ..errors import ValidationError
+from ..identifiers import patient_id
 from ..progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
 from ..workers import POOL
-from ..workspace import get_meta, set_meta
+from ..workspace import get_meta, locality_by_code, set_meta
 from . import rules as cohort_rules
 from . import store as risk_store
 from .extract_reader import read_extract
@@ -57,14 +56,6 @@ class ImportResult:
         return {"rows": self.rows, "imported": self.imported, "rejected": self.rejected, "cohort": self.cohort,
                 "new": self.new, "left": self.left, "changed": self.changed,
                 "rejections": [r.as_dict() for r in self.rejections]}
-
-
-def locality_by_code(db: sqlite_utils.Database, code: str) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM localities WHERE code = ?", [code.upper()]))
-    if not rows:
-        known = ", ".join(r["code"] for r in db.query("SELECT code FROM localities ORDER BY code"))
-        raise ValidationError(f"There is no locality '{code}' in this workspace. Known: {known}.")
-    return rows[0]
 
 
 def remembered_mapping(db: sqlite_utils.Database) -> dict[str, str]:
@@ -314,21 +305,6 @@ def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: co
     worked_now = pd.Series(ids).isin(worked_ids).to_numpy() & ~(was_in & same)
     diff.worked_rows = np.flatnonzero(worked_now).tolist()
     return diff
-
-
-PATIENT_NAMESPACE = uuid.UUID("5d1c2a6e-3b7f-4c1e-9a51-6c0de5c0a1f4")
-
-
-_NAMESPACE_BYTES = PATIENT_NAMESPACE.bytes
-# RFC 4122 variant bits (10xx) on the first hex digit of the fourth group.
-_VARIANT = {f"{i:x}": f"{(i & 0x3) | 0x8:x}" for i in range(16)}
-
-
-def patient_id(nhs_number: int) -> str:
-    """A patient's id follows from their NHS number (a version-5 UUID), so every run and every laptop
-    names them alike. Spelled out rather than uuid.uuid5 because a first import makes 60,000 of them."""
-    x = hashlib.sha1(_NAMESPACE_BYTES + str(nhs_number).encode()).hexdigest()
-    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 def _ever_in_cohort(db: sqlite_utils.Database, locality_id: str, numbers: np.ndarray) -> set[int]:

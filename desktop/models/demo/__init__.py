@@ -8,63 +8,20 @@ earlier steps produce for the same seed.
 from __future__ import annotations
 
 import datetime as dt
-import random
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import sqlite_utils
 
 from .. import audit, clock
-from ..clock import Actor
 from ..errors import ValidationError
 from ..progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
 from ..workspace import set_meta
+from .context import DEFAULT_SEED, DEMO_ACTOR, DemoContext, Step, actor_on, history_start
 
-DEFAULT_SEED = 2017
-# Who writes the demo world. Each step stamps its rows with a fixed time of its own, derived from the day the
-# world is built: the same seed and the same day give byte-identical content, whenever and wherever it is built.
-DEMO_ACTOR = Actor(user="demo generator", device_id="demo-00000000")
-HISTORY_YEARS = 2
-
-
-def history_start(today: dt.date) -> dt.date:
-    """The first day of the demo's history: two years before the day it is built."""
-    return today - dt.timedelta(days=HISTORY_YEARS * 365)
-
-
-def actor_on(day: dt.date, hour: int = 9) -> Actor:
-    """The demo generator, writing at *hour* o'clock on *day*."""
-    return Actor(user=DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id,
-                 fixed_time=f"{day.isoformat()}T{hour:02d}:00:00+00:00")
-
-
-@dataclass
-class DemoContext:
-    db: sqlite_utils.Database
-    seed: int
-    small: bool
-    today: dt.date = field(default_factory=clock.today)  # the day the world's history runs up to
-    actor: Actor = DEMO_ACTOR
-    progress: Progress = no_progress
-    cancel: CancelCheck = never_cancel
-
-    def rng(self, step: str) -> random.Random:
-        return random.Random(f"{self.seed}:{step}")
-
-    def stamp(self) -> dict[str, str]:
-        """created_at, updated_at, updated_by, device_id, in that order (bulk inserts rely on it)."""
-        return {"created_at": self.actor.now(), **self.actor.stamp()}
-
-    @staticmethod
-    def uuid(rng: random.Random) -> str:
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-Step = Callable[[DemoContext], None]
+__all__ = ["DEFAULT_SEED", "DEMO_ACTOR", "DemoContext", "actor_on", "build_demo", "history_start"]
 
 
 def _steps(history: bool) -> list[tuple[str, Step]]:
+    # Imported when a world is built, not when the app starts (startup and the first-run wizard import this).
     from .care_home_history import build_care_home_history
     from .history import build_risk_history
     from .mdt_history import build_mdt_history

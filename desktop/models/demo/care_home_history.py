@@ -10,7 +10,7 @@ from typing import Any
 
 from ..identifiers import nhs_check_digit
 from ..working_days import add_working_days
-from . import DEMO_ACTOR, DemoContext, history_start
+from .context import DEMO_ACTOR, DemoContext, history_start
 from .reference_world import names
 
 OUTCOME_WEIGHTS = (("managed in the home", 88), ("referred on", 10), ("transferred to hospital", 2))

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlite_utils
 
 from ..errors import ValidationError
-from . import DEFAULT_SEED
+from .context import DEFAULT_SEED
 from .population import (
     QUARTERS,
     extract_dates,

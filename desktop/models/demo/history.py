@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..cohort import caseload
+from .. import dates
 from ..cohort import rules as cohort_rules
 from ..cohort import store as risk_store
 from ..cohort.extract_rules import Rejection
 from ..cohort.risk_import import store_run
 from ..progress import check_cancel
-from . import DemoContext, actor_on
+from .context import DemoContext, actor_on
 from .population import Population, extract_dates, make_population, natural_size, quarter, text_columns
 
 SMALL_POPULATION = 1500
@@ -166,7 +166,7 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
     for row in rows:
         base = max([d for d in (row["care_plan_date"], last_review.get(row["id"])) if d], default=None)
         interval = row["review_interval_months"]
-        row["next_review_due"] = (caseload.add_months(dt.date.fromisoformat(base), interval).isoformat()
+        row["next_review_due"] = (dates.add_months(dt.date.fromisoformat(base), interval).isoformat()
                                   if base and interval else None)
     stamp = ctx.stamp()
     ctx.db["patients"].insert_all([{**row, **stamp} for row in rows], batch_size=2000)
@@ -179,15 +179,15 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
 def _reviews(rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None,
              today: dt.date) -> list[list]:
     out = []
-    due = caseload.add_months(plan_day, interval)
+    due = dates.add_months(plan_day, interval)
     while due <= today:
         if rng.random() < 0.85:  # some reviews are missed altogether
             done = due + dt.timedelta(days=int(rng.gauss(10, 20)))
             if done <= today:
                 out.append([None, pid, "care-plan review", done.isoformat(), by, ""])
-                due = caseload.add_months(done, interval)
+                due = dates.add_months(done, interval)
                 continue
-        due = caseload.add_months(due, interval)
+        due = dates.add_months(due, interval)
     return out
 
 

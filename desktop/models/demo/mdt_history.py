@@ -9,7 +9,7 @@ import random
 
 from ..clock import reproducible_ids
 from ..mdt import actions, meetings
-from . import DemoContext, actor_on
+from .context import DemoContext, actor_on
 from .reference_world import person_name
 
 MONTHS = 24

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from .. import clock
 from ..migrations import MIGRATIONS
-from . import DEFAULT_SEED, DemoContext
+from .context import DEFAULT_SEED, DemoContext
 from .reference_world import build_reference, locality_table, names
 
 _BLOCK = 9_000_000  # nine-digit stems per locality: 11 blocks fill 900000000–998999999

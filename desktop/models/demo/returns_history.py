@@ -10,7 +10,7 @@ from .. import quarters
 from ..clock import Actor, reproducible_ids
 from ..kpi import returns
 from ..mdt import actions
-from . import DEMO_ACTOR, DemoContext
+from .context import DEMO_ACTOR, DemoContext
 
 COMMENTS = (
     "Matron vacancy covered by agency staff since the start of the quarter; recruitment under way.",

@@ -20,7 +20,7 @@ import sqlite_utils
 from .. import clock
 from ..care_homes import residents, visits
 from ..cohort import store as risk_store
-from ..cohort.caseload import add_months
+from ..dates import add_months
 from ..quarters import Quarter
 from .catalogue import Kpi, by_code
 

@@ -12,10 +12,10 @@ import sqlite_utils
 
 from ..care_homes import residents, visits
 from ..cohort import frame as cohort
-from ..cohort.risk_import import locality_by_code
 from ..mdt import actions, meetings
 from ..quarters import Quarter
 from ..stats import ci, spc
+from ..workspace import locality_by_code
 from . import compute as kpi_compute
 from . import returns
 from . import series as kpi_series

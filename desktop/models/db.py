@@ -16,6 +16,7 @@ from .errors import (
     StorageError,
     StorageUnavailable,
     WorkspaceDamaged,
+    is_damage,
     translate_sqlite_error,
 )
 from .migrations import MIGRATIONS, SCHEMA_VERSION
@@ -185,9 +186,9 @@ def _check_before_opening(path: Path) -> str | None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        translated = translate_sqlite_error(exc, path)
-        if isinstance(translated, StorageError) and "damaged" in str(translated):
-            raise WorkspaceDamaged(str(translated)) from exc
+        # Usually already a StorageError (the connection translates), which keeps SQLite's code for this.
+        if is_damage(exc):
+            raise WorkspaceDamaged(str(translate_sqlite_error(exc, path))) from exc
         _raise_translated(exc, path)
     return record
 

@@ -354,113 +354,167 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
     return parsed
 
 
+_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
+            "ltc_count", "efi_score", "efi_deficits", "prob_unplanned_admission", "predicted_cost", "expected_cost",
+            "care_home_id", "eol_register", "housebound")
+
+
 def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str],
                extract_date: dt.date) -> CheckedExtract:
     """Validate every row. *other_practices* maps codes of other localities to their locality's name."""
     n = raw.num_rows
-    cols = {name: _text(raw, name, n) for name in
-            ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
-             "ltc_count", "efi_score", "efi_deficits", "prob_unplanned_admission", "predicted_cost",
-             "expected_cost", "care_home_id", "eol_register", "housebound")}
+    cols = {name: _text(raw, name, n) for name in _COLUMNS}
     parsed = _parse_columns(cols, set(raw.columns))
-    # A blank row has every field empty; only rows with no NHS number can be, so look no further than them
-    # (and when every NHS number is ten digits, there are none).
-    if parsed["nhs"] is not None:
-        blank = np.zeros(n, dtype=bool)
-    else:
-        blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(cols["nhs_number"]), ""))
+    blank = _blank_rows(raw, cols, every_nhs_fixed=parsed["nhs"] is not None)
+    rules = _Rules(raw.line_numbers, ~blank)
+    for line, reason in raw.malformed:
+        rules.rejected.append((-line, len(rules.rejected), "(whole row)", f"This row {reason}."))
+    # Order matters: a row is rejected for the first rule it fails, and later rules no longer see it.
+    ten, digits, repeat = _check_nhs_number(rules, cols, parsed["nhs"])
+    dob = _check_date_of_birth(rules, cols, parsed["date_of_birth"], extract_date)
+    sex = _check_sex(rules, cols)
+    practice = _check_practice(rules, cols, practice_codes, other_practices)
+    ltc = _check_ltc_count(rules, cols, parsed["ltc_count"])
+    deficits, score = _check_efi(rules, cols, parsed, has_deficits="efi_deficits" in raw.columns)
+    prob = _check_probability(rules, cols, parsed["prob_unplanned_admission"])
+    costs = _check_costs(rules, cols, parsed)
+    home = _check_care_home(rules, cols["care_home_id"])
+    flags = _check_flags(rules, cols, parsed)
+    _reject_duplicates(rules, ten, digits, repeat)
+
+    keep = np.flatnonzero(rules.live)
+    values = _valid_rows(keep, n, {
+        "nhs_number": digits, "date_of_birth": dob, "ltc_count": ltc, "efi_deficits": deficits, "efi_score": score,
+        "prob_unplanned_admission": prob, **costs, **flags})
+    values["ltc_count"] = values["ltc_count"].astype(np.int64)
+    # Postcodes are upper-cased as cohort rows are taken (text()), not for the whole population.
+    text = {"given_name": cols["given_name"], "family_name": cols["family_name"], "sex": sex,
+            "postcode": cols["postcode"], "practice_code": practice, "care_home_id": home}
+    return CheckedExtract(rows=int((~blank).sum()) + len(raw.malformed), values=values,
+                          rejections=_rejections(rules)[:MAX_REJECTIONS_LISTED], _text=text, _keep=keep)
+
+
+def _blank_rows(raw: RawExtract, cols: dict[str, pa.Array], every_nhs_fixed: bool) -> np.ndarray:
+    """Rows with every field empty. Only a row with no NHS number can be one, so look no further than those
+    (and when every NHS number is ten digits, there are none)."""
+    n = raw.num_rows
+    if every_nhs_fixed:
+        return np.zeros(n, dtype=bool)
+    blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(cols["nhs_number"]), ""))
     maybe = np.flatnonzero(blank)
     if len(maybe):
         take = pa.array(maybe)
         for c in raw.columns:
             blank[maybe] &= _np_bool(pc.equal(pc.utf8_trim_whitespace(cols[c].take(take)), ""))
-    rules = _Rules(raw.line_numbers, ~blank)
-    for line, reason in raw.malformed:
-        rules.rejected.append((-line, len(rules.rejected), "(whole row)", f"This row {reason}."))
+    return blank
 
-    # nhs_number
-    fast_nhs = parsed["nhs"]
-    nhs_text = cols["nhs_number"] if fast_nhs is not None else _clean_digits(cols["nhs_number"])
+
+def _check_nhs_number(rules: _Rules, cols: dict[str, pa.Array],
+                      fast_nhs: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(ten digits, the numbers, repeats of an earlier row or None when not yet known) for the NHS numbers."""
+    shown = cols["nhs_number"]
     if fast_nhs is not None:
-        ten, (digits, check_ok, repeat) = np.ones(n, dtype=bool), fast_nhs
+        ten, (digits, check_ok, repeat) = np.ones(len(shown), dtype=bool), fast_nhs
     else:
+        repeat = None
+        nhs_text = _clean_digits(shown)
         rules.fail(_np_bool(pc.equal(nhs_text, "")), "nhs_number", "The NHS number is missing.")
         sci = _np_bool(pc.match_substring_regex(nhs_text, r"^\d(\.\d+)?[eE]\+?\d+$"))
         rules.fail(sci, "nhs_number", lambda v: f"'{v}' is an NHS number Excel has turned into scientific "
-                   "notation; format the column as text in Excel and export again.", cols["nhs_number"])
+                   "notation; format the column as text in Excel and export again.", shown)
         ten = _ten_digits(nhs_text)
-        rules.fail(~ten, "nhs_number", lambda v: f"'{v}' is not an NHS number: it must be 10 digits.",
-                   cols["nhs_number"])
+        rules.fail(~ten, "nhs_number", lambda v: f"'{v}' is not an NHS number: it must be 10 digits.", shown)
         digits = pc.cast(pc.if_else(pa.array(ten), nhs_text, "0"), pa.int64()).to_numpy(zero_copy_only=False)
         check_ok = nhs_check_ok(digits)
     rules.fail(ten & ~check_ok, "nhs_number",
-               lambda v: f"{v} fails the NHS number check digit (modulus 11); check it was typed correctly.",
-               cols["nhs_number"])
+               lambda v: f"{v} fails the NHS number check digit (modulus 11); check it was typed correctly.", shown)
+    return ten, digits, repeat
 
-    # date_of_birth
-    dob, form, real = parsed["date_of_birth"]
+
+def _check_date_of_birth(rules: _Rules, cols: dict[str, pa.Array],
+                         parsed: tuple[np.ndarray, np.ndarray, np.ndarray], extract_date: dt.date) -> np.ndarray:
+    dob, form, real = parsed
+    shown = cols["date_of_birth"]
     today = np.datetime64(extract_date, "D")
-    rules.fail(_np_bool(pc.equal(cols["date_of_birth"], "")), "date_of_birth", "The date of birth is missing.")
-    rules.fail(~form, "date_of_birth",
-               lambda v: f"'{v}' is not a date; use dd/mm/yyyy or yyyy-mm-dd.", cols["date_of_birth"])
-    rules.fail(~real, "date_of_birth", lambda v: f"{v} is not a real calendar date.", cols["date_of_birth"])
+    rules.fail(_np_bool(pc.equal(shown, "")), "date_of_birth", "The date of birth is missing.")
+    rules.fail(~form, "date_of_birth", lambda v: f"'{v}' is not a date; use dd/mm/yyyy or yyyy-mm-dd.", shown)
+    rules.fail(~real, "date_of_birth", lambda v: f"{v} is not a real calendar date.", shown)
     rules.fail(real & (dob > today), "date_of_birth",
-               lambda v: f"{v} is after the extract date ({extract_date:%d/%m/%Y}).", cols["date_of_birth"])
+               lambda v: f"{v} is after the extract date ({extract_date:%d/%m/%Y}).", shown)
     rules.fail(real & (dob < today - np.timedelta64(125 * 366, "D")), "date_of_birth",
-               lambda v: f"{v} would make the patient older than 125.", cols["date_of_birth"])
+               lambda v: f"{v} would make the patient older than 125.", shown)
+    return dob
 
-    # sex (optional)
+
+def _check_sex(rules: _Rules, cols: dict[str, pa.Array]) -> pa.Array:
+    """Optional. Returns the column as stored: its first letter, upper-cased."""
     sex = _normalised(cols["sex"], ["M", "F", ""], lambda c: pc.utf8_upper(pc.utf8_slice_codeunits(c, 0, 1)))
     rules.fail(~_np_bool(pc.is_in(sex, pa.array(["M", "F", "U", "I", "O", ""]))), "sex",
                lambda v: f"'{v}' is not a recognised sex (M, F, U, I or O).", cols["sex"])
+    return sex
 
-    # practice_code
-    practice = _normalised(cols["practice_code"], sorted(practice_codes | set(other_practices)), pc.utf8_upper)
+
+def _check_practice(rules: _Rules, cols: dict[str, pa.Array], practice_codes: set[str],
+                    other_practices: dict[str, str]) -> pa.Array:
+    """Returns the column as stored: upper-cased."""
+    shown = cols["practice_code"]
+    practice = _normalised(shown, sorted(practice_codes | set(other_practices)), pc.utf8_upper)
     rules.fail(_np_bool(pc.equal(practice, "")), "practice_code", "The practice code is missing.")
     elsewhere = _np_bool(pc.is_in(practice, pa.array(sorted(other_practices) or [""])))
     rules.fail(elsewhere & ~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
                lambda v: f"Practice {v} belongs to {other_practices.get(str(v).strip().upper(), 'another locality')}, "
-               "not this locality.", cols["practice_code"])
+               "not this locality.", shown)
     rules.fail(~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
                lambda v: f"Practice {v} is not one of this locality's practices; add it under Practices first "
-               "if it has joined.", cols["practice_code"])
+               "if it has joined.", shown)
+    return practice
 
-    # ltc_count
-    ltc, ltc_ok = parsed["ltc_count"]
-    rules.fail(_np_bool(pc.equal(cols["ltc_count"], "")), "ltc_count", "The long-term condition count is missing.")
-    rules.fail(~ltc_ok, "ltc_count", lambda v: f"'{v}' is not a number of long-term conditions.",
-               cols["ltc_count"])
+
+def _check_ltc_count(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    ltc, ltc_ok = parsed
+    shown = cols["ltc_count"]
+    rules.fail(_np_bool(pc.equal(shown, "")), "ltc_count", "The long-term condition count is missing.")
+    rules.fail(~ltc_ok, "ltc_count", lambda v: f"'{v}' is not a number of long-term conditions.", shown)
     rules.fail(ltc_ok & ((ltc != np.floor(ltc)) | (ltc < 0) | (ltc > 60)), "ltc_count",
-               lambda v: f"{v} is not a whole number of conditions between 0 and 60.", cols["ltc_count"])
+               lambda v: f"{v} is not a whole number of conditions between 0 and 60.", shown)
+    return ltc
 
-    # efi: deficits when given, else the score
-    has_deficits = "efi_deficits" in raw.columns
+
+def _check_efi(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object],
+               has_deficits: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(deficits, score): from the deficit count when the file has one, else from the score."""
     if has_deficits:
         deficits_f, d_ok = parsed["efi_deficits"]
-        rules.fail(~d_ok, "efi_deficits", lambda v: f"'{v}' is not an eFI deficit count.", cols["efi_deficits"])
+        shown = cols["efi_deficits"]
+        rules.fail(~d_ok, "efi_deficits", lambda v: f"'{v}' is not an eFI deficit count.", shown)
         rules.fail(d_ok & ((deficits_f != np.floor(deficits_f)) | (deficits_f < 0) | (deficits_f > 36)),
-                   "efi_deficits", lambda v: f"{v} is not an eFI deficit count (a whole number 0–36).",
-                   cols["efi_deficits"])
+                   "efi_deficits", lambda v: f"{v} is not an eFI deficit count (a whole number 0–36).", shown)
         # Out-of-range counts are rejected above; clipping keeps e.g. 1e308 from overflowing the int cast (fuzzing).
         deficits = np.clip(np.where(d_ok, deficits_f, 0), 0, 36).astype(np.int64)
-        score = deficits / 36.0
-    else:
-        score, s_ok = parsed["efi_score"]
-        rules.fail(_np_bool(pc.equal(cols["efi_score"], "")), "efi_score", "The eFI score is missing.")
-        rules.fail(~s_ok, "efi_score", lambda v: f"'{v}' is not an eFI score.", cols["efi_score"])
-        rules.fail(s_ok & ((score < 0) | (score > 1)), "efi_score",
-                   lambda v: f"{v} is outside the eFI range 0–1.", cols["efi_score"])
-        # Half up, as a person would round: 8.5 deficits is 9, never banker's 8.
-        # Scores outside 0-1 are rejected above; clipping keeps e.g. 1e308 from overflowing * 36 (fuzzing).
-        deficits = np.floor(np.clip(np.where(s_ok, score, 0), 0, 1) * 36 + 0.5 + 1e-9).astype(np.int64)
+        return deficits, deficits / 36.0
+    score, s_ok = parsed["efi_score"]
+    shown = cols["efi_score"]
+    rules.fail(_np_bool(pc.equal(shown, "")), "efi_score", "The eFI score is missing.")
+    rules.fail(~s_ok, "efi_score", lambda v: f"'{v}' is not an eFI score.", shown)
+    rules.fail(s_ok & ((score < 0) | (score > 1)), "efi_score", lambda v: f"{v} is outside the eFI range 0–1.", shown)
+    # Half up, as a person would round: 8.5 deficits is 9, never banker's 8.
+    # Scores outside 0-1 are rejected above; clipping keeps e.g. 1e308 from overflowing * 36 (fuzzing).
+    deficits = np.floor(np.clip(np.where(s_ok, score, 0), 0, 1) * 36 + 0.5 + 1e-9).astype(np.int64)
+    return deficits, score
 
-    # prob_unplanned_admission (optional)
-    prob, p_ok = parsed["prob_unplanned_admission"]
+
+def _check_probability(rules: _Rules, cols: dict[str, pa.Array],
+                       parsed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Optional: a blank cell is NaN."""
+    prob, p_ok = parsed
     p_blank = _np_bool(pc.equal(cols["prob_unplanned_admission"], ""))
     rules.fail(~p_blank & (~p_ok | (prob < 0) | (prob > 1)), "prob_unplanned_admission",
                lambda v: f"'{v}' is not a probability between 0 and 1.", cols["prob_unplanned_admission"])
+    return np.where(p_blank, np.nan, prob) if p_blank.any() else prob
 
-    # costs
+
+def _check_costs(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object]) -> dict[str, np.ndarray]:
     costs = {}
     for name, label in (("predicted_cost", "predicted cost"), ("expected_cost", "expected cost")):
         value, ok = parsed[name]
@@ -470,61 +524,56 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
         costs[name] = value
     rules.fail(costs["expected_cost"] == 0, "expected_cost",
                "The expected cost is 0, so the cost ratio cannot be worked out.")
+    return costs
 
-    # care_home_id (optional): the CQC location id form
-    home = cols["care_home_id"]
+
+def _check_care_home(rules: _Rules, home: pa.Array) -> pa.Array:
+    """Optional: the CQC location id form. Returns the column as stored (trimmed when any cell is filled)."""
     filled = np.flatnonzero(~_np_bool(pc.equal(home, "")))
     if len(filled):
         home = pc.utf8_trim_whitespace(home)
-        bad_home = np.zeros(n, dtype=bool)
+        bad_home = np.zeros(len(home), dtype=bool)
         bad_home[filled] = ~_np_bool(pc.match_substring_regex(home.take(pa.array(filled)), r"^(1-\d{9,11})?$"))
         rules.fail(bad_home, "care_home_id",
                    lambda v: f"'{v}' is not a CQC location id ('1-' then 9 to 11 digits).", home)
+    return home
 
+
+def _check_flags(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object]) -> dict[str, np.ndarray]:
     flags = {}
     for name in ("eol_register", "housebound"):
         yes, ok = parsed[name]
         rules.fail(~ok, name, lambda v: f"'{v}' is not Y or N.", cols[name])
         flags[name] = yes
+    return flags
 
-    # duplicates: the second row for an NHS number is rejected, pointing at the first
+
+def _reject_duplicates(rules: _Rules, ten: np.ndarray, digits: np.ndarray, repeat: np.ndarray | None) -> None:
+    """The second row for an NHS number is rejected, pointing at the first."""
     valid_digits = np.where(ten, digits, -1)
-    if fast_nhs is None:
+    if repeat is None:
         repeat = pd.Series(valid_digits).duplicated(keep="first").to_numpy() & ten
-    if repeat.any():
-        first_line = {}
-        for i in np.flatnonzero(~repeat & (valid_digits >= 0)):
-            first_line.setdefault(int(valid_digits[i]), int(raw.line_numbers[i]))
-        for i in np.flatnonzero(repeat & rules.live):
-            rules.rejected.append((int(i), len(rules.rejected), "nhs_number",
-                                   f"NHS number {digits[i]} appears again: a duplicate of row "
-                                   f"{first_line.get(int(digits[i]), '?')}."))
-        rules.live[repeat] = False
+    if not repeat.any():
+        return
+    first_line = {}
+    for i in np.flatnonzero(~repeat & (valid_digits >= 0)):
+        first_line.setdefault(int(valid_digits[i]), int(rules.lines[i]))
+    for i in np.flatnonzero(repeat & rules.live):
+        rules.rejected.append((int(i), len(rules.rejected), "nhs_number",
+                               f"NHS number {digits[i]} appears again: a duplicate of row "
+                               f"{first_line.get(int(digits[i]), '?')}."))
+    rules.live[repeat] = False
 
-    keep = np.flatnonzero(rules.live)
-    rejections = sorted(
-        (Rejection(row=(-i if i < 0 else int(raw.line_numbers[i])), column=c, reason=r)
-         for i, _, c, r in rules.rejected), key=lambda rj: rj.row)
-    # A clean file keeps every row: then the arrays are used as they are rather than copied.
-    every = len(keep) == n
 
-    def kept(a: np.ndarray) -> np.ndarray:
-        return a if every else a[keep]
+def _valid_rows(keep: np.ndarray, n: int, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each column's valid rows. A clean file keeps every row: then the arrays are used as they are rather than
+    copied."""
+    if len(keep) == n:
+        return columns
+    return {name: a[keep] for name, a in columns.items()}
 
-    values = {
-        "nhs_number": kept(digits),
-        "date_of_birth": kept(dob),
-        "ltc_count": kept(ltc).astype(np.int64),
-        "efi_deficits": kept(deficits),
-        "efi_score": kept(score),
-        "prob_unplanned_admission": kept(np.where(p_blank, np.nan, prob) if p_blank.any() else prob),
-        "predicted_cost": kept(costs["predicted_cost"]),
-        "expected_cost": kept(costs["expected_cost"]),
-        "eol_register": kept(flags["eol_register"]),
-        "housebound": kept(flags["housebound"]),
-    }
-    # Postcodes are upper-cased as cohort rows are taken (text()), not for the whole population.
-    text = {"given_name": cols["given_name"], "family_name": cols["family_name"], "sex": sex,
-            "postcode": cols["postcode"], "practice_code": practice, "care_home_id": home}
-    return CheckedExtract(rows=int((~blank).sum()) + len(raw.malformed), values=values,
-                          rejections=rejections[:MAX_REJECTIONS_LISTED], _text=text, _keep=keep)
+
+def _rejections(rules: _Rules) -> list[Rejection]:
+    """In spreadsheet row order; a malformed row (a negative index) carries its line number already."""
+    return sorted((Rejection(row=(-i if i < 0 else int(rules.lines[i])), column=c, reason=r)
+                   for i, _, c, r in rules.rejected), key=lambda rj: rj.row)

@@ -122,18 +122,11 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
     make its ids reproducible.
     """
     locality = locality_by_code(db, locality_code)
-    latest = db.execute("SELECT MAX(extract_date) FROM risk_runs WHERE locality_id = ?", [locality["id"]]).fetchone()[0]
-    if latest and extract_date.isoformat() < latest:
-        raise ValidationError(
-            f"This extract is dated {extract_date:%d/%m/%Y}, before {locality['name']}'s latest run "
-            f"({dt.date.fromisoformat(latest):%d/%m/%Y}). New, left and changed are worked out against the latest "
-            "run, so import only extracts at least as recent; check the extract date.")
+    _refuse_older_than_latest(db, locality, extract_date)
     progress(0.45, "Finding the cohort")
     rules = cohort_rules.load(db)
     v = checked.values
-    flags = rules.criteria(v["efi_deficits"], v["ltc_count"], v["predicted_cost"], v["expected_cost"])
-    idx = np.flatnonzero(flags["F"] | flags["M"] | flags["C"])
-    codes = cohort_rules.criteria_text({k: m[idx] for k, m in flags.items()})
+    flags, idx, codes = _find_cohort(rules, v)
     # The population summary needs only the checked rows: let a second core count while this one compares.
     summary_job = POOL.submit(population_summary, checked, rules, extract_date)
     check_cancel(cancel)
@@ -141,13 +134,58 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
     run_id = make_ids(1)[0]
     text = {name: checked.text(name, idx) for name in IDENTITY_TEXT}
     diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text)
-    result = ImportResult(rows=checked.rows, imported=checked.imported, rejected=checked.rows - checked.imported,
-                          cohort={"frailty": int(flags["F"].sum()), "multimorbidity": int(flags["M"].sum()),
-                                  "high_cost": int(flags["C"].sum()), "total": int(len(idx))},
-                          new=len(diff.new), left=len(diff.left), changed=len(diff.changed),
-                          rejections=checked.rejections)
+    result = _run_counts(checked, flags, idx, diff)
+    table = _cohort_table(v, idx, codes, text, diff)
+    # One time for the run and every patient row it touches: they read as written together.
+    stamp = (actor.now(), actor.user, actor.device_id)
+    summary = summary_job.result()
+    check_cancel(cancel)
+    progress(0.75, f"Saving {len(idx):,} cohort patients")
+    with db.atomic():
+        _insert_run(db, locality, run_id, file_name, extract_date, result, rules, summary, table, stamp)
+        _refresh_worked_patients(db, locality["id"], run_id, v["date_of_birth"][idx], text, diff, stamp)
+        _record_leavers_and_changes(db, run_id, diff, stamp)
+        if mapping is not None:
+            set_meta(db, extract_mapping=json.dumps(mapping, sort_keys=True))
+        _audit_run(db, actor, locality, run_id, file_name, extract_date, result)
+        check_cancel(cancel)
+    progress(1.0, "Done")
+    result.run_id = run_id
+    result.changes = Changes.of("risk_runs", "patients", "cohort_changes")
+    return result
+
+
+def _refuse_older_than_latest(db: sqlite_utils.Database, locality: dict[str, Any], extract_date: dt.date) -> None:
+    latest = db.execute("SELECT MAX(extract_date) FROM risk_runs WHERE locality_id = ?", [locality["id"]]).fetchone()[0]
+    if latest and extract_date.isoformat() < latest:
+        raise ValidationError(
+            f"This extract is dated {extract_date:%d/%m/%Y}, before {locality['name']}'s latest run "
+            f"({dt.date.fromisoformat(latest):%d/%m/%Y}). New, left and changed are worked out against the latest "
+            "run, so import only extracts at least as recent; check the extract date.")
+
+
+def _find_cohort(rules: cohort_rules.CohortRules,
+                 v: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """(each criterion's rows, the cohort's row numbers, each cohort row's criteria as text)."""
+    flags = rules.criteria(v["efi_deficits"], v["ltc_count"], v["predicted_cost"], v["expected_cost"])
+    idx = np.flatnonzero(flags["F"] | flags["M"] | flags["C"])
+    return flags, idx, cohort_rules.criteria_text({k: m[idx] for k, m in flags.items()})
+
+
+def _run_counts(checked: CheckedExtract, flags: dict[str, np.ndarray], idx: np.ndarray,
+                diff: CohortDiff) -> ImportResult:
+    return ImportResult(rows=checked.rows, imported=checked.imported, rejected=checked.rows - checked.imported,
+                        cohort={"frailty": int(flags["F"].sum()), "multimorbidity": int(flags["M"].sum()),
+                                "high_cost": int(flags["C"].sum()), "total": int(len(idx))},
+                        new=len(diff.new), left=len(diff.left), changed=len(diff.changed),
+                        rejections=checked.rejections)
+
+
+def _cohort_table(v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray, text: dict[str, np.ndarray],
+                  diff: CohortDiff) -> pa.Table:
+    """The run's cohort rows, in the columns and types risk_store keeps."""
     prob = v["prob_unplanned_admission"][idx]
-    table = pa.table({
+    return pa.table({
         "patient_id": diff.ids,
         "nhs_number": v["nhs_number"][idx],
         **{name: text[name] for name in IDENTITY_TEXT},
@@ -164,52 +202,58 @@ def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, check
         "change": diff.change_column(len(idx)),
         "change_detail": diff.detail_column(len(idx)),
     }, schema=risk_store.COHORT_SCHEMA)
-    now = actor.now()
-    stamp = (now, actor.user, actor.device_id)
-    summary = summary_job.result()
-    check_cancel(cancel)
-    progress(0.75, f"Saving {len(idx):,} cohort patients")
-    with db.atomic():
-        db.execute(
-            "INSERT INTO risk_runs (id, locality_id, file_name, extract_date, imported_at, imported_by, rows, "
-            "imported, rejected, cohort_total, frailty, multimorbidity, high_cost, new, left, changed, rules, "
-            "summary, created_at, updated_at, updated_by, device_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, locality["id"], file_name, extract_date.isoformat(), now, actor.user, result.rows,
-             result.imported, result.rejected, result.cohort["total"], result.cohort["frailty"],
-             result.cohort["multimorbidity"], result.cohort["high_cost"], result.new, result.left, result.changed,
-             json.dumps(asdict(rules)), json.dumps(summary), now, *stamp])
-        db.execute("INSERT INTO risk_run_cohorts (run_id, data) VALUES (?, ?)", [run_id, risk_store.encode(table)])
-        # Worked-on patients only: their identity and membership follow the extract; the team's own work
-        # (status, case manager, care plan, notes) is never in these statements, so it survives re-import.
-        db.conn.executemany(
-            "UPDATE patients SET locality_id = ?, given_name = ?, family_name = ?, sex = ?, postcode = ?, "
-            "practice_code = ?, care_home_id = ?, date_of_birth = ?, "
-            "joined_run_id = CASE WHEN in_cohort AND locality_id = ? THEN joined_run_id ELSE ? END, "
-            "in_cohort = 1, left_run_id = NULL, left_reason = '', updated_at = ?, updated_by = ?, device_id = ? "
-            "WHERE id = ?",
-            [(locality["id"], *(text[n][k] for n in IDENTITY_TEXT), str(v["date_of_birth"][idx][k]),
-              locality["id"], run_id, *stamp, diff.ids[k]) for k in diff.worked_rows])
-        db.conn.executemany(
-            "UPDATE patients SET in_cohort = 0, left_run_id = ?, left_reason = ?, updated_at = ?, updated_by = ?, "
-            "device_id = ? WHERE id = ? AND in_cohort = 1",
-            [(run_id, why, *stamp, pid) for pid, why in diff.left])
-        db.conn.executemany(
-            "INSERT INTO cohort_changes (run_id, patient_id, change, detail) VALUES (?, ?, ?, ?)",
-            [(run_id, diff.ids[k], "changed", why) for k, why in diff.changed]
-            + [(run_id, pid, "left", why) for pid, why in diff.left])
-        if mapping is not None:
-            set_meta(db, extract_mapping=json.dumps(mapping, sort_keys=True))
-        audit.record(db, actor, "import", "risk_runs", run_id,
-                     f"Imported {file_name} for {locality['name']}: {result.imported:,} of {result.rows:,} rows, "
-                     f"cohort {result.cohort['total']:,} ({result.new:,} new, {result.left:,} left, "
-                     f"{result.changed:,} changed), {result.rejected:,} rejected",
-                     {"file": file_name, "extract_date": extract_date.isoformat()})
-        check_cancel(cancel)
-    progress(1.0, "Done")
-    result.run_id = run_id
-    result.changes = Changes.of("risk_runs", "patients", "cohort_changes")
-    return result
+
+
+def _insert_run(db: sqlite_utils.Database, locality: dict[str, Any], run_id: str, file_name: str,
+                extract_date: dt.date, result: ImportResult, rules: cohort_rules.CohortRules,
+                summary: dict[str, dict[str, int]], table: pa.Table, stamp: tuple[str, str, str]) -> None:
+    """The run's row, with the rules it was stratified by and the population summary, and its cohort."""
+    now, user, _ = stamp
+    db.execute(
+        "INSERT INTO risk_runs (id, locality_id, file_name, extract_date, imported_at, imported_by, rows, "
+        "imported, rejected, cohort_total, frailty, multimorbidity, high_cost, new, left, changed, rules, "
+        "summary, created_at, updated_at, updated_by, device_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, locality["id"], file_name, extract_date.isoformat(), now, user, result.rows,
+         result.imported, result.rejected, result.cohort["total"], result.cohort["frailty"],
+         result.cohort["multimorbidity"], result.cohort["high_cost"], result.new, result.left, result.changed,
+         json.dumps(asdict(rules)), json.dumps(summary), now, *stamp])
+    db.execute("INSERT INTO risk_run_cohorts (run_id, data) VALUES (?, ?)", [run_id, risk_store.encode(table)])
+
+
+def _refresh_worked_patients(db: sqlite_utils.Database, locality_id: str, run_id: str, dob: np.ndarray,
+                             text: dict[str, np.ndarray], diff: CohortDiff, stamp: tuple[str, str, str]) -> None:
+    """Worked-on patients only: their identity and membership follow the extract. The team's own work
+    (status, case manager, care plan, notes) is never in this statement, so it survives re-import."""
+    db.conn.executemany(
+        "UPDATE patients SET locality_id = ?, given_name = ?, family_name = ?, sex = ?, postcode = ?, "
+        "practice_code = ?, care_home_id = ?, date_of_birth = ?, "
+        "joined_run_id = CASE WHEN in_cohort AND locality_id = ? THEN joined_run_id ELSE ? END, "
+        "in_cohort = 1, left_run_id = NULL, left_reason = '', updated_at = ?, updated_by = ?, device_id = ? "
+        "WHERE id = ?",
+        [(locality_id, *(text[n][k] for n in IDENTITY_TEXT), str(dob[k]), locality_id, run_id, *stamp, diff.ids[k])
+         for k in diff.worked_rows])
+
+
+def _record_leavers_and_changes(db: sqlite_utils.Database, run_id: str, diff: CohortDiff,
+                                stamp: tuple[str, str, str]) -> None:
+    db.conn.executemany(
+        "UPDATE patients SET in_cohort = 0, left_run_id = ?, left_reason = ?, updated_at = ?, updated_by = ?, "
+        "device_id = ? WHERE id = ? AND in_cohort = 1",
+        [(run_id, why, *stamp, pid) for pid, why in diff.left])
+    db.conn.executemany(
+        "INSERT INTO cohort_changes (run_id, patient_id, change, detail) VALUES (?, ?, ?, ?)",
+        [(run_id, diff.ids[k], "changed", why) for k, why in diff.changed]
+        + [(run_id, pid, "left", why) for pid, why in diff.left])
+
+
+def _audit_run(db: sqlite_utils.Database, actor: Actor, locality: dict[str, Any], run_id: str, file_name: str,
+               extract_date: dt.date, result: ImportResult) -> None:
+    audit.record(db, actor, "import", "risk_runs", run_id,
+                 f"Imported {file_name} for {locality['name']}: {result.imported:,} of {result.rows:,} rows, "
+                 f"cohort {result.cohort['total']:,} ({result.new:,} new, {result.left:,} left, "
+                 f"{result.changed:,} changed), {result.rejected:,} rejected",
+                 {"file": file_name, "extract_date": extract_date.isoformat()})
 
 
 IDENTITY_TEXT = ("given_name", "family_name", "sex", "postcode", "practice_code", "care_home_id")

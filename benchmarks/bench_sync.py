@@ -18,7 +18,8 @@ from common import OUT, Result, peak_rss_mb
 from desktop.models import backups, reference
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
-from desktop.models.sync import bundle as sync
+from desktop.models.sync import bundle as sync_bundle
+from desktop.models.sync import merge as sync_merge
 
 PASSPHRASE = "benchmark passphrase"
 ANN = Actor("ann", "laptop-ann", fixed_time="2026-11-23T09:00:00+00:00")
@@ -38,11 +39,11 @@ def run(runs: int = 1) -> list[Result]:
     folder.mkdir(parents=True)
     ann, bob = folder / "ann.sqlite", folder / "bob.sqlite"
     backups.backup(OUT / "demo-world.sqlite", ann)
-    sync.ensure_team_id(ann)
+    sync_bundle.ensure_team_id(ann)
     backups.backup(ann, bob)
     first = folder / "ann-first.ldsync"
-    export_s = _timed(lambda: sync.export_bundle(ann, first, PASSPHRASE, actor=ANN))
-    import_s = _timed(lambda: sync.import_bundle(bob, first, PASSPHRASE, actor=BOB))
+    export_s = _timed(lambda: sync_bundle.export_bundle(ann, first, PASSPHRASE, actor=ANN))
+    import_s = _timed(lambda: sync_merge.import_bundle(bob, first, PASSPHRASE, actor=BOB))
     size_mb = first.stat().st_size / 1e6
 
     db = open_workspace(bob)
@@ -50,8 +51,8 @@ def run(runs: int = 1) -> list[Result]:
         reference.save(db, BOB, "practices", {**row, "list_size": row["list_size"] + 1}, row["id"])
     db.close()
     daily = folder / "bob-day.ldsync"
-    day_export_s = _timed(lambda: sync.export_bundle(bob, daily, PASSPHRASE, actor=BOB))
-    day_import_s = _timed(lambda: sync.import_bundle(ann, daily, PASSPHRASE, actor=ANN))
+    day_export_s = _timed(lambda: sync_bundle.export_bundle(bob, daily, PASSPHRASE, actor=BOB))
+    day_import_s = _timed(lambda: sync_merge.import_bundle(ann, daily, PASSPHRASE, actor=ANN))
     shutil.rmtree(folder, ignore_errors=True)
     return [
         Result("Sync: first exchange of the full demo world (export + import)", "≤ 60 s (ours)",

@@ -370,15 +370,16 @@ def _sync(args: argparse.Namespace) -> int:
     import os
 
     from .models.clock import Actor
-    from .models.sync import bundle as sync
+    from .models.sync import bundle as sync_bundle
+    from .models.sync import merge as sync_merge
 
-    passphrase = os.environ.get(sync.PASSPHRASE_ENV) or getpass.getpass("Team sync passphrase: ")
+    passphrase = os.environ.get(sync_bundle.PASSPHRASE_ENV) or getpass.getpass("Team sync passphrase: ")
     actor = Actor.local(paths.device_id())
     if args.sync_command == "export":
-        summary = sync.export_bundle(args.db, args.out, passphrase, actor=actor)
+        summary = sync_bundle.export_bundle(args.db, args.out, passphrase, actor=actor)
         print(f"Wrote sync bundle {summary.seq} to {args.out} ({sum(summary.changes.values()):,} changes)")
         return 0
-    summary = sync.import_bundle(args.db, args.file, passphrase, dry_run=args.dry_run, actor=actor)
+    summary = sync_merge.import_bundle(args.db, args.file, passphrase, dry_run=args.dry_run, actor=actor)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2, default=str))
         return 0

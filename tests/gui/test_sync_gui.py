@@ -12,8 +12,9 @@ from desktop.models import backups, reference
 from desktop.models.changes import Changes
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
-from desktop.models.sync import bundle as sync
+from desktop.models.sync import bundle as sync_bundle
 from desktop.models.sync import conflicts as sync_conflicts
+from desktop.models.sync import merge as sync_merge
 from desktop.views.kit import messages
 from desktop.views.kit.session import Session
 from desktop.views.shell import sync_dialogs
@@ -37,11 +38,11 @@ def _save(path, row_id: str, actor: Actor, **values) -> None:
 def laptops(small_world_path, tmp_path, settings, make_window, monkeypatch):
     """Two laptops after a first exchange; then both edit one practice (B later) and B renames another."""
     a = small_world_path
-    sync.ensure_team_id(a)
+    sync_bundle.ensure_team_id(a)
     b = copy_world(a, tmp_path / "b.sqlite")
     first = tmp_path / "first.ldsync"
-    sync.export_bundle(b, first, PASS, actor=_actor("bob", "2026-06-01T00:00:00+00:00"))
-    sync.import_bundle(a, first, PASS, actor=_actor("ann", "2026-06-01T00:00:00+00:00"))
+    sync_bundle.export_bundle(b, first, PASS, actor=_actor("bob", "2026-06-01T00:00:00+00:00"))
+    sync_merge.import_bundle(a, first, PASS, actor=_actor("ann", "2026-06-01T00:00:00+00:00"))
     win_a = make_window(Session.open(a, settings))
     win_a.show_screen("practices")
     rows = win_a.current_page().visible_rows()

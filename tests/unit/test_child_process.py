@@ -11,7 +11,7 @@ import pytest
 from desktop.models import child_process
 from desktop.models.errors import StorageError, ValidationError
 from desktop.models.progress import Cancelled
-from desktop.models.sync import bundle as sync
+from desktop.models.sync import bundle as sync_bundle
 
 
 def test_the_result_comes_back():
@@ -21,9 +21,9 @@ def test_the_result_comes_back():
 def test_a_refusal_arrives_as_the_same_error_with_its_message(tmp_path):
     missing = tmp_path / "nowhere.ldsync"
     with pytest.raises(ValidationError) as in_process:
-        sync.read_header(missing)
+        sync_bundle.read_header(missing)
     with pytest.raises(ValidationError) as from_child:
-        child_process.call(sync.read_header, missing)
+        child_process.call(sync_bundle.read_header, missing)
     assert str(from_child.value) == str(in_process.value)
 
 

@@ -1,4 +1,4 @@
-"""Issue 11: offline sync between the workspaces of one team, by encrypted change bundles (desktop.models.sync.bundle).
+"""Issue 11: offline sync between the workspaces of one team, by encrypted change bundles (desktop.models.sync).
 
 Convergence is judged on a hash of every synced table's rows. Excluded: `audit` (each laptop's own trail, never
 synced: imports and conflicts add rows there), `meta` (this workspace's settings) and SQLite's and the
@@ -24,8 +24,10 @@ from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
 from desktop.models.mdt import actions
-from desktop.models.sync import bundle as sync
+from desktop.models.sync import base as sync_base
+from desktop.models.sync import bundle as sync_bundle
 from desktop.models.sync import conflicts as sync_conflicts
+from desktop.models.sync import merge as sync_merge
 from desktop.models.workspace import set_meta
 
 PASS = "correct horse battery staple"
@@ -40,7 +42,7 @@ def _actor(user: str, at: str) -> Actor:
 def team(small_world_template, tmp_path) -> dict[str, Path]:
     """Three laptops' copies of one workspace, made after the team id was set (as a team would copy it)."""
     first = copy_world(small_world_template, tmp_path / "a.sqlite")
-    sync.ensure_team_id(first)
+    sync_bundle.ensure_team_id(first)
     return {"a": first, "b": copy_world(first, tmp_path / "b.sqlite"), "c": copy_world(first, tmp_path / "c.sqlite")}
 
 
@@ -68,12 +70,12 @@ def audit_count(path: Path) -> int:
 
 def export(path: Path, name: str) -> Path:
     out = path.parent / f"{path.stem}-{name}.ldsync"
-    sync.export_bundle(path, out, PASS, actor=_actor(path.stem, "2026-06-01T00:00:00+00:00"))
+    sync_bundle.export_bundle(path, out, PASS, actor=_actor(path.stem, "2026-06-01T00:00:00+00:00"))
     return out
 
 
-def imp(path: Path, bundle: Path, **kw) -> sync.SyncSummary:
-    return sync.import_bundle(path, bundle, PASS, actor=_actor(path.stem, "2026-06-01T00:00:00+00:00"), **kw)
+def imp(path: Path, bundle: Path, **kw) -> sync_bundle.SyncSummary:
+    return sync_merge.import_bundle(path, bundle, PASS, actor=_actor(path.stem, "2026-06-01T00:00:00+00:00"), **kw)
 
 
 def practice(path: Path, code: str | None = None) -> dict:
@@ -225,11 +227,11 @@ def test_wrong_passphrase_foreign_team_and_own_bundle_are_refused(team, small_wo
     bundle = export(a, "x")
     before, audits = content_hash(b), audit_count(b)
     with pytest.raises(ValidationError, match="passphrase does not open"):
-        sync.import_bundle(b, bundle, "not the passphrase")
+        sync_merge.import_bundle(b, bundle, "not the passphrase")
     with pytest.raises(ValidationError, match="made by this workspace"):
         imp(a, bundle)
     other = copy_world(small_world_template, tmp_path / "other.sqlite")
-    sync.ensure_team_id(other)
+    sync_bundle.ensure_team_id(other)
     with pytest.raises(ValidationError, match="another team"):
         imp(other, bundle)
     with pytest.raises(ValidationError, match="not a Locality Desk sync bundle"):
@@ -246,7 +248,7 @@ def test_a_bundle_of_another_schema_version_is_refused(team):
     conn.close()
     before = content_hash(b)
     with pytest.raises(ValidationError, match="schema"):
-        sync.import_bundle(b, bundle, PASS)
+        sync_merge.import_bundle(b, bundle, PASS)
     assert content_hash(b) == before
 
 
@@ -257,13 +259,13 @@ def test_a_copied_workspace_base_is_not_reused(team, tmp_path):
     copy = tmp_path / "copy" / "a.sqlite"
     copy.parent.mkdir()
     shutil.copy(a, copy)
-    shutil.copy(sync.base_path(a), sync.base_path(copy))
+    shutil.copy(sync_base.base_path(a), sync_base.base_path(copy))
     set_db = open_workspace(copy)
     with set_db.atomic():
         set_meta(set_db, kind="locality")
     set_db.close()
     bundle = export(copy, "copy")
-    assert sync.read_header(bundle)["sender"] != sync.read_header(a.parent / "a-first.ldsync")["sender"]
+    assert sync_bundle.read_header(bundle)["sender"] != sync_bundle.read_header(a.parent / "a-first.ldsync")["sender"]
     imp(a, bundle)
 
 

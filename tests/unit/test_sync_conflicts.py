@@ -11,8 +11,9 @@ from desktop.models import reference
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
-from desktop.models.sync import bundle as sync
+from desktop.models.sync import bundle as sync_bundle
 from desktop.models.sync import conflicts as sync_conflicts
+from desktop.models.sync import merge as sync_merge
 
 PASS = "correct horse battery staple"
 
@@ -25,7 +26,7 @@ def _actor(user: str, at: str) -> Actor:
 def clash(small_world_template, tmp_path) -> dict:
     """A and B edit one practice's list size (B later); A applies B's bundle: one conflict, theirs won."""
     a = copy_world(small_world_template, tmp_path / "a.sqlite")
-    sync.ensure_team_id(a)
+    sync_bundle.ensure_team_id(a)
     b = copy_world(a, tmp_path / "b.sqlite")
     db = open_workspace(a)
     practice = next(iter(db.query("SELECT * FROM practices ORDER BY ods_code LIMIT 1")))
@@ -37,8 +38,8 @@ def clash(small_world_template, tmp_path) -> dict:
                    practice["id"])
     db.close()
     bundle = tmp_path / "b.ldsync"
-    sync.export_bundle(b, bundle, PASS, actor=_actor("bob", "2026-07-01T10:30:00+00:00"))
-    sync.import_bundle(a, bundle, PASS, actor=_actor("ann", "2026-07-01T11:00:00+00:00"))
+    sync_bundle.export_bundle(b, bundle, PASS, actor=_actor("bob", "2026-07-01T10:30:00+00:00"))
+    sync_merge.import_bundle(a, bundle, PASS, actor=_actor("ann", "2026-07-01T11:00:00+00:00"))
     return {"a": a, "b": b, "id": practice["id"]}
 
 
@@ -83,8 +84,8 @@ def test_keep_mine_writes_it_back_as_a_new_edit_that_wins_at_the_next_exchange(c
     row = _list_size(a, clash["id"])
     assert (row["list_size"], row["updated_by"], row["updated_at"]) == (11111, "ann", "2026-07-02T09:00:00+00:00")
     bundle = tmp_path / "a.ldsync"
-    sync.export_bundle(a, bundle, PASS, actor=_actor("ann", "2026-07-02T09:05:00+00:00"))
-    sync.import_bundle(b, bundle, PASS, actor=_actor("bob", "2026-07-02T10:00:00+00:00"))
+    sync_bundle.export_bundle(a, bundle, PASS, actor=_actor("ann", "2026-07-02T09:05:00+00:00"))
+    sync_merge.import_bundle(b, bundle, PASS, actor=_actor("bob", "2026-07-02T10:00:00+00:00"))
     assert _list_size(b, clash["id"])["list_size"] == 11111
 
 

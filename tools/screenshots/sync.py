@@ -9,7 +9,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 
 from desktop.models import backups, reference
-from desktop.models.sync import bundle as sync
+from desktop.models.sync import bundle as sync_bundle
+from desktop.models.sync import merge as sync_merge
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.demo import build_demo
@@ -56,17 +57,17 @@ def _two_laptops(folder: Path) -> tuple[Path, Path]:
     db = open_workspace(mine)
     build_demo(db, small=True, history=False)
     db.close()
-    sync.ensure_team_id(mine)
+    sync_bundle.ensure_team_id(mine)
     backups.backup(mine, theirs)
     first = folder / "sam-first.ldsync"
-    sync.export_bundle(theirs, first, PASSPHRASE, actor=THEIRS)
-    sync.import_bundle(mine, first, PASSPHRASE, actor=MINE)
+    sync_bundle.export_bundle(theirs, first, PASSPHRASE, actor=THEIRS)
+    sync_merge.import_bundle(mine, first, PASSPHRASE, actor=MINE)
     clash, corrected = _practices(mine)[:2]
     _edit(mine, MINE, clash, list_size=clash["list_size"] + 120)
     _edit(theirs, THEIRS, clash, list_size=clash["list_size"] + 95)
     _edit(theirs, THEIRS, corrected, name=corrected["name"] + " (Health Centre)")
     bundle = folder / "sam-2026-07-01.ldsync"
-    sync.export_bundle(theirs, bundle, PASSPHRASE, actor=THEIRS)
+    sync_bundle.export_bundle(theirs, bundle, PASSPHRASE, actor=THEIRS)
     return mine, bundle
 
 

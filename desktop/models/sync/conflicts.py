@@ -19,7 +19,7 @@ from .. import audit
 from ..changes import Changes
 from ..clock import Actor
 from ..errors import ValidationError
-from .bundle import EXCLUDED, STATE_TABLE
+from .base import EXCLUDED, STATE_TABLE
 
 CONFLICT, RESOLVE = "sync-conflict", "sync-resolve"
 CHOICES = ("mine", "theirs")

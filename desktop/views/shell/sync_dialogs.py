@@ -1,12 +1,12 @@
 """Offline sync in the app (issue 11, DESIGN §15): File → Send changes to the team…, Apply a teammate's
 changes… and Sync conflicts….
 
-The work is desktop.models.sync.bundle (bundles) and desktop.models.sync.conflicts (resolving by choice). A bundle is
+The work is desktop.models.sync: bundle (making one), merge (applying one) and conflicts (resolving by choice). A bundle is
 previewed (a dry run: counts per table and the conflicts) before it is applied; any refusal (wrong passphrase,
 altered, replayed, another team's) is shown and nothing changes. Commissioner workspaces may sync too: they hold
 no patients, and their reference data travels like any other.
 
-desktop.models.sync.bundle reads and writes the workspace file through apsw, a second SQLite library, so it runs in a
+Making and applying a bundle read and write the workspace file through apsw, a second SQLite library, so they run in a
 child process (desktop.models.child_process explains why), off the GUI thread with a progress dialog and Cancel.
 """
 
@@ -38,8 +38,10 @@ from PySide6.QtWidgets import (
 from ...models import child_process, clock
 from ...models.changes import Changes
 from ...models.errors import DeskError
-from ...models.sync import bundle as sync
+from ...models.sync import base as sync_base
+from ...models.sync import bundle as sync_bundle
 from ...models.sync import conflicts as sync_conflicts
+from ...models.sync import merge as sync_merge
 from ..kit import messages
 from ..kit.field_help import explain
 from ..kit.tasks import run_off_thread
@@ -121,10 +123,10 @@ def ask_passphrase(parent: QWidget, title: str, intro: str, confirm: bool = Fals
 # ---------------------------------------------------------------- send
 
 
-def send_changes(window: MainWindow) -> sync.SyncSummary | None:
+def send_changes(window: MainWindow) -> sync_bundle.SyncSummary | None:
     """File → Send changes to the team…: passphrase, where to save, then the bundle; the count in the status bar."""
     session = window.session
-    first = not sync.base_path(session.path).exists()
+    first = not sync_base.base_path(session.path).exists()
     intro = ("Choose the team's sync passphrase. Every laptop of the team uses the same one; it is needed to open "
              "the bundle, so tell your teammates in person, never in the same e-mail as the file."
              if first else "The team's sync passphrase encrypts the bundle.")
@@ -138,7 +140,7 @@ def send_changes(window: MainWindow) -> sync.SyncSummary | None:
         return None
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(BUNDLE_SUFFIX)
     try:
-        summary = _in_child(window, "Writing the changes for the team…", sync.export_bundle, session.path, out,
+        summary = _in_child(window, "Writing the changes for the team…", sync_bundle.export_bundle, session.path, out,
                             passphrase, actor=session.actor)
     except DeskError as exc:
         messages.warn(window, "No changes were sent", str(exc))
@@ -172,7 +174,7 @@ def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreview
             return None
         bundle = Path(name)
     try:
-        header = sync.read_header(bundle)
+        header = sync_bundle.read_header(bundle)
     except DeskError as exc:
         messages.warn(window, "Cannot apply this file", str(exc))
         return None
@@ -182,8 +184,8 @@ def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreview
     if not passphrase:
         return None
     try:
-        preview = _in_child(window, "Checking what the changes would do…", sync.import_bundle, session.path, bundle,
-                            passphrase, dry_run=True, actor=session.actor)
+        preview = _in_child(window, "Checking what the changes would do…", sync_merge.import_bundle, session.path,
+                            bundle, passphrase, dry_run=True, actor=session.actor)
     except DeskError as exc:
         messages.warn(window, "The changes were not applied", str(exc))
         return None
@@ -194,10 +196,10 @@ def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreview
     return dialog
 
 
-def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> sync.SyncSummary | None:
+def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> sync_bundle.SyncSummary | None:
     session = window.session
     try:
-        summary = _in_child(window, "Applying a teammate's changes…", sync.import_bundle, session.path, bundle,
+        summary = _in_child(window, "Applying a teammate's changes…", sync_merge.import_bundle, session.path, bundle,
                             passphrase, actor=session.actor)
     except DeskError as exc:
         messages.warn(window, "The changes were not applied", str(exc))
@@ -220,7 +222,7 @@ class SyncPreviewDialog(QDialog):
 
     apply_requested = Signal()
 
-    def __init__(self, header: dict[str, Any], summary: sync.SyncSummary, parent: QWidget | None = None):
+    def __init__(self, header: dict[str, Any], summary: sync_bundle.SyncSummary, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Apply a teammate's changes")
         self.setMinimumSize(900, 440)  # the conflicts' six columns without a horizontal scroll bar

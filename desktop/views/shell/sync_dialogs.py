@@ -1,8 +1,8 @@
 """Offline sync in the app (issue 11, DESIGN §15): File → Send changes to the team…, Apply a teammate's
 changes… and Sync conflicts….
 
-The work is desktop.models.sync: bundle (making one), merge (applying one) and conflicts (resolving by choice). A bundle is
-previewed (a dry run: counts per table and the conflicts) before it is applied; any refusal (wrong passphrase,
+The work is desktop.models.sync: bundle (making one), merge (applying one) and conflicts (resolving by choice).
+A bundle is previewed (a dry run: counts per table and the conflicts) before it is applied; any refusal (wrong passphrase,
 altered, replayed, another team's) is shown and nothing changes. Commissioner workspaces may sync too: they hold
 no patients, and their reference data travels like any other.
 

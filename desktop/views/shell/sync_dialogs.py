@@ -2,9 +2,9 @@
 changes… and Sync conflicts….
 
 The work is desktop.models.sync: bundle (making one), merge (applying one) and conflicts (resolving by choice).
-A bundle is previewed (a dry run: counts per table and the conflicts) before it is applied; any refusal (wrong passphrase,
-altered, replayed, another team's) is shown and nothing changes. Commissioner workspaces may sync too: they hold
-no patients, and their reference data travels like any other.
+A bundle is previewed (a dry run: counts per table and the conflicts) before it is applied; any refusal (wrong
+passphrase, altered, replayed, another team's) is shown and nothing changes. Commissioner workspaces may sync too: they
+hold no patients, and their reference data travels like any other.
 
 Making and applying a bundle read and write the workspace file through apsw, a second SQLite library, so they run in a
 child process (desktop.models.child_process explains why), off the GUI thread with a progress dialog and Cancel.

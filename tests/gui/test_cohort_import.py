@@ -152,10 +152,10 @@ def test_rejections_sort_by_any_column(qtbot, cohort_page, extract, monkeypatch)
     dialog.check()
     model = dialog.rejections_model
     dialog.rejections.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-    rows = [r.row for r in model.rejections]
+    rows = [r.row for r in model.records()]
     assert rows == sorted(rows, reverse=True)
     dialog.rejections.sortByColumn(2, Qt.SortOrder.AscendingOrder)
-    assert [r.reason for r in model.rejections] == sorted(r.reason for r in model.rejections)
+    assert [r.reason for r in model.records()] == sorted(r.reason for r in model.records())
 
 
 @pytest.mark.parametrize("older", [True, False])

@@ -18,8 +18,10 @@ from return_files import return_doc, write
 
 from desktop.models.kpi import consolidated
 from desktop.models.kpi.catalogue import by_code, catalogue
+from desktop.models.kpi.return_import import Outcome
 from desktop.models.quarters import parse
-from desktop.views.commissioner.consolidated_model import bare
+from desktop.views.commissioner.consolidated_model import ConsolidatedModel, bare
+from desktop.views.commissioner.outcomes_model import OutcomesModel
 
 TEAMS = ("BAL", "CHA", "CTE", "CTN", "CTS", "CTW", "HAB", "MHA", "MSR", "NWL", "OAW")
 PERIOD = "2025-26-Q3"
@@ -147,6 +149,23 @@ def test_the_grid_shows_each_teams_value_and_rag_letter_for_the_latest_quarter_h
     if comment:
         tip = model.index(model.row_of(comment[0]), model.column_of(comment[1])).data(Qt.ItemDataRole.ToolTipRole)
         assert cells[comment]["comment"] in tip
+
+
+def test_the_grid_model_passes_qt_model_checks(demo, mdt_session, qtmodeltester):
+    grid = ConsolidatedModel()
+    assert grid.columnCount() == 0  # no returns held: no rows, no columns
+    grid.set_grid(catalogue(), demo.teams, consolidated.grid(mdt_session.db, demo.quarter))
+    assert grid.rowCount() == 20 and grid.columnCount() == 12
+    qtmodeltester.check(grid, force_py=True)
+
+
+def test_the_import_outcomes_model_passes_qt_model_checks(qtmodeltester):
+    outcomes = OutcomesModel()
+    outcomes.set_outcomes([Outcome("kpi-return-BAL.json", "imported", locality="BAL", period=PERIOD, revision=1),
+                           Outcome("kpi-return-CHA.json", "rejected", "digest-mismatch", "Changed after export"),
+                           Outcome("kpi-return-CTE.json", "ignored", locality="CTE", period=PERIOD, revision=1)], True)
+    assert [outcomes.outcome(n).status for n in range(3)] == ["rejected", "imported", "ignored"]
+    qtmodeltester.check(outcomes, force_py=True)
 
 
 def test_the_completeness_line_counts_the_quarters_returns(demo, mdt_session):

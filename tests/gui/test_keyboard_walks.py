@@ -253,8 +253,8 @@ def demo_today(monkeypatch):
     return DEMO_TODAY
 
 
-def test_returns_open_the_draft_type_a_figure_and_try_to_sign_off(demo_today, history_window, active, qtbot,
-                                                                     warnings, confirmed):
+def test_returns_type_a_figure_into_a_quarter_not_started_and_try_to_sign_off(demo_today, history_window, active,
+                                                                                qtbot, warnings, confirmed):
     from desktop.models import quarters
     from desktop.models.kpi import returns
     from desktop.views.returns.model import KEYS
@@ -268,8 +268,8 @@ def test_returns_open_the_draft_type_a_figure_and_try_to_sign_off(demo_today, hi
     tab_to(page.next_button)  # on to the quarter under way
     press(Key.Key_Space)
     assert page.quarter == quarters.of(demo_today)
-    draft = returns.current(db, window.current_locality()["id"], page.quarter)
-    assert draft["status"] == "draft" and page.return_id == draft["id"]
+    assert returns.current(db, window.current_locality()["id"], page.quarter) is None  # looking writes nothing
+    assert page.status.text().startswith("Not started")
 
     tab_to(page.grid)
     press(Key.Key_Home, CTRL)
@@ -277,8 +277,12 @@ def test_returns_open_the_draft_type_a_figure_and_try_to_sign_off(demo_today, hi
     press(Key.Key_Right, times=KEYS.index("figures"))
     assert page.model.kpi(page.grid.currentIndex().row()).code == "OUT-04"
     type_text("42")  # typing starts the editor with what was typed
-    press(Key.Key_Return)
-    qtbot.waitUntil(lambda: returns.values(db, draft["id"])["OUT-04"]["numerator"] == 42)
+    press(Key.Key_Return)  # and the figure starts the draft
+    qtbot.waitUntil(lambda: page.return_id is not None and returns.values(db, page.return_id)["OUT-04"]["numerator"]
+                    == 42)
+    draft = returns.current(db, window.current_locality()["id"], page.quarter)
+    assert draft["status"] == "draft" and page.return_id == draft["id"]
+    assert page.status.text().startswith("Draft")
 
     press(Key.Key_N, Qt.KeyboardModifier.AltModifier)  # Sig&n off…: refused while the quarter runs
     qtbot.waitUntil(lambda: bool(warnings), timeout=2000)
@@ -340,8 +344,8 @@ def _go_to_cell(page, code: str, key: str) -> None:
 
 @pytest.fixture
 def closed(monkeypatch):
-    """A fortnight after the demo's quarter under way has ended: the Returns screen opens on it, now closed.
-    (Requested before the window, which makes the screen.)"""
+    """A fortnight after the demo's quarter under way has ended: the Returns screen opens on it, now closed and
+    still without a return. (Requested before the window, which makes the screen.)"""
     import datetime as dt
 
     from pinned import TODAY as DEMO_TODAY
@@ -363,6 +367,9 @@ def test_returns_a_closed_quarter_is_completed_and_signed_off(closed, history_wi
     shortcut(window, "Ctrl+4")
     page = window.current_page()
     assert page.quarter == closed
+    assert returns.current(db, window.current_locality()["id"], closed) is None
+    press(Key.Key_D, Qt.KeyboardModifier.AltModifier)  # Start &draft
+    qtbot.waitUntil(lambda: page.return_id is not None, timeout=2000)  # a mnemonic clicks after a short flash
     assert returns.current(db, window.current_locality()["id"], closed)["status"] == "draft"
     draft_id = page.return_id
     tab_to(page.grid)

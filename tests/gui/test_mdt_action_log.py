@@ -16,7 +16,7 @@ from desktop.views.mdt.actions_model import OVERDUE, ActionsModel
 
 
 def shown_ids(log) -> list[str]:
-    return [log.model.action_id(r) for r in range(log.model.rowCount())]
+    return [log.model.row_id(r) for r in range(log.model.rowCount())]
 
 
 def status_column(log) -> int:

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.models import audit, reference
 from desktop.views.kit import messages
-from desktop.views.kit.table_model import MISSING, Column, RowsModel
+from desktop.views.kit.table_model import MISSING, Column, RecordsModel
 
 
 @pytest.fixture
@@ -191,9 +191,9 @@ def test_localities_screen_sums_up_its_localities(window, session):
     assert tiles["list_size"] == sum(r["list_size"] for r in reference.list_rows(session.db, "practices"))
 
 
-def test_rows_model_passes_the_qt_model_tester(qtmodeltester, session):
-    model = RowsModel([Column("ods_code", "ODS code"), Column("name", "Name"), Column("list_size", "List size"),
-                       Column("pcn", "PCN", missing_means="No PCN")])
+def test_records_model_passes_the_qt_model_tester(qtmodeltester, session):
+    model = RecordsModel([Column("ods_code", "ODS code"), Column("name", "Name"), Column("list_size", "List size"),
+                          Column("pcn", "PCN", missing_means="No PCN")])
     model.set_rows(reference.list_rows(session.db, "practices"))
     qtmodeltester.check(model)
 

@@ -84,6 +84,12 @@ def test_the_kpi_list_shows_the_reports_figures(page, expected):
     assert "signed off by" in page.locality_body.text()
 
 
+def test_the_kpi_list_passes_qt_model_checks(page, qtmodeltester):
+    model = SpcListModel()
+    model.set_rows(page.figures.rows)
+    qtmodeltester.check(model, force_py=True)
+
+
 def _special(expected):
     """A KPI whose chart has special causes of a kind other than common cause, and a target."""
     return next(r for r in expected.rows if r.spc is not None and r.chart_target is not None

@@ -1,7 +1,7 @@
 """The Returns screen on the small demo world with history, whose last eight quarters are signed off and whose
-quarter under way has no return yet (so opening it starts a draft): the grid against the domain, typing
-entered figures and comments in place, the checklist, sign-off and its lock, reopening as a new revision, and
-the exported file."""
+quarter under way has no return yet: looking at it writes nothing, and the draft starts when the user asks (Start
+draft, a figure or comment typed, Recompute). The grid against the domain, typing entered figures and comments
+in place, the checklist, sign-off and its lock, reopening as a new revision, and the exported file."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from desktop.models.kpi import returns
 from desktop.models.kpi.catalogue import catalogue
 from desktop.models.quarters import of
 from desktop.views.returns import page as returns_page
-from desktop.views.returns.model import KEYS, with_unit
+from desktop.views.returns.model import KEYS, ReturnsModel, with_unit
 from desktop.views.returns.panel import READY
 
 FIGURES, COMMENT, VALUE, RAG = KEYS.index("figures"), KEYS.index("comment"), KEYS.index("value"), KEYS.index("rag")
@@ -39,9 +39,20 @@ def shown(mdt_window, monkeypatch):
 
 @pytest.fixture
 def page(shown):
-    """The quarter under way, which has no return yet: the screen starts a draft."""
+    """The quarter under way, which has no return yet: shown not started, nothing written."""
     shown.next_button.click()
     return shown
+
+
+def _writes(db) -> tuple[int, int, int]:
+    """How many returns, return values and audit entries the workspace holds."""
+    return tuple(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                 for table in ("returns", "return_values", "audit"))
+
+
+def _audited(session) -> list[str]:
+    """The summaries of the audit entries about returns, oldest first."""
+    return [e["summary"] for e in session.db.query("SELECT summary FROM audit WHERE entity = 'returns' ORDER BY seq")]
 
 
 def _return(page, session) -> dict:
@@ -65,7 +76,8 @@ def _complete(page) -> None:
 
 
 def _quarter_over(page, monkeypatch) -> None:
-    """A fortnight after the quarter ended, the federation manager recomputes the draft she has kept."""
+    """A fortnight after the quarter ended, the federation manager recomputes the quarter (which starts the draft
+    when it is not started yet)."""
     after = page.quarter.end + dt.timedelta(days=14)
     monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: after))
     page.recompute_button.click()
@@ -86,14 +98,7 @@ def test_the_last_completed_quarter_is_shown_first_and_locked_when_signed_off(sh
     assert any(v is not None for _, v in history)
 
 
-def test_opening_a_quarter_without_a_return_starts_a_draft_and_the_grid_shows_its_values(page, mdt_session):
-    assert page.quarter == of(DEMO_TODAY)
-    ret = _return(page, mdt_session)
-    assert ret is not None and ret["status"] == "draft" and ret["revision"] == 1
-    assert "Started the" in page.window().statusBar().currentMessage()
-    assert page.status.text().startswith("Draft") and "revision 1" in page.status.text()
-    assert "still under way" in page.status.text()
-    held = returns.values(mdt_session.db, ret["id"])
+def _assert_grid_shows(page, held: dict) -> None:
     model = page.model
     assert model.rowCount() == len(catalogue()) == 20
     for kpi in catalogue():
@@ -103,6 +108,77 @@ def test_opening_a_quarter_without_a_return_starts_a_draft_and_the_grid_shows_it
         assert model.index(row, RAG).data() == (held[kpi.code]["rag"] or "")
         if held[kpi.code]["rag"]:
             assert model.index(row, RAG).data(Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_opening_a_quarter_without_a_return_writes_nothing(mdt_window, mdt_session, monkeypatch):
+    db = mdt_session.db
+    monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: DEMO_TODAY))
+    choose_locality(mdt_window, "CHA")
+    before = _writes(db)
+    mdt_window.show_screen("returns")
+    page = mdt_window.current_page()
+    page.next_button.click()  # the quarter under way, which has no return
+    assert page.quarter == of(DEMO_TODAY) and _return(page, mdt_session) is None
+    # Paging away and back, another screen and back, and a write elsewhere: still nothing written here.
+    page.previous_button.click()
+    page.next_button.click()
+    mdt_window.show_screen("cohort")
+    mdt_window.show_screen("returns")
+    assert _writes(db) == before
+    assert _return(page, mdt_session) is None and page.return_id is None
+
+    # What the screen says instead: not started, how to start, and the figures the records give now.
+    assert page.status.text().startswith("Not started") and "still under way" in page.status.text()
+    assert page.lock.text() == returns_page.START_HINT and page.lock.isVisibleTo(page)
+    assert page.start_button.isVisibleTo(page) and page.start_button.isEnabled()
+    assert not page.export_button.isEnabled() and not page.reopen_button.isEnabled()
+    assert page.checklist.summary.text().startswith("Not started:")
+    assert "Started the" not in mdt_window.statusBar().currentMessage()
+    _assert_grid_shows(page, returns.preview(db, locality_id(db), page.quarter, DEMO_TODAY))
+
+
+def test_start_draft_starts_the_quarter_with_the_figures_shown(page, mdt_session):
+    shown = {kpi.code: page.model.index(page.model.row_of(kpi.code), VALUE).data() for kpi in catalogue()}
+    audited = len(_audited(mdt_session))
+    page.start_button.click()
+    ret = _return(page, mdt_session)
+    assert ret is not None and ret["status"] == "draft" and ret["revision"] == 1
+    assert page.return_id == ret["id"]
+    assert "Started the" in page.window().statusBar().currentMessage()
+    assert page.status.text().startswith("Draft") and "revision 1" in page.status.text()
+    assert "still under way" in page.status.text()
+    assert not page.start_button.isVisibleTo(page) and page.export_button.isEnabled()
+    assert {code: page.model.index(page.model.row_of(code), VALUE).data() for code in shown} == shown
+    _assert_grid_shows(page, returns.values(mdt_session.db, ret["id"]))
+    assert _audited(mdt_session)[audited:] == [
+        f"Started the {page.quarter.label} return (revision 1)"]
+
+
+def test_typing_into_a_quarter_not_started_starts_the_draft_with_the_figure(page, mdt_session):
+    assert _edit(page, "OUT-01", FIGURES, "12 / 4500")
+    ret = _return(page, mdt_session)
+    assert ret is not None and ret["status"] == "draft" and page.return_id == ret["id"]
+    assert returns.values(mdt_session.db, ret["id"])["OUT-01"]["numerator"] == 12
+    message = page.window().statusBar().currentMessage()
+    assert "Started the" in message and "OUT-01: figures saved" in message
+    assert _audited(mdt_session)[-2:] == [
+        f"Started the {page.quarter.label} return (revision 1)", "Entered OUT-01: 12 / 4500"]
+
+
+def test_a_refused_figure_or_an_unchanged_comment_starts_nothing(page, mdt_session, warnings):
+    before = _writes(mdt_session.db)
+    assert not _edit(page, "OUT-01", FIGURES, "lots / 4500")
+    assert warnings and "must be a number" in warnings[0][1]
+    assert not _edit(page, "COH-02", COMMENT, "  ")
+    assert _writes(mdt_session.db) == before and page.return_id is None
+    assert page.status.text().startswith("Not started")
+
+
+def test_recompute_on_a_quarter_not_started_starts_the_draft(page, mdt_session):
+    page.recompute_button.click()
+    ret = _return(page, mdt_session)
+    assert ret is not None and ret["status"] == "draft" and page.return_id == ret["id"]
+    assert "Started the" in page.window().statusBar().currentMessage()
 
 
 def test_typing_an_entered_kpi_lands_in_the_store(page, mdt_session):
@@ -127,8 +203,12 @@ def test_a_bad_entry_shows_the_message_and_changes_nothing(page, mdt_session, wa
 
 
 def test_the_checklist_lists_blocking_items_first_and_the_panel_explains_the_kpi(page, mdt_session):
+    not_started = page.checklist.lines()
+    assert any("OUT-01 is typed in" in line for line in not_started)
+    page.start_button.click()
     issues = returns.check(mdt_session.db, page.return_id)
     lines = page.checklist.lines()
+    assert lines == not_started  # starting the draft changes none of what the checks say
     assert len(lines) == max(len(issues), 1)
     blocking = [line for line in lines if line.startswith("✗")]
     assert lines[:len(blocking)] == blocking
@@ -200,6 +280,8 @@ def test_sign_off_locks_the_grid_and_reopen_makes_revision_2(page, mdt_session, 
 def test_export_writes_the_file_with_its_digest(page, mdt_session, warnings, confirmed, monkeypatch, tmp_path):
     out = tmp_path / "return.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(out), ""))
+    assert not page.export_button.isEnabled()  # nothing to export before the draft is started
+    page.start_button.click()
     # A draft asks first, and says so.
     page.export_button.click()
     assert "draft working copy" in confirmed[0] and "no patient data" in confirmed[0]
@@ -220,6 +302,7 @@ def test_export_writes_the_file_with_its_digest(page, mdt_session, warnings, con
 
 
 def test_the_quarter_picker_moves_between_returns(page, mdt_session):
+    page.start_button.click()
     first = page.return_id
     assert not page.next_button.isEnabled()
     page.previous_button.click()
@@ -239,8 +322,12 @@ def test_typing_in_the_grid_with_the_keyboard(page, mdt_session, qtbot):
     qtbot.keyClicks(editor, "2")
     assert editor.text() == "42"
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn of the event loop
-    qtbot.waitUntil(lambda: returns.values(mdt_session.db, page.return_id)["OUT-04"]["numerator"] == 42)
-    assert "OUT-04" in page.window().statusBar().currentMessage()
+    # The quarter had no return: the figure typed started it.
+    qtbot.waitUntil(lambda: page.return_id is not None
+                    and returns.values(mdt_session.db, page.return_id)["OUT-04"]["numerator"] == 42)
+    message = page.window().statusBar().currentMessage()
+    assert "Started the" in message and "OUT-04" in message
+    assert page.grid.state() != QAbstractItemView.State.EditingState
 
 
 def test_recompute_keeps_typed_figures_and_comments(page, mdt_session):
@@ -251,3 +338,9 @@ def test_recompute_keeps_typed_figures_and_comments(page, mdt_session):
     assert held["OUT-01"]["numerator"] == 12 and held["COH-02"]["comment"] == "Two case managers on leave."
     assert page.model.index(_row(page, "COH-02"), COMMENT).data() == "Two case managers on leave."
     assert "Recomputed" in page.window().statusBar().currentMessage()
+
+
+def test_the_grid_model_passes_qt_model_checks(page, qtmodeltester):
+    model = ReturnsModel()
+    model.set_return(list(catalogue()), page.model.values, page.model.histories, editable=True)
+    qtmodeltester.check(model, force_py=True)

@@ -30,7 +30,7 @@ def shown_status(log, action_id: str) -> str:
 
 def set_status_of_three(qtbot, log) -> list[str]:
     """Pick three open actions and mark them done through the Set status dialog, as a user would."""
-    ids = [log.model.action_id(r) for r in range(log.model.rowCount())
+    ids = [log.model.row_id(r) for r in range(log.model.rowCount())
            if log.model.record(r)["status"] == "open" and not log.model.record(r)["overdue"]][:3]
     assert len(ids) == 3
     log.table.select_ids(ids, ids[0])

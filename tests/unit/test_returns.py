@@ -55,6 +55,37 @@ def test_a_draft_holds_every_kpi_and_blocks_sign_off_until_complete(ret):
     assert (signed["status"], signed["signed_off_by"]) == ("signed_off", "fed.manager")
 
 
+def test_a_quarter_can_be_looked_at_before_its_return_is_started(ret):
+    """preview and check_figures give what a draft started now would hold and what its checks would say, and
+    write nothing: a screen shows a quarter without starting its return."""
+    db, loc, _ = ret
+    quarter = Q.previous()  # no return yet
+
+    def counts() -> list[int]:
+        return [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("returns", "return_values", "audit")]
+
+    before = counts()
+    shown = returns.preview(db, loc, quarter, TODAY)
+    shown_issues = returns.check_figures(db, loc, quarter, shown, TODAY)
+    assert counts() == before and returns.current(db, loc, quarter) is None
+
+    started, changes = returns.draft(db, ACTOR, loc, quarter, TODAY)
+    assert changes.tables == {"returns"}
+    fields = ("numerator", "denominator", "value", "rag", "comment")
+    assert {k: {f: v[f] for f in fields} for k, v in returns.values(db, started).items()} == \
+        {k: {f: v[f] for f in fields} for k, v in shown.items()}
+    assert shown_issues == returns.check(db, started, TODAY)
+
+
+def test_check_entry_refuses_what_enter_refuses_and_writes_nothing():
+    assert returns.check_entry("OUT-01", "1,230", "9000") == (1230, 9000)
+    assert returns.check_entry("OUT-04", "15") == (15, None)
+    for code, numerator, denominator, match in (("COH-01", 5, None, "computed"), ("OUT-01", "lots", 900, "number"),
+                                                ("OUT-01", 3, 0, "cannot be 0"), ("OUT-01", "", 900, "Enter")):
+        with pytest.raises(ValidationError, match=match):
+            returns.check_entry(code, numerator, denominator)
+
+
 def test_a_quarter_still_under_way_cannot_be_signed_off(ret):
     db, _, return_id = ret
     fill(db, return_id)

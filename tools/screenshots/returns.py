@@ -24,6 +24,7 @@ def returns_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
     if not page.next_button.isEnabled():
         return
     page.next_button.click()
+    page.start_draft()  # the quarter under way, as a federation manager has it after pressing Start draft
     red = next((i["kpi"] for i in page.issues if i["kind"] == "red"), None)
     page.select_kpi(red or "OUT-01")
     page.grid.setFocus()

@@ -46,6 +46,7 @@ def _save(widget: QWidget, path: Path) -> None:
 
 def _world(tmp: Path) -> tuple[Path, Path]:
     """The demo world, with a run for LOCALITY even if the demo has no history, and a fresh extract for it."""
+    from desktop.models import workspace
     from desktop.models.cohort import frame as cohort, risk_import
     from desktop.models.db import open_workspace
     from desktop.models.demo import DEMO_ACTOR, build_demo

@@ -1,6 +1,7 @@
 """Quarterly KPI returns (DESIGN §10): a draft recomputed on demand, signed off (values frozen, who and
 when), exported as an aggregate JSON file with a digest; reopening makes a new revision. Every transition
-is audited, and a return that cannot change says why."""
+is audited, and a return that cannot change says why. A quarter with no return yet can be looked at
+(preview, check_figures) without starting one: only draft() starts it."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ..clock import Actor, new_id
 from ..errors import NotFound, ValidationError
 from ..quarters import Quarter
 from . import compute as kpi_compute
-from .catalogue import by_code, catalogue
+from .catalogue import Kpi, by_code, catalogue
 
 FORMAT, VERSION = "locality-desk/kpi-return", 1
 RULES = paths.resources_dir() / "validation_rules.json"
@@ -94,7 +95,8 @@ def _editable(db: sqlite_utils.Database, return_id: str) -> dict[str, Any]:
 
 def draft(db: sqlite_utils.Database, actor: Actor, locality_id: str, quarter: Quarter,
           today: dt.date | None = None, shared: dict[Any, Any] | None = None) -> tuple[str, Changes]:
-    """The quarter's latest return; a new draft (computed now) when there is none yet."""
+    """The quarter's latest return; a new draft (computed now) when there is none yet. Starting one is a write,
+    audited: a screen calls it on the user's say-so, never to show a quarter (preview does that)."""
     found = current(db, locality_id, quarter)
     if found:
         return found["id"], Changes()
@@ -107,10 +109,17 @@ def draft(db: sqlite_utils.Database, actor: Actor, locality_id: str, quarter: Qu
     return return_id, Changes.of("returns")
 
 
-def _fill(db: sqlite_utils.Database, actor: Actor, return_id: str, locality_id: str, quarter: Quarter,
-          today: dt.date | None, keep: dict[str, dict[str, Any]], shared: dict[Any, Any] | None = None) -> None:
+def preview(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
+            today: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """The values a draft started now would hold, by KPI code (as values() gives them, without the row's
+    ids): computed from the records, the entered KPIs empty. Nothing is written."""
+    return {row["kpi"]: row for row in _figures(db, locality_id, quarter, today, keep={})}
+
+
+def _figures(db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date | None,
+             keep: dict[str, dict[str, Any]], shared: dict[Any, Any] | None = None) -> list[dict[str, Any]]:
+    """Every KPI's figures: the computed ones from the records, the entered ones and comments from *keep*."""
     computed = {f.kpi: f for f in kpi_compute.compute(db, locality_id, quarter, today, shared)}
-    db.execute("DELETE FROM return_values WHERE return_id = ?", [return_id])
     rows = []
     for kpi in catalogue():
         held = keep.get(kpi.code, {})
@@ -121,9 +130,16 @@ def _fill(db: sqlite_utils.Database, actor: Actor, return_id: str, locality_id: 
             numerator, denominator = held.get("numerator"), held.get("denominator")
             value = kpi.value(numerator, denominator)
             rag = kpi.rag(value)
-        rows.append({"id": new_id(), "return_id": return_id, "kpi": kpi.code, "numerator": numerator,
-                     "denominator": denominator, "value": value, "rag": rag, "comment": held.get("comment", ""),
-                     "created_at": actor.now(), **actor.stamp()})
+        rows.append({"kpi": kpi.code, "numerator": numerator, "denominator": denominator, "value": value,
+                     "rag": rag, "comment": held.get("comment", "")})
+    return rows
+
+
+def _fill(db: sqlite_utils.Database, actor: Actor, return_id: str, locality_id: str, quarter: Quarter,
+          today: dt.date | None, keep: dict[str, dict[str, Any]], shared: dict[Any, Any] | None = None) -> None:
+    rows = [{"id": new_id(), "return_id": return_id, **row, "created_at": actor.now(), **actor.stamp()}
+            for row in _figures(db, locality_id, quarter, today, keep, shared)]
+    db.execute("DELETE FROM return_values WHERE return_id = ?", [return_id])
     db["return_values"].insert_all(rows)
 
 
@@ -153,6 +169,24 @@ def enter(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str
           denominator: Any = None) -> Changes:
     """Type in an entered KPI (figures from secondary-care data)."""
     _editable(db, return_id)
+    kpi, clean = _kpi_and_entry(kpi_code, numerator, denominator)
+    value = kpi.value(clean[0], clean[1])
+    with db.atomic():
+        db.execute("UPDATE return_values SET numerator = ?, denominator = ?, value = ?, rag = ?, updated_at = ?, "
+                   "updated_by = ?, device_id = ? WHERE return_id = ? AND kpi = ?",
+                   [clean[0], clean[1], value, kpi.rag(value), actor.now(), actor.user, actor.device_id, return_id,
+                    kpi_code])
+        audit.record(db, actor, "update", "returns", return_id, f"Entered {kpi_code}: {clean[0]:g}"
+                     + (f" / {clean[1]:g}" if clean[1] is not None else ""))
+    return Changes.of("returns")
+
+
+def check_entry(kpi_code: str, numerator: Any, denominator: Any = None) -> tuple[float, float | None]:
+    """The figures enter() would store, as numbers; ValidationError when it would refuse them."""
+    return _kpi_and_entry(kpi_code, numerator, denominator)[1]
+
+
+def _kpi_and_entry(kpi_code: str, numerator: Any, denominator: Any) -> tuple[Kpi, tuple[float, float | None]]:
     kpi = by_code().get(kpi_code)
     if kpi is None or kpi.source != "entered":
         raise ValidationError(f"{kpi_code} is computed from the records, not typed in.", "numerator")
@@ -172,15 +206,7 @@ def enter(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str
         clean.append(number)
     if kpi.denominator and clean[1] == 0:
         raise ValidationError(f"The denominator of {kpi_code} cannot be 0.", "denominator")
-    value = kpi.value(clean[0], clean[1])
-    with db.atomic():
-        db.execute("UPDATE return_values SET numerator = ?, denominator = ?, value = ?, rag = ?, updated_at = ?, "
-                   "updated_by = ?, device_id = ? WHERE return_id = ? AND kpi = ?",
-                   [clean[0], clean[1], value, kpi.rag(value), actor.now(), actor.user, actor.device_id, return_id,
-                    kpi_code])
-        audit.record(db, actor, "update", "returns", return_id, f"Entered {kpi_code}: {clean[0]:g}"
-                     + (f" / {clean[1]:g}" if clean[1] is not None else ""))
-    return Changes.of("returns")
+    return kpi, (clean[0], clean[1])
 
 
 def comment(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str, text: str) -> Changes:
@@ -212,9 +238,13 @@ def check(db: sqlite_utils.Database, return_id: str, today: dt.date | None = Non
     """What the federation manager must look at: a quarter not yet over, failed rules, reds and implausible
     changes (each needs a comment), and entered KPIs still empty. Items with blocking=True stop the sign-off."""
     ret = get(db, return_id)
-    held = values(db, return_id)
+    return check_figures(db, ret["locality_id"], _quarter(ret), values(db, return_id), today)
+
+
+def check_figures(db: sqlite_utils.Database, locality_id: str, quarter: Quarter, held: dict[str, dict[str, Any]],
+                  today: dt.date | None = None) -> list[dict[str, Any]]:
+    """check() of a quarter's figures by KPI code, held in a return or not (those of preview)."""
     issues: list[dict[str, Any]] = []
-    quarter = _quarter(ret)
     under_way = (today or clock.today()) <= quarter.end
     if under_way:
         # A return reports a whole quarter: signed off early, its counts would stop short and be frozen so.
@@ -246,7 +276,7 @@ def check(db: sqlite_utils.Database, return_id: str, today: dt.date | None = Non
         if row.get("rag") == "R" and not row.get("comment"):
             issues.append({"kpi": kpi.code, "kind": "red", "importance": "medium", "blocking": True,
                            "message": f"{kpi.code} is red: say why in a comment."})
-        past = [v for _, v in history(db, ret["locality_id"], kpi.code, quarter) if v is not None]
+        past = [v for _, v in history(db, locality_id, kpi.code, quarter) if v is not None]
         value = row.get("value")
         # Part of a quarter is bound to look unlike whole ones: plausibility waits for the quarter's end.
         if value is not None and len(past) >= 2 and not row.get("comment") and not under_way:

@@ -24,7 +24,7 @@ from ...settings import Settings
 from ..kit import formats, messages
 from ..kit.page import Page, title_block
 from ..kit.session import Session
-from ..kit.table_model import SORT_ROLE, Column, RowsModel
+from ..kit.table_model import SORT_ROLE, Column, RecordsModel
 from ..kit.tasks import run_with_progress
 from ..reference.records_view import RecordsView
 from ..shell.screens import Screen
@@ -57,7 +57,6 @@ class AuditPage(Page):
         self.session, self.settings = session, settings
         self.entries: list[dict[str, Any]] = []
         self.matching = 0
-        self._stale = True
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 20)
@@ -73,7 +72,7 @@ class AuditPage(Page):
         layout.addWidget(self.filters)
         layout.addSpacing(6)
 
-        self.model = RowsModel(COLUMNS, self)
+        self.model = RecordsModel(COLUMNS, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -99,13 +98,7 @@ class AuditPage(Page):
     # -- Page ---------------------------------------------------------------------------------------------
     def on_changes(self, changes: Changes) -> None:
         # Every write leaves an entry, so any change makes the list stale.
-        self._stale = True
-        if self.isVisible():
-            self.reload()
-
-    def on_shown(self) -> None:
-        if self._stale:
-            self.reload()
+        self.mark_stale()
 
     def focus_filter(self) -> bool:
         self.filters.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -125,7 +118,6 @@ class AuditPage(Page):
         self.proxy.sort(-1)  # newest first, as searched, until a heading is clicked
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.fit_columns()
-        self._stale = False
         shown = formats.count(len(self.entries), "entry", "entries")
         self.filters.count.setText(shown if self.matching == len(self.entries)
                                    else f"newest {len(self.entries):,} of {self.matching:,} entries")

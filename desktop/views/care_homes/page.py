@@ -52,7 +52,6 @@ class CareHomesPage(QuarterPaging, Page):
         self.settings = settings
         self.locality: Mapping[str, Any] | None = None
         self.quarter = quarters.of(self.today())
-        self.stale = True
         self.dialog: QDialog | None = None
         self.homes: list[dict[str, Any]] = []
         self.gaps: dict[str, list[str]] = {}
@@ -111,17 +110,16 @@ class CareHomesPage(QuarterPaging, Page):
     # -- Page ---------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
-        self.stale = True
-        self._reload_if_shown()
+        self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
         if changes.touches(*DEPENDS):
-            self.stale = True
-            self._reload_if_shown()
+            self.mark_stale()
 
     # -- loading ------------------------------------------------------------------------------------------
     def reload(self) -> None:
-        self.stale = False
+        if self.session.kind == "commissioner":
+            return  # no residents or visits to load: the page shows why
         if self.locality is None:
             self.homes = []
             return

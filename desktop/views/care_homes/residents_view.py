@@ -25,7 +25,7 @@ from ..kit import formats
 from ..kit.date_field import DateField
 from ..kit.form_dialog import FormDialog, text_box
 from ..kit.style import colours
-from ..kit.table_model import Column, Index, RowsModel
+from ..kit.table_model import Column, Index, RecordsModel
 from ..reference.records_view import RecordsView
 
 LATE = ("late", "overdue")
@@ -55,12 +55,12 @@ def visit_row(v: Mapping[str, Any]) -> dict[str, Any]:
             "transferred": v["transferred"], "actions": v["actions"]}
 
 
-class ResidentsModel(RowsModel):
+class ResidentsModel(RecordsModel):
     """A late or overdue PCSP reads in red, after its ⚠ marker."""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (role == Qt.ItemDataRole.ForegroundRole and index.isValid()
-                and self._columns[index.column()].key == "status" and self.record(index.row())["late"]):
+                and self.key(index.column()) == "status" and self.record(index.row())["late"]):
             return QColor(colours().error)
         return super().data(index, role)
 
@@ -107,7 +107,7 @@ class HomeDetail(QWidget):
         heading = QLabel("Recent visits")
         heading.setObjectName("sectionTitle")
         layout.addWidget(heading)
-        self.visits_model = RowsModel(VISIT_COLUMNS, self)
+        self.visits_model = RecordsModel(VISIT_COLUMNS, self)
         self.visits = RecordsView()
         self.visits.setObjectName("visitsTable")
         self.visits.setModel(self.visits_model)

@@ -7,37 +7,40 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from ...models import clock
 from ..kit import formats
 from ..kit.style import colours
+from ..kit.table_model import ID_ROLE, Column, Index, RowsModel
 
-Index = QModelIndex | QPersistentModelIndex
 HELD, MISSED, THIS_WEEK, NOT_YET = "✓", "✗", "…", ""
-ID_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
-class RoundGridModel(QAbstractTableModel):
-    """Column 0 the home, then one column per week of the quarter, then "covered / due"."""
+class RoundGridModel(RowsModel):
+    """A row per home; column 0 the home, then one column per week of the quarter, then "covered / due"."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__((), parent)
         self.weeks: list[dt.date] = []
-        self.homes: list[dict[str, Any]] = []
         self.gaps: dict[str, list[str]] = {}
         self.today = clock.today()
 
     def set_grid(self, grid: dict[str, Any], gaps: list[dict[str, Any]], today: dt.date) -> None:
-        self.beginResetModel()
-        self.weeks = list(grid["weeks"])
-        self.homes = list(grid["homes"])
-        self.gaps = {g["id"]: list(g["problems"]) for g in gaps}
-        self.today = today
-        self.endResetModel()
+        with self.resetting():
+            self.weeks = list(grid["weeks"])
+            self._rows = list(grid["homes"])
+            self.gaps = {g["id"]: list(g["problems"]) for g in gaps}
+            self.today = today
+            centred = Qt.AlignmentFlag.AlignCenter
+            weeks = [Column(week.isoformat(), f"{week.day}\n{week:%b}", tip=f"The week of Monday {formats.date(week)}",
+                            align=centred) for week in self.weeks]
+            # An empty quarter with no homes has no columns at all, not even the home's.
+            self.columns = [Column("home", "Care home"), *weeks, Column("coverage", "Covered\n/ due", align=centred)] \
+                if self._rows or self.weeks else []
 
     # -- what a cell means ---------------------------------------------------------------------------------
     def week_of(self, column: int) -> dt.date | None:
@@ -50,13 +53,10 @@ class RoundGridModel(QAbstractTableModel):
         return len(self.weeks) + 1
 
     def home(self, row: int) -> dict[str, Any]:
-        return self.homes[row]
-
-    def row_of(self, home_id: str) -> int | None:
-        return next((n for n, h in enumerate(self.homes) if h["id"] == home_id), None)
+        return self.record(row)
 
     def visit_ids(self, row: int, column: int) -> list[str]:
-        return list(self.homes[row]["cells"][column - 1]) if self.is_week(column) else []
+        return list(self.home(row)["cells"][column - 1]) if self.is_week(column) else []
 
     def state(self, row: int, column: int) -> str | None:
         """HELD, MISSED, THIS_WEEK (begun, no round yet) or NOT_YET for a week cell; None for the home and
@@ -64,40 +64,18 @@ class RoundGridModel(QAbstractTableModel):
         week = self.week_of(column)
         if week is None:
             return None
-        if self.homes[row]["cells"][column - 1]:
+        if self.home(row)["cells"][column - 1]:
             return HELD
         if week > self.today:
             return NOT_YET
         return MISSED if week + dt.timedelta(days=7) <= self.today else THIS_WEEK
 
     # -- QAbstractTableModel -------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
-        return 0 if parent.isValid() else len(self.homes)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or not self.homes and not self.weeks else len(self.weeks) + 2
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        week = self.week_of(section)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if section == 0:
-                return "Care home"
-            if week is not None:
-                return f"{week.day}\n{week:%b}"
-            return "Covered\n/ due"
-        if role == Qt.ItemDataRole.ToolTipRole and week is not None:
-            return f"The week of Monday {formats.date(week)}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and section > 0:
-            return Qt.AlignmentFlag.AlignCenter
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.homes):
+        if not index.isValid() or index.row() >= self.rowCount():
             return None
         row, column = index.row(), index.column()
-        home = self.homes[row]
+        home = self.home(row)
         if role == ID_ROLE:
             return home["id"]
         if column == 0:
@@ -145,11 +123,6 @@ class RoundGridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole and problems:
             return colours().rag["A"]
         return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 class RoundGridView(QTableView):

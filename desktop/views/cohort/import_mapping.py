@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QTableView, QTableWidget, QTableWidgetItem
 
 from ...models.cohort.extract_reader import CANONICAL, EFI_COLUMNS, REQUIRED
-from ...models.cohort.extract_rules import COLUMN_HELP, Rejection
+from ...models.cohort.extract_rules import COLUMN_HELP
 from ..kit.field_help import explain
-
-Index = QModelIndex | QPersistentModelIndex
+from ..kit.table_model import Column, Index, RowsModel
 
 # What each canonical column (DESIGN §6.1) is called on screen.
 LABELS = {
@@ -124,67 +123,39 @@ def _explain_choice(combo: QComboBox) -> None:
     explain(combo, COLUMN_HELP[column] if column else "Not imported: the column is left out.")
 
 
-class PreviewModel(QAbstractTableModel):
-    """The first rows of the file, exactly as text."""
+class PreviewModel(RowsModel):
+    """The first rows of the file, exactly as text, under the file's own headings."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.headings: list[str] = []
-        self.rows: list[list[str]] = []
+        super().__init__((), parent)
 
-    def set_preview(self, headings: list[str], rows: list[list[str]]) -> None:
-        self.beginResetModel()
-        self.headings, self.rows = list(headings), [list(r) for r in rows]
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headings)
+    def set_preview(self, headings: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        with self.resetting():
+            self.columns = [Column(heading, heading) for heading in headings]
+            self._rows = [list(r) for r in rows]
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.headings[section] if 0 <= section < len(self.headings) else None
-        return str(section + 2)  # spreadsheet row numbers: the heading is row 1
+        if orientation == Qt.Orientation.Vertical:
+            # Spreadsheet row numbers: the heading is row 1.
+            return str(section + 2) if role == Qt.ItemDataRole.DisplayRole else None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        return self.rows[index.row()][index.column()]
+        return self.record(index.row())[index.column()]
 
 
-class RejectionsModel(QAbstractTableModel):
-    """Rejected rows (row, column, reason), sortable by any of the three."""
-
-    HEADINGS = ("Row", "Column", "Reason")
+class RejectionsModel(RowsModel):
+    """Rejected rows (extract_rules.Rejection: row, column, reason), sortable by any of the three."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rejections: list[Rejection] = []
-
-    def set_rejections(self, rejections: Sequence[Rejection]) -> None:
-        self.beginResetModel()
-        self.rejections = list(rejections)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rejections)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 3
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 3:
-            return self.HEADINGS[section]
-        return None
+        super().__init__((Column("row", "Row"), Column("column", "Column"), Column("reason", "Reason")), parent)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        r = self.rejections[index.row()]
+        r = self.record(index.row())
         if role == Qt.ItemDataRole.DisplayRole:
             return (f"{r.row:,}", LABELS.get(r.column, r.column), r.reason)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 2:
@@ -196,7 +167,7 @@ class RejectionsModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         keys = (lambda r: r.row, lambda r: (r.column, r.row), lambda r: (r.reason, r.row))
         self.layoutAboutToBeChanged.emit()
-        self.rejections.sort(key=keys[column], reverse=order == Qt.SortOrder.DescendingOrder)
+        self._rows.sort(key=keys[column], reverse=order == Qt.SortOrder.DescendingOrder)
         self.layoutChanged.emit()
 
 

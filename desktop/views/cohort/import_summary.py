@@ -73,7 +73,7 @@ class CheckResults(QFrame):
         """Show what *checked* found (None: hide); True when rejected rows are listed."""
         self.setVisible(checked is not None)
         if checked is None:
-            self.model.set_rejections([])
+            self.model.set_rows([])
             return False
         rejected = checked.rows - checked.imported
         listed = len(checked.rejections)
@@ -86,7 +86,7 @@ class CheckResults(QFrame):
         if listed < rejected:
             text += f" The first {listed:,} rejected rows are listed."
         self.label.setText(text)
-        self.model.set_rejections(checked.rejections)
+        self.model.set_rows(checked.rejections)
         self.view.setVisible(bool(listed))
         self.save_button.setVisible(bool(listed))
         return bool(listed)

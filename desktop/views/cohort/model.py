@@ -61,6 +61,9 @@ assert all(c.sort_key in cohort.SORT_KEYS for c in COLUMNS)
 
 
 class CohortModel(QAbstractTableModel):
+    """Not a kit RowsModel, on purpose: its rows are an array of indices into the frame's numpy columns, not a
+    list of records, and a cell is formatted from those columns only when the view paints it."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.frame: CohortFrame | None = None

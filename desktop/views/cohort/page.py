@@ -50,7 +50,6 @@ class CohortPage(Page):
         self.staff: list[dict[str, Any]] = []
         self.dialog: QWidget | None = None  # the open import, criteria or bulk dialog (tests reach it here)
         self._worklist_rows: dict[str, np.ndarray] = {}
-        self._stale = True
         self._shown_id: str | None = None
         self._restoring = False
 
@@ -106,15 +105,11 @@ class CohortPage(Page):
         self._shown_id = None
         self.panel.show_nothing()
         self.filters.clear()
-        self._mark_stale()
+        self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
         if changes.touches("patients", "risk_runs", "staff", "practices"):
-            self._mark_stale()
-
-    def on_shown(self) -> None:
-        if self._stale:
-            self.reload()
+            self.mark_stale()
 
     def focus_filter(self) -> bool:
         if not self.body.isVisible():
@@ -126,7 +121,6 @@ class CohortPage(Page):
     # -- data ---------------------------------------------------------------------------------------------------
     def reload(self) -> None:
         """Load the locality's cohort frame and staff, keeping the filters, the sort and the selection."""
-        self._stale = False
         if self.session.kind == "commissioner" or self.locality is None:
             self.frame = None
             self._show_state()
@@ -235,11 +229,6 @@ class CohortPage(Page):
         messages.show_status(self, text)
 
     # -- internals ----------------------------------------------------------------------------------------------------
-    def _mark_stale(self) -> None:
-        self._stale = True
-        if self.isVisible():
-            self.reload()
-
     def _show_state(self) -> None:
         has_run = self.frame is not None and (self.frame.run is not None or len(self.frame) > 0)
         self.header.show_empty(self.session.kind == "commissioner", self.locality, has_run)

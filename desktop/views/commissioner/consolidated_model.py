@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from ...models.kpi.catalogue import Kpi
 from ..kit.style import rag_background
+from ..kit.table_model import Column, Index, RowsModel
 from ..returns.model import DASH, RAG_NAMES, figures_text, number, target_text, with_unit
 
-Index = QModelIndex | QPersistentModelIndex
+KPI_COLUMN = Column("kpi", "KPI", tip="The KPI and its unit; hover for its name")
 UNIT_LABEL = {"percent": "%", "per_100": "/100", "per_1000": "/1,000", "count": "count"}
 RAG_WORD = {"G": "green", "A": "amber", "R": "red"}
 
@@ -28,60 +29,45 @@ def bare(kpi: Kpi, value: float | None) -> str:
     return number(value) if kpi.unit == "count" else f"{value:.1f}"
 
 
-class ConsolidatedModel(QAbstractTableModel):
+class ConsolidatedModel(RowsModel):
+    """A row per KPI; the KPI column, then a column per team."""
+
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.kpis: list[Kpi] = []
+        super().__init__((), parent)
         self.teams: list[dict[str, Any]] = []  # id, code, name
         self.cells: dict[tuple[str, str], dict[str, Any]] = {}
 
     def set_grid(self, kpis: Sequence[Kpi], teams: Sequence[Mapping[str, Any]],
                  cells: Mapping[tuple[str, str], dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.kpis, self.teams, self.cells = list(kpis), [dict(t) for t in teams], dict(cells)
-        self.endResetModel()
+        with self.resetting():
+            self._rows, self.teams, self.cells = list(kpis), [dict(t) for t in teams], dict(cells)
+            # No KPIs, no grid: not even the heading row.
+            self.columns = [KPI_COLUMN, *(Column(t["code"], t["code"], tip=t["name"]) for t in self.teams)] \
+                if self._rows else []
 
     def kpi(self, row: int) -> Kpi:
-        return self.kpis[row]
+        return self.record(row)
+
+    @staticmethod
+    def id_of(record: Kpi) -> str:
+        return record.code
 
     def team(self, column: int) -> dict[str, Any] | None:
         """The locality of a column; None for the KPI column."""
         return self.teams[column - 1] if 1 <= column <= len(self.teams) else None
-
-    def row_of(self, code: str) -> int:
-        return next(n for n, k in enumerate(self.kpis) if k.code == code)
 
     def column_of(self, locality_code: str) -> int:
         return next(n + 1 for n, t in enumerate(self.teams) if t["code"] == locality_code)
 
     def cell(self, row: int, column: int) -> dict[str, Any] | None:
         team = self.team(column)
-        return None if team is None else self.cells.get((self.kpis[row].code, team["code"]))
+        return None if team is None else self.cells.get((self.kpi(row).code, team["code"]))
 
     # -- Qt -----------------------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.kpis)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or not self.kpis else len(self.teams) + 1
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        team = self.team(section)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return "KPI" if team is None else team["code"]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return "The KPI and its unit; hover for its name" if team is None else team["name"]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        kpi = self.kpis[index.row()]
+        kpi = self.kpi(index.row())
         team = self.team(index.column())
         if team is None:
             return self._kpi_data(kpi, role)

@@ -56,8 +56,8 @@ class ReturnImportDialog(QDialog):
         self.table.setAccessibleName("What each return file would do")
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        for column, name in enumerate(COLUMNS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if name == "Reason"
+        for number, column in enumerate(COLUMNS):
+            header.setSectionResizeMode(number, QHeaderView.ResizeMode.Stretch if column.key == "reason"
                                         else QHeaderView.ResizeMode.ResizeToContents)
         for widget in (self.heading, self.intro, self.summary):
             layout.addWidget(widget)

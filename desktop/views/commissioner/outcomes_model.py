@@ -8,13 +8,14 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from ...models.kpi.return_import import CODES, Outcome
 from ..kit.style import colours
+from ..kit.table_model import Column, Index, RowsModel
 
-Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("File", "Outcome", "Code", "Reason", "Locality", "Period", "Revision")
+COLUMNS = tuple(Column(heading.lower(), heading)
+                for heading in ("File", "Outcome", "Code", "Reason", "Locality", "Period", "Revision"))
 ORDER = {"rejected": 0, "superseded": 1, "imported": 2, "ignored": 3}
 PLANNED = {"imported": "Would be imported", "superseded": "Would supersede", "ignored": "Ignored",
            "rejected": "Rejected"}
@@ -35,61 +36,48 @@ def summary(outcomes: Sequence[Outcome], dry_run: bool) -> str:
     return ", ".join(parts)
 
 
-class OutcomesModel(QAbstractTableModel):
+class OutcomesModel(RowsModel):
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.outcomes: list[Outcome] = []
+        super().__init__(COLUMNS, parent)
         self.dry_run = True
 
     def set_outcomes(self, outcomes: Sequence[Outcome], dry_run: bool) -> None:
-        self.beginResetModel()
-        self.outcomes = sorted(outcomes, key=lambda o: ORDER.get(o.status, 9))  # stable: files keep their order
-        self.dry_run = dry_run
-        self.endResetModel()
+        with self.resetting():
+            self._rows = sorted(outcomes, key=lambda o: ORDER.get(o.status, 9))  # stable: files keep their order
+            self.dry_run = dry_run
 
     def outcome(self, row: int) -> Outcome:
-        return self.outcomes[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.outcomes)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+        return self.record(row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        o = self.outcomes[index.row()]
-        column = COLUMNS[index.column()]
+        o = self.outcome(index.row())
+        key = self.key(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(o, column)
+            return self._text(o, key)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == "File":
+            if key == "file":
                 return o.file
-            if column == "Code" and o.code:
+            if key == "code" and o.code:
                 return CODES.get(o.code, o.code)
-            if column == "Reason":
-                return self._text(o, column)
-        if role == Qt.ItemDataRole.BackgroundRole and o.status == "rejected" and column in ("Outcome", "Code"):
+            if key == "reason":
+                return self._text(o, key)
+        if role == Qt.ItemDataRole.BackgroundRole and o.status == "rejected" and key in ("outcome", "code"):
             return colours().rag["R"]
         return None
 
-    def _text(self, o: Outcome, column: str) -> str:
-        if column == "File":
+    def _text(self, o: Outcome, key: str) -> str:
+        if key == "file":
             return Path(o.file).name
-        if column == "Outcome":
+        if key == "outcome":
             return (PLANNED if self.dry_run else DONE).get(o.status, o.status)
-        if column == "Code":
+        if key == "code":
             return o.code or ""
-        if column == "Reason":
+        if key == "reason":
             return o.reason or NOTE.get(o.status, "")
-        if column == "Locality":
+        if key == "locality":
             return o.locality or ""
-        if column == "Period":
+        if key == "period":
             return o.period or ""
         return "" if o.revision is None else str(o.revision)

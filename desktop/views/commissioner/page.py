@@ -16,6 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -63,7 +64,6 @@ class CommissionerPage(QuarterPaging, Page):
         super().__init__(screen, parent)
         self.session = session
         self.settings = settings
-        self.stale = True
         self.chosen = False  # True once the user paged to a quarter; until then the latest held is shown
         self._loading = False
         self.held: list[Quarter] = consolidated.held_quarters(session.db)
@@ -77,6 +77,18 @@ class CommissionerPage(QuarterPaging, Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
+        layout.addLayout(self._build_toolbar())
+        self.completeness = QLabel()
+        self.completeness.setObjectName("returnStatus")
+        self.completeness.setWordWrap(True)
+        layout.addWidget(self.completeness)
+        layout.addWidget(self._build_body(), 1)
+        layout.addWidget(self._build_empty(), 1)
+        self._show_quarter_label()
+
+    # -- building -----------------------------------------------------------------------------------------
+    def _build_toolbar(self) -> QHBoxLayout:
+        """The quarter paging, the import (only a commissioner workspace imports) and the export."""
         bar = self.quarter_bar()
         self.import_button = QPushButton("&Import returns…")
         self.import_button.clicked.connect(self.choose_files)
@@ -84,17 +96,24 @@ class CommissionerPage(QuarterPaging, Page):
         self.export_button.clicked.connect(self.export)
         bar.addWidget(self.import_button)
         bar.addWidget(self.export_button)
-        layout.addLayout(bar)
-        commissioner = session.kind == "commissioner"
+        commissioner = self.session.kind == "commissioner"
         self.import_button.setEnabled(commissioner)
         self.import_button.setToolTip("Check the teams' return files (a dry run), then import them. You can also "
                                       "drop the files on this screen." if commissioner else NOT_HERE)
+        return bar
 
-        self.completeness = QLabel()
-        self.completeness.setObjectName("returnStatus")
-        self.completeness.setWordWrap(True)
-        layout.addWidget(self.completeness)
+    def _build_body(self) -> QSplitter:
+        """The consolidated grid with its legend, and beside it the charts of the chosen KPI."""
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._build_grid())
+        self.charts = ComparisonCharts(self.select_team)
+        self.splitter.addWidget(self.charts)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        return self.splitter
 
+    def _build_grid(self) -> QWidget:
         self.model = ConsolidatedModel(self)
         self.grid = QTableView()
         self.grid.setObjectName("consolidatedGrid")
@@ -110,22 +129,18 @@ class CommissionerPage(QuarterPaging, Page):
         self.grid.horizontalHeader().setHighlightSections(True)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self.show_charts(index))
         self.legend = help_label("Each cell: the team's value (its unit is beside the KPI code) and its RAG letter: "
-                             "G meets the target, A within the tolerance, R beyond it. Hover a cell for the "
-                             "figures and the team's comment; move with the arrow keys.")
+                                 "G meets the target, A within the tolerance, R beyond it. Hover a cell for the "
+                                 "figures and the team's comment; move with the arrow keys.")
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
         left_box.addWidget(self.grid, 1)
         left_box.addWidget(self.legend)
-        self.charts = ComparisonCharts(self.select_team)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.charts)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-        layout.addWidget(self.splitter, 1)
+        return left
 
+    def _build_empty(self) -> QWidget:
+        """What the screen says while the workspace holds no returns, and how to get some."""
+        commissioner = self.session.kind == "commissioner"
         self.empty_card = EmptyCard(
             "No returns held yet",
             "Import the teams' signed-off return files: press Import returns… or drop the .json files (or the "
@@ -137,8 +152,7 @@ class CommissionerPage(QuarterPaging, Page):
         if self.empty_card.button is not None:
             self.empty_card.button.clicked.connect(self.choose_files)
         self.empty = at_top(self.empty_card)
-        layout.addWidget(self.empty, 1)
-        self._show_quarter_label()
+        return self.empty
 
     # -- Page ---------------------------------------------------------------------------------------------
     def default_quarter(self) -> Quarter:
@@ -149,19 +163,13 @@ class CommissionerPage(QuarterPaging, Page):
         self.chosen = True
         super().set_quarter(quarter)
 
-    def _reload_if_shown(self) -> None:
-        if self.stale and self.isVisible():
-            self.reload()
-
     def on_changes(self, changes: Changes) -> None:
         if changes.touches(*DEPENDS):
-            self.stale = True
-            self._reload_if_shown()
+            self.mark_stale()
 
     # -- loading ------------------------------------------------------------------------------------------
     def reload(self) -> None:
         db = self.session.db
-        self.stale = False
         self.held = consolidated.held_quarters(db)
         if not self.chosen:
             self.quarter = self.default_quarter()
@@ -188,7 +196,7 @@ class CommissionerPage(QuarterPaging, Page):
         if current.isValid():
             row, column = current.row(), current.column()
         else:
-            row = next((n for n, k in enumerate(self.model.kpis) if k.unit != "count"), 0)
+            row = next((n for n, k in enumerate(self.model.records()) if k.unit != "count"), 0)
             column = 0
         self._loading = True  # the charts follow once the grid is on screen: see below
         self.grid.setCurrentIndex(self.model.index(row, column))

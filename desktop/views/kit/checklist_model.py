@@ -7,21 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
-Index = QModelIndex | QPersistentModelIndex
+from .table_model import Column, Index, RowsModel
 
 
-class ChecklistModel(QAbstractTableModel):
+class ChecklistModel(RowsModel):
     def __init__(self, headings: Sequence[str], parent=None):
-        super().__init__(parent)
-        self.headings = tuple(headings)
-        self.rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+        super().__init__([Column(heading, heading) for heading in headings], parent)
 
     # -- what a subclass says --------------------------------------------------------------------------------
     def display(self, row: int, column: int) -> str:
@@ -41,20 +34,8 @@ class ChecklistModel(QAbstractTableModel):
         return not self.can_tick(row)
 
     # -- QAbstractTableModel ---------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headings)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.headings):
-            return self.headings[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
+        if not index.isValid() or index.row() >= self.rowCount():
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.CheckStateRole and column == 0:

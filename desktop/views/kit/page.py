@@ -13,21 +13,48 @@ from ..shell.screens import Screen
 
 
 class Page(QWidget):
-    """A screen. The main window tells it the current locality, shows it, and passes on every change."""
+    """A screen. The main window tells it the current locality, shows it, and passes on every change.
+
+    A page loads what it shows in `reload()`, and only when it must: `set_locality` and `on_changes` decide
+    whether a change concerns the page and then call `mark_stale()`, which reloads at once when the page is on
+    screen and otherwise when it is next shown, so a write costs nothing on the screens nobody is looking at
+    (DESIGN §13)."""
 
     def __init__(self, screen: Screen, parent: QWidget | None = None):
         super().__init__(parent)
         self.screen = screen
         self.setObjectName(f"page_{screen.key}")
+        self._stale = True  # nothing loaded yet
+
+    @property
+    def stale(self) -> bool:
+        """What the page shows may be out of date: it is reloaded when next shown."""
+        return self._stale
 
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         """The locality chosen in the tool bar changed (a row of workspace.localities, or None)."""
 
     def on_changes(self, changes: Changes) -> None:
-        """Something was written; reload if it touches what this page shows."""
+        """Something was written; call mark_stale() if it touches what this page shows."""
 
     def on_shown(self) -> None:
         """The page became the visible one."""
+        self.reload_if_stale()
+
+    def mark_stale(self) -> None:
+        """What the page shows is out of date: reload now if the page is on screen, else when it is shown."""
+        self._stale = True
+        if self.isVisible():
+            self.reload_if_stale()
+
+    def reload_if_stale(self) -> None:
+        # The flag drops first, so a change published while reloading asks for another reload.
+        if self._stale:
+            self._stale = False
+            self.reload()
+
+    def reload(self) -> None:
+        """Load what the page shows from the workspace. Pages with data override it."""
 
     def focus_filter(self) -> bool:
         """Put the cursor in this page's filter box; False when it has none."""

@@ -1,5 +1,5 @@
-"""What the screens that page through NHS quarters share: the ◀ Previous / quarter / Next ▶ controls, a
-Next that stops at the quarter under way, and a reload only when the page is stale and on screen."""
+"""What the screens that page through NHS quarters share: the ◀ Previous / quarter / Next ▶ controls, and a
+Next that stops at the quarter under way. Another quarter is another load, left to Page.mark_stale."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from . import formats
 
 
 class QuarterPaging:
-    """Mixed into a Page that has `quarter`, `stale`, `session` and a `reload()`."""
+    """Mixed into a Page that has a `quarter`."""
 
     quarter: Quarter
-    stale: bool
 
     @staticmethod
     def today() -> dt.date:
@@ -48,17 +47,9 @@ class QuarterPaging:
     def set_quarter(self, quarter: Quarter) -> None:
         self.quarter = quarter
         self._show_quarter_label()
-        self.stale = True
-        self._reload_if_shown()
+        self.mark_stale()
 
     def _show_quarter_label(self) -> None:
         q = self.quarter
         self.quarter_label.setText(f"  {q.label}: {formats.date(q.start)} to {formats.date(q.end)}  ")
         self.next_button.setEnabled(q.next().start <= self.today())
-
-    def on_shown(self) -> None:
-        self._reload_if_shown()
-
-    def _reload_if_shown(self) -> None:
-        if self.stale and self.isVisible() and self.session.kind != "commissioner":
-            self.reload()

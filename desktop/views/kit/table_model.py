@@ -1,12 +1,14 @@
-"""A read-only Qt table model over display rows that desktop.models functions return.
+"""The table models of the screens: RowsModel, a Qt table model over a list of rows and a list of Column
+declarations, and RecordsModel, the read-only one over the display rows that desktop.models functions return.
 
-Reference tables hold at most a few hundred rows, so the model keeps them all; the large patient
-tables of later issues need the lazy id-backed model of STYLE practice 5 instead.
+Every table here holds at most a few thousand rows, so a model keeps them all; the cohort's 60,000 patients
+have the lazy model over numpy columns of STYLE practice 5 instead (cohort.model.CohortModel).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,58 +31,108 @@ class Column:
     heading: str
     # When set, an empty value is a gap worth seeing: shown as MISSING on amber, with this as tooltip.
     missing_means: str | None = None
+    tip: str | None = None  # the heading's tooltip
+    align: Qt.AlignmentFlag | None = None  # the heading's alignment; None leaves it to the style
+    width: int = 0  # a starting width in pixels, for the tables that set one
 
 
 class RowsModel(QAbstractTableModel):
-    def __init__(self, columns: Sequence[Column], parent=None):
+    """Rows (mappings, KPIs, file outcomes: whatever a subclass reads) under Column declarations. The counts,
+    the headings and the access to a row are here; a subclass says what a cell shows (data) and may do
+    (flags). A record is named by its "id" unless the subclass's id_of says otherwise."""
+
+    def __init__(self, columns: Iterable[Column] = (), parent=None):
         super().__init__(parent)
-        self._columns = list(columns)
-        self._rows: list[Mapping[str, Any]] = []
-        self._numeric: set[str] = set()
+        self.columns: list[Column] = list(columns)
+        self._rows: list[Any] = []
 
     # -- contents ---------------------------------------------------------------------------------------
-    def set_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    @contextmanager
+    def resetting(self) -> Iterator[None]:
+        """Change the rows, the columns or whatever data() reads inside this: views see one reset."""
         self.beginResetModel()
-        self._rows = list(rows)
-        self._numeric = {c.key for c in self._columns if _all_numbers(r.get(c.key) for r in self._rows)}
-        self.endResetModel()
+        try:
+            yield
+        finally:
+            self.endResetModel()
 
-    def rows(self) -> list[Mapping[str, Any]]:
+    def set_rows(self, rows: Iterable[Any]) -> None:
+        with self.resetting():
+            self._rows = list(rows)
+
+    def records(self) -> list[Any]:
         return list(self._rows)
 
-    def row_id(self, row: int) -> str:
-        return self._rows[row]["id"]
-
-    def row_of(self, row_id: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r["id"] == row_id), None)
-
-    def record(self, row: int) -> Mapping[str, Any]:
+    def record(self, row: int) -> Any:
         return self._rows[row]
 
-    def is_missing(self, row: int, column: int) -> bool:
-        col = self._columns[column]
-        return col.missing_means is not None and self._rows[row].get(col.key) in (None, "")
+    @staticmethod
+    def id_of(record: Any) -> Any:
+        return record["id"]
+
+    def row_id(self, row: int) -> Any:
+        return self.id_of(self._rows[row])
+
+    def row_of(self, record_id: Any) -> int | None:
+        return next((n for n, r in enumerate(self._rows) if self.id_of(r) == record_id), None)
+
+    def key(self, column: int) -> str:
+        return self.columns[column].key
 
     # -- QAbstractTableModel ----------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
+        return 0 if parent.isValid() else len(self.columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._columns[section].heading
+            return self.columns[section].heading
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.columns[section].tip
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _alignment(self._columns[section].key in self._numeric)
+            return self.heading_alignment(section)
         return None
 
+    def heading_alignment(self, section: int) -> Qt.AlignmentFlag | None:
+        return self.columns[section].align
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self._columns):
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
+class RecordsModel(RowsModel):
+    """Read-only display rows (mappings with an "id"): numbers right-aligned with thousands separators, an empty
+    value a Column says matters shown as missing, and SORT_ROLE and ID_ROLE for a sorting proxy."""
+
+    def __init__(self, columns: Sequence[Column], parent=None):
+        super().__init__(columns, parent)
+        self._numeric: set[str] = set()
+
+    def set_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        with self.resetting():
+            self._rows = list(rows)
+            self._numeric = {c.key for c in self.columns if _all_numbers(r.get(c.key) for r in self._rows)}
+
+    def is_missing(self, row: int, column: int) -> bool:
+        col = self.columns[column]
+        return col.missing_means is not None and self._rows[row].get(col.key) in (None, "")
+
+    def heading_alignment(self, section: int) -> Qt.AlignmentFlag:
+        return _alignment(self.columns[section].key in self._numeric)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.columns):
             return None
-        col = self._columns[index.column()]
+        col = self.columns[index.column()]
         value = self._rows[index.row()].get(col.key)
         missing = self.is_missing(index.row(), index.column())
         if role == Qt.ItemDataRole.DisplayRole:
@@ -107,11 +159,6 @@ class RowsModel(QAbstractTableModel):
             # Long text may be elided in a narrow column; the tooltip shows it whole.
             return value if isinstance(value, str) and len(value) > LONG_TEXT else None
         return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def _all_numbers(values) -> bool:

@@ -41,7 +41,7 @@ class ActionTable(RecordTable):
         self.setSortingEnabled(True)
 
     def row_id(self, row: int) -> str:
-        return self.model().action_id(row)
+        return self.model().row_id(row)
 
     def rows_of(self, ids: Sequence[str]) -> list[int]:
         rows = (self.model().row_of(action_id) for action_id in ids)
@@ -66,7 +66,6 @@ class ActionLog(QWidget):
         self.dialog: ActionDialog | StatusDialog | None = None
         self.today = clock.today
         self.total = 0
-        self.stale = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(10)
@@ -102,11 +101,9 @@ class ActionLog(QWidget):
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
         self.filters.clear()
-        self.stale = True
 
     def reload(self) -> None:
         """Fill the filter choices and the table from the store, keeping the filters and the selection."""
-        self.stale = False
         if self.locality is None:
             self.model.set_rows([])
             return

@@ -7,40 +7,29 @@ all and sorts in memory; column -1 restores the domain's order (overdue first, t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
 from ..kit import formats
 from ..kit.style import colours
+from ..kit.table_model import ID_ROLE, Column, Index, RowsModel
 
-ID_ROLE = Qt.ItemDataRole.UserRole + 2
 OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 4
 OVERDUE = "OVERDUE"
 
-Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    heading: str
-    width: int
-
-
 COLUMNS = (
-    Column("reference", "Reference", 112),
-    Column("description", "Action", 250),
-    Column("patient", "Patient", 148),
-    Column("owner_name", "Owner", 122),
-    Column("owner_organisation", "Organisation", 130),
-    Column("due_date", "Due", 88),
-    Column("status", "Status", 112),
-    Column("escalated_to", "Escalated", 96),
-    Column("meeting_date", "Meeting", 88),
+    Column("reference", "Reference", width=112),
+    Column("description", "Action", width=250),
+    Column("patient", "Patient", width=148),
+    Column("owner_name", "Owner", width=122),
+    Column("owner_organisation", "Organisation", width=130),
+    Column("due_date", "Due", width=88),
+    Column("status", "Status", width=112),
+    Column("escalated_to", "Escalated", width=96),
+    Column("meeting_date", "Meeting", width=88),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 DATES = ("due_date", "meeting_date")
@@ -59,46 +48,25 @@ def status_text(row: Mapping[str, Any]) -> str:
     return formats.sentence_case(row["status"])
 
 
-class ActionsModel(QAbstractTableModel):
+class ActionsModel(RowsModel):
+    """The chosen columns (*keys*, every one by default) of actions.listing rows, in the domain's order until a
+    heading is clicked."""
+
     def __init__(self, keys: Sequence[str] | None = None, parent=None):
-        super().__init__(parent)
-        self.columns = [BY_KEY[k] for k in keys] if keys else list(COLUMNS)
-        self._rows: list[Mapping[str, Any]] = []
+        super().__init__([BY_KEY[k] for k in keys] if keys else COLUMNS, parent)
         self._domain_order: list[Mapping[str, Any]] = []
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
 
     # -- contents -----------------------------------------------------------------------------------------
-    def set_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.beginResetModel()
-        self._domain_order = list(rows)
-        self._rows = self._sorted(self._domain_order)
-        self.endResetModel()
-
-    def record(self, row: int) -> Mapping[str, Any]:
-        return self._rows[row]
-
-    def action_id(self, row: int) -> str:
-        return self._rows[row]["id"]
-
-    def row_of(self, action_id: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r["id"] == action_id), None)
+    def set_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        with self.resetting():
+            self._domain_order = list(rows)
+            self._rows = self._sorted(self._domain_order)
 
     def overdue_count(self) -> int:
         return sum(1 for r in self._rows if r.get("overdue"))
 
     # -- QAbstractTableModel ------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.columns):
-            return self.columns[section].heading
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.columns):
             return None
@@ -121,11 +89,6 @@ class ActionsModel(QAbstractTableModel):
         if role == OVERDUE_ROLE:
             return overdue
         return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.layoutAboutToBeChanged.emit()

@@ -53,7 +53,7 @@ class PickModel(ChecklistModel):
         self.ticked: dict[str, None] = {}  # insertion-ordered set of patient ids
 
     def patient_id(self, row: int) -> str:
-        return _text(self.rows[row]["id"])
+        return _text(self.row_id(row))
 
     def tick(self, row: int, on: bool | None = None) -> None:
         pid = self.patient_id(row)
@@ -68,7 +68,7 @@ class PickModel(ChecklistModel):
         self.ticked_changed.emit()
 
     def tick_all(self, on: bool) -> None:
-        for row in range(len(self.rows)):
+        for row in range(self.rowCount()):
             self.tick(row, on)
 
     def is_ticked(self, row: int) -> bool:
@@ -82,7 +82,7 @@ class PickModel(ChecklistModel):
         return self.patient_id(row) not in self.on_agenda
 
     def display(self, row: int, column: int) -> str:
-        r = self.rows[row]
+        r = self.record(row)
         if column == 0:
             return f"{_text(r['family_name']).upper()}, {_text(r['given_name'])}"
         if column == 1:

@@ -24,7 +24,7 @@ from ...models.mdt import actions
 from ..kit import formats
 from ..kit.field_help import help_label
 from ..kit.key_filter import KeyFilter, on_key
-from ..kit.table_model import Column, RowsModel
+from ..kit.table_model import Column, RecordsModel
 from ..kit.tables import list_table
 from .actions_model import ActionsModel
 
@@ -54,7 +54,7 @@ class PatientsAgenda(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.items: dict[str, Mapping[str, Any]] = {}
-        self.model = RowsModel(PATIENT_COLUMNS, self)
+        self.model = RecordsModel(PATIENT_COLUMNS, self)
         self.table = list_table(self.model, "agendaPatients", (40, 210, 115, 165))
         self.table.setAccessibleName("Patients to discuss")
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
@@ -251,7 +251,7 @@ class CarriedActions(QWidget):
 
     def current_item(self) -> Mapping[str, Any] | None:
         index = self.table.currentIndex()
-        return self.items.get(self.model.action_id(index.row())) if index.isValid() else None
+        return self.items.get(self.model.row_id(index.row())) if index.isValid() else None
 
     def _open(self) -> None:
         item = self.current_item()

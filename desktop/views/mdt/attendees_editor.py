@@ -34,7 +34,7 @@ class AttendeesModel(ChecklistModel):
 
     @property
     def people(self) -> list[dict[str, Any]]:
-        return self.rows
+        return self.records()
 
     def set_people(self, people: Sequence[Mapping[str, Any]]) -> None:
         self.set_rows([{"name": p["name"], "role": p.get("role") or "", "organisation": p.get("organisation"),
@@ -42,39 +42,39 @@ class AttendeesModel(ChecklistModel):
 
     def add(self, person: Mapping[str, Any]) -> bool:
         """Add someone not yet listed (staff by id, visitors by name); False when already there."""
-        for p in self.rows:
+        for p in self._rows:
             if (person.get("staff_id") and p["staff_id"] == person["staff_id"]) or \
                     (not person.get("staff_id") and p["name"].casefold() == person["name"].casefold()):
                 return False
-        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
-        self.rows.append({"present": True, "role": "", **person})
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
+        self._rows.append({"present": True, "role": "", **person})
         self.endInsertRows()
         self.changed.emit()
         return True
 
     def remove(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
-        del self.rows[row]
+        del self._rows[row]
         self.endRemoveRows()
         self.changed.emit()
 
     def toggle(self, row: int) -> None:
-        self.rows[row]["present"] = not self.rows[row]["present"]
+        self._rows[row]["present"] = not self._rows[row]["present"]
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADINGS) - 1))
         self.changed.emit()
 
     def is_ticked(self, row: int) -> bool:
-        return self.rows[row]["present"]
+        return self.record(row)["present"]
 
     def set_ticked(self, row: int, on: bool) -> None:
-        if on != self.rows[row]["present"]:
+        if on != self.record(row)["present"]:
             self.toggle(row)
 
     def is_greyed(self, row: int) -> bool:
-        return not self.rows[row]["present"]
+        return not self.record(row)["present"]
 
     def display(self, row: int, column: int) -> str:
-        p = self.rows[row]
+        p = self.record(row)
         return ("Present" if p["present"] else "Apologies", p["name"], formats.sentence_case(p["role"]),
                 formats.sentence_case(p["organisation"]))[column]
 

@@ -25,7 +25,7 @@ from ...settings import Settings
 from ..kit import formats, messages
 from ..kit.page import EmptyCard, at_top
 from ..kit.session import Session
-from ..kit.table_model import Column, RowsModel
+from ..kit.table_model import Column, RecordsModel
 from ..kit.tables import list_table
 from . import meeting_handlers as meeting_actions
 from .meeting_detail import MeetingDetail
@@ -51,7 +51,6 @@ class MeetingsTab(QWidget):
         self.rows: list[dict[str, Any]] = []
         self.dialog: QWidget | None = None  # the open dialog (tests reach it here)
         self.today = clock.today
-        self.stale = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(8)
@@ -68,7 +67,7 @@ class MeetingsTab(QWidget):
         self.plan_button.clicked.connect(self.plan_meeting)
         top.addWidget(self.plan_button)
 
-        self.model = RowsModel(LIST_COLUMNS, self)
+        self.model = RecordsModel(LIST_COLUMNS, self)
         self.table = list_table(self.model, "meetingList", (100, 140, 220, 90, 80, 80, 80))
         self.table.setAccessibleName("Meetings, newest first")
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self.show_current())
@@ -97,11 +96,9 @@ class MeetingsTab(QWidget):
     # -- data -------------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
-        self.stale = True
 
     def reload(self) -> None:
         """The list of meetings and the chosen one's detail, keeping the choice."""
-        self.stale = False
         chosen = self.current_id()
         if self.locality is None:
             self.rows = []

@@ -29,6 +29,8 @@ class MdtPage(Page):
         super().__init__(screen, parent)
         self.session = session
         self.locality: Mapping[str, Any] | None = None
+        # The tabs out of date: only the one in view is reloaded, the other when it is chosen (DESIGN §13).
+        self.stale_tabs = {MEETINGS, ACTIONS}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
@@ -55,16 +57,22 @@ class MdtPage(Page):
         self.locality = locality
         for tab in (self.meetings, self.actions):
             tab.set_locality(locality)
-        self._reload_visible()
+        self.stale_tabs = {MEETINGS, ACTIONS}
+        self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
-        for number, tab in ((MEETINGS, self.meetings), (ACTIONS, self.actions)):
-            if changes.touches(*DEPENDS[number]):
-                tab.stale = True
-        self._reload_visible()
+        touched = {number for number, tables in DEPENDS.items() if changes.touches(*tables)}
+        if touched:
+            self.stale_tabs |= touched
+            self.mark_stale()
 
-    def on_shown(self) -> None:
-        self._reload_visible(force=False)
+    def reload(self) -> None:
+        """The tab in view, if it is out of date."""
+        number = self.tabs.currentIndex()
+        if self.session.kind == "commissioner" or number not in self.stale_tabs:
+            return
+        self.stale_tabs.discard(number)
+        self.tabs.widget(number).reload()
 
     def focus_filter(self) -> bool:
         if not self.tabs.isVisible():
@@ -85,12 +93,5 @@ class MdtPage(Page):
     # -- internals ------------------------------------------------------------------------------------------
     def _tab_changed(self, number: int) -> None:
         self.meetings.corner.setVisible(number == MEETINGS)
-        self.on_shown()
-
-    def _reload_visible(self, force: bool = False) -> None:
-        """Reload the tab in view if it is stale; the other waits until it is shown (DESIGN §13)."""
-        if self.session.kind == "commissioner" or not self.isVisible():
-            return
-        tab = self.tabs.currentWidget()
-        if tab.stale or force:
-            tab.reload()
+        if number in self.stale_tabs:
+            self.mark_stale()

@@ -27,7 +27,7 @@ from ..cohort import operations
 from ..kit import messages
 from ..kit.page import Page, title_block
 from ..kit.session import Session
-from ..kit.table_model import SORT_ROLE, RowsModel
+from ..kit.table_model import SORT_ROLE, RecordsModel
 from ..kit.widgets import FilterEdit, SegmentedChoice
 from ..shell.screens import Screen, columns_for
 from .record_dialog import RecordDialog
@@ -46,7 +46,6 @@ class ReferencePage(Page):
         self.locality: Mapping[str, Any] | None = None
         self.all_localities = screen.entity == "localities"
         self.dialog: RecordDialog | None = None
-        self._stale = True
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 20)
@@ -56,7 +55,7 @@ class ReferencePage(Page):
         layout.addLayout(self._controls())
         layout.addSpacing(6)
 
-        self.model = RowsModel(columns_for(screen, self.entity.columns), self)
+        self.model = RecordsModel(columns_for(screen, self.entity.columns), self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -77,15 +76,11 @@ class ReferencePage(Page):
     # -- Page ---------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
-        self._mark_stale()
+        self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
         if changes.touches(*self.depends):
-            self._mark_stale()
-
-    def on_shown(self) -> None:
-        if self._stale:
-            self.reload()
+            self.mark_stale()
 
     def focus_filter(self) -> bool:
         self.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -98,7 +93,6 @@ class ReferencePage(Page):
         scope = None if self.all_localities or self.locality is None else self.locality["id"]
         rows = reference.list_rows(self.session.db, self.entity.name, scope)
         self.model.set_rows(rows)
-        self._stale = False
         self.summary.update_rows(rows, self._scope_name())
         self._fit_columns()
         if selected:
@@ -173,8 +167,7 @@ class ReferencePage(Page):
         self.dialog.open()
 
     def _saved(self, row_id: str) -> None:
-        if self._stale:
-            self.reload()
+        self.reload_if_stale()
         if not self.select(row_id) and self.filter.text():
             self.filter.clear()  # the new record is hidden by the filter; show it rather than lose it
             self.select(row_id)
@@ -245,11 +238,6 @@ class ReferencePage(Page):
     def set_all_localities(self, all_of_them: bool) -> None:
         if all_of_them != self.all_localities:
             self.all_localities = all_of_them
-            self.reload()
-
-    def _mark_stale(self) -> None:
-        self._stale = True
-        if self.isVisible():
             self.reload()
 
     def _filter_changed(self, text: str) -> None:

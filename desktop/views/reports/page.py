@@ -80,7 +80,6 @@ class ReportsPage(QuarterPaging, Page):
         self.settings = settings
         self.locality: Mapping[str, Any] | None = None
         self.quarter = quarters.of(self.today()).previous()
-        self.stale = True
         self.cache: dict[tuple[str, str], Any] = {}  # (locality code, quarter code) -> LocalityFigures
         self.loading: set[tuple[str, str]] = set()
         self.figures: Any = None  # the LocalityFigures shown
@@ -94,20 +93,43 @@ class ReportsPage(QuarterPaging, Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
-        bar = self.quarter_bar()
-        layout.addLayout(bar)
+        layout.addLayout(self.quarter_bar())
         layout.addSpacing(6)
+        layout.addLayout(self._build_cards())
+        layout.addSpacing(10)
+        layout.addWidget(self._build_spc(), 1)
+        if commissioner:
+            layout.addStretch(1)
 
+        self.locality_card.setVisible(not commissioner)
+        self.spc.setVisible(not commissioner)
+        self.no_locality.setVisible(commissioner)
+        self._show_quarter_label()
+        self._show_locality_card()
+
+    # -- building -----------------------------------------------------------------------------------------
+    def _build_cards(self) -> QHBoxLayout:
+        """The two reports side by side: the locality's (or why a commissioner workspace has none) and the
+        system report."""
         cards = QHBoxLayout()
         cards.setContentsMargins(0, 0, 0, 0)
         cards.setSpacing(16)
+        cards.addWidget(self._build_locality_card(), 1)
+        self.no_locality = EmptyCard("No locality report in a commissioner workspace", NO_RECORDS)
+        cards.addWidget(self.no_locality, 1)
+        cards.addWidget(self._build_system_card(), 1)
+        return cards
+
+    def _build_locality_card(self) -> QFrame:
         self.locality_card, box, self.locality_heading, self.locality_body = _card("Quarterly locality report")
         self.locality_button = QPushButton("Export &locality report (PDF)…")
         self.locality_button.setProperty("primary", True)
         self.locality_button.clicked.connect(self.export_locality)
         box.addWidget(self.locality_button, 0, Qt.AlignmentFlag.AlignLeft)
         box.addStretch(1)
-        self.no_locality = EmptyCard("No locality report in a commissioner workspace", NO_RECORDS)
+        return self.locality_card
+
+    def _build_system_card(self) -> QFrame:
         self.system_card, box, _title, self.system_body = _card("System report")
         self.publication = QCheckBox("For &publication (suppress small numbers)")  # Alt+F: File
         self.publication.setToolTip("NHS Digital's small-number suppression of counts of people; the report "
@@ -123,12 +145,10 @@ class ReportsPage(QuarterPaging, Page):
         box.addLayout(row)
         box.addWidget(self.system_reason)
         box.addStretch(1)
-        cards.addWidget(self.locality_card, 1)
-        cards.addWidget(self.no_locality, 1)
-        cards.addWidget(self.system_card, 1)
-        layout.addLayout(cards)
-        layout.addSpacing(10)
+        return self.system_card
 
+    def _build_spc(self) -> QWidget:
+        """The locality's KPIs with their variation and assurance, and beside them the chosen one's chart."""
         self.spc_title = QLabel()
         self.spc_title.setObjectName("sectionTitle")
         self.spc_state = help_label("")
@@ -152,15 +172,7 @@ class ReportsPage(QuarterPaging, Page):
         spc_box.addWidget(self.spc_title)
         spc_box.addWidget(self.spc_state, 1, Qt.AlignmentFlag.AlignTop)  # at the top while the charts load
         spc_box.addWidget(self.splitter, 1)
-        layout.addWidget(self.spc, 1)
-        if commissioner:
-            layout.addStretch(1)
-
-        self.locality_card.setVisible(not commissioner)
-        self.spc.setVisible(not commissioner)
-        self.no_locality.setVisible(commissioner)
-        self._show_quarter_label()
-        self._show_locality_card()
+        return self.spc
 
     # -- Page ---------------------------------------------------------------------------------------------
     @property
@@ -169,29 +181,22 @@ class ReportsPage(QuarterPaging, Page):
 
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
-        self.stale = True
         self._show_locality_card()
-        self._reload_if_shown()
+        self.mark_stale()
 
     def set_quarter(self, quarter: quarters.Quarter) -> None:
         super().set_quarter(quarter)
         self._show_locality_card()
 
-    def _reload_if_shown(self) -> None:  # a commissioner workspace has the system report
-        if self.stale and self.isVisible():
-            self.reload()
-
     def on_changes(self, changes: Changes) -> None:
         if changes.workspace or (changes.tables - {"audit"}):
             self.cache.clear()
-            self.stale = True
-            self._reload_if_shown()
+            self.mark_stale()
 
     # -- loading ------------------------------------------------------------------------------------------
     def reload(self) -> None:
-        self.stale = False
         self._show_system_card()
-        if self.session.kind == "commissioner":
+        if self.session.kind == "commissioner":  # it has the system report only
             return
         key = self.key
         if key is None:
@@ -256,7 +261,7 @@ class ReportsPage(QuarterPaging, Page):
     def _show_figures(self, figures: Any) -> None:
         self.figures = figures
         current = self.list.currentIndex()
-        code = self.model.row(current.row()).kpi.code if current.isValid() and self.model.rows else None
+        code = self.model.row_id(current.row()) if current.isValid() and self.model.rowCount() else None
         self.model.set_rows(figures.rows)
         self.spc_state.setVisible(False)
         self.splitter.setVisible(True)
@@ -284,7 +289,7 @@ class ReportsPage(QuarterPaging, Page):
         if not 0 <= row < self.model.rowCount():
             self.view.show_nothing("Choose a KPI in the list to see its chart.")
             return
-        self.view.show_row(self.model.row(row))
+        self.view.show_row(self.model.record(row))
 
     def select_kpi(self, code: str) -> None:
         self.list.setCurrentIndex(self.model.index(self.model.row_of(code), 0))

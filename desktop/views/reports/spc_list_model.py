@@ -5,18 +5,19 @@ small drawn icon, so neither colour nor icon is ever the only cue. The icons are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
 
 from ...reports.charts import mdc_style
 from ..kit.style import rag_background
+from ..kit.table_model import Column, Index, RowsModel
 from ..returns.model import DASH, RAG_NAMES, with_unit
 
-Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("KPI", "Indicator", "Value", "RAG", "Variation", "Assurance")
+COLUMNS = (Column("code", "KPI"), Column("name", "Indicator"), Column("value", "Value"), Column("rag", "RAG"),
+           Column("variation", "Variation", tip="Making Data Count variation of the latest period"),
+           Column("assurance", "Assurance", tip="Making Data Count assurance: will the process meet the target?"))
 CODE, NAME, VALUE, RAG, VARIATION, ASSURANCE = range(len(COLUMNS))
 TRIAL = "Trial limits"
 NO_CHART = "No chart"
@@ -51,22 +52,16 @@ def icon_pixmap(kind: str, size: int = 16) -> QPixmap:
     return pixmap
 
 
-class SpcListModel(QAbstractTableModel):
+class SpcListModel(RowsModel):
+    """A row per locality_figures.KpiRow."""
+
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[Any] = []  # locality_figures.KpiRow
+        super().__init__(COLUMNS, parent)
         self._icons: dict[str, QIcon] = {}
 
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row(self, row: int) -> Any:
-        return self.rows[row]
-
-    def row_of(self, code: str) -> int:
-        return next(n for n, r in enumerate(self.rows) if r.kpi.code == code)
+    @staticmethod
+    def id_of(record: Any) -> str:
+        return record.kpi.code
 
     @staticmethod
     def variation_text(row: Any) -> str:
@@ -90,27 +85,10 @@ class SpcListModel(QAbstractTableModel):
         return self._icons[kind]
 
     # -- Qt -----------------------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return {VARIATION: "Making Data Count variation of the latest period",
-                    ASSURANCE: "Making Data Count assurance: will the process meet the target?"}.get(section)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        r = self.rows[index.row()]
+        r = self.record(index.row())
         column = index.column()
         spc = r.spc if r.spc is not None and not r.spc.trial_limits else None
         if role == Qt.ItemDataRole.DisplayRole:

@@ -1,22 +1,23 @@
 """The grid of a quarterly return (DESIGN §10): one row per KPI of the catalogue, its figures, RAG as a letter
 and a colour, the last four signed-off quarters and the comment. Entered KPIs and comments are edited in
-place while the return is a draft; the page does the write and says whether it landed."""
+place while the return is a draft, or not started yet; the page does the write and says whether it landed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from ...models.kpi.catalogue import Kpi
 from ...models.kpi.returns import COMMENT_HELP, ENTER_HELP
 from ..kit.style import rag_background
+from ..kit.table_model import Column, Index, RowsModel
 
-Index = QModelIndex | QPersistentModelIndex
-COLUMNS = (("code", "Code"), ("name", "KPI"), ("figures", "Num. / denom."), ("value", "Value"),
-           ("target", "Target"), ("rag", "RAG"), ("history", "Last four quarters"), ("comment", "Comment"))
-KEYS = tuple(key for key, _ in COLUMNS)
+COLUMNS = (Column("code", "Code"), Column("name", "KPI"), Column("figures", "Num. / denom."), Column("value", "Value"),
+           Column("target", "Target"), Column("rag", "RAG"), Column("history", "Last four quarters"),
+           Column("comment", "Comment"))
+KEYS = tuple(c.key for c in COLUMNS)
 RAG_NAMES = {"G": "Green: meets the target", "A": "Amber: short of the target, within its tolerance",
              "R": "Red: beyond the tolerance; say why in a comment"}
 UNIT_SUFFIX = {"percent": "%", "per_100": " per 100", "per_1000": " per 1,000", "count": ""}
@@ -59,59 +60,56 @@ def history_text(kpi: Kpi, history: list[tuple[str, float | None]]) -> str:
                       for _, v in history)
 
 
-class ReturnsModel(QAbstractTableModel):
+class ReturnsModel(RowsModel):
+    """A row per KPI; `values` holds the return's figures by KPI code (returns.values, or returns.preview for a
+    quarter not started)."""
+
     def __init__(self, writer: Writer | None = None, parent=None):
-        super().__init__(parent)
+        super().__init__(COLUMNS, parent)
         self.writer = writer
-        self.kpis: list[Kpi] = []
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.values: dict[str, dict[str, Any]] = {}
         self.histories: dict[str, list[tuple[str, float | None]]] = {}
         self.editable = False
 
-    def set_return(self, kpis: list[Kpi], rows: dict[str, dict[str, Any]],
+    def set_return(self, kpis: list[Kpi], values: dict[str, dict[str, Any]],
                    histories: dict[str, list[tuple[str, float | None]]], editable: bool) -> None:
-        self.beginResetModel()
-        self.kpis, self.rows, self.histories, self.editable = list(kpis), dict(rows), histories, editable
-        self.endResetModel()
+        with self.resetting():
+            self._rows, self.values, self.histories, self.editable = list(kpis), dict(values), histories, editable
+
+    def set_values(self, values: dict[str, dict[str, Any]]) -> None:
+        """Other figures for the same KPIs, without a reset: an editor open on a cell stays open."""
+        self.values = dict(values)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1))
 
     def kpi(self, row: int) -> Kpi:
-        return self.kpis[row]
+        return self.record(row)
 
-    def row_of(self, code: str) -> int:
-        return next(n for n, k in enumerate(self.kpis) if k.code == code)
+    @staticmethod
+    def id_of(record: Kpi) -> str:
+        return record.code
 
     def update_row(self, code: str, fresh: dict[str, Any]) -> None:
-        self.rows[code] = fresh
+        self.values[code] = fresh
         row = self.row_of(code)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     # -- Qt -----------------------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.kpis)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][1]
-        return None
-
     def is_editable(self, index: Index) -> bool:
         if not self.editable or not index.isValid():
             return False
         key = KEYS[index.column()]
-        return key == "comment" or (key == "figures" and self.kpis[index.row()].source == "entered")
+        return key == "comment" or (key == "figures" and self.kpi(index.row()).source == "entered")
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        return base | Qt.ItemFlag.ItemIsEditable if self.is_editable(index) else base
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsEditable if self.is_editable(index) else flags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        kpi = self.kpis[index.row()]
-        row = self.rows.get(kpi.code, {})
+        kpi = self.kpi(index.row())
+        row = self.values.get(kpi.code, {})
         key = KEYS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(kpi, row, key)
@@ -163,7 +161,7 @@ class ReturnsModel(QAbstractTableModel):
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not self.is_editable(index) or self.writer is None:
             return False
-        kpi = self.kpis[index.row()]
+        kpi = self.kpi(index.row())
         key = KEYS[index.column()]
         text = "" if value is None else str(value)
         if text.strip() == str(self.data(index, Qt.ItemDataRole.EditRole)).strip():

@@ -1,6 +1,10 @@
-"""The Returns screen (DESIGN §10): a quarter's KPI return for the current locality, started as a draft when
-there is none; the grid of the 20 KPIs with the entered figures and comments typed in place, the chosen KPI
-explained, the completeness checklist, and recompute, sign off, reopen and export."""
+"""The Returns screen (DESIGN §10): a quarter's KPI return for the current locality; the grid of the 20 KPIs with
+the entered figures and comments typed in place, the chosen KPI explained, the completeness checklist, and
+recompute, sign off, reopen and export.
+
+Looking at a quarter writes nothing. A quarter with no return yet shows the figures computed from the records,
+"not started"; the draft is started only when the user asks: Start draft, a figure or comment typed, Recompute
+or Sign off (start_draft)."""
 
 from __future__ import annotations
 
@@ -41,6 +45,12 @@ from .revisions import RevisionsDialog
 DEPENDS = ("returns", "return_values")
 AGGREGATE = ("The file holds aggregate figures only (numerators, denominators, values, RAG and comments), "
              "no patient data.")
+NOT_STARTED = "Not started · computed from the records as you look; nothing is saved yet"
+START_HINT = ("Not started: press Start draft, or type a figure or a comment, to start this quarter's return as a "
+              "draft.")
+RECOMPUTE_TIP = "Refresh the computed KPIs from the records; typed figures and comments are kept"
+START_TIP = "Start this quarter's return as a draft, computed from the records now"
+GRID_WIDTHS = ((1, 200), (2, 130), (6, 170), (7, 300))  # at most, for the long columns: name, figures, history, comment
 
 
 def ask_reason(parent: QWidget) -> str | None:
@@ -67,20 +77,35 @@ class ReturnsPage(QuarterPaging, Page):
         self.settings = settings
         self.locality: Mapping[str, Any] | None = None
         self.quarter = quarters.of(self.today()).previous()
-        self.stale = True
         self.return_id: str | None = None
         self.ret: dict[str, Any] | None = None
+        self.not_started = False  # the quarter shown has no return: the grid holds returns.preview
         self.issues: list[dict[str, Any]] = []
         self._writing = False
         self._in_write = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
+        layout.addWidget(self._build_toolbar())
+        for label in self._build_status():
+            layout.addWidget(label)
+        layout.addWidget(self._build_body(), 1)
+        layout.addWidget(self._build_empty(), 1)
+        commissioner = session.kind == "commissioner"
+        for widget in (self.bar, self.status, self.lock, self.splitter):
+            widget.setVisible(not commissioner)
+        self.empty.setVisible(commissioner)
+        self._show_quarter_label()
+        self._show_buttons()
 
+    # -- building -----------------------------------------------------------------------------------------
+    def _build_toolbar(self) -> QWidget:
+        """The quarter paging, then what can be done with the quarter's return."""
         bar = self.quarter_bar()
+        self.start_button = QPushButton("Start &draft")
+        self.start_button.setToolTip(START_TIP + ". Typing a figure or a comment starts it too.")
         self.recompute_button = QPushButton("Re&compute")
-        self.recompute_button.setToolTip("Refresh the computed KPIs from the records; typed figures and comments "
-                                         "are kept")
+        self.recompute_button.setToolTip(RECOMPUTE_TIP)
         self.sign_off_button = QPushButton("Sig&n off…")  # Alt+S is the Settings menu
         self.sign_off_button.setProperty("primary", True)
         self.reopen_button = QPushButton("Re&open…")
@@ -88,24 +113,36 @@ class ReturnsPage(QuarterPaging, Page):
         self.revisions_button = QPushButton("Re&visions…")
         self.revisions_button.setToolTip("Every revision of this quarter's return: who signed it off, why it was "
                                          "reopened and what changed")
-        self.revisions_button.clicked.connect(self.show_revisions)
+        self.start_button.clicked.connect(self.start_draft)
         self.recompute_button.clicked.connect(self.recompute)
         self.sign_off_button.clicked.connect(self.sign_off)
         self.reopen_button.clicked.connect(self.reopen)
         self.export_button.clicked.connect(self.export)
-        for widget in (self.recompute_button, self.sign_off_button, self.reopen_button, self.export_button,
-                       self.revisions_button):
+        self.revisions_button.clicked.connect(self.show_revisions)
+        for widget in (self.start_button, self.recompute_button, self.sign_off_button, self.reopen_button,
+                       self.export_button, self.revisions_button):
             bar.addWidget(widget)
         self.bar = QWidget()
         self.bar.setLayout(bar)
-        layout.addWidget(self.bar)
+        return self.bar
 
+    def _build_status(self) -> tuple[QLabel, QLabel]:
+        """The return's state, and under it why it cannot be edited or how to start it."""
         self.status = QLabel()
         self.status.setObjectName("returnStatus")
         self.lock = help_label("")
-        layout.addWidget(self.status)
-        layout.addWidget(self.lock)
+        return self.status, self.lock
 
+    def _build_body(self) -> QSplitter:
+        """The grid with its legend, and beside it the chosen KPI over the checklist."""
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._build_grid())
+        self.splitter.addWidget(self._build_side())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        return self.splitter
+
+    def _build_grid(self) -> QWidget:
         self.model = ReturnsModel(self.write_cell, self)
         self.grid = QTableView()
         self.grid.setObjectName("returnGrid")
@@ -125,13 +162,16 @@ class ReturnsPage(QuarterPaging, Page):
         header.setStretchLastSection(True)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._show_panel(index.row()))
         self.legend = help_label("✎ typed in from secondary-care data: press F2 or start typing on its figures "
-                             "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
-                             "tolerance, R beyond it (explain it in a comment).")
+                                 "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
+                                 "tolerance, R beyond it (explain it in a comment).")
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
         left_box.addWidget(self.grid, 1)
         left_box.addWidget(self.legend)
+        return left
+
+    def _build_side(self) -> QSplitter:
         self.panel = KpiPanel()
         self.checklist = Checklist()
         self.checklist.items.currentItemChanged.connect(
@@ -141,67 +181,64 @@ class ReturnsPage(QuarterPaging, Page):
         side.addWidget(self.checklist)
         side.setStretchFactor(0, 3)
         side.setStretchFactor(1, 2)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(side)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        layout.addWidget(self.splitter, 1)
+        return side
 
+    def _build_empty(self) -> QWidget:
         self.empty = at_top(EmptyCard(
             "Returns are made in a locality workspace",
             "A locality team computes, signs off and exports its quarterly return in its own workspace. The "
             "Commissioner screen will import the returned files."))
-        layout.addWidget(self.empty, 1)
-        commissioner = session.kind == "commissioner"
-        for widget in (self.bar, self.status, self.lock, self.splitter):
-            widget.setVisible(not commissioner)
-        self.empty.setVisible(commissioner)
-        self._show_quarter_label()
-        self._show_buttons()
+        return self.empty
 
     # -- Page ---------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
-        self.stale = True
-        self._reload_if_shown()
+        self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
-        if not self._writing and changes.touches(*DEPENDS):
-            self.stale = True
-            self._reload_if_shown()
+        if self._writing:
+            return
+        # Figures not started are computed from the records, so any write to the records may change them.
+        if changes.touches(*DEPENDS) or (self.not_started and bool(changes.tables - {"audit"})):
+            self.mark_stale()
 
     # -- loading ------------------------------------------------------------------------------------------
     def reload(self) -> None:
-        """Get the quarter's return, starting a draft when there is none, and show it."""
-        self.stale = False
+        """Show the quarter's return, or what the records say when it has none yet: nothing is written."""
+        if self.session.kind == "commissioner":
+            return  # the page says why it is empty
         if self.locality is None:
             self.return_id = self.ret = None
+            self.not_started = False
             self.model.set_return([], {}, {}, False)
             self._show_buttons()
             return
-        try:
-            return_id, changes = returns.draft(self.session.db, self.session.actor, self.locality["id"],
-                                               self.quarter, self.today())
-        except DeskError as exc:
-            messages.warn(self, "Cannot open the return", str(exc))
-            return
-        if changes.tables:
-            self._publish(changes)
-            messages.show_status(self, f"Started the {self.quarter.label} return for {self.locality['name']} "
-                                       "as a draft, computed from the records.")
-        self.show_return(return_id)
+        found = returns.current(self.session.db, self.locality["id"], self.quarter)
+        if found is None:
+            self.show_not_started()
+        else:
+            self.show_return(found["id"])
 
     def show_return(self, return_id: str) -> None:
         db = self.session.db
-        self.return_id = return_id
+        self.return_id, self.not_started = return_id, False
         self.ret = returns.get(db, return_id)
+        self._show_values(self.ret["locality_id"], returns.values(db, return_id), self.locked_reason() is None)
+
+    def show_not_started(self) -> None:
+        """The quarter has no return: its figures as computed from the records now, typed into as a draft's."""
+        locality_id = self.locality["id"]
+        self.return_id, self.ret, self.not_started = None, None, True
+        self._show_values(locality_id, returns.preview(self.session.db, locality_id, self.quarter, self.today()),
+                          editable=True)
+
+    def _show_values(self, locality_id: str, values: dict[str, dict[str, Any]], editable: bool) -> None:
         kpis = list(catalogue())
-        histories = {k.code: returns.history(db, self.ret["locality_id"], k.code, self.quarter) for k in kpis}
+        histories = {k.code: returns.history(self.session.db, locality_id, k.code, self.quarter) for k in kpis}
         current = self.grid.currentIndex()
-        self.model.set_return(kpis, returns.values(db, return_id), histories, self.locked_reason() is None)
+        self.model.set_return(kpis, values, histories, editable)
         self.grid.resizeColumnsToContents()
-        for column, width in ((1, 200), (2, 130), (6, 170), (7, 300)):
+        for column, width in GRID_WIDTHS:
             self.grid.setColumnWidth(column, min(self.grid.columnWidth(column), width))
         row = current.row() if current.isValid() else 0
         self.grid.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
@@ -213,40 +250,61 @@ class ReturnsPage(QuarterPaging, Page):
 
     def _refresh(self) -> None:
         """The header, checklist, panel and buttons, after the return or one of its values changed."""
-        if self.ret is None:
+        if self.not_started:
+            self._refresh_not_started()
+        elif self.ret is not None:
+            self._refresh_return()
+        else:
             return
+        self._show_panel(self.grid.currentIndex().row())
+        self._show_buttons()
+
+    def _refresh_return(self) -> None:
         self.ret = returns.get(self.session.db, self.return_id)
         self.model.editable = self.locked_reason() is None
         self.status.setText(status_text(self.ret) + (f" · reopened: {self.ret['reopened_reason']}"
                                                      if self.ret.get("reopened_reason") else "")
-                            + (" · the quarter is still under way: its figures are so far"
-                               if self.quarter.end >= self.today() else ""))
+                            + self._under_way())
         reason = self.locked_reason()
         self.lock.setText(f"Locked: {reason}" if reason else "")
         self.lock.setVisible(bool(reason))
         self.issues = returns.check(self.session.db, self.return_id, self.today())
         self.checklist.show_issues(self.issues, reason is not None)
-        self._show_panel(self.grid.currentIndex().row())
-        self._show_buttons()
+
+    def _refresh_not_started(self) -> None:
+        self.model.editable = True
+        self.status.setText(NOT_STARTED + self._under_way())
+        self.lock.setText(START_HINT)
+        self.lock.setVisible(True)
+        # What sign-off would ask of these figures, so the checklist reads the same before and after the start.
+        self.issues = returns.check_figures(self.session.db, self.locality["id"], self.quarter, self.model.values,
+                                            self.today())
+        self.checklist.show_issues(self.issues, locked=False, started=False)
+
+    def _under_way(self) -> str:
+        return " · the quarter is still under way: its figures are so far" if self.quarter.end >= self.today() else ""
 
     def _show_panel(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
             self.panel.show_kpi(None, {}, [], [])
             return
         kpi = self.model.kpi(row)
-        self.panel.show_kpi(kpi, self.model.rows.get(kpi.code, {}), self.model.histories.get(kpi.code, []),
+        self.panel.show_kpi(kpi, self.model.values.get(kpi.code, {}), self.model.histories.get(kpi.code, []),
                             [i for i in self.issues if i["kpi"] == kpi.code])
 
     def _show_buttons(self) -> None:
         has = self.ret is not None
         draft = has and self.ret["status"] == "draft"
-        self.recompute_button.setEnabled(draft)
-        self.sign_off_button.setEnabled(draft)
+        self.start_button.setVisible(self.not_started)
+        self.recompute_button.setEnabled(draft or self.not_started)
+        self.recompute_button.setToolTip(START_TIP if self.not_started else RECOMPUTE_TIP)
+        self.sign_off_button.setEnabled(draft or self.not_started)
         self.reopen_button.setEnabled(has and not draft)
         self.export_button.setEnabled(has)
         self.revisions_button.setEnabled(has)
-        # The primary (filled) button is the next step: sign off a draft, export a signed-off return.
-        for button, primary in ((self.sign_off_button, draft), (self.export_button, has and not draft)):
+        # The primary (filled) button is the next step: start a quarter, sign off a draft, export a signed-off one.
+        for button, primary in ((self.start_button, self.not_started), (self.sign_off_button, draft),
+                                (self.export_button, has and not draft)):
             if bool(button.property("primary")) != primary:
                 button.setProperty("primary", primary)
                 button.style().unpolish(button)
@@ -266,10 +324,37 @@ class ReturnsPage(QuarterPaging, Page):
             self._writing = False
 
     # -- writes -------------------------------------------------------------------------------------------
+    def start_draft(self) -> bool:
+        """Start the quarter's return as a draft computed from the records: the one place a return is started,
+        and only on the user's say-so (Start draft, a figure or comment typed, Recompute, Sign off). True when
+        the quarter has a return to write to."""
+        if self.return_id is not None:
+            return True
+        if self.locality is None:
+            return False
+        db = self.session.db
+        try:
+            return_id, changes = returns.draft(db, self.session.actor, self.locality["id"], self.quarter,
+                                               self.today())
+        except DeskError as exc:
+            messages.warn(self, "Cannot start the return", str(exc))
+            return False
+        self.return_id, self.ret, self.not_started = return_id, returns.get(db, return_id), False
+        # The rows stay (an editor may be open on one, its figures about to be written): only the values change.
+        self.model.set_values(returns.values(db, return_id))
+        self._publish(changes)
+        self._refresh()
+        if changes.tables:
+            messages.show_status(self, self._started_text() + ", computed from the records.")
+        return True
+
+    def _started_text(self) -> str:
+        return f"Started the {self.quarter.label} return for {self.locality['name']} as a draft"
+
     def write_cell(self, code: str, key: str, text: str) -> dict[str, Any] | None:
         """Type a KPI's figures ("12 / 4500", or one number for a count) or its comment; the fresh value row,
         or None when refused (the message is shown and the cell keeps its old value)."""
-        if self.return_id is None or self._in_write:
+        if self._in_write or (self.return_id is None and not self.not_started):
             return None  # a second commit while the first one's message is up (the editor lost focus to it)
         self._in_write = True
         try:
@@ -278,14 +363,23 @@ class ReturnsPage(QuarterPaging, Page):
             self._in_write = False
 
     def _write_cell(self, code: str, key: str, text: str) -> dict[str, Any] | None:
+        numerator, _, denominator = text.partition("/")
+        numerator, denominator = numerator.strip(), denominator.strip() or None
+        starting = self.not_started
+        try:
+            if starting and key != "comment":
+                returns.check_entry(code, numerator, denominator)  # figures refused must not start a draft
+        except ValidationError as exc:
+            messages.warn(self, "Not saved", str(exc))
+            return None
+        if not self.start_draft():
+            return None
         db, actor = self.session.db, self.session.actor
         try:
             if key == "comment":
                 changes = returns.comment(db, actor, self.return_id, code, text)
             else:
-                numerator, _, denominator = text.partition("/")
-                changes = returns.enter(db, actor, self.return_id, code, numerator.strip(),
-                                        denominator.strip() or None)
+                changes = returns.enter(db, actor, self.return_id, code, numerator, denominator)
         except ValidationError as exc:
             messages.warn(self, "Not saved", str(exc))
             return None
@@ -294,12 +388,16 @@ class ReturnsPage(QuarterPaging, Page):
             return None
         self._publish(changes)
         fresh = returns.values(db, self.return_id)[code]
-        self.model.rows[code] = fresh
+        self.model.values[code] = fresh
         self._refresh()
-        messages.show_status(self, f"{code}: {'comment' if key == 'comment' else 'figures'} saved.")
+        saved = f"{code}: {'comment' if key == 'comment' else 'figures'} saved."
+        messages.show_status(self, f"{self._started_text()}; {saved}" if starting else saved)
         return fresh
 
     def recompute(self) -> None:
+        if self.not_started:
+            self.start_draft()  # computed from the records now: a recompute of its own
+            return
         if self.return_id is None:
             return
         try:
@@ -312,7 +410,7 @@ class ReturnsPage(QuarterPaging, Page):
         messages.show_status(self, "Recomputed from the records; typed figures and comments kept.")
 
     def sign_off(self) -> None:
-        if self.return_id is None or self.ret is None:
+        if self.ret is None and not self.not_started:
             return
         blocking = [i for i in self.issues if i["blocking"]]
         if blocking:
@@ -320,12 +418,15 @@ class ReturnsPage(QuarterPaging, Page):
                           f"{len(blocking)} item(s) still block sign-off; the checklist lists them. First: "
                           f"{blocking[0]['message']}")
             return
+        revision = self.ret["revision"] if self.ret else 1
         if not messages.confirm(
                 self, "Sign off the return?",
                 f"Sign off the {self.quarter.label} return of {self.locality['name']} (revision "
-                f"{self.ret['revision']}) as {self.session.actor.user}? Its figures are then frozen; changing "
+                f"{revision}) as {self.session.actor.user}? Its figures are then frozen; changing "
                 "them later means reopening it as a new revision. The sign-off is recorded in the audit trail.",
                 "Sign off"):
+            return
+        if not self.start_draft():
             return
         try:
             changes = returns.sign_off(self.session.db, self.session.actor, self.return_id, self.today())

@@ -77,7 +77,8 @@ class KpiPanel(QFrame):
 
 
 class Checklist(QFrame):
-    """What the checks found, blocking items first; 'Ready to sign off' when nothing blocks."""
+    """What the checks found, blocking items first; 'Ready to sign off' when nothing blocks. Before the return is
+    started, what they find in the figures computed so far."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -95,11 +96,14 @@ class Checklist(QFrame):
         box.addWidget(self.items, 1)
         self.issues: list[dict[str, Any]] = []
 
-    def show_issues(self, issues: list[dict[str, Any]], locked: bool) -> None:
+    def show_issues(self, issues: list[dict[str, Any]], locked: bool, started: bool = True) -> None:
         self.issues = sorted(issues, key=lambda i: not i["blocking"])
         blocking = sum(1 for i in issues if i["blocking"])
         if locked:
             self.summary.setText("Signed off: the figures are frozen.")
+        elif not started:
+            self.summary.setText(f"Not started: {blocking} item{'s' if blocking != 1 else ''} would block sign-off"
+                                 if blocking else "Not started: nothing would block sign-off")
         elif blocking:
             self.summary.setText(f"{blocking} item{'s' if blocking != 1 else ''} block sign-off")
         else:

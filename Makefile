@@ -13,13 +13,16 @@ PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS)
 # make test-dates: the suite with the machine's clock moved (libfaketime), to show nothing depends on the month.
 TEST_DATES ?= 2027-04-01 08:30:00|2028-02-29 17:00:00
 
-.PHONY: run test test-dates lint screenshots bench package syslibs faketime clean
+.PHONY: run test test-dates lint format screenshots bench package syslibs faketime clean
 
 run: $(STAMP)
 	$(PY) -m desktop gui
 
+RUFF_PATHS := desktop tests benchmarks packaging tools
+
 test: $(STAMP)
-	$(VENV)/bin/ruff check desktop tests benchmarks packaging tools
+	$(VENV)/bin/ruff check $(RUFF_PATHS)
+	$(VENV)/bin/ruff format --check $(RUFF_PATHS)
 	$(PYTEST)
 
 # The venv is made first with the real clock (certificates, file times); only the suite runs on the faked days.
@@ -30,7 +33,13 @@ test-dates: $(STAMP) faketime
 	done
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check desktop tests benchmarks packaging tools
+	$(VENV)/bin/ruff check $(RUFF_PATHS)
+	$(VENV)/bin/ruff format --check $(RUFF_PATHS)
+
+# Apply the house format and the linter's safe fixes.
+format: $(STAMP)
+	$(VENV)/bin/ruff format $(RUFF_PATHS)
+	$(VENV)/bin/ruff check --fix $(RUFF_PATHS)
 
 screenshots: $(STAMP)
 	rm -rf screenshots

@@ -70,11 +70,15 @@ def run(runs: int = 5) -> list[Result]:
     p95 = statistics.quantiles(samples, n=20)[-1]
     slow = [(i, round(x * 1000)) for i, x in enumerate(samples) if x > 0.1]
     return [
-        Result(f"cohort filter keystroke to painted table, {len(frame):,} patients", "< 100 ms",
-               f"{median * 1000:.1f} ms median, {p95 * 1000:.1f} ms 95th percentile, {worst * 1000:.1f} ms worst "
-               f"of {len(samples)}", worst < 0.1,
-               f"real CohortModel and QTableView, offscreen; frame load {load_s:.2f} s once per locality; "
-               f"keystrokes over 100 ms (index, ms): {slow or 'none'}"),
+        Result(
+            f"cohort filter keystroke to painted table, {len(frame):,} patients",
+            "< 100 ms",
+            f"{median * 1000:.1f} ms median, {p95 * 1000:.1f} ms 95th percentile, {worst * 1000:.1f} ms worst "
+            f"of {len(samples)}",
+            worst < 0.1,
+            f"real CohortModel and QTableView, offscreen; frame load {load_s:.2f} s once per locality; "
+            f"keystrokes over 100 ms (index, ms): {slow or 'none'}",
+        ),
     ]
 
 

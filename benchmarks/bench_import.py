@@ -72,17 +72,32 @@ def run(runs: int = 5) -> list[Result]:
 
     again = median_seconds(lambda: import_extract(state["db"], ACTOR, "CHA", big, Q3), runs, again_setup)
     small = extract(100_000)
-    small_s = median_seconds(lambda: import_extract(state["db"], ACTOR, "CHA", small, Q3), runs,
-                             lambda: state.update(db=open_workspace(fresh_copy("bench-small.sqlite"))))
+    small_s = median_seconds(
+        lambda: import_extract(state["db"], ACTOR, "CHA", small, Q3),
+        runs,
+        lambda: state.update(db=open_workspace(fresh_copy("bench-small.sqlite"))),
+    )
     pandas_small = median_seconds(lambda: pd.read_csv(small, engine="pyarrow"), runs)
     return [
-        Result("import 1.1M rows, first run of a locality", "≤ 3× pandas pyarrow parse",
-               f"{first:.2f} s vs pandas {pandas_s:.2f} s = {first / pandas_s:.2f}×", first <= 3 * pandas_s,
-               "cohort ≈ 57,000 stored"),
-        Result("import 1.1M rows, next quarter (re-import with diff)", "≤ 3× pandas pyarrow parse",
-               f"{again:.2f} s vs pandas {pandas_s:.2f} s = {again / pandas_s:.2f}×", again <= 3 * pandas_s),
-        Result("import 100k-row locality extract", "well under 1 s",
-               f"{small_s:.2f} s (pandas parse {pandas_small:.2f} s)", small_s < 1.0),
+        Result(
+            "import 1.1M rows, first run of a locality",
+            "≤ 3× pandas pyarrow parse",
+            f"{first:.2f} s vs pandas {pandas_s:.2f} s = {first / pandas_s:.2f}×",
+            first <= 3 * pandas_s,
+            "cohort ≈ 57,000 stored",
+        ),
+        Result(
+            "import 1.1M rows, next quarter (re-import with diff)",
+            "≤ 3× pandas pyarrow parse",
+            f"{again:.2f} s vs pandas {pandas_s:.2f} s = {again / pandas_s:.2f}×",
+            again <= 3 * pandas_s,
+        ),
+        Result(
+            "import 100k-row locality extract",
+            "well under 1 s",
+            f"{small_s:.2f} s (pandas parse {pandas_small:.2f} s)",
+            small_s < 1.0,
+        ),
     ]
 
 

@@ -37,8 +37,15 @@ def run(runs: int = 5) -> list[Result]:
                 kpi_compute.compute(db, loc, q, day, shared)
 
     seconds = median_seconds(all_of_them, runs)
-    return [Result(f"KPIs, {len(localities)} localities × {len(span)} quarters", "< 1 s", f"{seconds:.2f} s",
-                   seconds < 1.0, "16 computed KPIs each; full demo world")]
+    return [
+        Result(
+            f"KPIs, {len(localities)} localities × {len(span)} quarters",
+            "< 1 s",
+            f"{seconds:.2f} s",
+            seconds < 1.0,
+            "16 computed KPIs each; full demo world",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -24,8 +24,15 @@ def run(runs: int = 3) -> list[Result]:
         # What export() does but its one audit row: the benchmark leaves the shared demo world unchanged.
         seconds = median_seconds(lambda: build_report(gather(db, "CHA", quarter, day), out), runs)
         pages = len(PdfReader(out).pages)
-    return [Result(f"Locality report PDF, CHA {quarter.label}", "< 3 s", f"{seconds:.2f} s", seconds < 3.0,
-                   f"20 KPIs, 24-month SPC series, {pages} pages; full demo world")]
+    return [
+        Result(
+            f"Locality report PDF, CHA {quarter.label}",
+            "< 3 s",
+            f"{seconds:.2f} s",
+            seconds < 3.0,
+            f"20 KPIs, 24-month SPC series, {pages} pages; full demo world",
+        )
+    ]
 
 
 if __name__ == "__main__":

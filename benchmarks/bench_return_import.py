@@ -22,8 +22,12 @@ def return_files() -> list:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         db = demo_world()
-        held = list(db.query("SELECT r.id, l.code, r.period FROM returns r JOIN localities l ON l.id = r.locality_id "
-                             "WHERE r.status != 'draft' ORDER BY r.period, l.code"))
+        held = list(
+            db.query(
+                "SELECT r.id, l.code, r.period FROM returns r JOIN localities l ON l.id = r.locality_id "
+                "WHERE r.status != 'draft' ORDER BY r.period, l.code"
+            )
+        )
         for r in held:
             doc = returns.document(db, r["id"], "2026-11-23T12:00:00+00:00", "bench")
             (folder / f"{r['code']}-{r['period']}.json").write_text(returns.json.dumps(doc), encoding="utf-8")
@@ -47,6 +51,7 @@ def run(runs: int = 5) -> list[Result]:
             (OUT / f"commissioner.sqlite{suffix}").unlink(missing_ok=True)
         shutil.copy(template, target)
         from desktop.models.db import open_workspace
+
         state["db"] = open_workspace(target)
 
     def once():
@@ -54,8 +59,15 @@ def run(runs: int = 5) -> list[Result]:
         assert len(outcomes) == len(files) and all(o.status == "imported" for o in outcomes), outcomes[:1]
 
     seconds = median_seconds(once, runs, setup=fresh)
-    return [Result(f"commissioner import of {len(files)} return files", "< 2 s", f"{seconds:.2f} s", seconds < 2.0,
-                   "into an empty commissioner workspace; every file checked, digested and stored")]
+    return [
+        Result(
+            f"commissioner import of {len(files)} return files",
+            "< 2 s",
+            f"{seconds:.2f} s",
+            seconds < 2.0,
+            "into an empty commissioner workspace; every file checked, digested and stored",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -21,8 +21,15 @@ from desktop.models.cohort.frame import CohortFrame
 
 def _import(rows: int) -> dict:
     env = {**os.environ, "PYTHONPATH": f"{HERE.parent}{os.pathsep}{HERE}"}
-    out = subprocess.run([sys.executable, str(HERE / "scaling_child.py"), str(rows)], capture_output=True, text=True,
-                         env=env, cwd=HERE, timeout=600, check=True)
+    out = subprocess.run(
+        [sys.executable, str(HERE / "scaling_child.py"), str(rows)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=HERE,
+        timeout=600,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -38,17 +45,30 @@ def run(runs: int = 3) -> list[Result]:
     results = []
     for rows in (100_000, 300_000, 1_100_000):
         got = _import(rows)
-        results.append(Result(f"scaling: import {rows:,} rows", "growth", f"{got['seconds']:.2f} s, "
-                              f"peak {got['peak_mb']:.0f} MB", True, f"cohort {got['cohort']:,}; fresh process"))
+        results.append(
+            Result(
+                f"scaling: import {rows:,} rows",
+                "growth",
+                f"{got['seconds']:.2f} s, peak {got['peak_mb']:.0f} MB",
+                True,
+                f"cohort {got['cohort']:,}; fresh process",
+            )
+        )
     db, loc = cohort_world()
     full = cohort.load(db, loc)
     for size in (10_000, 60_000, 200_000):
         frame = scaled(full, size)
         samples = keystroke_seconds(frame, runs)
         budgeted = size <= 60_000  # DESIGN §13 budgets 60,000 patients; the other sizes show the growth
-        results.append(Result(f"scaling: cohort filter at {size:,} patients", "< 100 ms" if budgeted else "growth",
-                              f"{statistics.median(samples) * 1000:.1f} ms median, {max(samples) * 1000:.1f} ms worst",
-                              max(samples) < 0.1 or not budgeted, f"{len(samples)} keystrokes to painted table"))
+        results.append(
+            Result(
+                f"scaling: cohort filter at {size:,} patients",
+                "< 100 ms" if budgeted else "growth",
+                f"{statistics.median(samples) * 1000:.1f} ms median, {max(samples) * 1000:.1f} ms worst",
+                max(samples) < 0.1 or not budgeted,
+                f"{len(samples)} keystrokes to painted table",
+            )
+        )
     return results
 
 

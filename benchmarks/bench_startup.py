@@ -20,11 +20,22 @@ ROOT = HERE.parent
 
 def _child(db: Path, mode: str) -> dict:
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LOCALITY_DESK_HOME": home,
-               "XDG_CONFIG_HOME": home, "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "LOCALITY_DESK_HOME": home,
+            "XDG_CONFIG_HOME": home,
+            "PYTHONPATH": str(ROOT),
+        }
         launched = time.time()
-        out = subprocess.run([sys.executable, str(HERE / "gui_child.py"), str(db), mode, repr(launched)],
-                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+        out = subprocess.run(
+            [sys.executable, str(HERE / "gui_child.py"), str(db), mode, repr(launched)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=300,
+        )
     if out.returncode != 0:
         raise RuntimeError(f"the app did not start: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -39,15 +50,31 @@ def run(runs: int = 5) -> list[Result]:
     slowest = max(screens, key=screens.get)
     start = statistics.median(starts)
     return [
-        Result("cold start to the painted main window", "< 2 s", f"{start:.2f} s", start < 2.0,
-               f"process launch to first paint, run_gui on the full demo world; runs: "
-               f"{', '.join(f'{s:.2f}' for s in starts)}"),
-        Result("opening each main screen", "< 300 ms", f"slowest {slowest} {screens[slowest] * 1000:.0f} ms",
-               screens[slowest] < 0.3, "to painted, ms: " + ", ".join(f"{k} {v * 1000:.0f}" for k, v in screens.items())
-               + "; with what each defers past its first paint (charts): "
-               + ", ".join(f"{k} {v * 1000:.0f}" for k, v in tour["settled"].items())),
-        Result("peak memory, start and every screen", "< 500 MB", f"{tour['peak_mb']:.0f} MB",
-               tour["peak_mb"] < 500, "peak resident set (VmHWM) of the app process"),
+        Result(
+            "cold start to the painted main window",
+            "< 2 s",
+            f"{start:.2f} s",
+            start < 2.0,
+            f"process launch to first paint, run_gui on the full demo world; runs: "
+            f"{', '.join(f'{s:.2f}' for s in starts)}",
+        ),
+        Result(
+            "opening each main screen",
+            "< 300 ms",
+            f"slowest {slowest} {screens[slowest] * 1000:.0f} ms",
+            screens[slowest] < 0.3,
+            "to painted, ms: "
+            + ", ".join(f"{k} {v * 1000:.0f}" for k, v in screens.items())
+            + "; with what each defers past its first paint (charts): "
+            + ", ".join(f"{k} {v * 1000:.0f}" for k, v in tour["settled"].items()),
+        ),
+        Result(
+            "peak memory, start and every screen",
+            "< 500 MB",
+            f"{tour['peak_mb']:.0f} MB",
+            tour["peak_mb"] < 500,
+            "peak resident set (VmHWM) of the app process",
+        ),
     ]
 
 

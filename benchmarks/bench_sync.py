@@ -55,12 +55,20 @@ def run(runs: int = 1) -> list[Result]:
     day_import_s = _timed(lambda: sync_merge.import_bundle(ann, daily, PASSPHRASE, actor=ANN))
     shutil.rmtree(folder, ignore_errors=True)
     return [
-        Result("Sync: first exchange of the full demo world (export + import)", "≤ 60 s (ours)",
-               f"{export_s + import_s:.1f} s", export_s + import_s <= 60,
-               f"export {export_s:.1f} s, import {import_s:.1f} s, bundle {size_mb:.0f} MB, "
-               f"peak {peak_rss_mb():.0f} MB"),
-        Result("Sync: a day's bundle (50 edited practices)", "≤ 5 s (ours)", f"{day_export_s + day_import_s:.2f} s",
-               day_export_s + day_import_s <= 5, f"export {day_export_s:.2f} s, import {day_import_s:.2f} s"),
+        Result(
+            "Sync: first exchange of the full demo world (export + import)",
+            "≤ 60 s (ours)",
+            f"{export_s + import_s:.1f} s",
+            export_s + import_s <= 60,
+            f"export {export_s:.1f} s, import {import_s:.1f} s, bundle {size_mb:.0f} MB, peak {peak_rss_mb():.0f} MB",
+        ),
+        Result(
+            "Sync: a day's bundle (50 edited practices)",
+            "≤ 5 s (ours)",
+            f"{day_export_s + day_import_s:.2f} s",
+            day_export_s + day_import_s <= 5,
+            f"export {day_export_s:.2f} s, import {day_import_s:.2f} s",
+        ),
     ]
 
 

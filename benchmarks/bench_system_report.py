@@ -33,12 +33,19 @@ def run(runs: int = 3) -> list[Result]:
         results = []
         for publication in (False, True):
             pdf = Path(tmp) / f"system-{publication}.pdf"
-            seconds = median_seconds(lambda p=pdf, pub=publication: system_report.export(db, ACTOR, quarter, p, pub),
-                                     runs)
+            seconds = median_seconds(
+                lambda p=pdf, pub=publication: system_report.export(db, ACTOR, quarter, p, pub), runs
+            )
             pages = len(PdfReader(pdf).pages)
-            results.append(Result(f"System report {quarter.label}" + (", for publication" if publication else ""),
-                                  "< 15 s", f"{seconds:.2f} s", seconds < 15.0,
-                                  f"full demo world, 11 teams, {pages} pages"))
+            results.append(
+                Result(
+                    f"System report {quarter.label}" + (", for publication" if publication else ""),
+                    "< 15 s",
+                    f"{seconds:.2f} s",
+                    seconds < 15.0,
+                    f"full demo world, 11 teams, {pages} pages",
+                )
+            )
         db.close()
     return results
 

@@ -55,8 +55,9 @@ def machine() -> str:
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=HERE, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -70,8 +71,7 @@ def table(results: list[Result]) -> str:
 
 def record(results: list[Result], command: str) -> None:
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    block = (f"\n## {stamp} — commit {commit()}\n\nCommand: `{command}`  \nMachine: {machine()}\n\n"
-             f"{table(results)}\n")
+    block = f"\n## {stamp} — commit {commit()}\n\nCommand: `{command}`  \nMachine: {machine()}\n\n{table(results)}\n"
     with open(RESULTS, "a", encoding="utf-8") as fh:
         fh.write(block)
 

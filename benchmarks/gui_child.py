@@ -40,7 +40,7 @@ def tour(window) -> None:
 
 
 class FirstPaint(QObject):
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow) and "start" not in result:
             result["start"] = time.time() - LAUNCHED
             window = obj

@@ -7,19 +7,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_cohort_filter  # noqa: E402
-import bench_import  # noqa: E402
-import bench_kpi  # noqa: E402
-import bench_locality_report  # noqa: E402
-import bench_return_import  # noqa: E402
-import bench_scaling  # noqa: E402
-import bench_startup  # noqa: E402
-import bench_sync  # noqa: E402
-import bench_system_report  # noqa: E402
-from common import record, table  # noqa: E402
+import bench_cohort_filter
+import bench_import
+import bench_kpi
+import bench_locality_report
+import bench_return_import
+import bench_scaling
+import bench_startup
+import bench_sync
+import bench_system_report
+from common import record, table
 
-MODULES = [bench_import, bench_cohort_filter, bench_kpi, bench_return_import, bench_locality_report,
-           bench_system_report, bench_startup, bench_scaling, bench_sync]
+MODULES = [
+    bench_import,
+    bench_cohort_filter,
+    bench_kpi,
+    bench_return_import,
+    bench_locality_report,
+    bench_system_report,
+    bench_startup,
+    bench_scaling,
+    bench_sync,
+]
 
 
 def main() -> int:

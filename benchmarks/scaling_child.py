@@ -19,5 +19,4 @@ db = open_workspace(fresh_copy(f"scaling-{rows}.sqlite"))
 start = time.perf_counter()
 result = import_extract(db, ACTOR, "CHA", path, Q3)
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "peak_mb": peak_rss_mb(),
-                  "cohort": result.cohort["total"]}))
+print(json.dumps({"seconds": seconds, "peak_mb": peak_rss_mb(), "cohort": result.cohort["total"]}))

@@ -35,17 +35,27 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", type=Path, required=True)
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--small", action="store_true", help="a reduced world for tests, in a few seconds")
-    demo.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
-                      help="the day its history runs up to (default: today); same seed and day, same workspace")
+    demo.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day its history runs up to (default: today); same seed and day, same workspace",
+    )
 
     extract = sub.add_parser("demo-extract", help="write a synthetic risk extract CSV")
     extract.add_argument("--locality", required=True, help="a locality code, or ALL for the whole of LLR")
     extract.add_argument("--rows", type=int, required=True)
     extract.add_argument("--out", type=Path, required=True)
     extract.add_argument("--seed", type=int, default=None)
-    extract.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
-                         help="the day of the demo world it follows on from (default: today); the extract is "
-                              "dated the latest quarterly extract day on or before it")
+    extract.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day of the demo world it follows on from (default: today); the extract is "
+        "dated the latest quarterly extract day on or before it",
+    )
     imp = sub.add_parser("import-risk", help="import a risk extract CSV for one locality")
     imp.add_argument("--db", type=Path, required=True)
     imp.add_argument("--locality", required=True)
@@ -88,8 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     system = kinds.add_parser("system", help="the system report: the 11 teams side by side, for commissioners")
     system.add_argument("--db", type=Path, required=True)
     system.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3")
-    system.add_argument("--for-publication", action="store_true",
-                        help="apply NHS Digital small-number suppression and list the cells it altered")
+    system.add_argument(
+        "--for-publication",
+        action="store_true",
+        help="apply NHS Digital small-number suppression and list the cells it altered",
+    )
     system.add_argument("--out", type=Path, required=True)
     home = kinds.add_parser("care-home", help="a care home's visit report for a quarter (OFFICIAL-SENSITIVE)")
     home.add_argument("--db", type=Path, required=True)
@@ -134,8 +147,10 @@ def _not_after_today(day):
 
     today = clock.today()
     if day is not None and day > today:
-        raise ValidationError(f"--today {day.isoformat()} is after today ({today.isoformat()}): a demo world's "
-                              "history can only run up to today. Give today's date or an earlier one.")
+        raise ValidationError(
+            f"--today {day.isoformat()} is after today ({today.isoformat()}): a demo world's "
+            "history can only run up to today. Give today's date or an earlier one."
+        )
     return day or today
 
 
@@ -167,8 +182,10 @@ def _info(args: argparse.Namespace) -> int:
     else:
         print(f"{args.db}: {summary['kind']} workspace, schema {summary['schema_version']}")
         for loc in summary["localities"]:
-            print(f"  {loc['code']}  {loc['name']}: {len(loc['practices'])} practices, "
-                  f"{len(loc['care_homes'])} care homes")
+            print(
+                f"  {loc['code']}  {loc['name']}: {len(loc['practices'])} practices, "
+                f"{len(loc['care_homes'])} care homes"
+            )
         for table, count in summary["counts"].items():
             print(f"  {table}: {count}")
     return 0
@@ -187,8 +204,7 @@ def _demo(args: argparse.Namespace) -> int:
     from .models.demo import DEFAULT_SEED, build_demo
 
     if args.db.exists() and args.db.stat().st_size:
-        print(f"locality-desk: {args.db} already exists; give a new file name for the demo world.",
-              file=sys.stderr)
+        print(f"locality-desk: {args.db} already exists; give a new file name for the demo world.", file=sys.stderr)
         return 1
     today = _not_after_today(args.today)
     db = open_workspace(args.db)
@@ -201,8 +217,13 @@ def _demo_extract(args: argparse.Namespace) -> int:
     from .models.demo import DEFAULT_SEED
     from .models.demo.extract import write_extract
 
-    rows = write_extract(args.out, args.locality, args.rows, seed=DEFAULT_SEED if args.seed is None else args.seed,
-                         today=_not_after_today(args.today))
+    rows = write_extract(
+        args.out,
+        args.locality,
+        args.rows,
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        today=_not_after_today(args.today),
+    )
     print(f"Wrote {rows} rows to {args.out}")
     return 0
 
@@ -219,8 +240,10 @@ def _import_risk(args: argparse.Namespace) -> int:
     else:
         c = result.cohort
         print(f"{args.file.name}: {result.imported:,} of {result.rows:,} rows imported, {result.rejected:,} rejected")
-        print(f"Cohort {c['total']:,} (frailty {c['frailty']:,}, multimorbidity {c['multimorbidity']:,}, "
-              f"high cost {c['high_cost']:,}); {result.new:,} new, {result.left:,} left, {result.changed:,} changed")
+        print(
+            f"Cohort {c['total']:,} (frailty {c['frailty']:,}, multimorbidity {c['multimorbidity']:,}, "
+            f"high cost {c['high_cost']:,}); {result.new:,} new, {result.left:,} left, {result.changed:,} changed"
+        )
         for r in result.rejections[:20]:
             print(f"  row {r.row}, {r.column}: {r.reason}")
         if len(result.rejections) > 20:
@@ -267,8 +290,11 @@ def _return(args: argparse.Namespace) -> int:
     found = returns.current(db, locality["id"], quarter)
     if found is None:
         if not args.draft:
-            print(f"locality-desk: {locality['name']} has no {quarter.label} return yet; start it on the Returns "
-                  "screen and sign it off, or use --draft for a working copy.", file=sys.stderr)
+            print(
+                f"locality-desk: {locality['name']} has no {quarter.label} return yet; start it on the Returns "
+                "screen and sign it off, or use --draft for a working copy.",
+                file=sys.stderr,
+            )
             return 1
         return_id, _ = returns.draft(db, actor, locality["id"], quarter)
     else:
@@ -290,10 +316,13 @@ def _return_import(args: argparse.Namespace) -> int:
     else:
         for o in outcomes:
             print(f"{o.file}: {o.status}" + (f" [{o.code}] {o.reason}" if o.code else ""))
-        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("imported", "superseded", "ignored",
-                                                                           "rejected")}
-        print(("Dry run, nothing written: " if args.dry_run else "")
-              + ", ".join(f"{n} {status}" for status, n in counts.items()))
+        counts = {
+            s: sum(1 for o in outcomes if o.status == s) for s in ("imported", "superseded", "ignored", "rejected")
+        }
+        print(
+            ("Dry run, nothing written: " if args.dry_run else "")
+            + ", ".join(f"{n} {status}" for status, n in counts.items())
+        )
     return 1 if any(o.status == "rejected" for o in outcomes) else 0
 
 
@@ -317,8 +346,10 @@ def _report(args: argparse.Namespace) -> int:
 
         quarter = quarters.parse(args.quarter)
         altered = system_report.export(db, actor, quarter, args.out, for_publication=args.for_publication)
-        print(f"Wrote the {quarter.label} system report to {args.out}"
-              + (f" for publication ({altered} cells suppressed or rounded)" if args.for_publication else ""))
+        print(
+            f"Wrote the {quarter.label} system report to {args.out}"
+            + (f" for publication ({altered} cells suppressed or rounded)" if args.for_publication else "")
+        )
         return 0
     if args.report == "care-home":
         quarter = quarters.parse(args.quarter)
@@ -337,8 +368,10 @@ def _spc(args: argparse.Namespace) -> int:
     try:
         values = [float(v) for v in args.values.replace(" ", "").split(",") if v]
     except ValueError:
-        print(f"locality-desk: --values must be numbers separated by commas, e.g. 5,7,6,8 (got {args.values!r})",
-              file=sys.stderr)
+        print(
+            f"locality-desk: --values must be numbers separated by commas, e.g. 5,7,6,8 (got {args.values!r})",
+            file=sys.stderr,
+        )
         return 1
     try:
         result = spc.analyse(values, args.improvement, args.target, screened=args.screened)
@@ -348,8 +381,10 @@ def _spc(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
         return 0
-    print(f"mean {result.mean:g}, upper limit {result.upl:g}, lower limit {result.lpl:g}"
-          + (" (trial limits: fewer than 13 points)" if result.trial_limits else ""))
+    print(
+        f"mean {result.mean:g}, upper limit {result.upl:g}, lower limit {result.lpl:g}"
+        + (" (trial limits: fewer than 13 points)" if result.trial_limits else "")
+    )
     for n, p in enumerate(result.points, start=1):
         print(f"  {n:3}  {p.value:>10g}  {p.point_type}" + (f"  ({', '.join(p.rules)})" if p.rules else ""))
     print(f"variation: {result.variation_icon or '—'}   assurance: {result.assurance_icon or '—'}")
@@ -384,13 +419,25 @@ def _sync(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_dict(), indent=2, default=str))
         return 0
     verb = "Would apply" if summary.dry_run else "Applied"
-    print(f"{verb} bundle {summary.seq} ({sum(summary.changes.values()):,} changes): "
-          + (", ".join(f"{n:,} {k}" for k, n in sorted(summary.applied.items())) or "nothing to change"))
+    print(
+        f"{verb} bundle {summary.seq} ({sum(summary.changes.values()):,} changes): "
+        + (", ".join(f"{n:,} {k}" for k, n in sorted(summary.applied.items())) or "nothing to change")
+    )
     for c in summary.conflicts:
         print(f"  conflict: {c.table} {c.id} ({c.kind}): {c.winner} kept; theirs by {c.their_by} at {c.their_at}")
     return 0
 
 
-COMMANDS = {"info": _info, "new": _new, "demo": _demo, "demo-extract": _demo_extract,
-            "import-risk": _import_risk, "kpi": _kpi, "return": _return,
-            "report": _report, "spc": _spc, "backup": _backup, "sync": _sync}
+COMMANDS = {
+    "info": _info,
+    "new": _new,
+    "demo": _demo,
+    "demo-extract": _demo_extract,
+    "import-risk": _import_risk,
+    "kpi": _kpi,
+    "return": _return,
+    "report": _report,
+    "spc": _spc,
+    "backup": _backup,
+    "sync": _sync,
+}

@@ -29,37 +29,79 @@ class Option:
     choices: tuple[Any, ...] = field(default=())
 
 
-SETTINGS: dict[str, Option] = {o.name: o for o in (
-    Option("user_name", str, "",
-           "Your name as the audit trail records it; when empty, your computer login name is used."),
-    Option("recent_workspaces", list, [],
-           f"Workspace files opened most recently, newest first (at most {MAX_RECENT})."),
-    Option("last_locality", str, "", "Code of the locality chosen last, chosen again at the next start."),
-    Option("backups_keep", int, 10, "How many automatic backups (made on close and daily) each workspace keeps, "
-           "newest first; 0 switches them off. Back up now and before-restore backups are never deleted."),
-    Option("colour_scheme", str, "system", "Light or dark colours; system follows the desktop's own choice.",
-           choices=("system", "light", "dark")),
-    Option("user_role", str, "", "Your role as given on the first start (GP, community matron, commissioner…)."),
-    Option("home_locality", str, "", "Code of the team you work in, given on the first start; empty for a "
-           "commissioner, who compares all 11."),
-    Option("start_workspace", str, "", "The workspace opened at start when no --db is given, chosen on the first "
-           "start; empty means workspace.sqlite in the user data folder."),
-    Option("first_run_done", bool, False, "Whether the first-start wizard was finished; it is not shown again."),
-)}
+SETTINGS: dict[str, Option] = {
+    o.name: o
+    for o in (
+        Option(
+            "user_name",
+            str,
+            "",
+            "Your name as the audit trail records it; when empty, your computer login name is used.",
+        ),
+        Option(
+            "recent_workspaces", list, [], f"Workspace files opened most recently, newest first (at most {MAX_RECENT})."
+        ),
+        Option("last_locality", str, "", "Code of the locality chosen last, chosen again at the next start."),
+        Option(
+            "backups_keep",
+            int,
+            10,
+            "How many automatic backups (made on close and daily) each workspace keeps, "
+            "newest first; 0 switches them off. Back up now and before-restore backups are never deleted.",
+        ),
+        Option(
+            "colour_scheme",
+            str,
+            "system",
+            "Light or dark colours; system follows the desktop's own choice.",
+            choices=("system", "light", "dark"),
+        ),
+        Option("user_role", str, "", "Your role as given on the first start (GP, community matron, commissioner…)."),
+        Option(
+            "home_locality",
+            str,
+            "",
+            "Code of the team you work in, given on the first start; empty for a commissioner, who compares all 11.",
+        ),
+        Option(
+            "start_workspace",
+            str,
+            "",
+            "The workspace opened at start when no --db is given, chosen on the first "
+            "start; empty means workspace.sqlite in the user data folder.",
+        ),
+        Option("first_run_done", bool, False, "Whether the first-start wizard was finished; it is not shown again."),
+    )
+}
 
-STATE: dict[str, Option] = {o.name: o for o in (
-    Option("window_geometry", str, "", "Main window position and size (Qt saveGeometry, base64)."),
-    Option("splitter", str, "", "Width of the navigation list beside the screens (Qt saveState, base64)."),
-    Option("last_screen", str, "", "Key of the screen shown last."),
-    Option("last_directory", str, "", "Folder the last Open or New workspace dialog was in."),
-    Option("extract_directory", str, "", "Folder the last risk extract was imported from."),
-    Option("export_directory", str, "", "Folder the last export was saved to (a cohort worklist, an MDT pack or a "
-           "care-home visit report); the next export starts there."),
-    Option("cohort_splitter", str, "", "Width of the patient panel beside the cohort table (Qt saveState, base64)."),
-    Option("cohort_columns", str, "", "Widths and order of the cohort table's columns (Qt saveState, base64)."),
-    Option("workspace_users", list, [], "Who used each workspace last, newest first: 'path<TAB>name<TAB>role' "
-           "per workspace; the start-up question 'Who is using Locality Desk?' is pre-filled from it."),
-)}
+STATE: dict[str, Option] = {
+    o.name: o
+    for o in (
+        Option("window_geometry", str, "", "Main window position and size (Qt saveGeometry, base64)."),
+        Option("splitter", str, "", "Width of the navigation list beside the screens (Qt saveState, base64)."),
+        Option("last_screen", str, "", "Key of the screen shown last."),
+        Option("last_directory", str, "", "Folder the last Open or New workspace dialog was in."),
+        Option("extract_directory", str, "", "Folder the last risk extract was imported from."),
+        Option(
+            "export_directory",
+            str,
+            "",
+            "Folder the last export was saved to (a cohort worklist, an MDT pack or a "
+            "care-home visit report); the next export starts there.",
+        ),
+        Option(
+            "cohort_splitter", str, "", "Width of the patient panel beside the cohort table (Qt saveState, base64)."
+        ),
+        Option("cohort_columns", str, "", "Widths and order of the cohort table's columns (Qt saveState, base64)."),
+        Option(
+            "workspace_users",
+            list,
+            [],
+            "Who used each workspace last, newest first: 'path<TAB>name<TAB>role' "
+            "per workspace; the start-up question 'Who is using Locality Desk?' is pre-filled from it.",
+        ),
+    )
+}
 
 
 def qsettings() -> QSettings:

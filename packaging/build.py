@@ -1,6 +1,6 @@
 """Build the installer folder for this platform into dist/ (what `make package` runs).
 
-    python packaging/build.py        ->  dist/LocalityDesk/LocalityDesk[.exe] (macOS: dist/LocalityDesk.app too)
+python packaging/build.py        ->  dist/LocalityDesk/LocalityDesk[.exe] (macOS: dist/LocalityDesk.app too)
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTABLE = {"win32": "LocalityDesk.exe"}.get(sys.platform, "LocalityDesk")
-SPECS = {"linux": "locality-desk-linux.spec", "win32": "locality-desk-windows.spec",
-         "darwin": "locality-desk-macos.spec"}
+SPECS = {
+    "linux": "locality-desk-linux.spec",
+    "win32": "locality-desk-windows.spec",
+    "darwin": "locality-desk-macos.spec",
+}
 
 
 def spec_for(platform: str = sys.platform) -> Path:
@@ -27,8 +30,20 @@ def spec_for(platform: str = sys.platform) -> Path:
 def main() -> int:
     # From scratch each time (--clean): an incremental build can keep a module as it was read mid-save, and here
     # it saves almost nothing (about a minute either way on two cores).
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
-               "--distpath", str(ROOT / "dist"), "--workpath", str(ROOT / "build"), str(spec_for())]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--clean",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(ROOT / "dist"),
+        "--workpath",
+        str(ROOT / "build"),
+        str(spec_for()),
+    ]
     started = time.time()
     code = subprocess.run(command, cwd=ROOT).returncode
     if code == 0:

@@ -85,8 +85,14 @@ EXCLUDES = [
 ]
 # The shared libraries behind those modules, which pyarrow's hook collects wholesale, and its C++ headers; and Qt's
 # translations of its own dialogs, which the app (English only, no QTranslator) never loads.
-UNUSED_FILES = ("libarrow_flight", "libarrow_python_flight", "libarrow_s3", "pyarrow/include/", "pyarrow/includes/",
-                "PySide6/Qt/translations/")
+UNUSED_FILES = (
+    "libarrow_flight",
+    "libarrow_python_flight",
+    "libarrow_s3",
+    "pyarrow/include/",
+    "pyarrow/includes/",
+    "PySide6/Qt/translations/",
+)
 
 
 def version() -> str:

@@ -17,7 +17,7 @@ def _quit_after_first_paint() -> None:
     app = QApplication(sys.argv[:1])  # run_gui uses this one rather than making its own
 
     class FirstPaint(QObject):
-        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        def eventFilter(self, obj, event):
             if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
                 app.removeEventFilter(self)
                 print(f"First paint: {obj.windowTitle()}", flush=True)

@@ -45,8 +45,11 @@ def main() -> int:
     for size, image in images.items():
         image.save(ICONS / f"locality-desk-{size}.png")
     # Pillow picks each size from the largest image, so every size is drawn from the vector rather than shrunk.
-    images[256].save(ICONS / "locality-desk.ico", sizes=[(s, s) for s in ICO_SIZES],
-                     append_images=[images[s] for s in ICO_SIZES if s != 256])
+    images[256].save(
+        ICONS / "locality-desk.ico",
+        sizes=[(s, s) for s in ICO_SIZES],
+        append_images=[images[s] for s in ICO_SIZES if s != 256],
+    )
     retina = render(renderer, 1024)  # the .icns also holds 512 px at double density
     retina.save(ICONS / "locality-desk.icns", append_images=list(images.values()))
     print(f"Wrote {len(images)} PNGs, locality-desk.ico and locality-desk.icns into {ICONS}")

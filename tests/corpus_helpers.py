@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract_helpers import HEADER, patient  # noqa: E402
-from return_files import return_doc  # noqa: E402
+from extract_helpers import HEADER, patient
+from return_files import return_doc
 
-from desktop.models.kpi import returns  # noqa: E402
+from desktop.models.kpi import returns
 
 CORPUS = Path(__file__).resolve().parent / "data" / "bad"
 # Practices of Charnwood in the small demo world (tests/unit/conftest.py `cha` finds them the same way).
@@ -33,8 +33,12 @@ def content_digest(db_path: str | Path) -> str:
     conn = sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True)
     try:
         h = hashlib.sha256()
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         for table in tables:
             h.update(f"\x00table {table}\x00".encode())
             for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
@@ -60,6 +64,7 @@ def snapshot(db_path: str | Path, capsys) -> tuple[dict, str]:
 
 # -- the corpus --------------------------------------------------------------------------------------------
 
+
 def _csv(rows: list[dict[str, str]], header: list[str] | None = None, newline: str = "\r\n") -> str:
     header = header or HEADER
     lines = [",".join(header)] + [",".join(_quote(row.get(h, "")) for h in header) for row in rows]
@@ -84,24 +89,37 @@ def risk_files() -> dict[str, bytes]:
         "empty.csv": b"",
         "blank_lines.csv": b"\r\n  \r\n\r\n",
         "header_only.csv": _csv([]).encode(),
-        "missing_column.csv": _csv([_good(1)], [h for h in HEADER if h not in ("ltc_count", "expected_cost")]
-                                   ).encode(),
+        "missing_column.csv": _csv([_good(1)], [h for h in HEADER if h not in ("ltc_count", "expected_cost")]).encode(),
         "duplicated_column.csv": _csv([_good(1)], HEADER + ["NHS Number"]).encode(),
-        "excel_scientific.csv": _csv([_good(n, nhs_number=v) for n, v in
-                                      enumerate(("9.99E+09", "9.99901E+09", "1E+10"), start=1)]).encode(),
-        "impossible_dates.csv": _csv([_good(n, date_of_birth=v) for n, v in enumerate(
-            ("31/02/1950", "29/02/1951", "1899-03-01", "00/00/0000", "32/13/1940", "14/03/2090"),
-            start=1)]).encode(),
-        "not_a_number.csv": _csv([_good(1, efi_score="nan"), _good(2, predicted_cost="inf"),
-                                  _good(3, expected_cost="1e999"), _good(4, prob_unplanned_admission="NaN")]
-                                 ).encode(),
-        "unclosed_quote.csv": (_csv([_good(1)]).rstrip("\r\n") + '\r\n"' + "9990000026,Given,Fam" * 3 + "\r\n"
-                               ).encode(),
-        "formula_injection.csv": _csv([
-            _good(1, given_name='=HYPERLINK("http://x","click")', family_name="+cmd|' /C calc'!A0"),
-            _good(2, given_name="@SUM(1+1)", family_name="-2+3"),
-            _good(3, given_name="\t=1+1", family_name="=1+1"),
-        ]).encode(),
+        "excel_scientific.csv": _csv(
+            [_good(n, nhs_number=v) for n, v in enumerate(("9.99E+09", "9.99901E+09", "1E+10"), start=1)]
+        ).encode(),
+        "impossible_dates.csv": _csv(
+            [
+                _good(n, date_of_birth=v)
+                for n, v in enumerate(
+                    ("31/02/1950", "29/02/1951", "1899-03-01", "00/00/0000", "32/13/1940", "14/03/2090"), start=1
+                )
+            ]
+        ).encode(),
+        "not_a_number.csv": _csv(
+            [
+                _good(1, efi_score="nan"),
+                _good(2, predicted_cost="inf"),
+                _good(3, expected_cost="1e999"),
+                _good(4, prob_unplanned_admission="NaN"),
+            ]
+        ).encode(),
+        "unclosed_quote.csv": (
+            _csv([_good(1)]).rstrip("\r\n") + '\r\n"' + "9990000026,Given,Fam" * 3 + "\r\n"
+        ).encode(),
+        "formula_injection.csv": _csv(
+            [
+                _good(1, given_name='=HYPERLINK("http://x","click")', family_name="+cmd|' /C calc'!A0"),
+                _good(2, given_name="@SUM(1+1)", family_name="-2+3"),
+                _good(3, given_name="\t=1+1", family_name="=1+1"),
+            ]
+        ).encode(),
     }
 
 
@@ -117,6 +135,7 @@ def _doc(change=None, redigest: bool = True) -> dict:
 def _value(kpi: str, key: str, value):
     def change(doc):
         next(v for v in doc["values"] if v["kpi"] == kpi)[key] = value
+
     return change
 
 
@@ -134,16 +153,18 @@ def return_files() -> dict[str, bytes]:
         "wrong_types.json": _json(_doc(lambda d: d.__setitem__("revision", "one"))),
         "wrong_value_type.json": _json(_doc(_value("COH-02", "numerator", "many"))),
         "huge_number.json": _json(_doc(_value("COH-01", "numerator", 1e12))),
-        "huge_integer.json": _json(_doc(_value("COH-01", "numerator", 10 ** 400))),
-        "huge_revision.json": _json(_doc(lambda d: d.__setitem__("revision", 2 ** 70))),
+        "huge_integer.json": _json(_doc(_value("COH-01", "numerator", 10**400))),
+        "huge_revision.json": _json(_doc(lambda d: d.__setitem__("revision", 2**70))),
         "infinity.json": infinite,
-        "nan.json": _json(_doc(_value("COH-01", "numerator", 7.0))).replace(b'"numerator": 7.0',
-                                                                              b'"numerator": NaN'),
+        "nan.json": _json(_doc(_value("COH-01", "numerator", 7.0))).replace(b'"numerator": 7.0', b'"numerator": NaN'),
         "negative_count.json": _json(_doc(_value("COH-01", "numerator", -4.0))),
         "unknown_field.json": _json(_doc(lambda d: d.__setitem__("notes", "extra"))),
         "tampered_digest.json": _json(_doc(_value("COH-01", "numerator", 41.0), redigest=False)),
-        "patient_fields.json": _json(_doc(lambda d: d["values"][0].__setitem__(
-            "patients", [{"nhs_number": "9990000018", "given_name": "Given1"}]))),
+        "patient_fields.json": _json(
+            _doc(
+                lambda d: d["values"][0].__setitem__("patients", [{"nhs_number": "9990000018", "given_name": "Given1"}])
+            )
+        ),
         "patient_in_comment.json": _json(_doc(_value("COH-02", "comment", "Delayed review of 999 000 0018"))),
         "lone_surrogate.json": _json(surrogate).replace(b'"MARKER"', b'"\\ud800"'),
         "deeply_nested.json": b"[" * 5000 + b"]" * 5000,
@@ -159,9 +180,12 @@ def settings_files() -> dict[str, bytes]:
             b"[settings]\r\nuser_name=@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x10garbage)\r\n"
             b"recent_workspaces=@ByteArray(\\xff\\xfe)\r\nlast_locality=1, 2, 3\r\n"
             b"[state]\r\nwindow_geometry=not base64 at all!\r\nsplitter=@Rect(1 2 3 4)\r\n"
-            b"cohort_columns=QUJD=\r\nlast_screen=@Invalid()\r\n"),
-        "unknown_keys.ini": (b"[settings]\r\nuser_name=Dr A Example\r\nsound_theme=chimes\r\n"
-                             b"[elsewhere]\r\nanything=1\r\n[state]\r\nlast_screen=cohort\r\n"),
+            b"cohort_columns=QUJD=\r\nlast_screen=@Invalid()\r\n"
+        ),
+        "unknown_keys.ini": (
+            b"[settings]\r\nuser_name=Dr A Example\r\nsound_theme=chimes\r\n"
+            b"[elsewhere]\r\nanything=1\r\n[state]\r\nlast_screen=cohort\r\n"
+        ),
         "garbage.ini": bytes(rng.randrange(256) for _ in range(600)),
         "truncated.ini": b"[settings]\r\nuser_name=Dr A Exa\r\nrecent_workspaces=/a.sqlite, /b.sq\r\n[sta",
     }
@@ -180,8 +204,12 @@ def mapping_files() -> dict[str, bytes]:
 def corpus() -> dict[str, bytes]:
     """Every committed corpus file, by its path under tests/data/bad/."""
     out: dict[str, bytes] = {}
-    for folder, files in (("risk", risk_files()), ("returns", return_files()), ("settings", settings_files()),
-                          ("mapping", mapping_files())):
+    for folder, files in (
+        ("risk", risk_files()),
+        ("returns", return_files()),
+        ("settings", settings_files()),
+        ("mapping", mapping_files()),
+    ):
         out.update({f"{folder}/{name}": data for name, data in files.items()})
     return out
 

@@ -66,4 +66,4 @@ def main(mode: str, marker: Path, argv: list[str]) -> int:
 if __name__ == "__main__":
     args = sys.argv[1:]
     split = args.index("--")
-    sys.exit(main(args[0], Path(args[1]), args[split + 1:]))
+    sys.exit(main(args[0], Path(args[1]), args[split + 1 :]))

@@ -6,9 +6,23 @@ import csv
 
 from desktop.models.identifiers import nhs_check_digit
 
-HEADER = ["nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
-          "ltc_count", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost", "care_home_id",
-          "eol_register", "housebound"]
+HEADER = [
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "practice_code",
+    "ltc_count",
+    "efi_score",
+    "prob_unplanned_admission",
+    "predicted_cost",
+    "expected_cost",
+    "care_home_id",
+    "eol_register",
+    "housebound",
+]
 
 
 def synthetic_nhs(n: int) -> str:
@@ -26,10 +40,23 @@ def synthetic_nhs(n: int) -> str:
 
 def patient(n: int, practice: str, **overrides) -> dict[str, str]:
     """A valid row; n picks the NHS number. Defaults put the patient in the cohort for frailty only."""
-    row = {"nhs_number": synthetic_nhs(n), "given_name": f"Given{n}", "family_name": f"Family{n}",
-           "date_of_birth": "14/03/1938", "sex": "F", "postcode": "LE11 2AB", "practice_code": practice,
-           "ltc_count": "2", "efi_score": "0.3056", "prob_unplanned_admission": "0.21", "predicted_cost": "1500",
-           "expected_cost": "1200", "care_home_id": "", "eol_register": "N", "housebound": "N"}
+    row = {
+        "nhs_number": synthetic_nhs(n),
+        "given_name": f"Given{n}",
+        "family_name": f"Family{n}",
+        "date_of_birth": "14/03/1938",
+        "sex": "F",
+        "postcode": "LE11 2AB",
+        "practice_code": practice,
+        "ltc_count": "2",
+        "efi_score": "0.3056",
+        "prob_unplanned_admission": "0.21",
+        "predicted_cost": "1500",
+        "expected_cost": "1200",
+        "care_home_id": "",
+        "eol_register": "N",
+        "housebound": "N",
+    }
     row.update({k: str(v) for k, v in overrides.items()})
     return row
 

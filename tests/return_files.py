@@ -17,12 +17,29 @@ def return_doc(code: str = "CHA", period: str = "2025-26-Q3", revision: int = 1,
         numerator = float(40 + n * scale)
         denominator = float(100 + n) if kpi.denominator else None
         value = kpi.value(numerator, denominator)
-        values.append({"kpi": kpi.code, "numerator": numerator, "denominator": denominator, "value": value,
-                       "rag": kpi.rag(value), "comment": ""})
-    doc = {"format": returns.FORMAT, "version": returns.VERSION, "locality": {"code": code, "name": f"Team {code}"},
-           "period": period, "revision": revision, "status": "signed_off", "signed_off_by": "Federation manager",
-           "signed_off_at": "2026-01-12T16:00:00+00:00", "generated_at": "2026-01-12T16:05:00+00:00",
-           "app_version": "0.1.0", "values": values}
+        values.append(
+            {
+                "kpi": kpi.code,
+                "numerator": numerator,
+                "denominator": denominator,
+                "value": value,
+                "rag": kpi.rag(value),
+                "comment": "",
+            }
+        )
+    doc = {
+        "format": returns.FORMAT,
+        "version": returns.VERSION,
+        "locality": {"code": code, "name": f"Team {code}"},
+        "period": period,
+        "revision": revision,
+        "status": "signed_off",
+        "signed_off_by": "Federation manager",
+        "signed_off_at": "2026-01-12T16:00:00+00:00",
+        "generated_at": "2026-01-12T16:05:00+00:00",
+        "app_version": "0.1.0",
+        "values": values,
+    }
     doc["sha256"] = returns.digest(doc)
     return doc
 

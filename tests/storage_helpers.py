@@ -12,8 +12,12 @@ def damage(path: Path) -> int:
     conn = sqlite3.connect(path)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    roots = [r[0] for r in conn.execute("SELECT rootpage FROM sqlite_master WHERE rootpage > 1 AND tbl_name NOT IN "
-                                        "('meta', '_sqlite_migrations')")]
+    roots = [
+        r[0]
+        for r in conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE rootpage > 1 AND tbl_name NOT IN ('meta', '_sqlite_migrations')"
+        )
+    ]
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.close()
     page = min(roots, key=lambda p: abs(p - pages // 2))

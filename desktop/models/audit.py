@@ -20,9 +20,18 @@ from .clock import Actor
 from .errors import ValidationError
 
 SEARCH_LIMIT = 1000  # rows the screen lists at once; the demo world's log holds ~17,500
-EXPORT_COLUMNS = (("seq", "Entry"), ("at", "When (UTC)"), ("user", "User"), ("role", "Role"),
-                  ("device_id", "Device"), ("action", "Action"), ("entity", "Table"), ("entity_id", "Record id"),
-                  ("summary", "Summary"), ("detail", "Detail (JSON)"))
+EXPORT_COLUMNS = (
+    ("seq", "Entry"),
+    ("at", "When (UTC)"),
+    ("user", "User"),
+    ("role", "Role"),
+    ("device_id", "Device"),
+    ("action", "Action"),
+    ("entity", "Table"),
+    ("entity_id", "Record id"),
+    ("summary", "Summary"),
+    ("detail", "Detail (JSON)"),
+)
 
 
 def record(
@@ -51,8 +60,9 @@ def record(
     )
 
 
-def entries(db: sqlite_utils.Database, entity: str | None = None, entity_id: str | None = None,
-            limit: int = 500) -> list[dict[str, Any]]:
+def entries(
+    db: sqlite_utils.Database, entity: str | None = None, entity_id: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
     """Newest first, optionally for one record."""
     where, params = ["1"], []
     if entity:
@@ -98,9 +108,15 @@ class AuditFilter:
         return " AND ".join(where), params
 
 
-def search(db: sqlite_utils.Database, text: str | None = None, action: str | None = None, user: str | None = None,
-           since: dt.date | None = None, until: dt.date | None = None,
-           limit: int | None = SEARCH_LIMIT) -> list[dict[str, Any]]:
+def search(
+    db: sqlite_utils.Database,
+    text: str | None = None,
+    action: str | None = None,
+    user: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int | None = SEARCH_LIMIT,
+) -> list[dict[str, Any]]:
     """Audit rows matching every filter given, newest first; at most *limit* (None: all)."""
     where, params = AuditFilter(text, action, user, since, until).where()
     sql = f"SELECT * FROM audit WHERE {where} ORDER BY seq DESC"
@@ -110,8 +126,14 @@ def search(db: sqlite_utils.Database, text: str | None = None, action: str | Non
     return list(db.query(sql, params))
 
 
-def count(db: sqlite_utils.Database, text: str | None = None, action: str | None = None, user: str | None = None,
-          since: dt.date | None = None, until: dt.date | None = None) -> int:
+def count(
+    db: sqlite_utils.Database,
+    text: str | None = None,
+    action: str | None = None,
+    user: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> int:
     """How many rows `search` would find without a limit."""
     where, params = AuditFilter(text, action, user, since, until).where()
     return db.execute(f"SELECT COUNT(*) FROM audit WHERE {where}", params).fetchone()[0]
@@ -126,9 +148,16 @@ def users(db: sqlite_utils.Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT DISTINCT user FROM audit ORDER BY user")]
 
 
-def export_csv(db: sqlite_utils.Database, actor: Actor, out: str | Path, text: str | None = None,
-               action: str | None = None, user: str | None = None, since: dt.date | None = None,
-               until: dt.date | None = None) -> int:
+def export_csv(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    out: str | Path,
+    text: str | None = None,
+    action: str | None = None,
+    user: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> int:
     """Write every entry matching the filters (no limit) to a CSV file, formula-safe, and audit the export.
 
     Summaries can name patients and residents, so the log is OFFICIAL-SENSITIVE like the worklists.
@@ -143,6 +172,13 @@ def export_csv(db: sqlite_utils.Database, actor: Actor, out: str | Path, text: s
         writer.writerows([formula_safe(row.get(key)) for key, _ in EXPORT_COLUMNS] for row in found)
     filters = {k: v for k, v in AuditFilter(text, action, user, since, until).__dict__.items() if v}
     with db.atomic():
-        record(db, actor, "export", "audit", None, f"Exported {len(found):,} audit log entries to {out.name}",
-               {"file": str(out), "entries": len(found), "filters": filters})
+        record(
+            db,
+            actor,
+            "export",
+            "audit",
+            None,
+            f"Exported {len(found):,} audit log entries to {out.name}",
+            {"file": str(out), "entries": len(found), "filters": filters},
+        )
     return len(found)

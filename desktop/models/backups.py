@@ -85,8 +85,9 @@ def free_path(folder: Path, stem: str, label: str = "", now: dt.datetime | None 
 
 
 # -- one backup -------------------------------------------------------------------------------------------
-def backup(db_or_path: sqlite_utils.Database | str | Path, out: str | Path, *, actor: Actor | None = None,
-           reason: str = MANUAL) -> Path:
+def backup(
+    db_or_path: sqlite_utils.Database | str | Path, out: str | Path, *, actor: Actor | None = None, reason: str = MANUAL
+) -> Path:
     """Copy the workspace to *out* with the online backup API, check the copy, and audit it in the source.
 
     StorageUnavailable (nothing written at *out*) when the workspace is missing or unusable, or *out* cannot
@@ -101,9 +102,15 @@ def backup(db_or_path: sqlite_utils.Database | str | Path, out: str | Path, *, a
             raise StorageUnavailable(f"{out} is the workspace itself; choose another file for the backup.")
         size = _copy(db.conn, out)
         with db.atomic():
-            audit.record(db, actor or Actor.local(paths.device_id()), "backup", "workspace", None,
-                         f"Backed up to {out.name} ({reason})",
-                         {"file": str(out.resolve()), "reason": reason, "bytes": size})
+            audit.record(
+                db,
+                actor or Actor.local(paths.device_id()),
+                "backup",
+                "workspace",
+                None,
+                f"Backed up to {out.name} ({reason})",
+                {"file": str(out.resolve()), "reason": reason, "bytes": size},
+            )
     except sqlite3.Error as exc:
         raise translate_sqlite_error(exc, db_or_path if owned else None) from exc
     finally:
@@ -131,8 +138,15 @@ def check_backup(path: str | Path, *, full: bool = True) -> None:
 
 
 # -- rolling backups --------------------------------------------------------------------------------------
-def rolling(db: sqlite_utils.Database, folder: str | Path | None = None, keep: int = DEFAULT_KEEP,
-            reason: str = "close", *, actor: Actor | None = None, now: dt.datetime | None = None) -> Path | None:
+def rolling(
+    db: sqlite_utils.Database,
+    folder: str | Path | None = None,
+    keep: int = DEFAULT_KEEP,
+    reason: str = "close",
+    *,
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
+) -> Path | None:
     """Write <stem>-YYYYMMDD-HHMMSS.sqlite into *folder* and delete all but the newest *keep* rolling backups.
 
     None when *keep* is 0 or less (rolling backups switched off). Labelled backups are never deleted.
@@ -150,10 +164,9 @@ def rolling(db: sqlite_utils.Database, folder: str | Path | None = None, keep: i
 
 def prune(folder: str | Path, keep: int, *, stem: str | None = None) -> list[Path]:
     """Delete all but the newest *keep* rolling backups in *folder* (of *stem* only, when given)."""
-    olds = [b for b in list_backups(folder)
-            if b.rolling and (stem is None or _NAME.match(b.path.name)["stem"] == stem)]
+    olds = [b for b in list_backups(folder) if b.rolling and (stem is None or _NAME.match(b.path.name)["stem"] == stem)]
     removed = []
-    for old in olds[max(keep, 0):]:
+    for old in olds[max(keep, 0) :]:
         old.path.unlink(missing_ok=True)
         removed.append(old.path)
     return removed
@@ -187,9 +200,15 @@ def daily_due(folder: str | Path, now: dt.datetime | None = None) -> bool:
 
 
 # -- restore ----------------------------------------------------------------------------------------------
-def restore(backup_path: str | Path, workspace: sqlite_utils.Database | str | Path, *, actor: Actor | None = None,
-            folder: str | Path | None = None, progress: Progress = no_progress,
-            cancel: CancelCheck = never_cancel) -> Path:
+def restore(
+    backup_path: str | Path,
+    workspace: sqlite_utils.Database | str | Path,
+    *,
+    actor: Actor | None = None,
+    folder: str | Path | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+) -> Path:
     """Replace the workspace's content with the backup's; return the before-restore backup of what it held.
 
     The backup must open and pass an integrity check first; then the current state is backed up as
@@ -227,9 +246,15 @@ def restore(backup_path: str | Path, workspace: sqlite_utils.Database | str | Pa
                 source.close()
             MIGRATIONS.apply(db)  # a backup from an older version is brought up to date, as on open
             with db.atomic():
-                audit.record(db, actor or Actor.local(paths.device_id()), "restore", "workspace", None,
-                             f"Restored from {backup_path.name}; the state before is kept in {before.name}",
-                             {"from": str(backup_path.resolve()), "before_restore": str(before.resolve())})
+                audit.record(
+                    db,
+                    actor or Actor.local(paths.device_id()),
+                    "restore",
+                    "workspace",
+                    None,
+                    f"Restored from {backup_path.name}; the state before is kept in {before.name}",
+                    {"from": str(backup_path.resolve()), "before_restore": str(before.resolve())},
+                )
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, target) from exc
         progress(1.0, "Restored.")
@@ -239,8 +264,9 @@ def restore(backup_path: str | Path, workspace: sqlite_utils.Database | str | Pa
     return before
 
 
-def restore_damaged(backup_path: str | Path, workspace: str | Path, *, actor: Actor | None = None,
-                    folder: str | Path | None = None) -> Path:
+def restore_damaged(
+    backup_path: str | Path, workspace: str | Path, *, actor: Actor | None = None, folder: str | Path | None = None
+) -> Path:
     """Put a checked backup in place of a damaged workspace; return where the damaged file was moved.
 
     A damaged file cannot be opened, so it is not copied into: it (and its -wal and -shm) is moved aside into
@@ -270,9 +296,15 @@ def restore_damaged(backup_path: str | Path, workspace: str | Path, *, actor: Ac
     db = open_workspace(target, create=False)
     try:
         with db.atomic():
-            audit.record(db, actor or Actor.local(paths.device_id()), "restore", "workspace", None,
-                         f"Restored from {backup_path.name} over a damaged workspace, which is kept as {aside.name}",
-                         {"from": str(backup_path.resolve()), "damaged": str(aside.resolve())})
+            audit.record(
+                db,
+                actor or Actor.local(paths.device_id()),
+                "restore",
+                "workspace",
+                None,
+                f"Restored from {backup_path.name} over a damaged workspace, which is kept as {aside.name}",
+                {"from": str(backup_path.resolve()), "damaged": str(aside.resolve())},
+            )
     finally:
         db.close()
     return aside
@@ -299,8 +331,9 @@ def _copy(source: sqlite3.Connection, out: Path) -> int:
     except sqlite3.Error as exc:
         raise StorageUnavailable(f"Cannot write the backup to {out}: {exc}. Nothing was written.") from exc
     except OSError as exc:
-        raise StorageUnavailable(f"Cannot write the backup to {out}: {exc.strerror or exc}. "
-                                 "Nothing was written.") from exc
+        raise StorageUnavailable(
+            f"Cannot write the backup to {out}: {exc.strerror or exc}. Nothing was written."
+        ) from exc
     finally:
         for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-journal", "-wal", "-shm"))):
             leftover.unlink(missing_ok=True)
@@ -316,10 +349,14 @@ def _verify(conn: sqlite3.Connection, path: Path, *, full: bool) -> None:
     if version == 0 or not {"_sqlite_migrations", "audit"} <= tables:
         raise StorageUnavailable(f"{path.name} is not a Locality Desk workspace or backup. Nothing was changed.")
     if version > SCHEMA_VERSION:
-        raise SchemaTooNew(f"{path.name} was written by a newer Locality Desk (schema {version}; this version "
-                           f"reads up to {SCHEMA_VERSION}). Nothing was changed.")
+        raise SchemaTooNew(
+            f"{path.name} was written by a newer Locality Desk (schema {version}; this version "
+            f"reads up to {SCHEMA_VERSION}). Nothing was changed."
+        )
 
 
 def _damaged(path: Path) -> StorageUnavailable:
-    return StorageUnavailable(f"{path.name} is damaged (it fails SQLite's integrity check) and cannot be used. "
-                              "Nothing was changed; choose another backup.")
+    return StorageUnavailable(
+        f"{path.name} is damaged (it fails SQLite's integrity check) and cannot be used. "
+        "Nothing was changed; choose another backup."
+    )

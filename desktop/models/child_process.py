@@ -53,12 +53,15 @@ def call(fn: Callable[..., Any], *args: Any, cancel: CancelCheck = never_cancel,
 
 
 def _died(child) -> StorageError:
-    return StorageError(f"The work stopped unexpectedly (exit code {child.exitcode}); nothing was changed. Try "
-                        "again; if it happens again, restart Locality Desk.")
+    return StorageError(
+        f"The work stopped unexpectedly (exit code {child.exitcode}); nothing was changed. Try "
+        "again; if it happens again, restart Locality Desk."
+    )
 
 
-def _run(sender, pinned_now: dt.datetime | None, fn: Callable[..., Any], args: tuple[Any, ...],
-         kwargs: dict[str, Any]) -> None:
+def _run(
+    sender, pinned_now: dt.datetime | None, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
     if pinned_now is not None:
         clock.pin(pinned_now)
     try:

@@ -107,8 +107,9 @@ def connect(target: str | Path, *, uri: bool = False, busy_timeout_ms: int = BUS
     return conn
 
 
-def open_workspace(path: str | Path, *, create: bool = True,
-                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite_utils.Database:
+def open_workspace(
+    path: str | Path, *, create: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> sqlite_utils.Database:
     """Open (or create) the workspace at *path* and bring its schema up to date.
 
     A file written by a newer Locality Desk, a read-only file and a damaged file are refused before anything
@@ -156,7 +157,8 @@ def _refuse_if_read_only(path: Path) -> None:
     if not path.stat().st_mode & 0o222 or not os.access(path.parent, os.W_OK):
         raise StorageUnavailable(
             f"{path.name} is read-only, and Locality Desk needs to save to the workspace it opens. Copy it to a "
-            "folder you can write to (or change its permissions) and open that, or open another workspace.")
+            "folder you can write to (or change its permissions) and open that, or open another workspace."
+        )
 
 
 def _check_before_opening(path: Path) -> str | None:
@@ -197,8 +199,10 @@ def _record_check_day(db: sqlite_utils.Database, day: str) -> None:
     """Remember the day of a large file's full check; skipped when another window holds the write lock."""
     try:
         with db.atomic():
-            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
-                       "excluded.value", [QUICK_CHECK_KEY, day])
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [QUICK_CHECK_KEY, day],
+            )
     except StorageError:
         pass  # checked again at the next open
 

@@ -47,11 +47,15 @@ class WorkspaceDamaged(StorageUnavailable):
     """PRAGMA quick_check found the file damaged when opening it; nothing was written to it."""
 
 
-RESTORE_HINT = ("Restore it from a backup (File → Restore from backup), or open another workspace; "
-                "the damaged file was left as it is.")
+RESTORE_HINT = (
+    "Restore it from a backup (File → Restore from backup), or open another workspace; "
+    "the damaged file was left as it is."
+)
 
-_BUSY = ("The workspace is busy in another window or program, so this change was not saved (everything saved "
-         "before is kept). Finish or close the work there and try again.")
+_BUSY = (
+    "The workspace is busy in another window or program, so this change was not saved (everything saved "
+    "before is kept). Finish or close the work there and try again."
+)
 
 # Keyed by SQLite's primary result code, never by message text: an error whose message merely quotes these
 # words (a trigger's RAISE, a table named "database is locked") is not a storage problem, and SQLite's own

@@ -82,12 +82,24 @@ LOCALITIES = Entity(
     plural="Localities",
     key="code",
     fields=(
-        Field("code", "Code", upper=True, help="Three capital letters, used in action references (e.g. CHA-2025-0142).",
-              check=lambda v: None if v.isalpha() and v.isupper() and len(v) == 3
-              else "A locality code is three capital letters, e.g. CHA."),
+        Field(
+            "code",
+            "Code",
+            upper=True,
+            help="Three capital letters, used in action references (e.g. CHA-2025-0142).",
+            check=lambda v: (
+                None
+                if v.isalpha() and v.isupper() and len(v) == 3
+                else "A locality code is three capital letters, e.g. CHA."
+            ),
+        ),
         Field("name", "Name"),
-        Field("ccg", "CCG area", kind="choice", choices=("East Leicestershire & Rutland", "West Leicestershire",
-                                                          "Leicester City")),
+        Field(
+            "ccg",
+            "CCG area",
+            kind="choice",
+            choices=("East Leicestershire & Rutland", "West Leicestershire", "Leicester City"),
+        ),
         Field("federation", "GP federation", required=False),
     ),
     list_sql="""SELECT l.id, l.id AS locality_id, l.code, l.name, l.ccg, l.federation,
@@ -95,11 +107,22 @@ LOCALITIES = Entity(
                 (SELECT COALESCE(SUM(list_size), 0) FROM practices p WHERE p.locality_id = l.id) AS list_size,
                 (SELECT COUNT(*) FROM care_homes h WHERE h.locality_id = l.id) AS care_homes
                 FROM localities l""",
-    columns=(("code", "Code"), ("name", "Name"), ("ccg", "CCG area"), ("federation", "Federation"),
-             ("practices", "Practices"), ("list_size", "Registered patients"), ("care_homes", "Care homes")),
+    columns=(
+        ("code", "Code"),
+        ("name", "Name"),
+        ("ccg", "CCG area"),
+        ("federation", "Federation"),
+        ("practices", "Practices"),
+        ("list_size", "Registered patients"),
+        ("care_homes", "Care homes"),
+    ),
     order_by="code",
-    referenced_by=(("practices", "locality_id", "practices"), ("care_homes", "locality_id", "care homes"),
-                   ("staff", "locality_id", "staff"), ("pcns", "locality_id", "PCNs")),
+    referenced_by=(
+        ("practices", "locality_id", "practices"),
+        ("care_homes", "locality_id", "care homes"),
+        ("staff", "locality_id", "staff"),
+        ("pcns", "locality_id", "PCNs"),
+    ),
 )
 
 PCNS = Entity(
@@ -126,8 +149,13 @@ PRACTICES = Entity(
     plural="Practices",
     key="ods_code",
     fields=(
-        Field("ods_code", "ODS code", check=practice_code_problem, upper=True,
-              help="The practice's ODS code: one capital letter then five digits, e.g. C82001."),
+        Field(
+            "ods_code",
+            "ODS code",
+            check=practice_code_problem,
+            upper=True,
+            help="The practice's ODS code: one capital letter then five digits, e.g. C82001.",
+        ),
         Field("name", "Name"),
         _LOCALITY,
         Field("pcn_id", "PCN", kind="ref", ref="pcns", required=False),
@@ -139,8 +167,15 @@ PRACTICES = Entity(
                 p.list_size, p.clinical_system, p.postcode
                 FROM practices p JOIN localities l ON l.id = p.locality_id
                 LEFT JOIN pcns n ON n.id = p.pcn_id""",
-    columns=(("ods_code", "ODS code"), ("name", "Name"), ("locality", "Locality"), ("pcn", "PCN"),
-             ("list_size", "List size"), ("clinical_system", "Clinical system"), ("postcode", "Postcode")),
+    columns=(
+        ("ods_code", "ODS code"),
+        ("name", "Name"),
+        ("locality", "Locality"),
+        ("pcn", "PCN"),
+        ("list_size", "List size"),
+        ("clinical_system", "Clinical system"),
+        ("postcode", "Postcode"),
+    ),
     order_by="name",
     referenced_by=(("care_homes", "aligned_practice_id", "care homes aligned to it"),),
 )
@@ -155,14 +190,25 @@ STAFF = Entity(
         Field("role", "Role", kind="choice", choices=STAFF_ROLES),
         Field("organisation", "Organisation", kind="choice", choices=ORGANISATIONS),
         _LOCALITY,
-        Field("email", "E-mail", required=False, help="An e-mail address, e.g. name@nhs.net.",
-              check=lambda v: None if not v or ("@" in v and " " not in v) else "That is not an e-mail address."),
+        Field(
+            "email",
+            "E-mail",
+            required=False,
+            help="An e-mail address, e.g. name@nhs.net.",
+            check=lambda v: None if not v or ("@" in v and " " not in v) else "That is not an e-mail address.",
+        ),
     ),
     list_sql="""SELECT s.id, s.locality_id, s.name, s.role, s.organisation, l.name AS locality, s.email,
                 (SELECT COUNT(*) FROM care_homes h WHERE h.clinical_lead_id = s.id) AS homes_led
                 FROM staff s JOIN localities l ON l.id = s.locality_id""",
-    columns=(("name", "Name"), ("role", "Role"), ("organisation", "Organisation"), ("locality", "Locality"),
-             ("email", "E-mail"), ("homes_led", "Homes led")),
+    columns=(
+        ("name", "Name"),
+        ("role", "Role"),
+        ("organisation", "Organisation"),
+        ("locality", "Locality"),
+        ("email", "E-mail"),
+        ("homes_led", "Homes led"),
+    ),
     order_by="name",
     referenced_by=(("care_homes", "clinical_lead_id", "care homes with them as clinical lead"),),
 )
@@ -173,16 +219,32 @@ CARE_HOMES = Entity(
     plural="Care homes",
     key="cqc_id",
     fields=(
-        Field("cqc_id", "CQC location id", check=cqc_id_problem,
-              help="The CQC location id: '1-' then 9 to 11 digits, e.g. 1-187729429."),
+        Field(
+            "cqc_id",
+            "CQC location id",
+            check=cqc_id_problem,
+            help="The CQC location id: '1-' then 9 to 11 digits, e.g. 1-187729429.",
+        ),
         Field("name", "Name"),
         _LOCALITY,
         Field("home_type", "Type", kind="choice", choices=HOME_TYPES),
         Field("beds", "Registered beds", kind="int", minimum=1, help="Registered beds, at least 1."),
-        Field("aligned_practice_id", "Aligned practice", kind="ref", ref="practices", required=False,
-              help="EHCH: every home is aligned to one practice or PCN."),
-        Field("clinical_lead_id", "Named clinical lead", kind="ref", ref="staff", required=False,
-              help="EHCH: every home has a named clinical lead."),
+        Field(
+            "aligned_practice_id",
+            "Aligned practice",
+            kind="ref",
+            ref="practices",
+            required=False,
+            help="EHCH: every home is aligned to one practice or PCN.",
+        ),
+        Field(
+            "clinical_lead_id",
+            "Named clinical lead",
+            kind="ref",
+            ref="staff",
+            required=False,
+            help="EHCH: every home has a named clinical lead.",
+        ),
         Field("postcode", "Postcode", required=False),
     ),
     list_sql="""SELECT h.id, h.locality_id, h.cqc_id, h.name, l.name AS locality, h.home_type, h.beds,
@@ -190,9 +252,16 @@ CARE_HOMES = Entity(
                 FROM care_homes h JOIN localities l ON l.id = h.locality_id
                 LEFT JOIN practices p ON p.id = h.aligned_practice_id
                 LEFT JOIN staff s ON s.id = h.clinical_lead_id""",
-    columns=(("cqc_id", "CQC id"), ("name", "Name"), ("locality", "Locality"), ("home_type", "Type"),
-             ("beds", "Beds"), ("aligned_practice", "Aligned practice"), ("clinical_lead", "Clinical lead"),
-             ("postcode", "Postcode")),
+    columns=(
+        ("cqc_id", "CQC id"),
+        ("name", "Name"),
+        ("locality", "Locality"),
+        ("home_type", "Type"),
+        ("beds", "Beds"),
+        ("aligned_practice", "Aligned practice"),
+        ("clinical_lead", "Clinical lead"),
+        ("postcode", "Postcode"),
+    ),
     order_by="name",
 )
 
@@ -241,8 +310,9 @@ def rule_text(entity: str, name: str) -> str:
     elif f.kind == "choice":
         words.append(f"One of: {', '.join(f.choices)}.")
     elif f.kind == "ref" and f.ref != "localities":
-        words.append(f"Only those of the chosen locality are offered: the {f.label.lower()} belongs to the same "
-                     "locality team.")
+        words.append(
+            f"Only those of the chosen locality are offered: the {f.label.lower()} belongs to the same locality team."
+        )
     if f.help:
         words.append(f.help)
     if name == spec.key and spec.key != "name":
@@ -252,8 +322,9 @@ def rule_text(entity: str, name: str) -> str:
     return " ".join(words)
 
 
-def validate(db: sqlite_utils.Database, entity: str, values: dict[str, Any],
-             row_id: str | None = None) -> dict[str, Any]:
+def validate(
+    db: sqlite_utils.Database, entity: str, values: dict[str, Any], row_id: str | None = None
+) -> dict[str, Any]:
     """Clean *values* for saving or raise ValidationError naming the first field at fault."""
     spec = ENTITIES[entity]
     clean: dict[str, Any] = {}
@@ -290,8 +361,9 @@ def validate(db: sqlite_utils.Database, entity: str, values: dict[str, Any],
 def _check_unique(db: sqlite_utils.Database, spec: Entity, clean: dict[str, Any], row_id: str | None) -> None:
     if spec.key == "name":
         return
-    clash = list(db.query(f"SELECT name FROM {spec.name} WHERE {spec.key} = ? AND id IS NOT ?",
-                          [clean[spec.key], row_id]))
+    clash = list(
+        db.query(f"SELECT name FROM {spec.name} WHERE {spec.key} = ? AND id IS NOT ?", [clean[spec.key], row_id])
+    )
     if clash:
         label = spec.field(spec.key).label
         raise ValidationError(f"{label} {clean[spec.key]} is already used by {clash[0]['name']}.", spec.key)
@@ -306,8 +378,9 @@ def _check_same_locality(db: sqlite_utils.Database, spec: Entity, clean: dict[st
                 raise ValidationError(f"The {f.label.lower()} belongs to another locality.", f.name)
 
 
-def save(db: sqlite_utils.Database, actor: Actor, entity: str, values: dict[str, Any],
-         row_id: str | None = None) -> tuple[str, Changes]:
+def save(
+    db: sqlite_utils.Database, actor: Actor, entity: str, values: dict[str, Any], row_id: str | None = None
+) -> tuple[str, Changes]:
     """Insert (row_id None) or update one reference row, validated, in one audited transaction."""
     spec = ENTITIES[entity]
     clean = validate(db, entity, values, row_id)
@@ -317,16 +390,24 @@ def save(db: sqlite_utils.Database, actor: Actor, entity: str, values: dict[str,
         if row_id is None:
             row_id = new_id()
             db[spec.name].insert({"id": row_id, **clean, "created_at": now, **stamp})
-            audit.record(db, actor, "create", spec.name, row_id,
-                         f"Added {spec.singular} {clean[spec.key]}", {"after": clean})
+            audit.record(
+                db, actor, "create", spec.name, row_id, f"Added {spec.singular} {clean[spec.key]}", {"after": clean}
+            )
         else:
             before = get(db, entity, row_id)
             changed = {k: {"before": before[k], "after": v} for k, v in clean.items() if before[k] != v}
             if not changed:
                 return row_id, Changes()
             db[spec.name].update(row_id, {**clean, **stamp})
-            audit.record(db, actor, "update", spec.name, row_id,
-                         f"Changed {spec.singular} {clean[spec.key]}: {', '.join(changed)}", {"changes": changed})
+            audit.record(
+                db,
+                actor,
+                "update",
+                spec.name,
+                row_id,
+                f"Changed {spec.singular} {clean[spec.key]}: {', '.join(changed)}",
+                {"changes": changed},
+            )
     return row_id, Changes.of(spec.name)
 
 
@@ -338,12 +419,20 @@ def delete(db: sqlite_utils.Database, actor: Actor, entity: str, row_id: str) ->
         count = db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", [row_id]).fetchone()[0]
         if count:
             raise ValidationError(
-                f"{before['name']} still has {count} {what}. Move or remove them first, then delete it.")
+                f"{before['name']} still has {count} {what}. Move or remove them first, then delete it."
+            )
     try:
         with db.atomic():
             db.execute(f"DELETE FROM {spec.name} WHERE id = ?", [row_id])
-            audit.record(db, actor, "delete", spec.name, row_id,
-                         f"Deleted {spec.singular} {before[spec.key]}", {"before": before})
+            audit.record(
+                db,
+                actor,
+                "delete",
+                spec.name,
+                row_id,
+                f"Deleted {spec.singular} {before[spec.key]}",
+                {"before": before},
+            )
     except sqlite3.IntegrityError as exc:
         raise ValidationError(f"{before['name']} is still used elsewhere in the workspace, so it was kept.") from exc
     return Changes.of(spec.name)

@@ -115,7 +115,7 @@ class UndoStack:
             self._open = None
         if step.after:
             self._undo.append(step)
-            del self._undo[:-self.cap]
+            del self._undo[: -self.cap]
             self._redo.clear()
 
     def undo_status(self) -> UndoStatus:
@@ -172,21 +172,31 @@ def recording(undo: UndoStack | None, db: sqlite_utils.Database, name: str) -> I
             yield step
 
 
-def _replay(db: sqlite_utils.Database, actor: Actor, name: str, expect: dict[Key, Row], target: dict[Key, Row],
-            verb: str) -> dict[Key, Row]:
+def _replay(
+    db: sqlite_utils.Database, actor: Actor, name: str, expect: dict[Key, Row], target: dict[Key, Row], verb: str
+) -> dict[Key, Row]:
     """Check every row still equals *expect*, then write *target* (None: delete), in one transaction; return the
     rows as written. Undo goes newest-touched first and redo oldest first, so a parent row precedes its child."""
     keys = list(target) if verb == "redo" else list(reversed(target))
     try:
         return _checked_write(db, actor, name, expect, target, verb, keys)
     except sqlite3.IntegrityError:  # a record made since holds its place: the same reference, or a link to it gone
-        raise ValidationError(f"A record added or changed since “{name}” now takes the place of one it would put "
-                              f"back (the same reference, say), so nothing was {verb}ne; that step is no longer "
-                              "offered.") from None
+        raise ValidationError(
+            f"A record added or changed since “{name}” now takes the place of one it would put "
+            f"back (the same reference, say), so nothing was {verb}ne; that step is no longer "
+            "offered."
+        ) from None
 
 
-def _checked_write(db: sqlite_utils.Database, actor: Actor, name: str, expect: dict[Key, Row],
-                   target: dict[Key, Row], verb: str, keys: list[Key]) -> dict[Key, Row]:
+def _checked_write(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    name: str,
+    expect: dict[Key, Row],
+    target: dict[Key, Row],
+    verb: str,
+    keys: list[Key],
+) -> dict[Key, Row]:
     stamp = actor.stamp()
     with db.atomic():
         db.execute("PRAGMA defer_foreign_keys = ON")  # rows of one step may point at each other; checked at commit
@@ -194,16 +204,26 @@ def _checked_write(db: sqlite_utils.Database, actor: Actor, name: str, expect: d
         for key in keys:
             if not _same(current[key], expect[key]):
                 shown = current[key] or expect[key]
-                raise ValidationError(f"{_label(key[0], shown)} was changed since “{name}” (by another edit, a "
-                                      f"sync or an import), so nothing was {verb}ne; that step is no longer offered.")
+                raise ValidationError(
+                    f"{_label(key[0], shown)} was changed since “{name}” (by another edit, a "
+                    f"sync or an import), so nothing was {verb}ne; that step is no longer offered."
+                )
         user = _used_by(db, [key for key in keys if target[key] is None and current[key] is not None], target)
         if user:
-            raise ValidationError(f"{user[0]} is now used by {user[1]}, so nothing was {verb}ne; that step is no "
-                                  "longer offered.")
+            raise ValidationError(
+                f"{user[0]} is now used by {user[1]}, so nothing was {verb}ne; that step is no longer offered."
+            )
         for key in keys:
             _write(db, key, current[key], target[key], stamp)
-            audit.record(db, actor, verb, key[0], key[1], f"{verb.capitalize()}ne: {name}",
-                         _what_moved(current[key], target[key]))
+            audit.record(
+                db,
+                actor,
+                verb,
+                key[0],
+                key[1],
+                f"{verb.capitalize()}ne: {name}",
+                _what_moved(current[key], target[key]),
+            )
         return _read_keys(db, keys)
 
 
@@ -223,12 +243,16 @@ def _write(db: sqlite_utils.Database, key: Key, now: Row, target: Row, stamp: di
     row = {**target, **{k: v for k, v in stamp.items() if k in target}}
     if now is None:
         columns = list(row)
-        db.execute(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-                   f"VALUES ({', '.join('?' * len(columns))})", [row[c] for c in columns])
+        db.execute(
+            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [row[c] for c in columns],
+        )
     else:
         columns = [c for c in row if c != "id"]
-        db.execute(f"UPDATE [{table}] SET {', '.join(f'[{c}] = ?' for c in columns)} WHERE id = ?",
-                   [*(row[c] for c in columns), row_id])
+        db.execute(
+            f"UPDATE [{table}] SET {', '.join(f'[{c}] = ?' for c in columns)} WHERE id = ?",
+            [*(row[c] for c in columns), row_id],
+        )
 
 
 def _what_moved(now: Row, target: Row) -> dict[str, Any]:
@@ -236,8 +260,9 @@ def _what_moved(now: Row, target: Row) -> dict[str, Any]:
         return {"removed": True}
     if now is None:
         return {"restored": True}
-    return {"changes": {k: {"before": now[k], "after": v} for k, v in target.items()
-                        if k not in STAMP and now.get(k) != v}}
+    return {
+        "changes": {k: {"before": now[k], "after": v} for k, v in target.items() if k not in STAMP and now.get(k) != v}
+    }
 
 
 def _used_by(db: sqlite_utils.Database, leaving: list[Key], target: dict[Key, Row]) -> tuple[str, str] | None:
@@ -251,9 +276,10 @@ def _used_by(db: sqlite_utils.Database, leaving: list[Key], target: dict[Key, Ro
     for other in db.table_names():
         for fk in db[other].foreign_keys:
             for start in range(0, len(by_table.get(fk.other_table, [])), _CHUNK):
-                chunk = by_table[fk.other_table][start:start + _CHUNK]
-                for row in db.query(f"SELECT * FROM [{other}] WHERE [{fk.column}] IN "
-                                    f"({', '.join('?' * len(chunk))})", chunk):
+                chunk = by_table[fk.other_table][start : start + _CHUNK]
+                for row in db.query(
+                    f"SELECT * FROM [{other}] WHERE [{fk.column}] IN ({', '.join('?' * len(chunk))})", chunk
+                ):
                     mine = (other, row.get("id"))
                     if mine not in target or (target[mine] or {}).get(fk.column) == row[fk.column]:
                         label = _label(other, row)
@@ -293,7 +319,9 @@ def _read_keys(db: sqlite_utils.Database, keys: list[Key]) -> dict[Key, Row]:
 def _read_many(db: sqlite_utils.Database, table: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        found.update((r["id"], r) for r in db.query(
-            f"SELECT * FROM [{table}] WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+        chunk = ids[start : start + _CHUNK]
+        found.update(
+            (r["id"], r)
+            for r in db.query(f"SELECT * FROM [{table}] WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+        )
     return found

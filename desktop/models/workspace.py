@@ -14,9 +14,27 @@ from .errors import ValidationError
 KINDS = ("locality", "commissioner")
 STALE_AFTER_DAYS = 7  # a demo whose history stopped a week or more ago shows rounds nobody missed
 # Tables `info` counts; later issues append theirs.
-MAIN_TABLES = ["localities", "pcns", "practices", "care_homes", "staff", "audit", "risk_runs", "patients",
-               "cohort_changes", "interventions", "meetings", "meeting_attendees", "meeting_items", "actions",
-               "residents", "visits", "visit_residents", "returns", "return_values"]
+MAIN_TABLES = [
+    "localities",
+    "pcns",
+    "practices",
+    "care_homes",
+    "staff",
+    "audit",
+    "risk_runs",
+    "patients",
+    "cohort_changes",
+    "interventions",
+    "meetings",
+    "meeting_attendees",
+    "meeting_items",
+    "actions",
+    "residents",
+    "visits",
+    "visit_residents",
+    "returns",
+    "return_values",
+]
 
 
 def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
@@ -26,8 +44,10 @@ def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) ->
 
 def set_meta(db: sqlite_utils.Database, **values: str) -> None:
     for key, value in values.items():
-        db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
 
 
 def kind(db: sqlite_utils.Database) -> str:
@@ -37,8 +57,10 @@ def kind(db: sqlite_utils.Database) -> str:
 def require_patient_level(db: sqlite_utils.Database) -> None:
     """Refuse to write patient-identifiable data into a commissioner workspace (DESIGN §14)."""
     if kind(db) == "commissioner":
-        raise ValidationError("This is a commissioner workspace, which never holds patient-identifiable data. "
-                              "Open the team's locality workspace (File → Open) to work with patients.")
+        raise ValidationError(
+            "This is a commissioner workspace, which never holds patient-identifiable data. "
+            "Open the team's locality workspace (File → Open) to work with patients."
+        )
 
 
 def data_ends(db: sqlite_utils.Database) -> dt.date | None:
@@ -59,9 +81,11 @@ def data_ends_note(db: sqlite_utils.Database, today: dt.date) -> str:
     ends = data_ends(db)
     if ends is None or (today - ends).days < STALE_AFTER_DAYS:
         return ""
-    return (f"This demo workspace's data ends on {ends:%d/%m/%Y}: the weeks since show as missed rounds and "
-            "overdue work that nobody missed. It shows what was true then. For a team as it stands today, build "
-            "a new demo workspace (File → New workspace).")
+    return (
+        f"This demo workspace's data ends on {ends:%d/%m/%Y}: the weeks since show as missed rounds and "
+        "overdue work that nobody missed. It shows what was true then. For a team as it stands today, build "
+        "a new demo workspace (File → New workspace)."
+    )
 
 
 def locality_by_code(db: sqlite_utils.Database, code: str) -> dict[str, Any]:
@@ -89,8 +113,12 @@ def info(db: sqlite_utils.Database) -> dict[str, Any]:
         "kind": kind(db),
         "data_ends": (ends := data_ends(db)) and ends.isoformat(),
         "localities": [
-            {"code": loc["code"], "name": loc["name"], "practices": practices.get(loc["id"], []),
-             "care_homes": homes.get(loc["id"], [])}
+            {
+                "code": loc["code"],
+                "name": loc["name"],
+                "practices": practices.get(loc["id"], []),
+                "care_homes": homes.get(loc["id"], []),
+            }
             for loc in db.query("SELECT id, code, name FROM localities ORDER BY code")
         ],
         "counts": {t: db.execute(f"SELECT COUNT(*) FROM [{t}]").fetchone()[0] for t in MAIN_TABLES},

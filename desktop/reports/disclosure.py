@@ -52,8 +52,15 @@ def exact(kpi: Kpi, row: dict[str, Any] | None) -> Figures:
         return Figures(f"{top:,}", "", f"{top:,}", float(top), float(top), None, row["rag"])
     bottom = count(row["denominator"]) if row["denominator"] is not None else 0
     value = row["value"] if bottom else None
-    return Figures(f"{top:,}", f"{bottom:,}", DASH if value is None else f"{value:.1f}", value, float(top),
-                   float(bottom) if bottom else None, row["rag"] if value is not None else None)
+    return Figures(
+        f"{top:,}",
+        f"{bottom:,}",
+        DASH if value is None else f"{value:.1f}",
+        value,
+        float(top),
+        float(bottom) if bottom else None,
+        row["rag"] if value is not None else None,
+    )
 
 
 def _thousands(shown: str) -> str:
@@ -67,16 +74,29 @@ def protected(kpi: Kpi, row: dict[str, Any] | None) -> Figures:
     if not kpi.denominator:
         shown = suppression.protected_count(top, POLICY)
         text = suppression.SUPPRESSED if shown is None else f"{shown:,}"
-        return Figures(text, "", text, None if shown is None else float(shown), None if shown is None else shown,
-                       None, None if shown is None else kpi.rag(float(shown)))
+        return Figures(
+            text,
+            "",
+            text,
+            None if shown is None else float(shown),
+            None if shown is None else shown,
+            None,
+            None if shown is None else kpi.rag(float(shown)),
+        )
     bottom = count(row["denominator"]) if row["denominator"] is not None else 0
     rate = suppression.protect_rate(top, bottom, UNITS[kpi.unit], POLICY)
     num = suppression.protected_count(top, POLICY)
     den = suppression.protected_count(bottom, POLICY)
     value = rate.rate if rate.rate else DASH
-    return Figures(_thousands(rate.numerator), _thousands(rate.denominator), value, rate.value,
-                   None if num is None else float(num), None if den is None else float(den),
-                   None if rate.value is None else kpi.rag(rate.value))
+    return Figures(
+        _thousands(rate.numerator),
+        _thousands(rate.denominator),
+        value,
+        rate.value,
+        None if num is None else float(num),
+        None if den is None else float(den),
+        None if rate.value is None else kpi.rag(rate.value),
+    )
 
 
 @dataclass
@@ -94,8 +114,11 @@ class Disclosure:
         if log:
             pairs = [("value", _with_rag(original), _with_rag(shown))]
             if kpi.denominator:
-                pairs = [("numerator", original.numerator, shown.numerator),
-                         ("denominator", original.denominator, shown.denominator), *pairs]
+                pairs = [
+                    ("numerator", original.numerator, shown.numerator),
+                    ("denominator", original.denominator, shown.denominator),
+                    *pairs,
+                ]
             self.altered += [Altered(team, kpi.code, name, was, now) for name, was, now in pairs if was != now]
         return shown
 

@@ -33,19 +33,42 @@ def portrait_next() -> NextPageTemplate:
     return NextPageTemplate("portrait")
 
 
-def build(out: str | Path, story: list, title: str, subject: str, marking: str,
-          generated_at: dt.datetime | None = None) -> None:
+def build(
+    out: str | Path, story: list, title: str, subject: str, marking: str, generated_at: dt.datetime | None = None
+) -> None:
     stamp = (generated_at or clock.now()).strftime("%d %b %Y %H:%M")
 
     def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
         decorate_page(c, page, total, title, subject, stamp, marking, marking_size=8.5)
 
     def frame(size: tuple[float, float], name: str) -> Frame:
-        return Frame(MARGIN, BOTTOM, size[0] - 2 * MARGIN, size[1] - TOP - BOTTOM, id=name, leftPadding=0,
-                     rightPadding=0, topPadding=0, bottomPadding=0)
+        return Frame(
+            MARGIN,
+            BOTTOM,
+            size[0] - 2 * MARGIN,
+            size[1] - TOP - BOTTOM,
+            id=name,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
 
-    doc = BaseDocTemplate(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP,
-                          bottomMargin=BOTTOM, title=title, subject=subject, author="Locality Desk")
-    doc.addPageTemplates([PageTemplate("portrait", [frame(A4, "p")], pagesize=A4),
-                          PageTemplate("landscape", [frame(LANDSCAPE, "l")], pagesize=LANDSCAPE)])
+    doc = BaseDocTemplate(
+        str(out),
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=TOP,
+        bottomMargin=BOTTOM,
+        title=title,
+        subject=subject,
+        author="Locality Desk",
+    )
+    doc.addPageTemplates(
+        [
+            PageTemplate("portrait", [frame(A4, "p")], pagesize=A4),
+            PageTemplate("landscape", [frame(LANDSCAPE, "l")], pagesize=LANDSCAPE),
+        ]
+    )
     doc.build(story, canvasmaker=numbered_canvas(decorate))

@@ -33,21 +33,50 @@ CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 
 _base = getSampleStyleSheet()
 STYLES = {
-    "title": ParagraphStyle("title", parent=_base["Title"], fontName="Helvetica-Bold", fontSize=20, leading=24,
-                            textColor=NHS_DARK_BLUE, alignment=TA_LEFT, spaceAfter=2 * mm),
-    "subtitle": ParagraphStyle("subtitle", parent=_base["Normal"], fontSize=11, leading=14, textColor=NHS_DARK_GREY,
-                               spaceAfter=5 * mm),
-    "h1": ParagraphStyle("h1", parent=_base["Heading2"], fontName="Helvetica-Bold", fontSize=14, leading=17,
-                         textColor=NHS_BLUE, spaceBefore=5 * mm, spaceAfter=2.5 * mm, keepWithNext=1),
-    "h2": ParagraphStyle("h2", parent=_base["Heading3"], fontName="Helvetica-Bold", fontSize=11.5, leading=14,
-                         textColor=NHS_DARK_BLUE, spaceBefore=3 * mm, spaceAfter=1.5 * mm, keepWithNext=1),
+    "title": ParagraphStyle(
+        "title",
+        parent=_base["Title"],
+        fontName="Helvetica-Bold",
+        fontSize=20,
+        leading=24,
+        textColor=NHS_DARK_BLUE,
+        alignment=TA_LEFT,
+        spaceAfter=2 * mm,
+    ),
+    "subtitle": ParagraphStyle(
+        "subtitle", parent=_base["Normal"], fontSize=11, leading=14, textColor=NHS_DARK_GREY, spaceAfter=5 * mm
+    ),
+    "h1": ParagraphStyle(
+        "h1",
+        parent=_base["Heading2"],
+        fontName="Helvetica-Bold",
+        fontSize=14,
+        leading=17,
+        textColor=NHS_BLUE,
+        spaceBefore=5 * mm,
+        spaceAfter=2.5 * mm,
+        keepWithNext=1,
+    ),
+    "h2": ParagraphStyle(
+        "h2",
+        parent=_base["Heading3"],
+        fontName="Helvetica-Bold",
+        fontSize=11.5,
+        leading=14,
+        textColor=NHS_DARK_BLUE,
+        spaceBefore=3 * mm,
+        spaceAfter=1.5 * mm,
+        keepWithNext=1,
+    ),
     "body": ParagraphStyle("body", parent=_base["Normal"], fontSize=9.5, leading=12.5),
     "small": ParagraphStyle("small", parent=_base["Normal"], fontSize=8, leading=10, textColor=NHS_DARK_GREY),
     "cell": ParagraphStyle("cell", parent=_base["Normal"], fontSize=8.5, leading=10.5),
-    "cell_bold": ParagraphStyle("cell_bold", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5,
-                                leading=10.5),
-    "head": ParagraphStyle("head", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5, leading=10.5,
-                           textColor=colors.white),
+    "cell_bold": ParagraphStyle(
+        "cell_bold", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5, leading=10.5
+    ),
+    "head": ParagraphStyle(
+        "head", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5, leading=10.5, textColor=colors.white
+    ),
 }
 
 
@@ -66,23 +95,28 @@ def markup(text: str, style: str = "body") -> Paragraph:
     return Paragraph(text, STYLES[style])
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float],
-          row_styles: Sequence[tuple] = ()) -> Table:
+def table(
+    header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float], row_styles: Sequence[tuple] = ()
+) -> Table:
     """A report table: blue heading row repeated on each page, pale banding, hairline rules."""
     data = [[p(h, "head") for h in header]]
     data += [[cell if hasattr(cell, "wrap") else p(cell) for cell in row] for row in rows]
     t = Table(data, colWidths=list(widths), repeatRows=1)
-    t.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, 0), NHS_BLUE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F4F7F8")]),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, NHS_PALE_GREY),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        *row_styles,
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), NHS_BLUE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F4F7F8")]),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, NHS_PALE_GREY),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                *row_styles,
+            ]
+        )
+    )
     return t
 
 
@@ -94,7 +128,7 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         self._saved: list[dict] = []
         self._decorate = decorate
 
-    def showPage(self):  # noqa: N802 - reportlab's name
+    def showPage(self):
         self._saved.append(dict(self.__dict__))
         self._startPage()
 
@@ -112,8 +146,17 @@ def numbered_canvas(decorate):
     return lambda *a, **k: _NumberedCanvas(*a, decorate=decorate, **k)
 
 
-def decorate_page(c: pdfcanvas.Canvas, page: int, total: int, title: str, subject: str, stamp: str,
-                  marking: str | None, marking_size: float = 9, footnote: str | None = None) -> None:
+def decorate_page(
+    c: pdfcanvas.Canvas,
+    page: int,
+    total: int,
+    title: str,
+    subject: str,
+    stamp: str,
+    marking: str | None,
+    marking_size: float = 9,
+    footnote: str | None = None,
+) -> None:
     """The house header (blue band, title, a marking on the right) and footer (generated-at, page x of y, an
     optional bold footnote), drawn at the page's own size so portrait and landscape pages share it."""
     width, height = c._pagesize
@@ -138,16 +181,36 @@ def decorate_page(c: pdfcanvas.Canvas, page: int, total: int, title: str, subjec
     c.restoreState()
 
 
-def build(out: str | Path, story: list, title: str, subject: str, sensitive: bool,
-          generated_at: dt.datetime | None = None) -> None:
+def build(
+    out: str | Path, story: list, title: str, subject: str, sensitive: bool, generated_at: dt.datetime | None = None
+) -> None:
     """Lay *story* out on A4 with the house header and footer and write the PDF to *out*."""
     stamp = (generated_at or clock.now()).strftime("%d %b %Y %H:%M")
 
     def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
-        decorate_page(c, page, total, title, subject, stamp, "OFFICIAL-SENSITIVE" if sensitive else None,
-                      footnote="OFFICIAL-SENSITIVE: contains patient-identifiable information. Do not forward; "
-                               "destroy securely after use." if sensitive else None)
+        decorate_page(
+            c,
+            page,
+            total,
+            title,
+            subject,
+            stamp,
+            "OFFICIAL-SENSITIVE" if sensitive else None,
+            footnote="OFFICIAL-SENSITIVE: contains patient-identifiable information. Do not forward; "
+            "destroy securely after use."
+            if sensitive
+            else None,
+        )
 
-    doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=15 * mm,
-                            bottomMargin=16 * mm, title=title, subject=subject, author="Locality Desk")
+    doc = SimpleDocTemplate(
+        str(out),
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=15 * mm,
+        bottomMargin=16 * mm,
+        title=title,
+        subject=subject,
+        author="Locality Desk",
+    )
     doc.build(story, canvasmaker=numbered_canvas(decorate))

@@ -18,8 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView, QPlainTextEdit, QTextEdit,
-               QGraphicsView)  # the charts: pyqtgraph's PlotWidget is one
+INTERACTIVE = (
+    QAbstractButton,
+    QLineEdit,
+    QComboBox,
+    QAbstractSpinBox,
+    QAbstractItemView,
+    QPlainTextEdit,
+    QTextEdit,
+    QGraphicsView,
+)  # the charts: pyqtgraph's PlotWidget is one
 
 
 def accessible_name(widget: QWidget) -> str:
@@ -55,5 +63,8 @@ def reachable(root: QWidget) -> list[QWidget]:
 
 
 def unnamed(root: QWidget) -> list[str]:
-    return [f"{type(w).__name__} {w.objectName() or '(no object name)'} in {type(w.parentWidget()).__name__}"
-            for w in reachable(root) if not accessible_name(w)]
+    return [
+        f"{type(w).__name__} {w.objectName() or '(no object name)'} in {type(w.parentWidget()).__name__}"
+        for w in reachable(root)
+        if not accessible_name(w)
+    ]

@@ -36,6 +36,7 @@ def _isolated_settings(tmp_path):
 def _no_unanswered_file_dialogs(monkeypatch):
     """A native file dialog nobody answers would wait for ever and stall the whole run: fail the test instead.
     Tests that expect one replace it with their own answer, which overrides this."""
+
     def unexpected(*args, **_kwargs):
         title = next((a for a in args if isinstance(a, str)), "?")
         raise AssertionError(f"A file dialog opened that the test did not answer: {title!r}")
@@ -73,6 +74,7 @@ def _delete_closed_widgets(qapp):
 @pytest.fixture
 def make_window(qtbot, styled_app, settings):
     """Show the main window over a session; pytest-qt closes it after the test."""
+
     def make(session: Session) -> MainWindow:
         win = MainWindow(settings, session)
         qtbot.addWidget(win)

@@ -90,8 +90,9 @@ def test_every_control_of_the_main_dialogs_has_a_name(history_window, qtbot, mon
 def test_the_import_returns_dialog_names_every_control(commissioner_window, qtbot, tmp_path):
     from return_files import return_doc, write
 
-    files = [write(tmp_path / f"kpi-return-{c}-2025-26-Q3-r1.json", return_doc(c, "2025-26-Q3"))
-             for c in ("BAL", "CHA")]
+    files = [
+        write(tmp_path / f"kpi-return-{c}-2025-26-Q3-r1.json", return_doc(c, "2025-26-Q3")) for c in ("BAL", "CHA")
+    ]
     commissioner_window.show_screen("commissioner")
     dialog = commissioner_window.current_page().import_files(files)
     qtbot.waitExposed(dialog)
@@ -217,11 +218,14 @@ def test_the_dark_scheme_darkens_the_window_the_sheet_and_the_rag_tints(restyled
 
 def _contrast(a: str | QColor, b: str | QColor) -> float:
     """WCAG 2 contrast ratio of two colours."""
+
     def luminance(colour: QColor) -> float:
         def channel(v: int) -> float:
             v /= 255
             return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
         return 0.2126 * channel(colour.red()) + 0.7152 * channel(colour.green()) + 0.0722 * channel(colour.blue())
+
     high, low = sorted((luminance(QColor(a)), luminance(QColor(b))), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -229,15 +233,24 @@ def _contrast(a: str | QColor, b: str | QColor) -> float:
 @pytest.mark.parametrize("scheme", [style.LIGHT, style.DARK], ids=lambda s: s.name)
 def test_every_text_colour_of_a_scheme_is_readable_on_its_ground(scheme):
     c = scheme
-    pairs = {"text on window": (c.text, c.window), "text on field": (c.text, c.base),
-             "secondary on window": (c.secondary, c.window), "secondary on pale": (c.secondary, c.pale),
-             "text on pale": (c.text, c.pale), "accent on field": (c.accent, c.base),
-             "strong on field": (c.strong, c.base), "strong on tile": (c.strong, c.alternate),
-             "white on NHS blue": (c.on_fill, c.fill), "white on red": (c.on_fill, c.danger_fill),
-             "error on field": (c.error, c.base), "success on field": (c.success, c.base),
-             "text on notice": (c.text, c.notice),
-             "notice text on notice": (c.notice_text, c.notice), "overdue text": (c.overdue_text, c.overdue),
-             **{f"text on RAG {k}": (c.text, tint) for k, tint in c.rag.items()}}
+    pairs = {
+        "text on window": (c.text, c.window),
+        "text on field": (c.text, c.base),
+        "secondary on window": (c.secondary, c.window),
+        "secondary on pale": (c.secondary, c.pale),
+        "text on pale": (c.text, c.pale),
+        "accent on field": (c.accent, c.base),
+        "strong on field": (c.strong, c.base),
+        "strong on tile": (c.strong, c.alternate),
+        "white on NHS blue": (c.on_fill, c.fill),
+        "white on red": (c.on_fill, c.danger_fill),
+        "error on field": (c.error, c.base),
+        "success on field": (c.success, c.base),
+        "text on notice": (c.text, c.notice),
+        "notice text on notice": (c.notice_text, c.notice),
+        "overdue text": (c.overdue_text, c.overdue),
+        **{f"text on RAG {k}": (c.text, tint) for k, tint in c.rag.items()},
+    }
     low = {name: round(_contrast(*pair), 2) for name, pair in pairs.items() if _contrast(*pair) < 4.5}
     assert low == {}  # WCAG AA for normal text
     assert _contrast(c.muted, c.base) >= 3  # asides only (an empty worklist, a file name)
@@ -276,10 +289,10 @@ def test_system_follows_the_desktops_colour_scheme_and_a_choice_overrides_it():
         def __init__(self, scheme):
             self.scheme = scheme
 
-        def styleHints(self):  # noqa: N802 - Qt's name
+        def styleHints(self):
             return self
 
-        def colorScheme(self):  # noqa: N802 - Qt's name
+        def colorScheme(self):
             return self.scheme
 
     dark, light, unknown = Desktop(Qt.ColorScheme.Dark), Desktop(Qt.ColorScheme.Light), Desktop(Qt.ColorScheme.Unknown)

@@ -27,12 +27,33 @@ def menu_action(window, menu_title, text):
 def logged(session):
     """Three entries of known shape on top of the small world's own log."""
     db = session.db
-    audit.record(db, Actor("Dr Ann Example", "dev-1", "2031-02-03T10:00:00+00:00", "GP"), "sign-off", "returns",
-                 "q1", "Signed off the zebra quarter", {"revision": 2, "kpis": {"MDT-01": "G"}})
-    audit.record(db, Actor("Bea Matron", "dev-2", "2031-02-04T10:00:00+00:00", "community matron"), "delete",
-                 "meeting_items", "m1", "Took the zebra item off the agenda", {})
-    audit.record(db, Actor("=2+3", "dev-3", "2031-02-05T10:00:00+00:00"), "reopen", "returns", "q1",
-                 "-Reopened the zebra quarter", {"reason": "@late figures"})
+    audit.record(
+        db,
+        Actor("Dr Ann Example", "dev-1", "2031-02-03T10:00:00+00:00", "GP"),
+        "sign-off",
+        "returns",
+        "q1",
+        "Signed off the zebra quarter",
+        {"revision": 2, "kpis": {"MDT-01": "G"}},
+    )
+    audit.record(
+        db,
+        Actor("Bea Matron", "dev-2", "2031-02-04T10:00:00+00:00", "community matron"),
+        "delete",
+        "meeting_items",
+        "m1",
+        "Took the zebra item off the agenda",
+        {},
+    )
+    audit.record(
+        db,
+        Actor("=2+3", "dev-3", "2031-02-05T10:00:00+00:00"),
+        "reopen",
+        "returns",
+        "q1",
+        "-Reopened the zebra quarter",
+        {"reason": "@late figures"},
+    )
     return session
 
 
@@ -43,8 +64,10 @@ def page(window, logged):
 
 
 def shown(page):
-    return [page.model.record(page.proxy.mapToSource(page.proxy.index(r, 0)).row())["summary"]
-            for r in range(page.proxy.rowCount())]
+    return [
+        page.model.record(page.proxy.mapToSource(page.proxy.index(r, 0)).row())["summary"]
+        for r in range(page.proxy.rowCount())
+    ]
 
 
 def test_the_audit_log_is_the_last_screen_so_the_ctrl_digits_stay(window):
@@ -53,15 +76,22 @@ def test_the_audit_log_is_the_last_screen_so_the_ctrl_digits_stay(window):
 
 
 def test_newest_first_with_the_detail_of_the_chosen_entry(page, logged):
-    assert shown(page)[:3] == ["-Reopened the zebra quarter", "Took the zebra item off the agenda",
-                               "Signed off the zebra quarter"]
+    assert shown(page)[:3] == [
+        "-Reopened the zebra quarter",
+        "Took the zebra item off the agenda",
+        "Signed off the zebra quarter",
+    ]
     total = audit.count(logged.db)
-    assert page.filters.count.text() == (f"{total:,} entries" if total <= audit.SEARCH_LIMIT
-                                         else f"newest {audit.SEARCH_LIMIT:,} of {total:,} entries")
+    assert page.filters.count.text() == (
+        f"{total:,} entries" if total <= audit.SEARCH_LIMIT else f"newest {audit.SEARCH_LIMIT:,} of {total:,} entries"
+    )
     page.filters.text.setText("zebra")
     page.filters.flush()
-    assert shown(page) == ["-Reopened the zebra quarter", "Took the zebra item off the agenda",
-                           "Signed off the zebra quarter"]
+    assert shown(page) == [
+        "-Reopened the zebra quarter",
+        "Took the zebra item off the agenda",
+        "Signed off the zebra quarter",
+    ]
     assert page.filters.count.text() == "3 entries"
     page.table.selectRow(2)
     text = page.detail.toPlainText()
@@ -96,16 +126,22 @@ def test_clicking_a_heading_sorts_what_is_listed(qtbot, page):
     column = 6  # Summary
     centre = QPoint(header.sectionViewportPosition(column) + header.sectionSize(column) // 2, header.height() // 2)
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=centre)
-    assert shown(page) == ["-Reopened the zebra quarter", "Signed off the zebra quarter",
-                           "Took the zebra item off the agenda"]
+    assert shown(page) == [
+        "-Reopened the zebra quarter",
+        "Signed off the zebra quarter",
+        "Took the zebra item off the agenda",
+    ]
 
 
 def test_exporting_the_log_asks_then_writes_a_formula_safe_csv_and_is_audited(page, logged, tmp_path, monkeypatch):
     asked, suggested = [], []
     monkeypatch.setattr(messages, "confirm", lambda parent, title, text, action: asked.append(text) or True)
     out = tmp_path / "log.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, name, *a: suggested.append(name)
-                        or (str(out), "CSV file (*.csv)"))
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda parent, title, name, *a: suggested.append(name) or (str(out), "CSV file (*.csv)"),
+    )
     page.filters.text.setText("zebra")
     page.filters.flush()
     page.export_button.click()
@@ -153,9 +189,12 @@ def test_choosing_a_role_stamps_every_following_audit_entry_and_the_status_bar(q
     assert settings.get("user_name") == "Dr Jo Example"
     start = audit.count(window.session.db)
     for target in practices.visible_rows()[:2]:
-        operations.save_record(window.session, "practices", {**reference.get(window.session.db, "practices",
-                                                                             target["id"]), "list_size": 4321},
-                               target["id"])
+        operations.save_record(
+            window.session,
+            "practices",
+            {**reference.get(window.session.db, "practices", target["id"]), "list_size": 4321},
+            target["id"],
+        )
     written = audit.search(window.session.db, limit=audit.count(window.session.db) - start)
     assert len(written) == 2
     assert {(e["user"], e["role"]) for e in written} == {("Dr Jo Example", "community matron")}

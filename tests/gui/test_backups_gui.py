@@ -58,8 +58,9 @@ def test_restore_from_backup_brings_the_backup_back_on_every_screen(window, sess
     assert _shown_name(window, target["id"]) == "Renamed after the backup"
 
 
-def test_a_damaged_file_chosen_to_restore_is_refused_and_nothing_changes(window, session, practices, confirmed,
-                                                                        warnings, monkeypatch, tmp_path):
+def test_a_damaged_file_chosen_to_restore_is_refused_and_nothing_changes(
+    window, session, practices, confirmed, warnings, monkeypatch, tmp_path
+):
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"SQLite format 3\x00" + b"\x17" * 8000)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(bad), ""))

@@ -32,14 +32,19 @@ def page(mdt_window):
 
 def _grid_states(page) -> list[list[str | None]]:
     model = page.grid.model_
-    return [[model.index(r, c).data(STATE_ROLE) for c in range(1, model.coverage_column())]
-            for r in range(model.rowCount())]
+    return [
+        [model.index(r, c).data(STATE_ROLE) for c in range(1, model.coverage_column())] for r in range(model.rowCount())
+    ]
 
 
 def _missed_cell(page) -> tuple[int, int]:
     model = page.grid.model_
-    return next((r, c) for r in range(model.rowCount()) for c in range(1, model.coverage_column())
-                if model.state(r, c) == MISSED)
+    return next(
+        (r, c)
+        for r in range(model.rowCount())
+        for c in range(1, model.coverage_column())
+        if model.state(r, c) == MISSED
+    )
 
 
 def test_the_grid_has_a_row_per_home_with_the_rounds_of_the_domain(page, mdt_session):
@@ -65,7 +70,7 @@ def test_this_week_is_not_a_miss_until_it_is_over(page, mdt_session):
     this_week = next(n for n, w in enumerate(grid["weeks"]) if w <= today < w + dt.timedelta(days=7))
     for home, row in zip(grid["homes"], _grid_states(page), strict=True):
         assert row[this_week] == (HELD if home["cells"][this_week] else THIS_WEEK)
-        assert MISSED not in row[this_week + 1:] and HELD not in row[this_week + 1:]
+        assert MISSED not in row[this_week + 1 :] and HELD not in row[this_week + 1 :]
         # The week under way is not counted as due until it is over (or its round is held).
         assert row.count(MISSED) == home["due"] - home["covered"]
 
@@ -99,8 +104,9 @@ def _log_from_missed_cell(qtbot, page, monkeypatch):
     asked = []
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: asked.append(text) or options[0])
     view = page.grid
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
-                     pos=view.visualRect(view.model_.index(row, column)).center())
+    qtbot.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(view.model_.index(row, column)).center()
+    )
     assert asked and "No weekly home round" in asked[0]
     dialog = page.dialog
     assert dialog.home.currentData() == view.model_.home(row)["id"]
@@ -124,7 +130,8 @@ def test_logging_a_visit_from_a_missed_week_turns_it_green(qtbot, page, mdt_sess
     logged = visits.get(mdt_session.db, page.grid.model_.visit_ids(row, column)[0])
     assert logged["care_home_id"] == home_id and logged["type"] == "weekly home round"
     assert [(r["resident_id"], r["outcome"], r["note"]) for r in logged["residents"]] == [
-        (first.resident_id, "referred on", "Chest clear")]
+        (first.resident_id, "referred on", "Chest clear")
+    ]
     assert len(audit.entries(mdt_session.db, "visits")) == before + 1
 
 
@@ -163,8 +170,9 @@ def test_a_bad_visit_date_is_shown_at_the_field_and_nothing_is_written(qtbot, pa
 
 def test_a_held_week_opens_its_round(qtbot, page, mdt_session):
     model = page.grid.model_
-    row, column = next((r, c) for r in range(model.rowCount()) for c in range(1, model.coverage_column())
-                       if model.state(r, c) == HELD)
+    row, column = next(
+        (r, c) for r in range(model.rowCount()) for c in range(1, model.coverage_column()) if model.state(r, c) == HELD
+    )
     page.grid.setCurrentIndex(model.index(row, column))
     page.grid.setFocus()
     qtbot.keyClick(page.grid, Qt.Key.Key_Return)
@@ -230,6 +238,8 @@ def test_exporting_the_visit_report_warns_then_writes_and_audits(qtbot, page, md
     entry = audit.entries(mdt_session.db, "care_homes", page.detail.current_home_id())[0]
     assert entry["action"] == "export" and page.quarter.label in entry["summary"]
     assert opened and opened[0].toLocalFile() == str(out)
+
+
 def test_editing_a_resident_records_their_pcsp(qtbot, page, mdt_session):
     page.tabs.setCurrentIndex(care_homes_page.DETAIL)
     box = page.detail.home_box
@@ -261,13 +271,13 @@ def test_the_grid_model_passes_qt_model_checks(qtmodeltester, mdt_session):
     model = RoundGridModel()
     lid = locality_id(mdt_session.db)
     quarter = of(clock.today())
-    model.set_grid(visits.round_grid(mdt_session.db, lid, quarter), visits.register_gaps(mdt_session.db, lid),
-                   clock.today())
+    model.set_grid(
+        visits.round_grid(mdt_session.db, lid, quarter), visits.register_gaps(mdt_session.db, lid), clock.today()
+    )
     qtmodeltester.check(model, force_py=True)
 
 
-def test_enter_on_a_missed_week_offers_to_log_a_visit_and_close_writes_nothing(qtbot, page, mdt_session,
-                                                                               monkeypatch):
+def test_enter_on_a_missed_week_offers_to_log_a_visit_and_close_writes_nothing(qtbot, page, mdt_session, monkeypatch):
     page.set_quarter(of(clock.today()).previous())
     row, column = _missed_cell(page)
     offered = []

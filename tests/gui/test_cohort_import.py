@@ -30,7 +30,8 @@ def runs(db):
 
 
 def test_importing_an_extract_through_the_dialog_lands_a_run_and_fills_the_table(
-        qtbot, cohort_page, session, extract, monkeypatch, settings):
+    qtbot, cohort_page, session, extract, monkeypatch, settings
+):
     before = runs(session.db)
     dialog = open_dialog(cohort_page, monkeypatch, extract)
     assert settings.state("extract_directory") == str(extract.parent)
@@ -86,8 +87,17 @@ def test_a_file_with_no_valid_row_is_refused_whole(qtbot, cohort_page, session, 
     path = tmp_path / "elsewhere.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["nhs_number", "date_of_birth", "practice_code", "ltc_count", "efi_score", "predicted_cost",
-                         "expected_cost"])
+        writer.writerow(
+            [
+                "nhs_number",
+                "date_of_birth",
+                "practice_code",
+                "ltc_count",
+                "efi_score",
+                "predicted_cost",
+                "expected_cost",
+            ]
+        )
         writer.writerow(["9000000009", "01/01/1940", "X99999", "6", "0.3", "100", "90"])
     dialog = open_dialog(cohort_page, monkeypatch, path)
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
@@ -97,8 +107,9 @@ def test_a_file_with_no_valid_row_is_refused_whole(qtbot, cohort_page, session, 
     assert runs(session.db) == before
 
 
-def test_an_unrecognised_heading_is_mapped_by_hand_and_remembered(qtbot, cohort_page, session, extract, tmp_path,
-                                                                  monkeypatch):
+def test_an_unrecognised_heading_is_mapped_by_hand_and_remembered(
+    qtbot, cohort_page, session, extract, tmp_path, monkeypatch
+):
     renamed = tmp_path / "renamed.csv"
     lines = extract.read_text(encoding="utf-8").splitlines()
     lines[0] = lines[0].replace("nhs_number", "Patient Identifier Ten")

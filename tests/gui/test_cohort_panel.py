@@ -51,8 +51,11 @@ def test_status_and_case_manager_saved_from_the_panel_land_in_the_store_and_the_
     qtbot.mouseClick(loaded.panel.save_button, Qt.MouseButton.LeftButton)
 
     saved = caseload.get_patient(session.db, patient_id)
-    assert (saved["status"], saved["case_manager_id"], saved["notes"]) == ("contacted", matron["id"],
-                                                                          "Prefers a morning call.")
+    assert (saved["status"], saved["case_manager_id"], saved["notes"]) == (
+        "contacted",
+        matron["id"],
+        "Prefers a morning call.",
+    )
     entry = audit.entries(session.db, "patients", patient_id)[0]
     assert entry["action"] == "update" and "status" in entry["summary"] and "case manager" in entry["summary"]
     assert not form.is_dirty()

@@ -85,8 +85,9 @@ def test_a_criterion_filter_and_a_second_facet_combine(loaded):
     choose(loaded.filters.efi_band, 3)
     both = cohort.apply(frame, CohortFilter(criterion="F", efi_band=3))
     assert shown_ids(loaded) == expected_ids(frame, both)
-    assert all(loaded.model.index(r, KEYS.index("efi")).data().startswith("Severe")
-               for r in range(loaded.model.rowCount()))
+    assert all(
+        loaded.model.index(r, KEYS.index("efi")).data().startswith("Severe") for r in range(loaded.model.rowCount())
+    )
 
     loaded.filters.clear_button.click()
     assert loaded.model.rowCount() == len(frame)
@@ -104,8 +105,9 @@ def test_clicking_a_heading_sorts_with_cohort_sort(qtbot, loaded):
     frame = loaded.frame
     header = loaded.table.horizontalHeader()
     column = KEYS.index("efi")
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
-                     pos=header.rect().topLeft() + qtbot_point(header, column))
+    qtbot.mouseClick(
+        header.viewport(), Qt.MouseButton.LeftButton, pos=header.rect().topLeft() + qtbot_point(header, column)
+    )
     ascending = cohort.sort(frame, np.arange(len(frame)), "efi_deficits")
     descending = cohort.sort(frame, np.arange(len(frame)), "efi_deficits", descending=True)
     assert shown_ids(loaded) in (expected_ids(frame, ascending), expected_ids(frame, descending))
@@ -177,8 +179,11 @@ def test_a_locality_without_a_run_shows_the_empty_state_with_import(cohort_page)
 
 def test_a_commissioner_workspace_has_no_patient_screens(commissioner_window, monkeypatch):
     window = commissioner_window
-    shown = [window.nav.item(r).data(Qt.ItemDataRole.UserRole) for r in range(window.nav.count())
-             if not window.nav.item(r).isHidden() and window.nav.item(r).data(Qt.ItemDataRole.UserRole)]
+    shown = [
+        window.nav.item(r).data(Qt.ItemDataRole.UserRole)
+        for r in range(window.nav.count())
+        if not window.nav.item(r).isHidden() and window.nav.item(r).data(Qt.ItemDataRole.UserRole)
+    ]
     assert shown[:2] == ["reports", "commissioner"] and not {"cohort", "mdt", "care_homes", "returns"} & set(shown)
     assert window.current_screen().key == "commissioner"
     assert not window.locality_box.isVisibleTo(window)  # a commissioner looks at every team at once

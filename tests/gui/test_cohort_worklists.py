@@ -51,8 +51,9 @@ def test_clicking_a_worklist_shows_that_list(qtbot, worked):
     assert not worked.worklists.export_button.isEnabled()  # the whole cohort is not a worklist
 
 
-def test_exporting_a_worklist_warns_then_writes_the_file_and_says_how_many(qtbot, window, worked, session, tmp_path,
-                                                                          monkeypatch):
+def test_exporting_a_worklist_warns_then_writes_the_file_and_says_how_many(
+    qtbot, window, worked, session, tmp_path, monkeypatch
+):
     worked.worklists.select("no_care_plan")
     asked = []
     monkeypatch.setattr(messages, "confirm", lambda parent, title, text, action: asked.append(text) or True)

@@ -39,8 +39,10 @@ def files(tmp_path) -> list[Path]:
     """The 11 teams' signed-off returns for one quarter, and one file damaged after it was exported."""
     folder = tmp_path / "returns"
     folder.mkdir()
-    good = [write(folder / f"kpi-return-{code}-{PERIOD}-r1.json", return_doc(code, PERIOD, 1, scale=n % 4))
-            for n, code in enumerate(TEAMS)]
+    good = [
+        write(folder / f"kpi-return-{code}-{PERIOD}-r1.json", return_doc(code, PERIOD, 1, scale=n % 4))
+        for n, code in enumerate(TEAMS)
+    ]
     damaged = return_doc("CHA", "2025-26-Q4")
     damaged["values"][0]["numerator"] += 1  # changed by hand: the digest no longer matches
     return good + [write(folder / "kpi-return-CHA-2025-26-Q4-r1.json", damaged, redigest=False)]
@@ -57,16 +59,18 @@ def demo(mdt_window):
 def _statuses(dialog) -> dict[str, tuple[str, str]]:
     """File name -> (outcome shown, code shown)."""
     model = dialog.model
-    return {model.index(r, 0).data(): (model.index(r, 1).data(), model.index(r, 2).data())
-            for r in range(model.rowCount())}
+    return {
+        model.index(r, 0).data(): (model.index(r, 1).data(), model.index(r, 2).data()) for r in range(model.rowCount())
+    }
 
 
 def _drop(page, paths) -> QDropEvent:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     assert page.accepts_drop(mime)
-    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     page.dropEvent(drop)
     return drop
 
@@ -161,9 +165,14 @@ def test_the_grid_model_passes_qt_model_checks(demo, mdt_session, qtmodeltester)
 
 def test_the_import_outcomes_model_passes_qt_model_checks(qtmodeltester):
     outcomes = OutcomesModel()
-    outcomes.set_outcomes([Outcome("kpi-return-BAL.json", "imported", locality="BAL", period=PERIOD, revision=1),
-                           Outcome("kpi-return-CHA.json", "rejected", "digest-mismatch", "Changed after export"),
-                           Outcome("kpi-return-CTE.json", "ignored", locality="CTE", period=PERIOD, revision=1)], True)
+    outcomes.set_outcomes(
+        [
+            Outcome("kpi-return-BAL.json", "imported", locality="BAL", period=PERIOD, revision=1),
+            Outcome("kpi-return-CHA.json", "rejected", "digest-mismatch", "Changed after export"),
+            Outcome("kpi-return-CTE.json", "ignored", locality="CTE", period=PERIOD, revision=1),
+        ],
+        True,
+    )
     assert [outcomes.outcome(n).status for n in range(3)] == ["rejected", "imported", "ignored"]
     qtmodeltester.check(outcomes, force_py=True)
 
@@ -172,7 +181,8 @@ def test_the_completeness_line_counts_the_quarters_returns(demo, mdt_session):
     done = consolidated.completeness(mdt_session.db, demo.quarter)
     assert demo.completeness.text() == (
         f"Received {done.received} of 11 · on time {done.on_time} · signed off {done.signed_off} · on-time deadline "
-        f"{done.deadline:%d/%m/%Y} · missing: none")
+        f"{done.deadline:%d/%m/%Y} · missing: none"
+    )
 
 
 def test_paging_to_the_quarter_before_shows_its_returns(demo, mdt_session):
@@ -181,8 +191,7 @@ def test_paging_to_the_quarter_before_shows_its_returns(demo, mdt_session):
     assert demo.quarter == held[-2]
     assert held[-2].label in demo.quarter_label.text()
     cell = consolidated.grid(mdt_session.db, held[-2])[("COH-02", "BAL")]
-    assert demo.model.index(demo.model.row_of("COH-02"), 1).data().startswith(bare(by_code()["COH-02"],
-                                                                                   cell["value"]))
+    assert demo.model.index(demo.model.row_of("COH-02"), 1).data().startswith(bare(by_code()["COH-02"], cell["value"]))
     demo.previous_button.click()
     demo.next_button.click()
     assert demo.quarter == held[-2]  # the quarter chosen stays chosen

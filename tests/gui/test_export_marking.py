@@ -22,15 +22,19 @@ def worked(loaded, session):
     return loaded
 
 
-def test_a_worklist_export_asks_first_says_official_sensitive_and_is_audited(worked, session, settings, tmp_path,
-                                                                              monkeypatch):
+def test_a_worklist_export_asks_first_says_official_sensitive_and_is_audited(
+    worked, session, settings, tmp_path, monkeypatch
+):
     who_dialog.apply(session, "Dr Jo Example", "care coordinator")
     worked.worklists.select("no_care_plan")
     asked, suggested = [], []
     monkeypatch.setattr(messages, "confirm", lambda parent, title, text, action: asked.append((title, text)) or True)
     out = tmp_path / "list.xlsx"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda parent, title, name, *a: suggested.append(name) or (str(out), "Excel workbook (*.xlsx)"))
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda parent, title, name, *a: suggested.append(name) or (str(out), "Excel workbook (*.xlsx)"),
+    )
     worked.export_worklist()
     title, text = asked[0]
     assert title == "Export patient-identifiable data?" and "OFFICIAL-SENSITIVE" in text

@@ -44,11 +44,12 @@ def start(qtbot, qapp, monkeypatch):
             assert not crashes, crashes[0]
             assert code == 0
         finally:
-            for handler in logging.getLogger().handlers[len(handlers):]:
+            for handler in logging.getLogger().handlers[len(handlers) :]:
                 logging.getLogger().removeHandler(handler)
                 handler.close()
-        windows = [w for w in QApplication.topLevelWidgets()
-                   if isinstance(w, MainWindow) and w.isVisible() and w not in before]
+        windows = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w not in before
+        ]
         for w in windows:
             qtbot.addWidget(w)
         assert len(windows) <= 1
@@ -69,8 +70,9 @@ def wizard_script(monkeypatch, qtbot):
         wizard.activateWindow()  # as exec() makes it: the keys go to it
         qtbot.waitActive(wizard)
         script["answer"](qtbot, wizard)
-        seen.append({"result": wizard.result(), "visible": wizard.isVisible(),
-                     "demo_note": wizard.start_page.demo_note.text()})
+        seen.append(
+            {"result": wizard.result(), "visible": wizard.isVisible(), "demo_note": wizard.start_page.demo_note.text()}
+        )
         wizard.close()
         return wizard.result() == QWizard.DialogCode.Accepted
 
@@ -86,9 +88,16 @@ def _enter(qtbot, wizard) -> None:
     qtbot.keyClick(wizard.focusWidget(), Qt.Key.Key_Return)
 
 
-def answers(name="Sam Patel", role="community matron", team="MHA", start=first_run.EMPTY, path: Path | None = None,
-            cancel_at_end=False):
+def answers(
+    name="Sam Patel",
+    role="community matron",
+    team="MHA",
+    start=first_run.EMPTY,
+    path: Path | None = None,
+    cancel_at_end=False,
+):
     """A script that fills each page with the keyboard, checking the first field has focus, and presses Enter."""
+
     def answer(qtbot, wizard) -> None:
         assert wizard.currentPage() is wizard.who and wizard.focusWidget() is wizard.who.name
         qtbot.keyClicks(wizard.who.name, name)
@@ -118,8 +127,9 @@ def _nothing_remembered() -> bool:
     return qsettings().allKeys() == []
 
 
-def test_a_team_member_starts_an_empty_workspace_and_the_window_opens_on_their_team(start, wizard_script, settings,
-                                                                                   tmp_path):
+def test_a_team_member_starts_an_empty_workspace_and_the_window_opens_on_their_team(
+    start, wizard_script, settings, tmp_path
+):
     _, script = wizard_script
     target = tmp_path / "team" / "harborough.sqlite"
     script["answer"] = answers(team="MHA", start=first_run.EMPTY, path=target)
@@ -131,7 +141,11 @@ def test_a_team_member_starts_an_empty_workspace_and_the_window_opens_on_their_t
     assert len(workspace.localities(db)) == 11
     db.close()
     assert {n: settings.get(n) for n in ("user_name", "user_role", "home_locality", "first_run_done")} == {
-        "user_name": "Sam Patel", "user_role": "community matron", "home_locality": "MHA", "first_run_done": True}
+        "user_name": "Sam Patel",
+        "user_role": "community matron",
+        "home_locality": "MHA",
+        "first_run_done": True,
+    }
     assert Path(settings.get("start_workspace")) == target.resolve()
     assert window.session.path == target.resolve()
     assert window.current_locality()["code"] == "MHA"
@@ -144,8 +158,9 @@ def test_a_team_member_starts_an_empty_workspace_and_the_window_opens_on_their_t
 def test_a_commissioner_gets_a_commissioner_workspace(start, wizard_script, settings, tmp_path):
     _, script = wizard_script
     target = tmp_path / "icb.sqlite"
-    script["answer"] = answers(name="Alex Moore", role="commissioner", team=first_run.COMMISSIONER,
-                               start=first_run.EMPTY, path=target)
+    script["answer"] = answers(
+        name="Alex Moore", role="commissioner", team=first_run.COMMISSIONER, start=first_run.EMPTY, path=target
+    )
 
     window = start()
 
@@ -177,7 +192,8 @@ def copy_into(template, db) -> None:
 
 
 def test_a_commissioner_choosing_the_demo_gets_the_demo_world_on_its_commissioner_screen(
-        start, wizard_script, settings, tmp_path, monkeypatch, history_world_template):
+    start, wizard_script, settings, tmp_path, monkeypatch, history_world_template
+):
     # The demo world arrives as the session's small one: the build itself is test_startup's and test_demo's.
     monkeypatch.setattr(startup, "_build_demo_job", lambda db, progress, cancel: copy_into(history_world_template, db))
     seen, script = wizard_script
@@ -247,7 +263,7 @@ def locked_folder(tmp_path, monkeypatch):
     folder.chmod(0o555)
     real = tempfile.TemporaryFile
 
-    def refused(*args, dir=None, **kwargs):  # noqa: A002 - tempfile's name
+    def refused(*args, dir=None, **kwargs):
         if dir is not None and Path(dir) == folder:
             raise PermissionError(errno.EACCES, "Permission denied", str(dir))
         return real(*args, dir=dir, **kwargs)
@@ -259,7 +275,8 @@ def locked_folder(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("where", ["locked", "file"])
 def test_a_folder_that_cannot_be_written_is_explained_and_nothing_is_written(
-        start, wizard_script, warnings, tmp_path, locked_folder, where):
+    start, wizard_script, warnings, tmp_path, locked_folder, where
+):
     seen, script = wizard_script
     folder = locked_folder
     if where == "file":
@@ -279,11 +296,13 @@ def test_a_folder_that_cannot_be_written_is_explained_and_nothing_is_written(
     assert _nothing_remembered()
 
 
-def test_an_existing_file_is_offered_to_be_opened_instead(start, wizard_script, settings, small_world_path,
-                                                          monkeypatch):
+def test_an_existing_file_is_offered_to_be_opened_instead(
+    start, wizard_script, settings, small_world_path, monkeypatch
+):
     asked = []
-    monkeypatch.setattr(first_run.messages, "ask",
-                        lambda parent, title, text, options: asked.append(text) or first_run.OPEN_IT)
+    monkeypatch.setattr(
+        first_run.messages, "ask", lambda parent, title, text, options: asked.append(text) or first_run.OPEN_IT
+    )
     _, script = wizard_script
     script["answer"] = answers(team="CTN", path=small_world_path)
 
@@ -295,8 +314,7 @@ def test_an_existing_file_is_offered_to_be_opened_instead(start, wizard_script, 
     assert settings.get("first_run_done")
 
 
-def test_someone_who_already_has_the_default_workspace_is_not_shown_the_wizard(start, wizard_script,
-                                                                              small_world_path):
+def test_someone_who_already_has_the_default_workspace_is_not_shown_the_wizard(start, wizard_script, small_world_path):
     seen, _ = wizard_script
     default = paths.default_workspace()
     small_world_path.rename(default)  # from before the wizard existed: first_run_done was never set

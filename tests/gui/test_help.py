@@ -90,8 +90,11 @@ def test_a_link_clicked_opens_that_page_and_back_and_forward_retrace_the_steps(w
     cursor = QTextCursor(guide.browser.document())
     cursor.setPosition(position + 1)
     guide.browser.ensureCursorVisible()
-    qtbot.mouseClick(guide.browser.viewport(), Qt.MouseButton.LeftButton,
-                     pos=guide.browser.cursorRect(cursor).center() + QPoint(2, 0))
+    qtbot.mouseClick(
+        guide.browser.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=guide.browser.cursorRect(cursor).center() + QPoint(2, 0),
+    )
     qtbot.waitUntil(lambda: guide.page() == "returns.md")
     assert guide.browser.toPlainText().startswith("Signing off a quarterly return")
     assert guide.back_button.isEnabled()
@@ -104,8 +107,9 @@ def test_a_link_clicked_opens_that_page_and_back_and_forward_retrace_the_steps(w
 def test_choosing_a_page_in_the_contents_shows_it_with_its_pictures_fitted(window, qtbot):
     _menu_action(window, "Help", "User guide").trigger()
     guide = _guide(window)
-    row = next(r for r in range(guide.pages.count())
-               if guide.pages.item(r).data(Qt.ItemDataRole.UserRole) == "care-homes.md")
+    row = next(
+        r for r in range(guide.pages.count()) if guide.pages.item(r).data(Qt.ItemDataRole.UserRole) == "care-homes.md"
+    )
     guide.pages.setCurrentRow(row)
     assert guide.page() == "care-homes.md"
     names = _image_names(guide.browser.document())
@@ -209,8 +213,12 @@ def test_the_action_forms_show_their_rules(qtbot, session, cha, staff):
     new = ActionDialog(None, staff, [], lambda values: None)
     qtbot.addWidget(new)
     _every_field_explained(new.editors, actions.HELP)
-    action_id, _ = actions.create(session.db, session.actor, cha["id"], {
-        "description": "Review the falls plan", "owner_staff_id": staff[0]["id"], "due_date": "2026-01-31"})
+    action_id, _ = actions.create(
+        session.db,
+        session.actor,
+        cha["id"],
+        {"description": "Review the falls plan", "owner_staff_id": staff[0]["id"], "due_date": "2026-01-31"},
+    )
     existing = ActionDialog(actions.get(session.db, action_id), staff, [], lambda values: None)
     qtbot.addWidget(existing)
     _every_field_explained(existing.editors, actions.HELP)
@@ -236,12 +244,25 @@ def _nhs_number(seed: int) -> str:
 
 def test_the_visit_and_resident_forms_show_their_rules(qtbot, session, cha, staff):
     home = reference.list_rows(session.db, "care_homes", cha["id"])[0]
-    resident_id, _ = residents.save(session.db, session.actor, home["id"], {
-        "nhs_number": _nhs_number(123), "family_name": "Synthetic", "given_name": "Test",
-        "admitted_on": (clock.today() - dt.timedelta(days=30)).isoformat()})
+    resident_id, _ = residents.save(
+        session.db,
+        session.actor,
+        home["id"],
+        {
+            "nhs_number": _nhs_number(123),
+            "family_name": "Synthetic",
+            "given_name": "Test",
+            "admitted_on": (clock.today() - dt.timedelta(days=30)).isoformat(),
+        },
+    )
     listed = residents.listing(session.db, home["id"])
-    dialog = LogVisitDialog([(home["id"], home["name"])], [(s["id"], s["name"]) for s in staff],
-                            lambda _home: listed, lambda values: None, home["id"])
+    dialog = LogVisitDialog(
+        [(home["id"], home["name"])],
+        [(s["id"], s["name"]) for s in staff],
+        lambda _home: listed,
+        lambda values: None,
+        home["id"],
+    )
     qtbot.addWidget(dialog)
     _every_field_explained(dialog.editors, visits.HELP)
     _explained(dialog.resident_row(resident_id).outcome, visits.HELP["residents"])
@@ -260,8 +281,11 @@ def test_the_caseload_forms_show_their_rules(qtbot, staff):
     _every_field_explained(form.editors, caseload.HELP)
     intervention = InterventionDialog("Test Synthetic", staff, lambda values: None)
     qtbot.addWidget(intervention)
-    for widget, name in ((intervention.kind, "type"), (intervention.date, "delivered_on"),
-                         (intervention.by, "delivered_by_id")):
+    for widget, name in (
+        (intervention.kind, "type"),
+        (intervention.date, "delivered_on"),
+        (intervention.by, "delivered_by_id"),
+    ):
         _explained(widget, caseload.INTERVENTION_HELP[name])
     bulk = BulkDialog("status", 4, staff, lambda values: None)
     qtbot.addWidget(bulk)
@@ -304,8 +328,9 @@ def test_the_cells_typed_into_a_draft_return_show_their_rules():
     comment = model.index(model.row_of(computed.code), KEYS.index("comment"))
     assert returns.ENTER_HELP in figures.data(Qt.ItemDataRole.ToolTipRole)
     assert figures.data(Qt.ItemDataRole.WhatsThisRole) == returns.ENTER_HELP
-    assert comment.data(Qt.ItemDataRole.ToolTipRole) == comment.data(Qt.ItemDataRole.WhatsThisRole) \
-        == returns.COMMENT_HELP
+    assert (
+        comment.data(Qt.ItemDataRole.ToolTipRole) == comment.data(Qt.ItemDataRole.WhatsThisRole) == returns.COMMENT_HELP
+    )
     # Computed figures are not typed, so they carry no typing rule.
     fixed = model.index(model.row_of(computed.code), KEYS.index("figures"))
     assert fixed.data(Qt.ItemDataRole.WhatsThisRole) is None
@@ -313,14 +338,21 @@ def test_the_cells_typed_into_a_draft_return_show_their_rules():
 
 def test_no_input_of_a_form_is_left_without_words(qtbot, session, cha, staff):
     # Walk each form's widgets, not its list of editors, so a field added without its rule is caught.
-    forms = [ActionDialog(None, staff, [], lambda values: None), StatusDialog(2, lambda values: None),
-             ResidentDialog(lambda values: None, "Home"), CohortRulesDialog(session), CaseloadForm(),
-             InterventionDialog("Test Synthetic", staff, lambda values: None),
-             BulkDialog("status", 2, staff, lambda values: None),
-             PlanMeetingDialog("Charnwood", staff, 0, [], lambda values: None),
-             PassphraseDialog("Send changes to the team", "", confirm=True),
-             *[RecordDialog(session.db, entity, None, cha["id"], lambda values: "")
-               for entity in reference.ENTITIES.values()]]
+    forms = [
+        ActionDialog(None, staff, [], lambda values: None),
+        StatusDialog(2, lambda values: None),
+        ResidentDialog(lambda values: None, "Home"),
+        CohortRulesDialog(session),
+        CaseloadForm(),
+        InterventionDialog("Test Synthetic", staff, lambda values: None),
+        BulkDialog("status", 2, staff, lambda values: None),
+        PlanMeetingDialog("Charnwood", staff, 0, [], lambda values: None),
+        PassphraseDialog("Send changes to the team", "", confirm=True),
+        *[
+            RecordDialog(session.db, entity, None, cha["id"], lambda values: "")
+            for entity in reference.ENTITIES.values()
+        ],
+    ]
     for form in forms:
         qtbot.addWidget(form)
         inputs = _inputs(form)
@@ -371,8 +403,11 @@ def _shortcut_tables(text: str) -> dict[str, dict[str, str]]:
     for line in text.splitlines():
         if line.startswith("## "):
             current = tables.setdefault(line[3:].strip(), {})
-        elif current is not None and (m := re.match(r"\|\s*([^|]+?)\s*\|\s*([^|]*?)\s*\|", line)) \
-                and m.group(1) not in ("item", "---"):
+        elif (
+            current is not None
+            and (m := re.match(r"\|\s*([^|]+?)\s*\|\s*([^|]*?)\s*\|", line))
+            and m.group(1) not in ("item", "---")
+        ):
             current[m.group(1)] = m.group(2)
     return tables
 

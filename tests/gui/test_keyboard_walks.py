@@ -70,17 +70,20 @@ def back_in(window, qtbot) -> None:
 def shortcut(window, sequence: str) -> None:
     """A menu shortcut typed wherever the focus is, as a user would."""
     key, modifier = {"Ctrl+F": (Key.Key_F, CTRL), "Ctrl+L": (Key.Key_L, CTRL), "Ctrl+I": (Key.Key_I, CTRL)}.get(
-        sequence) or (Key(Key.Key_0 + int(sequence[-1])), CTRL)
+        sequence
+    ) or (Key(Key.Key_0 + int(sequence[-1])), CTRL)
     QTest.keyClick(QApplication.focusWidget() or window, key, modifier)
 
 
 @pytest.fixture
 def active(qtbot):
     """Make *window* the active window, as it is under a user's hands, so its shortcuts are live."""
+
     def activate(window):
         window.activateWindow()
         qtbot.waitActive(window)
         return window
+
     return activate
 
 
@@ -91,8 +94,9 @@ def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, windo
     assert window.current_screen().key == "cohort"
     page = loaded
     frame = page.frame
-    row = next(i for i in range(len(frame)) if frame.columns["status"][i] == "identified"
-               and frame.columns["in_cohort"][i])
+    row = next(
+        i for i in range(len(frame)) if frame.columns["status"][i] == "identified" and frame.columns["in_cohort"][i]
+    )
     nhs = str(frame.columns["nhs_number"][row])
     everyone = page.model.rowCount()
     shortcut(window, "Ctrl+F")
@@ -171,7 +175,8 @@ def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(histo
     type_text("Refer to the falls service")
     press(Key.Key_Return, CTRL)
     assert [i["outcome"] for i in meetings.agenda(db, meeting["id"]) if i["kind"] == "patient"] == [
-        "Refer to the falls service"]
+        "Refer to the falls service"
+    ]
 
     tab_to(agenda.action_button)
     press(Key.Key_Space)
@@ -187,8 +192,9 @@ def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(histo
     press(Key.Key_Return)
     assert not form.isVisible()
     back_in(window, qtbot)
-    agreed = actions.listing(db, window.current_locality()["id"], actions.ActionFilter(meeting_id=meeting["id"]),
-                             clock.today())
+    agreed = actions.listing(
+        db, window.current_locality()["id"], actions.ActionFilter(meeting_id=meeting["id"]), clock.today()
+    )
     made = [a for a in agreed if a["description"].startswith("Book a joint visit")]
     assert made and made[0]["patient_id"] == picked and made[0]["due_date"] == "2027-01-08"
 
@@ -237,7 +243,8 @@ def test_care_homes_log_a_visit_with_a_resident_reviewed(history_window, active,
     assert len(made) == 1 and made[0]["visited_on"] == "2026-11-20" and made[0]["type"] == chosen_type
     reviewed = visits.get(db, made[0]["id"])["residents"]
     assert [(r["resident_id"], r["outcome"], r["note"]) for r in reviewed] == [
-        (row.resident_id, outcome, "Reviewed medicines")]
+        (row.resident_id, outcome, "Reviewed medicines")
+    ]
 
 
 # -- returns -----------------------------------------------------------------------------------------------------
@@ -253,8 +260,9 @@ def demo_today(monkeypatch):
     return DEMO_TODAY
 
 
-def test_returns_type_a_figure_into_a_quarter_not_started_and_try_to_sign_off(demo_today, history_window, active,
-                                                                                qtbot, warnings, confirmed):
+def test_returns_type_a_figure_into_a_quarter_not_started_and_try_to_sign_off(
+    demo_today, history_window, active, qtbot, warnings, confirmed
+):
     from desktop.models import quarters
     from desktop.models.kpi import returns
     from desktop.views.returns.model import KEYS
@@ -278,8 +286,9 @@ def test_returns_type_a_figure_into_a_quarter_not_started_and_try_to_sign_off(de
     assert page.model.kpi(page.grid.currentIndex().row()).code == "OUT-04"
     type_text("42")  # typing starts the editor with what was typed
     press(Key.Key_Return)  # and the figure starts the draft
-    qtbot.waitUntil(lambda: page.return_id is not None and returns.values(db, page.return_id)["OUT-04"]["numerator"]
-                    == 42)
+    qtbot.waitUntil(
+        lambda: page.return_id is not None and returns.values(db, page.return_id)["OUT-04"]["numerator"] == 42
+    )
     draft = returns.current(db, window.current_locality()["id"], page.quarter)
     assert draft["status"] == "draft" and page.return_id == draft["id"]
     assert page.status.text().startswith("Draft")
@@ -291,16 +300,19 @@ def test_returns_type_a_figure_into_a_quarter_not_started_and_try_to_sign_off(de
 
 
 # -- commissioner ------------------------------------------------------------------------------------------------
-def test_commissioner_import_the_returns_then_move_through_the_grid(commissioner_window, active, qtbot, monkeypatch,
-                                                                    tmp_path):
+def test_commissioner_import_the_returns_then_move_through_the_grid(
+    commissioner_window, active, qtbot, monkeypatch, tmp_path
+):
     from return_files import return_doc, write
 
     from desktop.models.kpi import consolidated
     from desktop.views.commissioner.page import QFileDialog
 
     teams = ("BAL", "CHA", "CTE")
-    files = [str(write(tmp_path / f"kpi-return-{code}-2025-26-Q3-r1.json", return_doc(code, "2025-26-Q3", 1, n)))
-             for n, code in enumerate(teams)]
+    files = [
+        str(write(tmp_path / f"kpi-return-{code}-2025-26-Q3-r1.json", return_doc(code, "2025-26-Q3", 1, n)))
+        for n, code in enumerate(teams)
+    ]
     # The platform's own file chooser is outside the app; it hands back the files a user picked.
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: (files, "")))
     window = active(commissioner_window)
@@ -358,8 +370,9 @@ def closed(monkeypatch):
     return quarter
 
 
-def test_returns_a_closed_quarter_is_completed_and_signed_off(closed, history_window, active, qtbot, warnings,
-                                                              confirmed):
+def test_returns_a_closed_quarter_is_completed_and_signed_off(
+    closed, history_window, active, qtbot, warnings, confirmed
+):
     from desktop.models.kpi import returns
 
     window = active(history_window)

@@ -111,7 +111,8 @@ def test_a_demo_opened_on_the_day_it_was_built_shows_no_notice(history_window):
 
 
 def test_a_demo_opened_weeks_after_its_data_ends_says_so_above_every_screen(
-        make_window, history_world_template, tmp_path, settings):
+    make_window, history_world_template, tmp_path, settings
+):
     from pinned import TODAY
     from worlds import copy_world
 

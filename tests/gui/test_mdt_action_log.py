@@ -121,8 +121,7 @@ def test_bulk_status_names_how_many_and_lands_in_the_store_and_the_audit(qtbot, 
     today = clock.today().isoformat()
     for action_id in ids:
         row = actions.get(mdt_session.db, action_id)
-        assert (row["status"], row["completed_on"], row["outcome_note"]) == ("done", today,
-                                                                             "Reported done at the MDT")
+        assert (row["status"], row["completed_on"], row["outcome_note"]) == ("done", today, "Reported done at the MDT")
         assert audit.entries(mdt_session.db, "actions", action_id)[0]["action"] == "status"
     assert not set(ids) & set(shown_ids(log))  # the open filter no longer shows them
     assert "3 actions set to done" in mdt_page.window().statusBar().currentMessage()
@@ -154,8 +153,11 @@ def test_a_bad_due_date_is_shown_at_the_field_and_writes_nothing(qtbot, mdt_page
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     after = actions.get(mdt_session.db, action_id)
-    assert (after["description"], after["due_date"], after["status"]) == ("Refer to the falls clinic", "2027-01-05",
-                                                                          "in progress")
+    assert (after["description"], after["due_date"], after["status"]) == (
+        "Refer to the falls clinic",
+        "2027-01-05",
+        "in progress",
+    )
 
 
 def test_escalating_from_the_editor(qtbot, mdt_page, mdt_session):
@@ -172,8 +174,10 @@ def test_escalating_from_the_editor(qtbot, mdt_page, mdt_session):
     dialog.reason.setText("No reply after two reminders")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     row = actions.get(mdt_session.db, action_id)
-    assert (row["escalated_to"], row["escalation_reason"]) == ("Head of community nursing",
-                                                               "No reply after two reminders")
+    assert (row["escalated_to"], row["escalation_reason"]) == (
+        "Head of community nursing",
+        "No reply after two reminders",
+    )
     assert "escalated to Head of community nursing" in log.panel.history.text()
 
 

@@ -103,8 +103,11 @@ def test_adding_patients_from_the_suggestions_and_recording_an_outcome(qtbot, md
 
     items = [i for i in meetings.agenda(mdt_session.db, meeting_id) if i["kind"] == "patient"]
     assert [(i["patient_id"], i["source"]) for i in items] == [
-        (suggested["new this run"][0]["id"], "new this run"), (suggested["new this run"][1]["id"], "new this run"),
-        (suggested["review overdue"][0]["id"], "review overdue"), (suggested["review overdue"][1]["id"], "added")]
+        (suggested["new this run"][0]["id"], "new this run"),
+        (suggested["new this run"][1]["id"], "new this run"),
+        (suggested["review overdue"][0]["id"], "review overdue"),
+        (suggested["review overdue"][1]["id"], "added"),
+    ]
     assert "Added 4 patients to the agenda" in mdt_page.window().statusBar().currentMessage()
 
     agenda = tab.detail.patients
@@ -178,8 +181,9 @@ def test_attendees_are_edited_and_saved(qtbot, mdt_page, mdt_session):
     assert after[first] == int(not was) and len(after) == len(before)
 
 
-def test_exporting_the_pack_warns_then_writes_the_pdf_and_audits_it(qtbot, mdt_page, mdt_session, tmp_path,
-                                                                     monkeypatch):
+def test_exporting_the_pack_warns_then_writes_the_pdf_and_audits_it(
+    qtbot, mdt_page, mdt_session, tmp_path, monkeypatch
+):
     tab = mdt_page.meetings
     meeting_id = tab.current_id()
     warned, offered, opened = [], [], []
@@ -215,8 +219,9 @@ def test_a_world_without_meetings_offers_to_plan_the_first(window):
     page = window.current_page()
     assert isinstance(page, MdtPage)
     assert page.meetings.stack.currentWidget() is page.meetings.empty
-    assert "No meetings yet — plan the first one" in [w.text() for w in page.meetings.empty.findChildren(
-        type(page.meetings.count))]
+    assert "No meetings yet — plan the first one" in [
+        w.text() for w in page.meetings.empty.findChildren(type(page.meetings.count))
+    ]
     log = page.show_action_log()
     assert log.table_stack.currentWidget() is log.empty and log.empty.text().startswith("No actions yet")
 

@@ -86,8 +86,9 @@ def _aligned_practice_id(session):
     return next(p for h in homes if (p := reference.get(session.db, "care_homes", h["id"])["aligned_practice_id"]))
 
 
-def test_deleting_a_practice_a_care_home_is_aligned_to_is_refused(qtbot, window, practices, session, warnings,
-                                                                 confirmations):
+def test_deleting_a_practice_a_care_home_is_aligned_to_is_refused(
+    qtbot, window, practices, session, warnings, confirmations
+):
     practices.all_localities_button.click()
     practice_id = _aligned_practice_id(session)
     name = reference.get(session.db, "practices", practice_id)["name"]
@@ -102,8 +103,10 @@ def test_deleting_a_practice_a_care_home_is_aligned_to_is_refused(qtbot, window,
 
 
 def test_deleting_an_unused_practice_asks_first_then_removes_it(qtbot, practices, session, monkeypatch):
-    used = {reference.get(session.db, "care_homes", h["id"])["aligned_practice_id"]
-            for h in reference.list_rows(session.db, "care_homes")}
+    used = {
+        reference.get(session.db, "care_homes", h["id"])["aligned_practice_id"]
+        for h in reference.list_rows(session.db, "care_homes")
+    }
     target = next(r for r in practices.visible_rows() if r["id"] not in used)
     monkeypatch.setattr(messages, "confirm", lambda *a: False)
     practices.select(target["id"])
@@ -192,8 +195,14 @@ def test_localities_screen_sums_up_its_localities(window, session):
 
 
 def test_records_model_passes_the_qt_model_tester(qtmodeltester, session):
-    model = RecordsModel([Column("ods_code", "ODS code"), Column("name", "Name"), Column("list_size", "List size"),
-                          Column("pcn", "PCN", missing_means="No PCN")])
+    model = RecordsModel(
+        [
+            Column("ods_code", "ODS code"),
+            Column("name", "Name"),
+            Column("list_size", "List size"),
+            Column("pcn", "PCN", missing_means="No PCN"),
+        ]
+    )
     model.set_rows(reference.list_rows(session.db, "practices"))
     qtmodeltester.check(model)
 
@@ -216,8 +225,11 @@ def test_clicking_a_heading_sorts_numbers_as_numbers(qtbot, practices):
     practices.all_localities_button.click()
     header = practices.table.horizontalHeader()
     column = [k for k, _ in practices.entity.columns].index("list_size")
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
-                     pos=QPoint(header.sectionViewportPosition(column) + 10, header.height() // 2))
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(header.sectionViewportPosition(column) + 10, header.height() // 2),
+    )
     sizes = [r["list_size"] for r in practices.visible_rows()]
     assert sizes == sorted(sizes) or sizes == sorted(sizes, reverse=True)
     assert sizes != [r["list_size"] for r in sorted(practices.visible_rows(), key=lambda r: str(r["list_size"]))]

@@ -75,8 +75,10 @@ def test_the_kpi_list_shows_the_reports_figures(page, expected):
         assert _text(model, n, RAG) == (row.rag or DASH)
         if row.spc is not None and not row.spc.trial_limits:
             assert _text(model, n, VARIATION) == mdc_style.SHORT[row.spc.variation_icon]
-            assert model.index(n, VARIATION).data(Qt.ItemDataRole.AccessibleTextRole) == \
-                mdc_style.LABELS[row.spc.variation_icon]
+            assert (
+                model.index(n, VARIATION).data(Qt.ItemDataRole.AccessibleTextRole)
+                == mdc_style.LABELS[row.spc.variation_icon]
+            )
             if row.spc.assurance_icon:
                 assert _text(model, n, ASSURANCE) == mdc_style.SHORT[row.spc.assurance_icon]
     assert any(r.rag == "R" for r in expected.rows) and any(r.rag == "G" for r in expected.rows)
@@ -92,8 +94,14 @@ def test_the_kpi_list_passes_qt_model_checks(page, qtmodeltester):
 
 def _special(expected):
     """A KPI whose chart has special causes of a kind other than common cause, and a target."""
-    return next(r for r in expected.rows if r.spc is not None and r.chart_target is not None
-                and r.spc.variation_icon is not None and any(p.point_type != "common_cause" for p in r.spc.points))
+    return next(
+        r
+        for r in expected.rows
+        if r.spc is not None
+        and r.chart_target is not None
+        and r.spc.variation_icon is not None
+        and any(p.point_type != "common_cause" for p in r.spc.points)
+    )
 
 
 def test_choosing_a_kpi_draws_its_xmr_chart_from_the_spc_result(page, expected):
@@ -170,8 +178,9 @@ def test_a_commissioner_workspace_has_the_system_report_once_returns_are_held(co
     assert f"no signed-off return for {page.quarter.label}" in page.system_reason.text()
     assert page.system_reason.isVisible()
 
-    files = [write(tmp_path / f"kpi-return-{code}.json", return_doc(code, page.quarter.code))
-             for code in ("CHA", "MSR")]
+    files = [
+        write(tmp_path / f"kpi-return-{code}.json", return_doc(code, page.quarter.code)) for code in ("CHA", "MSR")
+    ]
     session = page.session
     _outcomes, changes = return_import.import_returns(session.db, session.actor, files)
     session.publish(changes)

@@ -46,8 +46,9 @@ def page(shown):
 
 def _writes(db) -> tuple[int, int, int]:
     """How many returns, return values and audit entries the workspace holds."""
-    return tuple(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                 for table in ("returns", "return_values", "audit"))
+    return tuple(
+        db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("returns", "return_values", "audit")
+    )
 
 
 def _audited(session) -> list[str]:
@@ -150,8 +151,7 @@ def test_start_draft_starts_the_quarter_with_the_figures_shown(page, mdt_session
     assert not page.start_button.isVisibleTo(page) and page.export_button.isEnabled()
     assert {code: page.model.index(page.model.row_of(code), VALUE).data() for code in shown} == shown
     _assert_grid_shows(page, returns.values(mdt_session.db, ret["id"]))
-    assert _audited(mdt_session)[audited:] == [
-        f"Started the {page.quarter.label} return (revision 1)"]
+    assert _audited(mdt_session)[audited:] == [f"Started the {page.quarter.label} return (revision 1)"]
 
 
 def test_typing_into_a_quarter_not_started_starts_the_draft_with_the_figure(page, mdt_session):
@@ -162,7 +162,9 @@ def test_typing_into_a_quarter_not_started_starts_the_draft_with_the_figure(page
     message = page.window().statusBar().currentMessage()
     assert "Started the" in message and "OUT-01: figures saved" in message
     assert _audited(mdt_session)[-2:] == [
-        f"Started the {page.quarter.label} return (revision 1)", "Entered OUT-01: 12 / 4500"]
+        f"Started the {page.quarter.label} return (revision 1)",
+        "Entered OUT-01: 12 / 4500",
+    ]
 
 
 def test_a_refused_figure_or_an_unchanged_comment_starts_nothing(page, mdt_session, warnings):
@@ -211,7 +213,7 @@ def test_the_checklist_lists_blocking_items_first_and_the_panel_explains_the_kpi
     assert lines == not_started  # starting the draft changes none of what the checks say
     assert len(lines) == max(len(issues), 1)
     blocking = [line for line in lines if line.startswith("✗")]
-    assert lines[:len(blocking)] == blocking
+    assert lines[: len(blocking)] == blocking
     assert any("OUT-01 is typed in" in line for line in blocking)
     page.select_kpi("OUT-01")
     assert "OUT-01" in page.panel.title.text()
@@ -323,8 +325,11 @@ def test_typing_in_the_grid_with_the_keyboard(page, mdt_session, qtbot):
     assert editor.text() == "42"
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn of the event loop
     # The quarter had no return: the figure typed started it.
-    qtbot.waitUntil(lambda: page.return_id is not None
-                    and returns.values(mdt_session.db, page.return_id)["OUT-04"]["numerator"] == 42)
+    qtbot.waitUntil(
+        lambda: (
+            page.return_id is not None and returns.values(mdt_session.db, page.return_id)["OUT-04"]["numerator"] == 42
+        )
+    )
     message = page.window().statusBar().currentMessage()
     assert "Started the" in message and "OUT-04" in message
     assert page.grid.state() != QAbstractItemView.State.EditingState

@@ -11,8 +11,16 @@ from desktop.settings import MAX_RECENT, SETTINGS, Settings, qsettings
 
 def test_defaults_then_round_trip_through_a_fresh_store(settings):
     assert {name: settings.get(name) for name in SETTINGS} == {
-        "user_name": "", "recent_workspaces": [], "last_locality": "", "backups_keep": 10, "colour_scheme": "system",
-        "user_role": "", "home_locality": "", "start_workspace": "", "first_run_done": False}
+        "user_name": "",
+        "recent_workspaces": [],
+        "last_locality": "",
+        "backups_keep": 10,
+        "colour_scheme": "system",
+        "user_role": "",
+        "home_locality": "",
+        "start_workspace": "",
+        "first_run_done": False,
+    }
     settings.set("user_name", "Dr A Example")
     settings.set("recent_workspaces", ["/one/file.sqlite"])  # a one-item list comes back from INI as a string
     settings.sync()

@@ -83,8 +83,7 @@ def test_cancelling_the_demo_world_leaves_nothing_then_quits_or_starts_empty(mon
         session.close()
 
 
-def test_an_unusable_workspace_lets_the_user_pick_another(monkeypatch, tmp_path, settings, answers,
-                                                          small_world_path):
+def test_an_unusable_workspace_lets_the_user_pick_another(monkeypatch, tmp_path, settings, answers, small_world_path):
     questions, replies = answers
     newer = tmp_path / "newer.sqlite"
     conn = sqlite3.connect(newer)
@@ -115,7 +114,7 @@ def test_run_gui_opens_the_main_window_on_the_given_workspace(qtbot, qapp, monke
     try:
         assert app.run_gui(small_world_path) == 0
     finally:
-        for handler in logging.getLogger().handlers[len(handlers):]:
+        for handler in logging.getLogger().handlers[len(handlers) :]:
             logging.getLogger().removeHandler(handler)
             handler.close()
     windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]

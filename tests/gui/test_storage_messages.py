@@ -16,8 +16,9 @@ from desktop.views.shell import startup
 from desktop.views.shell.crash import ExceptionHandler
 
 
-def test_a_damaged_workspace_at_start_says_so_and_offers_another(qtbot, monkeypatch, settings, small_world_path,
-                                                                 small_world_template, tmp_path):
+def test_a_damaged_workspace_at_start_says_so_and_offers_another(
+    qtbot, monkeypatch, settings, small_world_path, small_world_template, tmp_path
+):
     damage(small_world_path)
     good = copy_world(small_world_template, tmp_path / "good.sqlite")
     questions = []
@@ -31,7 +32,7 @@ def test_a_damaged_workspace_at_start_says_so_and_offers_another(qtbot, monkeypa
     session = startup.open_at_start(small_world_path, settings)
     assert session is not None and session.path == good.resolve()
     session.close()
-    (text, options), = questions
+    ((text, options),) = questions
     assert "damaged" in text and "Restore from backup" in text and "open another workspace" in text
     assert startup.OPEN_OTHER in options and startup.QUIT in options
 
@@ -58,8 +59,9 @@ def test_a_busy_workspace_write_is_a_message_not_the_crash_dialog(qtbot, monkeyp
     assert len(shown) == 1 and "busy in another window" in shown[0]
 
 
-def test_a_damaged_workspace_at_start_is_restored_from_its_latest_backup(qtbot, monkeypatch, settings,
-                                                                         small_world_path):
+def test_a_damaged_workspace_at_start_is_restored_from_its_latest_backup(
+    qtbot, monkeypatch, settings, small_world_path
+):
     from desktop.models import backups
 
     db = open_workspace(small_world_path)

@@ -94,8 +94,10 @@ def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch):
     practices = win.session.db.execute("SELECT COUNT(*) FROM practices").fetchone()[0]
     # The header, before the passphrase; B has never heard back from A, so it sends every practice it holds.
     assert "From bob" in asked[0][1] and f"Practices {practices}" in asked[0][1]
-    counts = {preview.counts.topLevelItem(i).text(0): preview.counts.topLevelItem(i)
-              for i in range(preview.counts.topLevelItemCount())}
+    counts = {
+        preview.counts.topLevelItem(i).text(0): preview.counts.topLevelItem(i)
+        for i in range(preview.counts.topLevelItemCount())
+    }
     headers = [preview.counts.headerItem().text(i) for i in range(preview.counts.columnCount())]
     assert counts["Practices"].text(headers.index("Updated")) == "2"
     assert preview.conflicts.topLevelItemCount() == 1

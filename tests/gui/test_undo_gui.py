@@ -30,8 +30,11 @@ def shown_status(log, action_id: str) -> str:
 
 def set_status_of_three(qtbot, log) -> list[str]:
     """Pick three open actions and mark them done through the Set status dialog, as a user would."""
-    ids = [log.model.row_id(r) for r in range(log.model.rowCount())
-           if log.model.record(r)["status"] == "open" and not log.model.record(r)["overdue"]][:3]
+    ids = [
+        log.model.row_id(r)
+        for r in range(log.model.rowCount())
+        if log.model.record(r)["status"] == "open" and not log.model.record(r)["overdue"]
+    ][:3]
     assert len(ids) == 3
     log.table.select_ids(ids, ids[0])
     qtbot.mouseClick(log.panel.many_button, Qt.MouseButton.LeftButton)
@@ -132,7 +135,8 @@ def test_a_bulk_assignment_made_off_the_gui_thread_is_one_step(qtbot, loaded, se
 
 
 def test_a_caseload_edit_from_the_panel_is_undone_from_the_table_while_the_notes_box_keeps_its_own_ctrl_z(
-        qtbot, loaded, session):
+    qtbot, loaded, session
+):
     loaded.table.select_row(0)
     patient_id = loaded.model.patient_id(0)
     form = loaded.panel.form
@@ -159,18 +163,24 @@ def test_a_caseload_edit_from_the_panel_is_undone_from_the_table_while_the_notes
     assert form.status.currentData() == "identified"  # the panel shows the patient as they were
 
 
-def test_undoing_a_visit_logged_from_the_round_grid_turns_the_week_back_to_missed(qtbot, mdt_window, mdt_session,
-                                                                                  monkeypatch):
+def test_undoing_a_visit_logged_from_the_round_grid_turns_the_week_back_to_missed(
+    qtbot, mdt_window, mdt_session, monkeypatch
+):
     choose_locality(mdt_window, "CHA")
     mdt_window.show_screen("care_homes")
     page = mdt_window.current_page()
     page.set_quarter(of(clock.today()).previous())
     model = page.grid.model_
-    row, column = next((r, c) for r in range(model.rowCount()) for c in range(1, model.coverage_column())
-                       if model.state(r, c) == MISSED)
+    row, column = next(
+        (r, c)
+        for r in range(model.rowCount())
+        for c in range(1, model.coverage_column())
+        if model.state(r, c) == MISSED
+    )
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: options[0])  # "Log a visit"
-    qtbot.mouseClick(page.grid.viewport(), Qt.MouseButton.LeftButton,
-                     pos=page.grid.visualRect(model.index(row, column)).center())
+    qtbot.mouseClick(
+        page.grid.viewport(), Qt.MouseButton.LeftButton, pos=page.grid.visualRect(model.index(row, column)).center()
+    )
     dialog = page.dialog
     follow = dialog.follow_ups[0]
     follow.description.setText("Review falls risk with the home manager")
@@ -186,5 +196,8 @@ def test_undoing_a_visit_logged_from_the_round_grid_turns_the_week_back_to_misse
     assert undo.text() == f"&Undo Log weekly home round at {home}"
     undo.trigger()
     assert model.state(row, column) == MISSED
-    assert not actions.listing(mdt_session.db, locality_id(mdt_session.db),
-                               actions.ActionFilter(text="Review falls risk with the home manager"))
+    assert not actions.listing(
+        mdt_session.db,
+        locality_id(mdt_session.db),
+        actions.ActionFilter(text="Review falls risk with the home manager"),
+    )

@@ -117,7 +117,10 @@ def test_your_name_is_what_the_audit_trail_records(window, practices, settings):
     window.who.ok.click()
     assert settings.get("user_name") == "Dr Jo Example"
     target = practices.visible_rows()[0]
-    operations.save_record(window.session, "practices", {**reference.get(window.session.db, "practices",
-                                                                         target["id"]), "list_size": 4321},
-                           target["id"])
+    operations.save_record(
+        window.session,
+        "practices",
+        {**reference.get(window.session.db, "practices", target["id"]), "list_size": 4321},
+        target["id"],
+    )
     assert audit.entries(window.session.db, "practices", target["id"])[0]["user"] == "Dr Jo Example"

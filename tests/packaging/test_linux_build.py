@@ -37,8 +37,9 @@ STAMP = FOLDER / ".built-from.sha256"
 def _sources_digest() -> str:
     """What the build was made from, by content: a build's file times say nothing when it was made under a
     faked clock (make test-dates) or the checkout's times were reset."""
-    files = sorted(p for top in SOURCES for p in (ROOT / top).rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts)
+    files = sorted(
+        p for top in SOURCES for p in (ROOT / top).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
     digest = hashlib.sha256()
     for path in [*files, ROOT / "pyproject.toml"]:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -55,8 +56,14 @@ def app() -> Path:
 
 
 def _run(app: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(app), *args], capture_output=True, text=True, timeout=300, cwd=ROOT.parent,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env})
+    return subprocess.run(
+        [str(app), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT.parent,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env},
+    )
 
 
 def test_version_is_the_apps(app):

@@ -55,8 +55,7 @@ def read_spec(monkeypatch):
     return read
 
 
-@pytest.mark.parametrize("name", ["locality-desk-linux.spec", "locality-desk-windows.spec",
-                                  "locality-desk-macos.spec"])
+@pytest.mark.parametrize("name", ["locality-desk-linux.spec", "locality-desk-windows.spec", "locality-desk-macos.spec"])
 def test_every_spec_builds_one_folder_holding_what_the_app_reads(read_spec, name):
     steps = read_spec(name)
     assert steps["EXE"].kwargs["exclude_binaries"] is True  # one folder, not one self-unpacking file

@@ -79,8 +79,12 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 @pytest.mark.parametrize("layer", ["models", "reports"])
 def test_no_module_of_the_layer_imports_qt(layer):
-    offenders = [f"{p.relative_to(DESKTOP)}: {m}" for p in sorted((DESKTOP / layer).rglob("*.py"))
-                 for m in imported(p) if m.split(".")[0] in QT]
+    offenders = [
+        f"{p.relative_to(DESKTOP)}: {m}"
+        for p in sorted((DESKTOP / layer).rglob("*.py"))
+        for m in imported(p)
+        if m.split(".")[0] in QT
+    ]
     assert offenders == []
 
 
@@ -108,6 +112,10 @@ def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import():
 
 
 def test_the_domain_does_not_reach_up_into_views_or_reports():
-    offenders = [f"{p.relative_to(DESKTOP)}: {m}" for p in sorted((DESKTOP / "models").rglob("*.py"))
-                 for m in imported(p) if m.startswith(("desktop.views", "desktop.reports", "desktop.app"))]
+    offenders = [
+        f"{p.relative_to(DESKTOP)}: {m}"
+        for p in sorted((DESKTOP / "models").rglob("*.py"))
+        for m in imported(p)
+        if m.startswith(("desktop.views", "desktop.reports", "desktop.app"))
+    ]
     assert offenders == []

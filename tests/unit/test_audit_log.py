@@ -29,8 +29,15 @@ def db(tmp_path):
     audit.record(db, gp, "import", "risk_runs", "r1", "Imported the March extract", {"rows": 120})
     audit.record(db, matron, "update", "patients", "p1", "Changed status", {"changes": {"status": "contacted"}})
     audit.record(db, gp, "sign-off", "returns", "q1", "Signed off 2025-26 Q4", {"revision": 1})
-    audit.record(db, Actor("=cmd|' /C calc'!A0", "dev-3", "2026-03-06T08:00:00+00:00"), "export", "worklist",
-                 "new", "+Exported '@SUM(1)'", {"file": "-x.csv"})
+    audit.record(
+        db,
+        Actor("=cmd|' /C calc'!A0", "dev-3", "2026-03-06T08:00:00+00:00"),
+        "export",
+        "worklist",
+        "new",
+        "+Exported '@SUM(1)'",
+        {"file": "-x.csv"},
+    )
     yield db
     db.close()
 
@@ -84,11 +91,10 @@ def test_exporting_the_log_writes_a_formula_safe_csv_and_is_audited(db, tmp_path
 
 def test_the_rejections_csv_is_formula_safe(tmp_path):
     out = tmp_path / "rejected.csv"
-    write_rejections([Rejection(2, "=HYPERLINK(\"x\")", "@not a date"), Rejection(3, "nhs_number", "too short")],
-                     out)
+    write_rejections([Rejection(2, '=HYPERLINK("x")', "@not a date"), Rejection(3, "nhs_number", "too short")], out)
     with open(out, encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[1] == ["2", "'=HYPERLINK(\"x\")", "'@not a date"] and rows[2] == ["3", "nhs_number", "too short"]
+    assert rows[1] == ["2", '\'=HYPERLINK("x")', "'@not a date"] and rows[2] == ["3", "nhs_number", "too short"]
 
 
 def test_a_worklist_file_name_carries_the_marking_once(tmp_path):

@@ -124,8 +124,9 @@ def test_rolling_backups_keep_the_newest_n_and_never_delete_labelled_ones(small_
     for labelled in (manual, undo):
         shutil.copy(backups.backup(small_world, folder / "x.sqlite"), labelled)
     (folder / "x.sqlite").unlink()
-    made = [backups.rolling(small_world, folder, keep=3, reason="close", now=T0 + dt.timedelta(hours=h))
-            for h in range(5)]
+    made = [
+        backups.rolling(small_world, folder, keep=3, reason="close", now=T0 + dt.timedelta(hours=h)) for h in range(5)
+    ]
     assert all(re.fullmatch(r"world-\d{8}-\d{6}\.sqlite", p.name) for p in made)
     assert made[0].name == "world-20260302-093000.sqlite"
     listed = backups.list_backups(folder)
@@ -214,8 +215,12 @@ def test_a_bad_backup_is_refused_and_nothing_changes(small_world, small_world_pa
         bad.write_text("NHS number,name\n")
     _rename_a_practice(small_world, "Kept")
     before = content(small_world_path)
-    reason = {"damaged": "damaged", "not a workspace": "not a Locality Desk", "text file": "damaged",
-              "missing": "no backup file"}[kind]
+    reason = {
+        "damaged": "damaged",
+        "not a workspace": "not a Locality Desk",
+        "text file": "damaged",
+        "missing": "no backup file",
+    }[kind]
     with pytest.raises(StorageUnavailable, match=reason):
         backups.restore(bad, small_world_path, folder=folder)
     assert content(small_world_path) == before
@@ -242,6 +247,11 @@ def test_cli_backup_refuses_with_a_reason(small_world_path, tmp_path, capsys, ca
         out = tmp_path
     assert main(["backup", "--db", str(db), "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("locality-desk: ") and {"missing workspace": "No workspace", "missing folder":
-                                                  "does not exist", "folder as file": "is a folder"}[case] in err
+    assert (
+        err.startswith("locality-desk: ")
+        and {"missing workspace": "No workspace", "missing folder": "does not exist", "folder as file": "is a folder"}[
+            case
+        ]
+        in err
+    )
     assert not (tmp_path / "copy.sqlite").exists() and not (tmp_path / "absent.sqlite").exists()

@@ -142,7 +142,7 @@ def test_a_formula_in_a_name_is_imported_but_exported_as_text(small_world_path, 
     names = [cell for row in table[1:] for cell in row[1:3]]
     assert len(names) == 6 and all(n.startswith("'") for n in names), names
     # (the tab before "=1+1" is trimmed on import, as all surrounding whitespace is)
-    assert "'=HYPERLINK(\"http://x\",\"click\")" in names and names.count("'=1+1") == 2
+    assert '\'=HYPERLINK("http://x","click")' in names and names.count("'=1+1") == 2
     from openpyxl import load_workbook
 
     sheet = load_workbook(xlsx_out).active
@@ -161,13 +161,16 @@ def commissioner_path(tmp_path, capsys):
 
 @pytest.mark.parametrize("name", sorted(RETURN_REFUSED))
 @pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
-def test_a_bad_return_file_is_rejected_with_its_code_exit_1_and_changes_nothing(commissioner_path, capsys, name,
-                                                                               dry_run):
+def test_a_bad_return_file_is_rejected_with_its_code_exit_1_and_changes_nothing(
+    commissioner_path, capsys, name, dry_run
+):
     import json
 
     before = snapshot(commissioner_path, capsys)
-    code = main(["return", "import", "--db", str(commissioner_path), str(CORPUS / "returns" / name), "--json"]
-                + (["--dry-run"] if dry_run else []))
+    code = main(
+        ["return", "import", "--db", str(commissioner_path), str(CORPUS / "returns" / name), "--json"]
+        + (["--dry-run"] if dry_run else [])
+    )
     out = capsys.readouterr()
     assert code == 1 and "Traceback" not in out.err
     (got,) = json.loads(out.out)["files"]
@@ -190,6 +193,7 @@ def test_a_batch_of_the_whole_return_corpus_keeps_nothing_and_says_why_for_each(
 
 # -- the remembered column mapping ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["not_json.txt", "a_list.json", "non_string_values.json", "unknown_targets.json"])
 def test_a_damaged_remembered_mapping_is_ignored_and_the_import_goes_ahead(small_world_path, tmp_path, capsys, name):
     db = open_workspace(small_world_path)
@@ -201,8 +205,9 @@ def test_a_damaged_remembered_mapping_is_ignored_and_the_import_goes_ahead(small
     assert "2 of 2 rows imported" in out
 
 
-def test_a_remembered_mapping_with_list_values_for_headings_the_file_has_does_not_crash(small_world_path, tmp_path,
-                                                                                        capsys):
+def test_a_remembered_mapping_with_list_values_for_headings_the_file_has_does_not_crash(
+    small_world_path, tmp_path, capsys
+):
     db = open_workspace(small_world_path)
     set_meta(db, extract_mapping='{"nhs_number": ["nhs_number"], "date_of_birth": 5}')
     db.close()
@@ -210,8 +215,7 @@ def test_a_remembered_mapping_with_list_values_for_headings_the_file_has_does_no
     assert (code, err) == (0, "") and "1 of 1 rows imported" in out
 
 
-def test_a_remembered_mapping_that_swaps_columns_is_honoured_and_refused_row_by_row(small_world_path, tmp_path,
-                                                                                    capsys):
+def test_a_remembered_mapping_that_swaps_columns_is_honoured_and_refused_row_by_row(small_world_path, tmp_path, capsys):
     db = open_workspace(small_world_path)
     set_meta(db, extract_mapping=(CORPUS / "mapping" / "swapped_columns.json").read_text(encoding="utf-8"))
     db.close()
@@ -221,16 +225,30 @@ def test_a_remembered_mapping_that_swaps_columns_is_honoured_and_refused_row_by_
     assert snapshot(small_world_path, capsys) == before
 
 
-@pytest.mark.parametrize(("mapping", "words"), [
-    ({"nhs_number": ["x"]}, "not a column of a risk extract"),
-    ({"nhs_number": "drop table patients"}, "not a column of a risk extract"),
-    ({"NHS": "nhs_number", "date_of_birth": "date_of_birth", "practice_code": "practice_code",
-      "ltc_count": "ltc_count", "predicted_cost": "predicted_cost", "expected_cost": "expected_cost",
-      "efi_score": "efi_score"}, "has no column for nhs_number"),
-    ({}, "has no column for nhs_number"),
-], ids=["list-target", "unknown-target", "heading-not-in-file", "empty"])
-def test_a_bad_mapping_from_the_dialog_is_refused_and_changes_nothing(small_world_path, tmp_path, capsys, mapping,
-                                                                      words):
+@pytest.mark.parametrize(
+    ("mapping", "words"),
+    [
+        ({"nhs_number": ["x"]}, "not a column of a risk extract"),
+        ({"nhs_number": "drop table patients"}, "not a column of a risk extract"),
+        (
+            {
+                "NHS": "nhs_number",
+                "date_of_birth": "date_of_birth",
+                "practice_code": "practice_code",
+                "ltc_count": "ltc_count",
+                "predicted_cost": "predicted_cost",
+                "expected_cost": "expected_cost",
+                "efi_score": "efi_score",
+            },
+            "has no column for nhs_number",
+        ),
+        ({}, "has no column for nhs_number"),
+    ],
+    ids=["list-target", "unknown-target", "heading-not-in-file", "empty"],
+)
+def test_a_bad_mapping_from_the_dialog_is_refused_and_changes_nothing(
+    small_world_path, tmp_path, capsys, mapping, words
+):
     from desktop.models.cohort.risk_import import import_extract
     from desktop.models.errors import ValidationError
 
@@ -246,6 +264,7 @@ def test_a_bad_mapping_from_the_dialog_is_refused_and_changes_nothing(small_worl
 
 
 # -- settings files ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["wrong_types.ini", "unknown_keys.ini", "garbage.ini", "truncated.ini"])
 def test_a_corrupt_settings_file_gives_defaults_and_never_raises(name):

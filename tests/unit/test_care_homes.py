@@ -45,16 +45,22 @@ def test_quarters():
 @pytest.fixture
 def home(small_world):
     loc = small_world.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
-    home = next(iter(small_world.query("SELECT * FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1",
-                                       [loc])))
-    gp = small_world.execute("SELECT id FROM staff WHERE locality_id = ? AND role = 'GP' ORDER BY name",
-                             [loc]).fetchone()[0]
+    home = next(iter(small_world.query("SELECT * FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1", [loc])))
+    gp = small_world.execute(
+        "SELECT id FROM staff WHERE locality_id = ? AND role = 'GP' ORDER BY name", [loc]
+    ).fetchone()[0]
     return small_world, loc, home, gp
 
 
 def admit(db, home_id, n, admitted="2025-12-19", **over):
-    values = {"nhs_number": synthetic_nhs(n), "given_name": f"Res{n}", "family_name": f"Ident{n}",
-              "date_of_birth": "1930-05-01", "admitted_on": admitted, **over}
+    values = {
+        "nhs_number": synthetic_nhs(n),
+        "given_name": f"Res{n}",
+        "family_name": f"Ident{n}",
+        "date_of_birth": "1930-05-01",
+        "admitted_on": admitted,
+        **over,
+    }
     return residents.save(db, ACTOR, home_id, values, today=TODAY)[0]
 
 
@@ -69,16 +75,27 @@ def test_pcsp_timeliness_across_christmas(home):
     summary = residents.pcsp_timeliness(db, [h["id"]], dt.date(2025, 12, 1), dt.date(2026, 1, 31), TODAY)
     assert (summary["admissions"], summary["on_time"], summary["late"], summary["overdue"]) == (4, 1, 1, 1)
     # a re-admission restarts the clock
-    residents.save(db, ACTOR, h["id"], {**residents.get(db, late), "readmitted_on": "2026-01-12",
-                                         "pcsp_on": "2026-01-20"}, late, today=TODAY)
+    residents.save(
+        db,
+        ACTOR,
+        h["id"],
+        {**residents.get(db, late), "readmitted_on": "2026-01-12", "pcsp_on": "2026-01-20"},
+        late,
+        today=TODAY,
+    )
     assert residents.listing(db, h["id"], today=TODAY)[1]["pcsp_status"] == "on time"
 
 
 @pytest.mark.parametrize(
     ("over", "field"),
-    [({"nhs_number": "1234567890"}, "nhs_number"), ({"family_name": ""}, "family_name"),
-     ({"admitted_on": ""}, "admitted_on"), ({"admitted_on": "2026-02-01"}, "admitted_on"),
-     ({"pcsp_on": "2025-12-01"}, "pcsp_on"), ({"eol_plan_on": "2026-01-01"}, "eol_plan_on")],
+    [
+        ({"nhs_number": "1234567890"}, "nhs_number"),
+        ({"family_name": ""}, "family_name"),
+        ({"admitted_on": ""}, "admitted_on"),
+        ({"admitted_on": "2026-02-01"}, "admitted_on"),
+        ({"pcsp_on": "2025-12-01"}, "pcsp_on"),
+        ({"eol_plan_on": "2026-01-01"}, "eol_plan_on"),
+    ],
 )
 def test_bad_resident_records_are_refused(home, over, field):
     db, _, h, _ = home
@@ -102,12 +119,27 @@ def test_a_visit_with_outcomes_and_follow_up_actions_lands_whole(home):
     db, loc, h, gp = home
     a, b = admit(db, h["id"], 1), admit(db, h["id"], 2)
     visit_id, _ = visits.log_visit(
-        db, ACTOR, h["id"], "2026-01-14", "weekly home round", gp,
-        residents=[{"resident_id": a, "outcome": "managed in the home"},
-                   {"resident_id": b, "outcome": "transferred to hospital", "note": "Suspected sepsis"}],
-        follow_ups=[{"description": "Update the PCSP after discharge", "owner_name": "Home manager",
-                     "owner_organisation": "care home", "due_date": "2026-01-28", "resident_id": b}],
-        today=TODAY)
+        db,
+        ACTOR,
+        h["id"],
+        "2026-01-14",
+        "weekly home round",
+        gp,
+        residents=[
+            {"resident_id": a, "outcome": "managed in the home"},
+            {"resident_id": b, "outcome": "transferred to hospital", "note": "Suspected sepsis"},
+        ],
+        follow_ups=[
+            {
+                "description": "Update the PCSP after discharge",
+                "owner_name": "Home manager",
+                "owner_organisation": "care home",
+                "due_date": "2026-01-28",
+                "resident_id": b,
+            }
+        ],
+        today=TODAY,
+    )
     visit = visits.get(db, visit_id)
     assert [r["outcome"] for r in visit["residents"]] == ["managed in the home", "transferred to hospital"]
     assert len(visit["actions"]) == 1 and visit["actions"][0]["reference"] == "CHA-2026-0001"
@@ -122,11 +154,15 @@ def test_a_bad_visit_writes_nothing(home):
     other = db.execute("SELECT id FROM care_homes WHERE id != ? LIMIT 1", [h["id"]]).fetchone()[0]
     stranger = admit(db, other, 2)
     cases = [
-        dict(visited_on="2026-03-01"), dict(kind="picnic"),
+        dict(visited_on="2026-03-01"),
+        dict(kind="picnic"),
         dict(residents=[{"resident_id": stranger, "outcome": "referred on"}]),
         dict(residents=[{"resident_id": a, "outcome": "cured"}]),
-        dict(follow_ups=[{"description": "", "owner_name": "X", "owner_organisation": "care home",
-                          "due_date": "2026-02-01"}]),
+        dict(
+            follow_ups=[
+                {"description": "", "owner_name": "X", "owner_organisation": "care home", "due_date": "2026-02-01"}
+            ]
+        ),
     ]
     for case in cases:
         args = {"visited_on": "2026-01-14", "kind": "reactive visit", **case}
@@ -160,14 +196,30 @@ def test_care_home_report_pdf_holds_the_facts_and_is_audited(home, tmp_path):
 
     db, loc, h, gp = home
     a = admit(db, h["id"], 1, admitted="2026-01-05", pcsp_on="2026-01-20")
-    visits.log_visit(db, ACTOR, h["id"], "2026-01-14", "weekly home round", gp,
-                     residents=[{"resident_id": a, "outcome": "referred on"}],
-                     follow_ups=[{"description": "Refer to tissue viability", "owner_name": "Nurse",
-                                  "owner_organisation": "community health", "due_date": "2026-01-28"}], today=TODAY)
+    visits.log_visit(
+        db,
+        ACTOR,
+        h["id"],
+        "2026-01-14",
+        "weekly home round",
+        gp,
+        residents=[{"resident_id": a, "outcome": "referred on"}],
+        follow_ups=[
+            {
+                "description": "Refer to tissue viability",
+                "owner_name": "Nurse",
+                "owner_organisation": "community health",
+                "due_date": "2026-01-28",
+            }
+        ],
+        today=TODAY,
+    )
     path = db.execute("PRAGMA database_list").fetchone()[2]
     out = tmp_path / "home.pdf"
-    assert main(["report", "care-home", "--db", path, "--home", h["cqc_id"], "--quarter", "2025-26-Q4",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["report", "care-home", "--db", path, "--home", h["cqc_id"], "--quarter", "2025-26-Q4", "--out", str(out)])
+        == 0
+    )
     pages = PdfReader(out).pages
     text = "\n".join(page.extract_text() for page in pages)
     assert h["name"] in text and "2025/26 Q4" in text
@@ -175,7 +227,37 @@ def test_care_home_report_pdf_holds_the_facts_and_is_audited(home, tmp_path):
     assert "IDENT1, Res1" in text and "Refer to tissue viability" in text
     assert "late" in text  # the PCSP on 20 January was due on 14 January
     assert audit.entries(db, "care_homes", h["id"])[0]["action"] == "export"
-    assert main(["report", "care-home", "--db", path, "--home", "1-000000000", "--quarter", "2025-26-Q4",
-                 "--out", str(tmp_path / "x.pdf")]) == 1
-    assert main(["report", "care-home", "--db", path, "--home", h["cqc_id"], "--quarter", "Q9",
-                 "--out", str(tmp_path / "x.pdf")]) == 1
+    assert (
+        main(
+            [
+                "report",
+                "care-home",
+                "--db",
+                path,
+                "--home",
+                "1-000000000",
+                "--quarter",
+                "2025-26-Q4",
+                "--out",
+                str(tmp_path / "x.pdf"),
+            ]
+        )
+        == 1
+    )
+    assert (
+        main(
+            [
+                "report",
+                "care-home",
+                "--db",
+                path,
+                "--home",
+                h["cqc_id"],
+                "--quarter",
+                "Q9",
+                "--out",
+                str(tmp_path / "x.pdf"),
+            ]
+        )
+        == 1
+    )

@@ -90,12 +90,32 @@ def test_import_risk_json_has_exactly_the_documented_keys(small_world_path, tmp_
     from desktop.models.db import open_workspace
 
     db = open_workspace(small_world_path)
-    code = next(iter(db.query("SELECT ods_code FROM practices p JOIN localities l ON l.id = p.locality_id "
-                              "WHERE l.code = 'CHA' ORDER BY ods_code LIMIT 1")))["ods_code"]
+    code = next(
+        iter(
+            db.query(
+                "SELECT ods_code FROM practices p JOIN localities l ON l.id = p.locality_id "
+                "WHERE l.code = 'CHA' ORDER BY ods_code LIMIT 1"
+            )
+        )
+    )["ods_code"]
     db.close()
     path = write_csv(tmp_path / "x.csv", [patient(1, code), patient(2, code, sex="?"), {}])
-    assert main(["import-risk", "--db", str(small_world_path), "--locality", "CHA", str(path),
-                 "--extract-date", "2026-10-01", "--json"]) == 0
+    assert (
+        main(
+            [
+                "import-risk",
+                "--db",
+                str(small_world_path),
+                "--locality",
+                "CHA",
+                str(path),
+                "--extract-date",
+                "2026-10-01",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["rows", "imported", "rejected", "cohort", "new", "left", "changed", "rejections"]
     assert (out["rows"], out["imported"], out["rejected"]) == (2, 1, 1)

@@ -17,10 +17,20 @@ DESKTOP = ROOT / "desktop"
 CLOCK = DESKTOP / "models" / "clock.py"
 TESTS = ROOT / "tests"
 # (object, attribute) calls that read the machine's clock.
-WALL_CLOCK = {("date", "today"), ("datetime", "now"), ("datetime", "today"), ("datetime", "utcnow"),
-              ("time", "time"), ("time", "time_ns"), ("time", "localtime"), ("time", "gmtime"),
-              ("QDate", "currentDate"), ("QDateTime", "currentDateTime"), ("QDateTime", "currentDateTimeUtc"),
-              ("QTime", "currentTime")}
+WALL_CLOCK = {
+    ("date", "today"),
+    ("datetime", "now"),
+    ("datetime", "today"),
+    ("datetime", "utcnow"),
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "localtime"),
+    ("time", "gmtime"),
+    ("QDate", "currentDate"),
+    ("QDateTime", "currentDateTime"),
+    ("QDateTime", "currentDateTimeUtc"),
+    ("QTime", "currentTime"),
+}
 # SQLite's own clock: date('now'), CURRENT_DATE and friends.
 SQL_CLOCK = re.compile(r"""['"]now['"]|\bCURRENT_(DATE|TIME|TIMESTAMP)\b|\bjulianday\(\s*'now'""", re.IGNORECASE)
 
@@ -40,29 +50,38 @@ def clock_reads(source: str) -> list[str]:
 
 
 def test_nothing_outside_the_clock_module_reads_the_clock():
-    offenders = [f"{path.relative_to(ROOT)}:{hit}"
-                 for path in sorted(DESKTOP.rglob("*.py")) if path != CLOCK
-                 for hit in clock_reads(path.read_text(encoding="utf-8"))]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{hit}"
+        for path in sorted(DESKTOP.rglob("*.py"))
+        if path != CLOCK
+        for hit in clock_reads(path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
 def test_no_test_reads_the_machines_clock():
     """Tests live on the pinned day (tests/pinned.py) and ask the app's clock for it."""
-    offenders = [f"{path.relative_to(ROOT)}:{hit}"
-                 for path in sorted(TESTS.rglob("*.py")) if path != Path(__file__)
-                 for hit in clock_reads(path.read_text(encoding="utf-8"))]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{hit}"
+        for path in sorted(TESTS.rglob("*.py"))
+        if path != Path(__file__)
+        for hit in clock_reads(path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
-@pytest.mark.parametrize("line", [
-    "import datetime as dt\nx = dt.date.today()",
-    "from datetime import date\nx = date.today()",
-    "import datetime\nx = datetime.datetime.now()",
-    "import time\nx = time.time()",
-    "db.execute(\"SELECT * FROM actions WHERE due_date < date('now')\")",
-    "db.execute('UPDATE t SET at = CURRENT_TIMESTAMP')",
-    "from PySide6.QtCore import QDate\nx = QDate.currentDate()",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import datetime as dt\nx = dt.date.today()",
+        "from datetime import date\nx = date.today()",
+        "import datetime\nx = datetime.datetime.now()",
+        "import time\nx = time.time()",
+        "db.execute(\"SELECT * FROM actions WHERE due_date < date('now')\")",
+        "db.execute('UPDATE t SET at = CURRENT_TIMESTAMP')",
+        "from PySide6.QtCore import QDate\nx = QDate.currentDate()",
+    ],
+)
 def test_the_guard_catches_each_way_of_reading_the_clock(line):
     assert clock_reads(line)
 

@@ -25,8 +25,15 @@ def pid(db, n):
 
 
 def staff(db, locality_code, role):
-    return next(iter(db.query("SELECT s.id FROM staff s JOIN localities l ON l.id = s.locality_id "
-                              "WHERE l.code = ? AND s.role = ? ORDER BY s.name", [locality_code, role])))["id"]
+    return next(
+        iter(
+            db.query(
+                "SELECT s.id FROM staff s JOIN localities l ON l.id = s.locality_id "
+                "WHERE l.code = ? AND s.role = ? ORDER BY s.name",
+                [locality_code, role],
+            )
+        )
+    )["id"]
 
 
 @pytest.fixture
@@ -34,17 +41,34 @@ def two_runs(small_world, cha, tmp_path):
     """Q2: patients 1-4 in the cohort. Q3: 1 unchanged, 2 more frail, 3 no longer meets criteria, 4 gone,
     5 new. Between the two, the team worked on 1, 2 and 3."""
     code, mine, _ = cha
-    q2 = [patient(1, mine[0]), patient(2, mine[0], efi_score="0.2778"), patient(3, mine[1], ltc_count="5",
-                                                                               efi_score="0.05"),
-          patient(4, mine[1]), patient(9, mine[1], efi_score="0.02")]
+    q2 = [
+        patient(1, mine[0]),
+        patient(2, mine[0], efi_score="0.2778"),
+        patient(3, mine[1], ltc_count="5", efi_score="0.05"),
+        patient(4, mine[1]),
+        patient(9, mine[1], efi_score="0.02"),
+    ]
     first = import_extract(small_world, ACTOR, code, write_csv(tmp_path / "q2.csv", q2), Q2)
     matron = staff(small_world, code, "community matron")
-    caseload.update_patients(small_world, ACTOR, [pid(small_world, n) for n in (1, 2, 3)],
-                             {"status": "on caseload", "case_manager_id": matron, "care_plan_date": "2026-08-01",
-                              "notes": "Lives alone; daughter visits Sundays."}, today=TODAY)
-    q3 = [patient(1, mine[0]), patient(2, mine[0], efi_score="0.3889"), patient(3, mine[1], ltc_count="4",
-                                                                               efi_score="0.05"),
-          patient(5, mine[0], ltc_count="7"), patient(9, mine[1], efi_score="0.02")]
+    caseload.update_patients(
+        small_world,
+        ACTOR,
+        [pid(small_world, n) for n in (1, 2, 3)],
+        {
+            "status": "on caseload",
+            "case_manager_id": matron,
+            "care_plan_date": "2026-08-01",
+            "notes": "Lives alone; daughter visits Sundays.",
+        },
+        today=TODAY,
+    )
+    q3 = [
+        patient(1, mine[0]),
+        patient(2, mine[0], efi_score="0.3889"),
+        patient(3, mine[1], ltc_count="4", efi_score="0.05"),
+        patient(5, mine[0], ltc_count="7"),
+        patient(9, mine[1], efi_score="0.02"),
+    ]
     second = import_extract(small_world, ACTOR, code, write_csv(tmp_path / "q3.csv", q3), Q3)
     return first, second, matron
 
@@ -67,8 +91,9 @@ def test_the_teams_work_survives_reimport(small_world, two_runs):
     assert left["left_reason"] == "no longer meets the criteria"
     # Patient 4 was never worked on: no record of their own, but the run notes why they left.
     assert not list(small_world.query("SELECT 1 FROM patients WHERE id = ?", [pid(small_world, 4)]))
-    gone = small_world.execute("SELECT detail FROM cohort_changes WHERE patient_id = ? AND change = 'left'",
-                               [pid(small_world, 4)]).fetchone()
+    gone = small_world.execute(
+        "SELECT detail FROM cohort_changes WHERE patient_id = ? AND change = 'left'", [pid(small_world, 4)]
+    ).fetchone()
     assert gone == ("not in this extract (moved or died)",)
 
 
@@ -110,8 +135,9 @@ def test_review_due_follows_care_plan_and_interval(small_world, two_runs):
     assert p1["review_interval_months"] == 6 and p1["next_review_due"] == "2027-02-01"
     # patient 2 was moderate at the time of the edit; a severe patient put on caseload now gets 3 months
     p5 = pid(small_world, 5)
-    caseload.update_patients(small_world, ACTOR, [p5], {"status": "on caseload", "care_plan_date": "2026-10-02"},
-                             today=TODAY)
+    caseload.update_patients(
+        small_world, ACTOR, [p5], {"status": "on caseload", "care_plan_date": "2026-10-02"}, today=TODAY
+    )
     assert caseload.get_patient(small_world, p5)["next_review_due"] == "2027-04-02"
     p2 = pid(small_world, 2)
     caseload.update_patients(small_world, ACTOR, [p2], {"review_interval_months": None}, today=TODAY)
@@ -166,15 +192,17 @@ def test_bulk_assignment_is_all_or_nothing_and_audited(small_world, two_runs):
 
 def test_discharge_needs_a_reason_and_interventions_are_checked(small_world, two_runs):
     p = pid(small_world, 1)
-    caseload.update_patients(small_world, ACTOR, [p], {"status": "discharged", "discharge_reason": "stable"},
-                             today=TODAY)
+    caseload.update_patients(
+        small_world, ACTOR, [p], {"status": "discharged", "discharge_reason": "stable"}, today=TODAY
+    )
     assert caseload.get_patient(small_world, p)["discharge_reason"] == "stable"
     with pytest.raises(ValidationError, match="type"):
         caseload.add_intervention(small_world, ACTOR, p, "massage", "2026-10-01", today=TODAY)
     with pytest.raises(ValidationError, match="future"):
         caseload.add_intervention(small_world, ACTOR, p, "falls assessment", "2026-12-01", today=TODAY)
-    caseload.add_intervention(small_world, ACTOR, p, "falls assessment", "2026-10-01", note="Timed up and go 14 s",
-                              today=TODAY)
+    caseload.add_intervention(
+        small_world, ACTOR, p, "falls assessment", "2026-10-01", note="Timed up and go 14 s", today=TODAY
+    )
     assert [i["type"] for i in caseload.interventions(small_world, p)] == ["falls assessment"]
 
 
@@ -240,8 +268,9 @@ def test_review_overdue_counts_only_the_caseload(small_world, two_runs):
     from desktop.models.cohort import worklists
 
     p1 = pid(small_world, 1)
-    caseload.update_patients(small_world, ACTOR, [p1], {"status": "discharged", "discharge_reason": "stable"},
-                             today=TODAY)
+    caseload.update_patients(
+        small_world, ACTOR, [p1], {"status": "discharged", "discharge_reason": "stable"}, today=TODAY
+    )
     loc = small_world.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
     frame = cohort.load(small_world, loc)
     later = dt.date(2027, 3, 1)
@@ -254,6 +283,7 @@ def test_an_extract_older_than_the_latest_run_is_refused(small_world, cha, two_r
     code, mine, _ = cha
     before = small_world.execute("SELECT COUNT(*) FROM risk_runs").fetchone()[0]
     with pytest.raises(ValidationError, match="before Charnwood's latest run"):
-        import_extract(small_world, ACTOR, code, write_csv(tmp_path / "old.csv", [patient(1, mine[0])]),
-                       dt.date(2026, 8, 1))
+        import_extract(
+            small_world, ACTOR, code, write_csv(tmp_path / "old.csv", [patient(1, mine[0])]), dt.date(2026, 8, 1)
+        )
     assert small_world.execute("SELECT COUNT(*) FROM risk_runs").fetchone()[0] == before

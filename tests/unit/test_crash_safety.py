@@ -55,8 +55,13 @@ def kill_mid_transaction(tmp_path: Path, mode: str, argv: list[str], db_path: Pa
     marker = tmp_path / f"{mode}.marker"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)]), "QT_QPA_PLATFORM": "offscreen"}
     wal_before = wal_size(db_path)
-    child = subprocess.Popen([sys.executable, str(TESTS / "crash_child.py"), mode, str(marker), "--", *argv],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, str(TESTS / "crash_child.py"), mode, str(marker), "--", *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -91,8 +96,12 @@ def test_a_kill_in_the_middle_of_a_large_risk_import_leaves_the_previous_state(t
 
     extract = tmp_path / "large.csv"
     write_extract(extract, "CHA", 300_000, extract_date=dt.date(2026, 11, 15))
-    kill_mid_transaction(tmp_path, "risk", ["import-risk", "--db", str(path), "--locality", "CHA",
-                                            "--extract-date", "2026-11-15", str(extract)], path)
+    kill_mid_transaction(
+        tmp_path,
+        "risk",
+        ["import-risk", "--db", str(path), "--locality", "CHA", "--extract-date", "2026-11-15", str(extract)],
+        path,
+    )
 
     assert content_digest(path) == before
     # And the workspace works: the same import, run to the end, lands whole.
@@ -115,8 +124,12 @@ def test_a_kill_in_the_middle_of_a_return_import_batch_leaves_the_previous_state
 
     batch = tmp_path / "batch"
     batch.mkdir()
-    files = [return_files.write(batch / f"{c}-{q}-r{rev}.json", return_files.return_doc(c, q, rev, scale=rev))
-             for q in ("2025-26-Q1", "2025-26-Q2", "2025-26-Q3", "2025-26-Q4") for c in codes for rev in (2, 3)]
+    files = [
+        return_files.write(batch / f"{c}-{q}-r{rev}.json", return_files.return_doc(c, q, rev, scale=rev))
+        for q in ("2025-26-Q1", "2025-26-Q2", "2025-26-Q3", "2025-26-Q4")
+        for c in codes
+        for rev in (2, 3)
+    ]
     assert len(files) == 88
     kill_mid_transaction(tmp_path, "returns", ["return", "import", "--db", str(path), *map(str, files)], path)
 

@@ -39,10 +39,26 @@ Q1_2027 = quarters.Quarter(2027, 1)  # April to June 2027
 # substitute days are Monday 27 and Tuesday 28 December. 2028: New Year's Day is a Saturday (substitute Monday
 # 3 January); Easter Sunday is 16 April.
 ENGLAND_BANK_HOLIDAYS = {
-    2027: {dt.date(2027, 1, 1), dt.date(2027, 3, 26), dt.date(2027, 3, 29), dt.date(2027, 5, 3),
-           dt.date(2027, 5, 31), dt.date(2027, 8, 30), dt.date(2027, 12, 27), dt.date(2027, 12, 28)},
-    2028: {dt.date(2028, 1, 3), dt.date(2028, 4, 14), dt.date(2028, 4, 17), dt.date(2028, 5, 1),
-           dt.date(2028, 5, 29), dt.date(2028, 8, 28), dt.date(2028, 12, 25), dt.date(2028, 12, 26)},
+    2027: {
+        dt.date(2027, 1, 1),
+        dt.date(2027, 3, 26),
+        dt.date(2027, 3, 29),
+        dt.date(2027, 5, 3),
+        dt.date(2027, 5, 31),
+        dt.date(2027, 8, 30),
+        dt.date(2027, 12, 27),
+        dt.date(2027, 12, 28),
+    },
+    2028: {
+        dt.date(2028, 1, 3),
+        dt.date(2028, 4, 14),
+        dt.date(2028, 4, 17),
+        dt.date(2028, 5, 1),
+        dt.date(2028, 5, 29),
+        dt.date(2028, 8, 28),
+        dt.date(2028, 12, 25),
+        dt.date(2028, 12, 26),
+    },
 }
 BANK_HOLIDAYS = set().union(*ENGLAND_BANK_HOLIDAYS.values())
 
@@ -84,8 +100,9 @@ def charnwood(small_world, cha, tmp_path):
         import_extract(small_world, ACTOR, code, write_csv(tmp_path / "x.csv", rows), dt.date(2027, 1, 4))
     loc = small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
     home = small_world.execute("SELECT id FROM care_homes WHERE locality_id = ? ORDER BY name", [loc]).fetchone()[0]
-    gp = small_world.execute("SELECT id FROM staff WHERE locality_id = ? AND role = 'GP' ORDER BY name",
-                             [loc]).fetchone()[0]
+    gp = small_world.execute(
+        "SELECT id FROM staff WHERE locality_id = ? AND role = 'GP' ORDER BY name", [loc]
+    ).fetchone()[0]
     return small_world, loc, home, gp
 
 
@@ -229,8 +246,9 @@ def test_29_february_is_an_ordinary_working_day():
     leap_day = dt.date(2028, 2, 29)
     assert leap_day.weekday() == 1 and is_working_day(leap_day)  # a Tuesday
     # Friday 25 February + 7 working days: 28, 29 Feb, 1, 2, 3, 6, 7 March.
-    assert add_working_days(dt.date(2028, 2, 25), 7) == dt.date(2028, 3, 7) == walk_working_days(
-        dt.date(2028, 2, 25), 7)
+    assert (
+        add_working_days(dt.date(2028, 2, 25), 7) == dt.date(2028, 3, 7) == walk_working_days(dt.date(2028, 2, 25), 7)
+    )
 
 
 # 4. Working days and the PCSP ---------------------------------------------------------------------------------
@@ -252,17 +270,20 @@ def test_the_named_holidays_of_2027_fall_where_the_calendar_says():
     assert {dt.date(2027, 12, 27), dt.date(2027, 12, 28)} <= ENGLAND_BANK_HOLIDAYS[2027]
 
 
-@pytest.mark.parametrize(("admitted", "due"), [
-    # Thursday 23 Dec 2027: Fri 24, then Mon 27 and Tue 28 (substitute Christmas and Boxing Day) skipped,
-    # 29, 30, 31 Dec, Mon 3 Jan 2028 skipped (New Year's Day substitute), 4, 5, 6 Jan.
-    (dt.date(2027, 12, 23), dt.date(2028, 1, 6)),
-    # Wednesday 24 March 2027: Thu 25, Good Friday 26 and Easter Monday 29 skipped, 30, 31 Mar, 1, 2, 5, 6 Apr.
-    (dt.date(2027, 3, 24), dt.date(2027, 4, 6)),
-    # Admitted on Good Friday itself: the clock starts from a day that is not a working day.
-    (dt.date(2027, 3, 26), dt.date(2027, 4, 7)),
-    # Saturday 25 December 2027: 29, 30, 31 Dec, 4, 5, 6, 7 Jan 2028.
-    (dt.date(2027, 12, 25), dt.date(2028, 1, 7)),
-])
+@pytest.mark.parametrize(
+    ("admitted", "due"),
+    [
+        # Thursday 23 Dec 2027: Fri 24, then Mon 27 and Tue 28 (substitute Christmas and Boxing Day) skipped,
+        # 29, 30, 31 Dec, Mon 3 Jan 2028 skipped (New Year's Day substitute), 4, 5, 6 Jan.
+        (dt.date(2027, 12, 23), dt.date(2028, 1, 6)),
+        # Wednesday 24 March 2027: Thu 25, Good Friday 26 and Easter Monday 29 skipped, 30, 31 Mar, 1, 2, 5, 6 Apr.
+        (dt.date(2027, 3, 24), dt.date(2027, 4, 6)),
+        # Admitted on Good Friday itself: the clock starts from a day that is not a working day.
+        (dt.date(2027, 3, 26), dt.date(2027, 4, 7)),
+        # Saturday 25 December 2027: 29, 30, 31 Dec, 4, 5, 6, 7 Jan 2028.
+        (dt.date(2027, 12, 25), dt.date(2028, 1, 7)),
+    ],
+)
 def test_a_pcsp_is_due_seven_working_days_after_admission(admitted, due):
     assert walk_working_days(admitted, 7) == due  # the hand count above agrees with the calendar walk
     assert residents.pcsp_due({"admitted_on": admitted.isoformat()}) == due
@@ -273,8 +294,13 @@ def test_a_pcsp_is_due_seven_working_days_after_admission(admitted, due):
 
 def test_a_pcsp_due_after_christmas_2027_is_not_overdue_until_the_day_after(charnwood):
     db, _, home, _ = charnwood
-    values = {"nhs_number": synthetic_nhs(40), "given_name": "Ada", "family_name": "Yule",
-              "date_of_birth": "1931-02-03", "admitted_on": "2027-12-23"}
+    values = {
+        "nhs_number": synthetic_nhs(40),
+        "given_name": "Ada",
+        "family_name": "Yule",
+        "date_of_birth": "1931-02-03",
+        "admitted_on": "2027-12-23",
+    }
     with clock.pinned(dt.date(2027, 12, 31)):
         resident_id, _ = residents.save(db, ACTOR, home, values)
     resident = residents.get(db, resident_id)
@@ -300,8 +326,17 @@ def test_an_admission_counts_in_ch03_of_the_quarter_its_pcsp_falls_due_in_only(c
     with clock.pinned(dt.date(2027, 4, 20)):  # the returns drafted well after both PCSPs fell due
         q4_before, q1_before = ch03(Q4_2026), ch03(Q1_2027)
         for n, plan in ((41, "2027-03-30"), (42, None)):  # one PCSP written in time, one never written
-            residents.save(db, ACTOR, home, {"nhs_number": synthetic_nhs(n), "family_name": f"Late{n}",
-                                             "admitted_on": admitted.isoformat(), "pcsp_on": plan})
+            residents.save(
+                db,
+                ACTOR,
+                home,
+                {
+                    "nhs_number": synthetic_nhs(n),
+                    "family_name": f"Late{n}",
+                    "admitted_on": admitted.isoformat(),
+                    "pcsp_on": plan,
+                },
+            )
         # Not in Q4's figure, though admitted in Q4: neither the hit nor the miss flatters or spoils it...
         assert ch03(Q4_2026) == q4_before
         # ...both in Q1's, the quarter they fell due in: one on time out of two more.
@@ -313,8 +348,17 @@ def test_an_admission_not_yet_due_is_left_out_of_a_quarter_under_way(charnwood):
     with clock.pinned(dt.date(2027, 4, 20)):
         before = next(f for f in kpi_compute.compute(db, loc, Q1_2027) if f.kpi == "CH-03")
         # Admitted on 19 April, due 28 April: a PCSP written already must not count before its peers can miss.
-        residents.save(db, ACTOR, home, {"nhs_number": synthetic_nhs(43), "family_name": "Early43",
-                                         "admitted_on": "2027-04-19", "pcsp_on": "2027-04-20"})
+        residents.save(
+            db,
+            ACTOR,
+            home,
+            {
+                "nhs_number": synthetic_nhs(43),
+                "family_name": "Early43",
+                "admitted_on": "2027-04-19",
+                "pcsp_on": "2027-04-20",
+            },
+        )
         after = next(f for f in kpi_compute.compute(db, loc, Q1_2027) if f.kpi == "CH-03")
     assert (after.numerator, after.denominator) == (before.numerator, before.denominator)
 
@@ -337,8 +381,11 @@ def test_a_quarters_weeks_are_those_ending_inside_it_and_its_months_weeks(year):
         sundays = [d for d in days(q.start, q.end) if d.weekday() == 6]
         assert q.weeks() == [d - 6 * DAY for d in sundays], q.code
         assert q.weeks() == [w for m in q.months() for w in m.weeks()], q.code
-        assert [m.start for m in q.months()] == [q.start, q.start.replace(month=q.start.month + 1),
-                                                 q.start.replace(month=q.start.month + 2)]
+        assert [m.start for m in q.months()] == [
+            q.start,
+            q.start.replace(month=q.start.month + 1),
+            q.start.replace(month=q.start.month + 2),
+        ]
 
 
 def test_every_week_is_in_exactly_one_quarters_weeks():
@@ -383,9 +430,17 @@ def test_at_half_past_midnight_bst_on_1_april_q4_is_over_and_31_march_is_overdue
     db, loc, _, _ = charnwood
     return_id = return_blocked_only_by_its_date(db, loc, Q4_2026)
     with clock.pinned(dt.date(2027, 3, 1)):
-        action_id, _ = actions.create(db, ACTOR, loc, {
-            "description": "Chase the discharge letter", "owner_name": "Pat Owner",
-            "owner_organisation": "community health", "due_date": "2027-03-31"})
+        action_id, _ = actions.create(
+            db,
+            ACTOR,
+            loc,
+            {
+                "description": "Chase the discharge letter",
+                "owner_name": "Pat Owner",
+                "owner_organisation": "community health",
+                "due_date": "2027-03-31",
+            },
+        )
     with clock.pinned(dt.datetime(2027, 3, 31, 23, 30)):  # 23:30 BST: still 31 March in the UK
         assert not next(a for a in actions.listing(db, loc) if a["id"] == action_id)["overdue"]
         assert any(i["kind"] == "open quarter" for i in returns.check(db, return_id))

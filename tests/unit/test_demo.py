@@ -39,7 +39,8 @@ def full_world(tmp_path_factory):
 
 
 def test_same_seed_and_day_give_identical_content_whenever_built_and_another_seed_does_not(
-        tmp_path, history_world_template, small_world_template):
+    tmp_path, history_world_template, small_world_template
+):
     from pinned import TODAY
 
     # The session's template was built on pinned.TODAY with the default seed; this one on a leap day two years
@@ -66,11 +67,13 @@ def test_full_world_has_the_seeds_numbers(full_world):
     assert summary["counts"]["care_homes"] == 311
     registered = full_world.execute("SELECT SUM(list_size) FROM practices").fetchone()[0]
     assert 1_050_000 <= registered <= 1_150_000
-    per_locality = [r["n"] for r in full_world.query(
-        "SELECT SUM(list_size) AS n FROM practices GROUP BY locality_id")]
+    per_locality = [r["n"] for r in full_world.query("SELECT SUM(list_size) AS n FROM practices GROUP BY locality_id")]
     assert all(60_000 <= n <= 120_000 for n in per_locality)
-    ccg_practices = dict(full_world.execute(
-        "SELECT l.ccg, COUNT(*) FROM practices p JOIN localities l ON l.id = p.locality_id GROUP BY l.ccg"))
+    ccg_practices = dict(
+        full_world.execute(
+            "SELECT l.ccg, COUNT(*) FROM practices p JOIN localities l ON l.id = p.locality_id GROUP BY l.ccg"
+        )
+    )
     assert ccg_practices == {"East Leicestershire & Rutland": 31, "West Leicestershire": 48, "Leicester City": 59}
     assert max(r[0] for r in full_world.execute("SELECT list_size FROM practices")) <= 38_000
 
@@ -83,8 +86,7 @@ def test_every_code_in_the_full_world_is_well_formed(full_world):
 
 def test_some_homes_lack_a_lead_or_alignment_so_the_register_has_gaps(full_world):
     no_lead = full_world.execute("SELECT COUNT(*) FROM care_homes WHERE clinical_lead_id IS NULL").fetchone()[0]
-    unaligned = full_world.execute(
-        "SELECT COUNT(*) FROM care_homes WHERE aligned_practice_id IS NULL").fetchone()[0]
+    unaligned = full_world.execute("SELECT COUNT(*) FROM care_homes WHERE aligned_practice_id IS NULL").fetchone()[0]
     assert 0 < no_lead < 60 and 0 < unaligned < 60
 
 
@@ -93,7 +95,8 @@ def test_aligned_practice_and_lead_are_in_the_homes_own_locality(full_world):
         """SELECT COUNT(*) FROM care_homes h
            LEFT JOIN practices p ON p.id = h.aligned_practice_id
            LEFT JOIN staff s ON s.id = h.clinical_lead_id
-           WHERE p.locality_id != h.locality_id OR s.locality_id != h.locality_id""").fetchone()[0]
+           WHERE p.locality_id != h.locality_id OR s.locality_id != h.locality_id"""
+    ).fetchone()[0]
     assert mismatched == 0
 
 
@@ -131,11 +134,13 @@ def test_history_has_eight_quarterly_runs_per_locality(small_history):
     RISK_DATES = risk_dates(TODAY)
 
     per_locality = small_history.execute(
-        "SELECT COUNT(*), MIN(extract_date), MAX(extract_date) FROM risk_runs GROUP BY locality_id").fetchall()
+        "SELECT COUNT(*), MIN(extract_date), MAX(extract_date) FROM risk_runs GROUP BY locality_id"
+    ).fetchall()
     assert len(per_locality) == 11
     assert set(per_locality) == {(8, RISK_DATES[0].isoformat(), RISK_DATES[-1].isoformat())}
-    later = small_history.execute("SELECT SUM(new), SUM(left), SUM(changed) FROM risk_runs "
-                                  "WHERE extract_date > ?", [RISK_DATES[0].isoformat()]).fetchone()
+    later = small_history.execute(
+        "SELECT SUM(new), SUM(left), SUM(changed) FROM risk_runs WHERE extract_date > ?", [RISK_DATES[0].isoformat()]
+    ).fetchone()
     assert all(x > 0 for x in later)  # people join, leave and change every quarter
 
 
@@ -162,16 +167,21 @@ def test_caseload_history_is_believable(small_history):
     assert "identified" in set(frame.columns["status"]) and "on caseload" in set(frame.columns["status"])
     assert status["on caseload"] > status["discharged"]
     reviews = small_history.execute(
-        "SELECT COUNT(*), MAX(delivered_on) FROM interventions WHERE type = 'care-plan review'").fetchone()
+        "SELECT COUNT(*), MAX(delivered_on) FROM interventions WHERE type = 'care-plan review'"
+    ).fetchone()
     assert reviews[0] > 0 and reviews[1] <= DEMO_TODAY.isoformat()
-    overdue = small_history.execute("SELECT COUNT(*) FROM patients WHERE status = 'on caseload' "
-                                    "AND next_review_due < ?", [DEMO_TODAY.isoformat()]).fetchone()[0]
+    overdue = small_history.execute(
+        "SELECT COUNT(*) FROM patients WHERE status = 'on caseload' AND next_review_due < ?", [DEMO_TODAY.isoformat()]
+    ).fetchone()[0]
     on = status["on caseload"]
     assert 0 < overdue < on  # some reviews late, most not
-    for p in small_history.query("SELECT id, care_plan_date, review_interval_months, next_review_due FROM patients "
-                                 "WHERE care_plan_date IS NOT NULL LIMIT 50"):
-        last = small_history.execute("SELECT MAX(delivered_on) FROM interventions WHERE patient_id = ? "
-                                     "AND type = 'care-plan review'", [p["id"]]).fetchone()[0]
+    for p in small_history.query(
+        "SELECT id, care_plan_date, review_interval_months, next_review_due FROM patients "
+        "WHERE care_plan_date IS NOT NULL LIMIT 50"
+    ):
+        last = small_history.execute(
+            "SELECT MAX(delivered_on) FROM interventions WHERE patient_id = ? AND type = 'care-plan review'", [p["id"]]
+        ).fetchone()[0]
         base = max(d for d in (p["care_plan_date"], last) if d)
         assert p["next_review_due"] == add_months(dt.date.fromisoformat(base), p["review_interval_months"]).isoformat()
 
@@ -184,14 +194,21 @@ def test_mdt_history_is_monthly_with_mostly_completed_actions(small_history):
     status = dict(small_history.execute("SELECT status, COUNT(*) FROM actions GROUP BY status").fetchall())
     total = sum(status.values())
     assert status["done"] / total > 0.7
-    overdue = small_history.execute("SELECT COUNT(*) FROM actions WHERE status IN ('open', 'in progress') "
-                                    "AND due_date < ?", [DEMO_TODAY.isoformat()]).fetchone()[0]
-    late = small_history.execute("SELECT COUNT(*) FROM actions WHERE status = 'done' AND completed_on > due_date"
-                                 ).fetchone()[0]
+    overdue = small_history.execute(
+        "SELECT COUNT(*) FROM actions WHERE status IN ('open', 'in progress') AND due_date < ?",
+        [DEMO_TODAY.isoformat()],
+    ).fetchone()[0]
+    late = small_history.execute(
+        "SELECT COUNT(*) FROM actions WHERE status = 'done' AND completed_on > due_date"
+    ).fetchone()[0]
     escalated = small_history.execute("SELECT COUNT(*) FROM actions WHERE escalated_to != ''").fetchone()[0]
     assert 0 < overdue < total * 0.15 and late > 0 and escalated > 0
-    assert small_history.execute("SELECT COUNT(*) FROM meeting_items WHERE kind = 'patient' AND outcome != ''"
-                                 ).fetchone()[0] > 1000
+    assert (
+        small_history.execute("SELECT COUNT(*) FROM meeting_items WHERE kind = 'patient' AND outcome != ''").fetchone()[
+            0
+        ]
+        > 1000
+    )
 
 
 def test_care_home_history_has_weekly_rounds_with_gaps_and_mostly_timely_pcsps(small_history):
@@ -206,19 +223,21 @@ def test_care_home_history_has_weekly_rounds_with_gaps_and_mostly_timely_pcsps(s
     due = sum(h["due"] for h in grid["homes"])
     assert 0.7 < covered / due < 1.0  # most weeks have a round; some are missed
     homes = [r[0] for r in small_history.execute("SELECT id FROM care_homes WHERE locality_id = ?", [loc])]
-    pcsp = residents.pcsp_timeliness(small_history, homes, DEMO_TODAY - dt.timedelta(days=365), DEMO_TODAY,
-                                     DEMO_TODAY)
+    pcsp = residents.pcsp_timeliness(small_history, homes, DEMO_TODAY - dt.timedelta(days=365), DEMO_TODAY, DEMO_TODAY)
     assert pcsp["admissions"] > 10 and pcsp["on_time"] / pcsp["admissions"] > 0.6 and pcsp["late"] > 0
     linked = small_history.execute("SELECT COUNT(*) FROM residents WHERE patient_id IS NOT NULL").fetchone()[0]
     assert linked > 0  # residents who are in the cohort are linked to their record
 
 
 def test_every_locality_has_eight_signed_off_returns_with_every_red_explained(small_history):
-    per = small_history.execute("SELECT locality_id, COUNT(*), SUM(status = 'signed_off') FROM returns "
-                                "GROUP BY locality_id").fetchall()
+    per = small_history.execute(
+        "SELECT locality_id, COUNT(*), SUM(status = 'signed_off') FROM returns GROUP BY locality_id"
+    ).fetchall()
     assert len(per) == 11 and all(n == 8 and signed == 8 for _, n, signed in per)
-    unexplained = small_history.execute("SELECT COUNT(*) FROM return_values WHERE rag = 'R' AND comment = ''"
-                                        ).fetchone()[0]
-    entered = small_history.execute("SELECT COUNT(*) FROM return_values WHERE kpi LIKE 'OUT-%' AND numerator IS NULL"
-                                    ).fetchone()[0]
+    unexplained = small_history.execute(
+        "SELECT COUNT(*) FROM return_values WHERE rag = 'R' AND comment = ''"
+    ).fetchone()[0]
+    entered = small_history.execute(
+        "SELECT COUNT(*) FROM return_values WHERE kpi LIKE 'OUT-%' AND numerator IS NULL"
+    ).fetchone()[0]
     assert unexplained == 0 and entered == 0

@@ -46,10 +46,16 @@ def test_the_workspace_says_where_its_data_ends(world):
 
 
 def test_its_history_runs_up_to_the_day_it_was_built_and_not_beyond(world):
-    last = {sql: world.execute(sql).fetchone()[0] for sql in (
-        "SELECT MAX(visited_on) FROM visits", "SELECT MAX(held_on) FROM meetings",
-        "SELECT MAX(delivered_on) FROM interventions", "SELECT MAX(completed_on) FROM actions",
-        "SELECT MAX(COALESCE(readmitted_on, admitted_on)) FROM residents")}
+    last = {
+        sql: world.execute(sql).fetchone()[0]
+        for sql in (
+            "SELECT MAX(visited_on) FROM visits",
+            "SELECT MAX(held_on) FROM meetings",
+            "SELECT MAX(delivered_on) FROM interventions",
+            "SELECT MAX(completed_on) FROM actions",
+            "SELECT MAX(COALESCE(readmitted_on, admitted_on)) FROM residents",
+        )
+    }
     assert all(day <= BUILT_ON.isoformat() for day in last.values()), last
     assert last["SELECT MAX(visited_on) FROM visits"] >= (BUILT_ON - dt.timedelta(days=7)).isoformat()
     # Meetings are on the second Wednesday: 9 June 2027 is this month's.
@@ -75,7 +81,7 @@ def test_no_home_misses_rounds_its_history_did_not_plan_in_the_last_four_weeks(w
         grid = visits.round_grid(world, loc, q, BUILT_ON)
         _, finished = visits.week_progress(grid["weeks"], BUILT_ON)
         for home in grid["homes"]:
-            recent = home["cells"][finished - 4:finished]
+            recent = home["cells"][finished - 4 : finished]
             missed_recently += sum(1 for cell in recent if not cell)
             home_weeks_recently += len(recent)
     held, due = 0, 0
@@ -101,6 +107,7 @@ def quarters_back(q: quarters.Quarter, n: int) -> list[quarters.Quarter]:
 def test_the_current_quarters_draft_is_in_the_range_of_the_signed_off_quarters_before_it(world, kpi):
     """LLR-wide (all localities' numerators over all denominators: the small world's teams are tiny), the draft
     of the quarter under way is within the KPI's own tolerance of the last four signed-off returns."""
+
     def rate(rows) -> float:
         num, den = sum(r[0] or 0 for r in rows), sum(r[1] or 0 for r in rows)
         return 100 * num / den
@@ -108,14 +115,16 @@ def test_the_current_quarters_draft_is_in_the_range_of_the_signed_off_quarters_b
     now = []
     shared: dict = {}
     for loc in localities(world):
-        figure = next(f for f in kpi_compute.compute(world, loc, quarters.of(BUILT_ON), BUILT_ON, shared)
-                      if f.kpi == kpi)
+        figure = next(
+            f for f in kpi_compute.compute(world, loc, quarters.of(BUILT_ON), BUILT_ON, shared) if f.kpi == kpi
+        )
         now.append((figure.numerator, figure.denominator))
     before = []
     for q in quarters_back(quarters.of(BUILT_ON), 4):
         rows = []
-        for (return_id,) in world.execute("SELECT id FROM returns WHERE period = ? AND status = 'signed_off'",
-                                          [q.code]):
+        for (return_id,) in world.execute(
+            "SELECT id FROM returns WHERE period = ? AND status = 'signed_off'", [q.code]
+        ):
             value = returns.values(world, return_id)[kpi]
             rows.append((value["numerator"], value["denominator"]))
         before.append(rate(rows))

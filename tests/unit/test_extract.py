@@ -32,8 +32,12 @@ def test_extract_has_the_canonical_columns_and_requested_rows(tmp_path):
     assert list(frame.columns) == CANONICAL_COLUMNS
     assert len(frame) == 2_000
     snapshot = reference_snapshot()
-    cha_practices = {r["ods_code"] for r in snapshot.query(
-        "SELECT ods_code FROM practices p JOIN localities l ON l.id = p.locality_id WHERE l.code = 'CHA'")}
+    cha_practices = {
+        r["ods_code"]
+        for r in snapshot.query(
+            "SELECT ods_code FROM practices p JOIN localities l ON l.id = p.locality_id WHERE l.code = 'CHA'"
+        )
+    }
     assert set(frame["practice_code"]) <= cha_practices
     dob = pd.to_datetime(frame["date_of_birth"], format="%d/%m/%Y")
     assert dob.max() <= pd.Timestamp(dt.date(2026, 11, 15))

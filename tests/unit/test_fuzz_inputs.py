@@ -29,14 +29,50 @@ FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCh
 _names = itertools.count()
 
 CELLS = st.one_of(
-    st.sampled_from([synthetic_nhs(1), synthetic_nhs(2), "9.99E+09", "999 000 0018", "14/03/1938", "1938-03-14",
-                     "31/02/1950", "1899-01-01", "Z82001", "Z82019", "ZZZ", "2", "0.3056", "1,500", "£1200", "-1",
-                     "1e308", "nan", "inf", "Y", "N", "F", "1-123456789", "", " ", '"', '""', "=1+1", "\t",
-                     "Łucja", "\u00a0", ";", ","]),
+    st.sampled_from(
+        [
+            synthetic_nhs(1),
+            synthetic_nhs(2),
+            "9.99E+09",
+            "999 000 0018",
+            "14/03/1938",
+            "1938-03-14",
+            "31/02/1950",
+            "1899-01-01",
+            "Z82001",
+            "Z82019",
+            "ZZZ",
+            "2",
+            "0.3056",
+            "1,500",
+            "£1200",
+            "-1",
+            "1e308",
+            "nan",
+            "inf",
+            "Y",
+            "N",
+            "F",
+            "1-123456789",
+            "",
+            " ",
+            '"',
+            '""',
+            "=1+1",
+            "\t",
+            "Łucja",
+            "\u00a0",
+            ";",
+            ",",
+        ]
+    ),
     st.text(max_size=12),
 )
-HEADINGS = st.lists(st.one_of(st.sampled_from(HEADER + ["NHS No", "DOB", "eFI", "Practice", "efi_deficits"]),
-                              st.text(max_size=10)), min_size=1, max_size=18)
+HEADINGS = st.lists(
+    st.one_of(st.sampled_from(HEADER + ["NHS No", "DOB", "eFI", "Practice", "efi_deficits"]), st.text(max_size=10)),
+    min_size=1,
+    max_size=18,
+)
 
 
 @st.composite
@@ -108,13 +144,31 @@ def test_random_cells_under_the_right_headings(fuzz_world, rows):
 # -- return files ---------------------------------------------------------------------------------------
 
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.integers(min_value=10 ** 18, max_value=10 ** 400)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**18, max_value=10**400)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20,
 )
-FIELDS = sorted({"format", "version", "locality", "period", "revision", "status", "signed_off_by", "signed_off_at",
-                 "generated_at", "app_version", "values", "sha256"})
+FIELDS = sorted(
+    {
+        "format",
+        "version",
+        "locality",
+        "period",
+        "revision",
+        "status",
+        "signed_off_by",
+        "signed_off_at",
+        "generated_at",
+        "app_version",
+        "values",
+        "sha256",
+    }
+)
 VALUE_KEYS = ["kpi", "numerator", "denominator", "value", "rag", "comment"]
 
 
@@ -172,7 +226,7 @@ def test_a_return_with_one_figure_replaced(tmp_path_factory, index, key, value, 
 def test_a_return_cut_or_with_one_byte_changed(tmp_path_factory, cut, byte):
     raw = bytearray(json.dumps(return_doc(), indent=1).encode())
     cut %= len(raw)
-    changed = bytes(raw[:cut]) + bytes([byte]) + bytes(raw[cut + 1:])
+    changed = bytes(raw[:cut]) + bytes([byte]) + bytes(raw[cut + 1 :])
     _read_bytes(tmp_path_factory, bytes(raw[:cut]))
     doc = _read_bytes(tmp_path_factory, changed)
     if doc is not None:  # only a change the JSON does not see (whitespace, the same byte) can keep it whole

@@ -24,8 +24,16 @@ def test_first_valid_numbers_of_the_999_range():
         check = nhs_check_digit(str(stem))
         if check is not None:
             found.append(f"{stem}{check}")
-    assert found == ["9990000018", "9990000026", "9990000034", "9990000042", "9990000050", "9990000069",
-                     "9990000077", "9990000085"]
+    assert found == [
+        "9990000018",
+        "9990000026",
+        "9990000034",
+        "9990000042",
+        "9990000050",
+        "9990000069",
+        "9990000077",
+        "9990000085",
+    ]
 
 
 def test_wrong_length_letters_and_bad_check_digit_are_invalid():

@@ -19,10 +19,18 @@ from desktop.models.quarters import Month
 def test_months_have_the_interface_kpis_use():
     november = Month(2026, 11)
     assert (november.code, november.label, november.start, november.end) == (
-        "2026-11", "Nov 2026", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+        "2026-11",
+        "Nov 2026",
+        dt.date(2026, 11, 1),
+        dt.date(2026, 11, 30),
+    )
     assert november.next() == Month(2026, 12) and Month(2027, 1).previous() == Month(2026, 12)
     assert [m.code for m in quarters.months(dt.date(2025, 11, 15), dt.date(2026, 2, 1))] == [
-        "2025-11", "2025-12", "2026-01", "2026-02"]
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
     # Each week belongs to the month its Sunday falls in ("week ending"), so weekly rounds are not counted twice:
     # Sunday 1 November 2026 ends the week of Monday 26 October, November's first.
     assert november.weeks()[0] == dt.date(2026, 10, 26) and november.weeks()[-1] == dt.date(2026, 11, 23)
@@ -63,8 +71,10 @@ def test_a_month_not_yet_over_is_left_out(history_world_template, tmp_path):
 
 def test_the_spc_command_prints_the_engine_result(capsys):
     values = [5, 6, 5, 7, 6, 5, 6, 7, 5, 6, 5, 6, 12]
-    assert main(["spc", "--values", ",".join(map(str, values)), "--improvement", "increase", "--target", "6",
-                 "--json"]) == 0
+    assert (
+        main(["spc", "--values", ",".join(map(str, values)), "--improvement", "increase", "--target", "6", "--json"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"mean", "upl", "lpl", "points", "variation_icon", "assurance_icon"}
     assert [p["value"] for p in out["points"]] == values

@@ -26,8 +26,9 @@ TODAY = dt.date(2026, 4, 10)
 
 def test_the_catalogue_holds_every_kpi_of_design_9_and_each_computed_one_has_code():
     codes = [k.code for k in kpi_catalogue.catalogue()]
-    assert codes == [f"COH-0{i}" for i in range(1, 7)] + [f"MDT-0{i}" for i in range(1, 5)] + \
-        [f"CH-0{i}" for i in range(1, 7)] + [f"OUT-0{i}" for i in range(1, 5)]
+    assert codes == [f"COH-0{i}" for i in range(1, 7)] + [f"MDT-0{i}" for i in range(1, 5)] + [
+        f"CH-0{i}" for i in range(1, 7)
+    ] + [f"OUT-0{i}" for i in range(1, 5)]
     computed = {k.code for k in kpi_catalogue.catalogue() if k.source == "computed"}
     assert computed == set(kpi_compute.COMPUTE)
 
@@ -42,10 +43,13 @@ def test_rag_follows_direction_target_and_tolerance():
 
 def test_a_bad_catalogue_is_refused_with_the_entry_named(tmp_path):
     good = json.loads(kpi_catalogue.CATALOGUE.read_text(encoding="utf-8"))
-    for change, message in (({"unit": "furlongs"}, "unit 'furlongs'"), ({"denominator": None}, "without a denominator"),
-                            ({"direction": "sideways"}, "direction 'sideways'"),
-                            ({"about_people": "yes"}, "about_people that is not true or false"),
-                            ({"cadence": "weekly"}, "cadence 'weekly'")):
+    for change, message in (
+        ({"unit": "furlongs"}, "unit 'furlongs'"),
+        ({"denominator": None}, "without a denominator"),
+        ({"direction": "sideways"}, "direction 'sideways'"),
+        ({"about_people": "yes"}, "about_people that is not true or false"),
+        ({"cadence": "weekly"}, "cadence 'weekly'"),
+    ):
         broken = json.loads(json.dumps(good))
         broken["kpis"][1].update(change)
         path = tmp_path / "kpis.json"
@@ -76,8 +80,9 @@ def world(small_world, cha, tmp_path):
     staff = db.execute("SELECT id FROM staff WHERE locality_id = ? AND role = 'community matron'", [loc]).fetchone()[0]
     ids = [patient_id(int(synthetic_nhs(n))) for n in (1, 2, 3)]
     caseload.update_patients(db, ACTOR, ids, {"status": "on caseload"}, today=TODAY)
-    caseload.update_patients(db, ACTOR, ids[:2], {"case_manager_id": staff, "care_plan_date": "2026-01-10"},
-                             today=TODAY)
+    caseload.update_patients(
+        db, ACTOR, ids[:2], {"case_manager_id": staff, "care_plan_date": "2026-01-10"}, today=TODAY
+    )
     caseload.add_intervention(db, ACTOR, ids[2], "falls assessment", "2026-03-01", today=TODAY)
     caseload.add_intervention(db, ACTOR, ids[2], "carer assessment", "2025-12-01", today=TODAY)  # last quarter
     return db, loc, ids
@@ -121,14 +126,18 @@ def test_mdt_kpis(world):
     meetings.add_patients(db, ACTOR, meeting, ids[:2])
     base = {"owner_name": "Pat", "owner_organisation": "community health"}
     at_meeting = Actor(user="chair", device_id="laptop-5", fixed_time="2026-02-11T15:00:00+00:00")
-    on_time = actions.create(db, at_meeting, loc, {**base, "description": "a", "due_date": "2026-02-20"},
-                             today=dt.date(2026, 2, 11))[0]
-    late = actions.create(db, at_meeting, loc, {**base, "description": "b", "due_date": "2026-03-01"},
-                          today=dt.date(2026, 2, 11))[0]
-    open_one = actions.create(db, at_meeting, loc, {**base, "description": "c", "due_date": "2026-03-10"},
-                              today=dt.date(2026, 2, 11))[0]
-    cancelled = actions.create(db, at_meeting, loc, {**base, "description": "d", "due_date": "2026-03-10"},
-                               today=dt.date(2026, 2, 11))[0]
+    on_time = actions.create(
+        db, at_meeting, loc, {**base, "description": "a", "due_date": "2026-02-20"}, today=dt.date(2026, 2, 11)
+    )[0]
+    late = actions.create(
+        db, at_meeting, loc, {**base, "description": "b", "due_date": "2026-03-01"}, today=dt.date(2026, 2, 11)
+    )[0]
+    open_one = actions.create(
+        db, at_meeting, loc, {**base, "description": "c", "due_date": "2026-03-10"}, today=dt.date(2026, 2, 11)
+    )[0]
+    cancelled = actions.create(
+        db, at_meeting, loc, {**base, "description": "d", "due_date": "2026-03-10"}, today=dt.date(2026, 2, 11)
+    )[0]
     actions.set_status(db, ACTOR, [on_time], "done", completed_on="2026-02-19", today=TODAY)
     actions.set_status(db, ACTOR, [late], "done", completed_on="2026-04-02", today=TODAY)
     actions.set_status(db, ACTOR, [cancelled], "cancelled", today=TODAY)
@@ -145,31 +154,58 @@ def test_care_home_kpis(world):
     homes = [r[0] for r in db.execute("SELECT id FROM care_homes WHERE locality_id = ? ORDER BY name", [loc])]
     gp = db.execute("SELECT id FROM staff WHERE locality_id = ? AND role = 'GP'", [loc]).fetchone()[0]
     home = homes[0]
-    on_time = residents.save(db, ACTOR, home, {"nhs_number": synthetic_nhs(20), "family_name": "A",
-                                               "admitted_on": "2026-01-05", "pcsp_on": "2026-01-12",
-                                               "end_of_life": 1, "eol_plan_on": "2026-01-20"}, today=TODAY)[0]
-    residents.save(db, ACTOR, home, {"nhs_number": synthetic_nhs(21), "family_name": "B",
-                                     "admitted_on": "2026-02-02", "end_of_life": 1}, today=TODAY)
+    on_time = residents.save(
+        db,
+        ACTOR,
+        home,
+        {
+            "nhs_number": synthetic_nhs(20),
+            "family_name": "A",
+            "admitted_on": "2026-01-05",
+            "pcsp_on": "2026-01-12",
+            "end_of_life": 1,
+            "eol_plan_on": "2026-01-20",
+        },
+        today=TODAY,
+    )[0]
+    residents.save(
+        db,
+        ACTOR,
+        home,
+        {"nhs_number": synthetic_nhs(21), "family_name": "B", "admitted_on": "2026-02-02", "end_of_life": 1},
+        today=TODAY,
+    )
     held = 0
     for week in range(0, 14, 2):  # every other week of the quarter
         day = Q.weeks()[week] + dt.timedelta(days=2)
         if Q.start <= day <= Q.end:
             visits.log_visit(db, ACTOR, home, day, "weekly home round", gp, today=TODAY)
             held += 1
-    visits.log_visit(db, ACTOR, home, "2026-03-03", "reactive visit", gp,
-                     residents=[{"resident_id": on_time, "outcome": "transferred to hospital"}], today=TODAY)
+    visits.log_visit(
+        db,
+        ACTOR,
+        home,
+        "2026-03-03",
+        "reactive visit",
+        gp,
+        residents=[{"resident_id": on_time, "outcome": "transferred to hospital"}],
+        today=TODAY,
+    )
     f = figures(db, loc)
     grid = visits.round_grid(db, loc, Q, TODAY)
-    assert (f["CH-02"].numerator, f["CH-02"].denominator) == (sum(h["covered"] for h in grid["homes"]),
-                                                              sum(h["due"] for h in grid["homes"]))
+    assert (f["CH-02"].numerator, f["CH-02"].denominator) == (
+        sum(h["covered"] for h in grid["homes"]),
+        sum(h["due"] for h in grid["homes"]),
+    )
     assert f["CH-02"].numerator == held == 6
     assert (f["CH-03"].numerator, f["CH-03"].denominator) == (1, 2)
     beds = db.execute("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [loc]).fetchone()[0]
     assert (f["CH-04"].numerator, f["CH-04"].denominator) == (held + 1, beds)
     assert (f["CH-05"].numerator, f["CH-05"].denominator, f["CH-05"].value) == (1, 1, 100.0)
     assert (f["CH-06"].numerator, f["CH-06"].denominator) == (1, 2)
-    leads = db.execute("SELECT COUNT(*), SUM(clinical_lead_id IS NOT NULL) FROM care_homes WHERE locality_id = ?",
-                       [loc]).fetchone()
+    leads = db.execute(
+        "SELECT COUNT(*), SUM(clinical_lead_id IS NOT NULL) FROM care_homes WHERE locality_id = ?", [loc]
+    ).fetchone()
     assert (f["CH-01"].numerator, f["CH-01"].denominator) == (leads[1], leads[0])
 
 

@@ -74,7 +74,7 @@ def test_rag_letters_match_the_return(world, report):
     for code, row in held.items():
         # The KPI's row runs from its code to the next KPI's code; the RAG letter is a cell of its own.
         start = starts[code]
-        cells = lines[start + 1:ends[ends.index(start) + 1]]
+        cells = lines[start + 1 : ends[ends.index(start) + 1]]
         assert (row["rag"] or "–") in cells, (code, row["rag"], cells)
         assert [c for c in cells if c in ("G", "A", "R", "–")] == [row["rag"] or "–"], (code, cells)
     headline = pages[0]
@@ -117,8 +117,13 @@ def test_no_patient_is_identified(world, report):
     db, _ = world
     _, _, text = report
     flat = text.replace(" ", "")
-    people = list(db.query("SELECT nhs_number, given_name, family_name FROM patients WHERE locality_id = ? "
-                           "ORDER BY nhs_number LIMIT 40", [_cha(db)]))
+    people = list(
+        db.query(
+            "SELECT nhs_number, given_name, family_name FROM patients WHERE locality_id = ? "
+            "ORDER BY nhs_number LIMIT 40",
+            [_cha(db)],
+        )
+    )
     assert people
     for person in people:
         assert person["nhs_number"] not in flat
@@ -143,11 +148,30 @@ def test_an_unknown_locality_is_refused_with_the_known_codes(world, tmp_path):
 def test_the_cli_writes_the_report_or_says_why_not(world, tmp_path, capsys):
     _, path = world
     out = tmp_path / "cli.pdf"
-    assert main(["report", "locality", "--db", str(path), "--locality", "cha", "--quarter", "2026-27-Q2",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["report", "locality", "--db", str(path), "--locality", "cha", "--quarter", "2026-27-Q2", "--out", str(out)]
+        )
+        == 0
+    )
     assert out.stat().st_size > 10_000
-    assert main(["report", "locality", "--db", str(path), "--locality", "NOPE", "--quarter", "2026-27-Q2",
-                 "--out", str(tmp_path / "no.pdf")]) == 1
+    assert (
+        main(
+            [
+                "report",
+                "locality",
+                "--db",
+                str(path),
+                "--locality",
+                "NOPE",
+                "--quarter",
+                "2026-27-Q2",
+                "--out",
+                str(tmp_path / "no.pdf"),
+            ]
+        )
+        == 1
+    )
     assert "no locality 'NOPE'" in capsys.readouterr().err
     assert not (tmp_path / "no.pdf").exists()
 

@@ -20,14 +20,21 @@ TODAY = dt.date(2026, 10, 20)
 @pytest.fixture
 def cha_world(small_world, six_in_cha):
     loc = six_in_cha(ACTOR)
-    staff = {r["role"]: r["id"] for r in small_world.query(
-        "SELECT role, id FROM staff WHERE locality_id = ? ORDER BY name DESC", [loc])}
+    staff = {
+        r["role"]: r["id"]
+        for r in small_world.query("SELECT role, id FROM staff WHERE locality_id = ? ORDER BY name DESC", [loc])
+    }
     return small_world, loc, staff
 
 
 def new_action(db, loc, **over):
-    values = {"description": "Arrange falls assessment", "owner_name": "Pat Owner",
-              "owner_organisation": "community health", "due_date": "2026-10-10", **over}
+    values = {
+        "description": "Arrange falls assessment",
+        "owner_name": "Pat Owner",
+        "owner_organisation": "community health",
+        "due_date": "2026-10-10",
+        **over,
+    }
     return actions.create(db, ACTOR, loc, values, today=TODAY)[0]
 
 
@@ -35,8 +42,13 @@ def test_references_run_per_locality_and_year(cha_world):
     db, loc, _ = cha_world
     first, second = new_action(db, loc), new_action(db, loc)
     assert [actions.get(db, a)["reference"] for a in (first, second)] == ["CHA-2026-0001", "CHA-2026-0002"]
-    later = actions.create(db, ACTOR, loc, {"description": "x", "owner_name": "Y", "owner_organisation": "care home",
-                                            "due_date": "2027-02-01"}, today=dt.date(2027, 1, 5))[0]
+    later = actions.create(
+        db,
+        ACTOR,
+        loc,
+        {"description": "x", "owner_name": "Y", "owner_organisation": "care home", "due_date": "2027-02-01"},
+        today=dt.date(2027, 1, 5),
+    )[0]
     assert actions.get(db, later)["reference"] == "CHA-2027-0001"
 
 
@@ -48,8 +60,7 @@ def test_lifecycle_overdue_and_history(cha_world):
     assert not actions.is_overdue(row, dt.date(2026, 10, 10))  # due today is not yet overdue
     actions.set_status(db, ACTOR, [aid], "in progress", today=TODAY)
     assert actions.is_overdue(actions.get(db, aid), TODAY)  # in progress past due is still overdue
-    actions.set_status(db, ACTOR, [aid], "done", completed_on="2026-10-18", outcome_note="Seen by OT",
-                       today=TODAY)
+    actions.set_status(db, ACTOR, [aid], "done", completed_on="2026-10-18", outcome_note="Seen by OT", today=TODAY)
     done = actions.get(db, aid)
     assert (done["status"], done["completed_on"], done["outcome_note"]) == ("done", "2026-10-18", "Seen by OT")
     assert not actions.is_overdue(done, TODAY)
@@ -62,9 +73,13 @@ def test_lifecycle_overdue_and_history(cha_world):
 
 @pytest.mark.parametrize(
     ("values", "field"),
-    [({"description": " "}, "description"), ({"owner_name": ""}, "owner_name"),
-     ({"owner_organisation": "NASA"}, "owner_organisation"), ({"due_date": "next week"}, "due_date"),
-     ({"due_date": ""}, "due_date")],
+    [
+        ({"description": " "}, "description"),
+        ({"owner_name": ""}, "owner_name"),
+        ({"owner_organisation": "NASA"}, "owner_organisation"),
+        ({"due_date": "next week"}, "due_date"),
+        ({"due_date": ""}, "due_date"),
+    ],
 )
 def test_bad_actions_are_refused(cha_world, values, field):
     db, loc, _ = cha_world
@@ -128,14 +143,40 @@ def test_filters(cha_world):
 
 def test_a_new_meeting_carries_every_open_action(cha_world):
     db, loc, staff = cha_world
-    m1, _ = meetings.create(db, ACTOR, loc, "2026-09-10", chair_id=staff["GP"],
-                            attendees=[{"name": "Dr A", "role": "GP", "organisation": "primary care"}])
-    open_one = actions.create(db, ACTOR, loc, {"description": "Review meds", "owner_name": "Pharm",
-                                               "owner_organisation": "primary care", "due_date": "2026-09-30"},
-                              meeting_id=m1, today=TODAY)[0]
-    done_one = actions.create(db, ACTOR, loc, {"description": "Call family", "owner_name": "SW",
-                                               "owner_organisation": "social care", "due_date": "2026-09-20"},
-                              meeting_id=m1, today=TODAY)[0]
+    m1, _ = meetings.create(
+        db,
+        ACTOR,
+        loc,
+        "2026-09-10",
+        chair_id=staff["GP"],
+        attendees=[{"name": "Dr A", "role": "GP", "organisation": "primary care"}],
+    )
+    open_one = actions.create(
+        db,
+        ACTOR,
+        loc,
+        {
+            "description": "Review meds",
+            "owner_name": "Pharm",
+            "owner_organisation": "primary care",
+            "due_date": "2026-09-30",
+        },
+        meeting_id=m1,
+        today=TODAY,
+    )[0]
+    done_one = actions.create(
+        db,
+        ACTOR,
+        loc,
+        {
+            "description": "Call family",
+            "owner_name": "SW",
+            "owner_organisation": "social care",
+            "due_date": "2026-09-20",
+        },
+        meeting_id=m1,
+        today=TODAY,
+    )[0]
     actions.set_status(db, ACTOR, [done_one], "done", today=TODAY)
     m2, _ = meetings.create(db, ACTOR, loc, "2026-10-08")
     carried = [i["action_id"] for i in meetings.agenda(db, m2) if i["kind"] == "action"]
@@ -185,15 +226,33 @@ def test_mdt_pack_holds_the_patients_and_the_marking_and_is_audited(cha_world, t
     from desktop.reports import mdt_pack
 
     db, loc, staff = cha_world
-    m, _ = meetings.create(db, ACTOR, loc, "2026-10-22", chair_id=staff["GP"],
-                           attendees=[{"name": "Dr Ava Quenby", "role": "GP", "organisation": "primary care"}])
+    m, _ = meetings.create(
+        db,
+        ACTOR,
+        loc,
+        "2026-10-22",
+        chair_id=staff["GP"],
+        attendees=[{"name": "Dr Ava Quenby", "role": "GP", "organisation": "primary care"}],
+    )
     pids = [patient_id(int(synthetic_nhs(n))) for n in (1, 2)]
     meetings.add_patients(db, ACTOR, m, pids, "new this run")
-    actions.create(db, ACTOR, loc, {"description": "Book a home visit & review O'Brien's <meds>",
-                                    "owner_name": "Pat", "owner_organisation": "community health",
-                                    "due_date": "2026-11-01", "patient_id": pids[0]}, meeting_id=m, today=TODAY)
-    out = mdt_pack.export(db, ACTOR, mdt_pack.resolve_meeting(db, "CHA", "latest")["id"], tmp_path / "pack.pdf",
-                          today=TODAY)
+    actions.create(
+        db,
+        ACTOR,
+        loc,
+        {
+            "description": "Book a home visit & review O'Brien's <meds>",
+            "owner_name": "Pat",
+            "owner_organisation": "community health",
+            "due_date": "2026-11-01",
+            "patient_id": pids[0],
+        },
+        meeting_id=m,
+        today=TODAY,
+    )
+    out = mdt_pack.export(
+        db, ACTOR, mdt_pack.resolve_meeting(db, "CHA", "latest")["id"], tmp_path / "pack.pdf", today=TODAY
+    )
     text = pdf_text(out)
     assert "OFFICIAL-SENSITIVE" in text
     from pypdf import PdfReader
@@ -218,6 +277,21 @@ def test_report_mdt_cli_and_no_meeting_message(cha_world, tmp_path, capsys):
     assert main(["report", "mdt", "--db", path, "--locality", "CHA", "--out", str(tmp_path / "x.pdf")]) == 1
     assert "no MDT meetings yet" in capsys.readouterr().err
     meetings.create(db, ACTOR, loc, "2026-10-22")
-    assert main(["report", "mdt", "--db", path, "--locality", "CHA", "--meeting", "latest",
-                 "--out", str(tmp_path / "x.pdf")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "mdt",
+                "--db",
+                path,
+                "--locality",
+                "CHA",
+                "--meeting",
+                "latest",
+                "--out",
+                str(tmp_path / "x.pdf"),
+            ]
+        )
+        == 0
+    )
     assert "OFFICIAL-SENSITIVE" in pdf_text(tmp_path / "x.pdf")

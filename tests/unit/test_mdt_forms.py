@@ -22,9 +22,18 @@ TODAY = dt.date(2026, 10, 20)
 @pytest.fixture
 def world(small_world, six_in_cha):
     loc = six_in_cha(ACTOR)
-    aid = actions.create(small_world, ACTOR, loc, {"description": "Falls assessment", "owner_name": "Pat Owner",
-                                                   "owner_organisation": "community health",
-                                                   "due_date": "2026-10-30"}, today=TODAY)[0]
+    aid = actions.create(
+        small_world,
+        ACTOR,
+        loc,
+        {
+            "description": "Falls assessment",
+            "owner_name": "Pat Owner",
+            "owner_organisation": "community health",
+            "due_date": "2026-10-30",
+        },
+        today=TODAY,
+    )[0]
     return small_world, loc, aid
 
 
@@ -34,13 +43,30 @@ def audit_count(db) -> int:
 
 def test_the_form_saves_details_status_and_escalation_together(world):
     db, _, aid = world
-    changes = mdt_forms.save_action(db, ACTOR, aid, {"due_date": "2026-11-06"}, "done", "2026-10-19",
-                                    "Seen at home", "Clinical lead", "Family asked", today=TODAY)
+    changes = mdt_forms.save_action(
+        db,
+        ACTOR,
+        aid,
+        {"due_date": "2026-11-06"},
+        "done",
+        "2026-10-19",
+        "Seen at home",
+        "Clinical lead",
+        "Family asked",
+        today=TODAY,
+    )
     row = actions.get(db, aid)
-    assert (row["due_date"], row["status"], row["completed_on"], row["outcome_note"]) == \
-        ("2026-11-06", "done", "2026-10-19", "Seen at home")
-    assert (row["escalated_to"], row["escalation_reason"], row["escalated_on"]) == \
-        ("Clinical lead", "Family asked", "2026-10-20")
+    assert (row["due_date"], row["status"], row["completed_on"], row["outcome_note"]) == (
+        "2026-11-06",
+        "done",
+        "2026-10-19",
+        "Seen at home",
+    )
+    assert (row["escalated_to"], row["escalation_reason"], row["escalated_on"]) == (
+        "Clinical lead",
+        "Family asked",
+        "2026-10-20",
+    )
     assert changes.touches("actions")
     assert [h["action"] for h in actions.history(db, aid)] == ["create", "update", "status", "escalate"]
 
@@ -48,16 +74,21 @@ def test_the_form_saves_details_status_and_escalation_together(world):
 def test_nothing_changed_writes_nothing(world):
     db, _, aid = world
     before = audit_count(db)
-    assert mdt_forms.save_action(db, ACTOR, aid, {"description": "Falls assessment"}, "open", None, "",
-                                 today=TODAY) == Changes()
+    assert (
+        mdt_forms.save_action(db, ACTOR, aid, {"description": "Falls assessment"}, "open", None, "", today=TODAY)
+        == Changes()
+    )
     assert audit_count(db) == before
 
 
-@pytest.mark.parametrize(("details", "status", "completed", "escalation", "field"), [
-    ({"due_date": "31/13/2026"}, "done", "2026-10-19", ("", ""), "due_date"),
-    ({"due_date": "2026-11-06"}, "done", "2026-12-01", ("", ""), "completed_on"),
-    ({"due_date": "2026-11-06"}, "done", "2026-10-19", ("Clinical lead", ""), "escalation_reason"),
-])
+@pytest.mark.parametrize(
+    ("details", "status", "completed", "escalation", "field"),
+    [
+        ({"due_date": "31/13/2026"}, "done", "2026-10-19", ("", ""), "due_date"),
+        ({"due_date": "2026-11-06"}, "done", "2026-12-01", ("", ""), "completed_on"),
+        ({"due_date": "2026-11-06"}, "done", "2026-10-19", ("Clinical lead", ""), "escalation_reason"),
+    ],
+)
 def test_a_refusal_at_any_step_leaves_the_action_as_it_was(world, details, status, completed, escalation, field):
     db, _, aid = world
     before, entries = actions.get(db, aid), audit_count(db)
@@ -84,8 +115,12 @@ def test_agenda_picks_are_all_or_nothing(world):
     m, _ = meetings.create(db, ACTOR, loc, "2026-10-22")
     entries = audit_count(db)
     with pytest.raises(ValidationError):
-        mdt_forms.add_agenda_picks(db, ACTOR, m, {"new this run": [patient_id(int(synthetic_nhs(1)))],
-                                                  "gossip": [patient_id(int(synthetic_nhs(2)))]})
+        mdt_forms.add_agenda_picks(
+            db,
+            ACTOR,
+            m,
+            {"new this run": [patient_id(int(synthetic_nhs(1)))], "gossip": [patient_id(int(synthetic_nhs(2)))]},
+        )
     assert [i for i in meetings.agenda(db, m) if i["kind"] == "patient"] == []
     assert audit_count(db) == entries
     assert audit.entries(db, "meetings", m)[0]["action"] == "create"

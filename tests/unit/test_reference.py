@@ -13,8 +13,11 @@ ACTOR = Actor(user="m.matron", device_id="laptop-42")
 
 def _practice(db, code=None):
     q = "SELECT * FROM practices ORDER BY ods_code LIMIT 1"
-    return next(iter(db.query(q))) if code is None else next(iter(db.query(
-        "SELECT * FROM practices WHERE ods_code = ?", [code])))
+    return (
+        next(iter(db.query(q)))
+        if code is None
+        else next(iter(db.query("SELECT * FROM practices WHERE ods_code = ?", [code])))
+    )
 
 
 def _snapshot(db):
@@ -82,8 +85,9 @@ def test_a_new_care_home_needs_a_valid_cqc_id_and_beds(small_world):
 
 def test_a_home_cannot_be_aligned_to_a_practice_in_another_locality(small_world):
     home = next(iter(small_world.query("SELECT * FROM care_homes LIMIT 1")))
-    other = next(iter(small_world.query("SELECT id FROM practices WHERE locality_id != ? LIMIT 1",
-                                        [home["locality_id"]])))
+    other = next(
+        iter(small_world.query("SELECT id FROM practices WHERE locality_id != ? LIMIT 1", [home["locality_id"]]))
+    )
     with pytest.raises(ValidationError, match="another locality") as caught:
         reference.save(small_world, ACTOR, "care_homes", {**home, "aligned_practice_id": other["id"]}, home["id"])
     assert caught.value.field == "aligned_practice_id"
@@ -98,9 +102,14 @@ def test_deleting_a_practice_a_home_is_aligned_to_is_refused(small_world):
 
 
 def test_deleting_an_unreferenced_practice_is_audited_with_its_contents(small_world):
-    p = next(iter(small_world.query(
-        "SELECT * FROM practices WHERE id NOT IN (SELECT aligned_practice_id FROM care_homes "
-        "WHERE aligned_practice_id IS NOT NULL) LIMIT 1")))
+    p = next(
+        iter(
+            small_world.query(
+                "SELECT * FROM practices WHERE id NOT IN (SELECT aligned_practice_id FROM care_homes "
+                "WHERE aligned_practice_id IS NOT NULL) LIMIT 1"
+            )
+        )
+    )
     reference.delete(small_world, ACTOR, "practices", p["id"])
     assert not list(small_world.query("SELECT 1 FROM practices WHERE id = ?", [p["id"]]))
     entry = audit.entries(small_world, "practices", p["id"])[0]

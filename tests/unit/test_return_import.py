@@ -36,8 +36,10 @@ def content(db) -> str:
 
 
 def figures(db, quarter) -> dict:
-    return {key: (v["numerator"], v["denominator"], v["value"], v["rag"], v["comment"])
-            for key, v in consolidated.grid(db, quarter).items()}
+    return {
+        key: (v["numerator"], v["denominator"], v["value"], v["rag"], v["comment"])
+        for key, v in consolidated.grid(db, quarter).items()
+    }
 
 
 def one(db, path, **kw):
@@ -77,29 +79,40 @@ def _set(key, value):
 def _value(kpi, key, value):
     def change(doc):
         next(v for v in doc["values"] if v["kpi"] == kpi)[key] = value
+
     return change
 
 
 REJECTED = {
     "unknown-format": [lambda doc: doc.__setitem__("format", "dhis2/dataValueSet"), _set("version", 2)],
-    "bad-field": [_set("revision", "one"), lambda doc: doc.pop("period"), _set("extra", 1),
-                  _set("period", "2025-Q3"), _value("COH-02", "numerator", "many"),
-                  lambda doc: doc["values"].pop()],
+    "bad-field": [
+        _set("revision", "one"),
+        lambda doc: doc.pop("period"),
+        _set("extra", 1),
+        _set("period", "2025-Q3"),
+        _value("COH-02", "numerator", "many"),
+        lambda doc: doc["values"].pop(),
+    ],
     "digest-mismatch": [],
     "draft": [_set("status", "draft")],
     "unknown-locality": [lambda doc: doc.__setitem__("locality", {"code": "XYZ", "name": "Nowhere"})],
     "unknown-kpi": [_value("COH-02", "kpi", "ZZZ-99")],
-    "impossible-value": [_value("COH-02", "numerator", 500.0), _value("COH-01", "numerator", -4.0),
-                         _value("COH-01", "numerator", 1e12), _value("COH-03", "value", 99.9)],
-    "patient-data": [lambda doc: doc.__setitem__("nhs_number", "9990000018"),
-                     _value("COH-02", "comment", "Delayed review of 999 000 0018 explained"),
-                     _value("COH-02", "comment", "Patient at LE11 3QF moved"),
-                     lambda doc: doc["values"][0].__setitem__("patients", [{"name": "A"}])],
+    "impossible-value": [
+        _value("COH-02", "numerator", 500.0),
+        _value("COH-01", "numerator", -4.0),
+        _value("COH-01", "numerator", 1e12),
+        _value("COH-03", "value", 99.9),
+    ],
+    "patient-data": [
+        lambda doc: doc.__setitem__("nhs_number", "9990000018"),
+        _value("COH-02", "comment", "Delayed review of 999 000 0018 explained"),
+        _value("COH-02", "comment", "Patient at LE11 3QF moved"),
+        lambda doc: doc["values"][0].__setitem__("patients", [{"name": "A"}]),
+    ],
 }
 
 
-@pytest.mark.parametrize("code,index", [(c, i) for c, changes in REJECTED.items()
-                                        for i in range(max(1, len(changes)))])
+@pytest.mark.parametrize("code,index", [(c, i) for c, changes in REJECTED.items() for i in range(max(1, len(changes)))])
 def test_each_rejection_has_its_code_and_changes_nothing(commissioner, tmp_path, code, index):
     if code == "digest-mismatch":
         path = _spoil(tmp_path, code, _value("COH-01", "numerator", 41.0), redigest=False)
@@ -112,8 +125,16 @@ def test_each_rejection_has_its_code_and_changes_nothing(commissioner, tmp_path,
     assert content(commissioner) == before
 
 
-@pytest.mark.parametrize("raw", [b"", b"{\"format\": \"locality-desk/kpi-return\", \"vers",
-                                 b"\x89PNG\r\n\x1a\n\x00\x00", b"[1, 2, 3]", b"{\"value\": NaN}"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b'{"format": "locality-desk/kpi-return", "vers',
+        b"\x89PNG\r\n\x1a\n\x00\x00",
+        b"[1, 2, 3]",
+        b'{"value": NaN}',
+    ],
+)
 def test_files_that_are_not_returns_are_unreadable_or_unknown(commissioner, tmp_path, raw):
     path = tmp_path / "odd.json"
     path.write_bytes(raw)
@@ -171,9 +192,12 @@ def test_cli_json_and_exit_codes(tmp_path, capsys):
     assert info(open_workspace(db_path))["counts"]["returns"] == 0
     assert main(["return", "import", "--db", str(db_path), "--json", str(good), str(bad)]) == 1
     printed = json.loads(capsys.readouterr().out)
-    assert printed == {"files": [
-        {"file": str(good), "status": "imported", "code": None, "reason": None},
-        {"file": str(bad), "status": "rejected", "code": "draft", "reason": printed["files"][1]["reason"]}]}
+    assert printed == {
+        "files": [
+            {"file": str(good), "status": "imported", "code": None, "reason": None},
+            {"file": str(bad), "status": "rejected", "code": "draft", "reason": printed["files"][1]["reason"]},
+        ]
+    }
     assert main(["return", "import", "--db", str(db_path), str(good)]) == 0
     assert "1 ignored" in capsys.readouterr().out
     db = open_workspace(db_path)
@@ -197,7 +221,11 @@ def test_the_consolidated_grid_holds_the_figures_of_the_file(tmp_path):
     for row in doc["values"]:
         held = cells[(row["kpi"], "MSR")]
         assert (held["numerator"], held["denominator"], held["value"], held["rag"]) == (
-            row["numerator"], row["denominator"], row["value"], row["rag"])
+            row["numerator"],
+            row["denominator"],
+            row["value"],
+            row["rag"],
+        )
 
 
 def test_a_whole_demo_year_of_returns_imports_in_one_go(history_world_template, tmp_path):
@@ -225,8 +253,10 @@ def test_a_whole_demo_year_of_returns_imports_in_one_go(history_world_template, 
 
 
 def _eleven(db, tmp_path, period="2025-26-Q3"):
-    files = [write(tmp_path / f"{c}.json", return_doc(code=c, period=period, scale=n % 4 + 1))
-             for n, c in enumerate(("BAL", "CHA", "CTE", "CTN", "CTS", "CTW", "HAB", "MHA", "MSR", "NWL", "OAW"))]
+    files = [
+        write(tmp_path / f"{c}.json", return_doc(code=c, period=period, scale=n % 4 + 1))
+        for n, c in enumerate(("BAL", "CHA", "CTE", "CTN", "CTS", "CTW", "HAB", "MHA", "MSR", "NWL", "OAW"))
+    ]
     import_returns(db, ACTOR, files)
 
 

@@ -25,8 +25,13 @@ ENTERED = {"OUT-01": (41, 900), "OUT-02": (120, 900), "OUT-03": (12, 1000), "OUT
 @pytest.fixture
 def ret(small_world, cha, tmp_path):
     code, mine, _ = cha
-    import_extract(small_world, ACTOR, code, write_csv(tmp_path / "x.csv", [patient(n, mine[0]) for n in range(1, 6)]),
-                   dt.date(2026, 2, 1))
+    import_extract(
+        small_world,
+        ACTOR,
+        code,
+        write_csv(tmp_path / "x.csv", [patient(n, mine[0]) for n in range(1, 6)]),
+        dt.date(2026, 2, 1),
+    )
     loc = small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
     return_id, _ = returns.draft(small_world, ACTOR, loc, Q, TODAY)
     return small_world, loc, return_id
@@ -72,16 +77,21 @@ def test_a_quarter_can_be_looked_at_before_its_return_is_started(ret):
     started, changes = returns.draft(db, ACTOR, loc, quarter, TODAY)
     assert changes.tables == {"returns"}
     fields = ("numerator", "denominator", "value", "rag", "comment")
-    assert {k: {f: v[f] for f in fields} for k, v in returns.values(db, started).items()} == \
-        {k: {f: v[f] for f in fields} for k, v in shown.items()}
+    assert {k: {f: v[f] for f in fields} for k, v in returns.values(db, started).items()} == {
+        k: {f: v[f] for f in fields} for k, v in shown.items()
+    }
     assert shown_issues == returns.check(db, started, TODAY)
 
 
 def test_check_entry_refuses_what_enter_refuses_and_writes_nothing():
     assert returns.check_entry("OUT-01", "1,230", "9000") == (1230, 9000)
     assert returns.check_entry("OUT-04", "15") == (15, None)
-    for code, numerator, denominator, match in (("COH-01", 5, None, "computed"), ("OUT-01", "lots", 900, "number"),
-                                                ("OUT-01", 3, 0, "cannot be 0"), ("OUT-01", "", 900, "Enter")):
+    for code, numerator, denominator, match in (
+        ("COH-01", 5, None, "computed"),
+        ("OUT-01", "lots", 900, "number"),
+        ("OUT-01", 3, 0, "cannot be 0"),
+        ("OUT-01", "", 900, "Enter"),
+    ):
         with pytest.raises(ValidationError, match=match):
             returns.check_entry(code, numerator, denominator)
 
@@ -166,11 +176,16 @@ def test_the_return_file_digest_and_no_identifiers(ret, tmp_path):
     out = returns.export(db, ACTOR, return_id, tmp_path / "r.json", "0.1.0")
     doc = json.loads(out.read_text(encoding="utf-8"))
     body = {k: v for k, v in doc.items() if k != "sha256"}
-    expected = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                              .encode("utf-8")).hexdigest()
+    expected = hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
     assert doc["sha256"] == expected
-    assert (doc["format"], doc["version"], doc["period"], doc["status"]) == ("locality-desk/kpi-return", 1,
-                                                                            "2025-26-Q4", "signed_off")
+    assert (doc["format"], doc["version"], doc["period"], doc["status"]) == (
+        "locality-desk/kpi-return",
+        1,
+        "2025-26-Q4",
+        "signed_off",
+    )
     assert returns.get(db, return_id)["status"] == "exported"
     text = out.read_text(encoding="utf-8")
     for row in db.query("SELECT nhs_number, family_name, postcode FROM patients"):
@@ -186,11 +201,42 @@ def test_the_return_file_digest_and_no_identifiers(ret, tmp_path):
 def test_return_export_cli(ret, tmp_path, capsys):
     db, _, return_id = ret
     path = db.execute("PRAGMA database_list").fetchone()[2]
-    assert main(["return", "export", "--db", path, "--locality", "CHA", "--quarter", "2025-26-Q4",
-                 "--out", str(tmp_path / "a.json")]) == 1
+    assert (
+        main(
+            [
+                "return",
+                "export",
+                "--db",
+                path,
+                "--locality",
+                "CHA",
+                "--quarter",
+                "2025-26-Q4",
+                "--out",
+                str(tmp_path / "a.json"),
+            ]
+        )
+        == 1
+    )
     assert "draft" in capsys.readouterr().err
-    assert main(["return", "export", "--db", path, "--locality", "CHA", "--quarter", "2025-26-Q4",
-                 "--out", str(tmp_path / "a.json"), "--draft"]) == 0
+    assert (
+        main(
+            [
+                "return",
+                "export",
+                "--db",
+                path,
+                "--locality",
+                "CHA",
+                "--quarter",
+                "2025-26-Q4",
+                "--out",
+                str(tmp_path / "a.json"),
+                "--draft",
+            ]
+        )
+        == 0
+    )
     assert json.loads((tmp_path / "a.json").read_text())["status"] == "draft"
 
 

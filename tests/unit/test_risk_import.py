@@ -19,8 +19,10 @@ DAY = dt.date(2026, 10, 1)
 
 
 def table_state(db):
-    return {t: list(db.execute(f"SELECT * FROM [{t}] ORDER BY 1")) for t in
-            ("risk_runs", "risk_run_cohorts", "patients", "cohort_changes", "audit", "meta")}
+    return {
+        t: list(db.execute(f"SELECT * FROM [{t}] ORDER BY 1"))
+        for t in ("risk_runs", "risk_run_cohorts", "patients", "cohort_changes", "audit", "meta")
+    }
 
 
 def cohort_of(db, code="CHA"):
@@ -43,9 +45,16 @@ def test_a_clean_file_lands_with_its_cohort_and_summary(small_world, cha, tmp_pa
         patient(6, mine[1], efi_score="0.2362"),  # 8.5032 -> 9: moderate, in cohort
     ]
     result = run(small_world, write_csv(tmp_path / "q3.csv", rows))
-    assert result.as_json() == {"rows": 6, "imported": 6, "rejected": 0,
-                                "cohort": {"frailty": 2, "multimorbidity": 1, "high_cost": 1, "total": 4},
-                                "new": 4, "left": 0, "changed": 0, "rejections": []}
+    assert result.as_json() == {
+        "rows": 6,
+        "imported": 6,
+        "rejected": 0,
+        "cohort": {"frailty": 2, "multimorbidity": 1, "high_cost": 1, "total": 4},
+        "new": 4,
+        "left": 0,
+        "changed": 0,
+        "rejections": [],
+    }
     assert set(cohort_of(small_world)["nhs_number"]) == {synthetic_nhs(n) for n in (1, 2, 3, 6)}
     run_row = next(iter(small_world.query("SELECT * FROM risk_runs")))
     summary = json.loads(run_row["summary"])
@@ -60,13 +69,19 @@ def test_a_clean_file_lands_with_its_cohort_and_summary(small_world, cha, tmp_pa
 def test_efi_deficits_column_is_used_when_given(small_world, cha, tmp_path):
     _, mine, _ = cha
     header = [h if h != "efi_score" else "efi_deficits" for h in HEADER]
-    rows = [patient(1, mine[0], efi_score="13"), patient(2, mine[0], efi_score="8"),
-            patient(3, mine[0], efi_score="37")]
+    rows = [
+        patient(1, mine[0], efi_score="13"),
+        patient(2, mine[0], efi_score="8"),
+        patient(3, mine[0], efi_score="37"),
+    ]
     rows = [{("efi_deficits" if k == "efi_score" else k): v for k, v in r.items()} for r in rows]
     result = run(small_world, write_csv(tmp_path / "d.csv", rows, header=header))
     assert result.cohort["frailty"] == 1 and result.rejected == 1
-    assert result.rejections[0].as_dict() == {"row": 4, "column": "efi_deficits",
-                                              "reason": "37 is not an eFI deficit count (a whole number 0–36)."}
+    assert result.rejections[0].as_dict() == {
+        "row": 4,
+        "column": "efi_deficits",
+        "reason": "37 is not an eFI deficit count (a whole number 0–36).",
+    }
 
 
 BAD_ROWS = [
@@ -131,8 +146,15 @@ def test_excel_habits_are_tolerated(small_world, cha, tmp_path):
     _, mine, _ = cha
     rows = [
         patient(1, mine[0], nhs_number=" 999 000 0018 ".replace("0018", synthetic_nhs(1)[-4:])),
-        patient(2, mine[0].lower(), predicted_cost="£4,500.00", expected_cost="1,200", date_of_birth="1938-03-14",
-                eol_register="yes", housebound="TRUE"),
+        patient(
+            2,
+            mine[0].lower(),
+            predicted_cost="£4,500.00",
+            expected_cost="1,200",
+            date_of_birth="1938-03-14",
+            eol_register="yes",
+            housebound="TRUE",
+        ),
         patient(3, mine[0], date_of_birth="4/7/1940"),
         {},  # a blank row: skipped, not counted
         ["TOTAL", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
@@ -145,10 +167,27 @@ def test_excel_habits_are_tolerated(small_world, cha, tmp_path):
 
 def test_windows_1252_semicolon_file_with_mapped_headings(small_world, cha, tmp_path):
     _, mine, _ = cha
-    header = ["NHS No", "Forename", "Surname", "DOB", "Gender", "Postcode", "Practice Code", "Number of LTCs", "eFI",
-              "Prob Unplanned IP Hosp", "Predicted Total Cost", "Expected Cost", "CQC ID", "EOL", "Housebound"]
-    rows = [list(patient(1, mine[0], given_name="Zoë", family_name="O’Brien").values()),
-            list(patient(2, mine[1], given_name="Renée").values())]
+    header = [
+        "NHS No",
+        "Forename",
+        "Surname",
+        "DOB",
+        "Gender",
+        "Postcode",
+        "Practice Code",
+        "Number of LTCs",
+        "eFI",
+        "Prob Unplanned IP Hosp",
+        "Predicted Total Cost",
+        "Expected Cost",
+        "CQC ID",
+        "EOL",
+        "Housebound",
+    ]
+    rows = [
+        list(patient(1, mine[0], given_name="Zoë", family_name="O’Brien").values()),
+        list(patient(2, mine[1], given_name="Renée").values()),
+    ]
     path = write_csv(tmp_path / "w1252.csv", rows, header=header, delimiter=";", encoding="cp1252")
     assert "Zo\xeb".encode("cp1252") in path.read_bytes()
     result = run(small_world, path)
@@ -236,8 +275,10 @@ def test_rejections_export_as_csv(small_world, cha, tmp_path):
     result = run(small_world, write_csv(tmp_path / "a.csv", [patient(1, mine[0]), patient(2, mine[0], sex="?")]))
     write_rejections(result.rejections, tmp_path / "rejected.csv")
     with open(tmp_path / "rejected.csv", encoding="utf-8-sig") as fh:
-        assert list(csv.reader(fh)) == [["row", "column", "reason"],
-                                        ["3", "sex", "'?' is not a recognised sex (M, F, U, I or O)."]]
+        assert list(csv.reader(fh)) == [
+            ["row", "column", "reason"],
+            ["3", "sex", "'?' is not a recognised sex (M, F, U, I or O)."],
+        ]
 
 
 def test_cohort_rules_edits_are_validated_audited_and_used(small_world, cha, tmp_path):

@@ -30,8 +30,7 @@ def test_wilson_at_level_one_is_the_whole_range():
     assert wilson(3, 10, 1) == (0.0, 1.0)
 
 
-@pytest.mark.parametrize(("x", "n", "level"), [(-1, 10, 0.95), (11, 10, 0.95), (1, 0, 0.95), (1, 10, 0.8),
-                                                (1, 10, 95)])
+@pytest.mark.parametrize(("x", "n", "level"), [(-1, 10, 0.95), (11, 10, 0.95), (1, 0, 0.95), (1, 10, 0.8), (1, 10, 95)])
 def test_wilson_guards(x, n, level):
     with pytest.raises(ValueError):
         wilson(x, n, level)

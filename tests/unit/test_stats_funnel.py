@@ -74,9 +74,9 @@ def test_overdispersion_by_hand():
     p_bar = o.sum() / n.sum()
     z = (np.arcsin(np.sqrt(o / n)) - np.arcsin(np.sqrt(p_bar))) * 2 * np.sqrt(n)
     z = np.clip(z, np.percentile(z, 10), np.percentile(z, 90))
-    phi = np.mean(z ** 2)
+    phi = np.mean(z**2)
     w = 4 * n
-    tau2 = (11 * phi - 10) / (w.sum() - (w ** 2).sum() / w.sum())
+    tau2 = (11 * phi - 10) / (w.sum() - (w**2).sum() / w.sum())
     od = overdispersion(o, n)
     assert od.phi == pytest.approx(phi) and od.phi > 1
     assert od.tau2 == pytest.approx(tau2) and od.tau2 > 0
@@ -102,14 +102,17 @@ def test_is_outlier_treats_a_value_on_a_limit_as_inside():
     assert not is_outlier(0.12, 0.12, 0.28)
 
 
-@pytest.mark.parametrize(("call", "args"), [
-    (proportion_limits, (1.2, 100)),
-    (proportion_limits, (0.2, 0)),
-    (proportion_limits, (0.2, 100, 1.0)),
-    (proportion_limits, (0.2, 100, 0.95, "logit")),
-    (rate_limits, (1.0, -5)),
-    (ratio_limits, (0,)),
-])
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        (proportion_limits, (1.2, 100)),
+        (proportion_limits, (0.2, 0)),
+        (proportion_limits, (0.2, 100, 1.0)),
+        (proportion_limits, (0.2, 100, 0.95, "logit")),
+        (rate_limits, (1.0, -5)),
+        (ratio_limits, (0,)),
+    ],
+)
 def test_bad_arguments_are_refused(call, args):
     with pytest.raises(ValueError):
         call(*args)

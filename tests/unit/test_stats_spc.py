@@ -57,8 +57,9 @@ def test_vector_2_shift_of_seven_above_the_mean():
 
 
 def test_vector_3_trend_of_seven_increasing():
-    r = analyse([20, 26, 18, 24, 19, 27, 21, 25, 18, 23, 17, 18, 19, 20, 21, 22, 24, 21, 25, 19],
-                improvement="increase")
+    r = analyse(
+        [20, 26, 18, 24, 19, 27, 21, 25, 18, 23, 17, 18, 19, 20, 21, 22, 24, 21, 25, 19], improvement="increase"
+    )
     assert r.mean == pytest.approx(21.35, abs=5e-3)
     assert r.amr == pytest.approx(4.2632, abs=5e-5)
     assert r.upl == pytest.approx(32.69, abs=5e-3)
@@ -106,6 +107,7 @@ def test_float_rounding_in_a_constant_series_is_not_a_signal():
 
 
 # --- each rule firing and not firing ----------------------------------------------------------------------------
+
 
 def test_held_limits_come_from_the_baseline_only():
     r = held([30.0])
@@ -187,22 +189,29 @@ def test_screening_changes_the_limits_only_when_asked():
 
 # --- point types and icons ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("improvement", "point_type", "icon"), [
-    ("increase", "special_cause_improvement", "improvement_high"),
-    ("decrease", "special_cause_concern", "concern_high"),
-    ("neutral", "special_cause_neutral_high", "neutral_high"),
-])
+
+@pytest.mark.parametrize(
+    ("improvement", "point_type", "icon"),
+    [
+        ("increase", "special_cause_improvement", "improvement_high"),
+        ("decrease", "special_cause_concern", "concern_high"),
+        ("neutral", "special_cause_neutral_high", "neutral_high"),
+    ],
+)
 def test_a_high_latest_point(improvement, point_type, icon):
     r = held([16.0], improvement=improvement)
     assert r.points[-1].point_type == point_type
     assert r.variation_icon == icon
 
 
-@pytest.mark.parametrize(("improvement", "point_type", "icon"), [
-    ("increase", "special_cause_concern", "concern_low"),
-    ("decrease", "special_cause_improvement", "improvement_low"),
-    ("neutral", "special_cause_neutral_low", "neutral_low"),
-])
+@pytest.mark.parametrize(
+    ("improvement", "point_type", "icon"),
+    [
+        ("increase", "special_cause_concern", "concern_low"),
+        ("decrease", "special_cause_improvement", "improvement_low"),
+        ("neutral", "special_cause_neutral_low", "neutral_low"),
+    ],
+)
 def test_a_low_latest_point(improvement, point_type, icon):
     r = held([3.0], improvement=improvement)
     assert r.points[-1].point_type == point_type
@@ -245,16 +254,23 @@ def test_no_assurance_without_a_target_or_a_direction():
 def test_as_json_has_exactly_the_documented_keys():
     data = held([16.0], improvement="increase", target=20).as_json()
     assert set(data) == {"mean", "upl", "lpl", "points", "variation_icon", "assurance_icon"}
-    assert data["points"][-1] == {"value": 16.0, "special_cause": True, "rules": ["astro"],
-                                  "point_type": "special_cause_improvement"}
+    assert data["points"][-1] == {
+        "value": 16.0,
+        "special_cause": True,
+        "rules": ["astro"],
+        "point_type": "special_cause_improvement",
+    }
     assert (data["variation_icon"], data["assurance_icon"]) == ("improvement_high", "consistent_fail")
 
 
-@pytest.mark.parametrize(("values", "kw"), [
-    ([1.0], {}),
-    ([1.0, float("nan")], {}),
-    ([1.0, 2.0], {"improvement": "up"}),
-])
+@pytest.mark.parametrize(
+    ("values", "kw"),
+    [
+        ([1.0], {}),
+        ([1.0, float("nan")], {}),
+        ([1.0, 2.0], {"improvement": "up"}),
+    ],
+)
 def test_bad_input_is_refused(values, kw):
     with pytest.raises(ValueError):
         analyse(values, **kw)

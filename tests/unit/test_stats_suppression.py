@@ -8,10 +8,22 @@ import pytest
 from desktop.models.stats.suppression import protect_rate, protected_count, suppress
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (0, "0"), (1, "*"), (5, "*"), (7, "*"), (8, "10"), (12, "10"), (13, "15"), (17, "15"), (18, "20"),
-    (1234, "1235"), (1232, "1230"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0, "0"),
+        (1, "*"),
+        (5, "*"),
+        (7, "*"),
+        (8, "10"),
+        (12, "10"),
+        (13, "15"),
+        (17, "15"),
+        (18, "20"),
+        (1234, "1235"),
+        (1232, "1230"),
+    ],
+)
 def test_nhsd_2018(value, shown):
     assert suppress(value) == shown
 

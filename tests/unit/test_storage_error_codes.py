@@ -161,16 +161,19 @@ def test_each_storage_failure_is_told_by_its_code(tmp_path, provoke, code, words
     assert is_damage(translated) == is_damage(exc) == (code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB))
 
 
-@pytest.mark.parametrize(("extended", "words"), [
-    (sqlite3.SQLITE_BUSY_SNAPSHOT, BUSY),
-    (sqlite3.SQLITE_LOCKED_SHAREDCACHE, BUSY),
-    (sqlite3.SQLITE_READONLY_DBMOVED, READ_ONLY),
-    (sqlite3.SQLITE_READONLY_DIRECTORY, READ_ONLY),
-    (sqlite3.SQLITE_IOERR_FSYNC, DISK),
-    (sqlite3.SQLITE_IOERR_SHORT_READ, DISK),
-    (sqlite3.SQLITE_CORRUPT_INDEX, DAMAGED),
-    (sqlite3.SQLITE_CANTOPEN_ISDIR, CANNOT_OPEN),
-])
+@pytest.mark.parametrize(
+    ("extended", "words"),
+    [
+        (sqlite3.SQLITE_BUSY_SNAPSHOT, BUSY),
+        (sqlite3.SQLITE_LOCKED_SHAREDCACHE, BUSY),
+        (sqlite3.SQLITE_READONLY_DBMOVED, READ_ONLY),
+        (sqlite3.SQLITE_READONLY_DIRECTORY, READ_ONLY),
+        (sqlite3.SQLITE_IOERR_FSYNC, DISK),
+        (sqlite3.SQLITE_IOERR_SHORT_READ, DISK),
+        (sqlite3.SQLITE_CORRUPT_INDEX, DAMAGED),
+        (sqlite3.SQLITE_CANTOPEN_ISDIR, CANNOT_OPEN),
+    ],
+)
 def test_an_extended_code_counts_as_its_primary_code_whatever_the_message(extended, words):
     exc = sqlite3.OperationalError("a message SQLite might word differently in another version")
     exc.sqlite_errorcode = extended
@@ -200,8 +203,15 @@ def conn(tmp_path):
     conn.close()
 
 
-@pytest.mark.parametrize("words", ["database is locked", "database or disk is full",
-                                   "attempt to write a readonly database", "database disk image is malformed"])
+@pytest.mark.parametrize(
+    "words",
+    [
+        "database is locked",
+        "database or disk is full",
+        "attempt to write a readonly database",
+        "database disk image is malformed",
+    ],
+)
 def test_a_trigger_quoting_storage_words_stays_a_constraint_error(conn, words):
     conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON t BEGIN SELECT RAISE(ABORT, '{words}'); END")
     with pytest.raises(sqlite3.IntegrityError) as caught:
@@ -220,12 +230,16 @@ def test_a_table_named_like_a_storage_failure_stays_a_plain_error(conn):
     assert not isinstance(caught.value, DeskError)
 
 
-@pytest.mark.parametrize("exc", [
-    sqlite3.OperationalError("database is locked"),  # made in Python: SQLite reported nothing
-    sqlite3.DatabaseError("file is not a database"),
-    ValueError("database is locked"),
-    OSError("database or disk is full"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "exc",
+    [
+        sqlite3.OperationalError("database is locked"),  # made in Python: SQLite reported nothing
+        sqlite3.DatabaseError("file is not a database"),
+        ValueError("database is locked"),
+        OSError("database or disk is full"),
+    ],
+    ids=repr,
+)
 def test_an_error_sqlite_did_not_raise_is_never_a_storage_failure(exc):
     assert sqlite_primary_code(exc) is None
     assert not is_damage(exc)

@@ -79,8 +79,7 @@ def test_a_small_file_is_checked_at_every_open_without_writing_anything(small_wo
         open_workspace(small_world_path)
 
 
-def test_a_write_while_another_window_holds_the_workspace_says_busy_and_loses_nothing(small_world_path, cha,
-                                                                                      tmp_path):
+def test_a_write_while_another_window_holds_the_workspace_says_busy_and_loses_nothing(small_world_path, cha, tmp_path):
     extract = tmp_path / "cha.csv"
     write_extract(extract, "CHA", 3_000)
     first = open_workspace(small_world_path)

@@ -100,8 +100,9 @@ def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch):
         assert "half_done" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
-        migrations.MIGRATIONS._migrations = [m for m in migrations.MIGRATIONS._migrations
-                                             if m.name != "m999_broken_for_test"]
+        migrations.MIGRATIONS._migrations = [
+            m for m in migrations.MIGRATIONS._migrations if m.name != "m999_broken_for_test"
+        ]
 
 
 def test_another_programs_database_is_refused_untouched(tmp_path):
@@ -123,11 +124,16 @@ def test_upgrading_to_schema_6_gives_each_intervention_its_patients_locality(tmp
     raw = sqlite3.connect(path)
     locality = raw.execute("SELECT id FROM localities ORDER BY code LIMIT 1").fetchone()[0]
     stamp = ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "test", "device")
-    raw.execute("INSERT INTO patients (id, nhs_number, locality_id, date_of_birth, practice_code, created_at, "
-                "updated_at, updated_by, device_id) VALUES ('p1', '9000000009', ?, '1940-01-01', 'C82001', ?, ?, ?, ?)",
-                [locality, *stamp])
-    raw.execute("INSERT INTO interventions (id, patient_id, type, delivered_on, created_at, updated_at, updated_by, "
-                "device_id) VALUES ('i1', 'p1', 'care-plan review', '2025-12-01', ?, ?, ?, ?)", stamp)
+    raw.execute(
+        "INSERT INTO patients (id, nhs_number, locality_id, date_of_birth, practice_code, created_at, "
+        "updated_at, updated_by, device_id) VALUES ('p1', '9000000009', ?, '1940-01-01', 'C82001', ?, ?, ?, ?)",
+        [locality, *stamp],
+    )
+    raw.execute(
+        "INSERT INTO interventions (id, patient_id, type, delivered_on, created_at, updated_at, updated_by, "
+        "device_id) VALUES ('i1', 'p1', 'care-plan review', '2025-12-01', ?, ?, ?, ?)",
+        stamp,
+    )
     raw.commit()
     raw.close()
     db = open_workspace(path)

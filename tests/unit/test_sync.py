@@ -156,8 +156,9 @@ def test_three_laptops_converge_with_concurrent_edits_deletes_and_a_lost_bundle(
     assert conn.execute("SELECT beds FROM care_homes WHERE id = ?", [home["id"]]).fetchone() == (77,)
     conn.close()
     conn = sqlite3.connect(a)  # C's delete met A's edit on A's laptop: the edit was kept and the clash recorded
-    kinds = {r[0] for r in conn.execute("SELECT json_extract(detail, '$.kind') FROM audit "
-                                        "WHERE action = 'sync-conflict'")}
+    kinds = {
+        r[0] for r in conn.execute("SELECT json_extract(detail, '$.kind') FROM audit WHERE action = 'sync-conflict'")
+    }
     assert "deleted there, edited here" in kinds
     kept = conn.execute("SELECT detail FROM audit WHERE action = 'sync-conflict' AND entity = 'practices'").fetchone()
     conn.close()
@@ -289,8 +290,14 @@ def test_cli_sync_export_and_import_exit_codes(team, monkeypatch, capsys):
 def _unused_home(path: Path) -> dict:
     db = open_workspace(path)
     try:
-        return next(iter(db.query("SELECT * FROM care_homes WHERE id NOT IN (SELECT care_home_id FROM visits) "
-                                  "AND id NOT IN (SELECT care_home_id FROM residents) ORDER BY cqc_id LIMIT 1")))
+        return next(
+            iter(
+                db.query(
+                    "SELECT * FROM care_homes WHERE id NOT IN (SELECT care_home_id FROM visits) "
+                    "AND id NOT IN (SELECT care_home_id FROM residents) ORDER BY cqc_id LIMIT 1"
+                )
+            )
+        )
     finally:
         db.close()
 
@@ -298,8 +305,14 @@ def _unused_home(path: Path) -> dict:
 def _log_visit(path: Path, home_id: str, user: str) -> str:
     db = open_workspace(path)
     try:
-        visit_id, _ = visits.log_visit(db, _actor(user, "2026-07-01T09:00:00+00:00"), home_id, "2026-07-01",
-                                       visits.TYPES[0], today=dt.date(2026, 7, 2))
+        visit_id, _ = visits.log_visit(
+            db,
+            _actor(user, "2026-07-01T09:00:00+00:00"),
+            home_id,
+            "2026-07-01",
+            visits.TYPES[0],
+            today=dt.date(2026, 7, 2),
+        )
         return visit_id
     finally:
         db.close()
@@ -326,7 +339,8 @@ def test_a_record_deleted_there_but_used_here_is_kept_and_given_back(team):
     summary = imp(a, from_b)
     assert _has(a, "care_homes", home["id"]) and _has(a, "visits", visit)
     assert [(x.table, x.kind, x.winner) for x in summary.conflicts] == [
-        ("care_homes", "deleted there, still in use here", "mine")]
+        ("care_homes", "deleted there, still in use here", "mine")
+    ]
     imp(c, from_b)
     assert not _has(c, "care_homes", home["id"])  # nothing used it on C
 
@@ -362,8 +376,12 @@ def test_a_record_made_here_and_deleted_later_is_deleted_everywhere_even_if_a_bu
     exchange_all([a, b, c], "r0")
     db = open_workspace(a)
     template = {k: v for k, v in practice(a).items() if k not in ("id", "created_at", "updated_at")}
-    new_id, _ = reference.save(db, _actor("a", "2026-07-01T09:00:00+00:00"), "practices",
-                               {**template, "name": "Brand New Surgery", "ods_code": "Z99990"})
+    new_id, _ = reference.save(
+        db,
+        _actor("a", "2026-07-01T09:00:00+00:00"),
+        "practices",
+        {**template, "name": "Brand New Surgery", "ods_code": "Z99990"},
+    )
     db.close()
     with_it = export(a, "made")
     imp(b, with_it)
@@ -383,8 +401,12 @@ def _new_action(path: Path, user: str, at: str, what: str) -> tuple[str, str]:
     db = open_workspace(path)
     try:
         locality = db.execute("SELECT id FROM localities ORDER BY code LIMIT 1").fetchone()[0]
-        values = {"description": what, "owner_name": "Duty matron", "owner_organisation": "community health",
-                  "due_date": "2026-08-01"}
+        values = {
+            "description": what,
+            "owner_name": "Duty matron",
+            "owner_organisation": "community health",
+            "due_date": "2026-08-01",
+        }
         action_id, _ = actions.create(db, _actor(user, at), locality, values, today=dt.date(2026, 7, 1))
         return action_id, db.execute("SELECT reference FROM actions WHERE id = ?", [action_id]).fetchone()[0]
     finally:
@@ -428,8 +450,12 @@ def test_the_same_practice_added_on_two_laptops_is_shown_as_a_conflict_and_neith
     made = {}
     for path, name in ((a, "Added on A"), (b, "Added on B")):
         db = open_workspace(path)
-        made[path], _ = reference.save(db, _actor(path.stem, "2026-07-01T09:00:00+00:00"), "practices",
-                                       {**template, "name": name, "ods_code": "Z99995"})
+        made[path], _ = reference.save(
+            db,
+            _actor(path.stem, "2026-07-01T09:00:00+00:00"),
+            "practices",
+            {**template, "name": name, "ods_code": "Z99995"},
+        )
         db.close()
     for tag in ("r1", "r2"):
         exchange_all([a, b], tag)

@@ -30,12 +30,14 @@ def clash(small_world_template, tmp_path) -> dict:
     b = copy_world(a, tmp_path / "b.sqlite")
     db = open_workspace(a)
     practice = next(iter(db.query("SELECT * FROM practices ORDER BY ods_code LIMIT 1")))
-    reference.save(db, _actor("ann", "2026-07-01T09:00:00+00:00"), "practices", {**practice, "list_size": "11111"},
-                   practice["id"])
+    reference.save(
+        db, _actor("ann", "2026-07-01T09:00:00+00:00"), "practices", {**practice, "list_size": "11111"}, practice["id"]
+    )
     db.close()
     db = open_workspace(b)
-    reference.save(db, _actor("bob", "2026-07-01T10:00:00+00:00"), "practices", {**practice, "list_size": "22222"},
-                   practice["id"])
+    reference.save(
+        db, _actor("bob", "2026-07-01T10:00:00+00:00"), "practices", {**practice, "list_size": "22222"}, practice["id"]
+    )
     db.close()
     bundle = tmp_path / "b.ldsync"
     sync_bundle.export_bundle(b, bundle, PASS, actor=_actor("bob", "2026-07-01T10:30:00+00:00"))

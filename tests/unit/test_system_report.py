@@ -26,8 +26,13 @@ ACTOR = Actor(user="commissioner", device_id="icb-laptop")
 QUARTER = quarters.parse("2025-26-Q3")
 # Small figures for suppression: (team, KPI) -> (numerator, denominator).
 # MDT-04 counts actions, not people: publication leaves it exact.
-SMALL = {("BAL", "COH-03"): (3, 7), ("CHA", "CH-06"): (2, 6), ("CTE", "COH-01"): (4, None),
-         ("CTN", "CH-03"): (0, 13), ("CTW", "MDT-04"): (4, None)}
+SMALL = {
+    ("BAL", "COH-03"): (3, 7),
+    ("CHA", "CH-06"): (2, 6),
+    ("CTE", "COH-01"): (4, None),
+    ("CTN", "CH-03"): (0, 13),
+    ("CTW", "MDT-04"): (4, None),
+}
 FUNNEL_KPIS = [k.code for k in catalogue() if k.unit in consolidated.FUNNEL_UNITS]
 
 
@@ -56,8 +61,9 @@ def commissioner(tmp_path):
     for i, code in enumerate(codes):
         files.append(write(tmp_path / f"{code}-q2.json", _doc(code, "2025-26-Q2", scale=1 + i % 3)))
         if code != "NWL":
-            files.append(write(tmp_path / f"{code}-q3.json", _doc(code, QUARTER.code, scale=1 + i % 4,
-                                                                  late=code == "OAW")))
+            files.append(
+                write(tmp_path / f"{code}-q3.json", _doc(code, QUARTER.code, scale=1 + i % 4, late=code == "OAW"))
+            )
     outcomes, _ = import_returns(db, ACTOR, files)
     assert {o.status for o in outcomes} == {"imported"}
     yield db, codes
@@ -99,8 +105,12 @@ def test_the_report_holds_every_team_completeness_and_funnels(commissioner, tmp_
     assert "3/7" in text and "42.9" in text
     row = audit.entries(db, "report")[0]
     assert row["action"] == "export" and row["user"] == "commissioner"
-    assert json.loads(row["detail"]) == {"file": str(out), "for_publication": False, "quarter": QUARTER.code,
-                                         "altered": 0}
+    assert json.loads(row["detail"]) == {
+        "file": str(out),
+        "for_publication": False,
+        "quarter": QUARTER.code,
+        "altered": 0,
+    }
 
 
 def test_for_publication_suppresses_and_lists_every_altered_cell(commissioner, tmp_path):
@@ -149,16 +159,18 @@ def test_cli_writes_the_published_report_and_audits_it(commissioner, tmp_path):
     db, codes = commissioner
     out = tmp_path / "cli.pdf"
     path = db.execute("PRAGMA database_list").fetchone()[2]
-    assert main(["report", "system", "--db", path, "--quarter", QUARTER.code, "--for-publication",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["report", "system", "--db", path, "--quarter", QUARTER.code, "--for-publication", "--out", str(out)]) == 0
+    )
     text, _ = pdf_text(out)
     rows = appendix_rows(text, codes)
     row = audit.entries(db, "report")[0]
     detail = json.loads(row["detail"])
     assert row["action"] == "export" and detail["for_publication"] is True and detail["file"] == str(out)
     assert detail["altered"] == len(rows) > 0
-    assert main(["report", "system", "--db", path, "--quarter", "2019-20-Q1", "--out",
-                 str(tmp_path / "none.pdf")]) == 1  # no returns held for that quarter
+    assert (
+        main(["report", "system", "--db", path, "--quarter", "2019-20-Q1", "--out", str(tmp_path / "none.pdf")]) == 1
+    )  # no returns held for that quarter
     assert not (tmp_path / "none.pdf").exists()
 
 

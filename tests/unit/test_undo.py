@@ -29,8 +29,10 @@ TABLES = ("patients", "actions", "visits", "visit_residents", "interventions", "
 
 def snapshot(db) -> dict[str, dict[str, dict]]:
     """Every row of the tables these ops write, keyed by id, without the stamp columns."""
-    return {t: {r["id"]: {k: v for k, v in r.items() if k not in STAMP} for r in db.query(f"SELECT * FROM {t}")}
-            for t in TABLES}
+    return {
+        t: {r["id"]: {k: v for k, v in r.items() if k not in STAMP} for r in db.query(f"SELECT * FROM {t}")}
+        for t in TABLES
+    }
 
 
 def pid(n: int) -> str:
@@ -42,14 +44,20 @@ def world(small_world, six_in_cha):
     """Charnwood with six cohort patients (none worked on yet), its staff and one care home."""
     loc = six_in_cha(ACTOR)
     staff = [r[0] for r in small_world.execute("SELECT id FROM staff WHERE locality_id = ? ORDER BY name", [loc])]
-    home = small_world.execute("SELECT id, name FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1",
-                               [loc]).fetchone()
+    home = small_world.execute(
+        "SELECT id, name FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1", [loc]
+    ).fetchone()
     return small_world, loc, staff, home
 
 
 def new_action(db, loc, n=1, **over):
-    values = {"description": f"Arrange falls assessment {n}", "owner_name": "Pat Owner",
-              "owner_organisation": "community health", "due_date": "2026-10-30", **over}
+    values = {
+        "description": f"Arrange falls assessment {n}",
+        "owner_name": "Pat Owner",
+        "owner_organisation": "community health",
+        "due_date": "2026-10-30",
+        **over,
+    }
     return actions.create(db, ACTOR, loc, values, today=TODAY)[0]
 
 
@@ -59,13 +67,15 @@ def audit_count(db) -> int:
 
 def test_a_bulk_caseload_edit_is_one_step_that_comes_back_exactly(world):
     db, _, staff, _ = world
-    caseload.update_patients(db, ACTOR, [pid(1), pid(2)], {"status": "on caseload", "case_manager_id": staff[0]},
-                             today=TODAY)
+    caseload.update_patients(
+        db, ACTOR, [pid(1), pid(2)], {"status": "on caseload", "case_manager_id": staff[0]}, today=TODAY
+    )
     stack = UndoStack()
     before = snapshot(db)
     # Patient 3 has no record yet: the edit creates one, and undoing it must take that away too.
-    caseload.update_patients(db, ACTOR, [pid(1), pid(2), pid(3)], {"case_manager_id": staff[1]}, today=TODAY,
-                             undo=stack)
+    caseload.update_patients(
+        db, ACTOR, [pid(1), pid(2), pid(3)], {"case_manager_id": staff[1]}, today=TODAY, undo=stack
+    )
     after = snapshot(db)
     assert stack.undo_status().undo == "Change case manager of 3 patients"
 
@@ -74,8 +84,11 @@ def test_a_bulk_caseload_edit_is_one_step_that_comes_back_exactly(world):
     assert snapshot(db) == before
     assert db.execute("SELECT COUNT(*) FROM patients WHERE id = ?", [pid(3)]).fetchone()[0] == 0
     restored = caseload.get_patient(db, pid(1))
-    assert (restored["case_manager_id"], restored["updated_by"], restored["device_id"]) == (staff[0], "gp.b",
-                                                                                            "laptop-2")
+    assert (restored["case_manager_id"], restored["updated_by"], restored["device_id"]) == (
+        staff[0],
+        "gp.b",
+        "laptop-2",
+    )
     assert stack.undo_status().undo is None and stack.undo_status().redo == "Change case manager of 3 patients"
 
     stack.redo(db, UNDOER)
@@ -89,8 +102,7 @@ def test_a_status_change_names_the_step_is_undone_and_redone_and_audited(world):
     actions.set_status(db, ACTOR, [ids[0]], "in progress", today=TODAY)
     stack = UndoStack()
     before = snapshot(db)
-    actions.set_status(db, ACTOR, ids, "done", completed_on="2026-10-19", outcome_note="Seen", today=TODAY,
-                       undo=stack)
+    actions.set_status(db, ACTOR, ids, "done", completed_on="2026-10-19", outcome_note="Seen", today=TODAY, undo=stack)
     after = snapshot(db)
     assert stack.undo_status().undo == "Set status of 3 actions to Done"
 
@@ -99,8 +111,11 @@ def test_a_status_change_names_the_step_is_undone_and_redone_and_audited(world):
     assert [actions.get(db, a)["status"] for a in ids] == ["in progress", "open", "open"]
     for action_id in ids:  # each action's own history says it was undone, by whom
         last = actions.history(db, action_id)[-1]
-        assert (last["action"], last["summary"], last["user"]) == ("undo", "Undone: Set status of 3 actions to Done",
-                                                                   "gp.b")
+        assert (last["action"], last["summary"], last["user"]) == (
+            "undo",
+            "Undone: Set status of 3 actions to Done",
+            "gp.b",
+        )
     stack.redo(db, UNDOER)
     assert snapshot(db) == after
     assert actions.history(db, ids[0])[-1]["summary"] == "Redone: Set status of 3 actions to Done"
@@ -135,29 +150,72 @@ def test_the_action_form_is_one_step_whatever_it_changed(world):
     action_id = new_action(db, loc)
     stack = UndoStack()
     before = snapshot(db)
-    mdt_forms.save_action(db, ACTOR, action_id, {"description": "Falls clinic referral"}, "done", "2026-10-18",
-                          "Referred", "Clinical lead", "No capacity this month", today=TODAY, undo=stack)
+    mdt_forms.save_action(
+        db,
+        ACTOR,
+        action_id,
+        {"description": "Falls clinic referral"},
+        "done",
+        "2026-10-18",
+        "Referred",
+        "Clinical lead",
+        "No capacity this month",
+        today=TODAY,
+        undo=stack,
+    )
     row = actions.get(db, action_id)
-    assert (row["description"], row["status"], row["escalated_to"]) == ("Falls clinic referral", "done",
-                                                                        "Clinical lead")
+    assert (row["description"], row["status"], row["escalated_to"]) == (
+        "Falls clinic referral",
+        "done",
+        "Clinical lead",
+    )
     assert stack.undo_status().undo == "Edit action CHA-2026-0001"
     stack.undo(db, UNDOER)
     assert snapshot(db) == before and stack.undo_status().undo is None
 
 
 def visit_with_follow_up(db, home_id, stack):
-    resident = residents.save(db, ACTOR, home_id, {"nhs_number": synthetic_nhs(40), "given_name": "Res",
-                                                   "family_name": "Ident", "date_of_birth": "1930-05-01",
-                                                   "admitted_on": "2026-09-01"}, today=TODAY)[0]
+    resident = residents.save(
+        db,
+        ACTOR,
+        home_id,
+        {
+            "nhs_number": synthetic_nhs(40),
+            "given_name": "Res",
+            "family_name": "Ident",
+            "date_of_birth": "1930-05-01",
+            "admitted_on": "2026-09-01",
+        },
+        today=TODAY,
+    )[0]
     gp = db.execute("SELECT id FROM staff WHERE role = 'GP' LIMIT 1").fetchone()[0]
     return visits.log_visit(
-        db, ACTOR, home_id, "2026-10-14", "weekly home round", gp,
+        db,
+        ACTOR,
+        home_id,
+        "2026-10-14",
+        "weekly home round",
+        gp,
         residents=[{"resident_id": resident, "outcome": "transferred to hospital", "note": "Fall"}],
-        follow_ups=[{"description": "Review falls risk", "owner_name": "Home manager",
-                     "owner_organisation": "care home", "due_date": "2026-10-28", "resident_id": resident},
-                    {"description": "Medication review", "owner_name": "Pat Owner",
-                     "owner_organisation": "community health", "due_date": "2026-10-30", "patient_id": pid(5)}],
-        today=TODAY, undo=stack)[0]
+        follow_ups=[
+            {
+                "description": "Review falls risk",
+                "owner_name": "Home manager",
+                "owner_organisation": "care home",
+                "due_date": "2026-10-28",
+                "resident_id": resident,
+            },
+            {
+                "description": "Medication review",
+                "owner_name": "Pat Owner",
+                "owner_organisation": "community health",
+                "due_date": "2026-10-30",
+                "patient_id": pid(5),
+            },
+        ],
+        today=TODAY,
+        undo=stack,
+    )[0]
 
 
 def test_undoing_a_visit_removes_it_its_outcomes_and_its_follow_up_actions(world):
@@ -266,8 +324,7 @@ def test_a_change_cancelled_inside_the_outer_recording_leaves_no_step(world):
     stack = UndoStack()
     before = snapshot(db)
     with pytest.raises(Cancelled), stack.recording(db):
-        caseload.update_patients(db, ACTOR, [pid(1), pid(2)], {"case_manager_id": staff[0]}, today=TODAY,
-                                 undo=stack)
+        caseload.update_patients(db, ACTOR, [pid(1), pid(2)], {"case_manager_id": staff[0]}, today=TODAY, undo=stack)
         raise Cancelled()
     assert snapshot(db) == before and stack.undo_status().undo is None
     with stack.recording(db):

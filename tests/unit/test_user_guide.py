@@ -61,8 +61,9 @@ def test_every_screen_of_the_navigation_is_explained_on_the_page_f1_opens(screen
     text = page.read_text(encoding="utf-8")
     title = re.escape(screen.title)
     # Named as a heading of its own, or in bold where the page introduces it.
-    assert re.search(rf"^#+ .*\b{title}\b|\*\*{title}\*\*", text, re.MULTILINE), \
+    assert re.search(rf"^#+ .*\b{title}\b|\*\*{title}\*\*", text, re.MULTILINE), (
         f"{page.name} does not introduce the {screen.title} screen"
+    )
 
 
 def test_every_rejection_code_a_commissioner_may_see_is_explained():

@@ -17,8 +17,15 @@ def care_homes_at_work(window, shot: Callable[[QWidget, str], None], settle: Cal
         return
     page.set_quarter(page.quarter.previous())
     model = page.grid.model_
-    missed = next(((r, c) for r in range(model.rowCount()) for c in range(1, model.coverage_column())
-                   if model.state(r, c) == MISSED), None)
+    missed = next(
+        (
+            (r, c)
+            for r in range(model.rowCount())
+            for c in range(1, model.coverage_column())
+            if model.state(r, c) == MISSED
+        ),
+        None,
+    )
     if missed:
         page.grid.setCurrentIndex(model.index(*missed))
     page.grid.setFocus()

@@ -34,8 +34,9 @@ def commissioner_at_work(window, shot: Callable[[QWidget, str], None], settle: C
     _import_in_a_commissioner_workspace(window, page, shot, settle)
 
 
-def _import_in_a_commissioner_workspace(window, page, shot: Callable[[QWidget, str], None],
-                                        settle: Callable[[float], None]) -> None:
+def _import_in_a_commissioner_workspace(
+    window, page, shot: Callable[[QWidget, str], None], settle: Callable[[float], None]
+) -> None:
     folder = Path(tempfile.mkdtemp(prefix="returns-"))
     quarter = page.quarter
     db = page.session.db

@@ -37,8 +37,10 @@ def mdt_at_work(window, shot: Callable[[QWidget, str], None], settle: Callable[[
     log = page.show_action_log()
     rows = [log.model.record(r) for r in range(log.model.rowCount())]
     # An overdue action that names a patient and was escalated shows the most; any overdue one will do.
-    chosen = next((n for n, r in enumerate(rows) if r["overdue"] and r["escalated_to"] and r["family_name"]),
-                  next((n for n, r in enumerate(rows) if r["overdue"]), 0))
+    chosen = next(
+        (n for n, r in enumerate(rows) if r["overdue"] and r["escalated_to"] and r["family_name"]),
+        next((n for n, r in enumerate(rows) if r["overdue"]), 0),
+    )
     log.table.setFocus()
     log.table.select_row(chosen)
     settle(0.3)

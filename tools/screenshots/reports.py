@@ -24,8 +24,14 @@ def reports_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
         return
     # A chart with a target and the most points of improvement or concern (neutral signals say less).
     rows = [r for r in page.figures.rows if r.spc is not None and not r.spc.trial_limits]
-    special = max(rows, key=lambda r: (r.chart_target is not None, sum(
-        p.point_type in ("special_cause_improvement", "special_cause_concern") for p in r.spc.points)), default=None)
+    special = max(
+        rows,
+        key=lambda r: (
+            r.chart_target is not None,
+            sum(p.point_type in ("special_cause_improvement", "special_cause_concern") for p in r.spc.points),
+        ),
+        default=None,
+    )
     if special is not None:
         page.select_kpi(special.kpi.code)
     page.list.setFocus()

@@ -32,8 +32,13 @@ def returns_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
     shot(window, "returns-draft")
 
     page.previous_button.click()
-    new_id, changes = returns.reopen(page.session.db, page.session.actor, page.return_id,
-                                     "OUT-01 corrected: the acute trust re-ran its admissions extract", page.today())
+    new_id, changes = returns.reopen(
+        page.session.db,
+        page.session.actor,
+        page.return_id,
+        "OUT-01 corrected: the acute trust re-ran its admissions extract",
+        page.today(),
+    )
     page.show_return(new_id)
     held = returns.values(page.session.db, new_id)["OUT-01"]
     page.write_cell("OUT-01", "figures", f"{int(held['numerator']) + 3} / {int(held['denominator'])}")

@@ -47,7 +47,8 @@ def _save(widget: QWidget, path: Path) -> None:
 def _world(tmp: Path) -> tuple[Path, Path]:
     """The demo world, with a run for LOCALITY even if the demo has no history, and a fresh extract for it."""
     from desktop.models import workspace
-    from desktop.models.cohort import frame as cohort, risk_import
+    from desktop.models.cohort import frame as cohort
+    from desktop.models.cohort import risk_import
     from desktop.models.db import open_workspace
     from desktop.models.demo import DEMO_ACTOR, build_demo
     from desktop.models.demo.extract import write_extract
@@ -66,18 +67,18 @@ def _world(tmp: Path) -> tuple[Path, Path]:
 
 def take(outdir: Path) -> list[Path]:
     from desktop.settings import Settings, qsettings
+    from desktop.views.kit.session import Session
+    from desktop.views.kit.style import apply_style
     from desktop.views.shell import help_window
+    from desktop.views.shell.main_window import MainWindow
+    from desktop.views.shell.screens import SCREENS
     from tools.screenshots.audit import audit_at_work
     from tools.screenshots.care_homes import care_homes_at_work
     from tools.screenshots.commissioner import commissioner_at_work
     from tools.screenshots.first_run import first_run_pages
-    from desktop.views.shell.main_window import MainWindow
     from tools.screenshots.mdt import mdt_at_work
     from tools.screenshots.reports import reports_at_work
     from tools.screenshots.returns import returns_at_work
-    from desktop.views.shell.screens import SCREENS
-    from desktop.views.kit.session import Session
-    from desktop.views.kit.style import apply_style
     from tools.screenshots.sync import sync_at_work
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -161,8 +162,11 @@ def _cohort_at_work(app: QApplication, window, settings, extract: Path, shot) ->
     frame = page.frame
     # A patient the team is working with: on the caseload, with a case manager and a care plan.
     c = frame.columns
-    worked = [i for i in range(len(frame)) if c["status"][i] == "on caseload" and c["case_manager"][i]
-              and c["care_plan_date"][i] and c["in_cohort"][i]]
+    worked = [
+        i
+        for i in range(len(frame))
+        if c["status"][i] == "on caseload" and c["case_manager"][i] and c["care_plan_date"][i] and c["in_cohort"][i]
+    ]
     chosen = str(frame.ids[worked[len(worked) // 3] if worked else 0])
     page.table.select_ids([chosen], chosen)
     page.table.scrollTo(page.table.currentIndex(), page.table.ScrollHint.PositionAtCenter)
@@ -175,8 +179,9 @@ def _cohort_at_work(app: QApplication, window, settings, extract: Path, shot) ->
 
     page.worklists.select("review_overdue")
     # Flagged for the next MDT by a colleague, so the panel shows the flag and its note.
-    mdt_operations.flag_for_mdt(page.session, page.model.patient_id(0), "Carer finding it hard to cope; two falls "
-                                "since the last review")
+    mdt_operations.flag_for_mdt(
+        page.session, page.model.patient_id(0), "Carer finding it hard to cope; two falls since the last review"
+    )
     page.table.select_row(0)
     _settle(app, 0.4)
     shot(window, "cohort-worklist")

@@ -9,11 +9,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 
 from desktop.models import backups, reference
-from desktop.models.sync import bundle as sync_bundle
-from desktop.models.sync import merge as sync_merge
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.demo import build_demo
+from desktop.models.sync import bundle as sync_bundle
+from desktop.models.sync import merge as sync_merge
 from desktop.views.shell import sync_dialogs
 
 PASSPHRASE = "screenshot team passphrase"
@@ -21,16 +21,24 @@ MINE = Actor("Dr Priya Shah", "laptop-priya", fixed_time="2026-07-01T09:00:00+00
 THEIRS = Actor("Sam Okafor", "laptop-sam", fixed_time="2026-07-01T10:30:00+00:00", role="community matron")
 
 
-def sync_at_work(folder: Path, window_for: Callable[[Path], QWidget], shot: Callable[[QWidget, str], None],
-                 settle: Callable[[float], None]) -> None:
+def sync_at_work(
+    folder: Path,
+    window_for: Callable[[Path], QWidget],
+    shot: Callable[[QWidget, str], None],
+    settle: Callable[[float], None],
+) -> None:
     mine, bundle = _two_laptops(folder)
     window = window_for(mine)
     original = sync_dialogs.ask_passphrase
     sync_dialogs.ask_passphrase = lambda *_a, **_k: PASSPHRASE
     try:
         asking = sync_dialogs.PassphraseDialog(
-            "Send changes to the team", "Choose the team's sync passphrase. Every laptop of the team uses the same "
-            "one; it is needed to open the bundle, so tell your teammates in person.", confirm=True, parent=window)
+            "Send changes to the team",
+            "Choose the team's sync passphrase. Every laptop of the team uses the same "
+            "one; it is needed to open the bundle, so tell your teammates in person.",
+            confirm=True,
+            parent=window,
+        )
         asking.show()
         settle(0.2)
         shot(asking, "sync-passphrase")

@@ -20,29 +20,41 @@ from ..working_days import add_working_days
 
 PCSP_WORKING_DAYS = 7
 PCSP_MAX_CALENDAR_DAYS = 21  # 7 working days never span more (Christmas with a weekend and substitutes: 13)
-DATES = ("admitted_on", "readmitted_on", "left_on", "holistic_assessment_on", "pcsp_on", "medication_review_on",
-         "eol_plan_on")
-LABELS = {"admitted_on": "The admission date", "readmitted_on": "The re-admission date",
-          "left_on": "The date they left", "holistic_assessment_on": "The holistic assessment date",
-          "pcsp_on": "The PCSP date",
-          "medication_review_on": "The medication review date", "eol_plan_on": "The care management plan date"}
+DATES = (
+    "admitted_on",
+    "readmitted_on",
+    "left_on",
+    "holistic_assessment_on",
+    "pcsp_on",
+    "medication_review_on",
+    "eol_plan_on",
+)
+LABELS = {
+    "admitted_on": "The admission date",
+    "readmitted_on": "The re-admission date",
+    "left_on": "The date they left",
+    "holistic_assessment_on": "The holistic assessment date",
+    "pcsp_on": "The PCSP date",
+    "medication_review_on": "The medication review date",
+    "eol_plan_on": "The care management plan date",
+}
 EDITABLE = ("nhs_number", "given_name", "family_name", "date_of_birth", *DATES, "end_of_life", "notes")
 _NOT_FUTURE = "not in the future and not before the admission"
 # What _clean checks, field by field, in the words the resident form shows as help.
 HELP = {
     "nhs_number": "Required: 10 digits, spaces allowed. The last digit is a modulus-11 check digit, so a "
-                  "mistyped number is refused.",
+    "mistyped number is refused.",
     "given_name": "Optional.",
     "family_name": "Required.",
     "date_of_birth": "Optional: a date such as 25/12/1940, not after the admission.",
     "admitted_on": "Required: the day they moved in, not in the future. The PCSP is due "
-                   f"{PCSP_WORKING_DAYS} working days later.",
+    f"{PCSP_WORKING_DAYS} working days later.",
     "readmitted_on": f"Optional, {_NOT_FUTURE}. A re-admission starts the {PCSP_WORKING_DAYS}-working-day PCSP "
-                     "clock again.",
+    "clock again.",
     "left_on": f"Optional, {_NOT_FUTURE}. A resident who has left drops off the home's list.",
     "holistic_assessment_on": f"Optional, {_NOT_FUTURE}.",
     "pcsp_on": f"Optional, {_NOT_FUTURE}. On time when within {PCSP_WORKING_DAYS} working days of the "
-               "(re-)admission, weekends and England bank holidays skipped.",
+    "(re-)admission, weekends and England bank holidays skipped.",
     "medication_review_on": f"Optional, {_NOT_FUTURE}.",
     "eol_plan_on": f"Optional, {_NOT_FUTURE}; only for a resident at the end of life.",
     "end_of_life": "Tick for a resident at the end of life; needed before a care management plan date.",
@@ -74,13 +86,19 @@ def get(db: sqlite_utils.Database, resident_id: str) -> dict[str, Any]:
     return rows[0]
 
 
-def listing(db: sqlite_utils.Database, care_home_id: str, include_left: bool = False,
-            today: dt.date | None = None) -> list[dict[str, Any]]:
+def listing(
+    db: sqlite_utils.Database, care_home_id: str, include_left: bool = False, today: dt.date | None = None
+) -> list[dict[str, Any]]:
     """A home's residents by name, each with PCSP due date and status and whether they are in the cohort."""
     where = "" if include_left else " AND (left_on IS NULL OR left_on > ?)"
     params: list[Any] = [care_home_id] + ([] if include_left else [(today or clock.today()).isoformat()])
-    rows = list(db.query(f"SELECT * FROM residents WHERE care_home_id = ?{where} "
-                         "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE", params))
+    rows = list(
+        db.query(
+            f"SELECT * FROM residents WHERE care_home_id = ?{where} "
+            "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE",
+            params,
+        )
+    )
     for r in rows:
         r["pcsp_due"] = pcsp_due(r).isoformat()
         r["pcsp_status"] = pcsp_status(r, today)
@@ -91,8 +109,9 @@ def _clean(values: dict[str, Any], today: dt.date) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     number = normalise_nhs_number(str(values.get("nhs_number") or ""))
     if not is_valid_nhs_number(number):
-        raise ValidationError("Enter the resident's 10-digit NHS number (it fails the check digit as typed).",
-                              "nhs_number")
+        raise ValidationError(
+            "Enter the resident's 10-digit NHS number (it fails the check digit as typed).", "nhs_number"
+        )
     clean["nhs_number"] = number
     clean["given_name"] = str(values.get("given_name") or "").strip()
     clean["family_name"] = str(values.get("family_name") or "").strip()
@@ -116,8 +135,14 @@ def _clean(values: dict[str, Any], today: dt.date) -> dict[str, Any]:
     return clean
 
 
-def save(db: sqlite_utils.Database, actor: Actor, care_home_id: str, values: dict[str, Any],
-         resident_id: str | None = None, today: dt.date | None = None) -> tuple[str, Changes]:
+def save(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    care_home_id: str,
+    values: dict[str, Any],
+    resident_id: str | None = None,
+    today: dt.date | None = None,
+) -> tuple[str, Changes]:
     """Admit (resident_id None) or update a resident, validated, in one audited transaction. A resident
     who is in the locality's cohort is linked to their cohort record."""
     workspace.require_patient_level(db)
@@ -134,35 +159,61 @@ def save(db: sqlite_utils.Database, actor: Actor, care_home_id: str, values: dic
         clean["patient_id"] = pid if linked else None
         stamp = actor.stamp()
         if resident_id is None:
-            clash = db.execute("SELECT 1 FROM residents WHERE nhs_number = ? AND care_home_id = ? AND left_on IS NULL",
-                               [clean["nhs_number"], care_home_id]).fetchone()
+            clash = db.execute(
+                "SELECT 1 FROM residents WHERE nhs_number = ? AND care_home_id = ? AND left_on IS NULL",
+                [clean["nhs_number"], care_home_id],
+            ).fetchone()
             if clash:
                 raise ValidationError("This NHS number is already a resident of this home.", "nhs_number")
             resident_id = new_id()
-            db["residents"].insert({"id": resident_id, "care_home_id": care_home_id, **clean,
-                                    "created_at": actor.now(), **stamp})
-            audit.record(db, actor, "create", "residents", resident_id,
-                         f"Admitted {clean['family_name'].upper()} to {home[0]} on {clean['admitted_on']}")
+            db["residents"].insert(
+                {"id": resident_id, "care_home_id": care_home_id, **clean, "created_at": actor.now(), **stamp}
+            )
+            audit.record(
+                db,
+                actor,
+                "create",
+                "residents",
+                resident_id,
+                f"Admitted {clean['family_name'].upper()} to {home[0]} on {clean['admitted_on']}",
+            )
         else:
             before = get(db, resident_id)
             moved = {k: {"before": before[k], "after": v} for k, v in clean.items() if before.get(k) != v}
             if not moved:
                 return resident_id, Changes()
             db["residents"].update(resident_id, {**clean, **stamp})
-            audit.record(db, actor, "update", "residents", resident_id,
-                         f"{clean['family_name'].upper()}: changed {', '.join(k.replace('_', ' ') for k in moved)}",
-                         {"changes": moved})
+            audit.record(
+                db,
+                actor,
+                "update",
+                "residents",
+                resident_id,
+                f"{clean['family_name'].upper()}: changed {', '.join(k.replace('_', ' ') for k in moved)}",
+                {"changes": moved},
+            )
     return resident_id, Changes.of("residents")
 
 
-def pcsp_timeliness(db: sqlite_utils.Database, care_home_ids: list[str], start: dt.date, end: dt.date,
-                    today: dt.date | None = None) -> dict[str, Any]:
+def pcsp_timeliness(
+    db: sqlite_utils.Database, care_home_ids: list[str], start: dt.date, end: dt.date, today: dt.date | None = None
+) -> dict[str, Any]:
     """Of the admissions (and re-admissions) in [start, end], how many had a PCSP within 7 working days."""
     marks = ",".join("?" * len(care_home_ids))
-    rows = list(db.query(
-        f"SELECT * FROM residents WHERE care_home_id IN ({marks}) AND "
-        "COALESCE(readmitted_on, admitted_on) BETWEEN ? AND ?", [*care_home_ids, start.isoformat(), end.isoformat()]))
+    rows = list(
+        db.query(
+            f"SELECT * FROM residents WHERE care_home_id IN ({marks}) AND "
+            "COALESCE(readmitted_on, admitted_on) BETWEEN ? AND ?",
+            [*care_home_ids, start.isoformat(), end.isoformat()],
+        )
+    )
     statuses = [pcsp_status(r, today) for r in rows]
-    return {"admissions": len(rows), "on_time": statuses.count("on time"), "late": statuses.count("late"),
-            "overdue": statuses.count("overdue"), "due": statuses.count("due"), "residents": rows,
-            "statuses": statuses}
+    return {
+        "admissions": len(rows),
+        "on_time": statuses.count("on time"),
+        "late": statuses.count("late"),
+        "overdue": statuses.count("overdue"),
+        "due": statuses.count("due"),
+        "residents": rows,
+        "statuses": statuses,
+    }

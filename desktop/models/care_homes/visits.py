@@ -29,7 +29,7 @@ HELP = {
     "clinician_id": "Someone on the staff list, or Not recorded.",
     "residents": f"Tick each resident reviewed and choose an outcome: {', '.join(OUTCOMES)}.",
     "follow_ups": "Each follow-up needs what is to be done, an owner and a due date; it goes into the "
-                  "locality's action log.",
+    "locality's action log.",
     "notes": "Optional.",
 }
 
@@ -41,10 +41,19 @@ def _home(db: sqlite_utils.Database, care_home_id: str) -> dict[str, Any]:
     return rows[0]
 
 
-def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visited_on: Any, kind: str,
-              clinician_id: str | None = None, residents: list[dict[str, Any]] | None = None,
-              follow_ups: list[dict[str, Any]] | None = None, notes: str = "",
-              today: dt.date | None = None, undo: UndoStack | None = None) -> tuple[str, Changes]:
+def log_visit(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    care_home_id: str,
+    visited_on: Any,
+    kind: str,
+    clinician_id: str | None = None,
+    residents: list[dict[str, Any]] | None = None,
+    follow_ups: list[dict[str, Any]] | None = None,
+    notes: str = "",
+    today: dt.date | None = None,
+    undo: UndoStack | None = None,
+) -> tuple[str, Changes]:
     """Record a visit: residents reviewed (resident_id, outcome, note) and follow-up actions (action values,
     optionally with resident_id) that go straight into the locality's action log.
 
@@ -77,21 +86,40 @@ def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visite
     visit_id = new_id()
     now = actor.now()
     stamp = {"created_at": now, "updated_at": now, "updated_by": actor.user, "device_id": actor.device_id}
-    outcomes = [{"id": new_id(), "visit_id": visit_id, "resident_id": r["resident_id"], "outcome": r["outcome"],
-                 "note": r.get("note", ""), **stamp} for r in reviewed]
+    outcomes = [
+        {
+            "id": new_id(),
+            "visit_id": visit_id,
+            "resident_id": r["resident_id"],
+            "outcome": r["outcome"],
+            "note": r.get("note", ""),
+            **stamp,
+        }
+        for r in reviewed
+    ]
     with recording(undo, db, f"Log {kind} at {home['name']}") as step:
         step.touch(db, "visits", [visit_id])
         step.touch(db, "visit_residents", [o["id"] for o in outcomes])
-        db["visits"].insert({"id": visit_id, "care_home_id": care_home_id, "visited_on": day, "type": kind,
-                             "clinician_id": clinician_id or None, "clinician_name": clinician_name,
-                             "notes": notes, **stamp})
+        db["visits"].insert(
+            {
+                "id": visit_id,
+                "care_home_id": care_home_id,
+                "visited_on": day,
+                "type": kind,
+                "clinician_id": clinician_id or None,
+                "clinician_name": clinician_name,
+                "notes": notes,
+                **stamp,
+            }
+        )
         db["visit_residents"].insert_all(outcomes)
         for follow in follow_ups or []:
             values = dict(follow)
             resident = values.pop("resident_id", None)
             if resident:
-                who = db.execute("SELECT patient_id, family_name, given_name FROM residents WHERE id = ?",
-                                 [resident]).fetchone()
+                who = db.execute(
+                    "SELECT patient_id, family_name, given_name FROM residents WHERE id = ?", [resident]
+                ).fetchone()
                 values["patient_id"] = who[0]
                 if who[0] is None:  # not in the cohort: the action names the resident in its text instead
                     values["description"] = f"{values.get('description', '')} ({who[1].upper()}, {who[2]})"
@@ -99,9 +127,15 @@ def log_visit(db: sqlite_utils.Database, actor: Actor, care_home_id: str, visite
             action_id, _ = actions.create(db, actor, home["locality_id"], values, today=dt.date.fromisoformat(day))
             step.created("actions", [action_id])
             db["actions"].update(action_id, {"visit_id": visit_id})
-        audit.record(db, actor, "create", "visits", visit_id,
-                     f"Logged a {kind} at {home['name']} on {day}: {len(reviewed)} residents reviewed, "
-                     f"{len(follow_ups or [])} actions")
+        audit.record(
+            db,
+            actor,
+            "create",
+            "visits",
+            visit_id,
+            f"Logged a {kind} at {home['name']} on {day}: {len(reviewed)} residents reviewed, "
+            f"{len(follow_ups or [])} actions",
+        )
     return visit_id, Changes.of("visits", "visit_residents", "actions")
 
 
@@ -110,15 +144,20 @@ def get(db: sqlite_utils.Database, visit_id: str) -> dict[str, Any]:
     if not rows:
         raise NotFound("That visit is no longer recorded.")
     visit = rows[0]
-    visit["residents"] = list(db.query(
-        "SELECT v.*, r.given_name, r.family_name, r.nhs_number FROM visit_residents v "
-        "JOIN residents r ON r.id = v.resident_id WHERE v.visit_id = ? ORDER BY r.family_name", [visit_id]))
+    visit["residents"] = list(
+        db.query(
+            "SELECT v.*, r.given_name, r.family_name, r.nhs_number FROM visit_residents v "
+            "JOIN residents r ON r.id = v.resident_id WHERE v.visit_id = ? ORDER BY r.family_name",
+            [visit_id],
+        )
+    )
     visit["actions"] = list(db.query("SELECT * FROM actions WHERE visit_id = ? ORDER BY seq", [visit_id]))
     return visit
 
 
-def listing(db: sqlite_utils.Database, care_home_id: str, start: dt.date | None = None,
-            end: dt.date | None = None) -> list[dict[str, Any]]:
+def listing(
+    db: sqlite_utils.Database, care_home_id: str, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dict[str, Any]]:
     where, params = ["v.care_home_id = ?"], [care_home_id]
     if start:
         where.append("v.visited_on >= ?")
@@ -126,15 +165,21 @@ def listing(db: sqlite_utils.Database, care_home_id: str, start: dt.date | None 
     if end:
         where.append("v.visited_on <= ?")
         params.append(end.isoformat())
-    return list(db.query(
-        "SELECT v.*, (SELECT COUNT(*) FROM visit_residents r WHERE r.visit_id = v.id) AS reviewed, "
-        "(SELECT COUNT(*) FROM visit_residents r WHERE r.visit_id = v.id AND r.outcome = 'transferred to hospital') "
-        "AS transferred, (SELECT COUNT(*) FROM actions a WHERE a.visit_id = v.id) AS actions FROM visits v "
-        f"WHERE {' AND '.join(where)} ORDER BY v.visited_on DESC", params))
+    return list(
+        db.query(
+            "SELECT v.*, (SELECT COUNT(*) FROM visit_residents r WHERE r.visit_id = v.id) AS reviewed, "
+            "(SELECT COUNT(*) FROM visit_residents r WHERE r.visit_id = v.id "
+            "AND r.outcome = 'transferred to hospital') AS transferred, "
+            "(SELECT COUNT(*) FROM actions a WHERE a.visit_id = v.id) AS actions FROM visits v "
+            f"WHERE {' AND '.join(where)} ORDER BY v.visited_on DESC",
+            params,
+        )
+    )
 
 
-def round_grid(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
-               today: dt.date | None = None) -> dict[str, Any]:
+def round_grid(
+    db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date | None = None
+) -> dict[str, Any]:
     """Homes down, the quarter's weeks across: for each cell the weekly home rounds held that week.
 
     Returns {"weeks": [monday, ...], "homes": [{"id", "name", "cqc_id", "cells": [[visit ids], ...],
@@ -142,12 +187,17 @@ def round_grid(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
     """
     today = today or clock.today()
     weeks = quarter.weeks()
-    homes = list(db.query("SELECT id, name, cqc_id, beds FROM care_homes WHERE locality_id = ? "
-                          "ORDER BY name COLLATE NOCASE", [locality_id]))
+    homes = list(
+        db.query(
+            "SELECT id, name, cqc_id, beds FROM care_homes WHERE locality_id = ? ORDER BY name COLLATE NOCASE",
+            [locality_id],
+        )
+    )
     rounds = db.execute(
         "SELECT v.care_home_id, v.visited_on, v.id FROM visits v JOIN care_homes h ON h.id = v.care_home_id "
         "WHERE h.locality_id = ? AND v.type = 'weekly home round' AND v.visited_on BETWEEN ? AND ?",
-        [locality_id, weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()]).fetchall()
+        [locality_id, weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()],
+    ).fetchall()
     by_home: dict[str, list[list[str]]] = {h["id"]: [[] for _ in weeks] for h in homes}
     for home_id, day, visit_id in rounds:
         d = dt.date.fromisoformat(day)
@@ -175,9 +225,11 @@ def register_gaps(db: sqlite_utils.Database, locality_id: str) -> list[dict[str,
     """EHCH: every home aligned to one practice of this team, with one named clinical lead of this team."""
     gaps = []
     for h in db.query(
-            "SELECT h.id, h.name, h.aligned_practice_id, h.clinical_lead_id, p.locality_id AS practice_locality, "
-            "s.locality_id AS lead_locality FROM care_homes h LEFT JOIN practices p ON p.id = h.aligned_practice_id "
-            "LEFT JOIN staff s ON s.id = h.clinical_lead_id WHERE h.locality_id = ? ORDER BY h.name", [locality_id]):
+        "SELECT h.id, h.name, h.aligned_practice_id, h.clinical_lead_id, p.locality_id AS practice_locality, "
+        "s.locality_id AS lead_locality FROM care_homes h LEFT JOIN practices p ON p.id = h.aligned_practice_id "
+        "LEFT JOIN staff s ON s.id = h.clinical_lead_id WHERE h.locality_id = ? ORDER BY h.name",
+        [locality_id],
+    ):
         problems = []
         if not h["clinical_lead_id"]:
             problems.append("no named clinical lead")

@@ -30,8 +30,16 @@ INTERVENTION_TYPES = (
     "carer assessment",
     "other",
 )
-EDITABLE = ("status", "discharge_reason", "stream", "named_gp_id", "case_manager_id", "care_plan_date",
-            "review_interval_months", "notes")
+EDITABLE = (
+    "status",
+    "discharge_reason",
+    "stream",
+    "named_gp_id",
+    "case_manager_id",
+    "care_plan_date",
+    "review_interval_months",
+    "notes",
+)
 # What validate_changes checks, field by field, in the words the caseload form shows as help.
 HELP = {
     "status": f"One of: {', '.join(STATUSES)}.",
@@ -41,7 +49,7 @@ HELP = {
     "case_manager_id": "Someone on this locality's staff list, or nobody named.",
     "care_plan_date": "The day the care plan was agreed; not in the future. The next review is counted from it.",
     "review_interval_months": "Months between reviews, 1 to 24. Default: the cohort criteria's interval (6 months, "
-                              "or 3 for severe frailty, unless changed), set when the patient goes on the caseload.",
+    "or 3 for severe frailty, unless changed), set when the patient goes on the caseload.",
     "notes": "Optional.",
 }
 # What add_intervention checks, in the words the intervention form shows as help.
@@ -65,21 +73,42 @@ def get_patient(db: sqlite_utils.Database, patient_id: str) -> dict[str, Any]:
 
 
 def _unworked(locality_id: str, row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["patient_id"], "nhs_number": str(row["nhs_number"]), "locality_id": locality_id,
-            "given_name": row["given_name"], "family_name": row["family_name"],
-            "date_of_birth": row["date_of_birth"].isoformat(), "sex": row["sex"], "postcode": row["postcode"],
-            "practice_code": row["practice_code"], "care_home_id": row["care_home_id"], "in_cohort": 1,
-            "joined_run_id": row["run_id"] if row["change"] == "new" else None, "left_run_id": None,
-            "left_reason": "", "status": "identified", "discharge_reason": "", "stream": "", "named_gp_id": None,
-            "case_manager_id": None, "care_plan_date": None, "review_interval_months": None,
-            "next_review_due": None, "notes": "", "flagged_for_mdt": 0, "flag_note": ""}
+    return {
+        "id": row["patient_id"],
+        "nhs_number": str(row["nhs_number"]),
+        "locality_id": locality_id,
+        "given_name": row["given_name"],
+        "family_name": row["family_name"],
+        "date_of_birth": row["date_of_birth"].isoformat(),
+        "sex": row["sex"],
+        "postcode": row["postcode"],
+        "practice_code": row["practice_code"],
+        "care_home_id": row["care_home_id"],
+        "in_cohort": 1,
+        "joined_run_id": row["run_id"] if row["change"] == "new" else None,
+        "left_run_id": None,
+        "left_reason": "",
+        "status": "identified",
+        "discharge_reason": "",
+        "stream": "",
+        "named_gp_id": None,
+        "case_manager_id": None,
+        "care_plan_date": None,
+        "review_interval_months": None,
+        "next_review_due": None,
+        "notes": "",
+        "flagged_for_mdt": 0,
+        "flag_note": "",
+    }
 
 
 def ensure_rows(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str]) -> None:
     """Give patients the team starts working on a row of their own, from the latest cohort."""
     workspace.require_patient_level(db)
-    held = {r[0] for r in db.execute(
-        f"SELECT id FROM patients WHERE id IN ({', '.join('?' * len(patient_ids))})", patient_ids)}
+    held = {
+        r[0]
+        for r in db.execute(f"SELECT id FROM patients WHERE id IN ({', '.join('?' * len(patient_ids))})", patient_ids)
+    }
     missing = [pid for pid in patient_ids if pid not in held]
     if not missing:
         return
@@ -89,12 +118,22 @@ def ensure_rows(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str])
         raise NotFound("A chosen patient is no longer in this workspace; reload the cohort and try again.")
     now = actor.now()
     db["patients"].insert_all(
-        [{**_unworked(*found[pid]), "created_at": now, "updated_at": now, "updated_by": actor.user,
-          "device_id": actor.device_id} for pid in missing])
+        [
+            {
+                **_unworked(*found[pid]),
+                "created_at": now,
+                "updated_at": now,
+                "updated_by": actor.user,
+                "device_id": actor.device_id,
+            }
+            for pid in missing
+        ]
+    )
 
 
-def _staff_in_locality(db: sqlite_utils.Database, staff_id: str | None, locality_id: str, label: str,
-                       field: str) -> str | None:
+def _staff_in_locality(
+    db: sqlite_utils.Database, staff_id: str | None, locality_id: str, label: str, field: str
+) -> str | None:
     if not staff_id:
         return None
     row = db.execute("SELECT locality_id FROM staff WHERE id = ?", [staff_id]).fetchone()
@@ -105,8 +144,9 @@ def _staff_in_locality(db: sqlite_utils.Database, staff_id: str | None, locality
     return staff_id
 
 
-def validate_changes(db: sqlite_utils.Database, patient: dict[str, Any], changes: dict[str, Any],
-                     today: dt.date | None = None) -> dict[str, Any]:
+def validate_changes(
+    db: sqlite_utils.Database, patient: dict[str, Any], changes: dict[str, Any], today: dt.date | None = None
+) -> dict[str, Any]:
     """Clean a set of caseload edits for one patient, or raise ValidationError naming the field."""
     today = today or clock.today()
     unknown = set(changes) - set(EDITABLE)
@@ -117,16 +157,19 @@ def validate_changes(db: sqlite_utils.Database, patient: dict[str, Any], changes
         raise ValidationError(f"Status must be one of: {', '.join(STATUSES)}.", "status")
     if merged["status"] == "discharged":
         if merged["discharge_reason"] not in DISCHARGE_REASONS:
-            raise ValidationError("Say why the patient is discharged: stable, declined, moved or died.",
-                                  "discharge_reason")
+            raise ValidationError(
+                "Say why the patient is discharged: stable, declined, moved or died.", "discharge_reason"
+            )
     else:
         merged["discharge_reason"] = ""
     if merged["stream"] not in ("", *STREAMS):
         raise ValidationError(f"Stream must be one of: {', '.join(STREAMS)}.", "stream")
-    merged["named_gp_id"] = _staff_in_locality(db, merged["named_gp_id"], patient["locality_id"], "named GP",
-                                               "named_gp_id")
-    merged["case_manager_id"] = _staff_in_locality(db, merged["case_manager_id"], patient["locality_id"],
-                                                   "case manager", "case_manager_id")
+    merged["named_gp_id"] = _staff_in_locality(
+        db, merged["named_gp_id"], patient["locality_id"], "named GP", "named_gp_id"
+    )
+    merged["case_manager_id"] = _staff_in_locality(
+        db, merged["case_manager_id"], patient["locality_id"], "case manager", "case_manager_id"
+    )
     merged["care_plan_date"] = parse_date(merged["care_plan_date"], "The care-plan date", "care_plan_date")
     if merged["care_plan_date"] and merged["care_plan_date"] > today.isoformat():
         raise ValidationError("The care-plan date cannot be in the future.", "care_plan_date")
@@ -137,8 +180,9 @@ def validate_changes(db: sqlite_utils.Database, patient: dict[str, Any], changes
         try:
             interval = int(interval)
         except (TypeError, ValueError):
-            raise ValidationError("The review interval is a whole number of months.",
-                                  "review_interval_months") from None
+            raise ValidationError(
+                "The review interval is a whole number of months.", "review_interval_months"
+            ) from None
         if not 1 <= interval <= 24:
             raise ValidationError("The review interval must be between 1 and 24 months.", "review_interval_months")
     merged["review_interval_months"] = interval
@@ -146,22 +190,29 @@ def validate_changes(db: sqlite_utils.Database, patient: dict[str, Any], changes
     return merged
 
 
-def next_review_due(db: sqlite_utils.Database, patient_id: str, care_plan_date: str | None,
-                    interval: int | None) -> str | None:
+def next_review_due(
+    db: sqlite_utils.Database, patient_id: str, care_plan_date: str | None, interval: int | None
+) -> str | None:
     """The later of the care plan and the last care-plan review, plus the review interval."""
     if not care_plan_date and not interval:
         return None
     last_review = db.execute(
-        "SELECT MAX(delivered_on) FROM interventions WHERE patient_id = ? AND type = 'care-plan review'",
-        [patient_id]).fetchone()[0]
+        "SELECT MAX(delivered_on) FROM interventions WHERE patient_id = ? AND type = 'care-plan review'", [patient_id]
+    ).fetchone()[0]
     base = max(d for d in (care_plan_date, last_review) if d) if (care_plan_date or last_review) else None
     if base is None:
         return None
     return add_months(dt.date.fromisoformat(base), interval or 6).isoformat()
 
 
-def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[str], changes: dict[str, Any],
-                    today: dt.date | None = None, undo: UndoStack | None = None) -> Changes:
+def update_patients(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    patient_ids: list[str],
+    changes: dict[str, Any],
+    today: dt.date | None = None,
+    undo: UndoStack | None = None,
+) -> Changes:
     """Apply the same caseload edits to one or many patients (bulk assignment), all or none; one undo step."""
     if not patient_ids:
         raise ValidationError("Choose at least one patient.")
@@ -177,23 +228,38 @@ def update_patients(db: sqlite_utils.Database, actor: Actor, patient_ids: list[s
                 if deficits is None:
                     deficits = cohort.latest_deficits(db, patient["locality_id"], list(patient_ids))
                 severe = deficits.get(pid, 0) >= rules.severe_frailty_min_deficits
-                clean["review_interval_months"] = (rules.severe_frailty_review_interval_months if severe
-                                                   else rules.review_interval_months)
-            clean["next_review_due"] = next_review_due(db, pid, clean["care_plan_date"],
-                                                       clean["review_interval_months"])
+                clean["review_interval_months"] = (
+                    rules.severe_frailty_review_interval_months if severe else rules.review_interval_months
+                )
+            clean["next_review_due"] = next_review_due(
+                db, pid, clean["care_plan_date"], clean["review_interval_months"]
+            )
             moved = {k: {"before": patient[k], "after": v} for k, v in clean.items() if patient[k] != v}
             if not moved:
                 continue
             db["patients"].update(pid, {**clean, **actor.stamp()})
-            audit.record(db, actor, "update", "patients", pid,
-                         f"Changed {', '.join(k.replace('_id', '').replace('_', ' ') for k in moved)}",
-                         {"changes": moved})
+            audit.record(
+                db,
+                actor,
+                "update",
+                "patients",
+                pid,
+                f"Changed {', '.join(k.replace('_id', '').replace('_', ' ') for k in moved)}",
+                {"changes": moved},
+            )
     return Changes.of("patients")
 
 
-FIELD_NAMES = {"status": "status", "discharge_reason": "discharge reason", "stream": "stream",
-               "named_gp_id": "named GP", "case_manager_id": "case manager", "care_plan_date": "care-plan date",
-               "review_interval_months": "review interval", "notes": "notes"}
+FIELD_NAMES = {
+    "status": "status",
+    "discharge_reason": "discharge reason",
+    "stream": "stream",
+    "named_gp_id": "named GP",
+    "case_manager_id": "case manager",
+    "care_plan_date": "care-plan date",
+    "review_interval_months": "review interval",
+    "notes": "notes",
+}
 
 
 def edit_name(changes: dict[str, Any], patients: int) -> str:
@@ -206,9 +272,16 @@ def edit_name(changes: dict[str, Any], patients: int) -> str:
     return f"Change {fields or 'caseload record'}{whom}"
 
 
-def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, kind: str, delivered_on: Any,
-                     delivered_by_id: str | None = None, note: str = "",
-                     today: dt.date | None = None) -> tuple[str, Changes]:
+def add_intervention(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    patient_id: str,
+    kind: str,
+    delivered_on: Any,
+    delivered_by_id: str | None = None,
+    note: str = "",
+    today: dt.date | None = None,
+) -> tuple[str, Changes]:
     today = today or clock.today()
     patient = get_patient(db, patient_id)
     if kind not in INTERVENTION_TYPES:
@@ -223,19 +296,35 @@ def add_intervention(db: sqlite_utils.Database, actor: Actor, patient_id: str, k
     now = actor.now()
     with db.atomic():
         ensure_rows(db, actor, [patient_id])
-        db["interventions"].insert({"id": row_id, "patient_id": patient_id, "locality_id": patient["locality_id"],
-                                    "type": kind, "delivered_on": day,
-                                    "delivered_by_id": by, "note": note or "", "created_at": now, "updated_at": now,
-                                    "updated_by": actor.user, "device_id": actor.device_id})
+        db["interventions"].insert(
+            {
+                "id": row_id,
+                "patient_id": patient_id,
+                "locality_id": patient["locality_id"],
+                "type": kind,
+                "delivered_on": day,
+                "delivered_by_id": by,
+                "note": note or "",
+                "created_at": now,
+                "updated_at": now,
+                "updated_by": actor.user,
+                "device_id": actor.device_id,
+            }
+        )
         if kind == "care-plan review":
             due = next_review_due(db, patient_id, patient["care_plan_date"], patient["review_interval_months"])
             db["patients"].update(patient_id, {"next_review_due": due})
-        audit.record(db, actor, "create", "interventions", row_id, f"Recorded {kind} on {day}",
-                     {"patient_id": patient_id})
+        audit.record(
+            db, actor, "create", "interventions", row_id, f"Recorded {kind} on {day}", {"patient_id": patient_id}
+        )
     return row_id, Changes.of("interventions", "patients")
 
 
 def interventions(db: sqlite_utils.Database, patient_id: str) -> list[dict[str, Any]]:
-    return list(db.query(
-        "SELECT i.*, s.name AS delivered_by FROM interventions i LEFT JOIN staff s ON s.id = i.delivered_by_id "
-        "WHERE i.patient_id = ? ORDER BY i.delivered_on DESC", [patient_id]))
+    return list(
+        db.query(
+            "SELECT i.*, s.name AS delivered_by FROM interventions i LEFT JOIN staff s ON s.id = i.delivered_by_id "
+            "WHERE i.patient_id = ? ORDER BY i.delivered_on DESC",
+            [patient_id],
+        )
+    )

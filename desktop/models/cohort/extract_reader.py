@@ -20,10 +20,25 @@ from ..errors import ValidationError
 
 REQUIRED = ("nhs_number", "date_of_birth", "practice_code", "ltc_count", "predicted_cost", "expected_cost")
 EFI_COLUMNS = ("efi_score", "efi_deficits")  # one of the two is required
-OPTIONAL = ("given_name", "family_name", "sex", "postcode", "prob_unplanned_admission", "care_home_id",
-            "eol_register", "housebound")
-CANONICAL = REQUIRED[:2] + ("given_name", "family_name", "sex", "postcode") + REQUIRED[2:4] + EFI_COLUMNS + (
-    "prob_unplanned_admission",) + REQUIRED[4:] + ("care_home_id", "eol_register", "housebound")
+OPTIONAL = (
+    "given_name",
+    "family_name",
+    "sex",
+    "postcode",
+    "prob_unplanned_admission",
+    "care_home_id",
+    "eol_register",
+    "housebound",
+)
+CANONICAL = (
+    REQUIRED[:2]
+    + ("given_name", "family_name", "sex", "postcode")
+    + REQUIRED[2:4]
+    + EFI_COLUMNS
+    + ("prob_unplanned_admission",)
+    + REQUIRED[4:]
+    + ("care_home_id", "eol_register", "housebound")
+)
 
 # Headings other tools use for the canonical columns (compared after lower-casing and dropping punctuation).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -33,18 +48,48 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "date_of_birth": ("dob", "dateofbirth", "birthdate", "birthdt"),
     "sex": ("gender", "sex"),
     "postcode": ("postcode", "postalcode", "pcode"),
-    "practice_code": ("practicecode", "odscode", "practiceods", "practice", "gppractice", "pracid", "practiceid",
-                      "registeredpractice"),
-    "ltc_count": ("ltccount", "ltcs", "numberofltcs", "ltc", "chronicconditioncount", "chroniccount",
-                  "longtermconditions", "noofltcs", "conditioncount"),
+    "practice_code": (
+        "practicecode",
+        "odscode",
+        "practiceods",
+        "practice",
+        "gppractice",
+        "pracid",
+        "practiceid",
+        "registeredpractice",
+    ),
+    "ltc_count": (
+        "ltccount",
+        "ltcs",
+        "numberofltcs",
+        "ltc",
+        "chronicconditioncount",
+        "chroniccount",
+        "longtermconditions",
+        "noofltcs",
+        "conditioncount",
+    ),
     "efi_score": ("efiscore", "efi", "electronicfrailtyindex", "frailtyindex", "efivalue"),
     "efi_deficits": ("efideficits", "deficits", "deficitcount", "efideficitcount"),
-    "prob_unplanned_admission": ("probunplannedadmission", "probunplannedinpatienthospitalization",
-                                 "probunplannedinpatienthospitalisation", "probunplannediphosp", "probip",
-                                 "probabilityofhospitalisation", "probabilityofhospitalization", "pih",
-                                 "probinpatienthospitalization", "unplannedadmissionrisk"),
-    "predicted_cost": ("predictedcost", "predictedtotalcost", "rescaledpredictedtotalcost", "predcost",
-                       "predictedacutecost"),
+    "prob_unplanned_admission": (
+        "probunplannedadmission",
+        "probunplannedinpatienthospitalization",
+        "probunplannedinpatienthospitalisation",
+        "probunplannediphosp",
+        "probip",
+        "probabilityofhospitalisation",
+        "probabilityofhospitalization",
+        "pih",
+        "probinpatienthospitalization",
+        "unplannedadmissionrisk",
+    ),
+    "predicted_cost": (
+        "predictedcost",
+        "predictedtotalcost",
+        "rescaledpredictedtotalcost",
+        "predcost",
+        "predictedacutecost",
+    ),
     "expected_cost": ("expectedcost", "expectedtotalcost", "expcost", "expectedacutecost"),
     "care_home_id": ("carehomeid", "cqcid", "cqclocationid", "carehome", "carehomecqc", "nursinghome"),
     "eol_register": ("eolregister", "endoflife", "eol", "palliativeregister", "palliative", "eolflag"),
@@ -84,15 +129,22 @@ def sniff(path: str | Path) -> tuple[bytes, str, str]:
         raise ValidationError(f"{path.name} is empty: there is nothing to import.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode Text" is UTF-16; it was refused as binary (for its NUL bytes), which misled.
-        raise ValidationError(f"{path.name} is saved as UTF-16 ('Unicode Text'), which this import does not read. "
-                              "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that.")
+        raise ValidationError(
+            f"{path.name} is saved as UTF-16 ('Unicode Text'), which this import does not read. "
+            "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that."
+        )
     # Control characters other than tab, CR and LF do not occur in a CSV; a binary file without a NUL byte
     # in its first 64 kB (a PNG, say) was read as one and refused for its "missing columns".
     controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
-    if (b"\x00" in head or controls > max(4, len(head) // 200)
-            or head.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0"))):
-        raise ValidationError(f"{path.name} is not a CSV file (it looks like a binary or Excel file). "
-                              "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that.")
+    if (
+        b"\x00" in head
+        or controls > max(4, len(head) // 200)
+        or head.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0"))
+    ):
+        raise ValidationError(
+            f"{path.name} is not a CSV file (it looks like a binary or Excel file). "
+            "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that."
+        )
     try:
         text = head.decode("utf-8-sig")
         encoding = "utf-8"
@@ -136,8 +188,10 @@ def read_headings(path: str | Path) -> tuple[list[str], str, str]:
     import csv
 
     if not first.strip():  # a bare vertical tab or form feed first: csv.reader gave nothing (StopIteration)
-        raise ValidationError(f"{Path(path).name} has no column headings: its first line is blank. Put the headings "
-                              "on the first line and import again.")
+        raise ValidationError(
+            f"{Path(path).name} has no column headings: its first line is blank. Put the headings "
+            "on the first line and import again."
+        )
     headings = next(csv.reader(io.StringIO(first), delimiter=delimiter))
     return [h.strip() for h in headings], encoding, delimiter
 
@@ -147,15 +201,18 @@ def check_structure(headings: list[str], mapping: dict[str, str], file_name: str
     seen: set[str] = set()
     for h in stripped:
         if normalise_heading(h) in seen:
-            raise ValidationError(f"{file_name}: the column '{_shown(h)}' appears twice. Remove one copy and "
-                                  "import again.")
+            raise ValidationError(
+                f"{file_name}: the column '{_shown(h)}' appears twice. Remove one copy and import again."
+            )
         seen.add(normalise_heading(h))
     # A mapping from a stored or hand-made source may name columns the app does not have (or not even text,
     # which raised TypeError below), or headings the file does not have (every row was then "missing" a value).
     odd = next((t for t in mapping.values() if not isinstance(t, str) or t not in CANONICAL), None)
     if odd is not None:
-        raise ValidationError(f"{file_name}: the column mapping names {_shown(repr(odd))}, which is not a column of "
-                              "a risk extract. Choose the columns again in the import dialog.")
+        raise ValidationError(
+            f"{file_name}: the column mapping names {_shown(repr(odd))}, which is not a column of "
+            "a risk extract. Choose the columns again in the import dialog."
+        )
     targets = {t for h, t in mapping.items() if h in headings}
     missing = [c for c in REQUIRED if c not in targets]
     if not targets.intersection(EFI_COLUMNS):
@@ -165,11 +222,12 @@ def check_structure(headings: list[str], mapping: dict[str, str], file_name: str
         raise ValidationError(
             f"{file_name} has no column for {', '.join(missing)}. Columns found: "
             f"{', '.join(_shown(h) for h in stripped[:20])}{' ...' if len(stripped) > 20 else ''}. "
-            "Map them in the import dialog, or add them to the extract.")
+            "Map them in the import dialog, or add them to the extract."
+        )
 
 
 def _shown(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> RawExtract:
@@ -184,14 +242,23 @@ def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> Raw
     lines = np.arange(table.num_rows, dtype=np.int64) + 2
     for skipped, _ in sorted(malformed):
         lines[lines >= skipped] += 1
-    columns = {target: table.column(headings.index(heading))
-               for heading, target in mapping.items() if heading in headings}
-    return RawExtract(columns=columns, line_numbers=lines, headings=headings, mapping=mapping,
-                      encoding=encoding, delimiter=delimiter, malformed=malformed)
+    columns = {
+        target: table.column(headings.index(heading)) for heading, target in mapping.items() if heading in headings
+    }
+    return RawExtract(
+        columns=columns,
+        line_numbers=lines,
+        headings=headings,
+        mapping=mapping,
+        encoding=encoding,
+        delimiter=delimiter,
+        malformed=malformed,
+    )
 
 
-def _parse(path: Path, headings: list[str], encoding: str, delimiter: str,
-           threaded: bool = True) -> tuple[pa.Table, list[tuple[int, str]]]:
+def _parse(
+    path: Path, headings: list[str], encoding: str, delimiter: str, threaded: bool = True
+) -> tuple[pa.Table, list[tuple[int, str]]]:
     malformed: list[tuple[int | None, str]] = []
     expected = len(headings)
 
@@ -204,20 +271,27 @@ def _parse(path: Path, headings: list[str], encoding: str, delimiter: str,
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1,
-                                           use_threads=threaded, block_size=2 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
-                                             invalid_row_handler=on_bad_row, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, column_names=names, skip_rows=1, use_threads=threaded, block_size=2 << 20
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_bad_row, newlines_in_values=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if encoding == "utf-8" and ("UTF8" in str(exc) or "utf-8" in str(exc).lower()):
             return _parse(path, headings, "cp1252", delimiter, threaded)
         if "straddl" in str(exc):
             # Arrow's own words ("straddling object straddles two block boundaries") meant nothing to a user.
-            raise ValidationError(f"{path.name} has a line far longer than any patient's row (over 2 MB): it has "
-                                  "lost its line breaks or is not a risk extract. Export it again as CSV.") from exc
+            raise ValidationError(
+                f"{path.name} has a line far longer than any patient's row (over 2 MB): it has "
+                "lost its line breaks or is not a risk extract. Export it again as CSV."
+            ) from exc
         raise ValidationError(f"{path.name} could not be read as a CSV file: {_first_line(exc)}") from exc
     if malformed and any(number is None for number, _ in malformed):
         # Row numbers are only known on a single-threaded read; ragged rows are rare, so pay for it then.

@@ -144,7 +144,7 @@ def _cast_float(text) -> np.ndarray:
     out = np.empty(len(text), dtype=np.float64)
     at = 0
     for chunk in chunks:
-        out[at:at + len(chunk)] = pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False)
+        out[at : at + len(chunk)] = pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False)
         at += len(chunk)
     return out
 
@@ -179,8 +179,9 @@ def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _real_dates(d, m, y, form)
 
 
-def _real_dates(d: np.ndarray, m: np.ndarray, y: np.ndarray,
-                form: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _real_dates(
+    d: np.ndarray, m: np.ndarray, y: np.ndarray, form: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dates, form, real) from day, month and year numbers (of one integer type) where *form* holds."""
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     month_ok = (m >= 1) & (m <= 12)
@@ -216,10 +217,10 @@ def fixed_width_bytes(text, width: int) -> np.ndarray | None:
             if len(chunk):
                 return None
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
         if not (np.diff(offsets) == width).all():
             return None
-        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
         parts.append(data.reshape(-1, width))
     return np.concatenate(parts) if parts else None
 
@@ -306,9 +307,9 @@ def _ten_digits(text: pa.Array) -> np.ndarray:
 # What check_rows asks of each column, in the words the import dialog's column mapping shows as help.
 COLUMN_HELP = {
     "nhs_number": "Required: 10 digits, spaces allowed, with a valid modulus-11 check digit; not in Excel's "
-                  "scientific notation (9.00E+09). A second row for the same number is a duplicate.",
+    "scientific notation (9.00E+09). A second row for the same number is a duplicate.",
     "date_of_birth": "Required: dd/mm/yyyy or yyyy-mm-dd, a real date, not after the extract date and not more "
-                     "than 125 years before it.",
+    "than 125 years before it.",
     "given_name": "Optional.",
     "family_name": "Optional.",
     "sex": "Optional: M, F, U, I or O.",
@@ -320,8 +321,7 @@ COLUMN_HELP = {
     "prob_unplanned_admission": "Optional: the probability of an unplanned admission, 0 to 1.",
     "predicted_cost": "Required: the predicted cost in pounds, not negative; thousands separators allowed.",
     "expected_cost": "Required: the expected cost in pounds, more than 0; thousands separators allowed.",
-    "care_home_id": "Optional: the CQC location id when the patient lives in a care home: '1-' then 9 to 11 "
-                    "digits.",
+    "care_home_id": "Optional: the CQC location id when the patient lives in a care home: '1-' then 9 to 11 digits.",
     "eol_register": "Optional: Y or N.",
     "housebound": "Optional: Y or N.",
 }
@@ -343,8 +343,7 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
     """Parse the costly columns side by side: Arrow and numpy release the GIL, so a laptop's cores share it.
     A column the file does not have is not parsed at all."""
     n = len(cols["nhs_number"])
-    jobs = {"nhs": (_fixed_nhs_and_repeats, cols["nhs_number"]),
-            "date_of_birth": (parse_dates, cols["date_of_birth"])}
+    jobs = {"nhs": (_fixed_nhs_and_repeats, cols["nhs_number"]), "date_of_birth": (parse_dates, cols["date_of_birth"])}
     jobs.update({name: (_number, cols[name]) for name in _NUMBERS if name in present})
     jobs.update({name: (_flag, cols[name]) for name in ("eol_register", "housebound")})
     futures = {name: POOL.submit(fn, arg) for name, (fn, arg) in jobs.items()}
@@ -354,13 +353,29 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
     return parsed
 
 
-_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
-            "ltc_count", "efi_score", "efi_deficits", "prob_unplanned_admission", "predicted_cost", "expected_cost",
-            "care_home_id", "eol_register", "housebound")
+_COLUMNS = (
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "practice_code",
+    "ltc_count",
+    "efi_score",
+    "efi_deficits",
+    "prob_unplanned_admission",
+    "predicted_cost",
+    "expected_cost",
+    "care_home_id",
+    "eol_register",
+    "housebound",
+)
 
 
-def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str],
-               extract_date: dt.date) -> CheckedExtract:
+def check_rows(
+    raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str], extract_date: dt.date
+) -> CheckedExtract:
     """Validate every row. *other_practices* maps codes of other localities to their locality's name."""
     n = raw.num_rows
     cols = {name: _text(raw, name, n) for name in _COLUMNS}
@@ -383,15 +398,37 @@ def check_rows(raw: RawExtract, practice_codes: set[str], other_practices: dict[
     _reject_duplicates(rules, ten, digits, repeat)
 
     keep = np.flatnonzero(rules.live)
-    values = _valid_rows(keep, n, {
-        "nhs_number": digits, "date_of_birth": dob, "ltc_count": ltc, "efi_deficits": deficits, "efi_score": score,
-        "prob_unplanned_admission": prob, **costs, **flags})
+    values = _valid_rows(
+        keep,
+        n,
+        {
+            "nhs_number": digits,
+            "date_of_birth": dob,
+            "ltc_count": ltc,
+            "efi_deficits": deficits,
+            "efi_score": score,
+            "prob_unplanned_admission": prob,
+            **costs,
+            **flags,
+        },
+    )
     values["ltc_count"] = values["ltc_count"].astype(np.int64)
     # Postcodes are upper-cased as cohort rows are taken (text()), not for the whole population.
-    text = {"given_name": cols["given_name"], "family_name": cols["family_name"], "sex": sex,
-            "postcode": cols["postcode"], "practice_code": practice, "care_home_id": home}
-    return CheckedExtract(rows=int((~blank).sum()) + len(raw.malformed), values=values,
-                          rejections=_rejections(rules)[:MAX_REJECTIONS_LISTED], _text=text, _keep=keep)
+    text = {
+        "given_name": cols["given_name"],
+        "family_name": cols["family_name"],
+        "sex": sex,
+        "postcode": cols["postcode"],
+        "practice_code": practice,
+        "care_home_id": home,
+    }
+    return CheckedExtract(
+        rows=int((~blank).sum()) + len(raw.malformed),
+        values=values,
+        rejections=_rejections(rules)[:MAX_REJECTIONS_LISTED],
+        _text=text,
+        _keep=keep,
+    )
 
 
 def _blank_rows(raw: RawExtract, cols: dict[str, pa.Array], every_nhs_fixed: bool) -> np.ndarray:
@@ -409,9 +446,9 @@ def _blank_rows(raw: RawExtract, cols: dict[str, pa.Array], every_nhs_fixed: boo
     return blank
 
 
-def _check_nhs_number(rules: _Rules, cols: dict[str, pa.Array],
-                      fast_nhs: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _check_nhs_number(
+    rules: _Rules, cols: dict[str, pa.Array], fast_nhs: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(ten digits, the numbers, repeats of an earlier row or None when not yet known) for the NHS numbers."""
     shown = cols["nhs_number"]
     if fast_nhs is not None:
@@ -421,53 +458,89 @@ def _check_nhs_number(rules: _Rules, cols: dict[str, pa.Array],
         nhs_text = _clean_digits(shown)
         rules.fail(_np_bool(pc.equal(nhs_text, "")), "nhs_number", "The NHS number is missing.")
         sci = _np_bool(pc.match_substring_regex(nhs_text, r"^\d(\.\d+)?[eE]\+?\d+$"))
-        rules.fail(sci, "nhs_number", lambda v: f"'{v}' is an NHS number Excel has turned into scientific "
-                   "notation; format the column as text in Excel and export again.", shown)
+        rules.fail(
+            sci,
+            "nhs_number",
+            lambda v: (
+                f"'{v}' is an NHS number Excel has turned into scientific "
+                "notation; format the column as text in Excel and export again."
+            ),
+            shown,
+        )
         ten = _ten_digits(nhs_text)
         rules.fail(~ten, "nhs_number", lambda v: f"'{v}' is not an NHS number: it must be 10 digits.", shown)
         digits = pc.cast(pc.if_else(pa.array(ten), nhs_text, "0"), pa.int64()).to_numpy(zero_copy_only=False)
         check_ok = nhs_check_ok(digits)
-    rules.fail(ten & ~check_ok, "nhs_number",
-               lambda v: f"{v} fails the NHS number check digit (modulus 11); check it was typed correctly.", shown)
+    rules.fail(
+        ten & ~check_ok,
+        "nhs_number",
+        lambda v: f"{v} fails the NHS number check digit (modulus 11); check it was typed correctly.",
+        shown,
+    )
     return ten, digits, repeat
 
 
-def _check_date_of_birth(rules: _Rules, cols: dict[str, pa.Array],
-                         parsed: tuple[np.ndarray, np.ndarray, np.ndarray], extract_date: dt.date) -> np.ndarray:
+def _check_date_of_birth(
+    rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[np.ndarray, np.ndarray, np.ndarray], extract_date: dt.date
+) -> np.ndarray:
     dob, form, real = parsed
     shown = cols["date_of_birth"]
     today = np.datetime64(extract_date, "D")
     rules.fail(_np_bool(pc.equal(shown, "")), "date_of_birth", "The date of birth is missing.")
     rules.fail(~form, "date_of_birth", lambda v: f"'{v}' is not a date; use dd/mm/yyyy or yyyy-mm-dd.", shown)
     rules.fail(~real, "date_of_birth", lambda v: f"{v} is not a real calendar date.", shown)
-    rules.fail(real & (dob > today), "date_of_birth",
-               lambda v: f"{v} is after the extract date ({extract_date:%d/%m/%Y}).", shown)
-    rules.fail(real & (dob < today - np.timedelta64(125 * 366, "D")), "date_of_birth",
-               lambda v: f"{v} would make the patient older than 125.", shown)
+    rules.fail(
+        real & (dob > today),
+        "date_of_birth",
+        lambda v: f"{v} is after the extract date ({extract_date:%d/%m/%Y}).",
+        shown,
+    )
+    rules.fail(
+        real & (dob < today - np.timedelta64(125 * 366, "D")),
+        "date_of_birth",
+        lambda v: f"{v} would make the patient older than 125.",
+        shown,
+    )
     return dob
 
 
 def _check_sex(rules: _Rules, cols: dict[str, pa.Array]) -> pa.Array:
     """Optional. Returns the column as stored: its first letter, upper-cased."""
     sex = _normalised(cols["sex"], ["M", "F", ""], lambda c: pc.utf8_upper(pc.utf8_slice_codeunits(c, 0, 1)))
-    rules.fail(~_np_bool(pc.is_in(sex, pa.array(["M", "F", "U", "I", "O", ""]))), "sex",
-               lambda v: f"'{v}' is not a recognised sex (M, F, U, I or O).", cols["sex"])
+    rules.fail(
+        ~_np_bool(pc.is_in(sex, pa.array(["M", "F", "U", "I", "O", ""]))),
+        "sex",
+        lambda v: f"'{v}' is not a recognised sex (M, F, U, I or O).",
+        cols["sex"],
+    )
     return sex
 
 
-def _check_practice(rules: _Rules, cols: dict[str, pa.Array], practice_codes: set[str],
-                    other_practices: dict[str, str]) -> pa.Array:
+def _check_practice(
+    rules: _Rules, cols: dict[str, pa.Array], practice_codes: set[str], other_practices: dict[str, str]
+) -> pa.Array:
     """Returns the column as stored: upper-cased."""
     shown = cols["practice_code"]
     practice = _normalised(shown, sorted(practice_codes | set(other_practices)), pc.utf8_upper)
     rules.fail(_np_bool(pc.equal(practice, "")), "practice_code", "The practice code is missing.")
     elsewhere = _np_bool(pc.is_in(practice, pa.array(sorted(other_practices) or [""])))
-    rules.fail(elsewhere & ~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
-               lambda v: f"Practice {v} belongs to {other_practices.get(str(v).strip().upper(), 'another locality')}, "
-               "not this locality.", shown)
-    rules.fail(~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))), "practice_code",
-               lambda v: f"Practice {v} is not one of this locality's practices; add it under Practices first "
-               "if it has joined.", shown)
+    rules.fail(
+        elsewhere & ~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))),
+        "practice_code",
+        lambda v: (
+            f"Practice {v} belongs to {other_practices.get(str(v).strip().upper(), 'another locality')}, "
+            "not this locality."
+        ),
+        shown,
+    )
+    rules.fail(
+        ~_np_bool(pc.is_in(practice, pa.array(sorted(practice_codes) or [""]))),
+        "practice_code",
+        lambda v: (
+            f"Practice {v} is not one of this locality's practices; add it under Practices first if it has joined."
+        ),
+        shown,
+    )
     return practice
 
 
@@ -476,20 +549,29 @@ def _check_ltc_count(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[np.
     shown = cols["ltc_count"]
     rules.fail(_np_bool(pc.equal(shown, "")), "ltc_count", "The long-term condition count is missing.")
     rules.fail(~ltc_ok, "ltc_count", lambda v: f"'{v}' is not a number of long-term conditions.", shown)
-    rules.fail(ltc_ok & ((ltc != np.floor(ltc)) | (ltc < 0) | (ltc > 60)), "ltc_count",
-               lambda v: f"{v} is not a whole number of conditions between 0 and 60.", shown)
+    rules.fail(
+        ltc_ok & ((ltc != np.floor(ltc)) | (ltc < 0) | (ltc > 60)),
+        "ltc_count",
+        lambda v: f"{v} is not a whole number of conditions between 0 and 60.",
+        shown,
+    )
     return ltc
 
 
-def _check_efi(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object],
-               has_deficits: bool) -> tuple[np.ndarray, np.ndarray]:
+def _check_efi(
+    rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object], has_deficits: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """(deficits, score): from the deficit count when the file has one, else from the score."""
     if has_deficits:
         deficits_f, d_ok = parsed["efi_deficits"]
         shown = cols["efi_deficits"]
         rules.fail(~d_ok, "efi_deficits", lambda v: f"'{v}' is not an eFI deficit count.", shown)
-        rules.fail(d_ok & ((deficits_f != np.floor(deficits_f)) | (deficits_f < 0) | (deficits_f > 36)),
-                   "efi_deficits", lambda v: f"{v} is not an eFI deficit count (a whole number 0–36).", shown)
+        rules.fail(
+            d_ok & ((deficits_f != np.floor(deficits_f)) | (deficits_f < 0) | (deficits_f > 36)),
+            "efi_deficits",
+            lambda v: f"{v} is not an eFI deficit count (a whole number 0–36).",
+            shown,
+        )
         # Out-of-range counts are rejected above; clipping keeps e.g. 1e308 from overflowing the int cast (fuzzing).
         deficits = np.clip(np.where(d_ok, deficits_f, 0), 0, 36).astype(np.int64)
         return deficits, deficits / 36.0
@@ -504,13 +586,16 @@ def _check_efi(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, objec
     return deficits, score
 
 
-def _check_probability(rules: _Rules, cols: dict[str, pa.Array],
-                       parsed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _check_probability(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Optional: a blank cell is NaN."""
     prob, p_ok = parsed
     p_blank = _np_bool(pc.equal(cols["prob_unplanned_admission"], ""))
-    rules.fail(~p_blank & (~p_ok | (prob < 0) | (prob > 1)), "prob_unplanned_admission",
-               lambda v: f"'{v}' is not a probability between 0 and 1.", cols["prob_unplanned_admission"])
+    rules.fail(
+        ~p_blank & (~p_ok | (prob < 0) | (prob > 1)),
+        "prob_unplanned_admission",
+        lambda v: f"'{v}' is not a probability between 0 and 1.",
+        cols["prob_unplanned_admission"],
+    )
     return np.where(p_blank, np.nan, prob) if p_blank.any() else prob
 
 
@@ -522,8 +607,9 @@ def _check_costs(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, obj
         rules.fail(~ok, name, lambda v, label=label: f"'{v}' is not a {label} in pounds.", cols[name])
         rules.fail(ok & (value < 0), name, lambda v, label=label: f"The {label} {v} is negative.", cols[name])
         costs[name] = value
-    rules.fail(costs["expected_cost"] == 0, "expected_cost",
-               "The expected cost is 0, so the cost ratio cannot be worked out.")
+    rules.fail(
+        costs["expected_cost"] == 0, "expected_cost", "The expected cost is 0, so the cost ratio cannot be worked out."
+    )
     return costs
 
 
@@ -534,8 +620,9 @@ def _check_care_home(rules: _Rules, home: pa.Array) -> pa.Array:
         home = pc.utf8_trim_whitespace(home)
         bad_home = np.zeros(len(home), dtype=bool)
         bad_home[filled] = ~_np_bool(pc.match_substring_regex(home.take(pa.array(filled)), r"^(1-\d{9,11})?$"))
-        rules.fail(bad_home, "care_home_id",
-                   lambda v: f"'{v}' is not a CQC location id ('1-' then 9 to 11 digits).", home)
+        rules.fail(
+            bad_home, "care_home_id", lambda v: f"'{v}' is not a CQC location id ('1-' then 9 to 11 digits).", home
+        )
     return home
 
 
@@ -559,9 +646,14 @@ def _reject_duplicates(rules: _Rules, ten: np.ndarray, digits: np.ndarray, repea
     for i in np.flatnonzero(~repeat & (valid_digits >= 0)):
         first_line.setdefault(int(valid_digits[i]), int(rules.lines[i]))
     for i in np.flatnonzero(repeat & rules.live):
-        rules.rejected.append((int(i), len(rules.rejected), "nhs_number",
-                               f"NHS number {digits[i]} appears again: a duplicate of row "
-                               f"{first_line.get(int(digits[i]), '?')}."))
+        rules.rejected.append(
+            (
+                int(i),
+                len(rules.rejected),
+                "nhs_number",
+                f"NHS number {digits[i]} appears again: a duplicate of row {first_line.get(int(digits[i]), '?')}.",
+            )
+        )
     rules.live[repeat] = False
 
 
@@ -575,5 +667,7 @@ def _valid_rows(keep: np.ndarray, n: int, columns: dict[str, np.ndarray]) -> dic
 
 def _rejections(rules: _Rules) -> list[Rejection]:
     """In spreadsheet row order; a malformed row (a negative index) carries its line number already."""
-    return sorted((Rejection(row=(-i if i < 0 else int(rules.lines[i])), column=c, reason=r)
-                   for i, _, c, r in rules.rejected), key=lambda rj: rj.row)
+    return sorted(
+        (Rejection(row=(-i if i < 0 else int(rules.lines[i])), column=c, reason=r) for i, _, c, r in rules.rejected),
+        key=lambda rj: rj.row,
+    )

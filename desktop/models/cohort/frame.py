@@ -39,19 +39,36 @@ class CohortFrame:
 
 
 def latest_run(db: sqlite_utils.Database, locality_id: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC "
-                         "LIMIT 1", [locality_id]))
+    rows = list(
+        db.query(
+            "SELECT * FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
+            [locality_id],
+        )
+    )
     return rows[0] if rows else None
 
 
 def runs(db: sqlite_utils.Database, locality_id: str) -> list[dict[str, Any]]:
-    return list(db.query("SELECT id, file_name, extract_date, imported_at, imported_by, rows, imported, rejected, "
-                         "cohort_total, frailty, multimorbidity, high_cost, new, left, changed FROM risk_runs "
-                         "WHERE locality_id = ? ORDER BY extract_date, imported_at", [locality_id]))
+    return list(
+        db.query(
+            "SELECT id, file_name, extract_date, imported_at, imported_by, rows, imported, rejected, "
+            "cohort_total, frailty, multimorbidity, high_cost, new, left, changed FROM risk_runs "
+            "WHERE locality_id = ? ORDER BY extract_date, imported_at",
+            [locality_id],
+        )
+    )
 
 
-_WORK = ("status", "stream", "case_manager_id", "case_manager", "named_gp", "care_plan_date", "next_review_due",
-         "left_reason")
+_WORK = (
+    "status",
+    "stream",
+    "case_manager_id",
+    "case_manager",
+    "named_gp",
+    "care_plan_date",
+    "next_review_due",
+    "left_reason",
+)
 
 
 def load(db: sqlite_utils.Database, locality_id: str, include_left: bool = True) -> CohortFrame:
@@ -64,28 +81,36 @@ def load(db: sqlite_utils.Database, locality_id: str, include_left: bool = True)
     cols: dict[str, np.ndarray] = {
         "id": table["patient_id"].to_numpy(zero_copy_only=False).astype(object),
         "nhs_number": table["nhs_number"].to_numpy().astype(str).astype(object),
-        **{k: table[k].to_numpy(zero_copy_only=False).astype(object) for k in
-           ("given_name", "family_name", "practice_code", "criteria", "change", "change_detail")},
-        "date_of_birth": np.datetime_as_string(table["date_of_birth"].to_numpy().astype("datetime64[D]"),
-                                               unit="D").astype(object),
+        **{
+            k: table[k].to_numpy(zero_copy_only=False).astype(object)
+            for k in ("given_name", "family_name", "practice_code", "criteria", "change", "change_detail")
+        },
+        "date_of_birth": np.datetime_as_string(
+            table["date_of_birth"].to_numpy().astype("datetime64[D]"), unit="D"
+        ).astype(object),
         "in_cohort": np.ones(n, dtype=bool),
         "efi_deficits": table["efi_deficits"].to_numpy().astype(np.int64),
         "ltc_count": table["ltc_count"].to_numpy().astype(np.int64),
         "cost_ratio": table["predicted_cost"].to_numpy() / table["expected_cost"].to_numpy(),
-        "prob_unplanned_admission": pc.fill_null(table["prob_unplanned_admission"], np.nan).to_numpy(
-            zero_copy_only=False).astype(float),
+        "prob_unplanned_admission": pc.fill_null(table["prob_unplanned_admission"], np.nan)
+        .to_numpy(zero_copy_only=False)
+        .astype(float),
         "joined_run_id": np.full(n, None, dtype=object),
         "status": np.full(n, "identified", dtype=object),
         "stream": np.full(n, "", dtype=object),
         **{k: np.full(n, None, dtype=object) for k in _WORK if k not in ("status", "stream")},
     }
     cols["joined_run_id"][cols["change"] == "new"] = run["id"] if run else None
-    worked = list(db.query(
-        "SELECT p.id, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.practice_code, p.in_cohort, "
-        "p.joined_run_id, p.status, p.stream, p.case_manager_id, cm.name AS case_manager, gp.name AS named_gp, "
-        "p.care_plan_date, p.next_review_due, p.left_reason FROM patients p "
-        "LEFT JOIN staff cm ON cm.id = p.case_manager_id LEFT JOIN staff gp ON gp.id = p.named_gp_id "
-        "WHERE p.locality_id = ?", [locality_id]))
+    worked = list(
+        db.query(
+            "SELECT p.id, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.practice_code, p.in_cohort, "
+            "p.joined_run_id, p.status, p.stream, p.case_manager_id, cm.name AS case_manager, gp.name AS named_gp, "
+            "p.care_plan_date, p.next_review_due, p.left_reason FROM patients p "
+            "LEFT JOIN staff cm ON cm.id = p.case_manager_id LEFT JOIN staff gp ON gp.id = p.named_gp_id "
+            "WHERE p.locality_id = ?",
+            [locality_id],
+        )
+    )
     position = {pid: i for i, pid in enumerate(cols["id"].tolist())}
     extra = []
     for w in worked:
@@ -102,20 +127,40 @@ def load(db: sqlite_utils.Database, locality_id: str, include_left: bool = True)
     cols["efi_band"] = rules.efi_band(cols["efi_deficits"])
     practices = dict(db.execute("SELECT ods_code, name FROM practices").fetchall())
     cols["practice"] = np.array([practices.get(c, c) for c in cols["practice_code"]], dtype=object)
-    cols["name"] = np.array([f"{f.upper()}, {g}" for g, f in zip(cols["given_name"], cols["family_name"],
-                                                                   strict=True)], dtype=object)
-    haystack = pa.array([f"{num} {g} {f} {code} {prac}".lower() for num, g, f, code, prac in zip(
-        cols["nhs_number"], cols["given_name"], cols["family_name"], cols["practice_code"], cols["practice"],
-        strict=True)], pa.string())
+    cols["name"] = np.array(
+        [f"{f.upper()}, {g}" for g, f in zip(cols["given_name"], cols["family_name"], strict=True)], dtype=object
+    )
+    haystack = pa.array(
+        [
+            f"{num} {g} {f} {code} {prac}".lower()
+            for num, g, f, code, prac in zip(
+                cols["nhs_number"],
+                cols["given_name"],
+                cols["family_name"],
+                cols["practice_code"],
+                cols["practice"],
+                strict=True,
+            )
+        ],
+        pa.string(),
+    )
     order = np.lexsort((cols["given_name"].astype(str), cols["family_name"].astype(str)))
     return CohortFrame(columns={k: v[order] for k, v in cols.items()}, run=run, haystack=haystack.take(order))
 
 
 def _append_left(cols: dict[str, np.ndarray], extra: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """Rows for worked-on patients who are not in the latest cohort (no current risk figures)."""
-    blank = {"in_cohort": False, "efi_deficits": 0, "ltc_count": 0, "cost_ratio": np.nan,
-             "prob_unplanned_admission": np.nan, "criteria": "", "change": "", "change_detail": "",
-             "joined_run_id": None}
+    blank = {
+        "in_cohort": False,
+        "efi_deficits": 0,
+        "ltc_count": 0,
+        "cost_ratio": np.nan,
+        "prob_unplanned_admission": np.nan,
+        "criteria": "",
+        "change": "",
+        "change_detail": "",
+        "joined_run_id": None,
+    }
     added = {k: np.array([w[k] if k in w else blank[k] for w in extra], dtype=cols[k].dtype) for k in cols}
     return {k: np.concatenate([cols[k], added[k]]) for k in cols}
 
@@ -179,13 +224,15 @@ def apply(frame: CohortFrame, f: CohortFilter, today: dt.date | None = None) -> 
         if f.review == "not set":
             keep &= pd_isnull(due)
         else:
-            limit = today_s if f.review == "overdue" else (
-                (today or clock.today()) + dt.timedelta(days=30)).isoformat()
+            limit = today_s if f.review == "overdue" else ((today or clock.today()) + dt.timedelta(days=30)).isoformat()
             # A review is due only for patients on the caseload: not for the discharged or the uncontacted.
             has = ~pd_isnull(due) & (c["status"] == "on caseload")
             cmp = np.zeros(n, dtype=bool)
-            cmp[has] = due[has].astype(str) < limit if f.review == "overdue" else (
-                (due[has].astype(str) >= today_s) & (due[has].astype(str) <= limit))
+            cmp[has] = (
+                due[has].astype(str) < limit
+                if f.review == "overdue"
+                else ((due[has].astype(str) >= today_s) & (due[has].astype(str) <= limit))
+            )
             keep &= cmp
     if f.membership == "in cohort":
         keep &= c["in_cohort"]
@@ -201,9 +248,22 @@ def pd_isnull(values: np.ndarray) -> np.ndarray:
     return np.array([v is None or v == "" for v in values], dtype=bool).reshape(len(values))
 
 
-SORT_KEYS = ("name", "nhs_number", "date_of_birth", "practice", "criteria", "efi_deficits", "ltc_count",
-             "cost_ratio", "prob_unplanned_admission", "status", "stream", "case_manager", "care_plan_date",
-             "next_review_due")
+SORT_KEYS = (
+    "name",
+    "nhs_number",
+    "date_of_birth",
+    "practice",
+    "criteria",
+    "efi_deficits",
+    "ltc_count",
+    "cost_ratio",
+    "prob_unplanned_admission",
+    "status",
+    "stream",
+    "case_manager",
+    "care_plan_date",
+    "next_review_due",
+)
 
 
 def sort(frame: CohortFrame, rows: np.ndarray, key: str, descending: bool = False) -> np.ndarray:
@@ -230,19 +290,40 @@ def history(db: sqlite_utils.Database, patient_id: str) -> list[dict[str, Any]]:
         rows = table.filter(hit).to_pylist()
         if rows:
             r = rows[0]
-            out.append({"extract_date": run["extract_date"], "in_cohort": True, "criteria": r["criteria"],
-                        "efi_deficits": r["efi_deficits"], "efi_score": round(r["efi_score"], 4),
-                        "ltc_count": r["ltc_count"], "cost_ratio": round(r["predicted_cost"] / r["expected_cost"], 2),
-                        "prob_unplanned_admission": r["prob_unplanned_admission"], "change": r["change"],
-                        "detail": r["change_detail"]})
+            out.append(
+                {
+                    "extract_date": run["extract_date"],
+                    "in_cohort": True,
+                    "criteria": r["criteria"],
+                    "efi_deficits": r["efi_deficits"],
+                    "efi_score": round(r["efi_score"], 4),
+                    "ltc_count": r["ltc_count"],
+                    "cost_ratio": round(r["predicted_cost"] / r["expected_cost"], 2),
+                    "prob_unplanned_admission": r["prob_unplanned_admission"],
+                    "change": r["change"],
+                    "detail": r["change_detail"],
+                }
+            )
         else:
-            left = db.execute("SELECT detail FROM cohort_changes WHERE run_id = ? AND patient_id = ? AND "
-                              "change = 'left'", [run["id"], patient_id]).fetchone()
+            left = db.execute(
+                "SELECT detail FROM cohort_changes WHERE run_id = ? AND patient_id = ? AND change = 'left'",
+                [run["id"], patient_id],
+            ).fetchone()
             if left or out:
-                out.append({"extract_date": run["extract_date"], "in_cohort": False, "criteria": "",
-                            "efi_deficits": None, "efi_score": None, "ltc_count": None, "cost_ratio": None,
-                            "prob_unplanned_admission": None, "change": "left" if left else "",
-                            "detail": left[0] if left else "not in the cohort"})
+                out.append(
+                    {
+                        "extract_date": run["extract_date"],
+                        "in_cohort": False,
+                        "criteria": "",
+                        "efi_deficits": None,
+                        "efi_score": None,
+                        "ltc_count": None,
+                        "cost_ratio": None,
+                        "prob_unplanned_admission": None,
+                        "change": "left" if left else "",
+                        "detail": left[0] if left else "not in the cohort",
+                    }
+                )
     return out
 
 

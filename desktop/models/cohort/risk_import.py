@@ -33,8 +33,10 @@ from .extract_reader import read_extract
 from .extract_rules import CheckedExtract, Rejection, check_rows
 
 # What store_run asks of the extract date, in the words the import dialog shows as help.
-EXTRACT_DATE_HELP = ("The day the risk tool produced the file, not in the future and not before the locality's "
-                     "latest run: new, left and changed are worked out against that run.")
+EXTRACT_DATE_HELP = (
+    "The day the risk tool produced the file, not in the future and not before the locality's "
+    "latest run: new, left and changed are worked out against that run."
+)
 AGE_BANDS = ((0, 17, "0-17"), (18, 64, "18-64"), (65, 74, "65-74"), (75, 84, "75-84"), (85, 200, "85+"))
 
 
@@ -53,9 +55,16 @@ class ImportResult:
 
     def as_json(self) -> dict[str, Any]:
         """Exactly the keys of `import-risk --json` (issue 3)."""
-        return {"rows": self.rows, "imported": self.imported, "rejected": self.rejected, "cohort": self.cohort,
-                "new": self.new, "left": self.left, "changed": self.changed,
-                "rejections": [r.as_dict() for r in self.rejections]}
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "rejected": self.rejected,
+            "cohort": self.cohort,
+            "new": self.new,
+            "left": self.left,
+            "changed": self.changed,
+            "rejections": [r.as_dict() for r in self.rejections],
+        }
 
 
 def remembered_mapping(db: sqlite_utils.Database) -> dict[str, str]:
@@ -74,8 +83,13 @@ def remembered_mapping(db: sqlite_utils.Database) -> dict[str, str]:
     return {h: t for h, t in loaded.items() if isinstance(h, str) and isinstance(t, str) and t in CANONICAL}
 
 
-def check_extract(db: sqlite_utils.Database, locality_code: str, path: str | Path,
-                  extract_date: dt.date | None = None, mapping: dict[str, str] | None = None) -> CheckedExtract:
+def check_extract(
+    db: sqlite_utils.Database,
+    locality_code: str,
+    path: str | Path,
+    extract_date: dt.date | None = None,
+    mapping: dict[str, str] | None = None,
+) -> CheckedExtract:
     """Read and validate a file for a locality without writing anything (the dialog's preview uses it)."""
     from .extract_reader import read_headings, suggest_mapping
 
@@ -86,15 +100,26 @@ def check_extract(db: sqlite_utils.Database, locality_code: str, path: str | Pat
         mapping = suggest_mapping(headings, remembered_mapping(db))
     raw = read_extract(path, mapping)
     mine = {r["ods_code"] for r in db.query("SELECT ods_code FROM practices WHERE locality_id = ?", [locality["id"]])}
-    others = {r["ods_code"]: r["name"] for r in db.query(
-        "SELECT p.ods_code, l.name FROM practices p JOIN localities l ON l.id = p.locality_id WHERE l.id != ?",
-        [locality["id"]])}
+    others = {
+        r["ods_code"]: r["name"]
+        for r in db.query(
+            "SELECT p.ods_code, l.name FROM practices p JOIN localities l ON l.id = p.locality_id WHERE l.id != ?",
+            [locality["id"]],
+        )
+    }
     return check_rows(raw, mine, others, extract_date or clock.today())
 
 
-def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, path: str | Path,
-                   extract_date: dt.date | None = None, mapping: dict[str, str] | None = None,
-                   progress: Progress = no_progress, cancel: CancelCheck = never_cancel) -> ImportResult:
+def import_extract(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    locality_code: str,
+    path: str | Path,
+    extract_date: dt.date | None = None,
+    mapping: dict[str, str] | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+) -> ImportResult:
     """Import one extract for one locality. Refuses the whole file (ValidationError) when its structure is
     wrong or no row is valid; otherwise stores the valid rows' cohort and lists the rejected rows."""
     path = Path(path)
@@ -109,10 +134,18 @@ def import_extract(db: sqlite_utils.Database, actor: Actor, locality_code: str, 
     return store_run(db, actor, locality_code, checked, path.name, extract_date, mapping, progress, cancel)
 
 
-def store_run(db: sqlite_utils.Database, actor: Actor, locality_code: str, checked: CheckedExtract,
-              file_name: str, extract_date: dt.date, mapping: dict[str, str] | None = None,
-              progress: Progress = no_progress, cancel: CancelCheck = never_cancel,
-              make_ids: Callable[[int], list[str]] = new_ids) -> ImportResult:
+def store_run(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    locality_code: str,
+    checked: CheckedExtract,
+    file_name: str,
+    extract_date: dt.date,
+    mapping: dict[str, str] | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+    make_ids: Callable[[int], list[str]] = new_ids,
+) -> ImportResult:
     """Stratify checked rows, compare with the last run and write the run in one transaction.
 
     The run's cohort is written as one table (risk_store); a `patients` row exists only for patients the
@@ -161,52 +194,78 @@ def _refuse_older_than_latest(db: sqlite_utils.Database, locality: dict[str, Any
         raise ValidationError(
             f"This extract is dated {extract_date:%d/%m/%Y}, before {locality['name']}'s latest run "
             f"({dt.date.fromisoformat(latest):%d/%m/%Y}). New, left and changed are worked out against the latest "
-            "run, so import only extracts at least as recent; check the extract date.")
+            "run, so import only extracts at least as recent; check the extract date."
+        )
 
 
-def _find_cohort(rules: cohort_rules.CohortRules,
-                 v: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+def _find_cohort(
+    rules: cohort_rules.CohortRules, v: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """(each criterion's rows, the cohort's row numbers, each cohort row's criteria as text)."""
     flags = rules.criteria(v["efi_deficits"], v["ltc_count"], v["predicted_cost"], v["expected_cost"])
     idx = np.flatnonzero(flags["F"] | flags["M"] | flags["C"])
     return flags, idx, cohort_rules.criteria_text({k: m[idx] for k, m in flags.items()})
 
 
-def _run_counts(checked: CheckedExtract, flags: dict[str, np.ndarray], idx: np.ndarray,
-                diff: CohortDiff) -> ImportResult:
-    return ImportResult(rows=checked.rows, imported=checked.imported, rejected=checked.rows - checked.imported,
-                        cohort={"frailty": int(flags["F"].sum()), "multimorbidity": int(flags["M"].sum()),
-                                "high_cost": int(flags["C"].sum()), "total": int(len(idx))},
-                        new=len(diff.new), left=len(diff.left), changed=len(diff.changed),
-                        rejections=checked.rejections)
+def _run_counts(
+    checked: CheckedExtract, flags: dict[str, np.ndarray], idx: np.ndarray, diff: CohortDiff
+) -> ImportResult:
+    return ImportResult(
+        rows=checked.rows,
+        imported=checked.imported,
+        rejected=checked.rows - checked.imported,
+        cohort={
+            "frailty": int(flags["F"].sum()),
+            "multimorbidity": int(flags["M"].sum()),
+            "high_cost": int(flags["C"].sum()),
+            "total": int(len(idx)),
+        },
+        new=len(diff.new),
+        left=len(diff.left),
+        changed=len(diff.changed),
+        rejections=checked.rejections,
+    )
 
 
-def _cohort_table(v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray, text: dict[str, np.ndarray],
-                  diff: CohortDiff) -> pa.Table:
+def _cohort_table(
+    v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray, text: dict[str, np.ndarray], diff: CohortDiff
+) -> pa.Table:
     """The run's cohort rows, in the columns and types risk_store keeps."""
     prob = v["prob_unplanned_admission"][idx]
-    return pa.table({
-        "patient_id": diff.ids,
-        "nhs_number": v["nhs_number"][idx],
-        **{name: text[name] for name in IDENTITY_TEXT},
-        "date_of_birth": pa.array(v["date_of_birth"][idx]).cast(pa.date32()),
-        "efi_deficits": v["efi_deficits"][idx].astype(np.int16),
-        "efi_score": v["efi_score"][idx].astype(np.float32),
-        "ltc_count": v["ltc_count"][idx].astype(np.int16),
-        "prob_unplanned_admission": pa.array(prob.astype(np.float32), mask=np.isnan(prob)),
-        "predicted_cost": v["predicted_cost"][idx],
-        "expected_cost": v["expected_cost"][idx],
-        "criteria": codes,
-        "eol_register": v["eol_register"][idx],
-        "housebound": v["housebound"][idx],
-        "change": diff.change_column(len(idx)),
-        "change_detail": diff.detail_column(len(idx)),
-    }, schema=risk_store.COHORT_SCHEMA)
+    return pa.table(
+        {
+            "patient_id": diff.ids,
+            "nhs_number": v["nhs_number"][idx],
+            **{name: text[name] for name in IDENTITY_TEXT},
+            "date_of_birth": pa.array(v["date_of_birth"][idx]).cast(pa.date32()),
+            "efi_deficits": v["efi_deficits"][idx].astype(np.int16),
+            "efi_score": v["efi_score"][idx].astype(np.float32),
+            "ltc_count": v["ltc_count"][idx].astype(np.int16),
+            "prob_unplanned_admission": pa.array(prob.astype(np.float32), mask=np.isnan(prob)),
+            "predicted_cost": v["predicted_cost"][idx],
+            "expected_cost": v["expected_cost"][idx],
+            "criteria": codes,
+            "eol_register": v["eol_register"][idx],
+            "housebound": v["housebound"][idx],
+            "change": diff.change_column(len(idx)),
+            "change_detail": diff.detail_column(len(idx)),
+        },
+        schema=risk_store.COHORT_SCHEMA,
+    )
 
 
-def _insert_run(db: sqlite_utils.Database, locality: dict[str, Any], run_id: str, file_name: str,
-                extract_date: dt.date, result: ImportResult, rules: cohort_rules.CohortRules,
-                summary: dict[str, dict[str, int]], table: pa.Table, stamp: tuple[str, str, str]) -> None:
+def _insert_run(
+    db: sqlite_utils.Database,
+    locality: dict[str, Any],
+    run_id: str,
+    file_name: str,
+    extract_date: dt.date,
+    result: ImportResult,
+    rules: cohort_rules.CohortRules,
+    summary: dict[str, dict[str, int]],
+    table: pa.Table,
+    stamp: tuple[str, str, str],
+) -> None:
     """The run's row, with the rules it was stratified by and the population summary, and its cohort."""
     now, user, _ = stamp
     db.execute(
@@ -214,15 +273,41 @@ def _insert_run(db: sqlite_utils.Database, locality: dict[str, Any], run_id: str
         "imported, rejected, cohort_total, frailty, multimorbidity, high_cost, new, left, changed, rules, "
         "summary, created_at, updated_at, updated_by, device_id) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, locality["id"], file_name, extract_date.isoformat(), now, user, result.rows,
-         result.imported, result.rejected, result.cohort["total"], result.cohort["frailty"],
-         result.cohort["multimorbidity"], result.cohort["high_cost"], result.new, result.left, result.changed,
-         json.dumps(asdict(rules)), json.dumps(summary), now, *stamp])
+        [
+            run_id,
+            locality["id"],
+            file_name,
+            extract_date.isoformat(),
+            now,
+            user,
+            result.rows,
+            result.imported,
+            result.rejected,
+            result.cohort["total"],
+            result.cohort["frailty"],
+            result.cohort["multimorbidity"],
+            result.cohort["high_cost"],
+            result.new,
+            result.left,
+            result.changed,
+            json.dumps(asdict(rules)),
+            json.dumps(summary),
+            now,
+            *stamp,
+        ],
+    )
     db.execute("INSERT INTO risk_run_cohorts (run_id, data) VALUES (?, ?)", [run_id, risk_store.encode(table)])
 
 
-def _refresh_worked_patients(db: sqlite_utils.Database, locality_id: str, run_id: str, dob: np.ndarray,
-                             text: dict[str, np.ndarray], diff: CohortDiff, stamp: tuple[str, str, str]) -> None:
+def _refresh_worked_patients(
+    db: sqlite_utils.Database,
+    locality_id: str,
+    run_id: str,
+    dob: np.ndarray,
+    text: dict[str, np.ndarray],
+    diff: CohortDiff,
+    stamp: tuple[str, str, str],
+) -> None:
     """Worked-on patients only: their identity and membership follow the extract. The team's own work
     (status, case manager, care plan, notes) is never in this statement, so it survives re-import."""
     db.conn.executemany(
@@ -231,29 +316,48 @@ def _refresh_worked_patients(db: sqlite_utils.Database, locality_id: str, run_id
         "joined_run_id = CASE WHEN in_cohort AND locality_id = ? THEN joined_run_id ELSE ? END, "
         "in_cohort = 1, left_run_id = NULL, left_reason = '', updated_at = ?, updated_by = ?, device_id = ? "
         "WHERE id = ?",
-        [(locality_id, *(text[n][k] for n in IDENTITY_TEXT), str(dob[k]), locality_id, run_id, *stamp, diff.ids[k])
-         for k in diff.worked_rows])
+        [
+            (locality_id, *(text[n][k] for n in IDENTITY_TEXT), str(dob[k]), locality_id, run_id, *stamp, diff.ids[k])
+            for k in diff.worked_rows
+        ],
+    )
 
 
-def _record_leavers_and_changes(db: sqlite_utils.Database, run_id: str, diff: CohortDiff,
-                                stamp: tuple[str, str, str]) -> None:
+def _record_leavers_and_changes(
+    db: sqlite_utils.Database, run_id: str, diff: CohortDiff, stamp: tuple[str, str, str]
+) -> None:
     db.conn.executemany(
         "UPDATE patients SET in_cohort = 0, left_run_id = ?, left_reason = ?, updated_at = ?, updated_by = ?, "
         "device_id = ? WHERE id = ? AND in_cohort = 1",
-        [(run_id, why, *stamp, pid) for pid, why in diff.left])
+        [(run_id, why, *stamp, pid) for pid, why in diff.left],
+    )
     db.conn.executemany(
         "INSERT INTO cohort_changes (run_id, patient_id, change, detail) VALUES (?, ?, ?, ?)",
         [(run_id, diff.ids[k], "changed", why) for k, why in diff.changed]
-        + [(run_id, pid, "left", why) for pid, why in diff.left])
+        + [(run_id, pid, "left", why) for pid, why in diff.left],
+    )
 
 
-def _audit_run(db: sqlite_utils.Database, actor: Actor, locality: dict[str, Any], run_id: str, file_name: str,
-               extract_date: dt.date, result: ImportResult) -> None:
-    audit.record(db, actor, "import", "risk_runs", run_id,
-                 f"Imported {file_name} for {locality['name']}: {result.imported:,} of {result.rows:,} rows, "
-                 f"cohort {result.cohort['total']:,} ({result.new:,} new, {result.left:,} left, "
-                 f"{result.changed:,} changed), {result.rejected:,} rejected",
-                 {"file": file_name, "extract_date": extract_date.isoformat()})
+def _audit_run(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    locality: dict[str, Any],
+    run_id: str,
+    file_name: str,
+    extract_date: dt.date,
+    result: ImportResult,
+) -> None:
+    audit.record(
+        db,
+        actor,
+        "import",
+        "risk_runs",
+        run_id,
+        f"Imported {file_name} for {locality['name']}: {result.imported:,} of {result.rows:,} rows, "
+        f"cohort {result.cohort['total']:,} ({result.new:,} new, {result.left:,} left, "
+        f"{result.changed:,} changed), {result.rejected:,} rejected",
+        {"file": file_name, "extract_date": extract_date.isoformat()},
+    )
 
 
 IDENTITY_TEXT = ("given_name", "family_name", "sex", "postcode", "practice_code", "care_home_id")
@@ -281,9 +385,15 @@ class CohortDiff:
         return out
 
 
-def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: cohort_rules.CohortRules,
-                          v: dict[str, np.ndarray], idx: np.ndarray, codes: np.ndarray,
-                          text: dict[str, np.ndarray]) -> CohortDiff:
+def compare_with_previous(
+    db: sqlite_utils.Database,
+    locality_id: str,
+    rules: cohort_rules.CohortRules,
+    v: dict[str, np.ndarray],
+    idx: np.ndarray,
+    codes: np.ndarray,
+    text: dict[str, np.ndarray],
+) -> CohortDiff:
     """Who is new to the cohort, who left it and whose risk changed, against the locality's last run; and
     which worked-on patients need their identity or membership refreshed."""
     nhs = v["nhs_number"][idx]
@@ -301,11 +411,17 @@ def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: co
         ids[was_in] = last["patient_id"].to_numpy(zero_copy_only=False)[at[was_in]]
     arriving = np.flatnonzero(~was_in)
     ids[arriving] = [patient_id(x) for x in nhs[arriving].tolist()]
-    worked = dict(db.execute("SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id = ?",
-                             [locality_id]).fetchall())
+    worked = dict(
+        db.execute(
+            "SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id = ?", [locality_id]
+        ).fetchall()
+    )
     # Worked on in another locality of this workspace and now registered here: keep their record.
-    elsewhere = dict(db.execute("SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id != ?",
-                                [locality_id]).fetchall())
+    elsewhere = dict(
+        db.execute(
+            "SELECT CAST(nhs_number AS INTEGER), id FROM patients WHERE locality_id != ?", [locality_id]
+        ).fetchall()
+    )
     if elsewhere:
         worked.update((x, elsewhere[x]) for x in nhs[~was_in].tolist() if x in elsewhere)
     diff = CohortDiff(ids=ids.tolist())
@@ -340,8 +456,9 @@ def compare_with_previous(db: sqlite_utils.Database, locality_id: str, rules: co
         everyone = v["nhs_number"]
         in_extract = set(everyone[pd.Series(everyone).isin(l_nhs[gone]).to_numpy()].tolist())
         for j in gone:
-            why = ("no longer meets the criteria" if int(l_nhs[j]) in in_extract
-                   else "not in this extract (moved or died)")
+            why = (
+                "no longer meets the criteria" if int(l_nhs[j]) in in_extract else "not in this extract (moved or died)"
+            )
             diff.left.append((last["patient_id"][int(j)].as_py(), why))
     else:
         same = np.zeros(len(nhs), dtype=bool)
@@ -362,18 +479,22 @@ def _ever_in_cohort(db: sqlite_utils.Database, locality_id: str, numbers: np.nda
 
 
 def latest_cohort(db: sqlite_utils.Database, locality_id: str) -> pa.Table | None:
-    row = db.execute("SELECT id FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC "
-                     "LIMIT 1", [locality_id]).fetchone()
+    row = db.execute(
+        "SELECT id FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
+        [locality_id],
+    ).fetchone()
     return risk_store.run_cohort(db, row[0]) if row else None
 
 
-def population_summary(checked: CheckedExtract, rules: cohort_rules.CohortRules,
-                       extract_date: dt.date) -> dict[str, dict[str, int]]:
+def population_summary(
+    checked: CheckedExtract, rules: cohort_rules.CohortRules, extract_date: dt.date
+) -> dict[str, dict[str, int]]:
     """Counts of the whole valid population by practice, age band, eFI band and LTC count."""
     v = checked.values
     age = (np.datetime64(extract_date, "D") - v["date_of_birth"]).astype(np.int64) // 365.2425
-    per_band = np.bincount(np.searchsorted([high for _, high, _ in AGE_BANDS], age, side="left"),
-                           minlength=len(AGE_BANDS))
+    per_band = np.bincount(
+        np.searchsorted([high for _, high, _ in AGE_BANDS], age, side="left"), minlength=len(AGE_BANDS)
+    )
     bands = {label: int(per_band[i]) for i, (_, _, label) in enumerate(AGE_BANDS)}
     practices = checked.counts("practice_code")
     efi = np.bincount(rules.efi_band(v["efi_deficits"]), minlength=4)

@@ -32,25 +32,33 @@ class CohortRules:
 
     def validate(self) -> CohortRules:
         if not 0 < self.mild_frailty_min_deficits < self.frailty_min_deficits < self.severe_frailty_min_deficits <= 36:
-            raise ValidationError("eFI thresholds must rise: mild < moderate < severe, all between 1 and 36 deficits.",
-                                  "frailty_min_deficits")
+            raise ValidationError(
+                "eFI thresholds must rise: mild < moderate < severe, all between 1 and 36 deficits.",
+                "frailty_min_deficits",
+            )
         if not 1 <= self.multimorbidity_min_ltc <= 30:
-            raise ValidationError("The multimorbidity threshold must be between 1 and 30 long-term conditions.",
-                                  "multimorbidity_min_ltc")
+            raise ValidationError(
+                "The multimorbidity threshold must be between 1 and 30 long-term conditions.", "multimorbidity_min_ltc"
+            )
         if not 1.0 <= self.high_cost_min_ratio <= 20.0:
-            raise ValidationError("The high-cost ratio must be between 1 and 20 times the expected cost.",
-                                  "high_cost_min_ratio")
+            raise ValidationError(
+                "The high-cost ratio must be between 1 and 20 times the expected cost.", "high_cost_min_ratio"
+            )
         if not (1 <= self.review_interval_months <= 24 and 1 <= self.severe_frailty_review_interval_months <= 24):
             raise ValidationError("Review intervals must be between 1 and 24 months.", "review_interval_months")
         return self
 
     def efi_band(self, deficits: np.ndarray) -> np.ndarray:
         """0 fit, 1 mild, 2 moderate, 3 severe, on the integer deficit count."""
-        return ((deficits >= self.mild_frailty_min_deficits).astype(np.int8)
-                + (deficits >= self.frailty_min_deficits) + (deficits >= self.severe_frailty_min_deficits))
+        return (
+            (deficits >= self.mild_frailty_min_deficits).astype(np.int8)
+            + (deficits >= self.frailty_min_deficits)
+            + (deficits >= self.severe_frailty_min_deficits)
+        )
 
-    def criteria(self, deficits: np.ndarray, ltc: np.ndarray, predicted: np.ndarray,
-                 expected: np.ndarray) -> dict[str, np.ndarray]:
+    def criteria(
+        self, deficits: np.ndarray, ltc: np.ndarray, predicted: np.ndarray, expected: np.ndarray
+    ) -> dict[str, np.ndarray]:
         return {
             "F": deficits >= self.frailty_min_deficits,
             "M": ltc >= self.multimorbidity_min_ltc,
@@ -63,13 +71,13 @@ _EFI_ORDER = "mild < moderate < severe, all between 1 and 36 deficits"
 HELP = {
     "mild_frailty_min_deficits": f"eFI deficits (of 36) from which a patient is mildly frail; {_EFI_ORDER}.",
     "frailty_min_deficits": f"eFI deficits from which a patient is moderately frail and joins the cohort; "
-                            f"{_EFI_ORDER}.",
+    f"{_EFI_ORDER}.",
     "severe_frailty_min_deficits": f"eFI deficits from which a patient is severely frail; {_EFI_ORDER}.",
     "multimorbidity_min_ltc": "Long-term conditions from which a patient joins the cohort; 1 to 30.",
     "high_cost_min_ratio": "Predicted cost as a multiple of the expected cost from which a patient joins the "
-                           "cohort; 1 to 20.",
+    "cohort; 1 to 20.",
     "review_interval_months": "Months between caseload reviews, 1 to 24; given to a patient when they go on the "
-                              "caseload.",
+    "caseload.",
     "severe_frailty_review_interval_months": "Months between reviews for a severely frail patient, 1 to 24.",
 }
 
@@ -97,8 +105,15 @@ def save(db: sqlite_utils.Database, actor: Actor, rules: CohortRules) -> Changes
     with db.atomic():
         set_meta(db, cohort_rules=json.dumps(asdict(rules), sort_keys=True))
         moved = {k: {"before": before[k], "after": v} for k, v in asdict(rules).items() if before[k] != v}
-        audit.record(db, actor, "update", "cohort_rules", None,
-                     f"Changed cohort criteria: {', '.join(moved) or 'nothing'}", {"changes": moved})
+        audit.record(
+            db,
+            actor,
+            "update",
+            "cohort_rules",
+            None,
+            f"Changed cohort criteria: {', '.join(moved) or 'nothing'}",
+            {"changes": moved},
+        )
     return Changes.of("cohort_rules")
 
 

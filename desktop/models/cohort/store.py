@@ -12,28 +12,30 @@ import sqlite_utils
 
 from ..errors import NotFound
 
-COHORT_SCHEMA = pa.schema([
-    ("patient_id", pa.string()),
-    ("nhs_number", pa.int64()),
-    ("given_name", pa.string()),
-    ("family_name", pa.string()),
-    ("sex", pa.string()),
-    ("postcode", pa.string()),
-    ("practice_code", pa.string()),
-    ("care_home_id", pa.string()),
-    ("date_of_birth", pa.date32()),
-    ("efi_deficits", pa.int16()),
-    ("efi_score", pa.float32()),
-    ("ltc_count", pa.int16()),
-    ("prob_unplanned_admission", pa.float32()),
-    ("predicted_cost", pa.float64()),
-    ("expected_cost", pa.float64()),
-    ("criteria", pa.string()),  # e.g. "FC": frailty and high cost
-    ("eol_register", pa.bool_()),
-    ("housebound", pa.bool_()),
-    ("change", pa.string()),  # "new", "changed" or ""
-    ("change_detail", pa.string()),
-])
+COHORT_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()),
+        ("nhs_number", pa.int64()),
+        ("given_name", pa.string()),
+        ("family_name", pa.string()),
+        ("sex", pa.string()),
+        ("postcode", pa.string()),
+        ("practice_code", pa.string()),
+        ("care_home_id", pa.string()),
+        ("date_of_birth", pa.date32()),
+        ("efi_deficits", pa.int16()),
+        ("efi_score", pa.float32()),
+        ("ltc_count", pa.int16()),
+        ("prob_unplanned_admission", pa.float32()),
+        ("predicted_cost", pa.float64()),
+        ("expected_cost", pa.float64()),
+        ("criteria", pa.string()),  # e.g. "FC": frailty and high cost
+        ("eol_register", pa.bool_()),
+        ("housebound", pa.bool_()),
+        ("change", pa.string()),  # "new", "changed" or ""
+        ("change_detail", pa.string()),
+    ]
+)
 
 
 def encode(table: pa.Table) -> bytes:

@@ -34,19 +34,32 @@ WORKLISTS = (
     Worklist("no_care_plan", "No care plan", "On the caseload with no care-plan date recorded."),
     Worklist("review_overdue", "Review overdue", "On the caseload and past the next review date."),
     Worklist("no_case_manager", "No case manager", "Contacted or on the caseload, with no named case manager."),
-    Worklist("left_on_caseload", "Left the cohort, still on caseload",
-             "No longer meets the criteria (or not in the extract) but still on the caseload."),
+    Worklist(
+        "left_on_caseload",
+        "Left the cohort, still on caseload",
+        "No longer meets the criteria (or not in the extract) but still on the caseload.",
+    ),
 )
 BY_KEY = {w.key: w for w in WORKLISTS}
 # The Government Security Classification marking. A CSV has no place for it that keeps the file one header row
 # and data (what other programs read), so a worklist's file name carries it; an .xlsx says it in row 1 as well.
 MARKING = "OFFICIAL-SENSITIVE"
 EXPORT_COLUMNS = (
-    ("nhs_number", "NHS number"), ("family_name", "Family name"), ("given_name", "Given name"),
-    ("date_of_birth", "Date of birth"), ("practice", "Practice"), ("criteria", "Criteria"),
-    ("efi_deficits", "eFI deficits"), ("ltc_count", "LTCs"), ("status", "Status"), ("stream", "Stream"),
-    ("case_manager", "Case manager"), ("care_plan_date", "Care plan"), ("next_review_due", "Next review due"),
-    ("change_detail", "Change"), ("left_reason", "Left because"),
+    ("nhs_number", "NHS number"),
+    ("family_name", "Family name"),
+    ("given_name", "Given name"),
+    ("date_of_birth", "Date of birth"),
+    ("practice", "Practice"),
+    ("criteria", "Criteria"),
+    ("efi_deficits", "eFI deficits"),
+    ("ltc_count", "LTCs"),
+    ("status", "Status"),
+    ("stream", "Stream"),
+    ("case_manager", "Case manager"),
+    ("care_plan_date", "Care plan"),
+    ("next_review_due", "Next review due"),
+    ("change_detail", "Change"),
+    ("left_reason", "Left because"),
 )
 
 
@@ -82,8 +95,15 @@ def marked(out: str | Path) -> Path:
     return out if MARKING.lower() in out.name.lower() else out.with_name(f"{out.stem}.{MARKING}{out.suffix}")
 
 
-def export(db: sqlite_utils.Database, actor: Actor, frame: CohortFrame, key: str, out: str | Path,
-           locality_name: str, today: dt.date | None = None) -> int:
+def export(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    frame: CohortFrame,
+    key: str,
+    out: str | Path,
+    locality_name: str,
+    today: dt.date | None = None,
+) -> int:
     """Write worklist *key* to *out* (.csv or .xlsx) and audit it; returns the number of patients."""
     out = Path(out)
     indices = rows(frame, key, today)
@@ -100,9 +120,15 @@ def export(db: sqlite_utils.Database, actor: Actor, frame: CohortFrame, key: str
     else:
         raise ValidationError("Export to a .csv or .xlsx file.")
     with db.atomic():
-        audit.record(db, actor, "export", "worklist", key,
-                     f"Exported '{BY_KEY[key].title}' for {locality_name}: {len(body)} patients to {out.name}",
-                     {"file": str(out), "patients": len(body), "marking": MARKING})
+        audit.record(
+            db,
+            actor,
+            "export",
+            "worklist",
+            key,
+            f"Exported '{BY_KEY[key].title}' for {locality_name}: {len(body)} patients to {out.name}",
+            {"file": str(out), "patients": len(body), "marking": MARKING},
+        )
     return len(body)
 
 

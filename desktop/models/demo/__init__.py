@@ -37,9 +37,15 @@ def _steps(history: bool) -> list[tuple[str, Step]]:
     return steps
 
 
-def build_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, small: bool = False, history: bool = True,
-               progress: Progress = no_progress, cancel: CancelCheck = never_cancel,
-               today: dt.date | None = None) -> None:
+def build_demo(
+    db: sqlite_utils.Database,
+    seed: int = DEFAULT_SEED,
+    small: bool = False,
+    history: bool = True,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+    today: dt.date | None = None,
+) -> None:
     """Fill an empty workspace with the demo world, in one transaction (a cancel leaves it empty).
 
     Its history (risk runs, caseload work, meetings, visits, returns) runs up to *today* (the clock's day unless
@@ -59,11 +65,20 @@ def build_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, small: bool 
             def within(fraction: float, message: str, n: int = n) -> None:
                 progress((n + fraction) / len(steps), message)
 
-            step(DemoContext(db=db, seed=seed, small=small, today=today, actor=writer, progress=within,
-                             cancel=cancel))
-        set_meta(db, kind="locality", demo_seed=str(seed), demo_size="small" if small else "full",
-                 demo_data_ends=today.isoformat())
-        audit.record(db, actor_on(today), "demo", "workspace", None,
-                     f"Built the {'small ' if small else ''}demo world (seed {seed}), its history up to "
-                     f"{today:%d/%m/%Y}")
+            step(DemoContext(db=db, seed=seed, small=small, today=today, actor=writer, progress=within, cancel=cancel))
+        set_meta(
+            db,
+            kind="locality",
+            demo_seed=str(seed),
+            demo_size="small" if small else "full",
+            demo_data_ends=today.isoformat(),
+        )
+        audit.record(
+            db,
+            actor_on(today),
+            "demo",
+            "workspace",
+            None,
+            f"Built the {'small ' if small else ''}demo world (seed {seed}), its history up to {today:%d/%m/%Y}",
+        )
     progress(1.0, "Done")

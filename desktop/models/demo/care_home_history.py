@@ -14,8 +14,13 @@ from .context import DEMO_ACTOR, DemoContext, history_start
 from .reference_world import names
 
 OUTCOME_WEIGHTS = (("managed in the home", 88), ("referred on", 10), ("transferred to hospital", 2))
-FOLLOW_UPS = ("Update the PCSP after the hospital stay", "Request a structured medication review",
-              "Refer to the tissue viability nurse", "Arrange a falls assessment", "Review the DNACPR and ReSPECT form")
+FOLLOW_UPS = (
+    "Update the PCSP after the hospital stay",
+    "Request a structured medication review",
+    "Refer to the tissue viability nurse",
+    "Arrange a falls assessment",
+    "Review the DNACPR and ReSPECT form",
+)
 
 
 def build_care_home_history(ctx: DemoContext) -> None:
@@ -27,10 +32,20 @@ def build_care_home_history(ctx: DemoContext) -> None:
     localities = list(ctx.db.query("SELECT id, code, name FROM localities ORDER BY code"))
     for n, loc in enumerate(localities):
         ctx.progress(n / len(localities), f"Two years of care-home rounds for {loc['name']}")
-        homes = list(ctx.db.query("SELECT h.*, s.name AS lead FROM care_homes h LEFT JOIN staff s ON "
-                                  "s.id = h.clinical_lead_id WHERE h.locality_id = ? ORDER BY h.cqc_id", [loc["id"]]))
-        clinicians = list(ctx.db.query("SELECT id, name FROM staff WHERE locality_id = ? AND role IN "
-                                       "('GP', 'community matron', 'clinical pharmacist') ORDER BY name", [loc["id"]]))
+        homes = list(
+            ctx.db.query(
+                "SELECT h.*, s.name AS lead FROM care_homes h LEFT JOIN staff s ON "
+                "s.id = h.clinical_lead_id WHERE h.locality_id = ? ORDER BY h.cqc_id",
+                [loc["id"]],
+            )
+        )
+        clinicians = list(
+            ctx.db.query(
+                "SELECT id, name FROM staff WHERE locality_id = ? AND role IN "
+                "('GP', 'community matron', 'clinical pharmacist') ORDER BY name",
+                [loc["id"]],
+            )
+        )
         people, visits, reviewed, follow = [], [], [], []
         for home in homes:
             residents = _residents(ctx, rng, home, cohort_residents.get(home["cqc_id"], []), worked, serial)
@@ -47,11 +62,14 @@ def _cohort_residents(ctx: DemoContext) -> dict[str, list[dict[str, Any]]]:
     from ..cohort import store as risk_store
 
     out: dict[str, list[dict[str, Any]]] = {}
-    for (run_id,) in ctx.db.execute("SELECT r.id FROM risk_runs r WHERE r.extract_date = (SELECT MAX(extract_date) "
-                                    "FROM risk_runs x WHERE x.locality_id = r.locality_id)"):
+    for (run_id,) in ctx.db.execute(
+        "SELECT r.id FROM risk_runs r WHERE r.extract_date = (SELECT MAX(extract_date) "
+        "FROM risk_runs x WHERE x.locality_id = r.locality_id)"
+    ):
         table = risk_store.run_cohort(ctx.db, run_id)
-        for row in table.select(["nhs_number", "given_name", "family_name", "date_of_birth", "care_home_id"]
-                                ).to_pylist():
+        for row in table.select(
+            ["nhs_number", "given_name", "family_name", "date_of_birth", "care_home_id"]
+        ).to_pylist():
             if row["care_home_id"]:
                 out.setdefault(row["care_home_id"], []).append(row)
     return out
@@ -67,8 +85,14 @@ def _synthetic_nhs(serial: list[int]) -> str:
             return f"{stem}{check}"
 
 
-def _residents(ctx: DemoContext, rng: random.Random, home: dict[str, Any], known: list[dict[str, Any]],
-               worked: dict[str, str], serial: list[int]) -> list[dict[str, Any]]:
+def _residents(
+    ctx: DemoContext,
+    rng: random.Random,
+    home: dict[str, Any],
+    known: list[dict[str, Any]],
+    worked: dict[str, str],
+    serial: list[int],
+) -> list[dict[str, Any]]:
     pools = names()
     first_day, today = history_start(ctx.today), ctx.today
     current = max(1, round(home["beds"] * rng.uniform(0.8, 0.95)))
@@ -86,10 +110,21 @@ def _residents(ctx: DemoContext, rng: random.Random, home: dict[str, Any], known
         leaving = i >= current
         admitted = first_day + dt.timedelta(days=rng.randint(-700, 700 if not leaving else 560))
         left_on = min(admitted + dt.timedelta(days=rng.randint(20, 400)), today) if leaving else None
-        r = {"id": ctx.uuid(rng), "care_home_id": home["id"], "patient_id": worked.get(nhs), "nhs_number": nhs,
-             "given_name": given, "family_name": family, "date_of_birth": dob.isoformat(),
-             "admitted_on": admitted.isoformat(), "readmitted_on": None, "left_on": left_on and left_on.isoformat(),
-             "end_of_life": int(rng.random() < 0.15), "eol_plan_on": None, "notes": ""}
+        r = {
+            "id": ctx.uuid(rng),
+            "care_home_id": home["id"],
+            "patient_id": worked.get(nhs),
+            "nhs_number": nhs,
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": dob.isoformat(),
+            "admitted_on": admitted.isoformat(),
+            "readmitted_on": None,
+            "left_on": left_on and left_on.isoformat(),
+            "end_of_life": int(rng.random() < 0.15),
+            "eol_plan_on": None,
+            "notes": "",
+        }
         if not leaving and rng.random() < 0.08:
             back = admitted + dt.timedelta(days=rng.randint(60, 500))
             r["readmitted_on"] = back.isoformat() if back < today - dt.timedelta(days=3) else None
@@ -119,8 +154,16 @@ def _present(residents: list[dict[str, Any]], day: dt.date) -> list[dict[str, An
     return [r for r in residents if r["admitted_on"] <= iso and (r["left_on"] is None or r["left_on"] > iso)]
 
 
-def _visits(ctx: DemoContext, rng: random.Random, home: dict[str, Any], residents: list[dict[str, Any]],
-            clinicians: list[dict[str, Any]], visits: list, reviewed: list, follow: list) -> None:
+def _visits(
+    ctx: DemoContext,
+    rng: random.Random,
+    home: dict[str, Any],
+    residents: list[dict[str, Any]],
+    clinicians: list[dict[str, Any]],
+    visits: list,
+    reviewed: list,
+    follow: list,
+) -> None:
     first_day, today = history_start(ctx.today), ctx.today
     miss_rate = rng.choice([0.02, 0.05, 0.08, 0.12, 0.25])
     weekday = rng.randint(0, 4)
@@ -143,24 +186,40 @@ def _visits(ctx: DemoContext, rng: random.Random, home: dict[str, Any], resident
         here = _present(residents, day)
         # A new-resident assessment sees that resident; other visits see a few of those living there.
         chosen = ([who] if who in here else []) if isinstance(who, dict) else rng.sample(here, min(len(here), who))
-        clinician = lead if kind == "weekly home round" and lead and rng.random() < 0.8 else (
-            rng.choice(clinicians) if clinicians else None)
+        clinician = (
+            lead
+            if kind == "weekly home round" and lead and rng.random() < 0.8
+            else (rng.choice(clinicians) if clinicians else None)
+        )
         visit_id = ctx.uuid(rng)
-        visits.append({"id": visit_id, "care_home_id": home["id"], "visited_on": day.isoformat(), "type": kind,
-                       "clinician_id": clinician and clinician["id"], "clinician_name": clinician and clinician["name"]
-                       or "", "notes": ""})
+        visits.append(
+            {
+                "id": visit_id,
+                "care_home_id": home["id"],
+                "visited_on": day.isoformat(),
+                "type": kind,
+                "clinician_id": clinician and clinician["id"],
+                "clinician_name": clinician and clinician["name"] or "",
+                "notes": "",
+            }
+        )
         for r in chosen:
             outcome = rng.choices([o for o, _ in OUTCOME_WEIGHTS], [w for _, w in OUTCOME_WEIGHTS])[0]
-            reviewed.append({"id": ctx.uuid(rng), "visit_id": visit_id, "resident_id": r["id"], "outcome": outcome,
-                             "note": ""})
+            reviewed.append(
+                {"id": ctx.uuid(rng), "visit_id": visit_id, "resident_id": r["id"], "outcome": outcome, "note": ""}
+            )
             if outcome != "managed in the home" and rng.random() < 0.35:
                 follow.append((visit_id, day, r, clinician))
 
 
 def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: list, stamp: dict[str, str]) -> None:
     """Follow-up actions from visits, numbered on from the locality's MDT actions of the same year."""
-    next_seq = {year: seq for year, seq in ctx.db.execute(
-        "SELECT year, MAX(seq) FROM actions WHERE locality_id = ? GROUP BY year", [loc["id"]])}
+    next_seq = {
+        year: seq
+        for year, seq in ctx.db.execute(
+            "SELECT year, MAX(seq) FROM actions WHERE locality_id = ? GROUP BY year", [loc["id"]]
+        )
+    }
     rows = []
     for visit_id, day, resident, clinician in follow:
         seq = next_seq.get(day.year, 0) + 1
@@ -168,28 +227,60 @@ def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: 
         due = day + dt.timedelta(days=rng.choice([7, 14, 21]))
         done = due + dt.timedelta(days=int(rng.gauss(-4, 6)))
         finished = done <= ctx.today and rng.random() < 0.96
-        rows.append({"id": ctx.uuid(rng), "reference": f"{loc['code']}-{day.year}-{seq:04d}", "locality_id": loc["id"],
-                     "year": day.year, "seq": seq, "meeting_id": None, "patient_id": resident["patient_id"],
-                     "description": rng.choice(FOLLOW_UPS) + f" ({resident['family_name'].upper()})",
-                     "owner_name": clinician["name"] if clinician else "Home manager",
-                     "owner_staff_id": clinician and clinician["id"],
-                     "owner_organisation": "primary care" if clinician else "care home", "due_date": due.isoformat(),
-                     "status": "done" if finished else "open", "completed_on": done.isoformat() if finished else None,
-                     "outcome_note": "Done at the next round" if finished else "", "escalated_to": "",
-                     "escalated_on": None, "escalation_reason": "", "visit_id": visit_id, **stamp})
+        rows.append(
+            {
+                "id": ctx.uuid(rng),
+                "reference": f"{loc['code']}-{day.year}-{seq:04d}",
+                "locality_id": loc["id"],
+                "year": day.year,
+                "seq": seq,
+                "meeting_id": None,
+                "patient_id": resident["patient_id"],
+                "description": rng.choice(FOLLOW_UPS) + f" ({resident['family_name'].upper()})",
+                "owner_name": clinician["name"] if clinician else "Home manager",
+                "owner_staff_id": clinician and clinician["id"],
+                "owner_organisation": "primary care" if clinician else "care home",
+                "due_date": due.isoformat(),
+                "status": "done" if finished else "open",
+                "completed_on": done.isoformat() if finished else None,
+                "outcome_note": "Done at the next round" if finished else "",
+                "escalated_to": "",
+                "escalated_on": None,
+                "escalation_reason": "",
+                "visit_id": visit_id,
+                **stamp,
+            }
+        )
     ctx.db["actions"].insert_all(rows, batch_size=2000)
     # Each action's history is its audit trail, as for actions made through the screens.
     ctx.db.conn.executemany(
         "INSERT INTO audit (at, user, device_id, action, entity, entity_id, summary, detail) "
         "VALUES (?, ?, ?, ?, 'actions', ?, ?, '{}')",
-        [row for r in rows for row in _trail(r)])
+        [row for r in rows for row in _trail(r)],
+    )
 
 
 def _trail(action: dict[str, Any]) -> list[tuple]:
     raised = dt.date.fromisoformat(action["due_date"]) - dt.timedelta(days=7)
-    out = [(f"{raised.isoformat()}T15:00:00+00:00", DEMO_ACTOR.user, DEMO_ACTOR.device_id, "create", action["id"],
-            f"Opened {action['reference']}: {action['description'][:80]}")]
+    out = [
+        (
+            f"{raised.isoformat()}T15:00:00+00:00",
+            DEMO_ACTOR.user,
+            DEMO_ACTOR.device_id,
+            "create",
+            action["id"],
+            f"Opened {action['reference']}: {action['description'][:80]}",
+        )
+    ]
     if action["completed_on"]:
-        out.append((f"{action['completed_on']}T15:00:00+00:00", DEMO_ACTOR.user, DEMO_ACTOR.device_id, "status",
-                    action["id"], f"{action['reference']}: open → done on {action['completed_on']}"))
+        out.append(
+            (
+                f"{action['completed_on']}T15:00:00+00:00",
+                DEMO_ACTOR.user,
+                DEMO_ACTOR.device_id,
+                "status",
+                action["id"],
+                f"{action['reference']}: open → done on {action['completed_on']}",
+            )
+        )
     return out

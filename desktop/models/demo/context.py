@@ -29,8 +29,9 @@ def history_start(today: dt.date) -> dt.date:
 
 def actor_on(day: dt.date, hour: int = 9) -> Actor:
     """The demo generator, writing at *hour* o'clock on *day*."""
-    return Actor(user=DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id,
-                 fixed_time=f"{day.isoformat()}T{hour:02d}:00:00+00:00")
+    return Actor(
+        user=DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id, fixed_time=f"{day.isoformat()}T{hour:02d}:00:00+00:00"
+    )
 
 
 @dataclass

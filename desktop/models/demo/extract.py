@@ -25,14 +25,32 @@ from .reference_world import locality_table
 __all__ = ["CANONICAL_COLUMNS", "patients_frame", "reference_snapshot", "write_extract"]
 
 CANONICAL_COLUMNS = [
-    "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "practice_code",
-    "ltc_count", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost", "care_home_id",
-    "eol_register", "housebound",
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "practice_code",
+    "ltc_count",
+    "efi_score",
+    "prob_unplanned_admission",
+    "predicted_cost",
+    "expected_cost",
+    "care_home_id",
+    "eol_register",
+    "housebound",
 ]
 
 
-def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED, extract_date: dt.date | None = None,
-                   db: sqlite_utils.Database | None = None, today: dt.date | None = None) -> pd.DataFrame:
+def patients_frame(
+    locality: str,
+    rows: int,
+    seed: int = DEFAULT_SEED,
+    extract_date: dt.date | None = None,
+    db: sqlite_utils.Database | None = None,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
     """A synthetic registered population for *locality* (a code, or ALL for the whole of LLR).
 
     For one locality, up to its registered list size, the rows are the demo world's own population one
@@ -59,27 +77,36 @@ def patients_frame(locality: str, rows: int, seed: int = DEFAULT_SEED, extract_d
         keep = np.sort(np.random.default_rng([seed, rows]).choice(len(v["rows"]), rows, replace=False))
         v = {k: a[keep] for k, a in v.items()}
     text = text_columns(pop, v["rows"])
-    return pd.DataFrame({
-        "nhs_number": v["nhs_number"].astype(str),
-        "given_name": text["given_name"],
-        "family_name": text["family_name"],
-        "date_of_birth": pd.DatetimeIndex(v["date_of_birth"]).strftime("%d/%m/%Y"),
-        "sex": text["sex"],
-        "postcode": text["postcode"],
-        "practice_code": text["practice_code"],
-        "ltc_count": v["ltc_count"],
-        "efi_score": v["efi_score"],
-        "prob_unplanned_admission": v["prob_unplanned_admission"],
-        "predicted_cost": v["predicted_cost"],
-        "expected_cost": v["expected_cost"],
-        "care_home_id": text["care_home_id"],
-        "eol_register": ["Y" if x else "N" for x in v["eol_register"]],
-        "housebound": ["Y" if x else "N" for x in v["housebound"]],
-    }, columns=CANONICAL_COLUMNS)
+    return pd.DataFrame(
+        {
+            "nhs_number": v["nhs_number"].astype(str),
+            "given_name": text["given_name"],
+            "family_name": text["family_name"],
+            "date_of_birth": pd.DatetimeIndex(v["date_of_birth"]).strftime("%d/%m/%Y"),
+            "sex": text["sex"],
+            "postcode": text["postcode"],
+            "practice_code": text["practice_code"],
+            "ltc_count": v["ltc_count"],
+            "efi_score": v["efi_score"],
+            "prob_unplanned_admission": v["prob_unplanned_admission"],
+            "predicted_cost": v["predicted_cost"],
+            "expected_cost": v["expected_cost"],
+            "care_home_id": text["care_home_id"],
+            "eol_register": ["Y" if x else "N" for x in v["eol_register"]],
+            "housebound": ["Y" if x else "N" for x in v["housebound"]],
+        },
+        columns=CANONICAL_COLUMNS,
+    )
 
 
-def write_extract(out: str | Path, locality: str, rows: int, seed: int = DEFAULT_SEED,
-                  extract_date: dt.date | None = None, today: dt.date | None = None) -> int:
+def write_extract(
+    out: str | Path,
+    locality: str,
+    rows: int,
+    seed: int = DEFAULT_SEED,
+    extract_date: dt.date | None = None,
+    today: dt.date | None = None,
+) -> int:
     frame = patients_frame(locality, rows, seed=seed, extract_date=extract_date, today=today)
     frame.to_csv(out, index=False)
     return len(frame)

@@ -64,9 +64,15 @@ def build_risk_history(ctx: DemoContext) -> None:
         dates = risk_dates(ctx.today)
         pop = make_population(loc["code"], int(size), seed=ctx.seed, db=ctx.db, born_before=dates[0])
         for q, day in enumerate(dates):
-            store_run(ctx.db, actor_on(day + dt.timedelta(days=2), 10), loc["code"], GeneratedExtract(pop, q, day),
-                      f"{loc['code'].lower()}-risk-extract-{day.isoformat()}.csv", day,
-                      make_ids=lambda k, rng=rng: [ctx.uuid(rng) for _ in range(k)])
+            store_run(
+                ctx.db,
+                actor_on(day + dt.timedelta(days=2), 10),
+                loc["code"],
+                GeneratedExtract(pop, q, day),
+                f"{loc['code'].lower()}-risk-extract-{day.isoformat()}.csv",
+                day,
+                make_ids=lambda k, rng=rng: [ctx.uuid(rng) for _ in range(k)],
+            )
         simulate_caseload(ctx, loc["id"], random.Random(f"{ctx.seed}:caseload:{loc['code']}"))
 
 
@@ -82,8 +88,11 @@ class Seen:
 def _membership(ctx: DemoContext, locality_id: str) -> tuple[dict[str, Seen], int]:
     """Everyone who was ever in the locality's cohort, followed run by run."""
     seen: dict[str, Seen] = {}
-    runs = list(ctx.db.query("SELECT id, extract_date FROM risk_runs WHERE locality_id = ? ORDER BY extract_date",
-                             [locality_id]))
+    runs = list(
+        ctx.db.query(
+            "SELECT id, extract_date FROM risk_runs WHERE locality_id = ? ORDER BY extract_date", [locality_id]
+        )
+    )
     previous: set[str] = set()
     for i, run in enumerate(runs):
         day = dt.date.fromisoformat(run["extract_date"])
@@ -109,14 +118,31 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
     Only patients the team works on get a patients row, as in real use."""
     rules = cohort_rules.load(ctx.db)
     today = ctx.today
-    staff = {role: [r["id"] for r in ctx.db.query("SELECT id FROM staff WHERE locality_id = ? AND role = ? "
-                                                    "ORDER BY name", [locality_id, role])]
-             for role in ("GP", "community matron", "district nurse", "care coordinator", "clinical pharmacist",
-                          "occupational therapist", "social worker")}
+    staff = {
+        role: [
+            r["id"]
+            for r in ctx.db.query(
+                "SELECT id FROM staff WHERE locality_id = ? AND role = ? ORDER BY name", [locality_id, role]
+            )
+        ]
+        for role in (
+            "GP",
+            "community matron",
+            "district nurse",
+            "care coordinator",
+            "clinical pharmacist",
+            "occupational therapist",
+            "social worker",
+        )
+    }
     managers = staff["community matron"] * 3 + staff["district nurse"] * 2 + staff["care coordinator"]
-    left_reasons = dict(ctx.db.execute(
-        "SELECT c.run_id || c.patient_id, c.detail FROM cohort_changes c JOIN risk_runs r ON r.id = c.run_id "
-        "WHERE r.locality_id = ? AND c.change = 'left'", [locality_id]).fetchall())
+    left_reasons = dict(
+        ctx.db.execute(
+            "SELECT c.run_id || c.patient_id, c.detail FROM cohort_changes c JOIN risk_runs r ON r.id = c.run_id "
+            "WHERE r.locality_id = ? AND c.change = 'left'",
+            [locality_id],
+        ).fetchall()
+    )
     seen, last_index = _membership(ctx, locality_id)
     rows, interventions = [], []
     for pid, s in sorted(seen.items()):
@@ -142,21 +168,41 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
             interventions += _other_interventions(rng, pid, caseload_day, deficits, staff, manager, today)
             if not in_cohort and rng.random() < 0.6:
                 status = "discharged"
-                reason = "moved" if "moved" in left_reason and rng.random() < 0.5 else (
-                    "died" if "moved" in left_reason else "stable")
+                reason = (
+                    "moved"
+                    if "moved" in left_reason and rng.random() < 0.5
+                    else ("died" if "moved" in left_reason else "stable")
+                )
             elif rng.random() < 0.04:
                 status, reason = "discharged", rng.choice(["stable", "declined"])
         else:
             manager = rng.choice(managers) if rng.random() < 0.5 else None
         r = s.row
-        rows.append({"id": pid, "nhs_number": str(r["nhs_number"]), "locality_id": locality_id,
-                     "given_name": r["given_name"], "family_name": r["family_name"],
-                     "date_of_birth": r["date_of_birth"].isoformat(), "sex": r["sex"], "postcode": r["postcode"],
-                     "practice_code": r["practice_code"], "care_home_id": r["care_home_id"],
-                     "in_cohort": int(in_cohort), "joined_run_id": s.joined_run_id, "left_run_id": s.left_run_id,
-                     "left_reason": left_reason, "status": status, "discharge_reason": reason, "stream": stream,
-                     "named_gp_id": gp, "case_manager_id": manager, "care_plan_date": plan,
-                     "review_interval_months": interval})
+        rows.append(
+            {
+                "id": pid,
+                "nhs_number": str(r["nhs_number"]),
+                "locality_id": locality_id,
+                "given_name": r["given_name"],
+                "family_name": r["family_name"],
+                "date_of_birth": r["date_of_birth"].isoformat(),
+                "sex": r["sex"],
+                "postcode": r["postcode"],
+                "practice_code": r["practice_code"],
+                "care_home_id": r["care_home_id"],
+                "in_cohort": int(in_cohort),
+                "joined_run_id": s.joined_run_id,
+                "left_run_id": s.left_run_id,
+                "left_reason": left_reason,
+                "status": status,
+                "discharge_reason": reason,
+                "stream": stream,
+                "named_gp_id": gp,
+                "case_manager_id": manager,
+                "care_plan_date": plan,
+                "review_interval_months": interval,
+            }
+        )
     id_rng = random.Random(f"{ctx.seed}:interventions:{locality_id}")
     last_review: dict[str, str] = {}
     for i in interventions:
@@ -166,18 +212,21 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
     for row in rows:
         base = max([d for d in (row["care_plan_date"], last_review.get(row["id"])) if d], default=None)
         interval = row["review_interval_months"]
-        row["next_review_due"] = (dates.add_months(dt.date.fromisoformat(base), interval).isoformat()
-                                  if base and interval else None)
+        row["next_review_due"] = (
+            dates.add_months(dt.date.fromisoformat(base), interval).isoformat() if base and interval else None
+        )
     stamp = ctx.stamp()
     ctx.db["patients"].insert_all([{**row, **stamp} for row in rows], batch_size=2000)
     ctx.db.conn.executemany(
         "INSERT INTO interventions (id, patient_id, type, delivered_on, delivered_by_id, note, locality_id, "
         "created_at, updated_at, updated_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(*i, locality_id, *stamp.values()) for i in interventions])
+        [(*i, locality_id, *stamp.values()) for i in interventions],
+    )
 
 
-def _reviews(rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None,
-             today: dt.date) -> list[list]:
+def _reviews(
+    rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None, today: dt.date
+) -> list[list]:
     out = []
     due = dates.add_months(plan_day, interval)
     while due <= today:
@@ -191,14 +240,25 @@ def _reviews(rng: random.Random, pid: str, plan_day: dt.date, interval: int, by:
     return out
 
 
-_OTHER = (("structured medication review", 0.6, "clinical pharmacist"),
-          ("falls assessment", 0.3, "occupational therapist"), ("social prescribing", 0.15, None),
-          ("advance care plan", 0.1, "GP"), ("carer assessment", 0.1, "social worker"),
-          ("crisis response referral", 0.05, None))
+_OTHER = (
+    ("structured medication review", 0.6, "clinical pharmacist"),
+    ("falls assessment", 0.3, "occupational therapist"),
+    ("social prescribing", 0.15, None),
+    ("advance care plan", 0.1, "GP"),
+    ("carer assessment", 0.1, "social worker"),
+    ("crisis response referral", 0.05, None),
+)
 
 
-def _other_interventions(rng: random.Random, pid: str, start: dt.date, deficits: int,
-                         staff: dict[str, list[str]], manager: str | None, today: dt.date) -> list[list]:
+def _other_interventions(
+    rng: random.Random,
+    pid: str,
+    start: dt.date,
+    deficits: int,
+    staff: dict[str, list[str]],
+    manager: str | None,
+    today: dt.date,
+) -> list[list]:
     out = []
     span = (today - start).days
     for kind, chance, role in _OTHER:

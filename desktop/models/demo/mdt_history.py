@@ -37,8 +37,11 @@ ACTIONS = (
     "Share the crisis plan with the out-of-hours service",
     "Book a review with the heart failure nurse",
 )
-VISITORS = (("care home manager", "care home"), ("link worker", "voluntary sector"),
-            ("dementia adviser", "voluntary sector"))
+VISITORS = (
+    ("care home manager", "care home"),
+    ("link worker", "voluntary sector"),
+    ("dementia adviser", "voluntary sector"),
+)
 
 
 def _second_wednesday(year: int, month: int) -> dt.date:
@@ -57,17 +60,32 @@ def build_mdt_history(ctx: DemoContext) -> None:
 
 def _locality(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
     db = ctx.db
-    staff = list(db.query("SELECT id, name, role, organisation FROM staff WHERE locality_id = ? ORDER BY name",
-                          [locality_id]))
+    staff = list(
+        db.query("SELECT id, name, role, organisation FROM staff WHERE locality_id = ? ORDER BY name", [locality_id])
+    )
     gps = [s for s in staff if s["role"] == "GP"]
-    core = [s for s in staff if s["role"] in ("community matron", "district nurse", "social worker",
-                                              "mental health practitioner", "federation manager",
-                                              "care coordinator", "clinical pharmacist")]
+    core = [
+        s
+        for s in staff
+        if s["role"]
+        in (
+            "community matron",
+            "district nurse",
+            "social worker",
+            "mental health practitioner",
+            "federation manager",
+            "care coordinator",
+            "clinical pharmacist",
+        )
+    ]
     visitors = [{"name": person_name(rng), "role": role, "organisation": org} for role, org in VISITORS]
-    candidates = list(db.query(
-        "SELECT p.id, r.extract_date FROM patients p JOIN risk_runs r ON r.id = p.joined_run_id "
-        "WHERE p.locality_id = ? AND p.status IN ('contacted', 'on caseload', 'discharged') ORDER BY p.id",
-        [locality_id]))
+    candidates = list(
+        db.query(
+            "SELECT p.id, r.extract_date FROM patients p JOIN risk_runs r ON r.id = p.joined_run_id "
+            "WHERE p.locality_id = ? AND p.status IN ('contacted', 'on caseload', 'discharged') ORDER BY p.id",
+            [locality_id],
+        )
+    )
     today = ctx.today
     start = today.replace(day=1)
     for back in range(MONTHS - 1, -1, -1):
@@ -79,17 +97,34 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
         actor = actor_on(day, 14)
         chair = rng.choice(gps)
         members = [chair, *rng.sample(core, min(len(core), rng.randint(5, 8)))]
-        people = [{"name": s["name"], "role": s["role"], "organisation": s["organisation"], "staff_id": s["id"],
-                   "present": rng.random() < 0.85} for s in members]
+        people = [
+            {
+                "name": s["name"],
+                "role": s["role"],
+                "organisation": s["organisation"],
+                "staff_id": s["id"],
+                "present": rng.random() < 0.85,
+            }
+            for s in members
+        ]
         people += [dict(v, present=True) for v in rng.sample(visitors, rng.randint(0, 2))]
         kind = "care-home MDT" if rng.random() < 0.15 else "locality MDT"
-        meeting_id, _ = meetings.create(db, actor, locality_id, day, kind, chair["id"], people,
-                                        location=rng.choice(["Health centre meeting room", "Teams", "Council offices"]),
-                                        today=day)
+        meeting_id, _ = meetings.create(
+            db,
+            actor,
+            locality_id,
+            day,
+            kind,
+            chair["id"],
+            people,
+            location=rng.choice(["Health centre meeting room", "Teams", "Council offices"]),
+            today=day,
+        )
         eligible = [c["id"] for c in candidates if c["extract_date"] <= day.isoformat()]
         discussed = rng.sample(eligible, min(len(eligible), rng.randint(5, 10)))
-        meetings.add_patients(db, actor, meeting_id, discussed, rng.choice(["new this run", "review overdue",
-                                                                            "flagged", "added"]))
+        meetings.add_patients(
+            db, actor, meeting_id, discussed, rng.choice(["new this run", "review overdue", "flagged", "added"])
+        )
         for item in meetings.agenda(db, meeting_id):
             if item["kind"] == "patient":
                 meetings.record_outcome(db, actor, item["id"], rng.choice(OUTCOMES))
@@ -97,10 +132,21 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
             owner = rng.choice(core)
             patient = rng.choice(discussed) if discussed and rng.random() < 0.7 else None
             due = day + dt.timedelta(days=rng.choice([14, 21, 28, 42]))
-            action_id, _ = actions.create(db, actor, locality_id, {
-                "description": rng.choice(ACTIONS), "owner_name": owner["name"], "owner_staff_id": owner["id"],
-                "owner_organisation": owner["organisation"], "due_date": due, "patient_id": patient},
-                meeting_id=meeting_id, today=day)
+            action_id, _ = actions.create(
+                db,
+                actor,
+                locality_id,
+                {
+                    "description": rng.choice(ACTIONS),
+                    "owner_name": owner["name"],
+                    "owner_staff_id": owner["id"],
+                    "owner_organisation": owner["organisation"],
+                    "due_date": due,
+                    "patient_id": patient,
+                },
+                meeting_id=meeting_id,
+                today=day,
+            )
             _progress(db, rng, action_id, due, today)
         meetings.update(db, actor, meeting_id, {"status": "held"})
 
@@ -111,15 +157,34 @@ def _progress(db, rng: random.Random, action_id: str, due: dt.date, today: dt.da
     finish = due + dt.timedelta(days=int(rng.gauss(-3, 12)))
     if roll < 0.88 and finish <= today:
         if rng.random() < 0.3:
-            actions.set_status(db, actor_on(due - dt.timedelta(days=7), 14), [action_id], "in progress",
-                               today=due - dt.timedelta(days=7))
-        actions.set_status(db, actor_on(finish, 14), [action_id], "done", completed_on=finish,
-                           outcome_note=rng.choice(["Completed", "Done; see care record", "Completed at home visit"]),
-                           today=finish)
+            actions.set_status(
+                db,
+                actor_on(due - dt.timedelta(days=7), 14),
+                [action_id],
+                "in progress",
+                today=due - dt.timedelta(days=7),
+            )
+        actions.set_status(
+            db,
+            actor_on(finish, 14),
+            [action_id],
+            "done",
+            completed_on=finish,
+            outcome_note=rng.choice(["Completed", "Done; see care record", "Completed at home visit"]),
+            today=finish,
+        )
     elif roll < 0.94 and finish <= today:
-        actions.set_status(db, actor_on(finish, 14), [action_id], "cancelled", outcome_note="No longer needed",
-                           today=finish)
+        actions.set_status(
+            db, actor_on(finish, 14), [action_id], "cancelled", outcome_note="No longer needed", today=finish
+        )
     elif due < today - dt.timedelta(days=21) and rng.random() < 0.4:
         when = min(due + dt.timedelta(days=21), today)
-        actions.escalate(db, actor_on(when, 14), action_id, "Locality clinical lead", "Overdue after two reminders",
-                         on=when, today=when)
+        actions.escalate(
+            db,
+            actor_on(when, 14),
+            action_id,
+            "Locality clinical lead",
+            "Overdue after two reminders",
+            on=when,
+            today=when,
+        )

@@ -101,24 +101,40 @@ class Population:
 
 def natural_size(db: sqlite_utils.Database, locality: str) -> int:
     """The locality's registered list: the size of its population in the demo world."""
-    return db.execute("SELECT COALESCE(SUM(p.list_size), 0) FROM practices p JOIN localities l "
-                      "ON l.id = p.locality_id WHERE l.code = ?", [locality]).fetchone()[0]
+    return db.execute(
+        "SELECT COALESCE(SUM(p.list_size), 0) FROM practices p JOIN localities l "
+        "ON l.id = p.locality_id WHERE l.code = ?",
+        [locality],
+    ).fetchone()[0]
 
 
-def make_population(locality: str, rows: int, seed: int = DEFAULT_SEED,
-                    db: sqlite_utils.Database | None = None, born_before: dt.date | None = None) -> Population:
+def make_population(
+    locality: str,
+    rows: int,
+    seed: int = DEFAULT_SEED,
+    db: sqlite_utils.Database | None = None,
+    born_before: dt.date | None = None,
+) -> Population:
     """*rows* people registered at quarter 0 in *locality* (a code, or ALL), plus those who join later;
     their ages are as at *born_before* (the first of the demo's extract dates unless given)."""
     born_before = born_before or extract_dates()[0]
     table = {loc["code"]: (i, loc) for i, loc in enumerate(locality_table())}
     db = db or reference_snapshot(seed)
     where, params = ("", []) if locality == "ALL" else ("WHERE l.code = ?", [locality])
-    practices = list(db.query(
-        f"SELECT p.ods_code, p.list_size, l.code AS loc FROM practices p JOIN localities l ON l.id = p.locality_id "
-        f"{where} ORDER BY p.ods_code", params))
-    homes = list(db.query(
-        f"SELECT h.cqc_id, h.beds, l.code AS loc FROM care_homes h JOIN localities l ON l.id = h.locality_id "
-        f"{where} ORDER BY h.cqc_id", params))
+    practices = list(
+        db.query(
+            f"SELECT p.ods_code, p.list_size, l.code AS loc FROM practices p JOIN localities l ON l.id = p.locality_id "
+            f"{where} ORDER BY p.ods_code",
+            params,
+        )
+    )
+    homes = list(
+        db.query(
+            f"SELECT h.cqc_id, h.beds, l.code AS loc FROM care_homes h JOIN localities l ON l.id = h.locality_id "
+            f"{where} ORDER BY h.cqc_id",
+            params,
+        )
+    )
     rng = np.random.default_rng([seed, rows, sum(ord(c) for c in locality)])
     joiners = int(rows * TURNOVER * (QUARTERS - 1))
     n = rows + joiners
@@ -138,8 +154,7 @@ def make_population(locality: str, rows: int, seed: int = DEFAULT_SEED,
 
     old = rng.random(n) < pct65
     age = np.where(old, 65 + np.minimum(rng.gamma(1.6, 7.5, n), 39), rng.uniform(0, 65, n))
-    dob = (np.datetime64(born_before, "D")
-           - (age * 365.25 + rng.uniform(0, 364, n)).astype("timedelta64[D]"))
+    dob = np.datetime64(born_before, "D") - (age * 365.25 + rng.uniform(0, 364, n)).astype("timedelta64[D]")
     age_i = age.astype(int)
 
     base_ltc = rng.poisson(0.05 + (age_i / 55.0) ** 2.5)
@@ -172,7 +187,8 @@ def make_population(locality: str, rows: int, seed: int = DEFAULT_SEED,
                 hix = np.flatnonzero(home_locs == code)
                 if len(hix):
                     home[in_loc] = np.array([homes[i]["cqc_id"] for i in hix])[
-                        rng.choice(len(hix), size=len(in_loc), p=beds[hix] / beds[hix].sum())]
+                        rng.choice(len(hix), size=len(in_loc), p=beds[hix] / beds[hix].sum())
+                    ]
     in_home = home != ""
     name_pools = names()
     district_lists = [table[c][1]["postcode_districts"] for c in practice_loc]
@@ -184,14 +200,25 @@ def make_population(locality: str, rows: int, seed: int = DEFAULT_SEED,
     female = rng.random(n) < 0.51
     return Population(
         practice_codes=np.array([p["ods_code"] for p in practices], dtype=object),
-        practice=practice, locality_codes=loc_codes, nhs=nhs_numbers(loc_index, serial), female=female, dob=dob,
-        deficits=deficits, ltc=ltc, cost_persist=rng.normal(-0.25, 0.42, n) + 0.05 * base_ltc,
-        cost_noise=rng.normal(0, 0.12, (n, QUARTERS)), enters=enters, leaves=leaves, home=home,
+        practice=practice,
+        locality_codes=loc_codes,
+        nhs=nhs_numbers(loc_index, serial),
+        female=female,
+        dob=dob,
+        deficits=deficits,
+        ltc=ltc,
+        cost_persist=rng.normal(-0.25, 0.42, n) + 0.05 * base_ltc,
+        cost_noise=rng.normal(0, 0.12, (n, QUARTERS)),
+        enters=enters,
+        leaves=leaves,
+        home=home,
         eol_risk=rng.random(n) < 0.002 + 0.03 * (base_def >= 13) + 0.04 * in_home,
         housebound_risk=(~in_home) & (rng.random(n) < np.where(age_i >= 75, 0.08, 0.004) + 0.02 * (base_def >= 9)),
-        given_ix=rng.integers(0, 1 << 30, n), family_ix=rng.integers(0, len(name_pools["family"]), n),
+        given_ix=rng.integers(0, 1 << 30, n),
+        family_ix=rng.integers(0, len(name_pools["family"]), n),
         postcode_ix=np.column_stack([rng.integers(1, 10, n), rng.integers(0, 20, n), rng.integers(0, 20, n)]),
-        districts=district, district_names=district_names,
+        districts=district,
+        district_names=district_names,
     )
 
 
@@ -234,8 +261,13 @@ def text_columns(pop: Population, rows: np.ndarray) -> dict[str, np.ndarray]:
     gix = pop.given_ix[rows]
     given = np.where(fem, female[gix % len(female)], male[gix % len(male)])
     pc_ix = pop.postcode_ix[rows]
-    postcode = (pop.district_names[pop.districts[rows]] + " " + pc_ix[:, 0].astype(str).astype(object)
-                + _LETTERS[pc_ix[:, 1]] + _LETTERS[pc_ix[:, 2]])
+    postcode = (
+        pop.district_names[pop.districts[rows]]
+        + " "
+        + pc_ix[:, 0].astype(str).astype(object)
+        + _LETTERS[pc_ix[:, 1]]
+        + _LETTERS[pc_ix[:, 2]]
+    )
     return {
         "given_name": given,
         "family_name": np.array(pools["family"], dtype=object)[pop.family_ix[rows]],

@@ -28,8 +28,12 @@ STAFF_MIX = [
     ("federation manager", "federation", 1),
     ("commissioning manager", "commissioner", 1),
 ]
-HOME_TYPES = [("residential", "residential"), ("nursing", "nursing"), ("both", "both"),
-              ("learning_disability", "learning disability")]
+HOME_TYPES = [
+    ("residential", "residential"),
+    ("nursing", "nursing"),
+    ("both", "both"),
+    ("learning_disability", "learning disability"),
+]
 # Share of homes left without a lead or an alignment, so the register has gaps worth seeing.
 NO_LEAD_SHARE = 0.06
 NO_ALIGNMENT_SHARE = 0.04
@@ -77,14 +81,23 @@ def list_sizes(rng: random.Random, total: int, count: int) -> list[int]:
 
 def build_reference(ctx) -> None:
     rng = ctx.rng("reference")
-    stamp = {"created_at": ctx.actor.now(), "updated_at": ctx.actor.now(), "updated_by": ctx.actor.user,
-             "device_id": ctx.actor.device_id}
+    stamp = {
+        "created_at": ctx.actor.now(),
+        "updated_at": ctx.actor.now(),
+        "updated_by": ctx.actor.user,
+        "device_id": ctx.actor.device_id,
+    }
     n = names()
     used_places: set[str] = set()
     practice_seq = 0
     cqc_seen: set[str] = set()
-    tables: dict[str, list[dict[str, Any]]] = {"localities": [], "pcns": [], "practices": [], "staff": [],
-                                               "care_homes": []}
+    tables: dict[str, list[dict[str, Any]]] = {
+        "localities": [],
+        "pcns": [],
+        "practices": [],
+        "staff": [],
+        "care_homes": [],
+    }
 
     def place() -> str:
         for _ in range(1000):
@@ -96,8 +109,16 @@ def build_reference(ctx) -> None:
 
     for li, loc in enumerate(locality_table()):
         loc_id = ctx.uuid(rng)
-        tables["localities"].append({"id": loc_id, "code": loc["code"], "name": loc["name"], "ccg": loc["ccg"],
-                                     "federation": f"{loc['name']} GP Federation (demo)", **stamp})
+        tables["localities"].append(
+            {
+                "id": loc_id,
+                "code": loc["code"],
+                "name": loc["name"],
+                "ccg": loc["ccg"],
+                "federation": f"{loc['name']} GP Federation (demo)",
+                **stamp,
+            }
+        )
         n_practices = loc["practices"]
         population = loc["population"]
         pcn_count = max(1, round(n_practices / 5))
@@ -105,19 +126,33 @@ def build_reference(ctx) -> None:
         for p in range(pcn_count):
             pcn_id = ctx.uuid(rng)
             pcn_ids.append(pcn_id)
-            tables["pcns"].append({"id": pcn_id, "code": f"U9{li:02d}{p:02d}", "locality_id": loc_id,
-                                   "name": f"{place()} {rng.choice(n['pcn_suffixes'])}", **stamp})
+            tables["pcns"].append(
+                {
+                    "id": pcn_id,
+                    "code": f"U9{li:02d}{p:02d}",
+                    "locality_id": loc_id,
+                    "name": f"{place()} {rng.choice(n['pcn_suffixes'])}",
+                    **stamp,
+                }
+            )
         practice_ids = []
         for size in list_sizes(rng, population, n_practices):
             practice_seq += 1
             pid = ctx.uuid(rng)
             practice_ids.append(pid)
-            tables["practices"].append({
-                "id": pid, "ods_code": f"Z{82000 + practice_seq:05d}", "locality_id": loc_id,
-                "name": f"{place()} {rng.choice(n['practice_suffixes'])}",
-                "pcn_id": pcn_ids[len(practice_ids) % len(pcn_ids)], "list_size": size,
-                "clinical_system": rng.choices(CLINICAL_SYSTEMS, weights=[45, 52, 3])[0],
-                "postcode": postcode(rng, loc["postcode_districts"]), **stamp})
+            tables["practices"].append(
+                {
+                    "id": pid,
+                    "ods_code": f"Z{82000 + practice_seq:05d}",
+                    "locality_id": loc_id,
+                    "name": f"{place()} {rng.choice(n['practice_suffixes'])}",
+                    "pcn_id": pcn_ids[len(practice_ids) % len(pcn_ids)],
+                    "list_size": size,
+                    "clinical_system": rng.choices(CLINICAL_SYSTEMS, weights=[45, 52, 3])[0],
+                    "postcode": postcode(rng, loc["postcode_districts"]),
+                    **stamp,
+                }
+            )
         gp_ids = []
         for role, organisation, count in STAFF_MIX:
             for _ in range(count):
@@ -127,18 +162,35 @@ def build_reference(ctx) -> None:
                     gp_ids.append(sid)
                     staff_name = f"Dr {staff_name}"
                 email = staff_name.lower().replace("dr ", "").replace(" ", ".").replace("'", "")
-                tables["staff"].append({"id": sid, "name": staff_name, "role": role, "organisation": organisation,
-                                        "locality_id": loc_id, "email": f"{email}@example.nhs.uk", **stamp})
+                tables["staff"].append(
+                    {
+                        "id": sid,
+                        "name": staff_name,
+                        "role": role,
+                        "organisation": organisation,
+                        "locality_id": loc_id,
+                        "email": f"{email}@example.nhs.uk",
+                        **stamp,
+                    }
+                )
         for column, home_type in HOME_TYPES:
             for _ in range(loc[column]):
                 cqc = _unique_cqc(rng, cqc_seen)
                 beds = _beds(rng, home_type)
-                tables["care_homes"].append({
-                    "id": ctx.uuid(rng), "cqc_id": cqc, "locality_id": loc_id, "home_type": home_type,
-                    "name": f"{place()} {rng.choice(n['home_suffixes'])}", "beds": beds,
-                    "aligned_practice_id": None if rng.random() < NO_ALIGNMENT_SHARE else rng.choice(practice_ids),
-                    "clinical_lead_id": None if rng.random() < NO_LEAD_SHARE else rng.choice(gp_ids),
-                    "postcode": postcode(rng, loc["postcode_districts"]), **stamp})
+                tables["care_homes"].append(
+                    {
+                        "id": ctx.uuid(rng),
+                        "cqc_id": cqc,
+                        "locality_id": loc_id,
+                        "home_type": home_type,
+                        "name": f"{place()} {rng.choice(n['home_suffixes'])}",
+                        "beds": beds,
+                        "aligned_practice_id": None if rng.random() < NO_ALIGNMENT_SHARE else rng.choice(practice_ids),
+                        "clinical_lead_id": None if rng.random() < NO_LEAD_SHARE else rng.choice(gp_ids),
+                        "postcode": postcode(rng, loc["postcode_districts"]),
+                        **stamp,
+                    }
+                )
     if ctx.small:
         _shrink(tables)
     for table in ("localities", "pcns", "practices", "staff", "care_homes"):

@@ -27,8 +27,12 @@ def build_returns_history(ctx: DemoContext) -> None:
         span.append(span[-1].previous())
     span.reverse()
     shared: dict = {}
-    localities = list(ctx.db.query("SELECT l.id, l.code, l.name, (SELECT name FROM staff s WHERE s.locality_id = l.id "
-                                   "AND s.role = 'federation manager') AS manager FROM localities l ORDER BY l.code"))
+    localities = list(
+        ctx.db.query(
+            "SELECT l.id, l.code, l.name, (SELECT name FROM staff s WHERE s.locality_id = l.id "
+            "AND s.role = 'federation manager') AS manager FROM localities l ORDER BY l.code"
+        )
+    )
     for n, loc in enumerate(localities):
         ctx.progress(n / len(localities), f"Signed-off returns for {loc['name']}")
         rng = ctx.rng(f"returns:{loc['code']}")
@@ -39,16 +43,21 @@ def build_returns_history(ctx: DemoContext) -> None:
 
 def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, shared: dict) -> None:
     signed = q.end + dt.timedelta(days=rng.randint(10, 25))
-    actor = Actor(user=loc["manager"] or DEMO_ACTOR.user, device_id=DEMO_ACTOR.device_id,
-                  fixed_time=f"{signed.isoformat()}T16:00:00+00:00")
+    actor = Actor(
+        user=loc["manager"] or DEMO_ACTOR.user,
+        device_id=DEMO_ACTOR.device_id,
+        fixed_time=f"{signed.isoformat()}T16:00:00+00:00",
+    )
     day = min(signed, ctx.today)
     return_id, _ = returns.draft(ctx.db, actor, loc["id"], q, day, shared)
     cohort = returns.values(ctx.db, return_id)["COH-01"]["numerator"] or 5000
     beds = ctx.db.execute("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [loc["id"]]).fetchone()[0] or 1
-    entered = {"OUT-01": (round(cohort * rng.uniform(0.055, 0.085)), cohort),
-               "OUT-02": (round(cohort * rng.uniform(0.14, 0.2)), cohort),
-               "OUT-03": (round(beds * rng.uniform(0.025, 0.045)), beds),
-               "OUT-04": (rng.randint(15, 60), None)}
+    entered = {
+        "OUT-01": (round(cohort * rng.uniform(0.055, 0.085)), cohort),
+        "OUT-02": (round(cohort * rng.uniform(0.14, 0.2)), cohort),
+        "OUT-03": (round(beds * rng.uniform(0.025, 0.045)), beds),
+        "OUT-04": (rng.randint(15, 60), None),
+    }
     for kpi, (num, den) in entered.items():
         returns.enter(ctx.db, actor, return_id, kpi, num, den)
     for issue in returns.check(ctx.db, return_id, day):
@@ -71,11 +80,15 @@ RECOVERY = {
 }
 
 
-def _recovery_actions(ctx: DemoContext, rng: random.Random, loc: dict, return_id: str, day: dt.date,
-                      shared: dict) -> None:
+def _recovery_actions(
+    ctx: DemoContext, rng: random.Random, loc: dict, return_id: str, day: dt.date, shared: dict
+) -> None:
     """Most reds get an action raised against the KPI, owned by the federation manager."""
-    owner = ctx.db.execute("SELECT id, name, organisation FROM staff WHERE locality_id = ? AND role = 'federation "
-                           "manager' ORDER BY name LIMIT 1", [loc["id"]]).fetchone()
+    owner = ctx.db.execute(
+        "SELECT id, name, organisation FROM staff WHERE locality_id = ? AND role = 'federation "
+        "manager' ORDER BY name LIMIT 1",
+        [loc["id"]],
+    ).fetchone()
     if owner is None:
         return
     actor = Actor(user=owner[1], device_id=DEMO_ACTOR.device_id, fixed_time=f"{day.isoformat()}T17:00:00+00:00")
@@ -84,13 +97,31 @@ def _recovery_actions(ctx: DemoContext, rng: random.Random, loc: dict, return_id
         if row["rag"] != "R" or code not in RECOVERY or rng.random() > 0.7:
             continue
         due = day + dt.timedelta(days=rng.choice([28, 42, 56]))
-        action_id, _ = actions.create(ctx.db, actor, loc["id"], {
-            "description": RECOVERY[code], "owner_name": owner[1], "owner_staff_id": owner[0],
-            "owner_organisation": owner[2], "due_date": due, "kpi": code}, today=day)
+        action_id, _ = actions.create(
+            ctx.db,
+            actor,
+            loc["id"],
+            {
+                "description": RECOVERY[code],
+                "owner_name": owner[1],
+                "owner_staff_id": owner[0],
+                "owner_organisation": owner[2],
+                "due_date": due,
+                "kpi": code,
+            },
+            today=day,
+        )
         finish = due + dt.timedelta(days=rng.randint(-14, 10))
         if finish <= ctx.today and rng.random() < 0.75:
-            actions.set_status(ctx.db, actor, [action_id], "done", completed_on=finish,
-                               outcome_note="Done; see the next return", today=finish)
+            actions.set_status(
+                ctx.db,
+                actor,
+                [action_id],
+                "done",
+                completed_on=finish,
+                outcome_note="Done; see the next return",
+                today=finish,
+            )
         raised = True
     if raised:  # the MDT action KPIs of later quarters must see these actions
         for key in [k for k in shared if isinstance(k, tuple) and k[0] in ("MDT-03", "MDT-04")]:

@@ -34,8 +34,13 @@ class Figure:
     rag: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return {"kpi": self.kpi, "numerator": self.numerator, "denominator": self.denominator,
-                "value": self.value, "rag": self.rag}
+        return {
+            "kpi": self.kpi,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "value": self.value,
+            "rag": self.rag,
+        }
 
 
 class _Context:
@@ -43,8 +48,9 @@ class _Context:
     calls: records a locality needs for every quarter are read once per locality, and figures that SQLite can
     group by locality are read once per quarter for all localities (DESIGN §13: 11 × 8 in under a second)."""
 
-    def __init__(self, db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date,
-                 shared: dict[Any, Any]):
+    def __init__(
+        self, db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date, shared: dict[Any, Any]
+    ):
         self.db, self.locality_id, self.q, self.today = db, locality_id, quarter, today
         self.start, self.end = quarter.start.isoformat(), quarter.end.isoformat()
         self.as_of = min(quarter.end, today)
@@ -66,40 +72,56 @@ class _Context:
 
     def care_plan_reviews(self) -> tuple[np.ndarray, pa.Array]:
         """(dates sorted, patient ids) of the care-plan reviews the locality delivered."""
+
         def read() -> tuple[np.ndarray, pa.Array]:
-            rows = self.db.execute("SELECT delivered_on, patient_id FROM interventions WHERE locality_id = ? AND "
-                                   "type = 'care-plan review' ORDER BY delivered_on", [self.locality_id]).fetchall()
+            rows = self.db.execute(
+                "SELECT delivered_on, patient_id FROM interventions WHERE locality_id = ? AND "
+                "type = 'care-plan review' ORDER BY delivered_on",
+                [self.locality_id],
+            ).fetchall()
             return (np.array([r[0] for r in rows], dtype="U10"), pa.array([r[1] for r in rows], pa.string()))
+
         return self.once(("reviews", self.locality_id), read)
 
     def cohort_ids(self) -> pa.Array | None:
-        row = self.db.execute("SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
-                              "ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
-                              [self.locality_id, self.end]).fetchone()
+        row = self.db.execute(
+            "SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
+            "ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
+            [self.locality_id, self.end],
+        ).fetchone()
         if row is None:
             return None
         return self.once(("run", row[0]), lambda: risk_store.run_patient_ids(self.db, row[0]))
 
     def caseload(self) -> dict[str, Any]:
         """The locality's patients on the caseload today, as columns."""
+
         def read() -> dict[str, Any]:
-            rows = self.db.execute("SELECT id, case_manager_id IS NOT NULL, COALESCE(care_plan_date, ''), "
-                                   "COALESCE(review_interval_months, 0) FROM patients WHERE locality_id = ? "
-                                   "AND status = 'on caseload'", [self.locality_id]).fetchall()
-            return {"id": pa.array([r[0] for r in rows], pa.string()),
-                    "managed": np.array([r[1] for r in rows], dtype=bool),
-                    "care_plan_date": np.array([r[2] for r in rows], dtype="U10"),
-                    "interval": np.array([r[3] for r in rows], dtype=np.int64)}
+            rows = self.db.execute(
+                "SELECT id, case_manager_id IS NOT NULL, COALESCE(care_plan_date, ''), "
+                "COALESCE(review_interval_months, 0) FROM patients WHERE locality_id = ? "
+                "AND status = 'on caseload'",
+                [self.locality_id],
+            ).fetchall()
+            return {
+                "id": pa.array([r[0] for r in rows], pa.string()),
+                "managed": np.array([r[1] for r in rows], dtype=bool),
+                "care_plan_date": np.array([r[2] for r in rows], dtype="U10"),
+                "interval": np.array([r[3] for r in rows], dtype=np.int64),
+            }
+
         return self.once(("caseload", self.locality_id), read)
 
     def reviews_by_patient(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The care-plan reviews of caseload patients: (dates sorted, as day numbers; the index of each review's
         patient in caseload(); those dates as text), for reading each patient's last review before a day."""
+
         def read() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             days, patients = self.care_plan_reviews()
             where = pc.index_in(patients, value_set=self.caseload()["id"]).to_numpy(zero_copy_only=False)
             mine = ~np.isnan(where.astype(float))
             return (days[mine].astype("datetime64[D]").astype(np.int64), where[mine].astype(np.int64), days[mine])
+
         return self.once(("reviews by patient", self.locality_id), read)
 
     def in_cohort(self) -> np.ndarray:
@@ -146,8 +168,11 @@ def _coh04(c: _Context) -> tuple[float | None, float | None]:
     np.maximum.at(last, who[:upto], days[:upto])
     plan = load["care_plan_date"]
     has_plan = (plan != "") & (plan <= c.as_of.isoformat())
-    planned = np.where(has_plan, np.where(has_plan, plan, "1970-01-01").astype("datetime64[D]").astype(np.int64),
-                       np.iinfo(np.int64).min)
+    planned = np.where(
+        has_plan,
+        np.where(has_plan, plan, "1970-01-01").astype("datetime64[D]").astype(np.int64),
+        np.iinfo(np.int64).min,
+    )
     base = np.maximum(last, planned)
     interval = np.where(load["interval"] > 0, load["interval"], 6)
     in_date = np.zeros(len(base), dtype=bool)
@@ -169,8 +194,10 @@ def _coh05(c: _Context) -> tuple[float | None, float | None]:
 
 
 def _coh06(c: _Context) -> tuple[float | None, float | None]:
-    return c.scalar("SELECT COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ?",
-                    [c.locality_id, c.start, c.end]), None
+    return c.scalar(
+        "SELECT COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ?",
+        [c.locality_id, c.start, c.end],
+    ), None
 
 
 def _mdt01(c: _Context) -> tuple[float | None, float | None]:
@@ -178,7 +205,8 @@ def _mdt01(c: _Context) -> tuple[float | None, float | None]:
         ("MDT-01", c.q, c.today),
         "SELECT locality_id, COUNT(*) FROM meetings WHERE held_on BETWEEN ? AND ? AND type IN ('locality MDT', "
         "'care-home MDT') AND (status = 'held' OR held_on <= ?) GROUP BY locality_id",
-        [c.start, c.end, c.today.isoformat()])
+        [c.start, c.end, c.today.isoformat()],
+    )
     return (row[0] if row else 0), None
 
 
@@ -187,7 +215,8 @@ def _mdt02(c: _Context) -> tuple[float | None, float | None]:
         ("MDT-02", c.q),
         "SELECT m.locality_id, COUNT(DISTINCT i.patient_id) FROM meeting_items i JOIN meetings m "
         "ON m.id = i.meeting_id WHERE m.held_on BETWEEN ? AND ? AND i.kind = 'patient' GROUP BY m.locality_id",
-        [c.start, c.end])
+        [c.start, c.end],
+    )
     return (row[0] if row else 0), None
 
 
@@ -197,7 +226,8 @@ def _mdt03(c: _Context) -> tuple[float | None, float | None]:
         ("MDT-03", c.q, c.as_of),
         "SELECT locality_id, COUNT(*), SUM(status = 'done' AND completed_on <= due_date) FROM actions "
         "WHERE due_date BETWEEN ? AND ? AND status != 'cancelled' GROUP BY locality_id",
-        [c.start, c.as_of.isoformat()])
+        [c.start, c.as_of.isoformat()],
+    )
     return (row[1] or 0, row[0]) if row else (0, 0)
 
 
@@ -208,14 +238,19 @@ def _mdt04(c: _Context) -> tuple[float | None, float | None]:
         ("MDT-04", c.q, c.as_of),
         "SELECT locality_id, COUNT(*) FROM actions WHERE due_date < ? AND status != 'cancelled' "
         "AND date(created_at) <= ? AND NOT (status = 'done' AND completed_on <= ?) GROUP BY locality_id",
-        [at, at, at])
+        [at, at, at],
+    )
     return (row[0] if row else 0), None
 
 
 def _homes(c: _Context) -> tuple[Any, ...] | None:
     """(homes, homes with a named clinical lead, beds) of the locality."""
-    return c.by_locality("homes", "SELECT locality_id, COUNT(*), SUM(clinical_lead_id IS NOT NULL), SUM(beds) "
-                                  "FROM care_homes GROUP BY locality_id", [])
+    return c.by_locality(
+        "homes",
+        "SELECT locality_id, COUNT(*), SUM(clinical_lead_id IS NOT NULL), SUM(beds) "
+        "FROM care_homes GROUP BY locality_id",
+        [],
+    )
 
 
 def _ch01(c: _Context) -> tuple[float | None, float | None]:
@@ -231,16 +266,18 @@ def _ch02(c: _Context) -> tuple[float | None, float | None]:
         for loc, home in c.db.execute("SELECT locality_id, id FROM care_homes"):
             held.setdefault(loc, {})[home] = set()
         for loc, home, week in c.db.execute(
-                "SELECT DISTINCT h.locality_id, v.care_home_id, CAST((julianday(v.visited_on) - julianday(?)) / 7 "
-                "AS INTEGER) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE v.visited_on "
-                "BETWEEN ? AND ? AND v.type = 'weekly home round'",
-                [weeks[0].isoformat(), weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()]):
+            "SELECT DISTINCT h.locality_id, v.care_home_id, CAST((julianday(v.visited_on) - julianday(?)) / 7 "
+            "AS INTEGER) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE v.visited_on "
+            "BETWEEN ? AND ? AND v.type = 'weekly home round'",
+            [weeks[0].isoformat(), weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()],
+        ):
             held[loc][home].add(week)
         out = {}
         for loc, homes in held.items():
             cover = [visits.round_coverage(weeks_held, started, finished) for weeks_held in homes.values()]
             out[loc] = (sum(a for a, _ in cover), sum(b for _, b in cover))
         return out
+
     return c.once(("CH-02", c.q, c.today), read).get(c.locality_id, (0, 0))
 
 
@@ -251,9 +288,10 @@ def _ch03(c: _Context) -> tuple[float | None, float | None]:
         # admitted late in March is judged in Q1, whether or not its PCSP was done early.
         since = (c.q.start - dt.timedelta(days=residents.PCSP_MAX_CALENDAR_DAYS)).isoformat()
         for row in c.db.query(
-                "SELECT h.locality_id, r.admitted_on, r.readmitted_on, r.pcsp_on FROM residents r JOIN care_homes h "
-                "ON h.id = r.care_home_id WHERE COALESCE(r.readmitted_on, r.admitted_on) BETWEEN ? AND ?",
-                [since, c.end]):
+            "SELECT h.locality_id, r.admitted_on, r.readmitted_on, r.pcsp_on FROM residents r JOIN care_homes h "
+            "ON h.id = r.care_home_id WHERE COALESCE(r.readmitted_on, r.admitted_on) BETWEEN ? AND ?",
+            [since, c.end],
+        ):
             if not c.q.start <= residents.pcsp_due(row) <= c.as_of:
                 continue
             status = residents.pcsp_status(row, c.as_of)
@@ -261,6 +299,7 @@ def _ch03(c: _Context) -> tuple[float | None, float | None]:
             counts[0] += status == "on time"
             counts[1] += status in ("on time", "late", "overdue")
         return {loc: (a, b) for loc, (a, b) in out.items()}
+
     return c.once(("CH-03", c.q, c.as_of), read).get(c.locality_id, (0, 0))
 
 
@@ -281,7 +320,9 @@ def _visits(c: _Context) -> tuple[Any, ...] | None:
         "SELECT h.locality_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM visit_residents r WHERE r.visit_id = v.id)), "
         "SUM(EXISTS (SELECT 1 FROM visit_residents r WHERE r.visit_id = v.id AND r.outcome = 'transferred to "
         "hospital')) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE v.visited_on BETWEEN ? AND ? "
-        "GROUP BY h.locality_id", [c.start, c.end])
+        "GROUP BY h.locality_id",
+        [c.start, c.end],
+    )
 
 
 def _ch06(c: _Context) -> tuple[float | None, float | None]:
@@ -290,19 +331,39 @@ def _ch06(c: _Context) -> tuple[float | None, float | None]:
         ("CH-06", at),
         "SELECT h.locality_id, COUNT(*), SUM(r.eol_plan_on IS NOT NULL AND r.eol_plan_on <= ?) FROM residents r "
         "JOIN care_homes h ON h.id = r.care_home_id WHERE r.end_of_life = 1 AND r.admitted_on <= ? "
-        "AND (r.left_on IS NULL OR r.left_on > ?) GROUP BY h.locality_id", [at, at, at])
+        "AND (r.left_on IS NULL OR r.left_on > ?) GROUP BY h.locality_id",
+        [at, at, at],
+    )
     return (row[1] or 0, row[0]) if row else (0, 0)
 
 
 COMPUTE: dict[str, Callable[[_Context], tuple[float | None, float | None]]] = {
-    "COH-01": _coh01, "COH-02": _coh02, "COH-03": _coh03, "COH-04": _coh04, "COH-05": _coh05, "COH-06": _coh06,
-    "MDT-01": _mdt01, "MDT-02": _mdt02, "MDT-03": _mdt03, "MDT-04": _mdt04,
-    "CH-01": _ch01, "CH-02": _ch02, "CH-03": _ch03, "CH-04": _ch04, "CH-05": _ch05, "CH-06": _ch06,
+    "COH-01": _coh01,
+    "COH-02": _coh02,
+    "COH-03": _coh03,
+    "COH-04": _coh04,
+    "COH-05": _coh05,
+    "COH-06": _coh06,
+    "MDT-01": _mdt01,
+    "MDT-02": _mdt02,
+    "MDT-03": _mdt03,
+    "MDT-04": _mdt04,
+    "CH-01": _ch01,
+    "CH-02": _ch02,
+    "CH-03": _ch03,
+    "CH-04": _ch04,
+    "CH-05": _ch05,
+    "CH-06": _ch06,
 }
 
 
-def compute(db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date | None = None,
-            shared: dict[Any, Any] | None = None) -> list[Figure]:
+def compute(
+    db: sqlite_utils.Database,
+    locality_id: str,
+    quarter: Quarter,
+    today: dt.date | None = None,
+    shared: dict[Any, Any] | None = None,
+) -> list[Figure]:
     """Every computed KPI of the catalogue for one locality and quarter, in catalogue order. Pass the same
     *shared* dict to a batch of calls so each locality's records are read once."""
     context = _Context(db, locality_id, quarter, today or clock.today(), {} if shared is None else shared)

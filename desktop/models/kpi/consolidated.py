@@ -44,15 +44,18 @@ def localities(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def held_quarters(db: sqlite_utils.Database) -> list[Quarter]:
     """Quarters with at least one signed-off return, oldest first."""
-    return [parse(r[0]) for r in db.execute(
-        "SELECT DISTINCT period FROM returns WHERE status != 'draft' ORDER BY period")]
+    return [
+        parse(r[0]) for r in db.execute("SELECT DISTINCT period FROM returns WHERE status != 'draft' ORDER BY period")
+    ]
 
 
 def latest(db: sqlite_utils.Database, quarter: Quarter) -> dict[str, dict[str, Any]]:
     """Locality code -> its latest signed-off revision for the quarter."""
     rows = db.query(
         "SELECT r.*, l.code AS locality_code FROM returns r JOIN localities l ON l.id = r.locality_id "
-        "WHERE r.period = ? AND r.status != 'draft' ORDER BY r.revision", [quarter.code])
+        "WHERE r.period = ? AND r.status != 'draft' ORDER BY r.revision",
+        [quarter.code],
+    )
     return {r["locality_code"]: r for r in rows}
 
 
@@ -63,19 +66,21 @@ def grid(db: sqlite_utils.Database, quarter: Quarter) -> dict[tuple[str, str], d
         return {}
     by_id = {r["id"]: code for code, r in held.items()}
     marks = ",".join("?" * len(by_id))
-    return {(v["kpi"], by_id[v["return_id"]]): v for v in db.query(
-        f"SELECT * FROM return_values WHERE return_id IN ({marks})", list(by_id))}
+    return {
+        (v["kpi"], by_id[v["return_id"]]): v
+        for v in db.query(f"SELECT * FROM return_values WHERE return_id IN ({marks})", list(by_id))
+    }
 
 
 def completeness(db: sqlite_utils.Database, quarter: Quarter) -> Completeness:
     teams = localities(db)
     held = latest(db, quarter)
     deadline = quarter.end + dt.timedelta(days=ON_TIME_DAYS)
-    on_time = sum(1 for r in held.values()
-                  if r["signed_off_at"] and r["signed_off_at"][:10] <= deadline.isoformat())
+    on_time = sum(1 for r in held.values() if r["signed_off_at"] and r["signed_off_at"][:10] <= deadline.isoformat())
     signed = sum(1 for r in held.values() if r["signed_off_at"])
-    return Completeness(quarter, len(teams), len(held), on_time, signed, deadline,
-                        [t["code"] for t in teams if t["code"] not in held])
+    return Completeness(
+        quarter, len(teams), len(held), on_time, signed, deadline, [t["code"] for t in teams if t["code"] not in held]
+    )
 
 
 def trend(db: sqlite_utils.Database, kpi_code: str, span: list[Quarter]) -> dict[str, list[float | None]]:
@@ -107,8 +112,11 @@ def funnel(db: sqlite_utils.Database, kpi_code: str, quarter: Quarter, points_on
     if kpi is None or kpi.unit not in FUNNEL_UNITS:
         return None
     names = {t["code"]: t["name"] for t in localities(db)}
-    rows = [(code, row) for (kpi_of, code), row in grid(db, quarter).items() if kpi_of == kpi_code
-            and row["numerator"] is not None and row["denominator"]]
+    rows = [
+        (code, row)
+        for (kpi_of, code), row in grid(db, quarter).items()
+        if kpi_of == kpi_code and row["numerator"] is not None and row["denominator"]
+    ]
     if not rows:
         return None
     scale = UNITS[kpi.unit]
@@ -116,21 +124,34 @@ def funnel(db: sqlite_utils.Database, kpi_code: str, quarter: Quarter, points_on
     total_den = sum(r["denominator"] for _, r in rows)
     theta = total_num / total_den
     top = max(r["denominator"] for _, r in rows) * 1.1
-    x = np.unique(np.geomspace(max(1.0, min(r["denominator"] for _, r in rows) * 0.5), top, points_on_curve)
-                  .round())
+    x = np.unique(np.geomspace(max(1.0, min(r["denominator"] for _, r in rows) * 0.5), top, points_on_curve).round())
     limits: dict[float, tuple[np.ndarray, np.ndarray]] = {}
     for level in LEVELS:
-        pairs = [limits_of.proportion_limits(theta, n, level) if kpi.unit == "percent"
-                 else limits_of.rate_limits(theta, n, level) for n in x]
+        pairs = [
+            limits_of.proportion_limits(theta, n, level)
+            if kpi.unit == "percent"
+            else limits_of.rate_limits(theta, n, level)
+            for n in x
+        ]
         limits[level] = (np.array([p[0] for p in pairs]) * scale, np.array([p[1] for p in pairs]) * scale)
     points = []
     for code, r in sorted(rows):
         value = r["numerator"] / r["denominator"] * scale
-        lo, hi = (limits_of.proportion_limits(theta, r["denominator"], LEVELS[0]) if kpi.unit == "percent"
-                  else limits_of.rate_limits(theta, r["denominator"], LEVELS[0]))
-        points.append({"locality": code, "name": names.get(code, code), "numerator": r["numerator"],
-                       "denominator": r["denominator"], "value": value,
-                       "outside_95": not lo * scale <= value <= hi * scale})
+        lo, hi = (
+            limits_of.proportion_limits(theta, r["denominator"], LEVELS[0])
+            if kpi.unit == "percent"
+            else limits_of.rate_limits(theta, r["denominator"], LEVELS[0])
+        )
+        points.append(
+            {
+                "locality": code,
+                "name": names.get(code, code),
+                "numerator": r["numerator"],
+                "denominator": r["denominator"],
+                "value": value,
+                "outside_95": not lo * scale <= value <= hi * scale,
+            }
+        )
     return Funnel(kpi, quarter, points, theta * scale, x, limits)
 
 
@@ -150,14 +171,20 @@ def export_xlsx(db: sqlite_utils.Database, actor: Actor, quarter: Quarter, out: 
     wb = Workbook()
     ws = wb.active
     ws.title = "Consolidated"
-    ws.append([f"LLR integrated locality teams: KPI returns {quarter.label} ({quarter.start:%d/%m/%Y} to "
-               f"{quarter.end:%d/%m/%Y})"])
+    ws.append(
+        [
+            f"LLR integrated locality teams: KPI returns {quarter.label} ({quarter.start:%d/%m/%Y} to "
+            f"{quarter.end:%d/%m/%Y})"
+        ]
+    )
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(["Aggregate figures only; RAG letters beside each value (G meets the target, A within tolerance, "
-               "R beyond)."])
+    ws.append(
+        ["Aggregate figures only; RAG letters beside each value (G meets the target, A within tolerance, R beyond)."]
+    )
     ws.append([])
-    ws.append(["KPI", "Name", "Unit", "Target"] + [f"{t['code']} value" for t in teams]
-              + [f"{t['code']} RAG" for t in teams])
+    ws.append(
+        ["KPI", "Name", "Unit", "Target"] + [f"{t['code']} value" for t in teams] + [f"{t['code']} RAG" for t in teams]
+    )
     for c in ws[4]:
         c.font = Font(bold=True)
         c.alignment = Alignment(wrap_text=True)
@@ -176,8 +203,22 @@ def export_xlsx(db: sqlite_utils.Database, actor: Actor, quarter: Quarter, out: 
     ws.column_dimensions["B"].width = 48
 
     long = wb.create_sheet("Figures")
-    long.append(["Locality", "Locality name", "Period", "Revision", "Signed off by", "Signed off at", "KPI",
-                 "Numerator", "Denominator", "Value", "RAG", "Comment"])
+    long.append(
+        [
+            "Locality",
+            "Locality name",
+            "Period",
+            "Revision",
+            "Signed off by",
+            "Signed off at",
+            "KPI",
+            "Numerator",
+            "Denominator",
+            "Value",
+            "RAG",
+            "Comment",
+        ]
+    )
     for t in teams:
         ret = held.get(t["code"])
         if ret is None:
@@ -185,19 +226,47 @@ def export_xlsx(db: sqlite_utils.Database, actor: Actor, quarter: Quarter, out: 
         for kpi in catalogue():
             v = cells.get((kpi.code, t["code"]))
             if v:
-                long.append([t["code"], formula_safe(t["name"]), quarter.code, ret["revision"],
-                             formula_safe(ret["signed_off_by"]), ret["signed_off_at"], kpi.code, v["numerator"],
-                             v["denominator"], v["value"], v["rag"], formula_safe(v["comment"])])
+                long.append(
+                    [
+                        t["code"],
+                        formula_safe(t["name"]),
+                        quarter.code,
+                        ret["revision"],
+                        formula_safe(ret["signed_off_by"]),
+                        ret["signed_off_at"],
+                        kpi.code,
+                        v["numerator"],
+                        v["denominator"],
+                        v["value"],
+                        v["rag"],
+                        formula_safe(v["comment"]),
+                    ]
+                )
     long.freeze_panes = "A2"
 
     comp = wb.create_sheet("Completeness")
     done = completeness(db, quarter)
     comp.append(["Quarter", "Expected", "Received", "On time", "Signed off", "On-time deadline", "Missing"])
-    comp.append([quarter.code, done.expected, done.received, done.on_time, done.signed_off,
-                 done.deadline.isoformat(), ", ".join(done.missing)])
+    comp.append(
+        [
+            quarter.code,
+            done.expected,
+            done.received,
+            done.on_time,
+            done.signed_off,
+            done.deadline.isoformat(),
+            ", ".join(done.missing),
+        ]
+    )
     wb.save(out)
     with db.atomic():
-        audit.record(db, actor, "export", "returns", None,
-                     f"Exported the consolidated {quarter.label} returns ({done.received} of {done.expected}) to "
-                     f"{out.name}", {"file": str(out)})
+        audit.record(
+            db,
+            actor,
+            "export",
+            "returns",
+            None,
+            f"Exported the consolidated {quarter.label} returns ({done.received} of {done.expected}) to {out.name}",
+            {"file": str(out)},
+        )
     return out

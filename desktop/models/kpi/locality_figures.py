@@ -96,12 +96,21 @@ def gather(db: sqlite_utils.Database, locality_code: str, quarter: Quarter, toda
         v = held.get(kpi.code, {})
         series = monthly.get(kpi.code) or kpi_series.quarterly(db, loc, kpi.code, span)
         rows.append(_row(db, loc, quarter, kpi, v, series, today))
-    return LocalityFigures(locality, quarter, today, ret, rows, _cohort_run(db, loc, quarter),
-                           _mdt(db, loc, quarter, today), _homes(db, loc, quarter, today))
+    return LocalityFigures(
+        locality,
+        quarter,
+        today,
+        ret,
+        rows,
+        _cohort_run(db, loc, quarter),
+        _mdt(db, loc, quarter, today),
+        _homes(db, loc, quarter, today),
+    )
 
 
-def _row(db, loc: str, quarter: Quarter, kpi: Kpi, held: dict[str, Any], series: kpi_series.Series,
-         today: dt.date) -> KpiRow:
+def _row(
+    db, loc: str, quarter: Quarter, kpi: Kpi, held: dict[str, Any], series: kpi_series.Series, today: dt.date
+) -> KpiRow:
     value = held.get("value")
     history = returns.history(db, loc, kpi.code, quarter, count=1)
     previous = history[-1][1] if history else None
@@ -110,16 +119,25 @@ def _row(db, loc: str, quarter: Quarter, kpi: Kpi, held: dict[str, Any], series:
         change = "same" if round(value, 1) == round(previous, 1) else "up" if value > previous else "down"
         if change != "same" and kpi.direction in ("high", "low"):
             better = (change == "up") == (kpi.direction == "high")
-    row = KpiRow(kpi, held.get("numerator"), held.get("denominator"), value, held.get("rag"),
-                 (held.get("comment") or "").strip(), interval(kpi, held.get("numerator"), held.get("denominator")),
-                 previous, change, better, monthly=series.monthly)
+    row = KpiRow(
+        kpi,
+        held.get("numerator"),
+        held.get("denominator"),
+        value,
+        held.get("rag"),
+        (held.get("comment") or "").strip(),
+        interval(kpi, held.get("numerator"), held.get("denominator")),
+        previous,
+        change,
+        better,
+        monthly=series.monthly,
+    )
     points = [(label, v) for label, v in zip(series.periods, series.values, strict=True) if v is not None]
     row.gaps = len(series.values) - len(points)
     if len(points) >= 2:
         row.chart_target = None if series.monthly and kpi.code in FLOWS else kpi.target
         row.labels = [label for label, _ in points]
-        row.spc = spc.analyse([v for _, v in points], IMPROVEMENT.get(kpi.direction or "", "neutral"),
-                              row.chart_target)
+        row.spc = spc.analyse([v for _, v in points], IMPROVEMENT.get(kpi.direction or "", "neutral"), row.chart_target)
     if row.rag == "R":
         raised = actions.against_kpi(db, loc, kpi.code)
         # Open actions whenever raised, and those closed or due since the quarter began; older closed ones
@@ -174,15 +192,23 @@ def _mdt(db, loc: str, quarter: Quarter, today: dt.date) -> dict[str, Any]:
 def _homes(db, loc: str, quarter: Quarter, today: dt.date) -> dict[str, Any]:
     grid = visits.round_grid(db, loc, quarter, today)
     homes = grid["homes"]
-    pcsp = residents.pcsp_timeliness(db, [h["id"] for h in homes], quarter.start, min(quarter.end, today), today) \
-        if homes else {"admissions": 0, "on_time": 0, "late": 0, "overdue": 0}
+    pcsp = (
+        residents.pcsp_timeliness(db, [h["id"] for h in homes], quarter.start, min(quarter.end, today), today)
+        if homes
+        else {"admissions": 0, "on_time": 0, "late": 0, "overdue": 0}
+    )
     return {
-        "homes": len(homes), "beds": sum(h["beds"] or 0 for h in homes),
-        "covered": sum(h["covered"] for h in homes), "due": sum(h["due"] for h in homes),
+        "homes": len(homes),
+        "beds": sum(h["beds"] or 0 for h in homes),
+        "covered": sum(h["covered"] for h in homes),
+        "due": sum(h["due"] for h in homes),
         # Fewest rounds first: the homes a board would ask about.
-        "short": sorted(((h["name"], h["covered"], h["due"]) for h in homes if h["covered"] < h["due"]),
-                        key=lambda s: (s[1] / s[2], s[0])),
-        "admissions": pcsp["admissions"], "pcsp_on_time": pcsp["on_time"],
+        "short": sorted(
+            ((h["name"], h["covered"], h["due"]) for h in homes if h["covered"] < h["due"]),
+            key=lambda s: (s[1] / s[2], s[0]),
+        ),
+        "admissions": pcsp["admissions"],
+        "pcsp_on_time": pcsp["on_time"],
         "pcsp_late": pcsp["late"] + pcsp["overdue"],
         "gaps": visits.register_gaps(db, loc),
     }

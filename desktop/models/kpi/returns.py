@@ -27,8 +27,7 @@ from .catalogue import Kpi, by_code, catalogue
 
 FORMAT, VERSION = "locality-desk/kpi-return", 1
 RULES = paths.resources_dir() / "validation_rules.json"
-_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq,
-        "!=": operator.ne}
+_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 PLAUSIBLE_SD = 3.0  # REFERENCE §5.3: |x - mean| / sd beyond this asks for a comment
 
 
@@ -40,8 +39,9 @@ def rules() -> tuple[dict[str, Any], ...]:
     for rule in loaded:
         for side in (rule["left"], rule["right"]):
             kpi = side.split(".")[0]
-            if not _is_number(side) and (kpi not in known or side.split(".")[-1] not in
-                                         ("numerator", "denominator", "value")):
+            if not _is_number(side) and (
+                kpi not in known or side.split(".")[-1] not in ("numerator", "denominator", "value")
+            ):
                 raise ValidationError(f"Validation rule {rule['id']}: '{side}' is neither a number nor KPI.field.")
         if rule["operator"] not in _OPS:
             raise ValidationError(f"Validation rule {rule['id']}: unknown operator '{rule['operator']}'.")
@@ -57,8 +57,12 @@ def _is_number(text: str) -> bool:
 
 
 def current(db: sqlite_utils.Database, locality_id: str, quarter: Quarter) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM returns WHERE locality_id = ? AND period = ? ORDER BY revision DESC LIMIT 1",
-                         [locality_id, quarter.code]))
+    rows = list(
+        db.query(
+            "SELECT * FROM returns WHERE locality_id = ? AND period = ? ORDER BY revision DESC LIMIT 1",
+            [locality_id, quarter.code],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -77,12 +81,15 @@ def lock_reason(ret: dict[str, Any]) -> str | None:
     """Why the return cannot be edited, or None when it can (a draft)."""
     if ret["status"] == "draft":
         return None
+
     def day(stamp: str) -> str:
         return dt.date.fromisoformat(stamp[:10]).strftime("%d/%m/%Y")
 
-    return (f"Signed off by {ret['signed_off_by']} on {day(ret['signed_off_at'])}"
-            + (f" and exported on {day(ret['exported_at'])}" if ret["exported_at"] else "")
-            + ". Reopen it to make a new revision.")
+    return (
+        f"Signed off by {ret['signed_off_by']} on {day(ret['signed_off_at'])}"
+        + (f" and exported on {day(ret['exported_at'])}" if ret["exported_at"] else "")
+        + ". Reopen it to make a new revision."
+    )
 
 
 def _editable(db: sqlite_utils.Database, return_id: str) -> dict[str, Any]:
@@ -93,8 +100,14 @@ def _editable(db: sqlite_utils.Database, return_id: str) -> dict[str, Any]:
     return ret
 
 
-def draft(db: sqlite_utils.Database, actor: Actor, locality_id: str, quarter: Quarter,
-          today: dt.date | None = None, shared: dict[Any, Any] | None = None) -> tuple[str, Changes]:
+def draft(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    locality_id: str,
+    quarter: Quarter,
+    today: dt.date | None = None,
+    shared: dict[Any, Any] | None = None,
+) -> tuple[str, Changes]:
     """The quarter's latest return; a new draft (computed now) when there is none yet. Starting one is a write,
     audited: a screen calls it on the user's say-so, never to show a quarter (preview does that)."""
     found = current(db, locality_id, quarter)
@@ -102,22 +115,38 @@ def draft(db: sqlite_utils.Database, actor: Actor, locality_id: str, quarter: Qu
         return found["id"], Changes()
     return_id = new_id()
     with db.atomic():
-        db["returns"].insert({"id": return_id, "locality_id": locality_id, "period": quarter.code, "revision": 1,
-                              "status": "draft", "created_at": actor.now(), **actor.stamp()})
+        db["returns"].insert(
+            {
+                "id": return_id,
+                "locality_id": locality_id,
+                "period": quarter.code,
+                "revision": 1,
+                "status": "draft",
+                "created_at": actor.now(),
+                **actor.stamp(),
+            }
+        )
         _fill(db, actor, return_id, locality_id, quarter, today, keep={}, shared=shared)
         audit.record(db, actor, "create", "returns", return_id, f"Started the {quarter.label} return (revision 1)")
     return return_id, Changes.of("returns")
 
 
-def preview(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
-            today: dt.date | None = None) -> dict[str, dict[str, Any]]:
+def preview(
+    db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date | None = None
+) -> dict[str, dict[str, Any]]:
     """The values a draft started now would hold, by KPI code (as values() gives them, without the row's
     ids): computed from the records, the entered KPIs empty. Nothing is written."""
     return {row["kpi"]: row for row in _figures(db, locality_id, quarter, today, keep={})}
 
 
-def _figures(db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date | None,
-             keep: dict[str, dict[str, Any]], shared: dict[Any, Any] | None = None) -> list[dict[str, Any]]:
+def _figures(
+    db: sqlite_utils.Database,
+    locality_id: str,
+    quarter: Quarter,
+    today: dt.date | None,
+    keep: dict[str, dict[str, Any]],
+    shared: dict[Any, Any] | None = None,
+) -> list[dict[str, Any]]:
     """Every KPI's figures: the computed ones from the records, the entered ones and comments from *keep*."""
     computed = {f.kpi: f for f in kpi_compute.compute(db, locality_id, quarter, today, shared)}
     rows = []
@@ -130,15 +159,33 @@ def _figures(db: sqlite_utils.Database, locality_id: str, quarter: Quarter, toda
             numerator, denominator = held.get("numerator"), held.get("denominator")
             value = kpi.value(numerator, denominator)
             rag = kpi.rag(value)
-        rows.append({"kpi": kpi.code, "numerator": numerator, "denominator": denominator, "value": value,
-                     "rag": rag, "comment": held.get("comment", "")})
+        rows.append(
+            {
+                "kpi": kpi.code,
+                "numerator": numerator,
+                "denominator": denominator,
+                "value": value,
+                "rag": rag,
+                "comment": held.get("comment", ""),
+            }
+        )
     return rows
 
 
-def _fill(db: sqlite_utils.Database, actor: Actor, return_id: str, locality_id: str, quarter: Quarter,
-          today: dt.date | None, keep: dict[str, dict[str, Any]], shared: dict[Any, Any] | None = None) -> None:
-    rows = [{"id": new_id(), "return_id": return_id, **row, "created_at": actor.now(), **actor.stamp()}
-            for row in _figures(db, locality_id, quarter, today, keep, shared)]
+def _fill(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    return_id: str,
+    locality_id: str,
+    quarter: Quarter,
+    today: dt.date | None,
+    keep: dict[str, dict[str, Any]],
+    shared: dict[Any, Any] | None = None,
+) -> None:
+    rows = [
+        {"id": new_id(), "return_id": return_id, **row, "created_at": actor.now(), **actor.stamp()}
+        for row in _figures(db, locality_id, quarter, today, keep, shared)
+    ]
     db.execute("DELETE FROM return_values WHERE return_id = ?", [return_id])
     db["return_values"].insert_all(rows)
 
@@ -159,25 +206,34 @@ def _quarter(ret: dict[str, Any]) -> Quarter:
 
 
 # What enter() and check() ask of the figures and comments typed into a draft, for the grid's tooltips.
-ENTER_HELP = ("Typed in from secondary-care data: the numerator and denominator, e.g. 12 / 4500. Each is a number "
-              "from 0 to a billion, and a denominator cannot be 0.")
-COMMENT_HELP = ("Needed before sign-off for a red KPI, a failed validation rule or a change far from the last "
-                "quarters'.")
+ENTER_HELP = (
+    "Typed in from secondary-care data: the numerator and denominator, e.g. 12 / 4500. Each is a number "
+    "from 0 to a billion, and a denominator cannot be 0."
+)
+COMMENT_HELP = "Needed before sign-off for a red KPI, a failed validation rule or a change far from the last quarters'."
 
 
-def enter(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str, numerator: Any,
-          denominator: Any = None) -> Changes:
+def enter(
+    db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str, numerator: Any, denominator: Any = None
+) -> Changes:
     """Type in an entered KPI (figures from secondary-care data)."""
     _editable(db, return_id)
     kpi, clean = _kpi_and_entry(kpi_code, numerator, denominator)
     value = kpi.value(clean[0], clean[1])
     with db.atomic():
-        db.execute("UPDATE return_values SET numerator = ?, denominator = ?, value = ?, rag = ?, updated_at = ?, "
-                   "updated_by = ?, device_id = ? WHERE return_id = ? AND kpi = ?",
-                   [clean[0], clean[1], value, kpi.rag(value), actor.now(), actor.user, actor.device_id, return_id,
-                    kpi_code])
-        audit.record(db, actor, "update", "returns", return_id, f"Entered {kpi_code}: {clean[0]:g}"
-                     + (f" / {clean[1]:g}" if clean[1] is not None else ""))
+        db.execute(
+            "UPDATE return_values SET numerator = ?, denominator = ?, value = ?, rag = ?, updated_at = ?, "
+            "updated_by = ?, device_id = ? WHERE return_id = ? AND kpi = ?",
+            [clean[0], clean[1], value, kpi.rag(value), actor.now(), actor.user, actor.device_id, return_id, kpi_code],
+        )
+        audit.record(
+            db,
+            actor,
+            "update",
+            "returns",
+            return_id,
+            f"Entered {kpi_code}: {clean[0]:g}" + (f" / {clean[1]:g}" if clean[1] is not None else ""),
+        )
     return Changes.of("returns")
 
 
@@ -212,15 +268,18 @@ def _kpi_and_entry(kpi_code: str, numerator: Any, denominator: Any) -> tuple[Kpi
 def comment(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str, text: str) -> Changes:
     _editable(db, return_id)
     with db.atomic():
-        db.execute("UPDATE return_values SET comment = ?, updated_at = ?, updated_by = ?, device_id = ? "
-                   "WHERE return_id = ? AND kpi = ?", [text.strip(), actor.now(), actor.user, actor.device_id,
-                                                      return_id, kpi_code])
+        db.execute(
+            "UPDATE return_values SET comment = ?, updated_at = ?, updated_by = ?, device_id = ? "
+            "WHERE return_id = ? AND kpi = ?",
+            [text.strip(), actor.now(), actor.user, actor.device_id, return_id, kpi_code],
+        )
         audit.record(db, actor, "update", "returns", return_id, f"Commented on {kpi_code}")
     return Changes.of("returns")
 
 
-def history(db: sqlite_utils.Database, locality_id: str, kpi_code: str, quarter: Quarter,
-            count: int = 4) -> list[tuple[str, float | None]]:
+def history(
+    db: sqlite_utils.Database, locality_id: str, kpi_code: str, quarter: Quarter, count: int = 4
+) -> list[tuple[str, float | None]]:
     """(period, value) of the KPI in the last *count* signed-off returns before *quarter*, oldest first."""
     out = []
     q = quarter.previous()
@@ -228,7 +287,8 @@ def history(db: sqlite_utils.Database, locality_id: str, kpi_code: str, quarter:
         row = db.execute(
             "SELECT v.value FROM returns r JOIN return_values v ON v.return_id = r.id WHERE r.locality_id = ? "
             "AND r.period = ? AND r.status != 'draft' AND v.kpi = ? ORDER BY r.revision DESC LIMIT 1",
-            [locality_id, q.code, kpi_code]).fetchone()
+            [locality_id, q.code, kpi_code],
+        ).fetchone()
         out.append((q.code, row[0] if row else None))
         q = q.previous()
     return list(reversed(out))
@@ -241,17 +301,29 @@ def check(db: sqlite_utils.Database, return_id: str, today: dt.date | None = Non
     return check_figures(db, ret["locality_id"], _quarter(ret), values(db, return_id), today)
 
 
-def check_figures(db: sqlite_utils.Database, locality_id: str, quarter: Quarter, held: dict[str, dict[str, Any]],
-                  today: dt.date | None = None) -> list[dict[str, Any]]:
+def check_figures(
+    db: sqlite_utils.Database,
+    locality_id: str,
+    quarter: Quarter,
+    held: dict[str, dict[str, Any]],
+    today: dt.date | None = None,
+) -> list[dict[str, Any]]:
     """check() of a quarter's figures by KPI code, held in a return or not (those of preview)."""
     issues: list[dict[str, Any]] = []
     under_way = (today or clock.today()) <= quarter.end
     if under_way:
         # A return reports a whole quarter: signed off early, its counts would stop short and be frozen so.
-        issues.append({"kpi": None, "kind": "open quarter", "importance": "high", "blocking": True,
-                       "message": f"{quarter.label} runs until {quarter.end:%d/%m/%Y}: the return can be signed "
-                                  f"off from {quarter.end + dt.timedelta(days=1):%d/%m/%Y}, once its figures are "
-                                  "complete."})
+        issues.append(
+            {
+                "kpi": None,
+                "kind": "open quarter",
+                "importance": "high",
+                "blocking": True,
+                "message": f"{quarter.label} runs until {quarter.end:%d/%m/%Y}: the return can be signed "
+                f"off from {quarter.end + dt.timedelta(days=1):%d/%m/%Y}, once its figures are "
+                "complete.",
+            }
+        )
 
     def side(text: str) -> float | None:
         if _is_number(text):
@@ -265,26 +337,53 @@ def check_figures(db: sqlite_utils.Database, locality_id: str, quarter: Quarter,
             continue
         if not _OPS[rule["operator"]](left, right):
             kpi = rule["left"].split(".")[0] if not _is_number(rule["left"]) else rule["right"].split(".")[0]
-            issues.append({"kpi": kpi, "kind": "rule", "importance": rule["importance"],
-                           "message": f"{rule['id']}: {rule['message']}",
-                           "blocking": rule["importance"] == "high" or not held.get(kpi, {}).get("comment")})
+            issues.append(
+                {
+                    "kpi": kpi,
+                    "kind": "rule",
+                    "importance": rule["importance"],
+                    "message": f"{rule['id']}: {rule['message']}",
+                    "blocking": rule["importance"] == "high" or not held.get(kpi, {}).get("comment"),
+                }
+            )
     for kpi in catalogue():
         row = held.get(kpi.code, {})
         if kpi.source == "entered" and row.get("numerator") is None:
-            issues.append({"kpi": kpi.code, "kind": "missing", "importance": "high", "blocking": True,
-                           "message": f"{kpi.code} is typed in from secondary-care data and is still empty."})
+            issues.append(
+                {
+                    "kpi": kpi.code,
+                    "kind": "missing",
+                    "importance": "high",
+                    "blocking": True,
+                    "message": f"{kpi.code} is typed in from secondary-care data and is still empty.",
+                }
+            )
         if row.get("rag") == "R" and not row.get("comment"):
-            issues.append({"kpi": kpi.code, "kind": "red", "importance": "medium", "blocking": True,
-                           "message": f"{kpi.code} is red: say why in a comment."})
+            issues.append(
+                {
+                    "kpi": kpi.code,
+                    "kind": "red",
+                    "importance": "medium",
+                    "blocking": True,
+                    "message": f"{kpi.code} is red: say why in a comment.",
+                }
+            )
         past = [v for _, v in history(db, locality_id, kpi.code, quarter) if v is not None]
         value = row.get("value")
         # Part of a quarter is bound to look unlike whole ones: plausibility waits for the quarter's end.
         if value is not None and len(past) >= 2 and not row.get("comment") and not under_way:
             mean, sd = statistics.fmean(past), statistics.pstdev(past)
             if sd and abs(value - mean) / sd > PLAUSIBLE_SD:
-                issues.append({"kpi": kpi.code, "kind": "implausible", "importance": "medium", "blocking": True,
-                               "message": f"{kpi.code} is {value:g}, far from the last quarters' {mean:.1f} "
-                                          f"(± {sd:.1f}): check it and comment."})
+                issues.append(
+                    {
+                        "kpi": kpi.code,
+                        "kind": "implausible",
+                        "importance": "medium",
+                        "blocking": True,
+                        "message": f"{kpi.code} is {value:g}, far from the last quarters' {mean:.1f} "
+                        f"(± {sd:.1f}): check it and comment.",
+                    }
+                )
     return issues
 
 
@@ -294,15 +393,24 @@ def sign_off(db: sqlite_utils.Database, actor: Actor, return_id: str, today: dt.
     if blocking:
         raise ValidationError(f"{len(blocking)} item(s) still block sign-off, first: {blocking[0]['message']}")
     with db.atomic():
-        db["returns"].update(return_id, {"status": "signed_off", "signed_off_by": actor.user,
-                                         "signed_off_at": actor.now(), **actor.stamp()})
-        audit.record(db, actor, "sign-off", "returns", return_id,
-                     f"Signed off the {ret['period']} return (revision {ret['revision']})")
+        db["returns"].update(
+            return_id,
+            {"status": "signed_off", "signed_off_by": actor.user, "signed_off_at": actor.now(), **actor.stamp()},
+        )
+        audit.record(
+            db,
+            actor,
+            "sign-off",
+            "returns",
+            return_id,
+            f"Signed off the {ret['period']} return (revision {ret['revision']})",
+        )
     return Changes.of("returns")
 
 
-def reopen(db: sqlite_utils.Database, actor: Actor, return_id: str, reason: str,
-           today: dt.date | None = None) -> tuple[str, Changes]:
+def reopen(
+    db: sqlite_utils.Database, actor: Actor, return_id: str, reason: str, today: dt.date | None = None
+) -> tuple[str, Changes]:
     """A new draft revision of a signed-off return, its figures and comments carried over."""
     ret = get(db, return_id)
     if ret["status"] == "draft":
@@ -314,20 +422,38 @@ def reopen(db: sqlite_utils.Database, actor: Actor, return_id: str, reason: str,
         raise ValidationError(f"Revision {latest['revision']} is newer; reopen that one.")
     new = new_id()
     with db.atomic():
-        db["returns"].insert({"id": new, "locality_id": ret["locality_id"], "period": ret["period"],
-                              "revision": ret["revision"] + 1, "status": "draft", "reopened_reason": reason.strip(),
-                              "created_at": actor.now(), **actor.stamp()})
+        db["returns"].insert(
+            {
+                "id": new,
+                "locality_id": ret["locality_id"],
+                "period": ret["period"],
+                "revision": ret["revision"] + 1,
+                "status": "draft",
+                "reopened_reason": reason.strip(),
+                "created_at": actor.now(),
+                **actor.stamp(),
+            }
+        )
         _fill(db, actor, new, ret["locality_id"], _quarter(ret), today, keep=values(db, return_id))
-        audit.record(db, actor, "reopen", "returns", new,
-                     f"Reopened the {ret['period']} return as revision {ret['revision'] + 1}: {reason.strip()}")
+        audit.record(
+            db,
+            actor,
+            "reopen",
+            "returns",
+            new,
+            f"Reopened the {ret['period']} return as revision {ret['revision'] + 1}: {reason.strip()}",
+        )
     return new, Changes.of("returns")
 
 
 def revisions(db: sqlite_utils.Database, locality_id: str, quarter: Quarter) -> list[dict[str, Any]]:
     """Every revision of the quarter's return, newest first, each with what changed from the one before:
     "changes" lists (kpi, before, after) for each figure or comment that differs."""
-    held = list(db.query("SELECT * FROM returns WHERE locality_id = ? AND period = ? ORDER BY revision",
-                         [locality_id, quarter.code]))
+    held = list(
+        db.query(
+            "SELECT * FROM returns WHERE locality_id = ? AND period = ? ORDER BY revision", [locality_id, quarter.code]
+        )
+    )
     out, before = [], None
     for ret in held:
         now = values(db, ret["id"])
@@ -348,33 +474,57 @@ def document(db: sqlite_utils.Database, return_id: str, generated_at: str, app_v
     ret = get(db, return_id)
     loc = db.execute("SELECT code, name FROM localities WHERE id = ?", [ret["locality_id"]]).fetchone()
     held = values(db, return_id)
-    doc = {"format": FORMAT, "version": VERSION, "locality": {"code": loc[0], "name": loc[1]},
-           "period": ret["period"], "revision": ret["revision"],
-           "status": "draft" if ret["status"] == "draft" else "signed_off",
-           "signed_off_by": ret["signed_off_by"], "signed_off_at": ret["signed_off_at"],
-           "generated_at": generated_at, "app_version": app_version,
-           "values": [{"kpi": k.code, "numerator": held[k.code]["numerator"],
-                       "denominator": held[k.code]["denominator"], "value": held[k.code]["value"],
-                       "rag": held[k.code]["rag"], "comment": held[k.code]["comment"]}
-                      for k in catalogue() if k.code in held]}
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "locality": {"code": loc[0], "name": loc[1]},
+        "period": ret["period"],
+        "revision": ret["revision"],
+        "status": "draft" if ret["status"] == "draft" else "signed_off",
+        "signed_off_by": ret["signed_off_by"],
+        "signed_off_at": ret["signed_off_at"],
+        "generated_at": generated_at,
+        "app_version": app_version,
+        "values": [
+            {
+                "kpi": k.code,
+                "numerator": held[k.code]["numerator"],
+                "denominator": held[k.code]["denominator"],
+                "value": held[k.code]["value"],
+                "rag": held[k.code]["rag"],
+                "comment": held[k.code]["comment"],
+            }
+            for k in catalogue()
+            if k.code in held
+        ],
+    }
     doc["sha256"] = digest(doc)
     return doc
 
 
 def digest(doc: dict[str, Any]) -> str:
     body = {k: v for k, v in doc.items() if k != "sha256"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                          .encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
 
 
-def export(db: sqlite_utils.Database, actor: Actor, return_id: str, out: str | Path, app_version: str,
-           allow_draft: bool = False) -> Path:
+def export(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    return_id: str,
+    out: str | Path,
+    app_version: str,
+    allow_draft: bool = False,
+) -> Path:
     """Write the return file; a draft only when asked (and it says so). Exporting a signed-off return marks
     it exported. Audited."""
     ret = get(db, return_id)
     if ret["status"] == "draft" and not allow_draft:
-        raise ValidationError(f"The {ret['period']} return is a draft: sign it off first, or export it as a "
-                              "draft working copy (the file then says it is a draft).")
+        raise ValidationError(
+            f"The {ret['period']} return is a draft: sign it off first, or export it as a "
+            "draft working copy (the file then says it is a draft)."
+        )
     out = Path(out)
     doc = document(db, return_id, actor.now(), app_version)
     text = json.dumps(doc, indent=2, ensure_ascii=False)
@@ -382,6 +532,12 @@ def export(db: sqlite_utils.Database, actor: Actor, return_id: str, out: str | P
         out.write_text(text, encoding="utf-8")
         if ret["status"] == "signed_off":
             db["returns"].update(return_id, {"status": "exported", "exported_at": actor.now(), **actor.stamp()})
-        audit.record(db, actor, "export", "returns", return_id,
-                     f"Exported the {ret['period']} return ({doc['status']}, revision {ret['revision']}) to {out.name}")
+        audit.record(
+            db,
+            actor,
+            "export",
+            "returns",
+            return_id,
+            f"Exported the {ret['period']} return ({doc['status']}, revision {ret['revision']}) to {out.name}",
+        )
     return out

@@ -22,8 +22,14 @@ class Series:
     monthly: bool
 
 
-def monthly(db: sqlite_utils.Database, locality_id: str, first: dt.date, last: dt.date, today: dt.date,
-            shared: dict[Any, Any] | None = None) -> dict[str, Series]:
+def monthly(
+    db: sqlite_utils.Database,
+    locality_id: str,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+    shared: dict[Any, Any] | None = None,
+) -> dict[str, Series]:
     """Every computed KPI of monthly cadence, month by month from *first* to *last*. Months not yet over are left
     out, and so are months before the first full month after the locality's first risk extract: before it the
     team had no cohort to work on, and its zeros would read as special causes on the chart."""
@@ -32,8 +38,11 @@ def monthly(db: sqlite_utils.Database, locality_id: str, first: dt.date, last: d
         first = max(first, Month(*map(int, started[:7].split("-"))).next().start)
     span = [m for m in months(first, last) if m.end < today]
     shared = {} if shared is None else shared
-    out = {code: Series(code, [m.label for m in span], [], True)
-           for code, kpi in by_code().items() if kpi.source == "computed" and kpi.cadence == "monthly"}
+    out = {
+        code: Series(code, [m.label for m in span], [], True)
+        for code, kpi in by_code().items()
+        if kpi.source == "computed" and kpi.cadence == "monthly"
+    }
     for m in span:
         for figure in kpi_compute.compute(db, locality_id, m, today, shared):
             if figure.kpi in out:
@@ -48,7 +57,8 @@ def quarterly(db: sqlite_utils.Database, locality_id: str, kpi_code: str, span: 
         row = db.execute(
             "SELECT v.value FROM returns r JOIN return_values v ON v.return_id = r.id WHERE r.locality_id = ? "
             "AND r.period = ? AND r.status != 'draft' AND v.kpi = ? ORDER BY r.revision DESC LIMIT 1",
-            [locality_id, q.code, kpi_code]).fetchone()
+            [locality_id, q.code, kpi_code],
+        ).fetchone()
         values.append(row[0] if row else None)
     return Series(kpi_code, [q.label for q in span], values, False)
 

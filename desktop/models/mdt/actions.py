@@ -71,8 +71,9 @@ def _clean(db: sqlite_utils.Database, actor: Actor, values: dict[str, Any]) -> d
         raise ValidationError("Say who owns the action.", "owner_name")
     clean["owner_name"], clean["owner_staff_id"] = owner, owner_staff
     if clean.get("owner_organisation") not in ORGANISATIONS:
-        raise ValidationError(f"The owner's organisation must be one of: {', '.join(ORGANISATIONS)}.",
-                              "owner_organisation")
+        raise ValidationError(
+            f"The owner's organisation must be one of: {', '.join(ORGANISATIONS)}.", "owner_organisation"
+        )
     clean["due_date"] = parse_date(clean.get("due_date"), "The due date", "due_date", required=True)
     patient = clean.get("patient_id") or None
     if patient and db.execute("SELECT 1 FROM patients WHERE id = ?", [patient]).fetchone() is None:
@@ -89,41 +90,72 @@ def _clean(db: sqlite_utils.Database, actor: Actor, values: dict[str, Any]) -> d
 
 def against_kpi(db: sqlite_utils.Database, locality_id: str, kpi: str) -> list[dict[str, Any]]:
     """The locality's actions raised against a KPI, open ones first, then the latest."""
-    return list(db.query("SELECT * FROM actions WHERE locality_id = ? AND kpi = ? ORDER BY status IN ('done', "
-                         "'cancelled'), due_date DESC", [locality_id, kpi]))
+    return list(
+        db.query(
+            "SELECT * FROM actions WHERE locality_id = ? AND kpi = ? ORDER BY status IN ('done', "
+            "'cancelled'), due_date DESC",
+            [locality_id, kpi],
+        )
+    )
 
 
 def next_reference(db: sqlite_utils.Database, locality_id: str, year: int) -> tuple[str, int]:
     code = db.execute("SELECT code FROM localities WHERE id = ?", [locality_id]).fetchone()
     if code is None:
         raise ValidationError("Choose a locality for the action.")
-    seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE locality_id = ? AND year = ?",
-                     [locality_id, year]).fetchone()[0]
+    seq = db.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE locality_id = ? AND year = ?", [locality_id, year]
+    ).fetchone()[0]
     return f"{code[0]}-{year}-{seq:04d}", seq
 
 
-def create(db: sqlite_utils.Database, actor: Actor, locality_id: str, values: dict[str, Any],
-           meeting_id: str | None = None, today: dt.date | None = None) -> tuple[str, Changes]:
+def create(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    locality_id: str,
+    values: dict[str, Any],
+    meeting_id: str | None = None,
+    today: dt.date | None = None,
+) -> tuple[str, Changes]:
     """A new open action, from a meeting (and its patient) or on its own; returns its id."""
     today = today or clock.today()
     with db.atomic():
         clean = _clean(db, actor, values)
-        if meeting_id and db.execute("SELECT 1 FROM meetings WHERE id = ? AND locality_id = ?",
-                                     [meeting_id, locality_id]).fetchone() is None:
+        if (
+            meeting_id
+            and db.execute(
+                "SELECT 1 FROM meetings WHERE id = ? AND locality_id = ?", [meeting_id, locality_id]
+            ).fetchone()
+            is None
+        ):
             raise ValidationError("That meeting is not one of this locality's.", "meeting_id")
         reference, seq = next_reference(db, locality_id, today.year)
         row_id, now = new_id(), actor.now()
-        db["actions"].insert({"id": row_id, "reference": reference, "locality_id": locality_id, "year": today.year,
-                              "seq": seq, "meeting_id": meeting_id, **clean, "status": "open",
-                              "created_at": now, "updated_at": now, "updated_by": actor.user,
-                              "device_id": actor.device_id})
-        audit.record(db, actor, "create", "actions", row_id, f"Opened {reference}: {clean['description'][:80]}",
-                     {"after": clean})
+        db["actions"].insert(
+            {
+                "id": row_id,
+                "reference": reference,
+                "locality_id": locality_id,
+                "year": today.year,
+                "seq": seq,
+                "meeting_id": meeting_id,
+                **clean,
+                "status": "open",
+                "created_at": now,
+                "updated_at": now,
+                "updated_by": actor.user,
+                "device_id": actor.device_id,
+            }
+        )
+        audit.record(
+            db, actor, "create", "actions", row_id, f"Opened {reference}: {clean['description'][:80]}", {"after": clean}
+        )
     return row_id, Changes.of("actions")
 
 
-def update(db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict[str, Any],
-           undo: UndoStack | None = None) -> Changes:
+def update(
+    db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict[str, Any], undo: UndoStack | None = None
+) -> Changes:
     before = get(db, action_id)
     merged = {**{k: before[k] for k in EDITABLE}, **values}
     with recording(undo, db, f"Edit action {before['reference']}") as step:
@@ -134,15 +166,28 @@ def update(db: sqlite_utils.Database, actor: Actor, action_id: str, values: dict
         if not moved:
             return Changes()
         db["actions"].update(action_id, {**clean, **actor.stamp()})
-        audit.record(db, actor, "update", "actions", action_id,
-                     f"{before['reference']}: changed {', '.join(k.replace('_', ' ') for k in moved)}",
-                     {"changes": moved})
+        audit.record(
+            db,
+            actor,
+            "update",
+            "actions",
+            action_id,
+            f"{before['reference']}: changed {', '.join(k.replace('_', ' ') for k in moved)}",
+            {"changes": moved},
+        )
     return Changes.of("actions")
 
 
-def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], status: str,
-               completed_on: Any = None, outcome_note: str | None = None, today: dt.date | None = None,
-               undo: UndoStack | None = None) -> Changes:
+def set_status(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    action_ids: list[str],
+    status: str,
+    completed_on: Any = None,
+    outcome_note: str | None = None,
+    today: dt.date | None = None,
+    undo: UndoStack | None = None,
+) -> Changes:
     """Move one or many actions to *status*; done needs a completion date (default today). All or none; one
     undo step."""
     today = today or clock.today()
@@ -164,12 +209,18 @@ def set_status(db: sqlite_utils.Database, actor: Actor, action_ids: list[str], s
             note = before["outcome_note"] if outcome_note is None else outcome_note
             if before["status"] == status and before["completed_on"] == completed and before["outcome_note"] == note:
                 continue
-            db["actions"].update(action_id, {"status": status, "completed_on": completed, "outcome_note": note,
-                                             **actor.stamp()})
-            audit.record(db, actor, "status", "actions", action_id,
-                         f"{before['reference']}: {before['status']} → {status}"
-                         + (f" on {completed}" if completed else ""),
-                         {"before": before["status"], "after": status, "completed_on": completed, "note": note})
+            db["actions"].update(
+                action_id, {"status": status, "completed_on": completed, "outcome_note": note, **actor.stamp()}
+            )
+            audit.record(
+                db,
+                actor,
+                "status",
+                "actions",
+                action_id,
+                f"{before['reference']}: {before['status']} → {status}" + (f" on {completed}" if completed else ""),
+                {"before": before["status"], "after": status, "completed_on": completed, "note": note},
+            )
     return Changes.of("actions")
 
 
@@ -180,8 +231,15 @@ def status_name(db: sqlite_utils.Database, action_ids: list[str], status: str) -
     return f"Set status of {what} to {status.capitalize()}"
 
 
-def escalate(db: sqlite_utils.Database, actor: Actor, action_id: str, to: str, why: str,
-             on: Any = None, today: dt.date | None = None) -> Changes:
+def escalate(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    action_id: str,
+    to: str,
+    why: str,
+    on: Any = None,
+    today: dt.date | None = None,
+) -> Changes:
     today = today or clock.today()
     before = get(db, action_id)
     if not str(to).strip():
@@ -190,10 +248,19 @@ def escalate(db: sqlite_utils.Database, actor: Actor, action_id: str, to: str, w
         raise ValidationError("Say why it is escalated.", "escalation_reason")
     day = parse_date(on or today, "The escalation date", "escalated_on", required=True)
     with db.atomic():
-        db["actions"].update(action_id, {"escalated_to": to.strip(), "escalation_reason": why.strip(),
-                                         "escalated_on": day, **actor.stamp()})
-        audit.record(db, actor, "escalate", "actions", action_id,
-                     f"{before['reference']}: escalated to {to.strip()} on {day}", {"why": why.strip()})
+        db["actions"].update(
+            action_id,
+            {"escalated_to": to.strip(), "escalation_reason": why.strip(), "escalated_on": day, **actor.stamp()},
+        )
+        audit.record(
+            db,
+            actor,
+            "escalate",
+            "actions",
+            action_id,
+            f"{before['reference']}: escalated to {to.strip()} on {day}",
+            {"why": why.strip()},
+        )
     return Changes.of("actions")
 
 
@@ -213,8 +280,9 @@ class ActionFilter:
     meeting_id: str | None = None
 
 
-def listing(db: sqlite_utils.Database, locality_id: str, f: ActionFilter = ActionFilter(),
-            today: dt.date | None = None) -> list[dict[str, Any]]:
+def listing(
+    db: sqlite_utils.Database, locality_id: str, f: ActionFilter = ActionFilter(), today: dt.date | None = None
+) -> list[dict[str, Any]]:
     """The locality's actions, filtered, soonest due first, each with `overdue` and the patient's name."""
     today_s = (today or clock.today()).isoformat()
     where, params = ["a.locality_id = ?"], [locality_id]
@@ -246,8 +314,10 @@ def listing(db: sqlite_utils.Database, locality_id: str, f: ActionFilter = Actio
         where.append("a.meeting_id = ?")
         params.append(f.meeting_id)
     if f.text.strip():
-        where.append("(a.reference || ' ' || a.description || ' ' || a.owner_name || ' ' || "
-                     "COALESCE(p.family_name, '') || ' ' || COALESCE(p.nhs_number, '')) LIKE ?")
+        where.append(
+            "(a.reference || ' ' || a.description || ' ' || a.owner_name || ' ' || "
+            "COALESCE(p.family_name, '') || ' ' || COALESCE(p.nhs_number, '')) LIKE ?"
+        )
         params.append(f"%{f.text.strip()}%")
     sql = (
         "SELECT a.*, m.held_on AS meeting_date, p.nhs_number, p.given_name, p.family_name, "
@@ -259,5 +329,9 @@ def listing(db: sqlite_utils.Database, locality_id: str, f: ActionFilter = Actio
 
 
 def owners(db: sqlite_utils.Database, locality_id: str) -> list[str]:
-    return [r[0] for r in db.execute("SELECT DISTINCT owner_name FROM actions WHERE locality_id = ? "
-                                     "ORDER BY owner_name", [locality_id])]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT owner_name FROM actions WHERE locality_id = ? ORDER BY owner_name", [locality_id]
+        )
+    ]

@@ -20,10 +20,19 @@ from ..undo import UndoStack, recording
 from . import actions, meetings
 
 
-def save_action(db: sqlite_utils.Database, actor: Actor, action_id: str, details: Mapping[str, Any],
-                status: str | None = None, completed_on: Any = None, outcome_note: str | None = None,
-                escalated_to: str = "", escalation_reason: str = "", today: dt.date | None = None,
-                undo: UndoStack | None = None) -> Changes:
+def save_action(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    action_id: str,
+    details: Mapping[str, Any],
+    status: str | None = None,
+    completed_on: Any = None,
+    outcome_note: str | None = None,
+    escalated_to: str = "",
+    escalation_reason: str = "",
+    today: dt.date | None = None,
+    undo: UndoStack | None = None,
+) -> Changes:
     """Apply the action form: details (actions.EDITABLE keys), then status, completion and outcome note when
     they differ from the stored ones, then an escalation when to-whom or why changed. All or nothing, and one
     undo step.
@@ -38,8 +47,11 @@ def save_action(db: sqlite_utils.Database, actor: Actor, action_id: str, details
         changed |= bool(actions.update(db, actor, action_id, dict(details), undo).tables)
         status = status or before["status"]
         completed = parse_date(completed_on, "The completion date", "completed_on")
-        if status != before["status"] or note != (before["outcome_note"] or "") or (
-                status == "done" and completed != before["completed_on"]):
+        if (
+            status != before["status"]
+            or note != (before["outcome_note"] or "")
+            or (status == "done" and completed != before["completed_on"])
+        ):
             actions.set_status(db, actor, [action_id], status, completed, note, today, undo)
             changed = True
         if (to, why) != ((before["escalated_to"] or "").strip(), (before["escalation_reason"] or "").strip()):
@@ -48,8 +60,9 @@ def save_action(db: sqlite_utils.Database, actor: Actor, action_id: str, details
     return Changes.of("actions") if changed else Changes()
 
 
-def add_agenda_picks(db: sqlite_utils.Database, actor: Actor, meeting_id: str,
-                     picks: Mapping[str, Sequence[str]]) -> tuple[int, Changes]:
+def add_agenda_picks(
+    db: sqlite_utils.Database, actor: Actor, meeting_id: str, picks: Mapping[str, Sequence[str]]
+) -> tuple[int, Changes]:
     """Put the patients picked under each agenda source (meetings.AGENDA_SOURCES) on the agenda, once each:
     a patient picked under several sources keeps the first. Returns how many were added."""
     seen: set[str] = set()

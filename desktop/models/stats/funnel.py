@@ -25,8 +25,9 @@ from .ci import check_level, z_for
 PROPORTION_METHODS = ("exact", "arcsine", "normal")
 
 
-def proportion_limits(p0: float, n: float, level: float = 0.95, method: str = "exact",
-                      tau2: float = 0.0) -> tuple[float, float]:
+def proportion_limits(
+    p0: float, n: float, level: float = 0.95, method: str = "exact", tau2: float = 0.0
+) -> tuple[float, float]:
     """Limits for a proportion with denominator n around the target p0 (REFERENCE §2.1).
 
     tau2 is the between-team variance from `overdispersion`; it lives on the arcsine scale, so it is accepted
@@ -70,8 +71,7 @@ def rate_limits(theta0: float, exposure: float, level: float = 0.95) -> tuple[fl
     def cdf(r: int) -> float:
         return float(special.pdtr(r, expected)) if r >= 0 else 0.0
 
-    low, high = (_interpolated_quantile(cdf, p, expected, math.sqrt(expected), None) / exposure
-                 for p in _tails(level))
+    low, high = (_interpolated_quantile(cdf, p, expected, math.sqrt(expected), None) / exposure for p in _tails(level))
     return max(0.0, low), high
 
 
@@ -84,8 +84,10 @@ def ratio_limits(expected: float, level: float = 0.95, target: float = 1.0) -> t
     _check_positive(expected, "expected count")
     _check_funnel_level(level)
     p_low, p_high = _tails(level)
-    return (target * float(special.gammaincinv(expected, p_low)) / expected,
-            target * float(special.gammaincinv(expected + 1, p_high)) / expected)
+    return (
+        target * float(special.gammaincinv(expected, p_low)) / expected,
+        target * float(special.gammaincinv(expected + 1, p_high)) / expected,
+    )
 
 
 def is_outlier(value: float, lower: float, upper: float) -> bool:
@@ -101,8 +103,9 @@ class Overdispersion:
     units: int  # how many teams φ was estimated from (fewer than given when truncating)
 
 
-def overdispersion(numerators: Sequence[float], denominators: Sequence[float], trim: float = 0.1,
-                   method: str = "winsorise") -> Overdispersion:
+def overdispersion(
+    numerators: Sequence[float], denominators: Sequence[float], trim: float = 0.1, method: str = "winsorise"
+) -> Overdispersion:
     """φ and τ² for proportions, FunnelPlotR's steps (REFERENCE §2.2; `od_adjustment.R`, `funnel_plot.R`).
 
     z-scores on the arcsine scale, z_i = (asin√(O_i/n_i) − asin√p̄) · 2√n_i; then either winsorise them to the
@@ -134,11 +137,11 @@ def overdispersion(numerators: Sequence[float], denominators: Sequence[float], t
     units = len(z)
     if units == 0:
         raise ValueError("truncation left no teams to estimate overdispersion from")
-    phi = float(np.mean(z ** 2))
+    phi = float(np.mean(z**2))
     tau2 = 0.0
     if units * phi > units - 1:
         w = 4 * kept
-        tau2 = max(0.0, float((units * phi - (units - 1)) / (w.sum() - (w ** 2).sum() / w.sum())))
+        tau2 = max(0.0, float((units * phi - (units - 1)) / (w.sum() - (w**2).sum() / w.sum())))
     return Overdispersion(phi=phi, tau2=tau2, target=target, units=units)
 
 
@@ -168,17 +171,18 @@ def _binomial_cdf(n: float, p0: float) -> Callable[[int], float]:
 
     That form is defined for a real n, so a curve can be drawn through non-integer denominators.
     """
+
     def cdf(r: int) -> float:
         if r < 0:
             return 0.0
         if r >= n:
             return 1.0
         return float(special.betainc(n - r, r + 1, 1 - p0))
+
     return cdf
 
 
-def _interpolated_quantile(cdf: Callable[[int], float], p: float, mean: float, sd: float,
-                           r_max: int | None) -> float:
+def _interpolated_quantile(cdf: Callable[[int], float], p: float, mean: float, sd: float, r_max: int | None) -> float:
     """Spiegelhalter's interpolated quantile r_p − α (REFERENCE §2.1).
 
     r_p is the smallest r with P(R ≤ r) ≥ p and α = [P(R ≤ r_p) − p] / [P(R ≤ r_p) − P(R ≤ r_p − 1)], which

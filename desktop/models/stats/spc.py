@@ -116,8 +116,15 @@ class SpcResult:
         }
 
 
-def analyse(values: Sequence[float], improvement: str = "neutral", target: float | None = None,
-            screened: bool = False, baseline: int | None = None, *, rules: Rules = MDC) -> SpcResult:
+def analyse(
+    values: Sequence[float],
+    improvement: str = "neutral",
+    target: float | None = None,
+    screened: bool = False,
+    baseline: int | None = None,
+    *,
+    rules: Rules = MDC,
+) -> SpcResult:
     """Limits, per-point signals and icons for one series in time order (one value per period, no gaps)."""
     y = [float(v) for v in values]
     if len(y) < 2:
@@ -148,8 +155,16 @@ def analyse(values: Sequence[float], improvement: str = "neutral", target: float
     if not trial:
         variation = _variation_icon(points[-1].point_type, direction)
         assurance = _assurance_icon(target, upl, lpl, direction, tol)
-    return SpcResult(mean=mean, upl=upl, lpl=lpl, points=points, variation_icon=variation,
-                     assurance_icon=assurance, trial_limits=trial, amr=amr)
+    return SpcResult(
+        mean=mean,
+        upl=upl,
+        lpl=lpl,
+        points=points,
+        variation_icon=variation,
+        assurance_icon=assurance,
+        trial_limits=trial,
+        amr=amr,
+    )
 
 
 def _mean_moving_range(base: list[float], screened: bool) -> float:
@@ -165,8 +180,7 @@ def _sign(x: float, tol: float) -> int:
     return 1 if x > tol else -1 if x < -tol else 0
 
 
-def _flag(y: list[float], side: list[int], mean: float, amr: float, tol: float,
-          rules: Rules) -> list[dict[str, int]]:
+def _flag(y: list[float], side: list[int], mean: float, amr: float, tol: float, rules: Rules) -> list[dict[str, int]]:
     """For each point, the rules that flag it and the direction each signals (+1 high or rising, -1 low)."""
     n = len(y)
     flags: list[dict[str, int]] = [{} for _ in y]
@@ -178,7 +192,7 @@ def _flag(y: list[float], side: list[int], mean: float, amr: float, tol: float,
     # Shift: every point of a window of shift_n on one side of the mean.
     k = rules.shift_n
     for end in range(k - 1, n):
-        window = side[end - k + 1:end + 1]
+        window = side[end - k + 1 : end + 1]
         if window[0] != 0 and all(s == window[0] for s in window):
             for i in range(end - k + 1, end + 1):
                 flags[i]["shift"] = window[0]
@@ -188,7 +202,7 @@ def _flag(y: list[float], side: list[int], mean: float, amr: float, tol: float,
     k = rules.trend_n
     in_trend = [False] * n
     for end in range(k - 1, n):
-        steps = step[end - k + 2:end + 1]
+        steps = step[end - k + 2 : end + 1]
         if steps[0] != 0 and all(s == steps[0] for s in steps):
             for i in range(end - k + 1, end + 1):
                 in_trend[i] = True

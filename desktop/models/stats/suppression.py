@@ -47,8 +47,7 @@ class ProtectedRate:
     altered: bool  # the rate differs from the exact one (or is hidden): list it in the disclosure check
 
 
-def protect_rate(numerator: int, denominator: int, multiplier: float = 100,
-                 policy: str = "nhsd-2018") -> ProtectedRate:
+def protect_rate(numerator: int, denominator: int, multiplier: float = 100, policy: str = "nhsd-2018") -> ProtectedRate:
     """A derived rate recomputed from the protected numerator and denominator (REFERENCE §4).
 
     Computing it from the exact figures would let a reader undo the rounding. A percentage gets one decimal

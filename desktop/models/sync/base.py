@@ -42,8 +42,10 @@ BUSY_TIMEOUT_MS = 5000
 
 # Rows this laptop made and sent that no teammate has sent back yet: the base (the team's state as last heard)
 # lacks them, so without this a later deletion of one here would never travel.
-SENT_SQL = (f"CREATE TABLE IF NOT EXISTS {SENT_TABLE} (tbl TEXT NOT NULL, pk TEXT NOT NULL, row TEXT NOT NULL, "
-            "PRIMARY KEY (tbl, pk))")
+SENT_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {SENT_TABLE} (tbl TEXT NOT NULL, pk TEXT NOT NULL, row TEXT NOT NULL, "
+    "PRIMARY KEY (tbl, pk))"
+)
 
 
 # ---------------------------------------------------------------- files and tables
@@ -62,8 +64,9 @@ def connect(path: str | Path) -> apsw.Connection:
 
 def synced_tables(conn: apsw.Connection, schema: str = "main") -> dict[str, str]:
     """Name → CREATE TABLE statement of every table that travels in bundles (those with a primary key)."""
-    rows = conn.execute(f"SELECT name, sql FROM {schema}.sqlite_master WHERE type = 'table' "
-                        "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall()
+    rows = conn.execute(
+        f"SELECT name, sql FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ).fetchall()
     out = {}
     for name, sql in rows:
         if name in EXCLUDED or name in (STATE_TABLE, SENT_TABLE):
@@ -107,8 +110,12 @@ def open_base(db_path: str | Path, ws: apsw.Connection) -> tuple[apsw.Connection
     if path.exists():
         conn = connect(path)
         state = _read_state(conn)
-        if state and state.get("workspace") == where and state.get("device") == device \
-                and state.get("schema_version") == version:
+        if (
+            state
+            and state.get("workspace") == where
+            and state.get("device") == device
+            and state.get("schema_version") == version
+        ):
             conn.execute(SENT_SQL)  # bases made before the table existed gain it
             return conn, state
         conn.close()
@@ -119,8 +126,14 @@ def open_base(db_path: str | Path, ws: apsw.Connection) -> tuple[apsw.Connection
             conn.execute(sql)
         conn.execute(f"CREATE TABLE {STATE_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         conn.execute(SENT_SQL)
-        state = {"replica": str(uuid.uuid4()), "workspace": where, "device": device, "schema_version": version,
-                 "export_seq": 0, "seen": {}}
+        state = {
+            "replica": str(uuid.uuid4()),
+            "workspace": where,
+            "device": device,
+            "schema_version": version,
+            "export_seq": 0,
+            "seen": {},
+        }
         write_state(conn, state)
     return conn, state
 
@@ -134,8 +147,11 @@ def _read_state(conn: apsw.Connection) -> dict[str, Any] | None:
 
 def write_state(conn: apsw.Connection, state: dict[str, Any]) -> None:
     for key, value in state.items():
-        conn.execute(f"INSERT INTO {STATE_TABLE} (key, value) VALUES (?, ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
+        conn.execute(
+            f"INSERT INTO {STATE_TABLE} (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
 
 
 # ---------------------------------------------------------------- rows sent and not yet sent back
@@ -160,15 +176,17 @@ def remember_sent(base: apsw.Connection, changeset: bytes) -> None:
         key = [row[c] for c in pks[change.name]]
         where = " AND ".join(f'"{c}" IS ?' for c in pks[change.name])
         if base.execute(f'SELECT 1 FROM "{change.name}" WHERE {where}', key).fetchone() is None:
-            base.execute(f"INSERT OR REPLACE INTO {SENT_TABLE} (tbl, pk, row) VALUES (?, ?, ?)",
-                         (change.name, _encode(key), _encode(change.new)))
+            base.execute(
+                f"INSERT OR REPLACE INTO {SENT_TABLE} (tbl, pk, row) VALUES (?, ?, ?)",
+                (change.name, _encode(key), _encode(change.new)),
+            )
 
 
 def forget_sent(base: apsw.Connection) -> None:
     """Rows a teammate has sent back (so now in the base) need remembering no longer."""
     for table in synced_tables(base):
         pk = pk_columns(base, table)
-        for key_text, in base.execute(f"SELECT pk FROM {SENT_TABLE} WHERE tbl = ?", (table,)).fetchall():
+        for (key_text,) in base.execute(f"SELECT pk FROM {SENT_TABLE} WHERE tbl = ?", (table,)).fetchall():
             where = " AND ".join(f'"{c}" IS ?' for c in pk)
             if base.execute(f'SELECT 1 FROM "{table}" WHERE {where}', _decode(key_text)).fetchone() is not None:
                 base.execute(f"DELETE FROM {SENT_TABLE} WHERE tbl = ? AND pk = ?", (table, key_text))
@@ -189,9 +207,11 @@ def diff(ws: apsw.Connection, base_file: Path) -> bytes:
         try:
             for table in tables:
                 pk = ", ".join(f'"{c}"' for c in pk_columns(ws, table))
-                ws.execute(f'DELETE FROM base."{table}" WHERE ({pk}) IN (SELECT {pk} FROM (SELECT * FROM '
-                           f'base."{table}" EXCEPT SELECT * FROM main."{table}")) '
-                           f'AND ({pk}) IN (SELECT {pk} FROM main."{table}")')
+                ws.execute(
+                    f'DELETE FROM base."{table}" WHERE ({pk}) IN (SELECT {pk} FROM (SELECT * FROM '
+                    f'base."{table}" EXCEPT SELECT * FROM main."{table}")) '
+                    f'AND ({pk}) IN (SELECT {pk} FROM main."{table}")'
+                )
                 _put_back_deleted_sent(ws, table)
             session = apsw.Session(ws, "main")
             try:
@@ -213,7 +233,7 @@ def _put_back_deleted_sent(ws: apsw.Connection, table: str) -> None:
     cols = columns(ws, table)
     where = " AND ".join(f'"{c}" IS ?' for c in pk)
     marks = ", ".join("?" for _ in cols)
-    for row_text, in ws.execute(f"SELECT row FROM base.{SENT_TABLE} WHERE tbl = ?", (table,)).fetchall():
+    for (row_text,) in ws.execute(f"SELECT row FROM base.{SENT_TABLE} WHERE tbl = ?", (table,)).fetchall():
         row = _decode(row_text)
         key = [row[cols.index(c)] for c in pk]
         if ws.execute(f'SELECT 1 FROM main."{table}" WHERE {where}', key).fetchone() is None:

@@ -145,9 +145,14 @@ def _seal(header: dict[str, Any], payload: bytes, passphrase: str) -> bytes:
     salt, nonce = os.urandom(16), os.urandom(12)
     key, check = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     sealed = AESGCM(key).encrypt(nonce, zlib.compress(payload, 6), _canonical(header))
-    envelope = {"header": header, "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
-                                          "salt": _b64(salt)},
-                "check": check, "cipher": "AES-256-GCM", "nonce": _b64(nonce), "ciphertext": _b64(sealed)}
+    envelope = {
+        "header": header,
+        "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
+        "check": check,
+        "cipher": "AES-256-GCM",
+        "nonce": _b64(nonce),
+        "ciphertext": _b64(sealed),
+    }
     return MAGIC + json.dumps(envelope, sort_keys=True).encode("utf-8")
 
 
@@ -165,7 +170,7 @@ def _envelope(path: Path) -> dict[str, Any]:
     if not raw.startswith(MAGIC):
         raise ValidationError(f"{name} is not a Locality Desk sync bundle.")
     try:
-        envelope = json.loads(raw[len(MAGIC):])
+        envelope = json.loads(raw[len(MAGIC) :])
         header = envelope["header"]
         if not isinstance(header, dict):
             raise TypeError
@@ -174,8 +179,10 @@ def _envelope(path: Path) -> dict[str, Any]:
     if header.get("format") != FORMAT:
         raise ValidationError(f"{name} is not a Locality Desk sync bundle.")
     if header.get("version") != FORMAT_VERSION:
-        raise ValidationError(f"{name} uses sync format {header.get('version')}; this Locality Desk reads format "
-                              f"{FORMAT_VERSION}. Install the same version on both laptops; nothing was changed.")
+        raise ValidationError(
+            f"{name} uses sync format {header.get('version')}; this Locality Desk reads format "
+            f"{FORMAT_VERSION}. Install the same version on both laptops; nothing was changed."
+        )
     return envelope
 
 
@@ -195,8 +202,9 @@ def open_sealed(path: Path, passphrase: str) -> tuple[dict[str, Any], bytes]:
         raise ValidationError(damaged) from exc
     key, check = _derive(passphrase, salt, n, r, p)
     if check != envelope.get("check"):
-        raise ValidationError(f"The passphrase does not open {path.name}. Use the team's sync passphrase; "
-                              "nothing was changed.")
+        raise ValidationError(
+            f"The passphrase does not open {path.name}. Use the team's sync passphrase; nothing was changed."
+        )
     try:
         payload = zlib.decompress(AESGCM(key).decrypt(nonce, sealed, _canonical(envelope["header"])))
     except (InvalidTag, ValueError, zlib.error) as exc:
@@ -223,9 +231,19 @@ def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: 
         changeset = diff(ws, base_path(db_path))
         changes = count_changes(changeset)
         seq = int(state["export_seq"]) + 1
-        header = {"format": FORMAT, "version": FORMAT_VERSION, "schema_version": schema_version(ws),
-                  "team_id": team, "sender": state["replica"], "device_id": actor.device_id, "user": actor.user,
-                  "seq": seq, "bundle_id": str(uuid.uuid4()), "created_at": utc_now(), "changes": changes}
+        header = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "schema_version": schema_version(ws),
+            "team_id": team,
+            "sender": state["replica"],
+            "device_id": actor.device_id,
+            "user": actor.user,
+            "seq": seq,
+            "bundle_id": str(uuid.uuid4()),
+            "created_at": utc_now(),
+            "changes": changes,
+        }
         data = _seal(header, changeset, passphrase)
         partial = out.with_name(out.name + ".partial")
         try:
@@ -252,10 +270,16 @@ def _audit_export(db_path: str | Path, actor: Actor, summary: SyncSummary) -> No
     db = open_checked(db_path)
     try:
         with db.atomic():
-            audit.record(db, actor, "sync-export", "sync", summary.bundle_id,
-                         f"Exported sync bundle {summary.seq} ({sum(summary.changes.values()):,} changes) to "
-                         f"{Path(summary.file).name}", {"file": summary.file, "changes": summary.changes,
-                                                        "seq": summary.seq})
+            audit.record(
+                db,
+                actor,
+                "sync-export",
+                "sync",
+                summary.bundle_id,
+                f"Exported sync bundle {summary.seq} ({sum(summary.changes.values()):,} changes) to "
+                f"{Path(summary.file).name}",
+                {"file": summary.file, "changes": summary.changes, "seq": summary.seq},
+            )
     finally:
         db.close()
 

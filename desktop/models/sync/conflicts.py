@@ -28,9 +28,11 @@ STAMP = ("updated_at", "updated_by", "device_id")
 
 def conflicts(db: sqlite_utils.Database, limit: int | None = 200) -> list[dict[str, Any]]:
     """Unresolved conflicts, newest first: seq, at, table, id, kind, winner, mine, theirs, who/when each side."""
-    sql = (f"SELECT * FROM audit WHERE action = '{CONFLICT}' AND seq NOT IN (SELECT CAST(json_extract(detail, "
-           f"'$.conflict') AS INTEGER) FROM audit WHERE action = '{RESOLVE}' AND json_extract(detail, "
-           "'$.conflict') IS NOT NULL) ORDER BY seq DESC")
+    sql = (
+        f"SELECT * FROM audit WHERE action = '{CONFLICT}' AND seq NOT IN (SELECT CAST(json_extract(detail, "
+        f"'$.conflict') AS INTEGER) FROM audit WHERE action = '{RESOLVE}' AND json_extract(detail, "
+        "'$.conflict') IS NOT NULL) ORDER BY seq DESC"
+    )
     params: list[Any] = []
     if limit is not None:
         sql += " LIMIT ?"
@@ -46,8 +48,14 @@ def get(db: sqlite_utils.Database, seq: int) -> dict[str, Any]:
 
 
 def is_resolved(db: sqlite_utils.Database, seq: int) -> bool:
-    return db.execute(f"SELECT COUNT(*) FROM audit WHERE action = '{RESOLVE}' AND "
-                      "CAST(json_extract(detail, '$.conflict') AS INTEGER) = ?", [seq]).fetchone()[0] > 0
+    return (
+        db.execute(
+            f"SELECT COUNT(*) FROM audit WHERE action = '{RESOLVE}' AND "
+            "CAST(json_extract(detail, '$.conflict') AS INTEGER) = ?",
+            [seq],
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def differing(conflict: dict[str, Any], include_stamp: bool = False) -> list[str]:
@@ -78,8 +86,10 @@ def keep_version(db: sqlite_utils.Database, actor: Actor, seq: int, choice: str)
     with db.atomic():
         if rewrite:
             key_row = chosen or other or {}
-            pk = [r[1] for r in sorted((r for r in db.execute(f'PRAGMA table_info("{table}")') if r[5]),
-                                       key=lambda r: r[5])]
+            pk = [
+                r[1]
+                for r in sorted((r for r in db.execute(f'PRAGMA table_info("{table}")') if r[5]), key=lambda r: r[5])
+            ]
             if not pk or any(c not in key_row for c in pk):
                 raise ValidationError(f"The conflict on {table} {conflict['id']} does not name its record.")
             where = " AND ".join(f'"{c}" = ?' for c in pk)
@@ -89,8 +99,10 @@ def keep_version(db: sqlite_utils.Database, actor: Actor, seq: int, choice: str)
                 try:
                     db.execute(f'DELETE FROM "{table}" WHERE {where}', keys)
                 except sqlite3.IntegrityError as exc:  # a foreign key still points at it
-                    raise ValidationError(f"{table} {conflict['id']} cannot be deleted while other records "
-                                          f"point at it ({exc}); nothing was changed.") from exc
+                    raise ValidationError(
+                        f"{table} {conflict['id']} cannot be deleted while other records "
+                        f"point at it ({exc}); nothing was changed."
+                    ) from exc
                 after = None
             else:
                 columns = set(_columns(db, table))
@@ -99,14 +111,23 @@ def keep_version(db: sqlite_utils.Database, actor: Actor, seq: int, choice: str)
                 try:
                     _upsert(db, table, pk, after)
                 except sqlite3.IntegrityError as exc:  # e.g. the same practice code added on both laptops
-                    raise ValidationError(f"Another {table_label(table).lower().rstrip('s')} here has the same "
-                                          f"code, so the other version cannot be kept ({exc}). Change or delete one "
-                                          "of the two first; nothing was changed.") from exc
+                    raise ValidationError(
+                        f"Another {table_label(table).lower().rstrip('s')} here has the same "
+                        f"code, so the other version cannot be kept ({exc}). Change or delete one "
+                        "of the two first; nothing was changed."
+                    ) from exc
             detail.update({"before": before, "after": after})
             changes = Changes.of("audit", table)
-        audit.record(db, actor, RESOLVE, table, conflict["id"],
-                     f"Sync conflict on {table} {conflict['id']} resolved: kept {choice}"
-                     + (" (written back as a new edit)" if rewrite else ""), detail)
+        audit.record(
+            db,
+            actor,
+            RESOLVE,
+            table,
+            conflict["id"],
+            f"Sync conflict on {table} {conflict['id']} resolved: kept {choice}"
+            + (" (written back as a new edit)" if rewrite else ""),
+            detail,
+        )
     return changes
 
 
@@ -121,18 +142,29 @@ def _upsert(db: sqlite_utils.Database, table: str, pk: list[str], row: dict[str,
     sets = ", ".join(f'"{c}" = excluded."{c}"' for c in names if c not in pk)
     conflict = ", ".join(f'"{c}"' for c in pk)
     action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
-    db.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) {action}',
-               [row[c] for c in names])
+    db.execute(
+        f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) {action}', [row[c] for c in names]
+    )
 
 
 def _conflict(row: dict[str, Any]) -> dict[str, Any]:
     detail = json.loads(row.get("detail") or "{}")
     mine, theirs = detail.get("mine"), detail.get("theirs")
-    return {"seq": row["seq"], "at": row["at"], "table": row["entity"], "id": row["entity_id"],
-            "kind": detail.get("kind"), "winner": detail.get("winner"), "mine": mine, "theirs": theirs,
-            "my_by": (mine or {}).get("updated_by") or row.get("user"), "my_at": (mine or {}).get("updated_at"),
-            "their_by": (theirs or {}).get("updated_by") or detail.get("from_user"),
-            "their_at": (theirs or {}).get("updated_at"), "bundle_id": detail.get("bundle_id")}
+    return {
+        "seq": row["seq"],
+        "at": row["at"],
+        "table": row["entity"],
+        "id": row["entity_id"],
+        "kind": detail.get("kind"),
+        "winner": detail.get("winner"),
+        "mine": mine,
+        "theirs": theirs,
+        "my_by": (mine or {}).get("updated_by") or row.get("user"),
+        "my_at": (mine or {}).get("updated_at"),
+        "their_by": (theirs or {}).get("updated_by") or detail.get("from_user"),
+        "their_at": (theirs or {}).get("updated_at"),
+        "bundle_id": detail.get("bundle_id"),
+    }
 
 
 __all__ = ["conflicts", "differing", "get", "is_resolved", "keep_version"]

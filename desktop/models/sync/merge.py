@@ -53,8 +53,9 @@ from .bundle import (
 )
 
 
-def import_bundle(db_path: str | Path, bundle: str | Path, passphrase: str, dry_run: bool = False,
-                  actor: Actor | None = None) -> SyncSummary:
+def import_bundle(
+    db_path: str | Path, bundle: str | Path, passphrase: str, dry_run: bool = False, actor: Actor | None = None
+) -> SyncSummary:
     """Apply a teammate's bundle in one transaction (or, *dry_run*, report what it would do and change nothing)."""
     from ..workspace import get_meta, set_meta
 
@@ -68,11 +69,13 @@ def import_bundle(db_path: str | Path, bundle: str | Path, passphrase: str, dry_
         if header.get("schema_version") != version:
             raise ValidationError(
                 f"{bundle.name} was made by a workspace of schema {header.get('schema_version')}; this one is schema "
-                f"{version}. Install the same Locality Desk version on both laptops first; nothing was changed.")
+                f"{version}. Install the same Locality Desk version on both laptops first; nothing was changed."
+            )
         team = get_meta(db, "team_id")
         if team and header.get("team_id") != team:
-            raise ValidationError(f"{bundle.name} comes from another team's workspace, so it was refused; "
-                                  "nothing was changed.")
+            raise ValidationError(
+                f"{bundle.name} comes from another team's workspace, so it was refused; nothing was changed."
+            )
         if not team and not dry_run:
             with db.atomic():
                 set_meta(db, team_id=str(header["team_id"]))
@@ -88,9 +91,18 @@ def import_bundle(db_path: str | Path, bundle: str | Path, passphrase: str, dry_
         if seq <= seen:
             raise ValidationError(
                 f"{bundle.name} (bundle {seq} from that laptop) was already applied here, or a newer bundle from the "
-                f"same laptop (up to {seen}) has replaced it; nothing was changed.")
-        summary = SyncSummary("import", str(bundle), str(header.get("bundle_id")), sender, seq,
-                              str(header.get("team_id")), dry_run=dry_run, changes=count_changes(changeset))
+                f"same laptop (up to {seen}) has replaced it; nothing was changed."
+            )
+        summary = SyncSummary(
+            "import",
+            str(bundle),
+            str(header.get("bundle_id")),
+            sender,
+            seq,
+            str(header.get("team_id")),
+            dry_run=dry_run,
+            changes=count_changes(changeset),
+        )
         _apply(ws, base, changeset, header, summary, actor, state, dry_run)
     finally:
         base.close()
@@ -101,8 +113,9 @@ def import_bundle(db_path: str | Path, bundle: str | Path, passphrase: str, dry_
 class _Merge:
     """The conflict handler of one import: later updated_at wins; an edit wins over a delete."""
 
-    def __init__(self, ws: apsw.Connection, base: apsw.Connection, header: dict[str, Any], summary: SyncSummary,
-                 changeset: bytes):
+    def __init__(
+        self, ws: apsw.Connection, base: apsw.Connection, header: dict[str, Any], summary: SyncSummary, changeset: bytes
+    ):
         self.ws, self.base, self.header, self.summary = ws, base, header, summary
         self.columns = {t: columns(ws, t) for t in synced_tables(ws)}
         self.pks = {t: pk_columns(ws, t) for t in self.columns}
@@ -140,9 +153,10 @@ class _Merge:
     def _number_clash(self, theirs: dict[str, Any]) -> bool:
         """Two laptops numbered a new action alike (CHA-2026-0043 twice): the later-made one is renumbered by the
         laptop that made it, so every laptop ends with the same two numbers. True when that is what happened."""
-        found = self.ws.execute("SELECT * FROM actions WHERE id <> ? AND (reference = ? OR (locality_id = ? AND "
-                                "year = ? AND seq = ?))", (theirs["id"], theirs["reference"], theirs["locality_id"],
-                                                           theirs["year"], theirs["seq"])).fetchone()
+        found = self.ws.execute(
+            "SELECT * FROM actions WHERE id <> ? AND (reference = ? OR (locality_id = ? AND year = ? AND seq = ?))",
+            (theirs["id"], theirs["reference"], theirs["locality_id"], theirs["year"], theirs["seq"]),
+        ).fetchone()
         if found is None:
             return False
         mine = self._row("actions", found)
@@ -163,15 +177,19 @@ class _Merge:
             stamp = actor.stamp()
             # The renumbering must win wherever the old number went, even against a laptop clock that runs fast.
             stamp["updated_at"] = max(stamp["updated_at"], _just_after(mine.get("updated_at")))
-            self.ws.execute("UPDATE actions SET reference = ?, seq = ?, updated_at = ?, updated_by = ?, "
-                            "device_id = ? WHERE id = ?", (reference, seq, stamp["updated_at"],
-                                                           stamp["updated_by"], stamp["device_id"], mine["id"]))
+            self.ws.execute(
+                "UPDATE actions SET reference = ?, seq = ?, updated_at = ?, updated_by = ?, device_id = ? WHERE id = ?",
+                (reference, seq, stamp["updated_at"], stamp["updated_by"], stamp["device_id"], mine["id"]),
+            )
             columns = list(theirs)
-            self.ws.execute(f"INSERT INTO actions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                            [theirs[c] for c in columns])
+            self.ws.execute(
+                f"INSERT INTO actions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                [theirs[c] for c in columns],
+            )
             self.skipped.discard(("actions", self._pk("actions", theirs)))
-            self.summary.renumbered.append({"id": mine["id"], "from": mine["reference"], "to": reference,
-                                            "clashed_with": theirs["id"]})
+            self.summary.renumbered.append(
+                {"id": mine["id"], "from": mine["reference"], "to": reference, "clashed_with": theirs["id"]}
+            )
 
     def into_base(self, change: apsw.TableChange) -> bool:
         """The base takes every change the workspace took; one it refused or deferred would read as deleted here."""
@@ -203,9 +221,11 @@ class _Merge:
     def conflict(self, reason: int, change: apsw.TableChange) -> int:
         table = change.name
         if reason == apsw.SQLITE_CHANGESET_FOREIGN_KEY:
-            self.error = (f"The bundle would leave {change.fk_conflicts} record(s) here pointing at records it "
-                          "deletes (a teammate deleted something still in use on this laptop). Nothing was "
-                          "changed; remove or move those links, or ask the teammate to restore it.")
+            self.error = (
+                f"The bundle would leave {change.fk_conflicts} record(s) here pointing at records it "
+                "deletes (a teammate deleted something still in use on this laptop). Nothing was "
+                "changed; remove or move those links, or ask the teammate to restore it."
+            )
             return apsw.SQLITE_CHANGESET_ABORT
         if reason == apsw.SQLITE_CHANGESET_NOTFOUND:  # deleted there, already gone here
             self._uncount(change)
@@ -248,13 +268,29 @@ class _Merge:
         if not per[key]:
             del per[key]
 
-    def _record(self, table: str, key_row: dict[str, Any], kind: str, mine: dict[str, Any] | None,
-                theirs: dict[str, Any] | None, winner: str) -> None:
-        self.summary.conflicts.append(Conflict(
-            table, self._pk(table, key_row), kind, mine, theirs, winner,
-            my_by=(mine or {}).get("updated_by"), my_at=(mine or {}).get("updated_at"),
-            their_by=(theirs or {}).get("updated_by") or self.header.get("user"),
-            their_at=(theirs or {}).get("updated_at") or self.header.get("created_at")))
+    def _record(
+        self,
+        table: str,
+        key_row: dict[str, Any],
+        kind: str,
+        mine: dict[str, Any] | None,
+        theirs: dict[str, Any] | None,
+        winner: str,
+    ) -> None:
+        self.summary.conflicts.append(
+            Conflict(
+                table,
+                self._pk(table, key_row),
+                kind,
+                mine,
+                theirs,
+                winner,
+                my_by=(mine or {}).get("updated_by"),
+                my_at=(mine or {}).get("updated_at"),
+                their_by=(theirs or {}).get("updated_by") or self.header.get("user"),
+                their_at=(theirs or {}).get("updated_at") or self.header.get("created_at"),
+            )
+        )
 
 
 def _rank(row: dict[str, Any]) -> tuple[str, str, str]:
@@ -283,8 +319,16 @@ def _into_base(reason: int, change: apsw.TableChange) -> int:
     return apsw.SQLITE_CHANGESET_OMIT
 
 
-def _apply(ws: apsw.Connection, base: apsw.Connection, changeset: bytes, header: dict[str, Any],
-           summary: SyncSummary, actor: Actor, state: dict[str, Any], dry_run: bool) -> None:
+def _apply(
+    ws: apsw.Connection,
+    base: apsw.Connection,
+    changeset: bytes,
+    header: dict[str, Any],
+    summary: SyncSummary,
+    actor: Actor,
+    state: dict[str, Any],
+    dry_run: bool,
+) -> None:
     merge = _Merge(ws, base, header, summary, changeset)
     ws.execute("PRAGMA foreign_keys = ON")
     ws.execute("BEGIN IMMEDIATE")
@@ -292,17 +336,28 @@ def _apply(ws: apsw.Connection, base: apsw.Connection, changeset: bytes, header:
     committed = False
     try:
         try:
-            apsw.Changeset.apply(changeset, ws, filter_change=merge.see, conflict=merge.conflict,
-                                 flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION)
+            apsw.Changeset.apply(
+                changeset,
+                ws,
+                filter_change=merge.see,
+                conflict=merge.conflict,
+                flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION,
+            )
         except apsw.Error as exc:
-            raise ValidationError(merge.error or f"The bundle could not be applied ({exc}); nothing was "
-                                                 "changed.") from exc
+            raise ValidationError(
+                merge.error or f"The bundle could not be applied ({exc}); nothing was changed."
+            ) from exc
         if not dry_run:
             merge.renumber_mine(actor)
         if dry_run:
             return
-        apsw.Changeset.apply(changeset, base, filter_change=merge.into_base, conflict=_into_base,
-                             flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION)
+        apsw.Changeset.apply(
+            changeset,
+            base,
+            filter_change=merge.into_base,
+            conflict=_into_base,
+            flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION,
+        )
         state["seen"][summary.sender] = summary.seq
         write_state(base, state)
         forget_sent(base)
@@ -324,30 +379,72 @@ def _apply(ws: apsw.Connection, base: apsw.Connection, changeset: bytes, header:
 # ---------------------------------------------------------------- audit
 
 
-def _audit_row(conn, actor: Actor, action: str, entity: str, entity_id: str | None, summary: str,
-               detail: dict[str, Any]) -> None:
-    conn.execute("INSERT INTO audit (at, user, role, device_id, action, entity, entity_id, summary, detail) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 (actor.now(), actor.user, actor.role, actor.device_id, action, entity, entity_id, summary,
-                  json.dumps(detail, sort_keys=True, default=str)))
+def _audit_row(
+    conn, actor: Actor, action: str, entity: str, entity_id: str | None, summary: str, detail: dict[str, Any]
+) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, user, role, device_id, action, entity, entity_id, summary, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            actor.now(),
+            actor.user,
+            actor.role,
+            actor.device_id,
+            action,
+            entity,
+            entity_id,
+            summary,
+            json.dumps(detail, sort_keys=True, default=str),
+        ),
+    )
 
 
 def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, header: dict[str, Any]) -> None:
     for c in summary.conflicts:
-        _audit_row(ws, actor, "sync-conflict", c.table, c.id,
-                   f"Sync conflict on {c.table} {c.id} ({c.kind}): {c.winner} kept",
-                   {"kind": c.kind, "winner": c.winner, "mine": c.mine, "theirs": c.theirs,
-                    "bundle_id": summary.bundle_id, "from_user": header.get("user")})
+        _audit_row(
+            ws,
+            actor,
+            "sync-conflict",
+            c.table,
+            c.id,
+            f"Sync conflict on {c.table} {c.id} ({c.kind}): {c.winner} kept",
+            {
+                "kind": c.kind,
+                "winner": c.winner,
+                "mine": c.mine,
+                "theirs": c.theirs,
+                "bundle_id": summary.bundle_id,
+                "from_user": header.get("user"),
+            },
+        )
     for r in summary.renumbered:
-        _audit_row(ws, actor, "sync-renumber", "actions", r["id"],
-                   f"Action {r['from']} renumbered {r['to']}: a teammate's new action had the same number",
-                   {**r, "bundle_id": summary.bundle_id, "from_user": header.get("user")})
+        _audit_row(
+            ws,
+            actor,
+            "sync-renumber",
+            "actions",
+            r["id"],
+            f"Action {r['from']} renumbered {r['to']}: a teammate's new action had the same number",
+            {**r, "bundle_id": summary.bundle_id, "from_user": header.get("user")},
+        )
     total = sum(summary.changes.values())
-    _audit_row(ws, actor, "sync-import", "sync", summary.bundle_id,
-               f"Imported sync bundle {summary.seq} from {header.get('user')} ({total:,} changes, "
-               f"{len(summary.conflicts)} conflicts)",
-               {"file": summary.file, "sender": summary.sender, "seq": summary.seq, "applied": summary.applied,
-                "changes": summary.changes, "made_at": header.get("created_at")})
+    _audit_row(
+        ws,
+        actor,
+        "sync-import",
+        "sync",
+        summary.bundle_id,
+        f"Imported sync bundle {summary.seq} from {header.get('user')} ({total:,} changes, "
+        f"{len(summary.conflicts)} conflicts)",
+        {
+            "file": summary.file,
+            "sender": summary.sender,
+            "seq": summary.seq,
+            "applied": summary.applied,
+            "changes": summary.changes,
+            "made_at": header.get("created_at"),
+        },
+    )
 
 
 __all__ = ["import_bundle"]

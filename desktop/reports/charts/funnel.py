@@ -36,8 +36,9 @@ class Point:
 
 def unit_label(funnel: Funnel) -> str:
     kpi = funnel.kpi
-    return {"percent": "%", "per_100": f"per 100 {kpi.denominator}",
-            "per_1000": f"per 1,000 {kpi.denominator}"}[kpi.unit]
+    return {"percent": "%", "per_100": f"per 100 {kpi.denominator}", "per_1000": f"per 1,000 {kpi.denominator}"}[
+        kpi.unit
+    ]
 
 
 def classify(funnel: Funnel, locality: str, denominator: float, value: float) -> Point:
@@ -46,8 +47,11 @@ def classify(funnel: Funnel, locality: str, denominator: float, value: float) ->
     theta = funnel.centre / scale
     band = WITHIN
     for level, code in ((0.95, BEYOND_95), (0.998, BEYOND_998)):
-        lo, hi = (limits_of.proportion_limits(theta, denominator, level) if funnel.kpi.unit == "percent"
-                  else limits_of.rate_limits(theta, denominator, level))
+        lo, hi = (
+            limits_of.proportion_limits(theta, denominator, level)
+            if funnel.kpi.unit == "percent"
+            else limits_of.rate_limits(theta, denominator, level)
+        )
         if limits_of.is_outlier(value, lo * scale, hi * scale):
             band = code
     return Point(locality, denominator, value, band, value > funnel.centre)
@@ -72,30 +76,59 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
         y1 = min(100.0, y1)
     yt = nice_ticks(y0, y1, 5)
     xt = nice_ticks(x0, x1, 5)
-    f = Frame(left=38, bottom=46, width=width - 50, height=height - 60, x0=x0, x1=x1, y0=min(y0, yt[0]),
-              y1=max(y1, yt[-1]))
+    f = Frame(
+        left=38, bottom=46, width=width - 50, height=height - 60, x0=x0, x1=x1, y0=min(y0, yt[0]), y1=max(y1, yt[-1])
+    )
     f.axes(d, [t for t in xt if x0 <= t <= x1], yt)
     grid = list(map(float, funnel.x))
     for level, color, dash, w in ((0.998, LIMIT_998, None, 0.9), (0.95, LIMIT_95, (3, 2), 0.8)):
         lower, upper = funnel.limits[level]
-        for line in (*clipped_lines(f, grid, list(map(float, lower)), color, w, dash),
-                     *clipped_lines(f, grid, list(map(float, upper)), color, w, dash)):
+        for line in (
+            *clipped_lines(f, grid, list(map(float, lower)), color, w, dash),
+            *clipped_lines(f, grid, list(map(float, upper)), color, w, dash),
+        ):
             d.add(line)
     d.add(Line(f.left, f.py(funnel.centre), f.right, f.py(funnel.centre), strokeColor=NHS_BLUE, strokeWidth=1.2))
-    d.add(String(f.right - 2, f.py(funnel.centre) + 2.5, f"LLR {funnel.centre:.1f}", fontName="Helvetica-Bold",
-                 fontSize=6.5, fillColor=NHS_BLUE, textAnchor="end"))
-    placed: list[tuple[float, float, float, float]] = [(f.right - 40, f.py(funnel.centre) + 1, f.right,
-                                                        f.py(funnel.centre) + 10)]
+    d.add(
+        String(
+            f.right - 2,
+            f.py(funnel.centre) + 2.5,
+            f"LLR {funnel.centre:.1f}",
+            fontName="Helvetica-Bold",
+            fontSize=6.5,
+            fillColor=NHS_BLUE,
+            textAnchor="end",
+        )
+    )
+    placed: list[tuple[float, float, float, float]] = [
+        (f.right - 40, f.py(funnel.centre) + 1, f.right, f.py(funnel.centre) + 10)
+    ]
     marks = [(f.px(p.x), f.py(p.y)) for p in points]
     for (cx, cy), p in zip(marks, points, strict=True):
         _marker(d, cx, cy, p.band)
     for (cx, cy), p in zip(marks, points, strict=True):
         _label(d, f, cx, cy, p.locality, placed, [m for m in marks if m != (cx, cy)])
     # Axis titles: the denominator across, the value with its unit up the side.
-    d.add(String(f.left + f.width / 2, 22, f"Denominator: {funnel.kpi.denominator}", fontName="Helvetica",
-                 fontSize=7, fillColor=NHS_DARK_GREY, textAnchor="middle"))
-    title = String(0, 0, f"{funnel.kpi.code} ({unit_label(funnel)})", fontName="Helvetica", fontSize=7,
-                   fillColor=NHS_DARK_GREY, textAnchor="middle")
+    d.add(
+        String(
+            f.left + f.width / 2,
+            22,
+            f"Denominator: {funnel.kpi.denominator}",
+            fontName="Helvetica",
+            fontSize=7,
+            fillColor=NHS_DARK_GREY,
+            textAnchor="middle",
+        )
+    )
+    title = String(
+        0,
+        0,
+        f"{funnel.kpi.code} ({unit_label(funnel)})",
+        fontName="Helvetica",
+        fontSize=7,
+        fillColor=NHS_DARK_GREY,
+        textAnchor="middle",
+    )
     g = Group(title)
     g.transform = (0, 1, -1, 0, 9, f.bottom + f.height / 2)
     d.add(g)
@@ -106,8 +139,11 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
 def _marker(d: Drawing, x: float, y: float, band: int) -> None:
     if band == BEYOND_998:  # a diamond, larger: the shape that matters most stands out most
         r = 4.2
-        d.add(Polygon([x, y + r, x + r, y, x, y - r, x - r, y], fillColor=POINT, strokeColor=colors.white,
-                      strokeWidth=0.5))
+        d.add(
+            Polygon(
+                [x, y + r, x + r, y, x, y - r, x - r, y], fillColor=POINT, strokeColor=colors.white, strokeWidth=0.5
+            )
+        )
     elif band == BEYOND_95:
         r = 2.9
         d.add(Rect(x - r, y - r, 2 * r, 2 * r, fillColor=POINT, strokeColor=colors.white, strokeWidth=0.5))
@@ -147,19 +183,42 @@ def _label(d: Drawing, f: Frame, x: float, y: float, text: str, placed: list, ma
         cy = min(max(y, box[1]), box[3])
         d.add(Line(x, y, cx, cy, strokeColor=NHS_MID_GREY, strokeWidth=0.4))
     # A white backing keeps the code legible where it sits on a limit or the LLR line.
-    d.add(Rect(box[0] - 0.8, box[1], box[2] - box[0] + 1.6, box[3] - box[1] + 0.8, fillColor=colors.white,
-               strokeColor=None, fillOpacity=0.85))
+    d.add(
+        Rect(
+            box[0] - 0.8,
+            box[1],
+            box[2] - box[0] + 1.6,
+            box[3] - box[1] + 0.8,
+            fillColor=colors.white,
+            strokeColor=None,
+            fillOpacity=0.85,
+        )
+    )
     d.add(String(box[0], box[1] + 1, text, fontName="Helvetica", fontSize=LABEL_SIZE, fillColor=POINT))
 
 
 def _legend(d: Drawing, x: float, y: float) -> None:
-    items = [("line", NHS_BLUE, None, "LLR (pooled)"), ("line", LIMIT_95, (3, 2), "95% limits"),
-             ("line", LIMIT_998, None, "99.8% limits"), ("mark", WITHIN, None, "within 95%"),
-             ("mark", BEYOND_95, None, "beyond 95%"), ("mark", BEYOND_998, None, "beyond 99.8%")]
+    items = [
+        ("line", NHS_BLUE, None, "LLR (pooled)"),
+        ("line", LIMIT_95, (3, 2), "95% limits"),
+        ("line", LIMIT_998, None, "99.8% limits"),
+        ("mark", WITHIN, None, "within 95%"),
+        ("mark", BEYOND_95, None, "beyond 95%"),
+        ("mark", BEYOND_998, None, "beyond 99.8%"),
+    ]
     for kind, what, dash, text in items:
         if kind == "line":
-            d.add(Line(x, y + 2.5, x + 14, y + 2.5, strokeColor=what, strokeWidth=1.1,
-                       strokeDashArray=list(dash) if dash else None))
+            d.add(
+                Line(
+                    x,
+                    y + 2.5,
+                    x + 14,
+                    y + 2.5,
+                    strokeColor=what,
+                    strokeWidth=1.1,
+                    strokeDashArray=list(dash) if dash else None,
+                )
+            )
             x += 17
         else:
             _marker(d, x + 3, y + 2.5, what)

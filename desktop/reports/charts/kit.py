@@ -64,27 +64,58 @@ class Frame:
     def top(self) -> float:
         return self.bottom + self.height
 
-    def axes(self, d: Drawing, xticks: Sequence[float], yticks: Sequence[float], x_labels: Sequence[str] | None = None,
-             font_size: float = 6.5, grid: bool = True) -> None:
+    def axes(
+        self,
+        d: Drawing,
+        xticks: Sequence[float],
+        yticks: Sequence[float],
+        x_labels: Sequence[str] | None = None,
+        font_size: float = 6.5,
+        grid: bool = True,
+    ) -> None:
         """Light horizontal gridlines, the two axis lines and their tick labels."""
         for t in yticks:
             y = self.py(t)
             if grid:
                 d.add(Line(self.left, y, self.right, y, strokeColor=NHS_PALE_GREY, strokeWidth=0.4))
-            d.add(String(self.left - 3, y - font_size / 3, tick_label(t), fontName=AXIS_FONT, fontSize=font_size,
-                         fillColor=NHS_DARK_GREY, textAnchor="end"))
+            d.add(
+                String(
+                    self.left - 3,
+                    y - font_size / 3,
+                    tick_label(t),
+                    fontName=AXIS_FONT,
+                    fontSize=font_size,
+                    fillColor=NHS_DARK_GREY,
+                    textAnchor="end",
+                )
+            )
         for i, t in enumerate(xticks):
             x = self.px(t)
             d.add(Line(x, self.bottom, x, self.bottom - 2, strokeColor=NHS_DARK_GREY, strokeWidth=0.5))
             text = x_labels[i] if x_labels else tick_label(t)
-            d.add(String(x, self.bottom - 3 - font_size, text, fontName=AXIS_FONT, fontSize=font_size,
-                         fillColor=NHS_DARK_GREY, textAnchor="middle"))
+            d.add(
+                String(
+                    x,
+                    self.bottom - 3 - font_size,
+                    text,
+                    fontName=AXIS_FONT,
+                    fontSize=font_size,
+                    fillColor=NHS_DARK_GREY,
+                    textAnchor="middle",
+                )
+            )
         d.add(Line(self.left, self.bottom, self.right, self.bottom, strokeColor=NHS_DARK_GREY, strokeWidth=0.6))
         d.add(Line(self.left, self.bottom, self.left, self.top, strokeColor=NHS_DARK_GREY, strokeWidth=0.6))
 
 
-def clipped_lines(frame: Frame, xs: Sequence[float], ys: Sequence[float], color: colors.Color, width: float,
-                  dash: Sequence[float] | None = None) -> list[PolyLine]:
+def clipped_lines(
+    frame: Frame,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    color: colors.Color,
+    width: float,
+    dash: Sequence[float] | None = None,
+) -> list[PolyLine]:
     """The data polyline cut to the frame's y range: runs inside are kept, each crossing is interpolated onto
     the edge, so a limit leaves the plot at its border instead of being squashed along it."""
     runs: list[list[tuple[float, float]]] = []
@@ -115,6 +146,13 @@ def clipped_lines(frame: Frame, xs: Sequence[float], ys: Sequence[float], color:
         if len(run) < 2:
             continue
         pts = [v for x, y in run for v in (frame.px(x), frame.py(y))]
-        lines.append(PolyLine(pts, strokeColor=color, strokeWidth=width, strokeDashArray=list(dash) if dash else None,
-                              strokeLineJoin=1))
+        lines.append(
+            PolyLine(
+                pts,
+                strokeColor=color,
+                strokeWidth=width,
+                strokeDashArray=list(dash) if dash else None,
+                strokeLineJoin=1,
+            )
+        )
     return lines

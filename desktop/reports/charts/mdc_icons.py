@@ -51,8 +51,17 @@ def variation(kind: str | None, size: float = 14) -> Drawing:
     _ring(d, size, colour, filled)
     ink = WHITE if filled else colour
     letter = "H" if side == "high" else "L"
-    d.add(String(c - size * 0.1, c - size * 0.19, letter, fontName="Helvetica-Bold", fontSize=size * 0.52,
-                 textAnchor="middle", fillColor=ink))
+    d.add(
+        String(
+            c - size * 0.1,
+            c - size * 0.19,
+            letter,
+            fontName="Helvetica-Bold",
+            fontSize=size * 0.52,
+            textAnchor="middle",
+            fillColor=ink,
+        )
+    )
     _arrowhead(d, c + size * 0.24, c, size, side == "high", ink)
     return d
 
@@ -62,15 +71,36 @@ def assurance(kind: str | None, size: float = 14) -> Drawing:
     d = Drawing(size, size)
     if kind is None:
         return d
-    colour, letter, filled = {"consistent_pass": (NHS_BLUE, "P", False), "consistent_fail": (CONCERN, "F", True),
-                              "inconsistent": (COMMON, "?", False)}[kind]
+    colour, letter, filled = {
+        "consistent_pass": (NHS_BLUE, "P", False),
+        "consistent_fail": (CONCERN, "F", True),
+        "inconsistent": (COMMON, "?", False),
+    }[kind]
     _ring(d, size, colour, filled)
     ink = WHITE if filled else colour
     c = size / 2
-    d.add(String(c, c - size * 0.12, letter, fontName="Helvetica-Bold", fontSize=size * 0.5, textAnchor="middle",
-                 fillColor=ink))
-    d.add(Line(c - size * 0.26, c - size * 0.22, c + size * 0.26, c - size * 0.22, strokeColor=ink,
-               strokeWidth=0.7, strokeDashArray=[1.2, 0.8]))  # the target the letter is judged against
+    d.add(
+        String(
+            c,
+            c - size * 0.12,
+            letter,
+            fontName="Helvetica-Bold",
+            fontSize=size * 0.5,
+            textAnchor="middle",
+            fillColor=ink,
+        )
+    )
+    d.add(
+        Line(
+            c - size * 0.26,
+            c - size * 0.22,
+            c + size * 0.26,
+            c - size * 0.22,
+            strokeColor=ink,
+            strokeWidth=0.7,
+            strokeDashArray=[1.2, 0.8],
+        )
+    )  # the target the letter is judged against
     return d
 
 
@@ -85,8 +115,13 @@ def trend_arrow(change: str | None, better: bool | None, size: float = 11) -> Dr
     w = 1.6
     if change == "same":
         d.add(Line(size * 0.1, c, size * 0.62, c, strokeColor=colour, strokeWidth=w))
-        d.add(Polygon([size * 0.55, c - size * 0.28, size * 0.95, c, size * 0.55, c + size * 0.28],
-                      fillColor=colour, strokeColor=None))
+        d.add(
+            Polygon(
+                [size * 0.55, c - size * 0.28, size * 0.95, c, size * 0.55, c + size * 0.28],
+                fillColor=colour,
+                strokeColor=None,
+            )
+        )
         return d
     up = change == "up"
     tail, head = (size * 0.08, size * 0.62) if up else (size * 0.92, size * 0.38)

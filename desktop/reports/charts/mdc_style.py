@@ -22,8 +22,12 @@ MARKERS = {
     "special_cause_neutral_low": ("diamond", NEUTRAL),
 }
 # The words of the chart legend, per shape.
-SHAPE_WORDS = {"circle": "common cause", "square": "improvement", "triangle": "concern",
-               "diamond": "neither (no better/worse)"}
+SHAPE_WORDS = {
+    "circle": "common cause",
+    "square": "improvement",
+    "triangle": "concern",
+    "diamond": "neither (no better/worse)",
+}
 
 LABELS = {
     "common_cause": "Common cause: no significant change",

@@ -31,8 +31,12 @@ FONT, BOLD = "Helvetica", "Helvetica-Bold"
 AXIS_PT = 6.5  # the smallest size that stays legible on an A4 print
 TITLE_PT = 8
 
-_COLOURS = {mdc_style.COMMON: COMMON, mdc_style.IMPROVEMENT: IMPROVEMENT, mdc_style.CONCERN: CONCERN,
-            mdc_style.NEUTRAL: NEUTRAL}
+_COLOURS = {
+    mdc_style.COMMON: COMMON,
+    mdc_style.IMPROVEMENT: IMPROVEMENT,
+    mdc_style.CONCERN: CONCERN,
+    mdc_style.NEUTRAL: NEUTRAL,
+}
 # point type → (shape, fill); the shape carries the meaning in greyscale (mdc_style.MARKERS, as the app draws it)
 MARKERS = {kind: (shape, _COLOURS[fill]) for kind, (shape, fill) in mdc_style.MARKERS.items()}
 
@@ -43,13 +47,17 @@ def marker(shape: str, x: float, y: float, fill: colors.Color, r: float) -> obje
     if shape == "circle":
         return Circle(x, y, r * 0.75, fillColor=fill, strokeColor=None)
     if shape == "square":
-        return Rect(x - r * 0.85, y - r * 0.85, 1.7 * r, 1.7 * r, fillColor=fill, strokeColor=stroke,
-                    strokeWidth=0.5)
+        return Rect(x - r * 0.85, y - r * 0.85, 1.7 * r, 1.7 * r, fillColor=fill, strokeColor=stroke, strokeWidth=0.5)
     if shape == "triangle":
-        return Polygon([x - r, y - r * 0.8, x + r, y - r * 0.8, x, y + r * 1.05], fillColor=fill,
-                       strokeColor=stroke, strokeWidth=0.5)
-    return Polygon([x, y - r * 1.15, x + r, y, x, y + r * 1.15, x - r, y], fillColor=fill, strokeColor=stroke,
-                   strokeWidth=0.5)
+        return Polygon(
+            [x - r, y - r * 0.8, x + r, y - r * 0.8, x, y + r * 1.05],
+            fillColor=fill,
+            strokeColor=stroke,
+            strokeWidth=0.5,
+        )
+    return Polygon(
+        [x, y - r * 1.15, x + r, y, x, y + r * 1.15, x - r, y], fillColor=fill, strokeColor=stroke, strokeWidth=0.5
+    )
 
 
 def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -81,9 +89,16 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text.rstrip() + "…"
 
 
-def xmr_chart(result: SpcResult, labels: Sequence[str], width: float, height: float, title: str = "",
-              target: float | None = None, bounds: tuple[float | None, float | None] = (None, None),
-              suffix: str = "") -> Drawing:
+def xmr_chart(
+    result: SpcResult,
+    labels: Sequence[str],
+    width: float,
+    height: float,
+    title: str = "",
+    target: float | None = None,
+    bounds: tuple[float | None, float | None] = (None, None),
+    suffix: str = "",
+) -> Drawing:
     """The chart of *result* (one point per label) in a *width* × *height* point Drawing.
 
     *bounds* clips the value axis to what the measure can take (0–100 for a percentage), so a negative lower
@@ -122,13 +137,22 @@ def xmr_chart(result: SpcResult, labels: Sequence[str], width: float, height: fl
         return y0 + plot_h * (v - low) / (high - low)
 
     if title:
-        d.add(String(0, height - TITLE_PT, _fit(title, BOLD, TITLE_PT, width), fontName=BOLD, fontSize=TITLE_PT,
-                     fillColor=INK))
+        d.add(
+            String(
+                0,
+                height - TITLE_PT,
+                _fit(title, BOLD, TITLE_PT, width),
+                fontName=BOLD,
+                fontSize=TITLE_PT,
+                fillColor=INK,
+            )
+        )
     d.add(Rect(x0, y0, plot_w, plot_h, fillColor=None, strokeColor=colors.HexColor("#D0D7D9"), strokeWidth=0.4))
     for t, text in zip(ticks, tick_texts, strict=True):
         d.add(Line(x0 - 2, sy(t), x0, sy(t), strokeColor=COMMON, strokeWidth=0.4))
-        d.add(String(x0 - 3, sy(t) - AXIS_PT / 3, text, fontName=FONT, fontSize=AXIS_PT, textAnchor="end",
-                     fillColor=INK))
+        d.add(
+            String(x0 - 3, sy(t) - AXIS_PT / 3, text, fontName=FONT, fontSize=AXIS_PT, textAnchor="end", fillColor=INK)
+        )
 
     tags: list[tuple[float, str, colors.Color]] = []
 
@@ -149,10 +173,14 @@ def xmr_chart(result: SpcResult, labels: Sequence[str], width: float, height: fl
     for y, label, colour in sorted(tags):
         y = max(y, floor + AXIS_PT)
         floor = y
-        d.add(String(x0 + plot_w + 1.5, y - AXIS_PT / 3, label, fontName=FONT, fontSize=AXIS_PT,
-                     fillColor=colour))
-    d.add(PolyLine([c for i, v in enumerate(values) for c in (sx(i), sy(_clip(v, low, high)))],
-                   strokeColor=COMMON, strokeWidth=0.8))
+        d.add(String(x0 + plot_w + 1.5, y - AXIS_PT / 3, label, fontName=FONT, fontSize=AXIS_PT, fillColor=colour))
+    d.add(
+        PolyLine(
+            [c for i, v in enumerate(values) for c in (sx(i), sy(_clip(v, low, high)))],
+            strokeColor=COMMON,
+            strokeWidth=0.8,
+        )
+    )
     r = min(2.6, max(1.6, plot_w / len(values) / 3.2))
     for i, point in enumerate(result.points):
         shape, fill = MARKERS[point.point_type]
@@ -163,11 +191,22 @@ def xmr_chart(result: SpcResult, labels: Sequence[str], width: float, height: fl
     step = max(1, math.ceil(widest / (plot_w / len(values))))
     shown = set(range(len(values) - 1, -1, -step))
     for i in shown:
-        d.add(String(sx(i), y0 - AXIS_PT - 2, labels[i], fontName=FONT, fontSize=AXIS_PT, textAnchor="middle",
-                     fillColor=INK))
+        d.add(
+            String(
+                sx(i), y0 - AXIS_PT - 2, labels[i], fontName=FONT, fontSize=AXIS_PT, textAnchor="middle", fillColor=INK
+            )
+        )
     if result.trial_limits:
-        d.add(String(x0, 1, f"Trial limits: only {len(values)} points (MDC fixes limits from 13); no icons.",
-                     fontName="Helvetica-Oblique", fontSize=AXIS_PT, fillColor=INK))
+        d.add(
+            String(
+                x0,
+                1,
+                f"Trial limits: only {len(values)} points (MDC fixes limits from 13); no icons.",
+                fontName="Helvetica-Oblique",
+                fontSize=AXIS_PT,
+                fillColor=INK,
+            )
+        )
     return d
 
 
@@ -179,14 +218,19 @@ def legend(width: float) -> Drawing:
     """A key to the chart's markers and lines, for the top of the chart pages."""
     d = Drawing(width, 14)
     x, y = 0.0, 5.0
-    items = [(shape, fill, mdc_style.SHAPE_WORDS[shape]) for shape, fill in
-             (("circle", COMMON), ("square", IMPROVEMENT), ("triangle", CONCERN), ("diamond", NEUTRAL))]
+    items = [
+        (shape, fill, mdc_style.SHAPE_WORDS[shape])
+        for shape, fill in (("circle", COMMON), ("square", IMPROVEMENT), ("triangle", CONCERN), ("diamond", NEUTRAL))
+    ]
     for shape, fill, text in items:
         d.add(marker(shape, x + 3, y + 2.5, fill, 2.6 if shape != "circle" else 2.3))
         d.add(String(x + 8, y, text, fontName=FONT, fontSize=7, fillColor=INK))
         x += 14 + stringWidth(text, FONT, 7)
-    for dash, colour, text in (([], INK, "mean"), ([3, 2], COMMON, "process limits"),
-                               ([5, 1.5, 1, 1.5], TARGET, "target")):
+    for dash, colour, text in (
+        ([], INK, "mean"),
+        ([3, 2], COMMON, "process limits"),
+        ([5, 1.5, 1, 1.5], TARGET, "target"),
+    ):
         d.add(Line(x, y + 2.5, x + 14, y + 2.5, strokeColor=colour, strokeWidth=0.9, strokeDashArray=dash or None))
         d.add(String(x + 17, y, text, fontName=FONT, fontSize=7, fillColor=INK))
         x += 24 + stringWidth(text, FONT, 7)

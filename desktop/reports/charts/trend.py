@@ -20,19 +20,36 @@ def short_unit(kpi: Kpi) -> str:
     return {"count": "count", "percent": "%", "per_100": "per 100", "per_1000": "per 1,000"}[kpi.unit]
 
 
-def panel(kpi: Kpi, labels: Sequence[str], teams: dict[str, list[float | None]], llr: list[float | None],
-          llr_name: str, width: float, height: float) -> Drawing:
+def panel(
+    kpi: Kpi,
+    labels: Sequence[str],
+    teams: dict[str, list[float | None]],
+    llr: list[float | None],
+    llr_name: str,
+    width: float,
+    height: float,
+) -> Drawing:
     d = Drawing(width, height)
     name = kpi.name if len(kpi.name) <= 58 else kpi.name[:56] + "…"
     d.add(String(0, height - 9, f"{kpi.code}", fontName="Helvetica-Bold", fontSize=8, fillColor=NHS_DARK_BLUE))
-    d.add(String(32, height - 9, f"{name} ({short_unit(kpi)})", fontName="Helvetica", fontSize=7,
-                 fillColor=NHS_DARK_GREY))
+    d.add(
+        String(32, height - 9, f"{name} ({short_unit(kpi)})", fontName="Helvetica", fontSize=7, fillColor=NHS_DARK_GREY)
+    )
     values = [v for series in (*teams.values(), llr) for v in series if v is not None]
     if kpi.target is not None:
         values.append(kpi.target)
     if not values:
-        d.add(String(width / 2, height / 2, "No values held", fontName="Helvetica", fontSize=7,
-                     fillColor=NHS_DARK_GREY, textAnchor="middle"))
+        d.add(
+            String(
+                width / 2,
+                height / 2,
+                "No values held",
+                fontName="Helvetica",
+                fontSize=7,
+                fillColor=NHS_DARK_GREY,
+                textAnchor="middle",
+            )
+        )
         return d
     low, high = min(values), max(values)
     pad = (high - low) * 0.08 or max(1.0, abs(high) * 0.1)
@@ -42,26 +59,54 @@ def panel(kpi: Kpi, labels: Sequence[str], teams: dict[str, list[float | None]],
         high = min(high, 100.0)
     yt = nice_ticks(low, high, 4)
     n = len(labels)
-    f = Frame(left=30, bottom=26, width=width - 46, height=height - 40, x0=-0.3, x1=n - 0.7,
-              y0=min(low, yt[0]), y1=max(high, yt[-1]))
+    f = Frame(
+        left=30,
+        bottom=26,
+        width=width - 46,
+        height=height - 40,
+        x0=-0.3,
+        x1=n - 0.7,
+        y0=min(low, yt[0]),
+        y1=max(high, yt[-1]),
+    )
     f.axes(d, list(range(n)), yt, x_labels=[""] * n, font_size=5.6)
     for i, label in enumerate(labels):  # "Q3" over "24/25": eight quarters side by side need two lines
         quarter, _, year = label.partition(" ")
         for k, text in enumerate((quarter, year)):
-            d.add(String(f.px(i), f.bottom - 8 - 6 * k, text, fontName="Helvetica", fontSize=5.6,
-                         fillColor=NHS_DARK_GREY, textAnchor="middle"))
+            d.add(
+                String(
+                    f.px(i),
+                    f.bottom - 8 - 6 * k,
+                    text,
+                    fontName="Helvetica",
+                    fontSize=5.6,
+                    fillColor=NHS_DARK_GREY,
+                    textAnchor="middle",
+                )
+            )
     if kpi.target is not None and f.y0 <= kpi.target <= f.y1:
         y = f.py(kpi.target)
         d.add(Line(f.left, y, f.right, y, strokeColor=NHS_WARM_YELLOW, strokeWidth=0.9, strokeDashArray=[1.5, 1.5]))
-        d.add(String(f.left + 2, y + 2, f"target {kpi.target:g}", fontName="Helvetica", fontSize=5.5,
-                     fillColor=NHS_DARK_GREY))
+        d.add(
+            String(
+                f.left + 2, y + 2, f"target {kpi.target:g}", fontName="Helvetica", fontSize=5.5, fillColor=NHS_DARK_GREY
+            )
+        )
     for series in teams.values():
         _series(d, f, series, TEAM_GREY, 0.6, dots=False)
     _series(d, f, llr, NHS_BLUE, 1.8, dots=True)
     last = next(((i, v) for i, v in reversed(list(enumerate(llr))) if v is not None), None)
     if last:
-        d.add(String(f.px(last[0]) + 4, f.py(last[1]) - 2, _fmt(last[1], kpi), fontName="Helvetica-Bold",
-                     fontSize=6, fillColor=NHS_BLUE))
+        d.add(
+            String(
+                f.px(last[0]) + 4,
+                f.py(last[1]) - 2,
+                _fmt(last[1], kpi),
+                fontName="Helvetica-Bold",
+                fontSize=6,
+                fillColor=NHS_BLUE,
+            )
+        )
     # A key, small: grey lines are teams, blue is LLR.
     d.add(Line(f.left + 2, 2, f.left + 14, 2, strokeColor=TEAM_GREY, strokeWidth=0.8))
     d.add(String(f.left + 16, 0, "each team", fontName="Helvetica", fontSize=5.5, fillColor=NHS_DARK_GREY))

@@ -15,8 +15,13 @@ NO_DATE = QDate(2000, 1, 1)  # the lowest date a box accepts stands for â€œanyâ€
 
 class AuditFilterBar(FilterBar):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Find a summary, record, user or detail  (Ctrl+F)",
-                         "Filter the audit log by summary, record, user or detail", 420, "Entries shown", parent)
+        super().__init__(
+            "Find a summary, record, user or detail  (Ctrl+F)",
+            "Filter the audit log by summary, record, user or detail",
+            420,
+            "Entries shown",
+            parent,
+        )
         self.action = self.combo("Action", "Any action", [])
         self.user = self.combo("User", "Anyone", [])
         self.set_combos(self.action, self.user)
@@ -27,9 +32,13 @@ class AuditFilterBar(FilterBar):
             self._facets.insertWidget(stretch + offset, widget)
 
     def audit_filter(self) -> audit.AuditFilter:
-        return audit.AuditFilter(text=self.text.text().strip() or None, action=self.action.currentData(),
-                                 user=self.user.currentData(), since=self._day(self.since),
-                                 until=self._day(self.until))
+        return audit.AuditFilter(
+            text=self.text.text().strip() or None,
+            action=self.action.currentData(),
+            user=self.user.currentData(),
+            since=self._day(self.since),
+            until=self._day(self.until),
+        )
 
     def set_choices(self, actions: Sequence[str], users: Sequence[str]) -> None:
         self.refill(self.action, [(a, a) for a in actions])
@@ -49,9 +58,11 @@ class AuditFilterBar(FilterBar):
         return super().is_clear() and self._day(self.since) is None and self._day(self.until) is None
 
     def describe(self) -> str:
-        days = [f"{label} {box.date().toString('d MMM yyyy')}" for label, box in (("from", self.since),
-                                                                                  ("to", self.until))
-                if self._day(box)]
+        days = [
+            f"{label} {box.date().toString('d MMM yyyy')}"
+            for label, box in (("from", self.since), ("to", self.until))
+            if self._day(box)
+        ]
         return ", ".join(p for p in (super().describe(), *days) if p)
 
     def clear(self) -> None:

@@ -30,14 +30,28 @@ from ..reference.records_view import RecordsView
 from ..shell.screens import Screen
 from .filters import AuditFilterBar
 
-COLUMNS = (Column("when", "When (UTC)"), Column("user", "Who"), Column("role", "Role"), Column("device", "Device"),
-           Column("action", "Action"), Column("what", "What"), Column("summary", "Summary"))
+COLUMNS = (
+    Column("when", "When (UTC)"),
+    Column("user", "Who"),
+    Column("role", "Role"),
+    Column("device", "Device"),
+    Column("action", "Action"),
+    Column("what", "What"),
+    Column("summary", "Summary"),
+)
 
 
 def display_row(entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": entry["seq"], "when": entry["at"][:16].replace("T", " "), "user": entry["user"],
-            "role": entry.get("role") or "", "device": entry["device_id"], "action": entry["action"],
-            "what": entry["entity"].replace("_", " "), "summary": entry["summary"]}
+    return {
+        "id": entry["seq"],
+        "when": entry["at"][:16].replace("T", " "),
+        "user": entry["user"],
+        "role": entry.get("role") or "",
+        "device": entry["device_id"],
+        "action": entry["action"],
+        "what": entry["entity"].replace("_", " "),
+        "summary": entry["summary"],
+    }
 
 
 def detail_text(entry: Mapping[str, Any]) -> str:
@@ -47,8 +61,10 @@ def detail_text(entry: Mapping[str, Any]) -> str:
     except ValueError:  # written by hand or by an older tool: show it as it is
         detail = entry["detail"]
     who = f"{entry['user']} ({entry['role']})" if entry.get("role") else entry["user"]
-    return (f"Entry {entry['seq']}, {entry['at']}\n{who} on device {entry['device_id']}\n"
-            f"{entry['action']} {entry['entity']} {entry['entity_id'] or ''}\n{entry['summary']}\n\n{detail}")
+    return (
+        f"Entry {entry['seq']}, {entry['at']}\n{who} on device {entry['device_id']}\n"
+        f"{entry['action']} {entry['entity']} {entry['entity_id'] or ''}\n{entry['summary']}\n\n{detail}"
+    )
 
 
 class AuditPage(Page):
@@ -65,8 +81,10 @@ class AuditPage(Page):
         self.filters.changed.connect(self.reload)
         self.filters.text.returnPressed.connect(self.filters.flush)
         self.export_button = QPushButton("Export CSV…")
-        self.export_button.setToolTip("Save the entries the filters find (all of them, not only those listed) as a "
-                                      "CSV file (OFFICIAL-SENSITIVE; the export is audited)")
+        self.export_button.setToolTip(
+            "Save the entries the filters find (all of them, not only those listed) as a "
+            "CSV file (OFFICIAL-SENSITIVE; the export is audited)"
+        )
         self.export_button.clicked.connect(self.export)
         self.filters.top.addWidget(self.export_button)
         layout.addWidget(self.filters)
@@ -119,8 +137,11 @@ class AuditPage(Page):
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.fit_columns()
         shown = formats.count(len(self.entries), "entry", "entries")
-        self.filters.count.setText(shown if self.matching == len(self.entries)
-                                   else f"newest {len(self.entries):,} of {self.matching:,} entries")
+        self.filters.count.setText(
+            shown
+            if self.matching == len(self.entries)
+            else f"newest {len(self.entries):,} of {self.matching:,} entries"
+        )
         self.export_button.setEnabled(self.matching > 0)
         self.detail.clear()
         if self.entries:
@@ -142,11 +163,14 @@ class AuditPage(Page):
         f = self.filters.audit_filter()
         entries = formats.count(self.matching, "entry", "entries")
         if not messages.confirm(
-                self, "Export the audit log?",
-                f"The file will hold {entries}{' (those the filters find)' if not self.filters.is_clear() else ''}. "
-                "Their summaries can name patients and care-home residents, so it is OFFICIAL-SENSITIVE (its "
-                "suggested name says so): keep it on an NHS-approved, encrypted device and delete it when you are "
-                "done. The export is itself recorded in the audit trail.", f"Export {entries}"):
+            self,
+            "Export the audit log?",
+            f"The file will hold {entries}{' (those the filters find)' if not self.filters.is_clear() else ''}. "
+            "Their summaries can name patients and care-home residents, so it is OFFICIAL-SENSITIVE (its "
+            "suggested name says so): keep it on an NHS-approved, encrypted device and delete it when you are "
+            "done. The export is itself recorded in the audit trail.",
+            f"Export {entries}",
+        ):
             return
         folder = self.settings.state("export_directory") or str(self.session.path.parent)
         suggested = str(marked(Path(folder) / f"audit-log-{self.session.path.stem}.csv"))
@@ -171,5 +195,6 @@ class AuditPage(Page):
             messages.warn(self, "Cannot export the audit log", str(exc))
             return
         self.session.publish(Changes.of("audit"))
-        messages.show_status(self, f"Exported {formats.count(written, 'audit log entry', 'audit log entries')} "
-                             f"to {out}.")
+        messages.show_status(
+            self, f"Exported {formats.count(written, 'audit log entry', 'audit log entries')} to {out}."
+        )

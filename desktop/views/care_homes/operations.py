@@ -20,15 +20,24 @@ from ..kit.session import Session
 def log_visit(session: Session, values: Mapping[str, Any]) -> str:
     """Record a visit with its residents' outcomes and follow-up actions, all or nothing, as one undo step."""
     visit_id, changes = visits.log_visit(
-        session.db, session.actor, values.get("care_home_id"), values.get("visited_on"), values.get("type"),
-        values.get("clinician_id") or None, list(values.get("residents", [])), list(values.get("follow_ups", [])),
-        values.get("notes", ""), undo=session.undo)
+        session.db,
+        session.actor,
+        values.get("care_home_id"),
+        values.get("visited_on"),
+        values.get("type"),
+        values.get("clinician_id") or None,
+        list(values.get("residents", [])),
+        list(values.get("follow_ups", [])),
+        values.get("notes", ""),
+        undo=session.undo,
+    )
     session.publish(changes)
     return visit_id
 
 
-def save_resident(session: Session, care_home_id: str, values: Mapping[str, Any],
-                  resident_id: str | None = None) -> str:
+def save_resident(
+    session: Session, care_home_id: str, values: Mapping[str, Any], resident_id: str | None = None
+) -> str:
     """Admit (resident_id None) or update a resident; ValidationError names the field."""
     resident_id, changes = residents.save(session.db, session.actor, care_home_id, dict(values), resident_id)
     session.publish(changes)

@@ -45,8 +45,9 @@ RECENT_DAYS = 365
 
 
 class CareHomesPage(QuarterPaging, Page):
-    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
+    ):
         super().__init__(screen, parent)
         self.session = session
         self.settings = settings
@@ -73,10 +74,12 @@ class CareHomesPage(QuarterPaging, Page):
         self.grid = RoundGridView()
         self.grid.cell_chosen.connect(self.choose_cell)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._follow_grid(index.row()))
-        self.legend = help_label(f"{HELD} weekly home round held   {MISSED} no round that week   "
-                             f"{THIS_WEEK} this week, none yet   blank: week not begun"
-                             "   ⚠ register gap (hover for the problem).   Click a week, or press Enter on it, to "
-                             "open its round or log a visit.")
+        self.legend = help_label(
+            f"{HELD} weekly home round held   {MISSED} no round that week   "
+            f"{THIS_WEEK} this week, none yet   blank: week not begun"
+            "   ⚠ register gap (hover for the problem).   Click a week, or press Enter on it, to "
+            "open its round or log a visit."
+        )
         grid_tab = QWidget()
         grid_box = QVBoxLayout(grid_tab)
         grid_box.setContentsMargins(0, 8, 0, 0)
@@ -87,19 +90,24 @@ class CareHomesPage(QuarterPaging, Page):
         self.detail.admit_button.clicked.connect(lambda: self.edit_resident(None))
         self.detail.edit_button.clicked.connect(self._edit_current_resident)
         self.detail.residents.doubleClicked.connect(
-            lambda index: self.edit_resident(self.detail.residents_model.row_id(index.row())))
+            lambda index: self.edit_resident(self.detail.residents_model.row_id(index.row()))
+        )
         self.detail.export_button.clicked.connect(self.export_report)
         self.detail.visits.doubleClicked.connect(
-            lambda index: self.show_visits([self.detail.visits_model.row_id(index.row())]))
+            lambda index: self.show_visits([self.detail.visits_model.row_id(index.row())])
+        )
         self.tabs = QTabWidget()
         self.tabs.setObjectName("careHomeTabs")
         self.tabs.addTab(grid_tab, "Home &round grid")
         self.tabs.addTab(self.detail, "Home &detail")
         layout.addWidget(self.tabs, 1)
-        self.empty = at_top(EmptyCard(
-            "No care-home residents in a commissioner workspace",
-            "Visits and residents name patients, and a commissioner workspace never holds patient-identifiable "
-            "data. Open a locality workspace (File → Open workspace) to follow a team's home rounds."))
+        self.empty = at_top(
+            EmptyCard(
+                "No care-home residents in a commissioner workspace",
+                "Visits and residents name patients, and a commissioner workspace never holds patient-identifiable "
+                "data. Open a locality workspace (File → Open workspace) to follow a team's home rounds.",
+            )
+        )
         layout.addWidget(self.empty, 1)
         commissioner = session.kind == "commissioner"
         for widget in (self.tabs, self.bar):
@@ -179,10 +187,13 @@ class CareHomesPage(QuarterPaging, Page):
         if state == HELD:
             self.show_visits(model.visit_ids(row, column))
         elif state in (MISSED, THIS_WEEK):
-            answer = messages.ask(self, "No home round that week",
-                                  f"No weekly home round is recorded at {home['name']} in the week of "
-                                  f"{formats.date(week)}" + (" yet." if state == THIS_WEEK else "."),
-                                  [LOG_VISIT, CLOSE])
+            answer = messages.ask(
+                self,
+                "No home round that week",
+                f"No weekly home round is recorded at {home['name']} in the week of "
+                f"{formats.date(week)}" + (" yet." if state == THIS_WEEK else "."),
+                [LOG_VISIT, CLOSE],
+            )
             if answer == LOG_VISIT:
                 self.log_visit(home["id"], min(week, self.today()))
         else:
@@ -226,10 +237,16 @@ class CareHomesPage(QuarterPaging, Page):
         staff = reference.choices_for(db, "staff", self.locality["id"])
         lead = next((h for h in self.homes if h["id"] == home_id), {})
         clinician = reference.get(db, "care_homes", home_id).get("clinical_lead_id") if lead else None
-        dialog = LogVisitDialog([(h["id"], h["name"]) for h in self.homes], staff,
-                                lambda hid: residents.listing(db, hid, today=self.today()),
-                                lambda values: care_home_operations.log_visit(session, values),
-                                home_id, day, clinician_id=clinician, parent=self)
+        dialog = LogVisitDialog(
+            [(h["id"], h["name"]) for h in self.homes],
+            staff,
+            lambda hid: residents.listing(db, hid, today=self.today()),
+            lambda values: care_home_operations.log_visit(session, values),
+            home_id,
+            day,
+            clinician_id=clinician,
+            parent=self,
+        )
         dialog.accepted.connect(lambda: messages.show_status(self, "Visit saved."))
         self.dialog = dialog
         dialog.open()
@@ -253,9 +270,12 @@ class CareHomesPage(QuarterPaging, Page):
             messages.warn(self, "Cannot edit the resident", str(exc))
             return
         session = self.session
-        dialog = ResidentDialog(lambda values: care_home_operations.save_resident(session, home_id, values,
-                                                                                  resident_id),
-                                home["name"], current, self)
+        dialog = ResidentDialog(
+            lambda values: care_home_operations.save_resident(session, home_id, values, resident_id),
+            home["name"],
+            current,
+            self,
+        )
         dialog.accepted.connect(lambda: messages.show_status(self, "Resident saved."))
         self.dialog = dialog
         dialog.open()
@@ -267,13 +287,19 @@ class CareHomesPage(QuarterPaging, Page):
             return
         q = self.quarter
         if not messages.confirm(
-                self, "Export patient-identifiable data?",
-                f"The {q.label} visit report for {home['name']} names its residents with their NHS numbers, "
-                "visits and outcomes, and is marked OFFICIAL-SENSITIVE. Keep it on an NHS-approved, encrypted "
-                "device and share it only by secure e-mail. The export is recorded in the audit trail.",
-                "Export the report"):
+            self,
+            "Export patient-identifiable data?",
+            f"The {q.label} visit report for {home['name']} names its residents with their NHS numbers, "
+            "visits and outcomes, and is marked OFFICIAL-SENSITIVE. Keep it on an NHS-approved, encrypted "
+            "device and share it only by secure e-mail. The export is recorded in the audit trail.",
+            "Export the report",
+        ):
             return
         pdf_export.save_pdf(
-            self, self.settings, "visit report", f"care-home-visits-{home['cqc_id']}-{q.code}.pdf",
+            self,
+            self.settings,
+            "visit report",
+            f"care-home-visits-{home['cqc_id']}-{q.code}.pdf",
             lambda out: care_home_operations.export_report(self.session, home["cqc_id"], q, out, self.today()),
-            OPEN_REPORT)
+            OPEN_REPORT,
+        )

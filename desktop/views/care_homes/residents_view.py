@@ -30,11 +30,24 @@ from ..reference.records_view import RecordsView
 
 LATE = ("late", "overdue")
 
-RESIDENT_COLUMNS = [Column("name", "Resident"), Column("nhs", "NHS number"), Column("admitted", "Admitted"),
-                    Column("pcsp_due", "PCSP due"), Column("pcsp_on", "PCSP agreed"), Column("status", "PCSP"),
-                    Column("eol", "End of life"), Column("eol_plan", "Care plan")]
-VISIT_COLUMNS = [Column("date", "Date"), Column("type", "Type"), Column("clinician", "Clinician"),
-                 Column("reviewed", "Residents"), Column("transferred", "To hospital"), Column("actions", "Actions")]
+RESIDENT_COLUMNS = [
+    Column("name", "Resident"),
+    Column("nhs", "NHS number"),
+    Column("admitted", "Admitted"),
+    Column("pcsp_due", "PCSP due"),
+    Column("pcsp_on", "PCSP agreed"),
+    Column("status", "PCSP"),
+    Column("eol", "End of life"),
+    Column("eol_plan", "Care plan"),
+]
+VISIT_COLUMNS = [
+    Column("date", "Date"),
+    Column("type", "Type"),
+    Column("clinician", "Clinician"),
+    Column("reviewed", "Residents"),
+    Column("transferred", "To hospital"),
+    Column("actions", "Actions"),
+]
 
 
 def resident_row(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,25 +55,42 @@ def resident_row(r: Mapping[str, Any]) -> dict[str, Any]:
     admitted = formats.date(r["admitted_on"])
     if r.get("readmitted_on"):
         admitted += f" (again {formats.date(r['readmitted_on'])})"
-    return {"id": r["id"], "name": f"{str(r['family_name']).upper()}, {r['given_name']}",
-            "nhs": formats.nhs_number(r["nhs_number"]), "admitted": admitted,
-            "pcsp_due": formats.date(r["pcsp_due"]), "pcsp_on": formats.date(r.get("pcsp_on")),
-            "status": f"⚠ {status}" if status in LATE else status, "late": status in LATE,
-            "eol": "Yes" if r.get("end_of_life") else "", "eol_plan": formats.date(r.get("eol_plan_on"))}
+    return {
+        "id": r["id"],
+        "name": f"{str(r['family_name']).upper()}, {r['given_name']}",
+        "nhs": formats.nhs_number(r["nhs_number"]),
+        "admitted": admitted,
+        "pcsp_due": formats.date(r["pcsp_due"]),
+        "pcsp_on": formats.date(r.get("pcsp_on")),
+        "status": f"⚠ {status}" if status in LATE else status,
+        "late": status in LATE,
+        "eol": "Yes" if r.get("end_of_life") else "",
+        "eol_plan": formats.date(r.get("eol_plan_on")),
+    }
 
 
 def visit_row(v: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": v["id"], "date": formats.date(v["visited_on"]), "type": formats.sentence_case(v["type"]),
-            "clinician": v.get("clinician_name") or "", "reviewed": v["reviewed"],
-            "transferred": v["transferred"], "actions": v["actions"]}
+    return {
+        "id": v["id"],
+        "date": formats.date(v["visited_on"]),
+        "type": formats.sentence_case(v["type"]),
+        "clinician": v.get("clinician_name") or "",
+        "reviewed": v["reviewed"],
+        "transferred": v["transferred"],
+        "actions": v["actions"],
+    }
 
 
 class ResidentsModel(RecordsModel):
     """A late or overdue PCSP reads in red, after its ⚠ marker."""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.ForegroundRole and index.isValid()
-                and self.key(index.column()) == "status" and self.record(index.row())["late"]):
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and index.isValid()
+            and self.key(index.column()) == "status"
+            and self.record(index.row())["late"]
+        ):
             return QColor(colours().error)
         return super().data(index, role)
 
@@ -118,18 +148,29 @@ class HomeDetail(QWidget):
     def current_home_id(self) -> str | None:
         return self.home_box.currentData()
 
-    def show_home(self, home: Mapping[str, Any], gaps: list[str], residents_rows: list[dict[str, Any]],
-                  visit_rows: list[dict[str, Any]]) -> None:
-        facts = [f"CQC {home['cqc_id']}", home.get("home_type") or "", f"{home.get('beds') or '?'} beds",
-                 f"aligned to {home.get('aligned_practice') or '—'}",
-                 f"clinical lead {home.get('clinical_lead') or '—'}", home.get("postcode") or ""]
+    def show_home(
+        self,
+        home: Mapping[str, Any],
+        gaps: list[str],
+        residents_rows: list[dict[str, Any]],
+        visit_rows: list[dict[str, Any]],
+    ) -> None:
+        facts = [
+            f"CQC {home['cqc_id']}",
+            home.get("home_type") or "",
+            f"{home.get('beds') or '?'} beds",
+            f"aligned to {home.get('aligned_practice') or '—'}",
+            f"clinical lead {home.get('clinical_lead') or '—'}",
+            home.get("postcode") or "",
+        ]
         text = " · ".join(f for f in facts if f)
         if gaps:
             text += f"<br><span style='color:{colours().error}'>⚠ {'; '.join(gaps)}</span>"
         self.facts.setText(text)
         late = sum(1 for r in residents_rows if r["late"])
-        self.residents_heading.setText(f"Residents ({len(residents_rows)}" + (f", {late} PCSP late or overdue)"
-                                                                              if late else ")"))
+        self.residents_heading.setText(
+            f"Residents ({len(residents_rows)}" + (f", {late} PCSP late or overdue)" if late else ")")
+        )
         self.residents_model.set_rows(residents_rows)
         self.residents.fit_columns()
         self.visits_model.set_rows(visit_rows)
@@ -145,18 +186,28 @@ class ResidentDialog(FormDialog):
 
     rules = residents.HELP
 
-    def __init__(self, save: Callable[[dict[str, Any]], Any], home_name: str,
-                 resident: Mapping[str, Any] | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        save: Callable[[dict[str, Any]], Any],
+        home_name: str,
+        resident: Mapping[str, Any] | None = None,
+        parent: QWidget | None = None,
+    ):
         title = "Edit resident" if resident else "Admit resident"
-        super().__init__(title, f"{title} — {home_name}",
-                         f"The PCSP is due {residents.PCSP_WORKING_DAYS} working days after the admission or "
-                         "re-admission (weekends and bank holidays skipped).",
-                         "Save" if resident else "Admit", save, parent, width=560)
+        super().__init__(
+            title,
+            f"{title} — {home_name}",
+            f"The PCSP is due {residents.PCSP_WORKING_DAYS} working days after the admission or "
+            "re-admission (weekends and bank holidays skipped).",
+            "Save" if resident else "Admit",
+            save,
+            parent,
+            width=560,
+        )
         self.setObjectName("residentDialog")
         r = dict(resident or {})
         self.lines: dict[str, QLineEdit] = {}
-        for name, label in (("nhs_number", "NHS number"), ("given_name", "Given name"),
-                            ("family_name", "Family name")):
+        for name, label in (("nhs_number", "NHS number"), ("given_name", "Given name"), ("family_name", "Family name")):
             line = QLineEdit(str(r.get(name) or ""))
             line.setObjectName(f"field_{name}")
             line.setAccessibleName(label)

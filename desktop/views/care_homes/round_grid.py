@@ -36,11 +36,21 @@ class RoundGridModel(RowsModel):
             self.gaps = {g["id"]: list(g["problems"]) for g in gaps}
             self.today = today
             centred = Qt.AlignmentFlag.AlignCenter
-            weeks = [Column(week.isoformat(), f"{week.day}\n{week:%b}", tip=f"The week of Monday {formats.date(week)}",
-                            align=centred) for week in self.weeks]
+            weeks = [
+                Column(
+                    week.isoformat(),
+                    f"{week.day}\n{week:%b}",
+                    tip=f"The week of Monday {formats.date(week)}",
+                    align=centred,
+                )
+                for week in self.weeks
+            ]
             # An empty quarter with no homes has no columns at all, not even the home's.
-            self.columns = [Column("home", "Care home"), *weeks, Column("coverage", "Covered\n/ due", align=centred)] \
-                if self._rows or self.weeks else []
+            self.columns = (
+                [Column("home", "Care home"), *weeks, Column("coverage", "Covered\n/ due", align=centred)]
+                if self._rows or self.weeks
+                else []
+            )
 
     # -- what a cell means ---------------------------------------------------------------------------------
     def week_of(self, column: int) -> dt.date | None:
@@ -86,8 +96,10 @@ class RoundGridModel(RowsModel):
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return Qt.AlignmentFlag.AlignCenter
             if role == Qt.ItemDataRole.ToolTipRole:
-                return (f"Weekly home rounds held in {home['covered']} of the {home['due']} weeks begun "
-                        "so far this quarter (this week included)")
+                return (
+                    f"Weekly home rounds held in {home['covered']} of the {home['due']} weeks begun "
+                    "so far this quarter (this week included)"
+                )
             return None
         state = self.state(row, column)
         if role == STATE_ROLE:

@@ -71,13 +71,21 @@ class FollowUpRow:
         self.description.setPlaceholderText("What is to be done")
         self.description.setAccessibleName(f"Follow-up action {number + 1}")
         self.owner = combo(f"followup_owner_{number}", [(name, sid) for sid, name in staff], "Owner")
-        self.organisation = combo(f"followup_organisation_{number}",
-                                  [("The owner's", "")] + [(o, o) for o in ORGANISATIONS])
+        self.organisation = combo(
+            f"followup_organisation_{number}", [("The owner's", "")] + [(o, o) for o in ORGANISATIONS]
+        )
         self.due = DateField(f"followup_due_{number}")
-        self.resident = combo(f"followup_resident_{number}", [("No resident", "")] + [
-            (f"{str(r['family_name']).upper()}, {r['given_name']}", r["id"]) for r in residents])
-        for widget, name in ((self.description, "description"), (self.owner, "owner_name"),
-                             (self.organisation, "owner_organisation"), (self.due, "due_date")):
+        self.resident = combo(
+            f"followup_resident_{number}",
+            [("No resident", "")]
+            + [(f"{str(r['family_name']).upper()}, {r['given_name']}", r["id"]) for r in residents],
+        )
+        for widget, name in (
+            (self.description, "description"),
+            (self.owner, "owner_name"),
+            (self.organisation, "owner_organisation"),
+            (self.due, "due_date"),
+        ):
             explain(widget, actions.HELP[name])
         self.description.setMinimumWidth(240)
         self.due.line.setMinimumWidth(100)
@@ -91,8 +99,11 @@ class FollowUpRow:
         owner = self.owner.currentData() if self.owner.currentIndex() >= 0 else None
         if not (self.description.text().strip() or owner or self.due.value()):
             return None  # an untouched row is not an action
-        values: dict[str, Any] = {"description": self.description.text(), "owner_staff_id": owner,
-                                  "due_date": self.due.value()}
+        values: dict[str, Any] = {
+            "description": self.description.text(),
+            "owner_staff_id": owner,
+            "due_date": self.due.value(),
+        }
         if self.organisation.currentData():
             values["owner_organisation"] = self.organisation.currentData()
         if self.resident.currentData():
@@ -103,13 +114,28 @@ class FollowUpRow:
 class LogVisitDialog(FormDialog):
     rules = visits.HELP
 
-    def __init__(self, homes: Sequence[tuple[str, str]], staff: Sequence[tuple[str, str]],
-                 residents_of: Callable[[str], list[dict[str, Any]]], save: Callable[[dict[str, Any]], Any],
-                 home_id: str, day: dt.date | None = None, kind: str = visits.TYPES[0],
-                 clinician_id: str | None = None, parent: QWidget | None = None):
-        super().__init__("Log a visit", "Log a care-home visit",
-                         "Tick each resident reviewed and give the outcome. Follow-up actions go straight into "
-                         "the locality's action log.", "Save the visit", save, parent, width=1080)
+    def __init__(
+        self,
+        homes: Sequence[tuple[str, str]],
+        staff: Sequence[tuple[str, str]],
+        residents_of: Callable[[str], list[dict[str, Any]]],
+        save: Callable[[dict[str, Any]], Any],
+        home_id: str,
+        day: dt.date | None = None,
+        kind: str = visits.TYPES[0],
+        clinician_id: str | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(
+            "Log a visit",
+            "Log a care-home visit",
+            "Tick each resident reviewed and give the outcome. Follow-up actions go straight into "
+            "the locality's action log.",
+            "Save the visit",
+            save,
+            parent,
+            width=1080,
+        )
         self.setObjectName("logVisitDialog")
         self._staff = list(staff)
         self._residents_of = residents_of
@@ -182,11 +208,15 @@ class LogVisitDialog(FormDialog):
         return next(r for r in self.rows if r.resident_id == resident_id)
 
     def values(self) -> dict[str, Any]:
-        return {"care_home_id": self.home.currentData(), "visited_on": self.date.value(),
-                "type": self.type.currentData(), "clinician_id": self.clinician.currentData() or None,
-                "residents": [v for r in self.rows if (v := r.value())],
-                "follow_ups": [v for f in self.follow_ups if (v := f.value())],
-                "notes": self.notes.toPlainText()}
+        return {
+            "care_home_id": self.home.currentData(),
+            "visited_on": self.date.value(),
+            "type": self.type.currentData(),
+            "clinician_id": self.clinician.currentData() or None,
+            "residents": [v for r in self.rows if (v := r.value())],
+            "follow_ups": [v for f in self.follow_ups if (v := f.value())],
+            "notes": self.notes.toPlainText(),
+        }
 
     def show_error(self, message: str, field: str | None) -> None:
         if field in ACTION_FIELDS:
@@ -196,21 +226,30 @@ class LogVisitDialog(FormDialog):
 
 def visit_summary(visit: Mapping[str, Any], home_name: str) -> str:
     """A visit as rich text for the read-only visit box: who was seen, with what outcome, and its actions."""
+
     def esc(value: Any) -> str:
         return html.escape(str(value or ""))
 
-    lines = [f"<b>{esc(formats.sentence_case(visit['type']))}</b> at {esc(home_name)} on "
-             f"{formats.date(visit['visited_on'])}" + (f" by {esc(visit['clinician_name'])}"
-                                                       if visit.get("clinician_name") else "")]
+    lines = [
+        f"<b>{esc(formats.sentence_case(visit['type']))}</b> at {esc(home_name)} on "
+        f"{formats.date(visit['visited_on'])}"
+        + (f" by {esc(visit['clinician_name'])}" if visit.get("clinician_name") else "")
+    ]
     if visit.get("notes"):
         lines.append(esc(visit["notes"]))
     seen = visit.get("residents") or []
     lines.append(f"<br><b>{formats.count(len(seen), 'resident')} reviewed</b>")
-    lines += [f"{esc(str(r['family_name']).upper())}, {esc(r['given_name'])}: {esc(r['outcome'])}"
-              + (f" — {esc(r['note'])}" if r.get("note") else "") for r in seen]
+    lines += [
+        f"{esc(str(r['family_name']).upper())}, {esc(r['given_name'])}: {esc(r['outcome'])}"
+        + (f" — {esc(r['note'])}" if r.get("note") else "")
+        for r in seen
+    ]
     follow = visit.get("actions") or []
     if follow:
         lines.append(f"<br><b>{formats.count(len(follow), 'follow-up action')}</b>")
-        lines += [f"{esc(a['reference'])} {esc(a['description'])} ({esc(a['owner_name'])}, due "
-                  f"{formats.date(a['due_date'])}, {esc(a['status'])})" for a in follow]
+        lines += [
+            f"{esc(a['reference'])} {esc(a['description'])} ({esc(a['owner_name'])}, due "
+            f"{formats.date(a['due_date'])}, {esc(a['status'])})"
+            for a in follow
+        ]
     return "<br>".join(lines)

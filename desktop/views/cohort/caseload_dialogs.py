@@ -25,12 +25,19 @@ class InterventionDialog(FormDialog):
     ask_before_discarding = False
     rules = caseload.INTERVENTION_HELP
 
-    def __init__(self, patient_name: str, staff: Sequence[Mapping[str, Any]], save: Save,
-                 parent: QWidget | None = None):
-        super().__init__("Record intervention", f"Record an intervention for {patient_name}",
-                         "What was delivered, when and by whom. It counts towards the quarter's interventions "
-                         "(KPI COH-06); a care-plan review also moves the next review date on.",
-                         "Record intervention", save, parent, WIDTH)
+    def __init__(
+        self, patient_name: str, staff: Sequence[Mapping[str, Any]], save: Save, parent: QWidget | None = None
+    ):
+        super().__init__(
+            "Record intervention",
+            f"Record an intervention for {patient_name}",
+            "What was delivered, when and by whom. It counts towards the quarter's interventions "
+            "(KPI COH-06); a care-plan review also moves the next review date on.",
+            "Record intervention",
+            save,
+            parent,
+            WIDTH,
+        )
         self.kind = combo("type", [(formats.sentence_case(t), t) for t in caseload.INTERVENTION_TYPES], "Choose…")
         self.kind.setAccessibleName("Intervention type")
         self.add_row("Type", self.kind, "type")
@@ -41,8 +48,9 @@ class InterventionDialog(FormDialog):
         self.date.setDisplayFormat("dd/MM/yyyy")
         self.date.setMaximumDate(QDate(clock.today()))
         self.add_row("Delivered on", self.date, "delivered_on")
-        self.by = combo("delivered_by", [("Not recorded", None),
-                                         *[(f"{s['name']} ({s['role']})", s["id"]) for s in staff]])
+        self.by = combo(
+            "delivered_by", [("Not recorded", None), *[(f"{s['name']} ({s['role']})", s["id"]) for s in staff]]
+        )
         self.by.setAccessibleName("Delivered by")
         self.add_row("By", self.by, "delivered_by_id")
         self.note = text_box("note", 90)
@@ -51,8 +59,12 @@ class InterventionDialog(FormDialog):
         self.kind.setFocus()
 
     def values(self) -> dict[str, Any]:
-        return {"kind": self.kind.currentData() or "", "delivered_on": self.date.date().toPython(),
-                "delivered_by_id": self.by.currentData(), "note": self.note.toPlainText().strip()}
+        return {
+            "kind": self.kind.currentData() or "",
+            "delivered_on": self.date.date().toPython(),
+            "delivered_by_id": self.by.currentData(),
+            "note": self.note.toPlainText().strip(),
+        }
 
 
 class BulkDialog(FormDialog):
@@ -61,30 +73,45 @@ class BulkDialog(FormDialog):
     ask_before_discarding = False
     rules = caseload.HELP
 
-    def __init__(self, what: str, count: int, staff: Sequence[Mapping[str, Any]], save: Save,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, what: str, count: int, staff: Sequence[Mapping[str, Any]], save: Save, parent: QWidget | None = None
+    ):
         patients = formats.count(count, "patient")
         if what == "case_manager":
-            title, heading, label = "Assign case manager", f"Assign a case manager to {patients}", \
-                f"Assign to {patients}"
+            title, heading, label = (
+                "Assign case manager",
+                f"Assign a case manager to {patients}",
+                f"Assign to {patients}",
+            )
         else:
             title, heading, label = "Set status", f"Set the status of {patients}", f"Set status of {patients}"
-        super().__init__(title, heading, f"This changes the caseload record of each of the {patients} selected, "
-                         "all together or not at all. Each change is noted in the audit trail.", label, save, parent,
-                         WIDTH)
+        super().__init__(
+            title,
+            heading,
+            f"This changes the caseload record of each of the {patients} selected, "
+            "all together or not at all. Each change is noted in the audit trail.",
+            label,
+            save,
+            parent,
+            WIDTH,
+        )
         self.what = what
         self.reason: QComboBox | None = None
         if what == "case_manager":
-            self.choice = combo("case_manager", [*[(f"{s['name']} ({s['role']})", s["id"]) for s in staff],
-                                                 ("Nobody: remove the case manager", "")], "Choose…")
+            self.choice = combo(
+                "case_manager",
+                [*[(f"{s['name']} ({s['role']})", s["id"]) for s in staff], ("Nobody: remove the case manager", "")],
+                "Choose…",
+            )
             self.choice.setAccessibleName("Case manager")
             self.add_row("Case manager", self.choice, "case_manager_id")
         else:
             self.choice = combo("status", [(formats.sentence_case(s), s) for s in caseload.STATUSES], "Choose…")
             self.choice.setAccessibleName("Status")
             self.add_row("Status", self.choice, "status")
-            self.reason = combo("discharge_reason",
-                                [(formats.sentence_case(r), r) for r in caseload.DISCHARGE_REASONS], "Choose why…")
+            self.reason = combo(
+                "discharge_reason", [(formats.sentence_case(r), r) for r in caseload.DISCHARGE_REASONS], "Choose why…"
+            )
             self.reason.setAccessibleName("Discharged because")
             self.add_row("Discharged because", self.reason, "discharge_reason")
             self.choice.currentIndexChanged.connect(self._status_changed)

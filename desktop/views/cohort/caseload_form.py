@@ -53,11 +53,15 @@ class CaseloadForm(QWidget):
         self.errors: dict[str, QLabel] = {}
 
         self.status = self._combo("status", "Status", [(formats.sentence_case(s), s) for s in caseload.STATUSES])
-        self.discharge_reason = self._combo("discharge_reason", "Reason",
-                                            [(formats.sentence_case(r), r) for r in caseload.DISCHARGE_REASONS],
-                                            placeholder="Choose why…")
-        self.stream = self._combo("stream", "Stream",
-                                  [("Not set", ""), *[(formats.sentence_case(s), s) for s in caseload.STREAMS]])
+        self.discharge_reason = self._combo(
+            "discharge_reason",
+            "Reason",
+            [(formats.sentence_case(r), r) for r in caseload.DISCHARGE_REASONS],
+            placeholder="Choose why…",
+        )
+        self.stream = self._combo(
+            "stream", "Stream", [("Not set", ""), *[(formats.sentence_case(s), s) for s in caseload.STREAMS]]
+        )
         self.named_gp = self._combo("named_gp_id", "Named GP", [("None named", None)])
         self.case_manager = self._combo("case_manager_id", "Case manager", [("Nobody named", None)])
         self.care_plan = OptionalDate("Agreed on", QDate(clock.today()))

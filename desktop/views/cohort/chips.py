@@ -37,8 +37,9 @@ def multimorbidity(ltc_min: int) -> Chip:
     return Chip(f"LTC {ltc_min}+", "#E1F2EB", "#00513A", "#86C4AC")
 
 
-def chips_for(criteria: str, ltc_min: int, in_cohort: bool = True, new: bool = False,
-              changed: bool = False) -> list[Chip]:
+def chips_for(
+    criteria: str, ltc_min: int, in_cohort: bool = True, new: bool = False, changed: bool = False
+) -> list[Chip]:
     """The tags of one patient: criteria letters (F, M, C) in a fixed order, then membership."""
     out = []
     if "F" in criteria:
@@ -93,8 +94,9 @@ def paint_chips(painter: QPainter, rect: QRect, chips: Sequence[Chip], font: QFo
 class ChipDelegate(QStyledItemDelegate):
     """Draws the cell's background and selection as usual, then its tags instead of its text."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         chips = index.data(CHIPS_ROLE)
         if not chips:
             super().paint(painter, option, index)

@@ -18,26 +18,41 @@ MEMBERSHIP = (("In the cohort", "in cohort"), ("New this run", "new this run"), 
 
 class CohortFilterBar(FilterBar):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Find by name, NHS number or practice…  (Ctrl+F)",
-                         "Filter patients by name, NHS number or practice", 460, "Patients shown", parent)
+        super().__init__(
+            "Find by name, NHS number or practice…  (Ctrl+F)",
+            "Filter patients by name, NHS number or practice",
+            460,
+            "Patients shown",
+            parent,
+        )
         self.criterion = self.combo("Criterion", "All criteria", self._criteria(5))
-        self.efi_band = self.combo("eFI band", "All eFI bands",
-                                   [(formats.sentence_case(b), i) for i, b in enumerate(cohort_rules.EFI_BANDS)])
+        self.efi_band = self.combo(
+            "eFI band", "All eFI bands", [(formats.sentence_case(b), i) for i, b in enumerate(cohort_rules.EFI_BANDS)]
+        )
         self.status = self.combo("Status", "All statuses", [(formats.sentence_case(s), s) for s in caseload.STATUSES])
-        self.stream = self.combo("Stream", "All streams",
-                                 [("No stream set", ""), *[(formats.sentence_case(s), s) for s in caseload.STREAMS]])
+        self.stream = self.combo(
+            "Stream", "All streams", [("No stream set", ""), *[(formats.sentence_case(s), s) for s in caseload.STREAMS]]
+        )
         self.case_manager = self.combo("Case manager", "All case managers", [("Nobody named", "")])
-        self.review = self.combo("Review due", "Any review date",
-                                 [(formats.sentence_case(w), w) for w in REVIEW_WINDOWS])
+        self.review = self.combo(
+            "Review due", "Any review date", [(formats.sentence_case(w), w) for w in REVIEW_WINDOWS]
+        )
         self.membership = self.combo("Membership", "Everyone", list(MEMBERSHIP))
-        self.set_combos(self.criterion, self.efi_band, self.status, self.stream, self.case_manager, self.review,
-                        self.membership)
+        self.set_combos(
+            self.criterion, self.efi_band, self.status, self.stream, self.case_manager, self.review, self.membership
+        )
 
     def cohort_filter(self) -> CohortFilter:
-        return CohortFilter(text=self.text.text(), criterion=self.criterion.currentData(),
-                            efi_band=self.efi_band.currentData(), stream=self.stream.currentData(),
-                            status=self.status.currentData(), case_manager_id=self.case_manager.currentData(),
-                            review=self.review.currentData(), membership=self.membership.currentData())
+        return CohortFilter(
+            text=self.text.text(),
+            criterion=self.criterion.currentData(),
+            efi_band=self.efi_band.currentData(),
+            stream=self.stream.currentData(),
+            status=self.status.currentData(),
+            case_manager_id=self.case_manager.currentData(),
+            review=self.review.currentData(),
+            membership=self.membership.currentData(),
+        )
 
     def set_staff(self, staff: Sequence[Mapping[str, Any]]) -> None:
         """The locality's staff, as the case-manager choices; the current choice is kept when still there."""

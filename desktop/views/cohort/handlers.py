@@ -26,16 +26,23 @@ EXPORT_FILTER = "Excel workbook (*.xlsx);;CSV file (*.csv)"
 def import_extract(page: CohortPage) -> None:
     """Pick a CSV, then open the import dialog on it (Ctrl+I)."""
     if page.session.kind == "commissioner" or page.locality is None:
-        messages.warn(page, "Nothing to import into", "Risk extracts are imported into a locality workspace, "
-                      "for one of its localities. Open a locality workspace first.")
+        messages.warn(
+            page,
+            "Nothing to import into",
+            "Risk extracts are imported into a locality workspace, "
+            "for one of its localities. Open a locality workspace first.",
+        )
         return
     path = choose_extract(page, page.settings)
     if path is None:
         return
     page.dialog = ImportDialog(page.session, page.locality, page.settings, path, page)
-    page.dialog.imported.connect(lambda result: page.status_message(
-        f"Imported {path.name}: {result.cohort['total']:,} patients in the cohort, {result.new:,} new, "
-        f"{result.left:,} left, {result.changed:,} changed."))
+    page.dialog.imported.connect(
+        lambda result: page.status_message(
+            f"Imported {path.name}: {result.cohort['total']:,} patients in the cohort, {result.new:,} new, "
+            f"{result.left:,} left, {result.changed:,} changed."
+        )
+    )
     page.dialog.open()
 
 
@@ -43,8 +50,7 @@ def edit_rules(page: CohortPage) -> None:
     if page.session.kind == "commissioner":
         return
     page.dialog = CohortRulesDialog(page.session, page)
-    page.dialog.accepted.connect(lambda: page.status_message(
-        "Cohort criteria saved. They apply from the next import."))
+    page.dialog.accepted.connect(lambda: page.status_message("Cohort criteria saved. They apply from the next import."))
     page.dialog.open()
 
 
@@ -71,13 +77,15 @@ def export_worklist(page: CohortPage) -> None:
     count = page.worklists.counts.get(key, 0)
     patients = formats.count(count, "patient")
     if not messages.confirm(
-            page, "Export patient-identifiable data?",
-            f"The “{worklist.title}” worklist for {page.locality['name']} holds {patients}. The file will contain "
-            f"their names, NHS numbers and dates of birth, and is {MARKING} (its suggested name says so, as does "
-            "an Excel file's first row): keep it on an NHS-approved, encrypted device and delete it when you are "
-            "done. The export is recorded in the audit trail.\n\n"
-            "All patients on the worklist are exported; the filters above the table do not apply.",
-            f"Export {patients}"):
+        page,
+        "Export patient-identifiable data?",
+        f"The “{worklist.title}” worklist for {page.locality['name']} holds {patients}. The file will contain "
+        f"their names, NHS numbers and dates of birth, and is {MARKING} (its suggested name says so, as does "
+        "an Excel file's first row): keep it on an NHS-approved, encrypted device and delete it when you are "
+        "done. The export is recorded in the audit trail.\n\n"
+        "All patients on the worklist are exported; the filters above the table do not apply.",
+        f"Export {patients}",
+    ):
         return
     folder = page.settings.state("export_directory") or page.settings.state("extract_directory")
     suggested = str(marked(Path(folder) / f"{page.locality['code'].lower()}-{key.replace('_', '-')}.xlsx"))

@@ -27,8 +27,9 @@ class CohortHeader(QWidget):
         top.addWidget(title)
         top.addStretch(1)
         self.criteria_button = QPushButton("Criteria…")
-        self.criteria_button.setToolTip("The cohort criteria: eFI bands, long-term conditions, cost ratio and "
-                                        "review intervals")
+        self.criteria_button.setToolTip(
+            "The cohort criteria: eFI bands, long-term conditions, cost ratio and review intervals"
+        )
         self.import_button = QPushButton("Import risk extract…")
         self.import_button.setProperty("primary", True)
         self.import_button.setToolTip("Import the latest risk extract for this locality (Ctrl+I)")
@@ -43,8 +44,11 @@ class CohortHeader(QWidget):
         layout.addWidget(self.run_label)
 
         self.empty_card = EmptyCard(button="Import risk extract…")
-        self.empty_heading, self.note, self.empty_import_button = \
-            self.empty_card.heading, self.empty_card.body, self.empty_card.button
+        self.empty_heading, self.note, self.empty_import_button = (
+            self.empty_card.heading,
+            self.empty_card.body,
+            self.empty_card.button,
+        )
         self._screen = screen
 
     def show_run(self, run: Mapping[str, Any] | None, locality: Mapping[str, Any]) -> None:
@@ -55,31 +59,40 @@ class CohortHeader(QWidget):
         self.run_label.setText(
             f"Latest extract <b>{formats.date(run['extract_date'])}</b> · <b>{run['cohort_total']:,}</b> in the "
             f"cohort: <b>{run['new']:,}</b> new, <b>{run['left']:,}</b> left, <b>{run['changed']:,}</b> with "
-            f"changed risk <span style='color:{colours().muted}'>· {run['file_name']}</span>")
-        self.run_label.setToolTip(f"Imported {imported} by {run['imported_by']}. New, left and changed compare "
-                                  f"with the extract before this one. {run['rows']:,} rows in the file, "
-                                  f"{run['imported']:,} imported, "
-                                  f"{run['rejected']:,} rejected. In the cohort: {run['frailty']:,} for frailty, "
-                                  f"{run['multimorbidity']:,} for multimorbidity, {run['high_cost']:,} for high "
-                                  "cost (a patient may meet several).")
+            f"changed risk <span style='color:{colours().muted}'>· {run['file_name']}</span>"
+        )
+        self.run_label.setToolTip(
+            f"Imported {imported} by {run['imported_by']}. New, left and changed compare "
+            f"with the extract before this one. {run['rows']:,} rows in the file, "
+            f"{run['imported']:,} imported, "
+            f"{run['rejected']:,} rejected. In the cohort: {run['frailty']:,} for frailty, "
+            f"{run['multimorbidity']:,} for multimorbidity, {run['high_cost']:,} for high "
+            "cost (a patient may meet several)."
+        )
 
     def show_empty(self, commissioner: bool, locality: Mapping[str, Any] | None, has_run: bool) -> None:
         """Show the empty card when there is nothing to list, saying why and what to do."""
         self.empty_import_button.setVisible(not commissioner and locality is not None)
         if commissioner:
             self.empty_heading.setText("No patients in a commissioner workspace")
-            self.note.setText("This is a commissioner workspace, which never holds patient-identifiable data, so "
-                              "there is no cohort here. Open a locality workspace (File → Open workspace) to work "
-                              "with a team's cohort.")
+            self.note.setText(
+                "This is a commissioner workspace, which never holds patient-identifiable data, so "
+                "there is no cohort here. Open a locality workspace (File → Open workspace) to work "
+                "with a team's cohort."
+            )
             self.run_label.setText("The cohort lives in each locality team's own workspace.")
         elif locality is None:
             self.empty_heading.setText("No locality chosen")
-            self.note.setText("This workspace has no localities yet. Add one under Reference data → Localities, "
-                              "then import its risk extract here.")
+            self.note.setText(
+                "This workspace has no localities yet. Add one under Reference data → Localities, "
+                "then import its risk extract here."
+            )
         elif not has_run:
             self.empty_heading.setText(f"No risk extract imported for {locality['name']} yet")
-            self.note.setText("Import the latest risk extract (the CSV from the ACG and electronic frailty index "
-                              "tools) to find the patients who meet the cohort criteria. Every row is checked "
-                              "first, and nothing is written until you press Import.")
+            self.note.setText(
+                "Import the latest risk extract (the CSV from the ACG and electronic frailty index "
+                "tools) to find the patients who meet the cohort criteria. Every row is checked "
+                "first, and nothing is written until you press Import."
+            )
             self.run_label.setText(self._screen.summary)
         self.empty_card.setVisible(commissioner or locality is None or not has_run)

@@ -47,8 +47,9 @@ CSV_FILTER = "Risk extracts (*.csv *.txt);;All files (*)"
 
 def choose_extract(parent: QWidget, settings: Settings) -> Path | None:
     """Ask for a CSV file, starting in the folder the last extract came from."""
-    name, _ = QFileDialog.getOpenFileName(parent, "Import risk extract", settings.state("extract_directory"),
-                                          CSV_FILTER)
+    name, _ = QFileDialog.getOpenFileName(
+        parent, "Import risk extract", settings.state("extract_directory"), CSV_FILTER
+    )
     if not name:
         return None
     settings.set_state("extract_directory", str(Path(name).parent))
@@ -58,8 +59,14 @@ def choose_extract(parent: QWidget, settings: Settings) -> Path | None:
 class ImportDialog(QDialog):
     imported = Signal(object)  # the ImportResult
 
-    def __init__(self, session: Session, locality: Mapping[str, Any], settings: Settings, path: Path,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        session: Session,
+        locality: Mapping[str, Any],
+        settings: Settings,
+        path: Path,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.session, self.locality, self.settings = session, locality, settings
         self.path: Path | None = None
@@ -93,21 +100,25 @@ class ImportDialog(QDialog):
             self.file_label.setText(f"<b>{path.name}</b>")
             self.preview_model.set_preview([], [])
             self.mapping.set_columns([], [], {})
-            self._refuse(f"{exc}\n\nNothing has been imported. Choose another file, or fix this one and choose "
-                         "it again.")
+            self._refuse(
+                f"{exc}\n\nNothing has been imported. Choose another file, or fix this one and choose it again."
+            )
             return
         self.headings = shown.headings
         sep = {",": "comma", ";": "semicolon"}.get(shown.delimiter, shown.delimiter)
         aside = colours().secondary
-        self.file_label.setText(f"<b>{path.name}</b>  <span style='color:{aside}'>· {_size(shown.file_size)} · "
-                                f"{'UTF-8' if shown.encoding == 'utf-8' else 'Windows-1252'}, {sep}-separated"
-                                f"</span>")
+        self.file_label.setText(
+            f"<b>{path.name}</b>  <span style='color:{aside}'>· {_size(shown.file_size)} · "
+            f"{'UTF-8' if shown.encoding == 'utf-8' else 'Windows-1252'}, {sep}-separated"
+            f"</span>"
+        )
         self.file_label.setToolTip(str(path))
         self.preview_model.set_preview(shown.headings, shown.rows)
         self.preview.resizeColumnsToContents()
         remembered = risk_import.remembered_mapping(self.session.db)
-        self.mapping.set_columns(shown.headings, shown.rows[0] if shown.rows else [],
-                                 suggest_mapping(shown.headings, remembered))
+        self.mapping.set_columns(
+            shown.headings, shown.rows[0] if shown.rows else [], suggest_mapping(shown.headings, remembered)
+        )
 
     def choose_file(self) -> None:
         path = choose_extract(self, self.settings)
@@ -131,8 +142,9 @@ class ImportDialog(QDialog):
         if self.structure_problem():
             return
         try:
-            self.checked = operations.check_extract(self, self.session, self.locality["code"], self.path,
-                                                    self.extract_date(), self.mapping.mapping())
+            self.checked = operations.check_extract(
+                self, self.session, self.locality["code"], self.path, self.extract_date(), self.mapping.mapping()
+            )
         except Cancelled:
             return
         except DeskError as exc:
@@ -144,11 +156,14 @@ class ImportDialog(QDialog):
         if self.structure_problem():
             return
         try:
-            result = operations.import_extract(self, self.session, self.locality["code"], self.path,
-                                               self.extract_date(), self.mapping.mapping())
+            result = operations.import_extract(
+                self, self.session, self.locality["code"], self.path, self.extract_date(), self.mapping.mapping()
+            )
         except Cancelled:
-            self._refuse("The import was cancelled. Nothing was changed: what had been done so far was rolled "
-                         "back, and the cohort is as it was.")
+            self._refuse(
+                "The import was cancelled. Nothing was changed: what had been done so far was rolled "
+                "back, and the cohort is as it was."
+            )
             return
         except DeskError as exc:
             self._refuse(f"{exc}\n\nNothing was imported; the cohort is as it was.")
@@ -175,9 +190,9 @@ class ImportDialog(QDialog):
         self.checked = None
         self._show_results(None)
         status = required_status(self.mapping.mapping()) if self.headings else []
-        self.required_label.setText("Required:  " + "   ".join(
-            f"<span style='color:{colours().success if ok else colours().error}'>{'✓' if ok else '✗'}</span> {label}"
-            for label, ok in status) if status else "")
+        self.required_label.setText(
+            "Required:  " + "   ".join(_tick(ok, label) for label, ok in status) if status else ""
+        )
         problem = self.structure_problem() if self.headings else None
         self.banner.setVisible(bool(problem))
         self.banner.setText(problem or "")
@@ -205,7 +220,8 @@ class ImportDialog(QDialog):
             self.date_note.setText(
                 f"⚠  An extract dated {formats.date(self.latest['extract_date'])} is already imported for "
                 f"{self.locality['name']}. This one is older: check the date before importing, because the "
-                "cohort screen always shows the newest extract.")
+                "cohort screen always shows the newest extract."
+            )
 
     # -- building -----------------------------------------------------------------------------------------------------
     def _setup_page(self) -> QWidget:
@@ -217,8 +233,10 @@ class ImportDialog(QDialog):
         heading = QLabel(f"Import a risk extract for {self.locality['name']}")
         heading.setObjectName("dialogHeading")
         layout.addWidget(heading)
-        sub = QLabel("Match the file's columns to what Locality Desk needs, check every row, then import. Nothing "
-                     "is written until you press Import.")
+        sub = QLabel(
+            "Match the file's columns to what Locality Desk needs, check every row, then import. Nothing "
+            "is written until you press Import."
+        )
         sub.setObjectName("pageSubtitle")
         sub.setWordWrap(True)
         layout.addWidget(sub)
@@ -246,8 +264,13 @@ class ImportDialog(QDialog):
         date_label.setBuddy(self.date_edit)
         date_row.addWidget(date_label)
         date_row.addWidget(self.date_edit)
-        date_row.addWidget(explain(self.date_edit, risk_import.EXTRACT_DATE_HELP,
-                                   "the day the risk tool produced the file; ages and the run are dated by it"))
+        date_row.addWidget(
+            explain(
+                self.date_edit,
+                risk_import.EXTRACT_DATE_HELP,
+                "the day the risk tool produced the file; ages and the run are dated by it",
+            )
+        )
         date_row.addStretch(1)
         layout.addLayout(date_row)
         self.date_note = QLabel()
@@ -323,3 +346,9 @@ def _titled(title: str, widget: QWidget) -> QWidget:
 
 def _size(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{max(1, round(size / 1024))} KB"
+
+
+def _tick(ok: bool, label: str) -> str:
+    """A required column's name after a green tick when it is mapped, a red cross when it is not."""
+    colour = colours().success if ok else colours().error
+    return f"<span style='color:{colour}'>{'✓' if ok else '✗'}</span> {label}"

@@ -25,8 +25,9 @@ from ..kit import messages
 from .import_mapping import RejectionsModel, rejections_view
 
 
-def save_rejections(parent: QWidget, rejections: list[Rejection], extract: Path | None,
-                    settings: Settings) -> Path | None:
+def save_rejections(
+    parent: QWidget, rejections: list[Rejection], extract: Path | None, settings: Settings
+) -> Path | None:
     """Ask where, then write the rejected rows as a CSV to open beside the extract and fix; None if not saved."""
     folder = settings.state("extract_directory") or (str(extract.parent) if extract else "")
     suggested = str(Path(folder) / f"{extract.stem if extract else 'extract'}-rejections.csv")
@@ -36,8 +37,9 @@ def save_rejections(parent: QWidget, rejections: list[Rejection], extract: Path 
     try:
         write_rejections(rejections, name)
     except OSError as exc:
-        messages.warn(parent, "Cannot save the rejections", f"{exc.strerror or exc}: {name}\n\n"
-                      "Choose a folder you can write to.")
+        messages.warn(
+            parent, "Cannot save the rejections", f"{exc.strerror or exc}: {name}\n\nChoose a folder you can write to."
+        )
         return None
     except DeskError as exc:
         messages.warn(parent, "Cannot save the rejections", str(exc))
@@ -78,9 +80,11 @@ class CheckResults(QFrame):
         rejected = checked.rows - checked.imported
         listed = len(checked.rejections)
         if rejected:
-            text = (f"<b>{checked.rows:,}</b> rows read: <b>{checked.imported:,}</b> can be imported, "
-                    f"<b>{rejected:,}</b> {'is' if rejected == 1 else 'are'} rejected (listed below). Nothing has "
-                    "been written yet.")
+            text = (
+                f"<b>{checked.rows:,}</b> rows read: <b>{checked.imported:,}</b> can be imported, "
+                f"<b>{rejected:,}</b> {'is' if rejected == 1 else 'are'} rejected (listed below). Nothing has "
+                "been written yet."
+            )
         else:
             text = f"<b>{checked.rows:,}</b> rows read, and every one can be imported. Nothing has been written yet."
         if listed < rejected:
@@ -114,11 +118,23 @@ class ImportSummary(QWidget):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(12)
         self.tiles: dict[str, QLabel] = {}
-        for col, (key, caption) in enumerate((("total", "In the cohort"), ("frailty", "Frailty"),
-                                              ("multimorbidity", "Multimorbidity"), ("high_cost", "High cost"))):
+        for col, (key, caption) in enumerate(
+            (
+                ("total", "In the cohort"),
+                ("frailty", "Frailty"),
+                ("multimorbidity", "Multimorbidity"),
+                ("high_cost", "High cost"),
+            )
+        ):
             grid.addWidget(self._tile(key, caption), 0, col)
-        for col, (key, caption) in enumerate((("new", "New to the cohort"), ("left", "Left the cohort"),
-                                              ("changed", "Risk changed"), ("rejected", "Rows rejected"))):
+        for col, (key, caption) in enumerate(
+            (
+                ("new", "New to the cohort"),
+                ("left", "Left the cohort"),
+                ("changed", "Risk changed"),
+                ("rejected", "Rows rejected"),
+            )
+        ):
             grid.addWidget(self._tile(key, caption), 1, col)
         layout.addLayout(grid)
         self.detail = QLabel()
@@ -134,25 +150,37 @@ class ImportSummary(QWidget):
         layout.addWidget(self.saved)
         layout.addStretch(1)
 
-    def show_result(self, result: ImportResult, file_name: str, extract: Path | None = None,
-                    settings: Settings | None = None) -> None:
+    def show_result(
+        self, result: ImportResult, file_name: str, extract: Path | None = None, settings: Settings | None = None
+    ) -> None:
         self.rejections, self.extract, self.settings = result.rejections, extract, settings
         self.heading.setText(f"Imported {file_name}")
-        self.subtitle.setText(f"{result.imported:,} of {result.rows:,} rows imported for {self._locality_name}. "
-                              "The run is saved, the change is in the audit trail, and the Cohort screen now "
-                              "shows it.")
-        values = {**result.cohort, "new": result.new, "left": result.left, "changed": result.changed,
-                  "rejected": result.rejected}
+        self.subtitle.setText(
+            f"{result.imported:,} of {result.rows:,} rows imported for {self._locality_name}. "
+            "The run is saved, the change is in the audit trail, and the Cohort screen now "
+            "shows it."
+        )
+        values = {
+            **result.cohort,
+            "new": result.new,
+            "left": result.left,
+            "changed": result.changed,
+            "rejected": result.rejected,
+        }
         for key, label in self.tiles.items():
             label.setText(f"{values.get(key, 0):,}")
         notes = ["Patients may meet more than one criterion, so the three criteria add up to more than the cohort."]
         if result.new or result.left or result.changed:
-            notes.append("New, changed and left patients carry a tag in the cohort list; the “New this run” and "
-                         "“Left the cohort, still on caseload” worklists gather them. The team's own notes, "
-                         "case managers and care plans are kept for everyone who stays.")
+            notes.append(
+                "New, changed and left patients carry a tag in the cohort list; the “New this run” and "
+                "“Left the cohort, still on caseload” worklists gather them. The team's own notes, "
+                "case managers and care plans are kept for everyone who stays."
+            )
         if result.rejected:
-            notes.append(f"{result.rejected:,} rows were not imported. Save them as a CSV to see why, fix them in "
-                         "the extract, and import it again.")
+            notes.append(
+                f"{result.rejected:,} rows were not imported. Save them as a CSV to see why, fix them in "
+                "the extract, and import it again."
+            )
         self.detail.setText("<p>" + "</p><p>".join(notes) + "</p>")
         self.save_button.setVisible(bool(self.rejections))
 

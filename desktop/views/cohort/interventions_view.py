@@ -56,8 +56,12 @@ class InterventionsTab(QWidget):
         rows = caseload.interventions(self.session.db, self.patient_id) if self.patient_id else []
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = (formats.date(row["delivered_on"]), formats.sentence_case(row["type"]),
-                     row["delivered_by"] or "", row["note"] or "")
+            cells = (
+                formats.date(row["delivered_on"]),
+                formats.sentence_case(row["type"]),
+                row["delivered_by"] or "",
+                row["note"] or "",
+            )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text if c == 3 and text else None)
@@ -71,8 +75,9 @@ class InterventionsTab(QWidget):
         patient_id = self.patient_id
 
         def save(v: dict[str, Any]) -> None:
-            operations.add_intervention(self.session, patient_id, v["kind"], v["delivered_on"],
-                                        v["delivered_by_id"], v["note"])
+            operations.add_intervention(
+                self.session, patient_id, v["kind"], v["delivered_on"], v["delivered_by_id"], v["note"]
+            )
 
         self.dialog = InterventionDialog(self.patient_name, self.staff, save, self)
         self.dialog.accepted.connect(self._recorded)

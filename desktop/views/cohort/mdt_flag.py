@@ -23,10 +23,16 @@ from ..mdt import operations as mdt_operations
 class FlagDialog(FormDialog):
     def __init__(self, patient_name: str, note: str, save: Save, parent: QWidget | None = None):
         changing = bool(note)
-        super().__init__("Flag for MDT", f"Flag {patient_name} for the next MDT",
-                         "The patient is listed under Flagged when the next meeting's agenda is drawn up, with this "
-                         "note, and the flag is cleared once they are on an agenda.",
-                         "Save note" if changing else "Flag for MDT", save, parent, 520)
+        super().__init__(
+            "Flag for MDT",
+            f"Flag {patient_name} for the next MDT",
+            "The patient is listed under Flagged when the next meeting's agenda is drawn up, with this "
+            "note, and the flag is cleared once they are on an agenda.",
+            "Save note" if changing else "Flag for MDT",
+            save,
+            parent,
+            520,
+        )
         self.note = text_box("flag_note", 72)
         self.note.setAccessibleName("Why discuss this patient")
         self.note.setPlaceholderText("Optional: why, e.g. carer struggling, two falls this month…")
@@ -74,7 +80,7 @@ class ElidedLabel(QLabel):
             starts.append(line.textStart())
         layout.endLayout()
         shown = [self._full[a:b].rstrip() for a, b in zip(starts, starts[1:], strict=False)]
-        rest = self._full[starts[-1]:] if starts else ""
+        rest = self._full[starts[-1] :] if starts else ""
         text = "\n".join([*shown, self.fontMetrics().elidedText(rest, Qt.TextElideMode.ElideRight, width)])
         if text != self.text():
             self.setText(text)
@@ -125,10 +131,14 @@ class MdtFlag(QWidget):
         self.label.set_full_text(f"MDT: {self.note}" if self.note else "Flagged for the next MDT")
         self.notice.setVisible(self.flagged)
         self.flag_button.setText("Change…" if self.flagged else "Flag for MDT…")
-        self.flag_button.setToolTip("Change the note saying why" if self.flagged
-                                    else "Ask for this patient to be discussed at the next MDT meeting")
+        self.flag_button.setToolTip(
+            "Change the note saying why"
+            if self.flagged
+            else "Ask for this patient to be discussed at the next MDT meeting"
+        )
         self.clear_button.setVisible(self.flagged)
         self.layout().setStretch(self.layout().count() - 1, 0 if self.flagged else 1)
+
     def ask_note(self) -> None:
         if self.patient_id is None:
             return
@@ -138,8 +148,9 @@ class MdtFlag(QWidget):
             mdt_operations.flag_for_mdt(self.session, patient_id, values["note"])
 
         self.dialog = FlagDialog(self.patient_name, self.note, save, self)
-        self.dialog.accepted.connect(lambda: self._done(patient_id, f"{self.patient_name} is flagged for the next "
-                                                                    "MDT."))
+        self.dialog.accepted.connect(
+            lambda: self._done(patient_id, f"{self.patient_name} is flagged for the next MDT.")
+        )
         self.dialog.open()
 
     def clear(self) -> None:

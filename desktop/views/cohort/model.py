@@ -90,8 +90,9 @@ class CohortModel(QAbstractTableModel):
         self.rows = np.zeros(0, dtype=np.int64) if rows is None or self.frame is None else np.asarray(rows)
         if self._sort is not None and len(self.rows):
             column, descending = self._sort
-            self.rows = cohort.sort(self.frame, self.rows, COLUMNS[column].sort_key,
-                                    descending != COLUMNS[column].inverted)
+            self.rows = cohort.sort(
+                self.frame, self.rows, COLUMNS[column].sort_key, descending != COLUMNS[column].inverted
+            )
         self.endResetModel()
 
     def frame_row(self, view_row: int) -> int:
@@ -169,26 +170,32 @@ class CohortModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         before = self.persistentIndexList()
         held = [int(self.rows[ix.row()]) for ix in before]
-        self.rows = cohort.sort(self.frame, self.rows, COLUMNS[column].sort_key,
-                                self._sort[1] != COLUMNS[column].inverted)
+        self.rows = cohort.sort(
+            self.frame, self.rows, COLUMNS[column].sort_key, self._sort[1] != COLUMNS[column].inverted
+        )
         self._view_index = None
         if before:
             position = np.empty(len(self.frame), dtype=np.int64)
             position[self.rows] = np.arange(len(self.rows))
-            self.changePersistentIndexList(before, [self.index(int(position[f]), ix.column())
-                                                    for ix, f in zip(before, held, strict=True)])
+            self.changePersistentIndexList(
+                before, [self.index(int(position[f]), ix.column()) for ix, f in zip(before, held, strict=True)]
+            )
         self.layoutChanged.emit()
 
     # -- cells -----------------------------------------------------------------------------------------------
     def chips(self, i: int) -> list:
         c = self.frame.columns
-        return chips_for(str(c["criteria"][i]), self._ltc_min, bool(c["in_cohort"][i]), self.is_new(i),
-                         c["change"][i] == "changed")
+        return chips_for(
+            str(c["criteria"][i]), self._ltc_min, bool(c["in_cohort"][i]), self.is_new(i), c["change"][i] == "changed"
+        )
 
     def is_new(self, i: int) -> bool:
         run = self.frame.run
-        return bool(self.frame.columns["in_cohort"][i]) and run is not None and \
-            self.frame.columns["joined_run_id"][i] == run["id"]
+        return (
+            bool(self.frame.columns["in_cohort"][i])
+            and run is not None
+            and self.frame.columns["joined_run_id"][i] == run["id"]
+        )
 
     def overdue(self, i: int) -> bool:
         # The same test as the "Review due: overdue" filter (cohort.apply), so the marks and the filter agree.

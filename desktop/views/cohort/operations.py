@@ -36,9 +36,11 @@ def delete_record(session: Session, entity: str, row_id: str) -> None:
     session.publish(reference.delete(session.db, session.actor, entity, row_id))
 
 
-def check_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
-                  mapping: dict[str, str]) -> CheckedExtract:
+def check_extract(
+    parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date, mapping: dict[str, str]
+) -> CheckedExtract:
     """Read and check every row of an extract, writing nothing; Cancelled when the user gave up waiting."""
+
     def job(db, _progress, cancel):
         checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping)
         check_cancel(cancel)
@@ -47,21 +49,26 @@ def check_extract(parent: QWidget, session: Session, locality_code: str, path: P
     return run_with_progress(parent, f"Checking {path.name}…", session.path, job)
 
 
-def import_extract(parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date,
-                   mapping: dict[str, str]) -> ImportResult:
+def import_extract(
+    parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date, mapping: dict[str, str]
+) -> ImportResult:
     """Import an extract as a new run; Cancelled (rolled back) or ValidationError (refused) leave no trace."""
     actor = session.actor
-    result = run_with_progress(parent, f"Importing {path.name}…", session.path,
-                               lambda db, progress, cancel: risk_import.import_extract(
-                                   db, actor, locality_code, path, extract_date, mapping, progress, cancel))
+    result = run_with_progress(
+        parent,
+        f"Importing {path.name}…",
+        session.path,
+        lambda db, progress, cancel: risk_import.import_extract(
+            db, actor, locality_code, path, extract_date, mapping, progress, cancel
+        ),
+    )
     session.publish(result.changes)
     return result
 
 
 def update_patient(session: Session, patient_id: str, changes: dict[str, Any]) -> None:
     """Save one patient's caseload edits (undoable); ValidationError names the field (exc.field)."""
-    session.publish(caseload.update_patients(session.db, session.actor, [patient_id], changes,
-                                             undo=session.undo))
+    session.publish(caseload.update_patients(session.db, session.actor, [patient_id], changes, undo=session.undo))
 
 
 def update_patients(parent: QWidget, session: Session, patient_ids: list[str], changes: dict[str, Any]) -> None:
@@ -80,10 +87,12 @@ def update_patients(parent: QWidget, session: Session, patient_ids: list[str], c
     session.publish(run_with_progress(parent, f"Updating {len(patient_ids):,} patients…", session.path, job))
 
 
-def add_intervention(session: Session, patient_id: str, kind: str, delivered_on: dt.date,
-                     delivered_by_id: str | None, note: str) -> str:
-    row_id, changes = caseload.add_intervention(session.db, session.actor, patient_id, kind, delivered_on,
-                                                delivered_by_id, note)
+def add_intervention(
+    session: Session, patient_id: str, kind: str, delivered_on: dt.date, delivered_by_id: str | None, note: str
+) -> str:
+    row_id, changes = caseload.add_intervention(
+        session.db, session.actor, patient_id, kind, delivered_on, delivered_by_id, note
+    )
     session.publish(changes)
     return row_id
 
@@ -92,8 +101,9 @@ def save_cohort_rules(session: Session, rules: cohort_rules.CohortRules) -> None
     session.publish(cohort_rules.save(session.db, session.actor, rules))
 
 
-def export_worklist(parent: QWidget, session: Session, frame: CohortFrame, key: str, out: Path,
-                    locality_name: str) -> int:
+def export_worklist(
+    parent: QWidget, session: Session, frame: CohortFrame, key: str, out: Path, locality_name: str
+) -> int:
     """Write a worklist to .xlsx or .csv (audited); returns how many patients it holds."""
     actor = session.actor
 

@@ -181,10 +181,16 @@ class CohortPage(Page):
         self.count.setText(f"{shown:,} of {total:,} patients" if shown != total else f"{total:,} patients")
         if not shown and total:
             what = self.filters.describe()
-            where = f" on the “{self.worklists.buttons[self.worklists.current()].accessibleName()}” worklist" \
-                if self.worklists.current() else ""
-            self.no_match.setText(f"No patients{where} match {what}.\n\nChange the filters, or press Clear to show "
-                                  "everyone." if what else f"No patients{where} at the moment.")
+            where = (
+                f" on the “{self.worklists.buttons[self.worklists.current()].accessibleName()}” worklist"
+                if self.worklists.current()
+                else ""
+            )
+            self.no_match.setText(
+                f"No patients{where} match {what}.\n\nChange the filters, or press Clear to show everyone."
+                if what
+                else f"No patients{where} at the moment."
+            )
         self.table_stack.setCurrentWidget(self.table if shown or not total else self.no_match)
 
     # -- selection ---------------------------------------------------------------------------------------------------
@@ -242,8 +248,8 @@ class CohortPage(Page):
         if columns is not None:
             self.table.horizontalHeader().restoreState(columns)
         self.splitter.splitterMoved.connect(
-            lambda *_: self.settings.set_state_bytes("cohort_splitter", self.splitter.saveState()))
+            lambda *_: self.settings.set_state_bytes("cohort_splitter", self.splitter.saveState())
+        )
         header = self.table.horizontalHeader()
         for signal in (header.sectionResized, header.sectionMoved):
             signal.connect(lambda *_: self.settings.set_state_bytes("cohort_columns", header.saveState()))
-

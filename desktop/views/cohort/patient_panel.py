@@ -43,10 +43,14 @@ class PatientPanel(SelectionPanel):
     bulk_requested = Signal(str)  # "case_manager" or "status"
 
     def __init__(self, session: Session, parent: QWidget | None = None):
-        super().__init__("patientPanel", "Choose a patient in the list to see why they are in the cohort, their risk "
-                         "over time and the team's work with them.\n\nMove with the arrow keys; Enter edits the "
-                         "caseload record. Ctrl+click or Shift+click chooses several patients to change at once.",
-                         (16, 0, 0, 0), parent)
+        super().__init__(
+            "patientPanel",
+            "Choose a patient in the list to see why they are in the cohort, their risk "
+            "over time and the team's work with them.\n\nMove with the arrow keys; Enter edits the "
+            "caseload record. Ctrl+click or Shift+click chooses several patients to change at once.",
+            (16, 0, 0, 0),
+            parent,
+        )
         self.session = session
         self.patient: dict[str, Any] | None = None
         self.staff: list[Mapping[str, Any]] = []
@@ -57,9 +61,12 @@ class PatientPanel(SelectionPanel):
         self.assign_button.clicked.connect(lambda: self.bulk_requested.emit("case_manager"))
         self.status_button = QPushButton("Set status…")
         self.status_button.clicked.connect(lambda: self.bulk_requested.emit("status"))
-        self.set_pages(self._single(), "Change them all at once. You will see how many patients a change affects "
-                       "before it is made, and each change is noted in the audit trail.",
-                       [self.assign_button, self.status_button])
+        self.set_pages(
+            self._single(),
+            "Change them all at once. You will see how many patients a change affects "
+            "before it is made, and each change is noted in the audit trail.",
+            [self.assign_button, self.status_button],
+        )
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_DELAY_MS)
@@ -93,8 +100,10 @@ class PatientPanel(SelectionPanel):
         self.name.setText(f"{patient['given_name']} {patient['family_name']}".strip() or "(no name in the extract)")
         sex = {"F": "female", "M": "male"}.get(patient["sex"], "")
         born = formats.born(patient["date_of_birth"], today)
-        lines = [f"NHS {formats.nhs_number(patient['nhs_number'])} · born {born}",
-                 " · ".join(b for b in (formats.sentence_case(sex), patient["postcode"]) if b)]
+        lines = [
+            f"NHS {formats.nhs_number(patient['nhs_number'])} · born {born}",
+            " · ".join(b for b in (formats.sentence_case(sex), patient["postcode"]) if b),
+        ]
         self.identity.setText("\n".join(line for line in lines if line))
         where = f"{frame_row['practice']} ({patient['practice_code']})"
         if patient["care_home_id"]:
@@ -166,8 +175,9 @@ class PatientPanel(SelectionPanel):
         if self._saving or self.patient is None or not self.form.is_dirty():
             return True  # (while saving, the table reloads and may move on: the edits are being kept)
         name = f"{self.patient['given_name']} {self.patient['family_name']}"
-        choice = messages.ask(self, "Unsaved changes", f"You changed {name}'s caseload record. Save the changes?",
-                              [SAVE, DISCARD, KEEP])
+        choice = messages.ask(
+            self, "Unsaved changes", f"You changed {name}'s caseload record. Save the changes?", [SAVE, DISCARD, KEEP]
+        )
         if choice == SAVE:
             return self.save()
         if choice == DISCARD:
@@ -179,8 +189,7 @@ class PatientPanel(SelectionPanel):
     def _load_history(self) -> None:
         # Not once hidden: the window may be closing, and its workspace with it.
         if self.patient is not None and self.isVisible():
-            self.history.set_history(cohort.history(self.session.db, self.patient["id"]), self.ltc_min,
-                                     self.bands)
+            self.history.set_history(cohort.history(self.session.db, self.patient["id"]), self.ltc_min, self.bands)
 
     def _update_buttons(self) -> None:
         dirty = self.form.is_dirty()

@@ -37,27 +37,31 @@ class HistoryView(QWidget):
         layout.addLayout(self.chart_holder)
         self.chart = None  # pyqtgraph is imported the first time there is a line to draw
 
-    def set_history(self, rows: Sequence[Mapping[str, Any]], ltc_min: int,
-                    bands: tuple[int, int] = (9, 13)) -> None:
+    def set_history(self, rows: Sequence[Mapping[str, Any]], ltc_min: int, bands: tuple[int, int] = (9, 13)) -> None:
         """*bands*: the deficits where moderate and severe frailty start, drawn as lines on the chart."""
         self.table.setRowCount(len(rows))
         for r, h in enumerate(reversed(rows)):  # newest first, as people read a record
             in_cohort = h["in_cohort"]
             criteria = ", ".join(c.text for c in chips_for(h["criteria"] or "", ltc_min)) if in_cohort else ""
             change = h["change"] or ("" if in_cohort else "not in the cohort")
-            cells = (formats.date(h["extract_date"]),
-                     "" if h["efi_deficits"] is None else str(h["efi_deficits"]),
-                     "" if h["ltc_count"] is None else str(h["ltc_count"]),
-                     "" if h["cost_ratio"] is None else formats.ratio(h["cost_ratio"]),
-                     " · ".join(t for t in (criteria, change) if t))
+            cells = (
+                formats.date(h["extract_date"]),
+                "" if h["efi_deficits"] is None else str(h["efi_deficits"]),
+                "" if h["ltc_count"] is None else str(h["ltc_count"]),
+                "" if h["cost_ratio"] is None else formats.ratio(h["cost_ratio"]),
+                " · ".join(t for t in (criteria, change) if t),
+            )
             why = _change(h)  # the detail ("eFI moderate → severe") is long: it is the whole row's tooltip
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(why or None)
                 self.table.setItem(r, c, item)
-        self.note.setText("Not in any imported extract yet." if not rows else
-                          f"In {sum(1 for h in rows if h['in_cohort'])} of the {len(rows)} extracts since they "
-                          "first joined the cohort; newest first.")
+        self.note.setText(
+            "Not in any imported extract yet."
+            if not rows
+            else f"In {sum(1 for h in rows if h['in_cohort'])} of the {len(rows)} extracts since they "
+            "first joined the cohort; newest first."
+        )
         self._plot([h for h in rows if h["efi_deficits"] is not None], bands)
 
     def _plot(self, points: Sequence[Mapping[str, Any]], bands: tuple[int, int]) -> None:
@@ -76,13 +80,24 @@ class HistoryView(QWidget):
         import pyqtgraph as pg
 
         for deficits, label in zip(bands, ("moderate", "severe"), strict=True):
-            line = pg.InfiniteLine(pos=deficits, angle=0, movable=False,
-                                   pen=pg.mkPen(colours().secondary, width=1, style=Qt.PenStyle.DashLine),
-                                   label=f"{label} frailty", labelOpts={"position": 0.02, "color": colours().secondary,
-                                                                       "anchors": [(0, 1), (0, 1)]})
+            line = pg.InfiniteLine(
+                pos=deficits,
+                angle=0,
+                movable=False,
+                pen=pg.mkPen(colours().secondary, width=1, style=Qt.PenStyle.DashLine),
+                label=f"{label} frailty",
+                labelOpts={"position": 0.02, "color": colours().secondary, "anchors": [(0, 1), (0, 1)]},
+            )
             self.chart.addItem(line)
-        self.chart.plot(days, values, pen=pg.mkPen(NHS_BLUE, width=2), symbol="o", symbolSize=6,
-                        symbolBrush=NHS_BLUE, symbolPen=None)
+        self.chart.plot(
+            days,
+            values,
+            pen=pg.mkPen(NHS_BLUE, width=2),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=NHS_BLUE,
+            symbolPen=None,
+        )
         self.chart.setYRange(0, max(bands[1] + 4, max(values) + 2), padding=0)
 
 
@@ -97,8 +112,9 @@ def _change(h: Mapping[str, Any]) -> str:
 def _make_chart():
     import pyqtgraph as pg
 
-    chart = pg.PlotWidget(background=colours().chart_background,
-                          axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    chart = pg.PlotWidget(
+        background=colours().chart_background, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
+    )
     chart.setObjectName("efiChart")
     chart.setAccessibleName("eFI deficits in each extract")
     chart.setFixedHeight(130)

@@ -62,9 +62,11 @@ class CohortRulesDialog(QDialog):
         heading = QLabel("Cohort criteria")
         heading.setObjectName("dialogHeading")
         layout.addWidget(heading)
-        sub = QLabel("A patient joins the cohort when they meet any one criterion: moderate or severe frailty, "
-                     "multimorbidity, or high predicted cost. <b>Changes apply from the next import</b>; "
-                     "extracts already imported keep the criteria they were sorted with.")
+        sub = QLabel(
+            "A patient joins the cohort when they meet any one criterion: moderate or severe frailty, "
+            "multimorbidity, or high predicted cost. <b>Changes apply from the next import</b>; "
+            "extracts already imported keep the criteria they were sorted with."
+        )
         sub.setObjectName("pageSubtitle")
         sub.setWordWrap(True)
         layout.addWidget(sub)
@@ -127,7 +129,8 @@ class CohortRulesDialog(QDialog):
 
     def reject(self) -> None:
         if self.rules() != self._initial and not messages.confirm(
-                self, "Discard changes?", "Close without saving the criteria you changed?", "Discard changes"):
+            self, "Discard changes?", "Close without saving the criteria you changed?", "Discard changes"
+        ):
             return
         super().reject()
 

@@ -27,8 +27,10 @@ class WorklistBar(QWidget):
         self._group.setExclusive(True)
         self.buttons: dict[str, QToolButton] = {}
         self._titles = {EVERYONE: "All patients", **{w.key: SHORT.get(w.key, w.title) for w in WORKLISTS}}
-        tips = {EVERYONE: "Every patient in the cohort, and those who left it but are still being worked with",
-                **{w.key: f"{w.title}: {w.explanation}" for w in WORKLISTS}}
+        tips = {
+            EVERYONE: "Every patient in the cohort, and those who left it but are still being worked with",
+            **{w.key: f"{w.title}: {w.explanation}" for w in WORKLISTS},
+        }
         for number, key in enumerate(self._titles):
             button = QToolButton()
             button.setObjectName("worklist")
@@ -75,4 +77,5 @@ class WorklistBar(QWidget):
         key = self.current()
         self.export_button.setEnabled(key is not None and self.counts.get(key, 0) > 0)
         self.export_button.setToolTip(
-            "Save this worklist as an Excel or CSV file" if key else "Choose a worklist to export it")
+            "Save this worklist as an Excel or CSV file" if key else "Choose a worklist to export it"
+        )

@@ -100,9 +100,16 @@ class ComparisonCharts(QWidget):
             if chart is not None:
                 chart.hide()
 
-    def show_kpi(self, kpi: Kpi, quarter: Quarter, funnel: Funnel | None, span: Sequence[Quarter],
-                 series: Mapping[str, Sequence[float | None]], selected: str | None,
-                 names: Mapping[str, str]) -> None:
+    def show_kpi(
+        self,
+        kpi: Kpi,
+        quarter: Quarter,
+        funnel: Funnel | None,
+        span: Sequence[Quarter],
+        series: Mapping[str, Sequence[float | None]],
+        selected: str | None,
+        names: Mapping[str, str],
+    ) -> None:
         """*series*: locality code -> the KPI's value in each quarter of *span*; *selected*: a locality code."""
         self.heading.setText(f"{kpi.code} {kpi.name}")
         self.detail.setText(self._detail(kpi, quarter, funnel, series, span, selected, names))
@@ -110,16 +117,25 @@ class ComparisonCharts(QWidget):
         self._trend(kpi, span, series, selected)
 
     @staticmethod
-    def _detail(kpi: Kpi, quarter: Quarter, funnel: Funnel | None, series: Mapping[str, Sequence[float | None]],
-                span: Sequence[Quarter], selected: str | None, names: Mapping[str, str]) -> str:
+    def _detail(
+        kpi: Kpi,
+        quarter: Quarter,
+        funnel: Funnel | None,
+        series: Mapping[str, Sequence[float | None]],
+        span: Sequence[Quarter],
+        selected: str | None,
+        names: Mapping[str, str],
+    ) -> str:
         if selected is None:
             return f"{quarter.label}: choose a team's cell to pick it out on the charts."
         name = f"{names.get(selected, selected)} ({selected})"
         point = next((p for p in funnel.points if p["locality"] == selected), None) if funnel else None
         if point is not None:
             where = "outside" if point["outside_95"] else "inside"
-            return (f"{quarter.label} · {name}: {with_unit(kpi, point['value'])} ({_figures(kpi, point)}), "
-                    f"{where} the 95% limits around the LLR value of {with_unit(kpi, funnel.centre)}.")
+            return (
+                f"{quarter.label} · {name}: {with_unit(kpi, point['value'])} ({_figures(kpi, point)}), "
+                f"{where} the 95% limits around the LLR value of {with_unit(kpi, funnel.centre)}."
+            )
         values = series.get(selected, [])
         now = values[list(span).index(quarter)] if quarter in span and values else None
         return f"{quarter.label} · {name}: " + (with_unit(kpi, now) if now is not None else "no figure held.")
@@ -131,8 +147,10 @@ class ComparisonCharts(QWidget):
             self.legend.hide()
             self.funnel_note.setText(
                 f"No funnel plot: {kpi.code} is a count, and a funnel plot needs a numerator and a denominator "
-                "to compare teams of different sizes. Its trend is below." if kpi.unit == "count" else
-                f"No funnel plot: no team has figures for {kpi.code} in {quarter.label}.")
+                "to compare teams of different sizes. Its trend is below."
+                if kpi.unit == "count"
+                else f"No funnel plot: no team has figures for {kpi.code} in {quarter.label}."
+            )
             self.funnel_note.show()
             return
         chart = self._funnel_chart()
@@ -156,16 +174,24 @@ class ComparisonCharts(QWidget):
             self.centre_line.setData([funnel.x[0], funnel.x[-1]], [funnel.centre] * 2)
         # The key sits under the chart, where it can never hide a team.
         ink = colours().chart_ink
-        self.legend.setText(f"<span style='color:{ink}'><b>━━</b> LLR {with_unit(kpi, funnel.centre)}</span>"
-                            f"&nbsp;&nbsp;&nbsp;<span style='color:{LIMIT}'>╌╌ 95% limits&nbsp;&nbsp;&nbsp;"
-                            "── 99.8% limits</span>")
+        self.legend.setText(
+            f"<span style='color:{ink}'><b>━━</b> LLR {with_unit(kpi, funnel.centre)}</span>"
+            f"&nbsp;&nbsp;&nbsp;<span style='color:{LIMIT}'>╌╌ 95% limits&nbsp;&nbsp;&nbsp;"
+            "── 99.8% limits</span>"
+        )
         self.legend.show()
         xs = np.array([p["denominator"] for p in funnel.points], dtype=float)
         ys = np.array([p["value"] for p in funnel.points], dtype=float)
         codes = [p["locality"] for p in funnel.points]
         chosen = [c == selected for c in codes]
-        self.funnel_points.setData(x=xs, y=ys, data=codes, size=[13 if c else 9 for c in chosen],
-                                   brush=[self._brushes[c] for c in chosen], pen=[self._pens[c] for c in chosen])
+        self.funnel_points.setData(
+            x=xs,
+            y=ys,
+            data=codes,
+            size=[13 if c else 9 for c in chosen],
+            brush=[self._brushes[c] for c in chosen],
+            pen=[self._pens[c] for c in chosen],
+        )
         # Show the teams, not the far tails of the limits at tiny denominators.
         inside = funnel.x >= xs.min() * 0.8
         low = min(ys.min(), funnel.limits[0.998][0][inside].min(), funnel.centre)
@@ -177,8 +203,9 @@ class ComparisonCharts(QWidget):
             chart.setRange(xRange=x_range, yRange=y_range, padding=0)
         box = chart.getViewBox()
         size = (box.width() or 380.0, box.height() or 220.0)
-        anchors = place_labels(xs, ys, codes, x_range, y_range, size, codes.index(selected) if selected in codes
-                               else None)
+        anchors = place_labels(
+            xs, ys, codes, x_range, y_range, size, codes.index(selected) if selected in codes else None
+        )
         for code, label in self.funnel_labels.items():
             label.setVisible(code in codes)
         for code, x, y, chosen_one, anchor in zip(codes, xs, ys, chosen, anchors, strict=True):
@@ -189,8 +216,12 @@ class ComparisonCharts(QWidget):
         outside = [p["locality"] for p in funnel.points if p["outside_95"]]
         self.funnel_note.setText(
             f"Each point is a team: x its {kpi.denominator}, y its value. "
-            + (f"Outside the 95% limits: {', '.join(outside)}." if outside else
-               "Every team is inside the 95% limits: the differences are what chance alone would give."))
+            + (
+                f"Outside the 95% limits: {', '.join(outside)}."
+                if outside
+                else "Every team is inside the 95% limits: the differences are what chance alone would give."
+            )
+        )
         self.funnel_note.show()
 
     def _funnel_chart(self):
@@ -211,13 +242,15 @@ class ComparisonCharts(QWidget):
         self._brushes = {True: pg.mkBrush(NHS_BLUE), False: pg.mkBrush(POINT)}
         self._pens = {True: pg.mkPen(NHS_DARK_BLUE, width=2), False: pg.mkPen(colours().chart_background, width=1)}
         self.funnel_points = pg.ScatterPlotItem(
-            hoverable=True, tip=lambda x, y, data: f"{data}: {y:.1f} ({number(x)} in the denominator)")
+            hoverable=True, tip=lambda x, y, data: f"{data}: {y:.1f} ({number(x)} in the denominator)"
+        )
         self.funnel_points.sigClicked.connect(self._point_clicked)
         chart.addItem(self.funnel_points)
         return chart
 
-    def _trend(self, kpi: Kpi, span: Sequence[Quarter], series: Mapping[str, Sequence[float | None]],
-               selected: str | None) -> None:
+    def _trend(
+        self, kpi: Kpi, span: Sequence[Quarter], series: Mapping[str, Sequence[float | None]], selected: str | None
+    ) -> None:
         import pyqtgraph as pg
 
         if self.trend_chart is None:
@@ -230,8 +263,11 @@ class ComparisonCharts(QWidget):
         chart = self.trend_chart
         chart.show()
         paint_chart(chart)
-        self.trend_title.setText(f"Trend of {kpi.code} in the {len(span)} quarter{'s' if len(span) != 1 else ''} held"
-                                 + (f", {selected} in blue" if selected else "") + ":")
+        self.trend_title.setText(
+            f"Trend of {kpi.code} in the {len(span)} quarter{'s' if len(span) != 1 else ''} held"
+            + (f", {selected} in blue" if selected else "")
+            + ":"
+        )
         self.trend_title.show()
         chart.setAccessibleName(f"Trend of {kpi.code} for the 11 teams across {len(span)} quarters")
         _set_label(chart, "left", AXIS_LABEL[kpi.unit])
@@ -296,8 +332,15 @@ def offset(anchor: tuple[float, float], width: float, height: float) -> tuple[fl
     return dx, dy
 
 
-def place_labels(xs: Sequence[float], ys: Sequence[float], codes: Sequence[str], x_range: tuple[float, float],
-                 y_range: tuple[float, float], size: tuple[float, float], first: int | None = None) -> list:
+def place_labels(
+    xs: Sequence[float],
+    ys: Sequence[float],
+    codes: Sequence[str],
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    size: tuple[float, float],
+    first: int | None = None,
+) -> list:
     """An anchor per point so that no two labels overlap each other or another point, where one of the eight
     places allows it (else the right): the chosen team (*first*) is placed first."""
     sx = size[0] / ((x_range[1] - x_range[0]) or 1)
@@ -339,7 +382,7 @@ class TeamLabel(QGraphicsRectItem):
         self.ground.setBrush(_translucent(colours().chart_background))
         self.text = QGraphicsSimpleTextItem(text, self)
 
-    def setText(self, text: str) -> None:  # noqa: N802 - as Qt's
+    def setText(self, text: str) -> None:
         self.text.setText(text)
 
     def place(self, x: float, y: float, anchor: tuple[float, float], chosen: bool) -> None:

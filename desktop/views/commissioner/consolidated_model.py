@@ -37,13 +37,15 @@ class ConsolidatedModel(RowsModel):
         self.teams: list[dict[str, Any]] = []  # id, code, name
         self.cells: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def set_grid(self, kpis: Sequence[Kpi], teams: Sequence[Mapping[str, Any]],
-                 cells: Mapping[tuple[str, str], dict[str, Any]]) -> None:
+    def set_grid(
+        self, kpis: Sequence[Kpi], teams: Sequence[Mapping[str, Any]], cells: Mapping[tuple[str, str], dict[str, Any]]
+    ) -> None:
         with self.resetting():
             self._rows, self.teams, self.cells = list(kpis), [dict(t) for t in teams], dict(cells)
             # No KPIs, no grid: not even the heading row.
-            self.columns = [KPI_COLUMN, *(Column(t["code"], t["code"], tip=t["name"]) for t in self.teams)] \
-                if self._rows else []
+            self.columns = (
+                [KPI_COLUMN, *(Column(t["code"], t["code"], tip=t["name"]) for t in self.teams)] if self._rows else []
+            )
 
     def kpi(self, row: int) -> Kpi:
         return self.record(row)
@@ -86,8 +88,9 @@ class ConsolidatedModel(RowsModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if row is None:
                 return f"{team['name']}, {kpi.code}: no return held"
-            return (f"{team['name']}, {kpi.code}: {with_unit(kpi, row.get('value'))}"
-                    + (f", {RAG_WORD[rag]}" if rag else ""))
+            return f"{team['name']}, {kpi.code}: {with_unit(kpi, row.get('value'))}" + (
+                f", {RAG_WORD[rag]}" if rag else ""
+            )
         return None
 
     @staticmethod

@@ -57,8 +57,10 @@ class ReturnImportDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         for number, column in enumerate(COLUMNS):
-            header.setSectionResizeMode(number, QHeaderView.ResizeMode.Stretch if column.key == "reason"
-                                        else QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(
+                number,
+                QHeaderView.ResizeMode.Stretch if column.key == "reason" else QHeaderView.ResizeMode.ResizeToContents,
+            )
         for widget in (self.heading, self.intro, self.summary):
             layout.addWidget(widget)
         layout.addWidget(self.table, 1)
@@ -86,9 +88,11 @@ class ReturnImportDialog(QDialog):
             self.intro.setText("The check was cancelled; nothing was imported. Close, and import the files again.")
             self.summary.setText("Cancelled")
         else:
-            self.intro.setText("A dry run: each file was checked against the returns this workspace holds. Nothing "
-                               "is written until you press Import. Rejected files are listed first, with the "
-                               "reason to pass on to the team.")
+            self.intro.setText(
+                "A dry run: each file was checked against the returns this workspace holds. Nothing "
+                "is written until you press Import. Rejected files are listed first, with the "
+                "reason to pass on to the team."
+            )
             self.summary.setText(summary(outcomes, dry_run=True))
         self.import_button.setText(f"Import {formats.count(writes, 'file')}")
         self.import_button.setEnabled(writes > 0 and not _cancelled(outcomes))
@@ -114,9 +118,15 @@ class ReturnImportDialog(QDialog):
         self.done_importing = True
         self.summary.setText(summary(outcomes, dry_run=False))
         rejected = sum(1 for o in outcomes if o.status == "rejected")
-        self.intro.setText("Done. " + (f"{formats.count(rejected, 'file was', 'files were')} rejected and changed "
-                                       "nothing: pass the reasons on to the teams and import the corrected files."
-                                       if rejected else "Every file was accepted."))
+        self.intro.setText(
+            "Done. "
+            + (
+                f"{formats.count(rejected, 'file was', 'files were')} rejected and changed "
+                "nothing: pass the reasons on to the teams and import the corrected files."
+                if rejected
+                else "Every file was accepted."
+            )
+        )
         parent = self.parentWidget()
         if parent is not None:
             messages.show_status(parent, f"Returns: {summary(outcomes, dry_run=False)}.")
@@ -133,14 +143,19 @@ class ReturnImportDialog(QDialog):
             return return_import.import_returns(db, actor, files, dry_run=dry_run, progress=step)
 
         try:
-            outcomes, changes = run_with_progress(self, f"{verb} {formats.count(len(files), 'return file')}…",
-                                                  self.session.path, job)
+            outcomes, changes = run_with_progress(
+                self, f"{verb} {formats.count(len(files), 'return file')}…", self.session.path, job
+            )
         except DeskError as exc:
             messages.warn(self, "Cannot import the returns", str(exc))
             return None
         except OSError as exc:
-            messages.warn(self, "Cannot import the returns", f"The workspace could not be used: {exc}. Check the "
-                          "file is still there and not open elsewhere, then try again.")
+            messages.warn(
+                self,
+                "Cannot import the returns",
+                f"The workspace could not be used: {exc}. Check the "
+                "file is still there and not open elsewhere, then try again.",
+            )
             return None
         self.session.publish(changes)
         return outcomes

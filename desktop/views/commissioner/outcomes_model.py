@@ -14,19 +14,27 @@ from ...models.kpi.return_import import CODES, Outcome
 from ..kit.style import colours
 from ..kit.table_model import Column, Index, RowsModel
 
-COLUMNS = tuple(Column(heading.lower(), heading)
-                for heading in ("File", "Outcome", "Code", "Reason", "Locality", "Period", "Revision"))
+COLUMNS = tuple(
+    Column(heading.lower(), heading)
+    for heading in ("File", "Outcome", "Code", "Reason", "Locality", "Period", "Revision")
+)
 ORDER = {"rejected": 0, "superseded": 1, "imported": 2, "ignored": 3}
-PLANNED = {"imported": "Would be imported", "superseded": "Would supersede", "ignored": "Ignored",
-           "rejected": "Rejected"}
+PLANNED = {
+    "imported": "Would be imported",
+    "superseded": "Would supersede",
+    "ignored": "Ignored",
+    "rejected": "Rejected",
+}
 DONE = {"imported": "Imported", "superseded": "Superseded", "ignored": "Ignored", "rejected": "Rejected"}
-NOTE = {"imported": "A new return for this team and quarter.",
-        "superseded": "A later revision: it replaces the one held.",
-        "ignored": "Identical to the return already held: nothing changes."}
+NOTE = {
+    "imported": "A new return for this team and quarter.",
+    "superseded": "A later revision: it replaces the one held.",
+    "ignored": "Identical to the return already held: nothing changes.",
+}
 
 
 def summary(outcomes: Sequence[Outcome], dry_run: bool) -> str:
-    """"40 would be imported, 2 superseded, 1 ignored, 1 rejected" (without "would be" once done)."""
+    """ "40 would be imported, 2 superseded, 1 ignored, 1 rejected" (without "would be" once done)."""
     counts = Counter(o.status for o in outcomes)
     parts = [f"{counts[s]} {s}" for s in ("imported", "superseded", "ignored", "rejected") if counts[s]]
     if not parts:

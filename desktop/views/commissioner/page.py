@@ -45,9 +45,11 @@ from .import_dialog import RETURN_FILTER, ReturnImportDialog
 
 DEPENDS = ("returns", "return_values", "localities")
 CHARTS_MIN = 330  # px: narrower, the funnel's labels crowd each other
-NOT_HERE = ("Returns are imported into a commissioner workspace. This is a locality workspace: it makes its own "
-            "return on the Returns screen. To import the teams' files, create a commissioner workspace with "
-            "File → New workspace and open it.")
+NOT_HERE = (
+    "Returns are imported into a commissioner workspace. This is a locality workspace: it makes its own "
+    "return on the Returns screen. To import the teams' files, create a commissioner workspace with "
+    "File → New workspace and open it."
+)
 
 
 def return_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -59,8 +61,9 @@ def return_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 class CommissionerPage(QuarterPaging, Page):
-    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
+    ):
         super().__init__(screen, parent)
         self.session = session
         self.settings = settings
@@ -98,8 +101,11 @@ class CommissionerPage(QuarterPaging, Page):
         bar.addWidget(self.export_button)
         commissioner = self.session.kind == "commissioner"
         self.import_button.setEnabled(commissioner)
-        self.import_button.setToolTip("Check the teams' return files (a dry run), then import them. You can also "
-                                      "drop the files on this screen." if commissioner else NOT_HERE)
+        self.import_button.setToolTip(
+            "Check the teams' return files (a dry run), then import them. You can also drop the files on this screen."
+            if commissioner
+            else NOT_HERE
+        )
         return bar
 
     def _build_body(self) -> QSplitter:
@@ -128,9 +134,11 @@ class CommissionerPage(QuarterPaging, Page):
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.grid.horizontalHeader().setHighlightSections(True)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self.show_charts(index))
-        self.legend = help_label("Each cell: the team's value (its unit is beside the KPI code) and its RAG letter: "
-                                 "G meets the target, A within the tolerance, R beyond it. Hover a cell for the "
-                                 "figures and the team's comment; move with the arrow keys.")
+        self.legend = help_label(
+            "Each cell: the team's value (its unit is beside the KPI code) and its RAG letter: "
+            "G meets the target, A within the tolerance, R beyond it. Hover a cell for the "
+            "figures and the team's comment; move with the arrow keys."
+        )
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
@@ -145,10 +153,12 @@ class CommissionerPage(QuarterPaging, Page):
             "No returns held yet",
             "Import the teams' signed-off return files: press Import returns… or drop the .json files (or the "
             "folder holding them) on this screen. Each file is checked first, and nothing is written until you "
-            "confirm." if commissioner else
-            "This workspace holds no signed-off returns. Sign off a quarter's return on the Returns screen; the "
+            "confirm."
+            if commissioner
+            else "This workspace holds no signed-off returns. Sign off a quarter's return on the Returns screen; the "
             "teams' returns are compared in a commissioner workspace, which imports their files.",
-            "Import returns…" if commissioner else "")
+            "Import returns…" if commissioner else "",
+        )
         if self.empty_card.button is not None:
             self.empty_card.button.clicked.connect(self.choose_files)
         self.empty = at_top(self.empty_card)
@@ -183,12 +193,15 @@ class CommissionerPage(QuarterPaging, Page):
         done = consolidated.completeness(db, self.quarter)
         self.completeness.setText(
             f"Received {done.received} of {done.expected} · on time {done.on_time} · signed off {done.signed_off} · "
-            f"on-time deadline {formats.date(done.deadline)} · missing: {', '.join(done.missing) or 'none'}")
+            f"on-time deadline {formats.date(done.deadline)} · missing: {', '.join(done.missing) or 'none'}"
+        )
         self.completeness.setToolTip("On time: signed off by the deadline, 30 days after the quarter's end.")
         self.export_button.setEnabled(done.received > 0)
-        self.export_button.setToolTip("The quarter as a workbook: KPIs down and teams across, every figure, and "
-                                      "completeness" if done.received else
-                                      f"No returns are held for {self.quarter.label}: nothing to export.")
+        self.export_button.setToolTip(
+            "The quarter as a workbook: KPIs down and teams across, every figure, and completeness"
+            if done.received
+            else f"No returns are held for {self.quarter.label}: nothing to export."
+        )
         current = self.grid.currentIndex()
         self.model.set_grid(catalogue(), self.teams, consolidated.grid(db, self.quarter))
         self.grid.setAccessibleName(f"KPI returns of the {len(self.teams)} teams, {self.quarter.label}")
@@ -213,8 +226,13 @@ class CommissionerPage(QuarterPaging, Page):
         team_width = max(widths[1:], default=50)
         for column in range(1, len(widths)):
             self.grid.setColumnWidth(column, team_width)
-        needed = (widths[0] if widths else 0) + team_width * (len(widths) - 1) \
-            + self.grid.verticalScrollBar().sizeHint().width() + 2 * self.grid.frameWidth() + 2
+        needed = (
+            (widths[0] if widths else 0)
+            + team_width * (len(widths) - 1)
+            + self.grid.verticalScrollBar().sizeHint().width()
+            + 2 * self.grid.frameWidth()
+            + 2
+        )
         total = sum(self.splitter.sizes())
         if total > 0:
             grid_width = min(needed, max(total - CHARTS_MIN, total // 2))
@@ -233,8 +251,15 @@ class CommissionerPage(QuarterPaging, Page):
             self._funnels[kpi.code] = consolidated.funnel(db, kpi.code, self.quarter)
         if kpi.code not in self._series:
             self._series[kpi.code] = consolidated.trend(db, kpi.code, self.held)
-        self.charts.show_kpi(kpi, self.quarter, self._funnels[kpi.code], self.held, self._series[kpi.code],
-                             team["code"] if team else None, self.names())
+        self.charts.show_kpi(
+            kpi,
+            self.quarter,
+            self._funnels[kpi.code],
+            self.held,
+            self._series[kpi.code],
+            team["code"] if team else None,
+            self.names(),
+        )
 
     def names(self) -> Mapping[str, str]:
         return {t["code"]: t["name"] for t in self.teams}
@@ -267,8 +292,11 @@ class CommissionerPage(QuarterPaging, Page):
             return None
         files = return_files(paths)
         if not files:
-            messages.warn(self, "No return files", "The folder holds no .json files. Choose the return files the "
-                                                   "teams exported (kpi-return-….json).")
+            messages.warn(
+                self,
+                "No return files",
+                "The folder holds no .json files. Choose the return files the teams exported (kpi-return-….json).",
+            )
             return None
         self.dialog = ReturnImportDialog(self.session, files, self)
         if not self.dialog.check():
@@ -282,13 +310,13 @@ class CommissionerPage(QuarterPaging, Page):
         """Files from this computer (a return file, or a folder of them) are welcome."""
         return mime.hasUrls() and any(url.isLocalFile() for url in mime.urls())
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.accepts_drop(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if not paths:
             event.ignore()
@@ -300,8 +328,9 @@ class CommissionerPage(QuarterPaging, Page):
     def export(self) -> None:
         name = f"llr-returns-{self.quarter.code}.xlsx"
         start = (self.settings.state("export_directory") if self.settings else None) or ""
-        path, _ = QFileDialog.getSaveFileName(self, "Export to Excel", str(Path(start) / name) if start else name,
-                                              "Excel workbooks (*.xlsx)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export to Excel", str(Path(start) / name) if start else name, "Excel workbooks (*.xlsx)"
+        )
         if not path:
             return
         if not path.lower().endswith(".xlsx"):
@@ -312,8 +341,12 @@ class CommissionerPage(QuarterPaging, Page):
             messages.warn(self, "Not exported", str(exc))
             return
         except OSError as exc:
-            messages.warn(self, "Not exported", f"Could not write {Path(path).name}: {exc.strerror or exc}. If it "
-                          "is open in Excel, close it there, or choose another name or folder.")
+            messages.warn(
+                self,
+                "Not exported",
+                f"Could not write {Path(path).name}: {exc.strerror or exc}. If it "
+                "is open in Excel, close it there, or choose another name or folder.",
+            )
             return
         if self.settings:
             self.settings.set_state("export_directory", str(out.parent))

@@ -49,6 +49,11 @@ def _targets(widget: QWidget) -> list[QWidget]:
     if callable(edit) and isinstance(edit(), QWidget):
         targets.append(edit())
     if not isinstance(widget, INPUTS):
-        targets += [w for w in widget.findChildren(QWidget) if isinstance(w, INPUTS) and w.window() is widget.window()
-                    and not isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox))]
+        targets += [
+            w
+            for w in widget.findChildren(QWidget)
+            if isinstance(w, INPUTS)
+            and w.window() is widget.window()
+            and not isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox))
+        ]
     return targets

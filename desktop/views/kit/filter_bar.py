@@ -26,8 +26,9 @@ class FilterBar(QWidget):
 
     changed = Signal()
 
-    def __init__(self, placeholder: str, text_name: str, text_width: int, count_name: str,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, placeholder: str, text_name: str, text_width: int, count_name: str, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.combos: tuple[QComboBox, ...] = ()
         rows = QVBoxLayout(self)

@@ -39,8 +39,16 @@ class FormDialog(QDialog):
     # Field name -> the rule the domain checks it against (a HELP mapping of the domain module that saves).
     rules: Mapping[str, str] = {}
 
-    def __init__(self, title: str, heading: str, explanation: str, save_label: str, save: Save,
-                 parent: QWidget | None = None, width: int = 600):
+    def __init__(
+        self,
+        title: str,
+        heading: str,
+        explanation: str,
+        save_label: str,
+        save: Save,
+        parent: QWidget | None = None,
+        width: int = 600,
+    ):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(width)
@@ -124,8 +132,13 @@ class FormDialog(QDialog):
         super().showEvent(event)
 
     def reject(self) -> None:
-        if self._initial is not None and self.values() != self._initial and not messages.confirm(
-                self, "Discard changes?", "Close this form and lose what you typed?", "Discard changes"):
+        if (
+            self._initial is not None
+            and self.values() != self._initial
+            and not messages.confirm(
+                self, "Discard changes?", "Close this form and lose what you typed?", "Discard changes"
+            )
+        ):
             return
         super().reject()
 
@@ -161,8 +174,11 @@ class FormDialog(QDialog):
         # wrapped text, so the buttons would be pushed out of sight.
         layout = self.layout()
         layout.activate()
-        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
+        needed = (
+            layout.totalHeightForWidth(self.width())
+            if layout.hasHeightForWidth()
             else layout.totalMinimumSize().height()
+        )
         if needed > self.height():
             self.resize(self.width(), needed)
 

@@ -29,7 +29,11 @@ class KeyFilter(QObject):
         return super().eventFilter(watched, event)
 
 
-def on_key(widget: QWidget, key: Qt.Key, slot: Callable[[], object],
-           modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> KeyFilter:
+def on_key(
+    widget: QWidget,
+    key: Qt.Key,
+    slot: Callable[[], object],
+    modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> KeyFilter:
     """Call *slot* when *key* (with exactly *modifiers*) is pressed in *widget*."""
     return KeyFilter(widget, {(key, modifiers): slot})

@@ -13,11 +13,15 @@ def warn(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
 
 
-def not_written(parent: QWidget | None, exc: OSError, out, held_by: str = "Excel",
-                title: str = "Cannot write the file") -> None:
+def not_written(
+    parent: QWidget | None, exc: OSError, out, held_by: str = "Excel", title: str = "Cannot write the file"
+) -> None:
     """An export the system refused to write: most often the file is open in *held_by*, which locks it."""
-    warn(parent, title, f"{exc.strerror or exc}: {out}\n\nIs it open in {held_by}? Close it there, or choose another "
-         "name or folder.")
+    warn(
+        parent,
+        title,
+        f"{exc.strerror or exc}: {out}\n\nIs it open in {held_by}? Close it there, or choose another name or folder.",
+    )
 
 
 def inform(parent: QWidget | None, title: str, text: str) -> None:

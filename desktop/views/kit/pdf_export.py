@@ -17,8 +17,14 @@ from . import messages
 CLOSE = "Close"
 
 
-def save_pdf(parent: QWidget, settings: Settings | None, noun: str, file_name: str, write: Callable[[Path], object],
-             open_label: str) -> Path | None:
+def save_pdf(
+    parent: QWidget,
+    settings: Settings | None,
+    noun: str,
+    file_name: str,
+    write: Callable[[Path], object],
+    open_label: str,
+) -> Path | None:
     """Ask for a file (suggesting *file_name* in the last export folder), run *write(path)*, then offer to
     open it with a button labelled *open_label*. Returns the path written, or None."""
     folder = settings.state("export_directory") if settings else ""
@@ -42,7 +48,14 @@ def save_pdf(parent: QWidget, settings: Settings | None, noun: str, file_name: s
         return None
     QApplication.restoreOverrideCursor()
     messages.show_status(parent, f"{noun[0].upper()}{noun[1:]} saved to {out}.")
-    if messages.ask(parent, f"{noun[0].upper()}{noun[1:]} saved", f"The {noun} is saved as {out.name} in {out.parent}.",
-                    [open_label, CLOSE]) == open_label:
+    if (
+        messages.ask(
+            parent,
+            f"{noun[0].upper()}{noun[1:]} saved",
+            f"The {noun} is saved as {out.name} in {out.parent}.",
+            [open_label, CLOSE],
+        )
+        == open_label
+    ):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
     return out

@@ -79,7 +79,8 @@ class RecordTable(QTableView):
         if 0 <= row < model.rowCount():
             index = model.index(row, 0)
             self.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
             self.scrollTo(index)
 
     def selectAll(self) -> None:
@@ -88,7 +89,8 @@ class RecordTable(QTableView):
         if model.rowCount():
             self.selectionModel().select(
                 QItemSelection(model.index(0, 0), model.index(model.rowCount() - 1, model.columnCount() - 1)),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                QItemSelectionModel.SelectionFlag.ClearAndSelect,
+            )
 
 
 def join_filter_and_table(filters: FilterBar, table: RecordTable) -> QObject:
@@ -104,8 +106,10 @@ def join_filter_and_table(filters: FilterBar, table: RecordTable) -> QObject:
 
     no = Qt.KeyboardModifier.NoModifier
     on_key(table, Qt.Key.Key_Escape, filters.clear)
-    return KeyFilter(filters.text, {(Qt.Key.Key_Down, no): into_table, (Qt.Key.Key_Return, no): into_table,
-                                    (Qt.Key.Key_Enter, no): into_table})
+    return KeyFilter(
+        filters.text,
+        {(Qt.Key.Key_Down, no): into_table, (Qt.Key.Key_Return, no): into_table, (Qt.Key.Key_Enter, no): into_table},
+    )
 
 
 def table_or_message(table: QTableView) -> tuple[QStackedWidget, QLabel]:

@@ -77,31 +77,76 @@ class Colours:
 
 
 LIGHT = Colours(
-    name="light", window="#FFFFFF", base="#FFFFFF", text=NHS_TEXT, secondary=NHS_SECONDARY_TEXT, muted="#768692",
-    strong=NHS_DARK_BLUE, accent=NHS_BLUE, fill=NHS_BLUE, on_fill="#FFFFFF", pale=NHS_PALE_GREY,
-    divider="#D8DDE0", field_border="#AEB7BD", hover="#EEF4FA", nav_hover="#DDE3E5", hover_border="#7FAFDC",
-    alternate="#F4F6F7", tile_border="#E0E5E7", notice="#FFF4D6", notice_edge=NHS_WARM_YELLOW,
-    notice_text="#6B3D00", error=NHS_RED, success="#007F3B",
-    danger_fill=NHS_RED, disabled="#AEB7BD", disabled_border="#D8DDE0",
+    name="light",
+    window="#FFFFFF",
+    base="#FFFFFF",
+    text=NHS_TEXT,
+    secondary=NHS_SECONDARY_TEXT,
+    muted="#768692",
+    strong=NHS_DARK_BLUE,
+    accent=NHS_BLUE,
+    fill=NHS_BLUE,
+    on_fill="#FFFFFF",
+    pale=NHS_PALE_GREY,
+    divider="#D8DDE0",
+    field_border="#AEB7BD",
+    hover="#EEF4FA",
+    nav_hover="#DDE3E5",
+    hover_border="#7FAFDC",
+    alternate="#F4F6F7",
+    tile_border="#E0E5E7",
+    notice="#FFF4D6",
+    notice_edge=NHS_WARM_YELLOW,
+    notice_text="#6B3D00",
+    error=NHS_RED,
+    success="#007F3B",
+    danger_fill=NHS_RED,
+    disabled="#AEB7BD",
+    disabled_border="#D8DDE0",
     tooltip_border="#AEB7BD",
     rag={"G": QColor("#D8EFE0"), "A": AMBER_BACKGROUND, "R": QColor("#F7D4D1")},
-    overdue=QColor("#FBE1DE"), overdue_text=QColor("#8A1A10"),
-    chart_background="#FFFFFF", chart_ink=NHS_TEXT,
+    overdue=QColor("#FBE1DE"),
+    overdue_text=QColor("#8A1A10"),
+    chart_background="#FFFFFF",
+    chart_ink=NHS_TEXT,
 )
 
 # The same roles on a dark ground: NHS blue stays the fill (white text on it still passes), NHS light blue
 # takes over as the accent for text, and the RAG and notice tints become deep ones behind light text.
 DARK = Colours(
-    name="dark", window="#1B2229", base="#232C34", text="#E8EDEE", secondary="#AEB7BD", muted="#8A9BA6",
-    strong=NHS_LIGHT_BLUE, accent=NHS_LIGHT_BLUE, fill=NHS_BLUE, on_fill="#FFFFFF", pale="#2A343C",
-    divider="#3A4650", field_border="#5A6B77", hover="#24364A", nav_hover="#33404A", hover_border="#4F86BF",
-    alternate="#1F272E", tile_border="#3A4650", notice="#4A3A10", notice_edge=NHS_WARM_YELLOW,
-    notice_text="#FFD98A", error="#FF8A7D", success="#78BE20",
-    danger_fill=NHS_RED, disabled="#5A6B77", disabled_border="#3A4650",
+    name="dark",
+    window="#1B2229",
+    base="#232C34",
+    text="#E8EDEE",
+    secondary="#AEB7BD",
+    muted="#8A9BA6",
+    strong=NHS_LIGHT_BLUE,
+    accent=NHS_LIGHT_BLUE,
+    fill=NHS_BLUE,
+    on_fill="#FFFFFF",
+    pale="#2A343C",
+    divider="#3A4650",
+    field_border="#5A6B77",
+    hover="#24364A",
+    nav_hover="#33404A",
+    hover_border="#4F86BF",
+    alternate="#1F272E",
+    tile_border="#3A4650",
+    notice="#4A3A10",
+    notice_edge=NHS_WARM_YELLOW,
+    notice_text="#FFD98A",
+    error="#FF8A7D",
+    success="#78BE20",
+    danger_fill=NHS_RED,
+    disabled="#5A6B77",
+    disabled_border="#3A4650",
     tooltip_border="#5A6B77",
     rag={"G": QColor("#1E4D31"), "A": QColor("#5C4710"), "R": QColor("#6A2620")},
-    overdue=QColor("#4E2420"), overdue_text=QColor("#FFB4AB"),
-    chart_background="#232C34", chart_ink="#E8EDEE", icons="-dark",
+    overdue=QColor("#4E2420"),
+    overdue_text=QColor("#FFB4AB"),
+    chart_background="#232C34",
+    chart_ink="#E8EDEE",
+    icons="-dark",
 )
 
 
@@ -158,12 +203,26 @@ def palette_for(c: Colours) -> QPalette:
     """A Qt palette that agrees with the style sheet, for what the sheet does not reach (scroll bars, menus)."""
     pal = QPalette()
     role = QPalette.ColorRole
-    for r, value in ((role.Window, c.window), (role.WindowText, c.text), (role.Base, c.base),
-                     (role.AlternateBase, c.alternate), (role.Text, c.text), (role.Button, c.pale),
-                     (role.ButtonText, c.text), (role.Highlight, c.fill), (role.HighlightedText, c.on_fill),
-                     (role.ToolTipBase, c.base), (role.ToolTipText, c.text), (role.PlaceholderText, c.muted),
-                     (role.Link, c.accent), (role.BrightText, c.error), (role.Mid, c.divider),
-                     (role.Light, c.pale), (role.Dark, c.field_border), (role.Shadow, c.field_border)):
+    for r, value in (
+        (role.Window, c.window),
+        (role.WindowText, c.text),
+        (role.Base, c.base),
+        (role.AlternateBase, c.alternate),
+        (role.Text, c.text),
+        (role.Button, c.pale),
+        (role.ButtonText, c.text),
+        (role.Highlight, c.fill),
+        (role.HighlightedText, c.on_fill),
+        (role.ToolTipBase, c.base),
+        (role.ToolTipText, c.text),
+        (role.PlaceholderText, c.muted),
+        (role.Link, c.accent),
+        (role.BrightText, c.error),
+        (role.Mid, c.divider),
+        (role.Light, c.pale),
+        (role.Dark, c.field_border),
+        (role.Shadow, c.field_border),
+    ):
         pal.setColor(r, QColor(value))
     disabled = QPalette.ColorGroup.Disabled
     for r in (role.WindowText, role.Text, role.ButtonText):
@@ -179,8 +238,10 @@ def style_sheet(template: str, c: Colours, base_points: float) -> str:
     """The sheet with its tokens filled in: @size*F@ is F times the platform font size, @role@ a colour."""
     sheet = _SIZE.sub(lambda m: f"{base_points * float(m.group(1)):.1f}pt", template)
     values = {"resources": RESOURCES.as_posix()} | {k: v for k, v in vars(c).items() if isinstance(v, str)}
-    return _TOKEN.sub(lambda m: values[m.group(1).lower()] if m.group(1).lower() in values else m.group(0),
-                      sheet.replace("@RESOURCES@", "@resources@"))
+    return _TOKEN.sub(
+        lambda m: values[m.group(1).lower()] if m.group(1).lower() in values else m.group(0),
+        sheet.replace("@RESOURCES@", "@resources@"),
+    )
 
 
 def apply_style(app: QApplication, choice: str = "system") -> Colours:
@@ -210,7 +271,6 @@ def apply_style(app: QApplication, choice: str = "system") -> Colours:
 def _follow(app: QApplication) -> None:
     if app.property("colourChoice") == "system":
         apply_style(app, "system")
-
 
 
 def fill_scheme_menu(menu: QMenu, settings, on_chosen=None) -> QActionGroup:

@@ -126,15 +126,20 @@ class ActionLog(QWidget):
         self.model.set_rows(rows)
         self.table.select_ids(chosen, current)
         shown, overdue = self.model.rowCount(), self.model.overdue_count()
-        text = f"{shown:,} of {formats.count(self.total, 'action')}" if shown != self.total \
+        text = (
+            f"{shown:,} of {formats.count(self.total, 'action')}"
+            if shown != self.total
             else formats.count(shown, "action")
+        )
         self.count.setText(text + (f" · {overdue:,} overdue" if overdue else ""))
         if not shown:
             what = self.filters.describe()
-            self.empty.setText(f"No actions match {what}.\n\nChange the filters, or press Clear filters to see "
-                               "every action." if what and self.total else
-                               "No actions yet.\n\nActions are agreed at MDT meetings (Meetings tab → New action…)"
-                               ", or added here with New action….")
+            self.empty.setText(
+                f"No actions match {what}.\n\nChange the filters, or press Clear filters to see every action."
+                if what and self.total
+                else "No actions yet.\n\nActions are agreed at MDT meetings (Meetings tab → New action…)"
+                ", or added here with New action…."
+            )
         self.table_stack.setCurrentWidget(self.table if shown else self.empty)
         self._selection_changed()
 
@@ -170,8 +175,16 @@ class ActionLog(QWidget):
         row["patient_label"] = patient_name(row)
 
         def save(v: dict[str, Any]) -> None:
-            mdt_operations.save_action(self.session, action_id, v["details"], v["status"], v["completed_on"],
-                                       v["outcome_note"], v["escalated_to"], v["escalation_reason"])
+            mdt_operations.save_action(
+                self.session,
+                action_id,
+                v["details"],
+                v["status"],
+                v["completed_on"],
+                v["outcome_note"],
+                v["escalated_to"],
+                v["escalation_reason"],
+            )
 
         self.dialog = ActionDialog(row, self.staff, self.patients, save, parent=self)
         self.dialog.accepted.connect(lambda: self.status_message(f"{row['reference']} saved."))
@@ -189,8 +202,9 @@ class ActionLog(QWidget):
             done.append(v["status"])
 
         self.dialog = StatusDialog(len(ids), save, self)
-        self.dialog.accepted.connect(lambda: self.status_message(
-            f"{formats.count(len(ids), 'action')} set to {done[-1]}."))
+        self.dialog.accepted.connect(
+            lambda: self.status_message(f"{formats.count(len(ids), 'action')} set to {done[-1]}.")
+        )
         self.dialog.open()
 
     def status_message(self, text: str) -> None:

@@ -22,16 +22,24 @@ class ActionPanel(SelectionPanel):
     status_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("actionPanel", "Choose an action to see it whole, with everything that has happened to it. "
-                         "Move with the arrow keys; Enter edits the action. Ctrl+click or Shift+click chooses "
-                         "several to set their status at once.", (0, 12, 0, 0), parent)
+        super().__init__(
+            "actionPanel",
+            "Choose an action to see it whole, with everything that has happened to it. "
+            "Move with the arrow keys; Enter edits the action. Ctrl+click or Shift+click chooses "
+            "several to set their status at once.",
+            (0, 12, 0, 0),
+            parent,
+        )
         self.setMinimumHeight(190)
         self.many_button = QPushButton()
         self.many_button.setProperty("primary", True)
         self.many_button.clicked.connect(self.status_requested)
-        self.set_pages(self._single(), "Set the status of them all at once, for example to close the actions "
-                       "reported done at the meeting. You will see how many before anything changes.",
-                       [self.many_button])
+        self.set_pages(
+            self._single(),
+            "Set the status of them all at once, for example to close the actions "
+            "reported done at the meeting. You will see how many before anything changes.",
+            [self.many_button],
+        )
 
     def show_many(self, count: int) -> None:
         what = formats.count(count, "action")
@@ -42,25 +50,45 @@ class ActionPanel(SelectionPanel):
         self.reference.setText(row["reference"])
         self.badge.setVisible(bool(row.get("overdue")))
         self.description.setText(row["description"])
-        facts = [("Owner", f"{row['owner_name']} · {formats.sentence_case(row['owner_organisation'])}"),
-                 ("Due", self._due(row, today)),
-                 ("Status", formats.sentence_case(row["status"])
-                  + (f" on {formats.date(row['completed_on'])}" if row.get("completed_on") else ""))]
+        facts = [
+            ("Owner", f"{row['owner_name']} · {formats.sentence_case(row['owner_organisation'])}"),
+            ("Due", self._due(row, today)),
+            (
+                "Status",
+                formats.sentence_case(row["status"])
+                + (f" on {formats.date(row['completed_on'])}" if row.get("completed_on") else ""),
+            ),
+        ]
         if row.get("family_name"):
             facts.append(("Patient", f"{patient_name(row)} · {formats.nhs_number(row.get('nhs_number'))}"))
         facts.append(("Meeting", formats.date(row.get("meeting_date")) or "Not from a meeting"))
         if row.get("escalated_to"):
-            facts.append(("Escalated", f"to {row['escalated_to']} on {formats.date(row.get('escalated_on'))}: "
-                                       f"{row.get('escalation_reason') or ''}"))
+            facts.append(
+                (
+                    "Escalated",
+                    f"to {row['escalated_to']} on {formats.date(row.get('escalated_on'))}: "
+                    f"{row.get('escalation_reason') or ''}",
+                )
+            )
         if row.get("outcome_note"):
             facts.append(("Outcome", row["outcome_note"]))
-        self.facts.setText("<table cellspacing='0' cellpadding='3'>" + "".join(
-            f"<tr><td style='color:{colours().secondary}; padding-right:10px'>{html.escape(k)}</td>"
-            f"<td>{html.escape(str(v))}</td></tr>" for k, v in facts) + "</table>")
-        self.history.setText("".join(
-            f"<p style='margin:0 0 8px 0'><span style='color:{colours().secondary}'>{formats.date(h['at'][:10])} "
-            f"{h['at'][11:16]} · {html.escape(h['user'])}</span><br>{html.escape(h['summary'])}</p>"
-            for h in history) or f"<span style='color:{colours().secondary}'>No history recorded.</span>")
+        self.facts.setText(
+            "<table cellspacing='0' cellpadding='3'>"
+            + "".join(
+                f"<tr><td style='color:{colours().secondary}; padding-right:10px'>{html.escape(k)}</td>"
+                f"<td>{html.escape(str(v))}</td></tr>"
+                for k, v in facts
+            )
+            + "</table>"
+        )
+        self.history.setText(
+            "".join(
+                f"<p style='margin:0 0 8px 0'><span style='color:{colours().secondary}'>{formats.date(h['at'][:10])} "
+                f"{h['at'][11:16]} · {html.escape(h['user'])}</span><br>{html.escape(h['summary'])}</p>"
+                for h in history
+            )
+            or f"<span style='color:{colours().secondary}'>No history recorded.</span>"
+        )
         self.show_one()
 
     @staticmethod

@@ -102,8 +102,15 @@ class PickModel(ChecklistModel):
 
 
 class AgendaPicker(QDialog):
-    def __init__(self, heading: str, suggestions: Mapping[str, Sequence[Mapping[str, Any]]], frame: CohortFrame,
-                 on_agenda: set[str], save: Callable[[dict[str, list[str]]], int], parent: QWidget | None = None):
+    def __init__(
+        self,
+        heading: str,
+        suggestions: Mapping[str, Sequence[Mapping[str, Any]]],
+        frame: CohortFrame,
+        on_agenda: set[str],
+        save: Callable[[dict[str, list[str]]], int],
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Add patients to the agenda")
         self.setMinimumSize(1000, 620)
@@ -114,8 +121,10 @@ class AgendaPicker(QDialog):
         title = QLabel(heading)
         title.setObjectName("dialogHeading")
         layout.addWidget(title)
-        sub = QLabel("Tick the patients to discuss. Each keeps the reason it was added; a flag for MDT is "
-                     "cleared once the patient is on an agenda. Space or Enter ticks the chosen row.")
+        sub = QLabel(
+            "Tick the patients to discuss. Each keeps the reason it was added; a flag for MDT is "
+            "cleared once the patient is on an agenda. Space or Enter ticks the chosen row."
+        )
         sub.setObjectName("pageSubtitle")
         sub.setWordWrap(True)
         layout.addWidget(sub)
@@ -166,11 +175,13 @@ class AgendaPicker(QDialog):
 
     def _table(self, model: PickModel, name: str) -> QTableView:
         table = list_table(model, name, (235, 115, 95, 205, 105), alternating=False)
-        table.setAccessibleName("Patients found" if name == "pick_search"
-                                else "Patients " + name.removeprefix("pick_").replace("_", " "))
+        table.setAccessibleName(
+            "Patients found" if name == "pick_search" else "Patients " + name.removeprefix("pick_").replace("_", " ")
+        )
         table.activated.connect(lambda index: model.tick(index.row()))
-        on_key(table, Qt.Key.Key_Space, lambda: table.currentIndex().isValid() and model.tick(
-            table.currentIndex().row()))
+        on_key(
+            table, Qt.Key.Key_Space, lambda: table.currentIndex().isValid() and model.tick(table.currentIndex().row())
+        )
         model.ticked_changed.connect(self._update_count)
         return table
 
@@ -194,8 +205,11 @@ class AgendaPicker(QDialog):
         if rows:
             box.addWidget(self._table(model, f"pick_{source.replace(' ', '_')}"), 1)
         else:
-            empty = QLabel("Nobody is flagged for MDT at the moment." if source == "flagged"
-                           else "Nobody on this list at the moment.")
+            empty = QLabel(
+                "Nobody is flagged for MDT at the moment."
+                if source == "flagged"
+                else "Nobody on this list at the moment."
+            )
             empty.setObjectName("emptyState")
             empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             box.addWidget(empty, 1)

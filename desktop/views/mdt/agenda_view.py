@@ -28,8 +28,13 @@ from ..kit.table_model import Column, RecordsModel
 from ..kit.tables import list_table
 from .actions_model import ActionsModel
 
-PATIENT_COLUMNS = (Column("n", "#"), Column("patient", "Patient"), Column("nhs", "NHS number"),
-                   Column("source", "Why on the agenda"), Column("outcome", "Outcome agreed"))
+PATIENT_COLUMNS = (
+    Column("n", "#"),
+    Column("patient", "Patient"),
+    Column("nhs", "NHS number"),
+    Column("source", "Why on the agenda"),
+    Column("outcome", "Outcome agreed"),
+)
 CARRIED_COLUMNS = ("reference", "description", "owner_name", "due_date", "status")
 
 
@@ -42,7 +47,8 @@ def _select(table: QTableView, row: int | None) -> bool:
         return False
     table.selectionModel().setCurrentIndex(
         table.model().index(row, 0),
-        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
     return True
 
 
@@ -60,8 +66,10 @@ class PatientsAgenda(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
         self.table.activated.connect(lambda _index: self.outcome.setFocus())
         on_key(self.table, Qt.Key.Key_Delete, self._remove)
-        self.empty = QLabel("No patients on the agenda yet.\n\nAdd patients… suggests those new to the cohort, "
-                            "those overdue for review and those a colleague flagged for MDT.")
+        self.empty = QLabel(
+            "No patients on the agenda yet.\n\nAdd patients… suggests those new to the cohort, "
+            "those overdue for review and those a colleague flagged for MDT."
+        )
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
@@ -82,9 +90,19 @@ class PatientsAgenda(QWidget):
         """Show *items*, keeping the chosen patient (and any outcome being typed for them) when still there."""
         current = self.current_item()
         self.items = {i["id"]: i for i in items}
-        self.model.set_rows([{"id": i["id"], "n": n, "patient": patient_label(i),
-                              "nhs": formats.nhs_number(i["nhs_number"]), "source": formats.sentence_case(i["source"]),
-                              "outcome": i["outcome"] or "—"} for n, i in enumerate(items, start=1)])
+        self.model.set_rows(
+            [
+                {
+                    "id": i["id"],
+                    "n": n,
+                    "patient": patient_label(i),
+                    "nhs": formats.nhs_number(i["nhs_number"]),
+                    "source": formats.sentence_case(i["source"]),
+                    "outcome": i["outcome"] or "—",
+                }
+                for n, i in enumerate(items, start=1)
+            ]
+        )
         self.list_stack.setCurrentWidget(self.table if items else self.empty)
         if not (current and self.select(current["id"])):
             self._shown_id = None
@@ -128,7 +146,8 @@ class PatientsAgenda(QWidget):
             f"NHS {formats.nhs_number(item['nhs_number'])} · born {formats.date(item['date_of_birth'])}\n"
             f"{formats.sentence_case(item['caseload_status'] or 'identified')}"
             + (f" · case manager {item['case_manager']}" if item["case_manager"] else "")
-            + f"\nOn the agenda: {item['source']}")
+            + f"\nOn the agenda: {item['source']}"
+        )
         self.outcome.setPlainText(self._shown_text)
         self.panel.setCurrentIndex(1)
         if pending:
@@ -148,9 +167,11 @@ class PatientsAgenda(QWidget):
     def _panel(self) -> QStackedWidget:
         self.panel = QStackedWidget()
         self.panel.setMinimumWidth(320)
-        hint = QLabel("Choose a patient to record the outcome agreed.\n\nEnter puts the cursor in the outcome; "
-                      "Ctrl+Enter saves it, and so does moving to another patient. Delete takes the chosen "
-                      "patient off the agenda.")
+        hint = QLabel(
+            "Choose a patient to record the outcome agreed.\n\nEnter puts the cursor in the outcome; "
+            "Ctrl+Enter saves it, and so does moving to another patient. Delete takes the chosen "
+            "patient off the agenda."
+        )
         hint.setObjectName("emptyState")
         hint.setWordWrap(True)
         hint.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -170,8 +191,13 @@ class PatientsAgenda(QWidget):
         self.outcome.setAccessibleName("Outcome agreed")
         self.outcome.setTabChangesFocus(True)
         self.outcome.setPlaceholderText("What the team agreed, in a sentence or two")
-        KeyFilter(self.outcome, {(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier): self._save_outcome,
-                                 (Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier): self._save_outcome})
+        KeyFilter(
+            self.outcome,
+            {
+                (Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier): self._save_outcome,
+                (Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier): self._save_outcome,
+            },
+        )
         self.save_button = QPushButton("Save outcome")
         self.save_button.setProperty("primary", True)
         self.save_button.setToolTip("Save the outcome (Ctrl+Enter)")
@@ -211,8 +237,10 @@ class CarriedActions(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         top = QHBoxLayout()
-        note = help_label("Every action still open when the meeting was planned, to review. Enter opens the chosen "
-                      "action to record progress, a new due date or an escalation.")
+        note = help_label(
+            "Every action still open when the meeting was planned, to review. Enter opens the chosen "
+            "action to record progress, a new due date or an escalation."
+        )
         top.addWidget(note, 1)
         self.open_button = QPushButton("Update the action…")
         self.open_button.clicked.connect(self._open)
@@ -238,11 +266,20 @@ class CarriedActions(QWidget):
     def set_items(self, items: Sequence[Mapping[str, Any]], today: dt.date) -> None:
         current = self.current_item()
         self.items = {i["id"]: i for i in items}
-        self.model.set_rows([
-            {"id": i["id"], "reference": i["reference"], "description": i["description"],
-             "owner_name": i["owner_name"], "due_date": i["due_date"], "status": i["action_status"],
-             "overdue": actions.is_overdue({"status": i["action_status"], "due_date": i["due_date"]}, today)}
-            for i in items])
+        self.model.set_rows(
+            [
+                {
+                    "id": i["id"],
+                    "reference": i["reference"],
+                    "description": i["description"],
+                    "owner_name": i["owner_name"],
+                    "due_date": i["due_date"],
+                    "status": i["action_status"],
+                    "overdue": actions.is_overdue({"status": i["action_status"], "due_date": i["due_date"]}, today),
+                }
+                for i in items
+            ]
+        )
         self.table.setVisible(bool(items))
         self.empty.setVisible(not items)
         if current:

@@ -37,14 +37,25 @@ class AttendeesModel(ChecklistModel):
         return self.records()
 
     def set_people(self, people: Sequence[Mapping[str, Any]]) -> None:
-        self.set_rows([{"name": p["name"], "role": p.get("role") or "", "organisation": p.get("organisation"),
-                        "staff_id": p.get("staff_id"), "present": bool(p.get("present", True))} for p in people])
+        self.set_rows(
+            [
+                {
+                    "name": p["name"],
+                    "role": p.get("role") or "",
+                    "organisation": p.get("organisation"),
+                    "staff_id": p.get("staff_id"),
+                    "present": bool(p.get("present", True)),
+                }
+                for p in people
+            ]
+        )
 
     def add(self, person: Mapping[str, Any]) -> bool:
         """Add someone not yet listed (staff by id, visitors by name); False when already there."""
         for p in self._rows:
-            if (person.get("staff_id") and p["staff_id"] == person["staff_id"]) or \
-                    (not person.get("staff_id") and p["name"].casefold() == person["name"].casefold()):
+            if (person.get("staff_id") and p["staff_id"] == person["staff_id"]) or (
+                not person.get("staff_id") and p["name"].casefold() == person["name"].casefold()
+            ):
                 return False
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
         self._rows.append({"present": True, "role": "", **person})
@@ -75,8 +86,12 @@ class AttendeesModel(ChecklistModel):
 
     def display(self, row: int, column: int) -> str:
         p = self.record(row)
-        return ("Present" if p["present"] else "Apologies", p["name"], formats.sentence_case(p["role"]),
-                formats.sentence_case(p["organisation"]))[column]
+        return (
+            "Present" if p["present"] else "Apologies",
+            p["name"],
+            formats.sentence_case(p["role"]),
+            formats.sentence_case(p["organisation"]),
+        )[column]
 
 
 class AttendeesEditor(QWidget):
@@ -161,14 +176,21 @@ class AttendeesEditor(QWidget):
 
     def add_staff(self, staff_id: str) -> bool:
         s = self.staff[staff_id]
-        return self.model.add({"name": s["name"], "role": s["role"], "organisation": s["organisation"],
-                               "staff_id": s["id"]})
+        return self.model.add(
+            {"name": s["name"], "role": s["role"], "organisation": s["organisation"], "staff_id": s["id"]}
+        )
 
     def add_visitor(self) -> None:
         if not self.add_visitor_button.isEnabled():
             return
-        self.model.add({"name": self.visitor_name.text().strip(), "role": self.visitor_role.text().strip(),
-                        "organisation": self.visitor_org.currentData(), "staff_id": None})
+        self.model.add(
+            {
+                "name": self.visitor_name.text().strip(),
+                "role": self.visitor_role.text().strip(),
+                "organisation": self.visitor_org.currentData(),
+                "staff_id": None,
+            }
+        )
         self.visitor_name.clear()
         self.visitor_role.clear()
         self.visitor_org.setCurrentIndex(-1)
@@ -191,5 +213,6 @@ class AttendeesEditor(QWidget):
         chosen = self.table.currentIndex().isValid()
         self.toggle_button.setEnabled(chosen)
         self.remove_button.setEnabled(chosen)
-        self.add_visitor_button.setEnabled(bool(self.visitor_name.text().strip())
-                                           and self.visitor_org.currentIndex() >= 0)
+        self.add_visitor_button.setEnabled(
+            bool(self.visitor_name.text().strip()) and self.visitor_org.currentIndex() >= 0
+        )

@@ -42,11 +42,13 @@ class MeetingDetail(QWidget):
         top.addWidget(self.state)
         top.addStretch(1)
         self.add_patients_button = QPushButton("Add patients…")
-        self.add_patients_button.setToolTip("Choose patients to discuss: new this run, review overdue, flagged, or "
-                                            "any cohort patient")
+        self.add_patients_button.setToolTip(
+            "Choose patients to discuss: new this run, review overdue, flagged, or any cohort patient"
+        )
         self.new_action_button = QPushButton("New action…")
-        self.new_action_button.setToolTip("Record an action agreed at this meeting (for the chosen patient, if one "
-                                          "is chosen)")
+        self.new_action_button.setToolTip(
+            "Record an action agreed at this meeting (for the chosen patient, if one is chosen)"
+        )
         self.held_button = QPushButton("Mark as held")
         self.held_button.setToolTip("The meeting has taken place")
         self.export_button = QPushButton("Export MDT pack…")
@@ -73,8 +75,14 @@ class MeetingDetail(QWidget):
         self.tabs.addTab(self._agreed_tab(), "Actions agreed")
         layout.addWidget(self.tabs, 1)
 
-    def show_meeting(self, meeting: Mapping[str, Any], people: Sequence[Mapping[str, Any]],
-                     items: Sequence[Mapping[str, Any]], agreed: Sequence[Mapping[str, Any]], today: dt.date) -> None:
+    def show_meeting(
+        self,
+        meeting: Mapping[str, Any],
+        people: Sequence[Mapping[str, Any]],
+        items: Sequence[Mapping[str, Any]],
+        agreed: Sequence[Mapping[str, Any]],
+        today: dt.date,
+    ) -> None:
         self.meeting = meeting
         self.heading.setText(f"{formats.sentence_case(meeting['type'])} · {long_date(meeting['held_on'])}")
         held = meeting["status"] == "held"
@@ -85,20 +93,32 @@ class MeetingDetail(QWidget):
         self.held_button.setEnabled(not held)
         present = sum(1 for p in people if p["present"])
         apologies = len(people) - present
-        parts = [meeting["location"] or "Place not set", f"Chair: {meeting['chair'] or 'not decided yet'}",
-                 f"{present} present" + (f", {formats.count(apologies, 'apology', 'apologies')}" if apologies else "")]
+        parts = [
+            meeting["location"] or "Place not set",
+            f"Chair: {meeting['chair'] or 'not decided yet'}",
+            f"{present} present" + (f", {formats.count(apologies, 'apology', 'apologies')}" if apologies else ""),
+        ]
         self.meta.setText("  ·  ".join(parts))
-        self.meta.setToolTip("\n".join(f"{p['name']} ({p['role'] or p['organisation']})"
-                                       + ("" if p["present"] else ": apologies") for p in people))
+        self.meta.setToolTip(
+            "\n".join(
+                f"{p['name']} ({p['role'] or p['organisation']})" + ("" if p["present"] else ": apologies")
+                for p in people
+            )
+        )
         self.attendees.set_people(people)
         self.save_attendees_button.setEnabled(False)
         patients = [i for i in items if i["kind"] == "patient"]
         carried = [i for i in items if i["kind"] == "action"]
         self.patients.set_items(patients)
         self.carried.set_items(carried, today)
-        for number, (title, n) in enumerate((("Patients to discuss", len(patients)),
-                                             ("Actions carried forward", len(carried)),
-                                             ("Attendees", len(people)), ("Actions agreed", len(agreed)))):
+        for number, (title, n) in enumerate(
+            (
+                ("Patients to discuss", len(patients)),
+                ("Actions carried forward", len(carried)),
+                ("Attendees", len(people)),
+                ("Actions agreed", len(agreed)),
+            )
+        ):
             self.tabs.setTabText(number, f"{title}  {n}")
         self.agreed_model.set_rows(agreed)
         self.no_agreed.setVisible(not agreed)
@@ -131,8 +151,10 @@ class MeetingDetail(QWidget):
         page = QWidget()
         box = QVBoxLayout(page)
         box.setContentsMargins(0, 10, 0, 0)
-        self.no_agreed = QLabel("No actions agreed at this meeting yet. New action… records one; choose a patient "
-                                "on the agenda first to tie it to them.")
+        self.no_agreed = QLabel(
+            "No actions agreed at this meeting yet. New action… records one; choose a patient "
+            "on the agenda first to tie it to them."
+        )
         self.no_agreed.setObjectName("emptyState")
         self.no_agreed.setWordWrap(True)
         self.no_agreed.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)

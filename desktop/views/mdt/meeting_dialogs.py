@@ -19,14 +19,29 @@ from .attendees_editor import AttendeesEditor
 class PlanMeetingDialog(FormDialog):
     rules = meetings.HELP
 
-    def __init__(self, locality_name: str, staff: Sequence[Mapping[str, Any]], open_actions: int,
-                 last_attendees: Sequence[Mapping[str, Any]], save: Save, parent: QWidget | None = None):
-        carried = (f"The {formats.count(open_actions, 'open action')} of the locality will be carried onto its "
-                   "agenda, so nothing agreed before is forgotten." if open_actions else
-                   "There are no open actions to carry onto its agenda.")
-        super().__init__("Plan meeting", f"Plan an MDT meeting for {locality_name}",
-                         f"{carried} Patients are added to the agenda once the meeting is planned.",
-                         "Plan meeting", save, parent)
+    def __init__(
+        self,
+        locality_name: str,
+        staff: Sequence[Mapping[str, Any]],
+        open_actions: int,
+        last_attendees: Sequence[Mapping[str, Any]],
+        save: Save,
+        parent: QWidget | None = None,
+    ):
+        carried = (
+            f"The {formats.count(open_actions, 'open action')} of the locality will be carried onto its "
+            "agenda, so nothing agreed before is forgotten."
+            if open_actions
+            else "There are no open actions to carry onto its agenda."
+        )
+        super().__init__(
+            "Plan meeting",
+            f"Plan an MDT meeting for {locality_name}",
+            f"{carried} Patients are added to the agenda once the meeting is planned.",
+            "Plan meeting",
+            save,
+            parent,
+        )
         self.setMinimumWidth(800)
         self.held_on = DateField("held_on", clock.today())
         self.add_field("held_on", "Date", self.held_on)
@@ -53,11 +68,20 @@ class PlanMeetingDialog(FormDialog):
         self.attendees.set_staff(staff)
         self.attendees.set_people([dict(p, present=True) for p in last_attendees if p.get("staff_id")])
         self.attendees.table.setMinimumHeight(300)
-        self.add_field("attendees", "Attendees", self.attendees,
-                       "Those of the last meeting, to start with. Add team members from the list or type a "
-                       "visitor; Enter on a name switches present and apologies.")
+        self.add_field(
+            "attendees",
+            "Attendees",
+            self.attendees,
+            "Those of the last meeting, to start with. Add team members from the list or type a "
+            "visitor; Enter on a name switches present and apologies.",
+        )
         self.held_on.setFocus()
 
     def values(self) -> dict[str, Any]:
-        return {"held_on": self.held_on.value(), "type": self.kind.currentData(), "chair_id": self.chair.currentData(),
-                "location": self.location.text().strip(), "attendees": self.attendees.people()}
+        return {
+            "held_on": self.held_on.value(),
+            "type": self.kind.currentData(),
+            "chair_id": self.chair.currentData(),
+            "location": self.location.text().strip(),
+            "attendees": self.attendees.people(),
+        }

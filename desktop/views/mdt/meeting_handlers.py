@@ -69,8 +69,10 @@ def plan_meeting(tab: MeetingsTab) -> None:
     def done() -> None:
         tab.reload()
         tab.select(planned["id"])
-        tab.status_message(f"Meeting planned for {formats.date(planned['date'])}: "
-                           f"{formats.count(planned['carried'], 'open action')} carried onto its agenda.")
+        tab.status_message(
+            f"Meeting planned for {formats.date(planned['date'])}: "
+            f"{formats.count(planned['carried'], 'open action')} carried onto its agenda."
+        )
 
     tab.dialog = PlanMeetingDialog(tab.locality["name"], tab.staff, open_now, last_people, save, tab)
     tab.dialog.accepted.connect(done)
@@ -95,15 +97,19 @@ def add_patients(tab: MeetingsTab) -> None:
         return mdt_operations.add_to_agenda(tab.session, meeting["id"], picks)
 
     tab.dialog = AgendaPicker(heading, suggestions, frame, on_agenda, save, tab)
-    tab.dialog.accepted.connect(lambda: tab.status_message(
-        f"Added {formats.count(tab.dialog.added, 'patient')} to the agenda."))
+    tab.dialog.accepted.connect(
+        lambda: tab.status_message(f"Added {formats.count(tab.dialog.added, 'patient')} to the agenda.")
+    )
     tab.dialog.open()
 
 
 def _patient_choices(tab: MeetingsTab, meeting_id: str) -> list[tuple[str, str]]:
     items = meetings.agenda(tab.session.db, meeting_id)
-    return [(i["patient_id"], f"{str(i['family_name']).upper()}, {i['given_name']} · "
-             f"{formats.nhs_number(i['nhs_number'])}") for i in items if i["kind"] == "patient"]
+    return [
+        (i["patient_id"], f"{str(i['family_name']).upper()}, {i['given_name']} · {formats.nhs_number(i['nhs_number'])}")
+        for i in items
+        if i["kind"] == "patient"
+    ]
 
 
 def new_action(tab: MeetingsTab, patient_id: str | None = None) -> None:
@@ -119,8 +125,11 @@ def new_action(tab: MeetingsTab, patient_id: str | None = None) -> None:
     tab.dialog = ActionDialog(None, tab.staff, _patient_choices(tab, meeting["id"]), save, heading, tab)
     if patient_id:
         tab.dialog.patient.setCurrentIndex(max(tab.dialog.patient.findData(patient_id), 0))
-    tab.dialog.accepted.connect(lambda: tab.status_message(
-        f"Action {actions.get(tab.session.db, made[-1])['reference']} added; it is in the action log."))
+    tab.dialog.accepted.connect(
+        lambda: tab.status_message(
+            f"Action {actions.get(tab.session.db, made[-1])['reference']} added; it is in the action log."
+        )
+    )
     tab.dialog.open()
 
 
@@ -137,8 +146,16 @@ def edit_action(tab: MeetingsTab, action_id: str) -> None:
         return
 
     def save(v: dict[str, Any]) -> None:
-        mdt_operations.save_action(tab.session, action_id, v["details"], v["status"], v["completed_on"],
-                                   v["outcome_note"], v["escalated_to"], v["escalation_reason"])
+        mdt_operations.save_action(
+            tab.session,
+            action_id,
+            v["details"],
+            v["status"],
+            v["completed_on"],
+            v["outcome_note"],
+            v["escalated_to"],
+            v["escalation_reason"],
+        )
 
     choices = _patient_choices(tab, meeting["id"]) if meeting else []
     tab.dialog = ActionDialog(row, tab.staff, choices, save, parent=tab)
@@ -148,15 +165,27 @@ def edit_action(tab: MeetingsTab, action_id: str) -> None:
 
 def mark_held(tab: MeetingsTab) -> None:
     meeting = tab.current_meeting()
-    if meeting and _attempt(tab, "Cannot mark the meeting as held", mdt_operations.update_meeting, tab.session,
-                            meeting["id"], {"status": "held"}):
+    if meeting and _attempt(
+        tab,
+        "Cannot mark the meeting as held",
+        mdt_operations.update_meeting,
+        tab.session,
+        meeting["id"],
+        {"status": "held"},
+    ):
         tab.status_message(f"The meeting of {formats.date(meeting['held_on'])} is marked as held.")
 
 
 def save_attendees(tab: MeetingsTab, people: list[dict[str, Any]]) -> None:
     meeting = tab.current_meeting()
-    if meeting and _attempt(tab, "Cannot save the attendees", mdt_operations.update_meeting, tab.session,
-                            meeting["id"], {"attendees": people}):
+    if meeting and _attempt(
+        tab,
+        "Cannot save the attendees",
+        mdt_operations.update_meeting,
+        tab.session,
+        meeting["id"],
+        {"attendees": people},
+    ):
         tab.status_message(f"Attendees saved: {sum(1 for p in people if p['present'])} present.")
 
 
@@ -169,13 +198,21 @@ def remove_item(tab: MeetingsTab, item_id: str) -> None:
     item = tab.detail.patients.items.get(item_id) or tab.detail.carried.items.get(item_id)
     if item is None:
         return
-    what = (f"{str(item['family_name']).upper()}, {item['given_name']}" if item["kind"] == "patient"
-            else f"action {item['reference']}")
-    note = " Their outcome is removed with them." if item["kind"] == "patient" and item["outcome"] else \
-        " The action itself stays in the log." if item["kind"] == "action" else ""
-    if messages.confirm(tab, "Remove from the agenda?", f"Take {what} off this meeting's agenda?{note}",
-                        "Remove from the agenda") and \
-            _attempt(tab, "Cannot remove the item", mdt_operations.remove_agenda_item, tab.session, item_id):
+    what = (
+        f"{str(item['family_name']).upper()}, {item['given_name']}"
+        if item["kind"] == "patient"
+        else f"action {item['reference']}"
+    )
+    note = (
+        " Their outcome is removed with them."
+        if item["kind"] == "patient" and item["outcome"]
+        else " The action itself stays in the log."
+        if item["kind"] == "action"
+        else ""
+    )
+    if messages.confirm(
+        tab, "Remove from the agenda?", f"Take {what} off this meeting's agenda?{note}", "Remove from the agenda"
+    ) and _attempt(tab, "Cannot remove the item", mdt_operations.remove_agenda_item, tab.session, item_id):
         tab.status_message(f"Removed {what} from the agenda.")
 
 
@@ -185,14 +222,20 @@ def export_pack(tab: MeetingsTab) -> None:
     if meeting is None or tab.locality is None:
         return
     if not messages.confirm(
-            tab, "Export patient-identifiable data?",
-            f"The MDT pack for {formats.date(meeting['held_on'])} holds the names, NHS numbers and dates of birth "
-            f"of the {formats.count(meeting['patients'], 'patient')} on the agenda and of those named by open "
-            "actions, and is marked OFFICIAL-SENSITIVE. Keep it on an NHS-approved, encrypted device, share it "
-            "only by secure e-mail, and delete it after the meeting. The export is recorded in the audit trail.",
-            "Export the pack"):
+        tab,
+        "Export patient-identifiable data?",
+        f"The MDT pack for {formats.date(meeting['held_on'])} holds the names, NHS numbers and dates of birth "
+        f"of the {formats.count(meeting['patients'], 'patient')} on the agenda and of those named by open "
+        "actions, and is marked OFFICIAL-SENSITIVE. Keep it on an NHS-approved, encrypted device, share it "
+        "only by secure e-mail, and delete it after the meeting. The export is recorded in the audit trail.",
+        "Export the pack",
+    ):
         return
-    pdf_export.save_pdf(tab, tab.settings, "MDT pack",
-                        f"mdt-pack-{tab.locality['code'].lower()}-{meeting['held_on']}.pdf",
-                        lambda out: mdt_operations.export_pack(tab.session, meeting["id"], out, tab.today()),
-                        OPEN_PACK)
+    pdf_export.save_pdf(
+        tab,
+        tab.settings,
+        "MDT pack",
+        f"mdt-pack-{tab.locality['code'].lower()}-{meeting['held_on']}.pdf",
+        lambda out: mdt_operations.export_pack(tab.session, meeting["id"], out, tab.today()),
+        OPEN_PACK,
+    )

@@ -30,16 +30,33 @@ from ..kit.tables import list_table
 from . import meeting_handlers as meeting_actions
 from .meeting_detail import MeetingDetail
 
-LIST_COLUMNS = (Column("date", "Date"), Column("type", "Type"), Column("chair", "Chair"),
-                Column("state", "Status"), Column("attendees", "Present"), Column("patients", "Patients"),
-                Column("actions", "Actions"), Column("location", "Where"))
+LIST_COLUMNS = (
+    Column("date", "Date"),
+    Column("type", "Type"),
+    Column("chair", "Chair"),
+    Column("state", "Status"),
+    Column("attendees", "Present"),
+    Column("patients", "Patients"),
+    Column("actions", "Actions"),
+    Column("location", "Where"),
+)
 
 
 def list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"id": m["id"], "date": formats.date(m["held_on"]), "type": formats.sentence_case(m["type"]),
-             "chair": m["chair"] or "—", "state": "Held" if m["status"] == "held" else "Planned",
-             "attendees": m["attendees"], "patients": m["patients"], "actions": m["actions"],
-             "location": m["location"] or ""} for m in rows]
+    return [
+        {
+            "id": m["id"],
+            "date": formats.date(m["held_on"]),
+            "type": formats.sentence_case(m["type"]),
+            "chair": m["chair"] or "—",
+            "state": "Held" if m["status"] == "held" else "Planned",
+            "attendees": m["attendees"],
+            "patients": m["patients"],
+            "actions": m["actions"],
+            "location": m["location"] or "",
+        }
+        for m in rows
+    ]
 
 
 class MeetingsTab(QWidget):
@@ -81,11 +98,13 @@ class MeetingsTab(QWidget):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([170, 600])
-        card = EmptyCard("No meetings yet — plan the first one",
-                         "Plan the locality's MDT meeting: the date, the chair and who is coming. Then add the "
-                         "patients to discuss (new to the cohort, overdue for review, or flagged by a colleague), "
-                         "record the outcome for each and the actions agreed, and hand out the MDT pack.",
-                         "Plan meeting…")
+        card = EmptyCard(
+            "No meetings yet — plan the first one",
+            "Plan the locality's MDT meeting: the date, the chair and who is coming. Then add the "
+            "patients to discuss (new to the cohort, overdue for review, or flagged by a colleague), "
+            "record the outcome for each and the actions agreed, and hand out the MDT pack.",
+            "Plan meeting…",
+        )
         card.button.clicked.connect(self.plan_meeting)
         self.empty = at_top(card)
         self.stack = QStackedWidget()
@@ -132,7 +151,8 @@ class MeetingsTab(QWidget):
             self.show_current()
         else:
             self.table.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
         self.table.scrollTo(index)
         return True
 
@@ -144,10 +164,12 @@ class MeetingsTab(QWidget):
         # Leaving a meeting saves an outcome typed and not yet saved, once the new meeting is shown.
         pending = self.detail.patients.take_unsaved() if shown and shown["id"] != meeting["id"] else None
         db = self.session.db
-        agreed = actions.listing(db, meeting["locality_id"], actions.ActionFilter(meeting_id=meeting["id"]),
-                                 self.today())
-        self.detail.show_meeting(meeting, meetings.attendees(db, meeting["id"]), meetings.agenda(db, meeting["id"]),
-                                 agreed, self.today())
+        agreed = actions.listing(
+            db, meeting["locality_id"], actions.ActionFilter(meeting_id=meeting["id"]), self.today()
+        )
+        self.detail.show_meeting(
+            meeting, meetings.attendees(db, meeting["id"]), meetings.agenda(db, meeting["id"]), agreed, self.today()
+        )
         if pending:
             meeting_actions.record_outcome(self, *pending)
 

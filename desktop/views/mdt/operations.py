@@ -19,9 +19,16 @@ from ..kit.session import Session
 
 def plan_meeting(session: Session, locality_id: str, values: Mapping[str, Any]) -> tuple[str, int]:
     """Plan a meeting; returns its id and how many open actions were carried onto its agenda."""
-    meeting_id, changes = meetings.create(session.db, session.actor, locality_id, values.get("held_on"),
-                                          values.get("type", "locality MDT"), values.get("chair_id"),
-                                          list(values.get("attendees", [])), values.get("location", ""))
+    meeting_id, changes = meetings.create(
+        session.db,
+        session.actor,
+        locality_id,
+        values.get("held_on"),
+        values.get("type", "locality MDT"),
+        values.get("chair_id"),
+        list(values.get("attendees", [])),
+        values.get("location", ""),
+    )
     session.publish(changes)
     carried = sum(1 for item in meetings.agenda(session.db, meeting_id) if item["kind"] == "action")
     return meeting_id, carried
@@ -52,26 +59,49 @@ def flag_for_mdt(session: Session, patient_id: str, note: str, flagged: bool = T
     session.publish(meetings.flag_for_mdt(session.db, session.actor, patient_id, note, flagged))
 
 
-def create_action(session: Session, locality_id: str, values: Mapping[str, Any],
-                  meeting_id: str | None = None) -> str:
+def create_action(session: Session, locality_id: str, values: Mapping[str, Any], meeting_id: str | None = None) -> str:
     action_id, changes = actions.create(session.db, session.actor, locality_id, dict(values), meeting_id)
     session.publish(changes)
     return action_id
 
 
-def save_action(session: Session, action_id: str, details: Mapping[str, Any], status: str, completed_on: Any,
-                outcome_note: str, escalated_to: str, escalation_reason: str) -> None:
+def save_action(
+    session: Session,
+    action_id: str,
+    details: Mapping[str, Any],
+    status: str,
+    completed_on: Any,
+    outcome_note: str,
+    escalated_to: str,
+    escalation_reason: str,
+) -> None:
     """The action form: details, status and escalation in one transaction (all or nothing), one undo step."""
-    session.publish(mdt_forms.save_action(session.db, session.actor, action_id, details, status, completed_on,
-                                          outcome_note, escalated_to, escalation_reason, undo=session.undo))
+    session.publish(
+        mdt_forms.save_action(
+            session.db,
+            session.actor,
+            action_id,
+            details,
+            status,
+            completed_on,
+            outcome_note,
+            escalated_to,
+            escalation_reason,
+            undo=session.undo,
+        )
+    )
 
 
-def set_action_status(session: Session, action_ids: Sequence[str], status: str, completed_on: Any = None,
-                      outcome_note: str | None = None) -> None:
+def set_action_status(
+    session: Session, action_ids: Sequence[str], status: str, completed_on: Any = None, outcome_note: str | None = None
+) -> None:
     """One status for many actions, all or none and one undo step; 'done' needs a completion date no later
     than today."""
-    session.publish(actions.set_status(session.db, session.actor, list(action_ids), status, completed_on,
-                                       outcome_note, undo=session.undo))
+    session.publish(
+        actions.set_status(
+            session.db, session.actor, list(action_ids), status, completed_on, outcome_note, undo=session.undo
+        )
+    )
 
 
 def export_pack(session: Session, meeting_id: str, out: Path, today: dt.date | None = None) -> Path:

@@ -19,13 +19,16 @@ from .meetings_tab import MeetingsTab
 
 MEETINGS, ACTIONS = 0, 1
 # What each tab shows, by the tables whose changes mean it must reload.
-DEPENDS = {MEETINGS: ("meetings", "meeting_items", "actions", "staff", "patients"),
-           ACTIONS: ("actions", "meetings", "staff", "patients")}
+DEPENDS = {
+    MEETINGS: ("meetings", "meeting_items", "actions", "staff", "patients"),
+    ACTIONS: ("actions", "meetings", "staff", "patients"),
+}
 
 
 class MdtPage(Page):
-    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
+    ):
         super().__init__(screen, parent)
         self.session = session
         self.locality: Mapping[str, Any] | None = None
@@ -43,10 +46,13 @@ class MdtPage(Page):
         self.tabs.setCornerWidget(self.meetings.corner, Qt.Corner.TopRightCorner)
         self.tabs.currentChanged.connect(self._tab_changed)
         layout.addWidget(self.tabs, 1)
-        self.empty = at_top(EmptyCard(
-            "No meetings or actions in a commissioner workspace",
-            "MDT meetings and their actions name patients, and a commissioner workspace never holds "
-            "patient-identifiable data. Open a locality workspace (File → Open workspace) to run a team's MDT."))
+        self.empty = at_top(
+            EmptyCard(
+                "No meetings or actions in a commissioner workspace",
+                "MDT meetings and their actions name patients, and a commissioner workspace never holds "
+                "patient-identifiable data. Open a locality workspace (File → Open workspace) to run a team's MDT.",
+            )
+        )
         layout.addWidget(self.empty, 1)
         commissioner = session.kind == "commissioner"
         self.tabs.setVisible(not commissioner)

@@ -41,8 +41,11 @@ class ReferencePage(Page):
         self.session = session
         self.entity = reference.ENTITIES[screen.entity]
         # Tables whose changes alter what this page lists: its own, those it names, those it counts.
-        self.depends = ({self.entity.name} | {f.ref for f in self.entity.fields if f.ref}
-                        | {table for table, _, _ in self.entity.referenced_by})
+        self.depends = (
+            {self.entity.name}
+            | {f.ref for f in self.entity.fields if f.ref}
+            | {table for table, _, _ in self.entity.referenced_by}
+        )
         self.locality: Mapping[str, Any] | None = None
         self.all_localities = screen.entity == "localities"
         self.dialog: RecordDialog | None = None
@@ -107,7 +110,8 @@ class ReferencePage(Page):
         if not index.isValid():
             return False
         self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
         self.table.scrollTo(index)
         return True
 
@@ -119,8 +123,10 @@ class ReferencePage(Page):
 
     def visible_rows(self) -> list[Mapping[str, Any]]:
         """The records the table shows now, in its order (after filter and sort)."""
-        return [self.model.record(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
-                for r in range(self.proxy.rowCount())]
+        return [
+            self.model.record(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
+            for r in range(self.proxy.rowCount())
+        ]
 
     # -- actions ------------------------------------------------------------------------------------------
     def add(self) -> None:
@@ -147,9 +153,12 @@ class ReferencePage(Page):
         what = self.entity.singular
         key = record.get(self.entity.key)
         named = record["name"] if key == record["name"] else f"{record['name']} ({key})"
-        if not messages.confirm(self, f"Delete {what}?",
-                                f"Delete the {what} {named}?\n\nThis cannot be undone; the audit trail keeps "
-                                "a copy of what was deleted.", f"Delete {what}"):
+        if not messages.confirm(
+            self,
+            f"Delete {what}?",
+            f"Delete the {what} {named}?\n\nThis cannot be undone; the audit trail keeps a copy of what was deleted.",
+            f"Delete {what}",
+        ):
             return
         try:
             operations.delete_record(self.session, self.entity.name, row_id)
@@ -160,8 +169,13 @@ class ReferencePage(Page):
         entity = self.entity.name
         row_id = row["id"] if row else None
         self.dialog = RecordDialog(
-            self.session.db, self.entity, row, locality_id,
-            lambda values: operations.save_record(self.session, entity, values, row_id), self)
+            self.session.db,
+            self.entity,
+            row,
+            locality_id,
+            lambda values: operations.save_record(self.session, entity, values, row_id),
+            self,
+        )
         self.dialog.saved.connect(self._saved)
         self.dialog.finished.connect(self._dialog_closed)
         self.dialog.open()
@@ -259,11 +273,15 @@ class ReferencePage(Page):
         else:
             self.count.setText(f"{shown:,} of {total:,} {plural}")
         if total == 0:
-            self.empty.setText(f"No {plural} {self._scope_phrase()} yet.\n\n"
-                               f"Press Add {self.entity.singular} (or Insert) to add the first one.")
+            self.empty.setText(
+                f"No {plural} {self._scope_phrase()} yet.\n\n"
+                f"Press Add {self.entity.singular} (or Insert) to add the first one."
+            )
         elif shown == 0:
-            self.empty.setText(f"No {plural} match “{self.filter.text().strip()}”.\n\n"
-                               "Change the filter, or press Esc in it to show them all.")
+            self.empty.setText(
+                f"No {plural} match “{self.filter.text().strip()}”.\n\n"
+                "Change the filter, or press Esc in it to show them all."
+            )
         self.stack.setCurrentWidget(self.table if shown else self.empty)
         self._update_buttons()
 

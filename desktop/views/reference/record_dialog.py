@@ -38,9 +38,15 @@ NONE_LABEL = "— none —"
 class RecordDialog(QDialog):
     saved = Signal(str)  # the id of the record written
 
-    def __init__(self, db: sqlite_utils.Database, entity: Entity, row: Mapping[str, Any] | None,
-                 default_locality_id: str | None, save: Callable[[dict[str, Any]], str],
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        entity: Entity,
+        row: Mapping[str, Any] | None,
+        default_locality_id: str | None,
+        save: Callable[[dict[str, Any]], str],
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self._db, self._entity, self._save = db, entity, save
         self.row_id: str | None = row["id"] if row else None
@@ -130,7 +136,8 @@ class RecordDialog(QDialog):
 
     def reject(self) -> None:
         if self.values() != self._initial and not messages.confirm(
-                self, "Discard changes?", "Close this form and lose the changes you made?", "Discard changes"):
+            self, "Discard changes?", "Close this form and lose the changes you made?", "Discard changes"
+        ):
             return
         super().reject()
 

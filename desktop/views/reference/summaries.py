@@ -24,8 +24,12 @@ class SummaryArea(QWidget):
         self.tiles: dict[str, QLabel] = {}
         self.notice: QLabel | None = None
         if screen.entity == "localities":
-            for key, label in (("localities", "Localities"), ("practices", "Practices"),
-                               ("list_size", "Registered patients"), ("care_homes", "Care homes")):
+            for key, label in (
+                ("localities", "Localities"),
+                ("practices", "Practices"),
+                ("list_size", "Registered patients"),
+                ("care_homes", "Care homes"),
+            ):
                 self._layout.addWidget(self._tile(key, label))
             self._layout.addStretch(1)
         elif screen.missing:
@@ -61,8 +65,10 @@ class SummaryArea(QWidget):
         if not parts:
             return ""
         where = f"In {scope_name}, " if scope_name else "Across all localities, "
-        return (f"⚠  {where}{' and '.join(parts)}. Under EHCH every home has an aligned practice and a named "
-                "clinical lead. They are marked “⚠ none” below; type “none” in the filter to list only them.")
+        return (
+            f"⚠  {where}{' and '.join(parts)}. Under EHCH every home has an aligned practice and a named "
+            "clinical lead. They are marked “⚠ none” below; type “none” in the filter to list only them."
+        )
 
     def _tile(self, key: str, label: str) -> QFrame:
         frame = QFrame()

@@ -41,10 +41,12 @@ from .spc_list_model import COLUMNS, SpcListModel
 from .spc_view import SpcView
 
 OPEN_REPORT = "Open the report"
-NO_RECORDS = ("A commissioner workspace holds the teams' signed-off returns, not their records (meetings, "
-              "actions, the cohort, care homes), so it has no quarterly locality report and no month-by-month "
-              "SPC charts. Each team exports its own from its locality workspace; the system report below "
-              "compares every team whose return you have imported.")
+NO_RECORDS = (
+    "A commissioner workspace holds the teams' signed-off returns, not their records (meetings, "
+    "actions, the cohort, care homes), so it has no quarterly locality report and no month-by-month "
+    "SPC charts. Each team exports its own from its locality workspace; the system report below "
+    "compares every team whose return you have imported."
+)
 WORKING = "Working out the charts…"
 _RUNNING: set[WorkspaceWorker] = set()  # loads under way, kept alive until they finish whatever the page does
 
@@ -73,8 +75,9 @@ def _card(heading: str) -> tuple[QFrame, QVBoxLayout, QLabel, QLabel]:
 
 
 class ReportsPage(QuarterPaging, Page):
-    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
+    ):
         super().__init__(screen, parent)
         self.session = session
         self.settings = settings
@@ -132,8 +135,10 @@ class ReportsPage(QuarterPaging, Page):
     def _build_system_card(self) -> QFrame:
         self.system_card, box, _title, self.system_body = _card("System report")
         self.publication = QCheckBox("For &publication (suppress small numbers)")  # Alt+F: File
-        self.publication.setToolTip("NHS Digital's small-number suppression of counts of people; the report "
-                                    "lists every cell it altered in an appendix")
+        self.publication.setToolTip(
+            "NHS Digital's small-number suppression of counts of people; the report "
+            "lists every cell it altered in an appendix"
+        )
         self.system_button = QPushButton("Export s&ystem report (PDF)…")  # Alt+S: Settings
         self.system_button.clicked.connect(self.export_system)
         self.system_reason = help_label("")
@@ -214,8 +219,9 @@ class ReportsPage(QuarterPaging, Page):
         from ...models.kpi.locality_figures import gather
 
         code, quarter, today = key[0], self.quarter, self.today()
-        worker = WorkspaceWorker(self.session.path, lambda db, _progress, _cancel:
-                                 (key, gather(db, code, quarter, today)))
+        worker = WorkspaceWorker(
+            self.session.path, lambda db, _progress, _cancel: (key, gather(db, code, quarter, today))
+        )
         worker.succeeded.connect(self._loaded)
         worker.failed.connect(self._failed)
         worker.finished.connect(self._finished)
@@ -267,8 +273,14 @@ class ReportsPage(QuarterPaging, Page):
         self.splitter.setVisible(True)
         self._size_columns()
         if code is None:  # first time: the first KPI with a special cause in its latest point, else the first
-            row = next((n for n, r in enumerate(figures.rows) if r.spc is not None and not r.spc.trial_limits
-                        and r.spc.variation_icon != "common_cause"), 0)
+            row = next(
+                (
+                    n
+                    for n, r in enumerate(figures.rows)
+                    if r.spc is not None and not r.spc.trial_limits and r.spc.variation_icon != "common_cause"
+                ),
+                0,
+            )
         else:
             row = self.model.row_of(code)
         self.list.setCurrentIndex(self.model.index(row, 0))
@@ -303,15 +315,21 @@ class ReportsPage(QuarterPaging, Page):
             self.locality_button.setEnabled(False)
             return
         name, q = self.locality["name"], self.quarter
-        text = (f"{name} ({self.locality['code']}), {q.label}: the KPIs with intervals, trends and SPC charts, the "
-                "exceptions with their actions, and the cohort, MDT and care-home summaries. No patient is named.")
-        figures = self.figures if self.figures is not None and self.key == (self.figures.locality["code"],
-                                                                            self.figures.quarter.code) else None
+        text = (
+            f"{name} ({self.locality['code']}), {q.label}: the KPIs with intervals, trends and SPC charts, the "
+            "exceptions with their actions, and the cohort, MDT and care-home summaries. No patient is named."
+        )
+        figures = (
+            self.figures
+            if self.figures is not None and self.key == (self.figures.locality["code"], self.figures.quarter.code)
+            else None
+        )
         if figures is not None:
             ret = figures.ret
             if figures.draft:
-                text += (f"\nNo return is signed off for {q.label}: the report is marked DRAFT" +
-                         (" and its figures are so far." if q.end >= self.today() else "."))
+                text += f"\nNo return is signed off for {q.label}: the report is marked DRAFT" + (
+                    " and its figures are so far." if q.end >= self.today() else "."
+                )
             else:
                 text += f"\nThe return was signed off by {ret['signed_off_by']} (revision {ret['revision']})."
         self.locality_body.setText(text)
@@ -324,7 +342,8 @@ class ReportsPage(QuarterPaging, Page):
         self.system_body.setText(
             f"Every team side by side: each KPI with its RAG, funnel plots against the LLR value, trends across "
             f"the quarters held, and completeness. Signed-off returns held for {q.label}: {self.teams_held} of "
-            f"{teams}.")
+            f"{teams}."
+        )
         self.system_button.setEnabled(self.teams_held > 0)
         self.publication.setEnabled(self.teams_held > 0)
         if self.teams_held:
@@ -333,9 +352,12 @@ class ReportsPage(QuarterPaging, Page):
         else:
             self.system_reason.setText(
                 f"Nothing to report: this workspace holds no signed-off return for {q.label}. "
-                + ("Import the teams' return files on the Commissioner screen." if self.session.kind ==
-                   "commissioner" else "Sign off the quarter's return on the Returns screen, or choose "
-                   "another quarter."))
+                + (
+                    "Import the teams' return files on the Commissioner screen."
+                    if self.session.kind == "commissioner"
+                    else "Sign off the quarter's return on the Returns screen, or choose another quarter."
+                )
+            )
             self.system_reason.show()
         self.system_button.setToolTip(self.system_reason.text() or "Write the system report as a PDF")
 
@@ -348,12 +370,16 @@ class ReportsPage(QuarterPaging, Page):
         code, q, today, actor = self.locality["code"], self.quarter, self.today(), self.session.actor
 
         def write(out):
-            return run_with_progress(self, f"Writing the {q.label} locality report for {self.locality['name']}…",
-                                     self.session.path, lambda db, _p, _c:
-                                     locality_report.export(db, actor, code, q, out, today))
+            return run_with_progress(
+                self,
+                f"Writing the {q.label} locality report for {self.locality['name']}…",
+                self.session.path,
+                lambda db, _p, _c: locality_report.export(db, actor, code, q, out, today),
+            )
 
-        return pdf_export.save_pdf(self, self.settings, "locality report", f"locality-report-{code}-{q.code}.pdf",
-                                   write, OPEN_REPORT)
+        return pdf_export.save_pdf(
+            self, self.settings, "locality report", f"locality-report-{code}-{q.code}.pdf", write, OPEN_REPORT
+        )
 
     def export_system(self) -> Any:
         if not self.teams_held:
@@ -365,14 +391,22 @@ class ReportsPage(QuarterPaging, Page):
         altered: list[int] = []
 
         def write(out):
-            altered.append(run_with_progress(
-                self, f"Writing the {q.label} system report…", self.session.path,
-                lambda db, _p, _c: system_report.export(db, actor, q, out, for_publication=publication)))
+            altered.append(
+                run_with_progress(
+                    self,
+                    f"Writing the {q.label} system report…",
+                    self.session.path,
+                    lambda db, _p, _c: system_report.export(db, actor, q, out, for_publication=publication),
+                )
+            )
 
         name = f"system-report-{q.code}{'-publication' if publication else ''}.pdf"
         out = pdf_export.save_pdf(self, self.settings, "system report", name, write, OPEN_REPORT)
         if out is not None and publication and altered:
-            messages.show_status(self, f"System report for publication saved to {out}: "
-                                       f"{formats.count(altered[0], 'cell')} suppressed or rounded, listed in its "
-                                       "appendix.")
+            messages.show_status(
+                self,
+                f"System report for publication saved to {out}: "
+                f"{formats.count(altered[0], 'cell')} suppressed or rounded, listed in its "
+                "appendix.",
+            )
         return out

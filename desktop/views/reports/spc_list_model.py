@@ -15,9 +15,14 @@ from ..kit.style import rag_background
 from ..kit.table_model import Column, Index, RowsModel
 from ..returns.model import DASH, RAG_NAMES, with_unit
 
-COLUMNS = (Column("code", "KPI"), Column("name", "Indicator"), Column("value", "Value"), Column("rag", "RAG"),
-           Column("variation", "Variation", tip="Making Data Count variation of the latest period"),
-           Column("assurance", "Assurance", tip="Making Data Count assurance: will the process meet the target?"))
+COLUMNS = (
+    Column("code", "KPI"),
+    Column("name", "Indicator"),
+    Column("value", "Value"),
+    Column("rag", "RAG"),
+    Column("variation", "Variation", tip="Making Data Count variation of the latest period"),
+    Column("assurance", "Assurance", tip="Making Data Count assurance: will the process meet the target?"),
+)
 CODE, NAME, VALUE, RAG, VARIATION, ASSURANCE = range(len(COLUMNS))
 TRIAL = "Trial limits"
 NO_CHART = "No chart"
@@ -92,8 +97,14 @@ class SpcListModel(RowsModel):
         column = index.column()
         spc = r.spc if r.spc is not None and not r.spc.trial_limits else None
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.kpi.code, r.kpi.name, with_unit(r.kpi, r.value), r.rag or DASH, self.variation_text(r),
-                    self.assurance_text(r))[column]
+            return (
+                r.kpi.code,
+                r.kpi.name,
+                with_unit(r.kpi, r.value),
+                r.rag or DASH,
+                self.variation_text(r),
+                self.assurance_text(r),
+            )[column]
         if role == Qt.ItemDataRole.DecorationRole:
             if column == VARIATION and spc is not None:
                 return self._icon(spc.variation_icon)
@@ -132,6 +143,9 @@ class SpcListModel(RowsModel):
         if column == VARIATION:
             return mdc_style.LABELS[r.spc.variation_icon] + " in the latest period"
         if column == ASSURANCE:
-            return mdc_style.LABELS[r.spc.assurance_icon] if r.spc.assurance_icon else \
-                "No assurance icon: no target on this chart."
+            return (
+                mdc_style.LABELS[r.spc.assurance_icon]
+                if r.spc.assurance_icon
+                else "No assurance icon: no target on this chart."
+            )
         return None

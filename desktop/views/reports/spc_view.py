@@ -45,8 +45,10 @@ def caption(row: Any) -> str:
     r, spc = row, row.spc
     pct = r.kpi.unit == "percent"
     kind = "Monthly" if r.monthly else "Quarterly (signed-off returns)"
-    text = (f"{kind}, {r.labels[0]} to {r.labels[-1]} ({len(r.labels)} points) · mean {stat(r.kpi, spc.mean)} · "
-            f"limits {stat(r.kpi, max(spc.lpl, 0))} to {stat(r.kpi, min(spc.upl, 100) if pct else spc.upl)}")
+    text = (
+        f"{kind}, {r.labels[0]} to {r.labels[-1]} ({len(r.labels)} points) · mean {stat(r.kpi, spc.mean)} · "
+        f"limits {stat(r.kpi, max(spc.lpl, 0))} to {stat(r.kpi, min(spc.upl, 100) if pct else spc.upl)}"
+    )
     if r.gaps:
         unit = "month" if r.monthly else "quarter"
         text += f" · {r.gaps} {unit}{'' if r.gaps == 1 else 's'} without a value left off"
@@ -72,12 +74,18 @@ def wording(row: Any) -> str:
 def legend_html() -> str:
     """The key under the chart, in the PDF legend's words, each shape drawn in its colour."""
     glyphs = {"circle": "●", "square": "■", "triangle": "▲", "diamond": "◆"}
-    fills = {"circle": mdc_style.COMMON, "square": mdc_style.IMPROVEMENT, "triangle": mdc_style.CONCERN,
-             "diamond": mdc_style.NEUTRAL}
+    fills = {
+        "circle": mdc_style.COMMON,
+        "square": mdc_style.IMPROVEMENT,
+        "triangle": mdc_style.CONCERN,
+        "diamond": mdc_style.NEUTRAL,
+    }
     parts = [f"<span style='color:{fills[s]}'>{glyphs[s]}</span> {mdc_style.SHAPE_WORDS[s]}" for s in glyphs]
-    parts += [f"<span style='color:{colours().chart_ink}'>━━</span> mean",
-              f"<span style='color:{mdc_style.COMMON}'>╌╌</span> process limits",
-              f"<span style='color:{mdc_style.TARGET}'>─·─</span> target"]
+    parts += [
+        f"<span style='color:{colours().chart_ink}'>━━</span> mean",
+        f"<span style='color:{mdc_style.COMMON}'>╌╌</span> process limits",
+        f"<span style='color:{mdc_style.TARGET}'>─·─</span> target",
+    ]
     return "&nbsp;&nbsp; ".join(parts)
 
 
@@ -184,14 +192,14 @@ class SpcView(QWidget):
         self.upl_line = chart.plot([], [], pen=pg.mkPen(mdc_style.COMMON, width=1.3, style=Qt.PenStyle.DashLine))
         self.lpl_line = chart.plot([], [], pen=pg.mkPen(mdc_style.COMMON, width=1.3, style=Qt.PenStyle.DashLine))
         self.mean_line = chart.plot([], [], pen=pg.mkPen(colours().chart_ink, width=1.3))
-        self.target_line = chart.plot([], [], pen=pg.mkPen(mdc_style.TARGET, width=1.5,
-                                                           style=Qt.PenStyle.DashDotLine))
+        self.target_line = chart.plot([], [], pen=pg.mkPen(mdc_style.TARGET, width=1.5, style=Qt.PenStyle.DashDotLine))
         self.series_line = chart.plot([], [], pen=pg.mkPen(mdc_style.COMMON, width=1.3))
         self.points = pg.ScatterPlotItem(hoverable=True, tip=lambda x, y, data: data)
         chart.addItem(self.points)
-        self.tags = {name: pg.TextItem(name, color=colour, anchor=(0, 0.5))
-                     for name, colour in (("UPL", mdc_style.COMMON), ("LPL", mdc_style.COMMON),
-                                          ("Tgt", mdc_style.TARGET))}
+        self.tags = {
+            name: pg.TextItem(name, color=colour, anchor=(0, 0.5))
+            for name, colour in (("UPL", mdc_style.COMMON), ("LPL", mdc_style.COMMON), ("Tgt", mdc_style.TARGET))
+        }
         for tag in self.tags.values():
             chart.addItem(tag)
         self._pg = pg
@@ -211,7 +219,8 @@ class SpcView(QWidget):
         pct = kpi.unit == "percent"
         pg_chart.setAccessibleName(
             f"SPC chart of {kpi.code} {kpi.name}: {n} points, mean {stat(kpi, spc.mean)}, "
-            f"limits {stat(kpi, spc.lpl)} to {stat(kpi, spc.upl)}. {wording(row)}")
+            f"limits {stat(kpi, spc.lpl)} to {stat(kpi, spc.upl)}. {wording(row)}"
+        )
         pg_chart.setLabel("left", AXIS_LABEL[kpi.unit], color=colours().secondary)
         ends = [-0.5, n - 0.5]
         self.upl_line.setData(ends, [spc.upl] * 2)
@@ -234,10 +243,19 @@ class SpcView(QWidget):
             rim = mdc_style.OUTLINE if fill == mdc_style.IMPROVEMENT else colours().chart_ink
             pens.append(pg.mkPen(None) if shape == "circle" else pg.mkPen(rim, width=1))
             kind = point.point_type.replace("special_cause_", "special cause: ").replace("_", " ")
-            tips.append(f"{full}: {stat(kpi, point.value) if kpi.unit != 'count' else f'{point.value:,.0f}'}"
-                        f" · {kind}" + (f" ({', '.join(point.rules)})" if point.rules else ""))
-        self.points.setData(x=xs, y=values, symbol=symbols, brush=brushes, pen=pens, data=tips,
-                            size=[7 if s == "o" else 11 for s in symbols])
+            tips.append(
+                f"{full}: {stat(kpi, point.value) if kpi.unit != 'count' else f'{point.value:,.0f}'}"
+                f" · {kind}" + (f" ({', '.join(point.rules)})" if point.rules else "")
+            )
+        self.points.setData(
+            x=xs,
+            y=values,
+            symbol=symbols,
+            brush=brushes,
+            pen=pens,
+            data=tips,
+            size=[7 if s == "o" else 11 for s in symbols],
+        )
         # The value axis covers the points and lines, clipped to what the measure can take, as on paper.
         lines = [spc.mean, spc.upl, spc.lpl] + ([target] if target is not None else [])
         low, high = min(values + lines), max(values + lines)

@@ -14,12 +14,22 @@ from ...models.kpi.returns import COMMENT_HELP, ENTER_HELP
 from ..kit.style import rag_background
 from ..kit.table_model import Column, Index, RowsModel
 
-COLUMNS = (Column("code", "Code"), Column("name", "KPI"), Column("figures", "Num. / denom."), Column("value", "Value"),
-           Column("target", "Target"), Column("rag", "RAG"), Column("history", "Last four quarters"),
-           Column("comment", "Comment"))
+COLUMNS = (
+    Column("code", "Code"),
+    Column("name", "KPI"),
+    Column("figures", "Num. / denom."),
+    Column("value", "Value"),
+    Column("target", "Target"),
+    Column("rag", "RAG"),
+    Column("history", "Last four quarters"),
+    Column("comment", "Comment"),
+)
 KEYS = tuple(c.key for c in COLUMNS)
-RAG_NAMES = {"G": "Green: meets the target", "A": "Amber: short of the target, within its tolerance",
-             "R": "Red: beyond the tolerance; say why in a comment"}
+RAG_NAMES = {
+    "G": "Green: meets the target",
+    "A": "Amber: short of the target, within its tolerance",
+    "R": "Red: beyond the tolerance; say why in a comment",
+}
 UNIT_SUFFIX = {"percent": "%", "per_100": " per 100", "per_1000": " per 1,000", "count": ""}
 DASH = "—"
 
@@ -56,8 +66,7 @@ def figures_text(kpi: Kpi, row: dict[str, Any]) -> str:
 
 
 def history_text(kpi: Kpi, history: list[tuple[str, float | None]]) -> str:
-    return " · ".join(DASH if v is None else (number(v) if kpi.unit == "count" else f"{v:.1f}")
-                      for _, v in history)
+    return " · ".join(DASH if v is None else (number(v) if kpi.unit == "count" else f"{v:.1f}") for _, v in history)
 
 
 class ReturnsModel(RowsModel):
@@ -71,8 +80,13 @@ class ReturnsModel(RowsModel):
         self.histories: dict[str, list[tuple[str, float | None]]] = {}
         self.editable = False
 
-    def set_return(self, kpis: list[Kpi], values: dict[str, dict[str, Any]],
-                   histories: dict[str, list[tuple[str, float | None]]], editable: bool) -> None:
+    def set_return(
+        self,
+        kpis: list[Kpi],
+        values: dict[str, dict[str, Any]],
+        histories: dict[str, list[tuple[str, float | None]]],
+        editable: bool,
+    ) -> None:
         with self.resetting():
             self._rows, self.values, self.histories, self.editable = list(kpis), dict(values), histories, editable
 
@@ -137,8 +151,11 @@ class ReturnsModel(RowsModel):
         if role == Qt.ItemDataRole.WhatsThisRole and self.is_editable(index):
             return ENTER_HELP if key == "figures" else COMMENT_HELP
         if role == Qt.ItemDataRole.TextAlignmentRole and key in ("figures", "value", "target", "rag"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if key != "rag" else \
-                int(Qt.AlignmentFlag.AlignCenter)
+            return (
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if key != "rag"
+                else int(Qt.AlignmentFlag.AlignCenter)
+            )
         return None
 
     def _display(self, kpi: Kpi, row: dict[str, Any], key: str) -> str:

@@ -43,11 +43,11 @@ from .panel import Checklist, KpiPanel
 from .revisions import RevisionsDialog
 
 DEPENDS = ("returns", "return_values")
-AGGREGATE = ("The file holds aggregate figures only (numerators, denominators, values, RAG and comments), "
-             "no patient data.")
+AGGREGATE = (
+    "The file holds aggregate figures only (numerators, denominators, values, RAG and comments), no patient data."
+)
 NOT_STARTED = "Not started · computed from the records as you look; nothing is saved yet"
-START_HINT = ("Not started: press Start draft, or type a figure or a comment, to start this quarter's return as a "
-              "draft.")
+START_HINT = "Not started: press Start draft, or type a figure or a comment, to start this quarter's return as a draft."
 RECOMPUTE_TIP = "Refresh the computed KPIs from the records; typed figures and comments are kept"
 START_TIP = "Start this quarter's return as a draft, computed from the records now"
 GRID_WIDTHS = ((1, 200), (2, 130), (6, 170), (7, 300))  # at most, for the long columns: name, figures, history, comment
@@ -70,8 +70,9 @@ def status_text(ret: dict[str, Any]) -> str:
 
 
 class ReturnsPage(QuarterPaging, Page):
-    def __init__(self, screen: Screen, session: Session, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
+    ):
         super().__init__(screen, parent)
         self.session = session
         self.settings = settings
@@ -111,16 +112,23 @@ class ReturnsPage(QuarterPaging, Page):
         self.reopen_button = QPushButton("Re&open…")
         self.export_button = QPushButton("E&xport return…")  # Alt+E is the Edit menu
         self.revisions_button = QPushButton("Re&visions…")
-        self.revisions_button.setToolTip("Every revision of this quarter's return: who signed it off, why it was "
-                                         "reopened and what changed")
+        self.revisions_button.setToolTip(
+            "Every revision of this quarter's return: who signed it off, why it was reopened and what changed"
+        )
         self.start_button.clicked.connect(self.start_draft)
         self.recompute_button.clicked.connect(self.recompute)
         self.sign_off_button.clicked.connect(self.sign_off)
         self.reopen_button.clicked.connect(self.reopen)
         self.export_button.clicked.connect(self.export)
         self.revisions_button.clicked.connect(self.show_revisions)
-        for widget in (self.start_button, self.recompute_button, self.sign_off_button, self.reopen_button,
-                       self.export_button, self.revisions_button):
+        for widget in (
+            self.start_button,
+            self.recompute_button,
+            self.sign_off_button,
+            self.reopen_button,
+            self.export_button,
+            self.revisions_button,
+        ):
             bar.addWidget(widget)
         self.bar = QWidget()
         self.bar.setLayout(bar)
@@ -151,9 +159,11 @@ class ReturnsPage(QuarterPaging, Page):
         self.grid.setModel(self.model)
         self.grid.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                  | QAbstractItemView.EditTrigger.EditKeyPressed
-                                  | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.grid.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
         self.grid.setAlternatingRowColors(True)
         self.grid.verticalHeader().setVisible(False)
         self.grid.setWordWrap(False)
@@ -161,9 +171,11 @@ class ReturnsPage(QuarterPaging, Page):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._show_panel(index.row()))
-        self.legend = help_label("✎ typed in from secondary-care data: press F2 or start typing on its figures "
-                                 "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
-                                 "tolerance, R beyond it (explain it in a comment).")
+        self.legend = help_label(
+            "✎ typed in from secondary-care data: press F2 or start typing on its figures "
+            "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
+            "tolerance, R beyond it (explain it in a comment)."
+        )
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
@@ -175,7 +187,8 @@ class ReturnsPage(QuarterPaging, Page):
         self.panel = KpiPanel()
         self.checklist = Checklist()
         self.checklist.items.currentItemChanged.connect(
-            lambda item, _old: item is not None and self.select_kpi(item.data(Qt.ItemDataRole.UserRole)))
+            lambda item, _old: item is not None and self.select_kpi(item.data(Qt.ItemDataRole.UserRole))
+        )
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.panel)
         side.addWidget(self.checklist)
@@ -184,10 +197,13 @@ class ReturnsPage(QuarterPaging, Page):
         return side
 
     def _build_empty(self) -> QWidget:
-        self.empty = at_top(EmptyCard(
-            "Returns are made in a locality workspace",
-            "A locality team computes, signs off and exports its quarterly return in its own workspace. The "
-            "Commissioner screen will import the returned files."))
+        self.empty = at_top(
+            EmptyCard(
+                "Returns are made in a locality workspace",
+                "A locality team computes, signs off and exports its quarterly return in its own workspace. The "
+                "Commissioner screen will import the returned files.",
+            )
+        )
         return self.empty
 
     # -- Page ---------------------------------------------------------------------------------------------
@@ -229,8 +245,9 @@ class ReturnsPage(QuarterPaging, Page):
         """The quarter has no return: its figures as computed from the records now, typed into as a draft's."""
         locality_id = self.locality["id"]
         self.return_id, self.ret, self.not_started = None, None, True
-        self._show_values(locality_id, returns.preview(self.session.db, locality_id, self.quarter, self.today()),
-                          editable=True)
+        self._show_values(
+            locality_id, returns.preview(self.session.db, locality_id, self.quarter, self.today()), editable=True
+        )
 
     def _show_values(self, locality_id: str, values: dict[str, dict[str, Any]], editable: bool) -> None:
         kpis = list(catalogue())
@@ -241,8 +258,7 @@ class ReturnsPage(QuarterPaging, Page):
         for column, width in GRID_WIDTHS:
             self.grid.setColumnWidth(column, min(self.grid.columnWidth(column), width))
         row = current.row() if current.isValid() else 0
-        self.grid.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
-                                                   max(current.column(), 0)))
+        self.grid.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1), max(current.column(), 0)))
         self._refresh()
 
     def locked_reason(self) -> str | None:
@@ -262,9 +278,11 @@ class ReturnsPage(QuarterPaging, Page):
     def _refresh_return(self) -> None:
         self.ret = returns.get(self.session.db, self.return_id)
         self.model.editable = self.locked_reason() is None
-        self.status.setText(status_text(self.ret) + (f" · reopened: {self.ret['reopened_reason']}"
-                                                     if self.ret.get("reopened_reason") else "")
-                            + self._under_way())
+        self.status.setText(
+            status_text(self.ret)
+            + (f" · reopened: {self.ret['reopened_reason']}" if self.ret.get("reopened_reason") else "")
+            + self._under_way()
+        )
         reason = self.locked_reason()
         self.lock.setText(f"Locked: {reason}" if reason else "")
         self.lock.setVisible(bool(reason))
@@ -277,8 +295,9 @@ class ReturnsPage(QuarterPaging, Page):
         self.lock.setText(START_HINT)
         self.lock.setVisible(True)
         # What sign-off would ask of these figures, so the checklist reads the same before and after the start.
-        self.issues = returns.check_figures(self.session.db, self.locality["id"], self.quarter, self.model.values,
-                                            self.today())
+        self.issues = returns.check_figures(
+            self.session.db, self.locality["id"], self.quarter, self.model.values, self.today()
+        )
         self.checklist.show_issues(self.issues, locked=False, started=False)
 
     def _under_way(self) -> str:
@@ -289,8 +308,12 @@ class ReturnsPage(QuarterPaging, Page):
             self.panel.show_kpi(None, {}, [], [])
             return
         kpi = self.model.kpi(row)
-        self.panel.show_kpi(kpi, self.model.values.get(kpi.code, {}), self.model.histories.get(kpi.code, []),
-                            [i for i in self.issues if i["kpi"] == kpi.code])
+        self.panel.show_kpi(
+            kpi,
+            self.model.values.get(kpi.code, {}),
+            self.model.histories.get(kpi.code, []),
+            [i for i in self.issues if i["kpi"] == kpi.code],
+        )
 
     def _show_buttons(self) -> None:
         has = self.ret is not None
@@ -303,8 +326,11 @@ class ReturnsPage(QuarterPaging, Page):
         self.export_button.setEnabled(has)
         self.revisions_button.setEnabled(has)
         # The primary (filled) button is the next step: start a quarter, sign off a draft, export a signed-off one.
-        for button, primary in ((self.start_button, self.not_started), (self.sign_off_button, draft),
-                                (self.export_button, has and not draft)):
+        for button, primary in (
+            (self.start_button, self.not_started),
+            (self.sign_off_button, draft),
+            (self.export_button, has and not draft),
+        ):
             if bool(button.property("primary")) != primary:
                 button.setProperty("primary", primary)
                 button.style().unpolish(button)
@@ -334,8 +360,7 @@ class ReturnsPage(QuarterPaging, Page):
             return False
         db = self.session.db
         try:
-            return_id, changes = returns.draft(db, self.session.actor, self.locality["id"], self.quarter,
-                                               self.today())
+            return_id, changes = returns.draft(db, self.session.actor, self.locality["id"], self.quarter, self.today())
         except DeskError as exc:
             messages.warn(self, "Cannot start the return", str(exc))
             return False
@@ -414,17 +439,22 @@ class ReturnsPage(QuarterPaging, Page):
             return
         blocking = [i for i in self.issues if i["blocking"]]
         if blocking:
-            messages.warn(self, "Not ready to sign off",
-                          f"{len(blocking)} item(s) still block sign-off; the checklist lists them. First: "
-                          f"{blocking[0]['message']}")
+            messages.warn(
+                self,
+                "Not ready to sign off",
+                f"{len(blocking)} item(s) still block sign-off; the checklist lists them. First: "
+                f"{blocking[0]['message']}",
+            )
             return
         revision = self.ret["revision"] if self.ret else 1
         if not messages.confirm(
-                self, "Sign off the return?",
-                f"Sign off the {self.quarter.label} return of {self.locality['name']} (revision "
-                f"{revision}) as {self.session.actor.user}? Its figures are then frozen; changing "
-                "them later means reopening it as a new revision. The sign-off is recorded in the audit trail.",
-                "Sign off"):
+            self,
+            "Sign off the return?",
+            f"Sign off the {self.quarter.label} return of {self.locality['name']} (revision "
+            f"{revision}) as {self.session.actor.user}? Its figures are then frozen; changing "
+            "them later means reopening it as a new revision. The sign-off is recorded in the audit trail.",
+            "Sign off",
+        ):
             return
         if not self.start_draft():
             return
@@ -445,8 +475,7 @@ class ReturnsPage(QuarterPaging, Page):
         if reason is None:
             return
         try:
-            new_id, changes = returns.reopen(self.session.db, self.session.actor, self.return_id, reason,
-                                             self.today())
+            new_id, changes = returns.reopen(self.session.db, self.session.actor, self.return_id, reason, self.today())
         except DeskError as exc:
             messages.warn(self, "Not reopened", str(exc))
             return
@@ -471,25 +500,34 @@ class ReturnsPage(QuarterPaging, Page):
         draft = self.ret["status"] == "draft"
         if draft:
             if not messages.confirm(
-                    self, "Export a draft working copy?",
-                    f"The {self.quarter.label} return is not signed off yet. Export a draft working copy to "
-                    f"share? The file says it is a draft. {AGGREGATE}", "Export the draft"):
+                self,
+                "Export a draft working copy?",
+                f"The {self.quarter.label} return is not signed off yet. Export a draft working copy to "
+                f"share? The file says it is a draft. {AGGREGATE}",
+                "Export the draft",
+            ):
                 return
         elif not messages.confirm(
-                self, "Export the return?",
-                f"Write the signed-off {self.quarter.label} return for the commissioner. {AGGREGATE} The export "
-                "is recorded in the audit trail.", "Export"):
+            self,
+            "Export the return?",
+            f"Write the signed-off {self.quarter.label} return for the commissioner. {AGGREGATE} The export "
+            "is recorded in the audit trail.",
+            "Export",
+        ):
             return
-        name = (f"kpi-return-{self.locality.get('code', 'locality')}-{self.quarter.code}-"
-                f"r{self.ret['revision']}{'-draft' if draft else ''}.json")
+        name = (
+            f"kpi-return-{self.locality.get('code', 'locality')}-{self.quarter.code}-"
+            f"r{self.ret['revision']}{'-draft' if draft else ''}.json"
+        )
         path, _ = QFileDialog.getSaveFileName(self, "Export the return", name, "Return files (*.json)")
         if not path:
             return
         if not path.lower().endswith(".json"):
             path += ".json"
         try:
-            out = returns.export(self.session.db, self.session.actor, self.return_id, path, __version__,
-                                 allow_draft=draft)
+            out = returns.export(
+                self.session.db, self.session.actor, self.return_id, path, __version__, allow_draft=draft
+            )
         except (DeskError, OSError) as exc:
             messages.warn(self, "Not exported", str(exc))
             return

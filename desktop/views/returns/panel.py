@@ -47,25 +47,38 @@ class KpiPanel(QFrame):
         box.addWidget(scroll, 1)
         self.show_kpi(None, {}, [], [])
 
-    def show_kpi(self, kpi: Kpi | None, row: dict[str, Any], history: list[tuple[str, float | None]],
-                 issues: list[dict[str, Any]]) -> None:
+    def show_kpi(
+        self,
+        kpi: Kpi | None,
+        row: dict[str, Any],
+        history: list[tuple[str, float | None]],
+        issues: list[dict[str, Any]],
+    ) -> None:
         if kpi is None:
             self.title.setText("No KPI chosen")
             self.body.setText("Choose a row of the return to see what the KPI means and what the checks say.")
             return
         esc = html.escape
         self.title.setText(f"{kpi.code} {kpi.name}")
-        parts = [f"<p>{esc(kpi.definition)}</p>",
-                 f"<p><b>Numerator:</b> {esc(kpi.numerator)}"
-                 + (f"<br><b>Denominator:</b> {esc(kpi.denominator)}" if kpi.denominator else "") + "</p>",
-                 f"<p><b>This quarter:</b> {esc(figures_text(kpi, row))} → {esc(with_unit(kpi, row.get('value')))}"
-                 + (f" ({esc(row['rag'])})" if row.get("rag") else "") + "</p>",
-                 "<p><b>Target:</b> " + (esc(target_text(kpi)) if kpi.target is not None else "none")
-                 + (f", tolerance {kpi.tolerance:g}" if kpi.tolerance is not None else "")
-                 + f"; {esc(DIRECTIONS.get(kpi.direction, str(kpi.direction)))}"
-                 + f"<br><b>Source:</b> {SOURCES[kpi.source]}</p>",
-                 "<p><b>Last four quarters</b> (" + esc(", ".join(_quarter_label(p) for p, _ in history)) + "):<br>"
-                 + esc(history_text(kpi, history)) + "</p>"]
+        parts = [
+            f"<p>{esc(kpi.definition)}</p>",
+            f"<p><b>Numerator:</b> {esc(kpi.numerator)}"
+            + (f"<br><b>Denominator:</b> {esc(kpi.denominator)}" if kpi.denominator else "")
+            + "</p>",
+            f"<p><b>This quarter:</b> {esc(figures_text(kpi, row))} → {esc(with_unit(kpi, row.get('value')))}"
+            + (f" ({esc(row['rag'])})" if row.get("rag") else "")
+            + "</p>",
+            "<p><b>Target:</b> "
+            + (esc(target_text(kpi)) if kpi.target is not None else "none")
+            + (f", tolerance {kpi.tolerance:g}" if kpi.tolerance is not None else "")
+            + f"; {esc(DIRECTIONS.get(kpi.direction, str(kpi.direction)))}"
+            + f"<br><b>Source:</b> {SOURCES[kpi.source]}</p>",
+            "<p><b>Last four quarters</b> ("
+            + esc(", ".join(_quarter_label(p) for p, _ in history))
+            + "):<br>"
+            + esc(history_text(kpi, history))
+            + "</p>",
+        ]
         if row.get("comment"):
             parts.append(f"<p><b>Comment:</b> {esc(row['comment'])}</p>")
         if issues:
@@ -102,8 +115,11 @@ class Checklist(QFrame):
         if locked:
             self.summary.setText("Signed off: the figures are frozen.")
         elif not started:
-            self.summary.setText(f"Not started: {blocking} item{'s' if blocking != 1 else ''} would block sign-off"
-                                 if blocking else "Not started: nothing would block sign-off")
+            self.summary.setText(
+                f"Not started: {blocking} item{'s' if blocking != 1 else ''} would block sign-off"
+                if blocking
+                else "Not started: nothing would block sign-off"
+            )
         elif blocking:
             self.summary.setText(f"{blocking} item{'s' if blocking != 1 else ''} block sign-off")
         else:

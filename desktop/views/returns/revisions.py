@@ -69,6 +69,8 @@ class RevisionsDialog(QDialog):
         for n in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(n)
             out.append(top.text(0))
-            out += [f"  {top.child(c).text(0)}: {top.child(c).text(1)} → {top.child(c).text(2)}"
-                    for c in range(top.childCount())]
+            out += [
+                f"  {top.child(c).text(0)}: {top.child(c).text(1)} → {top.child(c).text(2)}"
+                for c in range(top.childCount())
+            ]
         return out

@@ -40,8 +40,12 @@ log = logging.getLogger(__name__)
 # for a window left open overnight or another workspace opened since.
 DAILY_FIRST_MS = 30_000
 DAILY_EVERY_MS = 3_600_000
-KINDS = {"": "Automatic", backups.MANUAL: "Back up now", backups.BEFORE_RESTORE: "Before a restore",
-         "other": "Other file"}
+KINDS = {
+    "": "Automatic",
+    backups.MANUAL: "Back up now",
+    backups.BEFORE_RESTORE: "Before a restore",
+    "other": "Other file",
+}
 
 
 def keep(settings: Settings) -> int:
@@ -137,8 +141,12 @@ def back_up_now(window: MainWindow) -> Path | None:
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(backups.SUFFIX)
     actor = session.actor
     try:
-        run_with_progress(window, "Backing up the workspace…", session.path,
-                          lambda db, _progress, _cancel: backups.backup(db, out, actor=actor, reason="manual"))
+        run_with_progress(
+            window,
+            "Backing up the workspace…",
+            session.path,
+            lambda db, _progress, _cancel: backups.backup(db, out, actor=actor, reason="manual"),
+        )
     except DeskError as exc:
         messages.warn(window, "No backup was made", str(exc))
         return None
@@ -166,10 +174,12 @@ def restore(window: MainWindow, backup_path: Path) -> bool:
         messages.warn(window, "Cannot restore from this file", str(exc))
         return False
     folder = backups.default_folder(target)
-    text = (f"Replace everything in the workspace {target.name} with the content of the backup "
-            f"{backup_path.name}?\n\nAll that was changed in {target.name} since that backup was made (records, "
-            f"imports, returns, the audit trail) is replaced by what the backup holds.\n\nThe current state is "
-            f"kept first as a before-restore backup in {folder}, so restoring that file undoes this.")
+    text = (
+        f"Replace everything in the workspace {target.name} with the content of the backup "
+        f"{backup_path.name}?\n\nAll that was changed in {target.name} since that backup was made (records, "
+        f"imports, returns, the audit trail) is replaced by what the backup holds.\n\nThe current state is "
+        f"kept first as a before-restore backup in {folder}, so restoring that file undoes this."
+    )
     if not messages.confirm(window, "Restore from backup", text, "Restore"):
         return False
     actor = session.actor
@@ -193,14 +203,17 @@ class RestoreDialog(QDialog):
 
     chosen = Signal(object)  # the backup file to restore
 
-    def __init__(self, found: list[backups.BackupFile], folder: Path, workspace_name: str,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, found: list[backups.BackupFile], folder: Path, workspace_name: str, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.folder = folder
         self.setWindowTitle("Restore from backup")
         self.setMinimumWidth(620)
-        intro = QLabel(f"Choose a backup of {workspace_name} to restore. Its content replaces the workspace's; the "
-                       "current state is kept as a before-restore backup first.")
+        intro = QLabel(
+            f"Choose a backup of {workspace_name} to restore. Its content replaces the workspace's; the "
+            "current state is kept as a before-restore backup first."
+        )
         intro.setWordWrap(True)
         self.list = QTreeWidget()
         self.list.setObjectName("backupList")
@@ -208,16 +221,19 @@ class RestoreDialog(QDialog):
         self.list.setRootIsDecorated(False)
         self.list.setAlternatingRowColors(True)
         for found_file in found:
-            item = QTreeWidgetItem([found_file.when.strftime("%d/%m/%Y  %H:%M:%S"), KINDS[found_file.label],
-                                    _size(found_file.size)])
+            item = QTreeWidgetItem(
+                [found_file.when.strftime("%d/%m/%Y  %H:%M:%S"), KINDS[found_file.label], _size(found_file.size)]
+            )
             item.setData(0, Qt.ItemDataRole.UserRole, found_file.path)
             item.setToolTip(0, str(found_file.path))
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.list.addTopLevelItem(item)
         self.list.setColumnWidth(0, 200)
         self.list.setColumnWidth(1, 160)
-        self.empty = QLabel(f"No backups of {workspace_name} yet in {folder}. They are made each time the app "
-                            "closes and once a day; choose a file to restore another one.")
+        self.empty = QLabel(
+            f"No backups of {workspace_name} yet in {folder}. They are made each time the app "
+            "closes and once a day; choose a file to restore another one."
+        )
         self.empty.setWordWrap(True)
         self.empty.setVisible(not found)
         self.list.setVisible(bool(found))
@@ -258,8 +274,8 @@ class RestoreDialog(QDialog):
 
 
 def _size(size: int) -> str:
-    if size >= 1024 ** 3:
-        return f"{size / 1024 ** 3:.1f} GB"
-    if size >= 1024 ** 2:
-        return f"{size / 1024 ** 2:.1f} MB"
+    if size >= 1024**3:
+        return f"{size / 1024**3:.1f} GB"
+    if size >= 1024**2:
+        return f"{size / 1024**2:.1f} MB"
     return f"{max(1, round(size / 1024))} KB"

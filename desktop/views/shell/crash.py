@@ -80,8 +80,7 @@ class ExceptionHandler:
     def __call__(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         self.report(exc_type, exc, tb, wait=False)
 
-    def report(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None,
-               wait: bool) -> None:
+    def report(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None, wait: bool) -> None:
         """Show *exc* by its tier; *wait* blocks until the user closes it (needed before the event loop runs)."""
         if issubclass(exc_type, KeyboardInterrupt) or QApplication.instance() is None:
             sys.__excepthook__(exc_type, exc, tb)

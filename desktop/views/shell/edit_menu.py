@@ -38,8 +38,10 @@ class EditMenu:
         """Name the steps on offer, or disable the items when there are none (after each op and on opening)."""
         session = self.window.session
         status = session.undo.undo_status() if session is not None else None
-        for action, verb, name in ((self.undo_action, "Undo", status and status.undo),
-                                   (self.redo_action, "Redo", status and status.redo)):
+        for action, verb, name in (
+            (self.undo_action, "Undo", status and status.undo),
+            (self.redo_action, "Redo", status and status.redo),
+        ):
             action.setText(f"&{verb} {name.replace('&', '&&')}" if name else f"&{verb}")
             action.setEnabled(bool(name))
 

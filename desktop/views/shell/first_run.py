@@ -97,10 +97,10 @@ class WhoPage(QWizardPage):
         self.name.textChanged.connect(self.completeChanged)
         self.role.currentIndexChanged.connect(self.completeChanged)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+    def initializePage(self) -> None:
         self.name.setFocus()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+    def isComplete(self) -> bool:
         return bool(self.name.text().strip()) and self.role.currentData() is not None
 
 
@@ -109,8 +109,10 @@ class WherePage(QWizardPage):
         super().__init__()
         self.who = who
         self.setTitle("Where do you work?")
-        self.setSubTitle("Every workspace holds the reference data of all 11 LLR localities; the window opens on "
-                         "your team, and you can switch team at any time.")
+        self.setSubTitle(
+            "Every workspace holds the reference data of all 11 LLR localities; the window opens on "
+            "your team, and you can switch team at any time."
+        )
         form = QFormLayout(self)
         self.team = QComboBox()
         self.team.setAccessibleName("Your locality team, or commissioner")
@@ -128,7 +130,7 @@ class WherePage(QWizardPage):
         form.addRow(self.problem)
         self.team.currentIndexChanged.connect(self._update)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+    def initializePage(self) -> None:
         if self.team.currentData() is None and self.who.role.currentData() == "commissioner":
             self.team.setCurrentIndex(self.team.findData(COMMISSIONER))
         self._update()
@@ -141,17 +143,24 @@ class WherePage(QWizardPage):
     def _role_fits(self) -> bool:
         return self.team.currentData() != COMMISSIONER or self.who.role.currentData() in who_dialog.COMMISSIONER_ROLES
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+    def isComplete(self) -> bool:
         return self.team.currentData() is not None and self._role_fits()
 
     def _update(self) -> None:
         commissioner = self.team.currentData() == COMMISSIONER
-        self.note.setText("A commissioner workspace imports the 11 teams' quarterly return files and compares them. "
-                          "It holds aggregate figures only, never patient-identifiable data." if commissioner else "")
-        self.problem.setText("" if self._role_fits() else
-                             "⚠ It is used by the ICB's commissioners and analysts: go Back and choose one of those "
-                             "roles, or choose the team you work in as a "
-                             f"{self.who.role.currentText().lower()}.")
+        self.note.setText(
+            "A commissioner workspace imports the 11 teams' quarterly return files and compares them. "
+            "It holds aggregate figures only, never patient-identifiable data."
+            if commissioner
+            else ""
+        )
+        self.problem.setText(
+            ""
+            if self._role_fits()
+            else "⚠ It is used by the ICB's commissioners and analysts: go Back and choose one of those "
+            "roles, or choose the team you work in as a "
+            f"{self.who.role.currentText().lower()}."
+        )
         self.problem.setVisible(not self._role_fits())
         self.completeChanged.emit()
 
@@ -175,7 +184,7 @@ class StartPage(QWizardPage):
             layout.addWidget(note)
         layout.addStretch(1)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+    def initializePage(self) -> None:
         commissioner = not self.where.locality()
         self.setSubTitle("You can make another workspace later with File → New workspace.")
         if commissioner:
@@ -183,17 +192,21 @@ class StartPage(QWizardPage):
                 "There is no separate commissioner demo. The demo world is one team workspace holding all 11 "
                 "teams' invented work and two years of their signed-off returns; it opens on its Commissioner "
                 "screen, which compares the teams. Every person, practice and figure in it is invented, and it "
-                "also holds invented patients. Building it takes a minute or so.")
+                "also holds invented patients. Building it takes a minute or so."
+            )
             self.empty.setText("An &empty commissioner workspace")
             self.empty_note.setText("Ready to import the teams' return files. Holds aggregate figures only.")
         else:
             self.demo_note.setText(
                 "Invented people, practices and care homes, with two years of cohort work, MDT meetings, care-home "
                 "rounds and returns, so every screen has something to show. None of it is real: use it to learn "
-                "and to try things out. Building it takes a minute or so.")
+                "and to try things out. Building it takes a minute or so."
+            )
             self.empty.setText("An &empty workspace")
-            self.empty_note.setText("Only the LLR reference data (localities, practices, care homes and staff), "
-                                    "ready for your team's real work.")
+            self.empty_note.setText(
+                "Only the LLR reference data (localities, practices, care homes and staff), "
+                "ready for your team's real work."
+            )
         for button, note in ((self.demo, self.demo_note), (self.empty, self.empty_note)):
             button.setAccessibleName(button.text().replace("&", ""))
             button.setAccessibleDescription(note.text())
@@ -223,12 +236,16 @@ class PathPage(QWizardPage):
         self.browse.clicked.connect(self._browse)
         row.addWidget(self.browse)
         layout.addLayout(row)
-        layout.addWidget(help_label("A team workspace holds patient-identifiable data: keep it on this computer's own "
-                               "disk, not a shared drive. Backups are made automatically in your user data folder."))
+        layout.addWidget(
+            help_label(
+                "A team workspace holds patient-identifiable data: keep it on this computer's own "
+                "disk, not a shared drive. Backups are made automatically in your user data folder."
+            )
+        )
         layout.addStretch(1)
         self.path_edit.textChanged.connect(self.completeChanged)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+    def initializePage(self) -> None:
         self.path_edit.setFocus()
         self.path_edit.selectAll()
 
@@ -239,22 +256,29 @@ class PathPage(QWizardPage):
         path = Path(text).expanduser()
         return path if path.suffix or not path.name else path.with_suffix(".sqlite")
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+    def isComplete(self) -> bool:
         return self.path() is not None
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt's name
+    def validatePage(self) -> bool:
         path = self.path()
         self.open_existing = False
         if path is None:
             return False
         if path.is_dir():
-            messages.warn(self, "That is a folder", f"{path} is a folder. Give a file name for the workspace, "
-                                                    "such as workspace.sqlite inside it.")
+            messages.warn(
+                self,
+                "That is a folder",
+                f"{path} is a folder. Give a file name for the workspace, such as workspace.sqlite inside it.",
+            )
             return False
         if not startup.is_new(path):
-            choice = messages.ask(self, "The file already exists",
-                                  f"{path} already exists. Open it as your workspace, or choose another file name "
-                                  "so nothing is overwritten.", [OPEN_IT, CHOOSE_OTHER])
+            choice = messages.ask(
+                self,
+                "The file already exists",
+                f"{path} already exists. Open it as your workspace, or choose another file name "
+                "so nothing is overwritten.",
+                [OPEN_IT, CHOOSE_OTHER],
+            )
             self.open_existing = choice == OPEN_IT
             return self.open_existing
         problem = folder_problem(path.parent)
@@ -264,9 +288,13 @@ class PathPage(QWizardPage):
         return True
 
     def _browse(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Where to keep the workspace", self.path_edit.text(),
-                                              startup.WORKSPACE_FILTER,
-                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Where to keep the workspace",
+            self.path_edit.text(),
+            startup.WORKSPACE_FILTER,
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
         if name:  # an existing file is offered to be opened on Finish
             self.path_edit.setText(name)
 
@@ -287,9 +315,14 @@ class FirstRunWizard(QWizard):
             self.addPage(page)
 
     def answers(self) -> Answers:
-        return Answers(name=" ".join(self.who.name.text().split()), role=self.who.role.currentData(),
-                       locality=self.where.locality(), start=self.start_page.start(), path=self.path_page.path(),
-                       open_existing=self.path_page.open_existing)
+        return Answers(
+            name=" ".join(self.who.name.text().split()),
+            role=self.who.role.currentData(),
+            locality=self.where.locality(),
+            start=self.start_page.start(),
+            path=self.path_page.path(),
+            open_existing=self.path_page.open_existing,
+        )
 
 
 def run_wizard(wizard: FirstRunWizard) -> bool:
@@ -317,8 +350,9 @@ def first_start(settings: Settings) -> Session | None:
 def _make(answers: Answers) -> bool:
     answers.path.parent.mkdir(parents=True, exist_ok=True)
     if answers.start == DEMO:
-        return startup.build_first_workspace(answers.path, empty_kind="commissioner" if not answers.locality
-                                             else "locality")
+        return startup.build_first_workspace(
+            answers.path, empty_kind="commissioner" if not answers.locality else "locality"
+        )
     create_workspace(answers.path, answers.kind).close()
     return True
 

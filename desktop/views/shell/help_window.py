@@ -65,7 +65,7 @@ def contents(folder: Path | None = None) -> list[tuple[str, str]]:
 class GuideBrowser(QTextBrowser):
     """A text browser that fits the guide's screenshots to its width and draws the tables' rules."""
 
-    def loadResource(self, kind: int, url: QUrl):  # noqa: N802 - Qt's name
+    def loadResource(self, kind: int, url: QUrl):
         resource = super().loadResource(kind, url)
         if kind == QTextDocument.ResourceType.ImageResource.value and resource is not None:
             image = QImage.fromData(resource) if not isinstance(resource, QImage) else resource
@@ -219,9 +219,13 @@ class WhatsThisKey(QObject):
     """Shift+F1 in every window, a modal form included: the Help menu's shortcut belongs to the main window, which
     a modal dialog blocks, and the forms are where a field's rule is wanted most."""
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if (event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_F1
-                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier and not QWhatsThis.inWhatsThisMode()):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_F1
+            and event.modifiers() == Qt.KeyboardModifier.ShiftModifier
+            and not QWhatsThis.inWhatsThisMode()
+        ):
             QWhatsThis.enterWhatsThisMode()
             return True
         return False

@@ -127,8 +127,9 @@ class MainWindow(QMainWindow):
         return True
 
     def choose_and_open(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.settings.state("last_directory"),
-                                              WORKSPACE_FILTER)
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open workspace", self.settings.state("last_directory"), WORKSPACE_FILTER
+        )
         if name:
             self.settings.set_state("last_directory", str(Path(name).parent))
             self.open_path(Path(name))
@@ -170,8 +171,12 @@ class MainWindow(QMainWindow):
         page = self.current_page()
         widget = page.nextInFocusChain()
         while widget is not page and widget is not None:
-            if (page.isAncestorOf(widget) and widget.isVisible() and widget.isEnabled()
-                    and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            if (
+                page.isAncestorOf(widget)
+                and widget.isVisible()
+                and widget.isEnabled()
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            ):
                 widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
                 return
             widget = widget.nextInFocusChain()
@@ -242,18 +247,26 @@ class MainWindow(QMainWindow):
             self.pages["commissioner"].choose_files()
             return
         if "cohort" not in self.pages:
-            messages.warn(self, "No risk extracts here", "A commissioner workspace never holds patient data, so it "
-                          "does not import risk extracts. Open the team's locality workspace (File → Open) to "
-                          "import one; the commissioner imports the teams' return files on the Commissioner "
-                          "screen.")
+            messages.warn(
+                self,
+                "No risk extracts here",
+                "A commissioner workspace never holds patient data, so it "
+                "does not import risk extracts. Open the team's locality workspace (File → Open) to "
+                "import one; the commissioner imports the teams' return files on the Commissioner "
+                "screen.",
+            )
             return
         self.show_screen("cohort")
         self.pages["cohort"].import_extract()
 
     def edit_cohort_rules(self) -> None:
         if self.session.kind == "commissioner":
-            messages.warn(self, "No cohort here", "A commissioner workspace holds no cohort, so it has no cohort "
-                          "criteria. Open a locality workspace to change them.")
+            messages.warn(
+                self,
+                "No cohort here",
+                "A commissioner workspace holds no cohort, so it has no cohort "
+                "criteria. Open a locality workspace to change them.",
+            )
             return
         self.show_screen("cohort")
         self.pages["cohort"].edit_rules()
@@ -375,7 +388,7 @@ class MainWindow(QMainWindow):
     def restore_from_backup(self) -> None:
         backup_ops.restore_from_backup(self)
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if getattr(self, "daily_backups", None) is None:  # the first show: start looking after start-up
             self.daily_backups = backup_ops.DailyBackups(self)

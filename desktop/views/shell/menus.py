@@ -25,8 +25,9 @@ def build_menus(window: MainWindow) -> QMenu:
     recent = file_menu.addMenu("Open &Recent")
     recent.aboutToShow.connect(lambda: fill_recent(window, recent))
     file_menu.addSeparator()
-    window.import_action = _action(window, file_menu, "&Import risk extract…", window.import_extract,
-                                   QKeySequence("Ctrl+I"))
+    window.import_action = _action(
+        window, file_menu, "&Import risk extract…", window.import_extract, QKeySequence("Ctrl+I")
+    )
     file_menu.addSeparator()
     _action(window, file_menu, "&Back up now…", window.back_up_now)
     _action(window, file_menu, "Res&tore from backup…", window.restore_from_backup)
@@ -44,20 +45,29 @@ def build_menus(window: MainWindow) -> QMenu:
     go = bar.addMenu("&Go")
     for number, screen in enumerate(SCREENS, start=1):
         shortcut = QKeySequence(f"Ctrl+{number}") if number <= 9 else None
-        window.go_actions[screen.key] = _action(window, go, screen.title.replace("&", "&&"),
-                                                lambda _=False, k=screen.key: window.go_to(k), shortcut)
+        window.go_actions[screen.key] = _action(
+            window, go, screen.title.replace("&", "&&"), lambda _=False, k=screen.key: window.go_to(k), shortcut
+        )
     go.addSeparator()
     _action(window, go, "&Filter the table", window.focus_filter, QKeySequence.StandardKey.Find)
     _action(window, go, "Choose &locality", window.focus_localities, QKeySequence("Ctrl+L"))
 
     settings_menu = bar.addMenu("&Settings")
     _action(window, settings_menu, "&Cohort criteria…", window.edit_cohort_rules)
-    window.scheme_actions = style.fill_scheme_menu(settings_menu.addMenu("C&olours"), window.settings, lambda _c: (
-        messages.show_status(window, "Colours changed; a chart takes them the next time it is drawn.")))
+    window.scheme_actions = style.fill_scheme_menu(
+        settings_menu.addMenu("C&olours"),
+        window.settings,
+        lambda _c: messages.show_status(window, "Colours changed; a chart takes them the next time it is drawn."),
+    )
 
     help_menu = bar.addMenu("&Help")
-    _action(window, help_menu, "User &guide", lambda: help_window.open_guide(window, window.current_screen().key),
-            QKeySequence.StandardKey.HelpContents)
+    _action(
+        window,
+        help_menu,
+        "User &guide",
+        lambda: help_window.open_guide(window, window.current_screen().key),
+        QKeySequence.StandardKey.HelpContents,
+    )
     whats_this = QWhatsThis.createAction(window)  # Shift+F1, then click a field to read the rule behind it
     whats_this.setText("What's &This?")
     help_menu.addAction(whats_this)

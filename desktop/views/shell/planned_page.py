@@ -54,8 +54,12 @@ class PlannedPage(Page):
     @staticmethod
     def _note(screen: Screen, workspace_kind: str) -> str:
         if screen.patient_level and workspace_kind == "commissioner":
-            return ("This is a commissioner workspace, which never holds patient-identifiable data, so this "
-                    "screen will stay empty here. Open a locality workspace to use it.")
-        return ("It comes in a later release. Until then this screen shows nothing rather than made-up "
-                "figures. The reference data (localities, PCNs, practices, care homes and staff) can already "
-                "be viewed and edited under Reference data.")
+            return (
+                "This is a commissioner workspace, which never holds patient-identifiable data, so this "
+                "screen will stay empty here. Open a locality workspace to use it."
+            )
+        return (
+            "It comes in a later release. Until then this screen shows nothing rather than made-up "
+            "figures. The reference data (localities, PCNs, practices, care homes and staff) can already "
+            "be viewed and edited under Reference data."
+        )

@@ -28,78 +28,124 @@ WORK = "Work"
 REFERENCE = "Reference data"
 
 SCREENS: tuple[Screen, ...] = (
-    Screen("cohort", "Cohort", WORK,
-           "The risk-stratified patients of the current locality, and the team's caseload.",
-           will_do=(
-               "Import the latest risk extract (ACG and the electronic frailty index), checking every row "
-               "and listing any it rejects.",
-               "Show who is new to the cohort, who has left it and whose risk has changed since the last "
-               "import, without losing the team's own notes.",
-               "Filter by criterion (frailty, five or more long-term conditions, high predicted cost), by "
-               "practice and by state, and find a patient in an instant.",
-               "Track each patient from identified to contacted, on caseload and discharged, with case "
-               "manager, named GP, care plan and next review date.",
-           ), patient_level=True),
-    Screen("mdt", "MDT & actions", WORK,
-           "Monthly multidisciplinary meetings and the action log that comes out of them.",
-           will_do=(
-               "Record each meeting: date, chair, who attended from which organisation, and the patients "
-               "discussed with a short outcome each.",
-               "Keep the action log: owner, due date, status and escalation, with overdue actions plain to "
-               "see.",
-               "Filter actions by owner, status, due window and patient.",
-               "Print a meeting as an MDT pack.",
-           ), patient_level=True),
-    Screen("care_homes", "Care homes", WORK,
-           "Enhanced Health in Care Homes: home rounds, visits and residents' care plans.",
-           will_do=(
-               "A week-by-home grid of weekly home-round coverage for the quarter, so a missed week stands "
-               "out at a glance.",
-               "Log visits with their type, clinician, residents reviewed and outcome for each resident.",
-               "Follow new residents to a personalised care and support plan within 7 working days of "
-               "admission.",
-           ), patient_level=True),
-    Screen("returns", "Returns", WORK,
-           "The quarterly KPI return, computed from the team's own records.",
-           will_do=(
-               "Compute every KPI of the catalogue for a quarter, with numerator, denominator and RAG "
-               "rating.",
-               "Add the figures that come from secondary care, and explain each red before sign-off.",
-               "Sign the return off, then export it as a file for the commissioner.",
-           ), locality_only=True),
-    Screen("reports", "Reports", WORK,
-           "PDF reports in the style of the best NHS board papers.",
-           will_do=(
-               "The quarterly locality report, the MDT pack, the care-home visit report and the system "
-               "report.",
-               "Statistical process control charts in NHS England's Making Data Count style, funnel plots "
-               "comparing the 11 localities, and confidence intervals.",
-               "A 'for publication' option that suppresses small numbers and lists what it changed.",
-           )),
-    Screen("commissioner", "Commissioner", WORK,
-           "The eleven teams' returns side by side, for the ICB.",
-           will_do=(
-               "Import the returns of all 11 localities at once, with a dry run that says what each file "
-               "would change.",
-               "See per quarter how many returns arrived, on time and accepted.",
-               "Compare teams on funnel plots and follow trends on SPC charts.",
-           )),
-    Screen("localities", "Localities", REFERENCE,
-           "The integrated locality teams of Leicester, Leicestershire and Rutland.",
-           entity="localities"),
-    Screen("pcns", "PCNs", REFERENCE, "Primary care networks: optional groupings of practices in a locality.",
-           entity="pcns"),
+    Screen(
+        "cohort",
+        "Cohort",
+        WORK,
+        "The risk-stratified patients of the current locality, and the team's caseload.",
+        will_do=(
+            "Import the latest risk extract (ACG and the electronic frailty index), checking every row "
+            "and listing any it rejects.",
+            "Show who is new to the cohort, who has left it and whose risk has changed since the last "
+            "import, without losing the team's own notes.",
+            "Filter by criterion (frailty, five or more long-term conditions, high predicted cost), by "
+            "practice and by state, and find a patient in an instant.",
+            "Track each patient from identified to contacted, on caseload and discharged, with case "
+            "manager, named GP, care plan and next review date.",
+        ),
+        patient_level=True,
+    ),
+    Screen(
+        "mdt",
+        "MDT & actions",
+        WORK,
+        "Monthly multidisciplinary meetings and the action log that comes out of them.",
+        will_do=(
+            "Record each meeting: date, chair, who attended from which organisation, and the patients "
+            "discussed with a short outcome each.",
+            "Keep the action log: owner, due date, status and escalation, with overdue actions plain to see.",
+            "Filter actions by owner, status, due window and patient.",
+            "Print a meeting as an MDT pack.",
+        ),
+        patient_level=True,
+    ),
+    Screen(
+        "care_homes",
+        "Care homes",
+        WORK,
+        "Enhanced Health in Care Homes: home rounds, visits and residents' care plans.",
+        will_do=(
+            "A week-by-home grid of weekly home-round coverage for the quarter, so a missed week stands "
+            "out at a glance.",
+            "Log visits with their type, clinician, residents reviewed and outcome for each resident.",
+            "Follow new residents to a personalised care and support plan within 7 working days of admission.",
+        ),
+        patient_level=True,
+    ),
+    Screen(
+        "returns",
+        "Returns",
+        WORK,
+        "The quarterly KPI return, computed from the team's own records.",
+        will_do=(
+            "Compute every KPI of the catalogue for a quarter, with numerator, denominator and RAG rating.",
+            "Add the figures that come from secondary care, and explain each red before sign-off.",
+            "Sign the return off, then export it as a file for the commissioner.",
+        ),
+        locality_only=True,
+    ),
+    Screen(
+        "reports",
+        "Reports",
+        WORK,
+        "PDF reports in the style of the best NHS board papers.",
+        will_do=(
+            "The quarterly locality report, the MDT pack, the care-home visit report and the system report.",
+            "Statistical process control charts in NHS England's Making Data Count style, funnel plots "
+            "comparing the 11 localities, and confidence intervals.",
+            "A 'for publication' option that suppresses small numbers and lists what it changed.",
+        ),
+    ),
+    Screen(
+        "commissioner",
+        "Commissioner",
+        WORK,
+        "The eleven teams' returns side by side, for the ICB.",
+        will_do=(
+            "Import the returns of all 11 localities at once, with a dry run that says what each file would change.",
+            "See per quarter how many returns arrived, on time and accepted.",
+            "Compare teams on funnel plots and follow trends on SPC charts.",
+        ),
+    ),
+    Screen(
+        "localities",
+        "Localities",
+        REFERENCE,
+        "The integrated locality teams of Leicester, Leicestershire and Rutland.",
+        entity="localities",
+    ),
+    Screen(
+        "pcns",
+        "PCNs",
+        REFERENCE,
+        "Primary care networks: optional groupings of practices in a locality.",
+        entity="pcns",
+    ),
     Screen("practices", "Practices", REFERENCE, "GP practices, keyed by their ODS code.", entity="practices"),
-    Screen("care_home_register", "Care homes register", REFERENCE,
-           "Every care home, with the practice it is aligned to and its named clinical lead (EHCH).",
-           entity="care_homes",
-           missing={"aligned_practice": "No aligned practice: under EHCH every home is aligned to one practice.",
-                    "clinical_lead": "No named clinical lead: under EHCH every home has one."}),
-    Screen("staff", "Staff", REFERENCE, "The people in each locality team, and the care homes each one leads.",
-           entity="staff"),
-    Screen("audit", "Audit log", REFERENCE,
-           "Who did what to which record, and when: every import, export, change, sign-off and deletion, newest "
-           "first."),
+    Screen(
+        "care_home_register",
+        "Care homes register",
+        REFERENCE,
+        "Every care home, with the practice it is aligned to and its named clinical lead (EHCH).",
+        entity="care_homes",
+        missing={
+            "aligned_practice": "No aligned practice: under EHCH every home is aligned to one practice.",
+            "clinical_lead": "No named clinical lead: under EHCH every home has one.",
+        },
+    ),
+    Screen(
+        "staff",
+        "Staff",
+        REFERENCE,
+        "The people in each locality team, and the care homes each one leads.",
+        entity="staff",
+    ),
+    Screen(
+        "audit",
+        "Audit log",
+        REFERENCE,
+        "Who did what to which record, and when: every import, export, change, sign-off and deletion, newest first.",
+    ),
 )
 
 

@@ -59,9 +59,13 @@ def restore_or_choose(parent: QWidget | None, settings: Settings, damaged: Path,
     from ...models import backups
     from .backups import RestoreDialog
 
-    choice = messages.ask(parent, "The workspace is damaged",
-                          f"{problem}\n\nRestore it from one of its backups (the damaged file is kept aside, not "
-                          "deleted), choose another workspace file, or quit.", [RESTORE, OPEN_OTHER, QUIT])
+    choice = messages.ask(
+        parent,
+        "The workspace is damaged",
+        f"{problem}\n\nRestore it from one of its backups (the damaged file is kept aside, not "
+        "deleted), choose another workspace file, or quit.",
+        [RESTORE, OPEN_OTHER, QUIT],
+    )
     if choice == OPEN_OTHER:
         return ask_for_other_workspace(parent, settings, problem, ask=False)
     if choice != RESTORE:
@@ -78,8 +82,12 @@ def restore_or_choose(parent: QWidget | None, settings: Settings, damaged: Path,
         messages.warn(parent, "The workspace was not restored", f"{exc}\n\nThe damaged file is as it was.")
         return damaged
     log.info("Restored %s from %s; the damaged file is kept as %s", damaged, picked[0], aside)
-    messages.inform(parent, "Restored", f"{damaged.name} was restored from {picked[0].name}. The damaged file is "
-                                        f"kept as {aside} in case anything needs to be rescued from it.")
+    messages.inform(
+        parent,
+        "Restored",
+        f"{damaged.name} was restored from {picked[0].name}. The damaged file is "
+        f"kept as {aside} in case anything needs to be rescued from it.",
+    )
     return damaged
 
 
@@ -95,18 +103,19 @@ def build_first_workspace(path: Path, parent: QWidget | None = None, empty_kind:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        run_with_progress(parent, "Building the demo world (invented people and places)…", path,
-                          _build_demo_job)
+        run_with_progress(parent, "Building the demo world (invented people and places)…", path, _build_demo_job)
         log.info("Built the demo world at %s", path)
         return True
     except Cancelled:
         remove_workspace_files(path)
     choice = messages.ask(
-        parent, "Locality Desk",
+        parent,
+        "Locality Desk",
         "The demo world was not built, and nothing was saved.\n\n"
         f"You can start with an empty {empty_kind} workspace that holds only the LLR reference data "
         "(localities, practices, care homes, staff), or quit and build the demo world another time.",
-        [EMPTY, QUIT])
+        [EMPTY, QUIT],
+    )
     if choice != EMPTY:
         return False
     create_workspace(path, empty_kind).close()
@@ -122,16 +131,18 @@ def remove_workspace_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def ask_for_other_workspace(parent: QWidget | None, settings: Settings, problem: str,
-                            ask: bool = True) -> Path | None:
+def ask_for_other_workspace(parent: QWidget | None, settings: Settings, problem: str, ask: bool = True) -> Path | None:
     """Explain why the workspace cannot be used and let the user pick another; None to quit."""
     if ask:
-        choice = messages.ask(parent, "Cannot open the workspace",
-                              f"{problem}\n\nChoose another workspace file, or quit.", [OPEN_OTHER, QUIT])
+        choice = messages.ask(
+            parent,
+            "Cannot open the workspace",
+            f"{problem}\n\nChoose another workspace file, or quit.",
+            [OPEN_OTHER, QUIT],
+        )
         if choice != OPEN_OTHER:
             return None
-    name, _ = QFileDialog.getOpenFileName(parent, "Open workspace", settings.state("last_directory"),
-                                          WORKSPACE_FILTER)
+    name, _ = QFileDialog.getOpenFileName(parent, "Open workspace", settings.state("last_directory"), WORKSPACE_FILTER)
     if not name:
         return None
     settings.set_state("last_directory", str(Path(name).parent))

@@ -51,9 +51,15 @@ if TYPE_CHECKING:
 
 BUNDLE_SUFFIX = ".ldsync"
 BUNDLE_FILTER = f"Locality Desk sync bundles (*{BUNDLE_SUFFIX});;All files (*)"
-COUNT_COLUMNS = (("added", "Added"), ("updated", "Updated"), ("deleted", "Deleted"), ("kept mine", "Kept mine"),
-                 ("unchanged", "Unchanged"), ("refused", "Refused"),
-                 ("waiting", "Waiting for a new number"))
+COUNT_COLUMNS = (
+    ("added", "Added"),
+    ("updated", "Updated"),
+    ("deleted", "Deleted"),
+    ("kept mine", "Kept mine"),
+    ("unchanged", "Unchanged"),
+    ("refused", "Refused"),
+    ("waiting", "Waiting for a new number"),
+)
 WINNER_MARK = "  ✔ kept"
 
 
@@ -61,8 +67,10 @@ WINNER_MARK = "  ✔ kept"
 
 
 # What _check asks before OK is enabled, for the fields' tooltips and What's This.
-PASSPHRASE_HELP = ("Required: the team's sync passphrase, the same on every laptop of the team. It encrypts the "
-                   "bundle and is needed to open it.")
+PASSPHRASE_HELP = (
+    "Required: the team's sync passphrase, the same on every laptop of the team. It encrypts the "
+    "bundle and is needed to open it."
+)
 CONFIRM_HELP = "The same passphrase again, so a typing slip is caught before the team depends on it."
 
 
@@ -127,9 +135,12 @@ def send_changes(window: MainWindow) -> sync_bundle.SyncSummary | None:
     """File → Send changes to the team…: passphrase, where to save, then the bundle; the count in the status bar."""
     session = window.session
     first = not sync_base.base_path(session.path).exists()
-    intro = ("Choose the team's sync passphrase. Every laptop of the team uses the same one; it is needed to open "
-             "the bundle, so tell your teammates in person, never in the same e-mail as the file."
-             if first else "The team's sync passphrase encrypts the bundle.")
+    intro = (
+        "Choose the team's sync passphrase. Every laptop of the team uses the same one; it is needed to open "
+        "the bundle, so tell your teammates in person, never in the same e-mail as the file."
+        if first
+        else "The team's sync passphrase encrypts the bundle."
+    )
     passphrase = ask_passphrase(window, "Send changes to the team", intro, confirm=first)
     if not passphrase:
         return None
@@ -140,15 +151,25 @@ def send_changes(window: MainWindow) -> sync_bundle.SyncSummary | None:
         return None
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(BUNDLE_SUFFIX)
     try:
-        summary = _in_child(window, "Writing the changes for the team…", sync_bundle.export_bundle, session.path, out,
-                            passphrase, actor=session.actor)
+        summary = _in_child(
+            window,
+            "Writing the changes for the team…",
+            sync_bundle.export_bundle,
+            session.path,
+            out,
+            passphrase,
+            actor=session.actor,
+        )
     except DeskError as exc:
         messages.warn(window, "No changes were sent", str(exc))
         return None
     session.publish(Changes.of("audit", "meta"))
     total = sum(summary.changes.values())
-    messages.show_status(window, f"{total:,} change{'s' if total != 1 else ''} written to {out.name} "
-                                 f"(bundle {summary.seq}). Give the file to your teammates.")
+    messages.show_status(
+        window,
+        f"{total:,} change{'s' if total != 1 else ''} written to {out.name} "
+        f"(bundle {summary.seq}). Give the file to your teammates.",
+    )
     return summary
 
 
@@ -158,18 +179,20 @@ def send_changes(window: MainWindow) -> sync_bundle.SyncSummary | None:
 def describe_header(header: dict[str, Any]) -> str:
     changes = header.get("changes") or {}
     total = sum(changes.values())
-    per = ", ".join(f"{sync_conflicts.table_label(table)} {count:,}" for table, count in changes.items()) \
-        or "nothing"
-    return (f"From {header.get('user')} (device {header.get('device_id')}), made {_when(header.get('created_at'))}, "
-            f"bundle {header.get('seq')}: {total:,} change{'s' if total != 1 else ''} ({per}).")
+    per = ", ".join(f"{sync_conflicts.table_label(table)} {count:,}" for table, count in changes.items()) or "nothing"
+    return (
+        f"From {header.get('user')} (device {header.get('device_id')}), made {_when(header.get('created_at'))}, "
+        f"bundle {header.get('seq')}: {total:,} change{'s' if total != 1 else ''} ({per})."
+    )
 
 
 def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreviewDialog | None:
     """File → Apply a teammate's changes…: choose a bundle, see its header, passphrase, preview; Apply runs it."""
     session = window.session
     if bundle is None:
-        name, _ = QFileDialog.getOpenFileName(window, "Apply a teammate's changes", str(session.path.parent),
-                                              BUNDLE_FILTER)
+        name, _ = QFileDialog.getOpenFileName(
+            window, "Apply a teammate's changes", str(session.path.parent), BUNDLE_FILTER
+        )
         if not name:
             return None
         bundle = Path(name)
@@ -178,14 +201,24 @@ def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreview
     except DeskError as exc:
         messages.warn(window, "Cannot apply this file", str(exc))
         return None
-    passphrase = ask_passphrase(window, "Apply a teammate's changes",
-                                f"{describe_header(header)}\n\nEnter the team's sync passphrase to see what would "
-                                "change.")
+    passphrase = ask_passphrase(
+        window,
+        "Apply a teammate's changes",
+        f"{describe_header(header)}\n\nEnter the team's sync passphrase to see what would change.",
+    )
     if not passphrase:
         return None
     try:
-        preview = _in_child(window, "Checking what the changes would do…", sync_merge.import_bundle, session.path,
-                            bundle, passphrase, dry_run=True, actor=session.actor)
+        preview = _in_child(
+            window,
+            "Checking what the changes would do…",
+            sync_merge.import_bundle,
+            session.path,
+            bundle,
+            passphrase,
+            dry_run=True,
+            actor=session.actor,
+        )
     except DeskError as exc:
         messages.warn(window, "The changes were not applied", str(exc))
         return None
@@ -199,8 +232,15 @@ def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreview
 def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> sync_bundle.SyncSummary | None:
     session = window.session
     try:
-        summary = _in_child(window, "Applying a teammate's changes…", sync_merge.import_bundle, session.path, bundle,
-                            passphrase, actor=session.actor)
+        summary = _in_child(
+            window,
+            "Applying a teammate's changes…",
+            sync_merge.import_bundle,
+            session.path,
+            bundle,
+            passphrase,
+            actor=session.actor,
+        )
     except DeskError as exc:
         messages.warn(window, "The changes were not applied", str(exc))
         return None
@@ -209,8 +249,11 @@ def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> sync_bu
     total = sum(v for k, v in summary.applied.items() if k in ("added", "updated", "deleted"))
     note = f"Applied {total:,} change{'s' if total != 1 else ''} from {Path(summary.file).name}."
     if summary.renumbered:
-        note += " Renumbered here, as a teammate's new action had the same number: " + ", ".join(
-            f"{r['from']} → {r['to']}" for r in summary.renumbered) + "."
+        note += (
+            " Renumbered here, as a teammate's new action had the same number: "
+            + ", ".join(f"{r['from']} → {r['to']}" for r in summary.renumbered)
+            + "."
+        )
     if summary.conflicts:
         note += f" {len(summary.conflicts)} conflict(s): File → Sync conflicts… to review them."
     messages.show_status(window, note)
@@ -248,14 +291,24 @@ class SyncPreviewDialog(QDialog):
         self.conflicts.setRootIsDecorated(False)
         self.conflicts.setHeaderLabels(["Table", "Record", "What happened", "Mine", "Theirs", "Kept"])
         for c in summary.conflicts:
-            self.conflicts.addTopLevelItem(QTreeWidgetItem([
-                sync_conflicts.table_label(c.table), sync_conflicts.record_label(c.table, c.mine, c.theirs), c.kind,
-                _side(c.my_by, c.my_at, c.mine), _side(c.their_by, c.their_at, c.theirs),
-                "mine" if c.winner == "mine" else "theirs"]))
+            self.conflicts.addTopLevelItem(
+                QTreeWidgetItem(
+                    [
+                        sync_conflicts.table_label(c.table),
+                        sync_conflicts.record_label(c.table, c.mine, c.theirs),
+                        c.kind,
+                        _side(c.my_by, c.my_at, c.mine),
+                        _side(c.their_by, c.their_at, c.theirs),
+                        "mine" if c.winner == "mine" else "theirs",
+                    ]
+                )
+            )
         conflict_label = QLabel(
             f"{len(summary.conflicts)} conflict(s): both sides changed these records. The later edit is kept; the "
             "other version stays in the record's history and can be chosen instead in File → Sync conflicts…."
-            if summary.conflicts else "No conflicts: nothing here was changed by both sides.")
+            if summary.conflicts
+            else "No conflicts: nothing here was changed by both sides."
+        )
         conflict_label.setWordWrap(True)
         self.conflicts.setVisible(bool(summary.conflicts))
         for tree in (self.counts, self.conflicts):
@@ -295,8 +348,10 @@ class ConflictsDialog(QDialog):
         self.window_ = window
         self.setWindowTitle("Sync conflicts")
         self.setMinimumSize(820, 480)
-        intro = QLabel("Records both you and a teammate changed. The later edit was kept; keep the other version "
-                       "instead and it is written back as your edit, which reaches everyone at the next exchange.")
+        intro = QLabel(
+            "Records both you and a teammate changed. The later edit was kept; keep the other version "
+            "instead and it is written back as your edit, which reaches everyone at the next exchange."
+        )
         intro.setWordWrap(True)
         self.list = QTreeWidget()
         self.list.setObjectName("conflictList")
@@ -333,8 +388,14 @@ class ConflictsDialog(QDialog):
         self.found = sync_conflicts.conflicts(self.window_.session.db)
         self.list.clear()
         for c in self.found:
-            item = QTreeWidgetItem([_when(c["at"]), sync_conflicts.table_label(c["table"]),
-                                    sync_conflicts.record_label(c["table"], c["mine"], c["theirs"]), c["kind"] or ""])
+            item = QTreeWidgetItem(
+                [
+                    _when(c["at"]),
+                    sync_conflicts.table_label(c["table"]),
+                    sync_conflicts.record_label(c["table"], c["mine"], c["theirs"]),
+                    c["kind"] or "",
+                ]
+            )
             item.setData(0, Qt.ItemDataRole.UserRole, c["seq"])
             self.list.addTopLevelItem(item)
         self.empty.setVisible(not self.found)
@@ -362,8 +423,9 @@ class ConflictsDialog(QDialog):
             return
         fields = sync_conflicts.differing(c) or sync_conflicts.differing(c, include_stamp=True)
         mine_head = f"Mine — {c['my_by'] or '?'}, {_when(c['my_at'])}" + (WINNER_MARK if c["winner"] == "mine" else "")
-        theirs_head = (f"Theirs — {c['their_by'] or '?'}, {_when(c['their_at'])}"
-                       + (WINNER_MARK if c["winner"] == "theirs" else ""))
+        theirs_head = f"Theirs — {c['their_by'] or '?'}, {_when(c['their_at'])}" + (
+            WINNER_MARK if c["winner"] == "theirs" else ""
+        )
         self.versions.setHorizontalHeaderLabels([mine_head, theirs_head])
         self.versions.setRowCount(len(fields))
         self.versions.setVerticalHeaderLabels([f.replace("_", " ") for f in fields])
@@ -394,8 +456,9 @@ class ConflictsDialog(QDialog):
 
 
 def _in_child(window: MainWindow, title: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return run_off_thread(window, title, lambda _progress, cancel:
-                          child_process.call(fn, *args, cancel=cancel, **kwargs))
+    return run_off_thread(
+        window, title, lambda _progress, cancel: child_process.call(fn, *args, cancel=cancel, **kwargs)
+    )
 
 
 def _when(value: str | None) -> str:

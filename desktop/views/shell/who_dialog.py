@@ -19,8 +19,7 @@ from ..kit.field_help import explain
 from ..kit.formats import sentence_case
 from ..kit.session import Session
 
-ROLES = ("GP", "community matron", "care coordinator", "social worker", "federation manager", "commissioner",
-         "analyst")
+ROLES = ("GP", "community matron", "care coordinator", "social worker", "federation manager", "commissioner", "analyst")
 COMMISSIONER_ROLES = ("commissioner", "analyst")
 REMEMBERED = 20  # workspaces whose user is remembered
 # What WhoDialog._update asks before Continue is enabled, for the fields' tooltips and What's This.
@@ -75,8 +74,9 @@ class WhoDialog(QDialog):
         heading = QLabel("Who is using Locality Desk?")
         heading.setObjectName("dialogHeading")
         layout.addWidget(heading)
-        note = QLabel(f"Every change you make in {session.path.name} is recorded in the audit trail with your name "
-                      "and role.")
+        note = QLabel(
+            f"Every change you make in {session.path.name} is recorded in the audit trail with your name and role."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         form = QFormLayout()

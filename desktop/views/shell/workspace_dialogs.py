@@ -27,12 +27,16 @@ from ..kit.field_help import help_label
 from .startup import WORKSPACE_FILTER
 
 KIND_TEXT = {
-    "locality": ("Locality workspace",
-                 "For a locality team: the cohort, MDT meetings, care-home visits and the quarterly return. "
-                 "Holds patient-identifiable data."),
-    "commissioner": ("Commissioner workspace",
-                     "For the ICB: imports the eleven teams' returns and compares them. Holds aggregate "
-                     "figures only, never patient-identifiable data."),
+    "locality": (
+        "Locality workspace",
+        "For a locality team: the cohort, MDT meetings, care-home visits and the quarterly return. "
+        "Holds patient-identifiable data.",
+    ),
+    "commissioner": (
+        "Commissioner workspace",
+        "For the ICB: imports the eleven teams' returns and compares them. Holds aggregate "
+        "figures only, never patient-identifiable data.",
+    ),
 }
 
 
@@ -47,8 +51,10 @@ class NewWorkspaceDialog(QDialog):
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
-        intro = QLabel("A new workspace starts with the LLR reference data (localities, PCNs, practices, care "
-                       "homes and staff), which you can then edit. Everything stays in one file on this computer.")
+        intro = QLabel(
+            "A new workspace starts with the LLR reference data (localities, PCNs, practices, care "
+            "homes and staff), which you can then edit. Everything stays in one file on this computer."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addSpacing(8)
@@ -135,12 +141,15 @@ def about_box(parent: QWidget | None) -> QMessageBox:
     box = QMessageBox(parent)
     box.setWindowTitle("About Locality Desk")
     box.setIcon(QMessageBox.Icon.Information)
-    box.setText(f"<h3>Locality Desk {__version__}</h3>"
-                "<p>The desktop tool for the integrated locality teams of Leicester, Leicestershire and "
-                "Rutland: cohort work, MDT actions, care-home rounds and quarterly returns, offline.</p>")
+    box.setText(
+        f"<h3>Locality Desk {__version__}</h3>"
+        "<p>The desktop tool for the integrated locality teams of Leicester, Leicestershire and "
+        "Rutland: cohort work, MDT actions, care-home rounds and quarterly returns, offline.</p>"
+    )
     box.setInformativeText(
         "<p>All data is stored locally, in the workspace file on this computer.</p>"
         "<p><b>The demo data is synthetic.</b> Every person, practice, care home and figure in it is "
-        "invented; NHS numbers come from the range that is never issued to real patients.</p>")
+        "invented; NHS numbers come from the range that is never issued to real patients.</p>"
+    )
     box.setStandardButtons(QMessageBox.StandardButton.Close)
     return box

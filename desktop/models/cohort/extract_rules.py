@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from ..cells import formula_safe
 from ..workers import POOL
-from .extract_reader import RawExtract
+from .extract_reader import CANONICAL, RawExtract
 
 MAX_REJECTIONS_LISTED = 20_000
 
@@ -353,32 +353,12 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
     return parsed
 
 
-_COLUMNS = (
-    "nhs_number",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "practice_code",
-    "ltc_count",
-    "efi_score",
-    "efi_deficits",
-    "prob_unplanned_admission",
-    "predicted_cost",
-    "expected_cost",
-    "care_home_id",
-    "eol_register",
-    "housebound",
-)
-
-
 def check_rows(
     raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str], extract_date: dt.date
 ) -> CheckedExtract:
     """Validate every row. *other_practices* maps codes of other localities to their locality's name."""
     n = raw.num_rows
-    cols = {name: _text(raw, name, n) for name in _COLUMNS}
+    cols = {name: _text(raw, name, n) for name in CANONICAL}
     parsed = _parse_columns(cols, set(raw.columns))
     blank = _blank_rows(raw, cols, every_nhs_fixed=parsed["nhs"] is not None)
     rules = _Rules(raw.line_numbers, ~blank)

@@ -69,8 +69,7 @@ def detail_text(entry: Mapping[str, Any]) -> str:
 
 class AuditPage(Page):
     def __init__(self, screen: Screen, session: Session, settings: Settings, parent: QWidget | None = None):
-        super().__init__(screen, parent)
-        self.session, self.settings = session, settings
+        super().__init__(screen, session, settings, parent)
         self.entries: list[dict[str, Any]] = []
         self.matching = 0
 

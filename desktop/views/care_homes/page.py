@@ -48,10 +48,7 @@ class CareHomesPage(QuarterPaging, Page):
     def __init__(
         self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
     ):
-        super().__init__(screen, parent)
-        self.session = session
-        self.settings = settings
-        self.locality: Mapping[str, Any] | None = None
+        super().__init__(screen, session, settings, parent)
         self.quarter = quarters.of(self.today())
         self.dialog: QDialog | None = None
         self.homes: list[dict[str, Any]] = []

@@ -43,9 +43,7 @@ from .worklist_bar import WorklistBar
 
 class CohortPage(Page):
     def __init__(self, screen: Screen, session: Session, settings: Settings, parent: QWidget | None = None):
-        super().__init__(screen, parent)
-        self.session, self.settings = session, settings
-        self.locality: Mapping[str, Any] | None = None
+        super().__init__(screen, session, settings, parent)
         self.frame: CohortFrame | None = None
         self.staff: list[dict[str, Any]] = []
         self.dialog: QWidget | None = None  # the open import, criteria or bulk dialog (tests reach it here)

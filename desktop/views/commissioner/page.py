@@ -35,7 +35,7 @@ from ...models.quarters import Quarter
 from ...settings import Settings
 from ..kit import formats, messages
 from ..kit.field_help import help_label
-from ..kit.page import EmptyCard, Page, at_top, title_block
+from ..kit.page import EmptyCard, Page, at_top, stacked, title_block
 from ..kit.quarter_paging import QuarterPaging
 from ..kit.session import Session
 from ..shell.screens import Screen
@@ -64,9 +64,7 @@ class CommissionerPage(QuarterPaging, Page):
     def __init__(
         self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
     ):
-        super().__init__(screen, parent)
-        self.session = session
-        self.settings = settings
+        super().__init__(screen, session, settings, parent)
         self.chosen = False  # True once the user paged to a quarter; until then the latest held is shown
         self._loading = False
         self.held: list[Quarter] = consolidated.held_quarters(session.db)
@@ -139,12 +137,7 @@ class CommissionerPage(QuarterPaging, Page):
             "G meets the target, A within the tolerance, R beyond it. Hover a cell for the "
             "figures and the team's comment; move with the arrow keys."
         )
-        left = QWidget()
-        left_box = QVBoxLayout(left)
-        left_box.setContentsMargins(0, 0, 0, 0)
-        left_box.addWidget(self.grid, 1)
-        left_box.addWidget(self.legend)
-        return left
+        return stacked(self.grid, self.legend)
 
     def _build_empty(self) -> QWidget:
         """What the screen says while the workspace holds no returns, and how to get some."""

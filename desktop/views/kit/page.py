@@ -9,7 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...models.changes import Changes
+from ...settings import Settings
 from ..shell.screens import Screen
+from .session import Session
 
 
 class Page(QWidget):
@@ -20,9 +22,18 @@ class Page(QWidget):
     screen and otherwise when it is next shown, so a write costs nothing on the screens nobody is looking at
     (DESIGN §13)."""
 
-    def __init__(self, screen: Screen, parent: QWidget | None = None):
+    def __init__(
+        self,
+        screen: Screen,
+        session: Session | None = None,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.screen = screen
+        self.session = session  # None only for a planned screen, which shows no data
+        self.settings = settings
+        self.locality: Mapping[str, Any] | None = None  # set by the main window before the page is shown
         self.setObjectName(f"page_{screen.key}")
         self._stale = True  # nothing loaded yet
 
@@ -95,6 +106,17 @@ class EmptyCard(QFrame):
             self.button = QPushButton(button)
             self.button.setProperty("primary", True)
             inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
+
+
+def stacked(main: QWidget, *below: QWidget) -> QWidget:
+    """*main* taking the height there is, with *below* under it (a legend under a grid), edge to edge."""
+    holder = QWidget()
+    box = QVBoxLayout(holder)
+    box.setContentsMargins(0, 0, 0, 0)
+    box.addWidget(main, 1)
+    for widget in below:
+        box.addWidget(widget)
+    return holder
 
 
 def at_top(widget: QWidget) -> QFrame:

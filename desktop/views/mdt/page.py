@@ -29,9 +29,7 @@ class MdtPage(Page):
     def __init__(
         self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
     ):
-        super().__init__(screen, parent)
-        self.session = session
-        self.locality: Mapping[str, Any] | None = None
+        super().__init__(screen, session, settings, parent)
         # The tabs out of date: only the one in view is reloaded, the other when it is chosen (DESIGN §13).
         self.stale_tabs = {MEETINGS, ACTIONS}
         layout = QVBoxLayout(self)

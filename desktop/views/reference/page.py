@@ -37,8 +37,7 @@ from .summaries import SummaryArea
 
 class ReferencePage(Page):
     def __init__(self, screen: Screen, session: Session, parent: QWidget | None = None):
-        super().__init__(screen, parent)
-        self.session = session
+        super().__init__(screen, session, parent=parent)
         self.entity = reference.ENTITIES[screen.entity]
         # Tables whose changes alter what this page lists: its own, those it names, those it counts.
         self.depends = (

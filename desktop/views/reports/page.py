@@ -78,10 +78,7 @@ class ReportsPage(QuarterPaging, Page):
     def __init__(
         self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
     ):
-        super().__init__(screen, parent)
-        self.session = session
-        self.settings = settings
-        self.locality: Mapping[str, Any] | None = None
+        super().__init__(screen, session, settings, parent)
         self.quarter = quarters.of(self.today()).previous()
         self.cache: dict[tuple[str, str], Any] = {}  # (locality code, quarter code) -> LocalityFigures
         self.loading: set[tuple[str, str]] = set()

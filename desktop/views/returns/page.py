@@ -34,7 +34,7 @@ from ...models.kpi.catalogue import catalogue
 from ...settings import Settings
 from ..kit import formats, messages
 from ..kit.field_help import help_label
-from ..kit.page import EmptyCard, Page, at_top, title_block
+from ..kit.page import EmptyCard, Page, at_top, stacked, title_block
 from ..kit.quarter_paging import QuarterPaging
 from ..kit.session import Session
 from ..shell.screens import Screen
@@ -73,10 +73,7 @@ class ReturnsPage(QuarterPaging, Page):
     def __init__(
         self, screen: Screen, session: Session, settings: Settings | None = None, parent: QWidget | None = None
     ):
-        super().__init__(screen, parent)
-        self.session = session
-        self.settings = settings
-        self.locality: Mapping[str, Any] | None = None
+        super().__init__(screen, session, settings, parent)
         self.quarter = quarters.of(self.today()).previous()
         self.return_id: str | None = None
         self.ret: dict[str, Any] | None = None
@@ -176,12 +173,7 @@ class ReturnsPage(QuarterPaging, Page):
             "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
             "tolerance, R beyond it (explain it in a comment)."
         )
-        left = QWidget()
-        left_box = QVBoxLayout(left)
-        left_box.setContentsMargins(0, 0, 0, 0)
-        left_box.addWidget(self.grid, 1)
-        left_box.addWidget(self.legend)
-        return left
+        return stacked(self.grid, self.legend)
 
     def _build_side(self) -> QSplitter:
         self.panel = KpiPanel()

@@ -13,7 +13,7 @@ from .screens import Screen
 
 class PlannedPage(Page):
     def __init__(self, screen: Screen, workspace_kind: str, parent: QWidget | None = None):
-        super().__init__(screen, parent)
+        super().__init__(screen, parent=parent)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(32, 24, 32, 24)
         title_block(outer, screen.title, screen.summary)

@@ -63,17 +63,15 @@ syslibs:
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	  done; \
 	  if [ -n "$$missing" ]; then \
-	    echo "Installing system libraries for Qt:$$missing"; \
+	    echo "Installing system packages:$$missing"; \
 	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	  fi; \
 	fi
 
+# libfaketime for make test-dates, installed the way syslibs installs Qt's libraries (only when missing).
 faketime:
-	@command -v faketime >/dev/null 2>&1 || { \
-	  echo "Installing faketime (libfaketime) for make test-dates"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime; }
+	@$(MAKE) --no-print-directory syslibs QT_LIBS=faketime
 
 # The venv is rebuilt when pyproject.toml changes (stale) or is missing.
 $(STAMP): pyproject.toml | syslibs

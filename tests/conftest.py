@@ -33,8 +33,6 @@ def _pinned_day():
 def _pinned_clock(_pinned_day):
     """Each test starts at 09:00 on pinned.TODAY, whatever the test before it pinned."""
     clock.pin(pinned.NOW)
-    yield
-    clock.pin(pinned.NOW)
 
 
 @pytest.fixture(autouse=True)

@@ -112,15 +112,15 @@ class _Context:
 
         return self.once(("caseload", self.locality_id), read)
 
-    def reviews_by_patient(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def reviews_by_patient(self) -> tuple[np.ndarray, np.ndarray]:
         """The care-plan reviews of caseload patients: (dates sorted, as day numbers; the index of each review's
-        patient in caseload(); those dates as text), for reading each patient's last review before a day."""
+        patient in caseload()), for reading each patient's last review before a day."""
 
-        def read() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def read() -> tuple[np.ndarray, np.ndarray]:
             days, patients = self.care_plan_reviews()
             where = pc.index_in(patients, value_set=self.caseload()["id"]).to_numpy(zero_copy_only=False)
             mine = ~np.isnan(where.astype(float))
-            return (days[mine].astype("datetime64[D]").astype(np.int64), where[mine].astype(np.int64), days[mine])
+            return days[mine].astype("datetime64[D]").astype(np.int64), where[mine].astype(np.int64)
 
         return self.once(("reviews by patient", self.locality_id), read)
 
@@ -160,19 +160,17 @@ def _coh04(c: _Context) -> tuple[float | None, float | None]:
     """A review is in date at as_of when the later of the care plan and the last review before then, plus the
     patient's review interval, has not passed: what next_review_due said on that day (caseload.next_review_due),
     so a past quarter is judged by what was known at its end, not by reviews done since."""
+    never = np.iinfo(np.int64).min  # no plan and no review by as_of
     load, inside = c.caseload(), c.in_cohort()
-    days, who, _ = c.reviews_by_patient()
+    days, who = c.reviews_by_patient()
     until = np.datetime64(c.as_of, "D").astype(np.int64)
-    last = np.full(len(load["id"]), np.iinfo(np.int64).min)
+    last = np.full(len(load["id"]), never)
     upto = np.searchsorted(days, until, "right")
     np.maximum.at(last, who[:upto], days[:upto])
     plan = load["care_plan_date"]
     has_plan = (plan != "") & (plan <= c.as_of.isoformat())
-    planned = np.where(
-        has_plan,
-        np.where(has_plan, plan, "1970-01-01").astype("datetime64[D]").astype(np.int64),
-        np.iinfo(np.int64).min,
-    )
+    planned = np.where(has_plan, plan, "1970-01-01").astype("datetime64[D]").astype(np.int64)
+    planned[~has_plan] = never
     base = np.maximum(last, planned)
     interval = np.where(load["interval"] > 0, load["interval"], 6)
     in_date = np.zeros(len(base), dtype=bool)
@@ -183,8 +181,7 @@ def _coh04(c: _Context) -> tuple[float | None, float | None]:
             first += dt.timedelta(days=1)
         these = interval == months
         in_date[these] = base[these] >= np.datetime64(first, "D").astype(np.int64)
-    has_base = (last != np.iinfo(np.int64).min) | has_plan
-    in_date &= has_base & ((load["interval"] > 0) | (plan != ""))
+    in_date &= (base != never) & ((load["interval"] > 0) | (plan != ""))
     return int((inside & in_date).sum()), int(inside.sum())
 
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from desktop.models import audit, reference
 from desktop.models.clock import Actor
-from desktop.views.cohort import operations
 from desktop.views.kit import messages
+from desktop.views.reference import operations
 from desktop.views.shell import who_dialog
 from desktop.views.shell.who_dialog import WhoDialog
 

@@ -198,7 +198,7 @@ def test_a_commissioner_workspace_has_no_patient_screens(commissioner_window, mo
 
 
 def test_a_case_manager_filter_survives_that_person_leaving_the_staff_list(loaded, session):
-    from desktop.views.cohort import operations
+    from desktop.views.reference import operations
 
     leaving = next(s for s in loaded.staff if s["role"] == "occupational therapist")
     choose(loaded.filters.case_manager, leaving["id"])

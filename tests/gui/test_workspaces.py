@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from desktop import __version__
 from desktop.models import audit, reference, workspace
 from desktop.models.db import open_workspace
-from desktop.views.cohort import operations
+from desktop.views.reference import operations
 from desktop.views.shell.menus import fill_recent
 
 

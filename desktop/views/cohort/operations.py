@@ -13,7 +13,6 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
-from ...models import reference
 from ...models.cohort import caseload, risk_import, worklists
 from ...models.cohort import rules as cohort_rules
 from ...models.cohort.extract_rules import CheckedExtract
@@ -22,18 +21,6 @@ from ...models.cohort.risk_import import ImportResult
 from ...models.progress import check_cancel
 from ..kit.session import Session
 from ..kit.tasks import run_with_progress
-
-
-def save_record(session: Session, entity: str, values: dict[str, Any], row_id: str | None = None) -> str:
-    """Add (row_id None) or change one reference record; ValidationError says which field is wrong."""
-    row_id, changes = reference.save(session.db, session.actor, entity, values, row_id)
-    session.publish(changes)
-    return row_id
-
-
-def delete_record(session: Session, entity: str, row_id: str) -> None:
-    """Delete one reference record; ValidationError when other records still point at it."""
-    session.publish(reference.delete(session.db, session.actor, entity, row_id))
 
 
 def check_extract(
@@ -66,9 +53,10 @@ def import_extract(
     return result
 
 
-def update_patient(session: Session, patient_id: str, changes: dict[str, Any]) -> None:
+def update_patient(session: Session, patient_id: str, changes: dict[str, Any], origin: object = None) -> None:
     """Save one patient's caseload edits (undoable); ValidationError names the field (exc.field)."""
-    session.publish(caseload.update_patients(session.db, session.actor, [patient_id], changes, undo=session.undo))
+    written = caseload.update_patients(session.db, session.actor, [patient_id], changes, undo=session.undo)
+    session.publish(written, origin=origin)
 
 
 def update_patients(parent: QWidget, session: Session, patient_ids: list[str], changes: dict[str, Any]) -> None:

@@ -106,6 +106,8 @@ class CohortPage(Page):
         self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
+        if changes.origin is self.panel:
+            self.panel.revert()  # the panel's own save: show what was written before the table reloads
         if changes.touches("patients", "risk_runs", "staff", "practices"):
             self.mark_stale()
 

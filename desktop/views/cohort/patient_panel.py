@@ -56,7 +56,6 @@ class PatientPanel(SelectionPanel):
         self.staff: list[Mapping[str, Any]] = []
         self.ltc_min = 5
         self.bands = (9, 13)  # moderate and severe frailty, in deficits (the current cohort rules)
-        self._saving = False
         self.assign_button = QPushButton("Assign case manager…")
         self.assign_button.clicked.connect(lambda: self.bulk_requested.emit("case_manager"))
         self.status_button = QPushButton("Set status…")
@@ -86,9 +85,9 @@ class PatientPanel(SelectionPanel):
         self.show_several(f"{formats.count(count, 'patient')} selected")
 
     def show_patient(self, patient_id: str, frame_row: Mapping[str, Any], chips: Sequence[Chip]) -> None:
-        """Show one patient; the same patient again keeps what is being typed unless a save just happened."""
+        """Show one patient; the same patient again keeps what is being typed."""
         same = self.patient is not None and self.patient["id"] == patient_id
-        if same and self.form.is_dirty() and not self._saving:
+        if same and self.form.is_dirty():
             return
         try:
             patient = caseload.get_patient(self.session.db, patient_id)
@@ -146,21 +145,16 @@ class PatientPanel(SelectionPanel):
         if not changes:
             return True
         self.form.clear_errors()
-        self._saving = True
         try:
-            operations.update_patient(self.session, self.patient["id"], changes)
+            # The page sees this panel as the change's origin and shows the saved values (revert) before it
+            # reloads, so the reload finds nothing unsaved to keep or ask about.
+            operations.update_patient(self.session, self.patient["id"], changes, origin=self)
         except ValidationError as exc:
             self.form.show_error(str(exc), exc.field)
             return False
         except DeskError as exc:
             self.form.show_error(f"{exc} Nothing was saved.", None)
             return False
-        finally:
-            self._saving = False
-        # The page reloads on the published change and shows the patient again; if it did not (hidden
-        # by a filter), show the saved values here all the same.
-        if self.form.is_dirty():
-            self.revert()
         return True
 
     def revert(self) -> None:
@@ -172,8 +166,8 @@ class PatientPanel(SelectionPanel):
 
     def can_leave(self) -> bool:
         """Before another patient is shown: ask about unsaved edits. False keeps this patient."""
-        if self._saving or self.patient is None or not self.form.is_dirty():
-            return True  # (while saving, the table reloads and may move on: the edits are being kept)
+        if self.patient is None or not self.form.is_dirty():
+            return True
         name = f"{self.patient['given_name']} {self.patient['family_name']}"
         choice = messages.ask(
             self, "Unsaved changes", f"You changed {name}'s caseload record. Save the changes?", [SAVE, DISCARD, KEEP]

@@ -6,6 +6,7 @@ never looked up from a global (STYLE "things not to copy" 2).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import sqlite_utils
@@ -52,9 +53,10 @@ class Session(QObject):
     def localities(self) -> list[dict]:
         return workspace.localities(self.db)
 
-    def publish(self, changes: Changes) -> None:
+    def publish(self, changes: Changes, origin: object = None) -> None:
+        """Tell every screen what changed; *origin* (the widget that asked for the write) travels with it."""
         if changes.tables or changes.workspace:
-            self.changed.emit(changes)
+            self.changed.emit(replace(changes, origin=origin) if origin is not None else changes)
 
     def close(self) -> None:
         self.closed = True

@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
 from ...models import reference
 from ...models.changes import Changes
 from ...models.errors import DeskError
-from ..cohort import operations
 from ..kit import messages
 from ..kit.page import Page, title_block
 from ..kit.session import Session
 from ..kit.table_model import SORT_ROLE, RecordsModel
 from ..kit.widgets import FilterEdit, SegmentedChoice
 from ..shell.screens import Screen, columns_for
+from . import operations
 from .record_dialog import RecordDialog
 from .records_view import RecordsView
 from .summaries import SummaryArea

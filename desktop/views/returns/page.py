@@ -79,7 +79,6 @@ class ReturnsPage(QuarterPaging, Page):
         self.ret: dict[str, Any] | None = None
         self.not_started = False  # the quarter shown has no return: the grid holds returns.preview
         self.issues: list[dict[str, Any]] = []
-        self._writing = False
         self._in_write = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
@@ -204,8 +203,8 @@ class ReturnsPage(QuarterPaging, Page):
         self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
-        if self._writing:
-            return
+        if changes.origin is self:
+            return  # this screen's own write: it shows the result itself
         # Figures not started are computed from the records, so any write to the records may change them.
         if changes.touches(*DEPENDS) or (self.not_started and bool(changes.tables - {"audit"})):
             self.mark_stale()
@@ -335,11 +334,7 @@ class ReturnsPage(QuarterPaging, Page):
         self.grid.setCurrentIndex(self.model.index(row, max(self.grid.currentIndex().column(), 0)))
 
     def _publish(self, changes: Changes) -> None:
-        self._writing = True
-        try:
-            self.session.publish(changes)
-        finally:
-            self._writing = False
+        self.session.publish(changes, origin=self)
 
     # -- writes -------------------------------------------------------------------------------------------
     def start_draft(self) -> bool:

@@ -8,6 +8,7 @@ import pytest
 from cohort_helpers import EXTRACT_DATE, choose_locality
 from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models.cohort.risk_import import import_extract
 from desktop.models.demo.extract import write_extract
@@ -23,6 +24,13 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/gui/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True)
+def _no_task_left_running(qtbot):
+    """A test that started a background task sees it through, so its thread never outlives the workspace."""
+    yield
+    finish_tasks(qtbot)
 
 
 @pytest.fixture(autouse=True)

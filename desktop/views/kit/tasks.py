@@ -15,10 +15,11 @@ from typing import Any
 
 import sqlite_utils
 from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from ...models.db import open_workspace
-from ...models.progress import CancelCheck, Progress
+from ...models.progress import CancelCheck, Cancelled, Progress
+from . import messages
 
 Job = Callable[[sqlite_utils.Database, Progress, CancelCheck], Any]
 # Show nothing for quick jobs; a dialog that flashes for 50 ms is worse than none.
@@ -70,6 +71,134 @@ class WorkspaceWorker(BackgroundWorker):
         super().__init__(work, parent)
 
 
+Done = Callable[[Any], None]
+Failed = Callable[[BaseException], None]
+
+
+class Task(QObject):
+    """One background job the user waits for: a progress dialog shown after SHOW_AFTER_MS, a cooperative Cancel,
+    and its outcome handed to exactly one callback on the GUI thread — *done(result)*, *failed(exc)* or
+    *cancelled()* — instead of a nested event loop (Anki's `QueryOp`/`CollectionOp` do the same).
+
+    The dialog is application-modal, so nothing else writes meanwhile. Defaults: a failure is shown by its kind
+    (messages.show_error, titled *failure_title*); a cancel leaves a note in the status bar. The task is a child
+    of *parent* (tests find running tasks with `running()`), and deletes itself when it has reported.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        worker: BackgroundWorker,
+        done: Done,
+        failed: Failed | None = None,
+        cancelled: Callable[[], None] | None = None,
+        failure_title: str = "Not done",
+    ):
+        super().__init__(parent if parent is not None else QApplication.instance())
+        self.parent_widget = parent
+        self.worker = worker
+        self.running = False
+        self._done = done
+        self._failed = failed or (lambda exc: messages.show_error(parent, failure_title, exc))
+        self._cancelled = cancelled or (lambda: messages.show_error(parent, failure_title, Cancelled()))
+        self._outcome: tuple[str, Any] = ("failed", RuntimeError("the background job ended without a result"))
+        self.dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
+        self.dialog.setWindowTitle("Locality Desk")
+        self.dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+        self.dialog.setMinimumDuration(SHOW_AFTER_MS)
+        self.dialog.setAutoClose(False)
+        self.dialog.setAutoReset(False)
+        self.dialog.setMinimumWidth(420)
+        self.dialog.canceled.connect(self.cancel)
+        worker.progressed.connect(self._on_progress)
+        worker.succeeded.connect(self._on_succeeded)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+
+    def start(self) -> Task:
+        self.running = True
+        self.worker.start()
+        return self
+
+    @Slot()
+    def cancel(self) -> None:
+        self.worker.cancel()
+        self.dialog.setLabelText("Cancelling; undoing what was done so far…")
+
+    @Slot(float, str)
+    def _on_progress(self, fraction: float, message: str) -> None:
+        if not self.worker.cancelled:
+            self.dialog.setLabelText(message)
+        self.dialog.setValue(round(fraction * 1000))
+
+    @Slot(object)
+    def _on_succeeded(self, result: Any) -> None:
+        self._outcome = ("done", result)
+
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        self._outcome = ("cancelled", None) if isinstance(exc, Cancelled) else ("failed", exc)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        # `finished` follows the outcome signal from the same thread, so the outcome is known here.
+        self.worker.wait()
+        self.dialog.close()
+        self.dialog.deleteLater()
+        self.worker.deleteLater()
+        self.running = False
+        kind, value = self._outcome
+        try:
+            if kind == "done":
+                self._done(value)
+            elif kind == "cancelled":
+                self._cancelled()
+            else:
+                self._failed(value)
+        finally:
+            self.deleteLater()
+
+
+def start_task(
+    parent: QWidget | None,
+    title: str,
+    path: Path,
+    job: Job,
+    done: Done,
+    failed: Failed | None = None,
+    cancelled: Callable[[], None] | None = None,
+    failure_title: str = "Not done",
+) -> Task:
+    """Run *job(db, progress, cancel)* on its own connection to the workspace at *path*, off the GUI thread;
+    its result goes to *done*, a failure to *failed* (default: shown by kind), a Cancel to *cancelled*."""
+    worker = WorkspaceWorker(path, job)
+    return Task(parent, title, worker, done, failed, cancelled, failure_title).start()
+
+
+def start_off_thread(
+    parent: QWidget | None,
+    title: str,
+    work: Callable[[Progress, CancelCheck], Any],
+    done: Done,
+    failed: Failed | None = None,
+    cancelled: Callable[[], None] | None = None,
+    failure_title: str = "Not done",
+) -> Task:
+    """start_task for work that opens no connection of its own (e.g. it starts a child process)."""
+    return Task(parent, title, BackgroundWorker(work), done, failed, cancelled, failure_title).start()
+
+
+def running() -> list[Task]:
+    """The tasks still at work, wherever they are parented (tests wait on this; nothing global is kept)."""
+    app = QApplication.instance()
+    if app is None:
+        return []
+    roots = [app, *QApplication.topLevelWidgets()]
+    return [task for root in roots for task in root.findChildren(Task) if task.running]
+
+
+# --- the nested-loop way, going: each call site moves to start_task -----------------------------------
 class _Waiter(QObject):
     """Lives on the GUI thread, so the worker's signals reach these slots queued, in order."""
 

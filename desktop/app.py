@@ -11,10 +11,18 @@ import threading
 from importlib import import_module
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, paths
 from .models import clock
 from .settings import APPLICATION, ORGANISATION, Settings
+
+if TYPE_CHECKING:  # annotations only: Qt and the views are imported when run_gui runs
+    from PySide6.QtWidgets import QApplication
+
+    from .views.kit.session import Session
+    from .views.shell.crash import ExceptionHandler
+    from .views.shell.main_window import MainWindow
 
 log = logging.getLogger("desktop")
 
@@ -77,14 +85,62 @@ def _warm_up() -> None:
         log.exception("Warm-up import failed")
 
 
+class _Start:
+    """How the start-up ends: with the main window shown, or with an exit code and no window.
+
+    The demo world is built off the GUI thread and reports back by callback, from the event loop, so the start-up
+    ends either before app.exec() runs (run_gui returns the code without it) or inside it (the code ends the loop).
+    """
+
+    def __init__(self, app: QApplication, settings: Settings, handler: ExceptionHandler, ask_who: bool):
+        self.app = app
+        self.settings = settings
+        self.handler = handler
+        self.ask_who = ask_who
+        self.code: int | None = None
+        self.looping = False
+        self.window: MainWindow | None = None
+        # Until the main window is up, a wizard or progress dialog closing inside the event loop is the last window
+        # closed, and Qt would quit there and then.
+        app.setQuitOnLastWindowClosed(False)
+
+    def opened(self, session: Session | None) -> None:
+        if session is None:
+            log.info("No workspace chosen; quitting")
+            self._end(0)
+            return
+        from .views.shell.main_window import MainWindow
+
+        self.window = MainWindow(self.settings, session)
+        self.window.show()
+        self.app.setQuitOnLastWindowClosed(True)
+        if self.ask_who:  # the wizard has just asked
+            self.window.set_user_name()  # "Who is using Locality Desk?", pre-filled: Enter keeps the last answer
+        # After the first paint, not before: the warm-up's imports would hold the interpreter lock while the
+        # window is drawn.
+        warm_up = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
+        self.after_paint = _after_first_paint(self.window, warm_up.start)
+
+    def failed(self, exc: BaseException) -> None:
+        # Shown and waited for here: before the event loop runs, a dialog merely opened would be lost at exit.
+        self.handler.report(type(exc), exc, exc.__traceback__, wait=True)
+        self._end(1)
+
+    def _end(self, code: int) -> None:
+        self.code = code
+        self.app.setQuitOnLastWindowClosed(True)
+        if self.looping:
+            self.app.exit(code)
+
+
 def run_gui(db_path: Path | None) -> int:
     """Open the app on *db_path*, or on the start workspace (chosen in the first-start wizard the first time)."""
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from .views.kit import tasks
     from .views.kit.style import apply_style
     from .views.shell import crash, first_run
-    from .views.shell.main_window import MainWindow
     from .views.shell.startup import open_at_start, start_path
 
     log_path = setup_logging()
@@ -96,29 +152,22 @@ def run_gui(db_path: Path | None) -> int:
     app.setWindowIcon(QIcon(str(paths.resources_dir() / "icons" / "locality-desk.svg")))  # title bar, task bar
     _route_qt_messages()
     handler = crash.install(log_path)
+    app.aboutToQuit.connect(tasks.wait_for_workers)  # a QThread must not be destroyed while it runs
 
     settings = Settings()
     apply_style(app, settings.get("colour_scheme"))
     first = db_path is None and first_run.wanted(settings)  # an explicit --db never shows the wizard
+    start = _Start(app, settings, handler, ask_who=not first)
     try:
         if first:
-            session = first_run.first_start(settings)
+            first_run.first_start(settings, start.opened, start.failed)
         else:
-            session = open_at_start(Path(db_path) if db_path else start_path(settings), settings)
-    except Exception as exc:  # no event loop yet: show it now and stop, rather than lose it at exit
-        handler.report(type(exc), exc, exc.__traceback__, wait=True)
-        return 1
-    if session is None:
-        log.info("No workspace chosen; quitting")
-        return 0
-    window = MainWindow(settings, session)
-    window.show()
-    if not first:  # the wizard has just asked
-        window.set_user_name()  # "Who is using Locality Desk?", pre-filled: Enter keeps the last answer
-    # After the first paint, not before: the warm-up's imports would hold the interpreter lock while the
-    # window is drawn.
-    after_paint = _after_first_paint(window, threading.Thread(target=_warm_up, name="warm-up", daemon=True).start)
+            open_at_start(Path(db_path) if db_path else start_path(settings), settings, start.opened, start.failed)
+    except Exception as exc:
+        start.failed(exc)
+    if start.code is not None:  # ended before the event loop was needed: nothing would ever end it
+        return start.code
+    start.looping = True
     code = app.exec()
-    del after_paint
     log.info("Locality Desk closed (%s)", code)
     return code

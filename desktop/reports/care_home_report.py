@@ -16,9 +16,11 @@ from ..models import audit, clock
 from ..models.care_homes import residents, visits
 from ..models.clock import Actor
 from ..models.errors import NotFound
+from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Quarter
 from .mdt_pack import nhs
 from .styles import CONTENT_WIDTH, NHS_GREEN, NHS_RED, STYLES, build, markup, p, table
+from .writing import audited, part_file, stage
 
 
 def find_home(db: sqlite_utils.Database, cqc_id: str) -> dict[str, Any]:
@@ -42,19 +44,29 @@ def export(
     quarter: Quarter,
     out: str | Path,
     today: dt.date | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
 ) -> Path:
+    """Write the visit report of the home *cqc_id* for *quarter* to *out* and audit the export. Cancelled from
+    *cancel* leaves neither a file nor an audit entry."""
     out = Path(out)
     home = find_home(db, cqc_id)
-    build_report(db, home, quarter, out, today or clock.today())
-    with db.atomic():
-        audit.record(
+    with part_file(out) as part:
+        build_report(db, home, quarter, part.path, today or clock.today(), progress, cancel)
+        progress(0.98, "Recording the export in the audit trail…")
+        audited(
             db,
-            actor,
-            "export",
-            "care_homes",
-            home["id"],
-            f"Exported the {quarter.label} visit report for {home['name']} to {out.name} (OFFICIAL-SENSITIVE)",
-            {"file": str(out), "quarter": quarter.code},
+            part,
+            cancel,
+            lambda: audit.record(
+                db,
+                actor,
+                "export",
+                "care_homes",
+                home["id"],
+                f"Exported the {quarter.label} visit report for {home['name']} to {out.name} (OFFICIAL-SENSITIVE)",
+                {"file": str(out), "quarter": quarter.code},
+            ),
         )
     return out
 
@@ -63,13 +75,26 @@ def _d(iso: str | None) -> str:
     return dt.date.fromisoformat(iso).strftime("%d %b %Y") if iso else "—"
 
 
-def build_report(db: sqlite_utils.Database, home: dict[str, Any], quarter: Quarter, out: Path, today: dt.date) -> None:
+def build_report(
+    db: sqlite_utils.Database,
+    home: dict[str, Any],
+    quarter: Quarter,
+    out: Path,
+    today: dt.date,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+) -> None:
     end = min(quarter.end, today)
+    stage(progress, cancel, 0.0, "Reading the visits and the weekly rounds…")
     seen = visits.listing(db, home["id"], quarter.start, quarter.end)
     grid = visits.round_grid(db, home["locality_id"], quarter, today)
     row = next(h for h in grid["homes"] if h["id"] == home["id"])
     missed = [w for w, cell in zip(grid["weeks"][: row["due"]], row["cells"], strict=False) if not cell]
-    details = [visits.get(db, v["id"]) for v in reversed(seen)]
+    details = []
+    for n, v in enumerate(reversed(seen)):
+        stage(progress, cancel, 0.1 + 0.4 * n / len(seen), f"Reading visit {n + 1} of {len(seen)}…")
+        details.append(visits.get(db, v["id"]))
+    stage(progress, cancel, 0.5, "Reading the residents and their care plans…")
     reviews = [r for v in details for r in v["residents"]]
     outcomes = Counter(r["outcome"] for r in reviews)
     follow = [a for v in details for a in v["actions"]]
@@ -103,6 +128,7 @@ def build_report(db: sqlite_utils.Database, home: dict[str, Any], quarter: Quart
         ],
     ]
     findings, recommendations = _findings(home, row, missed, pcsp, outcomes, len(reviews), eol, eol_planned, follow)
+    stage(progress, cancel, 0.6, "Writing the findings, the visits and the residents reviewed…")
     w = CONTENT_WIDTH
     story: list = [
         Paragraph(home["name"], STYLES["title"]),
@@ -174,6 +200,8 @@ def build_report(db: sqlite_utils.Database, home: dict[str, Any], quarter: Quart
         title=f"{home['name']} · {quarter.label}",
         subject=f"Care-home visit report, {home['locality']}",
         sensitive=True,
+        progress=progress,
+        cancel=cancel,
     )
 
 

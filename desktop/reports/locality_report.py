@@ -24,6 +24,7 @@ from ..models import audit, clock
 from ..models.clock import Actor
 from ..models.kpi.catalogue import Kpi
 from ..models.kpi.locality_figures import KpiRow, LocalityFigures, gather
+from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Quarter
 from .charts import mdc_icons
 from .charts.spc import legend, xmr_chart
@@ -43,6 +44,7 @@ from .styles import (
     p,
     table,
 )
+from .writing import audited, part_file, stage
 
 RAG_COLOURS = {"G": NHS_GREEN, "A": NHS_AMBER, "R": NHS_RED}
 RAG_WORDS = {"G": "met target", "A": "within tolerance", "R": "off target", None: "no target"}
@@ -86,21 +88,36 @@ def export(
     quarter: Quarter,
     out: str | Path,
     today: dt.date | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
 ) -> Path:
-    """Write the report of *locality_code* for *quarter* to *out* and audit the export."""
+    """Write the report of *locality_code* for *quarter* to *out* and audit the export. Cancelled from *cancel*
+    leaves neither a file nor an audit entry."""
     out = Path(out)
+    stage(progress, cancel, 0.0, f"Gathering the figures of {locality_code.upper()}…")
     figures = gather(db, locality_code, quarter, today or clock.today())
-    build_report(figures, out)
     status = "DRAFT" if figures.draft else f"signed off by {figures.ret['signed_off_by']}"
-    with db.atomic():
-        audit.record(
+    with part_file(out) as part:
+        build_report(figures, part.path, progress, cancel)
+        progress(0.98, "Recording the export in the audit trail…")
+        audited(
             db,
-            actor,
-            "export",
-            "report",
-            None,
-            f"Exported the {quarter.label} locality report for {figures.locality['name']} ({status}) to {out.name}",
-            {"file": str(out), "locality": figures.locality["code"], "quarter": quarter.code, "draft": figures.draft},
+            part,
+            cancel,
+            lambda: audit.record(
+                db,
+                actor,
+                "export",
+                "report",
+                None,
+                f"Exported the {quarter.label} locality report for {figures.locality['name']} ({status}) to {out.name}",
+                {
+                    "file": str(out),
+                    "locality": figures.locality["code"],
+                    "quarter": quarter.code,
+                    "draft": figures.draft,
+                },
+            ),
         )
     return out
 
@@ -132,9 +149,12 @@ def stat(kpi: Kpi, value: float) -> str:
     return f"{value:,.1f}" + ("%" if kpi.unit == "percent" else "")
 
 
-def build_report(f: LocalityFigures, out: Path) -> None:
+def build_report(
+    f: LocalityFigures, out: Path, progress: Progress = no_progress, cancel: CancelCheck = never_cancel
+) -> None:
     q = f.quarter
     title = f"{f.locality['name']} · {q.label}" + (" · DRAFT" if f.draft else "")
+    stage(progress, cancel, 0.5, "Writing the headline, the KPIs and the exceptions…")
     story: list = [
         Paragraph(f"{escape(f.locality['name'])} locality", STYLES["title"]),
         markup(
@@ -172,6 +192,9 @@ def build_report(f: LocalityFigures, out: Path) -> None:
         Paragraph("Exceptions: indicators off target", STYLES["h1"]),
         *_exceptions(f),
         *_summaries(f),
+    ]
+    charts = _charts(f, progress, cancel)
+    story += [
         CondPageBreak(120 * mm),  # charts follow on if two rows of them fit; no half-empty page otherwise
         Paragraph("Statistical process control charts", STYLES["h1"]),
         markup(
@@ -186,9 +209,17 @@ def build_report(f: LocalityFigures, out: Path) -> None:
         Spacer(1, 1.5 * mm),
         legend(CONTENT_WIDTH),
         Spacer(1, 1 * mm),
-        *_charts(f),
+        *charts,
     ]
-    build(out, story, title=title, subject=f"Quarterly locality report, {f.locality['name']}", sensitive=False)
+    build(
+        out,
+        story,
+        title=title,
+        subject=f"Quarterly locality report, {f.locality['name']}",
+        sensitive=False,
+        progress=progress,
+        cancel=cancel,
+    )
 
 
 def _status(f: LocalityFigures) -> Any:
@@ -624,10 +655,13 @@ def _short_homes(short: list[tuple[str, int, int]], total: int, shown: int = 5) 
     )
 
 
-def _charts(f: LocalityFigures) -> list:
+def _charts(f: LocalityFigures, progress: Progress = no_progress, cancel: CancelCheck = never_cancel) -> list:
     cell_w = CONTENT_WIDTH / 2
     chart_w, chart_h = cell_w - 10, 112
-    cells = [_chart_cell(r, chart_w, chart_h) for r in f.rows]
+    cells = []
+    for n, r in enumerate(f.rows):
+        stage(progress, cancel, 0.55 + 0.15 * n / len(f.rows), f"Drawing the SPC chart of {r.kpi.code}…")
+        cells.append(_chart_cell(r, chart_w, chart_h))
     rows = [cells[i : i + 2] + [""] * (2 - len(cells[i : i + 2])) for i in range(0, len(cells), 2)]
     grid = Table(rows, colWidths=[cell_w, cell_w])
     grid.setStyle(

@@ -18,7 +18,9 @@ from ..models.cohort import frame as cohort
 from ..models.cohort.rules import CRITERIA, EFI_BANDS
 from ..models.errors import NotFound
 from ..models.mdt import actions, meetings
+from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from .styles import CONTENT_WIDTH, NHS_AMBER, NHS_RED, STYLES, build, markup, p, table
+from .writing import audited, part_file, stage
 
 
 def resolve_meeting(db: sqlite_utils.Database, locality_code: str, meeting: str) -> dict[str, Any]:
@@ -47,27 +49,48 @@ def _date(iso: str | None) -> str:
 
 
 def export(
-    db: sqlite_utils.Database, actor: Actor, meeting_id: str, out: str | Path, today: dt.date | None = None
+    db: sqlite_utils.Database,
+    actor: Actor,
+    meeting_id: str,
+    out: str | Path,
+    today: dt.date | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
 ) -> Path:
-    """Write the pack for *meeting_id* to *out* and record the export (patient data leaving the workspace)."""
+    """Write the pack for *meeting_id* to *out* and record the export (patient data leaving the workspace).
+    Cancelled from *cancel* leaves neither a file nor an audit entry."""
     out = Path(out)
     meeting = meetings.get(db, meeting_id)
-    build_pack(db, meeting, out, today)
-    with db.atomic():
-        audit.record(
+    with part_file(out) as part:
+        build_pack(db, meeting, part.path, today, progress, cancel)
+        progress(0.98, "Recording the export in the audit trail…")
+        audited(
             db,
-            actor,
-            "export",
-            "meetings",
-            meeting_id,
-            f"Exported the MDT pack for {meeting['held_on']} to {out.name} (OFFICIAL-SENSITIVE)",
-            {"file": str(out)},
+            part,
+            cancel,
+            lambda: audit.record(
+                db,
+                actor,
+                "export",
+                "meetings",
+                meeting_id,
+                f"Exported the MDT pack for {meeting['held_on']} to {out.name} (OFFICIAL-SENSITIVE)",
+                {"file": str(out)},
+            ),
         )
     return out
 
 
-def build_pack(db: sqlite_utils.Database, meeting: dict[str, Any], out: Path, today: dt.date | None = None) -> None:
+def build_pack(
+    db: sqlite_utils.Database,
+    meeting: dict[str, Any],
+    out: Path,
+    today: dt.date | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+) -> None:
     today = today or clock.today()
+    stage(progress, cancel, 0.0, "Reading the cohort, the agenda and the action log…")
     locality = db.execute("SELECT name, code FROM localities WHERE id = ?", [meeting["locality_id"]]).fetchone()
     frame = cohort.load(db, meeting["locality_id"])
     risk = {frame.columns["id"][i]: frame.row(i) for i in range(len(frame))}
@@ -118,7 +141,9 @@ def build_pack(db: sqlite_utils.Database, meeting: dict[str, Any], out: Path, to
     if not patients:
         story.append(p("No patients on the agenda yet.", "body"))
     for n, item in enumerate(patients, start=1):
+        stage(progress, cancel, 0.3 + 0.3 * n / len(patients), f"Writing patient {n} of {len(patients)}…")
         story.append(_patient_block(db, n, item, risk.get(item["patient_id"]), today))
+    stage(progress, cancel, 0.6, "Writing the actions…")
     story.append(Paragraph("Actions carried forward for review", STYLES["h1"]))
     story.append(
         _action_table(carried_rows(db, carried, today), today)
@@ -131,7 +156,15 @@ def build_pack(db: sqlite_utils.Database, meeting: dict[str, Any], out: Path, to
         Paragraph("Open actions of the locality", STYLES["h1"]),
         _action_table(log, today) if log else p("No open actions.", "body"),
     ]
-    build(out, story, title=title, subject=f"MDT pack, {locality[0]}", sensitive=True)
+    build(
+        out,
+        story,
+        title=title,
+        subject=f"MDT pack, {locality[0]}",
+        sensitive=True,
+        progress=progress,
+        cancel=cancel,
+    )
 
 
 def _summary_band(patients: list, carried: list, log: list) -> Any:

@@ -16,7 +16,9 @@ from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTemplate
 
 from ..models import clock
+from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from .styles import MARGIN, decorate_page, numbered_canvas
+from .writing import layout_progress
 
 TOP, BOTTOM = 15 * mm, 16 * mm
 LANDSCAPE = landscape(A4)
@@ -34,7 +36,14 @@ def portrait_next() -> NextPageTemplate:
 
 
 def build(
-    out: str | Path, story: list, title: str, subject: str, marking: str, generated_at: dt.datetime | None = None
+    out: str | Path,
+    story: list,
+    title: str,
+    subject: str,
+    marking: str,
+    generated_at: dt.datetime | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
 ) -> None:
     stamp = (generated_at or clock.now()).strftime("%d %b %Y %H:%M")
 
@@ -71,4 +80,5 @@ def build(
             PageTemplate("landscape", [frame(LANDSCAPE, "l")], pagesize=LANDSCAPE),
         ]
     )
+    doc.setProgressCallBack(layout_progress(progress, cancel))
     doc.build(story, canvasmaker=numbered_canvas(decorate))

@@ -16,6 +16,8 @@ from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from ..models import clock
+from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
+from .writing import layout_progress
 
 NHS_BLUE = colors.HexColor("#005EB8")
 NHS_DARK_BLUE = colors.HexColor("#003087")
@@ -182,9 +184,17 @@ def decorate_page(
 
 
 def build(
-    out: str | Path, story: list, title: str, subject: str, sensitive: bool, generated_at: dt.datetime | None = None
+    out: str | Path,
+    story: list,
+    title: str,
+    subject: str,
+    sensitive: bool,
+    generated_at: dt.datetime | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
 ) -> None:
-    """Lay *story* out on A4 with the house header and footer and write the PDF to *out*."""
+    """Lay *story* out on A4 with the house header and footer and write the PDF to *out*; Cancelled from
+    *cancel* stops the layout before anything is written."""
     stamp = (generated_at or clock.now()).strftime("%d %b %Y %H:%M")
 
     def decorate(c: pdfcanvas.Canvas, page: int, total: int) -> None:
@@ -213,4 +223,5 @@ def build(
         subject=subject,
         author="Locality Desk",
     )
+    doc.setProgressCallBack(layout_progress(progress, cancel))
     doc.build(story, canvasmaker=numbered_canvas(decorate))

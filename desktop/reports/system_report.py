@@ -24,6 +24,7 @@ from ..models.clock import Actor
 from ..models.errors import ValidationError
 from ..models.kpi import consolidated
 from ..models.kpi.catalogue import Kpi, by_code, catalogue
+from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Quarter
 from ..models.stats import funnel as funnel_stats
 from ..models.stats import suppression
@@ -44,6 +45,7 @@ from .styles import (
     p,
     table,
 )
+from .writing import audited, part_file, stage
 
 PUBLICATION_NOTE = "For publication: small numbers suppressed (NHS Digital 2018 method)"
 NOT_FOR_PUBLICATION = "Not for publication: contains unsuppressed small numbers"
@@ -66,36 +68,57 @@ _big = ParagraphStyle(
 
 
 def export(
-    db: sqlite_utils.Database, actor: Actor, quarter: Quarter, out: str | Path, for_publication: bool = False
+    db: sqlite_utils.Database,
+    actor: Actor,
+    quarter: Quarter,
+    out: str | Path,
+    for_publication: bool = False,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
 ) -> int:
-    """Write the report to *out*; the number of cells suppression altered (0 when not for publication)."""
+    """Write the report to *out*; the number of cells suppression altered (0 when not for publication).
+    Cancelled from *cancel* leaves neither a file nor an audit entry."""
     out = Path(out)
     if not consolidated.latest(db, quarter):
         raise ValidationError(
             f"This workspace holds no signed-off return for {quarter.label}; import the teams' return files first."
         )
     disclosure = Disclosure(for_publication)
-    build_report(db, quarter, out, disclosure)
-    altered = len(disclosure.altered)
-    with db.atomic():
-        audit.record(
+    with part_file(out) as part:
+        build_report(db, quarter, part.path, disclosure, progress, cancel)
+        altered = len(disclosure.altered)
+        progress(0.98, "Recording the export in the audit trail…")
+        audited(
             db,
-            actor,
-            "export",
-            "report",
-            None,
-            f"Exported the {quarter.label} system report to {out.name}"
-            + (
-                f" for publication ({altered} cells suppressed or rounded)"
-                if for_publication
-                else " (not for publication)"
+            part,
+            cancel,
+            lambda: audit.record(
+                db,
+                actor,
+                "export",
+                "report",
+                None,
+                f"Exported the {quarter.label} system report to {out.name}"
+                + (
+                    f" for publication ({altered} cells suppressed or rounded)"
+                    if for_publication
+                    else " (not for publication)"
+                ),
+                {"file": str(out), "for_publication": for_publication, "quarter": quarter.code, "altered": altered},
             ),
-            {"file": str(out), "for_publication": for_publication, "quarter": quarter.code, "altered": altered},
         )
     return altered
 
 
-def build_report(db: sqlite_utils.Database, quarter: Quarter, out: Path, disclosure: Disclosure) -> None:
+def build_report(
+    db: sqlite_utils.Database,
+    quarter: Quarter,
+    out: Path,
+    disclosure: Disclosure,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+) -> None:
+    stage(progress, cancel, 0.0, "Reading the teams' returns…")
     teams = consolidated.localities(db)
     cells = consolidated.grid(db, quarter)
     # Every figure of the quarter goes through the disclosure once, in table order, so the appendix lists
@@ -106,21 +129,22 @@ def build_report(db: sqlite_utils.Database, quarter: Quarter, out: Path, disclos
         for t in teams
     }
     llr = {k.code: _llr(k, [cells.get((k.code, t["code"])) for t in teams], disclosure) for k in catalogue()}
+    publication = disclosure.for_publication
+    stage(progress, cancel, 0.1, "Writing the cover and the teams side by side…")
     story = [
-        *_cover(db, quarter, teams, shown, disclosure.for_publication),
+        *_cover(db, quarter, teams, shown, publication),
         landscape_next(),
         PageBreak(),
-        *_side_by_side(quarter, teams, shown, llr, disclosure.for_publication),
+        *_side_by_side(quarter, teams, shown, llr, publication),
         portrait_next(),
         PageBreak(),
-        *_comments(quarter, teams, cells, shown, disclosure.for_publication),
-        *_funnels(db, quarter, teams, shown, disclosure.for_publication),
-        PageBreak(),
-        *_trends(db, quarter, teams, disclosure),
-        PageBreak(),
-        *_completeness(db, quarter, teams),
+        *_comments(quarter, teams, cells, shown, publication),
     ]
-    if disclosure.for_publication:
+    story += _funnels(db, quarter, teams, shown, publication, progress, cancel)
+    story += [PageBreak(), *_trends(db, quarter, teams, disclosure, progress, cancel)]
+    stage(progress, cancel, 0.65, "Writing the completeness of returns…")
+    story += [PageBreak(), *_completeness(db, quarter, teams)]
+    if publication:
         story += [PageBreak(), *_appendix(disclosure)]
     marking = "FOR PUBLICATION · small numbers suppressed" if disclosure.for_publication else "NOT FOR PUBLICATION"
     build(
@@ -129,6 +153,8 @@ def build_report(db: sqlite_utils.Database, quarter: Quarter, out: Path, disclos
         title=f"System report · {quarter.label}",
         subject="LLR integrated locality teams: quarterly KPI returns compared",
         marking=marking,
+        progress=progress,
+        cancel=cancel,
     )
 
 
@@ -411,7 +437,15 @@ def _comments(quarter: Quarter, teams, cells, shown, for_publication: bool) -> l
 # --- funnel plots ----------------------------------------------------------------------------------------
 
 
-def _funnels(db, quarter: Quarter, teams, shown, for_publication: bool) -> list:
+def _funnels(
+    db,
+    quarter: Quarter,
+    teams,
+    shown,
+    for_publication: bool,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+) -> list:
     out = [
         PageBreak(),
         Paragraph(f"Funnel plots, {quarter.label}", STYLES["h1"]),
@@ -431,10 +465,12 @@ def _funnels(db, quarter: Quarter, teams, shown, for_publication: bool) -> list:
         ),
         Spacer(1, 2 * mm),
     ]
-    for kpi in catalogue():
-        f = consolidated.funnel(db, kpi.code, quarter)
+    kpis = catalogue()
+    for n, kpi in enumerate(kpis):
         if kpi.unit not in consolidated.FUNNEL_UNITS:
             continue
+        stage(progress, cancel, 0.2 + 0.2 * n / len(kpis), f"Drawing the funnel plot of {kpi.code}…")
+        f = consolidated.funnel(db, kpi.code, quarter)
         title = Paragraph(f"Funnel plot: {kpi.code} {escape(kpi.name)}", STYLES["h2"])
         if f is None:
             out.append(KeepTogether([title, p("No team returned figures for this KPI.", "body")]))
@@ -478,13 +514,22 @@ def _outlier_line(points: list[funnel_chart.Point]) -> str:
 # --- trends ----------------------------------------------------------------------------------------------
 
 
-def _trends(db, quarter: Quarter, teams, disclosure: Disclosure) -> list:
+def _trends(
+    db,
+    quarter: Quarter,
+    teams,
+    disclosure: Disclosure,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+) -> list:
     span = [q for q in consolidated.held_quarters(db) if q.code <= quarter.code][-TREND_SPAN:]
     grids = [consolidated.grid(db, q) for q in span]
     labels = [f"Q{q.q} {q.year % 100:02d}/{(q.year + 1) % 100:02d}" for q in span]
     panels = []
     width, height = CONTENT_WIDTH / 2 - 2 * mm, 58 * mm
-    for kpi in catalogue():
+    kpis = catalogue()
+    for n, kpi in enumerate(kpis):
+        stage(progress, cancel, 0.4 + 0.25 * n / len(kpis), f"Drawing the trend of {kpi.code}…")
         series = {
             t["code"]: [
                 disclosure.figures(kpi, t["code"], g.get((kpi.code, t["code"])), log=False).number for g in grids

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QTabBar,
 )
+from task_helpers import finish_tasks
 
 from desktop.views.kit import style
 from desktop.views.shell.screens import SCREENS
@@ -95,6 +96,7 @@ def test_the_import_returns_dialog_names_every_control(commissioner_window, qtbo
     ]
     commissioner_window.show_screen("commissioner")
     dialog = commissioner_window.current_page().import_files(files)
+    finish_tasks(qtbot)  # the dialog opens once the dry run is done
     qtbot.waitExposed(dialog)
     assert len(reachable(dialog)) >= 3 and unnamed(dialog) == []
     dialog.reject()

@@ -9,6 +9,7 @@ import json
 import pytest
 from PySide6.QtCore import QDate, QPoint, Qt
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models import audit, reference
 from desktop.models.clock import Actor
@@ -133,7 +134,9 @@ def test_clicking_a_heading_sorts_what_is_listed(qtbot, page):
     ]
 
 
-def test_exporting_the_log_asks_then_writes_a_formula_safe_csv_and_is_audited(page, logged, tmp_path, monkeypatch):
+def test_exporting_the_log_asks_then_writes_a_formula_safe_csv_and_is_audited(
+    page, logged, tmp_path, monkeypatch, qtbot
+):
     asked, suggested = [], []
     monkeypatch.setattr(messages, "confirm", lambda parent, title, text, action: asked.append(text) or True)
     out = tmp_path / "log.csv"
@@ -145,6 +148,7 @@ def test_exporting_the_log_asks_then_writes_a_formula_safe_csv_and_is_audited(pa
     page.filters.text.setText("zebra")
     page.filters.flush()
     page.export_button.click()
+    finish_tasks(qtbot)
     assert "OFFICIAL-SENSITIVE" in asked[0] and "3 entries" in asked[0]
     assert "OFFICIAL-SENSITIVE" in suggested[0]
     with open(out, encoding="utf-8-sig") as fh:
@@ -155,6 +159,20 @@ def test_exporting_the_log_asks_then_writes_a_formula_safe_csv_and_is_audited(pa
     latest = audit.search(logged.db, limit=1)[0]
     assert (latest["action"], latest["entity"]) == ("export", "audit")
     assert shown(page)[0].startswith("Exported 3 audit log entries")  # the screen shows its own export at once
+
+
+def test_an_export_that_cannot_be_written_says_so_and_is_not_audited(page, logged, tmp_path, monkeypatch, qtbot):
+    monkeypatch.setattr(messages, "confirm", lambda *a: True)
+    out = tmp_path / "gone" / "log.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(out), "CSV file (*.csv)"))
+    warned: list[tuple[str, str]] = []
+    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: warned.append((title, text)))
+    before = audit.count(logged.db)
+    page.export_button.click()
+    finish_tasks(qtbot)
+    [(title, text)] = warned
+    assert title == "Cannot write the file" and str(out) in text and "Excel" in text
+    assert audit.count(logged.db) == before
 
 
 def test_an_export_not_confirmed_writes_nothing(page, logged, monkeypatch):

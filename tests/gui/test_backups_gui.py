@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models import audit, backups
 from desktop.models.changes import Changes
 from desktop.models.db import open_workspace
+from desktop.models.errors import DeskError
+from desktop.models.progress import Cancelled
 from desktop.views.shell import backups as backup_ops
 
 
@@ -28,7 +32,7 @@ def _shown_name(window, practice_id: str) -> str:
     return next(r for r in window.pages["practices"].visible_rows() if r["id"] == practice_id)["name"]
 
 
-def test_restore_from_backup_brings_the_backup_back_on_every_screen(window, session, practices, confirmed):
+def test_restore_from_backup_brings_the_backup_back_on_every_screen(qtbot, window, session, practices, confirmed):
     target = practices.visible_rows()[0]
     original = target["name"]
     saved = backups.rolling(session.db, reason="close")
@@ -40,6 +44,7 @@ def test_restore_from_backup_brings_the_backup_back_on_every_screen(window, sess
     assert dialog.list.topLevelItemCount() == 1 and dialog.selected() == saved
     assert dialog.list.topLevelItem(0).text(1) == "Automatic" and dialog.list.topLevelItem(0).text(2).endswith("KB")
     dialog.restore_button.click()
+    finish_tasks(qtbot)
 
     assert len(confirmed) == 1 and session.path.name in confirmed[0] and "before-restore backup" in confirmed[0]
     assert window.session is not session  # reopened: every screen reads the restored file
@@ -54,6 +59,7 @@ def test_restore_from_backup_brings_the_backup_back_on_every_screen(window, sess
     dialog = window.restore_dialog
     assert dialog.selected() == undo[0].path  # newest first
     dialog.restore_button.click()
+    finish_tasks(qtbot)
     window.show_screen("practices")
     assert _shown_name(window, target["id"]) == "Renamed after the backup"
 
@@ -107,7 +113,9 @@ def test_the_daily_backup_runs_after_start_up_off_the_gui_thread(qtbot, make_win
     assert window.daily_backups.run_if_due() is False  # one a day
 
 
-def test_back_up_now_suggests_the_backups_folder_and_writes_the_chosen_file(window, session, monkeypatch, tmp_path):
+def test_back_up_now_suggests_the_backups_folder_and_writes_the_chosen_file(
+    qtbot, window, session, monkeypatch, tmp_path
+):
     suggested: list[str] = []
 
     def save_as(_parent, _title, start, _filter):
@@ -116,7 +124,29 @@ def test_back_up_now_suggests_the_backups_folder_and_writes_the_chosen_file(wind
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
     _file_action(window, "Back up now…").trigger()
+    finish_tasks(qtbot)
     start = Path(suggested[0])
     assert start.parent == backups.default_folder(session.path) and start.name.endswith("-manual.sqlite")
     backups.check_backup(tmp_path / "mine.sqlite")
     assert audit.entries(session.db, "workspace")[0]["action"] == "backup"
+    assert window.statusBar().currentMessage() == f"Backed up to {tmp_path / 'mine.sqlite'}"
+
+
+@pytest.mark.parametrize("stop", [Cancelled("Cancelled; nothing was changed."), DeskError("The backup is too new.")])
+def test_a_restore_stopped_part_way_says_so_and_keeps_the_workspace(
+    qtbot, window, session, confirmed, warnings, monkeypatch, stop
+):
+    saved = backups.rolling(session.db, reason="close")
+
+    def stopped(*_a, **_k):
+        raise stop
+
+    monkeypatch.setattr(backups, "restore", stopped)
+    backup_ops.restore(window, saved)
+    finish_tasks(qtbot)
+    assert window.session is session  # not reopened
+    if isinstance(stop, Cancelled):
+        assert warnings == []
+        assert window.statusBar().currentMessage() == "The workspace was not restored: cancelled. Nothing was changed."
+    else:
+        assert warnings == [("The workspace was not restored", "The backup is too new.")]

@@ -10,6 +10,7 @@ from cohort_helpers import locality_id
 from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models import audit, clock
 from desktop.models.care_homes import residents, visits
@@ -233,6 +234,7 @@ def test_exporting_the_visit_report_warns_then_writes_and_audits(qtbot, page, md
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: offered.append(options) or options[0])
     monkeypatch.setattr(pdf_export.QDesktopServices, "openUrl", lambda url: opened.append(url))
     qtbot.mouseClick(page.detail.export_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     assert "OFFICIAL-SENSITIVE" in warned[0]
     assert out.read_bytes().startswith(b"%PDF")
     entry = audit.entries(mdt_session.db, "care_homes", page.detail.current_home_id())[0]

@@ -8,12 +8,11 @@ import pytest
 from cohort_helpers import EXTRACT_DATE, locality_id
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models import audit
 from desktop.models.cohort import frame as cohort
 from desktop.models.cohort import risk_import
-from desktop.models.progress import Cancelled
-from desktop.views.cohort import operations
 
 
 def open_dialog(page, monkeypatch, path):
@@ -40,6 +39,7 @@ def test_importing_an_extract_through_the_dialog_lands_a_run_and_fills_the_table
     assert not dialog.banner.isVisible()
 
     qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     checked = dialog.checked
     assert checked.rows == 3000 and 0 < checked.imported < 3000
     assert f"{checked.imported:,}" in dialog.results_label.text()
@@ -47,6 +47,7 @@ def test_importing_an_extract_through_the_dialog_lands_a_run_and_fills_the_table
     assert runs(session.db) == before  # checking writes nothing
 
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     assert runs(session.db) == before + 1
     result = dialog.result
     assert dialog.stack.currentWidget() is dialog.summary
@@ -101,6 +102,7 @@ def test_a_file_with_no_valid_row_is_refused_whole(qtbot, cohort_page, session, 
         writer.writerow(["9000000009", "01/01/1940", "X99999", "6", "0.3", "100", "90"])
     dialog = open_dialog(cohort_page, monkeypatch, path)
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     assert dialog.stack.currentWidget() is not dialog.summary
     assert "No row of elsewhere.csv could be imported" in dialog.banner.text()
     assert "the cohort is as it was" in dialog.banner.text()
@@ -128,26 +130,32 @@ def test_an_unrecognised_heading_is_mapped_by_hand_and_remembered(
     dialog.mapping.set_target("given_name", "given_name")
 
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     assert dialog.result is not None
     assert risk_import.remembered_mapping(session.db)["Patient Identifier Ten"] == "nhs_number"
 
 
-def test_a_cancelled_import_says_it_was_rolled_back(cohort_page, session, extract, monkeypatch):
-    before = runs(session.db)
+def test_a_cancelled_import_says_it_was_rolled_back(qtbot, cohort_page, session, extract, monkeypatch):
+    before, logged = runs(session.db), len(audit.entries(session.db))
     dialog = open_dialog(cohort_page, monkeypatch, extract)
+    real = risk_import.import_extract
 
-    def cancelled(*_args, **_kwargs):
-        raise Cancelled("Cancelled; nothing was changed.")
+    def cancelled_while_writing(db, actor, code, path, date, mapping, progress, _cancel):
+        # Cancel pressed once the run is half written: the import's own check stops it inside its transaction.
+        return real(db, actor, code, path, date, mapping, progress, lambda: db.conn.in_transaction)
 
-    monkeypatch.setattr(operations, "run_with_progress", cancelled)
+    monkeypatch.setattr(risk_import, "import_extract", cancelled_while_writing)
     dialog.do_import()
+    finish_tasks(qtbot)
     assert "cancelled" in dialog.banner.text() and "rolled back" in dialog.banner.text()
-    assert runs(session.db) == before
+    assert dialog.import_button.isEnabled() and dialog.stack.currentWidget() is not dialog.summary
+    assert runs(session.db) == before and len(audit.entries(session.db)) == logged
 
 
 def test_rejections_are_saved_as_csv(qtbot, cohort_page, extract, tmp_path, monkeypatch):
     dialog = open_dialog(cohort_page, monkeypatch, extract)
     qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     assert dialog.save_rejections_button.isVisible()
     out = tmp_path / "rejected.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
@@ -161,6 +169,7 @@ def test_rejections_are_saved_as_csv(qtbot, cohort_page, extract, tmp_path, monk
 def test_rejections_sort_by_any_column(qtbot, cohort_page, extract, monkeypatch):
     dialog = open_dialog(cohort_page, monkeypatch, extract)
     dialog.check()
+    finish_tasks(qtbot)
     model = dialog.rejections_model
     dialog.rejections.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     rows = [r.row for r in model.records()]

@@ -3,14 +3,17 @@ interventions, risk history and the flag for MDT."""
 
 from __future__ import annotations
 
+import threading
+
 from cohort_helpers import locality_id, select_first_rows
 from PySide6.QtCore import Qt
+from task_helpers import finish_tasks
 
 from desktop.models import audit
 from desktop.models.cohort import caseload
 from desktop.models.cohort import frame as cohort
 from desktop.models.mdt import meetings
-from desktop.views.kit import messages
+from desktop.views.kit import messages, tasks
 
 
 def staff_of(page, role=None):
@@ -117,10 +120,38 @@ def test_bulk_assignment_changes_every_selected_patient_after_naming_how_many(qt
     choose(dialog.choice, nurse["id"])
     before = len(audit.entries(session.db, "patients"))
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     assert not dialog.isVisible()
     assert {caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids} == {nurse["id"]}
     assert len(audit.entries(session.db, "patients")) == before + 4
     assert sorted(loaded.table.selected_ids()) == sorted(ids)  # the selection survives the reload
+
+
+def test_a_cancelled_bulk_change_keeps_the_dialog_open_and_changes_nothing(qtbot, loaded, session, monkeypatch):
+    ids = select_first_rows(loaded, 4)
+    before = {pid: caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids}
+    steps = session.undo.undo_status()
+    real, held = caseload.update_patients, threading.Event()
+
+    def waits_for_the_cancel(*args, **kwargs):
+        held.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(caseload, "update_patients", waits_for_the_cancel)
+    qtbot.mouseClick(loaded.panel.assign_button, Qt.MouseButton.LeftButton)
+    dialog = loaded.dialog
+    choose(dialog.choice, staff_of(loaded, "district nurse")[0]["id"])
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.save_button.isEnabled()  # one press, one change
+    [task] = tasks.running()
+    task.cancel()  # what the progress dialog's Cancel button does
+    held.set()
+    finish_tasks(qtbot)
+    assert dialog.isVisible() and dialog.save_button.isEnabled()
+    assert "Cancelled; nothing was changed." in dialog.banner.text()
+    assert {pid: caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids} == before
+    assert session.undo.undo_status() == steps
+    dialog.reject()
 
 
 def test_bulk_status_needs_a_reason_to_discharge(qtbot, loaded, session):
@@ -131,7 +162,9 @@ def test_bulk_status_needs_a_reason_to_discharge(qtbot, loaded, session):
     assert dialog.save_button.text() == f"Set status of {count:,} patients"
     choose(dialog.choice, "discharged")
     dialog.try_save()
+    finish_tasks(qtbot)
     assert dialog.isVisible() and "Say why the patient is discharged" in dialog.banner.text()
+    assert dialog.save_button.isEnabled()  # a refusal gives the button back for another try
     assert session.db.execute("SELECT COUNT(*) FROM patients WHERE status = 'discharged'").fetchone()[0] == 0
     dialog.reject()
 

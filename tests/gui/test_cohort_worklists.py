@@ -9,6 +9,7 @@ import pytest
 from cohort_helpers import locality_id
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models import audit
 from desktop.models.cohort import caseload, worklists
@@ -60,6 +61,7 @@ def test_exporting_a_worklist_warns_then_writes_the_file_and_says_how_many(
     out = tmp_path / "no-care-plan.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV file (*.csv)"))
     qtbot.mouseClick(worked.worklists.export_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
 
     n = worked.worklists.counts["no_care_plan"]
     assert "names, NHS numbers and dates of birth" in asked[0] and f"{n:,} patient" in asked[0]
@@ -78,13 +80,31 @@ def test_an_export_not_confirmed_writes_nothing(qtbot, worked, session, tmp_path
     assert audit.entries(session.db, "worklist") == []
 
 
-def test_excel_export(worked, tmp_path, monkeypatch):
+def test_excel_export(qtbot, worked, tmp_path, monkeypatch):
     worked.worklists.select("no_care_plan")
     monkeypatch.setattr(messages, "confirm", lambda *a: True)
     out = tmp_path / "list"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "Excel workbook (*.xlsx)"))
     worked.export_worklist()
+    finish_tasks(qtbot)
     assert (tmp_path / "list.xlsx").stat().st_size > 0
+
+
+def test_a_file_the_system_will_not_write_is_named_and_nothing_is_audited(
+    qtbot, worked, session, tmp_path, monkeypatch
+):
+    worked.worklists.select("no_care_plan")
+    monkeypatch.setattr(messages, "confirm", lambda *a: True)
+    held = tmp_path / "held.csv"
+    held.mkdir()  # opening it for writing fails as a file locked by Excel would
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(held), "CSV file (*.csv)"))
+    warned = []
+    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: warned.append((title, text)))
+    worked.export_worklist()
+    finish_tasks(qtbot)
+    [(title, text)] = warned
+    assert title == "Cannot write the file" and str(held) in text and "Is it open in Excel?" in text
+    assert audit.entries(session.db, "worklist") == []
 
 
 def test_cohort_criteria_are_saved_from_the_settings_menu_and_audited(window, loaded, session):

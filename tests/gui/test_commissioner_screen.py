@@ -15,13 +15,17 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
 from return_files import return_doc, write
+from shiboken6 import isValid
+from task_helpers import finish_tasks
 
-from desktop.models.kpi import consolidated
+from desktop.models.errors import StorageUnavailable
+from desktop.models.kpi import consolidated, return_import
 from desktop.models.kpi.catalogue import by_code, catalogue
 from desktop.models.kpi.return_import import Outcome
 from desktop.models.quarters import parse
 from desktop.views.commissioner.consolidated_model import ConsolidatedModel, bare
 from desktop.views.commissioner.outcomes_model import OutcomesModel
+from desktop.views.kit.messages import NOTHING_WRITTEN
 
 TEAMS = ("BAL", "CHA", "CTE", "CTN", "CTS", "CTW", "HAB", "MHA", "MSR", "NWL", "OAW")
 PERIOD = "2025-26-Q3"
@@ -64,7 +68,8 @@ def _statuses(dialog) -> dict[str, tuple[str, str]]:
     }
 
 
-def _drop(page, paths) -> QDropEvent:
+def _drop(page, paths, qtbot) -> QDropEvent:
+    """Drop *paths* on the page and wait for the dry run the drop starts."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     assert page.accepts_drop(mime)
@@ -72,6 +77,7 @@ def _drop(page, paths) -> QDropEvent:
         QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     page.dropEvent(drop)
+    finish_tasks(qtbot)
     return drop
 
 
@@ -83,9 +89,10 @@ def test_an_empty_commissioner_workspace_says_how_to_import_returns(icb):
     assert not icb.export_button.isEnabled()
 
 
-def test_importing_shows_the_dry_run_writes_nothing_until_confirmed_then_imports(icb, files, monkeypatch):
+def test_importing_shows_the_dry_run_writes_nothing_until_confirmed_then_imports(icb, files, monkeypatch, qtbot):
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: ([str(f) for f in files], "")))
     icb.import_button.click()
+    finish_tasks(qtbot)
     dialog = icb.dialog
     assert dialog is not None and dialog.isVisible()
     shown = _statuses(dialog)
@@ -97,6 +104,7 @@ def test_importing_shows_the_dry_run_writes_nothing_until_confirmed_then_imports
     assert consolidated.held_quarters(icb.session.db) == []  # the dry run wrote nothing
 
     dialog.import_button.click()
+    finish_tasks(qtbot)
     assert dialog.summary.text() == "11 imported, 1 rejected"
     assert _statuses(dialog)["kpi-return-CHA-2025-26-Q4-r1.json"] == ("Rejected", "digest-mismatch")
     assert not dialog.import_button.isVisible() and dialog.close_button.text() == "Close"
@@ -109,11 +117,12 @@ def test_importing_shows_the_dry_run_writes_nothing_until_confirmed_then_imports
     assert "11 imported, 1 rejected" in icb.window().statusBar().currentMessage()
 
 
-def test_files_dropped_on_the_screen_open_the_dialog_which_reports_superseded_and_ignored(icb, files, tmp_path):
-    _drop(icb, files[:3])
+def test_files_dropped_on_the_screen_open_the_dialog_which_reports_superseded_and_ignored(icb, files, tmp_path, qtbot):
+    _drop(icb, files[:3], qtbot)
     icb.dialog.import_button.click()
+    finish_tasks(qtbot)
     later = write(tmp_path / "kpi-return-BAL-r2.json", return_doc("BAL", PERIOD, 2, scale=2))
-    _drop(icb, [later, files[1], tmp_path / "returns" / "nothing-here.json"])
+    _drop(icb, [later, files[1], tmp_path / "returns" / "nothing-here.json"], qtbot)
     shown = _statuses(icb.dialog)
     assert shown["kpi-return-BAL-r2.json"] == ("Would supersede", "")
     assert shown[files[1].name] == ("Ignored", "")
@@ -122,15 +131,29 @@ def test_files_dropped_on_the_screen_open_the_dialog_which_reports_superseded_an
     assert icb.dialog.import_button.text() == "Import 1 file"
 
 
-def test_a_folder_dropped_imports_its_return_files(icb, files):
-    _drop(icb, [files[0].parent])
+def test_a_folder_dropped_imports_its_return_files(icb, files, qtbot):
+    _drop(icb, [files[0].parent], qtbot)
     assert icb.dialog.model.rowCount() == len(files)
 
 
-def test_a_batch_with_nothing_to_import_cannot_be_confirmed(icb, tmp_path):
-    _drop(icb, [write(tmp_path / "x.json", {"format": "something else"}, redigest=False)])
+def test_a_batch_with_nothing_to_import_cannot_be_confirmed(icb, tmp_path, qtbot):
+    _drop(icb, [write(tmp_path / "x.json", {"format": "something else"}, redigest=False)], qtbot)
     assert _statuses(icb.dialog)["x.json"] == ("Rejected", "unknown-format")
     assert not icb.dialog.import_button.isEnabled()
+
+
+def test_a_check_that_cannot_run_says_why_and_opens_no_dialog(icb, files, warnings, monkeypatch, qtbot):
+    def locked(*_a, **_k):
+        raise StorageUnavailable("The workspace is locked by another program.")
+
+    monkeypatch.setattr(return_import, "import_returns", locked)
+    dialog = icb.import_files(files)
+    finish_tasks(qtbot)
+    assert warnings == [
+        ("Cannot import the returns", f"The workspace is locked by another program.\n\n{NOTHING_WRITTEN}")
+    ]
+    assert icb.dialog is None
+    qtbot.waitUntil(lambda: not isValid(dialog))  # never shown, and gone
 
 
 # -- the demo world: a locality workspace holding all 11 teams' returns -----------------------------------------
@@ -258,10 +281,18 @@ def test_export_to_excel_writes_the_consolidated_workbook(demo, tmp_path, monkey
     assert "board.xlsx" in demo.window().statusBar().currentMessage()
 
 
-def test_a_locality_workspace_shows_its_own_returns_and_imports_none(demo, warnings, files):
+def test_an_export_that_cannot_be_written_is_refused_by_name(demo, warnings, tmp_path, monkeypatch):
+    gone = tmp_path / "gone" / "board.xlsx"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(gone), "")))
+    demo.export_button.click()
+    [(title, text)] = warnings
+    assert title == "Not exported" and str(gone) in text and "another name or folder" in text
+
+
+def test_a_locality_workspace_shows_its_own_returns_and_imports_none(demo, warnings, files, qtbot):
     assert demo.splitter.isVisible() and demo.model.rowCount() == 20
     assert not demo.import_button.isEnabled()
     assert "commissioner workspace" in demo.import_button.toolTip()
-    _drop(demo, files[:1])
+    _drop(demo, files[:1], qtbot)
     assert demo.dialog is None
     assert warnings and "commissioner workspace" in warnings[0][1]

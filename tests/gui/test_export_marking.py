@@ -8,6 +8,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models import audit
 from desktop.models.cohort import caseload
@@ -23,7 +24,7 @@ def worked(loaded, session):
 
 
 def test_a_worklist_export_asks_first_says_official_sensitive_and_is_audited(
-    worked, session, settings, tmp_path, monkeypatch
+    qtbot, worked, session, settings, tmp_path, monkeypatch
 ):
     who_dialog.apply(session, "Dr Jo Example", "care coordinator")
     worked.worklists.select("no_care_plan")
@@ -36,6 +37,7 @@ def test_a_worklist_export_asks_first_says_official_sensitive_and_is_audited(
         lambda parent, title, name, *a: suggested.append(name) or (str(out), "Excel workbook (*.xlsx)"),
     )
     worked.export_worklist()
+    finish_tasks(qtbot)
     title, text = asked[0]
     assert title == "Export patient-identifiable data?" and "OFFICIAL-SENSITIVE" in text
     assert suggested[0].endswith(".OFFICIAL-SENSITIVE.xlsx")

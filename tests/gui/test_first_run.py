@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QRadioButton, QWizard
+from task_helpers import finish_tasks
 
 from desktop import app, paths
 from desktop.models import workspace
@@ -26,11 +27,18 @@ from desktop.views.shell.who_dialog import WhoDialog
 
 @pytest.fixture
 def start(qtbot, qapp, monkeypatch):
-    """Run the app's start-up as `locality-desk gui [--db PATH]` does, without its event loop; the main window
-    it opened, or None when it quit."""
+    """Run the app's start-up as `locality-desk gui [--db PATH]` does, with a stand-in for its event loop; the main
+    window it opened, or None when it quit."""
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(app, "_route_qt_messages", lambda: None)
-    monkeypatch.setattr(type(qapp), "exec", lambda self: 0)
+    exits: list[int] = []
+
+    def event_loop(self):  # stands in for app.exec(): the start-up's background build reports back in it
+        finish_tasks(qtbot)
+        return exits[-1] if exits else 0
+
+    monkeypatch.setattr(type(qapp), "exec", event_loop)
+    monkeypatch.setattr(type(qapp), "exit", staticmethod(lambda code=0: exits.append(code)))
     crashes: list[str] = []
     monkeypatch.setattr(CrashDialog, "exec", lambda self: crashes.append(self.details.toPlainText()) or 0)
 

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
+from task_helpers import finish_tasks
 
 from desktop.models import clock
 from desktop.models.cohort import caseload
@@ -325,6 +326,7 @@ def test_commissioner_import_the_returns_then_move_through_the_grid(
     assert dialog.summary.text() == "3 would be imported"
     assert consolidated.held_quarters(window.session.db) == []  # the dry run wrote nothing
     press(Key.Key_Return)  # Import 3 files, the default button
+    finish_tasks(qtbot)
     assert dialog.summary.text() == "3 imported"
     assert len(consolidated.held_quarters(window.session.db)) == 1
     press(Key.Key_Return)  # now Close

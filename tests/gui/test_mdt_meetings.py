@@ -8,6 +8,7 @@ from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from mdt_fixtures import listed
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 
 from desktop.models import audit
 from desktop.models.mdt import meetings
@@ -166,6 +167,14 @@ def test_removing_an_agenda_item_asks_first(qtbot, mdt_page, mdt_session, monkey
     assert audit.entries(mdt_session.db, "meeting_items", item_id)[0]["action"] == "delete"
 
 
+def test_an_action_deleted_meanwhile_is_reported_and_the_list_refreshed(mdt_page, warnings):
+    tab = mdt_page.meetings
+    meeting_actions.edit_action(tab, "deleted-in-another-window")
+    assert warnings == [("Cannot open the action", "That action no longer exists.")]
+    assert mdt_page.window().statusBar().currentMessage() == "The list has been refreshed."
+    assert tab.current_id() is not None
+
+
 def test_attendees_are_edited_and_saved(qtbot, mdt_page, mdt_session):
     tab = mdt_page.meetings
     meeting_id = tab.current_id()
@@ -193,6 +202,7 @@ def test_exporting_the_pack_warns_then_writes_the_pdf_and_audits_it(
     monkeypatch.setattr(messages, "ask", lambda parent, title, text, options: offered.append(options) or options[0])
     monkeypatch.setattr(pdf_export.QDesktopServices, "openUrl", lambda url: opened.append(url))
     qtbot.mouseClick(tab.detail.export_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
 
     assert "OFFICIAL-SENSITIVE" in warned[0] and "audit trail" in warned[0]
     pdf = tmp_path / "pack.pdf"

@@ -5,6 +5,8 @@ a system report only once returns are held."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from cohort_helpers import choose_locality
 from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
@@ -13,13 +15,14 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from return_files import return_doc, write
+from task_helpers import finish_tasks
 
 from desktop.models.kpi import return_import
 from desktop.models.kpi.locality_figures import gather
 from desktop.models.quarters import of
 from desktop.reports import system_report
 from desktop.reports.charts import mdc_style
-from desktop.views.kit import messages
+from desktop.views.kit import messages, tasks
 from desktop.views.reports import page as reports_page
 from desktop.views.reports.page import NO_RECORDS, WORKING
 from desktop.views.reports.spc_list_model import ASSURANCE, CODE, RAG, VALUE, VARIATION, SpcListModel
@@ -147,9 +150,16 @@ def test_another_quarter_is_worked_out_then_kept(page, qtbot):
     assert page.figures is first  # from the cache, no second load
 
 
-def test_the_locality_report_is_written(page, saved, expected):
+def _exports(db) -> int:
+    return db.execute("SELECT COUNT(*) FROM audit WHERE action = 'export'").fetchone()[0]
+
+
+def test_the_locality_report_is_written(page, saved, expected, qtbot):
+    before = _exports(page.session.db)
     out = page.export_locality()
+    finish_tasks(qtbot)
     assert out is not None and out.exists()
+    assert _exports(page.session.db) == before + 1
     assert saved["suggested"].endswith(f"locality-report-CHA-{page.quarter.code}.pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(out).pages)
     assert "Charnwood" in text
@@ -158,13 +168,52 @@ def test_the_locality_report_is_written(page, saved, expected):
     assert saved["asked"] == ["Locality report saved"]
 
 
-def test_the_system_report_for_publication_is_written(page, saved):
+def test_the_system_report_for_publication_is_written(page, saved, qtbot):
     assert page.system_button.isEnabled()
     page.publication.setChecked(True)
     out = page.export_system()
+    finish_tasks(qtbot)
     assert saved["suggested"].endswith(f"system-report-{page.quarter.code}-publication.pdf")
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
     assert system_report.PUBLICATION_NOTE in text and system_report.NOT_FOR_PUBLICATION not in text
+    assert saved["asked"] == ["System report saved"]
+    status = page.window().statusBar().currentMessage()
+    assert status.startswith(f"System report for publication saved to {out}:") and "suppressed or rounded" in status
+
+
+@pytest.mark.parametrize("export", ["export_locality", "export_system"])
+def test_cancel_in_the_progress_dialog_leaves_no_file_and_no_audit_entry(page, saved, qtbot, tmp_path, export):
+    before = _exports(page.session.db)
+    out = getattr(page, export)()
+    [task] = tasks.running()
+    task.dialog.canceled.emit()  # the dialog's Cancel button
+    finish_tasks(qtbot)
+    assert out is not None and not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".out.pdf", "out.pdf"))] == []
+    assert _exports(page.session.db) == before
+    assert saved["asked"] == []  # nothing offered to open
+    assert "cancelled" in page.window().statusBar().currentMessage()
+
+
+def test_a_report_that_cannot_be_written_says_where_and_what_to_do(page, saved, qtbot, tmp_path, monkeypatch):
+    gone = tmp_path / "gone" / "report.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: (str(gone), ""))
+    warned: list[tuple[str, str]] = []
+    monkeypatch.setattr(messages, "warn", lambda _p, title, text: warned.append((title, text)))
+    before = _exports(page.session.db)
+    page.export_system()
+    finish_tasks(qtbot)
+    [(title, text)] = warned
+    assert title == "Cannot write the system report" and str(gone) in text and "PDF viewer" in text
+    assert _exports(page.session.db) == before and saved["asked"] == []
+
+
+def _signed_off(code: str, quarter) -> dict:
+    """A return of *quarter* signed off two weeks after it ended (a return signed off earlier is refused)."""
+    doc = return_doc(code, quarter.code)
+    doc["signed_off_at"] = f"{quarter.end + dt.timedelta(days=14)}T16:00:00+00:00"
+    doc["generated_at"] = f"{quarter.end + dt.timedelta(days=14)}T16:05:00+00:00"
+    return doc
 
 
 # -- a commissioner workspace -----------------------------------------------------------------------------------
@@ -178,9 +227,7 @@ def test_a_commissioner_workspace_has_the_system_report_once_returns_are_held(co
     assert f"no signed-off return for {page.quarter.label}" in page.system_reason.text()
     assert page.system_reason.isVisible()
 
-    files = [
-        write(tmp_path / f"kpi-return-{code}.json", return_doc(code, page.quarter.code)) for code in ("CHA", "MSR")
-    ]
+    files = [write(tmp_path / f"kpi-return-{code}.json", _signed_off(code, page.quarter)) for code in ("CHA", "MSR")]
     session = page.session
     _outcomes, changes = return_import.import_returns(session.db, session.actor, files)
     session.publish(changes)
@@ -194,6 +241,6 @@ def test_figures_that_arrive_after_the_window_closed_are_dropped_quietly(mdt_win
     loading = mdt_window.current_page()
     assert loading.is_loading
     mdt_window.close()
-    reports_page.wait_for_loads()
+    tasks.wait_for_workers()
     qtbot.wait(50)  # the finished load's signal still reaches the page: it must not touch the closed file
     assert loading.figures is None

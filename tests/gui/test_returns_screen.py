@@ -16,9 +16,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit
 
 from desktop import __version__
+from desktop.models.errors import StorageError
 from desktop.models.kpi import returns
 from desktop.models.kpi.catalogue import catalogue
 from desktop.models.quarters import of
+from desktop.views.kit import messages
 from desktop.views.returns import page as returns_page
 from desktop.views.returns.model import KEYS, ReturnsModel, with_unit
 from desktop.views.returns.panel import READY
@@ -202,6 +204,29 @@ def test_a_bad_entry_shows_the_message_and_changes_nothing(page, mdt_session, wa
     held = returns.values(mdt_session.db, page.return_id)["OUT-01"]
     assert held["numerator"] == 12
     assert page.model.index(_row(page, "OUT-01"), FIGURES).data() == "12 / 4,500"
+
+
+def test_a_storage_failure_says_nothing_was_written_and_the_screen_carries_on(page, mdt_session, warnings, monkeypatch):
+    page.start_button.click()
+    assert _edit(page, "OUT-01", FIGURES, "12 / 4500")
+    before = _writes(mdt_session.db)
+    enter, busy = returns.enter, [True]
+
+    def busy_enter(*args, **kwargs):
+        if busy:
+            raise StorageError("The workspace is busy in another window or program, so this change was not saved.")
+        return enter(*args, **kwargs)
+
+    monkeypatch.setattr(returns, "enter", busy_enter)
+    assert not _edit(page, "OUT-01", FIGURES, "20 / 4500")
+    assert [title for title, _ in warnings] == ["Cannot change the return"]
+    assert "busy" in warnings[0][1] and messages.NOTHING_WRITTEN in warnings[0][1]
+    assert _writes(mdt_session.db) == before
+    assert page.model.index(_row(page, "OUT-01"), FIGURES).data() == "12 / 4,500"
+    busy.clear()  # the other window let go: the same edit now goes through
+    assert _edit(page, "OUT-01", FIGURES, "20 / 4500")
+    assert returns.values(mdt_session.db, page.return_id)["OUT-01"]["numerator"] == 20
+    assert len(warnings) == 1
 
 
 def test_the_checklist_lists_blocking_items_first_and_the_panel_explains_the_kpi(page, mdt_session):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from storage_helpers import damage
+from task_helpers import finish_tasks
 from worlds import copy_world
 
 from desktop.models.db import open_workspace
@@ -14,6 +15,14 @@ from desktop.models.workspace import set_meta
 from desktop.views.kit import messages
 from desktop.views.shell import startup
 from desktop.views.shell.crash import ExceptionHandler
+
+
+def _open_at_start(qtbot, target, settings):
+    opened = []
+    startup.open_at_start(target, settings, opened.append)
+    finish_tasks(qtbot)
+    (session,) = opened
+    return session
 
 
 def test_a_damaged_workspace_at_start_says_so_and_offers_another(
@@ -29,7 +38,7 @@ def test_a_damaged_workspace_at_start_says_so_and_offers_another(
 
     monkeypatch.setattr(messages, "ask", ask)
     monkeypatch.setattr(startup.QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
-    session = startup.open_at_start(small_world_path, settings)
+    session = _open_at_start(qtbot, small_world_path, settings)
     assert session is not None and session.path == good.resolve()
     session.close()
     ((text, options),) = questions
@@ -79,7 +88,7 @@ def test_a_damaged_workspace_at_start_is_restored_from_its_latest_backup(
         return True
 
     monkeypatch.setattr(startup, "choose_backup", choose)
-    session = startup.open_at_start(small_world_path, settings)
+    session = _open_at_start(qtbot, small_world_path, settings)
     assert session is not None and session.path == small_world_path.resolve()
     assert session.db.execute("SELECT COUNT(*) FROM practices").fetchone()[0] == practices
     assert session.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

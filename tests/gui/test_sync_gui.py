@@ -6,6 +6,7 @@ import pytest
 from a11y_helpers import reachable, unnamed
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
+from task_helpers import finish_tasks
 from worlds import copy_world
 
 from desktop.models import backups, reference
@@ -66,14 +67,23 @@ def _passphrase(monkeypatch, value: str, asked: list | None = None) -> None:
     monkeypatch.setattr(sync_dialogs, "ask_passphrase", ask)
 
 
-def _send(laptops, monkeypatch):
+def _apply(qtbot, win, bundle=None):
+    """File → Apply a teammate's changes… up to its preview, once the dry run has reported back; None if refused."""
+    win.sync_preview = None
+    sync_dialogs.apply_changes(win, bundle)
+    finish_tasks(qtbot)
+    return win.sync_preview
+
+
+def _send(laptops, monkeypatch, qtbot):
     out = laptops["tmp"] / "from-b.ldsync"
     asked: list = []
     _passphrase(monkeypatch, PASS, asked)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(out), ""))
     laptops["b"].session.set_user("bob")
-    summary = sync_dialogs.send_changes(laptops["b"])
-    assert summary is not None and out.exists()
+    sync_dialogs.send_changes(laptops["b"])
+    finish_tasks(qtbot)
+    assert out.exists()
     assert asked[0][2] is False  # B sent a bundle before: the passphrase is asked once
     assert "written to from-b.ldsync" in laptops["b"].statusBar().currentMessage()
     return out
@@ -83,13 +93,13 @@ def _shown(win, row_id):
     return next(r for r in win.current_page().visible_rows() if r["id"] == row_id)
 
 
-def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch):
-    bundle = _send(laptops, monkeypatch)
+def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch, qtbot):
+    bundle = _send(laptops, monkeypatch, qtbot)
     win = laptops["a"]
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(bundle), ""))
     asked: list = []
     _passphrase(monkeypatch, PASS, asked)
-    preview = sync_dialogs.apply_changes(win)
+    preview = _apply(qtbot, win)
     assert preview is not None and preview.isVisible()
     practices = win.session.db.execute("SELECT COUNT(*) FROM practices").fetchone()[0]
     # The header, before the passphrase; B has never heard back from A, so it sends every practice it holds.
@@ -111,6 +121,7 @@ def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch):
     session = win.session
     preview.apply_button.click()
     assert not preview.isVisible()
+    finish_tasks(qtbot)
     assert win.session is session  # sync ran in a child process: the window kept its connection, nothing reopened
     assert _shown(win, laptops["clash"])["list_size"] == 22222
     assert _shown(win, laptops["renamed"])["name"] == "Renamed on B"
@@ -120,23 +131,25 @@ def test_send_preview_and_apply_change_what_is_shown(laptops, monkeypatch):
         assert backups.rolling(laptop.session.db, keep=3, reason="test", actor=laptop.session.actor) is not None
 
 
-def test_a_wrong_passphrase_is_shown_and_changes_nothing(laptops, monkeypatch):
-    bundle = _send(laptops, monkeypatch)
+def test_a_wrong_passphrase_is_shown_and_changes_nothing(laptops, monkeypatch, qtbot):
+    bundle = _send(laptops, monkeypatch, qtbot)
     win = laptops["a"]
     audits = win.session.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(bundle), ""))
     _passphrase(monkeypatch, "not the passphrase")
-    assert sync_dialogs.apply_changes(win) is None
+    assert _apply(qtbot, win) is None
     assert laptops["warned"] and "passphrase does not open" in laptops["warned"][0][1]
+    assert laptops["warned"][0][0] == "The changes were not applied"
     assert _shown(win, laptops["clash"])["list_size"] == 11111
     assert win.session.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == audits
 
 
 def test_conflicts_dialog_shows_both_versions_and_keep_mine_writes_mine_back(laptops, monkeypatch, qtbot):
-    bundle = _send(laptops, monkeypatch)
+    bundle = _send(laptops, monkeypatch, qtbot)
     win = laptops["a"]
     _passphrase(monkeypatch, PASS)
-    sync_dialogs.apply_changes(win, bundle).apply_button.click()
+    _apply(qtbot, win, bundle).apply_button.click()
+    finish_tasks(qtbot)
     assert _shown(win, laptops["clash"])["list_size"] == 22222
 
     dialog = sync_dialogs.show_conflicts(win)
@@ -181,12 +194,13 @@ def test_every_control_of_the_sync_dialogs_has_a_name(laptops, monkeypatch, qtbo
     qtbot.waitExposed(asking)
     assert len(reachable(asking)) >= 3 and unnamed(asking) == []
 
-    bundle = _send(laptops, monkeypatch)
+    bundle = _send(laptops, monkeypatch, qtbot)
     _passphrase(monkeypatch, PASS)
-    preview = sync_dialogs.apply_changes(laptops["a"], bundle)
+    preview = _apply(qtbot, laptops["a"], bundle)
     qtbot.waitExposed(preview)
     assert len(reachable(preview)) >= 3 and unnamed(preview) == []
     preview.apply_button.click()
+    finish_tasks(qtbot)
     conflicts = sync_dialogs.show_conflicts(laptops["a"])
     qtbot.waitExposed(conflicts)
     assert len(reachable(conflicts)) >= 4 and unnamed(conflicts) == []

@@ -8,6 +8,7 @@ from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
+from task_helpers import finish_tasks
 from worlds import copy_world
 
 from desktop.models import clock
@@ -125,6 +126,7 @@ def test_a_bulk_assignment_made_off_the_gui_thread_is_one_step(qtbot, loaded, se
     nurse = next(s for s in loaded.staff if s["role"] == "district nurse")
     loaded.dialog.choice.setCurrentIndex(loaded.dialog.choice.findData(nurse["id"]))
     qtbot.mouseClick(loaded.dialog.save_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
     assert {caseload.get_patient(session.db, pid)["case_manager_id"] for pid in ids} == {nurse["id"]}
 
     undo = loaded.window().edit_menu.undo_action

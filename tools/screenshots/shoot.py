@@ -22,6 +22,7 @@ from PySide6.QtCore import QDate, QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.models import clock
+from desktop.views.kit import tasks
 
 SIZE = (1400, 900)
 LOCALITY = "CHA"
@@ -29,11 +30,12 @@ EXTRACT_ROWS = 60_000
 
 
 def _settle(app: QApplication, seconds: float = 0.0) -> None:
+    """Let the window paint, and every background task report back (they call back later), before a shot."""
     end = time.monotonic() + seconds
     while True:
         for _ in range(3):
             app.processEvents()
-        if time.monotonic() >= end:
+        if time.monotonic() >= end and not tasks.running():
             return
         time.sleep(0.02)
 

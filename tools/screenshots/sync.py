@@ -44,8 +44,9 @@ def sync_at_work(
         shot(asking, "sync-passphrase")
         asking.done(0)
 
-        preview = sync_dialogs.apply_changes(window, bundle)
-        settle(0.3)
+        sync_dialogs.apply_changes(window, bundle)
+        settle(0.3)  # the dry run reports back by callback, which opens the preview
+        preview = window.sync_preview
         shot(preview, "sync-preview")
         preview.apply_button.click()
         settle(0.3)

@@ -18,14 +18,12 @@ from PySide6.QtWidgets import QFileDialog, QPlainTextEdit, QPushButton, QSplitte
 from ...models import audit
 from ...models.changes import Changes
 from ...models.cohort.worklists import marked
-from ...models.errors import DeskError
-from ...models.progress import Cancelled
 from ...settings import Settings
 from ..kit import formats, messages
 from ..kit.page import Page, title_block
 from ..kit.session import Session
 from ..kit.table_model import SORT_ROLE, Column, RecordsModel
-from ..kit.tasks import run_with_progress
+from ..kit.tasks import start_task
 from ..reference.records_view import RecordsView
 from ..shell.screens import Screen
 from .filters import AuditFilterBar
@@ -183,17 +181,24 @@ class AuditPage(Page):
         def job(db, _progress, _cancel):
             return audit.export_csv(db, actor, out, f.text, f.action, f.user, f.since, f.until)
 
-        try:
-            written = run_with_progress(self, f"Writing {out.name}…", self.session.path, job)
-        except Cancelled:
-            return
-        except OSError as exc:
-            messages.not_written(self, exc, out)
-            return
-        except DeskError as exc:
-            messages.warn(self, "Cannot export the audit log", str(exc))
-            return
-        self.session.publish(Changes.of("audit"))
-        messages.show_status(
-            self, f"Exported {formats.count(written, 'audit log entry', 'audit log entries')} to {out}."
+        def done(written: int) -> None:
+            self.session.publish(Changes.of("audit"))
+            messages.show_status(
+                self, f"Exported {formats.count(written, 'audit log entry', 'audit log entries')} to {out}."
+            )
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, OSError):  # most often the file is open in Excel, which locks it
+                messages.not_written(self, exc, out)
+            else:
+                messages.show_error(self, "Cannot export the audit log", exc)
+
+        start_task(
+            self,
+            f"Writing {out.name}…",
+            self.session.path,
+            job,
+            done,
+            failed,
+            failure_title="Cannot export the audit log",
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from ...models.care_homes import residents, visits
 from ...models.quarters import Quarter
+from ..kit.pdf_export import PdfJob
 from ..kit.session import Session
 
 
@@ -44,8 +45,14 @@ def save_resident(
     return resident_id
 
 
-def export_report(session: Session, cqc_id: str, quarter: Quarter, out: Path, today: dt.date | None = None) -> Path:
-    """Write the OFFICIAL-SENSITIVE visit report of one home for a quarter, and audit the export."""
-    from ...reports import care_home_report  # reportlab is imported when a PDF is made, not at start-up
+def report_job(session: Session, cqc_id: str, quarter: Quarter, today: dt.date | None = None) -> PdfJob:
+    """The export of one home's OFFICIAL-SENSITIVE visit report for a quarter (audited), as a task's job
+    (pdf_export.export_pdf runs it off the GUI thread, with Cancel)."""
+    actor = session.actor
 
-    return care_home_report.export(session.db, session.actor, cqc_id, quarter, out, today)
+    def job(db, progress, cancel, out: Path) -> Path:
+        from ...reports import care_home_report  # reportlab is imported when a PDF is made, not at start-up
+
+        return care_home_report.export(db, actor, cqc_id, quarter, out, today, progress=progress, cancel=cancel)
+
+    return job

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 from ...models import quarters, reference
 from ...models.care_homes import residents, visits
 from ...models.changes import Changes
-from ...models.errors import DeskError
 from ...settings import Settings
 from ..kit import formats, messages, pdf_export
 from ..kit.field_help import help_label
@@ -198,10 +197,9 @@ class CareHomesPage(QuarterPaging, Page):
 
     def show_visits(self, visit_ids: list[str]) -> None:
         names = {h["id"]: h["name"] for h in self.homes}
-        try:
+        with messages.reported(self, "Cannot show the visit") as failed:
             found = [visits.get(self.session.db, v) for v in visit_ids]
-        except DeskError as exc:
-            messages.warn(self, "Cannot show the visit", str(exc))
+        if failed:
             return
         dialog = QDialog(self)
         dialog.setObjectName("visitSummary")
@@ -261,10 +259,9 @@ class CareHomesPage(QuarterPaging, Page):
         if home_id is None:
             return
         home = next(h for h in self.homes if h["id"] == home_id)
-        try:
+        with messages.reported(self, "Cannot edit the resident") as failed:
             current = residents.get(self.session.db, resident_id) if resident_id else None
-        except DeskError as exc:
-            messages.warn(self, "Cannot edit the resident", str(exc))
+        if failed:
             return
         session = self.session
         dialog = ResidentDialog(
@@ -292,11 +289,13 @@ class CareHomesPage(QuarterPaging, Page):
             "Export the report",
         ):
             return
-        pdf_export.save_pdf(
+        pdf_export.export_pdf(
             self,
             self.settings,
             "visit report",
             f"care-home-visits-{home['cqc_id']}-{q.code}.pdf",
-            lambda out: care_home_operations.export_report(self.session, home["cqc_id"], q, out, self.today()),
+            f"Writing the {q.label} visit report for {home['name']}…",
+            self.session.path,
+            care_home_operations.report_job(self.session, home["cqc_id"], q, self.today()),
             OPEN_REPORT,
         )

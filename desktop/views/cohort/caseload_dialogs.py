@@ -6,7 +6,7 @@ dialog's banner, and the dialog stays open with everything typed kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QDate
@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QComboBox, QDateEdit, QWidget
 
 from ...models import clock
 from ...models.cohort import caseload
-from ...models.errors import ValidationError
-from ..kit import formats
+from ...models.errors import DeskError, ValidationError
+from ..kit import formats, messages
 from ..kit.form_dialog import FormDialog, Save, combo, text_box
 
 WIDTH = 520
@@ -68,13 +68,21 @@ class InterventionDialog(FormDialog):
 
 
 class BulkDialog(FormDialog):
-    """One change to every selected patient: a case manager, or a status. The button names how many."""
+    """One change to every selected patient: a case manager, or a status. The button names how many.
+
+    Its *save(values, done, failed, cancelled)* starts the change off the GUI thread (operations.update_patients)
+    and reports back through one of the three."""
 
     ask_before_discarding = False
     rules = caseload.HELP
 
     def __init__(
-        self, what: str, count: int, staff: Sequence[Mapping[str, Any]], save: Save, parent: QWidget | None = None
+        self,
+        what: str,
+        count: int,
+        staff: Sequence[Mapping[str, Any]],
+        save: Callable[..., Any],
+        parent: QWidget | None = None,
     ):
         patients = formats.count(count, "patient")
         if what == "case_manager":
@@ -128,6 +136,32 @@ class BulkDialog(FormDialog):
         if changes["status"] == "discharged":
             changes["discharge_reason"] = self.reason.currentData()
         return changes
+
+    def try_save(self) -> None:
+        """Close only when the change is done, so a refusal or a Cancel is still shown here with the choice kept."""
+        self.clear_errors()
+        try:
+            values = self.values()
+        except ValidationError as exc:
+            self.show_error(str(exc), None)
+            return
+        self.save_button.setEnabled(False)  # until the change reports back: one press, one change
+        self._save(values, self._saved, self._refused, self._cancelled)
+
+    def _saved(self) -> None:
+        self.save_button.setEnabled(True)
+        self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        if isinstance(exc, DeskError):
+            self.show_error(str(exc), None)
+        else:
+            messages.show_error(self, "Not changed", exc)
+
+    def _cancelled(self) -> None:
+        self.save_button.setEnabled(True)
+        self.show_error("Cancelled; nothing was changed.", None)
 
     def _status_changed(self) -> None:
         self.form.setRowVisible(self.reason, self.choice.currentData() == "discharged")

@@ -3,14 +3,13 @@ operation. Kept apart from the page so the page holds only the table and its sta
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog
 
 from ...models.cohort.worklists import BY_KEY, MARKING, marked
-from ...models.errors import DeskError
-from ...models.progress import Cancelled
 from ..kit import formats, messages
 from . import operations
 from .caseload_dialogs import BulkDialog
@@ -60,9 +59,7 @@ def bulk_change(page: CohortPage, what: str) -> None:
     if not ids:
         return
 
-    def save(changes: dict) -> None:
-        operations.update_patients(page, page.session, ids, changes)
-
+    save = partial(operations.update_patients, page, page.session, ids)
     page.dialog = BulkDialog(what, len(ids), page.staff, save, page)
     page.dialog.accepted.connect(lambda: page.status_message(f"Updated {formats.count(len(ids), 'patient')}."))
     page.dialog.open()
@@ -96,14 +93,14 @@ def export_worklist(page: CohortPage) -> None:
     if out.suffix.lower() not in (".xlsx", ".csv"):
         out = out.with_suffix(".csv" if "csv" in (chosen or "").lower() else ".xlsx")
     page.settings.set_state("export_directory", str(out.parent))
-    try:
-        written = operations.export_worklist(page, page.session, page.frame, key, out, page.locality["name"])
-    except Cancelled:
-        return
-    except OSError as exc:
-        messages.not_written(page, exc, out)
-        return
-    except DeskError as exc:
-        messages.warn(page, "Cannot export the worklist", str(exc))
-        return
-    page.status_message(f"Exported {formats.count(written, 'patient')} on “{worklist.title}” to {out}.")
+
+    def exported(written: int) -> None:
+        page.status_message(f"Exported {formats.count(written, 'patient')} on “{worklist.title}” to {out}.")
+
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, OSError):  # most often the file is open in Excel, which locks it
+            messages.not_written(page, exc, out)
+        else:
+            messages.show_error(page, "Cannot export the worklist", exc)
+
+    operations.export_worklist(page, page.session, page.frame, key, out, page.locality["name"], exported, failed)

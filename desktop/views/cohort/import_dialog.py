@@ -32,9 +32,8 @@ from ...models.cohort import frame as cohort
 from ...models.cohort.extract_reader import check_structure, suggest_mapping
 from ...models.cohort.extract_rules import CheckedExtract, Rejection
 from ...models.errors import DeskError, ValidationError
-from ...models.progress import Cancelled
 from ...settings import Settings
-from ..kit import formats
+from ..kit import formats, messages
 from ..kit.field_help import explain
 from ..kit.session import Session
 from ..kit.style import colours
@@ -141,33 +140,58 @@ class ImportDialog(QDialog):
     def check(self) -> None:
         if self.structure_problem():
             return
-        try:
-            self.checked = operations.check_extract(
-                self, self.session, self.locality["code"], self.path, self.extract_date(), self.mapping.mapping()
-            )
-        except Cancelled:
-            return
-        except DeskError as exc:
+        self._working()
+        operations.check_extract(
+            self,
+            self.session,
+            self.locality["code"],
+            self.path,
+            self.extract_date(),
+            self.mapping.mapping(),
+            done=self._checked,
+            failed=self._check_failed,
+            cancelled=self._ready,  # nothing was read into the dialog; it stays as it was
+        )
+
+    def _checked(self, checked: CheckedExtract) -> None:
+        self.checked = checked
+        self._ready()
+        self._show_results(checked)
+
+    def _check_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, DeskError):
             self._refuse(f"{exc}\n\nNothing has been imported.")
-            return
-        self._show_results(self.checked)
+        else:
+            self._ready()
+            messages.show_error(self, "Not checked", exc)
 
     def do_import(self) -> None:
         if self.structure_problem():
             return
-        try:
-            result = operations.import_extract(
-                self, self.session, self.locality["code"], self.path, self.extract_date(), self.mapping.mapping()
-            )
-        except Cancelled:
-            self._refuse(
+        self._working()
+        operations.import_extract(
+            self,
+            self.session,
+            self.locality["code"],
+            self.path,
+            self.extract_date(),
+            self.mapping.mapping(),
+            done=self._imported,
+            failed=self._import_failed,
+            cancelled=lambda: self._refuse(
                 "The import was cancelled. Nothing was changed: what had been done so far was rolled "
                 "back, and the cohort is as it was."
-            )
-            return
-        except DeskError as exc:
+            ),
+        )
+
+    def _import_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, DeskError):
             self._refuse(f"{exc}\n\nNothing was imported; the cohort is as it was.")
-            return
+        else:
+            self._ready()
+            messages.show_error(self, "Not imported", exc)
+
+    def _imported(self, result: risk_import.ImportResult) -> None:
         self.result = result
         self.summary.show_result(result, self.path.name, self.path, self.settings)
         self.stack.setCurrentWidget(self.summary)
@@ -203,8 +227,17 @@ class ImportDialog(QDialog):
     def _refuse(self, message: str) -> None:
         self.banner.setText(message)
         self.banner.show()
-        self.check_button.setEnabled(bool(self.headings) and self.structure_problem() is None)
-        self.import_button.setEnabled(bool(self.headings) and self.structure_problem() is None)
+        self._ready()
+
+    def _working(self) -> None:
+        # Until the progress dialog shows (and blocks the rest), a second press must not start a second job.
+        self.check_button.setEnabled(False)
+        self.import_button.setEnabled(False)
+
+    def _ready(self) -> None:
+        ready = bool(self.headings) and self.structure_problem() is None
+        self.check_button.setEnabled(ready)
+        self.import_button.setEnabled(ready)
 
     def _show_results(self, checked: CheckedExtract | None) -> None:
         listed = self.results.show_checked(checked)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 
 from ...models.cohort.extract_rules import CheckedExtract, Rejection, write_rejections
 from ...models.cohort.risk_import import ImportResult
-from ...models.errors import DeskError
 from ...settings import Settings
 from ..kit import messages
 from .import_mapping import RejectionsModel, rejections_view
@@ -34,17 +33,9 @@ def save_rejections(
     name, _ = QFileDialog.getSaveFileName(parent, "Save rejections as CSV", suggested, "CSV files (*.csv)")
     if not name:
         return None
-    try:
+    with messages.reported(parent, "Cannot save the rejections") as failed:
         write_rejections(rejections, name)
-    except OSError as exc:
-        messages.warn(
-            parent, "Cannot save the rejections", f"{exc.strerror or exc}: {name}\n\nChoose a folder you can write to."
-        )
-        return None
-    except DeskError as exc:
-        messages.warn(parent, "Cannot save the rejections", str(exc))
-        return None
-    return Path(name)
+    return None if failed else Path(name)
 
 
 def saved_note(count: int, path: Path) -> str:

@@ -13,7 +13,6 @@ from PySide6.QtGui import QTextLayout
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from ...models.cohort import caseload
-from ...models.errors import DeskError
 from ..kit import messages
 from ..kit.form_dialog import FormDialog, Save, text_box
 from ..kit.session import Session
@@ -157,10 +156,9 @@ class MdtFlag(QWidget):
         if self.patient_id is None or not self.flagged:
             return
         patient_id = self.patient_id
-        try:
+        with messages.reported(self, "MDT flag not cleared") as failed:
             mdt_operations.flag_for_mdt(self.session, patient_id, "", flagged=False)
-        except DeskError as exc:
-            messages.warn(self, "MDT flag not cleared", str(exc))
+        if failed:
             return
         self._done(patient_id, f"MDT flag cleared for {self.patient_name}.")
 

@@ -2,12 +2,14 @@
 
 Each calls one desktop.models operation with the session's actor and publishes what it changed.
 Single-record edits take a few milliseconds, so they run on the GUI thread; work that grows with the
-data (an import, a bulk change, an export) goes through desktop.views.kit.tasks, on its own connection.
+data (an import, a bulk change, an export) goes through desktop.views.kit.tasks, on its own connection, and
+hands what it did to a callback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +22,53 @@ from ...models.cohort.frame import CohortFrame
 from ...models.cohort.risk_import import ImportResult
 from ...models.progress import check_cancel
 from ..kit.session import Session
-from ..kit.tasks import run_with_progress
+from ..kit.tasks import Failed, Task, start_task
 
 
 def check_extract(
-    parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date, mapping: dict[str, str]
-) -> CheckedExtract:
-    """Read and check every row of an extract, writing nothing; Cancelled when the user gave up waiting."""
+    parent: QWidget,
+    session: Session,
+    locality_code: str,
+    path: Path,
+    extract_date: dt.date,
+    mapping: dict[str, str],
+    done: Callable[[CheckedExtract], None],
+    failed: Failed,
+    cancelled: Callable[[], None],
+) -> Task:
+    """Read and check every row of an extract, writing nothing; what it found goes to *done*."""
 
     def job(db, _progress, cancel):
         checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping)
         check_cancel(cancel)
         return checked
 
-    return run_with_progress(parent, f"Checking {path.name}…", session.path, job)
+    return start_task(parent, f"Checking {path.name}…", session.path, job, done, failed, cancelled)
 
 
 def import_extract(
-    parent: QWidget, session: Session, locality_code: str, path: Path, extract_date: dt.date, mapping: dict[str, str]
-) -> ImportResult:
-    """Import an extract as a new run; Cancelled (rolled back) or ValidationError (refused) leave no trace."""
+    parent: QWidget,
+    session: Session,
+    locality_code: str,
+    path: Path,
+    extract_date: dt.date,
+    mapping: dict[str, str],
+    done: Callable[[ImportResult], None],
+    failed: Failed,
+    cancelled: Callable[[], None],
+) -> Task:
+    """Import an extract as a new run, published before *done* hears of it; a Cancel (rolled back) or a
+    ValidationError (refused) leaves no trace."""
     actor = session.actor
-    result = run_with_progress(
-        parent,
-        f"Importing {path.name}…",
-        session.path,
-        lambda db, progress, cancel: risk_import.import_extract(
-            db, actor, locality_code, path, extract_date, mapping, progress, cancel
-        ),
-    )
-    session.publish(result.changes)
-    return result
+
+    def job(db, progress, cancel):
+        return risk_import.import_extract(db, actor, locality_code, path, extract_date, mapping, progress, cancel)
+
+    def published(result: ImportResult) -> None:
+        session.publish(result.changes)
+        done(result)
+
+    return start_task(parent, f"Importing {path.name}…", session.path, job, published, failed, cancelled)
 
 
 def update_patient(session: Session, patient_id: str, changes: dict[str, Any], origin: object = None) -> None:
@@ -59,9 +77,18 @@ def update_patient(session: Session, patient_id: str, changes: dict[str, Any], o
     session.publish(written, origin=origin)
 
 
-def update_patients(parent: QWidget, session: Session, patient_ids: list[str], changes: dict[str, Any]) -> None:
+def update_patients(
+    parent: QWidget,
+    session: Session,
+    patient_ids: list[str],
+    changes: dict[str, Any],
+    done: Callable[[], None],
+    failed: Failed,
+    cancelled: Callable[[], None],
+) -> Task:
     """The same edit to many patients at once, all or none and one undo step, off the GUI thread (it grows with
-    the selection). The progress dialog is application-modal, so nothing else touches the stack meanwhile."""
+    the selection); published before *done* is called. The progress dialog is application-modal, so nothing
+    else touches the stack meanwhile."""
     actor, undo = session.actor, session.undo
 
     def job(db, _progress, cancel):
@@ -72,7 +99,13 @@ def update_patients(parent: QWidget, session: Session, patient_ids: list[str], c
             check_cancel(cancel)
         return changed
 
-    session.publish(run_with_progress(parent, f"Updating {len(patient_ids):,} patients…", session.path, job))
+    def published(changed) -> None:
+        session.publish(changed)
+        done()
+
+    return start_task(
+        parent, f"Updating {len(patient_ids):,} patients…", session.path, job, published, failed, cancelled
+    )
 
 
 def add_intervention(
@@ -90,9 +123,17 @@ def save_cohort_rules(session: Session, rules: cohort_rules.CohortRules) -> None
 
 
 def export_worklist(
-    parent: QWidget, session: Session, frame: CohortFrame, key: str, out: Path, locality_name: str
-) -> int:
-    """Write a worklist to .xlsx or .csv (audited); returns how many patients it holds."""
+    parent: QWidget,
+    session: Session,
+    frame: CohortFrame,
+    key: str,
+    out: Path,
+    locality_name: str,
+    done: Callable[[int], None],
+    failed: Failed,
+) -> Task:
+    """Write a worklist to .xlsx or .csv (audited); *done* hears how many patients it holds. A Cancel leaves no
+    file and a note in the status bar."""
     actor = session.actor
 
     def job(db, _progress, cancel):
@@ -103,4 +144,12 @@ def export_worklist(
                 check_cancel(cancel)
         return written
 
-    return run_with_progress(parent, f"Writing {out.name}…", session.path, job)
+    return start_task(
+        parent,
+        f"Writing {out.name}…",
+        session.path,
+        job,
+        done,
+        failed,
+        failure_title="Worklist not exported",  # the note a Cancel leaves in the status bar
+    )

@@ -7,7 +7,7 @@ second, so the progress dialog normally never appears."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -20,14 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...models.errors import DeskError
 from ...models.kpi import return_import
 from ...models.kpi.return_import import Outcome
+from ...models.progress import Cancelled
 from ..kit import formats, messages
 from ..kit.field_help import help_label
 from ..kit.session import Session
 from ..kit.tables import list_table
-from ..kit.tasks import run_with_progress
+from ..kit.tasks import start_task
 from .outcomes_model import COLUMNS, OutcomesModel, summary
 
 RETURN_FILTER = "Return files (*.json);;All files (*)"
@@ -76,11 +76,17 @@ class ReturnImportDialog(QDialog):
         layout.addLayout(buttons)
 
     # -- the two runs -----------------------------------------------------------------------------------------
-    def check(self) -> bool:
-        """The dry run: what each file would do. False when the check could not run (the reason was shown)."""
-        outcomes = self._run(dry_run=True)
-        if outcomes is None:
-            return False
+    def check(self, checked: Callable[[], None], failed: Callable[[], None]) -> None:
+        """Start the dry run: what each file would do. Then *checked()*, or *failed()* when the check could not
+        run (the reason was shown)."""
+
+        def done(outcomes: list[Outcome]) -> None:
+            self._show_check(outcomes)
+            checked()
+
+        self._run(True, done, failed)
+
+    def _show_check(self, outcomes: list[Outcome]) -> None:
         self.outcomes = outcomes
         self.model.set_outcomes(outcomes, dry_run=True)
         writes = sum(1 for o in outcomes if o.status in WRITES)
@@ -98,13 +104,14 @@ class ReturnImportDialog(QDialog):
         self.import_button.setEnabled(writes > 0 and not _cancelled(outcomes))
         self.import_button.setVisible(True)
         (self.import_button if self.import_button.isEnabled() else self.close_button).setDefault(True)
-        return True
 
     def confirm(self) -> None:
-        """The real import; the list then says what happened to each file."""
-        outcomes = self._run(dry_run=False)
-        if outcomes is None:
-            return
+        """Start the real import; the list then says what happened to each file."""
+        # One import at a time: a quick batch finishes before its progress dialog would show and block clicks.
+        self.import_button.setEnabled(False)
+        self._run(False, self._show_import, lambda: self.import_button.setEnabled(True))
+
+    def _show_import(self, outcomes: list[Outcome]) -> None:
         self.outcomes = outcomes
         self.model.set_outcomes(outcomes, dry_run=False)
         self.import_button.hide()
@@ -131,7 +138,9 @@ class ReturnImportDialog(QDialog):
         if parent is not None:
             messages.show_status(parent, f"Returns: {summary(outcomes, dry_run=False)}.")
 
-    def _run(self, dry_run: bool) -> list[Outcome] | None:
+    def _run(self, dry_run: bool, shown: Callable[[list[Outcome]], None], failed: Callable[[], None]) -> None:
+        """Check or import the files off the GUI thread, then *shown(outcomes)*; *failed()* after the reason was
+        shown. A Cancel comes back as outcomes saying so, not as a failure."""
         actor, files = self.session.actor, list(self.files)
         verb = "Checking" if dry_run else "Importing"
 
@@ -142,23 +151,37 @@ class ReturnImportDialog(QDialog):
 
             return return_import.import_returns(db, actor, files, dry_run=dry_run, progress=step)
 
-        try:
-            outcomes, changes = run_with_progress(
-                self, f"{verb} {formats.count(len(files), 'return file')}…", self.session.path, job
-            )
-        except DeskError as exc:
-            messages.warn(self, "Cannot import the returns", str(exc))
-            return None
-        except OSError as exc:
-            messages.warn(
-                self,
-                "Cannot import the returns",
-                f"The workspace could not be used: {exc}. Check the "
-                "file is still there and not open elsewhere, then try again.",
-            )
-            return None
-        self.session.publish(changes)
-        return outcomes
+        def done(result: tuple[list[Outcome], object]) -> None:
+            outcomes, changes = result
+            self.session.publish(changes)
+            shown(outcomes)
+
+        def refused(exc: BaseException) -> None:
+            if isinstance(exc, OSError):  # the workspace file itself, not a return file (those are outcomes)
+                messages.warn(
+                    self,
+                    "Cannot import the returns",
+                    f"The workspace could not be used: {exc}. Check the "
+                    "file is still there and not open elsewhere, then try again.",
+                )
+            else:
+                messages.show_error(self, "Cannot import the returns", exc)
+            failed()
+
+        def cancelled() -> None:
+            # Said in the window's status bar: during the check this dialog is not on screen yet.
+            messages.show_error(self.parentWidget() or self, "Cannot import the returns", Cancelled())
+            failed()
+
+        start_task(
+            self,
+            f"{verb} {formats.count(len(files), 'return file')}…",
+            self.session.path,
+            job,
+            done,
+            refused,
+            cancelled,
+        )
 
 
 def _cancelled(outcomes: Sequence[Outcome]) -> bool:

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from ...models import quarters
 from ...models.changes import Changes
-from ...models.errors import DeskError
 from ...models.kpi import consolidated
 from ...models.kpi.catalogue import catalogue
 from ...models.quarters import Quarter
@@ -279,7 +278,8 @@ class CommissionerPage(QuarterPaging, Page):
             self.import_files(names)
 
     def import_files(self, paths: Iterable[str | Path]) -> ReturnImportDialog | None:
-        """Check the files (a dry run) and show what each would do; the dialog imports on confirmation."""
+        """Check the files (a dry run) and show what each would do; the dialog imports on confirmation. Returns
+        the dialog, which opens once the check is done, or None when there is nothing to check."""
         if self.session.kind != "commissioner":
             messages.warn(self, "Returns are not imported here", NOT_HERE)
             return None
@@ -291,12 +291,15 @@ class CommissionerPage(QuarterPaging, Page):
                 "The folder holds no .json files. Choose the return files the teams exported (kpi-return-….json).",
             )
             return None
-        self.dialog = ReturnImportDialog(self.session, files, self)
-        if not self.dialog.check():
-            self.dialog = None
-            return None
-        self.dialog.open()
-        return self.dialog
+        dialog = self.dialog = ReturnImportDialog(self.session, files, self)
+
+        def failed() -> None:
+            if self.dialog is dialog:
+                self.dialog = None
+            dialog.deleteLater()
+
+        dialog.check(dialog.open, failed)
+        return dialog
 
     @staticmethod
     def accepts_drop(mime: QMimeData) -> bool:
@@ -328,18 +331,9 @@ class CommissionerPage(QuarterPaging, Page):
             return
         if not path.lower().endswith(".xlsx"):
             path += ".xlsx"
-        try:
+        with messages.reported(self, "Not exported") as failed:  # a workbook open in Excel: named, with what to do
             out = consolidated.export_xlsx(self.session.db, self.session.actor, self.quarter, path)
-        except DeskError as exc:
-            messages.warn(self, "Not exported", str(exc))
-            return
-        except OSError as exc:
-            messages.warn(
-                self,
-                "Not exported",
-                f"Could not write {Path(path).name}: {exc.strerror or exc}. If it "
-                "is open in Excel, close it there, or choose another name or folder.",
-            )
+        if failed:
             return
         if self.settings:
             self.settings.set_state("export_directory", str(out.parent))

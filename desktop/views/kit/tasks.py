@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from ...models.db import open_workspace
@@ -189,84 +189,37 @@ def start_off_thread(
     return Task(parent, title, BackgroundWorker(work), done, failed, cancelled, failure_title).start()
 
 
+def start_quiet(path: Path, job: Job, done: Done, failed: Failed) -> WorkspaceWorker:
+    """A load the user does not wait for (no dialog, no Cancel): e.g. the figures behind a screen's charts.
+
+    The worker belongs to the application, not to the screen that asked, so a screen closed meanwhile cannot
+    destroy a running thread; the screen's slots are simply not called once it is gone. wait_for_workers()
+    lets any still running finish when the application quits."""
+    worker = WorkspaceWorker(path, job)
+    worker.setParent(QApplication.instance())
+    worker.succeeded.connect(done)
+    worker.failed.connect(failed)
+    worker.finished.connect(worker.deleteLater)
+    worker.start()
+    return worker
+
+
+def wait_for_workers() -> None:
+    """Let every background thread finish (at exit: a QThread must not be destroyed while it runs)."""
+    app = QApplication.instance()
+    for worker in app.findChildren(BackgroundWorker) if app is not None else []:
+        worker.wait()
+
+
 def running() -> list[Task]:
     """The tasks still at work, wherever they are parented (tests wait on this; nothing global is kept)."""
     app = QApplication.instance()
     if app is None:
         return []
-    roots = [app, *QApplication.topLevelWidgets()]
-    return [task for root in roots for task in root.findChildren(Task) if task.running]
-
-
-# --- the nested-loop way, going: each call site moves to start_task -----------------------------------
-class _Waiter(QObject):
-    """Lives on the GUI thread, so the worker's signals reach these slots queued, in order."""
-
-    def __init__(self, dialog: QProgressDialog, worker: BackgroundWorker, loop: QEventLoop):
-        super().__init__()
-        self.dialog, self.worker, self.loop = dialog, worker, loop
-        self.outcome: dict[str, Any] = {}
-
-    @Slot(float, str)
-    def on_progress(self, fraction: float, message: str) -> None:
-        if not self.worker.cancelled:
-            self.dialog.setLabelText(message)
-        self.dialog.setValue(round(fraction * 1000))
-
-    @Slot(object)
-    def on_succeeded(self, result: Any) -> None:
-        self.outcome["result"] = result
-
-    @Slot(object)
-    def on_failed(self, exc: Exception) -> None:
-        self.outcome["error"] = exc
-
-    @Slot()
-    def on_cancel(self) -> None:
-        self.worker.cancel()
-        self.dialog.setLabelText("Cancelling; undoing what was done so far…")
-
-    @Slot()
-    def on_finished(self) -> None:
-        self.loop.quit()
-
-
-def run_with_progress(parent: QWidget | None, title: str, path: Path, job: Job) -> Any:
-    """Run *job* on a worker thread and wait for it while the GUI stays live; return its result.
-
-    Whatever the job raised (Cancelled when the user pressed Cancel) is raised again here, on the
-    GUI thread.
-    """
-    return _wait(parent, title, WorkspaceWorker(path, job))
-
-
-def run_off_thread(parent: QWidget | None, title: str, work: Callable[[Progress, CancelCheck], Any]) -> Any:
-    """run_with_progress for work that opens no connection of its own (e.g. it starts a child process)."""
-    return _wait(parent, title, BackgroundWorker(work))
-
-
-def _wait(parent: QWidget | None, title: str, worker: BackgroundWorker) -> Any:
-    dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
-    dialog.setWindowTitle("Locality Desk")
-    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
-    dialog.setMinimumDuration(SHOW_AFTER_MS)
-    dialog.setAutoClose(False)
-    dialog.setAutoReset(False)
-    dialog.setMinimumWidth(420)
-
-    loop = QEventLoop()
-    waiter = _Waiter(dialog, worker, loop)
-    worker.progressed.connect(waiter.on_progress)
-    worker.succeeded.connect(waiter.on_succeeded)
-    worker.failed.connect(waiter.on_failed)
-    worker.finished.connect(waiter.on_finished)
-    dialog.canceled.connect(waiter.on_cancel)
-    worker.start()
-    # Nothing is delivered before exec() runs, and `finished` arrives after the outcome, so this cannot miss it.
-    loop.exec()
-    worker.wait()
-    dialog.close()
-    dialog.deleteLater()
-    if "error" in waiter.outcome:
-        raise waiter.outcome["error"]
-    return waiter.outcome.get("result")
+    found: list[Task] = []
+    for root in [app, *QApplication.topLevelWidgets()]:
+        try:
+            found += [task for task in root.findChildren(Task) if task.running]
+        except RuntimeError:  # a window Qt has deleted while its Python wrapper was still listed
+            continue
+    return found

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QApplication
 
 from ...models.cohort import caseload
 from ...models.cohort import frame as cohort
-from ...models.errors import DeskError
 from ...models.mdt import actions, meetings
 from ..kit import formats, messages, pdf_export
 from . import operations as mdt_operations
@@ -45,12 +44,9 @@ def _chosen_patient(tab: MeetingsTab) -> str | None:
 
 
 def _attempt(tab: MeetingsTab, title: str, fn, *args) -> bool:
-    try:
+    with messages.reported(tab, title) as failed:
         fn(*args)
-    except DeskError as exc:
-        messages.warn(tab, title, str(exc))
-        return False
-    return True
+    return not failed
 
 
 def plan_meeting(tab: MeetingsTab) -> None:
@@ -135,14 +131,15 @@ def new_action(tab: MeetingsTab, patient_id: str | None = None) -> None:
 
 def edit_action(tab: MeetingsTab, action_id: str) -> None:
     meeting = tab.current_meeting()
-    try:
+    with messages.reported(tab, "Cannot open the action") as failed:
         row = dict(actions.get(tab.session.db, action_id))
         if row["patient_id"]:
             p = caseload.get_patient(tab.session.db, row["patient_id"])
             row["patient_label"] = f"{str(p['family_name']).upper()}, {p['given_name']}"
-    except DeskError as exc:
-        messages.warn(tab, "Cannot open the action", f"{exc}\n\nThe list has been refreshed.")
+    if failed:
+        # Most often deleted in another window since the list was drawn: show the list as it is now.
         tab.reload()
+        tab.status_message("The list has been refreshed.")
         return
 
     def save(v: dict[str, Any]) -> None:
@@ -217,7 +214,7 @@ def remove_item(tab: MeetingsTab, item_id: str) -> None:
 
 
 def export_pack(tab: MeetingsTab) -> None:
-    """Warn that the pack is patient data, ask where, write it with a busy cursor, offer to open it."""
+    """Warn that the pack is patient data, ask where, write it off the GUI thread, offer to open it."""
     meeting = tab.current_meeting()
     if meeting is None or tab.locality is None:
         return
@@ -231,11 +228,13 @@ def export_pack(tab: MeetingsTab) -> None:
         "Export the pack",
     ):
         return
-    pdf_export.save_pdf(
+    pdf_export.export_pdf(
         tab,
         tab.settings,
         "MDT pack",
         f"mdt-pack-{tab.locality['code'].lower()}-{meeting['held_on']}.pdf",
-        lambda out: mdt_operations.export_pack(tab.session, meeting["id"], out, tab.today()),
+        f"Writing the MDT pack for {formats.date(meeting['held_on'])}…",
+        tab.session.path,
+        mdt_operations.pack_job(tab.session, meeting["id"], tab.today()),
         OPEN_PACK,
     )

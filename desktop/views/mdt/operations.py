@@ -14,6 +14,7 @@ from typing import Any
 
 from ...models.mdt import actions, meetings
 from ...models.mdt import forms as mdt_forms
+from ..kit.pdf_export import PdfJob
 from ..kit.session import Session
 
 
@@ -104,8 +105,14 @@ def set_action_status(
     )
 
 
-def export_pack(session: Session, meeting_id: str, out: Path, today: dt.date | None = None) -> Path:
-    """Write the OFFICIAL-SENSITIVE MDT pack and record the export in the audit trail."""
-    from ...reports import mdt_pack  # reportlab is imported when a PDF is made, not at start-up
+def pack_job(session: Session, meeting_id: str, today: dt.date | None = None) -> PdfJob:
+    """The export of a meeting's OFFICIAL-SENSITIVE MDT pack (audited), as a task's job (pdf_export.export_pdf
+    runs it off the GUI thread, with Cancel)."""
+    actor = session.actor
 
-    return mdt_pack.export(session.db, session.actor, meeting_id, out, today)
+    def job(db, progress, cancel, out: Path) -> Path:
+        from ...reports import mdt_pack  # reportlab is imported when a PDF is made, not at start-up
+
+        return mdt_pack.export(db, actor, meeting_id, out, today, progress=progress, cancel=cancel)
+
+    return job

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from ...models import reference
 from ...models.changes import Changes
-from ...models.errors import DeskError
 from ..kit import messages
 from ..kit.page import Page, title_block
 from ..kit.session import Session
@@ -136,11 +135,10 @@ class ReferencePage(Page):
         row_id = self.selected_id()
         if row_id is None:
             return
-        try:
+        with messages.reported(self, f"Cannot edit this {self.entity.singular}") as failed:
             row = reference.get(self.session.db, self.entity.name, row_id)
-        except DeskError as exc:
-            messages.warn(self, f"Cannot edit this {self.entity.singular}", str(exc))
-            self.reload()
+        if failed:
+            self.reload()  # most often deleted in another window since the list was drawn
             return
         self._open_dialog(row, row.get("locality_id"))
 
@@ -159,10 +157,8 @@ class ReferencePage(Page):
             f"Delete {what}",
         ):
             return
-        try:
+        with messages.reported(self, f"Cannot delete {named}"):
             operations.delete_record(self.session, self.entity.name, row_id)
-        except DeskError as exc:
-            messages.warn(self, f"Cannot delete {named}", str(exc))
 
     def _open_dialog(self, row: Mapping[str, Any] | None, locality_id: str | None) -> None:
         entity = self.entity.name

@@ -10,11 +10,11 @@ commissioner workspace holds no team records: it has the system report only, and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QFrame,
     QHBoxLayout,
@@ -29,13 +29,12 @@ from ...models import quarters
 from ...models.changes import Changes
 from ...models.kpi import consolidated
 from ...settings import Settings
-from ..kit import formats, messages, pdf_export
+from ..kit import formats, messages, pdf_export, tasks
 from ..kit.field_help import help_label
 from ..kit.page import EmptyCard, Page, title_block
 from ..kit.quarter_paging import QuarterPaging
 from ..kit.session import Session
 from ..kit.tables import SMALL_ROW_HEIGHT, list_table
-from ..kit.tasks import WorkspaceWorker, run_with_progress
 from ..shell.screens import Screen
 from .spc_list_model import COLUMNS, SpcListModel
 from .spc_view import SpcView
@@ -48,14 +47,6 @@ NO_RECORDS = (
     "compares every team whose return you have imported."
 )
 WORKING = "Working out the charts…"
-_RUNNING: set[WorkspaceWorker] = set()  # loads under way, kept alive until they finish whatever the page does
-
-
-def wait_for_loads() -> None:
-    """Let every load under way finish (at exit: a QThread must not be destroyed while it runs)."""
-    for worker in list(_RUNNING):
-        worker.wait()
-    _RUNNING.clear()
 
 
 def _card(heading: str) -> tuple[QFrame, QVBoxLayout, QLabel, QLabel]:
@@ -85,10 +76,6 @@ class ReportsPage(QuarterPaging, Page):
         self.figures: Any = None  # the LocalityFigures shown
         self.teams_held = 0
         commissioner = session.kind == "commissioner"
-        app = QApplication.instance()
-        if app is not None and not getattr(app, "_reports_wait_hooked", False):
-            app.aboutToQuit.connect(wait_for_loads)
-            app._reports_wait_hooked = True
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
@@ -216,15 +203,13 @@ class ReportsPage(QuarterPaging, Page):
         from ...models.kpi.locality_figures import gather
 
         code, quarter, today = key[0], self.quarter, self.today()
-        worker = WorkspaceWorker(
-            self.session.path, lambda db, _progress, _cancel: (key, gather(db, code, quarter, today))
-        )
-        worker.succeeded.connect(self._loaded)
-        worker.failed.connect(self._failed)
-        worker.finished.connect(self._finished)
         self.loading.add(key)
-        _RUNNING.add(worker)
-        worker.start()
+        tasks.start_quiet(
+            self.session.path,
+            lambda db, _progress, _cancel: (key, gather(db, code, quarter, today)),
+            self._loaded,
+            self._failed,
+        )
 
     @property
     def is_loading(self) -> bool:
@@ -246,11 +231,6 @@ class ReportsPage(QuarterPaging, Page):
             return
         self.loading.clear()
         self._show_state(f"The charts could not be worked out: {exc}")
-
-    @Slot()
-    def _finished(self) -> None:
-        for worker in [w for w in _RUNNING if w.isFinished()]:
-            _RUNNING.discard(worker)
 
     def _show_state(self, text: str) -> None:
         self.figures = None
@@ -359,51 +339,54 @@ class ReportsPage(QuarterPaging, Page):
         self.system_button.setToolTip(self.system_reason.text() or "Write the system report as a PDF")
 
     # -- export ---------------------------------------------------------------------------------------------
-    def export_locality(self) -> Any:
+    def export_locality(self) -> Path | None:
+        """Ask for a file and start writing the locality report there; the file chosen, written later."""
         if self.locality is None or self.session.kind == "commissioner":
             return None
         from ...reports import locality_report
 
         code, q, today, actor = self.locality["code"], self.quarter, self.today(), self.session.actor
-
-        def write(out):
-            return run_with_progress(
-                self,
-                f"Writing the {q.label} locality report for {self.locality['name']}…",
-                self.session.path,
-                lambda db, _p, _c: locality_report.export(db, actor, code, q, out, today),
-            )
-
-        return pdf_export.save_pdf(
-            self, self.settings, "locality report", f"locality-report-{code}-{q.code}.pdf", write, OPEN_REPORT
+        return pdf_export.export_pdf(
+            self,
+            self.settings,
+            "locality report",
+            f"locality-report-{code}-{q.code}.pdf",
+            f"Writing the {q.label} locality report for {self.locality['name']}…",
+            self.session.path,
+            lambda db, progress, cancel, out: locality_report.export(
+                db, actor, code, q, out, today, progress=progress, cancel=cancel
+            ),
+            OPEN_REPORT,
         )
 
-    def export_system(self) -> Any:
+    def export_system(self) -> Path | None:
+        """Ask for a file and start writing the system report there; the file chosen, written later."""
         if not self.teams_held:
             messages.warn(self, "Nothing to report", self.system_reason.text())
             return None
         from ...reports import system_report
 
         q, actor, publication = self.quarter, self.session.actor, self.publication.isChecked()
-        altered: list[int] = []
 
-        def write(out):
-            altered.append(
-                run_with_progress(
+        def written(out: Path, altered: int) -> None:
+            if publication:
+                messages.show_status(
                     self,
-                    f"Writing the {q.label} system report…",
-                    self.session.path,
-                    lambda db, _p, _c: system_report.export(db, actor, q, out, for_publication=publication),
+                    f"System report for publication saved to {out}: "
+                    f"{formats.count(altered, 'cell')} suppressed or rounded, listed in its "
+                    "appendix.",
                 )
-            )
 
-        name = f"system-report-{q.code}{'-publication' if publication else ''}.pdf"
-        out = pdf_export.save_pdf(self, self.settings, "system report", name, write, OPEN_REPORT)
-        if out is not None and publication and altered:
-            messages.show_status(
-                self,
-                f"System report for publication saved to {out}: "
-                f"{formats.count(altered[0], 'cell')} suppressed or rounded, listed in its "
-                "appendix.",
-            )
-        return out
+        return pdf_export.export_pdf(
+            self,
+            self.settings,
+            "system report",
+            f"system-report-{q.code}{'-publication' if publication else ''}.pdf",
+            f"Writing the {q.label} system report…",
+            self.session.path,
+            lambda db, progress, cancel, out: system_report.export(
+                db, actor, q, out, for_publication=publication, progress=progress, cancel=cancel
+            ),
+            OPEN_REPORT,
+            done=written,
+        )

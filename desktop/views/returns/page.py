@@ -346,10 +346,9 @@ class ReturnsPage(QuarterPaging, Page):
         if self.locality is None:
             return False
         db = self.session.db
-        try:
+        with messages.reported(self, "Cannot start the return") as failed:
             return_id, changes = returns.draft(db, self.session.actor, self.locality["id"], self.quarter, self.today())
-        except DeskError as exc:
-            messages.warn(self, "Cannot start the return", str(exc))
+        if failed:
             return False
         self.return_id, self.ret, self.not_started = return_id, returns.get(db, return_id), False
         # The rows stay (an editor may be open on one, its figures about to be written): only the values change.
@@ -378,11 +377,10 @@ class ReturnsPage(QuarterPaging, Page):
         numerator, _, denominator = text.partition("/")
         numerator, denominator = numerator.strip(), denominator.strip() or None
         starting = self.not_started
-        try:
+        with messages.reported(self, "Not saved") as failed:
             if starting and key != "comment":
                 returns.check_entry(code, numerator, denominator)  # figures refused must not start a draft
-        except ValidationError as exc:
-            messages.warn(self, "Not saved", str(exc))
+        if failed:
             return None
         if not self.start_draft():
             return None
@@ -392,11 +390,11 @@ class ReturnsPage(QuarterPaging, Page):
                 changes = returns.comment(db, actor, self.return_id, code, text)
             else:
                 changes = returns.enter(db, actor, self.return_id, code, numerator, denominator)
-        except ValidationError as exc:
-            messages.warn(self, "Not saved", str(exc))
-            return None
         except DeskError as exc:
-            messages.warn(self, "Cannot change the return", str(exc))
+            # A refused entry is the user's to fix; anything else stopped the return itself.
+            messages.show_error(
+                self, "Not saved" if isinstance(exc, ValidationError) else "Cannot change the return", exc
+            )
             return None
         self._publish(changes)
         fresh = returns.values(db, self.return_id)[code]
@@ -412,10 +410,9 @@ class ReturnsPage(QuarterPaging, Page):
             return
         if self.return_id is None:
             return
-        try:
+        with messages.reported(self, "Cannot recompute") as failed:
             changes = returns.recompute(self.session.db, self.session.actor, self.return_id, self.today())
-        except DeskError as exc:
-            messages.warn(self, "Cannot recompute", str(exc))
+        if failed:
             return
         self._publish(changes)
         self.show_return(self.return_id)
@@ -445,11 +442,10 @@ class ReturnsPage(QuarterPaging, Page):
             return
         if not self.start_draft():
             return
-        try:
+        with messages.reported(self, "Not signed off") as failed:
             changes = returns.sign_off(self.session.db, self.session.actor, self.return_id, self.today())
-        except DeskError as exc:
-            messages.warn(self, "Not signed off", str(exc))
-            self._refresh()
+        if failed:
+            self._refresh()  # the checklist may have changed since it was drawn: show why it was refused
             return
         self._publish(changes)
         self.show_return(self.return_id)
@@ -461,10 +457,9 @@ class ReturnsPage(QuarterPaging, Page):
         reason = ask_reason(self)
         if reason is None:
             return
-        try:
+        with messages.reported(self, "Not reopened") as failed:
             new_id, changes = returns.reopen(self.session.db, self.session.actor, self.return_id, reason, self.today())
-        except DeskError as exc:
-            messages.warn(self, "Not reopened", str(exc))
+        if failed:
             return
         self._publish(changes)
         self.show_return(new_id)
@@ -511,12 +506,11 @@ class ReturnsPage(QuarterPaging, Page):
             return
         if not path.lower().endswith(".json"):
             path += ".json"
-        try:
+        with messages.reported(self, "Not exported") as failed:
             out = returns.export(
                 self.session.db, self.session.actor, self.return_id, path, __version__, allow_draft=draft
             )
-        except (DeskError, OSError) as exc:
-            messages.warn(self, "Not exported", str(exc))
+        if failed:
             return
         self._publish(Changes.of("returns"))
         self.show_return(self.return_id)

@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
 
 from ...models import backups
 from ...models.changes import Changes
-from ...models.errors import DeskError
 from ..kit import messages
-from ..kit.tasks import WorkspaceWorker, run_with_progress
+from ..kit.tasks import WorkspaceWorker, start_task
 from .startup import WORKSPACE_FILTER
 
 if TYPE_CHECKING:
@@ -130,29 +129,29 @@ class DailyBackups(QObject):
         log.warning("The daily backup failed: %s", exc, exc_info=exc)
 
 
-def back_up_now(window: MainWindow) -> Path | None:
+def back_up_now(window: MainWindow) -> None:
     """File → Back up now…: a checked copy where the user says (suggested: the workspace's backups folder)."""
     session = window.session
     folder = backups.default_folder(session.path)
     suggested = folder / backups.file_name(session.path.stem, label=backups.MANUAL)
     name, _ = QFileDialog.getSaveFileName(window, "Back up the workspace", str(suggested), WORKSPACE_FILTER)
     if not name:
-        return None
+        return
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(backups.SUFFIX)
     actor = session.actor
-    try:
-        run_with_progress(
-            window,
-            "Backing up the workspace…",
-            session.path,
-            lambda db, _progress, _cancel: backups.backup(db, out, actor=actor, reason="manual"),
-        )
-    except DeskError as exc:
-        messages.warn(window, "No backup was made", str(exc))
-        return None
-    session.publish(Changes.of("audit"))
-    messages.show_status(window, f"Backed up to {out}")
-    return out
+
+    def backed_up(_path: Path) -> None:
+        session.publish(Changes.of("audit"))
+        messages.show_status(window, f"Backed up to {out}")
+
+    start_task(
+        window,
+        "Backing up the workspace…",
+        session.path,
+        lambda db, _progress, _cancel: backups.backup(db, out, actor=actor, reason="manual"),
+        backed_up,
+        failure_title="No backup was made",
+    )
 
 
 def restore_from_backup(window: MainWindow) -> RestoreDialog:
@@ -164,15 +163,14 @@ def restore_from_backup(window: MainWindow) -> RestoreDialog:
     return window.restore_dialog
 
 
-def restore(window: MainWindow, backup_path: Path) -> bool:
+def restore(window: MainWindow, backup_path: Path) -> None:
     """Confirm, restore *backup_path* over the open workspace, then reopen it so every screen shows it."""
     session = window.session
     target = session.path
-    try:
+    with messages.reported(window, "Cannot restore from this file") as failed:
         backups.check_backup(backup_path, full=False)  # a quick first look; restore runs the full check
-    except DeskError as exc:
-        messages.warn(window, "Cannot restore from this file", str(exc))
-        return False
+    if failed:
+        return
     folder = backups.default_folder(target)
     text = (
         f"Replace everything in the workspace {target.name} with the content of the backup "
@@ -181,21 +179,20 @@ def restore(window: MainWindow, backup_path: Path) -> bool:
         f"kept first as a before-restore backup in {folder}, so restoring that file undoes this."
     )
     if not messages.confirm(window, "Restore from backup", text, "Restore"):
-        return False
+        return
     actor = session.actor
 
     def job(db, progress, cancel):
         return backups.restore(backup_path, db, actor=actor, folder=folder, progress=progress, cancel=cancel)
 
-    try:
-        before = run_with_progress(window, "Restoring the workspace…", target, job)
-    except DeskError as exc:
-        messages.warn(window, "The workspace was not restored", str(exc))
-        return False
-    log.info("Restored %s from %s; the state before is in %s", target, backup_path, before)
-    window.open_path(target)  # a new session: every screen reloads from the restored file
-    messages.show_status(window, f"Restored from {backup_path.name}. The state before is kept in {before.name}.")
-    return True
+    def restored(before: Path) -> None:
+        log.info("Restored %s from %s; the state before is in %s", target, backup_path, before)
+        window.open_path(target)  # a new session: every screen reloads from the restored file
+        messages.show_status(window, f"Restored from {backup_path.name}. The state before is kept in {before.name}.")
+
+    start_task(
+        window, "Restoring the workspace…", target, job, restored, failure_title="The workspace was not restored"
+    )
 
 
 class RestoreDialog(QDialog):

@@ -88,7 +88,7 @@ class ExceptionHandler:
         parent = QApplication.activeWindow()
         if isinstance(exc, DeskError):
             log.info("Shown to the user: %s", exc)
-            messages.warn(parent, "Locality Desk", str(exc))
+            messages.show_error(parent, "Locality Desk", exc)
             return
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         log.error("Unexpected error\n%s", details)

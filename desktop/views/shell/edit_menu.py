@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from ...models.errors import DeskError
 from ..kit import messages
 
 if TYPE_CHECKING:
@@ -47,11 +46,10 @@ class EditMenu:
 
     def _take(self, verb: str) -> None:
         session = self.window.session
-        try:
+        with messages.reported(self.window, f"Nothing was {verb}ne") as failed:
             name, changes = getattr(session.undo, verb)(session.db, session.actor)
-        except DeskError as exc:  # changed since (the step is dropped), or storage trouble: nothing was written
+        if failed:  # changed since (the step is dropped), or storage trouble: nothing was written
             self.refresh()
-            messages.warn(self.window, f"Nothing was {verb}ne", str(exc))
             return
         session.publish(changes)  # the views reload; the main window refreshes this menu on the same signal
         self.refresh()

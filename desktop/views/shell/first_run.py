@@ -9,6 +9,7 @@ settings, so the window opens on the chosen team and does not ask "Who is using 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,31 +331,45 @@ def run_wizard(wizard: FirstRunWizard) -> bool:
     return bool(wizard.exec())
 
 
-def first_start(settings: Settings) -> Session | None:
-    """Ask, make the workspace, open it and remember the answers; None when the user chose to quit."""
+def first_start(settings: Settings, opened: startup.Opened, failed: startup.Failed) -> None:
+    """Ask, make the workspace, open it and remember the answers, then hand *opened* the session, or None when the
+    user chose to quit. The demo world is built off the GUI thread, so that may come later, from the event loop,
+    as may an unexpected error, which goes to *failed*."""
     wizard = FirstRunWizard(startup.start_path(settings), settings.get("user_name"))
     try:
-        if not run_wizard(wizard):
-            return None
-        answers = wizard.answers()
+        answers = wizard.answers() if run_wizard(wizard) else None
     finally:
         wizard.deleteLater()
-    if not answers.open_existing and not _make(answers):
-        return None
-    session = startup.open_at_start(answers.path, settings)
-    if session is not None:
-        remember(settings, answers, session)
-    return session
+    if answers is None:
+        opened(None)
+        return
+
+    def made(ready: bool) -> None:
+        if not ready:
+            opened(None)
+            return
+        startup.open_at_start(answers.path, settings, remembered, failed)
+
+    def remembered(session: Session | None) -> None:
+        if session is not None:
+            remember(settings, answers, session)
+        opened(session)
+
+    if answers.open_existing:
+        made(True)
+    else:
+        _make(answers, startup.guarded(made, failed), failed)
 
 
-def _make(answers: Answers) -> bool:
+def _make(answers: Answers, then: Callable[[bool], None], failed: startup.Failed) -> None:
     answers.path.parent.mkdir(parents=True, exist_ok=True)
     if answers.start == DEMO:
-        return startup.build_first_workspace(
-            answers.path, empty_kind="commissioner" if not answers.locality else "locality"
+        startup.build_first_workspace(
+            answers.path, then, failed, empty_kind="commissioner" if not answers.locality else "locality"
         )
+        return
     create_workspace(answers.path, answers.kind).close()
-    return True
+    then(True)
 
 
 def remember(settings: Settings, answers: Answers, session: Session) -> None:

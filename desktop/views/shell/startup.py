@@ -4,19 +4,20 @@ first time, and another file picked by the user when the chosen one cannot be us
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ... import paths
 from ...models.demo import build_demo
 from ...models.errors import DeskError, StorageUnavailable, WorkspaceDamaged
-from ...models.progress import Cancelled
 from ...models.workspace import create_workspace
 from ...settings import Settings
 from ..kit import messages
 from ..kit.session import Session
-from ..kit.tasks import run_with_progress
+from ..kit.tasks import start_task
 
 log = logging.getLogger(__name__)
 WORKSPACE_FILTER = "Locality Desk workspaces (*.sqlite *.db);;All files (*)"
@@ -24,6 +25,8 @@ EMPTY = "Start with an empty workspace"
 QUIT = "Quit"
 OPEN_OTHER = "Open another file…"
 RESTORE = "Restore from a backup…"
+Opened = Callable[[Session | None], None]
+Failed = Callable[[BaseException], None]
 
 
 def start_path(settings: Settings) -> Path:
@@ -37,21 +40,66 @@ def is_new(path: Path) -> bool:
     return not path.exists() or (path.is_file() and path.stat().st_size == 0)
 
 
-def open_at_start(path: Path, settings: Settings, parent: QWidget | None = None) -> Session | None:
-    """The session the main window opens on, or None when the user chose to quit."""
-    target: Path | None = path
-    while target is not None:
+def open_at_start(
+    path: Path, settings: Settings, opened: Opened, failed: Failed | None = None, parent: QWidget | None = None
+) -> None:
+    """Hand *opened* the session the main window opens on, or None when the user chose to quit.
+
+    A new workspace is first built as the demo world off the GUI thread, so *opened* is called either before this
+    returns or later, from the event loop, when the build has reported back. An unexpected error before this returns
+    reaches the caller; one later has no caller to reach and goes to *failed* (by default raised again, for the
+    crash handler).
+    """
+    fail = failed or _reraise
+
+    def attempt(target: Path | None) -> None:
+        if target is None:
+            opened(None)
+        elif is_new(target):
+            build_first_workspace(
+                target,
+                guarded(lambda built: open_existing(target) if built else opened(None), fail),
+                guarded(lambda exc: cannot_use(target, exc), fail),
+                parent,
+            )
+        else:
+            open_existing(target)
+
+    def open_existing(target: Path) -> None:
         try:
-            if is_new(target) and not build_first_workspace(target, parent):
-                return None
-            return Session.open(target, settings)
-        except WorkspaceDamaged as exc:
-            log.warning("Damaged workspace %s: %s", target, exc)
-            target = restore_or_choose(parent, settings, target, str(exc))
+            session = Session.open(target, settings)
         except StorageUnavailable as exc:
+            cannot_use(target, exc)
+            return
+        opened(session)
+
+    def cannot_use(target: Path, exc: BaseException) -> None:
+        if isinstance(exc, WorkspaceDamaged):
+            log.warning("Damaged workspace %s: %s", target, exc)
+            attempt(restore_or_choose(parent, settings, target, str(exc)))
+        elif isinstance(exc, StorageUnavailable):
             log.warning("Cannot open %s: %s", target, exc)
-            target = ask_for_other_workspace(parent, settings, str(exc))
-    return None
+            attempt(ask_for_other_workspace(parent, settings, str(exc)))
+        else:
+            fail(exc)
+
+    attempt(path)
+
+
+def _reraise(exc: BaseException) -> None:
+    raise exc
+
+
+def guarded(step: Callable[..., None], failed: Failed) -> Callable[..., None]:
+    """*step* as a callback from the event loop, where an error it raises would reach no caller: *failed* gets it."""
+
+    def run(*args: Any) -> None:
+        try:
+            step(*args)
+        except Exception as exc:
+            failed(exc)
+
+    return run
 
 
 def restore_or_choose(parent: QWidget | None, settings: Settings, damaged: Path, problem: str) -> Path | None:
@@ -96,18 +144,46 @@ def choose_backup(dialog) -> bool:
     return bool(dialog.exec())
 
 
-def build_first_workspace(path: Path, parent: QWidget | None = None, empty_kind: str = "locality") -> bool:
+def build_first_workspace(
+    path: Path,
+    then: Callable[[bool], None],
+    failed: Failed,
+    parent: QWidget | None = None,
+    empty_kind: str = "locality",
+) -> None:
     """Build the demo world at *path* on a worker thread; on Cancel offer an empty workspace of *empty_kind*.
 
-    False when the user chose to quit; the half-built file is removed either way.
+    Later, from the event loop, *then* is told whether there is a workspace at *path* now (False: the user cancelled
+    and chose to quit; after a Cancel the half-built file is removed either way), or *failed* gets what stopped the
+    build.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        run_with_progress(parent, "Building the demo world (invented people and places)…", path, _build_demo_job)
+
+    def built(_result: None) -> None:
         log.info("Built the demo world at %s", path)
-        return True
-    except Cancelled:
-        remove_workspace_files(path)
+        then(True)
+
+    def cancelled() -> None:
+        try:
+            started = _start_empty_instead(path, parent, empty_kind)
+        except Exception as exc:
+            failed(exc)
+            return
+        then(started)
+
+    start_task(
+        parent,
+        "Building the demo world (invented people and places)…",
+        path,
+        _build_demo_job,
+        built,
+        failed,
+        cancelled,
+    )
+
+
+def _start_empty_instead(path: Path, parent: QWidget | None, empty_kind: str) -> bool:
+    remove_workspace_files(path)
     choice = messages.ask(
         parent,
         "Locality Desk",

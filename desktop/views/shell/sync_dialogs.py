@@ -37,14 +37,13 @@ from PySide6.QtWidgets import (
 
 from ...models import child_process, clock
 from ...models.changes import Changes
-from ...models.errors import DeskError
 from ...models.sync import base as sync_base
 from ...models.sync import bundle as sync_bundle
 from ...models.sync import conflicts as sync_conflicts
 from ...models.sync import merge as sync_merge
 from ..kit import messages
 from ..kit.field_help import explain
-from ..kit.tasks import run_off_thread
+from ..kit.tasks import start_off_thread
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -131,7 +130,7 @@ def ask_passphrase(parent: QWidget, title: str, intro: str, confirm: bool = Fals
 # ---------------------------------------------------------------- send
 
 
-def send_changes(window: MainWindow) -> sync_bundle.SyncSummary | None:
+def send_changes(window: MainWindow) -> None:
     """File → Send changes to the team…: passphrase, where to save, then the bundle; the count in the status bar."""
     session = window.session
     first = not sync_base.base_path(session.path).exists()
@@ -143,34 +142,34 @@ def send_changes(window: MainWindow) -> sync_bundle.SyncSummary | None:
     )
     passphrase = ask_passphrase(window, "Send changes to the team", intro, confirm=first)
     if not passphrase:
-        return None
+        return
     stamp = clock.now().strftime("%Y-%m-%d-%H%M")
     suggested = session.path.with_name(f"{session.path.stem}-{session.actor.user}-{stamp}{BUNDLE_SUFFIX}")
     name, _ = QFileDialog.getSaveFileName(window, "Save the changes for the team", str(suggested), BUNDLE_FILTER)
     if not name:
-        return None
+        return
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(BUNDLE_SUFFIX)
-    try:
-        summary = _in_child(
+
+    def sent(summary: sync_bundle.SyncSummary) -> None:
+        session.publish(Changes.of("audit", "meta"))
+        total = sum(summary.changes.values())
+        messages.show_status(
             window,
-            "Writing the changes for the team…",
-            sync_bundle.export_bundle,
-            session.path,
-            out,
-            passphrase,
-            actor=session.actor,
+            f"{total:,} change{'s' if total != 1 else ''} written to {out.name} "
+            f"(bundle {summary.seq}). Give the file to your teammates.",
         )
-    except DeskError as exc:
-        messages.warn(window, "No changes were sent", str(exc))
-        return None
-    session.publish(Changes.of("audit", "meta"))
-    total = sum(summary.changes.values())
-    messages.show_status(
+
+    _in_child(
         window,
-        f"{total:,} change{'s' if total != 1 else ''} written to {out.name} "
-        f"(bundle {summary.seq}). Give the file to your teammates.",
+        "Writing the changes for the team…",
+        sent,
+        "No changes were sent",
+        sync_bundle.export_bundle,
+        session.path,
+        out,
+        passphrase,
+        actor=session.actor,
     )
-    return summary
 
 
 # ---------------------------------------------------------------- apply
@@ -186,78 +185,79 @@ def describe_header(header: dict[str, Any]) -> str:
     )
 
 
-def apply_changes(window: MainWindow, bundle: Path | None = None) -> SyncPreviewDialog | None:
-    """File → Apply a teammate's changes…: choose a bundle, see its header, passphrase, preview; Apply runs it."""
+def apply_changes(window: MainWindow, bundle: Path | None = None) -> None:
+    """File → Apply a teammate's changes…: choose a bundle, see its header, passphrase, preview (window.sync_preview);
+    Apply runs it."""
     session = window.session
     if bundle is None:
         name, _ = QFileDialog.getOpenFileName(
             window, "Apply a teammate's changes", str(session.path.parent), BUNDLE_FILTER
         )
         if not name:
-            return None
+            return
         bundle = Path(name)
-    try:
+    with messages.reported(window, "Cannot apply this file") as failed:
         header = sync_bundle.read_header(bundle)
-    except DeskError as exc:
-        messages.warn(window, "Cannot apply this file", str(exc))
-        return None
+    if failed:
+        return
     passphrase = ask_passphrase(
         window,
         "Apply a teammate's changes",
         f"{describe_header(header)}\n\nEnter the team's sync passphrase to see what would change.",
     )
     if not passphrase:
-        return None
-    try:
-        preview = _in_child(
-            window,
-            "Checking what the changes would do…",
-            sync_merge.import_bundle,
-            session.path,
-            bundle,
-            passphrase,
-            dry_run=True,
-            actor=session.actor,
-        )
-    except DeskError as exc:
-        messages.warn(window, "The changes were not applied", str(exc))
-        return None
-    dialog = SyncPreviewDialog(header, preview, window)
-    dialog.apply_requested.connect(lambda: apply_for_real(window, bundle, passphrase))
-    window.sync_preview = dialog
-    dialog.open()
-    return dialog
+        return
+
+    def previewed(preview: sync_bundle.SyncSummary) -> None:
+        dialog = SyncPreviewDialog(header, preview, window)
+        dialog.apply_requested.connect(lambda: apply_for_real(window, bundle, passphrase))
+        window.sync_preview = dialog
+        dialog.open()
+
+    _in_child(
+        window,
+        "Checking what the changes would do…",
+        previewed,
+        "The changes were not applied",
+        sync_merge.import_bundle,
+        session.path,
+        bundle,
+        passphrase,
+        dry_run=True,
+        actor=session.actor,
+    )
 
 
-def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> sync_bundle.SyncSummary | None:
+def apply_for_real(window: MainWindow, bundle: Path, passphrase: str) -> None:
     session = window.session
-    try:
-        summary = _in_child(
-            window,
-            "Applying a teammate's changes…",
-            sync_merge.import_bundle,
-            session.path,
-            bundle,
-            passphrase,
-            actor=session.actor,
-        )
-    except DeskError as exc:
-        messages.warn(window, "The changes were not applied", str(exc))
-        return None
-    # Every synced table may have changed, and the audit trail has the import: every screen reloads what it shows.
-    session.publish(Changes(tables=frozenset(session.db.table_names())))
-    total = sum(v for k, v in summary.applied.items() if k in ("added", "updated", "deleted"))
-    note = f"Applied {total:,} change{'s' if total != 1 else ''} from {Path(summary.file).name}."
-    if summary.renumbered:
-        note += (
-            " Renumbered here, as a teammate's new action had the same number: "
-            + ", ".join(f"{r['from']} → {r['to']}" for r in summary.renumbered)
-            + "."
-        )
-    if summary.conflicts:
-        note += f" {len(summary.conflicts)} conflict(s): File → Sync conflicts… to review them."
-    messages.show_status(window, note)
-    return summary
+
+    def applied(summary: sync_bundle.SyncSummary) -> None:
+        # Every synced table may have changed, and the audit trail has the import: every screen reloads what it
+        # shows.
+        session.publish(Changes(tables=frozenset(session.db.table_names())))
+        total = sum(v for k, v in summary.applied.items() if k in ("added", "updated", "deleted"))
+        note = f"Applied {total:,} change{'s' if total != 1 else ''} from {Path(summary.file).name}."
+        if summary.renumbered:
+            note += (
+                " Renumbered here, as a teammate's new action had the same number: "
+                + ", ".join(f"{r['from']} → {r['to']}" for r in summary.renumbered)
+                + "."
+            )
+        if summary.conflicts:
+            note += f" {len(summary.conflicts)} conflict(s): File → Sync conflicts… to review them."
+        messages.show_status(window, note)
+
+    _in_child(
+        window,
+        "Applying a teammate's changes…",
+        applied,
+        "The changes were not applied",
+        sync_merge.import_bundle,
+        session.path,
+        bundle,
+        passphrase,
+        actor=session.actor,
+    )
 
 
 class SyncPreviewDialog(QDialog):
@@ -441,10 +441,9 @@ class ConflictsDialog(QDialog):
         if c is None:
             return False
         session = self.window_.session
-        try:
+        with messages.reported(self, "The conflict was not resolved") as failed:
             changes = sync_conflicts.keep_version(session.db, session.actor, c["seq"], choice)
-        except DeskError as exc:
-            messages.warn(self, "The conflict was not resolved", str(exc))
+        if failed:
             return False
         session.publish(changes)
         messages.show_status(self.window_, f"Kept {choice} for {c['table']} {c['id']}.")
@@ -455,9 +454,22 @@ class ConflictsDialog(QDialog):
 # ---------------------------------------------------------------- helpers
 
 
-def _in_child(window: MainWindow, title: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return run_off_thread(
-        window, title, lambda _progress, cancel: child_process.call(fn, *args, cancel=cancel, **kwargs)
+def _in_child(
+    window: MainWindow,
+    title: str,
+    done: Callable[[Any], None],
+    failure_title: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """fn(*args, **kwargs) in a child process off the GUI thread; its result goes to *done*, a failure is shown."""
+    start_off_thread(
+        window,
+        title,
+        lambda _progress, cancel: child_process.call(fn, *args, cancel=cancel, **kwargs),
+        done,
+        failure_title=failure_title,
     )
 
 

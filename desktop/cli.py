@@ -1,18 +1,28 @@
 """The command line (DESIGN §12). Exit 0 on success, 1 when input was refused, 2 on usage errors.
 
 The GUI and the CLI call the same desktop.models functions.
+
+One error boundary, in main(): what the user can act on (a refused input, a storage problem from either SQLite
+library, an operating-system error such as a full disk or a missing folder, no terminal to ask a passphrase on)
+is one line on stderr and exit 1, never a traceback; output piped into a command that stops reading (`| head`)
+ends quietly. Every command that writes a file checks the path first (desktop.models.outputs), writes it whole or
+not at all, and with --json prints the file written and its size in bytes.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__, paths
-from .models.errors import DeskError
+from .models.errors import DeskError, ValidationError, translate_sqlite_error
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="an empty workspace with the LLR reference data")
     new.add_argument("--db", type=Path, required=True)
     new.add_argument("--kind", choices=["locality", "commissioner"], required=True)
+    new.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
 
     demo = sub.add_parser("demo", help="build the demo world")
     demo.add_argument("--db", type=Path, required=True)
@@ -42,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the day its history runs up to (default: today); same seed and day, same workspace",
     )
+    demo.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
 
     extract = sub.add_parser("demo-extract", help="write a synthetic risk extract CSV")
     extract.add_argument("--locality", required=True, help="a locality code, or ALL for the whole of LLR")
@@ -56,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the day of the demo world it follows on from (default: today); the extract is "
         "dated the latest quarterly extract day on or before it",
     )
+    extract.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
     imp = sub.add_parser("import-risk", help="import a risk extract CSV for one locality")
     imp.add_argument("--db", type=Path, required=True)
     imp.add_argument("--locality", required=True)
@@ -77,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     rexp.add_argument("--quarter", required=True)
     rexp.add_argument("--out", type=Path, required=True)
     rexp.add_argument("--draft", action="store_true", help="allow exporting a draft (the file says so)")
+    rexp.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
     rimp = ret_sub.add_parser("import", help="import the teams' return files into a commissioner workspace")
     rimp.add_argument("--db", type=Path, required=True)
     rimp.add_argument("files", type=Path, nargs="+", metavar="FILE")
@@ -109,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     home.add_argument("--home", required=True, help="the home's CQC location id, e.g. 1-123456789")
     home.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3")
     home.add_argument("--out", type=Path, required=True)
+    for kind in (mdt, loc, system, home):
+        kind.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
     spc = sub.add_parser("spc", help="the SPC (XmR) engine on any series, Making Data Count rules")
     spc.add_argument("--values", required=True, help="comma-separated numbers, oldest first")
     spc.add_argument("--improvement", choices=["increase", "decrease", "neutral"], default="neutral")
@@ -118,11 +134,13 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="a checked copy of a workspace, made safely while the app has it open")
     backup.add_argument("--db", type=Path, required=True)
     backup.add_argument("--out", type=Path, required=True, help="the backup file to write")
+    backup.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
     syn = sub.add_parser("sync", help="exchange changes with teammates' workspaces as encrypted bundles")
     syn_sub = syn.add_subparsers(dest="sync_command", required=True)
     sexp = syn_sub.add_parser("export", help="write what this workspace changed since it last exchanged")
     sexp.add_argument("--db", type=Path, required=True)
     sexp.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+    sexp.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
     simp = syn_sub.add_parser("import", help="apply a teammate's bundle (passphrase: LOCALITY_DESK_PASSPHRASE)")
     simp.add_argument("--db", type=Path, required=True)
     simp.add_argument("file", type=Path, metavar="FILE")
@@ -165,12 +183,125 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .app import run_gui
 
             return run_gui(getattr(args, "db", None))
-        return COMMANDS[command](args)
-    except DeskError as exc:
-        print(f"locality-desk: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code = COMMANDS[command](args)
+        sys.stdout.flush()  # a reader that went away is met here, inside the boundary, rather than at exit
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
+    except KeyboardInterrupt:
+        print("locality-desk: stopped.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        message = _message(exc)
+        if message is None:
+            raise  # a bug: the traceback is what its report needs
+        print(f"locality-desk: {message}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
 
 
+# -- the error boundary ------------------------------------------------------------------------------------
+def _message(exc: BaseException) -> str | None:
+    """What to tell the user about *exc*, or None when it is a bug."""
+    if isinstance(exc, DeskError):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        translated = translate_sqlite_error(exc)
+        return str(translated) if isinstance(translated, DeskError) else None
+    translated = _apsw_storage_error(exc)
+    if translated is not None:
+        return str(translated)
+    if isinstance(exc, OSError):
+        return _os_message(exc)
+    if isinstance(exc, EOFError):
+        return "There was nothing to read where input was expected (no terminal?); nothing was changed."
+    return None
+
+
+# apsw's exception classes for SQLite's storage problems, by the primary result code they stand for: used when an
+# exception carries no code of its own.
+_APSW_CODES = {
+    "BusyError": sqlite3.SQLITE_BUSY,
+    "LockedError": sqlite3.SQLITE_LOCKED,
+    "FullError": sqlite3.SQLITE_FULL,
+    "ReadOnlyError": sqlite3.SQLITE_READONLY,
+    "IOError": sqlite3.SQLITE_IOERR,
+    "CorruptError": sqlite3.SQLITE_CORRUPT,
+    "NotADBError": sqlite3.SQLITE_NOTADB,
+    "CantOpenError": sqlite3.SQLITE_CANTOPEN,
+}
+
+
+def _apsw_storage_error(exc: BaseException) -> DeskError | None:
+    """A storage problem apsw (sync's SQLite library) reported, in the words the sqlite3 side uses; None for anything
+    else. Mapped through errors.translate_sqlite_error by SQLite's result code, so both libraries say the same."""
+    apsw = sys.modules.get("apsw")  # an apsw error can only come from a command that imported it
+    if apsw is None or not isinstance(exc, apsw.Error):
+        return None
+    code = getattr(exc, "result", None)
+    if not isinstance(code, int):
+        code = _APSW_CODES.get(type(exc).__name__)
+    if code is None:
+        return None
+    stand_in = sqlite3.OperationalError(str(exc))
+    stand_in.sqlite_errorcode = code
+    translated = translate_sqlite_error(stand_in)
+    return translated if isinstance(translated, DeskError) else None
+
+
+def _os_message(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "a file"
+    code = exc.errno
+    if code == errno.ENOSPC:
+        return f"The disk is full, so {where} could not be written. Free some space and try again."
+    if code in (errno.EACCES, errno.EPERM):
+        return (
+            f"Permission denied for {where}: it may be open in another program, or in a folder you may not write "
+            "to. Close it there, or choose another file or folder."
+        )
+    if code == errno.EROFS:
+        return f"{where} is on a read-only drive. Choose a folder on a drive you may write to."
+    if code == errno.EISDIR or isinstance(exc, IsADirectoryError):
+        return f"{where} is a folder; give a file name."
+    if code == errno.ENOENT:
+        return f"{where} does not exist (or the folder it is in does not). Check the path and try again."
+    return f"Cannot use {where}: {exc.strerror or exc}. Check the path and the drive, then try again."
+
+
+def _reader_gone() -> int:
+    """Output was piped into a command that stopped reading (`| head`): stop quietly, as Unix tools do.
+
+    stdout is pointed at the null device so that Python's own flush at exit does not report the closed pipe.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (a test's capture): nothing will flush into the pipe at exit
+    return 1
+
+
+# -- what every writing command shares ---------------------------------------------------------------------
+def _out(args: argparse.Namespace, *, backup: bool = False) -> Path:
+    """--out, refused before anything is written when it would land on the workspace of --db (by any name) or
+    anything else outputs.check_output protects."""
+    from .models.outputs import check_output
+
+    db = getattr(args, "db", None)
+    return check_output(args.out, [db] if db is not None else [], backup=backup)
+
+
+def _wrote(args: argparse.Namespace, path: Path, message: str, **extra: Any) -> int:
+    """Report a file written: *message*, or with --json the file, its size in bytes and *extra*."""
+    if getattr(args, "json", False):
+        written = {"file": str(Path(os.path.abspath(path))), "bytes": path.stat().st_size, **extra}
+        print(json.dumps(written, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(message)
+    return 0
+
+
+# -- the commands ------------------------------------------------------------------------------------------
 def _info(args: argparse.Namespace) -> int:
     from .models.db import open_workspace
     from .models.workspace import info
@@ -194,9 +325,8 @@ def _info(args: argparse.Namespace) -> int:
 def _new(args: argparse.Namespace) -> int:
     from .models.workspace import create_workspace
 
-    create_workspace(args.db, args.kind)
-    print(f"Created an empty {args.kind} workspace at {args.db}")
-    return 0
+    create_workspace(args.db, args.kind).close()
+    return _wrote(args, args.db, f"Created an empty {args.kind} workspace at {args.db}", kind=args.kind)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -208,24 +338,31 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     today = _not_after_today(args.today)
     db = open_workspace(args.db)
-    build_demo(db, seed=DEFAULT_SEED if args.seed is None else args.seed, small=args.small, today=today)
-    print(f"Built the {'small ' if args.small else ''}demo world at {args.db}, its history up to {today:%d/%m/%Y}")
-    return 0
+    try:
+        build_demo(db, seed=DEFAULT_SEED if args.seed is None else args.seed, small=args.small, today=today)
+    finally:
+        db.close()
+    return _wrote(
+        args,
+        args.db,
+        f"Built the {'small ' if args.small else ''}demo world at {args.db}, its history up to {today:%d/%m/%Y}",
+        small=args.small,
+        data_ends=today.isoformat(),
+    )
 
 
 def _demo_extract(args: argparse.Namespace) -> int:
     from .models.demo import DEFAULT_SEED
     from .models.demo.extract import write_extract
+    from .models.outputs import atomic_output
 
-    rows = write_extract(
-        args.out,
-        args.locality,
-        args.rows,
-        seed=DEFAULT_SEED if args.seed is None else args.seed,
-        today=_not_after_today(args.today),
-    )
-    print(f"Wrote {rows} rows to {args.out}")
-    return 0
+    out = _out(args)
+    today = _not_after_today(args.today)
+    with atomic_output(out) as temp:
+        rows = write_extract(
+            temp, args.locality, args.rows, seed=DEFAULT_SEED if args.seed is None else args.seed, today=today
+        )
+    return _wrote(args, out, f"Wrote {rows} rows to {out}", rows=rows)
 
 
 def _import_risk(args: argparse.Namespace) -> int:
@@ -282,7 +419,9 @@ def _return(args: argparse.Namespace) -> int:
     from .models.cohort.risk_import import locality_by_code
     from .models.db import open_workspace
     from .models.kpi import returns
+    from .models.outputs import atomic_output
 
+    out = _out(args)
     quarter = quarters.parse(args.quarter)
     db = open_workspace(args.db, create=False)
     locality = locality_by_code(db, args.locality)
@@ -299,9 +438,18 @@ def _return(args: argparse.Namespace) -> int:
         return_id, _ = returns.draft(db, actor, locality["id"], quarter)
     else:
         return_id = found["id"]
-    returns.export(db, actor, return_id, args.out, __version__, allow_draft=args.draft)
-    print(f"Wrote the {quarter.label} return for {locality['name']} to {args.out}")
-    return 0
+    # The audit entry names the file, not its folder, so the hidden folder beside it does not show.
+    with atomic_output(out) as temp:
+        returns.export(db, actor, return_id, temp, __version__, allow_draft=args.draft)
+    status = returns.get(db, return_id)["status"]
+    return _wrote(
+        args,
+        out,
+        f"Wrote the {quarter.label} return for {locality['name']} to {out}",
+        locality=locality["code"],
+        quarter=quarter.code,
+        status=status,
+    )
 
 
 def _return_import(args: argparse.Namespace) -> int:
@@ -330,36 +478,44 @@ def _report(args: argparse.Namespace) -> int:
     from .models import quarters
     from .models.clock import Actor
     from .models.db import open_workspace
+    from .models.outputs import whole_or_nothing
     from .reports import care_home_report, mdt_pack
 
+    out = _out(args)
     db = open_workspace(args.db, create=False)
     actor = Actor.local(paths.device_id())
+    # The report functions write *out* and then audit it under that path, so they are handed the final name; a
+    # failure (a full disk, an audit entry the busy workspace refused) removes what they wrote.
     if args.report == "locality":
         from .reports import locality_report
 
         quarter = quarters.parse(args.quarter)
-        locality_report.export(db, actor, args.locality, quarter, args.out)
-        print(f"Wrote the {quarter.label} locality report for {args.locality} to {args.out}")
-        return 0
+        with whole_or_nothing(out):
+            locality_report.export(db, actor, args.locality, quarter, out)
+        message = f"Wrote the {quarter.label} locality report for {args.locality} to {out}"
+        return _wrote(args, out, message, report="locality", locality=args.locality, quarter=quarter.code)
     if args.report == "system":
         from .reports import system_report
 
         quarter = quarters.parse(args.quarter)
-        altered = system_report.export(db, actor, quarter, args.out, for_publication=args.for_publication)
-        print(
-            f"Wrote the {quarter.label} system report to {args.out}"
-            + (f" for publication ({altered} cells suppressed or rounded)" if args.for_publication else "")
+        with whole_or_nothing(out):
+            altered = system_report.export(db, actor, quarter, out, for_publication=args.for_publication)
+        message = f"Wrote the {quarter.label} system report to {out}" + (
+            f" for publication ({altered} cells suppressed or rounded)" if args.for_publication else ""
         )
-        return 0
+        extra = {"report": "system", "quarter": quarter.code, "for_publication": args.for_publication}
+        return _wrote(args, out, message, **extra, altered=altered)
     if args.report == "care-home":
         quarter = quarters.parse(args.quarter)
-        care_home_report.export(db, actor, args.home, quarter, args.out)
-        print(f"Wrote the {quarter.label} visit report for {args.home} to {args.out} (OFFICIAL-SENSITIVE)")
-        return 0
+        with whole_or_nothing(out):
+            care_home_report.export(db, actor, args.home, quarter, out)
+        message = f"Wrote the {quarter.label} visit report for {args.home} to {out} (OFFICIAL-SENSITIVE)"
+        return _wrote(args, out, message, report="care-home", home=args.home, quarter=quarter.code)
     meeting = mdt_pack.resolve_meeting(db, args.locality, args.meeting)
-    mdt_pack.export(db, actor, meeting["id"], args.out)
-    print(f"Wrote the MDT pack for {meeting['held_on']} to {args.out} (OFFICIAL-SENSITIVE: handle accordingly)")
-    return 0
+    with whole_or_nothing(out):
+        mdt_pack.export(db, actor, meeting["id"], out)
+    message = f"Wrote the MDT pack for {meeting['held_on']} to {out} (OFFICIAL-SENSITIVE: handle accordingly)"
+    return _wrote(args, out, message, report="mdt", meeting=meeting["id"], held_on=meeting["held_on"])
 
 
 def _spc(args: argparse.Namespace) -> int:
@@ -395,28 +551,48 @@ def _backup(args: argparse.Namespace) -> int:
     from .models.backups import backup
     from .models.clock import Actor
 
-    out = backup(args.db, args.out, actor=Actor.local(paths.device_id()), reason="command line")
-    print(f"Backed up {args.db} to {out} ({out.stat().st_size:,} bytes, checked)")
-    return 0
+    out = backup(args.db, _out(args, backup=True), actor=Actor.local(paths.device_id()), reason="command line")
+    message = f"Backed up {args.db} to {out} ({out.stat().st_size:,} bytes, checked)"
+    return _wrote(args, out, message, workspace=str(Path(os.path.abspath(args.db))), checked=True)
+
+
+def _passphrase(env: str) -> str:
+    """The team's sync passphrase: from *env*, else asked for on the terminal."""
+    import getpass
+
+    given = os.environ.get(env)
+    if given:
+        return given
+    try:
+        return getpass.getpass("Team sync passphrase: ")
+    except EOFError:
+        raise ValidationError(
+            f"No passphrase was given, and there is no terminal to ask for one on. Set {env} to the team's sync "
+            "passphrase for this command (the way for scripts and scheduled tasks); nothing was changed."
+        ) from None
 
 
 def _sync(args: argparse.Namespace) -> int:
-    import getpass
-    import os
-
     from .models.clock import Actor
+    from .models.outputs import whole_or_nothing
     from .models.sync import bundle as sync_bundle
     from .models.sync import merge as sync_merge
 
-    passphrase = os.environ.get(sync_bundle.PASSPHRASE_ENV) or getpass.getpass("Team sync passphrase: ")
+    out = _out(args) if args.sync_command == "export" else None
+    passphrase = _passphrase(sync_bundle.PASSPHRASE_ENV)
     actor = Actor.local(paths.device_id())
-    if args.sync_command == "export":
-        summary = sync_bundle.export_bundle(args.db, args.out, passphrase, actor=actor)
-        print(f"Wrote sync bundle {summary.seq} to {args.out} ({sum(summary.changes.values()):,} changes)")
-        return 0
+    if out is not None:
+        # export_bundle writes the bundle and then audits it; should the audit be refused (a busy workspace), the
+        # bundle goes too. Nothing is lost by that: a workspace's sync base never advances on an export, so the
+        # next bundle carries the same changes.
+        with whole_or_nothing(out):
+            summary = sync_bundle.export_bundle(args.db, out, passphrase, actor=actor)
+        message = f"Wrote sync bundle {summary.seq} to {out} ({sum(summary.changes.values()):,} changes)"
+        return _wrote(args, out, message, **{k: v for k, v in summary.to_dict().items() if k != "file"})
     summary = sync_merge.import_bundle(args.db, args.file, passphrase, dry_run=args.dry_run, actor=actor)
     if args.json:
-        print(json.dumps(summary.to_dict(), indent=2, default=str))
+        written = {"file": str(Path(os.path.abspath(args.db))), "bytes": Path(args.db).stat().st_size}
+        print(json.dumps({**summary.to_dict(), "workspace": written}, indent=2, default=str))
         return 0
     verb = "Would apply" if summary.dry_run else "Applied"
     print(

@@ -15,6 +15,7 @@ from PyInstaller.utils.hooks import collect_submodules
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "packaging"
 NAME = "LocalityDesk"
+CONSOLE_NAME = "locality-desk"  # the console twin on Windows, for scripts and scheduled tasks (windows spec)
 ICONS = ROOT / "resources" / "icons"
 
 HIDDEN_IMPORTS = [
@@ -128,17 +129,27 @@ def analysis() -> Analysis:
 
 def one_folder(a: Analysis, *, console: bool, icon: Path | None = None, version_file=None) -> tuple[EXE, COLLECT]:
     """The executable and everything beside it in dist/LocalityDesk/."""
-    pyz = PYZ(a.pure)
-    exe = EXE(
+    exe = executable(a, PYZ(a.pure), NAME, console=console, icon=icon, version_file=version_file)
+    return exe, collect(a, exe)
+
+
+def executable(a: Analysis, pyz: PYZ, name: str, *, console: bool, icon: Path | None = None, version_file=None) -> EXE:
+    """One executable of the app, its libraries left to collect() (a one-folder build). Several made from the same
+    analysis and archive share everything but themselves."""
+    return EXE(
         pyz,
         a.scripts,
         [],
         exclude_binaries=True,
-        name=NAME,
+        name=name,
         console=console,
         icon=str(icon) if icon else None,
         version=version_file,
         upx=False,
         strip=False,
     )
-    return exe, COLLECT(exe, a.binaries, a.datas, name=NAME, upx=False, strip=False)
+
+
+def collect(a: Analysis, *executables: EXE) -> COLLECT:
+    """dist/LocalityDesk/: the executables side by side with the libraries and data files they share."""
+    return COLLECT(*executables, a.binaries, a.datas, name=NAME, upx=False, strip=False)

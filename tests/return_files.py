@@ -3,10 +3,12 @@ test then spoils in one way (and re-digests, unless the digest is what it spoils
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
+from desktop.models import quarters
 from desktop.models.kpi import returns
 from desktop.models.kpi.catalogue import catalogue
 
@@ -27,6 +29,9 @@ def return_doc(code: str = "CHA", period: str = "2025-26-Q3", revision: int = 1,
                 "comment": "",
             }
         )
+    # Signed off twelve days after the quarter ended (12/01/2026 for 2025-26-Q3): the import refuses a return
+    # signed off before its quarter ended.
+    signed = quarters.parse(period).end + dt.timedelta(days=12)
     doc = {
         "format": returns.FORMAT,
         "version": returns.VERSION,
@@ -35,8 +40,8 @@ def return_doc(code: str = "CHA", period: str = "2025-26-Q3", revision: int = 1,
         "revision": revision,
         "status": "signed_off",
         "signed_off_by": "Federation manager",
-        "signed_off_at": "2026-01-12T16:00:00+00:00",
-        "generated_at": "2026-01-12T16:05:00+00:00",
+        "signed_off_at": f"{signed}T16:00:00+00:00",
+        "generated_at": f"{signed}T16:05:00+00:00",
         "app_version": "0.1.0",
         "values": values,
     }

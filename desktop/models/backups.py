@@ -2,7 +2,8 @@
 
 The API copies a consistent snapshot while the app keeps the file open in WAL mode, where a plain file copy
 could catch the main file and its -wal file at different moments. Each copy is written under a temporary
-name, checked, and only then renamed, so a file that carries a backup's name is always a whole one.
+name, checked, and only then renamed, so a file that carries a backup's name is always a whole one; the copy a
+kill interrupted is removed by a later backup into the same folder (outputs.clean_stale_partials).
 
 Rolling backups (on close and daily) live in one folder per workspace, by default the user data folder /
 backups / <workspace stem>, named <stem>-YYYYMMDD-HHMMSS.sqlite; the newest N are kept. A backup with a
@@ -13,8 +14,10 @@ is how a restore is undone.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
+import shutil
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -23,12 +26,21 @@ from pathlib import Path
 import sqlite_utils
 
 from .. import paths
-from . import audit, clock
+from . import audit, clock, outputs
 from .clock import Actor
 from .db import open_workspace
-from .errors import SchemaTooNew, StorageUnavailable, WorkspaceDamaged, translate_sqlite_error
+from .errors import (
+    SchemaTooNew,
+    StorageError,
+    StorageUnavailable,
+    ValidationError,
+    WorkspaceDamaged,
+    sqlite_primary_code,
+    translate_sqlite_error,
+)
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
+from .workspace import kind as workspace_kind
 
 SUFFIX = ".sqlite"
 STAMP = "%Y%m%d-%H%M%S"
@@ -91,26 +103,48 @@ def backup(
     """Copy the workspace to *out* with the online backup API, check the copy, and audit it in the source.
 
     StorageUnavailable (nothing written at *out*) when the workspace is missing or unusable, or *out* cannot
-    be written.
+    be written or is one of the workspace's own files (outputs.check_output).
+
+    The copy is written and checked under a temporary name; then the audit entry is written and the copy renamed
+    to *out* in one transaction, so a backup exists exactly when its entry does. A workspace busy in another window
+    refuses the entry, and then no backup is left behind either.
     """
     out = Path(out)
     owned = not isinstance(db_or_path, sqlite_utils.Database)
     db = open_workspace(db_or_path, create=False) if owned else db_or_path
     try:
         source = workspace_file(db)
-        if out.exists() and out.resolve() == source.resolve():
-            raise StorageUnavailable(f"{out} is the workspace itself; choose another file for the backup.")
-        size = _copy(db.conn, out)
-        with db.atomic():
-            audit.record(
-                db,
-                actor or Actor.local(paths.device_id()),
-                "backup",
-                "workspace",
-                None,
-                f"Backed up to {out.name} ({reason})",
-                {"file": str(out.resolve()), "reason": reason, "bytes": size},
-            )
+        outputs.check_output(out, [source], backup=True, backups_folder_ok=True)
+        outputs.clean_stale_partials(out.parent)
+        temp, size = _write_checked(db.conn, out)
+        renamed = False
+        try:
+            with db.atomic():
+                audit.record(
+                    db,
+                    actor or Actor.local(paths.device_id()),
+                    "backup",
+                    "workspace",
+                    None,
+                    f"Backed up to {out.name} ({reason})",
+                    {"file": str(out.resolve()), "reason": reason, "bytes": size},
+                )
+                _rename(temp, out)
+                renamed = True
+        except BaseException:
+            if renamed:  # the entry did not commit after all: no backup without its entry
+                out.unlink(missing_ok=True)
+            raise
+        finally:
+            _remove_temp(temp)
+    except StorageError as exc:
+        if sqlite_primary_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise StorageUnavailable(
+                "The workspace is busy in another window or program, so no backup was made: a backup is recorded "
+                "in the workspace's audit log, which needs a moment's write access. Finish or close the work there "
+                f"and try again; nothing was written at {out}."
+            ) from exc
+        raise
     except sqlite3.Error as exc:
         raise translate_sqlite_error(exc, db_or_path if owned else None) from exc
     finally:
@@ -228,6 +262,7 @@ def restore(
         target = workspace_file(db)
         if backup_path.resolve() == target.resolve():
             raise StorageUnavailable(f"{backup_path.name} is the workspace itself, not a backup of it.")
+        _refuse_other_kind(backup_path, workspace_kind(db))
         check_cancel(cancel)
         progress(0.3, "Keeping the current state as a before-restore backup…")
         folder = Path(folder) if folder is not None else default_folder(target)
@@ -271,28 +306,43 @@ def restore_damaged(
 
     A damaged file cannot be opened, so it is not copied into: it (and its -wal and -shm) is moved aside into
     the backups folder as <stem>-…-damaged.sqlite, kept for whoever wants to rescue something from it, and the
-    backup is written to the workspace's name by the backup API."""
+    backup is written to the workspace's name by the backup API.
+
+    The backups folder may be on another drive than the workspace, where no rename reaches: the backup is first
+    copied, checked, into the workspace's own folder, and only then are the damaged files moved aside (copied
+    across when they must be) and the copy renamed into place. A failure at any step puts the damaged file back.
+    """
     backup_path, target = Path(backup_path), Path(workspace)
     check_backup(backup_path, full=True)
+    known = _facts(target)  # what the damaged file still tells of itself, when anything
+    _refuse_other_kind(backup_path, known and known[0])
     folder = Path(folder) if folder is not None else default_folder(target)
     folder.mkdir(parents=True, exist_ok=True)
     aside = free_path(folder, target.stem, DAMAGED)
-    for suffix in ("", "-wal", "-shm"):
-        part = Path(f"{target}{suffix}")
-        if part.exists():
-            os.replace(part, Path(f"{aside}{suffix}"))
     try:
         source = sqlite3.connect(f"{backup_path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
         try:
-            _copy(source, target)
+            temp, _ = _write_checked(source, target)
         finally:
             source.close()
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, backup_path) from exc
+    moved: list[str] = []
+    try:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            part = Path(f"{target}{suffix}")
+            if part.exists():
+                _move(part, Path(f"{aside}{suffix}"))
+                moved.append(suffix)
+        _rename(temp, target)
     except BaseException:
-        for suffix in ("", "-wal", "-shm"):  # put the damaged file back: nothing is lost by a failed restore
-            moved = Path(f"{aside}{suffix}")
-            if moved.exists() and not Path(f"{target}{suffix}").exists():
-                os.replace(moved, Path(f"{target}{suffix}"))
+        for suffix in moved:  # put the damaged file back: nothing is lost by a failed restore
+            back, kept = Path(f"{target}{suffix}"), Path(f"{aside}{suffix}")
+            if kept.exists() and not back.exists():
+                _move(kept, back)
         raise
+    finally:
+        _remove_temp(temp)
     db = open_workspace(target, create=False)
     try:
         with db.atomic():
@@ -313,10 +363,22 @@ def restore_damaged(
 # -- helpers ----------------------------------------------------------------------------------------------
 def _copy(source: sqlite3.Connection, out: Path) -> int:
     """Write a checked copy of *source* to *out* by way of a temporary name; return its size in bytes."""
+    temp, size = _write_checked(source, out)
+    try:
+        _rename(temp, out)
+    finally:
+        _remove_temp(temp)
+    return size
+
+
+def _write_checked(source: sqlite3.Connection, out: Path) -> tuple[Path, int]:
+    """A checked copy of *source* under a hidden temporary name beside *out* (on the same drive, so that putting it
+    in place is one rename); its path and size. Nothing is left behind when it fails."""
     if out.is_dir():
         raise StorageUnavailable(f"{out} is a folder; give a file name for the backup.")
     if not out.parent.is_dir():
         raise StorageUnavailable(f"Cannot write the backup to {out}: the folder {out.parent} does not exist.")
+    # The name outputs.clean_stale_partials knows: a copy a kill interrupts is removed by a later backup.
     temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
     try:
         dest = sqlite3.connect(temp)
@@ -327,17 +389,104 @@ def _copy(source: sqlite3.Connection, out: Path) -> int:
             _verify(dest, out, full=False)
         finally:
             dest.close()
+        return temp, temp.stat().st_size
+    except BaseException as exc:
+        _remove_temp(temp)
+        if isinstance(exc, sqlite3.Error) and not isinstance(exc, StorageUnavailable):
+            raise StorageUnavailable(f"Cannot write the backup to {out}: {exc}. Nothing was written.") from exc
+        if isinstance(exc, OSError):
+            raise _cannot_write(out, exc) from exc
+        raise
+
+
+def _rename(temp: Path, out: Path) -> None:
+    try:
         os.replace(temp, out)
-    except sqlite3.Error as exc:
-        raise StorageUnavailable(f"Cannot write the backup to {out}: {exc}. Nothing was written.") from exc
     except OSError as exc:
-        raise StorageUnavailable(
-            f"Cannot write the backup to {out}: {exc.strerror or exc}. Nothing was written."
-        ) from exc
+        raise _cannot_write(out, exc) from exc
+
+
+def _remove_temp(temp: Path) -> None:
+    for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-journal", "-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+
+
+def _cannot_write(out: Path, exc: OSError) -> StorageUnavailable:
+    return StorageUnavailable(f"Cannot write the backup to {out}: {exc.strerror or exc}. Nothing was written.")
+
+
+def _move(source: Path, dest: Path) -> None:
+    """Rename *source* to *dest*; across drives, where a rename cannot go (EXDEV; Windows' ERROR_NOT_SAME_DEVICE
+    arrives as the same errno), copy it into *dest*'s folder first and rename it there, then remove *source*."""
+    try:
+        os.replace(source, dest)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    temp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        shutil.copy2(source, temp)
+        os.replace(temp, dest)
     finally:
-        for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-journal", "-wal", "-shm"))):
-            leftover.unlink(missing_ok=True)
-    return out.stat().st_size
+        temp.unlink(missing_ok=True)
+    source.unlink()
+
+
+PATIENT_TABLES = ("patients", "residents", "risk_runs")  # what a commissioner workspace never holds (DESIGN §14)
+
+
+def _facts(path: Path) -> tuple[str, int] | None:
+    """The kind of the workspace or backup at *path* and how many of its patient-level tables hold rows, read
+    without touching it; None when not even its kind can be read. A table that cannot be read (a damaged page)
+    counts as holding none: the kind alone still decides."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return None
+    try:
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            row = conn.execute("SELECT value FROM meta WHERE key = 'kind'").fetchone() if "meta" in tables else None
+        except sqlite3.Error:
+            return None
+        holding = 0
+        for table in PATIENT_TABLES:
+            try:
+                holding += table in tables and conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone() is not None
+            except sqlite3.Error:
+                continue
+        return (row[0] if row and row[0] else "locality"), holding
+    finally:
+        conn.close()
+
+
+def _refuse_other_kind(backup_path: Path, target_kind: str | None) -> None:
+    """A restore replaces the workspace's whole content, so the backup must be of the same kind of workspace: a
+    locality backup would bring patient-identifiable data into a commissioner workspace, and a commissioner backup
+    would replace a team's patients with a commissioner's returns."""
+    facts = _facts(backup_path)
+    if target_kind is None or facts is None:
+        return
+    backup_kind, patient_tables = facts
+    if target_kind == "commissioner" and backup_kind != "commissioner":
+        raise ValidationError(
+            f"{backup_path.name} is a backup of a locality workspace and holds patient-identifiable data; this is a "
+            "commissioner workspace, which never does. Nothing was changed. Restore it into the locality "
+            "workspace it came from, or choose a backup of this commissioner workspace."
+        )
+    if target_kind == "commissioner" and patient_tables:
+        raise ValidationError(
+            f"{backup_path.name} holds patient-identifiable data (patients, care home residents or risk extracts), "
+            "which a commissioner workspace never does, so it was refused; nothing was changed. Choose a backup "
+            "made before those records arrived."
+        )
+    if target_kind != "commissioner" and backup_kind == "commissioner":
+        raise ValidationError(
+            f"{backup_path.name} is a backup of a commissioner workspace; this is a locality workspace, and "
+            "restoring it would replace the team's patients with the commissioner's returns. Nothing was changed; "
+            "choose a backup of this locality workspace."
+        )
 
 
 def _verify(conn: sqlite3.Connection, path: Path, *, full: bool) -> None:

@@ -125,7 +125,7 @@ def open_workspace(
     check_day = None
     if path.exists():
         _refuse_if_read_only(path)
-        check_day = _check_before_opening(path)
+        check_day = _check_before_opening(path, existing_only=not create)
     try:
         conn = connect(path, busy_timeout_ms=busy_timeout_ms)
         db = sqlite_utils.Database(conn)
@@ -161,8 +161,9 @@ def _refuse_if_read_only(path: Path) -> None:
         )
 
 
-def _check_before_opening(path: Path) -> str | None:
-    """Refuse, untouched, a file from a newer Locality Desk, another program's database or a damaged file.
+def _check_before_opening(path: Path, *, existing_only: bool = False) -> str | None:
+    """Refuse, untouched, a file from a newer Locality Desk, another program's database or a damaged file; and,
+    when *existing_only*, a file that is not yet a workspace at all (0 bytes, or a database with no tables).
 
     Returns the day to record as the last full check of a large file (None: nothing to record).
     """
@@ -170,10 +171,13 @@ def _check_before_opening(path: Path) -> str | None:
     record: str | None = None
     try:
         conn = connect(f"file:{path}?mode=ro", uri=True)
+        conn.desk_path = path  # messages name the file, not the URI it was opened by
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             _refuse_if_too_new(path, version, tables)
+            if existing_only and not tables:
+                _refuse_empty(path)
             size = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
             today = clock.today().isoformat()
             last = None
@@ -205,6 +209,15 @@ def _record_check_day(db: sqlite_utils.Database, day: str) -> None:
             )
     except StorageError:
         pass  # checked again at the next open
+
+
+def _refuse_empty(path: Path) -> NoReturn:
+    """Only `new`, `demo` and the first-start wizard make a workspace: opening one that should exist (create=False)
+    never turns an empty file, such as a 0-byte file a cancelled download or copy left, into an empty workspace."""
+    raise StorageUnavailable(
+        f"{path.name} is empty: it is not a Locality Desk workspace, and it was left untouched. Choose the "
+        "workspace file (File → Open), or make a new one (File → New workspace, or `locality-desk new`)."
+    )
 
 
 def _refuse_if_too_new(path: Path, version: int, tables: set[str]) -> None:

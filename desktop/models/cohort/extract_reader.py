@@ -7,6 +7,7 @@ value is silently coerced before it is checked.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from dataclasses import dataclass, field
@@ -112,6 +113,8 @@ class RawExtract:
     encoding: str
     delimiter: str
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason) for ragged rows
+    # A UTF-8 file with some bytes that are not UTF-8: they were read as U+FFFD, and the rules reject their rows.
+    damaged_text: bool = False
 
     @property
     def num_rows(self) -> int:
@@ -149,12 +152,59 @@ def sniff(path: str | Path) -> tuple[bytes, str, str]:
         text = head.decode("utf-8-sig")
         encoding = "utf-8"
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still UTF-8.
-        encoding = "utf-8" if exc.start >= len(head) - 3 else "cp1252"
+        # A multi-byte character cut at the end of the sample is still UTF-8; so is a sample that holds good
+        # UTF-8 beside a stray byte (read_extract then decides on the whole file).
+        bad, good = utf8_evidence(head[: len(head) - 3] if exc.start >= len(head) - 3 else head)
+        encoding = "utf-8" if not bad or good else "cp1252"
         text = head.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
     first = _first_line_of(text)
     delimiter = ";" if first.count(";") > first.count(",") else ","
     return head, encoding, delimiter
+
+
+def utf8_evidence(data: bytes, decoder=None) -> tuple[int, int]:
+    """(byte sequences that are not UTF-8, bytes of good non-ASCII UTF-8 characters) in *data*.
+
+    A Windows-1252 file has the first and never the second (its accented letters are lone high bytes); a UTF-8
+    file with a row pasted from elsewhere has both. *decoder* carries a character cut at a chunk's end over.
+    """
+    if decoder is None and data.isascii():
+        return 0, 0
+    text = (decoder or codecs.getincrementaldecoder("utf-8")(errors="replace")).decode(data)
+    if text.isascii():
+        return 0, 0
+    bad = text.count("\ufffd")
+    # Each U+FFFD takes three bytes in UTF-8, two more than one; what is left is good multi-byte text.
+    return bad, len(text.encode("utf-8")) - len(text) - 2 * bad
+
+
+def whole_file_encoding(path: Path) -> tuple[str, bytes | None]:
+    """The encoding of the whole file, decided on all of it rather than its first 64 kB, and the text to parse
+    when it is UTF-8 with a few bytes that are not (None when the file can be parsed as it is).
+
+    One stray Windows-1252 byte deep in a UTF-8 file re-read the whole file as Windows-1252, turning every
+    "Zoë" into "ZoÃ«" without a word (issue 19). Now a file with any good UTF-8 in it is UTF-8; its bad bytes
+    become U+FFFD, and the rows holding them are rejected by name (extract_rules), never guessed at.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    bad = good = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(4 << 20):
+            b, g = utf8_evidence(chunk, decoder)
+            bad, good = bad + b, good + g
+        tail = decoder.decode(b"", final=True)
+        bad += tail.count("\ufffd")
+    if not bad:
+        return "utf-8", None
+    if not good:
+        return "cp1252", None
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+    parts = []
+    with open(path, "rb") as fh:
+        while chunk := fh.read(4 << 20):
+            parts.append(decoder.decode(chunk).encode("utf-8"))
+    parts.append(decoder.decode(b"", final=True).encode("utf-8"))
+    return "utf-8", b"".join(parts)
 
 
 def _first_line_of(text: str) -> str:
@@ -181,8 +231,10 @@ def suggest_mapping(headings: list[str], remembered: dict[str, str] | None = Non
     return mapping
 
 
-def read_headings(path: str | Path) -> tuple[list[str], str, str]:
-    head, encoding, delimiter = sniff(path)
+def read_headings(path: str | Path, encoding: str | None = None) -> tuple[list[str], str, str]:
+    """The headings, encoding and separator; *encoding* overrides the one the first 64 kB suggest."""
+    head, sniffed, delimiter = sniff(path)
+    encoding = encoding or sniffed
     text = head.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
     first = _first_line_of(text)
     import csv
@@ -234,9 +286,23 @@ def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> Raw
     """Parse the whole file into text columns under canonical names; structural faults refuse it whole."""
     path = Path(path)
     headings, encoding, delimiter = read_headings(path)
+    cleaned = None
+    if encoding != "utf-8":  # the first 64 kB had a byte that is not UTF-8: decide on the whole file
+        encoding, cleaned = whole_file_encoding(path)
+        if encoding == "utf-8":
+            headings = read_headings(path, encoding)[0]
     mapping = mapping if mapping is not None else suggest_mapping(headings)
     check_structure(headings, mapping, path.name)
-    table, malformed = _parse(path, headings, encoding, delimiter)
+    try:
+        table, malformed = _parse(path, headings, encoding, delimiter, cleaned)
+    except _NotUtf8 as exc:  # a byte that is not UTF-8 beyond the first 64 kB
+        encoding, cleaned = whole_file_encoding(path)
+        if encoding == "utf-8" and cleaned is None:  # Arrow and Python disagree: say so rather than loop
+            raise ValidationError(
+                f"{path.name} could not be read as UTF-8 text: {_first_line(exc.__cause__ or exc)}. "
+                "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that."
+            ) from exc
+        table, malformed = _parse(path, headings, encoding, delimiter, cleaned)
     if table.num_rows == 0 and not malformed:
         raise ValidationError(f"{path.name} has a heading row but no patient rows.")
     lines = np.arange(table.num_rows, dtype=np.int64) + 2
@@ -253,12 +319,23 @@ def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> Raw
         encoding=encoding,
         delimiter=delimiter,
         malformed=malformed,
+        damaged_text=cleaned is not None,
     )
 
 
+class _NotUtf8(Exception):
+    """The parse met a byte that is not UTF-8."""
+
+
 def _parse(
-    path: Path, headings: list[str], encoding: str, delimiter: str, threaded: bool = True
+    path: Path,
+    headings: list[str],
+    encoding: str,
+    delimiter: str,
+    cleaned: bytes | None = None,
+    threaded: bool = True,
 ) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """The rows as text columns (*cleaned*, the file's text made good, when given; else the file)."""
     malformed: list[tuple[int | None, str]] = []
     expected = len(headings)
 
@@ -270,7 +347,7 @@ def _parse(
     names = [f"c{i}" for i in range(expected)]
     try:
         table = pacsv.read_csv(
-            path,
+            path if cleaned is None else pa.BufferReader(cleaned),
             read_options=pacsv.ReadOptions(
                 encoding=encoding, column_names=names, skip_rows=1, use_threads=threaded, block_size=2 << 20
             ),
@@ -284,8 +361,8 @@ def _parse(
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        if encoding == "utf-8" and ("UTF8" in str(exc) or "utf-8" in str(exc).lower()):
-            return _parse(path, headings, "cp1252", delimiter, threaded)
+        if encoding == "utf-8" and cleaned is None and ("UTF8" in str(exc) or "utf-8" in str(exc).lower()):
+            raise _NotUtf8 from exc
         if "straddl" in str(exc):
             # Arrow's own words ("straddling object straddles two block boundaries") meant nothing to a user.
             raise ValidationError(
@@ -295,7 +372,7 @@ def _parse(
         raise ValidationError(f"{path.name} could not be read as a CSV file: {_first_line(exc)}") from exc
     if malformed and any(number is None for number, _ in malformed):
         # Row numbers are only known on a single-threaded read; ragged rows are rare, so pay for it then.
-        return _parse(path, headings, encoding, delimiter, threaded=False)
+        return _parse(path, headings, encoding, delimiter, cleaned, threaded=False)
     return table, [(int(n), reason) for n, reason in malformed]
 
 

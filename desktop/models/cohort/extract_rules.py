@@ -7,6 +7,7 @@ rejection names the spreadsheet row, the column and a reason a person can act on
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,9 @@ from ..workers import POOL
 from .extract_reader import CANONICAL, RawExtract
 
 MAX_REJECTIONS_LISTED = 20_000
+# The dearest patient's year of acute care is in the hundreds of thousands of pounds; a cost above this is a
+# unit or a typing mistake (pence, an extra digit, 1e300), and it would put the patient top of every list.
+MAX_COST = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -110,22 +114,40 @@ class _Rules:
             self.rejected.append((int(i), len(self.rejected), column, text))
 
 
-def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(values, ok): numbers with thousands separators, currency signs and spaces tolerated."""
+_THOUSANDS = r"^[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?$"
+
+
+def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(values, ok, bad comma): numbers with thousands separators, currency signs and spaces tolerated.
+
+    *bad comma* marks the rows refused for a comma (None when no row has one). A comma is read as a thousands
+    separator only in the form 1,839 or 12,345,678.5: "1839,99" became £183,999 and an LTC count "1,2" became
+    12 (issue 19). A decimal comma is refused rather than read, because beside one "1,500" could mean either;
+    so a column with any decimal comma has every comma in it refused.
+    """
     try:  # the common case, a clean column, costs one cast
-        return _finite(_cast_float(text), np.ones(len(text), dtype=bool))
+        return (*_finite(_cast_float(text), np.ones(len(text), dtype=bool)), None)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     blank = pc.equal(text, "")
     try:  # clean but for empty cells (an optional column, or a missing value the rules will name)
         values = pc.cast(pc.if_else(blank, "0", text), pa.float64()).to_numpy(zero_copy_only=False)
-        return _finite(values, ~_np_bool(blank))
+        return (*_finite(values, ~_np_bool(blank)), None)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    cleaned = pc.replace_substring_regex(text, r"[£$,\s]", "")
+    cleaned = pc.replace_substring_regex(text, r"[£$\s]", "")
+    comma = _np_bool(pc.match_substring(cleaned, ","))
+    bad_comma = None
+    if comma.any():
+        grouped = _np_bool(pc.match_substring_regex(cleaned, _THOUSANDS))
+        bad_comma = comma if (comma & ~grouped).any() else None
+        cleaned = pc.replace_substring(cleaned, ",", "")
+    # RE2's \d is 0-9 only: full-width digits are not numbers here (Arrow could not cast them either).
     ok = _np_bool(pc.match_substring_regex(cleaned, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"))
+    if bad_comma is not None:
+        ok &= ~bad_comma
     safe = pc.if_else(pa.array(ok), cleaned, "0")
-    return _finite(pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok)
+    return (*_finite(pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok), bad_comma)
 
 
 def _finite(values: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,6 +157,36 @@ def _finite(values: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     if finite.all():
         return values, ok
     return np.where(finite, values, 0.0), ok & finite
+
+
+def _comma_reason(value) -> str:
+    text = str(value)
+    if re.fullmatch(_THOUSANDS, re.sub(r"[£$\s]", "", text)):
+        return (
+            f"'{text}' could be read with a thousands comma or a decimal comma, and this column has decimal "
+            "commas elsewhere. Export the extract with full stops for decimals (1839.99) and import again."
+        )
+    return (
+        f"'{text}' has a decimal comma (or a comma that is not a thousands separator), which this import does "
+        "not read. Export the extract with full stops for decimals (1839.99) and import again."
+    )
+
+
+def _fail_commas(rules: _Rules, parsed: tuple, column: str, shown: pa.Array) -> None:
+    if parsed[2] is not None:
+        rules.fail(parsed[2], column, _comma_reason, shown)
+
+
+def _odd_digits(reason):
+    """*reason* for a value, plus a word when its digits are not 0-9 (full-width ones look the same in Excel)."""
+
+    def say(value) -> str:
+        text = reason(value)
+        if any(c.isdigit() and not c.isascii() for c in str(value)):
+            text += " Its digits are not the plain digits 0-9 (full-width ones, say): type them again."
+        return text
+
+    return say
 
 
 def _cast_float(text) -> np.ndarray:
@@ -151,7 +203,12 @@ def _cast_float(text) -> np.ndarray:
 
 _DATE_FORMS = (
     (r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})$", "dmy"),
-    (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ].*)?$", "ymd"),
+    # A time may follow (Excel writes "1950-01-01 00:00:00"), but only a time: "1950-01-01Tgarbage" was a date.
+    (
+        r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+        r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$",
+        "ymd",
+    ),
     (r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})$", "ymd"),
 )
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -298,29 +355,35 @@ def _clean_digits(text: pa.Array) -> pa.Array:
 
 
 def _ten_digits(text: pa.Array) -> np.ndarray:
-    length_ok = _np_bool(pc.equal(pc.utf8_length(text), 10))
+    """Ten digits 0-9. utf8_is_digit also passes full-width digits, which the int cast then refused with an
+    ArrowInvalid traceback (issue 19): ten bytes long and all digits is ten ASCII digits."""
+    length_ok = _np_bool(pc.equal(pc.binary_length(text), 10))
     if length_ok.all() and pc.all(pc.utf8_is_digit(text)).as_py():
         return length_ok
-    return _np_bool(pc.match_substring_regex(text, r"^\d{10}$"))
+    return _np_bool(pc.match_substring_regex(text, r"^[0-9]{10}$"))
 
 
 # What check_rows asks of each column, in the words the import dialog's column mapping shows as help.
 COLUMN_HELP = {
     "nhs_number": "Required: 10 digits, spaces allowed, with a valid modulus-11 check digit; not in Excel's "
-    "scientific notation (9.00E+09). A second row for the same number is a duplicate.",
-    "date_of_birth": "Required: dd/mm/yyyy or yyyy-mm-dd, a real date, not after the extract date and not more "
-    "than 125 years before it.",
-    "given_name": "Optional.",
-    "family_name": "Optional.",
+    "scientific notation (9.00E+09), and not a placeholder of one digit ten times (0000000000). A second row for "
+    "the same number is a duplicate.",
+    "date_of_birth": "Required: dd/mm/yyyy or yyyy-mm-dd (a time of day may follow), a real date, not after the "
+    "extract date and not more than 125 years before it.",
+    "given_name": "Optional; no control characters.",
+    "family_name": "Optional; no control characters.",
     "sex": "Optional: M, F, U, I or O.",
-    "postcode": "Optional.",
+    "postcode": "Optional; no control characters.",
     "practice_code": "Required: the ODS code of one of this locality's practices.",
     "ltc_count": "Required: the number of long-term conditions, a whole number from 0 to 60.",
-    "efi_score": "The electronic frailty index, 0 to 1; this or the deficit count is required.",
+    "efi_score": "The electronic frailty index, 0 to 1; this or the deficit count is required. With both, the "
+    "score must agree with the count (score × 36) to within one deficit.",
     "efi_deficits": "The eFI deficit count, a whole number from 0 to 36; this or the score is required.",
     "prob_unplanned_admission": "Optional: the probability of an unplanned admission, 0 to 1.",
-    "predicted_cost": "Required: the predicted cost in pounds, not negative; thousands separators allowed.",
-    "expected_cost": "Required: the expected cost in pounds, more than 0; thousands separators allowed.",
+    "predicted_cost": "Required: the predicted cost in pounds, from 0 to £10,000,000; thousands separators "
+    "allowed (1,839.99), decimal commas (1839,99) not.",
+    "expected_cost": "Required: the expected cost in pounds, more than 0 and at most £10,000,000; thousands "
+    "separators allowed (1,839.99), decimal commas (1839,99) not.",
     "care_home_id": "Optional: the CQC location id when the patient lives in a care home: '1-' then 9 to 11 digits.",
     "eol_register": "Optional: Y or N.",
     "housebound": "Optional: Y or N.",
@@ -349,7 +412,7 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
     futures = {name: POOL.submit(fn, arg) for name, (fn, arg) in jobs.items()}
     parsed = {name: f.result() for name, f in futures.items()}
     for name in _NUMBERS:
-        parsed.setdefault(name, (np.zeros(n), np.zeros(n, dtype=bool)))
+        parsed.setdefault(name, (np.zeros(n), np.zeros(n, dtype=bool), None))
     return parsed
 
 
@@ -365,12 +428,15 @@ def check_rows(
     for line, reason in raw.malformed:
         rules.rejected.append((-line, len(rules.rejected), "(whole row)", f"This row {reason}."))
     # Order matters: a row is rejected for the first rule it fails, and later rules no longer see it.
+    if raw.damaged_text:
+        _check_damaged_text(rules, cols, raw.columns)
     ten, digits, repeat = _check_nhs_number(rules, cols, parsed["nhs"])
     dob = _check_date_of_birth(rules, cols, parsed["date_of_birth"], extract_date)
+    _check_free_text(rules, cols)
     sex = _check_sex(rules, cols)
     practice = _check_practice(rules, cols, practice_codes, other_practices)
     ltc = _check_ltc_count(rules, cols, parsed["ltc_count"])
-    deficits, score = _check_efi(rules, cols, parsed, has_deficits="efi_deficits" in raw.columns)
+    deficits, score = _check_efi(rules, cols, parsed, set(raw.columns))
     prob = _check_probability(rules, cols, parsed["prob_unplanned_admission"])
     costs = _check_costs(rules, cols, parsed)
     home = _check_care_home(rules, cols["care_home_id"])
@@ -448,13 +514,26 @@ def _check_nhs_number(
             shown,
         )
         ten = _ten_digits(nhs_text)
-        rules.fail(~ten, "nhs_number", lambda v: f"'{v}' is not an NHS number: it must be 10 digits.", shown)
+        rules.fail(
+            ~ten, "nhs_number", _odd_digits(lambda v: f"'{v}' is not an NHS number: it must be 10 digits."), shown
+        )
         digits = pc.cast(pc.if_else(pa.array(ten), nhs_text, "0"), pa.int64()).to_numpy(zero_copy_only=False)
         check_ok = nhs_check_ok(digits)
     rules.fail(
         ten & ~check_ok,
         "nhs_number",
         lambda v: f"{v} fails the NHS number check digit (modulus 11); check it was typed correctly.",
+        shown,
+    )
+    # One digit ten times passes modulus 11 (0000000000, 1111111111, ... 9999999999): systems use them for
+    # "not known", and they were imported as patients (issue 19). d × 1111111111 is exactly those ten.
+    rules.fail(
+        ten & (digits % 1_111_111_111 == 0),
+        "nhs_number",
+        lambda v: (
+            f"'{v}' is a placeholder (one digit ten times), not a patient's NHS number; find the patient's "
+            "number or leave the row out."
+        ),
         shown,
     )
     return ten, digits, repeat
@@ -467,7 +546,9 @@ def _check_date_of_birth(
     shown = cols["date_of_birth"]
     today = np.datetime64(extract_date, "D")
     rules.fail(_np_bool(pc.equal(shown, "")), "date_of_birth", "The date of birth is missing.")
-    rules.fail(~form, "date_of_birth", lambda v: f"'{v}' is not a date; use dd/mm/yyyy or yyyy-mm-dd.", shown)
+    rules.fail(
+        ~form, "date_of_birth", _odd_digits(lambda v: f"'{v}' is not a date; use dd/mm/yyyy or yyyy-mm-dd."), shown
+    )
     rules.fail(~real, "date_of_birth", lambda v: f"{v} is not a real calendar date.", shown)
     rules.fail(
         real & (dob > today),
@@ -482,6 +563,82 @@ def _check_date_of_birth(
         shown,
     )
     return dob
+
+
+# C0 controls but the tab (a tab-led formula is kept as written and defused on export), DEL, C1 controls,
+# Unicode's bidirectional overrides and isolates (they reorder what a name looks like on screen), and U+FFFD
+# (text some tool could not read before us).
+_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f-\x{9f}\x{202a}-\x{202e}\x{2066}-\x{2069}\x{fffd}]"
+_FREE_TEXT = {"given_name": "given name", "family_name": "family name", "postcode": "postcode"}
+
+
+def _check_free_text(rules: _Rules, cols: dict[str, pa.Array]) -> None:
+    """Names and postcodes are stored as written, so a NUL, BEL or ANSI escape in one was stored too, and
+    rang, recoloured or cut short whatever showed it (issue 19). Such a row is refused, not stripped: what is
+    left of "\\x1b[31mSmith" is not a name either. A byte scan finds the few rows worth a regex."""
+    for name, label in _FREE_TEXT.items():
+        maybe = _rows_with_suspect_bytes(cols[name])
+        if not len(maybe):
+            continue
+        bad = np.zeros(len(cols[name]), dtype=bool)
+        bad[maybe] = _np_bool(pc.match_substring_regex(cols[name].take(pa.array(maybe)), _CONTROL))
+        rules.fail(bad, name, lambda v, label=label: _control_reason(label, v), cols[name])
+
+
+def _control_reason(label: str, value) -> str:
+    text = str(value)
+    found = next((c for c in text if _is_control(c)), "\x00")
+    what = "a character that is not UTF-8 text" if found == "\ufffd" else f"a control character (U+{ord(found):04X})"
+    return f"The {label} {text!r} holds {what}, which no {label} has; correct the cell in the extract and import again."
+
+
+def _is_control(c: str) -> bool:
+    """One character of _CONTROL, for the message (only rejected rows are looked at one by one)."""
+    o = ord(c)
+    bidi = 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
+    return (o < 0x20 and c != "\t") or 0x7F <= o <= 0x9F or bidi or o == 0xFFFD
+
+
+def _rows_with_suspect_bytes(text) -> np.ndarray:
+    """Rows whose UTF-8 holds a byte that may start a _CONTROL character: below 0x20 but the tab, DEL, or a
+    lead byte of U+0080-U+00BF (0xC2), U+2000-U+2FFF (0xE2) or U+F000-U+FFFF (0xEF). Two reductions clear a
+    clean ASCII column of a million names in about a millisecond."""
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    found = []
+    at = 0
+    for chunk in chunks:
+        data_buffer = chunk.buffers()[2] if len(chunk) else None
+        if data_buffer is not None:
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+            data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+            if len(data) and (data.min() < 0x20 or data.max() >= 0x7F):
+                hits = np.flatnonzero(
+                    ((data < 0x20) & (data != 0x09)) | (data == 0x7F) | (data == 0xC2) | (data == 0xE2) | (data == 0xEF)
+                )
+                if len(hits):
+                    found.append(at + np.unique(np.searchsorted(offsets, hits + offsets[0], side="right") - 1))
+        at += len(chunk)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _check_damaged_text(rules: _Rules, cols: dict[str, pa.Array], present) -> None:
+    """A UTF-8 file with a few bytes that are not (a row pasted from a Windows-1252 file): the reader made them
+    U+FFFD rather than read the whole file as Windows-1252; the rows holding them are rejected here, naming
+    the cell, so that no guess about them is stored."""
+    for name in CANONICAL:
+        if name not in present:
+            continue
+        bad = _np_bool(pc.match_substring(cols[name], "\ufffd"))
+        rules.fail(
+            bad,
+            name,
+            lambda v: (
+                f"{v!r} holds bytes that are not UTF-8 text, though the rest of the file is UTF-8: this cell was "
+                "saved in another encoding (Windows-1252, say). Correct it, or save the whole file from Excel as "
+                "'CSV UTF-8 (Comma delimited)', and import again."
+            ),
+            cols[name],
+        )
 
 
 def _check_sex(rules: _Rules, cols: dict[str, pa.Array]) -> pa.Array:
@@ -525,10 +682,11 @@ def _check_practice(
 
 
 def _check_ltc_count(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    ltc, ltc_ok = parsed
+    ltc, ltc_ok, _ = parsed
     shown = cols["ltc_count"]
     rules.fail(_np_bool(pc.equal(shown, "")), "ltc_count", "The long-term condition count is missing.")
-    rules.fail(~ltc_ok, "ltc_count", lambda v: f"'{v}' is not a number of long-term conditions.", shown)
+    _fail_commas(rules, parsed, "ltc_count", shown)
+    rules.fail(~ltc_ok, "ltc_count", _odd_digits(lambda v: f"'{v}' is not a number of long-term conditions."), shown)
     rules.fail(
         ltc_ok & ((ltc != np.floor(ltc)) | (ltc < 0) | (ltc > 60)),
         "ltc_count",
@@ -539,13 +697,15 @@ def _check_ltc_count(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[np.
 
 
 def _check_efi(
-    rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object], has_deficits: bool
+    rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object], present: set[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(deficits, score): from the deficit count when the file has one, else from the score."""
-    if has_deficits:
-        deficits_f, d_ok = parsed["efi_deficits"]
+    """(deficits, score): from the deficit count when the file has one, else from the score. A file with both
+    has each row's score checked against its count: they were let disagree, the count silently winning."""
+    if "efi_deficits" in present:
+        deficits_f, d_ok, _ = parsed["efi_deficits"]
         shown = cols["efi_deficits"]
-        rules.fail(~d_ok, "efi_deficits", lambda v: f"'{v}' is not an eFI deficit count.", shown)
+        _fail_commas(rules, parsed["efi_deficits"], "efi_deficits", shown)
+        rules.fail(~d_ok, "efi_deficits", _odd_digits(lambda v: f"'{v}' is not an eFI deficit count."), shown)
         rules.fail(
             d_ok & ((deficits_f != np.floor(deficits_f)) | (deficits_f < 0) | (deficits_f > 36)),
             "efi_deficits",
@@ -554,22 +714,53 @@ def _check_efi(
         )
         # Out-of-range counts are rejected above; clipping keeps e.g. 1e308 from overflowing the int cast (fuzzing).
         deficits = np.clip(np.where(d_ok, deficits_f, 0), 0, 36).astype(np.int64)
+        if "efi_score" in present:
+            _check_score_agrees(rules, cols, parsed["efi_score"], deficits)
         return deficits, deficits / 36.0
-    score, s_ok = parsed["efi_score"]
+    score, s_ok, _ = parsed["efi_score"]
     shown = cols["efi_score"]
     rules.fail(_np_bool(pc.equal(shown, "")), "efi_score", "The eFI score is missing.")
-    rules.fail(~s_ok, "efi_score", lambda v: f"'{v}' is not an eFI score.", shown)
-    rules.fail(s_ok & ((score < 0) | (score > 1)), "efi_score", lambda v: f"{v} is outside the eFI range 0–1.", shown)
+    _check_score(rules, parsed["efi_score"], shown)
     # Half up, as a person would round: 8.5 deficits is 9, never banker's 8.
     # Scores outside 0-1 are rejected above; clipping keeps e.g. 1e308 from overflowing * 36 (fuzzing).
     deficits = np.floor(np.clip(np.where(s_ok, score, 0), 0, 1) * 36 + 0.5 + 1e-9).astype(np.int64)
     return deficits, score
 
 
-def _check_probability(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _check_score(rules: _Rules, parsed: tuple, shown: pa.Array, blank: np.ndarray | None = None) -> None:
+    """The eFI score's own rules (rows where *blank* holds are not looked at)."""
+    score, s_ok, _ = parsed
+    filled = ~blank if blank is not None else np.ones(len(score), dtype=bool)
+    if parsed[2] is not None:
+        rules.fail(parsed[2] & filled, "efi_score", _comma_reason, shown)
+    rules.fail(~s_ok & filled, "efi_score", _odd_digits(lambda v: f"'{v}' is not an eFI score."), shown)
+    rules.fail(s_ok & ((score < 0) | (score > 1)), "efi_score", lambda v: f"{v} is outside the eFI range 0–1.", shown)
+
+
+def _check_score_agrees(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple, deficits: np.ndarray) -> None:
+    """With a deficit count and a score, a filled score must be a number 0-1 within one deficit of the count.
+    One deficit leaves room for scores rounded to two places (0.31 for 11/36) and none for 0.5 beside 3."""
+    shown = cols["efi_score"]
+    blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(shown), ""))
+    _check_score(rules, parsed, shown, blank)
+    score, s_ok, _ = parsed
+    apart = np.abs(score * 36 - deficits) >= 1 - 1e-9
+    rules.fail(
+        s_ok & ~blank & apart,
+        "efi_score",
+        lambda v: (
+            f"The eFI score {v} does not agree with the row's deficit count (score × 36 should be within one "
+            "deficit of the count). Correct the one that is wrong, or map only one of the two columns."
+        ),
+        shown,
+    )
+
+
+def _check_probability(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple) -> np.ndarray:
     """Optional: a blank cell is NaN."""
-    prob, p_ok = parsed
+    prob, p_ok, _ = parsed
     p_blank = _np_bool(pc.equal(cols["prob_unplanned_admission"], ""))
+    _fail_commas(rules, parsed, "prob_unplanned_admission", cols["prob_unplanned_admission"])
     rules.fail(
         ~p_blank & (~p_ok | (prob < 0) | (prob > 1)),
         "prob_unplanned_admission",
@@ -582,10 +773,20 @@ def _check_probability(rules: _Rules, cols: dict[str, pa.Array], parsed: tuple[n
 def _check_costs(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object]) -> dict[str, np.ndarray]:
     costs = {}
     for name, label in (("predicted_cost", "predicted cost"), ("expected_cost", "expected cost")):
-        value, ok = parsed[name]
+        value, ok, _ = parsed[name]
         rules.fail(_np_bool(pc.equal(cols[name], "")), name, f"The {label} is missing.")
-        rules.fail(~ok, name, lambda v, label=label: f"'{v}' is not a {label} in pounds.", cols[name])
+        _fail_commas(rules, parsed[name], name, cols[name])
+        rules.fail(~ok, name, _odd_digits(lambda v, label=label: f"'{v}' is not a {label} in pounds."), cols[name])
         rules.fail(ok & (value < 0), name, lambda v, label=label: f"The {label} {v} is negative.", cols[name])
+        rules.fail(
+            ok & (value > MAX_COST),
+            name,
+            lambda v, label=label: (
+                f"The {label} {v} is more than £{MAX_COST:,} for one patient's year, which no risk tool "
+                "predicts: check the column holds pounds (not pence) and was not mistyped."
+            ),
+            cols[name],
+        )
         costs[name] = value
     rules.fail(
         costs["expected_cost"] == 0, "expected_cost", "The expected cost is 0, so the cost ratio cannot be worked out."

@@ -95,6 +95,7 @@ def check_extract(
 
     workspace.require_patient_level(db)
     locality = locality_by_code(db, locality_code)
+    refuse_future_extract_date(extract_date)
     if mapping is None:
         headings, _, _ = read_headings(path)
         mapping = suggest_mapping(headings, remembered_mapping(db))
@@ -154,6 +155,9 @@ def store_run(
     and counts(): the demo generator hands in a population it made without a file; *make_ids* lets it
     make its ids reproducible.
     """
+    # check_extract has refused these for a file; the demo's generated extracts come straight here.
+    workspace.require_patient_level(db)
+    refuse_future_extract_date(extract_date)
     locality = locality_by_code(db, locality_code)
     _refuse_older_than_latest(db, locality, extract_date)
     progress(0.45, "Finding the cohort")
@@ -186,6 +190,17 @@ def store_run(
     result.run_id = run_id
     result.changes = Changes.of("risk_runs", "patients", "cohort_changes")
     return result
+
+
+def refuse_future_extract_date(extract_date: dt.date | None) -> None:
+    """An extract cannot be dated after today. One dated 2031-01-01 was imported, and from then on every genuine
+    extract was refused as older than the locality's latest run (issue 19)."""
+    today = clock.today()
+    if extract_date is not None and extract_date > today:
+        raise ValidationError(
+            f"The extract date {extract_date:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y}). Give the day "
+            "the risk tool produced the file."
+        )
 
 
 def _refuse_older_than_latest(db: sqlite_utils.Database, locality: dict[str, Any], extract_date: dt.date) -> None:

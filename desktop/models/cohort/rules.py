@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+import logging
+import math
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import sqlite_utils
@@ -15,6 +17,7 @@ from ..clock import Actor
 from ..errors import ValidationError
 from ..workspace import get_meta, set_meta
 
+log = logging.getLogger(__name__)
 RESOURCES = paths.resources_dir()
 EFI_BANDS = ("fit", "mild", "moderate", "severe")
 CRITERIA = {"F": "frailty", "M": "multimorbidity", "C": "high cost"}
@@ -90,12 +93,68 @@ def defaults() -> CohortRules:
 
 
 def load(db: sqlite_utils.Database) -> CohortRules:
-    stored = get_meta(db, "cohort_rules")
+    """The workspace's criteria; what is damaged in the stored copy gives way to the default (see load_checked)."""
+    rules, problems = load_checked(db)
+    for problem in problems:
+        log.warning("The stored cohort criteria are damaged: %s", problem)
+    return rules
+
+
+def load_checked(db: sqlite_utils.Database) -> tuple[CohortRules, list[str]]:
+    """(the criteria in force, what was wrong with the stored copy and so ignored).
+
+    The stored copy is meta, which a tool, a restore or a damaged disk can leave as anything: not JSON, a list
+    or null gave tracebacks, and a high-cost ratio of 0 (never through save, which validates) put every row
+    of every import in the cohort (issue 19). Each stored value is kept only when it is of the right type and
+    the rules still pass validate with it; the rest are the defaults.
+    """
     base = defaults()
+    stored = get_meta(db, "cohort_rules")
     if not stored:
-        return base
-    known = {f.name for f in fields(CohortRules)}
-    return CohortRules(**{**asdict(base), **{k: v for k, v in json.loads(stored).items() if k in known}})
+        return base, []
+    try:
+        loaded = json.loads(stored)
+    except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
+        return base, ["not JSON; the default criteria are used"]
+    if not isinstance(loaded, dict):
+        return base, ["JSON, but not an object of criteria; the default criteria are used"]
+    problems = []
+    wanted = {}
+    for f in fields(CohortRules):
+        if f.name not in loaded:
+            continue
+        value = loaded[f.name]
+        if _of_type(value, f.type):
+            wanted[f.name] = value
+        else:
+            problems.append(f"{f.name} is {value!r}, not a number of the right kind; the default is used")
+    try:
+        return replace(base, **wanted).validate(), problems
+    except ValidationError:
+        pass
+    # Together they fail: keep each value that passes with those kept before it (a few passes, as thresholds
+    # that must rise can need one another), and let the others go.
+    rules, kept = base, set()
+    for _ in range(len(wanted)):
+        for name, value in wanted.items():
+            if name in kept:
+                continue
+            try:
+                rules = replace(rules, **{name: value}).validate()
+                kept.add(name)
+            except ValidationError:
+                pass
+    problems += [f"{n} = {wanted[n]!r} is out of range; the default is used" for n in wanted if n not in kept]
+    return rules, problems
+
+
+def _of_type(value: object, declared: object) -> bool:
+    """An int field takes a whole number (not True, which is 1 to Python); a float one any finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if declared in (int, "int"):
+        return isinstance(value, int)
+    return math.isfinite(value)
 
 
 def save(db: sqlite_utils.Database, actor: Actor, rules: CohortRules) -> Changes:

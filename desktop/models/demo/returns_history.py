@@ -42,14 +42,14 @@ def build_returns_history(ctx: DemoContext) -> None:
 
 
 def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, shared: dict) -> None:
-    signed = q.end + dt.timedelta(days=rng.randint(10, 25))
+    # Never after the demo's today: a return signed off in the future is one the commissioner's import refuses.
+    signed = min(q.end + dt.timedelta(days=rng.randint(10, 25)), ctx.today)
     actor = Actor(
         user=loc["manager"] or DEMO_ACTOR.user,
         device_id=DEMO_ACTOR.device_id,
         fixed_time=f"{signed.isoformat()}T16:00:00+00:00",
     )
-    day = min(signed, ctx.today)
-    return_id, _ = returns.draft(ctx.db, actor, loc["id"], q, day, shared)
+    return_id, _ = returns.draft(ctx.db, actor, loc["id"], q, signed, shared)
     cohort = returns.values(ctx.db, return_id)["COH-01"]["numerator"] or 5000
     beds = ctx.db.execute("SELECT SUM(beds) FROM care_homes WHERE locality_id = ?", [loc["id"]]).fetchone()[0] or 1
     entered = {
@@ -60,11 +60,11 @@ def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, s
     }
     for kpi, (num, den) in entered.items():
         returns.enter(ctx.db, actor, return_id, kpi, num, den)
-    for issue in returns.check(ctx.db, return_id, day):
+    for issue in returns.check(ctx.db, return_id, signed):
         if issue["blocking"] and issue["kind"] != "missing":
             returns.comment(ctx.db, actor, return_id, issue["kpi"], rng.choice(COMMENTS))
-    returns.sign_off(ctx.db, actor, return_id, day)
-    _recovery_actions(ctx, rng, loc, return_id, day, shared)
+    returns.sign_off(ctx.db, actor, return_id, signed)
+    _recovery_actions(ctx, rng, loc, return_id, signed, shared)
 
 
 RECOVERY = {

@@ -8,6 +8,7 @@ checks and writes inside a transaction that is then rolled back, so it cannot di
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -18,14 +19,14 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import audit, workspace
+from .. import audit, clock, workspace
 from ..changes import Changes
 from ..clock import Actor, new_id
 from ..errors import ValidationError
-from ..identifiers import is_valid_nhs_number
-from ..quarters import parse
+from ..quarters import Quarter, parse
 from . import returns
 from .catalogue import by_code
+from .free_text import nhs_number_in, postcode_in
 
 MAX_BYTES = 2_000_000  # a return is ~5 kB; anything this size is not one
 TOP_FIELDS = {
@@ -43,7 +44,8 @@ TOP_FIELDS = {
     "sha256",
 }
 VALUE_FIELDS = {"kpi", "numerator", "denominator", "value", "rag", "comment"}
-# Keys that only patient-level data would have. "name" is not one: the locality has a name.
+# Keys that only patient-level data would have, compared without case, spaces or punctuation ("NHS Number",
+# "date-of-birth"). "name" is not one: the locality has a name.
 PATIENT_KEYS = {
     "nhs_number",
     "nhsnumber",
@@ -60,8 +62,16 @@ PATIENT_KEYS = {
     "postcode",
     "address",
 }
-_NHS = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
-_POSTCODE = re.compile(r"\b(?:LE|NN|CV|DE|NG|PE|[A-Z]{1,2})\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}\b")
+_PATIENT_KEYS = {re.sub(r"[^a-z0-9]", "", key) for key in PATIENT_KEYS}
+# How far a revision may run ahead of the latest one held for its team and quarter (none held counts as 0).
+# Revisions go up by one at each reopening, but not every revision reaches the commissioner: only a quarter's
+# current revision can be exported, so one signed off and reopened before it was sent never arrives, and a new
+# commissioner workspace first sees a team's current revision. "At most one more than held" would refuse those
+# genuine files for good; no limit at all let a revision 99999 (a typo, a hand-edited file) stand above every
+# revision the team could ever send. A few unsent reopenings in a row is the most a real quarter sees.
+# Revisions are also ordered by sign-off time: a team signs off each revision after the one it reopens, so a
+# higher revision signed off before the one held had its number or its date changed.
+MAX_AHEAD = 5
 
 # The stable codes, for scripts and for the people reading the summary.
 CODES = {
@@ -73,9 +83,10 @@ CODES = {
     "draft": "The return is a draft",
     "unknown-locality": "The locality is not one of the LLR teams",
     "unknown-kpi": "A KPI is not in the catalogue",
-    "impossible-value": "A figure is impossible",
+    "impossible-value": "A figure or a date is impossible",
     "older-revision": "A later revision is already held",
-    "revision-conflict": "The same revision is held with different figures",
+    "revision-conflict": "The revision does not follow the one held (the same revision with different figures, "
+    "one too far ahead, or one signed off before the one it would replace)",
     "cancelled": "The import was cancelled before it finished",
 }
 
@@ -147,8 +158,8 @@ def _one(db: sqlite_utils.Database, actor: Actor, path: Path) -> Outcome:
 
 
 def read(path: Path) -> dict[str, Any]:
-    """The file's return, checked on its own (without the workspace): readable, ours, no patient data,
-    well-typed, intact, signed off, possible figures."""
+    """The file's return, checked on its own (without the workspace): readable, ours, no patient data, no key
+    written twice, well-typed, intact, signed off by someone after its quarter ended, possible figures."""
     try:
         raw = path.read_bytes()[: MAX_BYTES + 1]
     except OSError as exc:
@@ -159,8 +170,9 @@ def read(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Rejected("unreadable", "The file is not UTF-8 text; it may be a different kind of file.") from None
+    repeated: list[tuple[str, Any]] = []
     try:
-        doc = json.loads(text, parse_constant=_no_constant)
+        doc = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_keeping_repeats(repeated))
     except json.JSONDecodeError as exc:
         raise Rejected(
             "unreadable",
@@ -176,8 +188,20 @@ def read(path: Path) -> dict[str, Any]:
         raise Rejected("unknown-format", "The file holds JSON, but not a return (no format, locality or values).")
     try:
         _refuse_patient_data(doc)
+        # A repeated key's earlier value is dropped by the parser: it is read here, so nothing hides in it.
+        for key, value in repeated:
+            if key != "sha256":
+                _refuse_patient_data(value, f" (in {key})")
     except RecursionError:  # nesting the parser took may still be too deep for this walk on a deeper stack
         raise Rejected("unreadable", _TOO_DEEP) from None
+    if repeated:
+        key = repeated[0][0]
+        raise Rejected(
+            "bad-field",
+            f"The field {_short(key)} appears twice in one place in the file: readers disagree on which one "
+            "counts, so the file does not say one thing. Locality Desk never writes a field twice; the file was "
+            "edited by hand or made by another program. Ask the team to export the return again.",
+        )
     if doc.get("format") != returns.FORMAT:
         raise Rejected("unknown-format", f"The file's format is {doc.get('format')!r}, not a Locality Desk KPI return.")
     if doc.get("version") != returns.VERSION:
@@ -209,6 +233,8 @@ def read(path: Path) -> dict[str, Any]:
             f"This is a {doc['status']} working copy of the {doc['period']} return of "
             f"{doc['locality']['code']}, not a signed-off return. Wait for the signed-off file.",
         )
+    _check_sign_off(doc)
+    _check_dates(doc)
     _check_values(doc)
     return doc
 
@@ -223,10 +249,26 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"The file holds {name}, which is not a figure.")
 
 
+def _keeping_repeats(repeated: list[tuple[str, Any]]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """An object_pairs_hook that builds the dict as json does (the last of a repeated key wins) and notes the
+    keys it saw twice, with the values it dropped, in *repeated*."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                repeated.append((key, out[key]))
+            out[key] = value
+        return out
+
+    return hook
+
+
 def _refuse_patient_data(node: Any, where: str = "") -> None:
     if isinstance(node, dict):
         for key, value in node.items():
-            if str(key).lower() in PATIENT_KEYS:
+            _refuse_patient_data(key, where)  # a key can carry a number as well as a value can
+            if re.sub(r"[^a-z0-9]", "", str(key).casefold()) in _PATIENT_KEYS:
                 raise Rejected(
                     "patient-data",
                     f"The file has a '{key}' field{where}: returns are aggregate and "
@@ -239,15 +281,14 @@ def _refuse_patient_data(node: Any, where: str = "") -> None:
         for item in node:
             _refuse_patient_data(item, where)
     elif isinstance(node, str):
-        for match in _NHS.finditer(node):
-            if is_valid_nhs_number("".join(match.groups())):
-                raise Rejected(
-                    "patient-data",
-                    f"The file holds what looks like an NHS number{where}: returns "
-                    "are aggregate and must never carry patient data. Nothing was "
-                    "imported from it; tell the team and your IG lead.",
-                )
-        if _POSTCODE.search(node.upper()):
+        if nhs_number_in(node):
+            raise Rejected(
+                "patient-data",
+                f"The file holds what looks like an NHS number{where}: returns "
+                "are aggregate and must never carry patient data. Nothing was "
+                "imported from it; tell the team and your IG lead.",
+            )
+        if postcode_in(node):
             raise Rejected(
                 "patient-data",
                 f"The file holds what looks like a postcode{where}: returns are "
@@ -305,6 +346,81 @@ def _check_fields(doc: dict[str, Any]) -> None:
             raise bad(f"{row['kpi']} RAG must be G, A, R or empty, not {row['rag']!r}.")
 
 
+def _check_sign_off(doc: dict[str, Any]) -> None:
+    """A signed-off return says who signed it off and when (the lock reason and the audit trail name them)."""
+    for key, what in (("signed_off_by", "by whom"), ("signed_off_at", "when")):
+        if not (doc[key] or "").strip():
+            raise Rejected(
+                "bad-field",
+                f"The return says it is signed off, but not {what} (its {key} is empty): Locality Desk records "
+                "both at sign-off, so the file was edited or made by another program. Ask the team to export "
+                "the signed-off return again.",
+            )
+
+
+def _instant(doc: dict[str, Any], key: str) -> dt.datetime:
+    """The field's date and time, aware: one without an offset is read as UTC, which is what the app writes."""
+    try:
+        stamp = dt.datetime.fromisoformat(doc[key].strip())
+    except ValueError:
+        raise Rejected(
+            "bad-field",
+            f"The field {key!r} must be a date and time like 2026-01-12T16:00:00+00:00, not {_short(doc[key])}.",
+        ) from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def _check_dates(doc: dict[str, Any]) -> None:
+    """A return reports a whole quarter that is over (returns.check_figures will not sign one off sooner):
+    its year has begun, its quarter has ended by today, and it was signed off after that end."""
+    quarter = parse(doc["period"])
+    today = clock.today()
+    first = Quarter(quarter.year, 1).start
+    if today < first:
+        raise Rejected(
+            "impossible-value",
+            f"The file is a return for {quarter.label}, but the financial year {quarter.label[:7]} begins on "
+            f"{_day(first)}, after today ({_day(today)}): no team can have made it yet. Check the file's period "
+            "with the team, and this computer's date.",
+        )
+    if today < quarter.start:
+        raise Rejected(
+            "impossible-value",
+            f"The file is a return for {quarter.label}, which begins on {_day(quarter.start)}, after today "
+            f"({_day(today)}): no team can have made it yet. Check the file's period with the team.",
+        )
+    if today <= quarter.end:
+        raise Rejected(
+            "impossible-value",
+            f"{quarter.label} is still under way (it runs until {_day(quarter.end)}): a return reports the whole "
+            f"quarter, so it can be signed off from {_day(quarter.end + dt.timedelta(days=1))}. Import the "
+            "return the team signs off after that.",
+        )
+    signed = _instant(doc, "signed_off_at")
+    # The quarter ends at midnight UK time; British Summer Time puts that midnight an hour before UTC's, and a
+    # stamp is UTC, so an hour's grace keeps a sign-off in the first hour of the next quarter.
+    ended = dt.datetime.combine(quarter.end + dt.timedelta(days=1), dt.time(0), dt.UTC) - dt.timedelta(hours=1)
+    if signed < ended:
+        raise Rejected(
+            "impossible-value",
+            f"The return says it was signed off on {_day(signed.date())}, before {quarter.label} ended on "
+            f"{_day(quarter.end)}: figures signed off early stop short of the quarter's end. Ask the team for "
+            "a return signed off after the quarter ended (reopen it, check the figures and sign it off again).",
+        )
+    # A day's grace: the team's clock and this one may disagree by hours, but not by days.
+    if signed.astimezone(dt.UTC).date() > today + dt.timedelta(days=1):
+        raise Rejected(
+            "impossible-value",
+            f"The return says it was signed off on {_day(signed.date())}, which is after today ({_day(today)}): "
+            "the clock of the computer it was signed off on (or of this one) may be wrong. Ask the team to "
+            "check it and export the return again.",
+        )
+
+
 def _short(value: Any) -> str:
     """A figure for a message: :g for numbers, and a huge integer by its size rather than its digits."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e15:
@@ -360,6 +476,7 @@ def _store(db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], file_na
             f"({doc['locality']['name']}); the LLR teams are in Reference data → "
             "Localities.",
         )
+    _check_name(db, doc, loc[1])
     held = returns.current(db, loc[0], parse(doc["period"]))
     label = f"{doc['locality']['code']} {doc['period']}"
     if held is not None:
@@ -378,6 +495,7 @@ def _store(db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], file_na
                 "different figures. The team should reopen the return and send "
                 "the next revision.",
             )
+    _check_revision(doc, held, label)
     return_id = new_id()
     with db.atomic():
         db["returns"].insert(
@@ -412,6 +530,59 @@ def _store(db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], file_na
             f"from {file_name}",
         )
     return "superseded" if held else "imported"
+
+
+def _name_key(name: str) -> str:
+    """A locality's name as compared: case, spacing, punctuation and "&" for "and" do not tell teams apart."""
+    return re.sub(r"[\W_]+", "", name.casefold().replace("&", " and "))
+
+
+def _check_name(db: sqlite_utils.Database, doc: dict[str, Any], own: str) -> None:
+    """The code and the name must not name two different teams. A name that is no team's is let through: teams
+    and the commissioner may spell a name their own way, or one side may have renamed a locality in Reference
+    data, and the code is what files the return; a name that is another team's says the file is mislabelled,
+    and its figures would go to the wrong team."""
+    code, name = doc["locality"]["code"], doc["locality"]["name"]
+    if _name_key(name) == _name_key(own):
+        return
+    for other_code, other_name in db.execute("SELECT code, name FROM localities WHERE code != ?", [code]):
+        if _name_key(other_name) == _name_key(name):
+            raise Rejected(
+                "unknown-locality",
+                f"The file is for locality {code} ({own} here) but names {other_name}, the name of {other_code}: "
+                "it is not clear whose return it is, so its figures could land on the wrong team. Ask the team "
+                "to check their locality in Reference data → Localities and export the return again.",
+            )
+
+
+def _check_revision(doc: dict[str, Any], held: dict[str, Any] | None, label: str) -> None:
+    """A later revision than the one held: at most MAX_AHEAD further on, and signed off after it."""
+    latest = held["revision"] if held else 0
+    if doc["revision"] > latest + MAX_AHEAD:
+        holding = f"the latest held is revision {latest}" if held else "no revision of it is held yet"
+        raise Rejected(
+            "revision-conflict",
+            f"{label}: this file is revision {doc['revision']}, but {holding}. A return's revision goes up by "
+            f"one each time the team reopens it, so {doc['revision']} is too far ahead to be real (at most "
+            f"{latest + MAX_AHEAD} can follow); the number was probably edited. Ask the team to export the "
+            "return again; if they really reopened it that often, import their earlier revision files first.",
+        )
+    if held is None or not held.get("signed_off_at"):
+        return
+    try:
+        before = _instant(held, "signed_off_at")
+    except Rejected:  # held from before this check was made; the file's own stamp was checked in read()
+        return
+    signed = _instant(doc, "signed_off_at")
+    # Strictly earlier only: stamps are to the second, and a file made by hand may share its predecessor's.
+    if signed < before:
+        raise Rejected(
+            "revision-conflict",
+            f"{label}: this file is revision {doc['revision']}, signed off {signed:%d/%m/%Y %H:%M}, but revision "
+            f"{held['revision']} held was signed off later, {before:%d/%m/%Y %H:%M}. A team signs off each "
+            "revision after the one it reopens, so this file's revision number or date was changed. Ask the team "
+            "to export their current return again.",
+        )
 
 
 def _same(db: sqlite_utils.Database, held: dict[str, Any], doc: dict[str, Any]) -> bool:

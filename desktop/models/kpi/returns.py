@@ -24,6 +24,7 @@ from ..errors import NotFound, ValidationError
 from ..quarters import Quarter
 from . import compute as kpi_compute
 from .catalogue import Kpi, by_code, catalogue
+from .free_text import identifier_in
 
 FORMAT, VERSION = "locality-desk/kpi-return", 1
 RULES = paths.resources_dir() / "validation_rules.json"
@@ -267,6 +268,15 @@ def _kpi_and_entry(kpi_code: str, numerator: Any, denominator: Any) -> tuple[Kpi
 
 def comment(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str, text: str) -> Changes:
     _editable(db, return_id)
+    # The comment leaves with the return, and the commissioner's import refuses a file that names a patient:
+    # the same check here tells the team while they can still word it otherwise.
+    found = identifier_in(text)
+    if found:
+        raise ValidationError(
+            f"The comment on {kpi_code} holds what looks like {found}. A return is aggregate and goes to the "
+            "commissioner, so it must never identify a patient: describe the issue without it.",
+            "comment",
+        )
     with db.atomic():
         db.execute(
             "UPDATE return_values SET comment = ?, updated_at = ?, updated_by = ?, device_id = ? "
@@ -527,6 +537,18 @@ def export(
         )
     out = Path(out)
     doc = document(db, return_id, actor.now(), app_version)
+    for row in doc["values"]:
+        found = identifier_in(row["comment"] or "")
+        if found:  # typed before comment() checked, or before it knew this way of writing one
+            raise ValidationError(
+                f"The comment on {row['kpi']} holds what looks like {found}, and a return must never identify "
+                "a patient (the commissioner's import would refuse the file). "
+                + (
+                    "Edit the comment, then export again."
+                    if ret["status"] == "draft"
+                    else "Reopen the return, edit the comment and sign it off again."
+                )
+            )
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     with db.atomic():
         out.write_text(text, encoding="utf-8")

@@ -1,7 +1,9 @@
 """Offline sync between one team's laptops: encrypted change bundles and the conflicts they leave.
 
-``bundle`` holds the bundle file (format, encryption, ``export_bundle``, ``read_header``, the team id); ``base`` the
-per-workspace sync base a bundle's diff is taken against; ``merge`` the applying of a teammate's bundle
-(``import_bundle``); ``conflicts`` the conflicts an import leaves and resolving them by choice. They import one
-another in that order (base ← bundle ← merge; conflicts needs only base), never back.
+``base`` holds the per-workspace sync base a bundle's diff is taken against; ``state`` the workspace's own sync
+state in its meta (identity, team, bundles sent and applied) and the storage-error translation; ``bundle`` the
+bundle file (format, encryption, ``export_bundle``, ``read_header``, the team id); ``merge`` the applying of a
+teammate's bundle (``import_bundle``); ``conflicts`` the conflicts an import leaves and resolving them by choice.
+They import one another in that order (base ← state ← bundle ← merge; conflicts needs base and state, and merge takes
+its labels), never back.
 """

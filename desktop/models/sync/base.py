@@ -1,12 +1,14 @@
 """The sync base of a workspace (issue 11, DESIGN §15): the snapshot a bundle's diff is taken against.
 
 Each workspace keeps a *sync base* beside it (``<workspace>.sync-base``, an ordinary SQLite file): the synced
-tables as this laptop last knew the team's state, plus a small ``_sync_state`` table (this copy's replica id,
-its export sequence and the highest sequence seen from each teammate). The base starts empty and absorbs every
-teammate bundle this workspace imports; it is never advanced by an export. So
-``diff(base → workspace)`` — computed by SQLite's session extension (``apsw.Session.diff``), not a hand-written
-log — is exactly what was changed *on this laptop* and not yet superseded by a teammate's newer version, and every
-bundle carries all of it. A bundle lost in transit therefore costs nothing: the next one carries the same changes.
+tables as this laptop last knew the team's state, plus a small ``_sync_state`` table naming the workspace identity
+it was made for. What this copy has sent and applied is kept in the workspace itself, never here
+(desktop.models.sync.state), so the base is a cache: losing it costs a fuller next bundle, as a first exchange
+does, and its lagging one import behind costs only rows sent again. The base starts empty and absorbs every
+teammate bundle this workspace imports; it is never advanced by an export. So ``diff(base → workspace)`` —
+computed by SQLite's session extension (``apsw.Session.diff``), not a hand-written log — is exactly what was
+changed *on this laptop* and not yet superseded by a teammate's newer version, and every bundle carries all of it.
+A bundle lost in transit therefore costs nothing: the next one carries the same changes.
 
 The base also keeps, in ``_sync_sent``, each row this laptop made and sent that no teammate has sent back yet (the
 base proper lacks those). When such a row is deleted here, the base gets it back from there for the diff, so the
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -89,69 +90,57 @@ def schema_version(conn: apsw.Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-# ---------------------------------------------------------------- the base and its state
+# ---------------------------------------------------------------- the base and its owner
 
 
-def _identity(db_path: str | Path) -> tuple[str, str]:
-    from ... import paths
+def open_base(db_path: str | Path, ws: apsw.Connection, workspace_id: str, create: bool = True) -> apsw.Connection:
+    """The sync base beside the workspace, made (empty) when missing or when it belongs to another identity.
 
-    return str(Path(db_path).resolve()), paths.device_id()
-
-
-def open_base(db_path: str | Path, ws: apsw.Connection) -> tuple[apsw.Connection, dict[str, Any]]:
-    """The sync base beside the workspace, made (empty) when missing or when it belongs to another copy.
-
-    A base records the workspace path and device it was made for: a workspace file copied to another laptop or
-    folder (with or without its base) starts afresh with a replica id of its own.
+    A base records the workspace identity it was made for (desktop.models.sync.state): a workspace copied with
+    its base takes an identity of its own and so starts afresh, while a moved one keeps both. With *create*
+    false (a dry run) a base that would have to be made is made in memory, so nothing is written beside the
+    workspace.
     """
     path = base_path(db_path)
-    where, device = _identity(db_path)
     version = schema_version(ws)
     if path.exists():
         conn = connect(path)
-        state = _read_state(conn)
-        if (
-            state
-            and state.get("workspace") == where
-            and state.get("device") == device
-            and state.get("schema_version") == version
-        ):
-            conn.execute(SENT_SQL)  # bases made before the table existed gain it
-            return conn, state
+        state = _owner(conn)
+        # Bases made before the identity moved into the workspace name it "replica"; state.read_state adopts
+        # that id only when the base was made for this very file.
+        owner = state.get("workspace_id", state.get("replica"))
+        whole = owner == workspace_id and set(synced_tables(ws)) <= set(synced_tables(conn))
+        if whole and state.get("schema_version") == version:
+            if create:
+                conn.execute(SENT_SQL)  # bases made before the table existed gain it
+                if "workspace_id" not in state:
+                    with conn:
+                        _stamp(conn, workspace_id, version)
+            return conn
         conn.close()
-        path.unlink()
-    conn = connect(path)
+        if create:
+            path.unlink()
+    conn = connect(path if create else ":memory:")
     with conn:
         for sql in synced_tables(ws).values():
             conn.execute(sql)
         conn.execute(f"CREATE TABLE {STATE_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         conn.execute(SENT_SQL)
-        state = {
-            "replica": str(uuid.uuid4()),
-            "workspace": where,
-            "device": device,
-            "schema_version": version,
-            "export_seq": 0,
-            "seen": {},
-        }
-        write_state(conn, state)
-    return conn, state
+        _stamp(conn, workspace_id, version)
+    return conn
 
 
-def _read_state(conn: apsw.Connection) -> dict[str, Any] | None:
+def _owner(conn: apsw.Connection) -> dict[str, Any]:
     try:
         return {k: json.loads(v) for k, v in conn.execute(f"SELECT key, value FROM {STATE_TABLE}")}
-    except apsw.SQLError:
-        return None
+    except (apsw.SQLError, apsw.NotADBError, apsw.CorruptError, ValueError):  # not a base, or a damaged one
+        return {}
 
 
-def write_state(conn: apsw.Connection, state: dict[str, Any]) -> None:
-    for key, value in state.items():
-        conn.execute(
-            f"INSERT INTO {STATE_TABLE} (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, json.dumps(value)),
-        )
+def _stamp(conn: apsw.Connection, workspace_id: str, version: int) -> None:
+    conn.execute(f"DELETE FROM {STATE_TABLE}")
+    for key, value in (("workspace_id", workspace_id), ("schema_version", version)):
+        conn.execute(f"INSERT INTO {STATE_TABLE} (key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
 
 # ---------------------------------------------------------------- rows sent and not yet sent back
@@ -240,4 +229,4 @@ def _put_back_deleted_sent(ws: apsw.Connection, table: str) -> None:
             ws.execute(f'INSERT OR IGNORE INTO base."{table}" VALUES ({marks})', row)
 
 
-__all__ = ["EXCLUDED", "STATE_TABLE", "base_path", "synced_tables"]
+__all__ = ["EXCLUDED", "STATE_TABLE", "base_path", "open_base", "synced_tables"]

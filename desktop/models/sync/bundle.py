@@ -10,10 +10,11 @@ bundle (a shared folder works). Applying one is desktop.models.sync.merge.
 
 The file
 --------
-``MAGIC``, then a JSON envelope: the header in clear (format and schema versions, team id, the sending replica and
-its bundle sequence number, who and when, the number of changes per table), so a bundle can be described before
-the passphrase is asked for; the Scrypt parameters and salt; a passphrase check; and the changeset, zlib-compressed
-and sealed with AES-256-GCM, the header being the associated data so that it is authenticated with the content.
+``MAGIC``, then a JSON envelope: the header in clear (format and schema versions, team id, the sending workspace's
+kind and the localities whose records it holds, its identity and bundle sequence number, who and when, the number
+of changes per table), so a bundle can be described before the passphrase is asked for; the Scrypt parameters and
+salt; a passphrase check; and the changeset, zlib-compressed and sealed with AES-256-GCM, the header being the
+associated data so that it is authenticated with the content.
 
 Refused when read, with nothing changed (ValidationError): a file that is not a bundle, a bundle of another format
 version, a wrong passphrase, a bundle altered after it was made.
@@ -22,6 +23,7 @@ version, a wrong passphrase, a bundle altered after it was made.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -38,7 +40,8 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..clock import Actor, utc_now
 from ..errors import ValidationError
-from .base import base_path, connect, diff, open_base, remember_sent, schema_version, write_state
+from .base import base_path, connect, diff, open_base, remember_sent, schema_version
+from .state import audit_row, read_state, storage_errors, team_localities, write_state
 
 FORMAT = "locality-desk-sync"
 FORMAT_VERSION = 1
@@ -78,6 +81,7 @@ class SyncSummary:
     by_table: dict[str, dict[str, int]] = field(default_factory=dict)  # the same counts, per table
     conflicts: list[Conflict] = field(default_factory=list)
     renumbered: list[dict[str, str]] = field(default_factory=list)  # actions given a new reference here
+    joined_team: bool = False  # an import that made this workspace, never synced before, part of the sender's team
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +91,11 @@ class SyncSummary:
 
 
 def ensure_team_id(db_path: str | Path) -> str:
-    """The team id of the workspace, made once; copies of the workspace share it (copy before the first sync)."""
+    """The team id of the workspace, made once; copies of the workspace share it (copy after making it).
+
+    Otherwise the first export makes one, in the transaction that records the export; a workspace without one
+    takes the team of the first bundle it applies, within limits (desktop.models.sync.merge).
+    """
     from ..workspace import get_meta, set_meta
 
     db = open_checked(db_path)
@@ -141,8 +149,12 @@ def _canonical(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def _seal(header: dict[str, Any], payload: bytes, passphrase: str) -> bytes:
-    salt, nonce = os.urandom(16), os.urandom(12)
+def _seal(
+    header: dict[str, Any], payload: bytes, passphrase: str, salt: bytes | None = None, nonce: bytes | None = None
+) -> bytes:
+    """The bundle file's bytes. *salt* and *nonce* are for the test corpus, whose files must be reproducible;
+    a real bundle always takes fresh random ones (a nonce used twice with one key breaks AES-GCM)."""
+    salt, nonce = salt or os.urandom(16), nonce or os.urandom(12)
     key, check = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     sealed = AESGCM(key).encrypt(nonce, zlib.compress(payload, 6), _canonical(header))
     envelope = {
@@ -220,23 +232,46 @@ def _b64(data: bytes) -> str:
 
 
 def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: Actor | None = None) -> SyncSummary:
-    """Write, encrypted with *passphrase*, everything this workspace changed that its teammates may not have."""
+    """Write, encrypted with *passphrase*, everything this workspace changed that its teammates may not have.
+
+    The bundle's number, the team id (made by the first export) and the audit row are written in one transaction
+    that commits just after the bundle lands at *out*: an export that is refused or fails leaves neither the file
+    nor any of them, and one stopped before that instant leaves none of them (a killed one may leave
+    ``<out>.partial``, never a bundle). Stopped in the instant between the two, the file is there unrecorded,
+    and the next bundle takes the same number: a teammate who applied the first refuses the second as applied
+    already and takes the one after, which carries everything again.
+    """
     passphrase = require_passphrase(passphrase)
     out = Path(out)
     actor = actor or default_actor()
-    team = ensure_team_id(db_path)
-    ws = connect(db_path)
-    base, state = open_base(db_path, ws)
+    _check_out(db_path, out)
+    open_checked(db_path).close()  # refuses a missing, too-new or damaged file; brings the schema up to date
+    with storage_errors(db_path):
+        ws = connect(db_path)
+        try:
+            return _export(ws, Path(db_path), out, passphrase, actor)
+        finally:
+            ws.close()
+
+
+def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, actor: Actor) -> SyncSummary:
+    state = read_state(ws, db_path)
+    team = state.team_id or str(uuid.uuid4())
+    base = open_base(db_path, ws, state.workspace_id)
+    partial = out.with_name(out.name + ".partial")
+    placed = False
     try:
         changeset = diff(ws, base_path(db_path))
         changes = count_changes(changeset)
-        seq = int(state["export_seq"]) + 1
+        seq = state.export_seq + 1
         header = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "schema_version": schema_version(ws),
             "team_id": team,
-            "sender": state["replica"],
+            "kind": state.kind,
+            "localities": team_localities(ws),
+            "sender": state.workspace_id,
             "device_id": actor.device_id,
             "user": actor.user,
             "seq": seq,
@@ -244,44 +279,74 @@ def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: 
             "created_at": utc_now(),
             "changes": changes,
         }
-        data = _seal(header, changeset, passphrase)
-        partial = out.with_name(out.name + ".partial")
+        _write(partial, _seal(header, changeset, passphrase), out)
+        summary = SyncSummary("export", str(out), header["bundle_id"], header["sender"], seq, team, changes=changes)
+        ws.execute("BEGIN IMMEDIATE")
+        if not state.unchanged(ws):
+            raise ValidationError(
+                "Another window or program synced this workspace while the bundle was being written, so it was "
+                "not saved; nothing was changed. Send your changes again."
+            )
+        state.team_id, state.export_seq = team, seq
+        write_state(ws, state)
+        audit_row(
+            ws,
+            actor,
+            "sync-export",
+            "sync",
+            summary.bundle_id,
+            f"Exported sync bundle {seq} ({sum(changes.values()):,} changes) to {out.name}",
+            {"file": str(out), "changes": changes, "seq": seq},
+        )
+        # The base first: should the workspace then fail to commit, the base merely remembers rows as sent that
+        # were not, and their deletion would travel to teammates who never had them (a no-op there).
+        with base:
+            remember_sent(base, changeset)
         try:
-            partial.write_bytes(data)
             os.replace(partial, out)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
-        with base:
-            state["export_seq"] = seq
-            write_state(base, state)
-            remember_sent(base, changeset)
+            raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}; nothing was changed.") from exc
+        placed = True
+        ws.execute("COMMIT")
+        return summary
+    except BaseException:
+        if ws.in_transaction:
+            with contextlib.suppress(apsw.Error):
+                ws.execute("ROLLBACK")
+        if placed:  # the bundle says what the workspace did not record: it must not reach a teammate
+            out.unlink(missing_ok=True)
+        raise
     finally:
+        partial.unlink(missing_ok=True)
         base.close()
-        ws.close()
-    summary = SyncSummary("export", str(out), header["bundle_id"], header["sender"], seq, team, changes=changes)
-    _audit_export(db_path, actor, summary)
-    return summary
 
 
-def _audit_export(db_path: str | Path, actor: Actor, summary: SyncSummary) -> None:
-    from .. import audit
+def _check_out(db_path: str | Path, out: Path) -> None:
+    """Refuse an output path that would overwrite the workspace, its journal files or its base, or cannot be a file.
 
-    db = open_checked(db_path)
-    try:
-        with db.atomic():
-            audit.record(
-                db,
-                actor,
-                "sync-export",
-                "sync",
-                summary.bundle_id,
-                f"Exported sync bundle {summary.seq} ({sum(summary.changes.values()):,} changes) to "
-                f"{Path(summary.file).name}",
-                {"file": summary.file, "changes": summary.changes, "seq": summary.seq},
+    desktop.cli guards every command's --out; this guard is the model's own, for every caller.
+    """
+    workspace = Path(db_path)
+    family = [workspace, *(workspace.with_name(workspace.name + s) for s in ("-wal", "-shm", "-journal"))]
+    family.append(base_path(workspace))
+    target = out.resolve()
+    for path in family:
+        if target == path.resolve() or (out.exists() and path.exists() and os.path.samefile(out, path)):
+            raise ValidationError(
+                f"{out} is the workspace or one of its own files; choose another name for the bundle. "
+                "Nothing was written."
             )
-    finally:
-        db.close()
+    if out.is_dir():
+        raise ValidationError(f"{out} is a folder; give the bundle a file name in it. Nothing was written.")
+    if not out.parent.is_dir():
+        raise ValidationError(f"The folder {out.parent} does not exist; choose another. Nothing was written.")
+
+
+def _write(partial: Path, data: bytes, out: Path) -> None:
+    try:
+        partial.write_bytes(data)
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}; nothing was changed.") from exc
 
 
 __all__ = ["Conflict", "SyncSummary", "ensure_team_id", "export_bundle", "read_header", "PASSPHRASE_ENV"]

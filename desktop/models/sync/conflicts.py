@@ -15,11 +15,12 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import audit
+from .. import audit, workspace
 from ..changes import Changes
 from ..clock import Actor
 from ..errors import ValidationError
 from .base import EXCLUDED, STATE_TABLE
+from .state import COMMISSIONER_TABLES
 
 CONFLICT, RESOLVE = "sync-conflict", "sync-resolve"
 CHOICES = ("mine", "theirs")
@@ -79,6 +80,8 @@ def keep_version(db: sqlite_utils.Database, actor: Actor, seq: int, choice: str)
     table = conflict["table"]
     if table in EXCLUDED or table == STATE_TABLE or table not in db.table_names():
         raise ValidationError(f"{table} is not a synced table of this workspace.")
+    if choice != conflict["winner"] and table not in COMMISSIONER_TABLES:
+        workspace.require_patient_level(db)  # a conflict left by an older version must not write patients back
     chosen, other = conflict[choice], conflict["theirs" if choice == "mine" else "mine"]
     rewrite = choice != conflict["winner"]
     detail = {"conflict": seq, "kept": choice, "rewritten": rewrite, "kind": conflict["kind"]}

@@ -18,15 +18,21 @@ Applying (``apsw.Changeset.apply`` with a conflict handler), in one transaction:
 * another clash on a unique column (two laptops each added the same practice code) → refused and shown as a
   conflict; the row stays out of the base too, so it is offered again once one of the two is removed.
 
-Then the sync base (desktop.models.sync.base) takes the teammate's version of every row the bundle carries, whichever
-version the workspace kept (so a winning edit here is sent again), except rows refused or waiting for a new number,
-and records the bundle's sequence number as seen. A dry run reports all this and changes nothing.
+The workspace records, in the same transaction, the bundle as applied (its sender's sequence number), the team
+and the audit (desktop.models.sync.state): refused, failed or stopped, an import leaves none of them. Then the sync
+base (desktop.models.sync.base) takes the teammate's version of every row the bundle carries, whichever version the
+workspace kept (so a winning edit here is sent again), except rows refused or waiting for a new number. A dry run
+reports all this and changes nothing, not even the base.
 
 Refused, with nothing changed (ValidationError), besides what reading the bundle refuses
-(desktop.models.sync.bundle): another team's bundle, a different schema version, this workspace's own bundle, and
-a bundle whose sequence number this workspace has already applied (a replay, or an older bundle a newer one from
-the same laptop has superseded); a bundle that would still leave a dangling reference (a chain of deletions where
-a middle record is kept) is refused whole, with a message.
+(desktop.models.sync.bundle): a different schema version; in a commissioner workspace, any bundle of a locality
+team's workspace or carrying any table a commissioner workspace does not hold (patients, residents, risk runs...);
+a commissioner's bundle in a locality workspace; another team's bundle; in a workspace that has never synced, a
+bundle of a team working for none of its localities (see ``_refuse_another_locality``); this workspace's own
+bundle; and a bundle whose sequence number this workspace has already applied (a replay, or an older bundle a
+newer one from the same laptop has superseded), wherever the workspace file has since moved. A bundle that would
+still leave a dangling reference (a chain of deletions where a middle record is kept) is refused whole, with a
+message. A full disk or a workspace locked by another program gives StorageError's message, nothing changed.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import apsw
 
 from ..clock import Actor
 from ..errors import ValidationError
-from .base import columns, connect, forget_sent, open_base, pk_columns, synced_tables, write_state
+from .base import columns, connect, forget_sent, open_base, pk_columns, synced_tables
 from .bundle import (
     Conflict,
     SyncSummary,
@@ -51,63 +57,154 @@ from .bundle import (
     open_sealed,
     require_passphrase,
 )
+from .conflicts import table_label
+from .state import (
+    COMMISSIONER_TABLES,
+    SyncState,
+    audit_row,
+    locality_names,
+    read_state,
+    storage_error,
+    storage_errors,
+    team_localities,
+    write_state,
+)
 
 
 def import_bundle(
     db_path: str | Path, bundle: str | Path, passphrase: str, dry_run: bool = False, actor: Actor | None = None
 ) -> SyncSummary:
     """Apply a teammate's bundle in one transaction (or, *dry_run*, report what it would do and change nothing)."""
-    from ..workspace import get_meta, set_meta
-
     passphrase = require_passphrase(passphrase)
     bundle = Path(bundle)
     actor = actor or default_actor()
     header, changeset = open_sealed(bundle, passphrase)
-    db = open_checked(db_path)
+    open_checked(db_path).close()  # refuses a missing, too-new or damaged file; brings the schema up to date
+    with storage_errors(db_path):
+        ws = connect(db_path)
+        try:
+            ws.execute("PRAGMA foreign_keys = ON")
+            # Every check below reads the state inside the write transaction that records the import, so two
+            # imports of one bundle at once cannot both pass the replay check.
+            ws.execute("BEGIN IMMEDIATE")
+            try:
+                return _import(ws, Path(db_path), bundle, header, changeset, actor, dry_run)
+            finally:
+                if ws.in_transaction:
+                    with contextlib.suppress(apsw.Error):
+                        ws.execute("ROLLBACK")
+        finally:
+            ws.close()
+
+
+def _import(
+    ws: apsw.Connection,
+    db_path: Path,
+    bundle: Path,
+    header: dict[str, Any],
+    changeset: bytes,
+    actor: Actor,
+    dry_run: bool,
+) -> SyncSummary:
+    state = read_state(ws, db_path)
+    changes = count_changes(changeset)
+    _refuse_if_not_ours(ws, bundle.name, header, changes, state)
+    sender, seq = str(header.get("sender")), int(header.get("seq", 0))
+    summary = SyncSummary(
+        "import",
+        str(bundle),
+        str(header.get("bundle_id")),
+        sender,
+        seq,
+        str(header.get("team_id")),
+        dry_run=dry_run,
+        changes=changes,
+        joined_team=state.team_id is None,
+    )
+    base = open_base(db_path, ws, state.workspace_id, create=not dry_run)
     try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if header.get("schema_version") != version:
-            raise ValidationError(
-                f"{bundle.name} was made by a workspace of schema {header.get('schema_version')}; this one is schema "
-                f"{version}. Install the same Locality Desk version on both laptops first; nothing was changed."
-            )
-        team = get_meta(db, "team_id")
-        if team and header.get("team_id") != team:
-            raise ValidationError(
-                f"{bundle.name} comes from another team's workspace, so it was refused; nothing was changed."
-            )
-        if not team and not dry_run:
-            with db.atomic():
-                set_meta(db, team_id=str(header["team_id"]))
-    finally:
-        db.close()
-    ws = connect(db_path)
-    base, state = open_base(db_path, ws)
-    try:
-        sender, seq = str(header.get("sender")), int(header.get("seq", 0))
-        if sender == state["replica"]:
-            raise ValidationError(f"{bundle.name} was made by this workspace; import your teammates' bundles.")
-        seen = int(state["seen"].get(sender, 0))
-        if seq <= seen:
-            raise ValidationError(
-                f"{bundle.name} (bundle {seq} from that laptop) was already applied here, or a newer bundle from the "
-                f"same laptop (up to {seen}) has replaced it; nothing was changed."
-            )
-        summary = SyncSummary(
-            "import",
-            str(bundle),
-            str(header.get("bundle_id")),
-            sender,
-            seq,
-            str(header.get("team_id")),
-            dry_run=dry_run,
-            changes=count_changes(changeset),
-        )
-        _apply(ws, base, changeset, header, summary, actor, state, dry_run)
+        merge = _apply(ws, base, changeset, header, summary, actor, dry_run)
+        if dry_run:
+            return summary
+        # What the bundle changed, the team, the bundle counted as applied and the audit: one transaction.
+        state.team_id = state.team_id or header.get("team_id")
+        state.seen[sender] = seq
+        write_state(ws, state)
+        _audit_import(ws, actor, summary, header)
+        ws.execute("COMMIT")
+        _advance_base(base, changeset, merge)
+        return summary
     finally:
         base.close()
-        ws.close()
-    return summary
+
+
+def _refuse_if_not_ours(
+    ws: apsw.Connection, name: str, header: dict[str, Any], changes: dict[str, int], state: SyncState
+) -> None:
+    """Refuse, before anything is applied, a bundle this workspace must not take (ValidationError)."""
+    version = ws.execute("PRAGMA user_version").fetchone()[0]
+    if header.get("schema_version") != version:
+        raise ValidationError(
+            f"{name} was made by a workspace of schema {header.get('schema_version')}; this one is schema "
+            f"{version}. Install the same Locality Desk version on both laptops first; nothing was changed."
+        )
+    their_kind = header.get("kind")
+    if state.kind == "commissioner":
+        patient = {t: n for t, n in changes.items() if t not in COMMISSIONER_TABLES}
+        if patient or their_kind not in (None, "commissioner"):
+            carries = ", ".join(f"{table_label(t).lower()} {n:,}" for t, n in patient.items())
+            origin = "a commissioner workspace" if their_kind == "commissioner" else "a locality team's workspace"
+            raise ValidationError(
+                f"{name} was made by {origin}"
+                + (f" and carries patient-level records ({carries})" if carries else "")
+                + ". This is a commissioner workspace, which never holds patient-identifiable data, so the bundle "
+                "was refused; nothing was changed. Apply it in the team's locality workspace; a commissioner "
+                "receives the team's figures as its quarterly return."
+            )
+    elif their_kind == "commissioner":
+        raise ValidationError(
+            f"{name} was made by a commissioner workspace, and this is a locality workspace; bundles travel only "
+            "between the workspaces of one team, so it was refused. Nothing was changed."
+        )
+    if not state.team_id:
+        _refuse_another_locality(ws, name, header)
+    elif header.get("team_id") != state.team_id:
+        raise ValidationError(f"{name} comes from another team's workspace, so it was refused; nothing was changed.")
+    sender, seq = str(header.get("sender")), int(header.get("seq", 0))
+    if sender == state.workspace_id:
+        raise ValidationError(f"{name} was made by this workspace; import your teammates' bundles.")
+    seen = state.seen_from(sender)
+    if seq <= seen:
+        raise ValidationError(
+            f"{name} (bundle {seq} from that laptop) was already applied here, or a newer bundle from the "
+            f"same laptop (up to {seen}) has replaced it; nothing was changed."
+        )
+
+
+def _refuse_another_locality(ws: apsw.Connection, name: str, header: dict[str, Any]) -> None:
+    """A workspace that has never synced takes the team of the first bundle it applies, but only a bundle of a team
+    working for one of its own localities.
+
+    A team's laptops start as copies of one workspace, some perhaps made before anyone synced, so they hold the
+    same localities' records, or one of them none yet; a workspace that holds records of other localities only is
+    another team's, whatever passphrase the two share, and the bundle would mix its patients into this one.
+    """
+    mine = team_localities(ws)
+    theirs = header.get("localities")
+    if not mine or (isinstance(theirs, list) and (not theirs or set(theirs) & set(mine))):
+        return
+    if not isinstance(theirs, list):
+        raise ValidationError(
+            f"{name} does not say which localities its team works for (it was made by an older Locality Desk), "
+            "and this workspace has never synced, so it cannot tell the bundle is its own team's. It was refused; "
+            "nothing was changed. Ask the sender to send their changes again with this version."
+        )
+    raise ValidationError(
+        f"{name} comes from the team of {locality_names(ws, sorted(theirs))}, and this workspace, which has never "
+        f"synced, holds the records of {locality_names(ws, mine)}. A workspace joins only a team working for its "
+        "own localities, so the bundle was refused; nothing was changed. Check it is the file you meant; to work "
+        "with that team, start from a copy of its workspace."
+    )
 
 
 class _Merge:
@@ -326,31 +423,35 @@ def _apply(
     header: dict[str, Any],
     summary: SyncSummary,
     actor: Actor,
-    state: dict[str, Any],
     dry_run: bool,
-) -> None:
+) -> _Merge:
+    """Apply the changeset to the workspace inside the caller's transaction (which commits or rolls it back)."""
     merge = _Merge(ws, base, header, summary, changeset)
-    ws.execute("PRAGMA foreign_keys = ON")
-    ws.execute("BEGIN IMMEDIATE")
-    base.execute("BEGIN IMMEDIATE")
-    committed = False
     try:
-        try:
-            apsw.Changeset.apply(
-                changeset,
-                ws,
-                filter_change=merge.see,
-                conflict=merge.conflict,
-                flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION,
-            )
-        except apsw.Error as exc:
-            raise ValidationError(
-                merge.error or f"The bundle could not be applied ({exc}); nothing was changed."
-            ) from exc
-        if not dry_run:
-            merge.renumber_mine(actor)
-        if dry_run:
-            return
+        apsw.Changeset.apply(
+            changeset,
+            ws,
+            filter_change=merge.see,
+            conflict=merge.conflict,
+            flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION,
+        )
+    except apsw.Error as exc:
+        if storage_error(exc) is not None:
+            raise  # a full disk or a lock: storage_errors gives the user SQLite's reason, not the bundle's fault
+        raise ValidationError(merge.error or f"The bundle could not be applied ({exc}); nothing was changed.") from exc
+    if not dry_run:
+        merge.renumber_mine(actor)
+    return merge
+
+
+def _advance_base(base: apsw.Connection, changeset: bytes, merge: _Merge) -> None:
+    """After the workspace has committed: the base takes the teammate's rows and forgets rows now sent back.
+
+    Should this fail (a full disk, say), the import stands: a base one import behind only makes the next bundle
+    send some rows again, which teammates find unchanged (desktop.models.sync.base).
+    """
+    try:
+        base.execute("BEGIN IMMEDIATE")
         apsw.Changeset.apply(
             changeset,
             base,
@@ -358,19 +459,9 @@ def _apply(
             conflict=_into_base,
             flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION,
         )
-        state["seen"][summary.sender] = summary.seq
-        write_state(base, state)
         forget_sent(base)
-        _audit_import(ws, actor, summary, header)
-        # The workspace commits first: if the laptop stops between the two commits, the base merely lacks the
-        # teammate's rows, so this workspace re-sends identical rows (a no-op) and may re-apply the same bundle.
-        ws.execute("COMMIT")
-        committed = True
         base.execute("COMMIT")
-    finally:
-        if not committed:
-            with contextlib.suppress(apsw.Error):
-                ws.execute("ROLLBACK")
+    except apsw.Error:
         if base.in_transaction:
             with contextlib.suppress(apsw.Error):
                 base.execute("ROLLBACK")
@@ -379,29 +470,9 @@ def _apply(
 # ---------------------------------------------------------------- audit
 
 
-def _audit_row(
-    conn, actor: Actor, action: str, entity: str, entity_id: str | None, summary: str, detail: dict[str, Any]
-) -> None:
-    conn.execute(
-        "INSERT INTO audit (at, user, role, device_id, action, entity, entity_id, summary, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            actor.now(),
-            actor.user,
-            actor.role,
-            actor.device_id,
-            action,
-            entity,
-            entity_id,
-            summary,
-            json.dumps(detail, sort_keys=True, default=str),
-        ),
-    )
-
-
 def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, header: dict[str, Any]) -> None:
     for c in summary.conflicts:
-        _audit_row(
+        audit_row(
             ws,
             actor,
             "sync-conflict",
@@ -418,7 +489,7 @@ def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, heade
             },
         )
     for r in summary.renumbered:
-        _audit_row(
+        audit_row(
             ws,
             actor,
             "sync-renumber",
@@ -428,7 +499,7 @@ def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, heade
             {**r, "bundle_id": summary.bundle_id, "from_user": header.get("user")},
         )
     total = sum(summary.changes.values())
-    _audit_row(
+    audit_row(
         ws,
         actor,
         "sync-import",
@@ -443,6 +514,7 @@ def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, heade
             "applied": summary.applied,
             "changes": summary.changes,
             "made_at": header.get("created_at"),
+            **({"joined_team": summary.team_id} if summary.joined_team else {}),
         },
     )
 

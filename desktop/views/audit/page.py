@@ -19,7 +19,7 @@ from ...models import audit
 from ...models.changes import Changes
 from ...models.cohort.worklists import marked
 from ...settings import Settings
-from ..kit import formats, messages
+from ..kit import formats, messages, output_guard
 from ..kit.page import Page, title_block
 from ..kit.session import Session
 from ..kit.table_model import SORT_ROLE, Column, RecordsModel
@@ -175,6 +175,8 @@ class AuditPage(Page):
         if not name:
             return
         out = Path(name) if Path(name).suffix.lower() == ".csv" else Path(name).with_suffix(".csv")
+        if not output_guard.allowed(self, out, self.session.path):
+            return
         self.settings.set_state("export_directory", str(out.parent))
         actor = self.session.actor
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog
 
 from ...models.cohort.worklists import BY_KEY, MARKING, marked
-from ..kit import formats, messages
+from ..kit import formats, messages, output_guard
 from . import operations
 from .caseload_dialogs import BulkDialog
 from .import_dialog import ImportDialog, choose_extract
@@ -92,6 +92,8 @@ def export_worklist(page: CohortPage) -> None:
     out = Path(name)
     if out.suffix.lower() not in (".xlsx", ".csv"):
         out = out.with_suffix(".csv" if "csv" in (chosen or "").lower() else ".xlsx")
+    if not output_guard.allowed(page, out, page.session.path):
+        return
     page.settings.set_state("export_directory", str(out.parent))
 
     def exported(written: int) -> None:

@@ -80,7 +80,7 @@ class ImportDialog(QDialog):
         layout.setContentsMargins(20, 18, 20, 16)
         self.stack = QStackedWidget()
         self.stack.addWidget(self._setup_page())
-        self.summary = ImportSummary(locality["name"])
+        self.summary = ImportSummary(locality["name"], workspace=session.path)
         self.stack.addWidget(self.summary)
         layout.addWidget(self.stack, 1)
         layout.addLayout(self._buttons())
@@ -204,7 +204,7 @@ class ImportDialog(QDialog):
 
     def save_rejections(self) -> None:
         rejections: list[Rejection] = self.checked.rejections if self.checked else []
-        path = save_rejections(self, rejections, self.path, self.settings)
+        path = save_rejections(self, rejections, self.path, self.settings, self.session.path)
         if path is not None:
             self.save_rejections_button.setToolTip(saved_note(len(rejections), path))
             self.results_label.setText(self.results_label.text() + f" {saved_note(len(rejections), path)}")

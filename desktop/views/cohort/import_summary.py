@@ -20,18 +20,19 @@ from PySide6.QtWidgets import (
 from ...models.cohort.extract_rules import CheckedExtract, Rejection, write_rejections
 from ...models.cohort.risk_import import ImportResult
 from ...settings import Settings
-from ..kit import messages
+from ..kit import messages, output_guard
 from .import_mapping import RejectionsModel, rejections_view
 
 
 def save_rejections(
-    parent: QWidget, rejections: list[Rejection], extract: Path | None, settings: Settings
+    parent: QWidget, rejections: list[Rejection], extract: Path | None, settings: Settings, workspace: Path
 ) -> Path | None:
-    """Ask where, then write the rejected rows as a CSV to open beside the extract and fix; None if not saved."""
+    """Ask where, then write the rejected rows as a CSV to open beside the extract and fix (never onto the
+    *workspace*); None if not saved."""
     folder = settings.state("extract_directory") or (str(extract.parent) if extract else "")
     suggested = str(Path(folder) / f"{extract.stem if extract else 'extract'}-rejections.csv")
     name, _ = QFileDialog.getSaveFileName(parent, "Save rejections as CSV", suggested, "CSV files (*.csv)")
-    if not name:
+    if not name or not output_guard.allowed(parent, name, workspace):
         return None
     with messages.reported(parent, "Cannot save the rejections") as failed:
         write_rejections(rejections, name)
@@ -88,8 +89,9 @@ class CheckResults(QFrame):
 
 
 class ImportSummary(QWidget):
-    def __init__(self, locality_name: str, parent: QWidget | None = None):
+    def __init__(self, locality_name: str, parent: QWidget | None = None, workspace: Path | None = None):
         super().__init__(parent)
+        self.workspace = workspace  # the rejections CSV may never be saved onto it
         self._locality_name = locality_name
         self.rejections: list[Rejection] = []
         self.extract: Path | None = None
@@ -176,8 +178,8 @@ class ImportSummary(QWidget):
         self.save_button.setVisible(bool(self.rejections))
 
     def _save(self) -> None:
-        if self.settings is not None:
-            path = save_rejections(self, self.rejections, self.extract, self.settings)
+        if self.settings is not None and self.workspace is not None:
+            path = save_rejections(self, self.rejections, self.extract, self.settings, self.workspace)
             if path is not None:
                 self.saved.setText(saved_note(len(self.rejections), path))
 

@@ -32,7 +32,7 @@ from ...models.kpi import consolidated
 from ...models.kpi.catalogue import catalogue
 from ...models.quarters import Quarter
 from ...settings import Settings
-from ..kit import formats, messages
+from ..kit import formats, messages, output_guard
 from ..kit.field_help import help_label
 from ..kit.page import EmptyCard, Page, at_top, stacked, title_block
 from ..kit.quarter_paging import QuarterPaging
@@ -331,6 +331,8 @@ class CommissionerPage(QuarterPaging, Page):
             return
         if not path.lower().endswith(".xlsx"):
             path += ".xlsx"
+        if not output_guard.allowed(self, path, self.session.path):
+            return
         with messages.reported(self, "Not exported") as failed:  # a workbook open in Excel: named, with what to do
             out = consolidated.export_xlsx(self.session.db, self.session.actor, self.quarter, path)
         if failed:

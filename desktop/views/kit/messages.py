@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
-from ...models.errors import DeskError, StorageUnavailable
+from ...models.errors import DeskError, StorageUnavailable, ValidationError
 from ...models.progress import Cancelled
 
 NOTHING_WRITTEN = "Nothing was written: the workspace is as it was."
@@ -77,7 +77,7 @@ def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
     if isinstance(exc, Cancelled):
         if parent is not None:
             show_status(parent, f"{title}: cancelled. Nothing was changed.")
-    elif isinstance(exc, StorageUnavailable):
+    elif isinstance(exc, StorageUnavailable) and not isinstance(exc, ValidationError):
         warn(parent, title, f"{exc}\n\n{NOTHING_WRITTEN}")
     elif isinstance(exc, DeskError):
         warn(parent, title, str(exc))

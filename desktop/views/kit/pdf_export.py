@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ...models.progress import CancelCheck, Progress
 from ...settings import Settings
-from . import messages
+from . import messages, output_guard
 from .tasks import start_task
 
 CLOSE = "Close"
@@ -75,7 +75,7 @@ def export_pdf(
     and may open it, then *done(out, result)* runs; a failure is explained, and a Cancel noted in the status
     bar (the builders leave no partial file). Returns the file chosen, written later, or None."""
     out = choose_pdf(parent, settings, noun, file_name)
-    if out is None:
+    if out is None or not output_guard.allowed(parent, out, path):
         return None
 
     def finished(result: Any) -> None:

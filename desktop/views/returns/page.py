@@ -32,7 +32,7 @@ from ...models.errors import DeskError, ValidationError
 from ...models.kpi import returns
 from ...models.kpi.catalogue import catalogue
 from ...settings import Settings
-from ..kit import formats, messages
+from ..kit import formats, messages, output_guard
 from ..kit.field_help import help_label
 from ..kit.page import EmptyCard, Page, at_top, stacked, title_block
 from ..kit.quarter_paging import QuarterPaging
@@ -506,6 +506,8 @@ class ReturnsPage(QuarterPaging, Page):
             return
         if not path.lower().endswith(".json"):
             path += ".json"
+        if not output_guard.allowed(self, path, self.session.path):
+            return
         with messages.reported(self, "Not exported") as failed:
             out = returns.export(
                 self.session.db, self.session.actor, self.return_id, path, __version__, allow_draft=draft

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from ...models import backups
 from ...models.changes import Changes
-from ..kit import messages
+from ..kit import messages, output_guard
 from ..kit.tasks import WorkspaceWorker, start_task
 from .startup import WORKSPACE_FILTER
 
@@ -138,6 +138,8 @@ def back_up_now(window: MainWindow) -> None:
     if not name:
         return
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(backups.SUFFIX)
+    if not output_guard.allowed(window, out, session.path, backup=True):
+        return
     actor = session.actor
 
     def backed_up(_path: Path) -> None:

@@ -41,7 +41,7 @@ from ...models.sync import base as sync_base
 from ...models.sync import bundle as sync_bundle
 from ...models.sync import conflicts as sync_conflicts
 from ...models.sync import merge as sync_merge
-from ..kit import messages
+from ..kit import messages, output_guard
 from ..kit.field_help import explain
 from ..kit.tasks import start_off_thread
 
@@ -149,6 +149,8 @@ def send_changes(window: MainWindow) -> None:
     if not name:
         return
     out = Path(name) if Path(name).suffix else Path(name).with_suffix(BUNDLE_SUFFIX)
+    if not output_guard.allowed(window, out, session.path):
+        return
 
     def sent(summary: sync_bundle.SyncSummary) -> None:
         session.publish(Changes.of("audit", "meta"))

@@ -100,15 +100,17 @@ def _raise_translated(exc: sqlite3.Error, path: object) -> NoReturn:
     raise translated from exc
 
 
-def connect(target: str | Path, *, uri: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> DeskConnection:
-    """A DeskConnection to *target* (a path, or a file: URI when *uri*), waiting *busy_timeout_ms* for locks."""
+def connect(target: str | Path, *, uri: bool = False, busy_timeout_ms: int | None = None) -> DeskConnection:
+    """A DeskConnection to *target* (a path, or a file: URI when *uri*), waiting *busy_timeout_ms* for locks
+    (BUSY_TIMEOUT_MS, read when called, unless given)."""
+    busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     conn = sqlite3.connect(str(target), timeout=busy_timeout_ms / 1000, uri=uri, factory=DeskConnection)
     conn.desk_path = target
     return conn
 
 
 def open_workspace(
-    path: str | Path, *, create: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    path: str | Path, *, create: bool = True, busy_timeout_ms: int | None = None
 ) -> sqlite_utils.Database:
     """Open (or create) the workspace at *path* and bring its schema up to date.
 
@@ -118,6 +120,7 @@ def open_workspace(
     final write, and only a stuck window makes the user wait that long before being told.
     """
     path = Path(path)
+    busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     if not path.exists() and not create:
         raise StorageUnavailable(f"No workspace at {path}. Choose File → Open to pick another file.")
     if path.exists() and path.is_dir():

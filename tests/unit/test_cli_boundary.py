@@ -26,8 +26,10 @@ from worlds import copy_world
 from desktop import __version__
 from desktop.cli import main
 from desktop.models import audit, backups, clock, outputs
+from desktop.models import db as db_module
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
+from desktop.models.sync import base as sync_base
 from desktop.models.sync.bundle import PASSPHRASE_ENV
 from desktop.models.workspace import get_meta, set_meta
 
@@ -68,6 +70,13 @@ print("held", flush=True)
 sys.stdin.read()  # until the test closes it
 conn.execute("ROLLBACK")
 """
+
+
+@pytest.fixture(autouse=True)
+def _impatient(monkeypatch):
+    """The lock another window holds here never ends by itself: waiting the app's 5 s for it proves nothing."""
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(sync_base, "BUSY_TIMEOUT_MS", 300)
 
 
 @contextlib.contextmanager

@@ -43,6 +43,7 @@ from ..returns.page import ReturnsPage
 from . import backups as backup_ops
 from . import who_dialog
 from .menus import build_menus
+from .page_set import PageSet
 from .planned_page import PlannedPage
 from .screens import SCREENS, Screen, available
 from .startup import WORKSPACE_FILTER
@@ -57,7 +58,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.session: Session | None = None
-        self.pages: dict[str, Page] = {}
+        self.pages = PageSet([], self._place_page)
         self.new_dialog: NewWorkspaceDialog | None = None
         self.go_actions: dict[str, QAction] = {}
         self.setMinimumSize(QSize(1000, 640))
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
     # -- workspace --------------------------------------------------------------------------------------
     def set_session(self, session: Session) -> None:
         """Show *session*'s workspace everywhere, closing the one shown before."""
-        shown = self.current_screen().key if self.pages else self.settings.state("last_screen")
+        shown = self.current_screen().key if self.stack.currentWidget() else self.settings.state("last_screen")
         if self.session is not None:
             self.session.changed.disconnect(self._on_changes)
             self.session.close()
@@ -80,12 +81,10 @@ class MainWindow(QMainWindow):
         self.show_who()
         session.changed.connect(self._on_changes)
         self.edit_menu.refresh()  # the new session's stack is empty
-        for page in self.pages.values():
+        for page in self.pages.built():
             self.stack.removeWidget(page)
             page.deleteLater()
-        self.pages = {s.key: self._make_page(s, session) for s in SCREENS if available(s, session.kind)}
-        for page in self.pages.values():
-            self.stack.addWidget(page)
+        self.pages = PageSet([s for s in SCREENS if available(s, session.kind)], self._place_page)
         for row in range(self.nav.count()):
             key = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
             if key is not None:
@@ -198,7 +197,7 @@ class MainWindow(QMainWindow):
         locality = self.current_locality()
         if locality:
             self.settings.set("last_locality", locality["code"])
-        for page in self.pages.values():
+        for page in self.pages.built():
             page.set_locality(locality)
 
     def _fill_localities(self) -> None:
@@ -218,8 +217,15 @@ class MainWindow(QMainWindow):
         self.edit_menu.refresh()
         if changes.touches("localities"):
             self._fill_localities()
-        for page in self.pages.values():
+        for page in self.pages.built():
             page.on_changes(changes)
+
+    def _place_page(self, screen: Screen) -> Page:
+        """Build a screen's page on its first visit, put it in the window and tell it the locality shown."""
+        page = self._make_page(screen, self.session)
+        self.stack.addWidget(page)
+        page.set_locality(self.current_locality())
+        return page
 
     def _make_page(self, screen: Screen, session: Session) -> Page:
         if screen.entity:

@@ -35,7 +35,7 @@ def _settle(app: QApplication, seconds: float = 0.0) -> None:
     while True:
         for _ in range(3):
             app.processEvents()
-        if time.monotonic() >= end and not tasks.running():
+        if time.monotonic() >= end and not tasks.running() and not tasks.quiet_loads_running():
             return
         time.sleep(0.02)
 

@@ -204,6 +204,12 @@ def start_quiet(path: Path, job: Job, done: Done, failed: Failed) -> WorkspaceWo
     return worker
 
 
+def quiet_loads_running() -> bool:
+    """Whether a load started by start_quiet is still at work (the screenshot tool waits for them)."""
+    app = QApplication.instance()
+    return app is not None and any(worker.isRunning() for worker in app.findChildren(BackgroundWorker))
+
+
 def wait_for_workers() -> None:
     """Let every background thread finish (at exit: a QThread must not be destroyed while it runs)."""
     app = QApplication.instance()

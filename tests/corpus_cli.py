@@ -1,7 +1,7 @@
 """The command line's part of the bad-input corpus (issue 19): files handed to `--db` that are not workspaces.
 
-`files()` maps each path under tests/data/bad/ to its bytes; run `python tests/corpus_cli.py` from the repository
-root to write them there. tests/unit/test_cli_boundary.py checks the committed copies are what this makes and runs
+`files()` maps each path under tests/data/bad/ to its bytes; `python tests/corpus_helpers.py` writes the whole
+corpus, and tests/unit/test_bad_input_corpus.py checks the committed copies. tests/unit/test_cli_boundary.py runs
 each through the commands that open a workspace.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-import sys
 import tempfile
 from pathlib import Path
 
@@ -39,15 +38,3 @@ def files() -> dict[str, bytes]:
         "workspace/no_tables.sqlite": _no_tables(),
         "workspace/plain_text.sqlite": b"Minutes of the Charnwood MDT, 11/11/2026\r\nNot a workspace.\r\n",
     }
-
-
-def write() -> None:
-    for name, data in files().items():
-        path = CORPUS / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
-if __name__ == "__main__":
-    write()
-    sys.exit(0)

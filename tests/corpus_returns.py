@@ -3,8 +3,8 @@ return a team's app could not have made, yet the import took it before (exit 0).
 good return of Charnwood, its digest matching what a plain JSON reader sees, so the check that refuses it is
 the only thing standing between it and the workspace.
 
-Run `python tests/corpus_returns.py` from the repository root to rewrite the files under tests/data/bad/;
-tests/unit/test_return_import_hardening.py checks the committed copies are what this module makes.
+`python tests/corpus_helpers.py` writes the whole corpus under tests/data/bad/ (tests/unit/test_bad_input_corpus.py
+checks the committed copies); tests/unit/test_return_import_hardening.py runs each file.
 """
 
 from __future__ import annotations
@@ -119,14 +119,3 @@ def files() -> dict[str, bytes]:
     }
     out.update({name: _json(_doc(_comment(f"Review of {number} delayed"))) for name, number in WRITTEN.items()})
     return {f"returns/{name}": data for name, data in out.items()}
-
-
-def write_files(dest: Path = CORPUS) -> None:
-    for name, data in files().items():
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        (dest / name).write_bytes(data)
-
-
-if __name__ == "__main__":
-    write_files()
-    print(f"Wrote {len(files())} files under {CORPUS}")

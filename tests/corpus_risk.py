@@ -1,7 +1,7 @@
 """Risk extracts (and stored cohort criteria) from the second hardening pass (issue 19, point 5 and point 6's
 cohort rules), for the bad-input corpus under tests/data/bad/risk/.
 
-Run `python tests/corpus_risk.py` from the repository root to rewrite them. The extract that needs a stray byte
+`python tests/corpus_helpers.py` writes the whole corpus. The extract that needs a stray byte
 beyond the first 64 kB is made by the test (`past_64_kb`), not committed: the corpus is held under 200 kB.
 All data is synthetic; the placeholder NHS numbers are the ones a real extract uses for "unknown".
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus_helpers import CHA_PRACTICES, CORPUS
+from corpus_helpers import CHA_PRACTICES
 from extract_helpers import HEADER, patient
 
 # Names a UTF-8 extract carries that a Windows-1252 misreading would turn into "ZoÃ«" and "Ã‘ÃºÃ±ez".
@@ -127,14 +127,3 @@ def past_64_kb() -> bytes:
         _csv([_good(n + 4, given_name=ZOE, family_name=NUNEZ)]).split("\r\n", 1)[1].encode(),
     ]
     return body + b"".join(tail)
-
-
-def write(dest: Path = CORPUS) -> None:
-    for name, data in files().items():
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        (dest / name).write_bytes(data)
-
-
-if __name__ == "__main__":
-    write()
-    print(f"Wrote {len(files())} files under {CORPUS}")

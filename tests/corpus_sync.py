@@ -1,8 +1,8 @@
 """Sync bundles from the second hardening pass (issue 19, points 2 and 3), for the bad-input corpus under
 tests/data/bad/sync/.
 
-Run `python tests/corpus_sync.py` from the repository root to rewrite them (after a migration, say: a bundle
-names the schema it was made with). Each is a locality team's bundle, sealed with PASSPHRASE, carrying one
+`python tests/corpus_helpers.py` writes the whole corpus (rewrite after a migration, say: a bundle names the
+schema it was made with). Each is a locality team's bundle, sealed with PASSPHRASE, carrying one
 synthetic Hinckley & Bosworth patient: a risk run, the patient and the same person as a care-home resident. Their ids
 refer to the reference data every workspace is made with (`locality-desk new`), so they would apply cleanly
 anywhere; what must refuse them is who is receiving. The salt and nonce are fixed so the files can be made again
@@ -18,7 +18,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import apsw
-from corpus_helpers import CORPUS
 
 from desktop.models.sync.bundle import FORMAT, FORMAT_VERSION, _seal, count_changes
 from desktop.models.workspace import create_workspace
@@ -140,14 +139,3 @@ def files() -> dict[str, bytes]:
         LABELLED: _bundle(changeset, version, 1, labelled=True),
         UNLABELLED: _bundle(changeset, version, 2, labelled=False),
     }
-
-
-def write(dest: Path = CORPUS) -> None:
-    for name, data in files().items():
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        (dest / name).write_bytes(data)
-
-
-if __name__ == "__main__":
-    write()
-    print(f"Wrote {len(files())} files under {CORPUS}")

@@ -34,6 +34,30 @@ EXPORT_COLUMNS = (
 )
 
 
+INSERT = (
+    "INSERT INTO audit (at, user, role, device_id, action, entity, entity_id, summary, detail) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def row(
+    actor: Actor, action: str, entity: str, entity_id: str | None, summary: str, detail: dict[str, Any] | None
+) -> tuple:
+    """The values of INSERT for one entry: every writer of the log (the sync writes through its own apsw
+    connection, so its entry commits with the sync) makes its rows here."""
+    return (
+        actor.now(),
+        actor.user,
+        actor.role,
+        actor.device_id,
+        action,
+        entity,
+        entity_id,
+        summary,
+        json.dumps(detail or {}, sort_keys=True, default=str),
+    )
+
+
 def record(
     db: sqlite_utils.Database,
     actor: Actor,
@@ -43,21 +67,7 @@ def record(
     summary: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    db.execute(
-        "INSERT INTO audit (at, user, role, device_id, action, entity, entity_id, summary, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            actor.now(),
-            actor.user,
-            actor.role,
-            actor.device_id,
-            action,
-            entity,
-            entity_id,
-            summary,
-            json.dumps(detail or {}, sort_keys=True, default=str),
-        ],
-    )
+    db.execute(INSERT, row(actor, action, entity, entity_id, summary, detail))
 
 
 def entries(

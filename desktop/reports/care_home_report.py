@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 from reportlab.platypus import Paragraph, Spacer
 
-from ..models import audit, clock
+from ..models import clock
 from ..models.care_homes import residents, visits
 from ..models.clock import Actor
 from ..models.errors import NotFound
@@ -20,7 +20,7 @@ from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Quarter
 from .mdt_pack import nhs
 from .styles import CONTENT_WIDTH, NHS_GREEN, NHS_RED, STYLES, build, markup, p, table
-from .writing import audited, part_file, stage
+from .writing import part_file, record_export, stage
 
 
 def find_home(db: sqlite_utils.Database, cqc_id: str) -> dict[str, Any]:
@@ -53,20 +53,16 @@ def export(
     home = find_home(db, cqc_id)
     with part_file(out) as part:
         build_report(db, home, quarter, part.path, today or clock.today(), progress, cancel)
-        progress(0.98, "Recording the export in the audit trail…")
-        audited(
+        record_export(
             db,
             part,
+            actor,
+            "care_homes",
+            home["id"],
+            f"Exported the {quarter.label} visit report for {home['name']} to {out.name} (OFFICIAL-SENSITIVE)",
+            {"file": str(out), "quarter": quarter.code},
+            progress,
             cancel,
-            lambda: audit.record(
-                db,
-                actor,
-                "export",
-                "care_homes",
-                home["id"],
-                f"Exported the {quarter.label} visit report for {home['name']} to {out.name} (OFFICIAL-SENSITIVE)",
-                {"file": str(out), "quarter": quarter.code},
-            ),
         )
     return out
 

@@ -20,7 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from ..models import audit, clock
+from ..models import clock
 from ..models.clock import Actor
 from ..models.kpi.catalogue import Kpi
 from ..models.kpi.locality_figures import KpiRow, LocalityFigures, gather
@@ -44,7 +44,7 @@ from .styles import (
     p,
     table,
 )
-from .writing import audited, part_file, stage
+from .writing import part_file, record_export, stage
 
 RAG_COLOURS = {"G": NHS_GREEN, "A": NHS_AMBER, "R": NHS_RED}
 RAG_WORDS = {"G": "met target", "A": "within tolerance", "R": "off target", None: "no target"}
@@ -99,25 +99,21 @@ def export(
     status = "DRAFT" if figures.draft else f"signed off by {figures.ret['signed_off_by']}"
     with part_file(out) as part:
         build_report(figures, part.path, progress, cancel)
-        progress(0.98, "Recording the export in the audit trail…")
-        audited(
+        record_export(
             db,
             part,
+            actor,
+            "report",
+            None,
+            f"Exported the {quarter.label} locality report for {figures.locality['name']} ({status}) to {out.name}",
+            {
+                "file": str(out),
+                "locality": figures.locality["code"],
+                "quarter": quarter.code,
+                "draft": figures.draft,
+            },
+            progress,
             cancel,
-            lambda: audit.record(
-                db,
-                actor,
-                "export",
-                "report",
-                None,
-                f"Exported the {quarter.label} locality report for {figures.locality['name']} ({status}) to {out.name}",
-                {
-                    "file": str(out),
-                    "locality": figures.locality["code"],
-                    "quarter": quarter.code,
-                    "draft": figures.draft,
-                },
-            ),
         )
     return out
 

@@ -12,7 +12,7 @@ import sqlite_utils
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-from ..models import audit, clock
+from ..models import clock
 from ..models.clock import Actor
 from ..models.cohort import frame as cohort
 from ..models.cohort.rules import CRITERIA, EFI_BANDS
@@ -20,7 +20,7 @@ from ..models.errors import NotFound
 from ..models.mdt import actions, meetings
 from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from .styles import CONTENT_WIDTH, NHS_AMBER, NHS_RED, STYLES, build, markup, p, table
-from .writing import audited, part_file, stage
+from .writing import part_file, record_export, stage
 
 
 def resolve_meeting(db: sqlite_utils.Database, locality_code: str, meeting: str) -> dict[str, Any]:
@@ -63,20 +63,16 @@ def export(
     meeting = meetings.get(db, meeting_id)
     with part_file(out) as part:
         build_pack(db, meeting, part.path, today, progress, cancel)
-        progress(0.98, "Recording the export in the audit trail…")
-        audited(
+        record_export(
             db,
             part,
+            actor,
+            "meetings",
+            meeting_id,
+            f"Exported the MDT pack for {meeting['held_on']} to {out.name} (OFFICIAL-SENSITIVE)",
+            {"file": str(out)},
+            progress,
             cancel,
-            lambda: audit.record(
-                db,
-                actor,
-                "export",
-                "meetings",
-                meeting_id,
-                f"Exported the MDT pack for {meeting['held_on']} to {out.name} (OFFICIAL-SENSITIVE)",
-                {"file": str(out)},
-            ),
         )
     return out
 

@@ -19,7 +19,6 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from ..models import audit
 from ..models.clock import Actor
 from ..models.errors import ValidationError
 from ..models.kpi import consolidated
@@ -45,7 +44,7 @@ from .styles import (
     p,
     table,
 )
-from .writing import audited, part_file, stage
+from .writing import part_file, record_export, stage
 
 PUBLICATION_NOTE = "For publication: small numbers suppressed (NHS Digital 2018 method)"
 NOT_FOR_PUBLICATION = "Not for publication: contains unsuppressed small numbers"
@@ -87,25 +86,21 @@ def export(
     with part_file(out) as part:
         build_report(db, quarter, part.path, disclosure, progress, cancel)
         altered = len(disclosure.altered)
-        progress(0.98, "Recording the export in the audit trail…")
-        audited(
+        record_export(
             db,
             part,
-            cancel,
-            lambda: audit.record(
-                db,
-                actor,
-                "export",
-                "report",
-                None,
-                f"Exported the {quarter.label} system report to {out.name}"
-                + (
-                    f" for publication ({altered} cells suppressed or rounded)"
-                    if for_publication
-                    else " (not for publication)"
-                ),
-                {"file": str(out), "for_publication": for_publication, "quarter": quarter.code, "altered": altered},
+            actor,
+            "report",
+            None,
+            f"Exported the {quarter.label} system report to {out.name}"
+            + (
+                f" for publication ({altered} cells suppressed or rounded)"
+                if for_publication
+                else " (not for publication)"
             ),
+            {"file": str(out), "for_publication": for_publication, "quarter": quarter.code, "altered": altered},
+            progress,
+            cancel,
         )
     return altered
 

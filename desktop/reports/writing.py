@@ -12,9 +12,12 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
+from ..models import audit
+from ..models.clock import Actor
 from ..models.progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
 
 # Where the layout starts and ends on the progress bar: gathering the figures and building the story come first.
@@ -51,12 +54,23 @@ def part_file(out: Path) -> Iterator[PartFile]:
             part.path.unlink(missing_ok=True)
 
 
-def audited(db: sqlite_utils.Database, part: PartFile, cancel: CancelCheck, record: Callable[[], object]) -> None:
+def record_export(
+    db: sqlite_utils.Database,
+    part: PartFile,
+    actor: Actor,
+    table: str,
+    row_id: str | None,
+    summary: str,
+    detail: dict[str, Any],
+    progress: Progress,
+    cancel: CancelCheck,
+) -> None:
     """Audit the export and move the PDF into place, both or neither: a Cancel pressed up to here, or a file that
     cannot be moved (open in a PDF viewer on Windows), rolls the audit entry back."""
+    progress(0.98, "Recording the export in the audit trail…")
     with db.atomic():
         check_cancel(cancel)
-        record()
+        audit.record(db, actor, "export", table, row_id, summary, detail)
         part.keep()
 
 

@@ -96,12 +96,6 @@ def another_window_saving(path: Path):
         holder.stdout.close()
 
 
-# -- 19.6: a file that is not a workspace is never made into one --------------------------------------------
-def test_the_committed_corpus_files_are_what_the_generator_makes():
-    for name, data in corpus_cli.files().items():
-        assert (corpus_cli.CORPUS / name).read_bytes() == data, name
-
-
 # Every command that opens an existing workspace, on *db* (each refuses before it writes anything else).
 OPENERS = {
     "info": lambda db, tmp: ["info", "--db", db],

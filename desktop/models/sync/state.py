@@ -40,6 +40,7 @@ from typing import Any
 
 import apsw
 
+from .. import audit
 from ..clock import Actor
 from ..errors import translate_sqlite_error
 from .base import STATE_TABLE, base_path, connect
@@ -260,21 +261,7 @@ def audit_row(
     detail: dict[str, Any],
 ) -> None:
     """desktop.models.audit.record's row, written through the sync's apsw connection so it commits with the sync."""
-    ws.execute(
-        "INSERT INTO audit (at, user, role, device_id, action, entity, entity_id, summary, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            actor.now(),
-            actor.user,
-            actor.role,
-            actor.device_id,
-            action,
-            entity,
-            entity_id,
-            summary,
-            json.dumps(detail, sort_keys=True, default=str),
-        ),
-    )
+    ws.execute(audit.INSERT, audit.row(actor, action, entity, entity_id, summary, detail))
 
 
 __all__ = [

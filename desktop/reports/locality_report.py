@@ -28,6 +28,7 @@ from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Quarter
 from .charts import mdc_icons
 from .charts.spc import legend, xmr_chart
+from .fonts import BOLD, OBLIQUE
 from .styles import (
     CONTENT_WIDTH,
     NHS_AMBER,
@@ -57,7 +58,7 @@ _S = {  # styles this report adds to the house set
     "comment": ParagraphStyle(
         "comment",
         parent=STYLES["cell"],
-        fontName="Helvetica-Oblique",
+        fontName=OBLIQUE,
         fontSize=7.5,
         leading=9.5,
         textColor=NHS_DARK_GREY,
@@ -65,9 +66,7 @@ _S = {  # styles this report adds to the house set
     "num": ParagraphStyle("num", parent=STYLES["cell"], fontSize=8, leading=10),
     "tile_big": ParagraphStyle("tile_big", parent=STYLES["cell"], alignment=TA_CENTER, fontSize=22, leading=26),
     "tile": ParagraphStyle("tile", parent=STYLES["cell"], alignment=TA_CENTER, fontSize=8.5, leading=11),
-    "draft": ParagraphStyle(
-        "draft", parent=STYLES["body"], fontName="Helvetica-Bold", fontSize=12, leading=15, textColor=NHS_RED
-    ),
+    "draft": ParagraphStyle("draft", parent=STYLES["body"], fontName=BOLD, fontSize=12, leading=15, textColor=NHS_RED),
 }
 
 

@@ -4,6 +4,7 @@ page number, the generated-at stamp and, where patient-identifiable, the OFFICIA
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from ..models import clock
 from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
+from .fonts import BOLD, REGULAR
 from .writing import layout_progress
 
 NHS_BLUE = colors.HexColor("#005EB8")
@@ -38,7 +40,7 @@ STYLES = {
     "title": ParagraphStyle(
         "title",
         parent=_base["Title"],
-        fontName="Helvetica-Bold",
+        fontName=BOLD,
         fontSize=20,
         leading=24,
         textColor=NHS_DARK_BLUE,
@@ -46,12 +48,18 @@ STYLES = {
         spaceAfter=2 * mm,
     ),
     "subtitle": ParagraphStyle(
-        "subtitle", parent=_base["Normal"], fontSize=11, leading=14, textColor=NHS_DARK_GREY, spaceAfter=5 * mm
+        "subtitle",
+        parent=_base["Normal"],
+        fontName=REGULAR,
+        fontSize=11,
+        leading=14,
+        textColor=NHS_DARK_GREY,
+        spaceAfter=5 * mm,
     ),
     "h1": ParagraphStyle(
         "h1",
         parent=_base["Heading2"],
-        fontName="Helvetica-Bold",
+        fontName=BOLD,
         fontSize=14,
         leading=17,
         textColor=NHS_BLUE,
@@ -62,7 +70,7 @@ STYLES = {
     "h2": ParagraphStyle(
         "h2",
         parent=_base["Heading3"],
-        fontName="Helvetica-Bold",
+        fontName=BOLD,
         fontSize=11.5,
         leading=14,
         textColor=NHS_DARK_BLUE,
@@ -70,20 +78,23 @@ STYLES = {
         spaceAfter=1.5 * mm,
         keepWithNext=1,
     ),
-    "body": ParagraphStyle("body", parent=_base["Normal"], fontSize=9.5, leading=12.5),
-    "small": ParagraphStyle("small", parent=_base["Normal"], fontSize=8, leading=10, textColor=NHS_DARK_GREY),
-    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontSize=8.5, leading=10.5),
-    "cell_bold": ParagraphStyle(
-        "cell_bold", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5, leading=10.5
+    "body": ParagraphStyle("body", parent=_base["Normal"], fontName=REGULAR, fontSize=9.5, leading=12.5),
+    "small": ParagraphStyle(
+        "small", parent=_base["Normal"], fontName=REGULAR, fontSize=8, leading=10, textColor=NHS_DARK_GREY
     ),
+    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontName=REGULAR, fontSize=8.5, leading=10.5),
+    "cell_bold": ParagraphStyle("cell_bold", parent=_base["Normal"], fontName=BOLD, fontSize=8.5, leading=10.5),
     "head": ParagraphStyle(
-        "head", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5, leading=10.5, textColor=colors.white
+        "head", parent=_base["Normal"], fontName=BOLD, fontSize=8.5, leading=10.5, textColor=colors.white
     ),
 }
 
 
 def escape(text: object) -> str:
-    return str("" if text is None else text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # NFC: a name typed or exported with combining accents (e + U+0308) prints as the one precomposed letter;
+    # reportlab places glyphs side by side and would set a combining mark off its letter.
+    text = unicodedata.normalize("NFC", str("" if text is None else text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def p(text: object, style: str = "cell") -> Paragraph:
@@ -108,6 +119,7 @@ def table(
         TableStyle(
             [
                 ("BACKGROUND", (0, 0), (-1, 0), NHS_BLUE),
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),  # for a bare-string cell: reportlab's default is Helvetica
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F4F7F8")]),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, NHS_PALE_GREY),
@@ -126,6 +138,9 @@ class _NumberedCanvas(pdfcanvas.Canvas):
     """Draws the header and footer after the last page is known, for 'Page 3 of 7'."""
 
     def __init__(self, *args, decorate=None, **kwargs):
+        # Otherwise every page opens on Helvetica (the doc templates pass None), and text drawn before any
+        # setFont would lose its letters.
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or REGULAR
         super().__init__(*args, **kwargs)
         self._saved: list[dict] = []
         self._decorate = decorate
@@ -166,19 +181,19 @@ def decorate_page(
     c.setFillColor(NHS_BLUE)
     c.rect(0, height - 9 * mm, width, 9 * mm, stroke=0, fill=1)
     c.setFillColor(colors.white)
-    c.setFont("Helvetica-Bold", 9)
+    c.setFont(BOLD, 9)
     c.drawString(MARGIN, height - 6 * mm, "Locality Desk")
-    c.setFont("Helvetica", 9)
+    c.setFont(REGULAR, 9)
     c.drawString(MARGIN + 26 * mm, height - 6 * mm, title)
     if marking:
-        c.setFont("Helvetica-Bold", marking_size)
+        c.setFont(BOLD, marking_size)
         c.drawRightString(width - MARGIN, height - 6 * mm, marking)
     c.setFillColor(NHS_DARK_GREY)
-    c.setFont("Helvetica", 7.5)
+    c.setFont(REGULAR, 7.5)
     c.drawString(MARGIN, 8 * mm, f"Generated {stamp} by Locality Desk · {subject}")
     c.drawRightString(width - MARGIN, 8 * mm, f"Page {page} of {total}")
     if footnote:
-        c.setFont("Helvetica-Bold", 7.5)
+        c.setFont(BOLD, 7.5)
         c.drawCentredString(width / 2, 4 * mm, footnote)
     c.restoreState()
 

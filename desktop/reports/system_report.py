@@ -30,6 +30,7 @@ from ..models.stats import suppression
 from .charts import funnel as funnel_chart
 from .charts import trend as trend_chart
 from .disclosure import Disclosure, Figures
+from .fonts import BOLD
 from .page_layout import LANDSCAPE_WIDTH, build, landscape_next, portrait_next
 from .styles import (
     CONTENT_WIDTH,
@@ -61,9 +62,7 @@ TREND_SPAN = 8  # quarters: two years is what a board compares against
 _tiny = ParagraphStyle("tiny", parent=STYLES["cell"], fontSize=6.3, leading=7.6, textColor=NHS_DARK_GREY)
 _grid_cell = ParagraphStyle("grid_cell", parent=STYLES["cell"], fontSize=7.6, leading=9, alignment=1)
 _grid_head = ParagraphStyle("grid_head", parent=STYLES["head"], fontSize=7.6, leading=9, alignment=1)
-_big = ParagraphStyle(
-    "big", parent=STYLES["body"], fontName="Helvetica-Bold", fontSize=22, leading=25, textColor=NHS_DARK_BLUE
-)
+_big = ParagraphStyle("big", parent=STYLES["body"], fontName=BOLD, fontSize=22, leading=25, textColor=NHS_DARK_BLUE)
 
 
 def export(

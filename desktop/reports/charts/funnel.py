@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ...models.kpi.catalogue import UNITS
 from ...models.kpi.consolidated import Funnel
 from ...models.stats import funnel as limits_of
+from ..fonts import BOLD, REGULAR
 from ..styles import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY
 from .kit import Frame, clipped_lines, nice_ticks
 
@@ -94,7 +96,7 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
             f.right - 2,
             f.py(funnel.centre) + 2.5,
             f"LLR {funnel.centre:.1f}",
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=6.5,
             fillColor=NHS_BLUE,
             textAnchor="end",
@@ -114,7 +116,7 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
             f.left + f.width / 2,
             22,
             f"Denominator: {funnel.kpi.denominator}",
-            fontName="Helvetica",
+            fontName=REGULAR,
             fontSize=7,
             fillColor=NHS_DARK_GREY,
             textAnchor="middle",
@@ -124,7 +126,7 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
         0,
         0,
         f"{funnel.kpi.code} ({unit_label(funnel)})",
-        fontName="Helvetica",
+        fontName=REGULAR,
         fontSize=7,
         fillColor=NHS_DARK_GREY,
         textAnchor="middle",
@@ -194,7 +196,7 @@ def _label(d: Drawing, f: Frame, x: float, y: float, text: str, placed: list, ma
             fillOpacity=0.85,
         )
     )
-    d.add(String(box[0], box[1] + 1, text, fontName="Helvetica", fontSize=LABEL_SIZE, fillColor=POINT))
+    d.add(String(box[0], box[1] + 1, text, fontName=REGULAR, fontSize=LABEL_SIZE, fillColor=POINT))
 
 
 def _legend(d: Drawing, x: float, y: float) -> None:
@@ -223,5 +225,5 @@ def _legend(d: Drawing, x: float, y: float) -> None:
         else:
             _marker(d, x + 3, y + 2.5, what)
             x += 9
-        d.add(String(x, y, text, fontName="Helvetica", fontSize=6.3, fillColor=NHS_DARK_GREY))
-        x += len(text) * 6.3 * 0.5 + 8
+        d.add(String(x, y, text, fontName=REGULAR, fontSize=6.3, fillColor=NHS_DARK_GREY))
+        x += stringWidth(text, REGULAR, 6.3) + 8

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from reportlab.graphics.shapes import Drawing, Line, PolyLine, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from ..fonts import REGULAR
 from ..styles import NHS_DARK_GREY, NHS_PALE_GREY
 
-AXIS_FONT = "Helvetica"
+AXIS_FONT = REGULAR
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -35,6 +37,15 @@ def tick_label(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def fit_text(text: str, font: str, size: float, width: float) -> str:
+    """*text* cut with an ellipsis so it fits in *width* points, measured in the face it is drawn in."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 @dataclass

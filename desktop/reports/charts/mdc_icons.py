@@ -4,7 +4,7 @@ in a table cell (REFERENCE §1.4).
 MDC's own PNG icons have no licence file, so these are look-alikes drawn with reportlab shapes. They keep
 MDC's colours and letters (H/L for a high or low signal, P/F/? for pass, fail, hit-or-miss) and add what
 greyscale printing needs: a concern icon is a filled disc with a white letter, an improvement icon a ring,
-so the two read apart without colour. Helvetica has no arrow glyphs, hence the drawn arrows.
+so the two read apart without colour. The arrows are drawn, not typed, so they sit centred at any size.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, String
 from reportlab.lib import colors
 
+from ..fonts import BOLD
 from ..styles import NHS_BLUE, NHS_GREEN, NHS_RED
 from . import mdc_style
 from .spc import COMMON, CONCERN, NEUTRAL
@@ -56,7 +57,7 @@ def variation(kind: str | None, size: float = 14) -> Drawing:
             c - size * 0.1,
             c - size * 0.19,
             letter,
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=size * 0.52,
             textAnchor="middle",
             fillColor=ink,
@@ -84,7 +85,7 @@ def assurance(kind: str | None, size: float = 14) -> Drawing:
             c,
             c - size * 0.12,
             letter,
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=size * 0.5,
             textAnchor="middle",
             fillColor=ink,

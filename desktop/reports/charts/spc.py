@@ -17,7 +17,9 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ...models.stats.spc import SpcResult
+from .. import fonts
 from . import mdc_style
+from .kit import fit_text
 
 IMPROVEMENT = colors.HexColor(mdc_style.IMPROVEMENT)  # NHS light blue, MDC's improvement blue
 CONCERN = colors.HexColor(mdc_style.CONCERN)  # NHS orange, MDC's concern
@@ -27,7 +29,7 @@ INK = colors.HexColor(mdc_style.INK)  # NHS black: the mean and axis text
 TARGET = colors.HexColor(mdc_style.TARGET)  # NHS red, as MDC draws the target
 OUTLINE = colors.HexColor(mdc_style.OUTLINE)  # dark rim so a light-blue marker still shows when printed in grey
 
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
+FONT, BOLD = fonts.REGULAR, fonts.BOLD
 AXIS_PT = 6.5  # the smallest size that stays legible on an A4 print
 TITLE_PT = 8
 
@@ -78,15 +80,6 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.1f}"
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """*text* cut with an ellipsis so it fits in *width* points."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
 
 
 def xmr_chart(
@@ -141,7 +134,7 @@ def xmr_chart(
             String(
                 0,
                 height - TITLE_PT,
-                _fit(title, BOLD, TITLE_PT, width),
+                fit_text(title, BOLD, TITLE_PT, width),
                 fontName=BOLD,
                 fontSize=TITLE_PT,
                 fillColor=INK,
@@ -202,7 +195,7 @@ def xmr_chart(
                 x0,
                 1,
                 f"Trial limits: only {len(values)} points (MDC fixes limits from 13); no icons.",
-                fontName="Helvetica-Oblique",
+                fontName=fonts.OBLIQUE,
                 fontSize=AXIS_PT,
                 fillColor=INK,
             )

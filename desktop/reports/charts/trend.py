@@ -8,10 +8,12 @@ from collections.abc import Sequence
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ...models.kpi.catalogue import Kpi
+from ..fonts import BOLD, REGULAR
 from ..styles import NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_WARM_YELLOW
-from .kit import Frame, clipped_lines, nice_ticks
+from .kit import Frame, clipped_lines, fit_text, nice_ticks
 
 TEAM_GREY = colors.HexColor("#AEB7BD")
 
@@ -30,11 +32,12 @@ def panel(
     height: float,
 ) -> Drawing:
     d = Drawing(width, height)
-    name = kpi.name if len(kpi.name) <= 58 else kpi.name[:56] + "…"
-    d.add(String(0, height - 9, f"{kpi.code}", fontName="Helvetica-Bold", fontSize=8, fillColor=NHS_DARK_BLUE))
-    d.add(
-        String(32, height - 9, f"{name} ({short_unit(kpi)})", fontName="Helvetica", fontSize=7, fillColor=NHS_DARK_GREY)
-    )
+    d.add(String(0, height - 9, f"{kpi.code}", fontName=BOLD, fontSize=8, fillColor=NHS_DARK_BLUE))
+    # Measured, not counted: the name starts after the code and is cut to the panel in the face it prints in.
+    x = stringWidth(kpi.code, BOLD, 8) + 4
+    unit = f" ({short_unit(kpi)})"
+    name = fit_text(kpi.name, REGULAR, 7, width - x - stringWidth(unit, REGULAR, 7)) + unit
+    d.add(String(x, height - 9, name, fontName=REGULAR, fontSize=7, fillColor=NHS_DARK_GREY))
     values = [v for series in (*teams.values(), llr) for v in series if v is not None]
     if kpi.target is not None:
         values.append(kpi.target)
@@ -44,7 +47,7 @@ def panel(
                 width / 2,
                 height / 2,
                 "No values held",
-                fontName="Helvetica",
+                fontName=REGULAR,
                 fontSize=7,
                 fillColor=NHS_DARK_GREY,
                 textAnchor="middle",
@@ -78,7 +81,7 @@ def panel(
                     f.px(i),
                     f.bottom - 8 - 6 * k,
                     text,
-                    fontName="Helvetica",
+                    fontName=REGULAR,
                     fontSize=5.6,
                     fillColor=NHS_DARK_GREY,
                     textAnchor="middle",
@@ -88,9 +91,7 @@ def panel(
         y = f.py(kpi.target)
         d.add(Line(f.left, y, f.right, y, strokeColor=NHS_WARM_YELLOW, strokeWidth=0.9, strokeDashArray=[1.5, 1.5]))
         d.add(
-            String(
-                f.left + 2, y + 2, f"target {kpi.target:g}", fontName="Helvetica", fontSize=5.5, fillColor=NHS_DARK_GREY
-            )
+            String(f.left + 2, y + 2, f"target {kpi.target:g}", fontName=REGULAR, fontSize=5.5, fillColor=NHS_DARK_GREY)
         )
     for series in teams.values():
         _series(d, f, series, TEAM_GREY, 0.6, dots=False)
@@ -102,16 +103,17 @@ def panel(
                 f.px(last[0]) + 4,
                 f.py(last[1]) - 2,
                 _fmt(last[1], kpi),
-                fontName="Helvetica-Bold",
+                fontName=BOLD,
                 fontSize=6,
                 fillColor=NHS_BLUE,
             )
         )
     # A key, small: grey lines are teams, blue is LLR.
     d.add(Line(f.left + 2, 2, f.left + 14, 2, strokeColor=TEAM_GREY, strokeWidth=0.8))
-    d.add(String(f.left + 16, 0, "each team", fontName="Helvetica", fontSize=5.5, fillColor=NHS_DARK_GREY))
-    d.add(Line(f.left + 50, 2, f.left + 62, 2, strokeColor=NHS_BLUE, strokeWidth=1.8))
-    d.add(String(f.left + 64, 0, llr_name, fontName="Helvetica", fontSize=5.5, fillColor=NHS_DARK_GREY))
+    d.add(String(f.left + 16, 0, "each team", fontName=REGULAR, fontSize=5.5, fillColor=NHS_DARK_GREY))
+    x = f.left + 20 + stringWidth("each team", REGULAR, 5.5)
+    d.add(Line(x, 2, x + 12, 2, strokeColor=NHS_BLUE, strokeWidth=1.8))
+    d.add(String(x + 14, 0, llr_name, fontName=REGULAR, fontSize=5.5, fillColor=NHS_DARK_GREY))
     return d
 
 

@@ -146,6 +146,13 @@ def _parser() -> argparse.ArgumentParser:
     simp.add_argument("file", type=Path, metavar="FILE")
     simp.add_argument("--dry-run", action="store_true", help="report what would change; nothing is written")
     simp.add_argument("--json", action="store_true")
+    aud = sub.add_parser("audit", help="the workspace's audit log")
+    aud_sub = aud.add_subparsers(dest="audit_command", required=True)
+    ver = aud_sub.add_parser(
+        "verify", help="check the audit log's hash chain: exit 0 when intact, 1 naming the first broken entry"
+    )
+    ver.add_argument("--db", type=Path, required=True)
+    ver.add_argument("--json", action="store_true")
     return parser
 
 
@@ -556,6 +563,22 @@ def _backup(args: argparse.Namespace) -> int:
     return _wrote(args, out, message, workspace=str(Path(os.path.abspath(args.db))), checked=True)
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from .models import audit
+    from .models.db import open_workspace
+
+    db = open_workspace(args.db, create=False)
+    try:
+        result = audit.verify(db)
+    finally:
+        db.close()
+    if args.json:
+        print(json.dumps({"workspace": str(Path(os.path.abspath(args.db))), **result.as_dict()}, indent=2))
+    else:
+        print(result.verdict(f"The audit log of {args.db}"))
+    return 0 if result.intact else 1
+
+
 def _passphrase(env: str) -> str:
     """The team's sync passphrase: from *env*, else asked for on the terminal."""
     import getpass
@@ -616,4 +639,5 @@ COMMANDS = {
     "spc": _spc,
     "backup": _backup,
     "sync": _sync,
+    "audit": _audit,
 }

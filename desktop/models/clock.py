@@ -169,6 +169,9 @@ class Actor:
     device_id: str
     fixed_time: str | None = None
     role: str | None = None  # what the user does (GP, community matron…): recorded in the audit trail
+    # The operating-system login the app runs under, recorded beside the typed name (which anyone can type):
+    # set by `local` for everyone using the app; None for the demo generator's and the tests' made-up writers.
+    os_account: str | None = None
 
     @property
     def label(self) -> str:
@@ -184,7 +187,8 @@ class Actor:
 
     @classmethod
     def local(cls, device_id: str, user: str | None = None, role: str | None = None) -> Actor:
-        return cls(user=user or _login_name(), device_id=device_id, role=role or None)
+        account = _login_name()
+        return cls(user=user or account, device_id=device_id, role=role or None, os_account=account)
 
 
 def _login_name() -> str:

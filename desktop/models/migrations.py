@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from . import audit
+
 MIGRATIONS = sqlite_utils.Migrations("locality-desk")
 
 # Columns every user-editable row carries, so workspaces on several laptops can merge (DESIGN §15).
@@ -435,5 +437,29 @@ def m009_audit_role(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m010_audit_chain(db: sqlite_utils.Database) -> None:
+    # The audit log becomes tamper-evident (issue 20): the operating-system account beside the typed name, each
+    # entry chained to the one before by its hash (desktop.models.audit), and triggers that refuse to change or
+    # delete an entry. The entries already there are chained first, oldest first, as they stand.
+    _run(
+        db,
+        10,
+        """
+        ALTER TABLE audit ADD COLUMN os_account TEXT;
+        ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+        ALTER TABLE audit ADD COLUMN hash TEXT
+        """,
+    )
+    prev, links = audit.GENESIS, []
+    for seq, *values in db.execute(f"SELECT seq, {', '.join(audit.FIELDS)} FROM audit ORDER BY seq"):
+        digest = audit.entry_hash(seq, values, prev)
+        links.append((prev, digest, seq))
+        prev = digest
+    db.conn.executemany("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", links)
+    for sql in audit.TRIGGERS.values():  # not through _run: a trigger's body holds semicolons
+        db.execute(sql)
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10

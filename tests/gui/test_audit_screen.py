@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 
 import pytest
 from PySide6.QtCore import QDate, QPoint, Qt
@@ -13,6 +14,7 @@ from task_helpers import finish_tasks
 
 from desktop.models import audit, reference
 from desktop.models.clock import Actor
+from desktop.views.audit.page import COLUMNS
 from desktop.views.kit import messages
 from desktop.views.reference import operations
 from desktop.views.shell import who_dialog
@@ -124,7 +126,7 @@ def test_clicking_a_heading_sorts_what_is_listed(qtbot, page):
     page.filters.text.setText("zebra")
     page.filters.flush()
     header = page.table.horizontalHeader()
-    column = 6  # Summary
+    column = [c.key for c in COLUMNS].index("summary")
     centre = QPoint(header.sectionViewportPosition(column) + header.sectionSize(column) // 2, header.height() // 2)
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     assert shown(page) == [
@@ -154,7 +156,8 @@ def test_exporting_the_log_asks_then_writes_a_formula_safe_csv_and_is_audited(
     with open(out, encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == 4
-    assert rows[1][2] == "'=2+3" and rows[1][8] == "'-Reopened the zebra quarter"
+    newest = dict(zip(rows[0], rows[1], strict=True))
+    assert newest["User"] == "'=2+3" and newest["Summary"] == "'-Reopened the zebra quarter"
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows[1:] for cell in row)
     latest = audit.search(logged.db, limit=1)[0]
     assert (latest["action"], latest["entity"]) == ("export", "audit")
@@ -237,3 +240,45 @@ def test_a_role_a_workspace_does_not_offer_is_not_carried_over(settings, tmp_pat
     who_dialog.remember(settings, tmp_path / "team.sqlite", "Dr Jo Example", "GP")
     assert who_dialog.remembered(settings, tmp_path / "icb.sqlite", "commissioner") == ("Dr Jo Example", None)
     assert who_dialog.remembered(settings, tmp_path / "team.sqlite", "locality") == ("Dr Jo Example", "GP")
+
+
+# -- the computer account and the hash chain (issue 20, point 4) -----------------------------------------------------
+def wait_for_the_check(qtbot, page):
+    qtbot.waitUntil(lambda: not page.checking, timeout=10_000)
+
+
+def test_the_computer_account_is_shown_beside_the_typed_name(page, logged):
+    audit.record(
+        logged.db,
+        Actor("Dr Typed Name", "dev-4", "2031-02-06T10:00:00+00:00", "GP", os_account="jexample01"),
+        "sign-off",
+        "returns",
+        "q2",
+        "Signed off the yak quarter",
+    )
+    page.reload()
+    headings = [c.heading for c in COLUMNS]
+    assert headings[headings.index("Who") + 1] == "Computer account"
+    assert page.model.record(0)["os_account"] == "jexample01"
+    page.table.selectRow(0)
+    text = page.detail.toPlainText()
+    assert "Dr Typed Name (GP) on device dev-4, signed in to the computer as jexample01" in text
+    assert f"Hash {audit.entries(logged.db)[0]['hash']}" in text
+
+
+def test_the_screen_says_whether_the_log_is_intact_and_where_it_breaks(qtbot, page, logged):
+    wait_for_the_check(qtbot, page)
+    entries = audit.count(logged.db)
+    assert page.chain_result.intact and page.chain.objectName() == "countLabel"
+    assert page.chain.text().startswith(f"The audit log is intact: {entries:,} entries")
+
+    doomed = audit.search(logged.db, text="zebra item")[0]["seq"]
+    raw = sqlite3.connect(logged.path)
+    raw.execute("DROP TRIGGER audit_no_delete")
+    raw.execute("DELETE FROM audit WHERE seq = ?", [doomed])
+    raw.commit()
+    raw.close()
+    page.reload()
+    wait_for_the_check(qtbot, page)
+    assert page.chain_result.broken_at == doomed and page.chain.objectName() == "inlineNotice"
+    assert f"broken at entry {doomed}: entry {doomed} is missing (deleted)" in page.chain.text()

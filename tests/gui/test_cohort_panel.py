@@ -10,10 +10,13 @@ from PySide6.QtCore import Qt
 from task_helpers import finish_tasks
 
 from desktop.models import audit
+from desktop.models.changes import Changes
 from desktop.models.cohort import caseload
 from desktop.models.cohort import frame as cohort
+from desktop.models.errors import StorageError
 from desktop.models.mdt import meetings
 from desktop.views.kit import messages, tasks
+from desktop.views.kit.selection_panel import ONE
 
 
 def staff_of(page, role=None):
@@ -234,3 +237,48 @@ def test_flagging_keeps_unsaved_caseload_edits(qtbot, loaded, session):
     assert patient_id in flagged_notes(session)
     assert panel.patient["id"] == patient_id and panel.form.notes.toPlainText() == "Half-typed note"
     assert panel.flag.notice.isVisible() and panel.flag.label.full_text() == "Flagged for the next MDT"
+
+
+# -- opening a record is audited (issue 20, point 4) ----------------------------------------------------------------
+def views_of(session, patient_id) -> list[dict]:
+    return [e for e in audit.entries(session.db, "patients", patient_id) if e["action"] == "view"]
+
+
+def test_showing_a_patient_audits_one_view_and_a_reload_of_the_same_patient_does_not(loaded, session):
+    patient_id = select_first(loaded)
+    [view] = views_of(session, patient_id)
+    patient = caseload.get_patient(session.db, patient_id)
+    initials = f"{patient['given_name'][0]}.{patient['family_name'][0]}."
+    assert view["summary"] == f"Viewed the record of {initials}"
+    assert patient["family_name"] not in view["summary"]  # the log is read more widely than the record
+    assert (view["user"], view["os_account"]) == (session.actor.user, session.actor.os_account)
+    assert view["os_account"]  # the computer account, whatever name was typed
+
+    loaded.reload()  # as after any change elsewhere: the same patient stays shown
+    session.publish(Changes.of("patients"))
+    loaded.apply_filters()
+    assert loaded.panel.patient["id"] == patient_id and len(views_of(session, patient_id)) == 1
+
+    loaded.table.select_row(1)
+    other = loaded.panel.patient["id"]
+    assert other != patient_id and len(views_of(session, other)) == 1
+    loaded.table.select_row(0)  # chosen again: a new look
+    assert len(views_of(session, patient_id)) == 2
+    assert audit.verify(session.db).intact
+
+
+def test_choosing_several_patients_opens_no_record_and_audits_no_view(loaded, session):
+    before = audit.count(session.db, action="view")
+    ids = select_first_rows(loaded, 4)
+    assert loaded.panel.patient is None
+    assert audit.count(session.db, action="view") == before + 1  # the first row, shown alone before the others
+    assert all(not views_of(session, pid) for pid in ids[1:])
+
+
+def test_a_record_whose_view_cannot_be_logged_is_not_shown(loaded, session, monkeypatch):
+    def refused(*_args):
+        raise StorageError("The workspace is busy in another window.")
+
+    monkeypatch.setattr(audit, "record_view", refused)
+    loaded.table.select_row(0)
+    assert loaded.panel.patient is None and loaded.panel.showing() != ONE

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 from typing import Any
 
+from .. import audit
 from ..identifiers import nhs_check_digit
 from ..working_days import add_working_days
 from .context import DEMO_ACTOR, DemoContext, history_start
@@ -253,10 +255,15 @@ def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: 
         )
     ctx.db["actions"].insert_all(rows, batch_size=2000)
     # Each action's history is its audit trail, as for actions made through the screens.
-    ctx.db.conn.executemany(
-        "INSERT INTO audit (at, user, device_id, action, entity, entity_id, summary, detail) "
-        "VALUES (?, ?, ?, ?, 'actions', ?, ?, '{}')",
-        [row for r in rows for row in _trail(r)],
+    audit.append_many(
+        ctx.db.conn,
+        [
+            audit.row(
+                replace(DEMO_ACTOR, user=user, device_id=device, fixed_time=at), action, "actions", eid, summary, None
+            )
+            for r in rows
+            for at, user, device, action, eid, summary in _trail(r)
+        ],
     )
 
 

@@ -260,8 +260,9 @@ def audit_row(
     summary: str,
     detail: dict[str, Any],
 ) -> None:
-    """desktop.models.audit.record's row, written through the sync's apsw connection so it commits with the sync."""
-    ws.execute(audit.INSERT, audit.row(actor, action, entity, entity_id, summary, detail))
+    """desktop.models.audit.record's entry, chained and written through the sync's apsw connection so it commits
+    with the sync (the audit table itself never travels: each laptop keeps its own chain)."""
+    audit.append(ws, audit.row(actor, action, entity, entity_id, summary, detail))
 
 
 __all__ = [

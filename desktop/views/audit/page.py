@@ -1,5 +1,6 @@
 """The audit-log screen: who did what to which record and when, newest first, with filters, the JSON detail of
-the chosen entry, and an export of what the filters find (issue 10, point 5).
+the chosen entry, and an export of what the filters find (issue 10, point 5); and whether the log's hash chain is
+intact (issue 20), checked off the GUI thread each time the list is loaded, since the walk grows with the log.
 
 The filtering is done by desktop.models.audit.search in SQL, so the screen lists at most audit.SEARCH_LIMIT
 entries however long the log grows; the table sorts what it lists.
@@ -12,14 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QFileDialog, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Slot
+from PySide6.QtWidgets import QFileDialog, QLabel, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...models import audit
 from ...models.changes import Changes
 from ...models.cohort.worklists import marked
 from ...settings import Settings
-from ..kit import formats, messages, output_guard
+from ..kit import formats, messages, output_guard, tasks
 from ..kit.page import Page, title_block
 from ..kit.session import Session
 from ..kit.table_model import SORT_ROLE, Column, RecordsModel
@@ -31,6 +32,7 @@ from .filters import AuditFilterBar
 COLUMNS = (
     Column("when", "When (UTC)"),
     Column("user", "Who"),
+    Column("os_account", "Computer account"),
     Column("role", "Role"),
     Column("device", "Device"),
     Column("action", "Action"),
@@ -44,6 +46,7 @@ def display_row(entry: Mapping[str, Any]) -> dict[str, Any]:
         "id": entry["seq"],
         "when": entry["at"][:16].replace("T", " "),
         "user": entry["user"],
+        "os_account": entry.get("os_account") or "",
         "role": entry.get("role") or "",
         "device": entry["device_id"],
         "action": entry["action"],
@@ -59,9 +62,11 @@ def detail_text(entry: Mapping[str, Any]) -> str:
     except ValueError:  # written by hand or by an older tool: show it as it is
         detail = entry["detail"]
     who = f"{entry['user']} ({entry['role']})" if entry.get("role") else entry["user"]
+    account = f", signed in to the computer as {entry['os_account']}" if entry.get("os_account") else ""
+    chained = f"\nHash {entry['hash']}, following {entry['prev_hash']}" if entry.get("hash") else ""
     return (
-        f"Entry {entry['seq']}, {entry['at']}\n{who} on device {entry['device_id']}\n"
-        f"{entry['action']} {entry['entity']} {entry['entity_id'] or ''}\n{entry['summary']}\n\n{detail}"
+        f"Entry {entry['seq']}, {entry['at']}\n{who} on device {entry['device_id']}{account}\n"
+        f"{entry['action']} {entry['entity']} {entry['entity_id'] or ''}\n{entry['summary']}\n\n{detail}{chained}"
     )
 
 
@@ -70,6 +75,9 @@ class AuditPage(Page):
         super().__init__(screen, session, settings, parent)
         self.entries: list[dict[str, Any]] = []
         self.matching = 0
+        self.chain_result: audit.VerifyResult | None = None  # the latest check of the hash chain, once done
+        self.checking = False
+        self._checks = 0  # a check's answer counts only if no later one was started
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 20)
@@ -85,6 +93,11 @@ class AuditPage(Page):
         self.export_button.clicked.connect(self.export)
         self.filters.top.addWidget(self.export_button)
         layout.addWidget(self.filters)
+        self.chain = QLabel()
+        self.chain.setObjectName("countLabel")
+        self.chain.setWordWrap(True)
+        self.chain.setAccessibleName("Whether the audit log is intact")
+        layout.addWidget(self.chain)
         layout.addSpacing(6)
 
         self.model = RecordsModel(COLUMNS, self)
@@ -143,6 +156,41 @@ class AuditPage(Page):
         self.detail.clear()
         if self.entries:
             self.table.selectRow(0)
+        self._check_chain()
+
+    def _check_chain(self) -> None:
+        self._checks += 1
+        number = self._checks
+        self.chain_result, self.checking = None, True
+        self.chain.setText("Checking that no entry was changed or deleted…")
+        tasks.start_quiet(
+            self.session.path,
+            lambda db, _progress, _cancel: (number, audit.verify(db)),
+            self._checked,
+            self._check_failed,
+        )
+
+    @Slot(object)
+    def _checked(self, outcome: tuple[int, audit.VerifyResult]) -> None:
+        number, result = outcome
+        if self.session.closed or number != self._checks:
+            return
+        self.chain_result, self.checking = result, False
+        self._show_chain(result.verdict("The audit log"), broken=not result.intact)
+
+    @Slot(object)
+    def _check_failed(self, exc: Exception) -> None:
+        if self.session.closed:
+            return
+        self.checking = False
+        self._show_chain(f"The audit log could not be checked: {exc}", broken=True)
+
+    def _show_chain(self, text: str, broken: bool) -> None:
+        # A break is the one thing on this screen the user must not miss: shown as a notice, not a count.
+        self.chain.setObjectName("inlineNotice" if broken else "countLabel")
+        self.chain.style().unpolish(self.chain)
+        self.chain.style().polish(self.chain)
+        self.chain.setText(text)
 
     def selected_entry(self) -> dict[str, Any] | None:
         index = self.table.currentIndex()

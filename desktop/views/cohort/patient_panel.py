@@ -94,6 +94,17 @@ class PatientPanel(SelectionPanel):
         except NotFound:
             self.show_nothing()
             return
+        if not same:
+            # Once per choice of a patient, before anything of the record shows: a reload that keeps the same
+            # patient is not a new look, and a look the log cannot record is not shown.
+            try:
+                operations.view_patient(self.session, patient)
+            except DeskError as exc:
+                self.show_nothing()
+                messages.show_status(
+                    self, f"The record is not shown: opening it could not be noted in the audit log. {exc}"
+                )
+                return
         self.patient = patient
         today = clock.today()
         self.name.setText(f"{patient['given_name']} {patient['family_name']}".strip() or "(no name in the extract)")

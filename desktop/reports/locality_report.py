@@ -20,7 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from ..models import clock
+from ..models import clock, free_text
 from ..models.clock import Actor
 from ..models.kpi.catalogue import Kpi
 from ..models.kpi.locality_figures import KpiRow, LocalityFigures, gather
@@ -95,6 +95,18 @@ def export(
     out = Path(out)
     stage(progress, cancel, 0.0, f"Gathering the figures of {locality_code.upper()}…")
     figures = gather(db, locality_code, quarter, today or clock.today())
+    # Here, not in gather(): the Reports screen shows the same figures inside the workspace, where names may be.
+    fields = {f"comment on {row.kpi.code}": row.comment for row in figures.rows}
+    fields.update(
+        {f"description of action {a['reference']}": a["description"] for row in figures.rows for a in row.actions}
+    )
+    free_text.refuse(
+        db,
+        fields,
+        "the locality report cannot be exported",
+        "Edit it on the Returns or MDT & actions screen (reopen a signed-off return first), then export again.",
+        "the report goes to the locality board and must never identify a patient",
+    )
     status = "DRAFT" if figures.draft else f"signed off by {figures.ret['signed_off_by']}"
     with part_file(out) as part:
         build_report(figures, part.path, progress, cancel)

@@ -264,11 +264,14 @@ def demo_today(monkeypatch):
 def test_returns_type_a_figure_into_a_quarter_not_started_and_try_to_sign_off(
     demo_today, history_window, active, qtbot, warnings, confirmed
 ):
+    from dataclasses import replace
+
     from desktop.models import quarters
     from desktop.models.kpi import returns
     from desktop.views.returns.model import KEYS
 
     window = active(history_window)
+    window.session.actor = replace(window.session.actor, role="federation manager")  # who may sign off
     db = window.session.db
     shortcut(window, "Ctrl+4")
     page = window.current_page()
@@ -375,9 +378,12 @@ def closed(monkeypatch):
 def test_returns_a_closed_quarter_is_completed_and_signed_off(
     closed, history_window, active, qtbot, warnings, confirmed
 ):
+    from dataclasses import replace
+
     from desktop.models.kpi import returns
 
     window = active(history_window)
+    window.session.actor = replace(window.session.actor, role="federation manager")  # who may sign off
     db = window.session.db
     shortcut(window, "Ctrl+4")
     page = window.current_page()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 from cohort_helpers import choose_locality, locality_id
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit
 
 from desktop import __version__
+from desktop.models import free_text, roles
 from desktop.models.errors import StorageError
 from desktop.models.kpi import returns
 from desktop.models.kpi.catalogue import catalogue
@@ -34,6 +36,7 @@ def shown(mdt_window, monkeypatch):
     """The Returns screen of Charnwood, shown: last quarter's return (signed off in the demo). The screen's
     "today" is the demo's, so the quarters it opens on are the demo's whatever the real date."""
     monkeypatch.setattr(returns_page.ReturnsPage, "today", staticmethod(lambda: DEMO_TODAY))
+    mdt_window.session.actor = replace(mdt_window.session.actor, role=roles.FEDERATION_MANAGER)  # signs off
     choose_locality(mdt_window, "CHA")
     mdt_window.show_screen("returns")
     return mdt_window.current_page()
@@ -374,3 +377,106 @@ def test_the_grid_model_passes_qt_model_checks(page, qtmodeltester):
     model = ReturnsModel()
     model.set_return(list(catalogue()), page.model.values, page.model.histories, editable=True)
     qtmodeltester.check(model, force_py=True)
+
+
+# -- issue 20: no patient identifier leaves in a comment; only a federation manager or locality lead signs off -----
+def _a_patients_name(db) -> tuple[str, str]:
+    """(given, family) of a Charnwood patient whose name no member of staff shares: the detector's to find."""
+    patients = free_text.patients_of(db)
+    for given, family in db.execute("SELECT given_name, family_name FROM patients ORDER BY nhs_number"):
+        if free_text.kinds_in(f"{given} {family}", patients) == [free_text.NAME]:
+            return given, family
+    raise AssertionError("every patient shares a name with the staff")
+
+
+def _type_comment(page, qtbot, code: str, text: str) -> QLineEdit:
+    """Open the comment editor of *code* and type *text* into it, key by key; the editor, still open."""
+    index = page.model.index(_row(page, code), COMMENT)
+    page.grid.setFocus()
+    page.grid.setCurrentIndex(index)
+    page.grid.edit(index)
+    editor = next(e for e in page.grid.viewport().findChildren(QLineEdit) if e.isVisible())  # not one closing
+    editor.clear()
+    qtbot.keyClicks(editor, text)
+    return editor
+
+
+def test_a_patients_name_typed_in_a_comment_is_warned_at_the_field_and_refused_at_sign_off_and_export(
+    page, mdt_session, warnings, confirmed, monkeypatch, qtbot, tmp_path
+):
+    db = mdt_session.db
+    given, family = _a_patients_name(db)
+    _quarter_over(page, monkeypatch)
+    _complete(page)
+    editor = _type_comment(page, qtbot, "COH-02", f"Review of {family.upper()}, {given} delayed by the home")
+    # Warned as it is typed, at the field: the KPI and the kind, never the name itself.
+    said = page.comment_warning.text()
+    assert page.comment_warning.isVisibleTo(page) and "COH-02" in said and "a patient's name" in said
+    assert family not in said and given not in said
+    assert editor.toolTip() == said == editor.accessibleDescription()
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: family.upper() in (returns.values(db, page.return_id)["COH-02"]["comment"] or ""))
+    assert page.comment_warning.isVisibleTo(page) and "cannot be signed off" in page.comment_warning.text()
+
+    page.sign_off_button.click()
+    assert warnings[-1][0] == "Not signed off"
+    assert "comment on COH-02 holds what looks like a patient's name" in warnings[-1][1]
+    assert family.casefold() not in warnings[-1][1].casefold() and given not in warnings[-1][1]
+    assert _return(page, mdt_session)["status"] == "draft"
+    out = tmp_path / "draft.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(out), ""))
+    page.export_button.click()
+    assert warnings[-1][0] == "Not exported" and "COH-02" in warnings[-1][1] and not out.exists()
+
+    # Worded without the name, the warning goes and the return signs off.
+    editor = _type_comment(page, qtbot, "COH-02", "Review delayed by the home")
+    assert not page.comment_warning.isVisibleTo(page)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: returns.values(db, page.return_id)["COH-02"]["comment"] == "Review delayed by the home")
+    count = len(warnings)
+    page.sign_off_button.click()
+    assert len(warnings) == count and _return(page, mdt_session)["status"] == "signed_off"
+
+
+def test_an_nhs_number_typed_in_a_comment_is_warned_and_not_saved(page, mdt_session, warnings, qtbot):
+    number = mdt_session.db.execute("SELECT nhs_number FROM patients LIMIT 1").fetchone()[0]
+    spaced = f"{number[:3]} {number[3:6]} {number[6:]}"
+    editor = _type_comment(page, qtbot, "COH-02", f"Seen {spaced} late")
+    said = page.comment_warning.text()
+    assert "an NHS number" in said and "will not be saved" in said and spaced not in said
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(warnings))
+    assert warnings[0][0] == "Not saved" and "looks like an NHS number" in warnings[0][1]
+    held = returns.values(mdt_session.db, page.return_id)["COH-02"]["comment"] if page.return_id else ""
+    assert number not in (held or "")
+
+
+@pytest.mark.parametrize("role", [None, "GP", "community matron", "commissioner"])
+def test_only_a_federation_manager_or_a_locality_lead_signs_off(
+    page, mdt_session, warnings, confirmed, monkeypatch, role
+):
+    _quarter_over(page, monkeypatch)
+    _complete(page)
+    page.session.actor = replace(page.session.actor, role=role)
+    page.sign_off_button.click()
+    assert warnings[-1][0] == "Not signed off"
+    assert "Only a federation manager or a locality lead may sign off" in warnings[-1][1]
+    assert not confirmed  # refused before the confirmation is asked
+    assert _return(page, mdt_session)["status"] == "draft"
+    assert roles.WHO_SIGNS_OFF in page.sign_off_button.toolTip()
+
+    page.session.actor = replace(page.session.actor, role="Locality Lead")
+    page.sign_off_button.click()
+    assert _return(page, mdt_session)["status"] == "signed_off"
+    page.session.actor = replace(page.session.actor, role=role)
+    monkeypatch.setattr(returns_page, "ask_reason", lambda _parent: "A late A&E correction")
+    page.reopen_button.click()
+    assert warnings[-1][0] == "Not reopened" and "may reopen" in warnings[-1][1]
+    assert _return(page, mdt_session)["revision"] == 1
+
+
+def test_the_who_dialog_offers_both_roles_that_sign_off():
+    from desktop.views.shell import who_dialog
+
+    assert set(roles.SIGN_OFF) <= set(who_dialog.ROLES)
+    assert roles.WHO_SIGNS_OFF in who_dialog.ROLE_HELP

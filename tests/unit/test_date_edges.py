@@ -29,7 +29,7 @@ from desktop.models.kpi import returns
 from desktop.models.mdt import actions
 from desktop.models.working_days import add_working_days, is_working_day
 
-ACTOR = Actor(user="fed.manager", device_id="laptop-5")
+ACTOR = Actor(user="fed.manager", device_id="laptop-5", role="federation manager")
 DAY = dt.timedelta(days=1)
 Q4_2026 = quarters.Quarter(2026, 4)  # January to March 2027
 Q1_2027 = quarters.Quarter(2027, 1)  # April to June 2027

@@ -19,8 +19,8 @@ from desktop.cli import main
 from desktop.models import clock, quarters
 from desktop.models.clock import Actor
 from desktop.models.errors import ValidationError
+from desktop.models.free_text import GROUPINGS, identifier_in, nhs_number_in
 from desktop.models.kpi import consolidated, returns
-from desktop.models.kpi.free_text import GROUPINGS, identifier_in, nhs_number_in
 from desktop.models.kpi.return_import import MAX_AHEAD, import_returns
 from desktop.models.workspace import create_workspace
 

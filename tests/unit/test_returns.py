@@ -16,7 +16,7 @@ from desktop.models.cohort.risk_import import import_extract
 from desktop.models.errors import ValidationError
 from desktop.models.kpi import returns
 
-ACTOR = Actor(user="fed.manager", device_id="laptop-5")
+ACTOR = Actor(user="fed.manager", device_id="laptop-5", role="federation manager")
 Q = quarters.parse("2025-26-Q4")
 TODAY = dt.date(2026, 4, 10)
 ENTERED = {"OUT-01": (41, 900), "OUT-02": (120, 900), "OUT-03": (12, 1000), "OUT-04": (30, None)}

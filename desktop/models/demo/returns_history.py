@@ -48,6 +48,7 @@ def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, s
         user=loc["manager"] or DEMO_ACTOR.user,
         device_id=DEMO_ACTOR.device_id,
         fixed_time=f"{signed.isoformat()}T16:00:00+00:00",
+        role="federation manager",  # sign-off is the federation manager's (models/roles.py)
     )
     return_id, _ = returns.draft(ctx.db, actor, loc["id"], q, signed, shared)
     cohort = returns.values(ctx.db, return_id)["COH-01"]["numerator"] or 5000

@@ -19,14 +19,13 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import audit, clock, workspace
+from .. import audit, clock, free_text, workspace
 from ..changes import Changes
 from ..clock import Actor, new_id
 from ..errors import ValidationError
 from ..quarters import Quarter, parse
 from . import returns
 from .catalogue import by_code
-from .free_text import nhs_number_in, postcode_in
 
 MAX_BYTES = 2_000_000  # a return is ~5 kB; anything this size is not one
 TOP_FIELDS = {
@@ -281,19 +280,13 @@ def _refuse_patient_data(node: Any, where: str = "") -> None:
         for item in node:
             _refuse_patient_data(item, where)
     elif isinstance(node, str):
-        if nhs_number_in(node):
+        # A commissioner workspace holds no patients: only what is an identifier anywhere can be found here.
+        found = free_text.kinds_in(node)
+        if found:
             raise Rejected(
                 "patient-data",
-                f"The file holds what looks like an NHS number{where}: returns "
-                "are aggregate and must never carry patient data. Nothing was "
-                "imported from it; tell the team and your IG lead.",
-            )
-        if postcode_in(node):
-            raise Rejected(
-                "patient-data",
-                f"The file holds what looks like a postcode{where}: returns are "
-                "aggregate and must never carry patient data. Nothing was imported "
-                "from it; tell the team and your IG lead.",
+                f"The file holds what looks like {free_text.listed(found)}{where}: returns are aggregate and must "
+                "never carry patient data. Nothing was imported from it; tell the team and your IG lead.",
             )
 
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import operator
 import statistics
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,13 @@ from typing import Any
 import sqlite_utils
 
 from ... import paths
-from .. import audit, clock
+from .. import audit, clock, free_text, roles
 from ..changes import Changes
 from ..clock import Actor, new_id
 from ..errors import NotFound, ValidationError
 from ..quarters import Quarter
 from . import compute as kpi_compute
 from .catalogue import Kpi, by_code, catalogue
-from .free_text import identifier_in
 
 FORMAT, VERSION = "locality-desk/kpi-return", 1
 RULES = paths.resources_dir() / "validation_rules.json"
@@ -267,14 +267,16 @@ def _kpi_and_entry(kpi_code: str, numerator: Any, denominator: Any) -> tuple[Kpi
 
 
 def comment(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: str, text: str) -> Changes:
+    """Write a KPI's comment. What any workspace can tell is an identifier (an NHS number, a postcode, a date
+    said to be a birth: what the commissioner's import refuses) is refused here. A patient's name or birth date
+    from this workspace's list is kept in the draft, since only the team can tell a patient from a namesake:
+    the screen warns at the field (comment_identifiers), and sign-off and export refuse it."""
     _editable(db, return_id)
-    # The comment leaves with the return, and the commissioner's import refuses a file that names a patient:
-    # the same check here tells the team while they can still word it otherwise.
-    found = identifier_in(text)
+    found = free_text.kinds_in(text)
     if found:
         raise ValidationError(
-            f"The comment on {kpi_code} holds what looks like {found}. A return is aggregate and goes to the "
-            "commissioner, so it must never identify a patient: describe the issue without it.",
+            f"The comment on {kpi_code} holds what looks like {free_text.listed(found)}. A return is aggregate "
+            "and goes to the commissioner, so it must never identify a patient: describe the issue without it.",
             "comment",
         )
     with db.atomic():
@@ -285,6 +287,32 @@ def comment(db: sqlite_utils.Database, actor: Actor, return_id: str, kpi_code: s
         )
         audit.record(db, actor, "update", "returns", return_id, f"Commented on {kpi_code}")
     return Changes.of("returns")
+
+
+def comment_identifiers(db: sqlite_utils.Database, text: str) -> list[str]:
+    """The kinds of patient identifier a comment holds, this workspace's patients' names and birth dates
+    included: what the screen warns of as the comment is typed, and what sign-off and export refuse."""
+    return free_text.kinds_in(text, free_text.patients_of(db))
+
+
+LEAVES = "a return leaves the workspace for the commissioner and must never identify a patient"
+
+
+def refuse_identifiers(
+    db: sqlite_utils.Database,
+    comments: Mapping[str, str | None],
+    refused: str,
+    next_step: str,
+    why: str = LEAVES,
+) -> None:
+    """ValidationError (field "comment") when any of *comments*, by KPI code, holds a patient identifier: the
+    message names each KPI and the kind found, never the identifier. *refused* says what cannot be done ("the
+    return cannot be signed off"), *next_step* what to do about it."""
+    free_text.refuse(db, {f"comment on {code}": text for code, text in comments.items()}, refused, next_step, why)
+
+
+def _comments(db: sqlite_utils.Database, return_id: str) -> dict[str, str | None]:
+    return {code: row["comment"] for code, row in values(db, return_id).items()}
 
 
 def history(
@@ -398,10 +426,19 @@ def check_figures(
 
 
 def sign_off(db: sqlite_utils.Database, actor: Actor, return_id: str, today: dt.date | None = None) -> Changes:
+    """Freeze the draft's figures and comments, in the actor's name: only a federation manager or a locality
+    lead may, only with nothing blocking, and never with a comment that identifies a patient."""
+    roles.require_sign_off(actor, "sign off")
     ret = _editable(db, return_id)
     blocking = [i for i in check(db, return_id, today) if i["blocking"]]
     if blocking:
         raise ValidationError(f"{len(blocking)} item(s) still block sign-off, first: {blocking[0]['message']}")
+    refuse_identifiers(
+        db,
+        _comments(db, return_id),
+        "the return cannot be signed off",
+        "Edit the comment (describe the issue without it), then sign off again.",
+    )
     with db.atomic():
         db["returns"].update(
             return_id,
@@ -421,7 +458,9 @@ def sign_off(db: sqlite_utils.Database, actor: Actor, return_id: str, today: dt.
 def reopen(
     db: sqlite_utils.Database, actor: Actor, return_id: str, reason: str, today: dt.date | None = None
 ) -> tuple[str, Changes]:
-    """A new draft revision of a signed-off return, its figures and comments carried over."""
+    """A new draft revision of a signed-off return, its figures and comments carried over. Only a federation
+    manager or a locality lead may."""
+    roles.require_sign_off(actor, "reopen")
     ret = get(db, return_id)
     if ret["status"] == "draft":
         raise ValidationError("This return is still a draft; there is nothing to reopen.")
@@ -537,18 +576,16 @@ def export(
         )
     out = Path(out)
     doc = document(db, return_id, actor.now(), app_version)
-    for row in doc["values"]:
-        found = identifier_in(row["comment"] or "")
-        if found:  # typed before comment() checked, or before it knew this way of writing one
-            raise ValidationError(
-                f"The comment on {row['kpi']} holds what looks like {found}, and a return must never identify "
-                "a patient (the commissioner's import would refuse the file). "
-                + (
-                    "Edit the comment, then export again."
-                    if ret["status"] == "draft"
-                    else "Reopen the return, edit the comment and sign it off again."
-                )
-            )
+    # Again at export: a comment signed off before its patient joined the list, arrived by sync from a laptop
+    # that did not know the name, or typed before comment() knew this way of writing one.
+    refuse_identifiers(
+        db,
+        {row["kpi"]: row["comment"] for row in doc["values"]},
+        "the return cannot be exported",
+        "Edit the comment, then export again."
+        if ret["status"] == "draft"
+        else "Reopen the return, edit the comment and sign it off again.",
+    )
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     with db.atomic():
         out.write_text(text, encoding="utf-8")

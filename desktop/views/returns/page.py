@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import __version__
-from ...models import quarters
+from ...models import free_text, quarters, roles
 from ...models.changes import Changes
 from ...models.errors import DeskError, ValidationError
 from ...models.kpi import returns
@@ -38,7 +38,8 @@ from ..kit.page import EmptyCard, Page, at_top, stacked, title_block
 from ..kit.quarter_paging import QuarterPaging
 from ..kit.session import Session
 from ..shell.screens import Screen
-from .model import ReturnsModel
+from .comment_field import CommentDelegate, warning
+from .model import KEYS, ReturnsModel
 from .panel import Checklist, KpiPanel
 from .revisions import RevisionsDialog
 
@@ -51,6 +52,8 @@ START_HINT = "Not started: press Start draft, or type a figure or a comment, to 
 RECOMPUTE_TIP = "Refresh the computed KPIs from the records; typed figures and comments are kept"
 START_TIP = "Start this quarter's return as a draft, computed from the records now"
 GRID_WIDTHS = ((1, 200), (2, 130), (6, 170), (7, 300))  # at most, for the long columns: name, figures, history, comment
+SIGN_OFF_TIP = f"Freeze the figures and comments in your name: {roles.WHO_SIGNS_OFF} may"
+REOPEN_TIP = f"Make a new draft revision of the signed-off return: {roles.WHO_SIGNS_OFF} may"
 
 
 def ask_reason(parent: QWidget) -> str | None:
@@ -80,6 +83,7 @@ class ReturnsPage(QuarterPaging, Page):
         self.not_started = False  # the quarter shown has no return: the grid holds returns.preview
         self.issues: list[dict[str, Any]] = []
         self._in_write = False
+        self._patients: free_text.Patients | None = None  # the workspace's patients as the detector reads them
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
@@ -105,7 +109,9 @@ class ReturnsPage(QuarterPaging, Page):
         self.recompute_button.setToolTip(RECOMPUTE_TIP)
         self.sign_off_button = QPushButton("Sig&n off…")  # Alt+S is the Settings menu
         self.sign_off_button.setProperty("primary", True)
+        self.sign_off_button.setToolTip(SIGN_OFF_TIP)
         self.reopen_button = QPushButton("Re&open…")
+        self.reopen_button.setToolTip(REOPEN_TIP)
         self.export_button = QPushButton("E&xport return…")  # Alt+E is the Edit menu
         self.revisions_button = QPushButton("Re&visions…")
         self.revisions_button.setToolTip(
@@ -167,12 +173,21 @@ class ReturnsPage(QuarterPaging, Page):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.grid.selectionModel().currentChanged.connect(lambda index, _old: self._show_panel(index.row()))
+        self.comments = CommentDelegate(lambda: self.patients(fresh=True), lambda i: self.model.kpi(i.row()).code, self)
+        self.comments.warned.connect(self._show_comment_warning)
+        self.comments.closeEditor.connect(lambda *_: self._show_saved_warning())
+        self.grid.setItemDelegateForColumn(KEYS.index("comment"), self.comments)
+        # Under the grid, what the comment being typed (or the chosen KPI's) holds that identifies a patient.
+        self.comment_warning = QLabel()
+        self.comment_warning.setObjectName("fieldError")
+        self.comment_warning.setWordWrap(True)
+        self.comment_warning.setVisible(False)
         self.legend = help_label(
             "✎ typed in from secondary-care data: press F2 or start typing on its figures "
             "(e.g. 12 / 4500) or on any comment.   RAG: G meets the target, A within the "
             "tolerance, R beyond it (explain it in a comment)."
         )
-        return stacked(self.grid, self.legend)
+        return stacked(self.grid, self.comment_warning, self.legend)
 
     def _build_side(self) -> QSplitter:
         self.panel = KpiPanel()
@@ -203,6 +218,8 @@ class ReturnsPage(QuarterPaging, Page):
         self.mark_stale()
 
     def on_changes(self, changes: Changes) -> None:
+        if changes.touches("patients", "staff"):
+            self._patients = None  # names and birth dates the comments are checked against
         if changes.origin is self:
             return  # this screen's own write: it shows the result itself
         # Figures not started are computed from the records, so any write to the records may change them.
@@ -294,10 +311,34 @@ class ReturnsPage(QuarterPaging, Page):
     def _under_way(self) -> str:
         return " · the quarter is still under way: its figures are so far" if self.quarter.end >= self.today() else ""
 
+    def patients(self, fresh: bool = False) -> free_text.Patients:
+        """The workspace's patients and staff as the detector reads them; *fresh* reads them again when they
+        have changed (one aggregate query when they have not)."""
+        if fresh or self._patients is None:
+            self._patients = free_text.patients_of(self.session.db)
+        return self._patients
+
+    def _show_comment_warning(self, _code: str, said: str) -> None:
+        self.comment_warning.setText(said)
+        self.comment_warning.setVisible(bool(said))
+
+    def _show_saved_warning(self) -> None:
+        """The chosen KPI's comment as held, checked: a comment kept with a name in it stays flagged."""
+        row = self.grid.currentIndex().row()
+        said = ""
+        if 0 <= row < self.model.rowCount():
+            code = self.model.kpi(row).code
+            text = self.model.values.get(code, {}).get("comment") or ""
+            said = warning(code, text, self.patients()) if text.strip() else ""
+        self._show_comment_warning("", said)
+
     def _show_panel(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
             self.panel.show_kpi(None, {}, [], [])
+            self._show_comment_warning("", "")
             return
+        if self.grid.state() != QAbstractItemView.State.EditingState:
+            self._show_saved_warning()
         kpi = self.model.kpi(row)
         self.panel.show_kpi(
             kpi,
@@ -421,6 +462,11 @@ class ReturnsPage(QuarterPaging, Page):
     def sign_off(self) -> None:
         if self.ret is None and not self.not_started:
             return
+        # The model refuses too; asked first here, before the checklist and the confirmation.
+        with messages.reported(self, "Not signed off") as failed:
+            roles.require_sign_off(self.session.actor, "sign off")
+        if failed:
+            return
         blocking = [i for i in self.issues if i["blocking"]]
         if blocking:
             messages.warn(
@@ -453,6 +499,10 @@ class ReturnsPage(QuarterPaging, Page):
 
     def reopen(self) -> None:
         if self.return_id is None:
+            return
+        with messages.reported(self, "Not reopened") as failed:
+            roles.require_sign_off(self.session.actor, "reopen")
+        if failed:
             return
         reason = ask_reason(self)
         if reason is None:

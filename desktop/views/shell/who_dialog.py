@@ -13,18 +13,31 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from ...models import roles
 from ...models.clock import Actor
 from ...settings import Settings
 from ..kit.field_help import explain
 from ..kit.formats import sentence_case
 from ..kit.session import Session
 
-ROLES = ("GP", "community matron", "care coordinator", "social worker", "federation manager", "commissioner", "analyst")
+ROLES = (
+    "GP",
+    "community matron",
+    "care coordinator",
+    "social worker",
+    roles.FEDERATION_MANAGER,
+    roles.LOCALITY_LEAD,
+    "commissioner",
+    "analyst",
+)
 COMMISSIONER_ROLES = ("commissioner", "analyst")
 REMEMBERED = 20  # workspaces whose user is remembered
 # What WhoDialog._update asks before Continue is enabled, for the fields' tooltips and What's This.
 NAME_HELP = "Required: your name as colleagues know you. Every change you make is recorded with it."
-ROLE_HELP = "Required: your role in the team, recorded with each change in the audit log."
+ROLE_HELP = (
+    "Required: your role in the team, recorded with each change in the audit log. Only "
+    f"{roles.WHO_SIGNS_OFF} may sign off or reopen a quarterly return."
+)
 
 
 def roles_for(kind: str) -> tuple[str, ...]:

@@ -9,16 +9,20 @@ from bench_kpi import demo_world
 from common import OUT, Result, median_seconds
 
 from desktop.models.clock import Actor
-from desktop.models.kpi import returns
+from desktop.models.kpi import returns, signing
 from desktop.models.kpi.return_import import import_returns
 from desktop.models.workspace import create_workspace
 
 ACTOR = Actor(user="benchmark", device_id="bench")
 
 
+# One fixed key signs every file (the demo world is one workspace holding all 11 teams, as its returns are).
+BENCH_KEY = signing.new_pair(bytes(range(32)))
+
+
 def return_files() -> list:
     folder = OUT / "returns-88"
-    if not folder.exists() or len(list(folder.glob("*.json"))) != 88:
+    if not folder.exists() or len(list(folder.glob("*.json"))) != 88 or not _signed(folder):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         db = demo_world()
@@ -29,7 +33,7 @@ def return_files() -> list:
             )
         )
         for r in held:
-            doc = returns.document(db, r["id"], "2026-11-23T12:00:00+00:00", "bench")
+            doc = signing.sign_with(returns.document(db, r["id"], "2026-11-23T12:00:00+00:00", "bench"), BENCH_KEY)
             (folder / f"{r['code']}-{r['period']}.json").write_text(returns.json.dumps(doc), encoding="utf-8")
         db.close()
     return sorted(folder.glob("*.json"))
@@ -55,7 +59,7 @@ def run(runs: int = 5) -> list[Result]:
         state["db"] = open_workspace(target)
 
     def once():
-        outcomes, _ = import_returns(state["db"], ACTOR, files)
+        outcomes, _ = import_returns(state["db"], ACTOR, files, accept_keys=[BENCH_KEY["fingerprint"]])
         assert len(outcomes) == len(files) and all(o.status == "imported" for o in outcomes), outcomes[:1]
 
     seconds = median_seconds(once, runs, setup=fresh)
@@ -74,3 +78,9 @@ if __name__ == "__main__":
     from common import table
 
     print(table(run()))
+
+
+def _signed(folder) -> bool:
+    """Files made before returns were signed are made again."""
+    first = next(iter(sorted(folder.glob("*.json"))), None)
+    return first is not None and "signature" in returns.json.loads(first.read_text(encoding="utf-8"))

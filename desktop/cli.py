@@ -95,7 +95,37 @@ def _parser() -> argparse.ArgumentParser:
     rimp.add_argument("--db", type=Path, required=True)
     rimp.add_argument("files", type=Path, nargs="+", metavar="FILE")
     rimp.add_argument("--dry-run", action="store_true", help="check and report only; nothing is written")
+    rimp.add_argument(
+        "--accept-key",
+        action="append",
+        default=[],
+        metavar="FINGERPRINT",
+        help="trust this new key of a team, once its fingerprint was compared with the team by phone",
+    )
     rimp.add_argument("--json", action="store_true")
+
+    key = sub.add_parser("key", help="the key that signs this workspace's returns, or the teams' keys it trusts")
+    key_sub = key.add_subparsers(dest="key_command", required=True)
+    kshow = key_sub.add_parser("show", help="this workspace's key and fingerprint, or the keys a commissioner trusts")
+    kshow.add_argument("--db", type=Path, required=True)
+    kshow.add_argument("--json", action="store_true")
+    kexp = key_sub.add_parser("export", help="write this workspace's public key file for the commissioner")
+    kexp.add_argument("--db", type=Path, required=True)
+    kexp.add_argument("--out", type=Path, required=True)
+    kexp.add_argument("--locality", help="the locality the key signs for (needed when the workspace holds several)")
+    kexp.add_argument("--json", action="store_true")
+    kimp = key_sub.add_parser("import", help="trust a team's key file (commissioner workspace)")
+    kimp.add_argument("--db", type=Path, required=True)
+    kimp.add_argument("file", type=Path, metavar="FILE")
+    kimp.add_argument("--replace", action="store_true", help="retire the locality's other keys (a lost laptop)")
+    kimp.add_argument("--json", action="store_true")
+    krot = key_sub.add_parser("rotate", help="a new key pair; the next returns are signed by the old key too")
+    krot.add_argument("--db", type=Path, required=True)
+    krot.add_argument("--json", action="store_true")
+    kret = key_sub.add_parser("retire", help="stop trusting one of a locality's keys (commissioner workspace)")
+    kret.add_argument("--db", type=Path, required=True)
+    kret.add_argument("--locality", required=True)
+    kret.add_argument("--fingerprint", required=True)
 
     report = sub.add_parser("report", help="write a PDF report")
     kinds = report.add_subparsers(dest="report", required=True)
@@ -465,7 +495,9 @@ def _return_import(args: argparse.Namespace) -> int:
     from .models.kpi.return_import import import_returns
 
     db = open_workspace(args.db, create=False)
-    outcomes, _ = import_returns(db, Actor.local(paths.device_id()), args.files, dry_run=args.dry_run)
+    outcomes, _ = import_returns(
+        db, Actor.local(paths.device_id()), args.files, dry_run=args.dry_run, accept_keys=args.accept_key
+    )
     if args.json:
         print(json.dumps({"files": [o.as_json() for o in outcomes]}, indent=2, ensure_ascii=False))
     else:
@@ -479,6 +511,66 @@ def _return_import(args: argparse.Namespace) -> int:
             + ", ".join(f"{n} {status}" for status, n in counts.items())
         )
     return 1 if any(o.status == "rejected" for o in outcomes) else 0
+
+
+def _key(args: argparse.Namespace) -> int:
+    from .models.clock import Actor
+    from .models.db import open_workspace
+    from .models.kpi import signing
+    from .models.outputs import atomic_output
+
+    out = _out(args) if args.key_command == "export" else None
+    db = open_workspace(args.db, create=False)
+    actor = Actor.local(paths.device_id())
+    if args.key_command == "show":
+        shown = signing.describe(db, actor)
+        if args.json:
+            print(json.dumps(shown, indent=2, ensure_ascii=False))
+        elif shown["kind"] == "locality":
+            key = shown["key"]
+            print(f"This workspace signs its returns with the key {key['fingerprint']} (made {key['made_at'][:10]}).")
+            if key["previous"]:
+                print(
+                    f"  It replaced {key['previous']['fingerprint']}, which co-signs returns until the next rotation."
+                )
+            print("Read the fingerprint out to the commissioner when they ask, or send them `key export`'s file.")
+        else:
+            for code, keys in sorted(shown["trusted"].items()):
+                for k in keys:
+                    state = f"retired {k['retired_at'][:10]}" if k.get("retired_at") else "trusted"
+                    since = f"since {k['trusted_at'][:10]}, {k['how']}, by {k['by']}"
+                    print(f"  {code}  {k['fingerprint']}  {state} ({since})")
+            if not shown["trusted"]:
+                print(
+                    "No key trusted yet: a team's key is trusted at its first return (once you compared its "
+                    "fingerprint with the team) or from its key file."
+                )
+        return 0
+    if args.key_command == "export":
+        with atomic_output(out) as temp:
+            signing.export_public_key(db, actor, temp, args.locality)
+        fp = signing.own_key(db)["fingerprint"]
+        return _wrote(args, out, f"Wrote the public key {fp} to {out}", fingerprint=fp)
+    if args.key_command == "import":
+        entry, new = signing.import_key_file(db, actor, args.file, replace_others=args.replace)
+        if args.json:
+            print(json.dumps({**entry, "new": new}, indent=2, ensure_ascii=False))
+        else:
+            print(("Trusted" if new else "Already trusted:") + f" the key {entry['fingerprint']} from {args.file}.")
+        return 0
+    if args.key_command == "rotate":
+        key = signing.rotate_key(db, actor)
+        if args.json:
+            print(json.dumps(signing.public_summary(key), indent=2, ensure_ascii=False))
+        else:
+            print(
+                f"This workspace now signs with the key {key['fingerprint']}. The next returns are signed by the old "
+                "key too, so the commissioner takes the new one on without a phone call."
+            )
+        return 0
+    signing.retire(db, actor, args.locality, args.fingerprint)
+    print(f"{args.locality.upper()}'s key {args.fingerprint} is no longer trusted.")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -635,6 +727,7 @@ COMMANDS = {
     "import-risk": _import_risk,
     "kpi": _kpi,
     "return": _return,
+    "key": _key,
     "report": _report,
     "spc": _spc,
     "backup": _backup,

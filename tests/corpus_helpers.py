@@ -215,9 +215,10 @@ def corpus() -> dict[str, bytes]:
     import corpus_cli
     import corpus_returns
     import corpus_risk
+    import corpus_signing
     import corpus_sync
 
-    for module in (corpus_risk, corpus_returns, corpus_sync, corpus_cli):
+    for module in (corpus_risk, corpus_returns, corpus_sync, corpus_cli, corpus_signing):
         out.update(module.files())
     return out
 

@@ -47,7 +47,7 @@ def main(mode: str, marker: Path, argv: list[str]) -> int:
     elif mode == "returns":
         real_returns = return_import.import_returns
 
-        def import_returns(db, actor, files, dry_run=False, progress=None):
+        def import_returns(db, actor, files, dry_run=False, progress=None, accept_keys=()):
             db.execute(TINY_CACHE)
 
             def halfway(done: int, total: int) -> bool:
@@ -55,7 +55,7 @@ def main(mode: str, marker: Path, argv: list[str]) -> int:
                     _wait_to_be_killed(marker, db)
                 return True
 
-            return real_returns(db, actor, files, dry_run=dry_run, progress=halfway)
+            return real_returns(db, actor, files, dry_run=dry_run, progress=halfway, accept_keys=accept_keys)
 
         return_import.import_returns = import_returns
     else:

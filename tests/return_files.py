@@ -1,15 +1,20 @@
 """Return files built for the import tests: a valid signed-off return of any locality and quarter, which a
-test then spoils in one way (and re-digests, unless the digest is what it spoils)."""
+test then spoils in one way (and re-digests and re-signs, unless the digest is what it spoils).
+
+Each team signs with a fixed test key (team_key), so a file made twice is the same; trust_teams(db) trusts
+those keys in a commissioner workspace, as its user would have at each team's first return."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from desktop.models import quarters
-from desktop.models.kpi import returns
+from desktop.models.clock import Actor
+from desktop.models.kpi import returns, signing
 from desktop.models.kpi.catalogue import catalogue
 
 
@@ -46,11 +51,30 @@ def return_doc(code: str = "CHA", period: str = "2025-26-Q3", revision: int = 1,
         "values": values,
     }
     doc["sha256"] = returns.digest(doc)
-    return doc
+    return _signed(doc)
 
 
 def write(path: Path, doc: dict[str, Any], redigest: bool = True) -> Path:
     if redigest:
         doc["sha256"] = returns.digest(doc)
+        _signed(doc)
     path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return path
+
+
+def team_key(code: str) -> dict[str, str]:
+    """Team *code*'s signing key in the tests: fixed, where a real workspace makes a random one."""
+    return signing.new_pair(hashlib.sha256(f"tests/return_files.py {code}".encode()).digest())
+
+
+def trust_teams(db, actor: Actor | None = None) -> None:
+    """Trust every team's test key in the commissioner workspace *db*."""
+    actor = actor or Actor(user="commissioner", device_id="icb-laptop")
+    for (code,) in db.execute("SELECT code FROM localities ORDER BY code").fetchall():
+        signing.trust(db, actor, code, team_key(code)["public_key"])
+
+
+def _signed(doc: dict[str, Any]) -> dict[str, Any]:
+    loc = doc.get("locality")
+    code = loc.get("code") if isinstance(loc, dict) else None
+    return signing.sign_with(doc, team_key(code if isinstance(code, str) else "CHA"))

@@ -5,10 +5,16 @@ could catch the main file and its -wal file at different moments. Each copy is w
 name, checked, and only then renamed, so a file that carries a backup's name is always a whole one; the copy a
 kill interrupted is removed by a later backup into the same folder (outputs.clean_stale_partials).
 
-Rolling backups (on close and daily) live in one folder per workspace, by default the user data folder /
-backups / <workspace stem>, named <stem>-YYYYMMDD-HHMMSS.sqlite; the newest N are kept. A backup with a
+Rolling backups (on close and daily) live in one folder per workspace, by default beside it: <the workspace's
+folder> / backups / <workspace stem>, named <stem>-YYYYMMDD-HHMMSS.sqlite; the newest N are kept. A backup with a
 label after the time (-manual, -before-restore) is never pruned: the first was made on purpose, the second
 is how a restore is undone.
+
+Beside the workspace, because a backup holds the same patient data: on the same volume it has the same protection
+(a workspace kept on an encrypted USB drive has its backups there too, not on the laptop's own disk; issue 20).
+Versions before that kept them in the user data folder / backups / <stem>; the backups found there are still
+listed (``workspace_backups``) and never moved. The default workspace lives in the user data folder, so for it the
+two are one folder.
 """
 
 from __future__ import annotations
@@ -64,11 +70,55 @@ class BackupFile:
 
 
 # -- where ------------------------------------------------------------------------------------------------
+FOLDER = "backups"  # the folder beside the workspace file
+
+
+def folder_beside(workspace: str | Path) -> Path:
+    """<the workspace's folder>/backups/<stem>: where the backups of *workspace* go (nothing is created)."""
+    workspace = Path(os.path.abspath(workspace))
+    return workspace.parent / FOLDER / workspace.stem
+
+
 def default_folder(workspace: str | Path) -> Path:
-    """The rolling backups folder of the workspace file *workspace* (created when missing)."""
-    folder = paths.backups_dir() / Path(workspace).stem
-    folder.mkdir(parents=True, exist_ok=True)
+    """The rolling backups folder of the workspace file *workspace*, beside it (created when missing).
+
+    StorageUnavailable when it cannot be made (a read-only folder), saying where backups can go instead.
+    """
+    folder = folder_beside(workspace)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"Cannot make the backups folder {folder} beside the workspace ({exc.strerror or exc}). Nothing was "
+            "written; use File → Back up now… to choose another folder, or keep the workspace in a folder you can "
+            "write in."
+        ) from exc
     return folder
+
+
+def earlier_folder(workspace: str | Path) -> Path | None:
+    """Where versions before issue 20 kept the backups of *workspace* (the user data folder / backups / <stem>), when
+    that is another folder than today's and still holds some; None otherwise. Nothing is created."""
+    earlier = paths.backups_dir() / Path(workspace).stem
+    if not earlier.is_dir() or os.path.realpath(earlier) == os.path.realpath(folder_beside(workspace)):
+        return None
+    return earlier if any(earlier.glob(f"*{SUFFIX}")) else None
+
+
+def workspace_backups(workspace: str | Path) -> list[BackupFile]:
+    """The backups of *workspace*, newest first: those beside it, then any an earlier version left in the user data
+    folder (of this workspace's name; they are listed, never moved or pruned)."""
+    found = list_backups(folder_beside(workspace))
+    earlier = earlier_folder(workspace)
+    if earlier is not None:
+        stem = Path(workspace).stem
+        found += [b for b in list_backups(earlier) if _stem(b.path) == stem]
+    return sorted(found, key=lambda b: b.when, reverse=True)
+
+
+def _stem(path: Path) -> str | None:
+    match = _NAME.match(path.name)
+    return match["stem"] if match else None
 
 
 def workspace_file(db: sqlite_utils.Database) -> Path:

@@ -90,6 +90,14 @@ def check_output(
             "backups and restore points; writing there could replace one. Choose a file in another folder; "
             "nothing was written."
         )
+    for workspace in workspaces if not (backups_folder_ok or backup) else ():
+        # Each workspace's own backups folder (backups.folder_beside; worked out here, as backups imports this).
+        beside = Path(os.path.abspath(workspace)).parent / "backups" / Path(workspace).stem
+        if Path(where).is_relative_to(_real(beside)):
+            raise OutputRefused(
+                f"{out} is in the backups folder of {Path(workspace).name} ({beside}), where its restore points "
+                "are kept; writing there could replace one. Choose a file in another folder; nothing was written."
+            )
     head = _head(out)
     if head.startswith(SQLITE_MAGIC) and (not backup or _wal_mode(head)):
         raise OutputRefused(

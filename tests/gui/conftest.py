@@ -8,6 +8,7 @@ import pytest
 from cohort_helpers import EXTRACT_DATE, choose_locality
 from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QFileDialog
+from return_files import trust_teams
 from task_helpers import finish_tasks
 
 from desktop.models.cohort.risk_import import import_extract
@@ -102,7 +103,9 @@ def window(make_window, session) -> MainWindow:
 def commissioner_window(make_window, settings, tmp_path) -> MainWindow:
     """The main window over a new, empty commissioner workspace (which never holds patients)."""
     path = tmp_path / "icb.sqlite"
-    create_workspace(path, "commissioner").close()
+    db = create_workspace(path, "commissioner")
+    trust_teams(db)
+    db.close()
     return make_window(Session.open(path, settings))
 
 

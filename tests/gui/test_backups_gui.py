@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 from task_helpers import finish_tasks
 
+from desktop import paths
 from desktop.models import audit, backups
 from desktop.models.changes import Changes
 from desktop.models.db import open_workspace
@@ -91,6 +92,16 @@ def test_closing_the_window_writes_a_rolling_backup(window, session):
     db = open_workspace(path, create=False)
     assert json.loads(audit.entries(db, "workspace")[0]["detail"])["reason"] == "close"
     db.close()
+
+
+def test_the_backup_on_close_lands_beside_the_workspace_on_its_disk_not_in_the_user_data_folder(window, session):
+    # Issue 20: a workspace kept on an encrypted USB drive must not leave copies of its patients on the laptop.
+    path = session.path
+    window.close()
+    beside = path.parent / "backups" / path.stem
+    made = backups.list_backups(beside)
+    assert len(made) == 1 and made[0].path.stat().st_dev == path.stat().st_dev
+    assert not (paths.backups_dir() / path.stem).exists()
 
 
 def test_a_failed_backup_on_close_never_stops_the_window_closing(window, session, monkeypatch):

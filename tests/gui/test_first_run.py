@@ -16,11 +16,12 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QRadio
 from task_helpers import finish_tasks
 
 from desktop import app, paths
-from desktop.models import workspace
+from desktop.models import at_rest, workspace
 from desktop.models.db import open_workspace
 from desktop.settings import qsettings
 from desktop.views.shell import first_run, startup
 from desktop.views.shell.crash import CrashDialog
+from desktop.views.shell.help_window import HelpWindow
 from desktop.views.shell.main_window import MainWindow
 from desktop.views.shell.who_dialog import WhoDialog
 
@@ -342,3 +343,85 @@ def test_every_field_has_a_label_and_an_accessible_name(qtbot):
         for field in fields:
             assert field.accessibleName(), field
             assert isinstance(field, QRadioButton) or field in buddies, field  # a radio button is its own label
+
+
+# -- what the app says of the workspace's disk (issue 20, point 5) ---------------------------------------------
+def _canned_disks(monkeypatch) -> list[Path]:
+    """desktop.models.at_rest answers as a laptop with an unencrypted disk would, and warns of a OneDrive folder;
+    the paths asked about are noted."""
+    asked: list[Path] = []
+
+    def protection(path):
+        asked.append(Path(path))
+        if "OneDrive" in str(path):
+            return at_rest.Protection(True, "BitLocker", "C:", at_rest.CLOUD, "OneDrive", "BitLocker")
+        return at_rest.Protection(False, "BitLocker is off", "C:", scheme="BitLocker")
+
+    monkeypatch.setattr(at_rest, "volume_protection", protection)
+    return asked
+
+
+def _to_the_last_page(qtbot, wizard) -> None:
+    wizard.show()
+    qtbot.keyClicks(wizard.who.name, "Sam Patel")
+    _choose(wizard.who.role, "GP")
+    wizard.next()
+    _choose(wizard.where.team, "CHA")
+    wizard.next()
+    wizard.next()
+    assert wizard.currentPage() is wizard.path_page
+
+
+def test_the_last_page_says_whether_the_disk_is_encrypted_and_warns_of_a_synced_folder(qtbot, monkeypatch, tmp_path):
+    asked = _canned_disks(monkeypatch)
+    wizard = first_run.FirstRunWizard(tmp_path / "team.sqlite")
+    qtbot.addWidget(wizard)
+    _to_the_last_page(qtbot, wizard)
+    line = wizard.path_page.disk
+
+    qtbot.waitUntil(lambda: "not encrypted" in line.text())
+    assert asked == [tmp_path / "team.sqlite"]
+    assert "turn on BitLocker" in line.text() and "Keeping patient data safe" in line.text()
+    assert "beside it, on the same disk" in " ".join(label.text() for label in wizard.path_page.findChildren(QLabel))
+
+    synced = tmp_path / "OneDrive - NHS" / "team.sqlite"
+    wizard.path_page.path_edit.setText(str(synced))
+    qtbot.waitUntil(lambda: "synced by OneDrive" in line.text())
+    assert asked[-1] == synced and "is encrypted" in line.text()
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()  # it informs; it never stops anyone
+
+
+def test_the_link_on_the_last_page_opens_the_guide_at_its_page(qtbot, monkeypatch, tmp_path):
+    _canned_disks(monkeypatch)
+    wizard = first_run.FirstRunWizard(tmp_path / "team.sqlite")
+    qtbot.addWidget(wizard)
+    _to_the_last_page(qtbot, wizard)
+    qtbot.waitUntil(lambda: "href" in wizard.path_page.disk.text())
+    wizard.path_page.disk.linkActivated.emit(at_rest.GUIDE_PAGE)
+    guide = wizard.findChild(HelpWindow, "helpWindow")
+    assert guide is not None and guide.isVisible() and guide.page() == at_rest.GUIDE_PAGE
+
+
+def test_help_about_says_whether_the_workspaces_disk_is_encrypted(window, qtbot, monkeypatch):
+    asked = _canned_disks(monkeypatch)
+    window.show_about()
+    box = window.about
+    qtbot.waitUntil(lambda: "not encrypted" in box.informativeText())
+    assert asked == [window.session.path]
+    text = box.informativeText()
+    assert str(window.session.path) in text and "backups in a folder beside it" in text
+    box.guide_button.click()
+    guide = window.findChild(HelpWindow, "helpWindow")
+    assert guide is not None and guide.page() == at_rest.GUIDE_PAGE
+    assert "Where the data is" in guide.browser.toPlainText()
+
+
+def test_an_unknown_answer_is_said_plainly_and_never_blocks(qtbot, monkeypatch, tmp_path):
+    monkeypatch.setattr(
+        at_rest, "volume_protection", lambda path: at_rest.Protection(None, "could not tell on plan9", str(path))
+    )
+    wizard = first_run.FirstRunWizard(tmp_path / "team.sqlite")
+    qtbot.addWidget(wizard)
+    _to_the_last_page(qtbot, wizard)
+    qtbot.waitUntil(lambda: "could not tell whether" in wizard.path_page.disk.text())
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()

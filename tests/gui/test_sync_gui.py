@@ -23,6 +23,13 @@ from desktop.views.shell import sync_dialogs
 PASS = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def quick_kdf(monkeypatch):
+    """Bundles made in this process take a cheap Scrypt cost, recorded in each as always, so the many bundles here
+    stay quick; tests/unit/test_passphrase.py checks the real cost of a new bundle."""
+    monkeypatch.setattr(sync_bundle, "SCRYPT_N", 2**12)
+
+
 def _actor(user: str, at: str) -> Actor:
     return Actor(user, f"laptop-{user}", fixed_time=at)
 
@@ -59,9 +66,9 @@ def laptops(small_world_path, tmp_path, settings, make_window, monkeypatch):
 
 
 def _passphrase(monkeypatch, value: str, asked: list | None = None) -> None:
-    def ask(_parent, title, intro, confirm=False):
+    def ask(_parent, title, intro, confirm=False, **kwargs):
         if asked is not None:
-            asked.append((title, intro, confirm))
+            asked.append((title, intro, confirm, kwargs))
         return value
 
     monkeypatch.setattr(sync_dialogs, "ask_passphrase", ask)
@@ -180,6 +187,38 @@ def test_the_passphrase_dialog_hides_the_text_and_asks_twice_the_first_time(qtbo
     assert not dialog.ok_button.isEnabled()
     qtbot.keyClicks(dialog.confirm, "secret words")
     assert dialog.ok_button.isEnabled() and dialog.value() == "secret words"
+
+
+def test_the_passphrase_for_a_new_bundle_shows_the_rule_and_waits_for_one_that_keeps_it(qtbot):
+    dialog = sync_dialogs.PassphraseDialog("Send", "Choose one", confirm=True, rule=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.rule.isVisible() and "at least 12 characters, or four words" in dialog.rule.text()
+    qtbot.keyClicks(dialog.passphrase, "secret")
+    qtbot.keyClicks(dialog.confirm, "secret")
+    assert not dialog.ok_button.isEnabled()
+    assert "Too short" in dialog.hint.text() and sync_bundle.PASSPHRASE_RULE in dialog.hint.text()
+    qtbot.keyClicks(dialog.passphrase, " words")
+    qtbot.keyClicks(dialog.confirm, " words")
+    assert dialog.ok_button.isEnabled() and dialog.hint.text() == ""
+    # Opening a bundle asks for the passphrase that made it, however short: no rule there.
+    opening = sync_dialogs.PassphraseDialog("Apply", "The team's passphrase")
+    qtbot.addWidget(opening)
+    qtbot.keyClicks(opening.passphrase, "a")
+    assert opening.ok_button.isEnabled() and not opening.rule.isVisibleTo(opening)
+
+
+def test_send_asks_with_the_rule_and_a_short_passphrase_is_refused_and_writes_nothing(laptops, monkeypatch, qtbot):
+    out = laptops["tmp"] / "short.ldsync"
+    asked: list = []
+    _passphrase(monkeypatch, "secret", asked)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(out), ""))
+    sync_dialogs.send_changes(laptops["b"])
+    finish_tasks(qtbot)
+    assert asked[0][3] == {"rule": True}
+    assert not out.exists() and not out.with_name(out.name + ".partial").exists()
+    assert laptops["warned"], "the refusal is shown"
+    assert "at least 12 characters, or four words" in laptops["warned"][0][1]
 
 
 def test_the_file_menu_has_the_three_sync_items(window):

@@ -143,9 +143,9 @@ def test_two_rolling_backups_in_one_second_both_survive(small_world, folder):
     assert backups.list_backups(folder)[0].path == second
 
 
-def test_rolling_goes_to_the_workspace_folder_under_the_data_folder(small_world, tmp_path):
+def test_rolling_goes_beside_the_workspace_on_its_own_disk(small_world, small_world_path):
     out = backups.rolling(small_world, reason="daily")
-    assert out.parent == tmp_path / "home" / "data" / "backups" / "world"  # LOCALITY_DESK_HOME respected
+    assert out.parent == small_world_path.parent / "backups" / small_world_path.stem  # not the user's profile
     assert '"reason": "daily"' in audit.entries(small_world, "workspace")[0]["detail"]
 
 

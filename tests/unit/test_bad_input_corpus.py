@@ -11,6 +11,7 @@ from pathlib import Path
 
 import corpus_returns
 import corpus_risk
+import corpus_signing
 import pytest
 from corpus_helpers import CORPUS, content_digest, corpus, snapshot
 from extract_helpers import patient, write_csv
@@ -71,7 +72,7 @@ def test_the_committed_corpus_is_what_the_generator_makes_and_small():
     unlisted = [name for name in made if f"`{name.split('/', 1)[1]}`" not in readme]
     assert not unlisted, f"list these in tests/data/bad/README.md: {unlisted}"
     # Issue 19's files are run by tests/unit/test_extract_hardening.py and test_return_import_hardening.py.
-    hardening = {n.split("/", 1)[1] for n in (*corpus_risk.files(), *corpus_returns.files())}
+    hardening = {n.split("/", 1)[1] for n in (*corpus_risk.files(), *corpus_returns.files(), *corpus_signing.files())}
     listed = set(RISK_REFUSED) | set(RETURN_REFUSED) | hardening | {"formula_injection.csv", "unclosed_quote.csv"}
     assert {n.split("/", 1)[1] for n in made if n.startswith(("risk/", "returns/"))} == listed
 

@@ -115,6 +115,7 @@ def test_a_kill_in_the_middle_of_a_large_risk_import_leaves_the_previous_state(t
 def test_a_kill_in_the_middle_of_a_return_import_batch_leaves_the_previous_state(tmp_path):
     path = tmp_path / "commissioner.sqlite"
     db = create_workspace(path, "commissioner")
+    return_files.trust_teams(db)
     codes = [r[0] for r in db.execute("SELECT code FROM localities ORDER BY code").fetchall()]
     first = [return_files.write(tmp_path / f"first-{c}.json", return_files.return_doc(c, "2025-26-Q1")) for c in codes]
     outcomes, _ = import_returns(db, ACTOR, first)

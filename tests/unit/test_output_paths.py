@@ -196,3 +196,15 @@ def test_what_a_killed_write_left_is_cleaned_once_nobody_touches_it(tmp_path):
     removed = outputs.clean_stale_partials(tmp_path)
     assert sorted(removed) == sorted([*killed, folder])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, *(p.name for p in unrelated)])
+
+
+def test_a_file_in_the_workspace_s_own_backups_folder_is_refused_except_for_a_backup(tmp_path):
+    workspace = tmp_path / "team.sqlite"
+    workspace.write_bytes(b"")
+    beside = tmp_path / "backups" / "team"
+    beside.mkdir(parents=True)
+    with pytest.raises(outputs.OutputRefused, match="backups folder of team.sqlite"):
+        outputs.check_output(beside / "report.pdf", [workspace])
+    manual = beside / "team-manual.sqlite"  # Back up now suggests the workspace's own backups folder
+    assert outputs.check_output(manual, [workspace], backup=True) == manual
+    assert outputs.check_output(tmp_path / "report.pdf", [workspace]) == tmp_path / "report.pdf"

@@ -8,7 +8,7 @@ import hashlib
 import json
 
 import pytest
-from return_files import return_doc, write
+from return_files import return_doc, trust_teams, write
 
 from desktop.cli import main
 from desktop.models import quarters
@@ -25,6 +25,7 @@ ACTOR = Actor(user="commissioner", device_id="icb-laptop")
 @pytest.fixture
 def commissioner(tmp_path):
     db = create_workspace(tmp_path / "icb.sqlite", "commissioner")
+    trust_teams(db)
     yield db
     db.close()
 
@@ -177,13 +178,18 @@ def test_a_locality_workspace_does_not_import_returns(small_world, tmp_path):
 
 
 def test_every_code_has_a_meaning():
-    used = set(REJECTED) | {"unreadable", "older-revision", "revision-conflict", "cancelled"}
+    used = (
+        set(REJECTED)
+        | {"unreadable", "older-revision", "revision-conflict", "cancelled"}
+        | {"unsigned", "bad-signature", "new-key"}
+    )
     assert used == set(CODES)
 
 
 def test_cli_json_and_exit_codes(tmp_path, capsys):
     db_path = tmp_path / "icb.sqlite"
     assert main(["new", "--db", str(db_path), "--kind", "commissioner"]) == 0
+    trust_teams(open_workspace(db_path))
     capsys.readouterr()
     good = write(tmp_path / "good.json", return_doc())
     bad = _spoil(tmp_path, "bad", _set("status", "draft"))
@@ -216,6 +222,7 @@ def test_new_makes_either_kind_with_the_llr_reference_data(tmp_path, capsys):
 def test_the_consolidated_grid_holds_the_figures_of_the_file(tmp_path):
     doc = return_doc(code="MSR", period="2025-26-Q1")
     db = create_workspace(tmp_path / "icb2.sqlite", "commissioner")
+    trust_teams(db)
     one(db, write(tmp_path / "mel.json", copy.deepcopy(doc)))
     cells = consolidated.grid(db, quarters.parse("2025-26-Q1"))
     for row in doc["values"]:
@@ -242,7 +249,8 @@ def test_a_whole_demo_year_of_returns_imports_in_one_go(history_world_template, 
             files.append(returns.export(demo, ACTOR, held["id"], tmp_path / f"{loc['code']}-{q.code}.json", "0.1.0"))
     assert len(files) == 44
     icb = create_workspace(tmp_path / "icb.sqlite", "commissioner")
-    outcomes, _ = import_returns(icb, ACTOR, files)
+    demo_key = json.loads(files[0].read_text(encoding="utf-8"))["key_fingerprint"]  # the demo world's
+    outcomes, _ = import_returns(icb, ACTOR, files, accept_keys=[demo_key])
     assert [o.status for o in outcomes] == ["imported"] * 44
     for q in year:
         done = consolidated.completeness(icb, q)

@@ -13,11 +13,12 @@ from corpus_helpers import snapshot
 from corpus_returns import CORPUS, NUMBERS, files, nhs_number, spaced
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from return_files import return_doc, write
+from return_files import return_doc, trust_teams, write
 
 from desktop.cli import main
 from desktop.models import clock, quarters
 from desktop.models.clock import Actor
+from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
 from desktop.models.free_text import GROUPINGS, identifier_in, nhs_number_in
 from desktop.models.kpi import consolidated, returns
@@ -49,6 +50,7 @@ REFUSED = {
 @pytest.fixture
 def commissioner(tmp_path):
     db = create_workspace(tmp_path / "icb.sqlite", "commissioner")
+    trust_teams(db)
     yield db
     db.close()
 
@@ -57,6 +59,7 @@ def commissioner(tmp_path):
 def commissioner_path(tmp_path, capsys):
     path = tmp_path / "icb-cli.sqlite"
     assert main(["new", "--db", str(path), "--kind", "commissioner"]) == 0
+    trust_teams(open_workspace(path))
     capsys.readouterr()
     return path
 

@@ -18,6 +18,13 @@ from desktop.models.sync import merge as sync_merge
 PASS = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def quick_kdf(monkeypatch):
+    """Bundles made in this process take a cheap Scrypt cost, recorded in each as always, so the many bundles here
+    stay quick; tests/unit/test_passphrase.py checks the real cost of a new bundle."""
+    monkeypatch.setattr(sync_bundle, "SCRYPT_N", 2**12)
+
+
 def _actor(user: str, at: str) -> Actor:
     return Actor(user, f"laptop-{user}", fixed_time=at)
 

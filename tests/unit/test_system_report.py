@@ -9,7 +9,7 @@ import re
 
 import pytest
 from pypdf import PdfReader
-from return_files import return_doc, write
+from return_files import return_doc, trust_teams, write
 from worlds import copy_world
 
 from desktop.cli import main
@@ -56,6 +56,7 @@ def _doc(code: str, period: str, scale: int, late: bool = False) -> dict:
 def commissioner(tmp_path):
     """Returns from 10 of the 11 teams for 2025-26 Q3 (NWL missing, OAW late) and all 11 for Q2."""
     db = create_workspace(tmp_path / "icb.sqlite", "commissioner")
+    trust_teams(db)
     codes = [t["code"] for t in consolidated.localities(db)]
     files = []
     for i, code in enumerate(codes):

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from ..changes import Changes
 from ..clock import Actor, new_id
 from ..errors import ValidationError
 from ..quarters import Quarter, parse
-from . import returns
+from . import returns, signing
 from .catalogue import by_code
 
 MAX_BYTES = 2_000_000  # a return is ~5 kB; anything this size is not one
@@ -87,6 +87,9 @@ CODES = {
     "revision-conflict": "The revision does not follow the one held (the same revision with different figures, "
     "one too far ahead, or one signed off before the one it would replace)",
     "cancelled": "The import was cancelled before it finished",
+    "unsigned": "The file is not signed with the team's key (an older version made it, or the signature was removed)",
+    "bad-signature": "The signature does not match the file, or a key other than the team's trusted one signed it",
+    "new-key": "Signed with a key not trusted for the team yet: compare its fingerprint with the team, then accept it",
 }
 
 
@@ -120,6 +123,7 @@ def import_returns(
     files: Sequence[str | Path],
     dry_run: bool = False,
     progress: Callable[[int, int], bool] | None = None,
+    accept_keys: Collection[str] = (),
 ) -> tuple[list[Outcome], Changes]:
     """Check and import each file in order; a later file of the batch sees what the earlier ones imported.
     *progress(done, total)* may return False to cancel: then nothing of the batch is kept."""
@@ -132,7 +136,7 @@ def import_returns(
     try:
         with db.atomic():
             for n, path in enumerate(files):
-                outcomes.append(_one(db, actor, Path(path)))
+                outcomes.append(_one(db, actor, Path(path), accept_keys))
                 if progress is not None and progress(n + 1, len(files)) is False:
                     raise _DryRun
             if dry_run:
@@ -147,10 +151,10 @@ def import_returns(
     return outcomes, (Changes.of("returns", "return_values") if written and not dry_run else Changes())
 
 
-def _one(db: sqlite_utils.Database, actor: Actor, path: Path) -> Outcome:
+def _one(db: sqlite_utils.Database, actor: Actor, path: Path, accept_keys: Collection[str] = ()) -> Outcome:
     try:
         doc = read(path)
-        status = _store(db, actor, doc, path.name)
+        status = _store(db, actor, doc, path.name, accept_keys)
     except Rejected as exc:
         return Outcome(str(path), "rejected", exc.code, exc.reason)
     return Outcome(str(path), status, locality=doc["locality"]["code"], period=doc["period"], revision=doc["revision"])
@@ -189,7 +193,7 @@ def read(path: Path) -> dict[str, Any]:
         _refuse_patient_data(doc)
         # A repeated key's earlier value is dropped by the parser: it is read here, so nothing hides in it.
         for key, value in repeated:
-            if key != "sha256":
+            if key != "sha256" and not signing.is_signing_value(key, value):
                 _refuse_patient_data(value, f" (in {key})")
     except RecursionError:  # nesting the parser took may still be too deep for this walk on a deeper stack
         raise Rejected("unreadable", _TOO_DEEP) from None
@@ -274,7 +278,8 @@ def _refuse_patient_data(node: Any, where: str = "") -> None:
                     "must never carry patient data. Nothing was imported from it; "
                     "tell the team and your IG lead.",
                 )
-            if key != "sha256":  # hex digits can look like a 10-digit number by chance
+            # Hex digits can look like a 10-digit number by chance, and base64 like a postcode.
+            if key != "sha256" and not signing.is_signing_value(key, value):
                 _refuse_patient_data(value, where or f" (in {key})")
     elif isinstance(node, list):
         for item in node:
@@ -298,7 +303,7 @@ def _check_fields(doc: dict[str, Any]) -> None:
     def bad(message: str) -> Rejected:
         return Rejected("bad-field", message)
 
-    extra = set(doc) - TOP_FIELDS
+    extra = set(doc) - TOP_FIELDS - signing.FIELDS
     if extra:
         raise bad(f"Unexpected field {sorted(extra)[0]!r}: the file is not as Locality Desk writes it.")
     missing = TOP_FIELDS - set(doc)
@@ -460,7 +465,9 @@ def _check_values(doc: dict[str, Any]) -> None:
         raise Rejected("bad-field", f"{missing[0]} is missing from the return ({len(missing)} KPI(s) missing).")
 
 
-def _store(db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], file_name: str) -> str:
+def _store(
+    db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], file_name: str, accept_keys: Collection[str] = ()
+) -> str:
     loc = db.execute("SELECT id, name FROM localities WHERE code = ?", [doc["locality"]["code"]]).fetchone()
     if loc is None:
         raise Rejected(
@@ -491,6 +498,11 @@ def _store(db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], file_na
     _check_revision(doc, held, label)
     return_id = new_id()
     with db.atomic():
+        # The last check, so a file refused for its content or its revision says so whatever its signature;
+        # in this savepoint, so a key trusted (or a rotation recorded) for the file lands with it or not at all.
+        verdict = signing.admit(db, actor, doc, accept_keys)
+        if verdict.status != "ok":
+            raise Rejected(verdict.status, verdict.reason)
         db["returns"].insert(
             {
                 "id": return_id,

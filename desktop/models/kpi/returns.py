@@ -24,6 +24,7 @@ from ..clock import Actor, new_id
 from ..errors import NotFound, ValidationError
 from ..quarters import Quarter
 from . import compute as kpi_compute
+from . import signing
 from .catalogue import Kpi, by_code, catalogue
 
 FORMAT, VERSION = "locality-desk/kpi-return", 1
@@ -552,7 +553,9 @@ def document(db: sqlite_utils.Database, return_id: str, generated_at: str, app_v
 
 
 def digest(doc: dict[str, Any]) -> str:
-    body = {k: v for k, v in doc.items() if k != "sha256"}
+    # The signing fields are left out: the digest stays that of the content, as it was before returns were
+    # signed, and the signature covers the digest.
+    body = {k: v for k, v in doc.items() if k != "sha256" and k not in signing.FIELDS}
     return hashlib.sha256(
         json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     ).hexdigest()
@@ -586,8 +589,10 @@ def export(
         if ret["status"] == "draft"
         else "Reopen the return, edit the comment and sign it off again.",
     )
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
     with db.atomic():
+        # With the workspace's key, made on first need in this transaction: a failed write keeps no new key.
+        signing.sign(db, actor, doc)
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
         out.write_text(text, encoding="utf-8")
         if ret["status"] == "signed_off":
             db["returns"].update(return_id, {"status": "exported", "exported_at": actor.now(), **actor.stamp()})

@@ -2,7 +2,9 @@
 
 Each workspace keeps a *sync base* beside it (``<workspace>.sync-base``, an ordinary SQLite file): the synced
 tables as this laptop last knew the team's state, plus a small ``_sync_state`` table naming the workspace identity
-it was made for. What this copy has sent and applied is kept in the workspace itself, never here
+it was made for. Beside it, never in the user's profile, because it holds the same patient records: on the same
+volume it has the same disk encryption (issue 20; desktop.models.at_rest).
+What this copy has sent and applied is kept in the workspace itself, never here
 (desktop.models.sync.state), so the base is a cache: losing it costs a fuller next bundle, as a first exchange
 does, and its lagging one import behind costs only rows sent again. The base starts empty and absorbs every
 teammate bundle this workspace imports; it is never advanced by an export. So ``diff(base → workspace)`` —
@@ -53,6 +55,7 @@ SENT_SQL = (
 
 
 def base_path(db_path: str | Path) -> Path:
+    """<workspace>.sync-base, in the workspace's own folder."""
     path = Path(db_path)
     return path.with_name(path.name + ".sync-base")
 

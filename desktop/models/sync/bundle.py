@@ -16,6 +16,14 @@ of changes per table), so a bundle can be described before the passphrase is ask
 salt; a passphrase check; and the changeset, zlib-compressed and sealed with AES-256-GCM, the header being the
 associated data so that it is authenticated with the content.
 
+The passphrase (issue 20, point 6)
+----------------------------------
+A bundle carries patient records, and anyone who finds the file can try passphrases against it offline as fast as
+Scrypt lets them: so a new bundle needs a passphrase of at least 12 characters, or four words (``passphrase_problem``),
+and its key is derived with N = 2^17 (r 8, p 1: 128 MiB and a third of a second per try). Each bundle records its
+own Scrypt parameters, and a bundle is opened with the ones it records, so bundles made before (N = 2^15, any
+passphrase) still open; the rule is for making bundles, never for reading them.
+
 Refused when read, with nothing changed (ValidationError): a file that is not a bundle, a bundle of another format
 version, a wrong passphrase, a bundle altered after it was made.
 """
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -36,7 +45,6 @@ from typing import Any
 import apsw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..clock import Actor, utc_now
 from ..errors import ValidationError
@@ -46,9 +54,18 @@ from .state import audit_row, read_state, storage_errors, team_localities, write
 FORMAT = "locality-desk-sync"
 FORMAT_VERSION = 1
 MAGIC = b"LOCALITY-DESK-SYNC 1\n"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+# Scrypt's cost for a new bundle. Tests that make many bundles may lower SCRYPT_N by monkeypatching it; a bundle
+# always records the parameters it was made with, and is opened with those.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+LEGACY_SCRYPT_N = 2**15  # what bundles made before issue 20 record
 MAX_SCRYPT_N = 2**20
+# Scrypt needs 128 * r * (N + p + 2) bytes; a bundle asking for more (at most one doubling of N beyond today's) is
+# refused before any is allocated, so a crafted file cannot make the laptop run out of memory.
+MAX_KDF_MEMORY = 2**28 + 2**20
 PASSPHRASE_ENV = "LOCALITY_DESK_PASSPHRASE"
+MIN_PASSPHRASE_LENGTH = 12
+MIN_PASSPHRASE_WORDS, MIN_WORD_LETTERS = 4, 3
+PASSPHRASE_RULE = "at least 12 characters, or four words of three letters or more"
 
 
 @dataclass
@@ -129,6 +146,33 @@ def require_passphrase(passphrase: str | None) -> str:
     return passphrase
 
 
+def passphrase_problem(passphrase: str) -> str | None:
+    """Why *passphrase* may not seal a new bundle, or None: it needs PASSPHRASE_RULE.
+
+    Spaces at either end do not count, and a word is a run of letters between spaces ("four" counts, "4" and "a"
+    do not). Bundles made before the rule still open with whatever passphrase made them.
+    """
+    length = len(passphrase.strip())
+    words = [w for w in passphrase.split() if len(w) >= MIN_WORD_LETTERS and w.isalpha()]
+    if length >= MIN_PASSPHRASE_LENGTH or len(words) >= MIN_PASSPHRASE_WORDS:
+        return None
+    return (
+        f"The sync passphrase is too short for a new bundle: it needs {PASSPHRASE_RULE}, and the one given has "
+        f"{length} character{'s' if length != 1 else ''}. A bundle carries patient records, and anyone who finds "
+        "the file can try passphrases against it. Choose a longer one (four unrelated words are easy to remember "
+        "and hard to guess) and tell your teammates in person. Nothing was written."
+    )
+
+
+def check_new_passphrase(passphrase: str | None) -> str:
+    """*passphrase*, when it may seal a new bundle; ValidationError saying the rule when not."""
+    passphrase = require_passphrase(passphrase)
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise ValidationError(problem)
+    return passphrase
+
+
 def count_changes(changeset: bytes) -> dict[str, int]:
     """Changes per table, as a bundle's header and a summary report them."""
     counts: dict[str, int] = {}
@@ -140,8 +184,16 @@ def count_changes(changeset: bytes) -> dict[str, int]:
 # ---------------------------------------------------------------- encryption
 
 
+def kdf_memory(n: int, r: int, p: int) -> int:
+    """The bytes Scrypt needs for these parameters (OpenSSL's own reckoning, which maxmem is checked against)."""
+    return 128 * r * (n + p + 2)
+
+
+# One process opens the bundle it has just made, or one bundle twice (a preview, then the apply): each derivation
+# costs a third of a second, so the keys are kept per passphrase, salt and cost for the life of the process.
+@functools.lru_cache(maxsize=32)
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> tuple[bytes, str]:
-    material = Scrypt(salt=salt, length=64, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+    material = hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAX_KDF_MEMORY, dklen=64)
     return material[:32], hashlib.sha256(b"locality-desk passphrase check" + material[32:]).hexdigest()
 
 
@@ -150,16 +202,24 @@ def _canonical(header: dict[str, Any]) -> bytes:
 
 
 def _seal(
-    header: dict[str, Any], payload: bytes, passphrase: str, salt: bytes | None = None, nonce: bytes | None = None
+    header: dict[str, Any],
+    payload: bytes,
+    passphrase: str,
+    salt: bytes | None = None,
+    nonce: bytes | None = None,
+    *,
+    n: int | None = None,
 ) -> bytes:
     """The bundle file's bytes. *salt* and *nonce* are for the test corpus, whose files must be reproducible;
-    a real bundle always takes fresh random ones (a nonce used twice with one key breaks AES-GCM)."""
+    a real bundle always takes fresh random ones (a nonce used twice with one key breaks AES-GCM). *n* is Scrypt's
+    cost, SCRYPT_N unless given (the corpus makes bundles as earlier versions did)."""
     salt, nonce = salt or os.urandom(16), nonce or os.urandom(12)
-    key, check = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    n = n or SCRYPT_N
+    key, check = _derive(passphrase, salt, n, SCRYPT_R, SCRYPT_P)
     sealed = AESGCM(key).encrypt(nonce, zlib.compress(payload, 6), _canonical(header))
     envelope = {
         "header": header,
-        "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
+        "kdf": {"name": "scrypt", "n": n, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
         "check": check,
         "cipher": "AES-256-GCM",
         "nonce": _b64(nonce),
@@ -205,13 +265,19 @@ def open_sealed(path: Path, passphrase: str) -> tuple[dict[str, Any], bytes]:
     try:
         kdf = envelope["kdf"]
         n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
-        if kdf["name"] != "scrypt" or not (2 <= n <= MAX_SCRYPT_N) or not (1 <= r <= 32) or not (1 <= p <= 16):
+        power_of_two = n >= 2 and n & (n - 1) == 0
+        if kdf["name"] != "scrypt" or not power_of_two or not (1 <= r <= 32) or not (1 <= p <= 16):
             raise ValueError
         salt = base64.b64decode(kdf["salt"], validate=True)
         nonce = base64.b64decode(envelope["nonce"], validate=True)
         sealed = base64.b64decode(envelope["ciphertext"], validate=True)
     except (KeyError, ValueError, TypeError) as exc:
         raise ValidationError(damaged) from exc
+    if n > MAX_SCRYPT_N or kdf_memory(n, r, p) > MAX_KDF_MEMORY:
+        raise ValidationError(
+            f"{path.name} asks for a stronger key derivation (Scrypt N = {n}, r = {r}) than this Locality Desk "
+            "allows. Install the same version on both laptops; nothing was changed."
+        )
     key, check = _derive(passphrase, salt, n, r, p)
     if check != envelope.get("check"):
         raise ValidationError(
@@ -240,8 +306,10 @@ def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: 
     ``<out>.partial``, never a bundle). Stopped in the instant between the two, the file is there unrecorded,
     and the next bundle takes the same number: a teammate who applied the first refuses the second as applied
     already and takes the one after, which carries everything again.
+
+    A passphrase short of PASSPHRASE_RULE is refused (ValidationError) before anything is read or written.
     """
-    passphrase = require_passphrase(passphrase)
+    passphrase = check_new_passphrase(passphrase)
     out = Path(out)
     actor = actor or default_actor()
     _check_out(db_path, out)
@@ -349,4 +417,14 @@ def _write(partial: Path, data: bytes, out: Path) -> None:
         raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}; nothing was changed.") from exc
 
 
-__all__ = ["Conflict", "SyncSummary", "ensure_team_id", "export_bundle", "read_header", "PASSPHRASE_ENV"]
+__all__ = [
+    "PASSPHRASE_ENV",
+    "PASSPHRASE_RULE",
+    "Conflict",
+    "SyncSummary",
+    "check_new_passphrase",
+    "ensure_team_id",
+    "export_bundle",
+    "passphrase_problem",
+    "read_header",
+]

@@ -3,15 +3,23 @@ each file would do, then, on "Import N files", the real import and the same list
 
 Both runs go through desktop.views.kit.tasks on the worker's own connection, so a large batch keeps the window
 live and can be cancelled (a cancelled import keeps nothing). A batch of 44 files takes a fraction of a
-second, so the progress dialog normally never appears."""
+second, so the progress dialog normally never appears.
+
+A file signed with a key this workspace does not trust yet for its team (its first signed return, issue 20) is
+rejected `new-key` by the dry run; the dialog then shows the key's fingerprint in a notice above the list, to be
+compared with the team by phone. "It matches: trust it" checks the files again with the key accepted (they now
+show what they would do) and the import trusts it, audited, with the files it imports; "It does not match" leaves
+them rejected. Nothing is trusted until Import is pressed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...models.kpi import return_import
+from ...models.kpi import return_import, signing
 from ...models.kpi.return_import import Outcome
 from ...models.progress import Cancelled
 from ..kit import formats, messages
@@ -32,6 +40,7 @@ from .outcomes_model import COLUMNS, OutcomesModel, summary
 
 RETURN_FILTER = "Return files (*.json);;All files (*)"
 WRITES = ("imported", "superseded")
+NEW_KEY = "new-key"
 
 
 class ReturnImportDialog(QDialog):
@@ -41,6 +50,11 @@ class ReturnImportDialog(QDialog):
         self.files = [str(f) for f in files]
         self.outcomes: list[Outcome] = []
         self.done_importing = False
+        # Keys seen for the first time, by fingerprint: {"localities": {code: name}, "files": [...]}; and the
+        # user's answer for each.
+        self.new_keys: dict[str, dict] = {}
+        self.accepted: set[str] = set()
+        self.refused: set[str] = set()
         self.setWindowTitle("Import returns")
         self.setObjectName("returnImportDialog")
         self.resize(1040, 560)
@@ -61,7 +75,12 @@ class ReturnImportDialog(QDialog):
                 number,
                 QHeaderView.ResizeMode.Stretch if column.key == "reason" else QHeaderView.ResizeMode.ResizeToContents,
             )
-        for widget in (self.heading, self.intro, self.summary):
+        self.keys_box = QWidget()
+        self.keys_box.setObjectName("newKeys")
+        self.keys_layout = QVBoxLayout(self.keys_box)
+        self.keys_layout.setContentsMargins(0, 0, 0, 0)
+        self.keys_box.hide()
+        for widget in (self.heading, self.intro, self.keys_box, self.summary):
             layout.addWidget(widget)
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
@@ -89,6 +108,7 @@ class ReturnImportDialog(QDialog):
     def _show_check(self, outcomes: list[Outcome]) -> None:
         self.outcomes = outcomes
         self.model.set_outcomes(outcomes, dry_run=True)
+        self._note_new_keys(outcomes)
         writes = sum(1 for o in outcomes if o.status in WRITES)
         if _cancelled(outcomes):
             self.intro.setText("The check was cancelled; nothing was imported. Close, and import the files again.")
@@ -105,6 +125,92 @@ class ReturnImportDialog(QDialog):
         self.import_button.setVisible(True)
         (self.import_button if self.import_button.isEnabled() else self.close_button).setDefault(True)
 
+    # -- keys seen for the first time ---------------------------------------------------------------------------
+    def _note_new_keys(self, outcomes: Sequence[Outcome]) -> None:
+        """Add the keys the dry run met for the first time (read from their files) and show them all."""
+        names = {loc["code"]: loc["name"] for loc in self.session.localities()}
+        for o in outcomes:
+            if o.code != NEW_KEY:
+                continue
+            key = signing.key_in_file(o.file)
+            if key is None:  # the import read a key from it a moment ago; a file changed since is checked again
+                continue
+            seen = self.new_keys.setdefault(key["fingerprint"], {"localities": {}, "files": []})
+            # The team's name as this workspace knows it: the file's own could say anything.
+            seen["localities"][key["code"]] = names.get(key["code"], key["name"])
+            if o.file not in seen["files"]:
+                seen["files"].append(o.file)
+        self._show_new_keys()
+
+    def _show_new_keys(self) -> None:
+        while self.keys_layout.count():
+            widget = self.keys_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.setParent(None)  # gone from the dialog now, not at the next turn of the event loop
+                widget.deleteLater()
+        for fp, key in self.new_keys.items():
+            self.keys_layout.addWidget(self._key_notice(fp, key))
+        self.keys_box.setVisible(bool(self.new_keys))
+
+    def _key_notice(self, fp: str, key: dict) -> QFrame:
+        """One new key: whose it is, its fingerprint to compare by phone, and the two answers."""
+        notice = QFrame()
+        notice.setObjectName("notice")
+        notice.setProperty("fingerprint", fp)
+        box = QVBoxLayout(notice)
+        box.setContentsMargins(12, 8, 12, 8)
+        files = formats.count(len(key["files"]), "file")
+        teams = ", ".join(f"{name} ({code})" for code, name in sorted(key["localities"].items()))
+        text = QLabel(
+            f"{teams} {'signs' if len(key['localities']) == 1 else 'sign'} with a key this workspace does not "
+            f"trust yet ({files}). "
+            "Phone the team and ask them to read out their key's fingerprint (Locality Desk shows it with "
+            "`locality-desk key show`). Trust the key only if every group matches:"
+        )
+        text.setWordWrap(True)
+        shown = QLabel(fp)
+        shown.setObjectName("sectionTitle")
+        shown.setTextInteractionFlags(shown.textInteractionFlags() | Qt.TextInteractionFlag.TextSelectableByMouse)
+        shown.setAccessibleName(f"Fingerprint of the new key of {teams}")
+        box.addWidget(text)
+        box.addWidget(shown)
+        answers = QHBoxLayout()
+        if fp in self.accepted:
+            answers.addWidget(QLabel("Accepted: the key is trusted when you press Import, with the files it signs."))
+        elif fp in self.refused:
+            answers.addWidget(
+                QLabel("Refused: the files signed with it are not imported. Tell the team and your IG lead.")
+            )
+        else:
+            trust = QPushButton("It matches: trust it")
+            trust.setObjectName("trustKey")
+            trust.clicked.connect(lambda _=False, fp=fp: self.accept_key(fp))
+            refuse = QPushButton("It does not match")
+            refuse.setObjectName("refuseKey")
+            refuse.clicked.connect(lambda _=False, fp=fp: self.refuse_key(fp))
+            answers.addWidget(trust)
+            answers.addWidget(refuse)
+        answers.addStretch(1)
+        box.addLayout(answers)
+        return notice
+
+    def accept_key(self, fp: str) -> None:
+        """The user compared the fingerprint with the team: check the files again with the key accepted."""
+        self.accepted.add(fp)
+        self.refused.discard(fp)
+        self.import_button.setEnabled(False)
+
+        def failed() -> None:  # the reason was shown; the key stays unanswered, the list as it was
+            self.accepted.discard(fp)
+            self._show_check(self.outcomes)
+
+        self._run(True, self._show_check, failed)
+
+    def refuse_key(self, fp: str) -> None:
+        self.refused.add(fp)
+        self.accepted.discard(fp)
+        self._show_new_keys()
+
     def confirm(self) -> None:
         """Start the real import; the list then says what happened to each file."""
         # One import at a time: a quick batch finishes before its progress dialog would show and block clicks.
@@ -118,12 +224,14 @@ class ReturnImportDialog(QDialog):
         self.close_button.setText("Close")
         self.close_button.setDefault(True)
         self.heading.setText(f"Imported from {formats.count(len(self.files), 'return file')}")
+        self.keys_box.hide()
         if _cancelled(outcomes):
             self.intro.setText("The import was cancelled; nothing was imported.")
             self.summary.setText("Cancelled")
             return
         self.done_importing = True
         self.summary.setText(summary(outcomes, dry_run=False))
+        now_trusted = [fp for fp in self.accepted if signing.locality_of(self.session.db, fp)]
         rejected = sum(1 for o in outcomes if o.status == "rejected")
         self.intro.setText(
             "Done. "
@@ -133,6 +241,7 @@ class ReturnImportDialog(QDialog):
                 if rejected
                 else "Every file was accepted."
             )
+            + (f" Trusted {formats.count(len(now_trusted), 'new signing key')}." if now_trusted else "")
         )
         parent = self.parentWidget()
         if parent is not None:
@@ -141,7 +250,7 @@ class ReturnImportDialog(QDialog):
     def _run(self, dry_run: bool, shown: Callable[[list[Outcome]], None], failed: Callable[[], None]) -> None:
         """Check or import the files off the GUI thread, then *shown(outcomes)*; *failed()* after the reason was
         shown. A Cancel comes back as outcomes saying so, not as a failure."""
-        actor, files = self.session.actor, list(self.files)
+        actor, files, accepted = self.session.actor, list(self.files), set(self.accepted)
         verb = "Checking" if dry_run else "Importing"
 
         def job(db, progress, cancel):
@@ -149,7 +258,9 @@ class ReturnImportDialog(QDialog):
                 progress(done / total, f"{verb} file {done} of {total}…")
                 return not cancel()
 
-            return return_import.import_returns(db, actor, files, dry_run=dry_run, progress=step)
+            # Passed only once the user accepted a key: an import before issue 20 takes no keys.
+            keys = {"accept_keys": accepted} if accepted else {}
+            return return_import.import_returns(db, actor, files, dry_run=dry_run, progress=step, **keys)
 
         def done(result: tuple[list[Outcome], object]) -> None:
             outcomes, changes = result

@@ -41,6 +41,7 @@ from ..shell.screens import Screen
 from .comparison_charts import ComparisonCharts
 from .consolidated_model import ConsolidatedModel
 from .import_dialog import RETURN_FILTER, ReturnImportDialog
+from .keys_dialog import TrustedKeysDialog
 
 DEPENDS = ("returns", "return_values", "localities")
 CHARTS_MIN = 330  # px: narrower, the funnel's labels crowd each other
@@ -94,10 +95,15 @@ class CommissionerPage(QuarterPaging, Page):
         self.import_button.clicked.connect(self.choose_files)
         self.export_button = QPushButton("E&xport to Excel…")
         self.export_button.clicked.connect(self.export)
+        self.keys_button = QPushButton("Trusted &keys…")
+        self.keys_button.clicked.connect(self.show_keys)
         bar.addWidget(self.import_button)
+        bar.addWidget(self.keys_button)
         bar.addWidget(self.export_button)
         commissioner = self.session.kind == "commissioner"
         self.import_button.setEnabled(commissioner)
+        self.keys_button.setVisible(commissioner)
+        self.keys_button.setToolTip("The key each team's returns must be signed with; import a key file a team sent")
         self.import_button.setToolTip(
             "Check the teams' return files (a dry run), then import them. You can also drop the files on this screen."
             if commissioner
@@ -299,6 +305,12 @@ class CommissionerPage(QuarterPaging, Page):
             dialog.deleteLater()
 
         dialog.check(dialog.open, failed)
+        return dialog
+
+    def show_keys(self) -> TrustedKeysDialog:
+        """The keys this workspace trusts, with the import of a team's key file."""
+        dialog = TrustedKeysDialog(self.session, self)
+        dialog.open()
         return dialog
 
     @staticmethod

@@ -159,7 +159,9 @@ def back_up_now(window: MainWindow) -> None:
 def restore_from_backup(window: MainWindow) -> RestoreDialog:
     """File → Restore from backup…: the workspace's backups, newest first, or any file the user picks."""
     folder = backups.default_folder(window.session.path)
-    window.restore_dialog = RestoreDialog(backups.list_backups(folder), folder, window.session.path.name, window)
+    window.restore_dialog = RestoreDialog(
+        backups.workspace_backups(window.session.path), folder, window.session.path.name, window
+    )
     window.restore_dialog.chosen.connect(lambda path: restore(window, path))
     window.restore_dialog.open()
     return window.restore_dialog

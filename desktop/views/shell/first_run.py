@@ -4,6 +4,10 @@ workspace, and where to keep it — instead of building the demo world unasked a
 Nothing is written until Finish: Cancel quits with no workspace file and no setting. After Finish the workspace
 is made (the demo world off the GUI thread, with progress and Cancel), then the answers are remembered as plain
 settings, so the window opens on the chosen team and does not ask "Who is using Locality Desk?" again.
+
+The last page says whether the disk of the folder chosen is encrypted, and warns of a network or cloud-synced folder
+(issue 20, point 5): asked off the GUI thread when the page opens and again when the path has stayed unchanged for
+a moment, so typing is never slowed. It informs; it never stops the user going on.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -37,9 +42,11 @@ from ..kit.field_help import help_label
 from ..kit.formats import sentence_case
 from ..kit.session import Session
 from . import startup, who_dialog
+from .workspace_dialogs import CHECKING, check_disk, disk_html, open_guide_page
 
 COMMISSIONER = "commissioner"  # the "Where you work" answer that is no single team
 DEMO, EMPTY = "demo", "empty"
+DISK_CHECK_DELAY_MS = 500  # after the last keystroke in the path field
 OPEN_IT = "Open it"
 CHOOSE_OTHER = "Choose another file"
 
@@ -239,16 +246,47 @@ class PathPage(QWizardPage):
         layout.addLayout(row)
         layout.addWidget(
             help_label(
-                "A team workspace holds patient-identifiable data: keep it on this computer's own "
-                "disk, not a shared drive. Backups are made automatically in your user data folder."
+                "A team workspace holds patient-identifiable data: keep it on an encrypted disk of this computer "
+                "(or an encrypted USB drive), not a shared drive or a folder OneDrive or Dropbox syncs. Backups are "
+                "made automatically in a backups folder beside it, on the same disk."
             )
         )
+        self.disk = QLabel("")
+        self.disk.setObjectName("diskProtection")
+        self.disk.setWordWrap(True)
+        self.disk.setOpenExternalLinks(False)
+        self.disk.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.disk.linkActivated.connect(lambda _page: open_guide_page(self))
+        layout.addWidget(self.disk)
         layout.addStretch(1)
         self.path_edit.textChanged.connect(self.completeChanged)
+        self._asked: Path | None = None
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DISK_CHECK_DELAY_MS)
+        self._debounce.timeout.connect(self.check_disk)
+        self.path_edit.textChanged.connect(lambda _t: self._debounce.start())
 
     def initializePage(self) -> None:
         self.path_edit.setFocus()
         self.path_edit.selectAll()
+        self.check_disk()
+
+    @Slot()
+    def check_disk(self) -> None:
+        """Ask about the disk of the path shown, off the GUI thread; the answer replaces the line when it comes."""
+        path = self.path()
+        if path is None or path == self._asked:
+            return
+        self._asked = path
+        self.disk.setText(CHECKING)
+        check_disk(path, self._disk_checked)
+
+    @Slot(object)
+    def _disk_checked(self, answer: object) -> None:
+        path, protection = answer
+        if path == self._asked:  # an answer for a path typed over since is not shown
+            self.disk.setText(disk_html(protection, "this folder"))
 
     def path(self) -> Path | None:
         text = self.path_edit.text().strip()

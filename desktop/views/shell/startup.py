@@ -119,7 +119,7 @@ def restore_or_choose(parent: QWidget | None, settings: Settings, damaged: Path,
     if choice != RESTORE:
         return None
     folder = backups.default_folder(damaged)
-    dialog = RestoreDialog(backups.list_backups(folder), folder, damaged.name, parent)
+    dialog = RestoreDialog(backups.workspace_backups(damaged), folder, damaged.name, parent)
     picked: list[Path] = []
     dialog.chosen.connect(picked.append)
     if not choose_backup(dialog) or not picked:

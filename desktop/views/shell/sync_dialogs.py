@@ -68,15 +68,23 @@ WINNER_MARK = "  ✔ kept"
 # What _check asks before OK is enabled, for the fields' tooltips and What's This.
 PASSPHRASE_HELP = (
     "Required: the team's sync passphrase, the same on every laptop of the team. It encrypts the "
-    "bundle and is needed to open it."
+    f"bundle and is needed to open it. To send changes it must be {sync_bundle.PASSPHRASE_RULE}."
 )
 CONFIRM_HELP = "The same passphrase again, so a typing slip is caught before the team depends on it."
+RULE_TEXT = (
+    f"The passphrase needs {sync_bundle.PASSPHRASE_RULE}: four unrelated words are easy to remember and hard to guess."
+)
 
 
 class PassphraseDialog(QDialog):
-    """The team's sync passphrase, never shown; with *confirm*, typed twice (the first time it is set here)."""
+    """The team's sync passphrase, never shown; with *confirm*, typed twice (the first time it is set here).
 
-    def __init__(self, title: str, intro: str, confirm: bool = False, parent: QWidget | None = None):
+    With *rule* (a new bundle is to be sealed with it) the passphrase rule is shown under the field and OK waits for
+    a passphrase that keeps it: the domain refuses a shorter one anyway, but after the user has chosen a file."""
+
+    def __init__(
+        self, title: str, intro: str, confirm: bool = False, parent: QWidget | None = None, *, rule: bool = False
+    ):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(440)
@@ -93,8 +101,16 @@ class PassphraseDialog(QDialog):
         explain(self.confirm, CONFIRM_HELP)
         self.hint = QLabel("")
         self.hint.setObjectName("passphraseHint")
+        self.hint.setWordWrap(True)
+        self.needs_rule = rule
+        self.rule = QLabel(RULE_TEXT)
+        self.rule.setObjectName("passphraseRule")
+        self.rule.setWordWrap(True)
+        self.rule.setVisible(rule)
         form = QFormLayout()
         form.addRow("Passphrase", self.passphrase)
+        if rule:
+            form.addRow(self.rule)
         if confirm:
             form.addRow("Type it again", self.confirm)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -114,16 +130,20 @@ class PassphraseDialog(QDialog):
     def _check(self) -> None:
         text = self.passphrase.text()
         matches = not self.needs_confirm or text == self.confirm.text()
-        self.ok_button.setEnabled(bool(text) and matches)
-        self.hint.setText("" if matches or not self.confirm.text() else "The two passphrases differ.")
+        strong = not self.needs_rule or sync_bundle.passphrase_problem(text) is None
+        self.ok_button.setEnabled(bool(text) and matches and strong)
+        if text and not strong:
+            self.hint.setText(f"Too short: it needs {sync_bundle.PASSPHRASE_RULE}.")
+        else:
+            self.hint.setText("" if matches or not self.confirm.text() else "The two passphrases differ.")
 
     def value(self) -> str:
         return self.passphrase.text()
 
 
-def ask_passphrase(parent: QWidget, title: str, intro: str, confirm: bool = False) -> str | None:
+def ask_passphrase(parent: QWidget, title: str, intro: str, confirm: bool = False, *, rule: bool = False) -> str | None:
     """The passphrase typed, or None when cancelled (tests replace this function)."""
-    dialog = PassphraseDialog(title, intro, confirm, parent)
+    dialog = PassphraseDialog(title, intro, confirm, parent, rule=rule)
     return dialog.value() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
@@ -140,7 +160,7 @@ def send_changes(window: MainWindow) -> None:
         if first
         else "The team's sync passphrase encrypts the bundle."
     )
-    passphrase = ask_passphrase(window, "Send changes to the team", intro, confirm=first)
+    passphrase = ask_passphrase(window, "Send changes to the team", intro, confirm=first, rule=True)
     if not passphrase:
         return
     stamp = clock.now().strftime("%Y-%m-%d-%H%M")

@@ -1,12 +1,14 @@
-"""File → New workspace, and Help → About."""
+"""File → New workspace, and Help → About; what the app says of the workspace's disk (issue 20, point 5)."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
@@ -22,9 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from ... import __version__
+from ...models import at_rest
 from ...models.errors import DeskError
 from ..kit.field_help import help_label
+from ..kit.tasks import BackgroundWorker
+from . import help_window
 from .startup import WORKSPACE_FILTER
+
+GUIDE_TITLE = "Keeping patient data safe"
+CHECKING = "Checking whether the disk is encrypted…"
 
 KIND_TEXT = {
     "locality": (
@@ -137,19 +145,87 @@ class NewWorkspaceDialog(QDialog):
             self.error.hide()
 
 
+# -- the workspace's disk ----------------------------------------------------------------------------------
+def check_disk(path: Path, receiver: Callable[[object], None]) -> BackgroundWorker:
+    """Ask desktop.models.at_rest about the disk holding *path* off the GUI thread (a probe may run a command for up
+    to a few seconds); *receiver*, a slot of a QObject, gets (path, Protection) on the GUI thread.
+
+    The worker belongs to the application, so a dialog closed meanwhile cannot destroy a running thread; Qt simply
+    does not call a deleted receiver."""
+    worker = BackgroundWorker(lambda _progress, _cancel: (path, at_rest.volume_protection(path)))
+    worker.setParent(QApplication.instance())
+    worker.succeeded.connect(receiver)
+    worker.finished.connect(worker.deleteLater)
+    worker.start()
+    return worker
+
+
+def disk_html(protection: at_rest.Protection, what: str = "this workspace", link: bool = True) -> str:
+    """What the app says of the disk, as rich text: a tick when all is well, a warning sign otherwise, and a link
+    to the guide's page."""
+    mark = "✔" if protection.settled else "⚠"
+    words = " ".join(html.escape(s) for s in protection.sentences(what))
+    more = f' <a href="{at_rest.GUIDE_PAGE}">{GUIDE_TITLE}</a>' if link else ""
+    return f"{mark} {words}{more}"
+
+
+def open_guide_page(parent: QWidget | None) -> QWidget:
+    """The user guide at its information-governance page, beside *parent* (the main window or the wizard)."""
+    window = parent.window() if parent is not None else None
+    guide = window.findChild(help_window.HelpWindow, "helpWindow") if window is not None else None
+    if guide is None:
+        guide = help_window.HelpWindow(window)
+    guide.show_page(at_rest.GUIDE_PAGE)
+    guide.show()
+    guide.raise_()
+    return guide
+
+
+class AboutBox(QMessageBox):
+    """Help → About: the version, where the data is, whether the workspace's disk is encrypted, and a button to
+    the guide's page on keeping patient data safe."""
+
+    def __init__(self, parent: QWidget | None, workspace: Path | None):
+        super().__init__(parent)
+        self.setWindowTitle("About Locality Desk")
+        self.setIcon(QMessageBox.Icon.Information)
+        self.setText(
+            f"<h3>Locality Desk {__version__}</h3>"
+            "<p>The desktop tool for the integrated locality teams of Leicester, Leicestershire and "
+            "Rutland: cohort work, MDT actions, care-home rounds and quarterly returns, offline.</p>"
+        )
+        self.workspace = workspace
+        self.disk = CHECKING if workspace is not None else ""
+        self.protection: at_rest.Protection | None = None
+        self._show_disk()
+        self.setStandardButtons(QMessageBox.StandardButton.Close)
+        self.guide_button = self.addButton(f"{GUIDE_TITLE}…", QMessageBox.ButtonRole.HelpRole)
+        self.guide_button.setAccessibleName(f"Open the guide's page: {GUIDE_TITLE}")
+        self.guide_button.clicked.connect(lambda: open_guide_page(self.parentWidget() or self))
+        if workspace is not None:
+            check_disk(workspace, self._checked)
+
+    @Slot(object)
+    def _checked(self, answer: object) -> None:
+        _path, self.protection = answer
+        self.disk = disk_html(self.protection, link=False)
+        self._show_disk()
+
+    def _show_disk(self) -> None:
+        where = (
+            f"in the workspace file {html.escape(str(self.workspace))}, and its backups in a folder beside it"
+            if self.workspace is not None
+            else "in the workspace file on this computer"
+        )
+        self.setInformativeText(
+            f"<p>All data is stored locally, {where}. Locality Desk does not encrypt them itself: the disk's "
+            "own encryption (BitLocker, FileVault or LUKS) is what protects them if the laptop is lost.</p>"
+            + (f"<p>{self.disk}</p>" if self.disk else "")
+            + "<p><b>The demo data is synthetic.</b> Every person, practice, care home and figure in it is "
+            "invented; NHS numbers come from the range that is never issued to real patients.</p>"
+        )
+
+
 def about_box(parent: QWidget | None) -> QMessageBox:
-    box = QMessageBox(parent)
-    box.setWindowTitle("About Locality Desk")
-    box.setIcon(QMessageBox.Icon.Information)
-    box.setText(
-        f"<h3>Locality Desk {__version__}</h3>"
-        "<p>The desktop tool for the integrated locality teams of Leicester, Leicestershire and "
-        "Rutland: cohort work, MDT actions, care-home rounds and quarterly returns, offline.</p>"
-    )
-    box.setInformativeText(
-        "<p>All data is stored locally, in the workspace file on this computer.</p>"
-        "<p><b>The demo data is synthetic.</b> Every person, practice, care home and figure in it is "
-        "invented; NHS numbers come from the range that is never issued to real patients.</p>"
-    )
-    box.setStandardButtons(QMessageBox.StandardButton.Close)
-    return box
+    session = getattr(parent, "session", None)
+    return AboutBox(parent, getattr(session, "path", None))

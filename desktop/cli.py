@@ -69,10 +69,11 @@ def _parser() -> argparse.ArgumentParser:
         "dated the latest quarterly extract day on or before it",
     )
     extract.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
-    imp = sub.add_parser("import-risk", help="import a risk extract CSV for one locality")
+    imp = sub.add_parser("import-risk", help="import a risk extract (CSV or Excel workbook) for one locality")
     imp.add_argument("--db", type=Path, required=True)
     imp.add_argument("--locality", required=True)
     imp.add_argument("file", type=Path)
+    imp.add_argument("--sheet", default=None, help="the workbook's sheet (default: the first holding an extract)")
     imp.add_argument("--extract-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     imp.add_argument("--json", action="store_true")
 
@@ -408,7 +409,9 @@ def _import_risk(args: argparse.Namespace) -> int:
     from .models.db import open_workspace
 
     db = open_workspace(args.db, create=False)
-    result = import_extract(db, Actor.local(paths.device_id()), args.locality, args.file, args.extract_date)
+    result = import_extract(
+        db, Actor.local(paths.device_id()), args.locality, args.file, args.extract_date, sheet=args.sheet
+    )
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:
@@ -418,6 +421,8 @@ def _import_risk(args: argparse.Namespace) -> int:
             f"Cohort {c['total']:,} (frailty {c['frailty']:,}, multimorbidity {c['multimorbidity']:,}, "
             f"high cost {c['high_cost']:,}); {result.new:,} new, {result.left:,} left, {result.changed:,} changed"
         )
+        for note in result.notes:
+            print(f"  note: {note}")
         for r in result.rejections[:20]:
             print(f"  row {r.row}, {r.column}: {r.reason}")
         if len(result.rejections) > 20:

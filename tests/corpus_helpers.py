@@ -213,12 +213,13 @@ def corpus() -> dict[str, bytes]:
         out.update({f"{folder}/{name}": data for name, data in files.items()})
     # Issue 19's cases, each made beside the tests that run it (they import this module, hence imported here).
     import corpus_cli
+    import corpus_extracts
     import corpus_returns
     import corpus_risk
     import corpus_signing
     import corpus_sync
 
-    for module in (corpus_risk, corpus_returns, corpus_sync, corpus_cli, corpus_signing):
+    for module in (corpus_risk, corpus_returns, corpus_sync, corpus_cli, corpus_signing, corpus_extracts):
         out.update(module.files())
     return out
 

@@ -6,6 +6,9 @@ import csv
 
 import pytest
 from cohort_helpers import EXTRACT_DATE, locality_id
+from corpus_extracts import EXTRACTS
+from corpus_helpers import CHA_PRACTICES, content_digest
+from extract_helpers import HEADER, patient
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog
 from task_helpers import finish_tasks
@@ -77,8 +80,14 @@ def test_a_refused_file_shows_its_message_and_writes_nothing(cohort_page, sessio
     binary = tmp_path / "extract.xlsx"
     binary.write_bytes(b"PK\x03\x04 not really a spreadsheet")
     dialog.load_file(binary)
-    assert "is not a CSV file" in dialog.banner.text()
+    # An .xlsx is read as a workbook now (issue 21): a damaged one says so.
+    assert "could not be read as an Excel workbook" in dialog.banner.text()
     assert "Nothing has been imported" in dialog.banner.text()
+    assert not dialog.sheet_row.isVisible()
+    binary = tmp_path / "extract.csv"
+    binary.write_bytes(b"PK\x03\x04 not really a spreadsheet")
+    dialog.load_file(binary)
+    assert "is not a CSV file" in dialog.banner.text()
     assert not dialog.import_button.isEnabled()
     assert runs(session.db) == before and len(audit.entries(session.db)) == logged
 
@@ -183,3 +192,95 @@ def test_an_extract_older_than_the_latest_run_is_pointed_out(loaded, session, ex
     dialog = open_dialog(loaded, monkeypatch, extract)
     dialog.date_edit.setDate(QDate(2026, 10, 20) if older else QDate(EXTRACT_DATE.year, EXTRACT_DATE.month, 2))
     assert dialog.date_note.isVisibleTo(dialog) is older
+
+
+# -- extracts as practice systems and risk tools write them (issue 21) ------------------------------------------
+
+
+def test_the_file_dialog_offers_csv_files_and_excel_workbooks(cohort_page, monkeypatch, tmp_path):
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: asked.append(a) or ("", ""))
+    cohort_page.import_extract()
+    filters = asked[0][3]
+    assert all(f"*{suffix}" in filters.split(";;")[0] for suffix in (".csv", ".xlsx", ".xls"))
+
+
+def test_a_report_with_title_lines_shows_them_apart_and_imports_as_its_twin(qtbot, cohort_page, session, monkeypatch):
+    before = runs(session.db)
+    dialog = open_dialog(cohort_page, monkeypatch, EXTRACTS / "emis_web_report.csv")
+    assert not dialog.banner.isVisible()
+    assert dialog.title_lines.isVisible()
+    text = dialog.title_lines.text()
+    assert "Rows 1–5 are the report's title, above the column headings (row 6), and not imported" in text
+    assert "Locality risk stratification - frailty, LTCs and cost" in text and "Population count, 10" in text
+    assert "Below the patients, the report's summary is left out: row 18: Total: 10 patients" in text
+    model = dialog.preview_model
+    assert model.rowCount() == 10  # the patients only: the total line below them is set apart too
+    assert model.headerData(0, Qt.Orientation.Vertical) == "7"  # numbered as the file's rows
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "NHS Number"
+    mapping = dialog.mapping.mapping()
+    assert mapping["Practice Code"] == "practice_code" and "Organisation" not in mapping
+    assert "recognised as the usual GP" in dialog.mapping.combos["Usual GP"].toolTip()
+
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
+    assert (dialog.checked.rows, dialog.checked.imported) == (10, 9)
+    assert dialog.notes_label.isVisible() and "row 18: 'Total: 10 patients'" in dialog.notes_label.text()
+    assert runs(session.db) == before
+
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
+    assert dialog.result.imported == 9 and dialog.result.rejections[0].row == 13
+    assert "Total: 10 patients" in dialog.notes_label.text()
+    assert runs(session.db) == before + 1
+
+
+def test_a_workbook_of_two_sheets_offers_the_sheets_and_refuses_the_wrong_one(qtbot, cohort_page, session, monkeypatch):
+    before, digest = runs(session.db), content_digest(session.path)
+    dialog = open_dialog(cohort_page, monkeypatch, EXTRACTS / "two_sheets.xlsx")
+    assert dialog.sheet_row.isVisible()
+    box = dialog.sheet_box
+    assert [box.itemText(i) for i in range(box.count())] == ["About", "Patients"]
+    assert box.currentText() == "Patients"  # the sheet holding the extract is chosen at first
+    assert "Excel workbook, sheet 'Patients'" in dialog.file_label.text()
+    assert dialog.preview_model.rowCount() == 10
+
+    box.setCurrentText("About")
+    assert dialog.banner.isVisible()
+    assert "The sheet 'About' of two_sheets.xlsx holds no risk extract" in dialog.banner.text()
+    assert "'About' and 'Patients'. 'Patients' has a risk extract's headings" in dialog.banner.text()
+    assert not dialog.import_button.isEnabled() and not dialog.check_button.isEnabled()
+    assert dialog.sheet_row.isVisible() and box.count() == 2  # to choose again
+    dialog.do_import()
+    finish_tasks(qtbot)
+    assert runs(session.db) == before and content_digest(session.path) == digest
+
+    box.setCurrentText("Patients")
+    assert not dialog.banner.isVisible() and dialog.import_button.isEnabled()
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
+    assert (dialog.result.rows, dialog.result.imported) == (10, 9)
+    assert runs(session.db) == before + 1
+
+
+def test_the_sheet_chosen_is_the_sheet_imported(qtbot, cohort_page, session, monkeypatch, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for title, count in (("October", 3), ("November", 5)):
+        sheet = book.create_sheet(title)
+        sheet.append(HEADER)
+        for n in range(1, count + 1):
+            row = patient(n, CHA_PRACTICES[n % 2])
+            sheet.append([row[h] for h in HEADER])
+    book.remove(book.active)
+    path = tmp_path / "two-months.xlsx"
+    book.save(path)
+    dialog = open_dialog(cohort_page, monkeypatch, path)
+    assert dialog.sheet_box.currentText() == "October" and dialog.preview_model.rowCount() == 3
+    dialog.sheet_box.setCurrentText("November")
+    assert dialog.preview_model.rowCount() == 5
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
+    assert (dialog.result.rows, dialog.result.imported) == (5, 5)
+    assert "Read the sheet 'November' of the workbook" in dialog.notes_label.text()

@@ -1,14 +1,17 @@
-"""Reading a risk extract: encoding, separator, headings and structure (DESIGN §6.1).
+"""Reading a risk extract: encoding, separator, sheet, headings and structure (DESIGN §6.1, issue 21).
 
-Structural problems (not a CSV, empty, a required column missing or doubled) refuse the whole file with one
-message; row-level problems are left to extract_rules.py. pyarrow parses, every column as text, so that no
-value is silently coerced before it is checked.
+A CSV (UTF-8 or Windows-1252, comma or semicolon) or a workbook (.xlsx, .xls: workbook.py) becomes the same
+text columns, so one set of rules checks both. The heading row is found below any title lines a practice
+system writes, and summary lines below the last patient are left out with a note (extract_layout.py).
+Structural problems (not a CSV, empty, a required column missing or doubled, no heading row) refuse the whole
+file with one message; row-level problems are left to extract_rules.py. pyarrow parses, every column as text,
+so that no value is silently coerced before it is checked.
 """
 
 from __future__ import annotations
 
 import codecs
-import io
+import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,88 +21,44 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import ValidationError
-
-REQUIRED = ("nhs_number", "date_of_birth", "practice_code", "ltc_count", "predicted_cost", "expected_cost")
-EFI_COLUMNS = ("efi_score", "efi_deficits")  # one of the two is required
-OPTIONAL = (
-    "given_name",
-    "family_name",
-    "sex",
-    "postcode",
-    "prob_unplanned_admission",
-    "care_home_id",
-    "eol_register",
-    "housebound",
-)
-CANONICAL = (
-    REQUIRED[:2]
-    + ("given_name", "family_name", "sex", "postcode")
-    + REQUIRED[2:4]
-    + EFI_COLUMNS
-    + ("prob_unplanned_admission",)
-    + REQUIRED[4:]
-    + ("care_home_id", "eol_register", "housebound")
+from . import workbook
+from .extract_layout import (
+    CANONICAL,
+    EFI_COLUMNS,
+    HEADING_SEARCH_ROWS,
+    REQUIRED,
+    Layout,
+    covers_required,
+    find_heading,
+    normalise_heading,
+    suggest_mapping,
+    summary_note,
+    title_note,
+    trailing_summary,
 )
 
-# Headings other tools use for the canonical columns (compared after lower-casing and dropping punctuation).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "nhs_number": ("nhsnumber", "nhsno", "nhs", "patientnhsnumber", "nhsnum", "patientid"),
-    "given_name": ("forename", "firstname", "givenname", "forenames", "first"),
-    "family_name": ("surname", "lastname", "familyname", "last"),
-    "date_of_birth": ("dob", "dateofbirth", "birthdate", "birthdt"),
-    "sex": ("gender", "sex"),
-    "postcode": ("postcode", "postalcode", "pcode"),
-    "practice_code": (
-        "practicecode",
-        "odscode",
-        "practiceods",
-        "practice",
-        "gppractice",
-        "pracid",
-        "practiceid",
-        "registeredpractice",
-    ),
-    "ltc_count": (
-        "ltccount",
-        "ltcs",
-        "numberofltcs",
-        "ltc",
-        "chronicconditioncount",
-        "chroniccount",
-        "longtermconditions",
-        "noofltcs",
-        "conditioncount",
-    ),
-    "efi_score": ("efiscore", "efi", "electronicfrailtyindex", "frailtyindex", "efivalue"),
-    "efi_deficits": ("efideficits", "deficits", "deficitcount", "efideficitcount"),
-    "prob_unplanned_admission": (
-        "probunplannedadmission",
-        "probunplannedinpatienthospitalization",
-        "probunplannedinpatienthospitalisation",
-        "probunplannediphosp",
-        "probip",
-        "probabilityofhospitalisation",
-        "probabilityofhospitalization",
-        "pih",
-        "probinpatienthospitalization",
-        "unplannedadmissionrisk",
-    ),
-    "predicted_cost": (
-        "predictedcost",
-        "predictedtotalcost",
-        "rescaledpredictedtotalcost",
-        "predcost",
-        "predictedacutecost",
-    ),
-    "expected_cost": ("expectedcost", "expectedtotalcost", "expcost", "expectedacutecost"),
-    "care_home_id": ("carehomeid", "cqcid", "cqclocationid", "carehome", "carehomecqc", "nursinghome"),
-    "eol_register": ("eolregister", "endoflife", "eol", "palliativeregister", "palliative", "eolflag"),
-    "housebound": ("housebound", "houseboundflag", "hb"),
-}
-
-
-def normalise_heading(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+__all__ = [
+    "CANONICAL",
+    "EFI_COLUMNS",
+    "REQUIRED",
+    "Located",
+    "RawExtract",
+    "SheetPath",
+    "check_structure",
+    "choose_sheet",
+    "locate",
+    "line_cells",
+    "locate_csv",
+    "normalise_heading",
+    "read_extract",
+    "read_headings",
+    "sheet_layout",
+    "sheet_of",
+    "sniff",
+    "suggest_mapping",
+]
+# How many rows at the end of a file are looked at for a summary below the patients.
+_TAIL_ROWS = 50
 
 
 @dataclass
@@ -107,18 +66,64 @@ class RawExtract:
     """The file as text columns, keyed by canonical name, with the spreadsheet row number of each row."""
 
     columns: dict[str, pa.ChunkedArray]
-    line_numbers: np.ndarray  # as a spreadsheet numbers them: the heading is row 1
+    line_numbers: np.ndarray  # as a spreadsheet numbers them: the first line (or row of the sheet) is row 1
     headings: list[str]
     mapping: dict[str, str]  # heading in the file -> canonical column
-    encoding: str
-    delimiter: str
+    encoding: str  # "" for a workbook
+    delimiter: str  # "" for a workbook
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason) for ragged rows
     # A UTF-8 file with some bytes that are not UTF-8: they were read as U+FFFD, and the rules reject their rows.
     damaged_text: bool = False
+    heading_row: int = 1
+    title_lines: list[str] = field(default_factory=list)  # the report's title, above the heading row
+    ignored: list[tuple[int, str]] = field(default_factory=list)  # (row, text): the summary below the patients
+    sheet: str | None = None  # the sheet read, for a workbook
+    sheets: list[str] = field(default_factory=list)  # all the workbook's sheets
 
     @property
     def num_rows(self) -> int:
         return len(self.line_numbers)
+
+    @property
+    def notes(self) -> list[str]:
+        """What was read other than patients, in words for the person importing."""
+        notes = []
+        if len(self.sheets) > 1:
+            others = ", ".join(f"'{s}'" for s in self.sheets if s != self.sheet)
+            notes.append(f"Read the sheet '{self.sheet}' of the workbook; its other sheets ({others}) were not read.")
+        for note in (title_note(self.heading_row, self.title_lines), summary_note(self.ignored)):
+            if note:
+                notes.append(note)
+        return notes
+
+
+class SheetPath(type(Path())):
+    """A workbook's path carrying the sheet chosen in the import dialog. The dialog's operations hand the path
+    on unchanged to check_extract and import_extract, which read the sheet from it when not told one."""
+
+    sheet: str | None = None
+
+    @classmethod
+    def of(cls, path: str | Path, sheet: str | None) -> Path:
+        made = cls(path)
+        made.sheet = sheet
+        return made
+
+
+def sheet_of(path: str | Path, sheet: str | None = None) -> str | None:
+    """The sheet to read: the one asked for, else the one the path carries (SheetPath), else None (any)."""
+    return sheet if sheet is not None else getattr(path, "sheet", None)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the patients are in a file, found from its opening rows."""
+
+    layout: Layout
+    encoding: str = ""  # a CSV's; "" for a workbook
+    delimiter: str = ""
+    sheet: str | None = None  # a workbook's sheet holding the patients
+    sheets: tuple[str, ...] = ()
 
 
 def sniff(path: str | Path) -> tuple[bytes, str, str]:
@@ -213,42 +218,128 @@ def _first_line_of(text: str) -> str:
     return re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
 
 
-def suggest_mapping(headings: list[str], remembered: dict[str, str] | None = None) -> dict[str, str]:
-    """heading -> canonical column, from a remembered mapping first, then canonical names and aliases."""
-    remembered = remembered or {}
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for heading in headings:
-        target = remembered.get(heading)
-        if target is None:
-            key = normalise_heading(heading)
-            target = next((c for c in CANONICAL if key == normalise_heading(c)), None)
-            if target is None:
-                target = next((c for c, names in ALIASES.items() if key in names), None)
-        if target and target not in taken:
-            mapping[heading] = target
-            taken.add(target)
-    return mapping
+def _lines_of(text: str, count: int) -> list[str]:
+    """The first *count* lines, split where the CSV parser splits them (so that line k here is its row k)."""
+    return re.split(r"\r\n|\r|\n", text, maxsplit=count)[:count]
+
+
+def line_cells(line: str, delimiter: str) -> list[str]:
+    """One line of a CSV as its cells."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return [line]
+
+
+def locate(
+    path: str | Path,
+    sheet: str | None = None,
+    remembered: dict[str, str] | None = None,
+    encoding: str | None = None,
+) -> Located:
+    """Where the patients are: the heading row (below any title lines) and, for a CSV, its encoding and
+    separator, for a workbook the sheet (*sheet*, or the first that holds a risk extract). Only the start of the
+    file is read for a CSV; a workbook's sheet is read whole (calamine has no partial read), so a caller that
+    reads the rows too should use read_extract, which reads it once."""
+    if workbook.is_workbook(path):
+        book = workbook.open_book(path)
+        name, rows = choose_sheet(book, Path(path).name, sheet_of(path, sheet), remembered, HEADING_SEARCH_ROWS)
+        return Located(
+            sheet_layout(rows, name, Path(path).name, remembered),
+            sheet=name,
+            sheets=tuple(workbook.worksheet_names(book)),
+        )
+    head, sniffed, _ = sniff(path)
+    return locate_csv(Path(path), head, encoding or sniffed, remembered)
+
+
+def locate_csv(path: Path, head: bytes, encoding: str, remembered: dict[str, str] | None) -> Located:
+    """The heading row of a CSV, under whichever separator, comma or semicolon, makes more sense of it."""
+    text = head.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
+    lines = _lines_of(text, HEADING_SEARCH_ROWS)
+    found = []
+    for delimiter in (",", ";"):
+        layout = find_heading([line_cells(line, delimiter) for line in lines], remembered)
+        if layout is not None:
+            found.append((layout.found, layout.known, len(layout.headings), delimiter == ";", layout, delimiter))
+    if not found:  # every one of the opening lines is blank: a bare vertical tab or form feed, say
+        raise ValidationError(
+            f"{path.name} has no column headings: its first lines are blank. Put the headings on the first line "
+            "and import again."
+        )
+    layout, delimiter = max(found, key=lambda f: f[:4])[4:]
+    return Located(layout, encoding, delimiter)
+
+
+def choose_sheet(
+    book, file_name: str, sheet: str | None, remembered: dict[str, str] | None, nrows: int | None
+) -> tuple[str, list[list]]:
+    """(sheet name, its rows): the sheet asked for, or the first holding a risk extract's headings (every
+    required column named, else any known ones). A sheet that is not there or holds no extract, and a workbook
+    with no such sheet, are refused naming the sheets."""
+    names = workbook.worksheet_names(book)
+    if not names:
+        raise ValidationError(f"{file_name} has no worksheet: there is nothing to import.")
+    if sheet is not None and sheet not in names:
+        raise ValidationError(
+            f"{file_name} has no sheet called '{sheet}'. Its sheets are {_listed(names)}: choose the one that "
+            "holds the patients."
+        )
+    # Failing a sheet that names every required column: one that names some, else one of headings to map by hand.
+    fallbacks: dict[int, tuple[str, list[list]]] = {}
+    for name in [sheet] if sheet is not None else names:
+        rows = workbook.sheet_rows(book, name, nrows)
+        layout = find_heading(workbook.rows_text(rows[:HEADING_SEARCH_ROWS]), remembered)
+        if layout is None or not layout.found:
+            continue
+        if sheet is not None or covers_required(layout.mapping):
+            return name, rows
+        fallbacks.setdefault(0 if layout.mapping else 1, (name, rows))
+    if fallbacks:
+        return fallbacks[min(fallbacks)]
+    if sheet is not None:
+        better = next((n for n in names if n != sheet and _holds_extract(book, n, remembered)), None)
+        hint = f" '{better}' has a risk extract's headings: choose that one." if better else ""
+        raise ValidationError(
+            f"The sheet '{sheet}' of {file_name} holds no risk extract: none of its first {HEADING_SEARCH_ROWS} "
+            f"rows names the columns (NHS number, date of birth, practice code ...). The workbook's sheets are "
+            f"{_listed(names)}.{hint or ' Choose the sheet that holds the patients.'}"
+        )
+    raise ValidationError(
+        f"No sheet of {file_name} has a risk extract's column headings (NHS number, date of birth, practice "
+        f"code ...) in its first {HEADING_SEARCH_ROWS} rows. Its sheets are {_listed(names)}. Check the workbook is "
+        "the risk extract, or save the sheet that holds the patients as 'CSV UTF-8 (Comma delimited)' and import "
+        "that."
+    )
+
+
+def _holds_extract(book, name: str, remembered: dict[str, str] | None) -> bool:
+    layout = find_heading(workbook.rows_text(workbook.sheet_rows(book, name, HEADING_SEARCH_ROWS)), remembered)
+    return layout is not None and layout.found and bool(layout.mapping)
+
+
+def sheet_layout(rows: list[list], sheet: str, file_name: str, remembered: dict[str, str] | None) -> Layout:
+    layout = find_heading(workbook.rows_text(rows[:HEADING_SEARCH_ROWS]), remembered)
+    if layout is None:
+        raise ValidationError(f"The sheet '{sheet}' of {file_name} is empty: there is nothing to import.")
+    return layout
+
+
+def _listed(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def read_headings(path: str | Path, encoding: str | None = None) -> tuple[list[str], str, str]:
-    """The headings, encoding and separator; *encoding* overrides the one the first 64 kB suggest."""
-    head, sniffed, delimiter = sniff(path)
-    encoding = encoding or sniffed
-    text = head.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
-    first = _first_line_of(text)
-    import csv
-
-    if not first.strip():  # a bare vertical tab or form feed first: csv.reader gave nothing (StopIteration)
-        raise ValidationError(
-            f"{Path(path).name} has no column headings: its first line is blank. Put the headings "
-            "on the first line and import again."
-        )
-    headings = next(csv.reader(io.StringIO(first), delimiter=delimiter))
-    return [h.strip() for h in headings], encoding, delimiter
+    """The headings, encoding and separator ("" for a workbook); *encoding* overrides the one the first 64 kB
+    suggest."""
+    found = locate(path, encoding=encoding)
+    return found.layout.headings, found.encoding, found.delimiter
 
 
-def check_structure(headings: list[str], mapping: dict[str, str], file_name: str) -> None:
+def check_structure(headings: list[str], mapping: dict[str, str], file_name: str, layout_known: bool = True) -> None:
+    """Refuses headings that cannot make an extract: one doubled, a mapping to no column of ours, a required
+    column missing. *layout_known* False says no heading row was found, and the message says so."""
     stripped = [h for h in headings if h]
     seen: set[str] = set()
     for h in stripped:
@@ -271,30 +362,47 @@ def check_structure(headings: list[str], mapping: dict[str, str], file_name: str
         missing.append("efi_score or efi_deficits")
     if missing:
         # Headings are shortened: a file that is one 50 MB line has a "heading" as long as the sample read.
-        raise ValidationError(
-            f"{file_name} has no column for {', '.join(missing)}. Columns found: "
-            f"{', '.join(_shown(h) for h in stripped[:20])}{' ...' if len(stripped) > 20 else ''}. "
-            "Map them in the import dialog, or add them to the extract."
-        )
+        found = f"Columns found: {', '.join(_shown(h) for h in stripped[:20])}{' ...' if len(stripped) > 20 else ''}. "
+        if layout_known:
+            advice = "Map them in the import dialog, or add them to the extract."
+        else:
+            found = f"Its first line reads: {_shown(', '.join(stripped))}. "
+            advice = (
+                f"No line among its first {HEADING_SEARCH_ROWS} names a risk extract's columns, so its layout is "
+                "unknown: export the report with its column headings and import again."
+            )
+        raise ValidationError(f"{file_name} has no column for {', '.join(missing)}. {found}{advice}")
 
 
 def _shown(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> RawExtract:
-    """Parse the whole file into text columns under canonical names; structural faults refuse it whole."""
+def read_extract(
+    path: str | Path,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
+    remembered: dict[str, str] | None = None,
+) -> RawExtract:
+    """Parse the whole file into text columns under canonical names; structural faults refuse it whole.
+    *mapping* (heading -> column) is the import dialog's; without it one is suggested from the headings and
+    *remembered* (the last import's). *sheet* picks a workbook's sheet (default: the path's SheetPath sheet,
+    else the first that holds an extract)."""
+    if workbook.is_workbook(path):
+        return _read_workbook(Path(path), mapping, sheet_of(path, sheet), remembered)
     path = Path(path)
-    headings, encoding, delimiter = read_headings(path)
+    head, encoding, _ = sniff(path)
+    found = locate_csv(path, head, encoding, remembered)
     cleaned = None
     if encoding != "utf-8":  # the first 64 kB had a byte that is not UTF-8: decide on the whole file
         encoding, cleaned = whole_file_encoding(path)
-        if encoding == "utf-8":
-            headings = read_headings(path, encoding)[0]
-    mapping = mapping if mapping is not None else suggest_mapping(headings)
-    check_structure(headings, mapping, path.name)
+        found = locate_csv(path, head, encoding, remembered)
+    layout, delimiter = found.layout, found.delimiter
+    headings = layout.headings
+    mapping = mapping if mapping is not None else layout.mapping
+    check_structure(headings, mapping, path.name, layout.found)
     try:
-        table, malformed = _parse(path, headings, encoding, delimiter, cleaned)
+        table, malformed = _parse(path, layout.row, headings, encoding, delimiter, cleaned)
     except _NotUtf8 as exc:  # a byte that is not UTF-8 beyond the first 64 kB
         encoding, cleaned = whole_file_encoding(path)
         if encoding == "utf-8" and cleaned is None:  # Arrow and Python disagree: say so rather than loop
@@ -302,12 +410,13 @@ def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> Raw
                 f"{path.name} could not be read as UTF-8 text: {_first_line(exc.__cause__ or exc)}. "
                 "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that."
             ) from exc
-        table, malformed = _parse(path, headings, encoding, delimiter, cleaned)
+        table, malformed = _parse(path, layout.row, headings, encoding, delimiter, cleaned)
+    lines = np.arange(table.num_rows, dtype=np.int64) + layout.heading_row + 1
+    for skipped, _, _ in sorted(malformed):
+        lines[lines >= skipped] += 1
+    table, lines, malformed, ignored = _without_summary(table, lines, malformed, delimiter)
     if table.num_rows == 0 and not malformed:
         raise ValidationError(f"{path.name} has a heading row but no patient rows.")
-    lines = np.arange(table.num_rows, dtype=np.int64) + 2
-    for skipped, _ in sorted(malformed):
-        lines[lines >= skipped] += 1
     columns = {
         target: table.column(headings.index(heading)) for heading, target in mapping.items() if heading in headings
     }
@@ -318,8 +427,80 @@ def read_extract(path: str | Path, mapping: dict[str, str] | None = None) -> Raw
         mapping=mapping,
         encoding=encoding,
         delimiter=delimiter,
-        malformed=malformed,
+        malformed=[(line, reason) for line, reason, _ in malformed],
         damaged_text=cleaned is not None,
+        heading_row=layout.heading_row,
+        title_lines=layout.title_lines,
+        ignored=ignored,
+    )
+
+
+def _without_summary(
+    table: pa.Table, lines: np.ndarray, malformed: list[tuple[int, str, str]], delimiter: str
+) -> tuple[pa.Table, np.ndarray, list[tuple[int, str, str]], list[tuple[int, str]]]:
+    """The rows less the summary below the last patient ("Total: 1,234"), and that summary as (row, text).
+    A summary line is often short, so the parser may have set it aside as a ragged row: both are looked at."""
+    if not table.num_rows and not malformed:
+        return table, lines, malformed, []
+    keep = max(0, table.num_rows - _TAIL_ROWS)
+    tail_table = table.slice(keep).to_pylist() if table.num_rows else []
+    since = int(lines[keep]) if table.num_rows else 0
+    tail: list[tuple[int, list[str], bool]] = [
+        (int(line), list(row.values()), False) for line, row in zip(lines[keep:], tail_table, strict=True)
+    ]
+    tail += [(line, line_cells(text, delimiter), True) for line, _, text in malformed if line >= since]
+    tail.sort(key=lambda t: t[0])
+    drop = trailing_summary([cells for _, cells, _ in tail])
+    if not drop:
+        return table, lines, malformed, []
+    gone = tail[len(tail) - drop :]
+    ignored = [(line, ", ".join(c.strip() for c in cells if c.strip())) for line, cells, _ in gone]
+    dropped_rows = sum(1 for _, _, ragged in gone if not ragged)
+    gone_lines = {line for line, _, ragged in gone if ragged}
+    n = table.num_rows - dropped_rows
+    return table.slice(0, n), lines[:n], [m for m in malformed if m[0] not in gone_lines], ignored
+
+
+def _read_workbook(
+    path: Path, mapping: dict[str, str] | None, sheet: str | None, remembered: dict[str, str] | None
+) -> RawExtract:
+    """A workbook's sheet as the same text columns a CSV gives, read once by calamine."""
+    book = workbook.open_book(path)
+    name, rows = choose_sheet(book, path.name, sheet, remembered, None)
+    layout = sheet_layout(rows, name, path.name, remembered)
+    headings = layout.headings
+    mapping = mapping if mapping is not None else layout.mapping
+    check_structure(headings, mapping, f"The sheet '{name}' of {path.name}", layout.found)
+    data = rows[layout.row + 1 :]
+    first_line = layout.heading_row + 1
+    tail_from = max(0, len(data) - _TAIL_ROWS)
+    tail = workbook.rows_text(data[tail_from:])
+    drop = trailing_summary(tail)
+    ignored = [
+        (first_line + tail_from + k, ", ".join(c.strip() for c in cells if c.strip()))
+        for k, cells in enumerate(tail[len(tail) - drop :], start=len(tail) - drop)
+    ]
+    data = data[: len(data) - drop]
+    if not data:
+        raise ValidationError(f"The sheet '{name}' of {path.name} has a heading row but no patient rows.")
+    wanted = {headings.index(heading): target for heading, target in mapping.items() if heading in headings}
+    cells = workbook.columns_of(data, list(wanted))
+    columns = {
+        target: pa.chunked_array([workbook.column_text(cells[j], dates=target == "date_of_birth")])
+        for j, target in wanted.items()
+    }
+    return RawExtract(
+        columns=columns,
+        line_numbers=np.arange(len(data), dtype=np.int64) + first_line,
+        headings=headings,
+        mapping=mapping,
+        encoding="",
+        delimiter="",
+        heading_row=layout.heading_row,
+        title_lines=layout.title_lines,
+        ignored=ignored,
+        sheet=name,
+        sheets=workbook.worksheet_names(book),
     )
 
 
@@ -329,19 +510,22 @@ class _NotUtf8(Exception):
 
 def _parse(
     path: Path,
+    heading: int,
     headings: list[str],
     encoding: str,
     delimiter: str,
     cleaned: bytes | None = None,
     threaded: bool = True,
-) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """The rows as text columns (*cleaned*, the file's text made good, when given; else the file)."""
-    malformed: list[tuple[int | None, str]] = []
+) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+    """(table, ragged rows as (row, reason, text)): the rows below the heading (0-based line *heading*) as text
+    columns (*cleaned*, the file's text made good, when given; else the file)."""
+    malformed: list[tuple[int | None, str, str]] = []
     expected = len(headings)
 
     def on_bad_row(row) -> str:
         found = row.text.count(delimiter) + 1 if row.text else 0
-        malformed.append((row.number, f"has {found} fields; the heading row has {expected}"))
+        # The text's start is kept to tell a summary line below the patients from a patient's ragged row.
+        malformed.append((row.number, f"has {found} fields; the heading row has {expected}", row.text[:1000]))
         return "skip"
 
     names = [f"c{i}" for i in range(expected)]
@@ -349,7 +533,11 @@ def _parse(
         table = pacsv.read_csv(
             path if cleaned is None else pa.BufferReader(cleaned),
             read_options=pacsv.ReadOptions(
-                encoding=encoding, column_names=names, skip_rows=1, use_threads=threaded, block_size=2 << 20
+                encoding=encoding,
+                column_names=names,
+                skip_rows=heading + 1,
+                use_threads=threaded,
+                block_size=2 << 20,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_bad_row, newlines_in_values=False
@@ -370,10 +558,10 @@ def _parse(
                 "lost its line breaks or is not a risk extract. Export it again as CSV."
             ) from exc
         raise ValidationError(f"{path.name} could not be read as a CSV file: {_first_line(exc)}") from exc
-    if malformed and any(number is None for number, _ in malformed):
+    if malformed and any(number is None for number, _, _ in malformed):
         # Row numbers are only known on a single-threaded read; ragged rows are rare, so pay for it then.
-        return _parse(path, headings, encoding, delimiter, cleaned, threaded=False)
-    return table, [(int(n), reason) for n, reason in malformed]
+        return _parse(path, heading, headings, encoding, delimiter, cleaned, threaded=False)
+    return table, [(int(n), reason, text) for n, reason, text in malformed]
 
 
 def _first_line(exc: Exception) -> str:

@@ -56,6 +56,8 @@ class CheckedExtract:
     rejections: list[Rejection] = field(default_factory=list)
     _text: dict[str, pa.Array] = field(default_factory=dict)
     _keep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # What was read other than patients (the sheet, a report's title lines, its summary below the patients).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -211,6 +213,14 @@ _DATE_FORMS = (
     ),
     (r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})$", "ymd"),
 )
+# EMIS Web writes 14-Mar-1938 and SystmOne 14 Mar 1938; a month's full name is read too, and nothing else.
+_NAMED_MONTH = r"^(?P<d>\d{1,2})[ -](?P<b>[A-Za-z]{3,9})[ -](?P<y>\d{4})$"
+_MONTH_NAMES = [
+    *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    *("january", "february", "march", "april", "may", "june", "july", "august", "september", "october"),
+    *("november", "december", "sept"),
+]
+_MONTH_NUMBERS = np.array([*range(1, 13), *range(1, 13), 9, 0])  # the last: not a month
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -233,6 +243,17 @@ def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 field_text = pc.fill_null(pc.struct_field(parts, name), "0")
                 target[hit] = pc.cast(field_text, pa.int64()).to_numpy(zero_copy_only=False)[hit]
             form |= hit
+    parts = pc.extract_regex(text, _NAMED_MONTH)
+    named = _np_bool(pc.is_valid(parts)) & ~form
+    if named.any():
+        which = pc.index_in(pc.utf8_lower(pc.struct_field(parts, "b")), pa.array(_MONTH_NAMES))
+        month = _MONTH_NUMBERS[pc.fill_null(which, len(_MONTH_NAMES)).to_numpy(zero_copy_only=False)]
+        named &= month > 0
+        m[named] = month[named]
+        for name, target in (("y", y), ("d", d)):
+            field_text = pc.fill_null(pc.struct_field(parts, name), "0")
+            target[named] = pc.cast(field_text, pa.int64()).to_numpy(zero_copy_only=False)[named]
+        form |= named
     return _real_dates(d, m, y, form)
 
 
@@ -368,8 +389,8 @@ COLUMN_HELP = {
     "nhs_number": "Required: 10 digits, spaces allowed, with a valid modulus-11 check digit; not in Excel's "
     "scientific notation (9.00E+09), and not a placeholder of one digit ten times (0000000000). A second row for "
     "the same number is a duplicate.",
-    "date_of_birth": "Required: dd/mm/yyyy or yyyy-mm-dd (a time of day may follow), a real date, not after the "
-    "extract date and not more than 125 years before it.",
+    "date_of_birth": "Required: dd/mm/yyyy, yyyy-mm-dd (a time of day may follow) or 14-Mar-1938, or a date cell "
+    "of a workbook; a real date, not after the extract date and not more than 125 years before it.",
     "given_name": "Optional; no control characters.",
     "family_name": "Optional; no control characters.",
     "sex": "Optional: M, F, U, I or O.",
@@ -474,6 +495,7 @@ def check_rows(
         rejections=_rejections(rules)[:MAX_REJECTIONS_LISTED],
         _text=text,
         _keep=keep,
+        notes=raw.notes,
     )
 
 

@@ -29,7 +29,7 @@ from ..workers import POOL
 from ..workspace import get_meta, locality_by_code, set_meta
 from . import rules as cohort_rules
 from . import store as risk_store
-from .extract_reader import read_extract
+from .extract_reader import CANONICAL, read_extract
 from .extract_rules import CheckedExtract, Rejection, check_rows
 
 # What store_run asks of the extract date, in the words the import dialog shows as help.
@@ -52,6 +52,8 @@ class ImportResult:
     rejections: list[Rejection] = field(default_factory=list)
     run_id: str | None = None
     changes: Changes = field(default_factory=Changes)
+    # What was read other than patients: the sheet, a report's title lines, its summary below the patients.
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """Exactly the keys of `import-risk --json` (issue 3)."""
@@ -71,8 +73,6 @@ def remembered_mapping(db: sqlite_utils.Database) -> dict[str, str]:
     """The mapping the last import used. It is only a suggestion, so a damaged one (not JSON, not an object,
     or naming columns the app does not have) is ignored entry by entry rather than stopping the import: it
     raised JSONDecodeError, AttributeError or TypeError, or refused a good file, before."""
-    from .extract_reader import CANONICAL
-
     stored = get_meta(db, "extract_mapping")
     try:
         loaded = json.loads(stored) if stored else {}
@@ -80,7 +80,12 @@ def remembered_mapping(db: sqlite_utils.Database) -> dict[str, str]:
         return {}
     if not isinstance(loaded, dict):
         return {}
-    return {h: t for h, t in loaded.items() if isinstance(h, str) and isinstance(t, str) and t in CANONICAL}
+    return _usable(loaded)
+
+
+def _usable(mapping: dict) -> dict[str, str]:
+    """The entries of a mapping that name a heading and one of our columns."""
+    return {h: t for h, t in mapping.items() if isinstance(h, str) and isinstance(t, str) and t in CANONICAL}
 
 
 def check_extract(
@@ -89,17 +94,18 @@ def check_extract(
     path: str | Path,
     extract_date: dt.date | None = None,
     mapping: dict[str, str] | None = None,
+    *,
+    sheet: str | None = None,
 ) -> CheckedExtract:
-    """Read and validate a file for a locality without writing anything (the dialog's preview uses it)."""
-    from .extract_reader import read_headings, suggest_mapping
-
+    """Read and validate a file (a CSV, or a workbook's *sheet*: by default the one the path carries, else the
+    first holding an extract) for a locality without writing anything (the dialog's Check uses it)."""
     workspace.require_patient_level(db)
     locality = locality_by_code(db, locality_code)
     refuse_future_extract_date(extract_date)
-    if mapping is None:
-        headings, _, _ = read_headings(path)
-        mapping = suggest_mapping(headings, remembered_mapping(db))
-    raw = read_extract(path, mapping)
+    # The dialog's mapping names the headings it previewed: it helps find the same heading row again (what in it
+    # is not a column of ours is refused by read_extract, with its own message).
+    hints = {**remembered_mapping(db), **_usable(mapping or {})}
+    raw = read_extract(path, mapping, sheet=sheet, remembered=hints)
     mine = {r["ods_code"] for r in db.query("SELECT ods_code FROM practices WHERE locality_id = ?", [locality["id"]])}
     others = {
         r["ods_code"]: r["name"]
@@ -120,13 +126,16 @@ def import_extract(
     mapping: dict[str, str] | None = None,
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancel,
+    *,
+    sheet: str | None = None,
 ) -> ImportResult:
-    """Import one extract for one locality. Refuses the whole file (ValidationError) when its structure is
-    wrong or no row is valid; otherwise stores the valid rows' cohort and lists the rejected rows."""
-    path = Path(path)
+    """Import one extract (a CSV, or a workbook's sheet: see check_extract) for one locality. Refuses the whole
+    file (ValidationError) when its structure is wrong or no row is valid; otherwise stores the valid rows'
+    cohort and lists the rejected rows."""
     extract_date = extract_date or clock.today()
-    progress(0.05, f"Reading {path.name}")
-    checked = check_extract(db, locality_code, path, extract_date, mapping)
+    progress(0.05, f"Reading {Path(path).name}")
+    checked = check_extract(db, locality_code, path, extract_date, mapping, sheet=sheet)
+    path = Path(path)
     check_cancel(cancel)
     if checked.imported == 0:
         first = checked.rejections[0] if checked.rejections else None
@@ -239,6 +248,8 @@ def _run_counts(
         left=len(diff.left),
         changed=len(diff.changed),
         rejections=checked.rejections,
+        # The demo's generated populations come without notes.
+        notes=list(getattr(checked, "notes", [])),
     )
 
 

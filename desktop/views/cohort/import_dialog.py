@@ -1,7 +1,9 @@
 """Importing a risk extract: map the file's columns, check every row, then import it as a new run.
 
 Nothing is written until Import; Check reads and validates the whole file on a worker thread first.
-A file refused for its form says why and leaves the workspace as it was (DESIGN §6.2).
+A file refused for its form says why and leaves the workspace as it was (DESIGN §6.2). A CSV or an Excel
+workbook is read as a practice system or risk tool saved it: the lines above the heading row (a report's
+title) are shown apart from the rows, and a workbook of several sheets gets a chooser (issue 21).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDateEdit,
     QDialog,
     QFileDialog,
@@ -29,7 +32,7 @@ from PySide6.QtWidgets import (
 from ...models import clock
 from ...models.cohort import extract_preview, risk_import
 from ...models.cohort import frame as cohort
-from ...models.cohort.extract_reader import check_structure, suggest_mapping
+from ...models.cohort.extract_reader import SheetPath, check_structure, suggest_mapping
 from ...models.cohort.extract_rules import CheckedExtract, Rejection
 from ...models.errors import DeskError, ValidationError
 from ...settings import Settings
@@ -41,13 +44,16 @@ from . import operations
 from .import_mapping import MappingTable, PreviewModel, required_status
 from .import_summary import CheckResults, ImportSummary, save_rejections, saved_note
 
-CSV_FILTER = "Risk extracts (*.csv *.txt);;All files (*)"
+EXTRACT_FILTER = (
+    "Risk extracts (*.csv *.txt *.xlsx *.xlsm *.xls);;CSV files (*.csv *.txt);;Excel workbooks (*.xlsx *.xlsm *.xls)"
+    ";;All files (*)"
+)
 
 
 def choose_extract(parent: QWidget, settings: Settings) -> Path | None:
-    """Ask for a CSV file, starting in the folder the last extract came from."""
+    """Ask for a CSV file or an Excel workbook, starting in the folder the last extract came from."""
     name, _ = QFileDialog.getOpenFileName(
-        parent, "Import risk extract", settings.state("extract_directory"), CSV_FILTER
+        parent, "Import risk extract", settings.state("extract_directory"), EXTRACT_FILTER
     )
     if not name:
         return None
@@ -69,6 +75,8 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.session, self.locality, self.settings = session, locality, settings
         self.path: Path | None = None
+        self.sheet: str | None = None  # a workbook's sheet shown and to be imported
+        self.layout_known = True
         self.headings: list[str] = []
         self.checked: CheckedExtract | None = None
         self.result: risk_import.ImportResult | None = None
@@ -87,37 +95,81 @@ class ImportDialog(QDialog):
         self.load_file(path)
 
     # -- the file ---------------------------------------------------------------------------------------------
-    def load_file(self, path: Path) -> None:
-        self.path, self.checked = Path(path), None
+    def load_file(self, path: Path, sheet: str | None = None) -> None:
+        """Preview *path* (for a workbook, *sheet*, or the first sheet holding an extract)."""
+        path = Path(path)
+        if path != self.path:
+            self._set_sheets(extract_preview.sheet_names(path), None)
+        self.path, self.sheet, self.checked = path, sheet, None
         self._show_results(None)
+        remembered = risk_import.remembered_mapping(self.session.db)
         try:
-            shown = extract_preview.preview(path)
+            shown = extract_preview.preview(path, sheet=sheet, remembered=remembered)
             if not shown.headings or not any(shown.headings):
                 raise ValidationError(f"{path.name} has no heading row: the first line must name the columns.")
         except ValidationError as exc:
             self.headings = []
             self.file_label.setText(f"<b>{path.name}</b>")
             self.preview_model.set_preview([], [])
+            self._show_title_lines([], 1, [])
             self.mapping.set_columns([], [], {})
             self._refuse(
                 f"{exc}\n\nNothing has been imported. Choose another file, or fix this one and choose it again."
             )
             return
-        self.headings = shown.headings
-        sep = {",": "comma", ";": "semicolon"}.get(shown.delimiter, shown.delimiter)
+        self.headings, self.sheet, self.layout_known = shown.headings, shown.sheet, shown.layout_known
+        self._set_sheets(shown.sheets, shown.sheet)
         aside = colours().secondary
+        if shown.sheet is not None:
+            form = f"Excel workbook, sheet '{shown.sheet}'"
+        else:
+            sep = {",": "comma", ";": "semicolon"}.get(shown.delimiter, shown.delimiter)
+            form = f"{'UTF-8' if shown.encoding == 'utf-8' else 'Windows-1252'}, {sep}-separated"
         self.file_label.setText(
-            f"<b>{path.name}</b>  <span style='color:{aside}'>· {_size(shown.file_size)} · "
-            f"{'UTF-8' if shown.encoding == 'utf-8' else 'Windows-1252'}, {sep}-separated"
-            f"</span>"
+            f"<b>{path.name}</b>  <span style='color:{aside}'>· {_size(shown.file_size)} · {form}</span>"
         )
         self.file_label.setToolTip(str(path))
-        self.preview_model.set_preview(shown.headings, shown.rows)
+        self._show_title_lines(shown.title_lines, shown.heading_row, shown.summary_lines)
+        self.preview_model.set_preview(shown.headings, shown.rows, shown.row_numbers)
         self.preview.resizeColumnsToContents()
-        remembered = risk_import.remembered_mapping(self.session.db)
         self.mapping.set_columns(
             shown.headings, shown.rows[0] if shown.rows else [], suggest_mapping(shown.headings, remembered)
         )
+
+    def source(self) -> Path:
+        """The file to check and import: the path, carrying the sheet chosen for a workbook."""
+        return SheetPath.of(self.path, self.sheet) if self.sheet is not None else self.path
+
+    def _set_sheets(self, names: list[str], current: str | None) -> None:
+        self.sheet_box.blockSignals(True)
+        if [self.sheet_box.itemText(i) for i in range(self.sheet_box.count())] != names:
+            self.sheet_box.clear()
+            self.sheet_box.addItems(names)
+        if current is not None:
+            self.sheet_box.setCurrentText(current)
+        self.sheet_box.blockSignals(False)
+        self.sheet_row.setVisible(len(names) > 1)
+
+    def _sheet_chosen(self, name: str) -> None:
+        if name and self.path is not None:
+            self.load_file(self.path, name)
+
+    def _show_title_lines(self, lines: list[str], heading_row: int, summary: list[tuple[int, str]]) -> None:
+        """The report's title lines above the heading row, and its summary below the patients: shown, and said
+        not to be patients."""
+        parts = []
+        if lines:
+            rows = "Row 1 is" if heading_row == 2 else f"Rows 1–{heading_row - 1} are"
+            parts.append(
+                f"{rows} the report's title, above the column headings (row {heading_row}), and not imported: "
+                + "  ·  ".join(lines[:6])
+                + ("  ·  …" if len(lines) > 6 else "")
+            )
+        if summary:
+            listed = "  ·  ".join(f"row {row}: {text}" for row, text in summary[:3])
+            parts.append(f"Below the patients, the report's summary is left out: {listed}")
+        self.title_lines.setVisible(bool(parts))
+        self.title_lines.setText("\n".join(parts))
 
     def choose_file(self) -> None:
         path = choose_extract(self, self.settings)
@@ -130,9 +182,9 @@ class ImportDialog(QDialog):
     # -- check and import ------------------------------------------------------------------------------------------
     def structure_problem(self) -> str | None:
         if not self.headings:
-            return "Choose a CSV file to import."
+            return "Choose a CSV file or an Excel workbook to import."
         try:
-            check_structure(self.headings, self.mapping.mapping(), self.path.name)
+            check_structure(self.headings, self.mapping.mapping(), self.path.name, self.layout_known)
         except ValidationError as exc:
             return str(exc)
         return None
@@ -145,7 +197,7 @@ class ImportDialog(QDialog):
             self,
             self.session,
             self.locality["code"],
-            self.path,
+            self.source(),
             self.extract_date(),
             self.mapping.mapping(),
             done=self._checked,
@@ -157,6 +209,7 @@ class ImportDialog(QDialog):
         self.checked = checked
         self._ready()
         self._show_results(checked)
+        self._show_notes(checked.notes)
 
     def _check_failed(self, exc: BaseException) -> None:
         if isinstance(exc, DeskError):
@@ -173,7 +226,7 @@ class ImportDialog(QDialog):
             self,
             self.session,
             self.locality["code"],
-            self.path,
+            self.source(),
             self.extract_date(),
             self.mapping.mapping(),
             done=self._imported,
@@ -194,6 +247,7 @@ class ImportDialog(QDialog):
     def _imported(self, result: risk_import.ImportResult) -> None:
         self.result = result
         self.summary.show_result(result, self.path.name, self.path, self.settings)
+        self._show_notes(result.notes)
         self.stack.setCurrentWidget(self.summary)
         self.check_button.hide()
         self.import_button.hide()
@@ -239,7 +293,14 @@ class ImportDialog(QDialog):
         self.check_button.setEnabled(ready)
         self.import_button.setEnabled(ready)
 
+    def _show_notes(self, notes: list[str]) -> None:
+        """What the check or import read other than patients: the sheet, a title, a summary left out."""
+        self.notes_label.setVisible(bool(notes))
+        self.notes_label.setText("\n".join(f"Note: {note}" for note in notes))
+
     def _show_results(self, checked: CheckedExtract | None) -> None:
+        if checked is None:
+            self._show_notes([])
         listed = self.results.show_checked(checked)
         # The rejected rows get room only when there are some; otherwise the columns keep it.
         self.page_layout.setStretchFactor(self.results, 2 if listed else 0)
@@ -284,6 +345,22 @@ class ImportDialog(QDialog):
         file_row.addWidget(another)
         layout.addLayout(file_row)
 
+        self.sheet_row = QWidget()
+        sheet_layout = QHBoxLayout(self.sheet_row)
+        sheet_layout.setContentsMargins(0, 0, 0, 0)
+        sheet_label = QLabel("Sheet:")
+        self.sheet_box = QComboBox()
+        self.sheet_box.setObjectName("sheetChooser")
+        self.sheet_box.setAccessibleName("The workbook's sheet that holds the patients")
+        self.sheet_box.setMinimumWidth(220)
+        self.sheet_box.currentTextChanged.connect(self._sheet_chosen)
+        sheet_label.setBuddy(self.sheet_box)
+        sheet_layout.addWidget(sheet_label)
+        sheet_layout.addWidget(self.sheet_box)
+        sheet_layout.addWidget(QLabel("The workbook has several sheets: choose the one that holds the patients."), 1)
+        self.sheet_row.hide()
+        layout.addWidget(self.sheet_row)
+
         date_row = QHBoxLayout()
         date_label = QLabel("Extract date:")
         self.date_edit = QDateEdit(QDate(clock.today()))
@@ -325,6 +402,11 @@ class ImportDialog(QDialog):
         self.mapping.changed.connect(self._mapping_changed)
         split.addWidget(_titled("Columns", self.mapping))
         self.preview_model = PreviewModel(self)
+        self.title_lines = QLabel()
+        self.title_lines.setObjectName("titleLines")
+        self.title_lines.setWordWrap(True)
+        self.title_lines.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title_lines.hide()
         self.preview = QTableView()
         self.preview.setObjectName("preview")
         self.preview.setTabKeyNavigation(False)  # arrows move between cells; Tab leaves the table
@@ -332,13 +414,19 @@ class ImportDialog(QDialog):
         self.preview.setModel(self.preview_model)
         self.preview.setWordWrap(False)
         self.preview.verticalHeader().setDefaultSectionSize(26)
-        split.addWidget(_titled(f"The first {extract_preview.PREVIEW_ROWS} rows", self.preview))
+        split.addWidget(_titled(f"The first {extract_preview.PREVIEW_ROWS} rows", self.title_lines, self.preview))
         split.setSizes([620, 420])
         layout.addWidget(split, 3)
         self.required_label = QLabel()
         self.required_label.setTextFormat(Qt.TextFormat.RichText)
         self.required_label.setWordWrap(True)
         layout.addWidget(self.required_label)
+        self.notes_label = QLabel()
+        self.notes_label.setObjectName("importNotes")
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes_label.hide()
+        layout.addWidget(self.notes_label)
 
         self.results = CheckResults()
         self.results_label, self.save_rejections_button = self.results.label, self.results.save_button
@@ -365,7 +453,7 @@ class ImportDialog(QDialog):
         return row
 
 
-def _titled(title: str, widget: QWidget) -> QWidget:
+def _titled(title: str, *widgets: QWidget) -> QWidget:
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 4, 0, 0)
@@ -373,7 +461,9 @@ def _titled(title: str, widget: QWidget) -> QWidget:
     label = QLabel(title)
     label.setObjectName("sectionTitle")
     layout.addWidget(label)
-    layout.addWidget(widget, 1)
+    for widget in widgets[:-1]:
+        layout.addWidget(widget)
+    layout.addWidget(widgets[-1], 1)
     return box
 
 

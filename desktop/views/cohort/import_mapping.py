@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QTableView, QTableWidget, QTableWidgetItem
 
-from ...models.cohort.extract_reader import CANONICAL, EFI_COLUMNS, REQUIRED
+from ...models.cohort.extract_layout import CANONICAL, EFI_COLUMNS, REQUIRED, not_imported_reason
 from ...models.cohort.extract_rules import COLUMN_HELP
 from ..kit.field_help import explain
 from ..kit.table_model import Column, Index, RowsModel
@@ -90,6 +90,7 @@ class MappingTable(QTableWidget):
                 combo.addItem(LABELS[column] + (" (required)" if is_required(column) else ""), column)
                 combo.setItemData(combo.count() - 1, COLUMN_HELP[column], Qt.ItemDataRole.ToolTipRole)
             combo.setCurrentIndex(max(0, combo.findData(mapping.get(heading))))
+            combo.setProperty("heading", heading)
             _explain_choice(combo)
             combo.currentIndexChanged.connect(lambda _i, h=heading: self._chosen(h))
             self.setCellWidget(row, 2, combo)
@@ -118,9 +119,14 @@ class MappingTable(QTableWidget):
 
 
 def _explain_choice(combo: QComboBox) -> None:
-    """The chosen column's rule on the box itself, so hovering over a mapping says what its values must be."""
+    """The chosen column's rule on the box itself, so hovering over a mapping says what its values must be; a
+    heading left out that the practice systems or ACG write says what it is and why it is not imported."""
     column = combo.currentData()
-    explain(combo, COLUMN_HELP[column] if column else "Not imported: the column is left out.")
+    if column:
+        explain(combo, COLUMN_HELP[column])
+        return
+    known = not_imported_reason(str(combo.property("heading") or ""))
+    explain(combo, f"Not imported: recognised as {known}." if known else "Not imported: the column is left out.")
 
 
 class PreviewModel(RowsModel):
@@ -128,16 +134,24 @@ class PreviewModel(RowsModel):
 
     def __init__(self, parent=None):
         super().__init__((), parent)
+        self.row_numbers: list[int] = []
 
-    def set_preview(self, headings: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    def set_preview(
+        self, headings: Sequence[str], rows: Sequence[Sequence[str]], row_numbers: Sequence[int] = ()
+    ) -> None:
+        """*row_numbers*: each row's number as a spreadsheet numbers it (default: the heading is row 1 and no
+        row is skipped)."""
         with self.resetting():
             self.columns = [Column(heading, heading) for heading in headings]
             self._rows = [list(r) for r in rows]
+            self.row_numbers = list(row_numbers) or list(range(2, len(rows) + 2))
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Vertical:
-            # Spreadsheet row numbers: the heading is row 1.
-            return str(section + 2) if role == Qt.ItemDataRole.DisplayRole else None
+            # Spreadsheet row numbers, as the rejections name them: below any title lines and the heading.
+            if role != Qt.ItemDataRole.DisplayRole or section >= len(self.row_numbers):
+                return None
+            return str(self.row_numbers[section])
         return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -77,6 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--extract-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     imp.add_argument("--json", action="store_true")
 
+    ref = sub.add_parser("reference", help="reference data: practices and PCNs from the NHS's ODS files")
+    ref_sub = ref.add_subparsers(dest="reference_command", required=True)
+    rfi = ref_sub.add_parser("import", help="update practices and PCNs from ODS epraccur.csv and the ePCN workbook")
+    rfi.add_argument("--db", type=Path, required=True)
+    rfi.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    rfi.add_argument("--dry-run", action="store_true", help="show the preview only; nothing is written")
+    rfi.add_argument("--all", action="store_true", help="every active prescribing setting, not only GP practices")
+    rfi.add_argument(
+        "--commissioner",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="a commissioner (sub-ICB) code the workspace covers; repeat for each (default: the workspace's, "
+        "else LLR's 03W, 04C, 04V); the list given is kept in the workspace",
+    )
+    rfi.add_argument(
+        "--pcn-locality",
+        action="append",
+        default=[],
+        metavar="PCN=LOCALITY",
+        help="the locality a new PCN belongs to, e.g. U12345=CHA; repeat for each",
+    )
+    rfi.add_argument("--json", action="store_true")
+
     kpi = sub.add_parser("kpi", help="the computed KPIs of a locality for a quarter")
     kpi.add_argument("--db", type=Path, required=True)
     kpi.add_argument("--locality", required=True)
@@ -430,6 +454,52 @@ def _import_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference_import(args: argparse.Namespace) -> int:
+    from .models.clock import Actor
+    from .models.db import open_workspace
+    from .models.reference_import import import_files
+
+    chosen = {}
+    for pair in args.pcn_locality:
+        pcn, sep, loc = pair.partition("=")
+        if not sep or not pcn.strip() or not loc.strip():
+            raise ValidationError(f"--pcn-locality {pair}: give a PCN code and a locality code, e.g. U12345=CHA.")
+        chosen[pcn.strip()] = loc.strip()
+    db = open_workspace(args.db, create=False)
+    planned = import_files(
+        db,
+        Actor.local(paths.device_id()),
+        args.files,
+        dry_run=args.dry_run,
+        commissioners=tuple(c.strip().upper() for c in args.commissioner) or None,
+        all_settings=args.all,
+        pcn_localities=chosen,
+    )
+    if args.json:
+        print(json.dumps({"dry_run": args.dry_run, **planned.as_json()}, indent=2, ensure_ascii=False))
+        return 0
+    print(
+        f"{', '.join(planned.files)}: {planned.practices_in_area} practices in {planned.pcns_in_area} PCNs for "
+        f"{', '.join(planned.commissioners)}"
+    )
+    for what, n in planned.counts().items():
+        if n:
+            print(f"  {what}: {n}")
+    for p in planned.new_pcns + planned.new_practices:
+        if p["basis"] == "to confirm":
+            print(f"  locality to confirm: {p['code']} {p['name']} put in {p['locality']}")
+    for r in planned.referenced:
+        print(
+            f"  kept, still used: {r['code']} {r['name']} ({r['patients']} patients, {r['on_caseload']} on caseload, "
+            f"{r['care_homes']} care homes)"
+        )
+    if args.dry_run:
+        print("Dry run, nothing written.")
+    else:
+        print("Imported." if planned.writes else "Nothing to change: the workspace already matches these files.")
+    return 0
+
+
 def _kpi(args: argparse.Namespace) -> int:
     from .models import quarters
     from .models.cohort.risk_import import locality_by_code
@@ -730,6 +800,7 @@ COMMANDS = {
     "demo": _demo,
     "demo-extract": _demo_extract,
     "import-risk": _import_risk,
+    "reference": _reference_import,
     "kpi": _kpi,
     "return": _return,
     "key": _key,

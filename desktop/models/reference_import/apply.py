@@ -1,0 +1,126 @@
+"""Writing a planned ODS import: one transaction, one undo step, every record's change audited.
+
+What it never does: delete a record, or change a record's locality (the team's choice). The practices table has
+no status column, so a practice the file lists as closed is left as it is and listed in the preview; marking it
+closed needs a schema change (a `status`/`closed_on` column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import sqlite_utils
+
+from .. import audit
+from ..changes import Changes
+from ..clock import Actor, new_id
+from ..undo import UndoStack, recording
+from ..workspace import set_meta
+from .ods import read_files
+from .plan import META_KEY, Plan, plan
+
+STEP_NAME = "Update from NHS files"
+
+
+def apply(db: sqlite_utils.Database, actor: Actor, planned: Plan, undo: UndoStack | None = None) -> Changes:
+    """Write *planned*; a plan with nothing to change writes nothing, not even an audit entry."""
+    if not planned.writes and not planned.store_commissioners:
+        return Changes()
+    stamp = actor.stamp()
+    now = stamp["updated_at"]
+    entries = []
+    with recording(undo, db, STEP_NAME) as step:
+        pcn_ids = {r["code"]: r["id"] for r in db.query("SELECT id, code FROM pcns")}
+        for p in planned.new_pcns:
+            row_id = new_id()
+            step.touch(db, "pcns", [row_id])
+            db["pcns"].insert(
+                {
+                    "id": row_id,
+                    "code": p["code"],
+                    "name": p["name"],
+                    "locality_id": p["locality_id"],
+                    "created_at": now,
+                    **stamp,
+                }
+            )
+            pcn_ids[p["code"]] = row_id
+            entries.append(("create", "pcns", row_id, f"Added PCN {p['code']} from the NHS file", p))
+        for p in planned.renamed_pcns:
+            step.touch(db, "pcns", [p["id"]])
+            db["pcns"].update(p["id"], {"name": p["after"], **stamp})
+            entries.append(("update", "pcns", p["id"], f"Renamed PCN {p['code']} from the NHS file", p))
+        for p in planned.new_practices:
+            row_id = new_id()
+            step.touch(db, "practices", [row_id])
+            db["practices"].insert(
+                {
+                    "id": row_id,
+                    "ods_code": p["code"],
+                    "name": p["name"],
+                    "locality_id": p["locality_id"],
+                    "pcn_id": pcn_ids.get(p["pcn"]) if p["pcn"] else None,
+                    # Neither is in the NHS files: the team fills them in.
+                    "list_size": 0,
+                    "clinical_system": "",
+                    "postcode": p["postcode"],
+                    "created_at": now,
+                    **stamp,
+                }
+            )
+            entries.append(("create", "practices", row_id, f"Added practice {p['code']} from the NHS file", p))
+        updates: dict[str, dict] = {}
+        for kind, column in (("renamed", "name"), ("changed", "postcode")):
+            for p in getattr(planned, kind):
+                updates.setdefault(p["id"], {})[column] = p["after"]
+        for p in planned.moved:
+            updates.setdefault(p["id"], {})["pcn_id"] = pcn_ids[p["after"]]
+        details = {p["id"]: p for kind in ("renamed", "changed", "moved") for p in getattr(planned, kind)}
+        for row_id, values in updates.items():
+            step.touch(db, "practices", [row_id])
+            db["practices"].update(row_id, {**values, **stamp})
+            code = details[row_id]["code"]
+            entries.append(
+                (
+                    "update",
+                    "practices",
+                    row_id,
+                    f"Changed practice {code} from the NHS file: {', '.join(values)}",
+                    {"changes": values},
+                )
+            )
+        if planned.store_commissioners:
+            set_meta(db, **{META_KEY: ",".join(planned.commissioners)})
+        counts = {k: v for k, v in planned.counts().items() if v}
+        entries.append(
+            (
+                "import",
+                "reference",
+                None,
+                f"Updated reference data from the NHS files {', '.join(planned.files)}",
+                {"files": planned.files, "commissioners": planned.commissioners, "counts": counts},
+            )
+        )
+        audit.append_many(db.conn, [audit.row(actor, *e) for e in entries])
+    return Changes.of("pcns", "practices", "meta")
+
+
+def import_files(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    files: Iterable[str | Path],
+    *,
+    dry_run: bool = False,
+    commissioners: tuple[str, ...] | None = None,
+    all_settings: bool = False,
+    pcn_localities: dict[str, str] | None = None,
+    undo: UndoStack | None = None,
+) -> Plan:
+    """Read, plan and (unless *dry_run*) apply; every refusal happens before anything is written."""
+    planned = plan(
+        db, read_files(files), commissioners=commissioners, all_settings=all_settings, pcn_localities=pcn_localities
+    )
+    if not dry_run:
+        apply(db, actor, planned, undo)
+    return planned

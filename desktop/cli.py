@@ -37,7 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--db", type=Path, required=True)
     info.add_argument("--json", action="store_true")
 
-    new = sub.add_parser("new", help="an empty workspace with the LLR reference data")
+    new = sub.add_parser(
+        "new",
+        help="an empty workspace: only the 11 localities, ready for the NHS's practice and PCN files "
+        "(`reference import`); `demo` builds the invented demo world instead",
+        description="Make an empty workspace. It holds only the 11 localities: no practices, PCNs, care homes "
+        "or staff until you load them from the NHS's own files with `locality-desk reference import` (in the app: "
+        "Reference data → Update from NHS files…). To try Locality Desk on invented data, use `locality-desk demo`.",
+    )
     new.add_argument("--db", type=Path, required=True)
     new.add_argument("--kind", choices=["locality", "commissioner"], required=True)
     new.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
@@ -388,7 +395,25 @@ def _new(args: argparse.Namespace) -> int:
     from .models.workspace import create_workspace
 
     create_workspace(args.db, args.kind).close()
-    return _wrote(args, args.db, f"Created an empty {args.kind} workspace at {args.db}", kind=args.kind)
+    # Say what it holds and what comes next: an empty workspace is only a start, and the demo is elsewhere.
+    next_steps = (
+        "Next, trust each team's key (`locality-desk key import`), then import their return files "
+        f"(`locality-desk return import --db {args.db} FILE...`)."
+        if args.kind == "commissioner"
+        else "Next, load the practices and PCNs from the NHS's own files (epraccur and ePCN): "
+        f"`locality-desk reference import --db {args.db} FILE...` (in the app: Reference data → "
+        "Update from NHS files…). The guide page 'Setting up your team's real workspace' says where to get them."
+    )
+    return _wrote(
+        args,
+        args.db,
+        f"Created an empty {args.kind} workspace at {args.db}.\n"
+        "It holds only the 11 localities: no practices, PCNs, care homes or staff yet.\n"
+        f"{next_steps}\nTo try Locality Desk on invented data instead, build the demo world: "
+        "`locality-desk demo --db FILE`.",
+        kind=args.kind,
+        reference="localities",
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -478,10 +503,15 @@ def _reference_import(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"dry_run": args.dry_run, **planned.as_json()}, indent=2, ensure_ascii=False))
         return 0
-    print(
-        f"{', '.join(planned.files)}: {planned.practices_in_area} practices in {planned.pcns_in_area} PCNs for "
-        f"{', '.join(planned.commissioners)}"
-    )
+    if planned.practices_in_area:
+        print(
+            f"{', '.join(planned.files)}: {planned.practices_in_area} practices in {planned.pcns_in_area} PCNs for "
+            f"{', '.join(planned.commissioners)}"
+        )
+    if planned.local_authorities:
+        print(
+            f"{', '.join(planned.files)}: {planned.homes_in_area} care homes in {', '.join(planned.local_authorities)}"
+        )
     for what, n in planned.counts().items():
         if n:
             print(f"  {what}: {n}")
@@ -493,6 +523,8 @@ def _reference_import(args: argparse.Namespace) -> int:
             f"  kept, still used: {r['code']} {r['name']} ({r['patients']} patients, {r['on_caseload']} on caseload, "
             f"{r['care_homes']} care homes)"
         )
+    for h in planned.homes_with_residents:
+        print(f"  kept, still used: care home {h['cqc_id']} {h['name']} is deregistered ({h['residents']} residents)")
     if args.dry_run:
         print("Dry run, nothing written.")
     else:

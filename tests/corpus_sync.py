@@ -132,7 +132,7 @@ def _bundle(changeset: bytes, version: int, n: int, labelled: bool) -> bytes:
 
 def files() -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
-        db = create_workspace(Path(tmp) / "hab.sqlite", "locality")
+        db = create_workspace(Path(tmp) / "hab.sqlite", "locality", reference="demo")
         db.close()
         changeset, version = _changeset(Path(tmp) / "hab.sqlite")
     return {

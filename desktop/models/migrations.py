@@ -461,5 +461,29 @@ def m010_audit_chain(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+@MIGRATIONS()
+def m011_reference_status(db: sqlite_utils.Database) -> None:
+    # Reference data from the NHS's own files (issue 21). A practice that closes or a care home that leaves the
+    # CQC register is marked, never deleted: the team's patients, residents and visits still point at it. A care
+    # home also keeps what the CQC directory says of it, so the team can see provider, rating and specialisms.
+    _run(
+        db,
+        11,
+        """
+        ALTER TABLE practices ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'closed'));
+        ALTER TABLE practices ADD COLUMN closed_on TEXT;
+        ALTER TABLE care_homes ADD COLUMN status TEXT NOT NULL DEFAULT 'registered'
+            CHECK (status IN ('registered', 'deregistered'));
+        ALTER TABLE care_homes ADD COLUMN deregistered_on TEXT;
+        ALTER TABLE care_homes ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE care_homes ADD COLUMN local_authority TEXT NOT NULL DEFAULT '';
+        ALTER TABLE care_homes ADD COLUMN provider TEXT NOT NULL DEFAULT '';
+        ALTER TABLE care_homes ADD COLUMN cqc_rating TEXT NOT NULL DEFAULT '';
+        ALTER TABLE care_homes ADD COLUMN older_people INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE care_homes ADD COLUMN dementia INTEGER NOT NULL DEFAULT 0
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11

@@ -164,7 +164,8 @@ PRACTICES = Entity(
         Field("postcode", "Postcode", required=False),
     ),
     list_sql="""SELECT p.id, p.locality_id, p.ods_code, p.name, l.name AS locality, n.name AS pcn,
-                p.list_size, p.clinical_system, p.postcode
+                p.list_size, p.clinical_system, p.postcode,
+                CASE WHEN p.status = 'closed' THEN 'closed ' || COALESCE(p.closed_on, '') ELSE p.status END AS status
                 FROM practices p JOIN localities l ON l.id = p.locality_id
                 LEFT JOIN pcns n ON n.id = p.pcn_id""",
     columns=(
@@ -175,6 +176,7 @@ PRACTICES = Entity(
         ("list_size", "List size"),
         ("clinical_system", "Clinical system"),
         ("postcode", "Postcode"),
+        ("status", "Status"),
     ),
     order_by="name",
     referenced_by=(("care_homes", "aligned_practice_id", "care homes aligned to it"),),
@@ -248,7 +250,9 @@ CARE_HOMES = Entity(
         Field("postcode", "Postcode", required=False),
     ),
     list_sql="""SELECT h.id, h.locality_id, h.cqc_id, h.name, l.name AS locality, h.home_type, h.beds,
-                p.name AS aligned_practice, s.name AS clinical_lead, h.postcode
+                p.name AS aligned_practice, s.name AS clinical_lead, h.postcode,
+                CASE WHEN h.status = 'deregistered' THEN 'deregistered ' || COALESCE(h.deregistered_on, '')
+                     ELSE h.status END AS status
                 FROM care_homes h JOIN localities l ON l.id = h.locality_id
                 LEFT JOIN practices p ON p.id = h.aligned_practice_id
                 LEFT JOIN staff s ON s.id = h.clinical_lead_id""",
@@ -261,6 +265,7 @@ CARE_HOMES = Entity(
         ("aligned_practice", "Aligned practice"),
         ("clinical_lead", "Clinical lead"),
         ("postcode", "Postcode"),
+        ("status", "Status"),
     ),
     order_by="name",
 )

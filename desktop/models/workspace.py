@@ -1,17 +1,24 @@
-"""What a workspace is: its kind, its summary (`info`), and how an empty one is made."""
+"""What a workspace is: its kind, its summary (`info`), and how a new one is made."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from .clock import Actor
 from .db import open_workspace, schema_version
 from .errors import ValidationError
 
 KINDS = ("locality", "commissioner")
+# What a new workspace starts with: only the 11 localities (real), or the demo's invented reference data too.
+LOCALITIES_ONLY, DEMO_REFERENCE = "localities", "demo"
+REFERENCES = (LOCALITIES_ONLY, DEMO_REFERENCE)
+# Who the localities of a new real workspace are written by: not the demo generator, whose name marks invented data.
+SETUP_ACTOR = Actor(user="new workspace", device_id="setup-00000000")
 STALE_AFTER_DAYS = 7  # a demo whose history stopped a week or more ago shows rounds nobody missed
 # Tables `info` counts; later issues append theirs.
 MAIN_TABLES = [
@@ -125,18 +132,32 @@ def info(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
-def create_workspace(path: str | Path, workspace_kind: str) -> sqlite_utils.Database:
-    """A new workspace holding only the LLR reference data."""
+def create_workspace(
+    path: str | Path, workspace_kind: str, *, reference: str = LOCALITIES_ONLY
+) -> sqlite_utils.Database:
+    """A new workspace: with *reference* "localities" (the default) it holds only the 11 localities, which are real,
+    ready for the practices and PCNs from the NHS's own files; with "demo" also the demo's invented practices, PCNs,
+    care homes and staff, for tests and tools that need a world without building the whole demo.
+
+    The default is the empty one so that no way of making a workspace, present or future, hands a real team
+    invented reference data it did not ask for.
+    """
     from .demo.context import DEFAULT_SEED, DemoContext
-    from .demo.reference_world import build_reference
+    from .demo.reference_world import build_localities, build_reference
 
     if workspace_kind not in KINDS:
         raise ValidationError(f"Kind must be one of {', '.join(KINDS)}, not '{workspace_kind}'.")
+    if reference not in REFERENCES:
+        raise ValidationError(f"Reference must be one of {', '.join(REFERENCES)}, not '{reference}'.")
     path = Path(path)
     if path.exists() and path.stat().st_size:
         raise ValidationError(f"{path} already exists; choose a new file name so nothing is overwritten.")
     db = open_workspace(path)
     with db.atomic():
-        build_reference(DemoContext(db=db, seed=DEFAULT_SEED, small=False))
+        ctx = DemoContext(db=db, seed=DEFAULT_SEED, small=False)
+        if reference == DEMO_REFERENCE:
+            build_reference(ctx)
+        else:
+            build_localities(replace(ctx, actor=SETUP_ACTOR))
         set_meta(db, kind=workspace_kind)
     return db

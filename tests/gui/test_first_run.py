@@ -117,9 +117,10 @@ def answers(
         _enter(qtbot, wizard)
         page = wizard.start_page
         assert wizard.currentPage() is page and wizard.focusWidget() is page.demo
-        if start == first_run.EMPTY:
-            page.empty.setFocus()  # as Tab or an arrow key would
-            qtbot.keyClick(page.empty, Qt.Key.Key_Space)
+        if start != first_run.DEMO:
+            button = page.empty if start == first_run.EMPTY else page.open
+            button.setFocus()  # as Tab or an arrow key would
+            qtbot.keyClick(button, Qt.Key.Key_Space)
         assert page.start() == start
         _enter(qtbot, wizard)
         assert wizard.currentPage() is wizard.path_page and wizard.focusWidget() is wizard.path_page.path_edit
@@ -148,6 +149,9 @@ def test_a_team_member_starts_an_empty_workspace_and_the_window_opens_on_their_t
     db = open_workspace(target, create=False)
     assert workspace.kind(db) == "locality" and workspace.get_meta(db, "demo_seed") is None
     assert len(workspace.localities(db)) == 11
+    # Truly empty: the invented practices, care homes and staff are the demo's alone (issue 21).
+    counts = workspace.info(db)["counts"]
+    assert [counts[t] for t in ("pcns", "practices", "care_homes", "staff")] == [0, 0, 0, 0]
     db.close()
     assert {n: settings.get(n) for n in ("user_name", "user_role", "home_locality", "first_run_done")} == {
         "user_name": "Sam Patel",
@@ -321,6 +325,74 @@ def test_an_existing_file_is_offered_to_be_opened_instead(
     assert window.session.path == small_world_path.resolve() and window.current_locality()["code"] == "CTN"
     assert workspace.get_meta(window.session.db, "demo_seed") is not None  # the same world, not a new one
     assert settings.get("first_run_done")
+
+
+def test_a_workspace_already_had_is_chosen_on_the_start_page_and_opened(
+    start, wizard_script, settings, small_world_path, monkeypatch
+):
+    monkeypatch.setattr(first_run.messages, "ask", lambda *a: pytest.fail("an existing file is not a surprise here"))
+    _, script = wizard_script
+    script["answer"] = answers(team="CTN", start=first_run.OPEN, path=small_world_path)
+
+    window = start()
+
+    assert window.session.path == small_world_path.resolve() and window.current_locality()["code"] == "CTN"
+    assert workspace.get_meta(window.session.db, "demo_seed") is not None  # the same world, not a new one
+    assert settings.get("first_run_done")
+
+
+def test_opening_a_file_that_is_not_there_is_explained_and_nothing_is_written(
+    start, wizard_script, tmp_path, monkeypatch
+):
+    warned = []
+    monkeypatch.setattr(first_run.messages, "warn", lambda parent, title, text: warned.append((title, text)))
+    seen, script = wizard_script
+    missing = tmp_path / "nowhere.sqlite"
+    script["answer"] = answers(start=first_run.OPEN, path=missing, cancel_at_end=True)
+
+    assert start() is None
+
+    assert warned and warned[0][0] == "There is no workspace there" and "go Back to start a new one" in warned[0][1]
+    assert not missing.exists() and not paths.default_workspace().exists()
+    assert _nothing_remembered()
+
+
+@pytest.mark.parametrize("team", ["CHA", first_run.COMMISSIONER])
+def test_the_start_page_offers_three_and_never_calls_the_invented_data_llrs(qtbot, team):
+    wizard = first_run.FirstRunWizard(paths.default_workspace())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.who.name, "Sam Patel")
+    _choose(wizard.who.role, "commissioner" if team == first_run.COMMISSIONER else "GP")
+    wizard.next()
+    _choose(wizard.where.team, team)
+    wizard.next()
+    page = wizard.start_page
+    assert [b.text().replace("&", "") for b in page.choices.buttons()][2] == "Open a workspace file you already have"
+    words = " ".join(w.text() for w in page.findChildren(QLabel) + page.findChildren(QRadioButton))
+    words += wizard.where.subTitle() + page.subTitle()
+    assert "LLR reference data" not in words and "only the 11 localities" in words
+    if team != first_run.COMMISSIONER:
+        assert "Update from NHS files" in page.empty_note.text()
+        assert "real work" in page.empty.text() and "invented" in page.demo.text()
+
+
+def test_the_link_on_the_start_page_opens_the_guide_at_setting_up_a_real_workspace(qtbot):
+    wizard = first_run.FirstRunWizard(paths.default_workspace())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.who.name, "Sam Patel")
+    _choose(wizard.who.role, "GP")
+    wizard.next()
+    _choose(wizard.where.team, "CHA")
+    wizard.next()
+    note = wizard.start_page.empty_note
+    assert 'href="setting-up-real-workspace.md"' in note.text()
+    assert "<" not in wizard.start_page.empty.accessibleDescription()
+    note.linkActivated.emit("setting-up-real-workspace.md")
+    guide = wizard.findChild(HelpWindow, "helpWindow")
+    assert guide is not None and guide.isVisible() and guide.page() == "setting-up-real-workspace.md"
+    assert "real workspace" in guide.browser.toPlainText()
 
 
 def test_someone_who_already_has_the_default_workspace_is_not_shown_the_wizard(start, wizard_script, small_world_path):

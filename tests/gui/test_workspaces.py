@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from desktop import __version__
 from desktop.models import audit, reference, workspace
@@ -50,6 +50,22 @@ def test_file_new_workspace_creates_a_commissioner_workspace_and_opens_it(qtbot,
     # It opens on the Commissioner screen; the patient screens are absent.
     assert window.current_screen().key == "commissioner"
     assert "cohort" not in window.pages and "returns" not in window.pages
+
+
+def test_file_new_workspace_is_truly_empty_and_says_how_to_fill_it(qtbot, window, tmp_path):
+    menu_action(window, "File", "New workspace…").trigger()
+    dialog = window.new_dialog
+    words = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "LLR reference data" not in words and "Update from NHS files" in words
+    qtbot.keyClicks(dialog.path_edit, str(tmp_path / "team"))
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+
+    db = open_workspace(tmp_path / "team.sqlite", create=False)
+    counts = workspace.info(db)["counts"]
+    assert counts["localities"] == 11
+    # The demo's invented practices, care homes and staff never come with a workspace made for real work.
+    assert [counts[t] for t in ("pcns", "practices", "care_homes", "staff")] == [0, 0, 0, 0]
+    db.close()
 
 
 def test_new_workspace_refuses_an_existing_file_and_stays_open(qtbot, window, small_world_path):

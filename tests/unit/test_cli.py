@@ -28,13 +28,14 @@ def test_info_json_lists_localities_practices_homes_and_counts(small_world_path,
     assert summary["counts"]["localities"] == 11
 
 
-def test_new_commissioner_workspace_has_reference_data(tmp_path, capsys):
+def test_new_commissioner_workspace_holds_the_11_localities_and_no_invented_practices(tmp_path, capsys):
     path = tmp_path / "icb.sqlite"
     assert main(["new", "--db", str(path), "--kind", "commissioner"]) == 0
     capsys.readouterr()
     main(["info", "--db", str(path), "--json"])
     summary = json.loads(capsys.readouterr().out)
-    assert summary["kind"] == "commissioner" and summary["counts"]["practices"] == 138
+    assert summary["kind"] == "commissioner" and summary["counts"]["localities"] == 11
+    assert summary["counts"]["practices"] == 0
 
 
 def test_new_refuses_to_overwrite(small_world_path, capsys):

@@ -85,7 +85,7 @@ def kill_mid_transaction(tmp_path: Path, mode: str, argv: list[str], db_path: Pa
 
 def test_a_kill_in_the_middle_of_a_large_risk_import_leaves_the_previous_state(tmp_path):
     path = tmp_path / "locality.sqlite"
-    create_workspace(path, "locality").close()
+    create_workspace(path, "locality", reference="demo").close()  # the demo's practices, which the extract names
     # The state before: an earlier run, so the killed import also had patients leaving and changing.
     earlier = tmp_path / "earlier.csv"
     write_extract(earlier, "CHA", 20_000, seed=7, extract_date=dt.date(2026, 8, 15))

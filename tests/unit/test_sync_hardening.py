@@ -300,7 +300,7 @@ def test_a_workspace_that_synced_before_state_moved_into_meta_keeps_what_it_had_
 @pytest.mark.parametrize("name", SYNC_CORPUS)
 def test_a_never_synced_workspace_refuses_a_team_of_other_localities(name, tmp_path, monkeypatch, capsys):
     ws = tmp_path / "cha.sqlite"
-    create_workspace(ws, "locality").close()
+    create_workspace(ws, "locality", reference="demo").close()  # the practices the bundles' records point at
     _with_records(ws, "CHA", tmp_path)
     before = content_digest(ws)
     monkeypatch.setenv(sync_bundle.PASSPHRASE_ENV, corpus_sync.PASSPHRASE)
@@ -330,7 +330,7 @@ def test_a_never_synced_workspace_joins_a_team_of_its_own_localities_or_any_when
     assert imp(a, export(same, "reply")).joined_team is False
     # A new workspace, holding no team records yet, may take any team's bundle (the passphrase vouches for it).
     fresh = tmp_path / "fresh.sqlite"
-    create_workspace(fresh, "locality").close()
+    create_workspace(fresh, "locality", reference="demo").close()
     monkeypatch.setenv(sync_bundle.PASSPHRASE_ENV, corpus_sync.PASSPHRASE)
     code, err = _cli_import(capsys, fresh, CORPUS / LABELLED)
     assert code == 0, err

@@ -6,6 +6,7 @@ and its revisions listed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtWidgets import QWidget
 
@@ -34,7 +35,7 @@ def returns_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
     page.previous_button.click()
     new_id, changes = returns.reopen(
         page.session.db,
-        page.session.actor,
+        replace(page.session.actor, role="federation manager"),  # only a manager or lead may reopen
         page.return_id,
         "OUT-01 corrected: the acute trust re-ran its admissions extract",
         page.today(),

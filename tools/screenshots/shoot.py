@@ -79,6 +79,7 @@ def take(outdir: Path) -> list[Path]:
     from tools.screenshots.commissioner import commissioner_at_work
     from tools.screenshots.first_run import first_run_pages
     from tools.screenshots.mdt import mdt_at_work
+    from tools.screenshots.reference_update import reference_update_preview
     from tools.screenshots.reports import reports_at_work
     from tools.screenshots.returns import returns_at_work
     from tools.screenshots.sync import sync_at_work
@@ -144,6 +145,7 @@ def take(outdir: Path) -> list[Path]:
 
         sync_at_work(Path(tmp), second_window, shot, lambda seconds: _settle(app, seconds))
         first_run_pages(shot, lambda seconds: _settle(app, seconds))
+        reference_update_preview(Path(tmp), second_window, shot, lambda seconds: _settle(app, seconds))
         # The same demo workspace opened five weeks after it was built: it shows what was true, and says so.
         with clock.pinned(clock.now() + dt.timedelta(days=35)):
             later = second_window(db_path)

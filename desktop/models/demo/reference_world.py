@@ -1,5 +1,6 @@
-"""Demo reference data: the 11 localities from data/localities.csv, with invented practices, PCNs,
-care homes and staff in the numbers the seeds give (138 practices, 311 homes, ~1.1 million patients)."""
+"""Reference data: the 11 localities from data/localities.csv, which are real and go into every workspace, and
+for the demo only, invented practices, PCNs, care homes and staff in the numbers the seeds give (138 practices,
+311 homes, ~1.1 million patients)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,24 @@ def list_sizes(rng: random.Random, total: int, count: int) -> list[int]:
 
 
 def build_reference(ctx) -> None:
+    """The demo's reference data: the 11 localities and the invented practices, PCNs, care homes and staff."""
+    tables = _reference_tables(ctx)
+    for table in ("localities", "pcns", "practices", "staff", "care_homes"):
+        ctx.db[table].insert_all(tables[table])
+
+
+def build_localities(ctx) -> None:
+    """Only the 11 localities, for a workspace a team fills from the NHS's own files.
+
+    Their ids are the demo's, drawn from the same random stream, so a locality has one id in every workspace and
+    a team's workspace syncs with the commissioner's whichever way each was made. The federation names are
+    invented, so a real workspace leaves them blank for the team to fill in.
+    """
+    localities = _reference_tables(ctx)["localities"]
+    ctx.db["localities"].insert_all({**loc, "federation": ""} for loc in localities)
+
+
+def _reference_tables(ctx) -> dict[str, list[dict[str, Any]]]:
     rng = ctx.rng("reference")
     stamp = {
         "created_at": ctx.actor.now(),
@@ -193,8 +212,7 @@ def build_reference(ctx) -> None:
                 )
     if ctx.small:
         _shrink(tables)
-    for table in ("localities", "pcns", "practices", "staff", "care_homes"):
-        ctx.db[table].insert_all(tables[table])
+    return tables
 
 
 def _shrink(tables: dict[str, list[dict[str, Any]]]) -> None:

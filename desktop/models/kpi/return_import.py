@@ -239,6 +239,11 @@ def read(path: Path) -> dict[str, Any]:
     _check_sign_off(doc)
     _check_dates(doc)
     _check_values(doc)
+    # Last, so a file with a plainer fault is named by it: a signed file changed anywhere (its signing fields too)
+    # is refused by the file alone; whether its key is trusted here is for the import (signing.admit).
+    damaged = signing.damage(doc)
+    if damaged:
+        raise Rejected("bad-signature", damaged)
     return doc
 
 

@@ -532,6 +532,25 @@ def _signer(doc: dict[str, Any]) -> tuple[bytes, Ed25519PublicKey, bytes]:
     return raw, Ed25519PublicKey.from_public_bytes(raw), signature
 
 
+def damage(doc: dict[str, Any]) -> str | None:
+    """Why a signed return is not whole, judged by the file alone (its signature against the key it names; nothing
+    here needs to be trusted): a byte changed anywhere in a signed file, its signing fields included, shows here
+    when the file is read. None for a whole signed file, and for an unsigned one (verify() says "unsigned")."""
+    if not FIELDS & set(doc):
+        return None
+    try:
+        _public_raw, signer, signature = _signer(doc)
+        signer.verify(signature, message(doc))
+    except _Bad as exc:
+        return f"The file's signature is damaged: {exc}. It was changed after it was exported. {_ASK_AGAIN}"
+    except (InvalidSignature, UnicodeEncodeError):
+        return (
+            "The file's signature does not match its content: it was changed after it was signed. Nothing was "
+            f"imported. {_ASK_AGAIN}"
+        )
+    return None
+
+
 def admit(db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], accept: Collection[str] = ()) -> Verdict:
     """verify(), and what follows from it here, in the caller's transaction: a new key whose fingerprint is in
     *accept* (the user compared it with the team) is trusted; a rotation endorsed by a trusted key is recorded

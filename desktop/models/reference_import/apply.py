@@ -1,12 +1,13 @@
 """Writing a planned ODS import: one transaction, one undo step, every record's change audited.
 
-What it never does: delete a record, or change a record's locality (the team's choice). The practices table has
-no status column, so a practice the file lists as closed is left as it is and listed in the preview; marking it
-closed needs a schema change (a `status`/`closed_on` column).
+What it never does: delete a record, or change a record's locality (the team's choice). A practice the file lists
+as closed is marked closed (with its closing date) and a care home gone from the CQC register is marked
+deregistered: the team's patients, residents and visits still point at them.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,18 +15,28 @@ import sqlite_utils
 
 from .. import audit
 from ..changes import Changes
-from ..clock import Actor, new_id
+from ..clock import Actor
 from ..undo import UndoStack, recording
 from ..workspace import set_meta
+from .cqc import CQC_META_KEY
 from .ods import read_files
 from .plan import META_KEY, Plan, plan
 
 STEP_NAME = "Update from NHS files"
 
 
+# Every laptop that imports the same NHS file makes the same record under the same id, so two team members who
+# each loaded the files still sync records that point at them (a random id per laptop would not match).
+NHS_IDS = uuid.UUID("6f1d3c52-2a7e-4d1b-9a51-0c0ffee0d5a1")
+
+
+def nhs_id(kind: str, code: str) -> str:
+    return str(uuid.uuid5(NHS_IDS, f"{kind}:{code.strip().upper()}"))
+
+
 def apply(db: sqlite_utils.Database, actor: Actor, planned: Plan, undo: UndoStack | None = None) -> Changes:
     """Write *planned*; a plan with nothing to change writes nothing, not even an audit entry."""
-    if not planned.writes and not planned.store_commissioners:
+    if not planned.writes and not planned.store_commissioners and not planned.store_authorities:
         return Changes()
     stamp = actor.stamp()
     now = stamp["updated_at"]
@@ -33,7 +44,7 @@ def apply(db: sqlite_utils.Database, actor: Actor, planned: Plan, undo: UndoStac
     with recording(undo, db, STEP_NAME) as step:
         pcn_ids = {r["code"]: r["id"] for r in db.query("SELECT id, code FROM pcns")}
         for p in planned.new_pcns:
-            row_id = new_id()
+            row_id = nhs_id("pcn", p["code"])
             step.touch(db, "pcns", [row_id])
             db["pcns"].insert(
                 {
@@ -52,7 +63,7 @@ def apply(db: sqlite_utils.Database, actor: Actor, planned: Plan, undo: UndoStac
             db["pcns"].update(p["id"], {"name": p["after"], **stamp})
             entries.append(("update", "pcns", p["id"], f"Renamed PCN {p['code']} from the NHS file", p))
         for p in planned.new_practices:
-            row_id = new_id()
+            row_id = nhs_id("practice", p["code"])
             step.touch(db, "practices", [row_id])
             db["practices"].insert(
                 {
@@ -90,20 +101,65 @@ def apply(db: sqlite_utils.Database, actor: Actor, planned: Plan, undo: UndoStac
                     {"changes": values},
                 )
             )
+        for p in planned.to_close:
+            step.touch(db, "practices", [p["id"]])
+            db["practices"].update(p["id"], {"status": "closed", "closed_on": p["closed_on"], **stamp})
+            entries.append(
+                ("update", "practices", p["id"], f"Marked practice {p['code']} closed, as the NHS file says", p)
+            )
+        for h in planned.new_homes:
+            row_id = nhs_id("care home", h["cqc_id"])
+            step.touch(db, "care_homes", [row_id])
+            columns = {k: v for k, v in h.items() if k not in ("locality", "basis")}
+            db["care_homes"].insert({"id": row_id, **columns, "created_at": now, **stamp})
+            entries.append(("create", "care_homes", row_id, f"Added care home {h['cqc_id']} from the CQC file", h))
+        for h in planned.changed_homes:
+            step.touch(db, "care_homes", [h["id"]])
+            db["care_homes"].update(h["id"], {**{k: v[1] for k, v in h["changes"].items()}, **stamp})
+            entries.append(
+                (
+                    "update",
+                    "care_homes",
+                    h["id"],
+                    f"Changed care home {h['cqc_id']} from the CQC file: {', '.join(h['changes'])}",
+                    h,
+                )
+            )
+        for h in planned.deregistered_homes:
+            step.touch(db, "care_homes", [h["id"]])
+            db["care_homes"].update(
+                h["id"], {"status": "deregistered", "deregistered_on": h["deregistered_on"], **stamp}
+            )
+            entries.append(
+                (
+                    "update",
+                    "care_homes",
+                    h["id"],
+                    f"Marked care home {h['cqc_id']} deregistered: it is no longer in the CQC directory",
+                    h,
+                )
+            )
         if planned.store_commissioners:
             set_meta(db, **{META_KEY: ",".join(planned.commissioners)})
+        if planned.store_authorities:
+            set_meta(db, **{CQC_META_KEY: ",".join(planned.local_authorities)})
         counts = {k: v for k, v in planned.counts().items() if v}
         entries.append(
             (
                 "import",
                 "reference",
                 None,
-                f"Updated reference data from the NHS files {', '.join(planned.files)}",
-                {"files": planned.files, "commissioners": planned.commissioners, "counts": counts},
+                f"Updated reference data from the NHS and CQC files {', '.join(planned.files)}",
+                {
+                    "files": planned.files,
+                    "commissioners": planned.commissioners,
+                    "local_authorities": planned.local_authorities,
+                    "counts": counts,
+                },
             )
         )
         audit.append_many(db.conn, [audit.row(actor, *e) for e in entries])
-    return Changes.of("pcns", "practices", "meta")
+    return Changes.of("pcns", "practices", "care_homes", "meta")
 
 
 def import_files(
@@ -115,11 +171,17 @@ def import_files(
     commissioners: tuple[str, ...] | None = None,
     all_settings: bool = False,
     pcn_localities: dict[str, str] | None = None,
+    local_authorities: tuple[str, ...] | None = None,
     undo: UndoStack | None = None,
 ) -> Plan:
     """Read, plan and (unless *dry_run*) apply; every refusal happens before anything is written."""
     planned = plan(
-        db, read_files(files), commissioners=commissioners, all_settings=all_settings, pcn_localities=pcn_localities
+        db,
+        read_files(files),
+        commissioners=commissioners,
+        all_settings=all_settings,
+        pcn_localities=pcn_localities,
+        local_authorities=local_authorities,
     )
     if not dry_run:
         apply(db, actor, planned, undo)

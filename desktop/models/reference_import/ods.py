@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import clock
 from ..errors import ValidationError
+from .cqc import CqcHome, csv_rows, heading_row, read_rows
 
 # The commissioner codes a new LLR workspace covers: 03W East Leicestershire and Rutland, 04C Leicester City,
 # 04V West Leicestershire (since 2022 the sub-ICB locations of LLR ICB, same codes). A workspace can hold its
@@ -69,6 +70,8 @@ class OdsFiles:
     membership: dict[str, str] = field(default_factory=dict)  # practice code -> PCN code
     files: list[str] = field(default_factory=list)
     has_pcn_file: bool = False
+    care_homes: dict[str, CqcHome] = field(default_factory=dict)  # CQC location id -> home
+    has_cqc_file: bool = False
 
 
 def read_files(paths: Iterable[str | Path]) -> OdsFiles:
@@ -78,14 +81,19 @@ def read_files(paths: Iterable[str | Path]) -> OdsFiles:
         if not path.is_file():
             raise ValidationError(f"{path} does not exist or is not a file. Check the name and try again.")
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
-            _read_epcn(path, out)
+            _read_workbook(path, out)
         else:
-            _read_epraccur(path, out)
+            _read_csv(path, out)
         out.files.append(path.name)
-    if not out.practices:
+    if not out.practices and not out.has_cqc_file:
         raise ValidationError(
             "No practices file was given. Add the ODS epraccur file (epraccur.csv, from the ODS data downloads): "
             "the practices come from it, and the ePCN workbook only adds their PCNs."
+        )
+    if out.has_pcn_file and not out.practices:
+        raise ValidationError(
+            "The ePCN workbook was given without the practices file. Add the ODS epraccur file (epraccur.csv): "
+            "the practices come from it, and the ePCN workbook only adds their PCNs. Nothing was imported."
         )
     return out
 
@@ -94,14 +102,30 @@ def _unknown(path: Path, why: str) -> ValidationError:
     return ValidationError(
         f"{path.name} is not in a layout Locality Desk knows: {why} It reads the ODS epraccur file (CSV, no heading "
         "row, 27 columns) and the ODS ePCN workbook (sheets 'PCN Details' and 'PCN Core Partner Details'), as "
-        "published in the ODS data downloads. Nothing was imported."
+        "published in the ODS data downloads, and CQC's care directory with filters (spreadsheet or CSV, as "
+        "published on the CQC website). Nothing was imported."
     )
 
 
-def _read_epraccur(path: Path, out: OdsFiles) -> None:
+def _read_cqc(path: Path, rows: list[list[Any]], start: int, out: OdsFiles) -> None:
+    homes, _others = read_rows(path, rows, start)
+    out.care_homes.update(homes)
+    out.has_cqc_file = True
+
+
+def _read_csv(path: Path, out: OdsFiles) -> None:
     raw = path.read_bytes()
     if raw.startswith(b"PK\x03\x04") or b"\x00" in raw[:4096]:
         raise _unknown(path, "it is a workbook or binary file, not a CSV.")
+    rows = csv_rows(raw)
+    start = heading_row(rows)
+    if start is not None:
+        _read_cqc(path, rows, start, out)
+    else:
+        _read_epraccur(path, raw, out)
+
+
+def _read_epraccur(path: Path, raw: bytes, out: OdsFiles) -> None:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -131,7 +155,7 @@ def _read_epraccur(path: Path, out: OdsFiles) -> None:
         )
 
 
-def _sheets(path: Path) -> dict[str, list[list[Any]]]:
+def _read_workbook(path: Path, out: OdsFiles) -> None:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -140,10 +164,25 @@ def _sheets(path: Path) -> dict[str, list[list[Any]]]:
         raise _unknown(path, f"it could not be opened as a workbook ({exc}).") from None
     wanted = {PCN_DETAILS.casefold(): PCN_DETAILS, PCN_PARTNERS.casefold(): PCN_PARTNERS}
     found = {wanted[n.strip().casefold()]: n for n in book.sheet_names if n.strip().casefold() in wanted}
-    if len(found) < 2:
-        missing = " and ".join(f"'{s}'" for s in wanted.values() if s not in found)
-        raise _unknown(path, f"it has no sheet {missing}.")
-    return {key: book.get_sheet_by_name(name).to_python() for key, name in found.items()}
+    if found:
+        if len(found) < 2:
+            missing = " and ".join(f"'{s}'" for s in wanted.values() if s not in found)
+            raise _unknown(path, f"it has no sheet {missing}.")
+        _read_epcn(path, {key: book.get_sheet_by_name(name).to_python() for key, name in found.items()}, out)
+        return
+    # CQC's workbook has its directory on one sheet, with notes on others; the directory is the sheet whose
+    # heading row names CQC's columns.
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python()
+        start = heading_row(rows)
+        if start is not None:
+            _read_cqc(path, rows, start, out)
+            return
+    raise _unknown(
+        path,
+        "it has no sheet 'PCN Details' and 'PCN Core Partner Details' (the ePCN workbook), and no sheet with "
+        "CQC's 'Location ID' and 'Care home?' columns (the CQC care directory).",
+    )
 
 
 def _columns(path: Path, rows: list[list[Any]], sheet: str, names: tuple[str, ...]) -> dict[str, int]:
@@ -170,8 +209,7 @@ def _cell(row: list[Any], index: int) -> str:
     return _text(row[index]) if index < len(row) else ""
 
 
-def _read_epcn(path: Path, out: OdsFiles) -> None:
-    sheets = _sheets(path)
+def _read_epcn(path: Path, sheets: dict[str, list[list[Any]]], out: OdsFiles) -> None:
     details, partners = sheets[PCN_DETAILS], sheets[PCN_PARTNERS]
     d = _columns(path, details, PCN_DETAILS, ("PCN Code", "PCN Name", "Current Clinical Commissioning Group Code"))
     p = _columns(

@@ -21,8 +21,10 @@ from typing import Any
 
 import sqlite_utils
 
+from .. import clock
 from ..errors import ValidationError
 from ..workspace import get_meta
+from .cqc import CQC_META_KEY, LLR_LOCAL_AUTHORITIES
 from .ods import LLR_COMMISSIONERS, STATUS_WORDS, OdsFiles
 
 META_KEY = "ods_commissioners"  # comma-separated commissioner codes this workspace covers
@@ -38,6 +40,13 @@ def covered_commissioners(db: sqlite_utils.Database) -> tuple[str, ...]:
     return LLR_COMMISSIONERS
 
 
+def covered_authorities(db: sqlite_utils.Database) -> tuple[str, ...]:
+    stored = get_meta(db, CQC_META_KEY)
+    if stored:
+        return tuple(a.strip() for a in stored.split(",") if a.strip())
+    return LLR_LOCAL_AUTHORITIES
+
+
 @dataclass
 class Plan:
     commissioners: tuple[str, ...]
@@ -50,21 +59,47 @@ class Plan:
     renamed: list[dict[str, Any]] = field(default_factory=list)
     moved: list[dict[str, Any]] = field(default_factory=list)  # to another PCN
     changed: list[dict[str, Any]] = field(default_factory=list)  # postcode
-    closed: list[dict[str, Any]] = field(default_factory=list)  # kept as they are; see apply's docstring
+    closed: list[dict[str, Any]] = field(default_factory=list)  # kept; those closed in the file marked closed
+    to_close: list[dict[str, Any]] = field(default_factory=list)  # closed in the file, active in the workspace
     not_in_file: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # covered-area rows left out, by reason
     store_commissioners: bool = False  # the workspace has no list of its own yet
+    # The CQC care directory, when given.
+    local_authorities: tuple[str, ...] = ()
+    homes_in_area: int = 0
+    new_homes: list[dict[str, Any]] = field(default_factory=list)
+    changed_homes: list[dict[str, Any]] = field(default_factory=list)  # {"changes": {column: [before, after]}}
+    deregistered_homes: list[dict[str, Any]] = field(default_factory=list)  # kept, marked deregistered
+    store_authorities: bool = False
 
     @property
     def writes(self) -> bool:
         return bool(
-            self.new_pcns or self.renamed_pcns or self.new_practices or self.renamed or self.moved or self.changed
+            self.new_pcns
+            or self.renamed_pcns
+            or self.new_practices
+            or self.renamed
+            or self.moved
+            or self.changed
+            or self.to_close
+            or self.new_homes
+            or self.changed_homes
+            or self.deregistered_homes
         )
 
     @property
     def referenced(self) -> list[dict[str, Any]]:
         """Kept records the team's work refers to: a closed practice with patients, one a home is aligned to."""
         return [r for r in self.closed + self.not_in_file if r["patients"] or r["care_homes"]]
+
+    @property
+    def renamed_homes(self) -> list[dict[str, Any]]:
+        return [h for h in self.changed_homes if "name" in h["changes"]]
+
+    @property
+    def homes_with_residents(self) -> list[dict[str, Any]]:
+        """Deregistered homes the team still has residents in: kept, and shown so the team can follow them up."""
+        return [h for h in self.deregistered_homes if h["residents"]]
 
     def counts(self) -> dict[str, int]:
         return {
@@ -77,12 +112,20 @@ class Plan:
             "closed or left the area (kept)": len(self.closed),
             "not in the NHS file (kept)": len(self.not_in_file),
             "kept and referred to by the team's work": len(self.referenced),
+            "marked closed": len(self.to_close),
+            "new care homes": len(self.new_homes),
+            "renamed care homes": len(self.renamed_homes),
+            "care homes changed": len(self.changed_homes),
+            "deregistered care homes (kept)": len(self.deregistered_homes),
+            "deregistered care homes with residents": len(self.homes_with_residents),
         }
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["counts"] = self.counts()
         out["referenced"] = self.referenced
+        out["renamed_homes"] = self.renamed_homes
+        out["homes_with_residents"] = self.homes_with_residents
         return out
 
 
@@ -144,12 +187,35 @@ def plan(
     commissioners: tuple[str, ...] | None = None,
     all_settings: bool = False,
     pcn_localities: dict[str, str] | None = None,
+    local_authorities: tuple[str, ...] | None = None,
 ) -> Plan:
     """Compare *ods* with the workspace. Raises ValidationError when the files hold nothing for the area."""
+    authorities = tuple(local_authorities) if local_authorities else covered_authorities(db)
     stored = get_meta(db, META_KEY)
     covered = tuple(commissioners) if commissioners else covered_commissioners(db)
-    result = Plan(commissioners=covered, files=list(ods.files), store_commissioners=stored != ",".join(covered))
+    result = Plan(
+        commissioners=covered,
+        files=list(ods.files),
+        store_commissioners=bool(ods.practices) and stored != ",".join(covered),
+    )
     localities = _localities(db)
+    if ods.practices:
+        _plan_practices(db, ods, result, localities, all_settings=all_settings, pcn_localities=pcn_localities)
+    if ods.has_cqc_file:
+        _plan_homes(db, ods, result, localities, authorities)
+    return result
+
+
+def _plan_practices(
+    db: sqlite_utils.Database,
+    ods: OdsFiles,
+    result: Plan,
+    localities: list[dict[str, Any]],
+    *,
+    all_settings: bool,
+    pcn_localities: dict[str, str] | None,
+) -> None:
+    covered = result.commissioners
     by_loc_code = {loc["code"]: loc for loc in localities}
     by_loc_id = {loc["id"]: loc for loc in localities}
 
@@ -278,5 +344,139 @@ def plan(
                 entry["why"] = f"{STATUS_WORDS[found.status]} in the file"
             else:
                 entry["why"] = "not a GP practice in the file"
+            if found.status == "C" and row["status"] != "closed":
+                result.to_close.append({**entry, "closed_on": _iso(found.close_date) or clock.today().isoformat()})
             result.closed.append(entry)
-    return result
+
+
+def _iso(yyyymmdd: str) -> str:
+    d = yyyymmdd.strip()
+    return f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 and d.isdigit() else ""
+
+
+# Where a new home goes when no practice shares its postcode district: its local authority's CCG area.
+_AUTHORITY_AREAS = {
+    "leicester": ("Leicester City",),
+    "rutland": ("East Leicestershire & Rutland",),
+    "leicestershire": ("East Leicestershire & Rutland", "West Leicestershire"),
+}
+# The columns a care home takes from the CQC directory; the team's own (locality, type, aligned practice,
+# clinical lead) are never overwritten.
+_HOME_COLUMNS = (
+    ("name", "name"),
+    ("address", "address"),
+    ("postcode", "postcode"),
+    ("beds", "beds"),
+    ("local_authority", "local_authority"),
+    ("provider", "provider"),
+    ("cqc_rating", "rating"),
+    ("older_people", "older_people"),
+    ("dementia", "dementia"),
+)
+
+
+def _district(postcode: str) -> str:
+    return postcode.split()[0].upper() if postcode.split() else ""
+
+
+def _home_locality(
+    localities: list[dict[str, Any]], districts: dict[str, Counter], by_id: dict[str, Any], home
+) -> tuple[dict[str, Any], str]:
+    """The locality most of the practices in the home's postcode district belong to, else a guess to confirm."""
+    near = districts.get(_district(home.postcode))
+    if near:
+        top = max(near.values())
+        return by_id[min((i for i, n in near.items() if n == top), key=lambda i: by_id[i]["code"])], "from nearby"
+    areas = _AUTHORITY_AREAS.get(home.local_authority.casefold(), ())
+    in_area = [loc for loc in localities if loc["ccg"] in areas] or localities
+    return in_area[0], TO_CONFIRM
+
+
+def _plan_homes(
+    db: sqlite_utils.Database,
+    ods: OdsFiles,
+    result: Plan,
+    localities: list[dict[str, Any]],
+    authorities: tuple[str, ...],
+) -> None:
+    covered = {a.casefold() for a in authorities}
+    result.local_authorities = authorities
+    result.store_authorities = get_meta(db, CQC_META_KEY) != ",".join(authorities)
+    wanted = {k: h for k, h in ods.care_homes.items() if h.local_authority.casefold() in covered}
+    if not wanted:
+        raise ValidationError(
+            f"The CQC care directory ({', '.join(ods.files)}) holds no care home in the local authorities this "
+            f"workspace covers ({', '.join(authorities)}): {len(ods.care_homes):,} care homes in the whole file. "
+            "Check it is CQC's full 'care directory with filters' file. Nothing was imported."
+        )
+    no_beds = [h for h in wanted.values() if h.beds < 1]
+    if no_beds:
+        result.skipped["care homes with no registered beds in the file"] = len(no_beds)
+        wanted = {k: h for k, h in wanted.items() if h.beds >= 1}
+    result.homes_in_area = len(wanted)
+    # A home that is absent from the directory has left the register, but only if the file covers its local
+    # authority: a file someone filtered to one authority says nothing about homes in another.
+    in_file = {h.local_authority.casefold() for h in ods.care_homes.values()}
+    all_covered = covered <= in_file
+    by_id = {loc["id"]: loc for loc in localities}
+    districts: dict[str, Counter] = {}
+    for r in db.query("SELECT postcode, locality_id FROM practices"):
+        districts.setdefault(_district(r["postcode"]), Counter())[r["locality_id"]] += 1
+    residents = Counter(
+        {
+            r["care_home_id"]: r["n"]
+            for r in db.query(
+                "SELECT care_home_id, COUNT(*) AS n FROM residents WHERE left_on IS NULL GROUP BY care_home_id"
+            )
+        }
+    )
+    homes = {r["cqc_id"]: r for r in db.query("SELECT * FROM care_homes")}
+    for cqc_id, home in sorted(wanted.items()):
+        row = homes.get(cqc_id)
+        if row is None:
+            loc, basis = _home_locality(localities, districts, by_id, home)
+            result.new_homes.append(
+                {
+                    "cqc_id": cqc_id,
+                    "name": home.name,
+                    "address": home.address,
+                    "postcode": home.postcode,
+                    "beds": home.beds,
+                    "home_type": home.home_type,
+                    "local_authority": home.local_authority,
+                    "provider": home.provider,
+                    "cqc_rating": home.rating,
+                    "older_people": int(home.older_people),
+                    "dementia": int(home.dementia),
+                    "locality_id": loc["id"],
+                    "locality": loc["code"],
+                    "basis": basis,
+                }
+            )
+            continue
+        changes = {}
+        for column, attr in _HOME_COLUMNS:
+            after = getattr(home, attr)
+            after = int(after) if isinstance(after, bool) else after
+            if row[column] != after:
+                changes[column] = [row[column], after]
+        if row["status"] != "registered":
+            changes["status"] = [row["status"], "registered"]
+            changes["deregistered_on"] = [row["deregistered_on"], None]
+        if changes:
+            result.changed_homes.append({"id": row["id"], "cqc_id": cqc_id, "name": home.name, "changes": changes})
+    for cqc_id, row in sorted(homes.items()):
+        if cqc_id in ods.care_homes or row["status"] == "deregistered":
+            continue
+        authority = row["local_authority"].casefold()
+        if not (authority in in_file if authority else all_covered):
+            continue
+        result.deregistered_homes.append(
+            {
+                "id": row["id"],
+                "cqc_id": cqc_id,
+                "name": row["name"],
+                "residents": residents[row["id"]],
+                "deregistered_on": clock.today().isoformat(),
+            }
+        )

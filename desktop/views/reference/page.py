@@ -29,9 +29,12 @@ from ..kit.table_model import SORT_ROLE, RecordsModel
 from ..kit.widgets import FilterEdit, SegmentedChoice
 from ..shell.screens import Screen, columns_for
 from . import operations
+from .import_dialog import ReferenceUpdateDialog, update_from_nhs_files
 from .record_dialog import RecordDialog
 from .records_view import RecordsView
 from .summaries import SummaryArea
+
+NHS_FED = {"pcns", "practices", "care_homes"}
 
 
 class ReferencePage(Page):
@@ -47,6 +50,7 @@ class ReferencePage(Page):
         self.locality: Mapping[str, Any] | None = None
         self.all_localities = screen.entity == "localities"
         self.dialog: RecordDialog | None = None
+        self.update_dialog: ReferenceUpdateDialog | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 20)
@@ -160,6 +164,14 @@ class ReferencePage(Page):
         with messages.reported(self, f"Cannot delete {named}"):
             operations.delete_record(self.session, self.entity.name, row_id)
 
+    def update_from_nhs_files(self) -> None:
+        """Reference data → Update from NHS files…: choose the files, preview what they change, then Apply."""
+        update_from_nhs_files(self, self.session, self._update_opened)
+
+    def _update_opened(self, dialog: ReferenceUpdateDialog) -> None:
+        self.update_dialog = dialog
+        dialog.destroyed.connect(lambda _=None: setattr(self, "update_dialog", None))
+
     def _open_dialog(self, row: Mapping[str, Any] | None, locality_id: str | None) -> None:
         entity = self.entity.name
         row_id = row["id"] if row else None
@@ -204,6 +216,16 @@ class ReferencePage(Page):
         self.count.setObjectName("countLabel")
         row.addWidget(self.count)
         row.addStretch(1)
+        self.update_button = QPushButton("Update from NHS files…")
+        self.update_button.setToolTip(
+            "Add and update practices and PCNs from the NHS's published files (ODS epraccur and ePCN), "
+            "with a preview before anything is written"
+        )
+        self.update_button.clicked.connect(self.update_from_nhs_files)
+        # Only the screens the NHS files feed; localities and staff are the team's own.
+        if self.entity.name not in NHS_FED:
+            self.update_button.hide()
+        row.addWidget(self.update_button)
         self.add_button = QPushButton(f"Add {self.entity.singular}")
         self.add_button.setProperty("primary", True)
         self.add_button.setToolTip("Add (Insert)")

@@ -1,5 +1,7 @@
-"""The first start (issue 12, point 2): a short wizard — who you are, where you work, the demo world or an empty
-workspace, and where to keep it — instead of building the demo world unasked and then asking who is there.
+"""The first start (issue 12, point 2): a short wizard — who you are, where you work, the demo world, an empty
+workspace or one you already have, and where it is — instead of building the demo world unasked and then asking who
+is there. An empty workspace holds only the 11 localities (issue 21): the invented practices, care homes and staff
+are the demo's alone, and the start page says how to load the real ones from the NHS's files.
 
 Nothing is written until Finish: Cancel quits with no workspace file and no setting. After Finish the workspace
 is made (the demo world off the GUI thread, with progress and Cancel), then the answers are remembered as plain
@@ -12,6 +14,7 @@ a moment, so typing is never slowed. It informs; it never stops the user going o
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,10 +45,10 @@ from ..kit.field_help import help_label
 from ..kit.formats import sentence_case
 from ..kit.session import Session
 from . import startup, who_dialog
-from .workspace_dialogs import CHECKING, check_disk, disk_html, open_guide_page
+from .workspace_dialogs import CHECKING, SETUP_GUIDE_PAGE, check_disk, disk_html, open_guide_page
 
 COMMISSIONER = "commissioner"  # the "Where you work" answer that is no single team
-DEMO, EMPTY = "demo", "empty"
+DEMO, EMPTY, OPEN = "demo", "empty", "open"
 DISK_CHECK_DELAY_MS = 500  # after the last keystroke in the path field
 OPEN_IT = "Open it"
 CHOOSE_OTHER = "Choose another file"
@@ -56,7 +59,7 @@ class Answers:
     name: str
     role: str
     locality: str  # the team's code; "" for the commissioner, who compares all 11
-    start: str  # DEMO or EMPTY
+    start: str  # DEMO, EMPTY or OPEN
     path: Path
     open_existing: bool = False
 
@@ -118,8 +121,8 @@ class WherePage(QWizardPage):
         self.who = who
         self.setTitle("Where do you work?")
         self.setSubTitle(
-            "Every workspace holds the reference data of all 11 LLR localities; the window opens on "
-            "your team, and you can switch team at any time."
+            "Every workspace holds all 11 LLR localities; the window opens on your team, and you can switch "
+            "team at any time."
         )
         form = QFormLayout(self)
         self.team = QComboBox()
@@ -180,12 +183,20 @@ class StartPage(QWizardPage):
         self.setTitle("Start with")
         layout = QVBoxLayout(self)
         self.choices = QButtonGroup(self)
-        self.demo = QRadioButton("The &demo world: a realistic practice run")
+        self.demo = QRadioButton("The &demo world: a practice run on invented data")
         self.demo.setChecked(True)
         self.demo_note = help_label("")
         self.empty = QRadioButton("An &empty workspace")
         self.empty_note = help_label("")
-        for button, note in ((self.demo, self.demo_note), (self.empty, self.empty_note)):
+        # The guide page on the NHS files is one click away: the empty workspace is only useful once they are in.
+        self.empty_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.empty_note.setOpenExternalLinks(False)
+        self.empty_note.linkActivated.connect(lambda page: open_guide_page(self, page))
+        self.open = QRadioButton("&Open a workspace file you already have")
+        self.open_note = help_label(
+            "Your team's workspace, copied to this computer, or one made before. You choose the file on the next page."
+        )
+        for button, note in ((self.demo, self.demo_note), (self.empty, self.empty_note), (self.open, self.open_note)):
             self.choices.addButton(button)
             note.setContentsMargins(24, 0, 0, 10)
             layout.addWidget(button)
@@ -202,31 +213,37 @@ class StartPage(QWizardPage):
                 "screen, which compares the teams. Every person, practice and figure in it is invented, and it "
                 "also holds invented patients. Building it takes a minute or so."
             )
-            self.empty.setText("An &empty commissioner workspace")
-            self.empty_note.setText("Ready to import the teams' return files. Holds aggregate figures only.")
+            self.empty.setText("An &empty commissioner workspace, for real returns")
+            self.empty_note.setText(
+                "Holds only the 11 localities, ready to import the teams' return files: aggregate figures, never "
+                "patient-identifiable data."
+            )
         else:
             self.demo_note.setText(
                 "Invented people, practices and care homes, with two years of cohort work, MDT meetings, care-home "
                 "rounds and returns, so every screen has something to show. None of it is real: use it to learn "
                 "and to try things out. Building it takes a minute or so."
             )
-            self.empty.setText("An &empty workspace")
+            self.empty.setText("An &empty workspace, for your team's real work")
             self.empty_note.setText(
-                "Only the LLR reference data (localities, practices, care homes and staff), "
-                "ready for your team's real work."
+                "Holds only the 11 localities: no practices, PCNs, care homes or staff yet. Once it opens, use "
+                "Reference data → Update from NHS files… to load your practices and PCNs from the NHS's own files. "
+                f'<a href="{SETUP_GUIDE_PAGE}">Setting up your team\'s real workspace</a> says which files, and '
+                "where the NHS publishes them."
             )
-        for button, note in ((self.demo, self.demo_note), (self.empty, self.empty_note)):
+        for button, note in ((self.demo, self.demo_note), (self.empty, self.empty_note), (self.open, self.open_note)):
             button.setAccessibleName(button.text().replace("&", ""))
-            button.setAccessibleDescription(note.text())
+            button.setAccessibleDescription(re.sub("<[^>]+>", "", note.text()))
         self.choices.checkedButton().setFocus()
 
     def start(self) -> str:
-        return DEMO if self.demo.isChecked() else EMPTY
+        return DEMO if self.demo.isChecked() else EMPTY if self.empty.isChecked() else OPEN
 
 
 class PathPage(QWizardPage):
-    def __init__(self, default: Path):
+    def __init__(self, default: Path, start: StartPage | None = None):
         super().__init__()
+        self.start = start
         self.open_existing = False
         self.setTitle("Where to keep it")
         self.setSubTitle("The workspace is one file on this computer; Locality Desk opens it at every start.")
@@ -267,7 +284,16 @@ class PathPage(QWizardPage):
         self._debounce.timeout.connect(self.check_disk)
         self.path_edit.textChanged.connect(lambda _t: self._debounce.start())
 
+    def opening(self) -> bool:
+        return self.start is not None and self.start.start() == OPEN
+
     def initializePage(self) -> None:
+        if self.opening():
+            self.setTitle("Which workspace to open")
+            self.setSubTitle("Choose the workspace file; Locality Desk opens it at every start.")
+        else:
+            self.setTitle("Where to keep it")
+            self.setSubTitle("The workspace is one file on this computer; Locality Desk opens it at every start.")
         self.path_edit.setFocus()
         self.path_edit.selectAll()
         self.check_disk()
@@ -310,6 +336,17 @@ class PathPage(QWizardPage):
                 f"{path} is a folder. Give a file name for the workspace, such as workspace.sqlite inside it.",
             )
             return False
+        if self.opening():
+            if startup.is_new(path):
+                messages.warn(
+                    self,
+                    "There is no workspace there",
+                    f"{path} does not exist or is empty. Choose the workspace file you already have "
+                    "(Browse… finds it), or go Back to start a new one.",
+                )
+                return False
+            self.open_existing = True
+            return True
         if not startup.is_new(path):
             choice = messages.ask(
                 self,
@@ -327,6 +364,13 @@ class PathPage(QWizardPage):
         return True
 
     def _browse(self) -> None:
+        if self.opening():
+            name, _ = QFileDialog.getOpenFileName(
+                self, "Open a workspace", self.path_edit.text(), startup.WORKSPACE_FILTER
+            )
+            if name:
+                self.path_edit.setText(name)
+            return
         name, _ = QFileDialog.getSaveFileName(
             self,
             "Where to keep the workspace",
@@ -349,7 +393,7 @@ class FirstRunWizard(QWizard):
         self.who = WhoPage(name)
         self.where = WherePage(self.who)
         self.start_page = StartPage(self.where)
-        self.path_page = PathPage(default_path)
+        self.path_page = PathPage(default_path, self.start_page)
         for page in (self.who, self.where, self.start_page, self.path_page):
             self.addPage(page)
 

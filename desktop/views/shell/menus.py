@@ -28,6 +28,7 @@ def build_menus(window: MainWindow) -> QMenu:
     window.import_action = _action(
         window, file_menu, "&Import risk extract…", window.import_extract, QKeySequence("Ctrl+I")
     )
+    _action(window, file_menu, "Update reference data from &NHS files…", lambda: update_reference_data(window))
     file_menu.addSeparator()
     _action(window, file_menu, "&Back up now…", window.back_up_now)
     _action(window, file_menu, "Res&tore from backup…", window.restore_from_backup)
@@ -75,6 +76,20 @@ def build_menus(window: MainWindow) -> QMenu:
     help_menu.addSeparator()
     _action(window, help_menu, "&About Locality Desk", window.show_about)
     return recent
+
+
+def update_reference_data(window: MainWindow) -> None:
+    """File → Update reference data from NHS files…: on the Practices screen, which shows the result."""
+    if "practices" not in window.pages:
+        messages.warn(
+            window,
+            "No reference data here",
+            "This workspace has no Practices screen, so it takes no NHS reference files. Open the team's locality "
+            "workspace (File → Open) and update its reference data there.",
+        )
+        return
+    window.show_screen("practices")
+    window.pages["practices"].update_from_nhs_files()
 
 
 def fill_recent(window: MainWindow, menu: QMenu) -> None:

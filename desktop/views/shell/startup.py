@@ -188,8 +188,9 @@ def _start_empty_instead(path: Path, parent: QWidget | None, empty_kind: str) ->
         parent,
         "Locality Desk",
         "The demo world was not built, and nothing was saved.\n\n"
-        f"You can start with an empty {empty_kind} workspace that holds only the LLR reference data "
-        "(localities, practices, care homes, staff), or quit and build the demo world another time.",
+        f"You can start with an empty {empty_kind} workspace that holds only the 11 localities (load your "
+        "practices, PCNs and care homes afterwards with File → Update reference data from NHS files…), or quit "
+        "and build the demo world another time.",
         [EMPTY, QUIT],
     )
     if choice != EMPTY:

@@ -32,6 +32,7 @@ from . import help_window
 from .startup import WORKSPACE_FILTER
 
 GUIDE_TITLE = "Keeping patient data safe"
+SETUP_GUIDE_PAGE = "setting-up-real-workspace.md"  # which NHS files a real workspace needs, and where to get them
 CHECKING = "Checking whether the disk is encrypted…"
 
 KIND_TEXT = {
@@ -60,8 +61,10 @@ class NewWorkspaceDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
         intro = QLabel(
-            "A new workspace starts with the LLR reference data (localities, PCNs, practices, care "
-            "homes and staff), which you can then edit. Everything stays in one file on this computer."
+            "A new workspace is empty but for the 11 localities: load your practices and PCNs from the NHS's own "
+            "files afterwards (Reference data → Update from NHS files…). Everything stays in one file on this "
+            "computer. The demo world's invented practices and people never go into a new workspace: to try "
+            "Locality Desk on them, build the demo world with `locality-desk demo --db FILE`."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -169,13 +172,14 @@ def disk_html(protection: at_rest.Protection, what: str = "this workspace", link
     return f"{mark} {words}{more}"
 
 
-def open_guide_page(parent: QWidget | None) -> QWidget:
-    """The user guide at its information-governance page, beside *parent* (the main window or the wizard)."""
+def open_guide_page(parent: QWidget | None, page: str = at_rest.GUIDE_PAGE) -> QWidget:
+    """The user guide at *page* (its information-governance page unless told), beside *parent* (the main window or
+    the wizard)."""
     window = parent.window() if parent is not None else None
     guide = window.findChild(help_window.HelpWindow, "helpWindow") if window is not None else None
     if guide is None:
         guide = help_window.HelpWindow(window)
-    guide.show_page(at_rest.GUIDE_PAGE)
+    guide.show_page(page)
     guide.show()
     guide.raise_()
     return guide

@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         "(`reference import`); `demo` builds the invented demo world instead",
         description="Make an empty workspace. It holds only the 11 localities: no practices, PCNs, care homes "
         "or staff until you load them from the NHS's own files with `locality-desk reference import` (in the app: "
-        "Reference data → Update from NHS files…). To try Locality Desk on invented data, use `locality-desk demo`.",
+        "File → Update reference data from NHS files…). To try Locality Desk on invented data, use "
+        "`locality-desk demo`.",
     )
     new.add_argument("--db", type=Path, required=True)
     new.add_argument("--kind", choices=["locality", "commissioner"], required=True)
@@ -401,8 +402,8 @@ def _new(args: argparse.Namespace) -> int:
         f"(`locality-desk return import --db {args.db} FILE...`)."
         if args.kind == "commissioner"
         else "Next, load the practices and PCNs from the NHS's own files (epraccur and ePCN): "
-        f"`locality-desk reference import --db {args.db} FILE...` (in the app: Reference data → "
-        "Update from NHS files…). The guide page 'Setting up your team's real workspace' says where to get them."
+        f"`locality-desk reference import --db {args.db} FILE...` (in the app: File → Update reference data "
+        "from NHS files…). The guide page 'Setting up your team's real workspace' says where to get them."
     )
     return _wrote(
         args,

@@ -373,7 +373,7 @@ def test_the_start_page_offers_three_and_never_calls_the_invented_data_llrs(qtbo
     words += wizard.where.subTitle() + page.subTitle()
     assert "LLR reference data" not in words and "only the 11 localities" in words
     if team != first_run.COMMISSIONER:
-        assert "Update from NHS files" in page.empty_note.text()
+        assert "Update reference data from NHS files" in page.empty_note.text()
         assert "real work" in page.empty.text() and "invented" in page.demo.text()
 
 

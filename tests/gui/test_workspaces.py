@@ -56,7 +56,7 @@ def test_file_new_workspace_is_truly_empty_and_says_how_to_fill_it(qtbot, window
     menu_action(window, "File", "New workspace…").trigger()
     dialog = window.new_dialog
     words = " ".join(label.text() for label in dialog.findChildren(QLabel))
-    assert "LLR reference data" not in words and "Update from NHS files" in words
+    assert "LLR reference data" not in words and "Update reference data from NHS files" in words
     qtbot.keyClicks(dialog.path_edit, str(tmp_path / "team"))
     qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
 

@@ -81,7 +81,7 @@ def test_new_says_what_the_workspace_holds_and_what_to_do_next(tmp_path, capsys)
     assert main(["new", "--db", str(path), "--kind", "locality"]) == 0
     out = capsys.readouterr().out
     assert "only the 11 localities" in out and "no practices, PCNs, care homes or staff" in out
-    assert f"locality-desk reference import --db {path}" in out and "Update from NHS files" in out
+    assert f"locality-desk reference import --db {path}" in out and "Update reference data from NHS files" in out
     assert "locality-desk demo" in out
     assert "LLR reference data" not in out
     main(["info", "--db", str(path), "--json"])

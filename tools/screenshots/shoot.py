@@ -115,8 +115,7 @@ def take(outdir: Path) -> list[Path]:
         returns_at_work(window, shot, lambda seconds: _settle(app, seconds))
         reports_at_work(window, shot, lambda seconds: _settle(app, seconds))
         audit_at_work(window, shot, lambda seconds: _settle(app, seconds))
-        commissioner_at_work(window, shot, lambda seconds: _settle(app, seconds))
-
+        # Before the commissioner's pictures, which move the window to a commissioner workspace (no practices).
         window.show_screen("practices")
         page = window.current_page()
         page.select(page.visible_rows()[0]["id"])
@@ -124,6 +123,7 @@ def take(outdir: Path) -> list[Path]:
         _settle(app)
         shot(page.dialog, "edit-practice")
         page.dialog.done(0)
+        commissioner_at_work(window, shot, lambda seconds: _settle(app, seconds))
 
         window.show_about()
         _settle(app)

@@ -227,7 +227,8 @@ class StartPage(QWizardPage):
             self.empty.setText("An &empty workspace, for your team's real work")
             self.empty_note.setText(
                 "Holds only the 11 localities: no practices, PCNs, care homes or staff yet. Once it opens, use "
-                "Reference data → Update from NHS files… to load your practices and PCNs from the NHS's own files. "
+                "File → Update reference data from NHS files… to load your practices and PCNs from the NHS's own "
+                "files. "
                 f'<a href="{SETUP_GUIDE_PAGE}">Setting up your team\'s real workspace</a> says which files, and '
                 "where the NHS publishes them."
             )

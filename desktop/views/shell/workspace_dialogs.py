@@ -62,7 +62,7 @@ class NewWorkspaceDialog(QDialog):
         layout.setContentsMargins(20, 18, 20, 16)
         intro = QLabel(
             "A new workspace is empty but for the 11 localities: load your practices and PCNs from the NHS's own "
-            "files afterwards (Reference data → Update from NHS files…). Everything stays in one file on this "
+            "files afterwards (File → Update reference data from NHS files…). Everything stays in one file on this "
             "computer. The demo world's invented practices and people never go into a new workspace: to try "
             "Locality Desk on them, build the demo world with `locality-desk demo --db FILE`."
         )

@@ -65,6 +65,20 @@ def snapshot(db_path: str | Path, capsys) -> tuple[dict, str]:
 # -- the corpus --------------------------------------------------------------------------------------------
 
 
+def refused_return(commissioner_path: str | Path, capsys, path: Path, dry_run: bool) -> dict:
+    """`return import` of the one file *path* into the commissioner workspace: the outcome, once the command has
+    exited 1 without a traceback and left the workspace as it was (with --dry-run or without)."""
+    from desktop.cli import main
+
+    before = snapshot(commissioner_path, capsys)
+    code = main(["return", "import", "--db", str(commissioner_path), str(path), "--json"] + (["--dry-run"] * dry_run))
+    out = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out.err
+    (got,) = json.loads(out.out)["files"]
+    assert snapshot(commissioner_path, capsys) == before
+    return got
+
+
 def _csv(rows: list[dict[str, str]], header: list[str] | None = None, newline: str = "\r\n") -> str:
     header = header or HEADER
     lines = [",".join(header)] + [",".join(_quote(row.get(h, "")) for h in header) for row in rows]

@@ -119,12 +119,6 @@ def _pin_at_import() -> None:
 _pin_at_import()
 
 
-def file_clock() -> float:
-    """The machine's own clock in epoch seconds, never pinned: only for judging a file's age by the times the
-    file system stamps on it (a pinned day must not make a write under way look stale, or an old one fresh)."""
-    return time.time()
-
-
 def utc_now() -> str:
     """The UTC stamp written on every edit and audit line (ISO 8601, seconds): UTC, so edits made either side
     of the autumn clock change, when the wall clock repeats an hour, still order as they happened."""

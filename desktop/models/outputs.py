@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .. import paths
-from . import clock
 from .errors import StorageUnavailable, ValidationError
 
 # SQLite's files beside a database: the write-ahead log, its index, the rollback journal.
@@ -190,6 +189,17 @@ def whole_or_nothing(out: str | Path) -> Iterator[Path]:
         kept.unlink(missing_ok=True)
 
 
+def file_system_now(folder: str | Path) -> float:
+    """The time the file system in *folder* stamps on a file written now, read off a probe file: a file's age is
+    judged against the clock that stamped it, not the machine's (set apart by a test's faketime, or by a network
+    share's server), so a write under way never looks stale and an old one never fresh."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".clock-probe-") as probe:
+            return os.fstat(probe.fileno()).st_mtime
+    except OSError:  # a folder we may not write to holds nothing of ours to clean; any answer will do
+        return os.stat(folder).st_mtime if os.path.isdir(folder) else 0.0
+
+
 def clean_stale_partials(folder: str | Path, *, older_than_s: float = STALE_AFTER_S) -> list[Path]:
     """Remove from *folder* the hidden partial files and folders a killed write left, untouched for *older_than_s*
     seconds; a younger one may belong to a write under way and is left. Returns what was removed."""
@@ -197,7 +207,7 @@ def clean_stale_partials(folder: str | Path, *, older_than_s: float = STALE_AFTE
         entries = list(os.scandir(folder))
     except OSError:
         return []
-    cutoff = clock.file_clock() - older_than_s
+    cutoff = file_system_now(folder) - older_than_s
     removed = []
     for entry in entries:
         if not PARTIAL.match(entry.name):

@@ -25,7 +25,7 @@ from worlds import copy_world
 
 from desktop import __version__
 from desktop.cli import main
-from desktop.models import audit, backups, clock, outputs
+from desktop.models import audit, backups, outputs
 from desktop.models import db as db_module
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
@@ -352,7 +352,7 @@ def test_what_a_killed_backup_left_is_removed_by_the_next_backup(small_world, tm
     folder.mkdir()
     killed = [folder / ".world-20261119-170000.sqlite.1f2e3d4c.partial", folder / ".copy.sqlite.0badf00d.partial"]
     killed.append(killed[0].with_name(killed[0].name + "-journal"))
-    long_ago = clock.file_clock() - outputs.STALE_AFTER_S - 60
+    long_ago = outputs.file_system_now(folder) - outputs.STALE_AFTER_S - 60
     for path in killed:
         path.write_bytes(b"\0" * 4096)
         os.utime(path, (long_ago, long_ago))
@@ -390,7 +390,7 @@ def test_a_backup_killed_for_real_leaves_nothing_once_the_next_backup_runs(small
     child.stdout.close()
     left = names(folder)
     assert left and all(name.startswith(".nightly.sqlite.") and ".partial" in name for name in left)
-    long_ago = clock.file_clock() - outputs.STALE_AFTER_S - 60  # the next backup comes along a while later
+    long_ago = outputs.file_system_now(folder) - outputs.STALE_AFTER_S - 60  # the next backup comes a while later
     for name in left:
         os.utime(folder / name, (long_ago, long_ago))
     assert main(["backup", "--db", str(small_world_path), "--out", str(folder / "nightly.sqlite")]) == 0

@@ -14,7 +14,7 @@ from worlds import copy_world
 
 from desktop import paths
 from desktop.cli import main
-from desktop.models import clock, outputs
+from desktop.models import outputs
 from desktop.models.outputs import OutputRefused, check_output
 from desktop.models.sync.bundle import PASSPHRASE_ENV
 
@@ -178,7 +178,7 @@ def test_a_whole_write_replaces_the_file_and_leaves_nothing_beside_it(tmp_path, 
 
 
 def test_what_a_killed_write_left_is_cleaned_once_nobody_touches_it(tmp_path):
-    old = clock.file_clock() - outputs.STALE_AFTER_S - 60
+    old = outputs.file_system_now(tmp_path) - outputs.STALE_AFTER_S - 60
     killed = [tmp_path / ".copy.sqlite.0badf00d.partial", tmp_path / ".copy.sqlite.0badf00d.partial-journal"]
     folder = tmp_path / ".x.csv.k3_abc9z.partial"
     folder.mkdir()

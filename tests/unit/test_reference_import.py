@@ -78,6 +78,10 @@ def _epcn(path: Path, pcns, members) -> Path:
 
 
 def test_real_ods_files_give_134_practices_in_25_pcns_and_a_reimport_changes_nothing(workspace):
+    # Where the project's shared/ folder is beside the checkout, the committed copies are exactly its files.
+    original = Path(__file__).resolve().parents[3] / "shared" / "reference"
+    for copy in (EPRACCUR, EPCN):
+        assert not (original / copy.name).exists() or (original / copy.name).read_bytes() == copy.read_bytes()
     first = import_files(workspace, ACTOR, [EPRACCUR, EPCN])
     assert (first.practices_in_area, first.pcns_in_area) == (134, 25)
     assert len(first.new_practices) == 134 and len(first.new_pcns) == 25

@@ -71,3 +71,12 @@ def small_world(small_world_path):
     db = open_workspace(small_world_path)
     yield db
     db.close()
+
+
+@pytest.fixture
+def quick_kdf(monkeypatch):
+    """Bundles made in this process take a cheap Scrypt cost, recorded in each as always, so the many bundles of the
+    sync tests stay quick (they ask for it with pytestmark); tests/unit/test_passphrase.py checks the real cost."""
+    from desktop.models.sync import bundle as sync_bundle
+
+    monkeypatch.setattr(sync_bundle, "SCRYPT_N", 2**12)

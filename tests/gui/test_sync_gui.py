@@ -23,11 +23,7 @@ from desktop.views.shell import sync_dialogs
 PASS = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def quick_kdf(monkeypatch):
-    """Bundles made in this process take a cheap Scrypt cost, recorded in each as always, so the many bundles here
-    stay quick; tests/unit/test_passphrase.py checks the real cost of a new bundle."""
-    monkeypatch.setattr(sync_bundle, "SCRYPT_N", 2**12)
+pytestmark = pytest.mark.usefixtures("quick_kdf")  # tests/conftest.py
 
 
 def _actor(user: str, at: str) -> Actor:

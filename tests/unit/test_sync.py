@@ -15,6 +15,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sync_helpers import actor as _actor
+from sync_helpers import has as _has
+from sync_helpers import unused_home as _unused_home
 from worlds import copy_world
 
 from desktop.cli import main
@@ -33,18 +36,10 @@ from desktop.models.workspace import set_meta
 PASS = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def quick_kdf(monkeypatch):
-    """Bundles made in this process take a cheap Scrypt cost, recorded in each as always, so the many bundles here
-    stay quick; tests/unit/test_passphrase.py checks the real cost of a new bundle."""
-    monkeypatch.setattr(sync_bundle, "SCRYPT_N", 2**12)
+pytestmark = pytest.mark.usefixtures("quick_kdf")  # tests/conftest.py
 
 
 EXCLUDED_FROM_HASH = {"audit", "meta", "sqlite_sequence", "_sqlite_migrations"}
-
-
-def _actor(user: str, at: str) -> Actor:
-    return Actor(user, f"laptop-{user}", fixed_time=at)
 
 
 @pytest.fixture
@@ -296,21 +291,6 @@ def test_cli_sync_export_and_import_exit_codes(team, monkeypatch, capsys):
     assert "passphrase" in capsys.readouterr().err
 
 
-def _unused_home(path: Path) -> dict:
-    db = open_workspace(path)
-    try:
-        return next(
-            iter(
-                db.query(
-                    "SELECT * FROM care_homes WHERE id NOT IN (SELECT care_home_id FROM visits) "
-                    "AND id NOT IN (SELECT care_home_id FROM residents) ORDER BY cqc_id LIMIT 1"
-                )
-            )
-        )
-    finally:
-        db.close()
-
-
 def _log_visit(path: Path, home_id: str, user: str) -> str:
     db = open_workspace(path)
     try:
@@ -325,14 +305,6 @@ def _log_visit(path: Path, home_id: str, user: str) -> str:
         return visit_id
     finally:
         db.close()
-
-
-def _has(path: Path, table: str, row_id: str) -> bool:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(f"SELECT COUNT(*) FROM {table} WHERE id = ?", [row_id]).fetchone()[0] == 1
-    finally:
-        conn.close()
 
 
 def test_a_record_deleted_there_but_used_here_is_kept_and_given_back(team):

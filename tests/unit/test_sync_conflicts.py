@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sync_helpers import actor as _actor
 from worlds import copy_world
 
 from desktop.models import reference
-from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
 from desktop.models.sync import bundle as sync_bundle
@@ -18,15 +18,7 @@ from desktop.models.sync import merge as sync_merge
 PASS = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def quick_kdf(monkeypatch):
-    """Bundles made in this process take a cheap Scrypt cost, recorded in each as always, so the many bundles here
-    stay quick; tests/unit/test_passphrase.py checks the real cost of a new bundle."""
-    monkeypatch.setattr(sync_bundle, "SCRYPT_N", 2**12)
-
-
-def _actor(user: str, at: str) -> Actor:
-    return Actor(user, f"laptop-{user}", fixed_time=at)
+pytestmark = pytest.mark.usefixtures("quick_kdf")  # tests/conftest.py
 
 
 @pytest.fixture

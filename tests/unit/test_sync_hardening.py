@@ -28,12 +28,14 @@ import corpus_sync
 import pytest
 from corpus_helpers import CORPUS, content_digest
 from corpus_sync import LABELLED, UNLABELLED
+from sync_helpers import actor as _actor
+from sync_helpers import has as _has
+from sync_helpers import unused_home as _unused_home
 from worlds import copy_world
 
 from desktop import paths
 from desktop.cli import main
 from desktop.models import reference
-from desktop.models.clock import Actor
 from desktop.models.cohort.risk_import import import_extract
 from desktop.models.db import open_workspace
 from desktop.models.demo.extract import write_extract
@@ -46,19 +48,11 @@ from desktop.models.workspace import create_workspace, set_meta
 PASS = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def quick_kdf(monkeypatch):
-    """Bundles made in this process take a cheap Scrypt cost, recorded in each as always, so the many bundles here
-    stay quick; tests/unit/test_passphrase.py checks the real cost of a new bundle."""
-    monkeypatch.setattr(sync_bundle, "SCRYPT_N", 2**12)
+pytestmark = pytest.mark.usefixtures("quick_kdf")  # tests/conftest.py
 
 
 REPO = Path(__file__).resolve().parents[2]
 SYNC_CORPUS = [LABELLED, UNLABELLED]
-
-
-def _actor(user: str, at: str = "2026-07-01T09:00:00+00:00") -> Actor:
-    return Actor(user, f"laptop-{user}", fixed_time=at)
 
 
 def export(path: Path, name: str) -> Path:
@@ -102,29 +96,6 @@ def unsynced(small_world_template, tmp_path) -> dict[str, Path]:
 @pytest.fixture
 def passphrase_env(monkeypatch):
     monkeypatch.setenv(sync_bundle.PASSPHRASE_ENV, PASS)
-
-
-def _unused_home(path: Path) -> dict:
-    db = open_workspace(path)
-    try:
-        return next(
-            iter(
-                db.query(
-                    "SELECT * FROM care_homes WHERE id NOT IN (SELECT care_home_id FROM visits) "
-                    "AND id NOT IN (SELECT care_home_id FROM residents) ORDER BY cqc_id LIMIT 1"
-                )
-            )
-        )
-    finally:
-        db.close()
-
-
-def _has(path: Path, table: str, row_id: str) -> bool:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(f"SELECT COUNT(*) FROM {table} WHERE id = ?", [row_id]).fetchone()[0] == 1
-    finally:
-        conn.close()
 
 
 def _with_records(path: Path, locality: str, tmp_path: Path, rows: int = 40) -> None:

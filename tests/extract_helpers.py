@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import csv
 
+from desktop.models.demo.extract import CANONICAL_COLUMNS
 from desktop.models.identifiers import nhs_check_digit
 
-HEADER = [
-    "nhs_number",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "practice_code",
-    "ltc_count",
-    "efi_score",
-    "prob_unplanned_admission",
-    "predicted_cost",
-    "expected_cost",
-    "care_home_id",
-    "eol_register",
-    "housebound",
-]
+HEADER = list(CANONICAL_COLUMNS)  # the demo extract's columns, in its order
 
 
 def synthetic_nhs(n: int) -> str:

@@ -21,7 +21,7 @@ from desktop.models.cohort.risk_import import check_extract, import_extract
 from desktop.models.db import open_workspace
 from desktop.models.errors import DeskError
 from desktop.models.kpi import returns
-from desktop.models.kpi.return_import import Rejected, read
+from desktop.models.kpi.return_import import TOP_FIELDS, Rejected, read
 
 ACTOR = Actor(user="fuzz", device_id="fuzz-laptop")
 DAY = dt.date(2026, 10, 1)
@@ -153,22 +153,7 @@ JSONISH = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20,
 )
-FIELDS = sorted(
-    {
-        "format",
-        "version",
-        "locality",
-        "period",
-        "revision",
-        "status",
-        "signed_off_by",
-        "signed_off_at",
-        "generated_at",
-        "app_version",
-        "values",
-        "sha256",
-    }
-)
+FIELDS = sorted(TOP_FIELDS)  # the fields a return may hold at the top
 VALUE_KEYS = ["kpi", "numerator", "denominator", "value", "rag", "comment"]
 
 

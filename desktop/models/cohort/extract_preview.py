@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import workbook
 from .extract_layout import HEADING_SEARCH_ROWS, Layout, trailing_summary
-from .extract_reader import choose_sheet, line_cells, locate_csv, sheet_layout, sheet_of, sniff
+from .extract_reader import choose_sheet, line_cells, locate_csv, sheet_layout, sniff
 
 PREVIEW_ROWS = 20
 
@@ -46,7 +46,7 @@ def preview(
     headings."""
     path_obj = Path(path)
     if workbook.is_workbook(path_obj):
-        return _preview_workbook(path_obj, limit, sheet_of(path, sheet), remembered)
+        return _preview_workbook(path_obj, limit, sheet, remembered)
     head, encoding, _ = sniff(path_obj)
     size = path_obj.stat().st_size
     found = locate_csv(path_obj, head, encoding, remembered)

@@ -43,7 +43,6 @@ __all__ = [
     "REQUIRED",
     "Located",
     "RawExtract",
-    "SheetPath",
     "check_structure",
     "choose_sheet",
     "locate",
@@ -53,7 +52,6 @@ __all__ = [
     "read_extract",
     "read_headings",
     "sheet_layout",
-    "sheet_of",
     "sniff",
     "suggest_mapping",
 ]
@@ -95,24 +93,6 @@ class RawExtract:
             if note:
                 notes.append(note)
         return notes
-
-
-class SheetPath(type(Path())):
-    """A workbook's path carrying the sheet chosen in the import dialog. The dialog's operations hand the path
-    on unchanged to check_extract and import_extract, which read the sheet from it when not told one."""
-
-    sheet: str | None = None
-
-    @classmethod
-    def of(cls, path: str | Path, sheet: str | None) -> Path:
-        made = cls(path)
-        made.sheet = sheet
-        return made
-
-
-def sheet_of(path: str | Path, sheet: str | None = None) -> str | None:
-    """The sheet to read: the one asked for, else the one the path carries (SheetPath), else None (any)."""
-    return sheet if sheet is not None else getattr(path, "sheet", None)
 
 
 @dataclass(frozen=True)
@@ -243,7 +223,7 @@ def locate(
     reads the rows too should use read_extract, which reads it once."""
     if workbook.is_workbook(path):
         book = workbook.open_book(path)
-        name, rows = choose_sheet(book, Path(path).name, sheet_of(path, sheet), remembered, HEADING_SEARCH_ROWS)
+        name, rows = choose_sheet(book, Path(path).name, sheet, remembered, HEADING_SEARCH_ROWS)
         return Located(
             sheet_layout(rows, name, Path(path).name, remembered),
             sheet=name,
@@ -386,10 +366,10 @@ def read_extract(
 ) -> RawExtract:
     """Parse the whole file into text columns under canonical names; structural faults refuse it whole.
     *mapping* (heading -> column) is the import dialog's; without it one is suggested from the headings and
-    *remembered* (the last import's). *sheet* picks a workbook's sheet (default: the path's SheetPath sheet,
-    else the first that holds an extract)."""
+    *remembered* (the last import's). *sheet* picks a workbook's sheet (default: the first that holds an
+    extract)."""
     if workbook.is_workbook(path):
-        return _read_workbook(Path(path), mapping, sheet_of(path, sheet), remembered)
+        return _read_workbook(Path(path), mapping, sheet, remembered)
     path = Path(path)
     head, encoding, _ = sniff(path)
     found = locate_csv(path, head, encoding, remembered)

@@ -97,8 +97,8 @@ def check_extract(
     *,
     sheet: str | None = None,
 ) -> CheckedExtract:
-    """Read and validate a file (a CSV, or a workbook's *sheet*: by default the one the path carries, else the
-    first holding an extract) for a locality without writing anything (the dialog's Check uses it)."""
+    """Read and validate a file (a CSV, or a workbook's *sheet*: by default the first holding an
+    extract) for a locality without writing anything (the dialog's Check uses it)."""
     workspace.require_patient_level(db)
     locality = locality_by_code(db, locality_code)
     refuse_future_extract_date(extract_date)

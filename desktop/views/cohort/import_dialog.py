@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ...models import clock
 from ...models.cohort import extract_preview, risk_import
 from ...models.cohort import frame as cohort
-from ...models.cohort.extract_reader import SheetPath, check_structure, suggest_mapping
+from ...models.cohort.extract_reader import check_structure, suggest_mapping
 from ...models.cohort.extract_rules import CheckedExtract, Rejection
 from ...models.errors import DeskError, ValidationError
 from ...settings import Settings
@@ -136,10 +136,6 @@ class ImportDialog(QDialog):
             shown.headings, shown.rows[0] if shown.rows else [], suggest_mapping(shown.headings, remembered)
         )
 
-    def source(self) -> Path:
-        """The file to check and import: the path, carrying the sheet chosen for a workbook."""
-        return SheetPath.of(self.path, self.sheet) if self.sheet is not None else self.path
-
     def _set_sheets(self, names: list[str], current: str | None) -> None:
         self.sheet_box.blockSignals(True)
         if [self.sheet_box.itemText(i) for i in range(self.sheet_box.count())] != names:
@@ -197,12 +193,13 @@ class ImportDialog(QDialog):
             self,
             self.session,
             self.locality["code"],
-            self.source(),
+            self.path,
             self.extract_date(),
             self.mapping.mapping(),
             done=self._checked,
             failed=self._check_failed,
             cancelled=self._ready,  # nothing was read into the dialog; it stays as it was
+            sheet=self.sheet,
         )
 
     def _checked(self, checked: CheckedExtract) -> None:
@@ -226,7 +223,7 @@ class ImportDialog(QDialog):
             self,
             self.session,
             self.locality["code"],
-            self.source(),
+            self.path,
             self.extract_date(),
             self.mapping.mapping(),
             done=self._imported,
@@ -235,6 +232,7 @@ class ImportDialog(QDialog):
                 "The import was cancelled. Nothing was changed: what had been done so far was rolled "
                 "back, and the cohort is as it was."
             ),
+            sheet=self.sheet,
         )
 
     def _import_failed(self, exc: BaseException) -> None:

@@ -37,11 +37,13 @@ def check_extract(
     done: Callable[[CheckedExtract], None],
     failed: Failed,
     cancelled: Callable[[], None],
+    sheet: str | None = None,
 ) -> Task:
-    """Read and check every row of an extract, writing nothing; what it found goes to *done*."""
+    """Read and check every row of an extract (of a workbook, its *sheet*), writing nothing; what it found goes to
+    *done*."""
 
     def job(db, _progress, cancel):
-        checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping)
+        checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping, sheet=sheet)
         check_cancel(cancel)
         return checked
 
@@ -58,13 +60,16 @@ def import_extract(
     done: Callable[[ImportResult], None],
     failed: Failed,
     cancelled: Callable[[], None],
+    sheet: str | None = None,
 ) -> Task:
     """Import an extract as a new run, published before *done* hears of it; a Cancel (rolled back) or a
     ValidationError (refused) leaves no trace."""
     actor = session.actor
 
     def job(db, progress, cancel):
-        return risk_import.import_extract(db, actor, locality_code, path, extract_date, mapping, progress, cancel)
+        return risk_import.import_extract(
+            db, actor, locality_code, path, extract_date, mapping, progress, cancel, sheet=sheet
+        )
 
     def published(result: ImportResult) -> None:
         session.publish(result.changes)

@@ -179,7 +179,8 @@ def store_run(
     progress(0.6, "Comparing with the last run")
     run_id = make_ids(1)[0]
     text = {name: checked.text(name, idx) for name in IDENTITY_TEXT}
-    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text)
+    last = latest_cohort(db, locality["id"])
+    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text, last)
     result = _run_counts(checked, flags, idx, diff)
     table = _cohort_table(v, idx, codes, text, diff)
     # One time for the run and every patient row it touches: they read as written together.
@@ -419,11 +420,12 @@ def compare_with_previous(
     idx: np.ndarray,
     codes: np.ndarray,
     text: dict[str, np.ndarray],
+    last: pa.Table | None,
 ) -> CohortDiff:
-    """Who is new to the cohort, who left it and whose risk changed, against the locality's last run; and
-    which worked-on patients need their identity or membership refreshed."""
+    """Who is new to the cohort, who left it and whose risk changed, against *last* (the cohort of the
+    locality's last run, None for a first run); and which worked-on patients need their identity or membership
+    refreshed."""
     nhs = v["nhs_number"][idx]
-    last = latest_cohort(db, locality_id)
     if last is None:
         last = risk_store.COHORT_SCHEMA.empty_table()
     l_nhs = last["nhs_number"].to_numpy()

@@ -83,7 +83,17 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--sheet", default=None, help="the workbook's sheet (default: the first holding an extract)")
     imp.add_argument("--extract-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    imp.add_argument(
+        "--accept-partial",
+        action="store_true",
+        help="import a file that does not look like the locality's whole extract (some practices only, most of the "
+        "cohort leaving ...); a file covering some practices then changes only those",
+    )
     imp.add_argument("--json", action="store_true")
+    rollback = sub.add_parser("rollback-import", help="undo the locality's last extract import")
+    rollback.add_argument("--db", type=Path, required=True)
+    rollback.add_argument("--locality", required=True)
+    rollback.add_argument("--json", action="store_true")
 
     ref = sub.add_parser("reference", help="reference data: practices and PCNs from the NHS's ODS files")
     ref_sub = ref.add_subparsers(dest="reference_command", required=True)
@@ -460,7 +470,13 @@ def _import_risk(args: argparse.Namespace) -> int:
 
     db = open_workspace(args.db, create=False)
     result = import_extract(
-        db, Actor.local(paths.device_id()), args.locality, args.file, args.extract_date, sheet=args.sheet
+        db,
+        Actor.local(paths.device_id()),
+        args.locality,
+        args.file,
+        args.extract_date,
+        sheet=args.sheet,
+        accept=args.accept_partial,
     )
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
@@ -471,12 +487,50 @@ def _import_risk(args: argparse.Namespace) -> int:
             f"Cohort {c['total']:,} (frailty {c['frailty']:,}, multimorbidity {c['multimorbidity']:,}, "
             f"high cost {c['high_cost']:,}); {result.new:,} new, {result.left:,} left, {result.changed:,} changed"
         )
+        if result.partial:
+            p = result.partial
+            print(
+                f"Partial extract: {len(p['covered'])} practices changed; {p['carried']:,} cohort patients of "
+                f"{', '.join(p['missing'])} kept as they were"
+            )
+        for finding in result.findings:
+            print(f"  accepted: {finding.text}")
         for note in result.notes:
             print(f"  note: {note}")
         for r in result.rejections[:20]:
             print(f"  row {r.row}, {r.column}: {r.reason}")
         if len(result.rejections) > 20:
             print(f"  ... and {len(result.rejections) - 20:,} more (use --json for all)")
+    return 0
+
+
+def _rollback_import(args: argparse.Namespace) -> int:
+    from .models.clock import Actor
+    from .models.cohort import rollback
+    from .models.db import open_workspace
+
+    db = open_workspace(args.db, create=False)
+    undone = rollback.roll_back(db, Actor.local(paths.device_id()), args.locality)
+    run, back = undone.run, undone.previous
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "rolled_back": {k: run[k] for k in ("id", "file_name", "extract_date", "imported_at")},
+                    "cohort_removed": run["cohort_total"],
+                    "now": {k: back[k] for k in ("id", "file_name", "extract_date", "cohort_total")} if back else None,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"Rolled back {run['file_name']} (extract dated {run['extract_date']}, imported {run['imported_at']})")
+        print(
+            f"{args.locality.upper()}'s cohort is now the run of {back['extract_date']} ({back['file_name']}, "
+            f"{back['cohort_total']:,} patients)"
+            if back
+            else f"{args.locality.upper()} has no imported cohort now"
+        )
     return 0
 
 
@@ -833,6 +887,7 @@ COMMANDS = {
     "demo": _demo,
     "demo-extract": _demo_extract,
     "import-risk": _import_risk,
+    "rollback-import": _rollback_import,
     "reference": _reference_import,
     "kpi": _kpi,
     "return": _return,

@@ -485,5 +485,23 @@ def m011_reference_status(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m012_import_roll_back(db: sqlite_utils.Database) -> None:
+    # An import can be rolled back (issue 22): what it overwrote is kept beside the run, so the run and
+    # everything it wrote can go and the locality be as it was. Only the columns an import writes are kept, for
+    # the patients it touched (a few hundred at most), and the workspace settings it changed.
+    _run(
+        db,
+        12,
+        """
+        CREATE TABLE risk_run_undo (
+            run_id TEXT PRIMARY KEY REFERENCES risk_runs(id) ON DELETE CASCADE,
+            patients TEXT NOT NULL,
+            meta TEXT NOT NULL
+        )
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12

@@ -118,7 +118,18 @@ def test_import_risk_json_has_exactly_the_documented_keys(small_world_path, tmp_
         == 0
     )
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["rows", "imported", "rejected", "cohort", "new", "left", "changed", "rejections"]
+    assert list(out) == [
+        "rows",
+        "imported",
+        "rejected",
+        "cohort",
+        "new",
+        "left",
+        "changed",
+        "rejections",
+        "findings",
+        "partial",
+    ]
     assert (out["rows"], out["imported"], out["rejected"]) == (2, 1, 1)
     assert list(out["cohort"]) == ["frailty", "multimorbidity", "high_cost", "total"]
     reason = "'?' is not a recognised sex (M, F, U, I or O)."

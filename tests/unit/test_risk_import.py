@@ -54,6 +54,8 @@ def test_a_clean_file_lands_with_its_cohort_and_summary(small_world, cha, tmp_pa
         "left": 0,
         "changed": 0,
         "rejections": [],
+        "findings": [],
+        "partial": None,
     }
     assert set(cohort_of(small_world)["nhs_number"]) == {synthetic_nhs(n) for n in (1, 2, 3, 6)}
     run_row = next(iter(small_world.query("SELECT * FROM risk_runs")))

@@ -27,10 +27,12 @@ from ..identifiers import patient_id
 from ..progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
 from ..workers import POOL
 from ..workspace import get_meta, locality_by_code, set_meta
+from . import plausibility, rollback
 from . import rules as cohort_rules
 from . import store as risk_store
 from .extract_reader import CANONICAL, read_extract
 from .extract_rules import CheckedExtract, Rejection, check_rows
+from .plausibility import Finding, ImplausibleExtract
 
 # What store_run asks of the extract date, in the words the import dialog shows as help.
 EXTRACT_DATE_HELP = (
@@ -54,6 +56,8 @@ class ImportResult:
     changes: Changes = field(default_factory=Changes)
     # What was read other than patients: the sheet, a report's title lines, its summary below the patients.
     notes: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what looked implausible, accepted
+    partial: dict[str, Any] | None = None  # covered and missing practices, cohort rows carried over
 
     def as_json(self) -> dict[str, Any]:
         """Exactly the keys of `import-risk --json` (issue 3)."""
@@ -66,6 +70,8 @@ class ImportResult:
             "left": self.left,
             "changed": self.changed,
             "rejections": [r.as_dict() for r in self.rejections],
+            "findings": [f.text for f in self.findings],
+            "partial": self.partial,
         }
 
 
@@ -128,10 +134,12 @@ def import_extract(
     cancel: CancelCheck = never_cancel,
     *,
     sheet: str | None = None,
+    accept: bool = False,
 ) -> ImportResult:
     """Import one extract (a CSV, or a workbook's sheet: see check_extract) for one locality. Refuses the whole
-    file (ValidationError) when its structure is wrong or no row is valid; otherwise stores the valid rows'
-    cohort and lists the rejected rows."""
+    file (ValidationError) when its structure is wrong or no row is valid, and (ImplausibleExtract) when it does
+    not look like the locality's whole extract unless *accept*; otherwise stores the valid rows' cohort and lists
+    the rejected rows."""
     extract_date = extract_date or clock.today()
     progress(0.05, f"Reading {Path(path).name}")
     checked = check_extract(db, locality_code, path, extract_date, mapping, sheet=sheet)
@@ -141,7 +149,9 @@ def import_extract(
         first = checked.rejections[0] if checked.rejections else None
         hint = f" The first problem: row {first.row}, {first.column}: {first.reason}" if first else ""
         raise ValidationError(f"No row of {path.name} could be imported.{hint}")
-    return store_run(db, actor, locality_code, checked, path.name, extract_date, mapping, progress, cancel)
+    return store_run(
+        db, actor, locality_code, checked, path.name, extract_date, mapping, progress, cancel, accept=accept
+    )
 
 
 def store_run(
@@ -155,8 +165,14 @@ def store_run(
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancel,
     make_ids: Callable[[int], list[str]] = new_ids,
+    *,
+    accept: bool = False,
 ) -> ImportResult:
     """Stratify checked rows, compare with the last run and write the run in one transaction.
+
+    A file that does not look like the locality's whole extract (plausibility.py) is refused unless *accept*;
+    accepted, a file that covers only some of the last run's practices changes only those (the others' cohort
+    rows are carried into the new run as they were). What the run overwrites is kept for a roll-back.
 
     The run's cohort is written as one table (risk_store); a `patients` row exists only for patients the
     team has worked on, and only those rows are touched here, so an import costs the same for 600 or
@@ -178,28 +194,73 @@ def store_run(
     check_cancel(cancel)
     progress(0.6, "Comparing with the last run")
     run_id = make_ids(1)[0]
+    previous = _latest_run(db, locality["id"])
+    last = risk_store.run_cohort(db, previous["id"]) if previous else None
+    found = plausibility.assess(
+        db, locality, checked.counts("practice_code"), checked.rejections, previous, last, v["nhs_number"][idx]
+    )
+    if found.blocking and not accept:
+        raise ImplausibleExtract(found, file_name)
+    carried = None
+    if found.partial and last is not None:
+        kept = plausibility.carried_rows(last, found.missing, v["nhs_number"])
+        carried, last = _unchanged(last.filter(pa.array(kept))), last.filter(pa.array(~kept))
     text = {name: checked.text(name, idx) for name in IDENTITY_TEXT}
-    last = latest_cohort(db, locality["id"])
     diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text, last)
     result = _run_counts(checked, flags, idx, diff)
+    result.findings = found.findings
     table = _cohort_table(v, idx, codes, text, diff)
+    if carried is not None:
+        table = pa.concat_tables([table, carried])
+        result.partial = {"covered": found.covered, "missing": found.missing, "carried": carried.num_rows}
+        _count_carried(result, carried)
     # One time for the run and every patient row it touches: they read as written together.
     stamp = (actor.now(), actor.user, actor.device_id)
     summary = summary_job.result()
+    if result.partial:
+        summary["partial"] = result.partial
     check_cancel(cancel)
     progress(0.75, f"Saving {len(idx):,} cohort patients")
     with db.atomic():
+        before = rollback.capture(db, [diff.ids[k] for k in diff.worked_rows] + [pid for pid, _ in diff.left])
+        meta_before = {"extract_mapping": get_meta(db, "extract_mapping")} if mapping is not None else {}
         _insert_run(db, locality, run_id, file_name, extract_date, result, rules, summary, table, stamp)
         _refresh_worked_patients(db, locality["id"], run_id, v["date_of_birth"][idx], text, diff, stamp)
         _record_leavers_and_changes(db, run_id, diff, stamp)
         if mapping is not None:
             set_meta(db, extract_mapping=json.dumps(mapping, sort_keys=True))
+        rollback.keep(db, run_id, before, meta_before)
         _audit_run(db, actor, locality, run_id, file_name, extract_date, result)
         check_cancel(cancel)
     progress(1.0, "Done")
     result.run_id = run_id
     result.changes = Changes.of("risk_runs", "patients", "cohort_changes")
     return result
+
+
+def _latest_run(db: sqlite_utils.Database, locality_id: str) -> dict[str, Any] | None:
+    return next(
+        iter(
+            db.query(
+                "SELECT * FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
+                [locality_id],
+            )
+        ),
+        None,
+    )
+
+
+def _unchanged(rows: pa.Table) -> pa.Table:
+    """Carried-over cohort rows: nothing about them is new or changed in this run."""
+    blank = pa.array([""] * rows.num_rows, pa.string())
+    rows = rows.set_column(rows.schema.get_field_index("change"), "change", blank)
+    return rows.set_column(rows.schema.get_field_index("change_detail"), "change_detail", blank)
+
+
+def _count_carried(result: ImportResult, carried: pa.Table) -> None:
+    for name, code in (("frailty", "F"), ("multimorbidity", "M"), ("high_cost", "C")):
+        result.cohort[name] += int(pc.sum(pc.match_substring(carried["criteria"], code)).as_py() or 0)
+    result.cohort["total"] += carried.num_rows
 
 
 def refuse_future_extract_date(extract_date: dt.date | None) -> None:

@@ -17,7 +17,7 @@ The stack lives in memory, one per open workspace (the GUI's Session holds it); 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +45,9 @@ class Step:
     before: dict[Key, Row] = field(default_factory=dict)
     after: dict[Key, Row] = field(default_factory=dict)
     live: bool = True  # False: nobody will undo this op (the CLI), so touching reads nothing
+    # An op too large for row images, taken back by its own model function (an extract import's roll-back, which
+    # keeps what it overwrote in the workspace); such a step cannot be redone.
+    take_back: Callable[[sqlite_utils.Database, Actor], Changes] | None = None
 
     def touch(self, db: sqlite_utils.Database, table: str, ids: Iterable[str | None]) -> None:
         """Remember rows as they are before the op writes them; an id with no row yet is one the op creates."""
@@ -118,6 +121,12 @@ class UndoStack:
             del self._undo[: -self.cap]
             self._redo.clear()
 
+    def push(self, name: str, take_back: Callable[[sqlite_utils.Database, Actor], Changes]) -> None:
+        """Offer an op that undoes itself (Step.take_back) as the newest step."""
+        self._undo.append(Step(name, take_back=take_back))
+        del self._undo[: -self.cap]
+        self._redo.clear()
+
     def undo_status(self) -> UndoStatus:
         return UndoStatus(self._undo[-1].name if self._undo else None, self._redo[-1].name if self._redo else None)
 
@@ -131,6 +140,9 @@ class UndoStack:
         if not self._undo:
             raise ValidationError("There is nothing to undo.")
         step = self._undo.pop()
+        if step.take_back is not None:
+            with _kept_unless_refused(self._undo, step):
+                return step.name, step.take_back(db, actor)
         with _kept_unless_refused(self._undo, step):
             left = _replay(db, actor, step.name, expect=step.after, target=step.before, verb="undo")
         self._redo.append(Step(step.name, before=left, after=step.after))

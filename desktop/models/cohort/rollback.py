@@ -105,6 +105,22 @@ def last_import(db: sqlite_utils.Database, locality_code: str) -> LastImport | N
     return LastImport(runs[0], runs[1] if len(runs) > 1 else None, _refusal(db, locality, runs[0]))
 
 
+def history(db: sqlite_utils.Database, locality_code: str) -> list[dict[str, Any]]:
+    """The locality's import runs, newest first, with whether each was a partial extract."""
+    locality = locality_by_code(db, locality_code)
+    rows = list(
+        db.query(
+            "SELECT id, file_name, extract_date, imported_at, imported_by, rows, rejected, cohort_total, new, left, "
+            "changed, json_extract(summary, '$.partial') AS partial FROM risk_runs WHERE locality_id = ? "
+            "ORDER BY extract_date DESC, imported_at DESC",
+            [locality["id"]],
+        )
+    )
+    for row in rows:
+        row["partial"] = json.loads(row["partial"]) if row["partial"] else None
+    return rows
+
+
 def roll_back(db: sqlite_utils.Database, actor: Actor, locality_code: str, run_id: str | None = None) -> LastImport:
     """Undo the locality's last import in one transaction; *run_id*, when given, must still be that import (an
     undo step names the run it would take back). ValidationError, writing nothing, when it cannot."""

@@ -34,6 +34,7 @@ from ...models.cohort import extract_preview, risk_import
 from ...models.cohort import frame as cohort
 from ...models.cohort.extract_reader import check_structure, suggest_mapping
 from ...models.cohort.extract_rules import CheckedExtract, Rejection
+from ...models.cohort.plausibility import ImplausibleExtract, Plausibility
 from ...models.errors import DeskError, ValidationError
 from ...settings import Settings
 from ..kit import formats, messages
@@ -215,7 +216,7 @@ class ImportDialog(QDialog):
             self._ready()
             messages.show_error(self, "Not checked", exc)
 
-    def do_import(self) -> None:
+    def do_import(self, accept: bool = False) -> None:
         if self.structure_problem():
             return
         self._working()
@@ -233,14 +234,36 @@ class ImportDialog(QDialog):
                 "back, and the cohort is as it was."
             ),
             sheet=self.sheet,
+            accept=accept,
         )
 
     def _import_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, DeskError):
+        if isinstance(exc, ImplausibleExtract):
+            self._ask_implausible(exc.plausibility)
+        elif isinstance(exc, DeskError):
             self._refuse(f"{exc}\n\nNothing was imported; the cohort is as it was.")
         else:
             self._ready()
             messages.show_error(self, "Not imported", exc)
+
+    def _ask_implausible(self, found: Plausibility) -> None:
+        """The file does not look like the locality's whole extract: say what was found and let the user choose."""
+        listed = "\n\n".join(f"• {f.text}" for f in found.blocking)
+        how = (
+            "Imported anyway, only the practices it covers change; the others' patients stay as they were."
+            if found.partial
+            else "Imported anyway, it replaces the locality's cohort as a whole extract does."
+        )
+        self._refuse(f"Not imported: {self.path.name} does not look like {self.locality['name']}'s whole extract.")
+        if messages.confirm(
+            self,
+            "Is this the right file?",
+            f"{self.path.name} does not look like {self.locality['name']}'s whole extract:\n\n{listed}\n\n{how} "
+            "Edit → Undo rolls an import back.",
+            "Import anyway" if not found.partial else "Import these practices only",
+        ):
+            self.banner.hide()
+            self.do_import(accept=True)
 
     def _imported(self, result: risk_import.ImportResult) -> None:
         self.result = result

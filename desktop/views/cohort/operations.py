@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QWidget
 
 from ...models import audit
 from ...models.changes import Changes
-from ...models.cohort import caseload, risk_import, worklists
+from ...models.cohort import caseload, risk_import, rollback, worklists
 from ...models.cohort import rules as cohort_rules
 from ...models.cohort.extract_rules import CheckedExtract
 from ...models.cohort.frame import CohortFrame
@@ -61,21 +61,40 @@ def import_extract(
     failed: Failed,
     cancelled: Callable[[], None],
     sheet: str | None = None,
+    accept: bool = False,
 ) -> Task:
     """Import an extract as a new run, published before *done* hears of it; a Cancel (rolled back) or a
-    ValidationError (refused) leaves no trace."""
+    ValidationError (refused; ImplausibleExtract when the file does not look whole and *accept* is False) leaves
+    no trace. Edit → Undo then offers to roll the import back."""
     actor = session.actor
 
     def job(db, progress, cancel):
         return risk_import.import_extract(
-            db, actor, locality_code, path, extract_date, mapping, progress, cancel, sheet=sheet
+            db, actor, locality_code, path, extract_date, mapping, progress, cancel, sheet=sheet, accept=accept
         )
 
     def published(result: ImportResult) -> None:
+        run_id = result.run_id
+        session.undo.push(
+            f"Import of {path.name}",
+            lambda db, actor: _rolled_back(db, actor, locality_code, run_id),
+        )
         session.publish(result.changes)
         done(result)
 
     return start_task(parent, f"Importing {path.name}…", session.path, job, published, failed, cancelled)
+
+
+def roll_back_import(session: Session, locality_code: str) -> rollback.LastImport:
+    """Undo the locality's last import (a few hundred rows at most are written back, so on the GUI thread)."""
+    undone = rollback.roll_back(session.db, session.actor, locality_code)
+    session.publish(rollback.changes())
+    return undone
+
+
+def _rolled_back(db, actor, locality_code: str, run_id: str) -> Changes:
+    rollback.roll_back(db, actor, locality_code, run_id)
+    return rollback.changes()
 
 
 def view_patient(session: Session, patient: dict[str, Any]) -> None:

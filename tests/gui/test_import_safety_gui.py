@@ -122,3 +122,11 @@ def test_the_import_history_says_why_an_import_cannot_be_rolled_back(qtbot, load
     assert not dialog.roll_back_button.isEnabled()
     assert "cannot be rolled back" in dialog.note.text() and "started work on 1 patient" in dialog.note.text()
     assert rollback.last_import(session.db, "CHA").refusal
+
+
+def test_file_import_history_opens_on_the_chosen_locality(qtbot, window, loaded):
+    window.import_history_action.trigger()
+    dialog = window.history_dialog
+    assert dialog.isVisible() and dialog.windowTitle() == "Import history — Charnwood"
+    assert dialog.table.rowCount() == 1
+    dialog.reject()

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.kind_badge.setText(KIND_LABEL.get(session.kind, session.kind))
         self._show_day_notice()
         self.import_action.setText("&Import returns…" if session.kind == "commissioner" else "&Import risk extract…")
+        self.import_history_action.setVisible(session.kind != "commissioner")
         for action in self.locality_actions:  # a commissioner looks at all teams at once
             action.setVisible(session.kind != "commissioner")
         first = "commissioner" if session.kind == "commissioner" else SCREENS[0].key
@@ -264,6 +265,21 @@ class MainWindow(QMainWindow):
             return
         self.show_screen("cohort")
         self.pages["cohort"].import_extract()
+
+    def import_history(self) -> None:
+        """File → Import history…: the locality's extract imports, and rolling back the last."""
+        from ..cohort.import_history import ImportHistoryDialog
+
+        if self.session.kind == "commissioner" or "cohort" not in self.pages:
+            messages.warn(self, "No risk extracts here", "A commissioner workspace never imports risk extracts.")
+            return
+        self.show_screen("cohort")
+        page = self.pages["cohort"]
+        if page.locality is None:
+            messages.warn(self, "Choose a locality", "Choose the locality in the Locality box first.")
+            return
+        self.history_dialog = ImportHistoryDialog(self.session, page.locality, self)
+        self.history_dialog.open()
 
     def edit_cohort_rules(self) -> None:
         if self.session.kind == "commissioner":

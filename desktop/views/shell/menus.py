@@ -28,6 +28,7 @@ def build_menus(window: MainWindow) -> QMenu:
     window.import_action = _action(
         window, file_menu, "&Import risk extract…", window.import_extract, QKeySequence("Ctrl+I")
     )
+    window.import_history_action = _action(window, file_menu, "Import &history…", window.import_history)
     _action(window, file_menu, "Update reference data from &NHS files…", lambda: update_reference_data(window))
     file_menu.addSeparator()
     _action(window, file_menu, "&Back up now…", window.back_up_now)

@@ -149,9 +149,9 @@ def test_a_cancelled_import_says_it_was_rolled_back(qtbot, cohort_page, session,
     dialog = open_dialog(cohort_page, monkeypatch, extract)
     real = risk_import.import_extract
 
-    def cancelled_while_writing(db, actor, code, path, date, mapping, progress, _cancel, *, sheet=None):
+    def cancelled_while_writing(db, actor, code, path, date, mapping, progress, _cancel, **options):
         # Cancel pressed once the run is half written: the import's own check stops it inside its transaction.
-        return real(db, actor, code, path, date, mapping, progress, lambda: db.conn.in_transaction, sheet=sheet)
+        return real(db, actor, code, path, date, mapping, progress, lambda: db.conn.in_transaction, **options)
 
     monkeypatch.setattr(risk_import, "import_extract", cancelled_while_writing)
     dialog.do_import()

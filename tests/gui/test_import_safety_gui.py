@@ -77,6 +77,7 @@ def test_a_one_practice_file_is_questioned_and_only_that_practice_changes_when_a
     assert runs(session.db) == before_runs + 1
     result = dialog.result
     assert result.partial["covered"] == [practice] and result.findings
+    assert dialog.notes_label.isVisible() and "accepted: This file covers 1 of the" in dialog.notes_label.text()
     # The other practices' patients are still in the cohort: only the covered practice's leavers left.
     assert len(cohort.load(session.db, locality_id(session.db), include_left=False)) == result.cohort["total"]
     assert result.cohort["total"] > before_total // 2

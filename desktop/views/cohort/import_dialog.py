@@ -92,6 +92,7 @@ class ImportDialog(QDialog):
         self.summary = ImportSummary(locality["name"], workspace=session.path)
         self.stack.addWidget(self.summary)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.notes_label)
         layout.addLayout(self._buttons())
         self.load_file(path)
 
@@ -268,7 +269,7 @@ class ImportDialog(QDialog):
     def _imported(self, result: risk_import.ImportResult) -> None:
         self.result = result
         self.summary.show_result(result, self.path.name, self.path, self.settings)
-        self._show_notes(result.notes)
+        self._show_notes(result.notes + [f"accepted: {f.text}" if f.blocking else f.text for f in result.findings])
         self.stack.setCurrentWidget(self.summary)
         self.check_button.hide()
         self.import_button.hide()
@@ -446,8 +447,7 @@ class ImportDialog(QDialog):
         self.notes_label.setObjectName("importNotes")
         self.notes_label.setWordWrap(True)
         self.notes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notes_label.hide()
-        layout.addWidget(self.notes_label)
+        self.notes_label.hide()  # placed under the pages by __init__: an import's findings show on its summary too
 
         self.results = CheckResults()
         self.results_label, self.save_rejections_button = self.results.label, self.results.save_button

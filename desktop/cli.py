@@ -489,9 +489,10 @@ def _import_risk(args: argparse.Namespace) -> int:
         )
         if result.partial:
             p = result.partial
+            covered, missing = len(p["covered"]), len(p["missing"])
             print(
-                f"Partial extract: {len(p['covered'])} practices changed; {p['carried']:,} cohort patients of "
-                f"{', '.join(p['missing'])} kept as they were"
+                f"Partial extract: {covered} practice{'s' * (covered != 1)} changed; the {p['carried']:,} cohort "
+                f"patients of the other {missing} practice{'s' * (missing != 1)} kept as they were"
             )
         for finding in result.findings:
             print(f"  accepted: {finding.text}")

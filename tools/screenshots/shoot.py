@@ -205,6 +205,11 @@ def _cohort_at_work(app: QApplication, window, settings, extract: Path, shot) ->
     shot(dialog, "import-checked")
     dialog.done(0)
 
+    window.import_history()
+    _settle(app)
+    shot(window.history_dialog, "import-history")
+    window.history_dialog.done(0)
+
     page.edit_rules()
     _settle(app)
     shot(page.dialog, "cohort-criteria")

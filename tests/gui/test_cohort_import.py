@@ -171,8 +171,8 @@ def test_rejections_are_saved_as_csv(qtbot, cohort_page, extract, tmp_path, monk
     qtbot.mouseClick(dialog.save_rejections_button, Qt.MouseButton.LeftButton)
     with open(out, encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["row", "column", "reason"]
-    assert len(rows) - 1 == len(dialog.checked.rejections)
+    assert rows[0][0].startswith("OFFICIAL-SENSITIVE") and rows[1] == ["row", "column", "reason"]
+    assert len(rows) - 2 == len(dialog.checked.rejections)
 
 
 def test_rejections_sort_by_any_column(qtbot, cohort_page, extract, monkeypatch):

@@ -12,7 +12,8 @@ import pytest
 from desktop.models import audit
 from desktop.models.clock import Actor
 from desktop.models.cohort import worklists
-from desktop.models.cohort.extract_rules import Rejection, write_rejections
+from desktop.models.cohort.extract_rules import Rejection
+from desktop.models.cohort.rejections_export import write_rejections
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
 from desktop.models.workspace import create_workspace
@@ -89,12 +90,14 @@ def test_exporting_the_log_writes_a_formula_safe_csv_and_is_audited(db, tmp_path
         audit.export_csv(db, exporter, tmp_path / "log.xlsx")
 
 
-def test_the_rejections_csv_is_formula_safe(tmp_path):
+def test_the_rejections_csv_is_formula_safe(db, tmp_path):
     out = tmp_path / "rejected.csv"
-    write_rejections([Rejection(2, '=HYPERLINK("x")', "@not a date"), Rejection(3, "nhs_number", "too short")], out)
+    rejected = [Rejection(2, '=HYPERLINK("x")', "@not a date"), Rejection(3, "nhs_number", "too short")]
+    write_rejections(db, Actor("Jo", "dev"), rejected, out, "Charnwood")
     with open(out, encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[1] == ["2", '\'=HYPERLINK("x")', "'@not a date"] and rows[2] == ["3", "nhs_number", "too short"]
+    # Row 0 is the OFFICIAL-SENSITIVE marking line, row 1 the headings.
+    assert rows[2] == ["2", '\'=HYPERLINK("x")', "'@not a date"] and rows[3] == ["3", "nhs_number", "too short"]
 
 
 def test_a_worklist_file_name_carries_the_marking_once(tmp_path):

@@ -45,7 +45,10 @@ def test_a_clean_file_lands_with_its_cohort_and_summary(small_world, cha, tmp_pa
         patient(6, mine[1], efi_score="0.2362"),  # 8.5032 -> 9: moderate, in cohort
     ]
     result = run(small_world, write_csv(tmp_path / "q3.csv", rows))
-    assert result.as_json() == {
+    # Six patients of practices with lists of thousands: said, without stopping a first import.
+    said = result.as_json().pop("findings")
+    assert len(said) == 2 and all("is this the practice's whole population?" in s for s in said)
+    assert {k: v for k, v in result.as_json().items() if k != "findings"} == {
         "rows": 6,
         "imported": 6,
         "rejected": 0,
@@ -54,7 +57,6 @@ def test_a_clean_file_lands_with_its_cohort_and_summary(small_world, cha, tmp_pa
         "left": 0,
         "changed": 0,
         "rejections": [],
-        "findings": [],
         "partial": None,
     }
     assert set(cohort_of(small_world)["nhs_number"]) == {synthetic_nhs(n) for n in (1, 2, 3, 6)}
@@ -272,13 +274,15 @@ def test_a_cancel_at_the_last_moment_leaves_the_workspace_as_it_was(small_world,
 def test_rejections_export_as_csv(small_world, cha, tmp_path):
     import csv
 
-    from desktop.models.cohort.extract_rules import write_rejections
+    from desktop.models.cohort.rejections_export import write_rejections
 
     _, mine, _ = cha
     result = run(small_world, write_csv(tmp_path / "a.csv", [patient(1, mine[0]), patient(2, mine[0], sex="?")]))
-    write_rejections(result.rejections, tmp_path / "rejected.csv")
+    write_rejections(small_world, ACTOR, result.rejections, tmp_path / "rejected.csv", "Charnwood", "a.csv")
     with open(tmp_path / "rejected.csv", encoding="utf-8-sig") as fh:
-        assert list(csv.reader(fh)) == [
+        marking, *rows = list(csv.reader(fh))
+        assert marking[0].startswith("OFFICIAL-SENSITIVE")
+        assert rows == [
             ["row", "column", "reason"],
             ["3", "sex", "'?' is not a recognised sex (M, F, U, I or O)."],
         ]

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import sqlite_utils
 
 from .. import clock
+from . import changed_risk
 from . import rules as cohort_rules
 from . import store as risk_store
 
@@ -26,6 +27,7 @@ class CohortFrame:
     columns: dict[str, np.ndarray]
     run: dict[str, Any] | None
     haystack: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    previous: dict[str, Any] | None = None  # the locality's run before `run`, which changed risk compares with
 
     @property
     def ids(self) -> np.ndarray:
@@ -75,6 +77,7 @@ def load(db: sqlite_utils.Database, locality_id: str, include_left: bool = True)
     """The locality's latest cohort with the team's work on each patient, plus (optionally) worked-on
     patients who have left the cohort but are still contacted or on the caseload."""
     run = latest_run(db, locality_id)
+    previous = changed_risk.previous_run(db, run)
     rules = cohort_rules.load(db)
     table = risk_store.run_cohort(db, run["id"]) if run else risk_store.COHORT_SCHEMA.empty_table()
     n = table.num_rows
@@ -99,6 +102,8 @@ def load(db: sqlite_utils.Database, locality_id: str, include_left: bool = True)
         "status": np.full(n, "identified", dtype=object),
         "stream": np.full(n, "", dtype=object),
         **{k: np.full(n, None, dtype=object) for k in _WORK if k not in ("status", "stream")},
+        # Before and now for the patients whose risk changed since the previous run (the Changed risk worklist).
+        **changed_risk.columns(db, run, table, previous),
     }
     cols["joined_run_id"][cols["change"] == "new"] = run["id"] if run else None
     worked = list(
@@ -145,7 +150,9 @@ def load(db: sqlite_utils.Database, locality_id: str, include_left: bool = True)
         pa.string(),
     )
     order = np.lexsort((cols["given_name"].astype(str), cols["family_name"].astype(str)))
-    return CohortFrame(columns={k: v[order] for k, v in cols.items()}, run=run, haystack=haystack.take(order))
+    return CohortFrame(
+        columns={k: v[order] for k, v in cols.items()}, run=run, haystack=haystack.take(order), previous=previous
+    )
 
 
 def _append_left(cols: dict[str, np.ndarray], extra: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -160,6 +167,7 @@ def _append_left(cols: dict[str, np.ndarray], extra: list[dict[str, Any]]) -> di
         "change": "",
         "change_detail": "",
         "joined_run_id": None,
+        **changed_risk.BLANK,
     }
     added = {k: np.array([w[k] if k in w else blank[k] for w in extra], dtype=cols[k].dtype) for k in cols}
     return {k: np.concatenate([cols[k], added[k]]) for k in cols}
@@ -192,7 +200,7 @@ class CohortFilter:
     status: str | None = None
     case_manager_id: str | None = None  # a staff id, or "" for nobody
     review: str | None = None  # one of REVIEW_WINDOWS
-    membership: str | None = None  # "in cohort", "new this run", "left"
+    membership: str | None = None  # "in cohort", "new this run", "left", "changed risk"
 
 
 def apply(frame: CohortFrame, f: CohortFilter, today: dt.date | None = None) -> np.ndarray:
@@ -241,6 +249,9 @@ def apply(frame: CohortFrame, f: CohortFilter, today: dt.date | None = None) -> 
     elif f.membership == "new this run":
         run_id = frame.run["id"] if frame.run else None
         keep &= c["in_cohort"] & (c["joined_run_id"] == run_id)
+    elif f.membership == "changed risk":
+        # The latest run's own mark, so the list agrees with the run's count of changed patients.
+        keep &= c["in_cohort"] & (c["change"] == "changed")
     return np.flatnonzero(keep)
 
 
@@ -263,6 +274,11 @@ SORT_KEYS = (
     "case_manager",
     "care_plan_date",
     "next_review_due",
+    "what_changed",
+    "criteria_change",
+    "efi_band_change",
+    "ltc_change",
+    "cost_ratio_change",
 )
 
 

@@ -13,7 +13,12 @@ from ...models.cohort.frame import REVIEW_WINDOWS, CohortFilter
 from ..kit import formats
 from ..kit.filter_bar import FilterBar
 
-MEMBERSHIP = (("In the cohort", "in cohort"), ("New this run", "new this run"), ("Left the cohort", "left"))
+MEMBERSHIP = (
+    ("In the cohort", "in cohort"),
+    ("New this run", "new this run"),
+    ("Risk changed since the last run", "changed risk"),
+    ("Left the cohort", "left"),
+)
 
 
 class CohortFilterBar(FilterBar):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..kit import formats
@@ -14,8 +14,12 @@ from ..kit.page import EmptyCard
 from ..kit.style import colours
 from ..shell.screens import Screen
 
+CHANGED_LINK = "changed-risk"
+
 
 class CohortHeader(QWidget):
+    changed_risk_requested = Signal()  # the "N with changed risk" link was followed
+
     def __init__(self, screen: Screen, commissioner: bool, parent: QWidget | None = None):
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -41,6 +45,12 @@ class CohortHeader(QWidget):
         self.run_label.setObjectName("pageSubtitle")
         self.run_label.setWordWrap(True)
         self.run_label.setTextFormat(Qt.TextFormat.RichText)
+        # The count of changed patients is a link to the Changed risk worklist, by mouse or by Tab and Enter.
+        self.run_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.run_label.setOpenExternalLinks(False)
+        self.run_label.linkActivated.connect(self._link)
         layout.addWidget(self.run_label)
 
         self.empty_card = EmptyCard(button="Import risk extract…")
@@ -56,10 +66,13 @@ class CohortHeader(QWidget):
             self.run_label.setText(self._screen.summary)
             return
         imported = formats.date(run["imported_at"][:10])
+        changed = f"<b>{run['changed']:,}</b> with changed risk"
+        if run["changed"]:
+            changed = f"<a href='{CHANGED_LINK}' style='color:{colours().accent}'>{changed}</a>"
         self.run_label.setText(
             f"Latest extract <b>{formats.date(run['extract_date'])}</b> · <b>{run['cohort_total']:,}</b> in the "
-            f"cohort: <b>{run['new']:,}</b> new, <b>{run['left']:,}</b> left, <b>{run['changed']:,}</b> with "
-            f"changed risk <span style='color:{colours().muted}'>· {run['file_name']}</span>"
+            f"cohort: <b>{run['new']:,}</b> new, <b>{run['left']:,}</b> left, {changed} "
+            f"<span style='color:{colours().muted}'>· {run['file_name']}</span>"
         )
         self.run_label.setToolTip(
             f"Imported {imported} by {run['imported_by']}. New, left and changed compare "
@@ -68,7 +81,12 @@ class CohortHeader(QWidget):
             f"{run['rejected']:,} rejected. In the cohort: {run['frailty']:,} for frailty, "
             f"{run['multimorbidity']:,} for multimorbidity, {run['high_cost']:,} for high "
             "cost (a patient may meet several)."
+            + (" Choose the count of patients with changed risk to list them." if run["changed"] else "")
         )
+
+    def _link(self, href: str) -> None:
+        if href == CHANGED_LINK:
+            self.changed_risk_requested.emit()
 
     def show_empty(self, commissioner: bool, locality: Mapping[str, Any] | None, has_run: bool) -> None:
         """Show the empty card when there is nothing to list, saying why and what to do."""

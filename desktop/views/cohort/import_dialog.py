@@ -89,7 +89,7 @@ class ImportDialog(QDialog):
         layout.setContentsMargins(20, 18, 20, 16)
         self.stack = QStackedWidget()
         self.stack.addWidget(self._setup_page())
-        self.summary = ImportSummary(locality["name"], workspace=session.path)
+        self.summary = ImportSummary(session, locality)
         self.stack.addWidget(self.summary)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.notes_label)
@@ -280,7 +280,7 @@ class ImportDialog(QDialog):
 
     def save_rejections(self) -> None:
         rejections: list[Rejection] = self.checked.rejections if self.checked else []
-        path = save_rejections(self, rejections, self.path, self.settings, self.session.path)
+        path = save_rejections(self, rejections, self.path, self.settings, self.session, self.locality)
         if path is not None:
             self.save_rejections_button.setToolTip(saved_note(len(rejections), path))
             self.results_label.setText(self.results_label.text() + f" {saved_note(len(rejections), path)}")

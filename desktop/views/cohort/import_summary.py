@@ -3,7 +3,9 @@ is new, who left, whose risk changed)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -17,30 +19,47 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...models.cohort.extract_rules import CheckedExtract, Rejection, write_rejections
+from ...models.cohort.extract_rules import CheckedExtract, Rejection
+from ...models.cohort.patient_files import MARKING
+from ...models.cohort.rejections_export import suggested_name
 from ...models.cohort.risk_import import ImportResult
 from ...settings import Settings
 from ..kit import messages, output_guard
+from ..kit.session import Session
+from . import operations
 from .import_mapping import RejectionsModel, rejections_view
 
 
 def save_rejections(
-    parent: QWidget, rejections: list[Rejection], extract: Path | None, settings: Settings, workspace: Path
+    parent: QWidget,
+    rejections: list[Rejection],
+    extract: Path | None,
+    settings: Settings,
+    session: Session,
+    locality: Mapping[str, Any],
 ) -> Path | None:
     """Ask where, then write the rejected rows as a CSV to open beside the extract and fix (never onto the
-    *workspace*); None if not saved."""
+    session's workspace), marked OFFICIAL-SENSITIVE and audited; None if not saved."""
     folder = settings.state("extract_directory") or (str(extract.parent) if extract else "")
-    suggested = str(Path(folder) / f"{extract.stem if extract else 'extract'}-rejections.csv")
-    name, _ = QFileDialog.getSaveFileName(parent, "Save rejections as CSV", suggested, "CSV files (*.csv)")
-    if not name or not output_guard.allowed(parent, name, workspace):
+    suggested = str(Path(folder) / suggested_name(extract))
+    name, _ = QFileDialog.getSaveFileName(parent, f"Save rejections as CSV ({MARKING})", suggested, "CSV files (*.csv)")
+    if not name:
+        return None
+    out = Path(name)
+    if out.suffix.lower() != ".csv":
+        out = out.with_name(out.name + ".csv")
+    if not output_guard.allowed(parent, out, session.path):
         return None
     with messages.reported(parent, "Cannot save the rejections") as failed:
-        write_rejections(rejections, name)
-    return None if failed else Path(name)
+        operations.save_rejections(session, rejections, out, locality["name"], extract.name if extract else None)
+    return None if failed else out
 
 
 def saved_note(count: int, path: Path) -> str:
-    return f"Saved {count:,} rejected {'row' if count == 1 else 'rows'} to {path.name}."
+    return (
+        f"Saved {count:,} rejected {'row' if count == 1 else 'rows'} to {path.name} ({MARKING}; the save is in the "
+        "audit trail)."
+    )
 
 
 class CheckResults(QFrame):
@@ -89,10 +108,10 @@ class CheckResults(QFrame):
 
 
 class ImportSummary(QWidget):
-    def __init__(self, locality_name: str, parent: QWidget | None = None, workspace: Path | None = None):
+    def __init__(self, session: Session, locality: Mapping[str, Any], parent: QWidget | None = None):
         super().__init__(parent)
-        self.workspace = workspace  # the rejections CSV may never be saved onto it
-        self._locality_name = locality_name
+        self.session, self.locality = session, locality
+        self._locality_name = locality["name"]
         self.rejections: list[Rejection] = []
         self.extract: Path | None = None
         self.settings: Settings | None = None
@@ -178,8 +197,8 @@ class ImportSummary(QWidget):
         self.save_button.setVisible(bool(self.rejections))
 
     def _save(self) -> None:
-        if self.settings is not None and self.workspace is not None:
-            path = save_rejections(self, self.rejections, self.extract, self.settings, self.workspace)
+        if self.settings is not None:
+            path = save_rejections(self, self.rejections, self.extract, self.settings, self.session, self.locality)
             if path is not None:
                 self.saved.setText(saved_note(len(self.rejections), path))
 

@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from ...models import clock
+from ...models.cohort import changed_risk
 from ...models.cohort import frame as cohort
 from ...models.cohort import rules as cohort_rules
 from ...models.cohort.frame import CohortFrame
@@ -56,8 +57,23 @@ COLUMNS = (
     CohortColumn("care_plan_date", "Care plan", "care_plan_date", 96),
 )
 KEYS = [c.key for c in COLUMNS]
+# The Changed risk worklist's columns (issue 22): who, what changed in one cell, then before → now of each measure,
+# each sortable by how far it moved (most gained first when sorted descending), then who is working with them.
+CHANGE_COLUMNS = (
+    CohortColumn("name", "Name", "name", 170),
+    CohortColumn("nhs_number", "NHS number", "nhs_number", 104),
+    CohortColumn("practice", "Practice", "practice", 150),
+    CohortColumn("what_changed", "What changed", "what_changed", 270),
+    CohortColumn("criteria_change", "Criteria before → now", "criteria_change", 220),
+    CohortColumn("efi_change", "eFI band before → now", "efi_band_change", 170),
+    CohortColumn("ltc_change", "LTCs", "ltc_change", 80, numeric=True),
+    CohortColumn("cost_ratio_change", "Cost ratio", "cost_ratio_change", 124, numeric=True),
+    CohortColumn("status", "Status", "status", 100),
+    CohortColumn("case_manager", "Case manager", "case_manager", 140),
+)
+CHANGE_KEYS = [c.key for c in CHANGE_COLUMNS]
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-assert all(c.sort_key in cohort.SORT_KEYS for c in COLUMNS)
+assert all(c.sort_key in cohort.SORT_KEYS for c in COLUMNS + CHANGE_COLUMNS)
 
 
 class CohortModel(QAbstractTableModel):
@@ -67,6 +83,7 @@ class CohortModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.frame: CohortFrame | None = None
+        self.columns: tuple[CohortColumn, ...] = COLUMNS
         self.rows = np.zeros(0, dtype=np.int64)
         self.today = clock.today()
         self._ltc_min = cohort_rules.CohortRules().multimorbidity_min_ltc
@@ -83,6 +100,22 @@ class CohortModel(QAbstractTableModel):
         self.today = clock.today()
         self.set_rows(np.arange(len(frame)) if rows is None and frame is not None else rows)
 
+    def set_columns(self, columns: tuple[CohortColumn, ...]) -> None:
+        """Show *columns* (COLUMNS, or CHANGE_COLUMNS for the Changed risk list), unsorted: in frame (name) order."""
+        if columns is self.columns:
+            return
+        self.beginResetModel()
+        self.columns = columns
+        self._sort = None
+        if self.frame is not None and len(self.rows):
+            self.rows = np.sort(self.rows)
+            self._view_index = None
+        self.endResetModel()
+
+    def key_index(self, key: str) -> int:
+        """The section showing column *key* in the current column set (-1 when it has none)."""
+        return next((n for n, c in enumerate(self.columns) if c.key == key), -1)
+
     def set_rows(self, rows: np.ndarray | None) -> None:
         """Show these frame rows (the result of a filter), in the current sort order."""
         self.beginResetModel()
@@ -91,7 +124,7 @@ class CohortModel(QAbstractTableModel):
         if self._sort is not None and len(self.rows):
             column, descending = self._sort
             self.rows = cohort.sort(
-                self.frame, self.rows, COLUMNS[column].sort_key, descending != COLUMNS[column].inverted
+                self.frame, self.rows, self.columns[column].sort_key, descending != self.columns[column].inverted
             )
         self.endResetModel()
 
@@ -124,21 +157,21 @@ class CohortModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(self.columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section].heading
+            return self.columns[section].heading
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _alignment(COLUMNS[section].numeric)
+            return _alignment(self.columns[section].numeric)
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self.frame is None or index.row() >= len(self.rows):
             return None
-        column = COLUMNS[index.column()]
+        column = self.columns[index.column()]
         i = int(self.rows[index.row()])
         c = self.frame.columns
         if role == Qt.ItemDataRole.DisplayRole:
@@ -163,7 +196,7 @@ class CohortModel(QAbstractTableModel):
         return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if self.frame is None or not 0 <= column < len(COLUMNS):
+        if self.frame is None or not 0 <= column < len(self.columns):
             return
         self._sort = (column, order == Qt.SortOrder.DescendingOrder)
         # A layout change, not a reset, so the selection and the current row follow their patients.
@@ -171,7 +204,7 @@ class CohortModel(QAbstractTableModel):
         before = self.persistentIndexList()
         held = [int(self.rows[ix.row()]) for ix in before]
         self.rows = cohort.sort(
-            self.frame, self.rows, COLUMNS[column].sort_key, self._sort[1] != COLUMNS[column].inverted
+            self.frame, self.rows, self.columns[column].sort_key, self._sort[1] != self.columns[column].inverted
         )
         self._view_index = None
         if before:
@@ -225,10 +258,14 @@ class CohortModel(QAbstractTableModel):
         if key == "next_review_due":
             text = formats.date(c["next_review_due"][i])
             return OVERDUE + text if self.overdue(i) else text
+        if key in CHANGE_TEXT:
+            return CHANGE_TEXT[key](c, i) if int(c["was_efi_band"][i]) >= 0 else ""
         value = c[key][i]
         return "" if value is None else str(value)
 
     def _tooltip(self, key: str, c: dict[str, np.ndarray], i: int) -> str | None:
+        if key in CHANGE_TEXT and int(c["was_efi_band"][i]) >= 0:
+            return _change_tooltip(key, c, i)
         if key == "criteria":
             lines = [chip.text for chip in self.chips(i)]
             if c["change_detail"][i]:
@@ -248,6 +285,49 @@ class CohortModel(QAbstractTableModel):
         if not c["in_cohort"][i] and key in ("efi", "ltc_count", "cost_ratio"):
             return "Not in the latest extract's cohort, so no current risk figures"
         return None
+
+
+def _capital(text: str) -> str:
+    """ "gained high cost" -> "Gained high cost"; "eFI …" stays as the index spells it."""
+    return text if text.startswith("eFI") else formats.sentence_case(text)
+
+
+def _criteria_change(c: dict[str, np.ndarray], i: int) -> str:
+    before, now = changed_risk.criteria_names(c["was_criteria"][i]), changed_risk.criteria_names(c["criteria"][i])
+    return f"{formats.sentence_case(before)} → {now}"
+
+
+def _efi_change(c: dict[str, np.ndarray], i: int) -> str:
+    return formats.sentence_case(changed_risk.band_move(int(c["was_efi_band"][i]), int(c["now_efi_band"][i])))
+
+
+def _ltc_change(c: dict[str, np.ndarray], i: int) -> str:
+    return f"{int(c['was_ltc_count'][i])} → {int(c['ltc_count'][i])}{changed_risk.arrow(int(c['ltc_change'][i]))}"
+
+
+def _cost_ratio_change(c: dict[str, np.ndarray], i: int) -> str:
+    then, now = float(c["was_cost_ratio"][i]), float(c["cost_ratio"][i])
+    return f"{formats.ratio(then)} → {formats.ratio(now)}{changed_risk.arrow(round(now, 1) - round(then, 1))}"
+
+
+# The Changed risk cells, for patients the latest run compared with the one before (was_efi_band set).
+CHANGE_TEXT = {
+    "what_changed": lambda c, i: _capital(str(c["what_changed"][i])),
+    "criteria_change": _criteria_change,
+    "efi_change": _efi_change,
+    "ltc_change": _ltc_change,
+    "cost_ratio_change": _cost_ratio_change,
+}
+
+
+def _change_tooltip(key: str, c: dict[str, np.ndarray], i: int) -> str | None:
+    if key == "efi_change":
+        return f"eFI deficits {int(c['was_efi_deficits'][i])} → {int(c['efi_deficits'][i])} of 36"
+    if key == "cost_ratio_change":
+        return "Predicted acute cost for the next 12 months divided by the expected cost, in the previous extract → now"
+    if key == "what_changed":
+        return str(c["what_changed"][i]).replace("; ", "\n") or None
+    return None
 
 
 def run_ltc_min(frame: CohortFrame | None) -> int:

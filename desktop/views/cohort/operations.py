@@ -9,7 +9,7 @@ hands what it did to a callback.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QWidget
 
 from ...models import audit
 from ...models.changes import Changes
-from ...models.cohort import caseload, risk_import, rollback, worklists
+from ...models.cohort import caseload, rejections_export, risk_import, rollback, worklists
 from ...models.cohort import rules as cohort_rules
-from ...models.cohort.extract_rules import CheckedExtract
+from ...models.cohort.extract_rules import CheckedExtract, Rejection
 from ...models.cohort.frame import CohortFrame
 from ...models.cohort.risk_import import ImportResult
 from ...models.progress import check_cancel
@@ -95,6 +95,18 @@ def roll_back_import(session: Session, locality_code: str) -> rollback.LastImpor
 def _rolled_back(db, actor, locality_code: str, run_id: str) -> Changes:
     rollback.roll_back(db, actor, locality_code, run_id)
     return rollback.changes()
+
+
+def save_rejections(
+    session: Session, rejections: Sequence[Rejection], out: Path, locality_name: str, extract_name: str | None
+) -> int:
+    """Write an extract's rejected rows to *out*, marked and audited (a few thousand rows at most: on the GUI
+    thread); returns how many."""
+    written = rejections_export.write_rejections(
+        session.db, session.actor, rejections, out, locality_name, extract_name
+    )
+    session.publish(Changes.of("audit"))
+    return written
 
 
 def view_patient(session: Session, patient: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from ...models.cohort import rules as cohort_rules
 from ...models.cohort import worklists
 from ...models.cohort.frame import CohortFrame
 from ...settings import Settings
-from ..kit import messages
+from ..kit import formats, messages
 from ..kit.page import Page
 from ..kit.record_table import join_filter_and_table, table_or_message
 from ..kit.session import Session
@@ -35,10 +35,12 @@ from ..shell.screens import Screen
 from . import handlers as cohort_actions
 from .filters import CohortFilterBar
 from .header import CohortHeader
-from .model import CohortModel, run_ltc_min
+from .model import CHANGE_COLUMNS, COLUMNS, CohortModel, run_ltc_min
 from .patient_panel import PatientPanel
 from .table import CohortTable
 from .worklist_bar import WorklistBar
+
+CHANGED_RISK = "changed_risk"  # the worklist the header's count of changed patients opens
 
 
 class CohortPage(Page):
@@ -50,6 +52,7 @@ class CohortPage(Page):
         self._worklist_rows: dict[str, np.ndarray] = {}
         self._shown_id: str | None = None
         self._restoring = False
+        self._switching_columns = False  # the column set is being replaced: not a user's resize to remember
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
@@ -58,6 +61,7 @@ class CohortPage(Page):
         self.header.import_button.clicked.connect(self.import_extract)
         self.header.criteria_button.clicked.connect(self.edit_rules)
         self.header.empty_import_button.clicked.connect(self.import_extract)
+        self.header.changed_risk_requested.connect(self.show_changed_risk)
         self.note = self.header.note  # what the empty state says
         layout.addWidget(self.header)
         self.body = QWidget()
@@ -65,7 +69,7 @@ class CohortPage(Page):
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(10)
         self.worklists = WorklistBar()
-        self.worklists.chosen.connect(lambda _key: self.apply_filters())
+        self.worklists.chosen.connect(self._worklist_chosen)
         self.worklists.export_button.clicked.connect(self.export_worklist)
         body.addWidget(self.worklists)
         self.filters = CohortFilterBar()
@@ -163,6 +167,34 @@ class CohortPage(Page):
             rows = np.intersect1d(rows, self._worklist_rows[key], assume_unique=True)
         return rows
 
+    def show_changed_risk(self) -> None:
+        """The header's "N with changed risk": every one of them, on the Changed risk worklist."""
+        self.filters.clear()
+        self.worklists.select(CHANGED_RISK)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _worklist_chosen(self, key: str | None) -> None:
+        """Changed risk shows its own columns (before and now); every other list the cohort's."""
+        columns = CHANGE_COLUMNS if key == CHANGED_RISK else COLUMNS
+        if columns is self.model.columns:
+            self.apply_filters()
+            return
+        # The new columns reset the model, so the chosen patients are noted first and chosen again after.
+        selected, current = self.table.selected_ids(), self.table.current_id()
+        self._switching_columns = self._restoring = True
+        try:
+            self.table.use_columns(columns)
+            # The cohort's own columns come back as the user left them; Changed risk's start afresh each time
+            # (settings.py declares no state for them).
+            saved = self.settings.state_bytes("cohort_columns") if columns is COLUMNS else None
+            if saved is not None:
+                self.table.horizontalHeader().restoreState(saved)
+        finally:
+            self._switching_columns = self._restoring = False
+        if self.frame is not None:
+            self.model.set_rows(self.visible_rows())
+            self._after_rows_changed(selected, current)
+
     def apply_filters(self) -> None:
         if self.frame is None:
             return
@@ -179,7 +211,9 @@ class CohortPage(Page):
         self._selection_changed()
         shown, total = self.model.rowCount(), len(self.frame) if self.frame is not None else 0
         self.count.setText(f"{shown:,} of {total:,} patients" if shown != total else f"{total:,} patients")
-        if not shown and total:
+        if not shown and total and self.worklists.current() == CHANGED_RISK and not self.filters.describe():
+            self.no_match.setText(self._no_changed_risk())
+        elif not shown and total:
             what = self.filters.describe()
             where = (
                 f" on the “{self.worklists.buttons[self.worklists.current()].accessibleName()}” worklist"
@@ -192,6 +226,16 @@ class CohortPage(Page):
                 else f"No patients{where} at the moment."
             )
         self.table_stack.setCurrentWidget(self.table if shown or not total else self.no_match)
+
+    def _no_changed_risk(self) -> str:
+        """Why the Changed risk list is empty: one run only, or nobody's risk moved between the last two."""
+        if self.frame.previous is None or self.frame.run is None:
+            return worklists.NEEDS_TWO_RUNS.format(locality=self.locality["name"])
+        return (
+            f"Nobody's criteria, eFI band or LTC count changed between the extract of "
+            f"{formats.date(self.frame.previous['extract_date'])} and that of "
+            f"{formats.date(self.frame.run['extract_date'])}."
+        )
 
     # -- selection ---------------------------------------------------------------------------------------------------
     def _selection_changed(self, *_args) -> None:
@@ -252,4 +296,8 @@ class CohortPage(Page):
         )
         header = self.table.horizontalHeader()
         for signal in (header.sectionResized, header.sectionMoved):
-            signal.connect(lambda *_: self.settings.set_state_bytes("cohort_columns", header.saveState()))
+            signal.connect(lambda *_: self._remember_columns())
+
+    def _remember_columns(self) -> None:
+        if not self._switching_columns and self.model.columns is COLUMNS:
+            self.settings.set_state_bytes("cohort_columns", self.table.horizontalHeader().saveState())

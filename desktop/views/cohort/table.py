@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu
 
 from ..kit.record_table import RecordTable
 from .chips import ChipDelegate
-from .model import COLUMNS, KEYS, CohortModel
+from .model import CohortColumn, CohortModel
 
 
 class CohortTable(RecordTable):
@@ -26,18 +26,30 @@ class CohortTable(RecordTable):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.horizontalHeader()
         header.setSectionsMovable(True)
-        for number, column in enumerate(COLUMNS):
-            self.setColumnWidth(number, column.width)
-        self.setItemDelegateForColumn(KEYS.index("criteria"), ChipDelegate(self))
+        self._chips = ChipDelegate(self)
+        self._set_widths()
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._column_menu)
         self.setSortingEnabled(True)
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # the frame comes in name order
 
+    def use_columns(self, columns: tuple[CohortColumn, ...]) -> None:
+        """Show the model's column set *columns* at their starting widths, sorted by name as the frame comes."""
+        self.cohort_model().set_columns(columns)
+        self._set_widths()
+        self.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+
+    def _set_widths(self) -> None:
+        model = self.cohort_model()
+        for number, column in enumerate(model.columns):
+            self.setColumnWidth(number, column.width)
+            self.setColumnHidden(number, False)
+            self.setItemDelegateForColumn(number, self._chips if column.key == "criteria" else None)
+
     def column_menu(self) -> QMenu:
         """Tick boxes to show or hide each column (the name always stays)."""
         menu = QMenu(self)
-        for number, column in enumerate(COLUMNS):
+        for number, column in enumerate(self.cohort_model().columns):
             action = menu.addAction(column.heading)
             action.setCheckable(True)
             action.setChecked(not self.isColumnHidden(number))

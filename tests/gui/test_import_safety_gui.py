@@ -131,3 +131,9 @@ def test_file_import_history_opens_on_the_chosen_locality(qtbot, window, loaded)
     assert dialog.isVisible() and dialog.windowTitle() == "Import history — Charnwood"
     assert dialog.table.rowCount() == 1
     dialog.reject()
+
+
+def test_the_cohort_screens_import_history_button_opens_it(qtbot, window, loaded):
+    qtbot.mouseClick(loaded.header.history_button, Qt.MouseButton.LeftButton)
+    assert window.history_dialog.isVisible() and window.history_dialog.table.rowCount() == 1
+    window.history_dialog.reject()

@@ -34,10 +34,12 @@ class CohortHeader(QWidget):
         self.criteria_button.setToolTip(
             "The cohort criteria: eFI bands, long-term conditions, cost ratio and review intervals"
         )
+        self.history_button = QPushButton("Import history…")
+        self.history_button.setToolTip("This locality's extract imports; roll back the last one")
         self.import_button = QPushButton("Import risk extract…")
         self.import_button.setProperty("primary", True)
         self.import_button.setToolTip("Import the latest risk extract for this locality (Ctrl+I)")
-        for button in (self.criteria_button, self.import_button):
+        for button in (self.criteria_button, self.history_button, self.import_button):
             button.setEnabled(not commissioner)
             top.addWidget(button)
         layout.addLayout(top)

@@ -60,6 +60,7 @@ class CohortPage(Page):
         self.header = CohortHeader(screen, session.kind == "commissioner")
         self.header.import_button.clicked.connect(self.import_extract)
         self.header.criteria_button.clicked.connect(self.edit_rules)
+        self.header.history_button.clicked.connect(lambda: self.window().import_history())
         self.header.empty_import_button.clicked.connect(self.import_extract)
         self.header.changed_risk_requested.connect(self.show_changed_risk)
         self.note = self.header.note  # what the empty state says

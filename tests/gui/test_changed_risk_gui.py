@@ -220,3 +220,18 @@ def test_rejections_saved_from_the_import_summary_are_marked_and_audited(
     assert "OFFICIAL-SENSITIVE" in dialog.summary.saved.text()
     [entry] = audit.entries(session.db, "rejections")
     assert "Saved 1 rejected row of cha-jan.csv for Charnwood" in entry["summary"] and "cha-jan.csv" in entry["summary"]
+
+
+def test_the_worklist_buttons_wrap_rather_than_cut_their_labels_on_a_narrow_window(qtbot):
+    from desktop.views.cohort.worklist_bar import WorklistBar
+
+    bar = WorklistBar()
+    qtbot.addWidget(bar)
+    bar.set_counts(7_586, {"no_case_manager": 1_519, "left_on_caseload": 359, "changed_risk": 565})
+    bar.resize(640, bar.layout().heightForWidth(640))
+    bar.show()
+    qtbot.waitExposed(bar)
+    for button in bar.buttons.values():  # each shown whole, within the bar
+        assert button.width() >= button.sizeHint().width()
+        assert bar.rect().contains(button.geometry())
+    assert len({b.y() for b in bar.buttons.values()}) == 2  # two rows

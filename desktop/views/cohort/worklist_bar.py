@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from ...models.cohort.worklists import WORKLISTS
+from ..kit.flow_layout import FlowLayout
 
 EVERYONE = "all"
 SHORT = {"left_on_caseload": "Left, on caseload"}  # the full title is in the tooltip
@@ -23,6 +24,11 @@ class WorklistBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
+        # The buttons wrap onto a second row rather than elide their labels on a narrow window or a large font.
+        holder = QWidget()
+        flow = FlowLayout(holder)
+        holder.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        row.addWidget(holder, 1)
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
         self.buttons: dict[str, QToolButton] = {}
@@ -42,12 +48,11 @@ class WorklistBar(QWidget):
             button.setAccessibleDescription(tips[key])
             self._group.addButton(button, number)
             self.buttons[key] = button
-            row.addWidget(button)
-        row.addStretch(1)
+            flow.addWidget(button)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the chosen worklist as an Excel or CSV file")
         self.export_button.setAccessibleName("Export the chosen worklist")
-        row.addWidget(self.export_button)
+        row.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignTop)
         self._group.idToggled.connect(self._toggled)
         self.set_counts(0, {})
 

@@ -41,7 +41,7 @@ def main(mode: str, marker: Path, argv: list[str]) -> int:
                     _wait_to_be_killed(marker, db)
                 return False
 
-            return real(db, actor, locality_code, path, extract_date, cancel=cancel)
+            return real(db, actor, locality_code, path, extract_date, cancel=cancel, accept=kwargs.get("accept", False))
 
         risk_import.import_extract = import_extract
     elif mode == "returns":

@@ -234,4 +234,4 @@ def test_the_worklist_buttons_wrap_rather_than_cut_their_labels_on_a_narrow_wind
     for button in bar.buttons.values():  # each shown whole, within the bar
         assert button.width() >= button.sizeHint().width()
         assert bar.rect().contains(button.geometry())
-    assert len({b.y() for b in bar.buttons.values()}) == 2  # two rows
+    assert len({b.y() for b in bar.buttons.values()}) >= 2  # wrapped

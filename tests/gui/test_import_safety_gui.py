@@ -63,6 +63,16 @@ def test_a_one_practice_file_is_questioned_and_only_that_practice_changes_when_a
     path, practice = one_practice_file(extract, tmp_path, session.db)
     before_runs, before_total = runs(session.db), len(cohort.load(session.db, locality_id(session.db)))
 
+    # Check says it before Import is pressed.
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    loaded.import_extract()
+    loaded.dialog.date_edit.setDate(QDate(EXTRACT_DATE.year, EXTRACT_DATE.month, EXTRACT_DATE.day))
+    qtbot.mouseClick(loaded.dialog.check_button, Qt.MouseButton.LeftButton)
+    finish_tasks(qtbot)
+    assert runs(session.db) == before_runs
+    assert "This file covers 1 of the" in loaded.dialog.notes_label.text()
+    loaded.dialog.reject()
+
     asked = answer(monkeypatch, yes=False)
     dialog = import_through_dialog(qtbot, loaded, monkeypatch, path)
     assert len(asked) == 1, dialog.banner.text()

@@ -13,15 +13,15 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from ..errors import ValidationError
-from . import workbook
+from . import extract_chunks, workbook
 from .extract_layout import (
     CANONICAL,
     EFI_COLUMNS,
@@ -42,7 +42,9 @@ __all__ = [
     "EFI_COLUMNS",
     "REQUIRED",
     "Located",
+    "RawBatch",
     "RawExtract",
+    "Reread",
     "check_structure",
     "choose_sheet",
     "locate",
@@ -60,31 +62,89 @@ _TAIL_ROWS = 50
 
 
 @dataclass
-class RawExtract:
-    """The file as text columns, keyed by canonical name, with the spreadsheet row number of each row."""
+class RawBatch:
+    """Some consecutive rows of the file as text columns keyed by canonical name, with the spreadsheet row number
+    of each, and the ragged rows among them."""
 
     columns: dict[str, pa.ChunkedArray]
     line_numbers: np.ndarray  # as a spreadsheet numbers them: the first line (or row of the sheet) is row 1
-    headings: list[str]
-    mapping: dict[str, str]  # heading in the file -> canonical column
-    encoding: str  # "" for a workbook
-    delimiter: str  # "" for a workbook
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason) for ragged rows
-    # A UTF-8 file with some bytes that are not UTF-8: they were read as U+FFFD, and the rules reject their rows.
-    damaged_text: bool = False
-    heading_row: int = 1
-    title_lines: list[str] = field(default_factory=list)  # the report's title, above the heading row
-    ignored: list[tuple[int, str]] = field(default_factory=list)  # (row, text): the summary below the patients
-    sheet: str | None = None  # the sheet read, for a workbook
-    sheets: list[str] = field(default_factory=list)  # all the workbook's sheets
 
     @property
     def num_rows(self) -> int:
         return len(self.line_numbers)
 
+
+class Reread(Exception):
+    """The file must be read again from its start: a byte past the first block was not UTF-8, and the encoding
+    has now been decided on the whole file (RawExtract.encoding and damaged_text say how)."""
+
+
+@dataclass
+class RawExtract:
+    """The file's layout, and its rows as text columns keyed by canonical name, read block by block (batches())
+    so that a large file is never held whole; columns, line_numbers and malformed give the whole file at once."""
+
+    headings: list[str]
+    mapping: dict[str, str]  # heading in the file -> canonical column
+    encoding: str  # "" for a workbook
+    delimiter: str  # "" for a workbook
+    # A UTF-8 file with some bytes that are not UTF-8: they were read as U+FFFD, and the rules reject their rows.
+    damaged_text: bool = False
+    heading_row: int = 1
+    title_lines: list[str] = field(default_factory=list)  # the report's title, above the heading row
+    # (row, text): the summary below the patients; known once the last batch has been read.
+    ignored: list[tuple[int, str]] = field(default_factory=list)
+    sheet: str | None = None  # the sheet read, for a workbook
+    sheets: list[str] = field(default_factory=list)  # all the workbook's sheets
+    _read: Callable[[RawExtract], Iterator[RawBatch]] | None = field(default=None, repr=False)
+    _whole: RawBatch | None = field(default=None, repr=False)
+
+    def batches(self) -> Iterator[RawBatch]:
+        """The rows, a block at a time, less the summary below the patients (then in ignored). Raises Reread
+        when the file must be read again from the start (see Reread); ValidationError when the file has a
+        heading row but no rows."""
+        if self._whole is not None:
+            yield self._whole
+            return
+        assert self._read is not None
+        yield from self._read(self)
+
+    def read_whole(self) -> RawBatch:
+        """Every row at once (a small file, or a caller that needs them together)."""
+        while self._whole is None:
+            try:
+                parts = list(self.batches())
+            except Reread:
+                continue
+            self._whole = _joined(parts, list(self.mapping.values()))
+        return self._whole
+
+    @property
+    def columns(self) -> dict[str, pa.ChunkedArray]:
+        return self.read_whole().columns
+
+    @property
+    def line_numbers(self) -> np.ndarray:
+        return self.read_whole().line_numbers
+
+    @property
+    def malformed(self) -> list[tuple[int, str]]:
+        return self.read_whole().malformed
+
+    @property
+    def num_rows(self) -> int:
+        return self.read_whole().num_rows
+
+    @property
+    def present(self) -> set[str]:
+        """The canonical columns the file has."""
+        return {target for heading, target in self.mapping.items() if heading in self.headings}
+
     @property
     def notes(self) -> list[str]:
-        """What was read other than patients, in words for the person importing."""
+        """What was read other than patients, in words for the person importing (complete once every batch has
+        been read)."""
         notes = []
         if len(self.sheets) > 1:
             others = ", ".join(f"'{s}'" for s in self.sheets if s != self.sheet)
@@ -93,6 +153,19 @@ class RawExtract:
             if note:
                 notes.append(note)
         return notes
+
+
+def _joined(parts: list[RawBatch], names: list[str]) -> RawBatch:
+    if len(parts) == 1:
+        return parts[0]
+    return RawBatch(
+        columns={
+            name: pa.chunked_array([c for p in parts for c in p.columns[name].chunks], pa.string())
+            for name in (parts[0].columns if parts else names)
+        },
+        line_numbers=np.concatenate([p.line_numbers for p in parts]) if parts else np.zeros(0, dtype=np.int64),
+        malformed=[m for p in parts for m in p.malformed],
+    )
 
 
 @dataclass(frozen=True)
@@ -163,33 +236,63 @@ def utf8_evidence(data: bytes, decoder=None) -> tuple[int, int]:
     return bad, len(text.encode("utf-8")) - len(text) - 2 * bad
 
 
-def whole_file_encoding(path: Path) -> tuple[str, bytes | None]:
-    """The encoding of the whole file, decided on all of it rather than its first 64 kB, and the text to parse
-    when it is UTF-8 with a few bytes that are not (None when the file can be parsed as it is).
+def file_encoding(path: Path) -> tuple[str, bool]:
+    """(encoding, damaged): the encoding of the whole file, decided on all of it rather than its first 64 kB;
+    *damaged* when it is UTF-8 with a few bytes that are not (they are read as U+FFFD).
 
     One stray Windows-1252 byte deep in a UTF-8 file re-read the whole file as Windows-1252, turning every
     "Zoë" into "ZoÃ«" without a word (issue 19). Now a file with any good UTF-8 in it is UTF-8; its bad bytes
     become U+FFFD, and the rows holding them are rejected by name (extract_rules), never guessed at.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    bad = good = 0
+    bad = good = False
+    strict = codecs.getincrementaldecoder("utf-8")()
+    carry = b""
     with open(path, "rb") as fh:
-        while chunk := fh.read(4 << 20):
-            b, g = utf8_evidence(chunk, decoder)
-            bad, good = bad + b, good + g
-        tail = decoder.decode(b"", final=True)
-        bad += tail.count("\ufffd")
+        while True:
+            chunk = fh.read(4 << 20)
+            last = not chunk
+            if chunk.isascii() and not carry and not last:
+                continue
+            if not bad:
+                try:
+                    good |= not strict.decode(chunk, final=last).isascii()
+                except UnicodeDecodeError:
+                    bad = True
+            if bad and not good:
+                data = carry + chunk
+                # A character cut at the end of this read is looked at with the next.
+                keep = 0 if last else min(3, len(data))
+                good = _has_good_utf8(np.frombuffer(data, dtype=np.uint8), len(data) - keep)
+                carry = data[len(data) - keep :]
+            if last or (bad and good):
+                break
     if not bad:
-        return "utf-8", None
-    if not good:
-        return "cp1252", None
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    parts = []
-    with open(path, "rb") as fh:
-        while chunk := fh.read(4 << 20):
-            parts.append(decoder.decode(chunk).encode("utf-8"))
-    parts.append(decoder.decode(b"", final=True).encode("utf-8"))
-    return "utf-8", b"".join(parts)
+        return "utf-8", False
+    return ("utf-8", True) if good else ("cp1252", False)
+
+
+def _has_good_utf8(data: np.ndarray, upto: int) -> bool:
+    """Whether a well-formed multi-byte UTF-8 character starts before *upto* in *data*. A lead byte always
+    starts a character for a UTF-8 decoder (it is never a continuation), so each can be judged on its own."""
+    leads = np.flatnonzero(data[:upto] >= 0xC2)
+    leads = leads[data[leads] <= 0xF4]
+    if not len(leads):
+        return False
+    padded = np.concatenate([data, np.zeros(3, dtype=np.uint8)])
+    first = data[leads]
+    b1, b2, b3 = padded[leads + 1], padded[leads + 2], padded[leads + 3]
+
+    def cont(b):
+        return (b & 0xC0) == 0x80
+
+    two = (first <= 0xDF) & cont(b1)
+    low = np.where(first == 0xE0, 0xA0, 0x80)
+    high = np.where(first == 0xED, 0x9F, 0xBF)
+    three = (first >= 0xE0) & (first <= 0xEF) & (b1 >= low) & (b1 <= high) & cont(b2)
+    low = np.where(first == 0xF0, 0x90, 0x80)
+    high = np.where(first == 0xF4, 0x8F, 0xBF)
+    four = (first >= 0xF0) & (b1 >= low) & (b1 <= high) & cont(b2) & cont(b3)
+    return bool((two | three | four).any())
 
 
 def _first_line_of(text: str) -> str:
@@ -364,54 +467,103 @@ def read_extract(
     sheet: str | None = None,
     remembered: dict[str, str] | None = None,
 ) -> RawExtract:
-    """Parse the whole file into text columns under canonical names; structural faults refuse it whole.
-    *mapping* (heading -> column) is the import dialog's; without it one is suggested from the headings and
-    *remembered* (the last import's). *sheet* picks a workbook's sheet (default: the first that holds an
-    extract)."""
+    """The file's layout, with its rows as text columns under canonical names to be read (RawExtract.batches, or
+    whole); structural faults refuse it whole, here. *mapping* (heading -> column) is the import dialog's;
+    without it one is suggested from the headings and *remembered* (the last import's). *sheet* picks a
+    workbook's sheet (default: the first that holds an extract)."""
     if workbook.is_workbook(path):
         return _read_workbook(Path(path), mapping, sheet, remembered)
     path = Path(path)
     head, encoding, _ = sniff(path)
     found = locate_csv(path, head, encoding, remembered)
-    cleaned = None
+    damaged = False
     if encoding != "utf-8":  # the first 64 kB had a byte that is not UTF-8: decide on the whole file
-        encoding, cleaned = whole_file_encoding(path)
+        encoding, damaged = file_encoding(path)
         found = locate_csv(path, head, encoding, remembered)
     layout, delimiter = found.layout, found.delimiter
     headings = layout.headings
     mapping = mapping if mapping is not None else layout.mapping
     check_structure(headings, mapping, path.name, layout.found)
-    try:
-        table, malformed = _parse(path, layout.row, headings, encoding, delimiter, cleaned)
-    except _NotUtf8 as exc:  # a byte that is not UTF-8 beyond the first 64 kB
-        encoding, cleaned = whole_file_encoding(path)
-        if encoding == "utf-8" and cleaned is None:  # Arrow and Python disagree: say so rather than loop
-            raise ValidationError(
-                f"{path.name} could not be read as UTF-8 text: {_first_line(exc.__cause__ or exc)}. "
-                "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that."
-            ) from exc
-        table, malformed = _parse(path, layout.row, headings, encoding, delimiter, cleaned)
-    lines = np.arange(table.num_rows, dtype=np.int64) + layout.heading_row + 1
-    for skipped, _, _ in sorted(malformed):
-        lines[lines >= skipped] += 1
-    table, lines, malformed, ignored = _without_summary(table, lines, malformed, delimiter)
-    if table.num_rows == 0 and not malformed:
-        raise ValidationError(f"{path.name} has a heading row but no patient rows.")
-    columns = {
-        target: table.column(headings.index(heading)) for heading, target in mapping.items() if heading in headings
-    }
+    wanted = {target: headings.index(heading) for heading, target in mapping.items() if heading in headings}
+
+    def read(raw: RawExtract) -> Iterator[RawBatch]:
+        yield from _csv_batches(raw, path, layout.row, len(headings), wanted)
+
     return RawExtract(
-        columns=columns,
-        line_numbers=lines,
         headings=headings,
         mapping=mapping,
         encoding=encoding,
         delimiter=delimiter,
-        malformed=[(line, reason) for line, reason, _ in malformed],
-        damaged_text=cleaned is not None,
+        damaged_text=damaged,
         heading_row=layout.heading_row,
         title_lines=layout.title_lines,
-        ignored=ignored,
+        _read=read,
+    )
+
+
+def _csv_batches(
+    raw: RawExtract, path: Path, heading: int, expected: int, wanted: dict[str, int]
+) -> Iterator[RawBatch]:
+    """The rows block by block. The last _TAIL_ROWS rows are held back until the end of the file, where the
+    summary below the patients is told from them."""
+    raw.ignored = []
+    pending: extract_chunks.Block | None = None
+    rows = 0
+    yielded = False
+    try:
+        for block in extract_chunks.blocks(path, heading, expected, raw.encoding, raw.delimiter, raw.damaged_text):
+            if pending is not None and block.table.num_rows < _TAIL_ROWS:
+                pending = _merged(pending, block)
+                continue
+            if pending is not None:
+                batch = _batch(pending, wanted)
+                rows += batch.num_rows
+                yielded = True
+                yield batch
+            pending = block
+    except extract_chunks.NotUtf8 as exc:  # a byte that is not UTF-8 beyond the first 64 kB
+        encoding, damaged = file_encoding(path)
+        if encoding == raw.encoding and damaged == raw.damaged_text:  # Arrow and Python disagree: say so
+            raise ValidationError(
+                f"{path.name} could not be read as UTF-8 text: {_first_line(exc.__cause__ or exc)}. "
+                "Save it from Excel as 'CSV UTF-8 (Comma delimited)' and import that."
+            ) from exc
+        raw.encoding, raw.damaged_text = encoding, damaged
+        if yielded:
+            raise Reread from exc
+        yield from _csv_batches(raw, path, heading, expected, wanted)
+        return
+    if pending is None:
+        pending = extract_chunks.Block(pa.table({f"c{i}": pa.array([], pa.string()) for i in range(expected)}), 0, [])
+    lines = _lines(pending)
+    table, lines, malformed, raw.ignored = _without_summary(pending.table, lines, pending.malformed, raw.delimiter)
+    if rows + table.num_rows == 0 and not malformed:
+        raise ValidationError(f"{path.name} has a heading row but no patient rows.")
+    yield _batch(extract_chunks.Block(table, 0, malformed), wanted, lines)
+
+
+def _merged(a: extract_chunks.Block, b: extract_chunks.Block) -> extract_chunks.Block:
+    """Two consecutive blocks as one (the second too short to hold back the tail on its own)."""
+    lines = np.concatenate([_lines(a), _lines(b)])
+    return extract_chunks.Block(pa.concat_tables([a.table, b.table]), a.first_line, a.malformed + b.malformed, lines)
+
+
+def _lines(block: extract_chunks.Block) -> np.ndarray:
+    """Each row's spreadsheet row number: the rows run on from the block's first line, stepping over ragged
+    rows (which the parser set aside)."""
+    if block.lines is not None:
+        return block.lines
+    lines = np.arange(block.table.num_rows, dtype=np.int64) + block.first_line
+    for skipped, _, _ in sorted(block.malformed):
+        lines[lines >= skipped] += 1
+    return lines
+
+
+def _batch(block: extract_chunks.Block, wanted: dict[str, int], lines: np.ndarray | None = None) -> RawBatch:
+    return RawBatch(
+        columns={target: block.table.column(i) for target, i in wanted.items()},
+        line_numbers=_lines(block) if lines is None else lines,
+        malformed=[(line, reason) for line, reason, _ in block.malformed],
     )
 
 
@@ -470,8 +622,7 @@ def _read_workbook(
         for j, target in wanted.items()
     }
     return RawExtract(
-        columns=columns,
-        line_numbers=np.arange(len(data), dtype=np.int64) + first_line,
+        _whole=RawBatch(columns=columns, line_numbers=np.arange(len(data), dtype=np.int64) + first_line),
         headings=headings,
         mapping=mapping,
         encoding="",
@@ -482,66 +633,6 @@ def _read_workbook(
         sheet=name,
         sheets=workbook.worksheet_names(book),
     )
-
-
-class _NotUtf8(Exception):
-    """The parse met a byte that is not UTF-8."""
-
-
-def _parse(
-    path: Path,
-    heading: int,
-    headings: list[str],
-    encoding: str,
-    delimiter: str,
-    cleaned: bytes | None = None,
-    threaded: bool = True,
-) -> tuple[pa.Table, list[tuple[int, str, str]]]:
-    """(table, ragged rows as (row, reason, text)): the rows below the heading (0-based line *heading*) as text
-    columns (*cleaned*, the file's text made good, when given; else the file)."""
-    malformed: list[tuple[int | None, str, str]] = []
-    expected = len(headings)
-
-    def on_bad_row(row) -> str:
-        found = row.text.count(delimiter) + 1 if row.text else 0
-        # The text's start is kept to tell a summary line below the patients from a patient's ragged row.
-        malformed.append((row.number, f"has {found} fields; the heading row has {expected}", row.text[:1000]))
-        return "skip"
-
-    names = [f"c{i}" for i in range(expected)]
-    try:
-        table = pacsv.read_csv(
-            path if cleaned is None else pa.BufferReader(cleaned),
-            read_options=pacsv.ReadOptions(
-                encoding=encoding,
-                column_names=names,
-                skip_rows=heading + 1,
-                use_threads=threaded,
-                block_size=2 << 20,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_bad_row, newlines_in_values=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        if encoding == "utf-8" and cleaned is None and ("UTF8" in str(exc) or "utf-8" in str(exc).lower()):
-            raise _NotUtf8 from exc
-        if "straddl" in str(exc):
-            # Arrow's own words ("straddling object straddles two block boundaries") meant nothing to a user.
-            raise ValidationError(
-                f"{path.name} has a line far longer than any patient's row (over 2 MB): it has "
-                "lost its line breaks or is not a risk extract. Export it again as CSV."
-            ) from exc
-        raise ValidationError(f"{path.name} could not be read as a CSV file: {_first_line(exc)}") from exc
-    if malformed and any(number is None for number, _, _ in malformed):
-        # Row numbers are only known on a single-threaded read; ragged rows are rare, so pay for it then.
-        return _parse(path, heading, headings, encoding, delimiter, cleaned, threaded=False)
-    return table, [(int(n), reason, text) for n, reason, text in malformed]
 
 
 def _first_line(exc: Exception) -> str:

@@ -6,18 +6,18 @@ rejection names the spreadsheet row, the column and a reason a person can act on
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import re
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..cells import formula_safe
-from ..workers import POOL
-from .extract_reader import CANONICAL, RawExtract
+from .extract_reader import CANONICAL, RawBatch, RawExtract, Reread
 
 MAX_REJECTIONS_LISTED = 20_000
 # The dearest patient's year of acute care is in the hundreds of thousands of pounds; a cost above this is a
@@ -35,18 +35,6 @@ class Rejection:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 
-def write_rejections(rejections: list[Rejection], out) -> None:
-    """The rejected rows as a CSV a person can open beside the extract and fix; a column name or reason that
-    quotes the extract's text is written so a spreadsheet will not run it as a formula."""
-    import csv
-
-    with open(out, "w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["row", "column", "reason"])
-        for r in rejections:
-            writer.writerow([r.row, formula_safe(r.column), formula_safe(r.reason)])
-
-
 @dataclass
 class CheckedExtract:
     """Valid rows as typed numpy arrays (index-aligned), plus what was rejected and why."""
@@ -54,34 +42,61 @@ class CheckedExtract:
     rows: int  # data rows read, blank rows excluded
     values: dict[str, np.ndarray]
     rejections: list[Rejection] = field(default_factory=list)
-    _text: dict[str, pa.Array] = field(default_factory=dict)
-    _keep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _text: dict[str, pa.ChunkedArray] = field(default_factory=dict)  # the valid rows' text columns, as read
     # What was read other than patients (the sheet, a report's title lines, its summary below the patients).
     notes: list[str] = field(default_factory=list)
+    # The valid rows counted batch by batch as they were read (None when they could not be: then the counts are
+    # made from values): by age in whole years on *counted_on*, eFI deficits, LTC count and practice code.
+    histograms: dict[str, np.ndarray] | None = None
+    practice_counts: dict[str, int] | None = None
+    counted_on: dt.date | None = None
 
     @property
     def imported(self) -> int:
         return len(self.values["nhs_number"])
 
     def text(self, name: str, subset: np.ndarray | None = None) -> np.ndarray:
-        """A text column for the valid rows (or a subset of them), built only when asked: strings are costly."""
-        rows = self._keep if subset is None else self._keep[subset]
-        taken = pc.utf8_trim_whitespace(self._text[name].take(pa.array(rows)))
+        """A text column for the valid rows (or a subset of them), built only when asked: strings are costly.
+        It is numpy's variable-width string type, which holds short text in 16 bytes a value: as Python
+        strings, a 220,000-patient cohort's six text columns took ~150 MB (issue 22)."""
+        column = self._text[name]
+        taken = pc.utf8_trim_whitespace(column if subset is None else column.take(pa.array(subset, pa.int64())))
         if name == "postcode":
             taken = pc.utf8_upper(taken)
-        return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
+        return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=np.dtypes.StringDType())
 
     def counts(self, name: str) -> dict[str, int]:
         """How many valid rows hold each value of a text column."""
-        column = self._text[name]
-        counted = pc.value_counts(column if len(self._keep) == len(column) else column.take(pa.array(self._keep)))
-        return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
+        if name == "practice_code" and self.practice_counts is not None:
+            return dict(self.practice_counts)
+        return _value_counts(self._text[name])
 
 
-def _text(raw: RawExtract, column: str, n: int) -> pa.Array:
+def _value_counts(column) -> dict[str, int]:
+    counted = pc.value_counts(column)
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
+
+
+# Bins of the population histograms: whole years of age (a valid row is 0 to 125), eFI deficits, LTC counts.
+HISTOGRAM_BINS = {"age": 201, "efi_deficits": 37, "ltc_count": 61}
+
+
+def _histograms(values: dict[str, np.ndarray], extract_date: dt.date) -> dict[str, np.ndarray]:
+    """One batch's valid rows counted for the population summary (risk_import.population_summary)."""
+    age = (np.datetime64(extract_date, "D") - values["date_of_birth"]).astype(np.int64) // 365.2425
+    return {
+        "age": np.bincount(np.clip(age, 0, 200).astype(np.int64), minlength=201),
+        "efi_deficits": np.bincount(values["efi_deficits"], minlength=37),
+        "ltc_count": np.bincount(values["ltc_count"], minlength=61),
+    }
+
+
+def _text(batch: RawBatch, column: str, n: int) -> pa.Array:
     """The column as read. Whitespace is trimmed only where a fast check fails (it costs a pass per column)."""
-    col = raw.columns.get(column)
-    return col if col is not None else pc.fill_null(pa.nulls(n, pa.string()), "")
+    col = batch.columns.get(column)
+    if col is not None:
+        return col
+    return pa.StringArray.from_buffers(n, pa.py_buffer(np.zeros(n + 1, dtype=np.int32)), pa.py_buffer(b""))
 
 
 def _normalised(col, allowed: list[str], normalise) -> pa.Array:
@@ -98,10 +113,11 @@ def _np_bool(arr) -> np.ndarray:
 class _Rules:
     """Accumulates the first failure per row while the columns are checked in order."""
 
-    def __init__(self, lines: np.ndarray, live: np.ndarray):
+    def __init__(self, lines: np.ndarray, live: np.ndarray, listed_before: int = 0):
         self.lines = lines
         self.live = live  # rows that are neither blank nor already rejected
         self.rejected: list[tuple[int, int, str, str]] = []  # (row index, order, column, reason)
+        self.listed_before = listed_before  # rejections listed for earlier batches of the file
 
     def fail(self, mask: np.ndarray, column: str, reason, values: pa.Array | None = None) -> None:
         hits = np.flatnonzero(mask & self.live)
@@ -109,7 +125,7 @@ class _Rules:
             return
         self.live[hits] = False
         # Every rejected row is counted; only the first MAX_REJECTIONS_LISTED get a message built.
-        listed = hits[: max(0, MAX_REJECTIONS_LISTED - len(self.rejected))]
+        listed = hits[: max(0, MAX_REJECTIONS_LISTED - self.listed_before - len(self.rejected))]
         shown = values.take(pa.array(listed)).to_pylist() if values is not None else [None] * len(listed)
         for i, value in zip(listed, shown, strict=True):
             text = reason(value) if callable(reason) else reason
@@ -127,29 +143,61 @@ def _number(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     12 (issue 19). A decimal comma is refused rather than read, because beside one "1,500" could mean either;
     so a column with any decimal comma has every comma in it refused.
     """
-    try:  # the common case, a clean column, costs one cast
-        return (*_finite(_cast_float(text), np.ones(len(text), dtype=bool)), None)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+    commas = _has_bytes(text, _COMMA)
+    if not commas:  # a column with a comma cannot be cast as it is: do not try
+        try:  # the common case, a clean column, costs one cast
+            return (*_finite(_cast_float(text), np.ones(len(text), dtype=bool)), None)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     blank = pc.equal(text, "")
-    try:  # clean but for empty cells (an optional column, or a missing value the rules will name)
-        values = pc.cast(pc.if_else(blank, "0", text), pa.float64()).to_numpy(zero_copy_only=False)
-        return (*_finite(values, ~_np_bool(blank)), None)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    cleaned = pc.replace_substring_regex(text, r"[£$\s]", "")
-    comma = _np_bool(pc.match_substring(cleaned, ","))
+    if not commas:
+        try:  # clean but for empty cells (an optional column, or a missing value the rules will name)
+            values = pc.cast(pc.if_else(blank, "0", text), pa.float64()).to_numpy(zero_copy_only=False)
+            return (*_finite(values, ~_np_bool(blank)), None)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    cleaned = pc.replace_substring_regex(text, r"[£$\s]", "") if _has_bytes(text, _NOISE) else text
+    comma = _np_bool(pc.match_substring(cleaned, ",")) if commas else np.zeros(len(text), dtype=bool)
     bad_comma = None
     if comma.any():
-        grouped = _np_bool(pc.match_substring_regex(cleaned, _THOUSANDS))
+        at = np.flatnonzero(comma)
+        grouped = comma.copy()
+        grouped[at] = _np_bool(pc.match_substring_regex(cleaned.take(pa.array(at)), _THOUSANDS))
         bad_comma = comma if (comma & ~grouped).any() else None
         cleaned = pc.replace_substring(cleaned, ",", "")
+    try:  # Excel's numbers (1,839.99) are clean once their commas are gone: one cast, as for a clean column
+        ok = ~_np_bool(blank)
+        values = pc.cast(pc.if_else(blank, "0", cleaned), pa.float64()).to_numpy(zero_copy_only=False)
+        if bad_comma is not None:
+            ok &= ~bad_comma
+        return (*_finite(values, ok), bad_comma)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     # RE2's \d is 0-9 only: full-width digits are not numbers here (Arrow could not cast them either).
     ok = _np_bool(pc.match_substring_regex(cleaned, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"))
     if bad_comma is not None:
         ok &= ~bad_comma
     safe = pc.if_else(pa.array(ok), cleaned, "0")
     return (*_finite(pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False), ok), bad_comma)
+
+
+_COMMA = np.array([ord(",")], dtype=np.uint8)
+
+
+# Bytes of what _number strips before reading a number: £ (its UTF-8 ends in 0xA3), $ and RE2's \s.
+_NOISE = np.array([0xA3, ord("$"), ord(" "), ord("\t"), ord("\n"), ord("\r"), 0x0B, 0x0C], dtype=np.uint8)
+
+
+def _has_bytes(text, wanted: np.ndarray) -> bool:
+    """Whether any value of *text* holds one of the bytes *wanted* (a byte scan, no regex)."""
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        if not len(chunk) or chunk.buffers()[2] is None:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        if np.isin(data, wanted).any():
+            return True
+    return False
 
 
 def _finite(values: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -229,6 +277,54 @@ def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     fast = _fixed_width_dmy(text)
     if fast is not None:
         return _real_dates(*fast, np.ones(len(text), dtype=bool))
+    # dd/mm/yyyy and yyyy-mm-dd mixed in one column, as Excel leaves a column it has partly retyped (issue 22):
+    # each ten-byte value of either form is read from its bytes; only the rest go through the patterns.
+    d, m, y, form = _ten_byte_dates(text)
+    rest = np.flatnonzero(~form)
+    if len(rest):
+        taken = text.take(pa.array(rest)) if len(rest) < len(text) else text
+        d[rest], m[rest], y[rest], form[rest] = _patterned_dates(taken)
+    return _real_dates(d, m, y, form)
+
+
+def _ten_byte_dates(text) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(day, month, year, read) for the values that are exactly dd/mm/yyyy or yyyy-mm-dd in ten ASCII bytes."""
+    n = len(text)
+    d = np.zeros(n, dtype=np.int64)
+    m = np.zeros(n, dtype=np.int64)
+    y = np.zeros(n, dtype=np.int64)
+    form = np.zeros(n, dtype=bool)
+    at = 0
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        k = len(chunk)
+        if k and not chunk.null_count and chunk.buffers()[2] is not None:
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + k + 1]
+            data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+            rows = np.flatnonzero(np.diff(offsets) == 10)
+            raw = data[offsets[rows][:, None] + np.arange(10, dtype=np.int32)]
+            uk = (raw[:, 2] == ord("/")) & (raw[:, 5] == ord("/"))
+            iso = (raw[:, 4] == ord("-")) & (raw[:, 7] == ord("-"))
+            raw -= np.uint8(ord("0"))  # wraps below '0', so one comparison checks both ends
+            uk &= (raw[:, [0, 1, 3, 4, 6, 7, 8, 9]] <= 9).all(axis=1)
+            iso &= (raw[:, [0, 1, 2, 3, 5, 6, 8, 9]] <= 9).all(axis=1)
+            g = raw.astype(np.int64)
+            day = np.where(uk, g[:, 0] * 10 + g[:, 1], g[:, 8] * 10 + g[:, 9])
+            month = np.where(uk, g[:, 3] * 10 + g[:, 4], g[:, 5] * 10 + g[:, 6])
+            year = np.where(
+                uk,
+                g[:, 6] * 1000 + g[:, 7] * 100 + g[:, 8] * 10 + g[:, 9],
+                g[:, 0] * 1000 + g[:, 1] * 100 + g[:, 2] * 10 + g[:, 3],
+            )
+            ok = uk | iso
+            where = at + rows[ok]
+            d[where], m[where], y[where] = day[ok], month[ok], year[ok]
+            form[where] = True
+        at += k
+    return d, m, y, form
+
+
+def _patterned_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(day, month, year, recognised form) by the patterns of _DATE_FORMS and _NAMED_MONTH."""
     n = len(text)
     y = np.zeros(n, dtype=np.int64)
     m = np.zeros(n, dtype=np.int64)
@@ -254,7 +350,7 @@ def parse_dates(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             field_text = pc.fill_null(pc.struct_field(parts, name), "0")
             target[named] = pc.cast(field_text, pa.int64()).to_numpy(zero_copy_only=False)[named]
         form |= named
-    return _real_dates(d, m, y, form)
+    return d, m, y, form
 
 
 def _real_dates(
@@ -337,14 +433,6 @@ def _fixed_nhs(text) -> tuple[np.ndarray, np.ndarray] | None:
     return value, _check_digit_ok(digits)
 
 
-def _fixed_nhs_and_repeats(text) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """_fixed_nhs plus which rows repeat an earlier row's number, in one job for the thread pool."""
-    fixed = _fixed_nhs(text)
-    if fixed is None:
-        return None
-    return (*fixed, pd.Series(fixed[0]).duplicated(keep="first").to_numpy())
-
-
 def _check_digit_ok(digits: np.ndarray) -> np.ndarray:
     """Modulus 11 on an (n, 10) matrix of digits: weights 10 down to 2 on the first nine."""
     total = np.zeros(len(digits), dtype=np.int32)
@@ -424,14 +512,15 @@ _NUMBERS = ("ltc_count", "efi_deficits", "efi_score", "prob_unplanned_admission"
 
 
 def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, object]:
-    """Parse the costly columns side by side: Arrow and numpy release the GIL, so a laptop's cores share it.
-    A column the file does not have is not parsed at all."""
+    """Parse the costly columns. A column the file does not have is not parsed at all.
+
+    One after another: the reader parses the next batch on the other core meanwhile (extract_chunks), and
+    parsing the columns side by side on the thread pool as well was slower and held ~40 MB more (issue 22)."""
     n = len(cols["nhs_number"])
-    jobs = {"nhs": (_fixed_nhs_and_repeats, cols["nhs_number"]), "date_of_birth": (parse_dates, cols["date_of_birth"])}
+    jobs = {"nhs": (_fixed_nhs, cols["nhs_number"]), "date_of_birth": (parse_dates, cols["date_of_birth"])}
     jobs.update({name: (_number, cols[name]) for name in _NUMBERS if name in present})
     jobs.update({name: (_flag, cols[name]) for name in ("eol_register", "housebound")})
-    futures = {name: POOL.submit(fn, arg) for name, (fn, arg) in jobs.items()}
-    parsed = {name: f.result() for name, f in futures.items()}
+    parsed = {name: fn(arg) for name, (fn, arg) in jobs.items()}
     for name in _NUMBERS:
         parsed.setdefault(name, (np.zeros(n), np.zeros(n, dtype=bool), None))
     return parsed
@@ -440,30 +529,150 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
 def check_rows(
     raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str], extract_date: dt.date
 ) -> CheckedExtract:
-    """Validate every row. *other_practices* maps codes of other localities to their locality's name."""
-    n = raw.num_rows
-    cols = {name: _text(raw, name, n) for name in CANONICAL}
-    parsed = _parse_columns(cols, set(raw.columns))
-    blank = _blank_rows(raw, cols, every_nhs_fixed=parsed["nhs"] is not None)
-    rules = _Rules(raw.line_numbers, ~blank)
-    for line, reason in raw.malformed:
+    """Validate every row, a batch of the file at a time (a large file is never held whole: issue 22).
+    *other_practices* maps codes of other localities to their locality's name."""
+    while True:
+        try:
+            return _check_batches(raw, practice_codes, other_practices, extract_date)
+        except Reread:  # the encoding was decided again on the whole file: start again
+            continue
+
+
+@dataclass
+class _Checked:
+    """One batch's outcome: its valid rows (before the duplicate check, which needs the whole file) and the
+    NHS numbers of its ten-digit rows."""
+
+    rows: int
+    rejected: list[tuple[int, str, str]]  # (spreadsheet row, column, reason)
+    lines: np.ndarray  # of the valid rows
+    values: dict[str, np.ndarray]
+    text: dict[str, pa.Array | pa.ChunkedArray]
+    numbers: np.ndarray  # NHS numbers of the ten-digit rows, in row order, and for those rows:
+    number_lines: np.ndarray  # their spreadsheet rows
+    number_live: np.ndarray  # whether every other rule passed them
+
+
+class _Stacked:
+    """Arrays of many batches laid end to end in one allocation each, made room for as they come.
+
+    Keeping each batch's arrays and joining them at the end left them scattered among the batches' freed
+    temporaries, so the allocator could not hand the memory back (~150 MB at 1.1 M rows), and the join held
+    everything twice. Room is made generously (16 batches, then doubling): pages never written cost nothing."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self.n = 0
+
+    def add(self, parts: dict[str, np.ndarray]) -> None:
+        k = len(next(iter(parts.values())))
+        for name, part in parts.items():
+            room = self.arrays.get(name)
+            if room is None:
+                room = self.arrays[name] = np.empty(max(16 * k, 1024), dtype=part.dtype)
+            elif self.n + k > len(room):
+                bigger = np.empty(max(2 * len(room), self.n + k), dtype=room.dtype)
+                bigger[: self.n] = room[: self.n]
+                room = self.arrays[name] = bigger
+            room[self.n : self.n + k] = part
+        self.n += k
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name][: self.n]
+
+
+def _check_batches(
+    raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str], extract_date: dt.date
+) -> CheckedExtract:
+    present = raw.present
+    values, numbers = _Stacked(), _Stacked()
+    texts: list[dict[str, pa.Array | pa.ChunkedArray]] = []
+    rejected: list[tuple[int, str, str]] = []
+    rows = 0
+    histograms = {name: np.zeros(bins, dtype=np.int64) for name, bins in HISTOGRAM_BINS.items()}
+    practices: dict[str, int] = {}
+    for batch in raw.batches():
+        done = _check_batch(
+            batch, present, raw.damaged_text, practice_codes, other_practices, extract_date, len(rejected)
+        )
+        rows += done.rows
+        rejected += done.rejected
+        for name, counted in _histograms(done.values, extract_date).items():
+            histograms[name] += counted
+        for code, n in _value_counts(done.text["practice_code"]).items():
+            practices[code] = practices.get(code, 0) + n
+        values.add({"_line": done.lines, **done.values})
+        numbers.add({"number": done.numbers, "line": done.number_lines, "live": done.number_live})
+        texts.append(done.text)
+        del done
+    names = [name for name in values.arrays if name != "_line"]
+    kept = {name: values[name] for name in names}
+    text = {name: _chunked([t[name] for t in texts]) for name in texts[0]}
+    drop = _reject_duplicates(numbers, rejected)
+    counted: dict | None = {"histograms": histograms, "practice_counts": practices, "counted_on": extract_date}
+    if drop is not None:
+        gone = np.isin(values["_line"], drop)
+        kept = {name: a[~gone] for name, a in kept.items()}
+        text = {name: col.filter(pa.array(~gone)) for name, col in text.items()}
+        counted = {}  # the duplicates were counted: count the valid rows again, from values
+    rejected.sort(key=lambda r: r[0])
+    del values, numbers, texts
+    _give_back_memory()
+    return CheckedExtract(
+        rows=rows,
+        values=kept,
+        rejections=[Rejection(row, column, reason) for row, column, reason in rejected[:MAX_REJECTIONS_LISTED]],
+        _text=text,
+        notes=raw.notes,
+        **counted,
+    )
+
+
+def _give_back_memory() -> None:
+    """Hand the check's freed working memory back to the system before the import goes on to store the run:
+    Arrow's allocator and C's keep what the batches freed for reuse, ~40 MB at 1.1 M rows."""
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+            ctypes.CDLL(None).malloc_trim(0)
+
+
+def _chunked(parts: list[pa.Array | pa.ChunkedArray]) -> pa.ChunkedArray:
+    chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+    return pa.chunked_array(chunks, pa.string())
+
+
+def _check_batch(
+    batch: RawBatch,
+    present: set[str],
+    damaged_text: bool,
+    practice_codes: set[str],
+    other_practices: dict[str, str],
+    extract_date: dt.date,
+    listed_before: int,
+) -> _Checked:
+    n = batch.num_rows
+    cols = {name: _text(batch, name, n) for name in CANONICAL}
+    parsed = _parse_columns(cols, present)
+    blank = _blank_rows(batch, cols, present, every_nhs_fixed=parsed["nhs"] is not None)
+    rules = _Rules(batch.line_numbers, ~blank, listed_before)
+    for line, reason in batch.malformed:
         rules.rejected.append((-line, len(rules.rejected), "(whole row)", f"This row {reason}."))
     # Order matters: a row is rejected for the first rule it fails, and later rules no longer see it.
-    if raw.damaged_text:
-        _check_damaged_text(rules, cols, raw.columns)
-    ten, digits, repeat = _check_nhs_number(rules, cols, parsed["nhs"])
+    if damaged_text:
+        _check_damaged_text(rules, cols, present)
+    ten, digits = _check_nhs_number(rules, cols, parsed["nhs"])
     dob = _check_date_of_birth(rules, cols, parsed["date_of_birth"], extract_date)
     _check_free_text(rules, cols)
     sex = _check_sex(rules, cols)
     practice = _check_practice(rules, cols, practice_codes, other_practices)
     ltc = _check_ltc_count(rules, cols, parsed["ltc_count"])
-    deficits, score = _check_efi(rules, cols, parsed, set(raw.columns))
+    deficits, score = _check_efi(rules, cols, parsed, present)
     prob = _check_probability(rules, cols, parsed["prob_unplanned_admission"])
     costs = _check_costs(rules, cols, parsed)
     home = _check_care_home(rules, cols["care_home_id"])
     flags = _check_flags(rules, cols, parsed)
-    _reject_duplicates(rules, ten, digits, repeat)
-
+    # The duplicate check is the last rule; it needs the whole file (_reject_duplicates).
     keep = np.flatnonzero(rules.live)
     values = _valid_rows(
         keep,
@@ -489,40 +698,48 @@ def check_rows(
         "practice_code": practice,
         "care_home_id": home,
     }
-    return CheckedExtract(
-        rows=int((~blank).sum()) + len(raw.malformed),
+    if len(keep) != n:
+        take = pa.array(keep)
+        text = {name: column.take(take) for name, column in text.items()}
+    if ten.all():
+        numbers, number_lines, number_live = digits, batch.line_numbers, rules.live
+    else:
+        numbers, number_lines, number_live = digits[ten], batch.line_numbers[ten], rules.live[ten]
+    return _Checked(
+        rows=int((~blank).sum()) + len(batch.malformed),
+        rejected=[(-i if i < 0 else int(rules.lines[i]), c, r) for i, _, c, r in rules.rejected],
+        lines=batch.line_numbers[keep] if len(keep) != n else batch.line_numbers,
         values=values,
-        rejections=_rejections(rules)[:MAX_REJECTIONS_LISTED],
-        _text=text,
-        _keep=keep,
-        notes=raw.notes,
+        text=text,
+        numbers=numbers,
+        number_lines=number_lines,
+        number_live=number_live,
     )
 
 
-def _blank_rows(raw: RawExtract, cols: dict[str, pa.Array], every_nhs_fixed: bool) -> np.ndarray:
+def _blank_rows(batch: RawBatch, cols: dict[str, pa.Array], present: set[str], every_nhs_fixed: bool) -> np.ndarray:
     """Rows with every field empty. Only a row with no NHS number can be one, so look no further than those
     (and when every NHS number is ten digits, there are none)."""
-    n = raw.num_rows
+    n = batch.num_rows
     if every_nhs_fixed:
         return np.zeros(n, dtype=bool)
     blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(cols["nhs_number"]), ""))
     maybe = np.flatnonzero(blank)
     if len(maybe):
         take = pa.array(maybe)
-        for c in raw.columns:
+        for c in present:
             blank[maybe] &= _np_bool(pc.equal(pc.utf8_trim_whitespace(cols[c].take(take)), ""))
     return blank
 
 
 def _check_nhs_number(
-    rules: _Rules, cols: dict[str, pa.Array], fast_nhs: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(ten digits, the numbers, repeats of an earlier row or None when not yet known) for the NHS numbers."""
+    rules: _Rules, cols: dict[str, pa.Array], fast_nhs: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ten digits, the numbers) for the NHS numbers."""
     shown = cols["nhs_number"]
     if fast_nhs is not None:
-        ten, (digits, check_ok, repeat) = np.ones(len(shown), dtype=bool), fast_nhs
+        ten, (digits, check_ok) = np.ones(len(shown), dtype=bool), fast_nhs
     else:
-        repeat = None
         nhs_text = _clean_digits(shown)
         rules.fail(_np_bool(pc.equal(nhs_text, "")), "nhs_number", "The NHS number is missing.")
         sci = _np_bool(pc.match_substring_regex(nhs_text, r"^\d(\.\d+)?[eE]\+?\d+$"))
@@ -558,7 +775,7 @@ def _check_nhs_number(
         ),
         shown,
     )
-    return ten, digits, repeat
+    return ten, digits
 
 
 def _check_date_of_birth(
@@ -838,26 +1055,35 @@ def _check_flags(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, obj
     return flags
 
 
-def _reject_duplicates(rules: _Rules, ten: np.ndarray, digits: np.ndarray, repeat: np.ndarray | None) -> None:
-    """The second row for an NHS number is rejected, pointing at the first."""
-    valid_digits = np.where(ten, digits, -1)
-    if repeat is None:
-        repeat = pd.Series(valid_digits).duplicated(keep="first").to_numpy() & ten
-    if not repeat.any():
-        return
-    first_line = {}
-    for i in np.flatnonzero(~repeat & (valid_digits >= 0)):
-        first_line.setdefault(int(valid_digits[i]), int(rules.lines[i]))
-    for i in np.flatnonzero(repeat & rules.live):
-        rules.rejected.append(
-            (
-                int(i),
-                len(rules.rejected),
-                "nhs_number",
-                f"NHS number {digits[i]} appears again: a duplicate of row {first_line.get(int(digits[i]), '?')}.",
+def _reject_duplicates(seen: _Stacked, rejected: list[tuple[int, str, str]]) -> np.ndarray | None:
+    """The second row for an NHS number is rejected, pointing at the first (which may itself have been rejected
+    for another reason), across the whole file. Adds the rejections; returns the rows to drop from the valid
+    ones (None when no number repeats, the usual case: then only one sort of the numbers is paid for)."""
+    numbers = seen["number"]
+    ordered = np.sort(numbers)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if not len(repeated):
+        return None
+    again = pa.array(np.unique(repeated))
+    lines, live = seen["line"], seen["live"]
+    # Few rows: look at them one by one, in row order.
+    at = np.flatnonzero(_np_bool(pc.is_in(numbers, again)))
+    first_line: dict[int, int] = {}
+    drop = []
+    for i, number in zip(at.tolist(), numbers[at].tolist(), strict=True):
+        if number not in first_line:
+            first_line[number] = int(lines[i])
+        elif live[i]:
+            rejected.append(
+                (
+                    int(lines[i]),
+                    "nhs_number",
+                    f"NHS number {number} appears again: a duplicate of row {first_line[number]}.",
+                )
             )
-        )
-    rules.live[repeat] = False
+            drop.append(int(lines[i]))
+    return np.array(drop, dtype=np.int64)
 
 
 def _valid_rows(keep: np.ndarray, n: int, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -866,11 +1092,3 @@ def _valid_rows(keep: np.ndarray, n: int, columns: dict[str, np.ndarray]) -> dic
     if len(keep) == n:
         return columns
     return {name: a[keep] for name, a in columns.items()}
-
-
-def _rejections(rules: _Rules) -> list[Rejection]:
-    """In spreadsheet row order; a malformed row (a negative index) carries its line number already."""
-    return sorted(
-        (Rejection(row=(-i if i < 0 else int(rules.lines[i])), column=c, reason=r) for i, _, c, r in rules.rejected),
-        key=lambda rj: rj.row,
-    )

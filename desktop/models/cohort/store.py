@@ -42,7 +42,12 @@ def encode(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, table.schema, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    data = sink.getvalue().to_pybytes()
+    del sink
+    # Compressing a large cohort leaves Arrow's allocator holding ~40 MB it no longer uses: give it back before
+    # the import writes the run (issue 22's memory budget).
+    pa.default_memory_pool().release_unused()
+    return data
 
 
 def decode(data: bytes) -> pa.Table:
@@ -56,6 +61,15 @@ def run_patient_ids(db: sqlite_utils.Database, run_id: str) -> pa.Array:
         raise NotFound("That risk run has no stored cohort.")
     options = ipc.IpcReadOptions(included_fields=[COHORT_SCHEMA.get_field_index("patient_id")])
     return ipc.open_file(pa.py_buffer(row[0]), options=options).read_all()["patient_id"].combine_chunks()
+
+
+def run_nhs_numbers(db: sqlite_utils.Database, run_id: str) -> pa.Array:
+    """Only the NHS numbers of a run's cohort (the other columns are not decompressed)."""
+    row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFound("That risk run has no stored cohort.")
+    options = ipc.IpcReadOptions(included_fields=[COHORT_SCHEMA.get_field_index("nhs_number")])
+    return ipc.open_file(pa.py_buffer(row[0]), options=options).read_all()["nhs_number"].combine_chunks()
 
 
 def run_cohort(db: sqlite_utils.Database, run_id: str) -> pa.Table:

@@ -45,6 +45,9 @@ def check_extract(
     def job(db, _progress, cancel):
         checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping, sheet=sheet)
         check_cancel(cancel)
+        if checked.rows:  # what Import would ask about, said now
+            found = risk_import.assess(db, locality_code, checked)
+            checked.notes = [*checked.notes, *(f.text for f in found.findings)]
         return checked
 
     return start_task(parent, f"Checking {path.name}…", session.path, job, done, failed, cancelled)

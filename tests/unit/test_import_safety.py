@@ -216,3 +216,38 @@ def test_the_cli_rolls_back_and_says_what_the_cohort_is_now(imported, three, tmp
     assert "has no imported cohort now" in capsys.readouterr().out
     assert cli.main(["rollback-import", "--db", str(small_world_path), "--locality", "CHA"]) == 1
     assert "no imported extract to roll back" in capsys.readouterr().err
+
+
+def test_an_import_keeps_only_the_cohort_row_by_row_yet_counts_everyone(small_world, three, tmp_path):
+    import dataclasses
+
+    from desktop.models.cohort import rules as cohort_rules
+    from desktop.models.cohort.risk_import import check_extract, population_summary
+
+    rows = population(three)
+    rows += [dict(rows[1]), dict(rows[3])]  # a duplicate of a row outside the cohort, and of one in it
+    rows[5]["date_of_birth"] = "31/02/1941"  # and a row rejected for another reason
+    path = write_csv(tmp_path / "q2.csv", rows)
+    full = check_extract(small_world, "CHA", path, Q2)
+    lean = check_extract(small_world, "CHA", path, Q2, cohort_only=True)
+    rules = cohort_rules.load(small_world)
+    in_cohort = sum(
+        rules.criteria(*(full.values[k] for k in ("efi_deficits", "ltc_count", "predicted_cost", "expected_cost")))[c]
+        for c in "FMC"
+    )
+    assert len(lean.values["nhs_number"]) == int((in_cohort > 0).sum()) < full.imported
+    assert (
+        (lean.imported, lean.rows, lean.rejections)
+        == (full.imported, full.rows, full.rejections)
+        == (
+            full.imported,
+            len(rows),
+            full.rejections,
+        )
+    )
+    assert len(full.rejections) == 3 and full.imported == len(rows) - 3
+    assert sorted(lean.everyone.tolist()) == sorted(full.values["nhs_number"].tolist())
+    assert lean.counts("practice_code") == full.counts("practice_code")
+    # The population summary from the counts made while reading equals one made from every row's values.
+    from_values = dataclasses.replace(full, histograms=None, practice_counts=None, counted_on=None)
+    assert population_summary(lean, rules, Q2) == population_summary(from_values, rules, Q2)

@@ -11,6 +11,7 @@ import ctypes
 import datetime as dt
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,10 +51,19 @@ class CheckedExtract:
     histograms: dict[str, np.ndarray] | None = None
     practice_counts: dict[str, int] | None = None
     counted_on: dt.date | None = None
+    # When only the cohort's rows were kept (check_rows' *keep*): how many rows were valid, and every valid row's
+    # NHS number (to tell "left the cohort" from "not in the extract", and which practices' patients are in it).
+    valid_rows: int | None = None
+    population_nhs: np.ndarray | None = None
 
     @property
     def imported(self) -> int:
-        return len(self.values["nhs_number"])
+        return self.valid_rows if self.valid_rows is not None else len(self.values["nhs_number"])
+
+    @property
+    def everyone(self) -> np.ndarray:
+        """The NHS numbers of every valid row, kept or not."""
+        return self.population_nhs if self.population_nhs is not None else self.values["nhs_number"]
 
     def text(self, name: str, subset: np.ndarray | None = None) -> np.ndarray:
         """A text column for the valid rows (or a subset of them), built only when asked: strings are costly.
@@ -81,13 +91,13 @@ def _value_counts(column) -> dict[str, int]:
 HISTOGRAM_BINS = {"age": 201, "efi_deficits": 37, "ltc_count": 61}
 
 
-def _histograms(values: dict[str, np.ndarray], extract_date: dt.date) -> dict[str, np.ndarray]:
-    """One batch's valid rows counted for the population summary (risk_import.population_summary)."""
+def _bins(values: dict[str, np.ndarray], extract_date: dt.date) -> dict[str, np.ndarray]:
+    """Which bin of each population histogram each of a batch's valid rows falls in (risk_import's summary)."""
     age = (np.datetime64(extract_date, "D") - values["date_of_birth"]).astype(np.int64) // 365.2425
     return {
-        "age": np.bincount(np.clip(age, 0, 200).astype(np.int64), minlength=201),
-        "efi_deficits": np.bincount(values["efi_deficits"], minlength=37),
-        "ltc_count": np.bincount(values["ltc_count"], minlength=61),
+        "age": np.clip(age, 0, HISTOGRAM_BINS["age"] - 1).astype(np.int16),
+        "efi_deficits": values["efi_deficits"].astype(np.int16),
+        "ltc_count": values["ltc_count"].astype(np.int16),
     }
 
 
@@ -527,13 +537,19 @@ def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, ob
 
 
 def check_rows(
-    raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str], extract_date: dt.date
+    raw: RawExtract,
+    practice_codes: set[str],
+    other_practices: dict[str, str],
+    extract_date: dt.date,
+    keep: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
 ) -> CheckedExtract:
     """Validate every row, a batch of the file at a time (a large file is never held whole: issue 22).
-    *other_practices* maps codes of other localities to their locality's name."""
+    *other_practices* maps codes of other localities to their locality's name. *keep*, given a batch's valid
+    values, says which rows to keep row by row (the import keeps the cohort's, so that 1.1 M rows fit in 400 MB);
+    every valid row is still counted, and its NHS number kept."""
     while True:
         try:
-            return _check_batches(raw, practice_codes, other_practices, extract_date)
+            return _check_batches(raw, practice_codes, other_practices, extract_date, keep)
         except Reread:  # the encoding was decided again on the whole file: start again
             continue
 
@@ -582,10 +598,17 @@ class _Stacked:
 
 
 def _check_batches(
-    raw: RawExtract, practice_codes: set[str], other_practices: dict[str, str], extract_date: dt.date
+    raw: RawExtract,
+    practice_codes: set[str],
+    other_practices: dict[str, str],
+    extract_date: dt.date,
+    keep: Callable[[dict[str, np.ndarray]], np.ndarray] | None,
 ) -> CheckedExtract:
     present = raw.present
-    values, numbers = _Stacked(), _Stacked()
+    # Every valid row in a few bytes: its line, and the bins it was counted in, so that the duplicates found at the
+    # end can be taken out of the counts without the values of rows not kept.
+    values, numbers, counted_rows = _Stacked(), _Stacked(), _Stacked()
+    practice_index: dict[str, int] = {}
     texts: list[dict[str, pa.Array | pa.ChunkedArray]] = []
     rejected: list[tuple[int, str, str]] = []
     rows = 0
@@ -597,10 +620,24 @@ def _check_batches(
         )
         rows += done.rows
         rejected += done.rejected
-        for name, counted in _histograms(done.values, extract_date).items():
-            histograms[name] += counted
+        bins = _bins(done.values, extract_date)
+        for name, binned in bins.items():
+            histograms[name] += np.bincount(binned, minlength=HISTOGRAM_BINS[name])
         for code, n in _value_counts(done.text["practice_code"]).items():
             practices[code] = practices.get(code, 0) + n
+        if done.lines.size:
+            column = done.text["practice_code"]
+            codes = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+            index = np.array(
+                [practice_index.setdefault(c, len(practice_index)) for c in codes.dictionary.to_pylist()], np.int32
+            )
+            practice_of = index[codes.indices.to_numpy(zero_copy_only=False)]
+            counted_rows.add({"line": done.lines, "practice": practice_of, **bins})
+        if keep is not None:
+            chosen = keep(done.values)
+            done.lines = done.lines[chosen]
+            done.values = {name: a[chosen] for name, a in done.values.items()}
+            done.text = {name: col.filter(pa.array(chosen)) for name, col in done.text.items()}
         values.add({"_line": done.lines, **done.values})
         numbers.add({"number": done.numbers, "line": done.number_lines, "live": done.number_live})
         texts.append(done.text)
@@ -609,14 +646,26 @@ def _check_batches(
     kept = {name: values[name] for name in names}
     text = {name: _chunked([t[name] for t in texts]) for name in texts[0]}
     drop = _reject_duplicates(numbers, rejected)
-    counted: dict | None = {"histograms": histograms, "practice_counts": practices, "counted_on": extract_date}
+    valid = counted_rows.n
     if drop is not None:
         gone = np.isin(values["_line"], drop)
         kept = {name: a[~gone] for name, a in kept.items()}
         text = {name: col.filter(pa.array(~gone)) for name, col in text.items()}
-        counted = {}  # the duplicates were counted: count the valid rows again, from values
+        # The duplicates were counted as they were read: take them out again.
+        out = np.isin(counted_rows["line"], drop)
+        for name in histograms:
+            histograms[name] -= np.bincount(counted_rows[name][out], minlength=HISTOGRAM_BINS[name])
+        code_of = {i: c for c, i in practice_index.items()}
+        for i in counted_rows["practice"][out].tolist():
+            practices[code_of[i]] -= 1
+        practices = {c: n for c, n in practices.items() if n}
+        valid -= int(out.sum())
+    counted = {"histograms": histograms, "practice_counts": practices, "counted_on": extract_date}
+    if keep is not None:
+        live = numbers["live"] & (~np.isin(numbers["line"], drop) if drop is not None else True)
+        counted |= {"valid_rows": valid, "population_nhs": numbers["number"][live].copy()}
     rejected.sort(key=lambda r: r[0])
-    del values, numbers, texts
+    del values, numbers, texts, counted_rows
     _give_back_memory()
     return CheckedExtract(
         rows=rows,

@@ -101,9 +101,11 @@ def check_extract(
     mapping: dict[str, str] | None = None,
     *,
     sheet: str | None = None,
+    cohort_only: bool = False,
 ) -> CheckedExtract:
     """Read and validate a file (a CSV, or a workbook's *sheet*: by default the first holding an
-    extract) for a locality without writing anything (the dialog's Check uses it)."""
+    extract) for a locality without writing anything (the dialog's Check uses it). *cohort_only* keeps only the
+    rows that meet the cohort criteria row by row (every valid row is still counted), as an import needs."""
     workspace.require_patient_level(db)
     locality = locality_by_code(db, locality_code)
     refuse_future_extract_date(extract_date)
@@ -119,7 +121,15 @@ def check_extract(
             [locality["id"]],
         )
     }
-    return check_rows(raw, mine, others, extract_date or clock.today())
+    keep = None
+    if cohort_only:
+        rules = cohort_rules.load(db)
+
+        def keep(v: dict[str, np.ndarray]) -> np.ndarray:
+            flags = rules.criteria(v["efi_deficits"], v["ltc_count"], v["predicted_cost"], v["expected_cost"])
+            return flags["F"] | flags["M"] | flags["C"]
+
+    return check_rows(raw, mine, others, extract_date or clock.today(), keep)
 
 
 def import_extract(
@@ -141,7 +151,7 @@ def import_extract(
     the rejected rows."""
     extract_date = extract_date or clock.today()
     progress(0.05, f"Reading {Path(path).name}")
-    checked = check_extract(db, locality_code, path, extract_date, mapping, sheet=sheet)
+    checked = check_extract(db, locality_code, path, extract_date, mapping, sheet=sheet, cohort_only=True)
     path = Path(path)
     check_cancel(cancel)
     if checked.imported == 0:
@@ -198,10 +208,10 @@ def store_run(
         raise ImplausibleExtract(found, file_name)
     carried = None
     if found.partial and last is not None:
-        kept = plausibility.carried_rows(last, found.missing, v["nhs_number"])
+        kept = plausibility.carried_rows(last, found.missing, checked.everyone)
         carried, last = _unchanged(last.filter(pa.array(kept))), last.filter(pa.array(~kept))
     text = {name: checked.text(name, idx) for name in IDENTITY_TEXT}
-    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text, last)
+    diff = compare_with_previous(db, locality["id"], rules, v, idx, codes, text, last, checked.everyone)
     result = _run_counts(checked, flags, idx, diff)
     result.findings = found.findings
     table = _cohort_table(v, idx, codes, text, diff)
@@ -493,10 +503,11 @@ def compare_with_previous(
     codes: np.ndarray,
     text: dict[str, np.ndarray],
     last: pa.Table | None,
+    everyone: np.ndarray,
 ) -> CohortDiff:
     """Who is new to the cohort, who left it and whose risk changed, against *last* (the cohort of the
     locality's last run, None for a first run); and which worked-on patients need their identity or membership
-    refreshed."""
+    refreshed. *everyone* holds the NHS numbers of every valid row of the extract, in the cohort or not."""
     nhs = v["nhs_number"][idx]
     if last is None:
         last = risk_store.COHORT_SCHEMA.empty_table()
@@ -555,7 +566,6 @@ def compare_with_previous(
         same &= last["date_of_birth"].to_numpy().astype("datetime64[D]")[at] == v["date_of_birth"][idx]
         gone = np.flatnonzero(~_np_in(l_nhs, nhs))
         # Probe the whole extract against the few who left (hashing the extract instead costs far more).
-        everyone = v["nhs_number"]
         in_extract = set(everyone[_np_in(everyone, l_nhs[gone])].tolist())
         for j in gone:
             why = (

@@ -44,6 +44,10 @@ class GeneratedExtract:
     def imported(self) -> int:
         return self.rows
 
+    @property
+    def everyone(self) -> np.ndarray:
+        return self.values["nhs_number"]
+
     def text(self, name: str, subset: np.ndarray | None = None) -> np.ndarray:
         rows = self.values["rows"] if subset is None else self.values["rows"][subset]
         return text_columns(self.pop, rows)[name]

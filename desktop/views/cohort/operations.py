@@ -43,7 +43,10 @@ def check_extract(
     *done*."""
 
     def job(db, _progress, cancel):
-        checked = risk_import.check_extract(db, locality_code, path, extract_date, mapping, sheet=sheet)
+        # Only the counts, the rejections and the cohort are shown: the rest of the population is not kept.
+        checked = risk_import.check_extract(
+            db, locality_code, path, extract_date, mapping, sheet=sheet, cohort_only=True
+        )
         check_cancel(cancel)
         if checked.rows:  # what Import would ask about, said now
             found = risk_import.assess(db, locality_code, checked)

@@ -25,11 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import OUT, RESULTS, Result, commit, machine
+from common import OUT, RESULTS, Result, commit, machine, median_seconds
 from extract_variants import Q2, Q3, VARIANTS, Variant, write_variant
 
 from desktop.models.clock import Actor
@@ -153,17 +152,6 @@ class Figures:
     inside: dict[str, float] = field(default_factory=dict)  # import_extract, in process
     cohort: dict[str, int] = field(default_factory=dict)
     diff: dict[str, str] = field(default_factory=dict)
-
-
-def median_seconds(fn: Callable[[], object], runs: int, setup: Callable[[], object] | None = None) -> float:
-    times = []
-    for _ in range(runs):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def measure(v: Variant, runs: int) -> Figures:

@@ -128,7 +128,7 @@ def test_a_file_of_another_locality_is_refused(small_world, cha, tmp_path):
 def test_a_practice_cut_short_is_refused(imported, three, tmp_path):
     rows = population(three)
     del rows[PER_PRACTICE : PER_PRACTICE + PER_PRACTICE * 3 // 4]  # the second practice keeps a quarter of its rows
-    with pytest.raises(ImplausibleExtract, match=rf"{three[1]} .* has 20 rows, against 80 in the last run"):
+    with pytest.raises(ImplausibleExtract, match=rf"1 practice has far .*\({three[1]} .*: 20 rows, against 80 in the"):
         import_extract(imported, ACTOR, "CHA", write_csv(tmp_path / "short.csv", rows), Q3)
 
 
@@ -251,3 +251,11 @@ def test_an_import_keeps_only_the_cohort_row_by_row_yet_counts_everyone(small_wo
     # The population summary from the counts made while reading equals one made from every row's values.
     from_values = dataclasses.replace(full, histograms=None, practice_counts=None, counted_on=None)
     assert population_summary(lean, rules, Q2) == population_summary(from_values, rules, Q2)
+
+
+def test_several_practices_cut_short_are_one_finding(imported, three, tmp_path):
+    rows = population(three)
+    del rows[PER_PRACTICE + 10 : 3 * PER_PRACTICE - 10]  # the second and third practices keep 10 rows each
+    with pytest.raises(ImplausibleExtract, match=r"2 practices have far fewer rows than in the last run") as refused:
+        import_extract(imported, ACTOR, "CHA", write_csv(tmp_path / "short.csv", rows), Q3)
+    assert [f.key for f in refused.value.plausibility.blocking] == ["leaving", "practice_rows"]

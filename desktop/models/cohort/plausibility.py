@@ -128,25 +128,33 @@ def assess(
                 f"({out.leaving / len(last):.0%}) as left; a quarter usually changes a few per cent.",
             )
         )
+    short, thin = [], []  # practices cut short against the last run; (first run) far below their lists
     for code in covered:
         rows, listed, earlier = practice_rows[code], practices.get(code, {}).get("list_size") or 0, before.get(code, 0)
         if earlier >= PRACTICE_MIN and rows < PRACTICE_SHARE * earlier and rows < PRACTICE_SHARE * max(listed, 1):
-            out.findings.append(
-                Finding(
-                    "practice_rows",
-                    f"{_named([code], practices)} has {rows:,} rows, against {earlier:,} in the last run and a "
-                    f"registered list of {listed:,}: the file looks cut short.",
-                )
+            short.append(
+                f"{_named([code], practices)}: {rows:,} rows, against {earlier:,} in the last run and a "
+                f"registered list of {listed:,}"
             )
         elif not before and listed >= PRACTICE_MIN and rows < PRACTICE_SHARE * listed:
-            out.findings.append(
-                Finding(
-                    "list_size",
-                    f"{_named([code], practices)} has {rows:,} rows against a registered list of {listed:,}: is "
-                    "this the practice's whole population?",
-                    blocking=False,
-                )
+            thin.append(f"{_named([code], practices)}: {rows:,} rows against a registered list of {listed:,}")
+    if short:
+        out.findings.append(
+            Finding(
+                "practice_rows",
+                f"{_count(short, 'practice has', 'practices have')} far fewer rows than in the last run and on "
+                f"{'its list' if len(short) == 1 else 'their lists'} ({_listed(short)}): the file looks cut short.",
             )
+        )
+    if thin:
+        out.findings.append(
+            Finding(
+                "list_size",
+                f"{_count(thin, 'practice has', 'practices have')} far fewer rows than registered patients "
+                f"({_listed(thin)}): is this each practice's whole population?",
+                blocking=False,
+            )
+        )
     elsewhere = _other_localities(rejections)
     if elsewhere and sum(elsewhere.values()) > total:
         name, n = max(elsewhere.items(), key=lambda kv: kv[1])
@@ -184,6 +192,15 @@ def _other_localities(rejections: list) -> dict[str, int]:
         if r.column == "practice_code" and (m := _ELSEWHERE.match(r.reason)):
             found[m.group(1)] = found.get(m.group(1), 0) + 1
     return found
+
+
+def _count(items: list, one: str, many: str) -> str:
+    return f"{len(items)} {one if len(items) == 1 else many}"
+
+
+def _listed(items: list[str], limit: int = 3) -> str:
+    more = f"; and {len(items) - limit} more" if len(items) > limit else ""
+    return "; ".join(items[:limit]) + more
 
 
 def _named(codes: list[str], practices: Mapping[str, Mapping[str, Any]], limit: int = 4) -> str:

@@ -605,26 +605,19 @@ def _check_batches(
     keep: Callable[[dict[str, np.ndarray]], np.ndarray] | None,
 ) -> CheckedExtract:
     present = raw.present
-    # Every valid row in a few bytes: its line, and the bins it was counted in, so that the duplicates found at the
-    # end can be taken out of the counts without the values of rows not kept.
+    # Every valid row in a few bytes: its line, practice and histogram bins. The population is counted from these
+    # once the duplicates (found only at the end) are known, without the values of rows not kept.
     values, numbers, counted_rows = _Stacked(), _Stacked(), _Stacked()
     practice_index: dict[str, int] = {}
     texts: list[dict[str, pa.Array | pa.ChunkedArray]] = []
     rejected: list[tuple[int, str, str]] = []
     rows = 0
-    histograms = {name: np.zeros(bins, dtype=np.int64) for name, bins in HISTOGRAM_BINS.items()}
-    practices: dict[str, int] = {}
     for batch in raw.batches():
         done = _check_batch(
             batch, present, raw.damaged_text, practice_codes, other_practices, extract_date, len(rejected)
         )
         rows += done.rows
         rejected += done.rejected
-        bins = _bins(done.values, extract_date)
-        for name, binned in bins.items():
-            histograms[name] += np.bincount(binned, minlength=HISTOGRAM_BINS[name])
-        for code, n in _value_counts(done.text["practice_code"]).items():
-            practices[code] = practices.get(code, 0) + n
         if done.lines.size:
             column = done.text["practice_code"]
             codes = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
@@ -632,7 +625,7 @@ def _check_batches(
                 [practice_index.setdefault(c, len(practice_index)) for c in codes.dictionary.to_pylist()], np.int32
             )
             practice_of = index[codes.indices.to_numpy(zero_copy_only=False)]
-            counted_rows.add({"line": done.lines, "practice": practice_of, **bins})
+            counted_rows.add({"line": done.lines, "practice": practice_of, **_bins(done.values, extract_date)})
         if keep is not None:
             chosen = keep(done.values)
             done.lines = done.lines[chosen]
@@ -646,20 +639,19 @@ def _check_batches(
     kept = {name: values[name] for name in names}
     text = {name: _chunked([t[name] for t in texts]) for name in texts[0]}
     drop = _reject_duplicates(numbers, rejected)
-    valid = counted_rows.n
+    valid_row = np.ones(counted_rows.n, dtype=bool)
     if drop is not None:
         gone = np.isin(values["_line"], drop)
         kept = {name: a[~gone] for name, a in kept.items()}
         text = {name: col.filter(pa.array(~gone)) for name, col in text.items()}
-        # The duplicates were counted as they were read: take them out again.
-        out = np.isin(counted_rows["line"], drop)
-        for name in histograms:
-            histograms[name] -= np.bincount(counted_rows[name][out], minlength=HISTOGRAM_BINS[name])
-        code_of = {i: c for c, i in practice_index.items()}
-        for i in counted_rows["practice"][out].tolist():
-            practices[code_of[i]] -= 1
-        practices = {c: n for c, n in practices.items() if n}
-        valid -= int(out.sum())
+        valid_row = ~np.isin(counted_rows["line"], drop)
+    valid = int(valid_row.sum())
+    histograms = {
+        name: np.bincount(counted_rows[name][valid_row], minlength=bins) if counted_rows.n else np.zeros(bins, np.int64)
+        for name, bins in HISTOGRAM_BINS.items()
+    }
+    per_practice = np.bincount(counted_rows["practice"][valid_row], minlength=len(practice_index)) if valid else []
+    practices = {code: int(per_practice[i]) for code, i in practice_index.items() if valid and per_practice[i]}
     counted = {"histograms": histograms, "practice_counts": practices, "counted_on": extract_date}
     if keep is not None:
         live = numbers["live"] & (~np.isin(numbers["line"], drop) if drop is not None else True)

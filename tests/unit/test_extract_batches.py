@@ -16,7 +16,9 @@ from extract_helpers import HEADER
 
 from desktop.models.clock import Actor
 from desktop.models.cohort import extract_chunks
-from desktop.models.cohort.risk_import import check_extract, import_extract, latest_cohort
+from desktop.models.cohort import store as risk_store
+from desktop.models.cohort.frame import latest_run
+from desktop.models.cohort.risk_import import check_extract, import_extract
 from desktop.models.identifiers import nhs_check_digit, patient_id, patient_ids
 
 ACTOR = Actor(user="gp.lead", device_id="laptop-1")
@@ -186,7 +188,7 @@ def _cohort_rows(path: Path) -> dict:
     db = open_workspace(path)
     try:
         loc = db.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
-        table = latest_cohort(db, loc)
+        table = risk_store.run_cohort(db, latest_run(db, loc)["id"])
         return {name: table[name].to_pylist() for name in table.column_names}
     finally:
         db.close()

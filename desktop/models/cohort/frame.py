@@ -4,6 +4,7 @@ so that filtering 60,000 patients takes milliseconds (DESIGN §13)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,14 +52,19 @@ def latest_run(db: sqlite_utils.Database, locality_id: str) -> dict[str, Any] | 
 
 
 def runs(db: sqlite_utils.Database, locality_id: str) -> list[dict[str, Any]]:
-    return list(
+    """The locality's runs, oldest first; `partial` says what a partial extract covered (None for a whole one)."""
+    rows = list(
         db.query(
             "SELECT id, file_name, extract_date, imported_at, imported_by, rows, imported, rejected, "
-            "cohort_total, frailty, multimorbidity, high_cost, new, left, changed FROM risk_runs "
+            "cohort_total, frailty, multimorbidity, high_cost, new, left, changed, "
+            "json_extract(summary, '$.partial') AS partial FROM risk_runs "
             "WHERE locality_id = ? ORDER BY extract_date, imported_at",
             [locality_id],
         )
     )
+    for row in rows:
+        row["partial"] = json.loads(row["partial"]) if row["partial"] else None
+    return rows
 
 
 _WORK = (

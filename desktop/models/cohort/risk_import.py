@@ -31,6 +31,7 @@ from . import rules as cohort_rules
 from . import store as risk_store
 from .extract_reader import CANONICAL, read_extract
 from .extract_rules import CheckedExtract, Rejection, check_rows
+from .frame import latest_run
 from .plausibility import Finding, ImplausibleExtract
 
 # What store_run asks of the extract date, in the words the import dialog shows as help.
@@ -239,7 +240,7 @@ def store_run(
         check_cancel(cancel)
     progress(1.0, "Done")
     result.run_id = run_id
-    result.changes = Changes.of("risk_runs", "patients", "cohort_changes")
+    result.changes = rollback.changes()
     return result
 
 
@@ -254,15 +255,7 @@ def _judged(
     db: sqlite_utils.Database, locality: dict[str, Any], checked: CheckedExtract, idx: np.ndarray
 ) -> tuple[plausibility.Plausibility, pa.Table | None]:
     """The plausibility of a checked file whose cohort is rows *idx*, and the last run's cohort it was judged by."""
-    previous = next(
-        iter(
-            db.query(
-                "SELECT * FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
-                [locality["id"]],
-            )
-        ),
-        None,
-    )
+    previous = latest_run(db, locality["id"])
     last = risk_store.run_cohort(db, previous["id"]) if previous else None
     cohort_nhs = checked.values["nhs_number"][idx]
     found = plausibility.assess(
@@ -596,14 +589,6 @@ def _ever_in_cohort(db: sqlite_utils.Database, locality_id: str, numbers: np.nda
         numbers = risk_store.run_nhs_numbers(db, run_id)  # only this column is decompressed
         found.update(numbers.filter(pc.is_in(numbers, wanted)).to_pylist())
     return found
-
-
-def latest_cohort(db: sqlite_utils.Database, locality_id: str) -> pa.Table | None:
-    row = db.execute(
-        "SELECT id FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
-        [locality_id],
-    ).fetchone()
-    return risk_store.run_cohort(db, row[0]) if row else None
 
 
 def population_summary(

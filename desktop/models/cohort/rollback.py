@@ -24,6 +24,7 @@ from ..changes import Changes
 from ..clock import Actor
 from ..errors import ValidationError
 from ..workspace import locality_by_code
+from . import changed_risk, frame
 
 # The patients columns an import writes (risk_import._refresh_worked_patients, _record_leavers_and_changes).
 IMPORTED = (
@@ -41,6 +42,8 @@ IMPORTED = (
     "left_reason",
 )
 STAMP = ("updated_at", "updated_by", "device_id")
+# The tables an import writes and a roll-back puts back.
+WRITTEN = ("risk_runs", "patients", "cohort_changes")
 _CHUNK = 500
 
 
@@ -91,34 +94,36 @@ class LastImport:
         )
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """What an import kept beside its run, and the rows it touched as they are now."""
+
+    before: dict[str, dict[str, Any]]
+    after: dict[str, dict[str, Any]]
+    meta: dict[str, str | None]
+    now: dict[str, dict[str, Any]]
+
+
 def last_import(db: sqlite_utils.Database, locality_code: str) -> LastImport | None:
     """The locality's last import and whether it can be rolled back (None: nothing has been imported)."""
-    locality = locality_by_code(db, locality_code)
-    runs = list(
-        db.query(
-            "SELECT * FROM risk_runs WHERE locality_id = ? ORDER BY extract_date DESC, imported_at DESC LIMIT 2",
-            [locality["id"]],
-        )
-    )
-    if not runs:
-        return None
-    return LastImport(runs[0], runs[1] if len(runs) > 1 else None, _refusal(db, locality, runs[0]))
+    return _last(db, locality_by_code(db, locality_code))[0]
+
+
+def _last(db: sqlite_utils.Database, locality: dict[str, Any]) -> tuple[LastImport | None, _Kept | None]:
+    run = frame.latest_run(db, locality["id"])
+    if run is None:
+        return None, None
+    row = db.execute("SELECT patients, meta FROM risk_run_undo WHERE run_id = ?", [run["id"]]).fetchone()
+    kept = None
+    if row is not None:
+        images = json.loads(row[0])
+        kept = _Kept(images["before"], images["after"], json.loads(row[1]), capture(db, list(images["after"])))
+    return LastImport(run, changed_risk.previous_run(db, run), _refusal(db, locality, run, kept)), kept
 
 
 def history(db: sqlite_utils.Database, locality_code: str) -> list[dict[str, Any]]:
     """The locality's import runs, newest first, with whether each was a partial extract."""
-    locality = locality_by_code(db, locality_code)
-    rows = list(
-        db.query(
-            "SELECT id, file_name, extract_date, imported_at, imported_by, rows, rejected, cohort_total, new, left, "
-            "changed, json_extract(summary, '$.partial') AS partial FROM risk_runs WHERE locality_id = ? "
-            "ORDER BY extract_date DESC, imported_at DESC",
-            [locality["id"]],
-        )
-    )
-    for row in rows:
-        row["partial"] = json.loads(row["partial"]) if row["partial"] else None
-    return rows
+    return list(reversed(frame.runs(db, locality_by_code(db, locality_code)["id"])))
 
 
 def roll_back(db: sqlite_utils.Database, actor: Actor, locality_code: str, run_id: str | None = None) -> LastImport:
@@ -126,7 +131,7 @@ def roll_back(db: sqlite_utils.Database, actor: Actor, locality_code: str, run_i
     undo step names the run it would take back). ValidationError, writing nothing, when it cannot."""
     locality = locality_by_code(db, locality_code)
     with db.atomic():
-        last = last_import(db, locality_code)
+        last, kept = _last(db, locality)
         if last is None:
             raise ValidationError(f"{locality['name']} has no imported extract to roll back.")
         run = last.run
@@ -135,16 +140,15 @@ def roll_back(db: sqlite_utils.Database, actor: Actor, locality_code: str, run_i
                 f"That import is no longer {locality['name']}'s last ({run['file_name']} is), so it cannot be rolled "
                 "back; nothing was changed."
             )
-        if last.refusal:
+        if last.refusal or kept is None:
             raise ValidationError(last.refusal)
-        kept = db.execute("SELECT patients, meta FROM risk_run_undo WHERE run_id = ?", [run["id"]]).fetchone()
-        images = json.loads(kept[0])
-        for pid, before in images["before"].items():
-            now = capture(db, [pid]).get(pid)
-            stamps = before if now and all(now[c] == images["after"][pid][c] for c in STAMP) else now or {}
+        for pid, before in kept.before.items():
+            now = kept.now[pid]  # the refusal above made sure the row is there, as the import left it
+            # The team's edit since the import keeps its stamp; otherwise the row's stamps go back too.
+            stamps = before if all(now[c] == kept.after[pid][c] for c in STAMP) else now
             row = {**{c: before[c] for c in IMPORTED}, **{c: stamps[c] for c in STAMP}}
             db.execute(f"UPDATE patients SET {', '.join(f'[{c}] = ?' for c in row)} WHERE id = ?", [*row.values(), pid])
-        for key, value in json.loads(kept[1]).items():
+        for key, value in kept.meta.items():
             if value is None:
                 db.execute("DELETE FROM meta WHERE key = ?", [key])
             else:
@@ -164,24 +168,24 @@ def roll_back(db: sqlite_utils.Database, actor: Actor, locality_code: str, run_i
             run["id"],
             f"Rolled back the import of {run['file_name']} (dated {_day(run['extract_date'])}) for "
             f"{locality['name']}: cohort {run['cohort_total']:,} removed, "
-            f"{len(images['before']):,} worked-on patients put back as they were",
+            f"{len(kept.before):,} worked-on patients put back as they were",
             {"file": run["file_name"], "extract_date": run["extract_date"], "imported_at": run["imported_at"]},
         )
     return last
 
 
 def changes() -> Changes:
-    return Changes.of("risk_runs", "patients", "cohort_changes")
+    return Changes.of(*WRITTEN)
 
 
-def _refusal(db: sqlite_utils.Database, locality: dict[str, Any], run: dict[str, Any]) -> str | None:
-    kept = db.execute("SELECT patients FROM risk_run_undo WHERE run_id = ?", [run["id"]]).fetchone()
+def _refusal(
+    db: sqlite_utils.Database, locality: dict[str, Any], run: dict[str, Any], kept: _Kept | None
+) -> str | None:
     if kept is None:
         return (
             f"The import of {run['file_name']} was made before imports could be rolled back (or came with the demo "
             "world), so it cannot be rolled back. Import the right extract again instead."
         )
-    images = json.loads(kept[0])
     since = [
         r
         for r in db.query(
@@ -189,7 +193,7 @@ def _refusal(db: sqlite_utils.Database, locality: dict[str, Any], run: dict[str,
             "ORDER BY family_name, given_name",
             [run["id"], run["id"]],
         )
-        if r["id"] not in images["before"]
+        if r["id"] not in kept.before
     ]
     if since:
         return (
@@ -209,12 +213,11 @@ def _refusal(db: sqlite_utils.Database, locality: dict[str, Any], run: dict[str,
             "its figures come from that import. Reopen the return first, then roll the import back; nothing was "
             "changed."
         )
-    moved = []
-    current = capture(db, list(images["after"]))
-    for pid, after in images["after"].items():
-        now = current.get(pid)
-        if now is None or any(now[c] != after[c] for c in IMPORTED):
-            moved.append(pid)
+    moved = [
+        pid
+        for pid, after in kept.after.items()
+        if kept.now.get(pid) is None or any(kept.now[pid][c] != after[c] for c in IMPORTED)
+    ]
     if moved:
         names = list(
             db.query(

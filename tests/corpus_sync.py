@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import apsw
 
-from desktop.models.sync.bundle import FORMAT, FORMAT_VERSION, _seal, count_changes
+from desktop.models.sync import tracking
+from desktop.models.sync.bundle import FORMAT, FORMAT_VERSION, _seal, gather
 from desktop.models.workspace import create_workspace
 
 PASSPHRASE = "corpus sync passphrase"
@@ -41,8 +42,9 @@ PATIENT_ID = "00000000-0000-4000-8000-00000000a002"
 RESIDENT_ID = "00000000-0000-4000-8000-00000000a003"
 
 
-def _changeset(db_path: Path) -> tuple[bytes, int]:
-    """The rows a Harborough laptop would send, recorded by SQLite's session extension on a fresh workspace."""
+def _changeset(db_path: Path) -> tuple[bytes, dict[str, int], int]:
+    """The records a Hinckley & Bosworth laptop would send, as its ledger records and its export gathers them on a
+    fresh workspace."""
     conn = apsw.Connection(str(db_path))
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -95,23 +97,22 @@ def _changeset(db_path: Path) -> tuple[bytes, int]:
                 "admitted_on": "2026-10-01",
             },
         }
-        session = apsw.Session(conn, "main")
-        for table in rows:
-            session.attach(table)
         conn.execute("BEGIN")
+        tracking.capture(conn, "corpus-reference")  # the reference data the workspace was made with: not sent
+        before = tracking.next_version(conn) - 1
         for table, row in rows.items():
             row = {**row, **STAMP}
             names = ", ".join(f'"{c}"' for c in row)
             conn.execute(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in row)})', list(row.values()))
-        changeset = session.changeset()
-        session.close()
+        tracking.capture(conn, STAMP["device_id"])
+        payload, changes = gather(conn, before)
         conn.execute("ROLLBACK")
-        return changeset, version
+        return payload, changes, version
     finally:
         conn.close()
 
 
-def _bundle(changeset: bytes, version: int, n: int, labelled: bool) -> bytes:
+def _bundle(payload: bytes, changes: dict[str, int], version: int, n: int, labelled: bool) -> bytes:
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -121,21 +122,24 @@ def _bundle(changeset: bytes, version: int, n: int, labelled: bool) -> bytes:
         "device_id": STAMP["device_id"],
         "user": "Ann Example",
         "seq": 1,
+        "since": -1,
+        "upto": 1,
+        "have": {},
         "bundle_id": f"b0000000-0000-4000-8000-{n:012d}",
         "created_at": "2026-11-19T09:00:00+00:00",
-        "changes": count_changes(changeset),
+        "changes": changes,
     }
     if labelled:
         header.update(kind="locality", localities=[LOCALITY])
-    return _seal(header, changeset, PASSPHRASE, salt=bytes(range(16)), nonce=bytes(range(n, n + 12)))
+    return _seal(header, payload, PASSPHRASE, salt=bytes(range(16)), nonce=bytes(range(n, n + 12)))
 
 
 def files() -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
         db = create_workspace(Path(tmp) / "hab.sqlite", "locality", reference="demo")
         db.close()
-        changeset, version = _changeset(Path(tmp) / "hab.sqlite")
+        payload, changes, version = _changeset(Path(tmp) / "hab.sqlite")
     return {
-        LABELLED: _bundle(changeset, version, 1, labelled=True),
-        UNLABELLED: _bundle(changeset, version, 2, labelled=False),
+        LABELLED: _bundle(payload, changes, version, 1, labelled=True),
+        UNLABELLED: _bundle(payload, changes, version, 2, labelled=False),
     }

@@ -139,11 +139,20 @@ def open_workspace(
         if mode.lower() != "wal" and str(path) != ":memory:":
             raise StorageUnavailable(f"Cannot use write-ahead logging on {path}; is the folder read-only?")
         MIGRATIONS.apply(db)
+        _track_changes(db)
         if check_day:
             _record_check_day(db, check_day)
     except sqlite3.Error as exc:
         _raise_translated(exc, path)
     return db
+
+
+def _track_changes(db: sqlite_utils.Database) -> None:
+    """Sync's triggers, current for the schema as it now stands (desktop.models.sync.tracking)."""
+    from .sync import tracking
+
+    with db.atomic():
+        tracking.install(db.conn)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

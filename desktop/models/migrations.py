@@ -503,5 +503,16 @@ def m012_import_roll_back(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m013_sync_ledger(db: sqlite_utils.Database) -> None:
+    # Sync carries only what changed (issue 23): a ledger of every synced record, fed by triggers
+    # (desktop.models.sync.tracking, which open_workspace keeps installed). The records already here are entered
+    # as the history every copy of this workspace shares, with clocks made from the records themselves.
+    from .sync import tracking
+
+    _run(db, 13, tracking.LEDGER_SQL)
+    tracking.adopt(db.conn)
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13

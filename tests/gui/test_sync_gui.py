@@ -51,7 +51,9 @@ def laptops(small_world_path, tmp_path, settings, make_window, monkeypatch):
     win_a.show_screen("practices")
     rows = win_a.current_page().visible_rows()
     clash, renamed = rows[0]["id"], rows[1]["id"]
-    _save(a, clash, _actor("ann", "2026-07-01T09:00:00+00:00"), list_size="11111")
+    # A's edit is made on A's device: a conflict is an edit made on this laptop that a teammate's crossed.
+    ann = Actor("ann", win_a.session.actor.device_id, fixed_time="2026-07-01T09:00:00+00:00")
+    _save(a, clash, ann, list_size="11111")
     _save(b, clash, _actor("bob", "2026-07-01T10:00:00+00:00"), list_size="22222")
     _save(b, renamed, _actor("bob", "2026-07-01T10:05:00+00:00"), name="Renamed on B")
     win_a.session.publish(Changes.of("practices"))  # A's edit was made beside the window: show it

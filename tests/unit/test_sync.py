@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -27,11 +26,9 @@ from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
 from desktop.models.mdt import actions
-from desktop.models.sync import base as sync_base
 from desktop.models.sync import bundle as sync_bundle
 from desktop.models.sync import conflicts as sync_conflicts
 from desktop.models.sync import merge as sync_merge
-from desktop.models.workspace import set_meta
 
 PASS = "correct horse battery staple"
 
@@ -55,7 +52,7 @@ def content_hash(path: Path) -> str:
     digest = hashlib.sha256()
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     for table in tables:
-        if table in EXCLUDED_FROM_HASH:
+        if table in EXCLUDED_FROM_HASH or table.startswith("_sync"):  # the ledger's versions are each laptop's own
             continue
         digest.update(table.encode())
         for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1, 2'):
@@ -255,23 +252,6 @@ def test_a_bundle_of_another_schema_version_is_refused(team):
     with pytest.raises(ValidationError, match="schema"):
         sync_merge.import_bundle(b, bundle, PASS)
     assert content_hash(b) == before
-
-
-def test_a_copied_workspace_base_is_not_reused(team, tmp_path):
-    """A workspace copied with its sync base beside it gets a replica of its own (its bundles are not 'own')."""
-    a = team["a"]
-    export(a, "first")
-    copy = tmp_path / "copy" / "a.sqlite"
-    copy.parent.mkdir()
-    shutil.copy(a, copy)
-    shutil.copy(sync_base.base_path(a), sync_base.base_path(copy))
-    set_db = open_workspace(copy)
-    with set_db.atomic():
-        set_meta(set_db, kind="locality")
-    set_db.close()
-    bundle = export(copy, "copy")
-    assert sync_bundle.read_header(bundle)["sender"] != sync_bundle.read_header(a.parent / "a-first.ldsync")["sender"]
-    imp(a, bundle)
 
 
 def test_cli_sync_export_and_import_exit_codes(team, monkeypatch, capsys):

@@ -6,4 +6,6 @@ bundle file (format, encryption, ``export_bundle``, ``read_header``, the team id
 teammate's bundle (``import_bundle``); ``conflicts`` the conflicts an import leaves and resolving them by choice.
 They import one another in that order (base ← state ← bundle ← merge; conflicts needs base and state, and merge takes
 its labels), never back.
+``folder``, on top of bundle and merge, is the team folder: each laptop's latest bundle dropped in a shared folder, and
+the teammates' new ones picked up from it.
 """

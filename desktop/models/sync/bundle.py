@@ -48,11 +48,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..clock import Actor, utc_now
 from ..errors import ValidationError
-from .base import base_path, connect, diff, open_base, remember_sent, schema_version
+from . import tracking
+from .base import base_path, connect, schema_version
 from .state import audit_row, read_state, storage_errors, team_localities, write_state
 
 FORMAT = "locality-desk-sync"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAGIC = b"LOCALITY-DESK-SYNC 1\n"
 # Scrypt's cost for a new bundle. Tests that make many bundles may lower SCRYPT_N by monkeypatching it; a bundle
 # always records the parameters it was made with, and is opened with those.
@@ -82,6 +83,7 @@ class Conflict:
     my_at: str | None = None
     their_by: str | None = None
     their_at: str | None = None
+    fields: list[str] = field(default_factory=list)  # the fields both changed ("edited on both")
 
 
 @dataclass
@@ -171,14 +173,6 @@ def check_new_passphrase(passphrase: str | None) -> str:
     if problem:
         raise ValidationError(problem)
     return passphrase
-
-
-def count_changes(changeset: bytes) -> dict[str, int]:
-    """Changes per table, as a bundle's header and a summary report them."""
-    counts: dict[str, int] = {}
-    for change in apsw.Changeset.iter(changeset):
-        counts[change.name] = counts.get(change.name, 0) + 1
-    return dict(sorted(counts.items()))
 
 
 # ---------------------------------------------------------------- encryption
@@ -317,20 +311,23 @@ def export_bundle(db_path: str | Path, out: str | Path, passphrase: str, actor: 
     with storage_errors(db_path):
         ws = connect(db_path)
         try:
+            ws.execute("PRAGMA foreign_keys = ON")
             return _export(ws, Path(db_path), out, passphrase, actor)
         finally:
             ws.close()
 
 
 def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, actor: Actor) -> SyncSummary:
-    state = read_state(ws, db_path)
-    team = state.team_id or str(uuid.uuid4())
-    base = open_base(db_path, ws, state.workspace_id)
     partial = out.with_name(out.name + ".partial")
     placed = False
+    ws.execute("BEGIN IMMEDIATE")  # the capture and the bundle's record land together, or neither does
     try:
-        changeset = diff(ws, base_path(db_path))
-        changes = count_changes(changeset)
+        state = read_state(ws, db_path)
+        team = state.team_id or str(uuid.uuid4())
+        tracking.capture(ws, actor.device_id)
+        since = state.since()
+        upto = tracking.next_version(ws) - 1
+        payload, changes = gather(ws, since)
         seq = state.export_seq + 1
         header = {
             "format": FORMAT,
@@ -343,18 +340,15 @@ def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, acto
             "device_id": actor.device_id,
             "user": actor.user,
             "seq": seq,
+            "since": since,
+            "upto": upto,
+            "have": state.seen,
             "bundle_id": str(uuid.uuid4()),
             "created_at": utc_now(),
             "changes": changes,
         }
-        _write(partial, _seal(header, changeset, passphrase), out)
+        _write(partial, _seal(header, payload, passphrase), out)
         summary = SyncSummary("export", str(out), header["bundle_id"], header["sender"], seq, team, changes=changes)
-        ws.execute("BEGIN IMMEDIATE")
-        if not state.unchanged(ws):
-            raise ValidationError(
-                "Another window or program synced this workspace while the bundle was being written, so it was "
-                "not saved; nothing was changed. Send your changes again."
-            )
         state.team_id, state.export_seq = team, seq
         write_state(ws, state)
         audit_row(
@@ -364,12 +358,8 @@ def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, acto
             "sync",
             summary.bundle_id,
             f"Exported sync bundle {seq} ({sum(changes.values()):,} changes) to {out.name}",
-            {"file": str(out), "changes": changes, "seq": seq},
+            {"file": str(out), "changes": changes, "seq": seq, "since": since, "upto": upto},
         )
-        # The base first: should the workspace then fail to commit, the base merely remembers rows as sent that
-        # were not, and their deletion would travel to teammates who never had them (a no-op there).
-        with base:
-            remember_sent(base, changeset)
         try:
             os.replace(partial, out)
         except OSError as exc:
@@ -386,7 +376,33 @@ def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, acto
         raise
     finally:
         partial.unlink(missing_ok=True)
-        base.close()
+
+
+def gather(ws: apsw.Connection, since: int) -> tuple[bytes, dict[str, int]]:
+    """The payload of a bundle: every record whose version is above *since*, with its clocks (JSON), and the
+    number per table."""
+    tables: dict[str, Any] = {}
+    changes: dict[str, int] = {}
+    for table in tracking.synced_tables(ws):
+        cols, pk = tracking.columns(ws, table), tracking.pk_columns(ws, table)
+        picked = ", ".join(f't."{c}"' for c in cols)
+        rows = []
+        for key, clocks, dead, vals, *values in ws.execute(
+            f"SELECT s.pk, s.clocks, s.dead, s.vals, {picked} FROM {tracking.LEDGER} s "
+            f'LEFT JOIN "{table}" t ON {tracking.match_sql(pk, "t", "s.pk")} '
+            "WHERE s.tbl = ? AND s.version > ? AND s.clocks IS NOT NULL ORDER BY s.pk",
+            (table, since),
+        ):
+            if vals is not None:
+                rows.append([key, clocks, dead, json.loads(vals)])
+            elif all(v is None for v in values[: len(pk)]):
+                continue  # neither in its table nor kept: nothing to say of it
+            else:
+                rows.append([key, clocks, dead, tracking.encode(values)])
+        if rows:
+            tables[table] = {"columns": cols, "rows": rows}
+            changes[table] = len(rows)
+    return json.dumps({"tables": tables}, separators=(",", ":")).encode("utf-8"), changes
 
 
 def _check_out(db_path: str | Path, out: Path) -> None:

@@ -110,6 +110,10 @@ def keep_version(db: sqlite_utils.Database, actor: Actor, seq: int, choice: str)
             else:
                 columns = set(_columns(db, table))
                 after = {k: v for k, v in chosen.items() if k in columns}
+                if before is not None:
+                    # Only the fields in conflict: the record's other fields may have moved on since, by merges
+                    # or edits of their own, and must stay as they are.
+                    after = {**before, **{k: after[k] for k in differing(conflict) if k in after}}
                 after.update({k: v for k, v in actor.stamp().items() if k in columns})
                 try:
                     _upsert(db, table, pk, after)

@@ -38,7 +38,6 @@ message. A full disk or a workspace locked by another program gives StorageError
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -47,24 +46,24 @@ import apsw
 
 from ..clock import Actor
 from ..errors import ValidationError
-from .base import columns, connect, forget_sent, open_base, pk_columns, synced_tables
+from . import tracking
+from .base import connect
 from .bundle import (
     Conflict,
     SyncSummary,
-    count_changes,
     default_actor,
     open_checked,
     open_sealed,
     require_passphrase,
 )
 from .conflicts import table_label
+from .records import Merger
 from .state import (
     COMMISSIONER_TABLES,
     SyncState,
     audit_row,
     locality_names,
     read_state,
-    storage_error,
     storage_errors,
     team_localities,
     write_state,
@@ -78,17 +77,18 @@ def import_bundle(
     passphrase = require_passphrase(passphrase)
     bundle = Path(bundle)
     actor = actor or default_actor()
-    header, changeset = open_sealed(bundle, passphrase)
+    header, payload = open_sealed(bundle, passphrase)
     open_checked(db_path).close()  # refuses a missing, too-new or damaged file; brings the schema up to date
     with storage_errors(db_path):
         ws = connect(db_path)
         try:
-            ws.execute("PRAGMA foreign_keys = ON")
+            # References are mended after every record is in (records.Merger.settle), not refused one by one.
+            ws.execute("PRAGMA foreign_keys = OFF")
             # Every check below reads the state inside the write transaction that records the import, so two
             # imports of one bundle at once cannot both pass the replay check.
             ws.execute("BEGIN IMMEDIATE")
             try:
-                return _import(ws, Path(db_path), bundle, header, changeset, actor, dry_run)
+                return _import(ws, Path(db_path), bundle, header, payload, actor, dry_run)
             finally:
                 if ws.in_transaction:
                     with contextlib.suppress(apsw.Error):
@@ -102,12 +102,13 @@ def _import(
     db_path: Path,
     bundle: Path,
     header: dict[str, Any],
-    changeset: bytes,
+    payload: bytes,
     actor: Actor,
     dry_run: bool,
 ) -> SyncSummary:
     state = read_state(ws, db_path)
-    changes = count_changes(changeset)
+    tables = _tables(bundle.name, payload)
+    changes = {t: len(body["rows"]) for t, body in sorted(tables.items())}
     _refuse_if_not_ours(ws, bundle.name, header, changes, state)
     sender, seq = str(header.get("sender")), int(header.get("seq", 0))
     summary = SyncSummary(
@@ -121,21 +122,74 @@ def _import(
         changes=changes,
         joined_team=state.team_id is None,
     )
-    base = open_base(db_path, ws, state.workspace_id, create=not dry_run)
-    try:
-        merge = _apply(ws, base, changeset, header, summary, actor, dry_run)
-        if dry_run:
-            return summary
-        # What the bundle changed, the team, the bundle counted as applied and the audit: one transaction.
-        state.team_id = state.team_id or header.get("team_id")
-        state.seen[sender] = seq
-        write_state(ws, state)
-        _audit_import(ws, actor, summary, header)
-        ws.execute("COMMIT")
-        _advance_base(base, changeset, merge)
+    tracking.capture(ws, actor.device_id)  # this laptop's own edits get their clocks before the teammate's meet them
+    merger = Merger(ws, actor.device_id, tracking.next_version(ws))
+    merger.user, merger.now = actor.user, actor.now()
+    known = set(tracking.synced_tables(ws))
+    for table, body in tables.items():
+        if table not in known:
+            raise ValidationError(f"{bundle.name} carries records of {table}, which this workspace does not have.")
+        merger.take(table, list(body["columns"]), body["rows"])
+    merger.settle()
+    tracking.capture(ws, actor.device_id, merger.version)  # renumbered actions and records put back travel on
+    _summarise(summary, merger, header)
+    if dry_run:
         return summary
-    finally:
-        base.close()
+    # What the bundle changed, the team, the bundle counted as applied and the audit: one transaction.
+    state.team_id = state.team_id or header.get("team_id")
+    since = int(header.get("since", -1))
+    if since <= state.seen_from(sender):  # no gap: everything of theirs up to the bundle's version is here now
+        state.seen[sender] = max(state.seen_from(sender), int(header.get("upto", -1)))
+    state.heard(sender, header.get("have"))
+    state.applied[sender] = seq
+    write_state(ws, state)
+    _audit_import(ws, actor, summary, header)
+    ws.execute("COMMIT")
+    return summary
+
+
+def _tables(name: str, payload: bytes) -> dict[str, Any]:
+    try:
+        tables = json.loads(payload)["tables"]
+        for body in tables.values():
+            if not isinstance(body["columns"], list) or not isinstance(body["rows"], list):
+                raise TypeError
+        return tables
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValidationError(f"{name} is damaged or was altered after it was made; nothing was changed.") from exc
+
+
+def _summarise(summary: SyncSummary, merger: Merger, header: dict[str, Any]) -> None:
+    for table, counts in sorted(merger.counts.items()):
+        summary.by_table[table] = dict(counts)
+        for what, n in counts.items():
+            summary.applied[what] = summary.applied.get(what, 0) + n
+    for f in merger.found:
+        mine, theirs = f.mine or {}, f.theirs or {}
+        summary.conflicts.append(
+            Conflict(
+                f.table,
+                _label_key(f.key),
+                f.kind,
+                f.mine,
+                f.theirs,
+                f.winner,
+                my_by=mine.get("updated_by"),
+                my_at=mine.get("updated_at"),
+                their_by=theirs.get("updated_by") or header.get("user"),
+                their_at=theirs.get("updated_at") or header.get("created_at"),
+                fields=f.fields,
+            )
+        )
+    summary.renumbered = list(merger.renumbered)
+
+
+def _label_key(key: str) -> str:
+    """The record's id as the conflicts list shows it: the key's parts joined by "/"."""
+    try:
+        return "/".join(str(v) for v in json.loads(key))
+    except ValueError:
+        return key
 
 
 def _refuse_if_not_ours(
@@ -173,11 +227,10 @@ def _refuse_if_not_ours(
     sender, seq = str(header.get("sender")), int(header.get("seq", 0))
     if sender == state.workspace_id:
         raise ValidationError(f"{name} was made by this workspace; import your teammates' bundles.")
-    seen = state.seen_from(sender)
-    if seq <= seen:
+    if seq <= state.applied.get(sender, 0):
         raise ValidationError(
-            f"{name} (bundle {seq} from that laptop) was already applied here, or a newer bundle from the "
-            f"same laptop (up to {seen}) has replaced it; nothing was changed."
+            f"{name} (bundle {seq} from that laptop) was already applied here, or a newer bundle from the same "
+            "laptop has been, which carries everything it did; nothing was changed."
         )
 
 
@@ -205,269 +258,6 @@ def _refuse_another_locality(ws: apsw.Connection, name: str, header: dict[str, A
         "own localities, so the bundle was refused; nothing was changed. Check it is the file you meant; to work "
         "with that team, start from a copy of its workspace."
     )
-
-
-class _Merge:
-    """The conflict handler of one import: later updated_at wins; an edit wins over a delete."""
-
-    def __init__(
-        self, ws: apsw.Connection, base: apsw.Connection, header: dict[str, Any], summary: SyncSummary, changeset: bytes
-    ):
-        self.ws, self.base, self.header, self.summary = ws, base, header, summary
-        self.columns = {t: columns(ws, t) for t in synced_tables(ws)}
-        self.pks = {t: pk_columns(ws, t) for t in self.columns}
-        self.error: str | None = None
-        self.skipped: set[tuple[str, str]] = set()  # (table, pk) kept out of the base too: they come again
-        self.renumber: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (local action, incoming action)
-        # Who points at whom, and what the bundle itself deletes: a row is "in use" only by rows that stay.
-        self.referrers: dict[str, list[tuple[str, str, str]]] = {}
-        for child in self.columns:
-            for fk in ws.execute(f'PRAGMA foreign_key_list("{child}")'):
-                self.referrers.setdefault(fk[2], []).append((child, fk[3], fk[4]))
-        self.deleting: dict[str, set[tuple[Any, ...]]] = {}
-        for change in apsw.Changeset.iter(changeset):
-            if change.op == "DELETE":
-                row = self._row(change.name, change.old)
-                self.deleting.setdefault(change.name, set()).add(tuple(row[c] for c in self.pks[change.name]))
-
-    def count(self, what: str, table: str) -> None:
-        self.summary.applied[what] = self.summary.applied.get(what, 0) + 1
-        per = self.summary.by_table.setdefault(table, {})
-        per[what] = per.get(what, 0) + 1
-
-    def see(self, change: apsw.TableChange) -> bool:
-        if change.op == "DELETE":
-            row = self._row(change.name, change.old)
-            if self._in_use(change.name, row):
-                # Like an edit, a use here outweighs the deletion there: kept, and this laptop's next bundle
-                # gives the record back to the teammate (their base no longer has it), so the team converges.
-                self.count("kept mine", change.name)
-                self._record(change.name, row, "deleted there, still in use here", row, None, "mine")
-                return False
-        self.count({"INSERT": "added", "DELETE": "deleted", "UPDATE": "updated"}[change.op], change.name)
-        return True
-
-    def _number_clash(self, theirs: dict[str, Any]) -> bool:
-        """Two laptops numbered a new action alike (CHA-2026-0043 twice): the later-made one is renumbered by the
-        laptop that made it, so every laptop ends with the same two numbers. True when that is what happened."""
-        found = self.ws.execute(
-            "SELECT * FROM actions WHERE id <> ? AND (reference = ? OR (locality_id = ? AND year = ? AND seq = ?))",
-            (theirs["id"], theirs["reference"], theirs["locality_id"], theirs["year"], theirs["seq"]),
-        ).fetchone()
-        if found is None:
-            return False
-        mine = self._row("actions", found)
-        made_here = self.base.execute("SELECT 1 FROM actions WHERE id = ?", (mine["id"],)).fetchone() is None
-        if made_here and _made_order(mine) > _made_order(theirs):
-            self.renumber.append((mine, theirs))
-            self.count("added", "actions")
-        else:  # theirs is renumbered on the laptop that made it and arrives again, renumbered, in a later bundle
-            self.count("waiting", "actions")
-        return True
-
-    def renumber_mine(self, actor: Actor) -> None:
-        """After the changeset: give each clashing action made here the next free number, then add theirs."""
-        from ..mdt.actions import next_reference
-
-        for mine, theirs in self.renumber:
-            reference, seq = next_reference(self.ws, mine["locality_id"], mine["year"])
-            stamp = actor.stamp()
-            # The renumbering must win wherever the old number went, even against a laptop clock that runs fast.
-            stamp["updated_at"] = max(stamp["updated_at"], _just_after(mine.get("updated_at")))
-            self.ws.execute(
-                "UPDATE actions SET reference = ?, seq = ?, updated_at = ?, updated_by = ?, device_id = ? WHERE id = ?",
-                (reference, seq, stamp["updated_at"], stamp["updated_by"], stamp["device_id"], mine["id"]),
-            )
-            columns = list(theirs)
-            self.ws.execute(
-                f"INSERT INTO actions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                [theirs[c] for c in columns],
-            )
-            self.skipped.discard(("actions", self._pk("actions", theirs)))
-            self.summary.renumbered.append(
-                {"id": mine["id"], "from": mine["reference"], "to": reference, "clashed_with": theirs["id"]}
-            )
-
-    def into_base(self, change: apsw.TableChange) -> bool:
-        """The base takes every change the workspace took; one it refused or deferred would read as deleted here."""
-        values = change.new if change.op == "INSERT" else change.old
-        return (change.name, self._pk(change.name, self._row(change.name, values) or {})) not in self.skipped
-
-    def _in_use(self, table: str, row: dict[str, Any]) -> bool:
-        for child, column, parent_column in self.referrers.get(table, []):
-            pk = self.pks[child]
-            cols = ", ".join(f'"{c}"' for c in pk)
-            going = self.deleting.get(child, set())
-            for found in self.ws.execute(f'SELECT {cols} FROM "{child}" WHERE "{column}" = ?', (row[parent_column],)):
-                if tuple(found) not in going:
-                    return True
-        return False
-
-    def _row(self, table: str, values) -> dict[str, Any] | None:
-        return None if values is None else dict(zip(self.columns[table], values, strict=False))
-
-    def _pk(self, table: str, row: dict[str, Any]) -> str:
-        return "/".join(str(row[c]) for c in self.pks[table])
-
-    def _changed_here(self, table: str, mine: dict[str, Any]) -> bool:
-        pk = self.pks[table]
-        where = " AND ".join(f'"{c}" IS ?' for c in pk)
-        row = self.base.execute(f'SELECT * FROM "{table}" WHERE {where}', [mine[c] for c in pk]).fetchone()
-        return row is None or self._row(table, row) != mine
-
-    def conflict(self, reason: int, change: apsw.TableChange) -> int:
-        table = change.name
-        if reason == apsw.SQLITE_CHANGESET_FOREIGN_KEY:
-            self.error = (
-                f"The bundle would leave {change.fk_conflicts} record(s) here pointing at records it "
-                "deletes (a teammate deleted something still in use on this laptop). Nothing was "
-                "changed; remove or move those links, or ask the teammate to restore it."
-            )
-            return apsw.SQLITE_CHANGESET_ABORT
-        if reason == apsw.SQLITE_CHANGESET_NOTFOUND:  # deleted there, already gone here
-            self._uncount(change)
-            self.count("unchanged", table)
-            return apsw.SQLITE_CHANGESET_OMIT
-        mine = self._row(table, change.conflict)
-        if reason == apsw.SQLITE_CHANGESET_CONSTRAINT:
-            self._uncount(change)
-            theirs = self._row(table, change.new)
-            self.skipped.add((table, self._pk(table, theirs or {})))
-            if table == "actions" and change.op == "INSERT" and self._number_clash(theirs):
-                return apsw.SQLITE_CHANGESET_OMIT
-            self.count("refused", table)
-            self._record(table, theirs or {}, "refused by a constraint", None, theirs, "mine")
-            return apsw.SQLITE_CHANGESET_OMIT
-        if change.op == "DELETE":  # DATA: the row here is not the one they deleted → the edit wins
-            self._uncount(change)
-            self.count("kept mine", table)
-            self._record(table, mine, "deleted there, edited here", mine, None, "mine")
-            return apsw.SQLITE_CHANGESET_OMIT
-        theirs = self._row(table, change.new)
-        if theirs == mine:
-            self._uncount(change)
-            self.count("unchanged", table)
-            return apsw.SQLITE_CHANGESET_OMIT
-        winner = "theirs" if _rank(theirs) > _rank(mine) else "mine"
-        self._uncount(change)
-        self.count("updated" if winner == "theirs" else "kept mine", table)
-        if self._changed_here(table, mine):
-            self._record(table, mine, "edited on both", mine, theirs, winner)
-        return apsw.SQLITE_CHANGESET_REPLACE if winner == "theirs" else apsw.SQLITE_CHANGESET_OMIT
-
-    def _uncount(self, change: apsw.TableChange) -> None:
-        key = {"INSERT": "added", "DELETE": "deleted", "UPDATE": "updated"}[change.op]
-        self.summary.applied[key] -= 1
-        if not self.summary.applied[key]:
-            del self.summary.applied[key]
-        per = self.summary.by_table[change.name]
-        per[key] -= 1
-        if not per[key]:
-            del per[key]
-
-    def _record(
-        self,
-        table: str,
-        key_row: dict[str, Any],
-        kind: str,
-        mine: dict[str, Any] | None,
-        theirs: dict[str, Any] | None,
-        winner: str,
-    ) -> None:
-        self.summary.conflicts.append(
-            Conflict(
-                table,
-                self._pk(table, key_row),
-                kind,
-                mine,
-                theirs,
-                winner,
-                my_by=(mine or {}).get("updated_by"),
-                my_at=(mine or {}).get("updated_at"),
-                their_by=(theirs or {}).get("updated_by") or self.header.get("user"),
-                their_at=(theirs or {}).get("updated_at") or self.header.get("created_at"),
-            )
-        )
-
-
-def _rank(row: dict[str, Any]) -> tuple[str, str, str]:
-    """The order that picks the winner: updated_at, then device, then the values — the same on every laptop."""
-    values = json.dumps([row[k] for k in sorted(row)], default=repr)
-    return str(row.get("updated_at") or ""), str(row.get("device_id") or ""), values
-
-
-def _just_after(stamp: str | None) -> str:
-    if not stamp:
-        return ""
-    try:
-        return (dt.datetime.fromisoformat(stamp) + dt.timedelta(seconds=1)).isoformat(timespec="seconds")
-    except ValueError:
-        return stamp
-
-
-def _made_order(row: dict[str, Any]) -> tuple[str, str]:
-    return str(row.get("created_at") or ""), str(row.get("id"))
-
-
-def _into_base(reason: int, change: apsw.TableChange) -> int:
-    """The base takes the teammate's version whatever the workspace kept, so a winning local edit is sent again."""
-    if reason in (apsw.SQLITE_CHANGESET_DATA, apsw.SQLITE_CHANGESET_CONFLICT):
-        return apsw.SQLITE_CHANGESET_REPLACE
-    return apsw.SQLITE_CHANGESET_OMIT
-
-
-def _apply(
-    ws: apsw.Connection,
-    base: apsw.Connection,
-    changeset: bytes,
-    header: dict[str, Any],
-    summary: SyncSummary,
-    actor: Actor,
-    dry_run: bool,
-) -> _Merge:
-    """Apply the changeset to the workspace inside the caller's transaction (which commits or rolls it back)."""
-    merge = _Merge(ws, base, header, summary, changeset)
-    try:
-        apsw.Changeset.apply(
-            changeset,
-            ws,
-            filter_change=merge.see,
-            conflict=merge.conflict,
-            flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION,
-        )
-    except apsw.Error as exc:
-        if storage_error(exc) is not None:
-            raise  # a full disk or a lock: storage_errors gives the user SQLite's reason, not the bundle's fault
-        raise ValidationError(merge.error or f"The bundle could not be applied ({exc}); nothing was changed.") from exc
-    if not dry_run:
-        merge.renumber_mine(actor)
-    return merge
-
-
-def _advance_base(base: apsw.Connection, changeset: bytes, merge: _Merge) -> None:
-    """After the workspace has committed: the base takes the teammate's rows and forgets rows now sent back.
-
-    Should this fail (a full disk, say), the import stands: a base one import behind only makes the next bundle
-    send some rows again, which teammates find unchanged (desktop.models.sync.base).
-    """
-    try:
-        base.execute("BEGIN IMMEDIATE")
-        apsw.Changeset.apply(
-            changeset,
-            base,
-            filter_change=merge.into_base,
-            conflict=_into_base,
-            flags=apsw.SQLITE_CHANGESETAPPLY_FKNOACTION,
-        )
-        forget_sent(base)
-        base.execute("COMMIT")
-    except apsw.Error:
-        if base.in_transaction:
-            with contextlib.suppress(apsw.Error):
-                base.execute("ROLLBACK")
-
-
-# ---------------------------------------------------------------- audit
 
 
 def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, header: dict[str, Any]) -> None:
@@ -519,4 +309,24 @@ def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, heade
     )
 
 
-__all__ = ["import_bundle"]
+__all__ = ["import_bundle", "is_wanted"]
+
+
+def is_wanted(db_path: str | Path, header: dict[str, Any]) -> bool:
+    """True when *header* (read_header's) is a teammate's bundle of this workspace's team that this workspace has
+    not applied yet: not its own, not another team's, and newer than anything applied from that sender.
+
+    A workspace that has not joined a team yet wants any bundle (applying it may still refuse it)."""
+    from ..db import open_workspace
+
+    db = open_workspace(db_path, create=False)
+    try:
+        ws_state = read_state(db.conn, db_path)
+    finally:
+        db.close()
+    sender = str(header.get("sender"))
+    if sender == ws_state.workspace_id:
+        return False
+    if ws_state.team_id and header.get("team_id") != ws_state.team_id:
+        return False
+    return int(header.get("seq", 0) or 0) > ws_state.applied.get(sender, 0)

@@ -46,6 +46,7 @@ from ..errors import translate_sqlite_error
 from .base import STATE_TABLE, base_path, connect
 
 TEAM_KEY, ID_KEY, STATE_KEY = "team_id", "workspace_id", "sync_state"
+FORMAT = 2  # what "seen" and "acks" count: the senders' record versions (issue 23)
 
 # What a commissioner workspace holds (reference data and the returns it receives, DESIGN §5, §14): a bundle
 # touching any other table is refused there. A list of what is allowed, not of what is not, so that a table a
@@ -73,10 +74,23 @@ class SyncState:
     path: str
     export_seq: int = 0
     seen: dict[str, int] = field(default_factory=dict)
+    acks: dict[str, int] = field(default_factory=dict)
+    applied: dict[str, int] = field(default_factory=dict)  # per teammate, the number of its last bundle applied
     stored: tuple[str | None, ...] = field(default=(), repr=False, compare=False)  # meta as read
 
     def seen_from(self, sender: str) -> int:
-        return int(self.seen.get(sender, 0))
+        """The newest version of *sender*'s that this workspace is known to hold all of; -1 for none."""
+        return int(self.seen.get(sender, -1))
+
+    def since(self) -> int:
+        """The version a new bundle carries changes after: what the least caught-up known teammate has; -1 (all
+        of it) while no teammate is known."""
+        return min(self.acks.values(), default=-1)
+
+    def heard(self, sender: str, have: Any) -> None:
+        """A teammate's bundle says what it has of each laptop's changes: keep what it has of ours."""
+        mine = have.get(self.workspace_id) if isinstance(have, dict) else None
+        self.acks[sender] = max(self.acks.get(sender, -1), _version(mine))
 
     def unchanged(self, ws: apsw.Connection) -> bool:
         """True when meta still holds what this state was read from (no other sync has run since)."""
@@ -110,7 +124,11 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
         state = _from_legacy_base(db_path, device, where, team, kind)
         state.stored = stored
         return state
-    seen = recorded.get("seen") if isinstance(recorded.get("seen"), dict) else {}
+    # Before issue 23 "seen" counted bundles, not versions; those bundles no longer open, so it starts afresh.
+    current = recorded.get("format") == FORMAT
+    seen = recorded.get("seen") if current and isinstance(recorded.get("seen"), dict) else {}
+    acks = recorded.get("acks") if current and isinstance(recorded.get("acks"), dict) else {}
+    applied = recorded.get("applied") if current and isinstance(recorded.get("applied"), dict) else {}
     state = SyncState(
         workspace_id,
         team,
@@ -118,17 +136,35 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
         device,
         where,
         export_seq=_whole(recorded.get("export_seq")),
-        seen={str(k): _whole(v) for k, v in seen.items()},
+        seen={str(k): _version(v) for k, v in seen.items()},
+        acks={str(k): _version(v) for k, v in acks.items()},
+        applied={str(k): _whole(v) for k, v in applied.items()},
         stored=stored,
     )
     was_at = str(recorded.get("path") or "")
     here_or_moved = was_at == where or not was_at or not Path(was_at).exists()
     if recorded.get("device") == device and here_or_moved:
         return state
-    # A copy: a name of its own, and everything its former self sent counts as applied.
-    state.seen[workspace_id] = max(state.seen_from(workspace_id), state.export_seq)
+    # A copy: a name of its own; it holds everything its former self had, and its former self everything it has.
+    held = _held(ws)
+    state.seen[workspace_id] = max(state.seen_from(workspace_id), held)
+    state.acks[workspace_id] = held
+    state.applied[workspace_id] = max(state.applied.get(workspace_id, 0), state.export_seq)
     state.workspace_id, state.export_seq = str(uuid.uuid4()), 0
     return state
+
+
+def _held(ws) -> int:
+    """The newest version of the records this workspace holds (desktop.models.sync.tracking)."""
+    try:
+        return int(ws.execute("SELECT coalesce(max(version), 0) FROM _sync_rows").fetchone()[0])
+    except (apsw.SQLError, sqlite3.OperationalError):  # before the ledger existed (migration 13 adds it)
+        return 0
+
+
+def has_sent(conn) -> bool:
+    """True once this workspace (or the one it was copied from) has sent a bundle: its team has a passphrase."""
+    return _whole(_load(_meta(conn, STATE_KEY)).get("export_seq")) > 0
 
 
 def write_state(ws: apsw.Connection, state: SyncState) -> None:
@@ -136,7 +172,15 @@ def write_state(ws: apsw.Connection, state: SyncState) -> None:
     values = {
         ID_KEY: state.workspace_id,
         STATE_KEY: json.dumps(
-            {"device": state.device, "path": state.path, "export_seq": state.export_seq, "seen": state.seen},
+            {
+                "device": state.device,
+                "path": state.path,
+                "export_seq": state.export_seq,
+                "seen": state.seen,
+                "acks": state.acks,
+                "applied": state.applied,
+                "format": FORMAT,
+            },
             sort_keys=True,
         ),
     }
@@ -167,7 +211,6 @@ def _from_legacy_base(db_path: str | Path, device: str, where: str, team: str | 
         return fresh
     if not old.get("replica") or old.get("workspace") != where or old.get("device") != device:
         return fresh
-    seen = old.get("seen") if isinstance(old.get("seen"), dict) else {}
     return SyncState(
         str(old["replica"]),
         team,
@@ -175,7 +218,6 @@ def _from_legacy_base(db_path: str | Path, device: str, where: str, team: str | 
         device,
         where,
         export_seq=_whole(old.get("export_seq")),
-        seen={str(k): _whole(v) for k, v in seen.items()},
     )
 
 
@@ -185,6 +227,14 @@ def _load(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _version(value: Any) -> int:
+    """A record version as a bundle or the state names it: -1 (none) or more."""
+    try:
+        return max(int(value), -1)
+    except (TypeError, ValueError):
+        return -1
 
 
 def _whole(value: Any) -> int:

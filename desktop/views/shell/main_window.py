@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -47,6 +47,7 @@ from .page_set import PageSet
 from .planned_page import PlannedPage
 from .screens import SCREENS, Screen, available
 from .startup import WORKSPACE_FILTER
+from .team_folder import TeamFolderSync
 from .workspace_dialogs import NewWorkspaceDialog, about_box
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.recent_menu = build_menus(self)
         self._restore_state()
+        self.team_folder = TeamFolderSync(self)
         self.set_session(session)
 
     # -- workspace --------------------------------------------------------------------------------------
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         """Show *session*'s workspace everywhere, closing the one shown before."""
         shown = self.current_screen().key if self.stack.currentWidget() else self.settings.state("last_screen")
         if self.session is not None:
+            self.team_folder.drop_on_close(self.session)
             self.session.changed.disconnect(self._on_changes)
             self.session.close()
         self.session = session
@@ -104,6 +107,7 @@ class MainWindow(QMainWindow):
             action.setVisible(session.kind != "commissioner")
         first = "commissioner" if session.kind == "commissioner" else SCREENS[0].key
         self.show_screen(shown if shown in self.pages else first)
+        QTimer.singleShot(0, self.team_folder.catch_up)  # the teammates' new bundles, once the window is up
 
     def _show_day_notice(self) -> None:
         """Say when the screens judge "today" by a pinned day, or show a demo whose history stopped long ago."""
@@ -415,6 +419,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "daily_backups", None) is None:  # the first show: start looking after start-up
             self.daily_backups = backup_ops.DailyBackups(self)
             self.daily_backups.start()
+            self.team_folder.start()
 
     def _back_up_on_close(self) -> None:
         if getattr(self, "daily_backups", None) is not None:
@@ -435,6 +440,8 @@ class MainWindow(QMainWindow):
         self.settings.set_state_bytes("splitter", self.splitter.saveState())
         self.settings.set_state("last_screen", self.current_screen().key)
         self.settings.sync()
+        self.team_folder.stop()
+        self.team_folder.drop_on_close(self.session)
         self._back_up_on_close()
         if self.session is not None:
             self.session.close()

@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu, QWhatsThis
 
 from ..kit import messages, style
-from . import help_window, sync_dialogs
+from . import help_window, sync_dialogs, team_folder
 from .edit_menu import EditMenu
 from .screens import SCREENS
 
@@ -37,6 +37,7 @@ def build_menus(window: MainWindow) -> QMenu:
     _action(window, file_menu, "&Send changes to the team…", lambda: sync_dialogs.send_changes(window))
     _action(window, file_menu, "&Apply a teammate's changes…", lambda: sync_dialogs.apply_changes(window))
     _action(window, file_menu, "Sync &conflicts…", lambda: sync_dialogs.show_conflicts(window))
+    _action(window, file_menu, "Team &folder…", lambda: team_folder.name_team_folder(window))
     file_menu.addSeparator()
     _action(window, file_menu, "&Who is using this…", window.set_user_name)
     file_menu.addSeparator()

@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
 
 from ...models import child_process, clock
 from ...models.changes import Changes
-from ...models.sync import base as sync_base
 from ...models.sync import bundle as sync_bundle
 from ...models.sync import conflicts as sync_conflicts
 from ...models.sync import merge as sync_merge
+from ...models.sync import state as sync_state
 from ..kit import messages, output_guard
 from ..kit.field_help import explain
 from ..kit.tasks import start_off_thread
@@ -153,7 +153,7 @@ def ask_passphrase(parent: QWidget, title: str, intro: str, confirm: bool = Fals
 def send_changes(window: MainWindow) -> None:
     """File → Send changes to the team…: passphrase, where to save, then the bundle; the count in the status bar."""
     session = window.session
-    first = not sync_base.base_path(session.path).exists()
+    first = not sync_state.has_sent(session.db.conn)
     intro = (
         "Choose the team's sync passphrase. Every laptop of the team uses the same one; it is needed to open "
         "the bundle, so tell your teammates in person, never in the same e-mail as the file."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -77,6 +78,34 @@ class DeskConnection(sqlite3.Connection):
             return super().__exit__(exc_type, exc, tb)
         except sqlite3.Error as error:
             _raise_translated(error, self.desk_path)
+
+    def close(self) -> None:
+        if self.total_changes and not self.in_transaction:
+            _capture_sync_marks(self)
+        super().close()
+
+
+def _capture_sync_marks(conn: sqlite3.Connection) -> None:
+    """Give what this connection changed its sync clocks before the file is let go (desktop.models.sync.tracking).
+
+    A workspace copied while closed (how a second laptop is set up) then holds no change its copies could each
+    claim as their own later; clocks are made from the records themselves, so capturing now or at the next export
+    gives the same ones. Best effort: a busy or read-only file is captured by the next export instead."""
+    from .. import paths
+    from .errors import DeskError
+    from .sync import tracking
+
+    try:
+        if conn.execute(f"SELECT 1 FROM {tracking.LEDGER} WHERE dirty <> 0 LIMIT 1").fetchone() is None:
+            return
+        conn.execute("PRAGMA busy_timeout = 250")
+        conn.execute("BEGIN IMMEDIATE")
+        tracking.capture(conn, paths.device_id())
+        conn.execute("COMMIT")
+    except (sqlite3.Error, DeskError):
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error, DeskError):
+                conn.execute("ROLLBACK")
 
 
 class DeskCursor(sqlite3.Cursor):

@@ -36,6 +36,7 @@ from ..clock import Actor, utc_now
 from ..db import open_workspace
 from ..errors import ValidationError
 from ..workspace import get_meta, set_meta
+from . import tracking
 from .bundle import SyncSummary, default_actor, export_bundle, read_header
 from .merge import import_bundle, is_wanted
 
@@ -44,7 +45,6 @@ DROP_KEY = "team_folder_drop"  # JSON: where and what the last drop wrote, and t
 SUFFIX = ".ldsync"
 NEW_SUFFIX = ".ldsync-new"  # a drop being written: never listed as a bundle
 # Tables whose content never travels, so changes there are no reason to drop a new bundle.
-NOT_SYNCED = {"meta", "audit", "_sqlite_migrations"}
 
 
 @dataclass
@@ -250,21 +250,19 @@ def _remove_older_own(folder: Path, final: Path, summary: SyncSummary) -> None:
 
 
 def _fingerprint_and_last(db_path: str | Path) -> tuple[str, dict[str, Any]]:
-    """A cheap fingerprint of the synced tables (rows and newest edit per table), and the last drop."""
+    """What a bundle from here would say, in brief (the ledger's newest version, the records marked but not yet
+    captured, and what this laptop holds of each teammate's, which its bundle tells them), and the last drop."""
     db = open_workspace(db_path, create=False)
     try:
-        parts = []
-        for table in db.table_names():
-            if table in NOT_SYNCED or table.startswith(("sqlite_", "_")):
-                continue
-            columns = {c.name for c in db[table].columns}
-            newest = 'max("updated_at")' if "updated_at" in columns else "NULL"
-            row = db.execute(f'SELECT count(*), {newest} FROM "{table}"').fetchone()
-            parts.append([table, *row])
+        newest, marked = db.execute(
+            f"SELECT coalesce(max(version), 0), (SELECT count(*) FROM {tracking.LEDGER} WHERE dirty <> 0) "
+            f"FROM {tracking.LEDGER}"
+        ).fetchone()
+        seen = _load(get_meta(db, "sync_state")).get("seen")
         last = _load(get_meta(db, DROP_KEY))
     finally:
         db.close()
-    return json.dumps(parts, default=str), last
+    return json.dumps([newest, marked, seen], sort_keys=True, default=str), last
 
 
 def _record_drop(db_path: str | Path, record: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ The ledger holds one row per record of every synced table (``synced_tables``):
     1 when the record was deleted here since the last capture; ``vals`` then holds its last values.
 ``clocks``
     JSON ``{column: [clock, previous clock]}``; the entry ``""`` stands for every column not named. A clock is
-    ``"<UTC time>|<counter>|<device>"`` and clocks compare as strings: later time first, then the counter (a
+    ``"<UTC time> <counter> <device>"`` and clocks compare as strings (the empty clock first): later time first, then the counter (a
     hybrid logical clock: an edit made here after seeing a teammate's clock from a fast laptop still comes after
     it), then the device. The previous clock tells a sequential edit (made on top of the other) from a
     concurrent one, which is a conflict.
@@ -47,7 +47,7 @@ from ..clock import utc_now
 LEDGER = "_sync_rows"
 EXCLUDED = frozenset({"meta", "audit", "_sqlite_migrations"})
 ALL = -1
-ZERO = "|000000|"  # the earliest clock there is: a field at its default when its record was made
+ZERO = ""  # the earliest clock there is: a field at its default when its record was made
 MAX_BITS = 62  # columns past this share the last bit: marking one marks them all (no table comes near)
 TRIGGER_PREFIX = "_sync_"
 
@@ -195,18 +195,19 @@ def adopt(conn) -> None:
 def _stamp_sql(cols: list[str], alias: str) -> str:
     ts = f"coalesce({alias}.updated_at, '')" if "updated_at" in cols else "''"
     site = f"coalesce({alias}.device_id, '')" if "device_id" in cols else "''"
-    return f"{ts} || '|000000|' || {site}"
+    return f"{ts} || ' 000000 ' || {site}"
 
 
 # ---------------------------------------------------------------- clocks
 
 
 def make(ts: str, n: int, site: str) -> str:
-    return f"{ts}|{n:06d}|{site}"
+    # Spaces, which sort before every character of a time: a clock without one (" 000000 device") comes first.
+    return f"{ts} {n:06d} {site}"
 
 
 def split(clock: str) -> tuple[str, int, str]:
-    ts, n, site = clock.split("|", 2)
+    ts, n, site = clock.split(" ", 2)
     return ts, int(n), site
 
 
@@ -329,7 +330,7 @@ def _capture_new(conn, table: str, cols: list[str], pk: list[str], device: str, 
         for c, default in defaults(conn, table)
         if c not in pk
     )
-    clocks = f"json_object('', json_array({ts} || '|000000|' || {site}, ''))"
+    clocks = f"json_object('', json_array({ts} || ' 000000 ' || {site}, ''))"
     if unset:
         clocks = f"json_patch({clocks}, json_object({unset}))"
     stamp = found.format(clocks)

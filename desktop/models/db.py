@@ -80,7 +80,11 @@ class DeskConnection(sqlite3.Connection):
             _raise_translated(error, self.desk_path)
 
     def close(self) -> None:
-        if self.total_changes and not self.in_transaction:
+        try:
+            wrote = self.total_changes and not self.in_transaction
+        except sqlite3.ProgrammingError:  # closed already
+            wrote = False
+        if wrote:
             _capture_sync_marks(self)
         super().close()
 
@@ -93,16 +97,16 @@ def _capture_sync_marks(conn: sqlite3.Connection) -> None:
     gives the same ones. Best effort: a busy or read-only file is captured by the next export instead."""
     from .. import paths
     from .errors import DeskError
-    from .sync import tracking
+    from .sync import state, tracking
 
     try:
         if conn.execute(f"SELECT 1 FROM {tracking.LEDGER} WHERE dirty <> 0 LIMIT 1").fetchone() is None:
             return
         conn.execute("PRAGMA busy_timeout = 250")
         conn.execute("BEGIN IMMEDIATE")
-        tracking.capture(conn, paths.device_id())
+        state.prepare(conn, conn.desk_path, paths.device_id(), record=False)
         conn.execute("COMMIT")
-    except (sqlite3.Error, DeskError):
+    except (sqlite3.Error, DeskError, ValueError):  # a ledger it cannot read is left to the next export to refuse
         if conn.in_transaction:
             with contextlib.suppress(sqlite3.Error, DeskError):
                 conn.execute("ROLLBACK")

@@ -508,10 +508,15 @@ def m013_sync_ledger(db: sqlite_utils.Database) -> None:
     # Sync carries only what changed (issue 23): a ledger of every synced record, fed by triggers
     # (desktop.models.sync.tracking, which open_workspace keeps installed). The records already here are entered
     # as the history every copy of this workspace shares, with clocks made from the records themselves.
+    import uuid
+
     from .sync import tracking
 
     _run(db, 13, tracking.LEDGER_SQL)
     tracking.adopt(db.conn)
+    # What every copy of this workspace shares: bundles of two copies that have not heard of each other yet carry
+    # only what changed since the older of their starting points (desktop.models.sync.state).
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_origin', ?)", [str(uuid.uuid4())])
 
 
 # The user_version the newest migration sets; tests check the two agree.

@@ -18,11 +18,13 @@ from desktop.models.workspace import info
 
 
 def content_digest(db) -> str:
-    """A digest of every table's rows in primary-key order, migrations bookkeeping aside."""
+    """A digest of every table's rows in primary-key order, the migrations' and sync's bookkeeping aside (the
+    ledger's clocks and the workspace's sync origin are made when it is built, not drawn from the seed)."""
     h = hashlib.sha256()
-    for table in sorted(t for t in db.table_names() if not t.startswith(("_sqlite", "sqlite_"))):
+    for table in sorted(t for t in db.table_names() if not t.startswith(("_sqlite", "sqlite_", "_sync"))):
         h.update(table.encode())
-        for row in db.execute(f"SELECT * FROM [{table}] ORDER BY 1"):
+        where = " WHERE key NOT LIKE 'sync%'" if table == "meta" else ""
+        for row in db.execute(f"SELECT * FROM [{table}]{where} ORDER BY 1"):
             h.update(repr(row).encode())
     return h.hexdigest()
 

@@ -437,6 +437,7 @@ def _limit_pages(monkeypatch, module, which: Path) -> None:
     def connect(path):
         conn = real(path)
         if Path(str(path)).resolve() == which.resolve():
+            conn.execute("VACUUM")  # no free pages left inside the file either
             pages = conn.execute("PRAGMA page_count").fetchone()[0]
             conn.execute(f"PRAGMA max_page_count = {pages}")
         return conn

@@ -50,7 +50,7 @@ from ..clock import Actor, utc_now
 from ..errors import ValidationError
 from . import tracking
 from .base import base_path, connect, schema_version
-from .state import audit_row, read_state, storage_errors, team_localities, write_state
+from .state import audit_row, prepare, storage_errors, team_localities, write_state
 
 FORMAT = "locality-desk-sync"
 FORMAT_VERSION = 2
@@ -210,7 +210,9 @@ def _seal(
     salt, nonce = salt or os.urandom(16), nonce or os.urandom(12)
     n = n or SCRYPT_N
     key, check = _derive(passphrase, salt, n, SCRYPT_R, SCRYPT_P)
-    sealed = AESGCM(key).encrypt(nonce, zlib.compress(payload, 6), _canonical(header))
+    # A first bundle of all of LLR is ~0.5 GB of JSON: level 1 compresses it in a fifth of level 6's time.
+    level = 6 if len(payload) < 8 * 2**20 else 1
+    sealed = AESGCM(key).encrypt(nonce, zlib.compress(payload, level), _canonical(header))
     envelope = {
         "header": header,
         "kdf": {"name": "scrypt", "n": n, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
@@ -322,12 +324,11 @@ def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, acto
     placed = False
     ws.execute("BEGIN IMMEDIATE")  # the capture and the bundle's record land together, or neither does
     try:
-        state = read_state(ws, db_path)
+        state = prepare(ws, db_path, actor.device_id)
         team = state.team_id or str(uuid.uuid4())
-        tracking.capture(ws, actor.device_id)
         since = state.since()
         upto = tracking.next_version(ws) - 1
-        payload, changes = gather(ws, since)
+        payload, changes = gather(ws, since, state.acks)
         seq = state.export_seq + 1
         header = {
             "format": FORMAT,
@@ -343,6 +344,8 @@ def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, acto
             "since": since,
             "upto": upto,
             "have": state.seen,
+            "origin": state.origin,
+            "base": state.base,
             "bundle_id": str(uuid.uuid4()),
             "created_at": utc_now(),
             "changes": changes,
@@ -378,26 +381,29 @@ def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, acto
         partial.unlink(missing_ok=True)
 
 
-def gather(ws: apsw.Connection, since: int) -> tuple[bytes, dict[str, int]]:
+def gather(ws: apsw.Connection, since: int, acks: dict[str, int] | None = None) -> tuple[bytes, dict[str, int]]:
     """The payload of a bundle: every record whose version is above *since*, with its clocks (JSON), and the
-    number per table."""
+    number per table. A record whose state came whole from one teammate's bundle is left out unless another known
+    teammate (*acks*: what each holds of ours) may lack it: its sender has it already."""
+    acks = acks or {}
     tables: dict[str, Any] = {}
     changes: dict[str, int] = {}
     for table in tracking.synced_tables(ws):
         cols, pk = tracking.columns(ws, table), tracking.pk_columns(ws, table)
+        first_key = cols.index(pk[0])
         picked = ", ".join(f't."{c}"' for c in cols)
         rows = []
-        for key, clocks, dead, vals, *values in ws.execute(
-            f"SELECT s.pk, s.clocks, s.dead, s.vals, {picked} FROM {tracking.LEDGER} s "
+        for key, clocks, dead, vals, version, src, *values in ws.execute(
+            f"SELECT s.pk, s.clocks, s.dead, s.vals, s.version, s.src, {picked} FROM {tracking.LEDGER} s "
             f'LEFT JOIN "{table}" t ON {tracking.match_sql(pk, "t", "s.pk")} '
             "WHERE s.tbl = ? AND s.version > ? AND s.clocks IS NOT NULL ORDER BY s.pk",
             (table, since),
         ):
+            if src is not None and not any(held < version for who, held in acks.items() if who != src):
+                continue
             if vals is not None:
                 rows.append([key, clocks, dead, json.loads(vals)])
-            elif all(v is None for v in values[: len(pk)]):
-                continue  # neither in its table nor kept: nothing to say of it
-            else:
+            elif values[first_key] is not None:  # else neither in its table nor kept: nothing to say of it
                 rows.append([key, clocks, dead, tracking.encode(values)])
         if rows:
             tables[table] = {"columns": cols, "rows": rows}

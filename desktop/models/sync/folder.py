@@ -225,6 +225,8 @@ def drop(
         # The bundle was recorded as sent; the next one carries the same changes again, so nothing is lost.
         raise ValidationError(f"Cannot write {final}: {exc.strerror or exc}. Try again later.") from exc
     _remove_older_own(folder, final, summary)
+    # What the workspace looks like once the bundle is written (the export captured its marks).
+    fingerprint, _ = _fingerprint_and_last(db_path)
     _record_drop(db_path, {"folder": str(folder), "file": final.name, "fingerprint": fingerprint, "here": here})
     total = sum(summary.changes.values())
     return Dropped(

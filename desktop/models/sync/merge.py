@@ -63,6 +63,7 @@ from .state import (
     SyncState,
     audit_row,
     locality_names,
+    prepare,
     read_state,
     storage_errors,
     team_localities,
@@ -106,7 +107,8 @@ def _import(
     actor: Actor,
     dry_run: bool,
 ) -> SyncSummary:
-    state = read_state(ws, db_path)
+    # This laptop's own edits get their clocks before the teammate's meet them.
+    state = prepare(ws, db_path, actor.device_id)
     tables = _tables(bundle.name, payload)
     changes = {t: len(body["rows"]) for t, body in sorted(tables.items())}
     _refuse_if_not_ours(ws, bundle.name, header, changes, state)
@@ -122,8 +124,7 @@ def _import(
         changes=changes,
         joined_team=state.team_id is None,
     )
-    tracking.capture(ws, actor.device_id)  # this laptop's own edits get their clocks before the teammate's meet them
-    merger = Merger(ws, actor.device_id, tracking.next_version(ws))
+    merger = Merger(ws, actor.device_id, tracking.next_version(ws), sender)
     merger.user, merger.now = actor.user, actor.now()
     known = set(tracking.synced_tables(ws))
     for table, body in tables.items():
@@ -140,7 +141,7 @@ def _import(
     since = int(header.get("since", -1))
     if since <= state.seen_from(sender):  # no gap: everything of theirs up to the bundle's version is here now
         state.seen[sender] = max(state.seen_from(sender), int(header.get("upto", -1)))
-    state.heard(sender, header.get("have"))
+    state.heard(sender, header)
     state.applied[sender] = seq
     write_state(ws, state)
     _audit_import(ws, actor, summary, header)

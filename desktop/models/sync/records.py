@@ -53,8 +53,8 @@ class Found:
 class Merger:
     """One import's merge: ``take`` every incoming record, then ``settle`` what needs the whole picture."""
 
-    def __init__(self, conn, device: str, version: int):
-        self.conn, self.device, self.version = conn, device, version
+    def __init__(self, conn, device: str, version: int, sender: str | None = None):
+        self.conn, self.device, self.version, self.sender = conn, device, version, sender
         self.counts: dict[str, dict[str, int]] = {}
         self.found: list[Found] = []
         self.renumbered: list[dict[str, str]] = []
@@ -102,8 +102,8 @@ class Merger:
     def _take_one(self, table, cols, pk, key, theirs, their_clocks, their_dead, mine) -> None:
         present = self._row(table, cols, pk, key)
         if mine is None or mine[0] is None:  # new to this laptop
-            merged, clocks, dead = {c: theirs.get(c) for c in cols}, their_clocks, their_dead
-            if not self._place(table, cols, pk, key, present, merged, clocks, dead, parked=None):
+            merged, clocks, dead = {c: theirs.get(c) for c in cols}, tracking.compact(their_clocks, cols), their_dead
+            if not self._place(table, cols, pk, key, present, merged, clocks, dead, None, self.sender):
                 self.count(table, "added" if tracking.alive(clocks, dead) else "unchanged")
             return
         my_clocks, my_dead, my_vals, parked = load(mine[0]), _dead(mine[1]), mine[2], mine[3]
@@ -130,10 +130,11 @@ class Merger:
         was_alive, now_alive = present is not None or parked is not None, tracking.alive(clocks, dead)
         self._report(table, key, before, theirs, merged, clashes, my_clocks, my_dead, their_clocks, their_dead)
         clocks = tracking.compact(clocks, cols)
-        if dump(clocks) == mine[0] and dead == my_dead and merged == before:
+        if dump(clocks) == tracking.canonical(mine[0], cols) and dead == my_dead and merged == before:
             self.count(table, "kept mine" if clashes else "unchanged")
             return
-        if self._place(table, cols, pk, key, present, merged, clocks, dead, parked):
+        whole = clocks == tracking.compact(their_clocks, cols) and dead == their_dead  # their state, all of it
+        if self._place(table, cols, pk, key, present, merged, clocks, dead, parked, self.sender if whole else None):
             return
         if was_alive and not now_alive:
             self.count(table, "deleted")
@@ -166,7 +167,7 @@ class Merger:
         ).fetchone()
         return None if row is None else dict(zip(cols, row, strict=False))
 
-    def _place(self, table, cols, pk, key, present, merged, clocks, dead, parked) -> str | None:
+    def _place(self, table, cols, pk, key, present, merged, clocks, dead, parked, src=None) -> str | None:
         """Write the merged record into its table (or take it out), then its ledger row; why it waits outside its
         table, if it does (counted here)."""
         alive = tracking.alive(clocks, dead)
@@ -195,11 +196,11 @@ class Merger:
             self._delete(table, pk, key, present)
         vals = None if alive and out_of_table is None else json.dumps(encode(merged[c] for c in cols))
         self.conn.execute(
-            f"INSERT INTO {LEDGER} (tbl, pk, dirty, gone, version, clocks, dead, vals, parked) "
-            "VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?) ON CONFLICT (tbl, pk) DO UPDATE SET dirty = 0, gone = 0, "
+            f"INSERT INTO {LEDGER} (tbl, pk, dirty, gone, version, clocks, dead, vals, parked, src) "
+            "VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, pk) DO UPDATE SET dirty = 0, gone = 0, "
             "version = excluded.version, clocks = excluded.clocks, dead = excluded.dead, vals = excluded.vals, "
-            "parked = excluded.parked",
-            (table, key, self.version, dump(clocks), json.dumps(dead) if dead else None, vals, out_of_table),
+            "parked = excluded.parked, src = excluded.src",
+            (table, key, self.version, dump(clocks), json.dumps(dead) if dead else None, vals, out_of_table, src),
         )
         return out_of_table
 

@@ -45,7 +45,8 @@ from ..clock import Actor
 from ..errors import translate_sqlite_error
 from .base import STATE_TABLE, base_path, connect
 
-TEAM_KEY, ID_KEY, STATE_KEY = "team_id", "workspace_id", "sync_state"
+TEAM_KEY, ID_KEY, STATE_KEY, ORIGIN_KEY = "team_id", "workspace_id", "sync_state", "sync_origin"
+START_KEY = "sync_start"  # where this copy started: device, path, and the newest version it held then
 FORMAT = 2  # what "seen" and "acks" count: the senders' record versions (issue 23)
 
 # What a commissioner workspace holds (reference data and the returns it receives, DESIGN §5, §14): a bundle
@@ -76,6 +77,9 @@ class SyncState:
     seen: dict[str, int] = field(default_factory=dict)
     acks: dict[str, int] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)  # per teammate, the number of its last bundle applied
+    origin: str = ""  # the workspace this one is a copy of, at any remove (meta sync_origin, made by migration 13)
+    base: int = 0  # the newest version held when this identity was made: history shared with other copies
+    minted: bool = False  # the identity was made (or renewed) by this read: write_state must record it
     stored: tuple[str | None, ...] = field(default=(), repr=False, compare=False)  # meta as read
 
     def seen_from(self, sender: str) -> int:
@@ -87,9 +91,14 @@ class SyncState:
         of it) while no teammate is known."""
         return min(self.acks.values(), default=-1)
 
-    def heard(self, sender: str, have: Any) -> None:
-        """A teammate's bundle says what it has of each laptop's changes: keep what it has of ours."""
+    def heard(self, sender: str, header: dict[str, Any]) -> None:
+        """A teammate's bundle says what it holds of each laptop's changes: keep what it holds of ours. One that
+        has never heard of this laptop holds, if it is a copy of the same workspace, the history both were copied
+        with: the versions up to the older of the two identities' starting points."""
+        have = header.get("have")
         mine = have.get(self.workspace_id) if isinstance(have, dict) else None
+        if mine is None and self.origin and header.get("origin") == self.origin:
+            mine = min(self.base, _version(header.get("base")))
         self.acks[sender] = max(self.acks.get(sender, -1), _version(mine))
 
     def unchanged(self, ws: apsw.Connection) -> bool:
@@ -120,9 +129,10 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
     team, workspace_id, recorded_text, kind = stored
     team, kind = team or None, kind or "locality"
     recorded = _load(recorded_text)
+    origin = _meta(ws, ORIGIN_KEY) or ""
     if not workspace_id:
         state = _from_legacy_base(db_path, device, where, team, kind)
-        state.stored = stored
+        state.stored, state.origin, state.base, state.minted = stored, origin, _start(ws, device, where), True
         return state
     # Before issue 23 "seen" counted bundles, not versions; those bundles no longer open, so it starts afresh.
     current = recorded.get("format") == FORMAT
@@ -139,6 +149,8 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
         seen={str(k): _version(v) for k, v in seen.items()},
         acks={str(k): _version(v) for k, v in acks.items()},
         applied={str(k): _whole(v) for k, v in applied.items()},
+        origin=origin,
+        base=_version(recorded.get("base", 0)),
         stored=stored,
     )
     was_at = str(recorded.get("path") or "")
@@ -146,12 +158,35 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
     if recorded.get("device") == device and here_or_moved:
         return state
     # A copy: a name of its own; it holds everything its former self had, and its former self everything it has.
-    held = _held(ws)
+    held = _start(ws, device, where)
     state.seen[workspace_id] = max(state.seen_from(workspace_id), held)
     state.acks[workspace_id] = held
     state.applied[workspace_id] = max(state.applied.get(workspace_id, 0), state.export_seq)
-    state.workspace_id, state.export_seq = str(uuid.uuid4()), 0
+    state.workspace_id, state.export_seq, state.base, state.minted = str(uuid.uuid4()), 0, held, True
     return state
+
+
+def _start(ws, device: str, where: str) -> int:
+    """The newest version this copy held when it was first used here: what it shares with the copy it came from.
+
+    A connection that wrote captures its changes when it closes (desktop.models.db), before this copy may have an
+    identity of its own; ``note_start`` records the point first, so later captures do not move it."""
+    birth = _load(_meta(ws, START_KEY))
+    if birth.get("device") == device and birth.get("path") == where:
+        return _version(birth.get("base"))
+    return _held(ws)
+
+
+def note_start(ws, db_path: str | Path) -> None:
+    """Record where this copy starts (``_start``), once per copy, before anything is captured in it."""
+    device, where = _identity_here(db_path)
+    birth = _load(_meta(ws, START_KEY))
+    if birth.get("device") != device or birth.get("path") != where:
+        value = json.dumps({"device": device, "path": where, "base": _held(ws)}, sort_keys=True)
+        ws.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (START_KEY, value),
+        )
 
 
 def _held(ws) -> int:
@@ -160,6 +195,23 @@ def _held(ws) -> int:
         return int(ws.execute("SELECT coalesce(max(version), 0) FROM _sync_rows").fetchone()[0])
     except (apsw.SQLError, sqlite3.OperationalError):  # before the ledger existed (migration 13 adds it)
         return 0
+
+
+def prepare(ws, db_path: str | Path, device: str, *, record: bool = True) -> SyncState:
+    """The state, with this laptop's marked changes captured, in the caller's transaction. An identity this read
+    made is recorded when *record* (an export or import); a bare capture (a connection closing) records only
+    where the copy starts, so its identity, made later, starts there."""
+    from . import tracking
+
+    state = read_state(ws, db_path)
+    if state.minted:
+        note_start(ws, db_path)
+        if record:
+            write_state(ws, state)
+            state.minted = False
+            state.stored = _stored(ws)
+    tracking.capture(ws, device)
+    return state
 
 
 def has_sent(conn) -> bool:
@@ -179,6 +231,7 @@ def write_state(ws: apsw.Connection, state: SyncState) -> None:
                 "seen": state.seen,
                 "acks": state.acks,
                 "applied": state.applied,
+                "base": state.base,
                 "format": FORMAT,
             },
             sort_keys=True,

@@ -15,9 +15,9 @@ The ledger holds one row per record of every synced table (``synced_tables``):
     1 when the record was deleted here since the last capture; ``vals`` then holds its last values.
 ``clocks``
     JSON ``{column: [clock, previous clock]}``; the entry ``""`` stands for every column not named. A clock is
-    ``"<UTC time> <counter> <device>"`` and clocks compare as strings (the empty clock first): later time first, then the counter (a
-    hybrid logical clock: an edit made here after seeing a teammate's clock from a fast laptop still comes after
-    it), then the device. The previous clock tells a sequential edit (made on top of the other) from a
+    ``"<UTC time> <counter> <device>"``, and clocks compare as strings (the empty clock first): the time, then the
+    counter (a hybrid logical clock: an edit made here after seeing a teammate's clock from a fast laptop still
+    comes after it), then the device. The previous clock tells a sequential edit (made on top of the other) from a
     concurrent one, which is a conflict.
 ``dead``
     ``[clock, latest column clock then]`` of the deletion in force, or NULL. A record is alive while some column's
@@ -29,6 +29,9 @@ The ledger holds one row per record of every synced table (``synced_tables``):
 ``version``
     this workspace's change number for the record's present state: a bundle carries the records whose version is
     above what its receivers are known to have (desktop.models.sync.bundle).
+``src``
+    the teammate whose bundle the record's present state came from, exactly; NULL when it was made or changed
+    here. Such a record is not sent back to that teammate, only on to others who may lack it.
 
 Clocks are made from the record itself where it can say (its ``updated_at`` and ``device_id``), so two copies of
 one workspace capture an edit made before they were copied with the very same clock: they agree without
@@ -62,6 +65,7 @@ CREATE TABLE IF NOT EXISTS {LEDGER} (
     dead TEXT,
     vals TEXT,
     parked TEXT,
+    src TEXT,
     PRIMARY KEY (tbl, pk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS {LEDGER}_dirty ON {LEDGER} (dirty) WHERE dirty <> 0;
@@ -289,7 +293,7 @@ def capture(conn, device: str, version: int | None = None) -> int:
             # and wins (an edit outweighs a deletion it crossed), whenever either was captured.
             dead = [after("", newest, device), latest(clocks)]
             conn.execute(
-                f"UPDATE {LEDGER} SET dirty = 0, gone = 0, dead = ?, version = ? WHERE tbl = ? AND pk = ?",
+                f"UPDATE {LEDGER} SET dirty = 0, gone = 0, dead = ?, version = ?, src = NULL WHERE tbl = ? AND pk = ?",
                 (json.dumps(dead), version, table, key),
             )
             continue
@@ -311,7 +315,8 @@ def capture(conn, device: str, version: int | None = None) -> int:
                 stamp = after(wall, dead[0], site)
                 clocks = {c: [stamp, entry(clocks, c)[0]] for c in cols}
         conn.execute(
-            f"UPDATE {LEDGER} SET dirty = 0, gone = 0, clocks = ?, vals = NULL, version = ? WHERE tbl = ? AND pk = ?",
+            f"UPDATE {LEDGER} SET dirty = 0, gone = 0, clocks = ?, vals = NULL, version = ?, src = NULL "
+            "WHERE tbl = ? AND pk = ?",
             (dump(compact(clocks, cols)), version, table, key),
         )
     return done + len(pending)
@@ -336,7 +341,7 @@ def _capture_new(conn, table: str, cols: list[str], pk: list[str], device: str, 
     stamp = found.format(clocks)
     before = conn.execute("SELECT total_changes()").fetchone()[0]
     conn.execute(
-        f"UPDATE {LEDGER} SET dirty = 0, gone = 0, vals = NULL, version = :version, clocks = ({stamp}) "
+        f"UPDATE {LEDGER} SET dirty = 0, gone = 0, vals = NULL, src = NULL, version = :version, clocks = ({stamp}) "
         f"WHERE tbl = :table AND dirty <> 0 AND clocks IS NULL AND gone = 0 AND EXISTS ({found.format('1')})",
         {"now": now, "device": device, "version": version, "table": table},
     )
@@ -346,13 +351,17 @@ def _capture_new(conn, table: str, cols: list[str], pk: list[str], device: str, 
 def compact(clocks: dict[str, list[str]], cols: list[str]) -> dict[str, list[str]]:
     """The one way of writing a record's clocks: the commonest entry as the default, the others by name. Two
     laptops holding the same clocks write the same text, which is how a record already held is skipped quickly."""
-    full = {c: list(entry(clocks, c)) for c in cols}
-    tally: dict[str, int] = {}
+    full = {c: tuple(entry(clocks, c)) for c in cols}
+    tally: dict[tuple[str, ...], int] = {}
     for e in full.values():
-        text = json.dumps(e)
-        tally[text] = tally.get(text, 0) + 1
-    default = json.loads(max(tally, key=lambda t: (tally[t], t))) if tally else ["", ""]
-    return {"": default, **{c: e for c, e in full.items() if e != default}}
+        tally[e] = tally.get(e, 0) + 1
+    default = max(tally, key=lambda e: (tally[e], e)) if tally else ("", "")
+    return {"": list(default), **{c: list(e) for c, e in full.items() if e != default}}
+
+
+def canonical(text: str | None, cols: list[str]) -> str | None:
+    """Clocks as ``compact`` writes them, whoever wrote *text* (the bulk capture's SQL orders keys its own way)."""
+    return None if text is None else dump(compact(load(text), cols))
 
 
 __all__ = ["LEDGER", "LEDGER_SQL", "adopt", "capture", "install", "synced_tables"]

@@ -57,6 +57,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -240,6 +241,8 @@ def one_locality_world(code: str = LOCALITY) -> Path:
             )
     conn.execute(f"DELETE FROM {tracking.LEDGER}")
     tracking.adopt(conn)
+    # As migration 13 marks every workspace it makes: copies of it share this origin.
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('sync_origin', ?)", (str(uuid.uuid4()),))
     conn.execute("COMMIT")
     conn.execute("VACUUM")
     conn.close()
@@ -256,6 +259,8 @@ def fresh_ledger(path: Path) -> None:
     conn.execute("BEGIN")
     conn.execute(f"DELETE FROM {tracking.LEDGER}")
     tracking.adopt(conn)
+    # As migration 13 marks every workspace it makes: copies of it share this origin.
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('sync_origin', ?)", (str(uuid.uuid4()),))
     conn.execute("COMMIT")
     conn.close()
 

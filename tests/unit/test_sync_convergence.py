@@ -816,6 +816,24 @@ def test_after_a_first_exchange_a_bundle_carries_only_what_an_import_wrote(world
     assert content_hash(a) == content_hash(b), differing_tables([a, b])
 
 
+def test_a_days_bundle_carries_that_day_only_and_nothing_comes_back(tiny_template, tmp_path):
+    """Copies that never heard of each other: after one exchange each way, each day's bundle holds that day's work,
+    not every day's since, and the teammate's reply sends none of it back."""
+    a, b = pair(tiny_template, tmp_path)
+    clock = Clock()
+    on_b, on_a = swap(a, b, clock, "first")
+    assert sync_bundle.read_header(b.parent / "b-first.ldsync")["changes"] == {}  # the copy held all of A's
+    for day in range(3):
+        edit_patients(b, clock("b"), [pid(day * 3 + n) for n in (1, 2, 3)], {"notes": f"day {day}"})
+        daily = export(b, b.parent / f"b-day{day}.ldsync", clock("b"))
+        assert sync_bundle.read_header(daily)["changes"] == {"patients": 3}, day
+        apply(a, daily, clock("a"))
+        reply = export(a, a.parent / f"a-day{day}.ldsync", clock("a"))
+        assert sync_bundle.read_header(reply)["changes"] == {}, day
+        apply(b, reply, clock("b"))
+    assert content_hash(a) == content_hash(b), differing_tables([a, b])
+
+
 def test_edits_on_one_side_only_are_no_conflicts(tiny_template, tmp_path):
     a, b = pair(tiny_template, tmp_path)
     clock = Clock()

@@ -1,5 +1,6 @@
 """Sync at work, for tools.screenshots.shoot: two laptops of one team on the small demo world. A teammate's
-bundle is previewed (counts per table, one conflict), applied, and the conflict shown side by side."""
+bundle is previewed (counts per table, one conflict), applied, and the conflict shown side by side; the team
+folder being named."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from desktop.models.demo import build_demo
 from desktop.models.sync import bundle as sync_bundle
 from desktop.models.sync import merge as sync_merge
 from desktop.views.shell import sync_dialogs
+from desktop.views.shell.team_folder import TeamFolderDialog
 
 PASSPHRASE = "screenshot team passphrase"
 MINE = Actor("Dr Priya Shah", "laptop-priya", fixed_time="2026-07-01T09:00:00+00:00", role="GP")
@@ -54,6 +56,12 @@ def sync_at_work(
         settle(0.3)
         shot(conflicts, "sync-conflicts")
         conflicts.done(0)
+
+        naming = TeamFolderDialog(folder / "Team share" / "Charnwood ILT", parent=window)
+        naming.show()
+        settle(0.2)
+        shot(naming, "sync-team-folder")
+        naming.done(0)
     finally:
         sync_dialogs.ask_passphrase = original
         window.close()

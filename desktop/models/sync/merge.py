@@ -138,9 +138,9 @@ def _import(
         return summary
     # What the bundle changed, the team, the bundle counted as applied and the audit: one transaction.
     state.team_id = state.team_id or header.get("team_id")
-    since = int(header.get("since", -1))
-    if since <= state.seen_from(sender):  # no gap: everything of theirs up to the bundle's version is here now
-        state.seen[sender] = max(state.seen_from(sender), int(header.get("upto", -1)))
+    held = state.holds_of(sender, header)
+    if int(header.get("since", -1)) <= held:  # no gap: everything of theirs up to the bundle's version is here now
+        state.seen[sender] = max(held, int(header.get("upto", -1)))
     state.heard(sender, header)
     state.applied[sender] = seq
     write_state(ws, state)

@@ -91,6 +91,15 @@ class SyncState:
         of it) while no teammate is known."""
         return min(self.acks.values(), default=-1)
 
+    def holds_of(self, sender: str, header: dict[str, Any]) -> int:
+        """The newest of *sender*'s versions this workspace holds all of: what it has applied, or, before it has
+        applied any, the history both were copied with when they are copies of one workspace."""
+        if sender in self.seen:
+            return self.seen[sender]
+        if self.origin and header.get("origin") == self.origin:
+            return min(self.base, _version(header.get("base")))
+        return -1
+
     def heard(self, sender: str, header: dict[str, Any]) -> None:
         """A teammate's bundle says what it holds of each laptop's changes: keep what it holds of ours. One that
         has never heard of this laptop holds, if it is a copy of the same workspace, the history both were copied

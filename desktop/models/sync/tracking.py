@@ -168,6 +168,8 @@ def install(conn) -> bool:
             (TRIGGER_PREFIX.replace("_", "\\_") + "%",),
         )
     }
+    if "src" not in columns(conn, LEDGER):  # a ledger made while issue 23 was being built, before the column
+        conn.execute(f"ALTER TABLE {LEDGER} ADD COLUMN src TEXT")
     want: dict[str, str] = {}
     for table in synced_tables(conn):
         want.update(trigger_sql(conn, table))

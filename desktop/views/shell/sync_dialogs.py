@@ -57,7 +57,7 @@ COUNT_COLUMNS = (
     ("kept mine", "Kept mine"),
     ("unchanged", "Unchanged"),
     ("refused", "Refused"),
-    ("waiting", "Waiting for a new number"),
+    ("waiting", "Waiting"),  # for a new number, or for a record it needs (desktop.models.sync.records)
 )
 WINNER_MARK = "  ✔ kept"
 

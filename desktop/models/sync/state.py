@@ -78,7 +78,9 @@ class SyncState:
     acks: dict[str, int] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)  # per teammate, the number of its last bundle applied
     origin: str = ""  # the workspace this one is a copy of, at any remove (meta sync_origin, made by migration 13)
-    base: int = 0  # the newest version held when this identity was made: history shared with other copies
+    # The newest version held when this copy started (history shared with copies of the same workspace), or None
+    # for the workspace copies were made from, whose versions all belong to that shared line.
+    base: int | None = 0
     minted: bool = False  # the identity was made (or renewed) by this read: write_state must record it
     stored: tuple[str | None, ...] = field(default=(), repr=False, compare=False)  # meta as read
 
@@ -97,7 +99,7 @@ class SyncState:
         if sender in self.seen:
             return self.seen[sender]
         if self.origin and header.get("origin") == self.origin:
-            return min(self.base, _version(header.get("base")))
+            return _shared(self.base, header.get("base"))
         return -1
 
     def heard(self, sender: str, header: dict[str, Any]) -> None:
@@ -107,7 +109,7 @@ class SyncState:
         have = header.get("have")
         mine = have.get(self.workspace_id) if isinstance(have, dict) else None
         if mine is None and self.origin and header.get("origin") == self.origin:
-            mine = min(self.base, _version(header.get("base")))
+            mine = _shared(self.base, header.get("base"))
         self.acks[sender] = max(self.acks.get(sender, -1), _version(mine))
 
     def unchanged(self, ws: apsw.Connection) -> bool:
@@ -141,7 +143,8 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
     origin = _meta(ws, ORIGIN_KEY) or ""
     if not workspace_id:
         state = _from_legacy_base(db_path, device, where, team, kind)
-        state.stored, state.origin, state.base, state.minted = stored, origin, _start(ws, device, where), True
+        base, first = _start(ws, device, where)
+        state.stored, state.origin, state.base, state.minted = stored, origin, None if first else base, True
         return state
     # Before issue 23 "seen" counted bundles, not versions; those bundles no longer open, so it starts afresh.
     current = recorded.get("format") == FORMAT
@@ -159,7 +162,7 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
         acks={str(k): _version(v) for k, v in acks.items()},
         applied={str(k): _whole(v) for k, v in applied.items()},
         origin=origin,
-        base=_version(recorded.get("base", 0)),
+        base=None if recorded.get("base", 0) is None else _version(recorded.get("base")),
         stored=stored,
     )
     was_at = str(recorded.get("path") or "")
@@ -167,7 +170,7 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
     if recorded.get("device") == device and here_or_moved:
         return state
     # A copy: a name of its own; it holds everything its former self had, and its former self everything it has.
-    held = _start(ws, device, where)
+    held, _ = _start(ws, device, where)
     state.seen[workspace_id] = max(state.seen_from(workspace_id), held)
     state.acks[workspace_id] = held
     state.applied[workspace_id] = max(state.applied.get(workspace_id, 0), state.export_seq)
@@ -175,15 +178,23 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
     return state
 
 
-def _start(ws, device: str, where: str) -> int:
-    """The newest version this copy held when it was first used here: what it shares with the copy it came from.
+def _start(ws, device: str, where: str) -> tuple[int, bool]:
+    """The newest version this copy held when it was first used here (what it shares with the copy it came from),
+    and whether it is the workspace itself, first used here, rather than a copy of one used elsewhere.
 
     A connection that wrote captures its changes when it closes (desktop.models.db), before this copy may have an
     identity of its own; ``note_start`` records the point first, so later captures do not move it."""
     birth = _load(_meta(ws, START_KEY))
     if birth.get("device") == device and birth.get("path") == where:
-        return _version(birth.get("base"))
-    return _held(ws)
+        return _version(birth.get("base")), bool(birth.get("first"))
+    return _held(ws), False
+
+
+def _shared(mine: int | None, theirs: Any) -> int:
+    """What two copies of one workspace hold in common: the versions up to the later-made copy's starting point
+    (None: the workspace they were copied from)."""
+    points = [p for p in (mine, None if theirs is None else _version(theirs)) if p is not None]
+    return min(points) if points else -1
 
 
 def note_start(ws, db_path: str | Path) -> None:
@@ -191,7 +202,7 @@ def note_start(ws, db_path: str | Path) -> None:
     device, where = _identity_here(db_path)
     birth = _load(_meta(ws, START_KEY))
     if birth.get("device") != device or birth.get("path") != where:
-        value = json.dumps({"device": device, "path": where, "base": _held(ws)}, sort_keys=True)
+        value = json.dumps({"device": device, "path": where, "base": _held(ws), "first": not birth}, sort_keys=True)
         ws.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (START_KEY, value),

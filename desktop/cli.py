@@ -861,8 +861,8 @@ def _sync(args: argparse.Namespace) -> int:
     actor = Actor.local(paths.device_id())
     if out is not None:
         # export_bundle writes the bundle and then audits it; should the audit be refused (a busy workspace), the
-        # bundle goes too. Nothing is lost by that: a workspace's sync base never advances on an export, so the
-        # next bundle carries the same changes.
+        # bundle goes too. Nothing is lost by that: the export's capture and its record of what was sent roll back
+        # with it, so the next bundle carries the same changes.
         with whole_or_nothing(out):
             summary = sync_bundle.export_bundle(args.db, out, passphrase, actor=actor)
         message = f"Wrote sync bundle {summary.seq} to {out} ({sum(summary.changes.values()):,} changes)"

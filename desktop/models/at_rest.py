@@ -1,6 +1,6 @@
 """Is the workspace's disk encrypted, and is its folder one where SQLite is safe? (issue 20, point 5; DESIGN §14)
 
-A locality workspace, its write-ahead log, its sync base and its backups hold patients' names and NHS numbers in
+A locality workspace, its write-ahead log and its backups hold patients' names and NHS numbers in
 plain SQLite: only the disk's own encryption protects them when a laptop or a USB stick is lost. Locality Desk does
 not encrypt the workspace itself; it says plainly whether the disk does, so the user (or their IT service) can act.
 

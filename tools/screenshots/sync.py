@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
 
+from desktop import paths
 from desktop.models import backups, reference
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
@@ -19,7 +20,14 @@ from desktop.views.shell import sync_dialogs
 from desktop.views.shell.team_folder import TeamFolderDialog
 
 PASSPHRASE = "screenshot team passphrase"
-MINE = Actor("Dr Priya Shah", "laptop-priya", fixed_time="2026-07-01T09:00:00+00:00", role="GP")
+
+
+def _mine() -> Actor:
+    # Priya's edits are made on the device the app runs on (asked when the shots are taken, once the tool has set
+    # its own home): a conflict is an edit made on this laptop that a teammate's crossed (desktop.models.sync.records).
+    return Actor("Dr Priya Shah", paths.device_id(), fixed_time="2026-07-01T09:00:00+00:00", role="GP")
+
+
 THEIRS = Actor("Sam Okafor", "laptop-sam", fixed_time="2026-07-01T10:30:00+00:00", role="community matron")
 
 
@@ -57,7 +65,7 @@ def sync_at_work(
         shot(conflicts, "sync-conflicts")
         conflicts.done(0)
 
-        naming = TeamFolderDialog(folder / "Team share" / "Charnwood ILT", parent=window)
+        naming = TeamFolderDialog(Path("/media/charnwood-ilt/Team share/Locality Desk"), parent=window)
         naming.show()
         settle(0.2)
         shot(naming, "sync-team-folder")
@@ -78,9 +86,9 @@ def _two_laptops(folder: Path) -> tuple[Path, Path]:
     backups.backup(mine, theirs)
     first = folder / "sam-first.ldsync"
     sync_bundle.export_bundle(theirs, first, PASSPHRASE, actor=THEIRS)
-    sync_merge.import_bundle(mine, first, PASSPHRASE, actor=MINE)
+    sync_merge.import_bundle(mine, first, PASSPHRASE, actor=_mine())
     clash, corrected = _practices(mine)[:2]
-    _edit(mine, MINE, clash, list_size=clash["list_size"] + 120)
+    _edit(mine, _mine(), clash, list_size=clash["list_size"] + 120)
     _edit(theirs, THEIRS, clash, list_size=clash["list_size"] + 95)
     _edit(theirs, THEIRS, corrected, name=corrected["name"] + " (Health Centre)")
     bundle = folder / "sam-2026-07-01.ldsync"

@@ -326,10 +326,11 @@ class SyncPreviewDialog(QDialog):
                 )
             )
         conflict_label = QLabel(
-            f"{len(summary.conflicts)} conflict(s): both sides changed these records. The later edit is kept; the "
-            "other version stays in the record's history and can be chosen instead in File → Sync conflicts…."
+            f"{len(summary.conflicts)} conflict(s): both sides changed the same field of these records, neither "
+            "knowing of the other's edit. The later edit is kept; the other value stays in the record's history and "
+            "can be chosen instead in File → Sync conflicts…. Different fields changed on each side are both kept."
             if summary.conflicts
-            else "No conflicts: nothing here was changed by both sides."
+            else "No conflicts: no field here was changed by both sides."
         )
         conflict_label.setWordWrap(True)
         self.conflicts.setVisible(bool(summary.conflicts))
@@ -371,8 +372,9 @@ class ConflictsDialog(QDialog):
         self.setWindowTitle("Sync conflicts")
         self.setMinimumSize(820, 480)
         intro = QLabel(
-            "Records both you and a teammate changed. The later edit was kept; keep the other version "
-            "instead and it is written back as your edit, which reaches everyone at the next exchange."
+            "Fields both you and a teammate changed, each without seeing the other's edit. The later edit was kept; "
+            "keep the other value instead and it is written back as your edit (that field only), which reaches "
+            "everyone at the next exchange."
         )
         intro.setWordWrap(True)
         self.list = QTreeWidget()

@@ -21,6 +21,19 @@ def has(path: Path, table: str, row_id: str) -> bool:
         conn.close()
 
 
+def edit_first_practice(path: Path, who: Actor, **values) -> str:
+    """Edit the first practice (by ODS code) as *who*; its id."""
+    from desktop.models import reference
+
+    db = open_workspace(path)
+    try:
+        p = next(iter(db.query("SELECT * FROM practices ORDER BY ods_code LIMIT 1")))
+        reference.save(db, who, "practices", {**p, **values}, p["id"])
+        return p["id"]
+    finally:
+        db.close()
+
+
 def unused_home(path: Path) -> dict:
     """A care home with no visits and no residents, so a test may change or delete it freely."""
     db = open_workspace(path)

@@ -7,11 +7,11 @@ import pytest
 from a11y_helpers import reachable, unnamed
 from PySide6.QtWidgets import QFileDialog
 from sync_helpers import actor as _actor
+from sync_helpers import edit_first_practice
 from task_helpers import finish_tasks
 from worlds import copy_world
 
 from desktop import paths
-from desktop.models import reference
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.sync import bundle as sync_bundle
@@ -58,16 +58,6 @@ def _name_folder(path, folder) -> None:
     db = open_workspace(path)
     try:
         team_folder.set_folder(db, folder, _actor("ann"))
-    finally:
-        db.close()
-
-
-def _edit_first_practice(path, actor, **values) -> str:
-    db = open_workspace(path)
-    try:
-        p = next(iter(db.query("SELECT * FROM practices ORDER BY ods_code LIMIT 1")))
-        reference.save(db, actor, "practices", {**p, **values}, p["id"])
-        return p["id"]
     finally:
         db.close()
 
@@ -131,7 +121,7 @@ def test_a_folder_that_is_not_there_is_refused_when_named(window, tmp_path, monk
 def test_on_open_the_teammates_new_changes_are_applied_and_on_close_mine_are_dropped(
     team, make_window, settings, asked, qtbot
 ):
-    row_id = _edit_first_practice(team["b"], _actor("bob", "2026-07-02T09:00:00+00:00"), name="Renamed on B")
+    row_id = edit_first_practice(team["b"], _actor("bob", "2026-07-02T09:00:00+00:00"), name="Renamed on B")
     team_folder.drop(team["b"], team["folder"], PASS, actor=_actor("bob"))
     win = _open(make_window, settings, team["a"])
     _status(qtbot, win, "Applied")
@@ -152,8 +142,8 @@ def test_conflicts_on_open_show_the_preview_before_anything_is_applied(team, mak
     team_folder.catch_up(team["a"], team["folder"], PASS, actor=_actor("ann"))
     team_folder.drop(team["a"], team["folder"], PASS, actor=_actor("ann"))
     team_folder.catch_up(team["b"], team["folder"], PASS, actor=_actor("bob"))
-    row_id = _edit_first_practice(team["a"], _here("ann", "2026-07-03T09:00:00+00:00"), list_size="11111")
-    _edit_first_practice(team["b"], _actor("bob", "2026-07-03T10:00:00+00:00"), list_size="22222")
+    row_id = edit_first_practice(team["a"], _here("ann", "2026-07-03T09:00:00+00:00"), list_size="11111")
+    edit_first_practice(team["b"], _actor("bob", "2026-07-03T10:00:00+00:00"), list_size="22222")
     team_folder.drop(team["b"], team["folder"], PASS, actor=_actor("bob"))
 
     win = _open(make_window, settings, team["a"])
@@ -176,8 +166,8 @@ def test_cancelling_the_preview_leaves_the_bundle_for_next_time(team, make_windo
     team_folder.catch_up(team["a"], team["folder"], PASS, actor=_actor("ann"))
     team_folder.drop(team["a"], team["folder"], PASS, actor=_actor("ann"))
     team_folder.catch_up(team["b"], team["folder"], PASS, actor=_actor("bob"))
-    _edit_first_practice(team["a"], _here("ann", "2026-07-03T09:00:00+00:00"), list_size="11111")
-    _edit_first_practice(team["b"], _actor("bob", "2026-07-03T10:00:00+00:00"), list_size="22222")
+    edit_first_practice(team["a"], _here("ann", "2026-07-03T09:00:00+00:00"), list_size="11111")
+    edit_first_practice(team["b"], _actor("bob", "2026-07-03T10:00:00+00:00"), list_size="22222")
     team_folder.drop(team["b"], team["folder"], PASS, actor=_actor("bob"))
     win = _open(make_window, settings, team["a"])
     win.sync_preview = None

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from sync_helpers import actor as _actor
+from sync_helpers import edit_first_practice
 from worlds import copy_world
 
-from desktop.models import reference
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
@@ -38,16 +38,6 @@ def ann(at: str = "2026-07-01T09:00:00+00:00") -> Actor:
 
 def bob(at: str = "2026-07-01T09:00:00+00:00") -> Actor:
     return _actor("bob", at)
-
-
-def edit_first_practice(path: Path, actor: Actor, **values) -> str:
-    db = open_workspace(path)
-    try:
-        p = next(iter(db.query("SELECT * FROM practices ORDER BY ods_code LIMIT 1")))
-        reference.save(db, actor, "practices", {**p, **values}, p["id"])
-        return p["id"]
-    finally:
-        db.close()
 
 
 def practice(path: Path, row_id: str) -> dict:

@@ -39,6 +39,7 @@ from ..workspace import get_meta, set_meta
 from . import tracking
 from .bundle import SyncSummary, default_actor, export_bundle, read_header
 from .merge import import_bundle, is_wanted
+from .state import load_object as _load
 
 FOLDER_KEY = "team_folder"
 DROP_KEY = "team_folder_drop"  # JSON: where and what the last drop wrote, and the tables' fingerprint then
@@ -281,14 +282,6 @@ def _here(db_path: str | Path) -> str:
     from ... import paths
 
     return f"{paths.device_id()}|{Path(db_path).resolve()}"
-
-
-def _load(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 # ---------------------------------------------------------------- pending and catching up

@@ -139,7 +139,7 @@ def read_state(ws: apsw.Connection, db_path: str | Path) -> SyncState:
     stored = _stored(ws)
     team, workspace_id, recorded_text, kind = stored
     team, kind = team or None, kind or "locality"
-    recorded = _load(recorded_text)
+    recorded = load_object(recorded_text)
     origin = _meta(ws, ORIGIN_KEY) or ""
     if not workspace_id:
         state = _from_legacy_base(db_path, device, where, team, kind)
@@ -184,7 +184,7 @@ def _start(ws, device: str, where: str) -> tuple[int, bool]:
 
     A connection that wrote captures its changes when it closes (desktop.models.db), before this copy may have an
     identity of its own; ``note_start`` records the point first, so later captures do not move it."""
-    birth = _load(_meta(ws, START_KEY))
+    birth = load_object(_meta(ws, START_KEY))
     if birth.get("device") == device and birth.get("path") == where:
         return _version(birth.get("base")), bool(birth.get("first"))
     return _held(ws), False
@@ -200,7 +200,7 @@ def _shared(mine: int | None, theirs: Any) -> int:
 def note_start(ws, db_path: str | Path) -> None:
     """Record where this copy starts (``_start``), once per copy, before anything is captured in it."""
     device, where = _identity_here(db_path)
-    birth = _load(_meta(ws, START_KEY))
+    birth = load_object(_meta(ws, START_KEY))
     if birth.get("device") != device or birth.get("path") != where:
         value = json.dumps({"device": device, "path": where, "base": _held(ws), "first": not birth}, sort_keys=True)
         ws.execute(
@@ -236,7 +236,7 @@ def prepare(ws, db_path: str | Path, device: str, *, record: bool = True) -> Syn
 
 def has_sent(conn) -> bool:
     """True once this workspace (or the one it was copied from) has sent a bundle: its team has a passphrase."""
-    return _whole(_load(_meta(conn, STATE_KEY)).get("export_seq")) > 0
+    return _whole(load_object(_meta(conn, STATE_KEY)).get("export_seq")) > 0
 
 
 def write_state(ws: apsw.Connection, state: SyncState) -> None:
@@ -294,7 +294,8 @@ def _from_legacy_base(db_path: str | Path, device: str, where: str, team: str | 
     )
 
 
-def _load(text: str | None) -> dict[str, Any]:
+def load_object(text: str | None) -> dict[str, Any]:
+    """A JSON object kept in meta, or {} for none, a damaged one or anything else."""
     try:
         value = json.loads(text) if text else {}
     except ValueError:

@@ -172,7 +172,7 @@ def open_workspace(
         if mode.lower() != "wal" and str(path) != ":memory:":
             raise StorageUnavailable(f"Cannot use write-ahead logging on {path}; is the folder read-only?")
         MIGRATIONS.apply(db)
-        _track_changes(db)
+        _track_changes(db, path)
         if check_day:
             _record_check_day(db, check_day)
     except sqlite3.Error as exc:
@@ -180,12 +180,19 @@ def open_workspace(
     return db
 
 
-def _track_changes(db: sqlite_utils.Database) -> None:
-    """Sync's triggers, current for the schema as it now stands (desktop.models.sync.tracking)."""
-    from .sync import tracking
+def _track_changes(db: sqlite_utils.Database, path: Path) -> None:
+    """Sync's triggers, current for the schema as it now stands (desktop.models.sync.tracking), and, the first time
+    a workspace is opened anywhere, where it starts: so a copy of it opened elsewhere knows it is a copy."""
+    from .sync import state, tracking
 
-    with db.atomic():
-        tracking.install(db.conn)
+    first = (
+        str(path) != ":memory:" and db.execute("SELECT 1 FROM meta WHERE key = ?", [state.START_KEY]).fetchone() is None
+    )
+    if first or tracking.install(db.conn, check_only=True):
+        with db.atomic():
+            tracking.install(db.conn)
+            if first:
+                state.note_start(db.conn, path)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

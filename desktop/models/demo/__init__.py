@@ -14,6 +14,7 @@ import sqlite_utils
 from .. import audit, clock
 from ..errors import ValidationError
 from ..progress import CancelCheck, Progress, check_cancel, never_cancel, no_progress
+from ..sync import tracking
 from ..workspace import set_meta
 from .context import DEFAULT_SEED, DEMO_ACTOR, DemoContext, Step, actor_on, history_start
 
@@ -57,7 +58,8 @@ def build_demo(
     today = today or clock.today()
     writer = actor_on(history_start(today))
     steps = _steps(history)
-    with db.atomic():
+    # The demo world is where its copies start from: history to share, not changes to send (sync.tracking).
+    with db.atomic(), tracking.untracked(db.conn):
         for n, (label, step) in enumerate(steps):
             check_cancel(cancel)
             progress(n / len(steps), label)

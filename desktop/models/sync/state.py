@@ -43,6 +43,7 @@ import apsw
 from .. import audit
 from ..clock import Actor
 from ..errors import translate_sqlite_error
+from . import tracking
 from .base import STATE_TABLE, base_path, connect
 
 TEAM_KEY, ID_KEY, STATE_KEY, ORIGIN_KEY = "team_id", "workspace_id", "sync_state", "sync_origin"
@@ -221,8 +222,6 @@ def prepare(ws, db_path: str | Path, device: str, *, record: bool = True) -> Syn
     """The state, with this laptop's marked changes captured, in the caller's transaction. An identity this read
     made is recorded when *record* (an export or import); a bare capture (a connection closing) records only
     where the copy starts, so its identity, made later, starts there."""
-    from . import tracking
-
     state = read_state(ws, db_path)
     if state.minted:
         note_start(ws, db_path)

@@ -40,9 +40,10 @@ exchanging it and report no conflict over it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..clock import utc_now
@@ -157,8 +158,9 @@ def trigger_sql(conn, table: str) -> dict[str, str]:
     }
 
 
-def install(conn) -> bool:
-    """Make sure every synced table has its current triggers (and no stale ones are left); True when any changed.
+def install(conn, check_only: bool = False) -> bool:
+    """Make sure every synced table has its current triggers (and no stale ones are left); True when any changed
+    (or, *check_only*, would change: nothing is written).
 
     Cheap when nothing changed (one look at sqlite_master), so it runs at every open."""
     have = {
@@ -169,17 +171,36 @@ def install(conn) -> bool:
         )
     }
     if "src" not in columns(conn, LEDGER):  # a ledger made while issue 23 was being built, before the column
+        if check_only:
+            return True
         conn.execute(f"ALTER TABLE {LEDGER} ADD COLUMN src TEXT")
     want: dict[str, str] = {}
     for table in synced_tables(conn):
         want.update(trigger_sql(conn, table))
     if have == set(want):
         return False
+    if check_only:
+        return True
     for name in have - set(want):
         conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
     for name in set(want) - have:
         conn.execute(want[name])
     return True
+
+
+@contextlib.contextmanager
+def untracked(conn) -> Iterator[None]:
+    """Inside the caller's transaction: what is written within enters the ledger as the history every copy shares
+    (``adopt``), not as changes to send. For a workspace filled from nothing (the demo world), whose marks would cost
+    a fifth of the build and be captured as this laptop's own work; a failure rolls the triggers back with the rest."""
+    pattern = TRIGGER_PREFIX.replace("_", "\\_") + "%"
+    sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'"
+    names = [r[0] for r in conn.execute(sql, (pattern,))]
+    for name in names:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    yield
+    adopt(conn)
+    install(conn)
 
 
 def adopt(conn) -> None:

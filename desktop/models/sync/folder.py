@@ -10,7 +10,7 @@ laptop names its own path to it (a network drive, an encrypted stick), and may c
   synced tables look as they did at the last drop into the same folder, and that file is still there, nothing is
   written: an hourly drop of an untouched workspace costs no bundle number and no audit line;
 * lists on open the teammates' files this workspace has not applied yet (``pending``; which files are wanted is
-  desktop.models.sync.merge.is_wanted's decision, never this module's), and applies them in the order they were
+  desktop.models.sync.merge.wants's decision, never this module's), and applies them in the order they were
   made (``catch_up``, also as a dry run for the preview). A file that is not a bundle, or another team's, is
   listed as skipped with the reason.
 
@@ -38,7 +38,7 @@ from ..errors import ValidationError
 from ..workspace import get_meta, set_meta
 from . import tracking
 from .bundle import SyncSummary, default_actor, export_bundle, read_header
-from .merge import import_bundle, is_wanted
+from .merge import current_state, import_bundle, wants
 from .state import load_object as _load
 
 FOLDER_KEY = "team_folder"
@@ -296,7 +296,8 @@ def pending(db_path: str | Path, folder: str | Path) -> FolderScan:
         files = _bundle_files(folder)
     except OSError:
         return FolderScan(str(folder), False, not_reachable(folder))
-    team = _team_id(db_path)
+    state = current_state(db_path)  # once, not once per file
+    team = state.team_id
     scan = FolderScan(str(folder), True, "")
     for path in files:
         try:
@@ -304,7 +305,7 @@ def pending(db_path: str | Path, folder: str | Path) -> FolderScan:
         except ValidationError as exc:
             scan.skipped.append(Skipped(path.name, str(exc)))
             continue
-        if is_wanted(db_path, header):
+        if wants(state, header):
             scan.wanted.append(Found(str(path), header))
         elif team and header.get("team_id") != team:
             scan.skipped.append(Skipped(path.name, "It is another team's bundle; it was left as it is."))
@@ -376,14 +377,6 @@ def _caught_up_message(result: CaughtUp) -> str:
 
 def _bundle_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name.endswith(SUFFIX) and not p.name.startswith(".") and p.is_file())
-
-
-def _team_id(db_path: str | Path) -> str | None:
-    db = open_workspace(db_path, create=False)
-    try:
-        return get_meta(db, "team_id") or None
-    finally:
-        db.close()
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -310,24 +310,28 @@ def _audit_import(ws: apsw.Connection, actor: Actor, summary: SyncSummary, heade
     )
 
 
-__all__ = ["import_bundle", "is_wanted"]
+__all__ = ["current_state", "import_bundle", "wants"]
 
 
-def is_wanted(db_path: str | Path, header: dict[str, Any]) -> bool:
-    """True when *header* (read_header's) is a teammate's bundle of this workspace's team that this workspace has
-    not applied yet: not its own, not another team's, and newer than anything applied from that sender.
-
-    A workspace that has not joined a team yet wants any bundle (applying it may still refuse it)."""
+def current_state(db_path: str | Path) -> SyncState:
+    """The workspace's sync state as an import would read it, in one open of the file."""
     from ..db import open_workspace
 
     db = open_workspace(db_path, create=False)
     try:
-        ws_state = read_state(db.conn, db_path)
+        return read_state(db.conn, db_path)
     finally:
         db.close()
+
+
+def wants(state: SyncState, header: dict[str, Any]) -> bool:
+    """True when *header* (read_header's) is a teammate's bundle of *state*'s team that the workspace has not
+    applied yet: not its own, not another team's, and newer than anything applied from that sender.
+
+    A workspace that has not joined a team yet wants any bundle (applying it may still refuse it)."""
     sender = str(header.get("sender"))
-    if sender == ws_state.workspace_id:
+    if sender == state.workspace_id:
         return False
-    if ws_state.team_id and header.get("team_id") != ws_state.team_id:
+    if state.team_id and header.get("team_id") != state.team_id:
         return False
-    return int(header.get("seq", 0) or 0) > ws_state.applied.get(sender, 0)
+    return int(header.get("seq", 0) or 0) > state.applied.get(sender, 0)

@@ -327,7 +327,7 @@ def _export(ws: apsw.Connection, db_path: Path, out: Path, passphrase: str, acto
         state = prepare(ws, db_path, actor.device_id)
         team = state.team_id or str(uuid.uuid4())
         since = state.since()
-        upto = tracking.next_version(ws) - 1
+        upto = tracking.newest(ws)
         payload, changes = gather(ws, since, state.acks)
         seq = state.export_seq + 1
         header = {

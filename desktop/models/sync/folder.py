@@ -257,10 +257,8 @@ def _fingerprint_and_last(db_path: str | Path) -> tuple[str, dict[str, Any]]:
     captured, and what this laptop holds of each teammate's, which its bundle tells them), and the last drop."""
     db = open_workspace(db_path, create=False)
     try:
-        newest, marked = db.execute(
-            f"SELECT coalesce(max(version), 0), (SELECT count(*) FROM {tracking.LEDGER} WHERE dirty <> 0) "
-            f"FROM {tracking.LEDGER}"
-        ).fetchone()
+        newest = tracking.newest(db)
+        marked = db.execute(f"SELECT count(*) FROM {tracking.LEDGER} WHERE dirty <> 0").fetchone()[0]
         seen = _load(get_meta(db, "sync_state")).get("seen")
         last = _load(get_meta(db, DROP_KEY))
     finally:

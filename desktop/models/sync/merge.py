@@ -49,7 +49,6 @@ from ..errors import ValidationError
 from . import tracking
 from .base import connect
 from .bundle import (
-    Conflict,
     SyncSummary,
     default_actor,
     open_checked,
@@ -124,7 +123,7 @@ def _import(
         changes=changes,
         joined_team=state.team_id is None,
     )
-    merger = Merger(ws, actor.device_id, tracking.next_version(ws), sender)
+    merger = Merger(ws, actor.device_id, tracking.next_version(ws), header)
     merger.user, merger.now = actor.user, actor.now()
     known = set(tracking.synced_tables(ws))
     for table, body in tables.items():
@@ -133,7 +132,7 @@ def _import(
         merger.take(table, list(body["columns"]), body["rows"])
     merger.settle()
     tracking.capture(ws, actor.device_id, merger.version)  # renumbered actions and records put back travel on
-    _summarise(summary, merger, header)
+    _summarise(summary, merger)
     if dry_run:
         return summary
     # What the bundle changed, the team, the bundle counted as applied and the audit: one transaction.
@@ -160,37 +159,13 @@ def _tables(name: str, payload: bytes) -> dict[str, Any]:
         raise ValidationError(f"{name} is damaged or was altered after it was made; nothing was changed.") from exc
 
 
-def _summarise(summary: SyncSummary, merger: Merger, header: dict[str, Any]) -> None:
+def _summarise(summary: SyncSummary, merger: Merger) -> None:
     for table, counts in sorted(merger.counts.items()):
         summary.by_table[table] = dict(counts)
         for what, n in counts.items():
             summary.applied[what] = summary.applied.get(what, 0) + n
-    for f in merger.found:
-        mine, theirs = f.mine or {}, f.theirs or {}
-        summary.conflicts.append(
-            Conflict(
-                f.table,
-                _label_key(f.key),
-                f.kind,
-                f.mine,
-                f.theirs,
-                f.winner,
-                my_by=mine.get("updated_by"),
-                my_at=mine.get("updated_at"),
-                their_by=theirs.get("updated_by") or header.get("user"),
-                their_at=theirs.get("updated_at") or header.get("created_at"),
-                fields=f.fields,
-            )
-        )
+    summary.conflicts = list(merger.found)
     summary.renumbered = list(merger.renumbered)
-
-
-def _label_key(key: str) -> str:
-    """The record's id as the conflicts list shows it: the key's parts joined by "/"."""
-    try:
-        return "/".join(str(v) for v in json.loads(key))
-    except ValueError:
-        return key
 
 
 def _refuse_if_not_ours(

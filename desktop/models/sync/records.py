@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from . import tracking
+from .bundle import Conflict
 from .tracking import LEDGER, decode, dump, encode, entry, load
 
 STAMP = frozenset({"updated_at", "updated_by", "device_id", "created_at"})
@@ -37,26 +37,14 @@ MAX_PASSES = 20
 WAITING = "waiting for a new number"
 
 
-@dataclass
-class Found:
-    """A conflict, as the bundle module's Conflict wants it."""
-
-    table: str
-    key: str
-    kind: str
-    mine: dict[str, Any] | None
-    theirs: dict[str, Any] | None
-    winner: str
-    fields: list[str]
-
-
 class Merger:
     """One import's merge: ``take`` every incoming record, then ``settle`` what needs the whole picture."""
 
-    def __init__(self, conn, device: str, version: int, sender: str | None = None):
-        self.conn, self.device, self.version, self.sender = conn, device, version, sender
+    def __init__(self, conn, device: str, version: int, header: dict[str, Any] | None = None):
+        self.conn, self.device, self.version, self.header = conn, device, version, header or {}
+        self.sender = self.header.get("sender")
         self.counts: dict[str, dict[str, int]] = {}
-        self.found: list[Found] = []
+        self.found: list[Conflict] = []
         self.renumbered: list[dict[str, str]] = []
         self.shapes: dict[str, tuple[list[str], list[str]]] = {}
         # Records put in their tables (their references are checked) and taken out (references to them are).
@@ -151,13 +139,30 @@ class Merger:
         their_view = {**before, **{c: theirs.get(c) for c in (*clashes, *STAMP) if c in theirs}}
         if clashes:
             winner = "theirs" if all(merged.get(c) == theirs.get(c) for c in clashes) else "mine"
-            self.found.append(Found(table, key, "edited on both", before, their_view, winner, clashes))
+            self._found(table, key, "edited on both", before, their_view, winner, clashes)
         mine_edited = max((e[0] for e in my_clocks.values() if tracking.site_of(e[0]) == self.device), default="")
         if their_dead and (not my_dead or their_dead[0] > my_dead[0]) and mine_edited > their_dead[1]:
             alive = tracking.alive({**my_clocks, **their_clocks}, their_dead) or mine_edited > their_dead[0]
-            self.found.append(
-                Found(table, key, "deleted there, edited here", before, None, "mine" if alive else "theirs", [])
+            self._found(table, key, "deleted there, edited here", before, None, "mine" if alive else "theirs")
+
+    def _found(self, table, key, kind, mine, theirs, winner, fields=()) -> None:
+        """A conflict, named as the conflicts list shows it, with who made each side and when."""
+        mine_, theirs_ = mine or {}, theirs or {}
+        self.found.append(
+            Conflict(
+                table,
+                "/".join(str(v) for v in json.loads(key)),
+                kind,
+                mine,
+                theirs,
+                winner,
+                my_by=mine_.get("updated_by"),
+                my_at=mine_.get("updated_at"),
+                their_by=theirs_.get("updated_by") or self.header.get("user"),
+                their_at=theirs_.get("updated_at") or self.header.get("created_at"),
+                fields=list(fields),
             )
+        )
 
     # ------------------------------------------------------------ writing
 
@@ -177,7 +182,7 @@ class Merger:
             if out_of_table == WAITING:
                 self.count(table, "waiting")
             elif out_of_table and parked is None:
-                self.found.append(Found(table, key, "refused by a constraint", None, merged, "mine", []))
+                self._found(table, key, "refused by a constraint", None, merged, "mine")
                 self.count(table, "refused")
         elif alive and present != merged:
             changed = [c for c in cols if present.get(c) != merged.get(c)]
@@ -397,7 +402,7 @@ class Merger:
         # The insert's trigger marked it new here: the capture after the merge gives it a clock later than its
         # deletion, so it is back on every laptop at the next exchange.
         self.count(table, "kept mine")
-        self.found.append(Found(table, key, "deleted there, still in use here", record, None, "mine", []))
+        self._found(table, key, "deleted there, still in use here", record, None, "mine")
         return True
 
     def _park(self, table: str, record: dict[str, Any], reason: str) -> None:
@@ -445,4 +450,4 @@ def _just_after(stamp: str | None) -> str:
         return stamp
 
 
-__all__ = ["Found", "Merger"]
+__all__ = ["Merger"]

@@ -213,7 +213,7 @@ def note_start(ws, db_path: str | Path) -> None:
 def _held(ws) -> int:
     """The newest version of the records this workspace holds (desktop.models.sync.tracking)."""
     try:
-        return int(ws.execute("SELECT coalesce(max(version), 0) FROM _sync_rows").fetchone()[0])
+        return tracking.newest(ws)
     except (apsw.SQLError, sqlite3.OperationalError):  # before the ledger existed (migration 13 adds it)
         return 0
 

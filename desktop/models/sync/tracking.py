@@ -286,9 +286,13 @@ def decode(values: Iterable[Any]) -> list[Any]:
 # ---------------------------------------------------------------- capture
 
 
+def newest(conn) -> int:
+    """The newest version of the records this workspace holds (0 when all are the shared history)."""
+    return conn.execute(f"SELECT coalesce(max(version), 0) FROM {LEDGER}").fetchone()[0]
+
+
 def next_version(conn) -> int:
-    row = conn.execute(f"SELECT max(version) FROM {LEDGER}").fetchone()
-    return (row[0] or 0) + 1
+    return newest(conn) + 1
 
 
 def capture(conn, device: str, version: int | None = None) -> int:
@@ -324,19 +328,13 @@ def capture(conn, device: str, version: int | None = None) -> int:
         if row is None:  # deleted again since (its delete trigger marked it gone): nothing to say of it here
             conn.execute(f"UPDATE {LEDGER} SET dirty = 0 WHERE tbl = ? AND pk = ?", (table, key))
             continue
+        # Records new since the last capture had theirs from _capture_new; this is an edit (or a record written
+        # again after its deletion: the stamp comes after the deletion's clock too, so it is back).
         record = dict(zip(cols, row, strict=False))
-        wall = str(record.get("updated_at") or now)
-        site = str(record.get("device_id") or device)
-        if not clocks:  # a record new since the last capture: one clock for all of it, from the record
-            clocks = {"": [make(wall, 0, site) if "updated_at" in record else after(now, None, device), ""]}
-        else:
-            stamp = after(wall, newest, site)
-            for i, column in enumerate(cols):
-                if dirty == ALL or dirty & (1 << min(i, MAX_BITS)):
-                    clocks[column] = [stamp, entry(clocks, column)[0]]
-            if dead and not alive(clocks, dead):  # written again after a deletion: the record is back
-                stamp = after(wall, dead[0], site)
-                clocks = {c: [stamp, entry(clocks, c)[0]] for c in cols}
+        stamp = after(str(record.get("updated_at") or now), newest, str(record.get("device_id") or device))
+        for i, column in enumerate(cols):
+            if dirty == ALL or dirty & (1 << min(i, MAX_BITS)):
+                clocks[column] = [stamp, entry(clocks, column)[0]]
         conn.execute(
             f"UPDATE {LEDGER} SET dirty = 0, gone = 0, clocks = ?, vals = NULL, version = ?, src = NULL "
             "WHERE tbl = ? AND pk = ?",

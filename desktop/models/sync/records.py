@@ -269,7 +269,7 @@ class Merger:
                 key=_made_order,
             )
             for rank, action in enumerate(later, start=1):
-                if self._made_here(action) and self._present("actions", action["id"]):
+                if self._made_here(action) and self._present_row("actions", action):
                     self._give_number(action, top + rank, by_number[int(action["seq"] or 0)][0])
                     moved = True
         return moved
@@ -280,9 +280,6 @@ class Merger:
             f"SELECT clocks FROM {LEDGER} WHERE tbl = 'actions' AND pk = ?", (tracking.key_of([action["id"]]),)
         ).fetchone()
         return made is not None and tracking.site_of(entry(load(made[0]), "id")[0]) == self.device
-
-    def _present(self, table: str, row_id: str) -> bool:
-        return self.conn.execute(f'SELECT 1 FROM "{table}" WHERE id = ?', (row_id,)).fetchone() is not None
 
     def _give_number(self, action: dict[str, Any], seq: int, kept_by: dict[str, Any]) -> None:
         code = self.conn.execute("SELECT code FROM localities WHERE id = ?", (action["locality_id"],)).fetchone()[0]

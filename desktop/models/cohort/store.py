@@ -63,6 +63,15 @@ def run_patient_ids(db: sqlite_utils.Database, run_id: str) -> pa.Array:
     return ipc.open_file(pa.py_buffer(row[0]), options=options).read_all()["patient_id"].combine_chunks()
 
 
+def run_columns(db: sqlite_utils.Database, run_id: str, names: list[str]) -> pa.Table:
+    """Only the named columns of a run's cohort."""
+    row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFound("That risk run has no stored cohort.")
+    options = ipc.IpcReadOptions(included_fields=[COHORT_SCHEMA.get_field_index(n) for n in names])
+    return ipc.open_file(pa.py_buffer(row[0]), options=options).read_all()
+
+
 def run_nhs_numbers(db: sqlite_utils.Database, run_id: str) -> pa.Array:
     """Only the NHS numbers of a run's cohort (the other columns are not decompressed)."""
     row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()

@@ -11,10 +11,28 @@ from ... import paths
 from ..errors import ValidationError
 
 CATALOGUE = paths.resources_dir() / "kpis.json"
-UNITS = {"count": 1, "percent": 100, "per_100": 100, "per_1000": 1000}
+UNITS = {"count": 1, "percent": 100, "per_100": 100, "per_1000": 1000, "per_100000": 100_000}
+# How a figure in each unit is written after its number: "84.3 %", "12.1 per 1,000".
+UNIT_AXIS = {
+    "count": "count",
+    "percent": "%",
+    "per_100": "per 100",
+    "per_1000": "per 1,000",
+    "per_100000": "per 100,000",
+}
+UNIT_SUFFIX = {unit: "" if unit == "count" else f" {label}" for unit, label in UNIT_AXIS.items()}
 DIRECTIONS = ("high", "low", "neutral", None)
 SOURCES = ("computed", "entered")
 CADENCES = ("monthly", "quarterly")
+# What kind of figure a KPI is decides whether it has a confidence interval (issue 24): a proportion or a rate
+# of patients is a sample of what the service would do for patients like them, and gets Wilson's or Byar's
+# interval; a census (everyone in the cohort, every home) and activity (meetings, interventions, visits,
+# actions) are not samples of anything and get none.
+MEASURES = {"proportion": "wilson", "rate": "byar", "census": None, "activity": None}
+NO_INTERVAL = {
+    "census": "a census: every member is counted, so there is no sampling error to show",
+    "activity": "a count of the team's own activity, not a sample of patients, so no interval applies",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,39 @@ class Kpi:
     # How often the figure can change: SPC charts a monthly KPI month by month; COH-01 and COH-02 follow the
     # quarterly risk extract, so monthly points would repeat each quarter's value and fake runs and trends.
     cadence: str = "monthly"
+    measure: str = "activity"
+    # A count per period (meetings held, interventions delivered): its quarterly target is pro-rated to a
+    # month on a monthly chart, so one target serves both.
+    flow: bool = False
+    part_of: str | None = None  # a breakdown of another KPI (COH-06a-g of COH-06)
+    intervention: str | None = None  # the intervention type a COH-06 breakdown counts
+    required: bool = True  # an entered KPI a return cannot be signed off without
+
+    @property
+    def interval_method(self) -> str | None:
+        """ "wilson", "byar" or None (REFERENCE §3)."""
+        return MEASURES[self.measure]
+
+    @property
+    def no_interval_reason(self) -> str:
+        return NO_INTERVAL.get(self.measure, "")
+
+    def target_per(self, monthly: bool) -> float | None:
+        """The target for one point of a chart: a flow's quarterly target is a third of it a month."""
+        if self.target is None or not monthly or not self.flow:
+            return self.target
+        return round(self.target / 3, 2)
+
+    def rag_rule(self) -> str:
+        """The RAG thresholds in words, stated from the one target."""
+        if self.target is None or self.direction not in ("high", "low"):
+            return "no target"
+        suffix = UNIT_SUFFIX[self.unit]
+        sign, side = ("≥", "below") if self.direction == "high" else ("≤", "above")
+        text = f"green {sign} {self.target:g}{suffix}"
+        if self.tolerance:
+            text += f"; amber up to {self.tolerance:g}{suffix.replace(' %', ' points')} {side} it"
+        return text + "; red beyond"
 
     def value(self, numerator: float | None, denominator: float | None) -> float | None:
         """The figure shown: a count, or numerator over denominator scaled by the unit (None when 0 / 0)."""
@@ -84,6 +135,12 @@ def load(path: Path = CATALOGUE) -> tuple[Kpi, ...]:
             problems.append("about_people that is not true or false")
         if kpi.target is not None and kpi.direction not in ("high", "low"):
             problems.append("a target without a direction of good")
+        if kpi.measure not in MEASURES:
+            problems.append(f"measure '{kpi.measure}' (use {', '.join(MEASURES)})")
+        elif kpi.measure == "proportion" and kpi.unit != "percent":
+            problems.append("a proportion that is not a percentage")
+        if kpi.part_of is not None and kpi.part_of not in seen:
+            problems.append(f"part_of '{kpi.part_of}', which is not an earlier KPI")
         if problems:
             raise ValidationError(f"KPI catalogue: {code} has {'; '.join(problems)}.")
         seen.add(kpi.code)

@@ -83,15 +83,20 @@ class _Context:
 
         return self.once(("reviews", self.locality_id), read)
 
-    def cohort_ids(self) -> pa.Array | None:
+    def run_id(self) -> str | None:
+        """The quarter-end cohort's risk run: the latest extract dated on or before the quarter's end."""
         row = self.db.execute(
             "SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
             "ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
             [self.locality_id, self.end],
         ).fetchone()
-        if row is None:
+        return row[0] if row else None
+
+    def cohort_ids(self) -> pa.Array | None:
+        run = self.run_id()
+        if run is None:
             return None
-        return self.once(("run", row[0]), lambda: risk_store.run_patient_ids(self.db, row[0]))
+        return self.once(("run", run), lambda: risk_store.run_patient_ids(self.db, run))
 
     def caseload(self) -> dict[str, Any]:
         """The locality's patients on the caseload today, as columns."""
@@ -99,7 +104,7 @@ class _Context:
         def read() -> dict[str, Any]:
             rows = self.db.execute(
                 "SELECT id, case_manager_id IS NOT NULL, COALESCE(care_plan_date, ''), "
-                "COALESCE(review_interval_months, 0) FROM patients WHERE locality_id = ? "
+                "COALESCE(review_interval_months, 0), named_gp_id IS NOT NULL FROM patients WHERE locality_id = ? "
                 "AND status = 'on caseload'",
                 [self.locality_id],
             ).fetchall()
@@ -108,6 +113,7 @@ class _Context:
                 "managed": np.array([r[1] for r in rows], dtype=bool),
                 "care_plan_date": np.array([r[2] for r in rows], dtype="U10"),
                 "interval": np.array([r[3] for r in rows], dtype=np.int64),
+                "named_gp": np.array([r[4] for r in rows], dtype=bool),
             }
 
         return self.once(("caseload", self.locality_id), read)
@@ -195,6 +201,36 @@ def _coh06(c: _Context) -> tuple[float | None, float | None]:
         "SELECT COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ?",
         [c.locality_id, c.start, c.end],
     ), None
+
+
+def _coh06_type(intervention: str) -> Callable[[_Context], tuple[float | None, float | None]]:
+    def count(c: _Context) -> tuple[float | None, float | None]:
+        by_type = c.once(
+            ("COH-06 by type", c.locality_id, c.q),
+            lambda: dict(
+                c.db.execute(
+                    "SELECT type, COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ? "
+                    "GROUP BY type",
+                    [c.locality_id, c.start, c.end],
+                ).fetchall()
+            ),
+        )
+        return by_type.get(intervention, 0), None
+
+    return count
+
+
+def _coh07(c: _Context) -> tuple[float | None, float | None]:
+    load, inside = c.caseload(), c.in_cohort()
+    return int((inside & load["named_gp"]).sum()), int(inside.sum())
+
+
+def _coh08(c: _Context) -> tuple[float | None, float | None]:
+    run = c.run_id()
+    if run is None:
+        return None, None
+    flags = c.once(("eol", run), lambda: risk_store.run_columns(c.db, run, ["eol_register"])["eol_register"])
+    return int(pc.sum(pc.fill_null(flags, False)).as_py() or 0), len(flags)
 
 
 def _mdt01(c: _Context) -> tuple[float | None, float | None]:
@@ -341,6 +377,8 @@ COMPUTE: dict[str, Callable[[_Context], tuple[float | None, float | None]]] = {
     "COH-04": _coh04,
     "COH-05": _coh05,
     "COH-06": _coh06,
+    "COH-07": _coh07,
+    "COH-08": _coh08,
     "MDT-01": _mdt01,
     "MDT-02": _mdt02,
     "MDT-03": _mdt03,
@@ -368,7 +406,8 @@ def compute(
     for kpi in by_code().values():
         if kpi.source != "computed":
             continue
-        numerator, denominator = COMPUTE[kpi.code](context)
+        figures = COMPUTE[kpi.code] if kpi.intervention is None else _coh06_type(kpi.intervention)
+        numerator, denominator = figures(context)
         out.append(_figure(kpi, numerator, denominator))
     return out
 

@@ -13,7 +13,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rec
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ...models.kpi.catalogue import UNITS
+from ...models.kpi.catalogue import UNIT_AXIS, UNITS
 from ...models.kpi.consolidated import Funnel
 from ...models.stats import funnel as limits_of
 from ..fonts import BOLD, REGULAR
@@ -38,9 +38,7 @@ class Point:
 
 def unit_label(funnel: Funnel) -> str:
     kpi = funnel.kpi
-    return {"percent": "%", "per_100": f"per 100 {kpi.denominator}", "per_1000": f"per 1,000 {kpi.denominator}"}[
-        kpi.unit
-    ]
+    return "%" if kpi.unit == "percent" else f"{UNIT_AXIS[kpi.unit]} {kpi.denominator}"
 
 
 def classify(funnel: Funnel, locality: str, denominator: float, value: float) -> Point:

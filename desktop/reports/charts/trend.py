@@ -10,7 +10,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ...models.kpi.catalogue import Kpi
+from ...models.kpi.catalogue import UNIT_AXIS, Kpi
 from ..fonts import BOLD, REGULAR
 from ..styles import NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_WARM_YELLOW
 from .kit import Frame, clipped_lines, fit_text, nice_ticks
@@ -19,7 +19,7 @@ TEAM_GREY = colors.HexColor("#AEB7BD")
 
 
 def short_unit(kpi: Kpi) -> str:
-    return {"count": "count", "percent": "%", "per_100": "per 100", "per_1000": "per 1,000"}[kpi.unit]
+    return UNIT_AXIS[kpi.unit]
 
 
 def panel(

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...models.kpi.catalogue import Kpi
+from ...models.kpi.catalogue import UNIT_AXIS, Kpi
 from ...models.kpi.consolidated import LEVELS, Funnel
 from ...models.quarters import Quarter
 from ..kit.field_help import help_label
@@ -32,7 +32,7 @@ from ..returns.model import number, with_unit
 POINT = "#768692"  # NHS mid grey: a team, whatever its value
 OTHER_LINE = "#C4CCD1"
 LIMIT = "#4C6272"
-AXIS_LABEL = {"percent": "%", "per_100": "per 100", "per_1000": "per 1,000", "count": "count"}
+AXIS_LABEL = UNIT_AXIS
 
 
 def short(quarter: Quarter, first: bool = False) -> str:

@@ -18,7 +18,7 @@ from ..kit.table_model import Column, Index, RowsModel
 from ..returns.model import DASH, RAG_NAMES, figures_text, number, target_text, with_unit
 
 KPI_COLUMN = Column("kpi", "KPI", tip="The KPI and its unit; hover for its name")
-UNIT_LABEL = {"percent": "%", "per_100": "/100", "per_1000": "/1,000", "count": "count"}
+UNIT_LABEL = {"percent": "%", "per_100": "/100", "per_1000": "/1,000", "per_100000": "/100,000", "count": "count"}
 RAG_WORD = {"G": "green", "A": "amber", "R": "red"}
 
 

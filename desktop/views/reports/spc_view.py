@@ -18,13 +18,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ...models.kpi.catalogue import UNIT_AXIS
 from ...reports.charts import mdc_style
 from ..kit.field_help import help_label
 from ..kit.style import colours, paint_chart
 from .spc_list_model import icon_pixmap
 
 SYMBOLS = {"circle": "o", "square": "s", "triangle": "t1", "diamond": "d"}  # pyqtgraph's names for the shapes
-AXIS_LABEL = {"percent": "%", "per_100": "per 100", "per_1000": "per 1,000", "count": "count"}
+AXIS_LABEL = UNIT_AXIS
 
 
 def stat(kpi: Any, value: float) -> str:

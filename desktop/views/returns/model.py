@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from ...models.kpi.catalogue import UNIT_SUFFIX as CATALOGUE_SUFFIX
 from ...models.kpi.catalogue import Kpi
 from ...models.kpi.returns import COMMENT_HELP, ENTER_HELP
 from ..kit.style import rag_background
@@ -30,7 +31,7 @@ RAG_NAMES = {
     "A": "Amber: short of the target, within its tolerance",
     "R": "Red: beyond the tolerance; say why in a comment",
 }
-UNIT_SUFFIX = {"percent": "%", "per_100": " per 100", "per_1000": " per 1,000", "count": ""}
+UNIT_SUFFIX = {**CATALOGUE_SUFFIX, "percent": "%"}
 DASH = "—"
 
 # write(kpi_code, column_key, text) -> the fresh return_values row, or None when it was refused

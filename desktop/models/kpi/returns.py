@@ -392,9 +392,10 @@ def check_figures(
                 {
                     "kpi": kpi.code,
                     "kind": "missing",
-                    "importance": "high",
-                    "blocking": True,
-                    "message": f"{kpi.code} is typed in from secondary-care data and is still empty.",
+                    "importance": "high" if kpi.required else "low",
+                    "blocking": kpi.required,
+                    "message": f"{kpi.code} is typed in from secondary-care data and is still empty"
+                    + ("." if kpi.required else " (optional: the Better Care Fund figures the council returns)."),
                 }
             )
         if row.get("rag") == "R" and not row.get("comment"):

@@ -196,7 +196,12 @@ def _parser() -> argparse.ArgumentParser:
     home.add_argument("--home", required=True, help="the home's CQC location id, e.g. 1-123456789")
     home.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3")
     home.add_argument("--out", type=Path, required=True)
-    for kind in (mdt, loc, system, home):
+    monthly = kinds.add_parser("monthly", help="a locality's monthly RAG exception report (one page; aggregate)")
+    monthly.add_argument("--db", type=Path, required=True)
+    monthly.add_argument("--locality", required=True)
+    monthly.add_argument("--month", required=True, help="e.g. 2026-10; this month gives the month to date")
+    monthly.add_argument("--out", type=Path, required=True)
+    for kind in (mdt, loc, system, home, monthly):
         kind.add_argument("--json", action="store_true", help="print the file written and its size as JSON")
     spc = sub.add_parser("spc", help="the SPC (XmR) engine on any series, Making Data Count rules")
     spc.add_argument("--values", required=True, help="comma-separated numbers, oldest first")
@@ -589,25 +594,24 @@ def _reference_import(args: argparse.Namespace) -> int:
 
 
 def _kpi(args: argparse.Namespace) -> int:
-    from .models import quarters
-    from .models.cohort.risk_import import locality_by_code
+    from .models import clock, quarters
     from .models.db import open_workspace
-    from .models.kpi import catalogue as kpi_catalogue
-    from .models.kpi import compute as kpi_compute
+    from .models.kpi import locality_figures
 
     quarter = quarters.parse(args.quarter)
     db = open_workspace(args.db, create=False)
-    locality = locality_by_code(db, args.locality)
-    figures = kpi_compute.compute(db, locality["id"], quarter)
+    # Computed from the records as they stand, with the one target's RAG, SPC icons and intervals the reports use.
+    figures = locality_figures.gather(db, args.locality, quarter, clock.today(), computed=True)
     if args.json:
-        print(json.dumps([f.as_json() for f in figures], indent=2))
+        print(json.dumps([r.as_json() for r in figures.rows], indent=2))
         return 0
-    names = kpi_catalogue.by_code()
-    print(f"{locality['name']}, {quarter.label}")
-    for f in figures:
-        shown = "—" if f.value is None else f"{f.value:g}"
-        ratio = f" ({f.numerator:g}/{f.denominator:g})" if f.denominator is not None and f.numerator is not None else ""
-        print(f"  {f.kpi:7} {f.rag or ' '}  {shown:>8}{ratio:<16} {names[f.kpi].name}")
+    print(f"{figures.locality['name']}, {quarter.label}")
+    for r in figures.rows:
+        shown = "—" if r.value is None else f"{r.value:g}"
+        ratio = f" ({r.numerator:g}/{r.denominator:g})" if r.denominator is not None and r.numerator is not None else ""
+        target = "" if r.target is None else f"target {r.target:g}"
+        assurance = r.assurance or ""
+        print(f"  {r.kpi.code:8} {r.rag or ' '}  {shown:>8}{ratio:<16} {target:<13} {assurance:<12} {r.kpi.name}")
     return 0
 
 
@@ -767,6 +771,15 @@ def _report(args: argparse.Namespace) -> int:
         )
         extra = {"report": "system", "quarter": quarter.code, "for_publication": args.for_publication}
         return _wrote(args, out, message, **extra, altered=altered)
+    if args.report == "monthly":
+        from .models.kpi.monthly_figures import parse_month
+        from .reports import monthly_report
+
+        month = parse_month(args.month)
+        with whole_or_nothing(out):
+            monthly_report.export(db, actor, args.locality, month, out)
+        message = f"Wrote the {month.label} monthly exception report for {args.locality} to {out}"
+        return _wrote(args, out, message, report="monthly", locality=args.locality, month=month.code)
     if args.report == "care-home":
         quarter = quarters.parse(args.quarter)
         with whole_or_nothing(out):

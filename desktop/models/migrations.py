@@ -519,5 +519,27 @@ def m013_sync_ledger(db: sqlite_utils.Database) -> None:
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_origin', ?)", [str(uuid.uuid4())])
 
 
+@MIGRATIONS()
+def m014_kpi_rebases(db: sqlite_utils.Database) -> None:
+    # A step change a federation manager records on a KPI (issue 24): SPC limits are recalculated from its date,
+    # as NHSRplotthedots' rebase dates, and the reason is printed under the chart. Team data, so it syncs.
+    _run(
+        db,
+        14,
+        f"""
+        CREATE TABLE kpi_rebases (
+            id TEXT PRIMARY KEY,
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            kpi TEXT NOT NULL,
+            effective_on TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            {STAMP}
+        );
+        CREATE UNIQUE INDEX kpi_rebases_once ON kpi_rebases (locality_id, kpi, effective_on);
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from desktop.models.stats import spc
 from desktop.models.stats.spc import Rules, analyse
 
 # Twelve points alternating 11 and 9: mean 10, AMR 2, so with baseline=12 the limits are held at
@@ -253,7 +254,7 @@ def test_no_assurance_without_a_target_or_a_direction():
 
 def test_as_json_has_exactly_the_documented_keys():
     data = held([16.0], improvement="increase", target=20).as_json()
-    assert set(data) == {"mean", "upl", "lpl", "points", "variation_icon", "assurance_icon"}
+    assert set(data) == {"mean", "upl", "lpl", "points", "variation_icon", "assurance_icon", "segments"}
     assert data["points"][-1] == {
         "value": 16.0,
         "special_cause": True,
@@ -274,3 +275,38 @@ def test_as_json_has_exactly_the_documented_keys():
 def test_bad_input_is_refused(values, kw):
     with pytest.raises(ValueError):
         analyse(values, **kw)
+
+
+# Rebasing (REFERENCE §1: "each date starts a new group with its own mean and limits").
+STEP = [52, 48, 50, 49, 51, 50, 53, 47, 50, 52, 48, 51, 70, 72, 69, 71, 70, 68, 73, 70, 71, 69, 72, 70, 71, 70]
+
+
+def test_each_rebase_period_has_the_limits_of_its_own_points():
+    whole = spc.analyse(STEP, "increase", target=60, rebase=[12])
+    before, after = spc.analyse(STEP[:12], "increase", 60), spc.analyse(STEP[12:], "increase", 60)
+    first, last = whole.segments
+    assert (first.start, first.end, last.start, last.end) == (0, 12, 12, len(STEP))
+    assert (first.mean, first.upl, first.lpl) == pytest.approx((before.mean, before.upl, before.lpl))
+    assert (whole.mean, whole.upl, whole.lpl) == pytest.approx((after.mean, after.upl, after.lpl))
+    assert [p.point_type for p in whole.points] == [p.point_type for p in before.points + after.points]
+
+
+def test_without_the_rebase_the_step_reads_as_history_and_with_it_as_the_process_now():
+    plain = spc.analyse(STEP, "increase", target=60)
+    assert plain.variation_icon == "improvement_high"  # the step is a shift against the old mean
+    assert plain.assurance_icon == "inconsistent"  # limits stretched over both levels straddle the target
+    rebased = spc.analyse(STEP, "increase", target=60, rebase=[12])
+    assert rebased.variation_icon == "common_cause"
+    assert rebased.assurance_icon == "consistent_pass"  # the process since the step is all above 60
+    assert not any(p.special_cause for p in rebased.points[12:])
+
+
+def test_a_short_last_period_has_trial_limits_and_no_icons():
+    result = spc.analyse(STEP, "increase", target=60, rebase=[20])
+    assert result.trial_limits and result.variation_icon is None and result.assurance_icon is None
+
+
+@pytest.mark.parametrize("rebase", [[1], [len(STEP) - 1], [5, 6], [0]])
+def test_a_rebase_that_leaves_a_period_of_one_point_is_refused(rebase):
+    with pytest.raises(ValueError, match="two points"):
+        spc.analyse(STEP, "increase", rebase=rebase)

@@ -293,6 +293,8 @@ def _ch01(c: _Context) -> tuple[float | None, float | None]:
 
 def _ch02(c: _Context) -> tuple[float | None, float | None]:
     def read() -> dict[str, tuple[int, int]]:
+        # The round grid's weeks (Quarter.weeks): a week is the quarter's that holds its Sunday, so a week that
+        # straddles two quarters is counted in one only.
         weeks = c.q.weeks()
         started, finished = visits.week_progress(weeks, c.today)
         held: dict[str, dict[str, set[int]]] = {}
@@ -317,23 +319,17 @@ def _ch02(c: _Context) -> tuple[float | None, float | None]:
 def _ch03(c: _Context) -> tuple[float | None, float | None]:
     def read() -> dict[str, tuple[int, int]]:
         out: dict[str, list[int]] = {}
-        # An admission counts in the one quarter its PCSP falls due in, and only once that day has come: one
-        # admitted late in March is judged in Q1, whether or not its PCSP was done early.
-        since = (c.q.start - dt.timedelta(days=residents.PCSP_MAX_CALENDAR_DAYS)).isoformat()
-        for row in c.db.query(
-            "SELECT h.locality_id, r.admitted_on, r.readmitted_on, r.pcsp_on FROM residents r JOIN care_homes h "
-            "ON h.id = r.care_home_id WHERE COALESCE(r.readmitted_on, r.admitted_on) BETWEEN ? AND ?",
-            [since, c.end],
-        ):
-            if not c.q.start <= residents.pcsp_due(row) <= c.as_of:
-                continue
-            status = residents.pcsp_status(row, c.as_of)
-            counts = out.setdefault(row["locality_id"], [0, 0])
-            counts[0] += status == "on time"
-            counts[1] += status in ("on time", "late", "overdue")
+        # One rule with the visit and locality reports (residents.pcsp_standing): an admission counts in the one
+        # quarter its PCSP falls due in, once that day has come; one admitted late in March is judged in Q1.
+        for row in residents.pcsp_candidates(c.db, c.q.start, c.q.end):
+            standing = residents.pcsp_standing(row, c.q.start, c.q.end, c.today)
+            if standing in residents.COUNTED:
+                counts = out.setdefault(row["locality_id"], [0, 0])
+                counts[0] += standing == "on time"
+                counts[1] += 1
         return {loc: (a, b) for loc, (a, b) in out.items()}
 
-    return c.once(("CH-03", c.q, c.as_of), read).get(c.locality_id, (0, 0))
+    return c.once(("CH-03", c.q, c.today), read).get(c.locality_id, (0, 0))
 
 
 def _ch04(c: _Context) -> tuple[float | None, float | None]:
@@ -408,10 +404,11 @@ def compute(
             continue
         figures = COMPUTE[kpi.code] if kpi.intervention is None else _coh06_type(kpi.intervention)
         numerator, denominator = figures(context)
-        out.append(_figure(kpi, numerator, denominator))
+        out.append(_figure(kpi, numerator, denominator, rated=not kpi.flow or context.as_of >= quarter.end))
     return out
 
 
-def _figure(kpi: Kpi, numerator: float | None, denominator: float | None) -> Figure:
+def _figure(kpi: Kpi, numerator: float | None, denominator: float | None, rated: bool = True) -> Figure:
+    """*rated* False: a count per quarter still under way, which cannot be held to the whole quarter's target."""
     value = kpi.value(numerator, denominator)
-    return Figure(kpi.code, numerator, denominator, value, kpi.rag(value))
+    return Figure(kpi.code, numerator, denominator, value, kpi.rag(value) if rated else None)

@@ -4,7 +4,7 @@ code as the return; entered KPIs quarter by quarter from the signed-off returns,
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
@@ -20,6 +20,7 @@ class Series:
     periods: list[str]  # labels, oldest first
     values: list[float | None]
     monthly: bool
+    starts: list[dt.date] = field(default_factory=list)  # each period's first day
 
 
 def monthly(
@@ -39,7 +40,7 @@ def monthly(
     span = [m for m in months(first, last) if m.end < today]
     shared = {} if shared is None else shared
     out = {
-        code: Series(code, [m.label for m in span], [], True)
+        code: Series(code, [m.label for m in span], [], True, [m.start for m in span])
         for code, kpi in by_code().items()
         if kpi.source == "computed" and kpi.cadence == "monthly"
     }
@@ -60,7 +61,7 @@ def quarterly(db: sqlite_utils.Database, locality_id: str, kpi_code: str, span: 
             [locality_id, q.code, kpi_code],
         ).fetchone()
         values.append(row[0] if row else None)
-    return Series(kpi_code, [q.label for q in span], values, False)
+    return Series(kpi_code, [q.label for q in span], values, False, [q.start for q in span])
 
 
 __all__ = ["Month", "Series", "monthly", "quarterly"]

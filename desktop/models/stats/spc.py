@@ -17,6 +17,9 @@ so outputs can be cross-checked against it, with the decisions of REFERENCE §1.
 - A point's `point_type` comes from the first rule that flags it, in the order astro, trend, two_in_three,
   shift (§1.3); `rules` lists every rule that flags it. Trend direction comes from the slope.
 - Fewer than 13 points (`Rules.min_points`): limits are trial limits and there are no icons (§1.5, MDC tool).
+- `rebase=[i, ...]` starts a new segment at each index, as NHSRplotthedots' `rebase` dates: each segment has
+  its own limits from its own points, and no run, trend or two-in-three crosses a rebase. The icons describe
+  the last segment (the process now), so they need `min_points` in it.
 - Variation icon: the latest point's state (§1.4). Assurance icon: the target against the limits, with
   `>=`/`<=` so a target exactly on a limit is consistently passed or failed (the §1.4 spec); a target on
   both limits at once (a flat series) is tested against the upper limit first, as NHSRplotthedots orders it.
@@ -87,6 +90,16 @@ class Point:
 
 
 @dataclass(frozen=True)
+class Segment:
+    start: int  # index of its first point
+    end: int  # one past its last point
+    mean: float
+    upl: float
+    lpl: float
+    amr: float
+
+
+@dataclass(frozen=True)
 class SpcResult:
     mean: float
     upl: float
@@ -96,6 +109,7 @@ class SpcResult:
     assurance_icon: str | None
     trial_limits: bool
     amr: float  # the (screened, if asked) mean moving range the limits come from
+    segments: tuple[Segment, ...] = ()  # one per rebase period; mean, limits and amr above are the last one's
 
     @property
     def upper_2sigma(self) -> float:
@@ -113,6 +127,7 @@ class SpcResult:
             "points": [asdict(p) for p in self.points],
             "variation_icon": self.variation_icon,
             "assurance_icon": self.assurance_icon,
+            "segments": [asdict(g) for g in self.segments],
         }
 
 
@@ -124,6 +139,7 @@ def analyse(
     baseline: int | None = None,
     *,
     rules: Rules = MDC,
+    rebase: Sequence[int] = (),
 ) -> SpcResult:
     """Limits, per-point signals and icons for one series in time order (one value per period, no gaps)."""
     y = [float(v) for v in values]
@@ -135,35 +151,43 @@ def analyse(
         raise ValueError(f"improvement must be one of {', '.join(IMPROVEMENTS)}, not {improvement!r}")
     if baseline is not None and baseline < MIN_BASELINE:
         raise ValueError(f"a baseline needs at least {MIN_BASELINE} points, not {baseline}")
-    base = y[:baseline] if baseline is not None else y
-    mean = math.fsum(base) / len(base)
-    amr = _mean_moving_range(base, screened)
-    upl, lpl = mean + LIMIT * amr, mean - LIMIT * amr
+    starts = sorted(set(rebase))
+    short = any(b - a < 2 for a, b in zip(starts, starts[1:], strict=False))
+    if short or any(not 2 <= i <= len(y) - 2 for i in starts):
+        raise ValueError("every rebase period needs at least two points")
     tol = _TOLERANCE * max(1.0, max(abs(v) for v in y))
-
-    side = [_sign(v - mean, tol) for v in y]  # +1 above the mean, -1 below, 0 on it
-    flags = _flag(y, side, mean, amr, tol, rules)
     direction = IMPROVEMENTS[improvement]
-    points = []
-    for i, v in enumerate(y):
-        fired = [rule for rule in RULE_ORDER if rule in flags[i]]
-        point_type = _point_type(flags[i][fired[0]], direction) if fired else "common_cause"
-        points.append(Point(value=v, special_cause=bool(fired), rules=fired, point_type=point_type))
+    points: list[Point] = []
+    segments = []
+    for start, end in zip([0, *starts], [*starts, len(y)], strict=True):
+        part = y[start:end]
+        base = part[:baseline] if baseline is not None else part
+        mean = math.fsum(base) / len(base)
+        amr = _mean_moving_range(base, screened)
+        segments.append(Segment(start, end, mean, mean + LIMIT * amr, mean - LIMIT * amr, amr))
+        side = [_sign(v - mean, tol) for v in part]  # +1 above the mean, -1 below, 0 on it
+        flags = _flag(part, side, mean, amr, tol, rules)
+        for i, v in enumerate(part):
+            fired = [rule for rule in RULE_ORDER if rule in flags[i]]
+            point_type = _point_type(flags[i][fired[0]], direction) if fired else "common_cause"
+            points.append(Point(value=v, special_cause=bool(fired), rules=fired, point_type=point_type))
 
-    trial = len(y) < rules.min_points
+    last = segments[-1]
+    trial = last.end - last.start < rules.min_points
     variation = assurance = None
     if not trial:
         variation = _variation_icon(points[-1].point_type, direction)
-        assurance = _assurance_icon(target, upl, lpl, direction, tol)
+        assurance = _assurance_icon(target, last.upl, last.lpl, direction, tol)
     return SpcResult(
-        mean=mean,
-        upl=upl,
-        lpl=lpl,
+        mean=last.mean,
+        upl=last.upl,
+        lpl=last.lpl,
         points=points,
         variation_icon=variation,
         assurance_icon=assurance,
         trial_limits=trial,
-        amr=amr,
+        amr=last.amr,
+        segments=tuple(segments),
     )
 
 

@@ -76,7 +76,7 @@ def test_the_spc_command_prints_the_engine_result(capsys):
         == 0
     )
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"mean", "upl", "lpl", "points", "variation_icon", "assurance_icon"}
+    assert set(out) == {"mean", "upl", "lpl", "points", "variation_icon", "assurance_icon", "segments"}
     assert [p["value"] for p in out["points"]] == values
     assert out["points"][-1]["special_cause"] and out["points"][-1]["rules"] == ["astro"]
     assert out["variation_icon"] == "improvement_high"

@@ -26,11 +26,14 @@ TODAY = dt.date(2026, 4, 10)
 
 def test_the_catalogue_holds_every_kpi_of_design_9_and_each_computed_one_has_code():
     codes = [k.code for k in kpi_catalogue.catalogue()]
-    assert codes == [f"COH-0{i}" for i in range(1, 7)] + [f"MDT-0{i}" for i in range(1, 5)] + [
-        f"CH-0{i}" for i in range(1, 7)
-    ] + [f"OUT-0{i}" for i in range(1, 5)]
-    computed = {k.code for k in kpi_catalogue.catalogue() if k.source == "computed"}
+    by_type = [f"COH-06{t}" for t in "abcdefg"]  # COH-06 "by type" (DESIGN §9), one KPI per intervention
+    assert codes == [f"COH-0{i}" for i in range(1, 7)] + by_type + ["COH-07", "COH-08"] + [
+        f"MDT-0{i}" for i in range(1, 5)
+    ] + [f"CH-0{i}" for i in range(1, 7)] + [f"OUT-0{i}" for i in range(1, 5)] + [f"BCF-0{i}" for i in range(1, 5)]
+    computed = {k.code for k in kpi_catalogue.catalogue() if k.source == "computed" and k.intervention is None}
     assert computed == set(kpi_compute.COMPUTE)
+    types = {k.intervention for k in kpi_catalogue.catalogue() if k.part_of == "COH-06"}
+    assert len(types) == 7 and all(k.source == "entered" and not k.required for k in kpi_catalogue.catalogue() if k.code.startswith("BCF"))
 
 
 def test_rag_follows_direction_target_and_tolerance():
@@ -216,5 +219,8 @@ def test_kpi_cli_json_shape(world, capsys):
     path = db.execute("PRAGMA database_list").fetchone()[2]
     assert main(["kpi", "--db", path, "--locality", "CHA", "--quarter", "2025-26-Q4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert len(out) == 16 and all(set(r) == {"kpi", "numerator", "denominator", "value", "rag"} for r in out)
+    computed = [k for k in kpi_catalogue.catalogue() if k.source == "computed"]
+    assert [r["kpi"] for r in out] == [k.code for k in kpi_catalogue.catalogue()]
+    keys = {"kpi", "numerator", "denominator", "value", "target", "rag", "variation", "assurance", "interval"}
+    assert all(keys <= set(r) for r in out) and len(computed) == 25
     assert main(["kpi", "--db", path, "--locality", "CHA", "--quarter", "2025-26-Q9"]) == 1

@@ -46,7 +46,8 @@ class Quarter:
         months (Month.weeks): a week that straddles two quarters counts in one only, so a home round is never
         counted twice; a quarter's weeks are its three months' weeks; and every week of a quarter has ended by
         its last day, so a return signed off after the quarter sees every week finished. Its first week may
-        start a few days before the quarter does.
+        start a few days before the quarter does. Most quarters have 13 weeks; a 92-day quarter with 14 Sundays
+        has 14, a 90-day one with 12 (January to March 2029) has 12. CH-02 and the round grid count these.
         """
         return [w for m in self.months() for w in m.weeks()]
 

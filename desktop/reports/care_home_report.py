@@ -94,7 +94,8 @@ def build_report(
     reviews = [r for v in details for r in v["residents"]]
     outcomes = Counter(r["outcome"] for r in reviews)
     follow = [a for v in details for a in v["actions"]]
-    pcsp = residents.pcsp_timeliness(db, [home["id"]], quarter.start, end, today)
+    pcsp = residents.pcsp_timeliness(db, [home["id"]], quarter.start, quarter.end, today)  # CH-03's rule
+    waiting = _pending_text(pcsp["pending"], quarter.end < today)
     living = residents.listing(db, home["id"], today=end)
     eol = [r for r in living if r["end_of_life"]]
     eol_planned = [r for r in eol if r["eol_plan_on"]]
@@ -118,12 +119,15 @@ def build_report(
         ],
         [
             "PCSP within 7 working days",
-            f"{pcsp['on_time']} of {pcsp['admissions']} admissions ({_pct(pcsp['on_time'], pcsp['admissions'])})",
+            f"{pcsp['on_time']} of {pcsp['admissions']} admissions ({_pct(pcsp['on_time'], pcsp['admissions'])})"
+            + (f"; {waiting}" if waiting else ""),
             "End of life with a plan",
             f"{len(eol_planned)} of {len(eol)}",
         ],
     ]
-    findings, recommendations = _findings(home, row, missed, pcsp, outcomes, len(reviews), eol, eol_planned, follow)
+    findings, recommendations = _findings(
+        home, row, missed, pcsp, waiting, outcomes, len(reviews), eol, eol_planned, follow
+    )
     stage(progress, cancel, 0.6, "Writing the findings, the visits and the residents reviewed…")
     w = CONTENT_WIDTH
     story: list = [
@@ -139,7 +143,7 @@ def build_report(
         Paragraph("Findings", STYLES["h1"]),
         *[markup(f"• {f}", "body") for f in findings],
         Paragraph("Weekly home rounds", STYLES["h1"]),
-        _coverage(grid["weeks"], row, today),
+        _coverage(grid, row),
         Paragraph("Recommendations and responses", STYLES["h1"]),
         table(
             ["#", "Recommendation", "Response"],
@@ -182,11 +186,13 @@ def build_report(
             [0.16 * w, 0.4 * w, 0.18 * w, 0.12 * w, 0.14 * w],
         ),
         Paragraph("Admissions and PCSP timeliness", STYLES["h1"]),
-        _pcsp_table(pcsp),
+        _pcsp_table(pcsp, quarter.end < today),
         Spacer(1, 4),
         p(
             "PCSP: personalised care and support plan, due within 7 working days of admission or re-admission "
-            "(weekends and England bank holidays excluded).",
+            "(weekends and England bank holidays excluded). As in KPI CH-03, an admission counts in the quarter "
+            "its PCSP falls due in, once that day has come; one admitted late in the previous quarter may count "
+            "in this one.",
             "small",
         ),
     ]
@@ -205,7 +211,16 @@ def _pct(n: int, d: int) -> str:
     return f"{100 * n / d:.0f}%" if d else "n/a"
 
 
-def _findings(home, row, missed, pcsp, outcomes, reviews, eol, eol_planned, follow) -> tuple[list[str], list]:
+def _pending_text(pending: int, quarter_over: bool) -> str:
+    """The admissions the PCSP figure leaves out for now (residents.PENDING), in words."""
+    if not pending:
+        return ""
+    if quarter_over:
+        return f"{pending} more admitted at the quarter's end, PCSP due (and counted) next quarter"
+    return f"{pending} more admitted recently, PCSP not yet due"
+
+
+def _findings(home, row, missed, pcsp, waiting, outcomes, reviews, eol, eol_planned, follow) -> tuple[list[str], list]:
     findings, recs = [], []
     if not home["lead"]:
         findings.append("The home has <b>no named clinical lead</b>.")
@@ -229,9 +244,12 @@ def _findings(home, row, missed, pcsp, outcomes, reviews, eol, eol_planned, foll
     late = pcsp["late"] + pcsp["overdue"]
     if pcsp["admissions"]:
         findings.append(
-            f"{pcsp['on_time']} of {pcsp['admissions']} new or returning residents had a PCSP within "
-            f"7 working days; {pcsp['late']} late, {pcsp['overdue']} still without one."
+            f"{pcsp['on_time']} of {pcsp['admissions']} new or returning residents whose PCSP fell due had one "
+            f"within 7 working days; {pcsp['late']} late, {pcsp['overdue']} still without one"
+            + (f"; {waiting}." if waiting else ".")
         )
+    elif waiting:
+        findings.append(f"No PCSP fell due this quarter; {waiting}.")
     if late:
         recs.append(
             (
@@ -262,13 +280,17 @@ def _findings(home, row, missed, pcsp, outcomes, reviews, eol, eol_planned, foll
     return findings, recs
 
 
-def _coverage(weeks: list[dt.date], row: dict[str, Any], today: dt.date) -> Any:
+def _coverage(grid: dict[str, Any], row: dict[str, Any]) -> Any:
+    """The quarter's weeks (Quarter.weeks, as CH-02 counts them): held, missed, or not over yet."""
+    weeks = grid["weeks"]
     header = [w.strftime("%d %b") for w in weeks]
     cells = []
     styles = []
-    for i, (w, cell) in enumerate(zip(weeks, row["cells"], strict=True)):
-        if w > today:
+    for i, cell in enumerate(row["cells"]):
+        if i >= grid["started"]:
             cells.append("")
+        elif not cell and i >= grid["finished"]:
+            cells.append("this week")  # under way: not a miss until it is over
         elif cell:
             cells.append("✓ held" if len(cell) == 1 else f"✓ ×{len(cell)}")
             styles.append(("TEXTCOLOR", (i, 1), (i, 1), NHS_GREEN))
@@ -307,7 +329,7 @@ def _reviewed_table(reviews: list[dict[str, Any]]) -> Any:
     )
 
 
-def _pcsp_table(pcsp: dict[str, Any]) -> Any:
+def _pcsp_table(pcsp: dict[str, Any], quarter_over: bool) -> Any:
     rows, styles = [], []
     for i, (r, status) in enumerate(zip(pcsp["residents"], pcsp["statuses"], strict=True), start=1):
         start = r["readmitted_on"] or r["admitted_on"]
@@ -317,7 +339,7 @@ def _pcsp_table(pcsp: dict[str, Any]) -> Any:
                 _d(start) + (" (re-admission)" if r["readmitted_on"] else ""),
                 _d(residents.pcsp_due(r).isoformat()),
                 _d(r["pcsp_on"]),
-                status,
+                ("due next quarter" if quarter_over else "not yet due") if status == residents.PENDING else status,
             ]
         )
         if status in ("late", "overdue"):
@@ -325,7 +347,7 @@ def _pcsp_table(pcsp: dict[str, Any]) -> Any:
     w = CONTENT_WIDTH
     return table(
         ["Resident", "Admitted", "PCSP due", "PCSP agreed", "Timeliness"],
-        rows or [["No admissions this quarter", "", "", "", ""]],
+        rows or [["No PCSPs due this quarter", "", "", "", ""]],
         [0.3 * w, 0.22 * w, 0.16 * w, 0.16 * w, 0.16 * w],
         row_styles=styles,
     )

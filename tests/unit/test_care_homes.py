@@ -73,7 +73,10 @@ def test_pcsp_timeliness_across_christmas(home):
     status = {r["id"]: r["pcsp_status"] for r in residents.listing(db, h["id"], today=TODAY)}
     assert status == {on_time: "on time", late: "late", missing: "overdue", fresh: "due"}
     summary = residents.pcsp_timeliness(db, [h["id"]], dt.date(2025, 12, 1), dt.date(2026, 1, 31), TODAY)
-    assert (summary["admissions"], summary["on_time"], summary["late"], summary["overdue"]) == (4, 1, 1, 1)
+    # The one admitted on 16 January is still within its 7 working days: not yet due, so not yet counted.
+    counts = ("admissions", "on_time", "late", "overdue", "pending")
+    assert tuple(summary[k] for k in counts) == (3, 1, 1, 1, 1)
+    assert dict(zip([r["id"] for r in summary["residents"]], summary["statuses"], strict=True))[fresh] == "not yet due"
     # a re-admission restarts the clock
     residents.save(
         db,
@@ -261,3 +264,51 @@ def test_care_home_report_pdf_holds_the_facts_and_is_audited(home, tmp_path):
         )
         == 1
     )
+
+
+def test_the_visit_report_counts_pcsps_by_ch03s_rule(home, tmp_path):
+    """Issue 24.6: the report said "0 of 1 admissions (0%)" for a resident still inside their 7 working days,
+    which CH-03 leaves out. Both now count by residents.pcsp_standing: an admission counts in the quarter its
+    PCSP falls due in, once that day has come; the rest of the quarter's admissions are shown apart."""
+    from pypdf import PdfReader
+
+    from desktop.models.kpi import compute as kpi_compute
+    from desktop.reports import care_home_report
+
+    db, loc, h, _ = home
+    q = quarters.parse("2025-26-Q4")  # under way on TODAY, 20 January 2026
+
+    def ch03() -> tuple[float | None, float | None]:
+        figure = next(f for f in kpi_compute.compute(db, loc, q, TODAY) if f.kpi == "CH-03")
+        return figure.numerator, figure.denominator
+
+    def report(quarter: quarters.Quarter) -> dict:
+        homes = [r[0] for r in db.execute("SELECT id FROM care_homes WHERE locality_id = ?", [loc])]
+        return residents.pcsp_timeliness(db, homes, quarter.start, quarter.end, TODAY)
+
+    before = ch03()
+    summary = report(q)
+    assert (summary["on_time"], summary["admissions"]) == before  # the same figure, home by home summed
+    admit(db, h["id"], 1, admitted="2026-01-05", pcsp_on="2026-01-09")  # due 14 January: on time
+    admit(db, h["id"], 2, admitted="2026-01-16")  # due 27 January: not yet
+    admit(db, h["id"], 3, admitted="2026-01-19", pcsp_on="2026-01-20")  # done early, but not due till 28th
+    summary = report(q)
+    assert ch03() == (before[0] + 1, before[1] + 1) == (summary["on_time"], summary["admissions"])
+    # Seen after the quarter, an admission of 26 March is left to Q1 2026-27 (due 8 April, after Easter).
+    assert (
+        residents.pcsp_standing({"admitted_on": "2026-03-26"}, q.start, q.end, dt.date(2026, 5, 1)) == residents.PENDING
+    )
+    assert residents.pcsp_standing(
+        {"admitted_on": "2026-03-26"}, q.next().start, q.next().end, dt.date(2026, 5, 1)
+    ) == ("overdue")
+
+    out = tmp_path / "home.pdf"
+    care_home_report.build_report(db, care_home_report.find_home(db, h["cqc_id"]), q, out, TODAY)
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(out).pages).split())
+    own = residents.pcsp_timeliness(db, [h["id"]], q.start, q.end, TODAY)
+    assert own["pending"] >= 2
+    assert (
+        f"{own['on_time']} of {own['admissions']} admissions" in text
+        and f"{own['pending']} more admitted recently, PCSP not yet due" in text
+    )
+    assert "not yet due" in text and "IDENT2, Res2" in text

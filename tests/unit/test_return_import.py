@@ -16,6 +16,7 @@ from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
 from desktop.models.kpi import consolidated
+from desktop.models.kpi.catalogue import catalogue
 from desktop.models.kpi.return_import import CODES, import_returns
 from desktop.models.workspace import create_workspace, info
 
@@ -92,7 +93,7 @@ REJECTED = {
         _set("extra", 1),
         _set("period", "2025-Q3"),
         _value("COH-02", "numerator", "many"),
-        lambda doc: doc["values"].pop(),
+        lambda doc: doc["values"].pop(next(i for i, v in enumerate(doc["values"]) if v["kpi"] == "OUT-04")),
     ],
     "digest-mismatch": [],
     "draft": [_set("status", "draft")],
@@ -291,7 +292,7 @@ def test_the_consolidated_quarter_exports_to_excel_and_is_audited(commissioner, 
     book = load_workbook(out)
     sheet = book["Consolidated"]
     rows = list(sheet.iter_rows(min_row=5, values_only=True))
-    assert len(rows) == 20 and rows[1][0] == "COH-02"
+    assert len(rows) == len(catalogue()) and rows[1][0] == "COH-02"
     cells = consolidated.grid(commissioner, quarters.parse("2025-26-Q3"))
     header = [c.value for c in sheet[4]]
     assert rows[1][header.index("CHA value")] == cells[("COH-02", "CHA")]["value"]
@@ -311,3 +312,15 @@ def test_a_commissioner_workspace_refuses_a_risk_extract(tmp_path, capsys):
     assert main(["import-risk", "--db", str(db_path), "--locality", "CHA", str(extract)]) == 1
     assert "never holds patient-identifiable data" in capsys.readouterr().err
     assert info(open_workspace(db_path))["counts"] == before
+
+
+def test_a_return_from_an_app_with_the_first_catalogue_imports_without_the_kpis_added_since(commissioner, tmp_path):
+    added = {k.code for k in catalogue() if k.added_in > 1}
+    doc = return_doc()
+    doc["values"] = [v for v in doc["values"] if v["kpi"] not in added]
+    assert len(doc["values"]) == 20 and {"COH-06a", "COH-07", "BCF-01"} <= added
+    assert one(commissioner, write(tmp_path / "old.json", doc)).status == "imported"
+    # A KPI of the first catalogue is still required.
+    doc["values"] = [v for v in doc["values"] if v["kpi"] != "COH-03"]
+    got = one(commissioner, write(tmp_path / "short.json", return_doc(revision=2) | {"values": doc["values"]}))
+    assert (got.status, got.code) == ("rejected", "bad-field") and "COH-03 is missing" in got.reason

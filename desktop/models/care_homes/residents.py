@@ -195,25 +195,69 @@ def save(
     return resident_id, Changes.of("residents")
 
 
+COUNTED = ("on time", "late", "overdue")
+PENDING = "not yet due"
+
+
+def pcsp_standing(resident: dict[str, Any], start: dt.date, end: dt.date, today: dt.date) -> str | None:
+    """Where an admission (or re-admission) stands in the PCSP measure (KPI CH-03) of the period [start, end].
+
+    The one rule, for CH-03 and every report of PCSP timeliness: an admission counts in the one period its PCSP
+    falls due in, and only once that day has come ("on time", "late" or "overdue", as pcsp_status says today);
+    one admitted late in March is judged in Q1. An admission of the period that does not count in it yet is
+    PENDING: still within its 7 working days, or (the period over) due in the next one. None: neither.
+    """
+    due = pcsp_due(resident)
+    admitted = dt.date.fromisoformat(resident.get("readmitted_on") or resident["admitted_on"])
+    if due < start or admitted > end:
+        return None
+    status = pcsp_status(resident, today)
+    if due <= min(end, today) and status in COUNTED:
+        return status
+    return PENDING
+
+
+def pcsp_candidates(
+    db: sqlite_utils.Database, start: dt.date, end: dt.date, care_home_ids: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The residents whose latest admission pcsp_standing may place in [start, end] (those of *care_home_ids*,
+    or of every home), oldest admission first, each with its home's locality_id."""
+    since = start - dt.timedelta(days=PCSP_MAX_CALENDAR_DAYS)
+    where, params = "", [since.isoformat(), end.isoformat()]
+    if care_home_ids is not None:
+        where = f" AND r.care_home_id IN ({','.join('?' * len(care_home_ids))})"
+        params += care_home_ids
+    return list(
+        db.query(
+            "SELECT r.*, h.locality_id FROM residents r JOIN care_homes h ON h.id = r.care_home_id "
+            f"WHERE COALESCE(r.readmitted_on, r.admitted_on) BETWEEN ? AND ?{where} "
+            "ORDER BY COALESCE(r.readmitted_on, r.admitted_on), r.family_name COLLATE NOCASE",
+            params,
+        )
+    )
+
+
 def pcsp_timeliness(
     db: sqlite_utils.Database, care_home_ids: list[str], start: dt.date, end: dt.date, today: dt.date | None = None
 ) -> dict[str, Any]:
-    """Of the admissions (and re-admissions) in [start, end], how many had a PCSP within 7 working days."""
-    marks = ",".join("?" * len(care_home_ids))
-    rows = list(
-        db.query(
-            f"SELECT * FROM residents WHERE care_home_id IN ({marks}) AND "
-            "COALESCE(readmitted_on, admitted_on) BETWEEN ? AND ?",
-            [*care_home_ids, start.isoformat(), end.isoformat()],
-        )
-    )
-    statuses = [pcsp_status(r, today) for r in rows]
+    """PCSP timeliness of the homes *care_home_ids* over [start, end], by CH-03's rule (pcsp_standing).
+
+    "admissions" are those that count in the period (the denominator), "on_time" the numerator; "pending" the
+    period's admissions whose PCSP is not yet due. "residents" and "statuses" list both, status by status.
+    """
+    today = today or clock.today()
+    rows, statuses = [], []
+    for r in pcsp_candidates(db, start, end, care_home_ids):
+        standing = pcsp_standing(r, start, end, today)
+        if standing is not None:
+            rows.append(r)
+            statuses.append(standing)
     return {
-        "admissions": len(rows),
+        "admissions": sum(s in COUNTED for s in statuses),
         "on_time": statuses.count("on time"),
         "late": statuses.count("late"),
         "overdue": statuses.count("overdue"),
-        "due": statuses.count("due"),
+        "pending": statuses.count(PENDING),
         "residents": rows,
         "statuses": statuses,
     }

@@ -182,8 +182,12 @@ def round_grid(
 ) -> dict[str, Any]:
     """Homes down, the quarter's weeks across: for each cell the weekly home rounds held that week.
 
+    The quarter's weeks are Quarter.weeks: a week (Monday to Sunday) belongs to the quarter holding its Sunday,
+    so a week that straddles two quarters is in one grid only, and so in one CH-02 figure only.
+
     Returns {"weeks": [monday, ...], "homes": [{"id", "name", "cqc_id", "cells": [[visit ids], ...],
-    "covered": n, "due": n}]}; "due" counts the finished weeks, and this week once its round is held.
+    "covered": n, "due": n}], "started": n, "finished": n}; "due" counts the finished weeks, and this week
+    once its round is held; "started" and "finished" count the weeks begun and over by *today*.
     """
     today = today or clock.today()
     weeks = quarter.weeks()
@@ -206,7 +210,7 @@ def round_grid(
     for h in homes:
         h["cells"] = by_home[h["id"]]
         h["covered"], h["due"] = round_coverage({i for i, cell in enumerate(h["cells"]) if cell}, started, finished)
-    return {"weeks": weeks, "homes": homes, "started": started}
+    return {"weeks": weeks, "homes": homes, "started": started, "finished": finished}
 
 
 def week_progress(weeks: list[dt.date], today: dt.date) -> tuple[int, int]:

@@ -60,6 +60,7 @@ class Kpi:
     part_of: str | None = None  # a breakdown of another KPI (COH-06a-g of COH-06)
     intervention: str | None = None  # the intervention type a COH-06 breakdown counts
     required: bool = True  # an entered KPI a return cannot be signed off without
+    added_in: int = 1  # the catalogue version that added it: returns from older apps leave it out
 
     @property
     def interval_method(self) -> str | None:

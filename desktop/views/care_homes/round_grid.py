@@ -26,12 +26,14 @@ class RoundGridModel(RowsModel):
     def __init__(self, parent=None):
         super().__init__((), parent)
         self.weeks: list[dt.date] = []
+        self.started = self.finished = 0  # weeks of the quarter begun and over by today (visits.week_progress)
         self.gaps: dict[str, list[str]] = {}
         self.today = clock.today()
 
     def set_grid(self, grid: dict[str, Any], gaps: list[dict[str, Any]], today: dt.date) -> None:
         with self.resetting():
             self.weeks = list(grid["weeks"])
+            self.started, self.finished = grid["started"], grid["finished"]
             self._rows = list(grid["homes"])
             self.gaps = {g["id"]: list(g["problems"]) for g in gaps}
             self.today = today
@@ -76,9 +78,9 @@ class RoundGridModel(RowsModel):
             return None
         if self.home(row)["cells"][column - 1]:
             return HELD
-        if week > self.today:
+        if column - 1 >= self.started:
             return NOT_YET
-        return MISSED if week + dt.timedelta(days=7) <= self.today else THIS_WEEK
+        return MISSED if column - 1 < self.finished else THIS_WEEK
 
     # -- QAbstractTableModel -------------------------------------------------------------------------------
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

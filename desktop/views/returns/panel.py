@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QScrollArea, QVBoxLayout, QWidget
 
+from ...models import quarters
 from ...models.kpi.catalogue import Kpi
 from .model import figures_text, history_text, target_text, with_unit
 
@@ -16,10 +17,6 @@ DIRECTIONS = {"high": "higher is better", "low": "lower is better", "neutral": "
 SOURCES = {"entered": "typed in from secondary-care data", "computed": "computed from the records"}
 BLOCKS, PASSES = "✗", "✓"
 READY = "Ready to sign off"
-
-
-def _quarter_label(code: str) -> str:
-    return code.replace("-", " ")
 
 
 class KpiPanel(QFrame):
@@ -74,7 +71,7 @@ class KpiPanel(QFrame):
             + f"; {esc(DIRECTIONS.get(kpi.direction, str(kpi.direction)))}"
             + f"<br><b>Source:</b> {SOURCES[kpi.source]}</p>",
             "<p><b>Last four quarters</b> ("
-            + esc(", ".join(_quarter_label(p) for p, _ in history))
+            + esc(", ".join(quarters.parse(p).label for p, _ in history))
             + "):<br>"
             + esc(history_text(kpi, history))
             + "</p>",

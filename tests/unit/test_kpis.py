@@ -33,7 +33,9 @@ def test_the_catalogue_holds_every_kpi_of_design_9_and_each_computed_one_has_cod
     computed = {k.code for k in kpi_catalogue.catalogue() if k.source == "computed" and k.intervention is None}
     assert computed == set(kpi_compute.COMPUTE)
     types = {k.intervention for k in kpi_catalogue.catalogue() if k.part_of == "COH-06"}
-    assert len(types) == 7 and all(k.source == "entered" and not k.required for k in kpi_catalogue.catalogue() if k.code.startswith("BCF"))
+    assert len(types) == 7 and all(
+        k.source == "entered" and not k.required for k in kpi_catalogue.catalogue() if k.code.startswith("BCF")
+    )
 
 
 def test_rag_follows_direction_target_and_tolerance():

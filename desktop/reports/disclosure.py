@@ -5,7 +5,8 @@ actions, homes and visits are not about individuals and stay exact) goes through
 2018 suppression, a percentage or rate is recomputed from the protected numerator and denominator (never
 from the exact ones, which would let a reader undo the rounding), and its RAG letter is re-judged on the
 value shown so the letter cannot reveal what the suppression hid. Every cell that differs from the return is
-logged for the disclosure-check appendix."""
+logged for the disclosure-check appendix. Every value of a KPI is written with the same decimals (`decimals`):
+one for each percentage and rate, none for a count, whatever the suppression did to the figures under it."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def exact(kpi: Kpi, row: dict[str, Any] | None) -> Figures:
     return Figures(
         f"{top:,}",
         f"{bottom:,}",
-        DASH if value is None else f"{value:.1f}",
+        DASH if value is None else number(kpi, value),
         value,
         float(top),
         float(bottom) if bottom else None,
@@ -63,8 +64,13 @@ def exact(kpi: Kpi, row: dict[str, Any] | None) -> Figures:
     )
 
 
-def _thousands(shown: str) -> str:
-    return f"{int(shown):,}" if shown.isdigit() else shown
+def decimals(kpi: Kpi) -> int:
+    """The decimals every value of *kpi* is shown with: none for a count, one for a percentage or a rate."""
+    return 0 if kpi.unit == "count" else 1
+
+
+def number(kpi: Kpi, value: float) -> str:
+    return f"{value:,.{decimals(kpi)}f}"
 
 
 def protected(kpi: Kpi, row: dict[str, Any] | None) -> Figures:
@@ -84,18 +90,30 @@ def protected(kpi: Kpi, row: dict[str, Any] | None) -> Figures:
             None if shown is None else kpi.rag(float(shown)),
         )
     bottom = count(row["denominator"]) if row["denominator"] is not None else 0
-    rate = suppression.protect_rate(top, bottom, UNITS[kpi.unit], POLICY)
     num = suppression.protected_count(top, POLICY)
     den = suppression.protected_count(bottom, POLICY)
-    value = rate.rate if rate.rate else DASH
+    shown_top = suppression.SUPPRESSED if num is None else f"{num:,}"
+    shown_bottom = suppression.SUPPRESSED if den is None else f"{den:,}"
+    if kpi.unit == "percent":
+        rate = suppression.protect_rate(top, bottom, UNITS[kpi.unit], POLICY)
+        shown_value, value = rate.rate, rate.value
+    else:
+        # A rate per 1,000 or 100,000 counts events, which may outnumber the people they happen to (A&E
+        # attendances, delayed days): protect_rate refuses a numerator above its denominator, so the same rule
+        # is applied here, recomputed from the protected figures.
+        value = None if num is None or den is None or den == 0 else num / den * UNITS[kpi.unit]
+        shown_value = suppression.SUPPRESSED if num is None or den is None else ""
+    # Every value of a KPI reads with the same decimals, published or not: protect_rate drops the decimal below
+    # a published denominator of 4,000 (REFERENCE §4), which printed "86 G" beside "84.3 G" in one column.
+    text = shown_value if value is None else number(kpi, value)
     return Figures(
-        _thousands(rate.numerator),
-        _thousands(rate.denominator),
+        shown_top,
+        shown_bottom,
+        text or DASH,
         value,
-        rate.value,
         None if num is None else float(num),
         None if den is None else float(den),
-        None if rate.value is None else kpi.rag(rate.value),
+        None if value is None else kpi.rag(value),
     )
 
 

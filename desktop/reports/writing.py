@@ -88,7 +88,8 @@ def layout_progress(
         if kind == "SIZE_EST":
             seen["flowables"] = max(value, 1)
         elif kind == "PROGRESS":
-            seen["done"] = value
+            # reportlab counts what is left, and a flowable split over pages adds pieces: never report going back.
+            seen["done"] = max(seen["done"], value)
             check_cancel(cancel)
         elif kind == "PAGE":
             check_cancel(cancel)  # a long table is one flowable over many pages

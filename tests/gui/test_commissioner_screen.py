@@ -163,7 +163,7 @@ def test_the_grid_shows_each_teams_value_and_rag_letter_for_the_latest_quarter_h
     assert demo.quarter == quarter
     cells = consolidated.grid(db, quarter)
     model = demo.model
-    assert model.rowCount() == 20 and model.columnCount() == 12
+    assert model.rowCount() == len(catalogue()) and model.columnCount() == 12
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(1, 12)] == list(TEAMS)
     names = {t["code"]: t["name"] for t in consolidated.localities(db)}
     assert model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == names["CHA"]
@@ -182,7 +182,7 @@ def test_the_grid_model_passes_qt_model_checks(demo, mdt_session, qtmodeltester)
     grid = ConsolidatedModel()
     assert grid.columnCount() == 0  # no returns held: no rows, no columns
     grid.set_grid(catalogue(), demo.teams, consolidated.grid(mdt_session.db, demo.quarter))
-    assert grid.rowCount() == 20 and grid.columnCount() == 12
+    assert grid.rowCount() == len(catalogue()) and grid.columnCount() == 12
     qtmodeltester.check(grid, force_py=True)
 
 
@@ -277,7 +277,9 @@ def test_export_to_excel_writes_the_consolidated_workbook(demo, tmp_path, monkey
     book = load_workbook(tmp_path / "board.xlsx")
     sheet = book["Consolidated"]
     codes = {k.code for k in catalogue()}
-    assert sum(1 for row in sheet.iter_rows(min_col=1, max_col=1, values_only=True) if row[0] in codes) == 20
+    assert sum(1 for row in sheet.iter_rows(min_col=1, max_col=1, values_only=True) if row[0] in codes) == len(
+        catalogue()
+    )
     assert "board.xlsx" in demo.window().statusBar().currentMessage()
 
 
@@ -290,7 +292,7 @@ def test_an_export_that_cannot_be_written_is_refused_by_name(demo, warnings, tmp
 
 
 def test_a_locality_workspace_shows_its_own_returns_and_imports_none(demo, warnings, files, qtbot):
-    assert demo.splitter.isVisible() and demo.model.rowCount() == 20
+    assert demo.splitter.isVisible() and demo.model.rowCount() == len(catalogue())
     assert not demo.import_button.isEnabled()
     assert "commissioner workspace" in demo.import_button.toolTip()
     _drop(demo, files[:1], qtbot)

@@ -8,6 +8,7 @@ holds several teams (the demo world)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,9 @@ from ..quarters import Quarter, parse
 from .catalogue import UNITS, Kpi, by_code, catalogue
 
 ON_TIME_DAYS = 30  # signed off within 30 days of the quarter's end counts as on time (DHIS2 "timely days")
-FUNNEL_UNITS = ("percent", "per_100", "per_1000")
+FUNNEL_UNITS = ("percent", "per_100", "per_1000", "per_100000")
 LEVELS = (0.95, 0.998)
+WITHIN, BEYOND_95, BEYOND_998 = 0, 1, 2  # where a team sits against the funnel limits (REFERENCE §2.3)
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Completeness:
 
 
 def localities(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT id, code, name FROM localities ORDER BY code"))
+    return list(db.query("SELECT id, code, name, ccg FROM localities ORDER BY code"))
 
 
 def held_quarters(db: sqlite_utils.Database) -> list[Quarter]:
@@ -81,6 +83,30 @@ def completeness(db: sqlite_utils.Database, quarter: Quarter) -> Completeness:
     return Completeness(
         quarter, len(teams), len(held), on_time, signed, deadline, [t["code"] for t in teams if t["code"] not in held]
     )
+
+
+def pooled(kpi: Kpi, rows: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """A group's figure from its teams' value rows (a place, a former CCG area, LLR): a count KPI sums the
+    counts (and carries no RAG: a count's target is per team); a percentage or rate pools, Σ numerators /
+    Σ denominators over the teams that returned both, and is judged against the target like a team's. None
+    when no team of the group returned the KPI. `teams` is how many teams the figure pools."""
+    held = [r for r in rows if r and r["numerator"] is not None]
+    if kpi.denominator:
+        held = [r for r in held if r["denominator"]]
+    if not held:
+        return None
+    numerator = sum(float(r["numerator"]) for r in held)
+    denominator = sum(float(r["denominator"]) for r in held) if kpi.denominator else None
+    value = kpi.value(numerator, denominator)
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": value,
+        # A count's target is each team's (3 meetings, no overdue action): a sum of teams is not judged by it.
+        "rag": kpi.rag(value) if kpi.denominator else None,
+        "comment": "",
+        "teams": len(held),
+    }
 
 
 def trend(db: sqlite_utils.Database, kpi_code: str, span: list[Quarter]) -> dict[str, list[float | None]]:
@@ -149,10 +175,33 @@ def funnel(db: sqlite_utils.Database, kpi_code: str, quarter: Quarter, points_on
                 "numerator": r["numerator"],
                 "denominator": r["denominator"],
                 "value": value,
-                "outside_95": not lo * scale <= value <= hi * scale,
+                "outside_95": not lo * scale <= value <= hi * scale and not math.isclose(value, theta * scale),
             }
         )
     return Funnel(kpi, quarter, points, theta * scale, x, limits)
+
+
+def position(funnel: Funnel, denominator: float, value: float) -> tuple[int, bool]:
+    """(band, above): WITHIN, BEYOND_95 or BEYOND_998 of the funnel's limits at the team's own denominator
+    (REFERENCE §2.3; a value exactly on a limit is inside), and whether it lies above the LLR centre line."""
+    from ..stats import funnel as limits_of
+
+    if math.isclose(value, funnel.centre, rel_tol=1e-9, abs_tol=1e-9):
+        # On the centre line is never "beyond": at a pooled 0 % or 100 % the exact limits collapse onto the
+        # line and would flag every team that equals it.
+        return WITHIN, False
+    scale = UNITS[funnel.kpi.unit]
+    theta = funnel.centre / scale
+    band = WITHIN
+    for level, code in ((0.95, BEYOND_95), (0.998, BEYOND_998)):
+        lo, hi = (
+            limits_of.proportion_limits(theta, denominator, level)
+            if funnel.kpi.unit == "percent"
+            else limits_of.rate_limits(theta, denominator, level)
+        )
+        if limits_of.is_outlier(value, lo * scale, hi * scale):
+            band = code
+    return band, value > funnel.centre
 
 
 def export_xlsx(db: sqlite_utils.Database, actor: Actor, quarter: Quarter, out: str | Path) -> Path:

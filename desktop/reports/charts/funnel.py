@@ -1,5 +1,7 @@
 """A funnel plot of the 11 teams as a reportlab vector drawing (REFERENCE §2): the pooled LLR centre line,
-95 % (dashed) and 99.8 % (solid) limits, every team a point labelled with its code.
+95 % (dashed) and 99.8 % (solid) limits around it, the KPI's one catalogue target (`kpi.target`) dotted in
+yellow where it has one, every team a point labelled with its code. The limits test "differs from LLR by more
+than chance"; the target line shows where the Board's standard sits against that.
 
 Points are one neutral colour, never RAG (FunnelPlotR avoids red/green on purpose: a funnel shows whether a
 team differs by more than chance, not whether it is good). How far out a team sits is carried by the marker's
@@ -13,17 +15,16 @@ from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rec
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ...models.kpi.catalogue import UNIT_AXIS, UNITS
-from ...models.kpi.consolidated import Funnel
-from ...models.stats import funnel as limits_of
+from ...models.kpi.catalogue import UNIT_AXIS, UNIT_SUFFIX
+from ...models.kpi.consolidated import BEYOND_95, BEYOND_998, WITHIN, Funnel, position
 from ..fonts import BOLD, REGULAR
-from ..styles import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY
+from ..styles import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY, NHS_WARM_YELLOW
 from .kit import Frame, clipped_lines, nice_ticks
 
 POINT = colors.HexColor("#231F20")  # NHS black: neutral, and the strongest contrast for the markers
 LIMIT_95 = NHS_MID_GREY
 LIMIT_998 = colors.HexColor("#4D4D4D")  # neutral grey, kept apart from the blue LLR line
-WITHIN, BEYOND_95, BEYOND_998 = 0, 1, 2
+TARGET = NHS_WARM_YELLOW  # dotted, as on the trend panels: the one catalogue target of the KPI
 LABEL_SIZE = 6.5
 
 
@@ -42,19 +43,9 @@ def unit_label(funnel: Funnel) -> str:
 
 
 def classify(funnel: Funnel, locality: str, denominator: float, value: float) -> Point:
-    """Where a team sits against the limits at its own denominator (REFERENCE §2.3)."""
-    scale = UNITS[funnel.kpi.unit]
-    theta = funnel.centre / scale
-    band = WITHIN
-    for level, code in ((0.95, BEYOND_95), (0.998, BEYOND_998)):
-        lo, hi = (
-            limits_of.proportion_limits(theta, denominator, level)
-            if funnel.kpi.unit == "percent"
-            else limits_of.rate_limits(theta, denominator, level)
-        )
-        if limits_of.is_outlier(value, lo * scale, hi * scale):
-            band = code
-    return Point(locality, denominator, value, band, value > funnel.centre)
+    """Where a team sits against the limits at its own denominator (REFERENCE §2.3; consolidated.position)."""
+    band, above = position(funnel, denominator, value)
+    return Point(locality, denominator, value, band, above)
 
 
 def points_of(funnel: Funnel) -> list[Point]:
@@ -70,6 +61,9 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
     lo998, hi998 = funnel.limits[0.998]
     span = (funnel.x >= min(xs) * 0.9) & (funnel.x <= max(xs) * 1.05)
     ys = [p.y for p in points] + [funnel.centre] + list(lo998[span]) + list(hi998[span])
+    target = funnel.kpi.target
+    if target is not None:
+        ys.append(target)  # the one catalogue target is always on the plot: it is what the Board judges by
     pad = (max(ys) - min(ys)) * 0.08 or 1.0
     y0, y1 = max(0.0, min(ys) - pad), max(ys) + pad
     if funnel.kpi.unit == "percent":
@@ -103,6 +97,17 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
     placed: list[tuple[float, float, float, float]] = [
         (f.right - 40, f.py(funnel.centre) + 1, f.right, f.py(funnel.centre) + 10)
     ]
+    if target is not None:
+        ty = f.py(target)
+        d.add(Line(f.left, ty, f.right, ty, strokeColor=TARGET, strokeWidth=1.3, strokeDashArray=[1.5, 1.5]))
+        text = f"target {target_text(funnel.kpi)}"
+        # Beside the LLR label would collide when the two lines are close: put the target's at the left.
+        d.add(
+            Rect(f.left + 1, ty + 1.5, stringWidth(text, BOLD, 6.5) + 2, 7.5, fillColor=colors.white,
+                 strokeColor=None, fillOpacity=0.85)
+        )  # fmt: skip
+        d.add(String(f.left + 2, ty + 2.5, text, fontName=BOLD, fontSize=6.5, fillColor=NHS_DARK_GREY))
+        placed.append((f.left, ty + 1, f.left + stringWidth(text, BOLD, 6.5) + 4, ty + 10))
     marks = [(f.px(p.x), f.py(p.y)) for p in points]
     for (cx, cy), p in zip(marks, points, strict=True):
         _marker(d, cx, cy, p.band)
@@ -132,8 +137,15 @@ def drawing(funnel: Funnel, points: list[Point], width: float, height: float) ->
     g = Group(title)
     g.transform = (0, 1, -1, 0, 9, f.bottom + f.height / 2)
     d.add(g)
-    _legend(d, f.left, 4)
+    _legend(d, f.left, 4, funnel.kpi)
     return d
+
+
+def target_text(kpi) -> str:
+    """ "≥ 80%", "≤ 150 per 100,000": the catalogue target with its direction."""
+    sign = "≥" if kpi.direction == "high" else "≤"
+    unit = "%" if kpi.unit == "percent" else UNIT_SUFFIX[kpi.unit]
+    return f"{sign}\u00a0{kpi.target:g}{unit}"
 
 
 def _marker(d: Drawing, x: float, y: float, band: int) -> None:
@@ -197,15 +209,18 @@ def _label(d: Drawing, f: Frame, x: float, y: float, text: str, placed: list, ma
     d.add(String(box[0], box[1] + 1, text, fontName=REGULAR, fontSize=LABEL_SIZE, fillColor=POINT))
 
 
-def _legend(d: Drawing, x: float, y: float) -> None:
-    items = [
-        ("line", NHS_BLUE, None, "LLR (pooled)"),
+def _legend(d: Drawing, x: float, y: float, kpi=None) -> None:
+    items = [("line", NHS_BLUE, None, "LLR (pooled): centre of the limits")]
+    if kpi is not None and kpi.target is not None:
+        items.append(("line", TARGET, (1.5, 1.5), "target"))
+    items += [
         ("line", LIMIT_95, (3, 2), "95% limits"),
         ("line", LIMIT_998, None, "99.8% limits"),
         ("mark", WITHIN, None, "within 95%"),
         ("mark", BEYOND_95, None, "beyond 95%"),
         ("mark", BEYOND_998, None, "beyond 99.8%"),
     ]
+    size = 6.3 if len(items) < 7 else 5.9
     for kind, what, dash, text in items:
         if kind == "line":
             d.add(
@@ -223,5 +238,5 @@ def _legend(d: Drawing, x: float, y: float) -> None:
         else:
             _marker(d, x + 3, y + 2.5, what)
             x += 9
-        d.add(String(x, y, text, fontName=REGULAR, fontSize=6.3, fillColor=NHS_DARK_GREY))
-        x += stringWidth(text, REGULAR, 6.3) + 8
+        d.add(String(x, y, text, fontName=REGULAR, fontSize=size, fillColor=NHS_DARK_GREY))
+        x += stringWidth(text, REGULAR, size) + 7

@@ -1,14 +1,18 @@
 """The quarterly locality report a federation manager sends to the board (DESIGN §11).
 
-Page by page: a cover with the return's status and the headline (G/A/R counts, the reds, key numbers); the
-KPI table (target, numerator/denominator, value with its 95 % interval, RAG as letter and colour, MDC
-variation and assurance icons, trend since last quarter, commentary) with its key; the exceptions, each red
-with its comment and the actions raised against it; cohort, MDT and care-home summaries; then an SPC chart per
-KPI, two to a row. Aggregate only, so not OFFICIAL-SENSITIVE; every export is audited.
+Page by page: a front page that reads as a board paper (issue 24, point 4: the headline, the recommendations
+"The Board is asked to …" drafted by models/kpi/board.py and edited before export, what is better and worse
+than last quarter and why, a one-page dashboard of the KPIs with targets); the return's status, the G/A/R counts,
+the reds, key numbers, the key and the notes; the KPI table (target, numerator/denominator, value with its 95 %
+interval or why it has none, the LLR value beside a rate, RAG as letter and colour, MDC variation and assurance
+icons, year to date, forecast outturn against the annual plan, direction of travel, commentary); the
+exceptions, each red with its comment and the actions raised against it; cohort, MDT and care-home summaries;
+then an SPC chart per KPI, two to a row. Aggregate only, so not OFFICIAL-SENSITIVE; every export is audited.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -18,10 +22,21 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepInFrame,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from ..models import clock, free_text
 from ..models.clock import Actor
+from ..models.kpi import board
+from ..models.kpi.board import Year, YearRow
 from ..models.kpi.catalogue import Kpi
 from ..models.kpi.locality_figures import KpiRow, LocalityFigures, gather
 from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
@@ -33,11 +48,13 @@ from .styles import (
     CONTENT_WIDTH,
     NHS_AMBER,
     NHS_BLUE,
+    NHS_DARK_BLUE,
     NHS_DARK_GREY,
     NHS_GREEN,
     NHS_MID_GREY,
     NHS_PALE_GREY,
     NHS_RED,
+    PAGE_HEIGHT,
     STYLES,
     build,
     escape,
@@ -67,6 +84,11 @@ _S = {  # styles this report adds to the house set
     "tile_big": ParagraphStyle("tile_big", parent=STYLES["cell"], alignment=TA_CENTER, fontSize=22, leading=26),
     "tile": ParagraphStyle("tile", parent=STYLES["cell"], alignment=TA_CENTER, fontSize=8.5, leading=11),
     "draft": ParagraphStyle("draft", parent=STYLES["body"], fontName=BOLD, fontSize=12, leading=15, textColor=NHS_RED),
+    "front_title": ParagraphStyle("front_title", parent=STYLES["title"], fontSize=17, leading=20, spaceAfter=1 * mm),
+    "front_sub": ParagraphStyle("front_sub", parent=STYLES["subtitle"], fontSize=9.5, leading=12, spaceAfter=3 * mm),
+    "headline": ParagraphStyle("headline", parent=STYLES["body"], fontSize=11.5, leading=14.5, textColor=NHS_DARK_BLUE),
+    "ask": ParagraphStyle("ask", parent=STYLES["body"], fontSize=8.8, leading=10.8),
+    "dash": ParagraphStyle("dash", parent=STYLES["cell"], fontSize=7.8, leading=9.4),
 }
 
 
@@ -89,9 +111,12 @@ def export(
     today: dt.date | None = None,
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancel,
+    asks: list[str] | None = None,
 ) -> Path:
-    """Write the report of *locality_code* for *quarter* to *out* and audit the export. Cancelled from *cancel*
-    leaves neither a file nor an audit entry."""
+    """Write the report of *locality_code* for *quarter* to *out* and audit the export. *asks* are the
+    recommendations to the board, each finishing "The Board is asked to …" (None: board.draft_asks, the draft);
+    like the comments they are refused if they identify a patient. Cancelled from *cancel* leaves neither a file
+    nor an audit entry."""
     out = Path(out)
     stage(progress, cancel, 0.0, f"Gathering the figures of {locality_code.upper()}…")
     figures = gather(db, locality_code, quarter, today or clock.today())
@@ -100,6 +125,8 @@ def export(
     fields.update(
         {f"description of action {a['reference']}": a["description"] for row in figures.rows for a in row.actions}
     )
+    asks = board.draft_asks(figures) if asks is None else [a.strip() for a in asks if a and a.strip()]
+    fields.update({f"recommendation {board.letter(n)} to the board": text for n, text in enumerate(asks)})
     free_text.refuse(
         db,
         fields,
@@ -109,7 +136,7 @@ def export(
     )
     status = "DRAFT" if figures.draft else f"signed off by {figures.ret['signed_off_by']}"
     with part_file(out) as part:
-        build_report(figures, part.path, progress, cancel)
+        build_report(figures, part.path, progress, cancel, asks=asks, year=board.year(db, figures))
         record_export(
             db,
             part,
@@ -147,7 +174,7 @@ def fmt(kpi: Kpi, value: float | None) -> str:
 def target_text(kpi: Kpi) -> str:
     if kpi.target is None or kpi.direction not in ("high", "low"):
         return "—"
-    figure = fmt(kpi, kpi.target).replace(".0%", "%")  # targets are whole numbers: "≥ 60%", not "≥ 60.0%"
+    figure = _whole(kpi, kpi.target)  # targets are whole numbers: "≥ 60%", not "≥ 60.0%"
     return ("≥ " if kpi.direction == "high" else "≤ ") + figure
 
 
@@ -157,21 +184,25 @@ def stat(kpi: Kpi, value: float) -> str:
 
 
 def build_report(
-    f: LocalityFigures, out: Path, progress: Progress = no_progress, cancel: CancelCheck = never_cancel
+    f: LocalityFigures,
+    out: Path,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancel,
+    asks: list[str] | None = None,
+    year: Year | None = None,
 ) -> None:
     q = f.quarter
+    year = year or Year([q])
+    asks = board.draft_asks(f) if asks is None else asks
     title = f"{f.locality['name']} · {q.label}" + (" · DRAFT" if f.draft else "")
-    stage(progress, cancel, 0.5, "Writing the headline, the KPIs and the exceptions…")
+    stage(progress, cancel, 0.5, "Writing the board summary, the KPIs and the exceptions…")
     story: list = [
-        Paragraph(f"{escape(f.locality['name'])} locality", STYLES["title"]),
-        markup(
-            f"Quarterly KPI report · {q.label} ({_d(q.start.isoformat())} to {_d(q.end.isoformat())}) · "
-            f"Integrated Locality Team",
-            "subtitle",
-        ),
+        # One page whatever the quarter holds: a long list of reds is set a little smaller rather than spill.
+        KeepInFrame(CONTENT_WIDTH, FRONT_HEIGHT, _front_page(f, asks, year), mode="shrink"),
+        PageBreak(),
         _status(f),
         Spacer(1, 3 * mm),
-        Paragraph("Headline", STYLES["h1"]),
+        Paragraph("RAG summary", STYLES["h1"]),
         _tiles(f),
         Spacer(1, 2 * mm),
         *_reds(f),
@@ -180,27 +211,35 @@ def build_report(
         Spacer(1, 2 * mm),
         KeepTogether(_key()),
         Spacer(1, 2 * mm),
+        Paragraph("Notes", STYLES["h2"]),
         p(
-            "Figures are aggregate counts from the locality's own records and, for OUT-01 to OUT-04, from "
-            "secondary-care data entered by the federation manager. No patient is identified. Intervals are "
-            "95 %: Wilson's for percentages, Byar's (exact below 10) for counts and rates, as PHE Fingertips "
-            f"publishes them. Actions and care-home rounds are as recorded on {f.today:%d %b %Y}.",
+            "Figures are aggregate counts from the locality's own records and, for the entered KPIs (OUT-, BCF-), "
+            "from secondary-care and council data entered by the federation manager; an optional entered KPI "
+            "left blank shows \u201cnot entered\u201d. No patient is identified. Intervals are 95 %: Wilson's for "
+            "percentages of patients, Byar's (exact below 10) for counts and rates of patients, as PHE Fingertips "
+            f"publishes them. {NO_INTERVAL_MARK} No interval: a census or a count of the team's own activity is "
+            "not a sample, so it has none. Actions and care-home rounds are as recorded on "
+            f"{f.today:%d %b %Y}.",
             "small",
         ),
         PageBreak(),
         Paragraph("Key performance indicators", STYLES["h1"]),
-        _kpi_table(f),
+        _kpi_table(f, year),
         p(
-            "Key to the icons, arrows and RAG letters on page 1. Values are for the quarter; the 95% interval is "
-            "under each value.",
+            "Key to the icons, arrows and RAG letters on page 2. Values are for the quarter, with the numerator / "
+            f"denominator and the 95% interval under each. {NO_INTERVAL_MARK} No interval: census / activity count, "
+            "not a sample.",
             "small",
         ),
+        Spacer(1, 1 * mm),
+        p(board.NOTES, "small"),
         PageBreak(),
         Paragraph("Exceptions: indicators off target", STYLES["h1"]),
         *_exceptions(f),
         *_summaries(f),
     ]
-    charts = _charts(f, progress, cancel)
+    # The COH-06 breakdowns are a line under COH-06 in the table, not charts of their own.
+    charts = _charts(dataclasses.replace(f, rows=[r for r in f.rows if not r.kpi.part_of]), progress, cancel)
     story += [
         CondPageBreak(120 * mm),  # charts follow on if two rows of them fit; no half-empty page otherwise
         Paragraph("Statistical process control charts", STYLES["h1"]),
@@ -208,8 +247,8 @@ def build_report(
             "Making Data Count XmR charts: each point is one period; the mean is the solid line and the process "
             "limits (mean ± 2.66 × average moving range) dashed. A point beyond a limit, 7 in a row on one side of "
             "the mean, 7 rising or falling, or 2 of 3 near a limit is special cause. Computed KPIs are charted "
-            "month by month; entered KPIs (OUT-) exist only quarterly in signed-off returns, so their limits stay "
-            "trial limits until 13 quarters are held. Monthly charts of counts per period (COH-06, MDT-01, "
+            "month by month; entered KPIs (OUT-, BCF-) exist only quarterly in signed-off returns, so their limits "
+            "stay trial limits until 13 quarters are held. Monthly charts of counts per period (COH-06, MDT-01, "
             "MDT-02) leave out the quarterly target.",
             "small",
         ),
@@ -227,6 +266,231 @@ def build_report(
         progress=progress,
         cancel=cancel,
     )
+
+
+# -- the front page: the board summary ---------------------------------------------------------------------------
+NO_INTERVAL_MARK = "\u2020"  # †: where a census or an activity count would have had its interval
+FRONT_HEIGHT = PAGE_HEIGHT - 31 * mm - 14  # the frame of build(): its margins and padding
+CHANGES_SHOWN = 3  # better and worse each: the largest changes; the KPI table has every one
+
+
+def _front_page(f: LocalityFigures, asks: list[str], year: Year) -> list:
+    q = f.quarter
+    ret = f.ret
+    if f.draft:
+        state = "<font color='#DA291C'><b>DRAFT</b></font>: the return is not signed off; figures may change"
+    else:
+        state = f"Return signed off by {escape(ret['signed_off_by'])} on {_d(ret['signed_off_at'])}"
+    out: list = [
+        Paragraph(f"{escape(f.locality['name'])} locality: report to the board", _S["front_title"]),
+        _m(
+            f"Quarterly KPI report, {q.label} ({_d(q.start.isoformat())} to {_d(q.end.isoformat())}) · {state}",
+            "front_sub",
+        ),
+        _headline_box(board.headline(f)),
+        Paragraph("Recommendations", STYLES["h2"]),
+        markup("<b>The Board is asked to:</b>", "body"),
+        Spacer(1, 1 * mm),
+        _asks_list(asks),
+        Paragraph("Since last quarter", STYLES["h2"]),
+        _changes(f),
+        Paragraph("Dashboard: the KPIs with targets", STYLES["h2"]),
+        *_dashboard(f, year),
+        Spacer(1, 1 * mm),
+        p(
+            "RAG: G met the target, A within tolerance, R beyond. YTD: the financial year to date; forecast: the "
+            "year-end at the run rate so far, coloured against the annual plan (rules under the KPI table). "
+            "Arrows: direction of travel against last quarter and the same quarter last year, filled when better "
+            "or worse by the KPI's direction of good.",
+            "small",
+        ),
+    ]
+    return out
+
+
+def _headline_box(text: str) -> Any:
+    box = Table([[_m(f"<b>{escape(text)}</b>", "headline")]], colWidths=[CONTENT_WIDTH])
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#F4F7F8")),
+                ("LINEBEFORE", (0, 0), (0, -1), 5, NHS_BLUE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 9),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+            ]
+        )
+    )
+    return box
+
+
+def _asks_list(asks: list[str]) -> Any:
+    if not asks:
+        return p("(No recommendation was made.)", "body")
+    ends = [";"] * (len(asks) - 1) + ["."]  # one sentence, as a board paper lists its recommendations
+    rows = [
+        [_p(board.letter(n), "ask"), _p(text.rstrip(".;") + end, "ask")]
+        for n, (text, end) in enumerate(zip(asks, ends, strict=True))
+    ]
+    t = Table(rows, colWidths=[8 * mm, CONTENT_WIDTH - 8 * mm])
+    t.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ]
+        )
+    )
+    return t
+
+
+def _changes(f: LocalityFigures) -> Any:
+    """Better and worse than last quarter, side by side, each with the comment that says why."""
+    better, worse = board.changes(f)
+
+    def column(items: list[board.Change], word: str) -> list:
+        if not items:
+            return [_p(f"Nothing is {word} than last quarter.", "num")]
+        cells = []
+        for c in items[:CHANGES_SHOWN]:
+            k = c.row.kpi
+            text = (
+                f"<b>{k.code}</b> {escape(board.short(k))}: {fmt(k, c.row.previous)} \u2192 "
+                f"<b>{fmt(k, c.row.value)}</b>"
+            )
+            if c.why:
+                text += f"<br/><font name='{OBLIQUE}' color='#425563'>\u201c{escape(c.why)}\u201d</font>"
+            cells.append(_m(text, "num"))
+        if len(items) > CHANGES_SHOWN:
+            cells.append(_p(f"and {len(items) - CHANGES_SHOWN} more (see the KPI table)", "tiny"))
+        return cells
+
+    w = CONTENT_WIDTH / 2
+    left, right = column(better, "better"), column(worse, "worse")
+    head = [
+        _m(f"<font color='#009639'><b>Better ({len(better)})</b></font>", "num"),
+        _m(f"<font color='#DA291C'><b>Worse ({len(worse)})</b></font>", "num"),
+    ]
+    rows = [head] + [
+        [left[i] if i < len(left) else "", right[i] if i < len(right) else ""]
+        for i in range(max(len(left), len(right)))
+    ]
+    t = Table(rows, colWidths=[w, w])
+    t.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, NHS_MID_GREY),
+                ("LINEAFTER", (0, 0), (0, -1), 0.25, NHS_PALE_GREY),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ]
+        )
+    )
+    return t
+
+
+def _dashboard(f: LocalityFigures, year: Year) -> list:
+    """One line per KPI with a target; the optional entered KPIs left blank are named in one line below."""
+    w = CONTENT_WIDTH
+    widths = [0.085 * w, 0.25 * w, 0.14 * w, 0.075 * w, 0.055 * w, 0.08 * w, 0.145 * w, 0.085 * w, 0.085 * w]
+    rows, styles, blank = [], [], []
+    for r in board.headline_rows(f):
+        if r.kpi.target is None:
+            continue
+        if _not_entered(r):
+            blank.append(r.kpi.code)
+            continue
+        k, yr = r.kpi, year.row(r.kpi.code)
+        i = len(rows) + 1
+        value = fmt(k, r.value)
+        if yr is not None and yr.llr is not None:
+            value += f" (LLR {fmt(k, yr.llr)})"
+        rows.append(
+            [
+                _m(f"<b>{k.code}</b>", "dash"),
+                _p(board.short(k)[:1].upper() + board.short(k)[1:], "dash"),
+                _p(value, "dash"),
+                _p(target_text(k), "dash"),
+                _rag(r.rag),
+                _p(fmt(k, yr.ytd) if yr else "—", "dash"),
+                _outturn(k, yr, "dash"),
+                _arrow(k, r.value, r.previous),
+                _arrow(k, r.value, yr.last_year if yr else None),
+            ]
+        )
+        if r.rag in RAG_COLOURS:
+            styles.append(("BACKGROUND", (4, i), (4, i), RAG_COLOURS[r.rag]))
+    styles += [
+        ("ALIGN", (4, 1), (4, -1), "CENTER"),
+        ("ALIGN", (7, 1), (8, -1), "CENTER"),
+        ("VALIGN", (0, 1), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 1), (-1, -1), 1.2),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 1.2),
+    ]
+    out: list = [
+        table(
+            ["KPI", "Indicator", "This quarter", "Target", "RAG", "YTD", "Forecast / plan", "Last Q", "Last yr"],
+            rows,
+            widths,
+            row_styles=styles,
+        )
+    ]
+    if blank:
+        out.append(p(f"Not entered this quarter (optional): {', '.join(blank)}.", "small"))
+    return out
+
+
+def _not_entered(r: KpiRow) -> str:
+    return "not entered" if r.value is None and r.kpi.source == "entered" else ""
+
+
+def _outturn(k: Kpi, yr: YearRow | None, style: str = "num") -> Any:
+    if yr is None or yr.forecast is None:
+        return _p("—", style)
+    plan = "" if yr.plan is None else f" / {_whole(k, yr.plan)}"
+    colour = {"G": "#009639", "A": "#B35F00", "R": "#DA291C"}.get(yr.outturn_rag or "", "#212B32")
+    letter = f" {yr.outturn_rag}" if yr.outturn_rag else ""
+    return _m(f"<font color='{colour}'><b>{fmt(k, yr.forecast)}</b>{letter}</font>{plan}", style)
+
+
+def _whole(k: Kpi, value: float) -> str:
+    """A plan or target as written: "60%", not "60.0%"."""
+    return fmt(k, value).replace(".0%", "%")
+
+
+def _arrow(k: Kpi, now: float | None, then: float | None) -> Any:
+    word = board.travel(k, now, then)
+    if word is None:
+        return _p("–", "tiny")
+    change = "same" if word == "same" else "up" if now > then else "down"
+    better = {"better": True, "worse": False}.get(word)
+    return mdc_icons.trend_arrow(change, better)
+
+
+def _travel_cell(r: KpiRow, yr: YearRow | None) -> Any:
+    """Direction of travel: against last quarter and the same quarter last year, each an arrow and a word."""
+    k = r.kpi
+    lines = []
+    for label, then in (("Q", r.previous), ("yr", yr.last_year if yr else None)):
+        word = board.travel(k, r.value, then)
+        text = f"{label}: no value" if word is None else f"{label}: {word}, was {fmt(k, then)}"
+        lines.append([_arrow(k, r.value, then) if word else "", _p(text, "tiny")])
+    t = Table(lines, colWidths=[13, None])
+    t.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return t
 
 
 def _status(f: LocalityFigures) -> Any:
@@ -267,7 +531,7 @@ def _status(f: LocalityFigures) -> Any:
 
 
 def _tiles(f: LocalityFigures) -> Any:
-    counts = {k: sum(1 for r in f.rows if r.rag == k) for k in ("G", "A", "R", None)}
+    counts = {k: sum(1 for r in board.headline_rows(f) if r.rag == k) for k in ("G", "A", "R", None)}
     cells, styles = [], []
     for i, k in enumerate(("G", "A", "R", None)):
         letter = k or "–"
@@ -393,13 +657,24 @@ def _rag(rag: str | None) -> Any:
     return _p(rag or "–", "rag" if rag in ("G", "R") else "rag_dark")
 
 
-def _value_cell(r: KpiRow) -> Any:
+def _value_cell(r: KpiRow, yr: YearRow | None = None) -> Any:
+    missing = _not_entered(r)
+    if missing:
+        return _p(missing, "tiny")
     text = f"<b>{fmt(r.kpi, r.value)}</b>"
-    if r.ci is not None and r.value is not None:
+    if r.numerator is not None and r.denominator is not None:
+        text += f"<br/><font size=6.8>{r.numerator:,.0f} / {r.denominator:,.0f}</font>"
+    if r.value is not None and r.ci is None:
+        # A census or an activity count (kpi.no_interval_reason) is marked and keyed; anything else just says so.
+        mark = NO_INTERVAL_MARK if r.kpi.interval_method is None else ""
+        text += f"<br/><font size=6.8 color='#425563'>no interval{mark}</font>"
+    elif r.ci is not None and r.value is not None:
         low, high = r.ci
         pct = "%" if r.kpi.unit == "percent" else ""
         low_text = "—" if low is None else f"{low:,.1f}"
         text += f"<br/><font size=6.8 color='#425563'>{low_text}–{high:,.1f}{pct}</font>"
+    if yr is not None and yr.llr is not None:
+        text += f"<br/><font size=6.8 color='#003087'>LLR {fmt(r.kpi, yr.llr)}</font>"
     return _m(text, "num")
 
 
@@ -411,54 +686,85 @@ def _icon(drawing: Any, r: KpiRow) -> Any:
     return drawing
 
 
-def _kpi_table(f: LocalityFigures) -> Any:
+def _kpi_table(f: LocalityFigures, year: Year | None = None) -> Any:
     w = CONTENT_WIDTH
-    widths = [0.08 * w, 0.25 * w, 0.075 * w, 0.1 * w, 0.12 * w, 0.055 * w, 0.06 * w, 0.07 * w, 0.19 * w]
+    widths = [0.08, 0.19, 0.07, 0.13, 0.055, 0.055, 0.07, 0.075, 0.095, 0.18]
+    widths = [x * w for x in widths]
+    year = year or Year([f.quarter])
+    parts = {}
+    for r in f.rows:
+        if r.kpi.part_of:
+            parts.setdefault(r.kpi.part_of, []).append(r)
     rows, styles = [], []
     band = [colors.white, colors.HexColor("#F4F7F8")]
-    for n, r in enumerate(f.rows):
+    for n, r in enumerate(r for r in f.rows if not r.kpi.part_of):
         i = len(rows) + 1
-        fraction = (
-            "—"
-            if r.numerator is None
-            else f"{r.numerator:,.0f}" + (f" / {r.denominator:,.0f}" if r.denominator is not None else "")
-        )
+        yr = year.row(r.kpi.code)
         rows.append(
             [
                 _m(f"<b>{r.kpi.code}</b>", "num"),
                 _p(r.kpi.name, "num"),
                 _p(target_text(r.kpi), "num"),
-                _p(fraction, "num"),
-                _value_cell(r),
+                _value_cell(r, yr),
                 _rag(r.rag),
                 _icon(mdc_icons.variation(r.spc.variation_icon if r.spc else None), r),
                 _icon(mdc_icons.assurance(r.spc.assurance_icon if r.spc else None), r),
-                _trend(r),
+                _p(fmt(r.kpi, yr.ytd) if yr else "—", "num"),
+                _outturn(r.kpi, yr),
+                _travel_cell(r, yr),
             ]
         )
         last = i
+        extra = []
+        if r.kpi.code in parts:
+            extra.append(
+                "<b>By type:</b> "
+                + " · ".join(
+                    f"{b.kpi.code} {escape(_type_name(b.kpi))} {fmt(b.kpi, b.value)}" for b in parts[r.kpi.code]
+                )
+            )
         if r.comment:
-            rows.append(["", _m(f"<b>Comment:</b> {escape(r.comment)}", "comment")] + [""] * 7)
-            last = i + 1
+            extra.append(f"<b>Comment:</b> {escape(r.comment)}")
+        for line in extra:
+            last += 1
+            rows.append(["", _m(line, "comment")] + [""] * 8)
             styles += [
                 ("SPAN", (1, last), (-1, last)),
                 ("TOPPADDING", (0, last), (-1, last), 0),
-                ("LINEBELOW", (0, i), (-1, i), 0, colors.white),
+                ("LINEBELOW", (0, last - 1), (-1, last - 1), 0, colors.white),
             ]
         styles.append(("BACKGROUND", (0, i), (-1, last), band[n % 2]))
         if r.rag in RAG_COLOURS:
-            styles.append(("BACKGROUND", (5, i), (5, i), RAG_COLOURS[r.rag]))
+            styles.append(("BACKGROUND", (4, i), (4, i), RAG_COLOURS[r.rag]))
     styles += [
-        ("VALIGN", (5, 1), (7, -1), "MIDDLE"),
-        ("ALIGN", (5, 1), (7, -1), "CENTER"),
-        ("VALIGN", (8, 1), (8, -1), "MIDDLE"),
+        ("VALIGN", (4, 1), (6, -1), "MIDDLE"),
+        ("ALIGN", (4, 1), (6, -1), "CENTER"),
+        ("VALIGN", (9, 1), (9, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
     return table(
-        ["KPI", "Indicator", "Target", "Num. / den.", "Value, 95% CI", "RAG", "Var.", "Assur.", "Since last quarter"],
+        [
+            "KPI",
+            "Indicator",
+            "Target",
+            "Value, num. / den., 95% CI",
+            "RAG",
+            "Var.",
+            "Assur.",
+            "YTD",
+            "Forecast / plan",
+            "Direction of travel",
+        ],
         rows,
         widths,
         row_styles=styles,
     )
+
+
+def _type_name(kpi: Kpi) -> str:
+    """A COH-06 breakdown by its type alone: "Care-plan reviews", not "… delivered in the quarter"."""
+    return kpi.name.replace(" delivered in the quarter", "").lower()
 
 
 def _key() -> list:
@@ -567,20 +873,24 @@ def _exceptions(f: LocalityFigures) -> list:
     return out
 
 
+ASSURANCE_WORDS = {
+    "pass": "Assurance: the process will consistently meet the target.",
+    "fail": "Assurance: fail. It will not meet its target without a change to the process.",
+    "hit-and-miss": "Assurance: hit and miss. The target lies within the process limits, so it will be met "
+    "in some periods and missed in others.",
+}
+
+
 def _variation_sentence(r: KpiRow) -> str:
     if r.spc is None:
         return ""
     if r.spc.trial_limits:
-        return f"Too few points ({len(r.spc.points)}) for SPC icons."
-    return (
-        mdc_icons.LABELS[r.spc.variation_icon]
-        + " in the latest period"
-        + (
-            f"; {mdc_icons.LABELS[r.spc.assurance_icon][0].lower()}{mdc_icons.LABELS[r.spc.assurance_icon][1:]}."
-            if r.spc.assurance_icon
-            else "."
-        )
-    )
+        head = f"Too few points ({len(r.spc.points)}) for SPC icons."
+    else:
+        head = mdc_icons.LABELS[r.spc.variation_icon] + " in the latest period."
+    if r.assurance:
+        return f"{head} {ASSURANCE_WORDS[r.assurance]}"
+    return f"{head} No assurance: {escape(r.assurance_note)}." if r.assurance_note and not r.spc.trial_limits else head
 
 
 def _summaries(f: LocalityFigures) -> list:
@@ -687,6 +997,9 @@ def _charts(f: LocalityFigures, progress: Progress = no_progress, cancel: Cancel
 
 
 def _chart_cell(r: KpiRow, width: float, height: float) -> Any:
+    from .charts import mdc_style  # the step-change and assurance wording shared with the app's SPC view
+
+    steps = [(mdc_style.step_label(r.labels[s["index"]], r.monthly), s["reason"]) for s in r.rebases]
     name = _m(f"<b>{r.kpi.code}</b> {escape(r.kpi.name)}", "num")
     if r.spc is not None and r.spc.trial_limits:
         head = Table([[name, _p("trial limits", "tiny")]], colWidths=[width - 40, 40])
@@ -714,7 +1027,7 @@ def _chart_cell(r: KpiRow, width: float, height: float) -> Any:
     )
     if r.spc is None:
         body: Any = _p("Not enough values for a chart yet.", "tiny")
-        caption = ""
+        notes = []
     else:
         pct = r.kpi.unit == "percent"
         body = xmr_chart(
@@ -727,13 +1040,21 @@ def _chart_cell(r: KpiRow, width: float, height: float) -> Any:
             suffix="%" if pct else "",
         )
         kind = "Monthly" if r.monthly else "Quarterly (signed-off returns)"
+        since = f" since {steps[-1][0]}" if steps else ""  # the mean and limits are the last segment's
         caption = (
             f"{kind}, {r.labels[0]} to {r.labels[-1]} ({len(r.labels)} points)"
-            f" · mean {stat(r.kpi, r.spc.mean)} · limits {stat(r.kpi, max(r.spc.lpl, 0))} to "
+            f" · mean{since} {stat(r.kpi, r.spc.mean)} · limits {stat(r.kpi, max(r.spc.lpl, 0))} to "
             f"{stat(r.kpi, min(r.spc.upl, 100) if pct else r.spc.upl)}"
             + (f" · {_plural(r.gaps, 'month' if r.monthly else 'quarter')} without a value left off" if r.gaps else "")
         )
-    parts = [[head], [body]] + ([[_p(caption, "tiny")]] if caption else [])
+        notes = [_p(caption, "tiny")]
+    # Each step change with its reason (issue 24), then why the assurance icon is withheld where it is (trial
+    # limits say so on the chart; a KPI with no target needs no word).
+    notes += [_m(f"<b>Limits recalculated from {escape(on)}:</b> {escape(why)}", "tiny") for on, why in steps]
+    withheld = r.assurance is None and r.assurance_note not in ("", "no target")
+    if r.spc is not None and not r.spc.trial_limits and withheld:
+        notes.append(_p(f"No assurance icon: {mdc_style.brief(r.assurance_note)}.", "tiny"))
+    parts = [[head], [body]] + [[n] for n in notes]
     t = Table(parts, colWidths=[width])
     t.setStyle(
         TableStyle(

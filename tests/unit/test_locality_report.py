@@ -15,7 +15,7 @@ from desktop.models import audit, quarters
 from desktop.models.clock import Actor
 from desktop.models.db import open_workspace
 from desktop.models.errors import ValidationError
-from desktop.models.kpi import returns
+from desktop.models.kpi import board, consolidated, returns
 from desktop.models.kpi.catalogue import by_code
 from desktop.models.kpi.locality_figures import gather, interval
 from desktop.models.mdt import actions
@@ -63,11 +63,20 @@ def test_the_report_names_every_kpi_and_the_sign_off(world, report):
     assert "OFFICIAL-SENSITIVE" not in text  # aggregate only
 
 
+def _table_lines(pages: list[str]) -> list[str]:
+    """The KPI table, one cell per line: from its heading to the key under it, across its pages."""
+    text = "\n".join(pages)
+    start = text.index("Key performance indicators")
+    return [line.strip() for line in text[start : text.index("Key to the icons", start)].split("\n")]
+
+
 def test_rag_letters_match_the_return(world, report):
     db, _ = world
     _, pages, _ = report
-    held = returns.values(db, returns.current(db, _cha(db), QUARTER)["id"])
-    lines = [line.strip() for line in pages[1].split("\n")]  # the KPI table page, one cell per line
+    every = returns.values(db, returns.current(db, _cha(db), QUARTER)["id"])
+    kpis = by_code()
+    held = {code: row for code, row in every.items() if not kpis[code].part_of}
+    lines = _table_lines(pages)
     starts = {line: i for i, line in enumerate(lines) if line in held}
     assert set(starts) == set(held)
     ends = sorted(starts.values()) + [len(lines)]
@@ -77,12 +86,81 @@ def test_rag_letters_match_the_return(world, report):
         cells = lines[start + 1 : ends[ends.index(start) + 1]]
         assert (row["rag"] or "–") in cells, (code, row["rag"], cells)
         assert [c for c in cells if c in ("G", "A", "R", "–")] == [row["rag"] or "–"], (code, cells)
-    headline = pages[0]
+    # COH-06's breakdowns are one "By type" line under it, not rows of their own.
+    by_type = " ".join(lines[starts["COH-06"] : ends[ends.index(starts["COH-06"]) + 1]])
+    assert by_type.count("COH-06") == 8 and "By type:" in by_type
+    summary = pages[1]
     reds = [code for code, row in held.items() if row["rag"] == "R"]
     assert reds, "the demo world's CHA return has reds to show"
-    assert f"Off target ({len(reds)})" in headline
+    assert f"Off target ({len(reds)})" in summary
     for code in reds:
-        assert code in headline
+        assert code in summary
+
+
+def test_the_front_page_reads_as_a_board_paper(world, report):
+    db, _ = world
+    _, pages, _ = report
+    front = " ".join(pages[0].split())
+    figures = gather(db, "CHA", QUARTER, DEMO_TODAY)
+    assert board.headline(figures) in front
+    assert front.startswith("Charnwood locality: report to the board")
+    assert "The Board is asked to:" in front
+    asks = board.draft_asks(figures)
+    assert any(a.startswith("note that") and "is red" in a for a in asks)
+    for n, ask in enumerate(asks):
+        assert f"{board.letter(n)} {ask.rstrip('.;')}" in front, ask
+    assert "Since last quarter" in front and "Better (" in front and "Worse (" in front
+    assert "Dashboard: the KPIs with targets" in front
+    for r in figures.rows:
+        if r.kpi.target is not None and r.value is not None and not r.kpi.part_of:
+            assert r.kpi.code in front
+    blank = [r.kpi.code for r in figures.rows if r.kpi.target is not None and r.value is None]
+    assert (
+        (f"Not entered this quarter (optional): {', '.join(blank)}." in front) if blank else "Not entered" not in front
+    )
+    assert "Page 1 of" in pages[0] and "Key performance indicators" not in pages[0]  # one page
+
+
+def test_year_to_date_forecast_and_the_llr_comparator(world, report):
+    db, _ = world
+    _, pages, text = report
+    figures = gather(db, "CHA", QUARTER, DEMO_TODAY)
+    year = board.year(db, figures)
+    assert [q.code for q in year.quarters] == ["2026-27-Q1", "2026-27-Q2"]
+    q1 = consolidated.grid(db, QUARTER.previous())
+    meetings = year.row("MDT-01")
+    assert meetings.ytd == q1[("MDT-01", "CHA")]["value"] + figures.row("MDT-01").value
+    assert meetings.forecast == meetings.ytd * 2 and meetings.plan == 12
+    cohort = year.row("COH-01")
+    assert cohort.ytd == cohort.forecast == figures.row("COH-01").value  # a stock: the latest
+    caseload, now, before = year.row("COH-02"), figures.row("COH-02"), q1[("COH-02", "CHA")]
+    pooled = 100 * (now.numerator + before["numerator"]) / (now.denominator + before["denominator"])
+    assert caseload.ytd == round(pooled, 1)
+    all_teams = [v for (k, _), v in consolidated.grid(db, QUARTER).items() if k == "OUT-01"]
+    assert year.row("OUT-01").llr_teams == 11
+    assert year.row("OUT-01").llr == round(
+        1000 * sum(v["numerator"] for v in all_teams) / sum(v["denominator"] for v in all_teams), 1
+    )
+    assert year.row("COH-02").llr is None  # a comparator for rates only
+    flat = " ".join(text.split())
+    assert f"LLR {year.row('OUT-01').llr:,.1f}" in flat
+    assert "Forecast outturn is the year-end value at the run rate so far" in flat
+    assert "No interval: census / activity count, not a sample" in flat
+    assert "no interval†" in flat  # where a census's interval would be
+
+
+def test_edited_asks_are_printed_and_one_naming_a_patient_is_refused(world, tmp_path):
+    db, _ = world
+    out = tmp_path / "asks.pdf"
+    locality_report.export(
+        db, ACTOR, "CHA", QUARTER, out, today=DEMO_TODAY, asks=["note the report", "agree the winter plan"]
+    )
+    front = " ".join(PdfReader(out).pages[0].extract_text().split())
+    assert "(a) note the report; (b) agree the winter plan." in front
+    refused = tmp_path / "refused.pdf"
+    with pytest.raises(ValidationError, match="recommendation \\(b\\) to the board holds what looks like an NHS"):
+        locality_report.export(db, ACTOR, "CHA", QUARTER, refused, today=DEMO_TODAY, asks=["note", "see 943 476 5919"])
+    assert not refused.exists()
 
 
 def test_a_red_shows_its_comment_and_its_actions(world, report):
@@ -134,8 +212,8 @@ def test_no_patient_is_identified(world, report):
 def test_the_export_is_audited(world, report):
     db, _ = world
     out, _, _ = report
-    rows = [r for r in audit.entries(db, "report") if r["action"] == "export"]
-    assert rows and out.name in rows[0]["summary"] and "Charnwood" in rows[0]["summary"]
+    rows = [r for r in audit.entries(db, "report") if r["action"] == "export" and out.name in r["summary"]]
+    assert rows and "Charnwood" in rows[0]["summary"]
 
 
 def test_an_unknown_locality_is_refused_with_the_known_codes(world, tmp_path):
@@ -192,8 +270,7 @@ def test_intervals_are_wilson_for_percentages_and_byar_for_counts_and_rates():
     kpis = by_code()
     low, high = interval(kpis["COH-02"], 5, 25)  # REFERENCE §3: Wilson 5/25 is 8.861 % to 39.131 %
     assert (round(low, 3), round(high, 3)) == (8.861, 39.131)
-    low, high = interval(kpis["COH-06"], 20, None)  # Byar, O = 20: 12.2114 to 30.8899
-    assert (round(low, 4), round(high, 4)) == (12.2114, 30.8899)
+    assert interval(kpis["COH-06"], 20, None) is None  # activity, not a sample: no interval (issue 24)
     low, high = interval(kpis["OUT-01"], 20, 1000)  # a rate per 1,000: the count's limits scaled
     assert (round(low, 4), round(high, 4)) == (12.2114, 30.8899)
     assert interval(kpis["COH-02"], None, 25) is None and interval(kpis["COH-02"], 3, 0) is None

@@ -68,3 +68,18 @@ ICONS = {
     "consistent_fail": (CONCERN, "F", True),
     "inconsistent": (COMMON, "?", False),
 }
+
+
+def brief(note: str) -> str:
+    """An assurance_note (why a KPI has no assurance icon) cut to its first clause, for a line under a chart or
+    a tooltip: "the quarter's figure lies beyond the process limits"."""
+    text = note.strip()
+    cut = min((i for i in (text.find(": "), text.find("; "), text.find(" (")) if i > 0), default=len(text))
+    return text[:cut].rstrip(" .,")
+
+
+def step_label(label: str, monthly: bool) -> str:
+    """The period a step change starts, as a sentence names it: 'Jun 2025' for 'June 2025', a quarter as held."""
+    if monthly and len(label) >= 8 and label[-4:].isdigit():
+        return f"{label[:3]} {label[-4:]}"
+    return label

@@ -5,6 +5,11 @@ is a labelled dash-dot line. Special-cause points are coloured as MDC colours th
 marker shape, because board papers are often printed in black and white: a square is improvement, a
 triangle concern, a diamond a neutral signal, a small circle common cause. Under 13 points the limits are
 trial limits (§1.5) and the chart says so.
+
+A recorded step change (models/kpi/rebases.py) splits the chart into segments: each draws its own mean and
+limits over its own points only, with a break between them, a dotted vertical marker where a step change
+starts one, and the periods named above the plot ("Baseline", "From Jun 25"). Only the last segment's limits
+carry the UPL/LPL tags: they are the ones the icons describe.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, 
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ...models.stats.spc import SpcResult
+from ...models.stats.spc import Segment, SpcResult
 from .. import fonts
 from . import mdc_style
 from .kit import fit_text
@@ -28,6 +33,8 @@ COMMON = colors.HexColor(mdc_style.COMMON)  # NHS mid grey
 INK = colors.HexColor(mdc_style.INK)  # NHS black: the mean and axis text
 TARGET = colors.HexColor(mdc_style.TARGET)  # NHS red, as MDC draws the target
 OUTLINE = colors.HexColor(mdc_style.OUTLINE)  # dark rim so a light-blue marker still shows when printed in grey
+STEP_DASH = [1.2, 1.6]  # the step-change marker: dotted, unlike the dashed limits
+BREAK = 1.5  # points of blank either side of a step change, so the segments' lines read as separate
 
 FONT, BOLD = fonts.REGULAR, fonts.BOLD
 AXIS_PT = 6.5  # the smallest size that stays legible on an A4 print
@@ -99,9 +106,11 @@ def xmr_chart(
     """
     d = Drawing(width, height)
     values = [p.value for p in result.points]
-    top_pad = TITLE_PT + 5 if title else 2
+    segments = segments_of(result)
+    stepped = len(segments) > 1
+    top_pad = (TITLE_PT + 5 if title else 2) + (AXIS_PT + 2 if stepped else 0)
     bottom_pad = AXIS_PT + 6 + (AXIS_PT + 3 if result.trial_limits else 0)
-    lines = [result.mean, result.upl, result.lpl] + ([target] if target is not None else [])
+    lines = [v for g in segments for v in (g.mean, g.upl, g.lpl)] + ([target] if target is not None else [])
     low, high = min(values + lines), max(values + lines)
     lo_bound, hi_bound = bounds
     if lo_bound is not None:
@@ -126,6 +135,9 @@ def xmr_chart(
     def sx(i: int) -> float:
         return x0 + (plot_w * (i + 0.5) / len(values))
 
+    def edge(i: int) -> float:  # the boundary before point i
+        return x0 + plot_w * i / len(values)
+
     def sy(v: float) -> float:
         return y0 + plot_h * (v - low) / (high - low)
 
@@ -149,18 +161,48 @@ def xmr_chart(
 
     tags: list[tuple[float, str, colors.Color]] = []
 
-    def hline(v: float, colour: colors.Color, dash: list[float] | None, w: float, label: str) -> None:
+    def hline(
+        v: float, colour: colors.Color, dash: list[float] | None, w: float, label: str, span: tuple[float, float]
+    ) -> None:
         if not low <= v <= high:
             return  # outside what the measure can take (e.g. a lower limit below 0 %)
-        d.add(Line(x0, sy(v), x0 + plot_w, sy(v), strokeColor=colour, strokeWidth=w, strokeDashArray=dash))
+        d.add(Line(span[0], sy(v), span[1], sy(v), strokeColor=colour, strokeWidth=w, strokeDashArray=dash))
         if label:
             tags.append((sy(v), label, colour))
 
-    hline(result.upl, COMMON, [3, 2], 0.8, "UPL")
-    hline(result.lpl, COMMON, [3, 2], 0.8, "LPL")
-    hline(result.mean, INK, None, 0.8, "")
+    for g in segments:
+        last = g is segments[-1]
+        span = (edge(g.start) + (BREAK if g.start else 0), edge(g.end) - (0 if last else BREAK))
+        hline(g.upl, COMMON, [3, 2], 0.8, "UPL" if last else "", span)
+        hline(g.lpl, COMMON, [3, 2], 0.8, "LPL" if last else "", span)
+        hline(g.mean, INK, None, 0.8, "", span)
+        if stepped:  # which periods the segment's limits come from, above the plot
+            words = "Baseline" if not g.start else f"From {labels[g.start]}"
+            room = edge(g.end) - edge(g.start) - 2
+            d.add(
+                String(
+                    edge(g.start) + 1,
+                    y0 + plot_h + 2,
+                    fit_text(words, FONT, AXIS_PT, room),
+                    fontName=FONT,
+                    fontSize=AXIS_PT,
+                    fillColor=INK,
+                )
+            )
+        if g.start:
+            d.add(
+                Line(
+                    edge(g.start),
+                    y0,
+                    edge(g.start),
+                    y0 + plot_h + AXIS_PT + 1,
+                    strokeColor=INK,
+                    strokeWidth=0.7,
+                    strokeDashArray=STEP_DASH,
+                )
+            )
     if target is not None:
-        hline(target, TARGET, [5, 1.5, 1, 1.5], 0.9, "Tgt")
+        hline(target, TARGET, [5, 1.5, 1, 1.5], 0.9, "Tgt", (x0, x0 + plot_w))
     # A target close to a limit would print its tag on top of the limit's: push tags apart, upwards.
     floor = -1e9
     for y, label, colour in sorted(tags):
@@ -190,17 +232,35 @@ def xmr_chart(
             )
         )
     if result.trial_limits:
+        held = segments[-1].end - segments[-1].start
+        said = (
+            f"Trial limits: only {held} points since the step change; no icons until 13."
+            if stepped
+            else f"Trial limits: only {held} points (MDC fixes limits from 13); no icons."
+        )
         d.add(
             String(
                 x0,
                 1,
-                f"Trial limits: only {len(values)} points (MDC fixes limits from 13); no icons.",
+                fit_text(
+                    said,
+                    fonts.OBLIQUE,
+                    AXIS_PT,
+                    width - x0,
+                ),
                 fontName=fonts.OBLIQUE,
                 fontSize=AXIS_PT,
                 fillColor=INK,
             )
         )
     return d
+
+
+def segments_of(result: SpcResult) -> tuple[Segment, ...]:
+    """The chart's segments: one per step change and the baseline before them; one for a result made without."""
+    if result.segments:
+        return result.segments
+    return (Segment(0, len(result.points), result.mean, result.upl, result.lpl, result.amr),)
 
 
 def _clip(v: float, low: float, high: float) -> float:
@@ -227,4 +287,6 @@ def legend(width: float) -> Drawing:
         d.add(Line(x, y + 2.5, x + 14, y + 2.5, strokeColor=colour, strokeWidth=0.9, strokeDashArray=dash or None))
         d.add(String(x + 17, y, text, fontName=FONT, fontSize=7, fillColor=INK))
         x += 24 + stringWidth(text, FONT, 7)
+    d.add(Line(x + 3, y - 2, x + 3, y + 8, strokeColor=INK, strokeWidth=0.7, strokeDashArray=STEP_DASH))
+    d.add(String(x + 7, y, "step change", fontName=FONT, fontSize=7, fillColor=INK))
     return d

@@ -9,11 +9,13 @@ commissioner workspace holds no team records: it has the system report only, and
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -112,7 +114,18 @@ class ReportsPage(QuarterPaging, Page):
         self.locality_button = QPushButton("Export &locality report (PDF)…")
         self.locality_button.setProperty("primary", True)
         self.locality_button.clicked.connect(self.export_locality)
-        box.addWidget(self.locality_button, 0, Qt.AlignmentFlag.AlignLeft)
+        # The monthly RAG exception report (issue 24): one page for the monthly ILT meeting, month asked for.
+        self.monthly_button = QPushButton("Monthly exception report…")
+        self.monthly_button.setToolTip(
+            "One page for a month: the monthly KPIs with their RAG, and each red with its actions"
+        )
+        self.monthly_button.clicked.connect(lambda: self.export_monthly())
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.locality_button)
+        row.addWidget(self.monthly_button)
+        row.addStretch(1)
+        box.addLayout(row)
         box.addStretch(1)
         return self.locality_card
 
@@ -148,7 +161,16 @@ class ReportsPage(QuarterPaging, Page):
         self.list.horizontalHeader().setStretchLastSection(False)  # the list is sized to its columns
         self.list.setAccessibleName("Key performance indicators with their SPC variation and assurance")
         self.list.selectionModel().currentChanged.connect(lambda index, _old: self.show_chart(index.row()))
+        # Step changes (issue 24): recorded from the chart's panel or the KPI list's context menu (Menu key).
+        self.step_action = QAction("Record a step change…", self.list)
+        self.step_action.triggered.connect(lambda: self.record_step_change())
+        self.list.addAction(self.step_action)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.refocus: str | None = None  # the KPI to show, the list focused, once the figures are back
+        self.kept: tuple[Any, str | None] = (None, None)  # (figures' key, KPI chosen) across a reload
         self.view = SpcView()
+        self.view.record_requested.connect(lambda: self.record_step_change())
+        self.view.remove_requested.connect(self.remove_step_change)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list)
         self.splitter.addWidget(self.view)
@@ -233,6 +255,10 @@ class ReportsPage(QuarterPaging, Page):
         self._show_state(f"The charts could not be worked out: {exc}")
 
     def _show_state(self, text: str) -> None:
+        current = self.list.currentIndex()
+        if self.figures is not None and current.isValid() and self.refocus is None:
+            # Reloaded after a write (an undo, say): the same figures' KPI stays chosen.
+            self.kept = ((self.figures.locality["code"], self.figures.quarter.code), self.model.row_id(current.row()))
         self.figures = None
         self.model.set_rows([])
         self.view.show_nothing("")
@@ -245,6 +271,9 @@ class ReportsPage(QuarterPaging, Page):
         self.figures = figures
         current = self.list.currentIndex()
         code = self.model.row_id(current.row()) if current.isValid() and self.model.rowCount() else None
+        if code is None and self.kept[0] == (figures.locality["code"], figures.quarter.code):
+            code = self.kept[1]
+        code, self.kept = self.refocus or code, (None, None)
         self.model.set_rows(figures.rows)
         self.spc_state.setVisible(False)
         self.splitter.setVisible(True)
@@ -262,6 +291,9 @@ class ReportsPage(QuarterPaging, Page):
             row = self.model.row_of(code)
         self.list.setCurrentIndex(self.model.index(row, 0))
         self.show_chart(row)
+        if self.refocus is not None:  # after a step change was recorded or removed
+            self.list.setFocus()
+            self.refocus = None
         self._show_locality_card()
 
     def _size_columns(self) -> None:
@@ -278,7 +310,60 @@ class ReportsPage(QuarterPaging, Page):
         if not 0 <= row < self.model.rowCount():
             self.view.show_nothing("Choose a KPI in the list to see its chart.")
             return
-        self.view.show_row(self.model.record(row))
+        from ...models.kpi import rebases
+        from . import step_change_dialog
+
+        record = self.model.record(row)
+        allowed, why = step_change_dialog.permission(self.session.actor)
+        self.view.set_permission(allowed, why)
+        self.step_action.setEnabled(allowed)
+        self.step_action.setToolTip(why)
+        recorded = rebases.listing(self.session.db, self.locality["id"], record.kpi.code) if self.locality else None
+        self.view.show_row(record, recorded)
+
+    def record_step_change(self, code: str | None = None) -> None:
+        """Ask for a step change on *code* (by default the KPI shown) and record it; the figures reload."""
+        from . import step_change_dialog
+
+        if self.figures is None or self.locality is None:
+            return
+        allowed, why = step_change_dialog.permission(self.session.actor)
+        if not allowed:
+            messages.warn(self, "Step changes", why)
+            return
+        current = self.list.currentIndex()
+        code = code or (self.model.row_id(current.row()) if current.isValid() else None)
+        kpis = [(r.kpi.code, r.kpi.name) for r in self.figures.rows]
+        self.step_dialog = step_change_dialog.ask(self, self.session, self.locality["id"], kpis, code, self.today())
+        self.step_dialog.accepted.connect(
+            lambda: self._stepped(
+                self.step_dialog.values()["kpi"], "Step change recorded: the limits are recalculated from its date."
+            )
+        )
+
+    def remove_step_change(self, step: dict[str, Any]) -> None:
+        """Remove a recorded step change, once confirmed; Edit → Undo records it again."""
+        from . import step_change_dialog
+
+        day = dt.date.fromisoformat(step["effective_on"])
+        if not messages.confirm(
+            self,
+            "Remove the step change?",
+            f"Remove the step change on {step['kpi']} from {day:%d/%m/%Y} ({step['reason']})?\n\nThe limits run on "
+            "across that date again. Edit → Undo puts it back.",
+            "Remove",
+        ):
+            return
+        with messages.reported(self, "Step change not removed") as failed:
+            step_change_dialog.remove(self.session, step)
+        if not failed:
+            self._stepped(step["kpi"], "Step change removed. Edit → Undo puts it back.")
+
+    def _stepped(self, code: str, text: str) -> None:
+        self.refocus = code
+        if self.figures is not None:  # already reloaded (from the cache): show the KPI now
+            self._show_figures(self.figures)
+        messages.show_status(self, text)
 
     def select_kpi(self, code: str) -> None:
         self.list.setCurrentIndex(self.model.index(self.model.row_of(code), 0))
@@ -290,11 +375,14 @@ class ReportsPage(QuarterPaging, Page):
         if self.locality is None:
             self.locality_body.setText("Choose a locality in the tool bar.")
             self.locality_button.setEnabled(False)
+            self.monthly_button.setEnabled(False)
             return
         name, q = self.locality["name"], self.quarter
         text = (
-            f"{name} ({self.locality['code']}), {q.label}: the KPIs with intervals, trends and SPC charts, the "
-            "exceptions with their actions, and the cohort, MDT and care-home summaries. No patient is named."
+            f"{name} ({self.locality['code']}), {q.label}: a board summary on page 1 (the headline, the "
+            "recommendations, drafted from the exceptions for you to edit before export, and a dashboard), the KPIs "
+            "with intervals, year to date, forecast and trends, SPC charts, the exceptions with their actions, and "
+            "the cohort, MDT and care-home summaries. No patient is named."
         )
         figures = (
             self.figures
@@ -311,6 +399,7 @@ class ReportsPage(QuarterPaging, Page):
                 text += f"\nThe return was signed off by {ret['signed_off_by']} (revision {ret['revision']})."
         self.locality_body.setText(text)
         self.locality_button.setEnabled(True)
+        self.monthly_button.setEnabled(True)
 
     def _show_system_card(self) -> None:
         q = self.quarter
@@ -340,12 +429,27 @@ class ReportsPage(QuarterPaging, Page):
 
     # -- export ---------------------------------------------------------------------------------------------
     def export_locality(self) -> Path | None:
-        """Ask for a file and start writing the locality report there; the file chosen, written later."""
+        """Show the recommendations drafted for the board to edit (board_summary), then ask for a file and start
+        writing the locality report there with them; the file chosen, written later. Cancel exports nothing."""
         if self.locality is None or self.session.kind == "commissioner":
             return None
+        from ...models.kpi.locality_figures import gather
         from ...reports import locality_report
+        from . import board_summary
 
         code, q, today, actor = self.locality["code"], self.quarter, self.today(), self.session.actor
+        figures = self.cache.get((code, q.code))
+        if figures is None:  # not loaded yet: the drafts need the figures, about a second's work
+            from PySide6.QtWidgets import QApplication
+
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                figures = gather(self.session.db, code, q, today)
+            finally:
+                QApplication.restoreOverrideCursor()
+        asks = board_summary.edit_asks(self, self.session.db, figures)
+        if asks is None:
+            return None
         return pdf_export.export_pdf(
             self,
             self.settings,
@@ -354,7 +458,42 @@ class ReportsPage(QuarterPaging, Page):
             f"Writing the {q.label} locality report for {self.locality['name']}…",
             self.session.path,
             lambda db, progress, cancel, out: locality_report.export(
-                db, actor, code, q, out, today, progress=progress, cancel=cancel
+                db, actor, code, q, out, today, progress=progress, cancel=cancel, asks=asks
+            ),
+            OPEN_REPORT,
+        )
+
+    def export_monthly(self, month: quarters.Month | None = None) -> Path | None:
+        """Ask for the month (unless given) and a file, and start writing the monthly exception report there;
+        the file chosen, written later."""
+        if self.locality is None or self.session.kind == "commissioner":
+            return None
+        from ...models.kpi import monthly_figures
+        from ...reports import monthly_report
+        from .monthly_dialog import ask_month
+
+        code, name, today, actor = self.locality["code"], self.locality["name"], self.today(), self.session.actor
+        if month is None:
+            held = monthly_figures.months_available(self.session.db, self.locality["id"], today)
+            if not held:
+                messages.warn(
+                    self,
+                    "No monthly figures yet",
+                    f"{name} has no risk extract yet, so there are no figures to report: import one first.",
+                )
+                return None
+            month = ask_month(self, name, held, quarters.Month(today.year, today.month))
+            if month is None:
+                return None
+        return pdf_export.export_pdf(
+            self,
+            self.settings,
+            "monthly exception report",
+            f"monthly-report-{code}-{month.code}.pdf",
+            f"Writing the {month.label} monthly exception report for {name}…",
+            self.session.path,
+            lambda db, progress, cancel, out: monthly_report.export(
+                db, actor, code, month, out, today, progress=progress, cancel=cancel
             ),
             OPEN_REPORT,
         )
@@ -365,8 +504,13 @@ class ReportsPage(QuarterPaging, Page):
             messages.warn(self, "Nothing to report", self.system_reason.text())
             return None
         from ...reports import system_report
+        from . import system_summary
 
         q, actor, publication = self.quarter, self.session.actor, self.publication.isChecked()
+        # "The Board is asked to …": the draft, edited and checked for identifiers; Cancel writes nothing.
+        asks = system_summary.ask_board(self, self.session.db, q, publication)
+        if asks is None:
+            return None
 
         def written(out: Path, altered: int) -> None:
             if publication:
@@ -385,7 +529,7 @@ class ReportsPage(QuarterPaging, Page):
             f"Writing the {q.label} system report…",
             self.session.path,
             lambda db, progress, cancel, out: system_report.export(
-                db, actor, q, out, for_publication=publication, progress=progress, cancel=cancel
+                db, actor, q, out, for_publication=publication, progress=progress, cancel=cancel, asks=asks
             ),
             OPEN_REPORT,
             done=written,

@@ -1,7 +1,10 @@
 """The KPI list of the Reports screen: one row per KPI of a locality's quarter (locality_figures.KpiRow) with its
 value, its RAG letter on the RAG colour, and its Making Data Count variation and assurance in words beside a
 small drawn icon, so neither colour nor icon is ever the only cue. The icons are drawn as the PDF's
-(mdc_icons): a ring for improvement and pass, a filled disc for concern and fail, the MDC letters inside."""
+(mdc_icons): a ring for improvement and pass, a filled disc for concern and fail, the MDC letters inside.
+
+The assurance is the board's verdict on the row (KpiRow.assurance); where it is withheld the cell says "No
+target" or "Withheld" and its tooltip says why, from the row's assurance_note."""
 
 from __future__ import annotations
 
@@ -26,6 +29,10 @@ COLUMNS = (
 CODE, NAME, VALUE, RAG, VARIATION, ASSURANCE = range(len(COLUMNS))
 TRIAL = "Trial limits"
 NO_CHART = "No chart"
+NO_TARGET = "No target"
+WITHHELD = "Withheld"
+# KpiRow.assurance → its icon, as locality_figures.ICONS (not imported: the figures load lazily, off start-up)
+VERDICT_ICONS = {"pass": "consistent_pass", "fail": "consistent_fail", "hit-and-miss": "inconsistent"}
 
 
 def icon_pixmap(kind: str, size: int = 16) -> QPixmap:
@@ -77,10 +84,24 @@ class SpcListModel(RowsModel):
         return mdc_style.SHORT[row.spc.variation_icon]
 
     @staticmethod
-    def assurance_text(row: Any) -> str:
+    def assurance_kind(row: Any) -> str | None:
+        """The assurance icon of the row's verdict (mdc_style names); None when it is withheld."""
+        return VERDICT_ICONS.get(row.assurance or "")
+
+    @classmethod
+    def assurance_text(cls, row: Any) -> str:
         if row.spc is None or row.spc.trial_limits:
             return DASH
-        return mdc_style.SHORT[row.spc.assurance_icon] if row.spc.assurance_icon else "No target"
+        kind = cls.assurance_kind(row)
+        if kind is not None:
+            return mdc_style.SHORT[kind]
+        return NO_TARGET if (row.assurance_note or "no target") == "no target" else WITHHELD
+
+    @staticmethod
+    def withheld_tip(row: Any) -> str:
+        """Why the row has no assurance icon, in a line."""
+        note = row.assurance_note or "no target on this chart"
+        return f"No assurance icon: {mdc_style.brief(note)}."
 
     def _icon(self, kind: str | None) -> QIcon | None:
         if kind is None:
@@ -109,7 +130,7 @@ class SpcListModel(RowsModel):
             if column == VARIATION and spc is not None:
                 return self._icon(spc.variation_icon)
             if column == ASSURANCE and spc is not None:
-                return self._icon(spc.assurance_icon)
+                return self._icon(self.assurance_kind(r))
             return None
         if role == Qt.ItemDataRole.BackgroundRole and column == RAG:
             return rag_background(r.rag)
@@ -125,8 +146,8 @@ class SpcListModel(RowsModel):
             if column == RAG:
                 return RAG_NAMES.get(r.rag or "", "No RAG: this KPI has no target.")
             if column in (VARIATION, ASSURANCE) and spc is not None:
-                kind = spc.variation_icon if column == VARIATION else spc.assurance_icon
-                return mdc_style.LABELS[kind] if kind else "No target"
+                kind = spc.variation_icon if column == VARIATION else self.assurance_kind(r)
+                return mdc_style.LABELS[kind] if kind else self.withheld_tip(r)
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         return None
 
@@ -139,13 +160,13 @@ class SpcListModel(RowsModel):
         if r.spc is None:
             return "Not enough values for a chart yet." if column in (VARIATION, ASSURANCE) else None
         if r.spc.trial_limits and column in (VARIATION, ASSURANCE):
-            return f"Trial limits: only {len(r.spc.points)} points (MDC fixes limits from 13); no icons."
+            segment = r.spc.segments[-1] if r.spc.segments else None
+            held = segment.end - segment.start if segment else len(r.spc.points)
+            since = " since the last step change" if r.rebases else ""
+            return f"Trial limits: only {held} points{since} (MDC fixes limits from 13); no icons."
         if column == VARIATION:
             return mdc_style.LABELS[r.spc.variation_icon] + " in the latest period"
         if column == ASSURANCE:
-            return (
-                mdc_style.LABELS[r.spc.assurance_icon]
-                if r.spc.assurance_icon
-                else "No assurance icon: no target on this chart."
-            )
+            kind = SpcListModel.assurance_kind(r)
+            return mdc_style.LABELS[kind] if kind else SpcListModel.withheld_tip(r)
         return None

@@ -56,8 +56,9 @@ def test_population_looks_like_llr(llr):
     assert 0.18 <= (age >= 65).mean() <= 0.22
     deficits = (llr["efi_score"] * 36).round()
     cohort = (deficits >= 9) | (llr["ltc_count"] >= 5) | (llr["predicted_cost"] >= 3 * llr["expected_cost"])
-    # Roughly 60,000 of 1.1 million: the size the cohort screen is budgeted for (DESIGN §13).
-    assert 0.03 <= cohort.mean() <= 0.09
+    # A risk-stratified cohort is 2–3 % of the list: about 30,000 of LLR's 1.1 million, well inside the 60,000
+    # the cohort screen is budgeted for (DESIGN §13).
+    assert 0.02 <= cohort.mean() <= 0.035
     assert (llr["care_home_id"] != "").sum() > 0
 
 

@@ -5,6 +5,7 @@ assessments, and follow-up actions. Written in bulk: tens of thousands of visits
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import replace
 from typing import Any
@@ -12,10 +13,13 @@ from typing import Any
 from .. import audit
 from ..identifiers import nhs_check_digit
 from ..working_days import add_working_days
-from .context import DEMO_ACTOR, DemoContext, history_start
+from .context import DEMO_ACTOR, DemoContext, history_start, insert_rows
 from .reference_world import names
+from .teams import action_lateness, team
 
 OUTCOME_WEIGHTS = (("managed in the home", 88), ("referred on", 10), ("transferred to hospital", 2))
+_OUTCOMES = [o for o, _ in OUTCOME_WEIGHTS]
+_OUTCOME_CUMULATIVE = list(itertools.accumulate(w for _, w in OUTCOME_WEIGHTS))
 FOLLOW_UPS = (
     "Update the PCSP after the hospital stay",
     "Request a structured medication review",
@@ -52,10 +56,10 @@ def build_care_home_history(ctx: DemoContext) -> None:
         for home in homes:
             residents = _residents(ctx, rng, home, cohort_residents.get(home["cqc_id"], []), worked, serial)
             people += residents
-            _visits(ctx, rng, home, residents, clinicians, visits, reviewed, follow)
-        ctx.db["residents"].insert_all([{**r, **stamp} for r in people], batch_size=2000)
-        ctx.db["visits"].insert_all([{**v, **stamp} for v in visits], batch_size=2000)
-        ctx.db["visit_residents"].insert_all([{**v, **stamp} for v in reviewed], batch_size=5000)
+            _visits(ctx, rng, home, residents, clinicians, visits, reviewed, follow, loc["code"])
+        insert_rows(ctx.db, "residents", [{**r, **stamp} for r in people])
+        insert_rows(ctx.db, "visits", [{**v, **stamp} for v in visits])
+        insert_rows(ctx.db, "visit_residents", [{**v, **stamp} for v in reviewed])
         _actions(ctx, rng, loc, follow, stamp)
 
 
@@ -108,7 +112,8 @@ def _residents(
             nhs = _synthetic_nhs(serial)
             given = rng.choice(pools["given_female"] if rng.random() < 0.65 else pools["given_male"])
             family = rng.choice(pools["family"])
-            dob = dt.date(ctx.today.year - 108 + rng.randint(0, 32), rng.randint(1, 12), 1)  # aged 76 to 108
+            # Care-home residents are mostly in their late 80s; a few have passed 100.
+            dob = dt.date(ctx.today.year - round(rng.triangular(70, 102, 88)), rng.randint(1, 12), 1)
         leaving = i >= current
         admitted = first_day + dt.timedelta(days=rng.randint(-700, 700 if not leaving else 560))
         left_on = min(admitted + dt.timedelta(days=rng.randint(20, 400)), today) if leaving else None
@@ -165,9 +170,10 @@ def _visits(
     visits: list,
     reviewed: list,
     follow: list,
+    code: str,
 ) -> None:
     first_day, today = history_start(ctx.today), ctx.today
-    miss_rate = rng.choice([0.02, 0.05, 0.08, 0.12, 0.25])
+    miss_rate = min(0.6, team(code).round_miss * rng.choice([0.4, 0.7, 1.0, 1.3, 1.6]))
     weekday = rng.randint(0, 4)
     lead = next((c for c in clinicians if c["name"] == home["lead"]), None) or (clinicians[0] if clinicians else None)
     plan = []
@@ -185,9 +191,12 @@ def _visits(
     for day, kind, who in sorted(plan, key=lambda p: (p[0], p[1])):
         if day > today:
             continue
-        here = _present(residents, day)
         # A new-resident assessment sees that resident; other visits see a few of those living there.
-        chosen = ([who] if who in here else []) if isinstance(who, dict) else rng.sample(here, min(len(here), who))
+        if isinstance(who, dict):
+            chosen = [who] if _present([who], day) else []
+        else:
+            here = _present(residents, day)
+            chosen = rng.sample(here, min(len(here), who))
         clinician = (
             lead
             if kind == "weekly home round" and lead and rng.random() < 0.8
@@ -206,7 +215,7 @@ def _visits(
             }
         )
         for r in chosen:
-            outcome = rng.choices([o for o, _ in OUTCOME_WEIGHTS], [w for _, w in OUTCOME_WEIGHTS])[0]
+            outcome = rng.choices(_OUTCOMES, cum_weights=_OUTCOME_CUMULATIVE)[0]
             reviewed.append(
                 {"id": ctx.uuid(rng), "visit_id": visit_id, "resident_id": r["id"], "outcome": outcome, "note": ""}
             )
@@ -227,8 +236,11 @@ def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: 
         seq = next_seq.get(day.year, 0) + 1
         next_seq[day.year] = seq
         due = day + dt.timedelta(days=rng.choice([7, 14, 21]))
-        done = due + dt.timedelta(days=int(rng.gauss(-4, 6)))
-        finished = done <= ctx.today and rng.random() < 0.96
+        slip = action_lateness(loc["code"], due, ctx.today) - team(loc["code"]).action_lateness
+        done = due + dt.timedelta(days=int(rng.gauss(-4 + slip, 6)))
+        if rng.random() >= 0.96:  # a few wait for another service, and are done months late
+            done += dt.timedelta(days=rng.randint(30, 150))
+        finished = done <= ctx.today
         rows.append(
             {
                 "id": ctx.uuid(rng),
@@ -253,7 +265,7 @@ def _actions(ctx: DemoContext, rng: random.Random, loc: dict[str, Any], follow: 
                 **stamp,
             }
         )
-    ctx.db["actions"].insert_all(rows, batch_size=2000)
+    insert_rows(ctx.db, "actions", rows)
     # Each action's history is its audit trail, as for actions made through the screens.
     audit.append_many(
         ctx.db.conn,

@@ -15,10 +15,12 @@ from ..cohort import store as risk_store
 from ..cohort.extract_rules import Rejection
 from ..cohort.risk_import import store_run
 from ..progress import check_cancel
-from .context import DemoContext, actor_on
+from .context import DemoContext, actor_on, insert_rows
 from .population import Population, extract_dates, make_population, natural_size, quarter, text_columns
+from .step_changes import record_step_changes
+from .teams import IMPROVING, new_matron_day, reviews, team
 
-SMALL_POPULATION = 1500
+SMALL_POPULATION = 5000
 
 
 def risk_dates(today: dt.date) -> tuple[dt.date, ...]:
@@ -77,7 +79,8 @@ def build_risk_history(ctx: DemoContext) -> None:
                 day,
                 make_ids=lambda k, rng=rng: [ctx.uuid(rng) for _ in range(k)],
             )
-        simulate_caseload(ctx, loc["id"], random.Random(f"{ctx.seed}:caseload:{loc['code']}"))
+        steady = simulate_caseload(ctx, loc["id"], random.Random(f"{ctx.seed}:caseload:{loc['code']}"), loc["code"])
+        record_step_changes(ctx, loc, steady)
 
 
 @dataclass
@@ -117,11 +120,20 @@ def _membership(ctx: DemoContext, locality_id: str) -> tuple[dict[str, Seen], in
     return seen, len(runs) - 1
 
 
-def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
+PER_CASE_MANAGER = 85  # caseload patients a case manager carries
+MOST_PER_CASE_MANAGER = 110  # on average: beyond it the team takes on another
+PER_NAMED_GP = 400  # caseload patients on a named GP's list
+STEADY_SHARE = 0.9  # start-up is over once this share of the first cohort's care plans are agreed
+MANAGER, GP = "case manager", "named GP"  # placeholders in interventions until the pools are known
+
+
+def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random, code: str = "CHA") -> dt.date | None:
     """Contact, caseload, care plans, reviews (some late, some missed) and interventions, up to the world's day.
-    Only patients the team works on get a patients row, as in real use."""
+    Only patients the team works on get a patients row, as in real use. Returns the first day of the month the
+    team's caseload work became steady (its start-up over), or None if it never did."""
     rules = cohort_rules.load(ctx.db)
     today = ctx.today
+    profile = team(code)
     staff = {
         role: [
             r["id"]
@@ -139,7 +151,6 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
             "social worker",
         )
     }
-    managers = staff["community matron"] * 3 + staff["district nurse"] * 2 + staff["care coordinator"]
     left_reasons = dict(
         ctx.db.execute(
             "SELECT c.run_id || c.patient_id, c.detail FROM cohort_changes c JOIN risk_runs r ON r.id = c.run_id "
@@ -148,27 +159,33 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
         ).fetchall()
     )
     seen, last_index = _membership(ctx, locality_id)
+    first_run = min((s.first for s in seen.values()), default=None)
+    first_plans: list[str | None] = []
     rows, interventions = [], []
     for pid, s in sorted(seen.items()):
         deficits = s.row["efi_deficits"]
         in_cohort = s.left_run_id is None
         left_reason = "" if in_cohort else left_reasons.get(s.left_run_id + pid, "")
-        contact = s.first + dt.timedelta(days=rng.randint(7, 50))
+        # At start-up the team works through the whole first cohort over months, not weeks: its care plans, and
+        # so its reviews ever after, are spread through the year instead of falling due together.
+        contact = s.first + dt.timedelta(days=rng.randint(7, 150 if s.first == first_run else 50))
         if contact > today or rng.random() < 0.1:
             continue
         status, reason, stream, gp, manager, plan, interval = "contacted", "", "", None, None, None, None
         caseload_day = contact + dt.timedelta(days=rng.randint(7, 45))
-        if caseload_day <= today and rng.random() < 0.72:
+        if caseload_day <= today and rng.random() < profile.caseload_share:
             status = "on caseload"
             stream = rng.choices(["complex", "intermediate", "less complex"], [30, 45, 25])[0]
-            gp = rng.choice(staff["GP"])
-            manager = rng.choice(managers) if rng.random() < 0.9 else None
+            gp = GP if rng.random() < profile.named_gp_share else None
+            manager = MANAGER if rng.random() < profile.manager_share else None
             severe = deficits >= rules.severe_frailty_min_deficits
             interval = rules.severe_frailty_review_interval_months if severe else rules.review_interval_months
             plan_day = caseload_day + dt.timedelta(days=rng.randint(0, 30))
             plan = plan_day.isoformat() if plan_day <= today and rng.random() < 0.9 else None
+            if s.first == first_run:
+                first_plans.append(plan)
             if plan:
-                interventions += _reviews(rng, pid, plan_day, interval, manager, today)
+                interventions += _reviews(rng, pid, plan_day, interval, manager, today, code)
             interventions += _other_interventions(rng, pid, caseload_day, deficits, staff, manager, today)
             if not in_cohort and rng.random() < 0.6:
                 status = "discharged"
@@ -180,7 +197,7 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
             elif rng.random() < 0.04:
                 status, reason = "discharged", rng.choice(["stable", "declined"])
         else:
-            manager = rng.choice(managers) if rng.random() < 0.5 else None
+            manager = MANAGER if rng.random() < 0.5 else None
         r = s.row
         rows.append(
             {
@@ -207,6 +224,7 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
                 "review_interval_months": interval,
             }
         )
+    _allocate(rng, rows, interventions, staff)
     id_rng = random.Random(f"{ctx.seed}:interventions:{locality_id}")
     last_review: dict[str, str] = {}
     for i in interventions:
@@ -220,27 +238,68 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random) ->
             dates.add_months(dt.date.fromisoformat(base), interval).isoformat() if base and interval else None
         )
     stamp = ctx.stamp()
-    ctx.db["patients"].insert_all([{**row, **stamp} for row in rows], batch_size=2000)
+    insert_rows(ctx.db, "patients", [{**row, **stamp} for row in rows])
     ctx.db.conn.executemany(
         "INSERT INTO interventions (id, patient_id, type, delivered_on, delivered_by_id, note, locality_id, "
         "created_at, updated_at, updated_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(*i, locality_id, *stamp.values()) for i in interventions],
     )
+    return _steady(first_plans)
+
+
+def _allocate(rng: random.Random, rows: list[dict], interventions: list[list], staff: dict[str, list[str]]) -> None:
+    """Give the placeholders real staff: only as many case managers and named GPs as the caseload needs, so each
+    carries a believable list (a team does not spread 80 patients over 30 nurses)."""
+    managers = staff["community matron"] + staff["district nurse"] + staff["care coordinator"]
+    managed = [r for r in rows if r["status"] == "on caseload" and r["case_manager_id"]]
+    wanted = max(1, round(len(managed) / PER_CASE_MANAGER))
+    wanted += len(managed) / wanted > MOST_PER_CASE_MANAGER
+    pool = managers[: min(len(managers), wanted)]
+    # Caseloads are shared out by the hours each works, not left to chance: no one carries 150.
+    hours = [rng.uniform(0.9, 1.1) for _ in pool]
+    shares = [pool[i] for i in range(len(pool)) for _ in range(round(len(managed) * hours[i] / sum(hours)))]
+    shares += [rng.choice(pool) for _ in range(len(managed) - len(shares))]
+    rng.shuffle(shares)
+    chosen = {r["id"]: m for r, m in zip(managed, shares, strict=False)}
+    named = sum(1 for r in rows if r["status"] == "on caseload" and r["named_gp_id"])
+    gps = staff["GP"][: max(1, min(len(staff["GP"]), round(named / PER_NAMED_GP)))]
+    for r in rows:
+        if r["case_manager_id"]:
+            r["case_manager_id"] = chosen.setdefault(r["id"], rng.choice(pool))
+        if r["named_gp_id"]:
+            r["named_gp_id"] = rng.choice(gps)
+    for i in interventions:
+        if i[4] == MANAGER:
+            i[4] = chosen.get(i[1])
+
+
+def _steady(plans: list[str | None]) -> dt.date | None:
+    agreed = sorted(p for p in plans if p)
+    if not agreed:
+        return None
+    day = dt.date.fromisoformat(agreed[min(len(agreed) - 1, int(len(agreed) * STEADY_SHARE))])
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def _reviews(
-    rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None, today: dt.date
+    rng: random.Random, pid: str, plan_day: dt.date, interval: int, by: str | None, today: dt.date, code: str = "CHA"
 ) -> list[list]:
     out = []
     due = dates.add_months(plan_day, interval)
+    catch_up = new_matron_day(today) if code == IMPROVING else None
     while due <= today:
-        if rng.random() < 0.85:  # some reviews are missed altogether
-            done = due + dt.timedelta(days=int(rng.gauss(10, 20)))
+        miss, late = reviews(code, due, today)
+        if rng.random() >= miss:
+            done = due + dt.timedelta(days=int(rng.gauss(late, 20)))
             if done <= today:
                 out.append([None, pid, "care-plan review", done.isoformat(), by, ""])
                 due = dates.add_months(done, interval)
                 continue
-        due = dates.add_months(due, interval)
+        following = dates.add_months(due, interval)
+        if catch_up and due < catch_up <= following:
+            # The new matron books every overdue review into her first weeks.
+            following = catch_up + dt.timedelta(days=rng.randint(0, 42))
+        due = following
     return out
 
 

@@ -11,6 +11,7 @@ from ..clock import reproducible_ids
 from ..mdt import actions, meetings
 from .context import DemoContext, actor_on
 from .reference_world import person_name
+from .teams import action_lateness
 
 MONTHS = 24
 OUTCOMES = (
@@ -55,10 +56,10 @@ def build_mdt_history(ctx: DemoContext) -> None:
         ctx.progress(n / len(localities), f"Two years of MDT meetings for {loc['name']}")
         rng = ctx.rng(f"mdt:{loc['code']}")
         with reproducible_ids(rng):
-            _locality(ctx, loc["id"], rng)
+            _locality(ctx, loc["id"], rng, loc["code"])
 
 
-def _locality(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
+def _locality(ctx: DemoContext, locality_id: str, rng: random.Random, code: str) -> None:
     db = ctx.db
     staff = list(
         db.query("SELECT id, name, role, organisation FROM staff WHERE locality_id = ? ORDER BY name", [locality_id])
@@ -147,14 +148,14 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random) -> None:
                 meeting_id=meeting_id,
                 today=day,
             )
-            _progress(db, rng, action_id, due, today)
+            _progress(db, rng, action_id, due, today, action_lateness(code, due, today))
         meetings.update(db, actor, meeting_id, {"status": "held"})
 
 
-def _progress(db, rng: random.Random, action_id: str, due: dt.date, today: dt.date) -> None:
+def _progress(db, rng: random.Random, action_id: str, due: dt.date, today: dt.date, lateness: float) -> None:
     """What became of an action: done (often a little late), cancelled, or still open and perhaps escalated."""
     roll = rng.random()
-    finish = due + dt.timedelta(days=int(rng.gauss(-3, 12)))
+    finish = due + dt.timedelta(days=int(rng.gauss(lateness, 12)))
     if roll < 0.88 and finish <= today:
         if rng.random() < 0.3:
             actions.set_status(
@@ -177,14 +178,27 @@ def _progress(db, rng: random.Random, action_id: str, due: dt.date, today: dt.da
         actions.set_status(
             db, actor_on(finish, 14), [action_id], "cancelled", outcome_note="No longer needed", today=finish
         )
-    elif due < today - dt.timedelta(days=21) and rng.random() < 0.4:
+    else:
         when = min(due + dt.timedelta(days=21), today)
-        actions.escalate(
-            db,
-            actor_on(when, 14),
-            action_id,
-            "Locality clinical lead",
-            "Overdue after two reminders",
-            on=when,
-            today=when,
-        )
+        if due < today - dt.timedelta(days=21) and rng.random() < 0.4:
+            actions.escalate(
+                db,
+                actor_on(when, 14),
+                action_id,
+                "Locality clinical lead",
+                "Overdue after two reminders",
+                on=when,
+                today=when,
+            )
+        # Stuck actions are cleared in the end, months late, so the overdue list does not grow without limit.
+        cleared = when + dt.timedelta(days=rng.randint(14, 120))
+        if cleared <= today and rng.random() < 0.85:
+            actions.set_status(
+                db,
+                actor_on(cleared, 14),
+                [action_id],
+                "done",
+                completed_on=cleared,
+                outcome_note="Done late, after chasing",
+                today=cleared,
+            )

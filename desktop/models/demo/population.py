@@ -88,6 +88,7 @@ class Population:
     leaves: np.ndarray  # first quarter no longer registered (QUARTERS = stays)
     home: np.ndarray  # CQC id or ""
     eol_risk: np.ndarray
+    eol_from: np.ndarray  # the quarter they join the palliative-care register (if eol_risk)
     housebound_risk: np.ndarray
     given_ix: np.ndarray
     family_ix: np.ndarray
@@ -153,24 +154,26 @@ def make_population(
         serial[mask] = np.arange(mask.sum())
 
     old = rng.random(n) < pct65
-    age = np.where(old, 65 + np.minimum(rng.gamma(1.6, 7.5, n), 39), rng.uniform(0, 65, n))
-    dob = np.datetime64(born_before, "D") - (age * 365.25 + rng.uniform(0, 364, n)).astype("timedelta64[D]")
+    age = np.where(old, _older_ages(rng, n), rng.uniform(0, 65, n))
+    dob = np.datetime64(born_before, "D") - (age * 365.25).astype("timedelta64[D]")
     age_i = age.astype(int)
 
-    base_ltc = rng.poisson(0.05 + (age_i / 55.0) ** 2.5)
-    base_def = np.where(age_i >= 60, rng.poisson(np.clip((age_i - 58) / 3.8, 0, None)), rng.poisson(0.4, n))
+    base_ltc = rng.poisson(0.05 + (age_i / 60.0) ** 2.5)
+    base_def = np.where(age_i >= 60, rng.poisson(np.clip((age_i - 61) / 3.9, 0, None)), rng.poisson(0.4, n))
     base_def = base_def + (base_ltc >= 4) * rng.integers(0, 4, n)
     # Frailty and multimorbidity only accumulate: quarterly increments, faster with age.
-    def_steps = rng.poisson(np.clip((age_i - 60) / 200, 0.003, None)[:, None], (n, QUARTERS))
+    def_steps = rng.poisson(np.clip((age_i - 60) / 280, 0.003, None)[:, None], (n, QUARTERS))
     def_steps[:, 0] = 0
     deficits = np.minimum(base_def[:, None] + np.cumsum(def_steps, axis=1), 36)
-    ltc_steps = rng.random((n, QUARTERS)) < np.clip(age_i / 1500, 0.002, None)[:, None]
+    ltc_steps = rng.random((n, QUARTERS)) < np.clip(age_i / 2200, 0.002, None)[:, None]
     ltc_steps[:, 0] = False
     ltc = base_ltc[:, None] + np.cumsum(ltc_steps, axis=1)
 
     enters = np.zeros(n, dtype=np.int64)
     enters[rows:] = rng.integers(1, QUARTERS, joiners)
-    leave_hazard = TURNOVER * np.where(age_i >= 85, 3.0, np.where(age_i >= 75, 1.6, 0.8))
+    # Deaths dominate leaving at the oldest ages (annual mortality near 30 % at 95).
+    leave_hazard = TURNOVER * np.select([age_i >= 95, age_i >= 85, age_i >= 75], [7.0, 3.0, 1.6], 0.8)
+    leave_hazard += 0.03 * (base_def >= 9)  # the frail die sooner: about a fifth a year
     leaves_at = enters + rng.geometric(np.clip(leave_hazard, 1e-4, 1))
     leaves = np.minimum(leaves_at, QUARTERS)
 
@@ -212,7 +215,9 @@ def make_population(
         enters=enters,
         leaves=leaves,
         home=home,
-        eol_risk=rng.random(n) < 0.002 + 0.03 * (base_def >= 13) + 0.04 * in_home,
+        eol_risk=rng.random(n) < 0.002 + 0.09 * (base_def >= 9) + 0.16 * (base_def >= 13) + 0.10 * in_home,
+        # People join the register as they decline, so its share of the cohort holds steady as the cohort grows.
+        eol_from=rng.integers(-QUARTERS, QUARTERS + 2, n),
         housebound_risk=(~in_home) & (rng.random(n) < np.where(age_i >= 75, 0.08, 0.004) + 0.02 * (base_def >= 9)),
         given_ix=rng.integers(0, 1 << 30, n),
         family_ix=rng.integers(0, len(name_pools["family"]), n),
@@ -220,6 +225,22 @@ def make_population(
         districts=district,
         district_names=district_names,
     )
+
+
+# England's 65+ by five-year band to 90 (ONS mid-2021 shape), then a tail that halves about every year and a
+# half: centenarians are about one in a thousand of the 65+, so a frail cohort drawn from them has a median in the
+# low 80s and only a handful over 100.
+_OLD_BANDS = np.array([65, 70, 75, 80, 85, 90])
+_OLD_SHARES = np.array([27.6, 26.7, 19.0, 13.3, 8.1, 5.3])
+_TAIL_RATE = 0.55  # per year past 90
+
+
+def _older_ages(rng: np.random.Generator, n: int) -> np.ndarray:
+    band = rng.choice(len(_OLD_SHARES), size=n, p=_OLD_SHARES / _OLD_SHARES.sum())
+    within = np.where(
+        band == len(_OLD_SHARES) - 1, np.minimum(rng.exponential(1 / _TAIL_RATE, n), 18), rng.uniform(0, 5, n)
+    )
+    return _OLD_BANDS[band] + within
 
 
 def _vector_districts(per_practice: list[np.ndarray], practice: np.ndarray, pick: np.ndarray) -> np.ndarray:
@@ -247,7 +268,7 @@ def quarter(pop: Population, q: int, extract_date: dt.date) -> dict[str, np.ndar
         "prob_unplanned_admission": np.round(1 / (1 + np.exp(-logit)), 4),
         "predicted_cost": predicted,
         "expected_cost": expected,
-        "eol_register": pop.eol_risk[rows],
+        "eol_register": pop.eol_risk[rows] & (pop.eol_from[rows] <= q),
         "housebound": pop.housebound_risk[rows],
     }
 

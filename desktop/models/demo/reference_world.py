@@ -210,9 +210,50 @@ def _reference_tables(ctx) -> dict[str, list[dict[str, Any]]]:
                         **stamp,
                     }
                 )
+    _case_managers(ctx, tables)
     if ctx.small:
         _shrink(tables)
     return tables
+
+
+# One case manager (matron, district nurse or care coordinator) per this many registered patients, so that each
+# carries 50–120 caseload patients, as community matrons and district nurses do.
+LIST_PER_CASE_MANAGER = 3000
+LIST_PER_MATRON = 30_000
+LIST_PER_COORDINATOR = 20_000
+
+
+def _case_managers(ctx, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """The case-holding staff a locality's list needs beyond STAFF_MIX's leadership team. Drawn from a stream of
+    their own, after everything else, so the localities' ids (shared by every workspace) stay as they were."""
+    for loc, info in zip(tables["localities"], locality_table(), strict=True):
+        rng = ctx.rng(f"case managers:{loc['code']}")
+        have = {
+            role: sum(1 for s in tables["staff"] if s["locality_id"] == loc["id"] and s["role"] == role)
+            for role in ("community matron", "district nurse", "care coordinator")
+        }
+        total = round(info["population"] / LIST_PER_CASE_MANAGER)
+        matrons = max(0, round(info["population"] / LIST_PER_MATRON) - have["community matron"])
+        coordinators = max(0, round(info["population"] / LIST_PER_COORDINATOR) - have["care coordinator"])
+        nurses = max(0, total - sum(have.values()) - matrons - coordinators)
+        for role, organisation, count in (
+            ("community matron", "community health", matrons),
+            ("district nurse", "community health", nurses),
+            ("care coordinator", "primary care", coordinators),
+        ):
+            for _ in range(count):
+                name = person_name(rng)
+                tables["staff"].append(
+                    {
+                        "id": ctx.uuid(rng),
+                        "name": name,
+                        "role": role,
+                        "organisation": organisation,
+                        "locality_id": loc["id"],
+                        "email": f"{name.lower().replace(' ', '.').replace(chr(39), '')}@example.nhs.uk",
+                        **{k: loc[k] for k in ("created_at", "updated_at", "updated_by", "device_id")},
+                    }
+                )
 
 
 def _shrink(tables: dict[str, list[dict[str, Any]]]) -> None:

@@ -1,24 +1,20 @@
 """Signed-off quarterly returns for the demo world: every locality's last eight quarters, made through the
-returns workflow with entered outcome figures and the comments a federation manager writes for the reds."""
+returns workflow with entered outcome and Better Care Fund figures and the comments a federation manager writes
+for the reds."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 
 from .. import quarters
 from ..clock import Actor, reproducible_ids
 from ..kpi import returns
 from ..mdt import actions
+from .comments import write as write_comment
 from .context import DEMO_ACTOR, DemoContext
-
-COMMENTS = (
-    "Matron vacancy covered by agency staff since the start of the quarter; recruitment under way.",
-    "Two practices joined the home-round rota late; cover agreed from next quarter.",
-    "Data lag: reviews recorded in the practice system not yet reconciled.",
-    "Winter pressures: reviews deferred in favour of crisis response; recovery plan agreed with the ICB.",
-    "New care homes aligned in the quarter; clinical leads being confirmed.",
-)
+from .reference_world import locality_table
 
 
 def build_returns_history(ctx: DemoContext) -> None:
@@ -59,13 +55,51 @@ def _one(ctx: DemoContext, rng: random.Random, loc: dict, q: quarters.Quarter, s
         "OUT-03": (round(beds * rng.uniform(0.025, 0.045)), beds),
         "OUT-04": (rng.randint(15, 60), None),
     }
+    entered.update(_better_care_fund(rng, loc["code"]))
     for kpi, (num, den) in entered.items():
         returns.enter(ctx.db, actor, return_id, kpi, num, den)
+    figures = returns.values(ctx.db, return_id)
+    explained = set()
     for issue in returns.check(ctx.db, return_id, signed):
-        if issue["blocking"] and issue["kind"] != "missing":
-            returns.comment(ctx.db, actor, return_id, issue["kpi"], rng.choice(COMMENTS))
+        kpi = issue["kpi"]
+        if issue["blocking"] and issue["kind"] != "missing" and kpi not in explained:
+            explained.add(kpi)
+            text = write_comment(rng, loc["code"], kpi, figures[kpi]["value"], q.end, ctx.today)
+            returns.comment(ctx.db, actor, return_id, kpi, text)
     returns.sign_off(ctx.db, actor, return_id, signed)
     _recovery_actions(ctx, rng, loc, return_id, signed, shared)
+
+
+def _better_care_fund(rng: random.Random, code: str) -> dict[str, tuple[float, float]]:
+    """The council's and trusts' Better Care Fund figures for the quarter, from the locality's own population:
+    its 65+ (the locality's share of its list) and its 18+."""
+    info = next(loc for loc in locality_table() if loc["code"] == code)
+    older = round(info["population"] * info["pct_65_plus"])
+    adults = round(info["population"] * 0.78)
+    # Each locality has its own level, drawn once; quarters wander a little around it.
+    level = random.Random(f"bcf:{code}")
+    care_homes, at_home, delays, falls = (level.uniform(lo, hi) for lo, hi in _BCF_LEVELS)
+    discharged = max(20, round(older * rng.uniform(0.0025, 0.0035)))
+    return {
+        "BCF-01": (_count(older, _around(rng, care_homes), 120e-5, 170e-5), older),
+        "BCF-02": (_count(discharged, _around(rng, at_home), 0.8, 0.9), discharged),
+        "BCF-03": (round(adults * min(12, max(6, _around(rng, delays))) / 100_000, 1), adults),
+        "BCF-04": (_count(older, _around(rng, falls), 450e-5, 560e-5), older),
+    }
+
+
+# Per 100,000 65+ a quarter, share at home, delayed days a day per 100,000 18+, per 100,000 65+ a quarter.
+_BCF_LEVELS = ((130e-5, 160e-5), (0.82, 0.88), (7, 11), (470e-5, 540e-5))
+
+
+def _around(rng: random.Random, level: float) -> float:
+    return level * rng.uniform(0.94, 1.06)
+
+
+def _count(of: int, rate: float, low: float, high: float) -> int:
+    """Whole people at *rate* of *of*, kept within the range the measure is plausible in (a figure rounded to
+    whole people can otherwise fall just outside it)."""
+    return min(math.floor(of * high), max(math.ceil(of * low), round(of * rate)))
 
 
 RECOVERY = {

@@ -9,7 +9,6 @@ printed under the chart in reports that leave the workspace, so it is checked fo
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ import sqlite_utils
 
 from .. import audit, free_text, roles
 from ..changes import Changes
-from ..clock import Actor
+from ..clock import Actor, new_id
 from ..errors import NotFound, ValidationError
 from .catalogue import by_code
 
@@ -67,7 +66,7 @@ def record(
     if clash:
         raise ValidationError(f"A step change on {kpi_code} from {on:%d/%m/%Y} is already recorded.", "effective_on")
     row = {
-        "id": str(uuid.uuid4()),
+        "id": new_id(),
         "locality_id": locality_id,
         "kpi": kpi_code,
         "effective_on": day,
@@ -76,7 +75,7 @@ def record(
         **actor.stamp(),
     }
     row["created_at"] = row["updated_at"]
-    with db.conn:
+    with db.atomic():
         db["kpi_rebases"].insert(row)
         audit.record(
             db, actor, "record", "kpi_rebase", row["id"], f"Step change on {kpi_code} from {on:%d/%m/%Y}: {text}"
@@ -91,7 +90,7 @@ def remove(db: sqlite_utils.Database, actor: Actor, rebase_id: str) -> Changes:
         raise NotFound("That step change is no longer recorded.")
     if not roles.may_sign_off(actor.role):
         raise ValidationError(f"Only {roles.WHO_SIGNS_OFF} may remove a step change.", "role")
-    with db.conn:
+    with db.atomic():
         db.execute("DELETE FROM kpi_rebases WHERE id = ?", [rebase_id])
         audit.record(db, actor, "delete", "kpi_rebase", rebase_id, f"Step change on {found[0]} from {found[1]} removed")
     return Changes.of("kpi_rebases")

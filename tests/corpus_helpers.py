@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from extract_helpers import HEADER, patient
+from return_files import as_json as _json
 from return_files import return_doc
 
 from desktop.models.kpi import returns
@@ -151,10 +152,6 @@ def _value(kpi: str, key: str, value):
         next(v for v in doc["values"] if v["kpi"] == kpi)[key] = value
 
     return change
-
-
-def _json(doc) -> bytes:
-    return json.dumps(doc, indent=1).encode()
 
 
 def return_files() -> dict[str, bytes]:

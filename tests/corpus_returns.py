@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from return_files import _signed, return_doc
+from return_files import as_json as _json
 
 from desktop.models.identifiers import nhs_check_digit
 from desktop.models.kpi import returns
@@ -63,11 +64,6 @@ def _doc(change=None, **kw) -> dict:
     doc["sha256"] = returns.digest(doc)
     # Signed again as changed, as a team's app would sign it: each file tests its own refusal, not the signature.
     return _signed(doc)
-
-
-def _json(doc: dict) -> bytes:
-    # ensure_ascii=False: a non-breaking space is in the file as the character a word processor leaves there.
-    return json.dumps(doc, indent=1, ensure_ascii=False).encode("utf-8")
 
 
 def _comment(text: str):

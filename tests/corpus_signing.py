@@ -12,12 +12,12 @@ committed copies and runs each file.
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from return_files import as_json as _json
 from return_files import return_doc
 
 from desktop.models.kpi import returns, signing
@@ -46,10 +46,6 @@ def forge(doc: dict) -> dict:
     # The digest of the content, as the import checks it (the signing fields are not part of it).
     doc["sha256"] = returns.digest({k: v for k, v in doc.items() if k not in signing.FIELDS})
     return doc
-
-
-def _json(doc: dict) -> bytes:
-    return json.dumps(doc, indent=1, ensure_ascii=False).encode("utf-8")
 
 
 def files() -> dict[str, bytes]:

@@ -54,6 +54,17 @@ def return_doc(code: str = "CHA", period: str = "2025-26-Q3", revision: int = 1,
     return _signed(doc)
 
 
+def as_json(doc: dict[str, Any]) -> bytes:
+    """*doc* as a corpus file holds it: one line per KPI value, so 33 of them keep the corpus small and a diff
+    readable. ensure_ascii=False: a non-breaking space is in the file as the character a word processor leaves."""
+    values = doc.get("values")
+    if not isinstance(values, list):
+        return json.dumps(doc, indent=1, ensure_ascii=False).encode("utf-8")
+    text = json.dumps({**doc, "values": "\0"}, indent=1, ensure_ascii=False)
+    rows = ",\n  ".join(json.dumps(v, ensure_ascii=False) for v in values)
+    return text.replace('"\\u0000"', "[\n  " + rows + "\n ]", 1).encode("utf-8")
+
+
 def write(path: Path, doc: dict[str, Any], redigest: bool = True) -> Path:
     if redigest:
         doc["sha256"] = returns.digest(doc)

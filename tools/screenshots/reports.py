@@ -1,6 +1,6 @@
 """The Reports screen at work, for tools.screenshots.shoot: Charnwood's last completed quarter with its charts
 worked out, a KPI chosen whose XmR chart has special causes (the one with the most), then an entered KPI whose
-few quarterly points give trial limits only."""
+few quarterly points give trial limits only, and a KPI whose limits are recalculated from recorded step changes."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def reports_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
         settle(0.05)
     if page.figures is None:
         return
-    # A chart with a target and the most points of improvement or concern (neutral signals say less).
-    rows = [r for r in page.figures.rows if r.spc is not None and not r.spc.trial_limits]
+    # A chart with a target and the most points of improvement or concern (neutral signals say less), among the
+    # KPIs whose limits span at least a point: a process held within a fraction of a percent reads as noise.
+    rows = [r for r in page.figures.rows if r.spc is not None and not r.spc.trial_limits and r.spc.upl - r.spc.lpl >= 1]
     special = max(
         rows,
         key=lambda r: (
@@ -42,3 +43,8 @@ def reports_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
         page.select_kpi(trial.kpi.code)
         settle(0.3)
         shot(window, "reports-trial-limits")
+    stepped = max(page.figures.rows, key=lambda r: len(r.rebases), default=None)
+    if stepped is not None and stepped.rebases:
+        page.select_kpi(stepped.kpi.code)
+        settle(0.3)
+        shot(window, "reports-step-change")

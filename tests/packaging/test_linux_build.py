@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import csv
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -32,6 +33,7 @@ SOURCES = ("desktop", *SHIPPED, "packaging")
 
 
 STAMP = FOLDER / ".built-from.sha256"
+LOCK = ROOT / "dist" / ".building.lock"
 
 
 def _sources_digest() -> str:
@@ -49,9 +51,14 @@ def _sources_digest() -> str:
 @pytest.fixture(scope="module")
 def app() -> Path:
     wanted = _sources_digest()
-    if not EXECUTABLE.exists() or not STAMP.exists() or STAMP.read_text() != wanted:
-        assert build.main() == 0, "the build failed; its output is above"
-        STAMP.write_text(wanted)
+    # The suite's workers may each reach this module's tests (work-stealing): one builds while the others wait on
+    # the lock, then find the build made from these sources.
+    LOCK.parent.mkdir(exist_ok=True)
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not EXECUTABLE.exists() or not STAMP.exists() or STAMP.read_text() != wanted:
+            assert build.main() == 0, "the build failed; its output is above"
+            STAMP.write_text(wanted)
     return EXECUTABLE
 
 

@@ -7,11 +7,9 @@ QT_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbu
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
            libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils binutils
 
-# The suite on every core and one more (pytest-xdist): many tests wait on a child process, a Qt timer or the
-# packaging build, and the extra worker fills that time; worksteal keeps the workers busy to the end.
-# TEST_WORKERS=0 runs it in this one process, e.g. to use pdb.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+# The suite on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process, e.g. to use pdb.
+TEST_WORKERS ?= auto
+PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS)
 # make test-dates: the suite with the machine's clock moved (libfaketime), to show nothing depends on the month.
 TEST_DATES ?= 2027-04-01 08:30:00|2028-02-29 17:00:00
 

@@ -8,6 +8,7 @@ from desktop.models import quarters
 from desktop.models.db import open_workspace
 from desktop.models.demo import build_demo
 from desktop.models.kpi import compute as kpi_compute
+from desktop.models.kpi.catalogue import catalogue
 from desktop.models.workspace import data_ends
 
 
@@ -43,7 +44,7 @@ def run(runs: int = 5) -> list[Result]:
             "< 1 s",
             f"{seconds:.2f} s",
             seconds < 1.0,
-            "16 computed KPIs each; full demo world",
+            f"{sum(k.source == 'computed' for k in catalogue())} computed KPIs each; full demo world",
         )
     ]
 

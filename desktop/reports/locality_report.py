@@ -46,7 +46,6 @@ from .charts.spc import legend, xmr_chart
 from .fonts import BOLD, OBLIQUE
 from .styles import (
     CONTENT_WIDTH,
-    NHS_AMBER,
     NHS_BLUE,
     NHS_DARK_BLUE,
     NHS_DARK_GREY,
@@ -55,16 +54,20 @@ from .styles import (
     NHS_PALE_GREY,
     NHS_RED,
     PAGE_HEIGHT,
+    RAG_COLOURS,
     STYLES,
     build,
     escape,
+    marked_box,
     markup,
     p,
     table,
 )
+from .styles import (
+    day_text as _d,
+)
 from .writing import part_file, record_export, stage
 
-RAG_COLOURS = {"G": NHS_GREEN, "A": NHS_AMBER, "R": NHS_RED}
 RAG_WORDS = {"G": "met target", "A": "within tolerance", "R": "off target", None: "no target"}
 _S = {  # styles this report adds to the house set
     "rag": ParagraphStyle(
@@ -154,13 +157,6 @@ def export(
             cancel,
         )
     return out
-
-
-def _d(iso: str | None) -> str:
-    if not iso:
-        return "—"
-    day = dt.date.fromisoformat(iso[:10])
-    return f"{day.day} {day:%b %Y}"
 
 
 def fmt(kpi: Kpi, value: float | None) -> str:
@@ -515,19 +511,7 @@ def _status(f: LocalityFigures) -> Any:
             + ". The figures are those frozen at sign-off."
         )
         colour = NHS_GREEN
-    box = Table([[markup(text, "body")]], colWidths=[CONTENT_WIDTH])
-    box.setStyle(
-        TableStyle(
-            [
-                ("BOX", (0, 0), (-1, -1), 1.2, colour),
-                ("LINEBEFORE", (0, 0), (0, -1), 5, colour),
-                ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-            ]
-        )
-    )
-    return box
+    return marked_box(text, colour, CONTENT_WIDTH)
 
 
 def _tiles(f: LocalityFigures) -> Any:

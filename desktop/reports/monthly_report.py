@@ -33,19 +33,22 @@ from .styles import (
     CONTENT_WIDTH,
     NHS_AMBER,
     NHS_DARK_GREY,
-    NHS_GREEN,
     NHS_MID_GREY,
     NHS_RED,
+    RAG_COLOURS,
     STYLES,
     build,
     escape,
+    marked_box,
     markup,
     p,
     table,
 )
+from .styles import (
+    day_text as _d,
+)
 from .writing import part_file, record_export, stage
 
-RAG_COLOURS = {"G": NHS_GREEN, "A": NHS_AMBER, "R": NHS_RED}
 MIN_SCALE = 0.8  # the smallest the page is shrunk to before fewer actions are listed
 NO_ACTION = "No action raised — raise one from the MDT action log"
 _S = {
@@ -117,13 +120,6 @@ def export(
             cancel,
         )
     return out
-
-
-def _d(day: dt.date | str | None) -> str:
-    if not day:
-        return "—"
-    day = dt.date.fromisoformat(day[:10]) if isinstance(day, str) else day
-    return f"{day.day} {day:%b %Y}"
 
 
 def fmt(row: MonthlyRow, value: float | None) -> str:
@@ -244,19 +240,7 @@ def _status(f: MonthlyFigures, width: float) -> Any:
             "record, and a late entry for the month changes them."
         )
         colour = NHS_RED
-    box = Table([[markup(text, "body")]], colWidths=[width])
-    box.setStyle(
-        TableStyle(
-            [
-                ("BOX", (0, 0), (-1, -1), 1.2, colour),
-                ("LINEBEFORE", (0, 0), (0, -1), 5, colour),
-                ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
-    )
-    return box
+    return marked_box(text, colour, width, 4)
 
 
 def _counts(f: MonthlyFigures, width: float) -> Any:

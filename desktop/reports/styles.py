@@ -30,6 +30,7 @@ NHS_RED = colors.HexColor("#DA291C")
 NHS_AMBER = colors.HexColor("#ED8B00")
 NHS_GREEN = colors.HexColor("#009639")
 NHS_WARM_YELLOW = colors.HexColor("#FFB81C")
+RAG_COLOURS = {"G": NHS_GREEN, "A": NHS_AMBER, "R": NHS_RED}
 
 MARGIN = 16 * mm
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -106,6 +107,32 @@ def p(text: object, style: str = "cell") -> Paragraph:
 def markup(text: str, style: str = "body") -> Paragraph:
     """A paragraph of trusted markup (our own <b> and <font> tags)."""
     return Paragraph(text, STYLES[style])
+
+
+def day_text(day: dt.date | str | None) -> str:
+    """A date as a board paper writes it ("7 Dec 2026"); a dash for none. Takes a date or an ISO string."""
+    if not day:
+        return "—"
+    day = dt.date.fromisoformat(day[:10]) if isinstance(day, str) else day
+    return f"{day.day} {day:%b %Y}"
+
+
+def marked_box(text: str, colour: colors.Color, width: float, padding: float = 5) -> Table:
+    """A paragraph of trusted markup in a box with a thick bar on its left, in *colour*: how a report says
+    whether its figures are draft, month to date or signed off."""
+    box = Table([[markup(text, "body")]], colWidths=[width])
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, colour),
+                ("LINEBEFORE", (0, 0), (0, -1), 5, colour),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), padding),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), padding),
+            ]
+        )
+    )
+    return box
 
 
 def table(

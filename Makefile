@@ -77,9 +77,7 @@ faketime:
 $(STAMP): pyproject.toml | syslibs
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	@# --no-compile: byte-compiling every installed module (scipy's and pandas' own tests among them) costs 11 s
-	@# of a fresh set-up; Python compiles the few hundred the app imports when it first imports them.
-	$(PY) -m pip install -q --no-compile -e ".[test,package]"
+	$(PY) -m pip install -q -e ".[test,package]"
 	touch $(STAMP)
 
 clean:

@@ -60,6 +60,14 @@ def history_world_template(templates) -> Path:
     return shared_world(templates, "small-history", history=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _templates_side_by_side(request, worker_id):
+    """The second worker of a run builds the world without history first, while the first builds the one with
+    history that nearly every GUI test waits for: the two are made side by side, not one after the other."""
+    if worker_id == "gw1":
+        request.getfixturevalue("small_world_template")
+
+
 @pytest.fixture
 def small_world_path(small_world_template, tmp_path) -> Path:
     """A private copy of the small demo world."""

@@ -26,14 +26,15 @@ def may_sign_off(role: str | None) -> bool:
     return normal(role) in SIGN_OFF
 
 
-def require_sign_off(actor: Actor, doing: str = "sign off") -> None:
-    """ValidationError (field "role") unless *actor* may sign off and reopen returns; *doing* is what was
-    asked ("sign off", "reopen"), for the message."""
+def require_sign_off(actor: Actor, doing: str = "sign off", what: str = "a return") -> None:
+    """ValidationError (field "role") unless *actor* may sign off and reopen returns, and judge the figures as
+    they do (a step change on a KPI); *doing* is what was asked ("sign off", "reopen", "record") and *what* it
+    was asked of, for the message."""
     if may_sign_off(actor.role):
         return
     held = f"as {actor.role.strip()}" if actor.role and actor.role.strip() else "with no role"
     raise ValidationError(
-        f"Only {WHO_SIGNS_OFF} may {doing} a return, and {actor.user} is recorded {held}. Ask one of them to "
+        f"Only {WHO_SIGNS_OFF} may {doing} {what}, and {actor.user} is recorded {held}. Ask one of them to "
         f"{doing} it, or, if that is your role, choose it in File → Who is using this… and try again.",
         "role",
     )

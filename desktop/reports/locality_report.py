@@ -37,7 +37,7 @@ from ..models import clock, free_text
 from ..models.clock import Actor
 from ..models.kpi import board
 from ..models.kpi.board import Year, YearRow
-from ..models.kpi.catalogue import Kpi
+from ..models.kpi.catalogue import Kpi, travel_word
 from ..models.kpi.locality_figures import KpiRow, LocalityFigures, gather
 from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Quarter
@@ -61,6 +61,7 @@ from .styles import (
     marked_box,
     markup,
     p,
+    side_by_side,
     table,
 )
 from .styles import (
@@ -458,12 +459,8 @@ def _whole(k: Kpi, value: float) -> str:
 
 
 def _arrow(k: Kpi, now: float | None, then: float | None) -> Any:
-    word = board.travel(k, now, then)
-    if word is None:
-        return _p("–", "tiny")
-    change = "same" if word == "same" else "up" if now > then else "down"
-    better = {"better": True, "worse": False}.get(word)
-    return mdc_icons.trend_arrow(change, better)
+    change, better = k.movement(now, then)
+    return _p("–", "tiny") if change is None else mdc_icons.trend_arrow(change, better)
 
 
 def _travel_cell(r: KpiRow, yr: YearRow | None) -> Any:
@@ -474,19 +471,7 @@ def _travel_cell(r: KpiRow, yr: YearRow | None) -> Any:
         word = board.travel(k, r.value, then)
         text = f"{label}: no value" if word is None else f"{label}: {word}, was {fmt(k, then)}"
         lines.append([_arrow(k, r.value, then) if word else "", _p(text, "tiny")])
-    t = Table(lines, colWidths=[13, None])
-    t.setStyle(
-        TableStyle(
-            [
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 0),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
-    )
-    return t
+    return side_by_side(lines, [13, None], bottom=1)
 
 
 def _status(f: LocalityFigures) -> Any:
@@ -617,23 +602,10 @@ def _trend(r: KpiRow) -> Any:
     """The trend cell: a drawn arrow, and in words whether that is better or worse, for greyscale prints."""
     if r.change is None:
         return _p("no previous value" if r.previous is None else "—", "tiny")
-    word = {True: "better", False: "worse", None: {"same": "same", "up": "higher", "down": "lower"}[r.change]}[r.better]
-    t = Table(
-        [[mdc_icons.trend_arrow(r.change, r.better), _p(f"{word}, was {fmt(r.kpi, r.previous)}", "tiny")]],
-        colWidths=[13, None],
+    word = travel_word(r.change, r.better)
+    return side_by_side(
+        [[mdc_icons.trend_arrow(r.change, r.better), _p(f"{word}, was {fmt(r.kpi, r.previous)}", "tiny")]], [13, None]
     )
-    t.setStyle(
-        TableStyle(
-            [
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 0),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
-    )
-    return t
 
 
 def _rag(rag: str | None) -> Any:

@@ -24,6 +24,7 @@ from reportlab.platypus import KeepInFrame, Paragraph, Spacer, Table, TableStyle
 
 from ..models import clock, free_text
 from ..models.clock import Actor
+from ..models.kpi.catalogue import travel_word
 from ..models.kpi.monthly_figures import ACTIONS_SHOWN, MonthlyFigures, MonthlyRow, as_monthly, gather
 from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Month
@@ -42,6 +43,7 @@ from .styles import (
     marked_box,
     markup,
     p,
+    side_by_side,
     table,
 )
 from .styles import (
@@ -279,20 +281,8 @@ def _direction(r: MonthlyRow) -> Any:
     """An arrow and, for greyscale prints, the word: better or worse by the KPI's direction of good."""
     if r.change is None:
         return _p("no value last month" if r.previous is None and r.value is not None else "—", "tiny")
-    word = {True: "better", False: "worse", None: {"same": "same", "up": "higher", "down": "lower"}[r.change]}[r.better]
-    t = Table([[mdc_icons.trend_arrow(r.change, r.better, 9), _p(word, "tiny")]], colWidths=[11, None])
-    t.setStyle(
-        TableStyle(
-            [
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 0),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
-    )
-    return t
+    word = travel_word(r.change, r.better)
+    return side_by_side([[mdc_icons.trend_arrow(r.change, r.better, 9), _p(word, "tiny")]], [11, None])
 
 
 def _kpi_table(f: MonthlyFigures, width: float) -> Any:

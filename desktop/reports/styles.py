@@ -135,6 +135,23 @@ def marked_box(text: str, colour: colors.Color, width: float, padding: float = 5
     return box
 
 
+def side_by_side(rows: list[list], widths: Sequence[float | None], bottom: float = 0) -> Table:
+    """Cells set beside one another with no padding, centred on each other: an arrow and its word."""
+    t = Table(rows, colWidths=list(widths))
+    t.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), bottom),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return t
+
+
 def table(
     header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float], row_styles: Sequence[tuple] = ()
 ) -> Table:

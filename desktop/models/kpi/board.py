@@ -27,7 +27,7 @@ import sqlite_utils
 from .. import free_text
 from ..quarters import Quarter
 from . import consolidated
-from .catalogue import UNIT_SUFFIX, UNITS, Kpi
+from .catalogue import UNIT_SUFFIX, UNITS, Kpi, travel_word
 from .locality_figures import KpiRow, LocalityFigures
 
 # Counts at quarter end that are not census by their measure: the actions overdue on the last day.
@@ -149,14 +149,7 @@ def outturn_rag(kpi: Kpi, value: float | None) -> str | None:
 def travel(kpi: Kpi, now: float | None, then: float | None) -> str | None:
     """ "better", "worse" or "same" by the KPI's direction of good; "higher" or "lower" for a KPI with none;
     None when either value is missing."""
-    if now is None or then is None:
-        return None
-    if round(now, 1) == round(then, 1):
-        return "same"
-    up = now > then
-    if kpi.direction not in ("high", "low"):
-        return "higher" if up else "lower"
-    return "better" if up == (kpi.direction == "high") else "worse"
+    return travel_word(*kpi.movement(now, then))
 
 
 # -- the year's figures of a report ---------------------------------------------------------------------------

@@ -77,6 +77,19 @@ class Kpi:
             return self.target
         return round(self.target / 3, 2)
 
+    def movement(self, now: float | None, then: float | None) -> tuple[str | None, bool | None]:
+        """How the figure moved from *then* to *now*: ("up" | "down" | "same", better?), compared as shown (one
+        decimal); better is None for a KPI with no direction of good or no change, and both are None when either
+        value is missing."""
+        if now is None or then is None:
+            return None, None
+        if round(now, 1) == round(then, 1):
+            return "same", None
+        change = "up" if now > then else "down"
+        if self.direction not in ("high", "low"):
+            return change, None
+        return change, (change == "up") == (self.direction == "high")
+
     def rag_rule(self) -> str:
         """The RAG thresholds in words, stated from the one target."""
         if self.target is None or self.direction not in ("high", "low"):
@@ -149,6 +162,16 @@ def load(path: Path = CATALOGUE) -> tuple[Kpi, ...]:
     if not kpis:
         raise ValidationError("The KPI catalogue is empty.")
     return tuple(kpis)
+
+
+def travel_word(change: str | None, better: bool | None) -> str | None:
+    """A movement (Kpi.movement) in a board's words: "better", "worse", "same", or "higher" / "lower" where the
+    KPI has no direction of good; None without a movement."""
+    if change is None:
+        return None
+    if better is not None:
+        return "better" if better else "worse"
+    return {"same": "same", "up": "higher", "down": "lower"}[change]
 
 
 @cache

@@ -166,11 +166,7 @@ def _row(
     value = held.get("value")
     history = returns.history(db, loc, kpi.code, quarter, count=1)
     previous = history[-1][1] if history else None
-    change = better = None
-    if value is not None and previous is not None:
-        change = "same" if round(value, 1) == round(previous, 1) else "up" if value > previous else "down"
-        if change != "same" and kpi.direction in ("high", "low"):
-            better = (change == "up") == (kpi.direction == "high")
+    change, better = kpi.movement(value, previous)
     row = KpiRow(
         kpi,
         held.get("numerator"),
@@ -187,13 +183,14 @@ def _row(
     )
     if row.ci is None:
         row.interval_note = kpi.no_interval_reason or "no figure to give an interval for"
-    starts = series.starts or [None] * len(series.periods)
-    points = [(label, v, s) for label, v, s in zip(series.periods, series.values, starts, strict=True) if v is not None]
+    points = [
+        (label, v, s) for label, v, s in zip(series.periods, series.values, series.starts, strict=True) if v is not None
+    ]
     row.gaps = len(series.values) - len(points)
     if len(points) >= 2:
         row.chart_target = kpi.target_per(series.monthly)
         row.labels = [label for label, _, _ in points]
-        at = kpi_rebases.starts(steps, [s for _, _, s in points]) if points[0][2] is not None else []
+        at = kpi_rebases.starts(steps, [s for _, _, s in points])
         row.rebases = [{**r, "index": i} for i, r in at]
         row.spc = spc.analyse(
             [v for _, v, _ in points],

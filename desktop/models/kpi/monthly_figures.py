@@ -177,11 +177,9 @@ def _row(
     # compared with last month, once the month is over.
     judged = not (partial and kpi.flow)
     rag = monthly_rag(kpi, value) if judged else None
-    change = better = None
-    if value is not None and previous is not None:
-        change = "same" if round(value, 1) == round(previous, 1) else "up" if value > previous else "down"
-        if judged and change != "same" and kpi.direction in ("high", "low"):
-            better = (change == "up") == (kpi.direction == "high")
+    change, better = kpi.movement(value, previous)
+    if not judged:
+        better = None
     row = MonthlyRow(
         kpi,
         figure.numerator,

@@ -36,13 +36,7 @@ def record(
 ) -> dict[str, Any]:
     """Record a step change on *kpi_code* from *on*; one audited transaction. ValidationError, writing nothing,
     for a role that may not, an unknown KPI, a missing or identifying reason, or a date already recorded."""
-    if not roles.may_sign_off(actor.role):
-        held = f"as {actor.role.strip()}" if actor.role and actor.role.strip() else "with no role"
-        raise ValidationError(
-            f"Only {roles.WHO_SIGNS_OFF} may record a step change, and {actor.user} is recorded {held}. Choose "
-            "your role in File → Who is using this… if that is what you do.",
-            "role",
-        )
+    roles.require_sign_off(actor, "record", "a step change")
     kpi = by_code().get(kpi_code)
     if kpi is None:
         raise ValidationError(f"There is no KPI {kpi_code} in the catalogue.", "kpi")
@@ -88,8 +82,7 @@ def remove(db: sqlite_utils.Database, actor: Actor, rebase_id: str) -> Changes:
     found = db.execute("SELECT kpi, effective_on FROM kpi_rebases WHERE id = ?", [rebase_id]).fetchone()
     if found is None:
         raise NotFound("That step change is no longer recorded.")
-    if not roles.may_sign_off(actor.role):
-        raise ValidationError(f"Only {roles.WHO_SIGNS_OFF} may remove a step change.", "role")
+    roles.require_sign_off(actor, "remove", "a step change")
     with db.atomic():
         db.execute("DELETE FROM kpi_rebases WHERE id = ?", [rebase_id])
         audit.record(db, actor, "delete", "kpi_rebase", rebase_id, f"Step change on {found[0]} from {found[1]} removed")

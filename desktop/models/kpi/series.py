@@ -4,7 +4,7 @@ code as the return; entered KPIs quarter by quarter from the signed-off returns,
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -20,7 +20,7 @@ class Series:
     periods: list[str]  # labels, oldest first
     values: list[float | None]
     monthly: bool
-    starts: list[dt.date] = field(default_factory=list)  # each period's first day
+    starts: list[dt.date]  # each period's first day
 
 
 def monthly(

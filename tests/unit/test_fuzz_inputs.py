@@ -12,7 +12,7 @@ import json
 import pytest
 from corpus_helpers import content_digest
 from extract_helpers import HEADER, synthetic_nhs
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from return_files import return_doc
 
@@ -137,6 +137,8 @@ def test_random_csv_like_text_as_an_extract(fuzz_world, data):
 
 @FUZZ
 @given(rows=st.lists(st.lists(CELLS, min_size=len(HEADER), max_size=len(HEADER)), min_size=1, max_size=5))
+# Found by this test: no row valid, yet one NHS number on two rows (the duplicate check ran on rows not counted).
+@example(rows=[["9990000026"] * len(HEADER)] * 2)
 def test_random_cells_under_the_right_headings(fuzz_world, rows):
     _try_import(fuzz_world, _valid_csv_with_noise(rows))
 

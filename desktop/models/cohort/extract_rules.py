@@ -644,7 +644,8 @@ def _check_batches(
         gone = np.isin(values["_line"], drop)
         kept = {name: a[~gone] for name, a in kept.items()}
         text = {name: col.filter(pa.array(~gone)) for name, col in text.items()}
-        valid_row = ~np.isin(counted_rows["line"], drop)
+        if counted_rows.n:  # a file whose every row was rejected may still repeat a number: nothing was counted
+            valid_row = ~np.isin(counted_rows["line"], drop)
     valid = int(valid_row.sum())
     histograms = {
         name: np.bincount(counted_rows[name][valid_row], minlength=bins) if counted_rows.n else np.zeros(bins, np.int64)

@@ -541,5 +541,57 @@ def m014_kpi_rebases(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m015_history_and_flags(db: sqlite_utils.Database) -> None:
+    # Issue 25. Caseload status changes are kept with their dates, so a past month's KPIs use the status as it was
+    # then; the audit log gives the history of workspaces made before (desktop.models.cohort.caseload_history).
+    # A flag for MDT is kept as its own row with who flagged, when and why, several per patient; putting the
+    # patient on an agenda attaches the flag to that agenda item instead of erasing it.
+    _run(
+        db,
+        15,
+        f"""
+        CREATE TABLE caseload_history (
+            id TEXT PRIMARY KEY,
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            status TEXT NOT NULL,
+            effective_on TEXT NOT NULL,
+            source TEXT NOT NULL,
+            {STAMP}
+        );
+        CREATE INDEX caseload_history_patient ON caseload_history (locality_id, patient_id, effective_on);
+        CREATE TABLE mdt_flags (
+            id TEXT PRIMARY KEY,
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            locality_id TEXT NOT NULL REFERENCES localities(id),
+            reason TEXT NOT NULL DEFAULT '',
+            flagged_by TEXT NOT NULL,
+            flagged_at TEXT NOT NULL,
+            meeting_item_id TEXT REFERENCES meeting_items(id) ON DELETE SET NULL,
+            cleared_at TEXT,
+            {STAMP}
+        );
+        CREATE INDEX mdt_flags_patient ON mdt_flags (patient_id);
+        CREATE INDEX mdt_flags_item ON mdt_flags (meeting_item_id);
+        """,
+    )
+    from .clock import new_id
+    from .cohort import caseload_history
+
+    db.conn.executemany(
+        "INSERT INTO mdt_flags (id, patient_id, locality_id, reason, flagged_by, flagged_at, created_at, updated_at, "
+        "updated_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (new_id(), *row)
+            for row in db.execute(
+                "SELECT id, locality_id, flag_note, updated_by, updated_at, updated_at, updated_at, updated_by, "
+                "device_id FROM patients WHERE flagged_for_mdt = 1"
+            ).fetchall()
+        ],
+    )
+    caseload_history.backfill(db)
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15

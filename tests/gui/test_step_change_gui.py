@@ -97,7 +97,7 @@ def test_record_a_step_change_with_the_keyboard_then_remove_and_undo(page, qtbot
     assert _steps_listed(page) == [f"Limits recalculated from Jan 2026: {REASON}"]
 
 
-def test_a_role_that_may_not_sees_why_and_a_withheld_assurance_says_why(page):
+def test_a_role_that_may_not_sees_why_and_a_withheld_assurance_says_why(page, mdt_window, qtbot):
     page.session.actor = replace(page.session.actor, role="GP")
     page.select_kpi("COH-03")  # the demo recorded its start-up here
     view = page.view
@@ -105,6 +105,13 @@ def test_a_role_that_may_not_sees_why_and_a_withheld_assurance_says_why(page):
     assert view.remove_buttons and not any(b.isEnabled() for b in view.remove_buttons)
     assert not page.step_action.isEnabled()
 
+    # Oadby & Wigston's quarter has figures beyond their process limits; Charnwood's has none since its caseload
+    # KPIs count each month's own caseload (issue 25).
+    choose_locality(mdt_window, "OAW")
+    qtbot.waitUntil(
+        lambda: page.figures is not None and page.figures.locality["code"] == "OAW" and not page.is_loading,
+        timeout=LOAD_MS,
+    )
     rows = page.figures.rows
     n, row = next((n, r) for n, r in enumerate(rows) if r.assurance is None and r.assurance_note.startswith("the"))
     cell = page.model.index(n, ASSURANCE)

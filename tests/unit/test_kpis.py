@@ -84,7 +84,8 @@ def world(small_world, cha, tmp_path):
     import_extract(db, ACTOR, code, write_csv(tmp_path / "q4.csv", rows), dt.date(2026, 2, 1))
     staff = db.execute("SELECT id FROM staff WHERE locality_id = ? AND role = 'community matron'", [loc]).fetchone()[0]
     ids = [patient_id(int(synthetic_nhs(n))) for n in (1, 2, 3)]
-    caseload.update_patients(db, ACTOR, ids, {"status": "on caseload"}, today=TODAY)
+    # Taken on in February: a quarter counts who was on the caseload at its end (caseload_history).
+    caseload.update_patients(db, ACTOR, ids, {"status": "on caseload"}, today=dt.date(2026, 2, 10))
     caseload.update_patients(
         db, ACTOR, ids[:2], {"case_manager_id": staff, "care_plan_date": "2026-01-10"}, today=TODAY
     )

@@ -77,12 +77,14 @@ def test_the_brief_assurance_note_is_its_first_clause():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, history_world_template):
-    """Charnwood's report with a step change recorded on MDT-04 from January 2026."""
+    """Oadby & Wigston's report with a step change recorded on MDT-04 from January 2026: a locality whose
+    quarter has figures beyond their process limits (Charnwood's had none once the caseload KPIs counted the
+    caseload of each month, not today's, issue 25)."""
     path = copy_world(history_world_template, tmp_path_factory.mktemp("steps") / "w.sqlite")
     db = open_workspace(path)
-    loc = db.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()[0]
+    loc = db.execute("SELECT id FROM localities WHERE code = 'OAW'").fetchone()[0]
     rebases.record(db, LEAD, loc, "MDT-04", dt.date(2026, 1, 1), REASON)
-    figures = gather(db, "CHA", QUARTER, DEMO_TODAY)
+    figures = gather(db, "OAW", QUARTER, DEMO_TODAY)
     out = tmp_path_factory.mktemp("pdf") / "cha.pdf"
     locality_report.build_report(figures, out)  # the report export() writes, from these very figures
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(out).pages).split())

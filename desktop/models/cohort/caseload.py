@@ -14,6 +14,7 @@ from ..clock import Actor, new_id
 from ..dates import add_months, parse_date
 from ..errors import NotFound, ValidationError
 from ..undo import UndoStack, recording
+from . import caseload_history
 from . import frame as cohort
 from . import rules as cohort_rules
 
@@ -221,6 +222,7 @@ def update_patients(
         step.touch(db, "patients", patient_ids)  # before ensure_rows: a patient new to the team has no row yet
         ensure_rows(db, actor, list(patient_ids))
         deficits: dict[str, int] | None = None  # the latest eFI, read once for the whole batch
+        moved_status: list[caseload_history.Change] = []
         for pid in patient_ids:
             patient = get_patient(db, pid)
             clean = validate_changes(db, patient, changes, today)
@@ -247,7 +249,13 @@ def update_patients(
                 f"Changed {', '.join(k.replace('_id', '').replace('_', ' ') for k in moved)}",
                 {"changes": moved},
             )
-    return Changes.of("patients")
+            if "status" in moved:
+                moved_status.append(
+                    caseload_history.Change(pid, patient["locality_id"], patient["status"], clean["status"])
+                )
+        # The day of the edit, as validation judged it: the KPIs of a past period count the caseload as it was.
+        caseload_history.record(db, actor, moved_status, today or clock.today(), step)
+    return Changes.of("patients", "caseload_history")
 
 
 FIELD_NAMES = {
@@ -281,7 +289,10 @@ def add_intervention(
     delivered_by_id: str | None = None,
     note: str = "",
     today: dt.date | None = None,
+    undo: UndoStack | None = None,
 ) -> tuple[str, Changes]:
+    """Record an intervention delivered; a care-plan review moves the patient's next review on. One undo step
+    takes back the intervention, the review date it moved and any patient record it created."""
     today = today or clock.today()
     patient = get_patient(db, patient_id)
     if kind not in INTERVENTION_TYPES:
@@ -294,7 +305,9 @@ def add_intervention(
     by = _staff_in_locality(db, delivered_by_id, patient["locality_id"], "clinician", "delivered_by_id")
     row_id = new_id()
     now = actor.now()
-    with db.atomic():
+    with recording(undo, db, f"Record {kind} of {dt.date.fromisoformat(day):%d/%m/%Y}") as step:
+        step.touch(db, "patients", [patient_id])  # before ensure_rows: a patient new to the team has no row yet
+        step.touch(db, "interventions", [row_id])
         ensure_rows(db, actor, [patient_id])
         db["interventions"].insert(
             {
@@ -313,7 +326,8 @@ def add_intervention(
         )
         if kind == "care-plan review":
             due = next_review_due(db, patient_id, patient["care_plan_date"], patient["review_interval_months"])
-            db["patients"].update(patient_id, {"next_review_due": due})
+            if due != patient["next_review_due"]:  # stamped, so a sync carries the new date to teammates
+                db["patients"].update(patient_id, {"next_review_due": due, **actor.stamp()})
         audit.record(
             db, actor, "create", "interventions", row_id, f"Recorded {kind} on {day}", {"patient_id": patient_id}
         )

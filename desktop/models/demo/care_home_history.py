@@ -139,8 +139,11 @@ def _residents(
         roll = rng.random()
         if roll < 0.82:
             plan = add_working_days(start, rng.randint(2, 7))
-        elif roll < 0.95:
-            plan = add_working_days(start, rng.randint(8, 20))
+        elif roll < 0.95 or start < today - dt.timedelta(days=365):
+            # A plan missed at admission is caught up within months: a home does not carry a resident without one
+            # for years, so only this year's admissions are still waiting (My work lists them). The day comes
+            # from the draw already made, so the rest of the world is drawn as before.
+            plan = add_working_days(start, rng.randint(8, 20) if roll < 0.95 else 21 + int(roll * 10_000) % 40)
         else:
             plan = None
         if plan and plan <= today:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import dates
+from ..cohort import caseload_history
 from ..cohort import rules as cohort_rules
 from ..cohort import store as risk_store
 from ..cohort.extract_rules import Rejection
@@ -159,9 +160,10 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random, co
         ).fetchall()
     )
     seen, last_index = _membership(ctx, locality_id)
+    run_days = dict(ctx.db.execute("SELECT id, extract_date FROM risk_runs WHERE locality_id = ?", [locality_id]))
     first_run = min((s.first for s in seen.values()), default=None)
     first_plans: list[str | None] = []
-    rows, interventions = [], []
+    rows, interventions, paths = [], [], []
     for pid, s in sorted(seen.items()):
         deficits = s.row["efi_deficits"]
         in_cohort = s.left_run_id is None
@@ -198,6 +200,8 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random, co
                 status, reason = "discharged", rng.choice(["stable", "declined"])
         else:
             manager = MANAGER if rng.random() < 0.5 else None
+        left_on = None if in_cohort else dt.date.fromisoformat(run_days[s.left_run_id][:10])
+        paths.append(_Path(pid, s.first, contact, caseload_day if status != "contacted" else None, status, left_on))
         r = s.row
         rows.append(
             {
@@ -244,7 +248,46 @@ def simulate_caseload(ctx: DemoContext, locality_id: str, rng: random.Random, co
         "created_at, updated_at, updated_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(*i, locality_id, *stamp.values()) for i in interventions],
     )
+    _record_history(ctx, locality_id, paths, random.Random(f"{ctx.seed}:caseload history:{code}"))
     return _steady(first_plans)
+
+
+@dataclass
+class _Path:
+    """The days a patient's status moved: identified at their first extract, then contacted, then on the caseload
+    (None: never), then *status* as it is now."""
+
+    patient_id: str
+    identified: dt.date
+    contacted: dt.date
+    on_caseload: dt.date | None
+    status: str
+    left_on: dt.date | None  # the extract that found them gone from the cohort
+
+
+def _record_history(ctx: DemoContext, locality_id: str, paths: list[_Path], rng: random.Random) -> None:
+    """Each patient's status changes, as the team recorded them when they happened: the early months of the
+    monthly series count the caseload of their day. Its own random stream, so the rest of the world is the same
+    as before the history was kept."""
+    rows = []
+    for p in paths:
+        steps = [(p.identified, "identified"), (p.contacted, "contacted")]
+        if p.on_caseload is not None:
+            steps.append((p.on_caseload, "on caseload"))
+        if p.status == "discharged" and p.on_caseload is not None:
+            if p.left_on is not None:  # moved, died or stable around when the extract found them gone
+                day = p.left_on + dt.timedelta(days=rng.randint(-45, 14))
+            else:
+                day = p.on_caseload + dt.timedelta(days=rng.randint(30, max(30, (ctx.today - p.on_caseload).days)))
+            steps.append((min(max(day, p.on_caseload + dt.timedelta(days=1)), ctx.today), "discharged"))
+        days = {d.isoformat(): status for d, status in steps}  # a day's last status stands for it
+        rows += [(p.patient_id, d, status) for d, status in days.items()]
+    stamp = tuple(ctx.stamp().values())
+    ctx.db.conn.executemany(
+        "INSERT INTO caseload_history (id, patient_id, locality_id, status, effective_on, source, created_at, "
+        "updated_at, updated_by, device_id) VALUES (?, ?, ?, ?, ?, 'recorded', ?, ?, ?, ?)",
+        [(caseload_history.row_id(pid, day), pid, locality_id, status, day, *stamp) for pid, day, status in rows],
+    )
 
 
 def _allocate(rng: random.Random, rows: list[dict], interventions: list[list], staff: dict[str, list[str]]) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ..clock import reproducible_ids
-from ..mdt import actions, meetings
+from ..clock import Actor, reproducible_ids
+from ..mdt import actions, flags, meetings
 from .context import DemoContext, actor_on
 from .reference_world import person_name
 from .teams import action_lateness
@@ -37,6 +37,16 @@ ACTIONS = (
     "Chase the outstanding OT equipment order",
     "Share the crisis plan with the out-of-hours service",
     "Book a review with the heart failure nurse",
+)
+FLAG_REASONS = (
+    "Two falls in the last month; family worried about managing at home.",
+    "Carer exhausted and asking about respite.",
+    "Three A&E attendances since the last review.",
+    "Not eating well since a bereavement; low mood.",
+    "Confused about new medicines after the hospital discharge.",
+    "Declining district nurse visits; capacity question.",
+    "Wants to talk about where they would prefer to die.",
+    "Home no longer safe on the stairs; OT assessment awaited.",
 )
 VISITORS = (
     ("care home manager", "care home"),
@@ -89,6 +99,8 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random, code: str)
     )
     today = ctx.today
     start = today.replace(day=1)
+    # Flags draw on their own generator (and their own ids), so the meetings, outcomes and actions stay as before.
+    flag_rng = random.Random(f"{ctx.seed}:flags:{code}")
     for back in range(MONTHS - 1, -1, -1):
         month = (start.month - 1 - back) % 12 + 1
         year = start.year + (start.month - 1 - back) // 12
@@ -123,6 +135,7 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random, code: str)
         )
         eligible = [c["id"] for c in candidates if c["extract_date"] <= day.isoformat()]
         discussed = rng.sample(eligible, min(len(eligible), rng.randint(5, 10)))
+        _flag(db, flag_rng, core, discussed[:2], day - dt.timedelta(days=flag_rng.randint(3, 12)))
         meetings.add_patients(
             db, actor, meeting_id, discussed, rng.choice(["new this run", "review overdue", "flagged", "added"])
         )
@@ -150,6 +163,24 @@ def _locality(ctx: DemoContext, locality_id: str, rng: random.Random, code: str)
             )
             _progress(db, rng, action_id, due, today, action_lateness(code, due, today))
         meetings.update(db, actor, meeting_id, {"status": "held"})
+    waiting = [c["id"] for c in candidates if c["extract_date"] <= today.isoformat()]
+    # A few wait for the next meeting: flagged in the last week.
+    later = flag_rng.sample(waiting, min(len(waiting), 3))
+    _flag(db, flag_rng, core, later, today - dt.timedelta(days=flag_rng.randint(1, 6)))
+
+
+def _flag(db, rng: random.Random, staff: list[dict], patient_ids: list[str], day: dt.date) -> None:
+    """Colleagues flag patients for the next MDT, each with a reason, in the days before it."""
+    with reproducible_ids(rng):
+        for pid in patient_ids:
+            who = rng.choice(staff)
+            hour = rng.randint(8, 17)
+            flags.flag(
+                db,
+                Actor(who["name"], "demo", f"{day.isoformat()}T{hour:02d}:00:00+00:00"),
+                pid,
+                rng.choice(FLAG_REASONS),
+            )
 
 
 def _progress(db, rng: random.Random, action_id: str, due: dt.date, today: dt.date, lateness: float) -> None:

@@ -1,8 +1,11 @@
 """Computed KPIs (DESIGN §9) for a locality and NHS quarter, from the workspace's own records.
 
-Each KPI keeps its numerator and denominator. Caseload fields (status, care plan, case manager) hold their
-current value, so a past quarter computed today shows today's caseload for that quarter's cohort; a signed
--off return freezes the figures of its day.
+Each KPI keeps its numerator and denominator. Who was on the caseload is read from the caseload status history
+(cohort.caseload_history) as it stood at the period's end, or today in a period under way, so a past quarter or
+month counts the caseload of its day and a later edit does not move it. The other caseload fields (care plan
+date, review interval, case manager, named GP) hold their current value: a past period computed today judges
+its caseload by today's care plans and allocations (COH-04 reads reviews as of the period's end). A signed-off
+return freezes the figures of its day.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sqlite_utils
 
 from .. import clock
 from ..care_homes import residents, visits
+from ..cohort import caseload_history
 from ..cohort import store as risk_store
 from ..dates import add_months
 from ..quarters import Quarter
@@ -98,25 +102,46 @@ class _Context:
             return None
         return self.once(("run", run), lambda: risk_store.run_patient_ids(self.db, run))
 
-    def caseload(self) -> dict[str, Any]:
-        """The locality's patients on the caseload today, as columns."""
+    def caseload_spells(self) -> dict[str, Any]:
+        """The locality's patients' spells on the caseload, with their caseload fields, as columns (read once
+        per locality; caseload_history.spells)."""
 
         def read() -> dict[str, Any]:
-            rows = self.db.execute(
-                "SELECT id, case_manager_id IS NOT NULL, COALESCE(care_plan_date, ''), "
-                "COALESCE(review_interval_months, 0), named_gp_id IS NOT NULL FROM patients WHERE locality_id = ? "
-                "AND status = 'on caseload'",
-                [self.locality_id],
-            ).fetchall()
+            spells = caseload_history.spells(
+                self.db,
+                self.locality_id,
+                "on caseload",
+                {
+                    "managed": "p.case_manager_id IS NOT NULL",
+                    "care_plan_date": "COALESCE(p.care_plan_date, '')",
+                    "interval": "COALESCE(p.review_interval_months, 0)",
+                    "named_gp": "p.named_gp_id IS NOT NULL",
+                },
+            )
             return {
-                "id": pa.array([r[0] for r in rows], pa.string()),
-                "managed": np.array([r[1] for r in rows], dtype=bool),
-                "care_plan_date": np.array([r[2] for r in rows], dtype="U10"),
-                "interval": np.array([r[3] for r in rows], dtype=np.int64),
-                "named_gp": np.array([r[4] for r in rows], dtype=bool),
+                "id": pa.array(spells["id"], pa.string()),
+                "start": np.array(spells["start"], dtype="U10"),
+                "until": np.array(spells["until"], dtype="U10"),
+                "managed": np.array(spells["managed"], dtype=bool),
+                "care_plan_date": np.array(spells["care_plan_date"], dtype="U10"),
+                "interval": np.array(spells["interval"], dtype=np.int64),
+                "named_gp": np.array(spells["named_gp"], dtype=bool),
             }
 
-        return self.once(("caseload", self.locality_id), read)
+        return self.once(("caseload spells", self.locality_id), read)
+
+    def caseload(self) -> dict[str, Any]:
+        """The locality's patients on the caseload at the end of as_of, as columns."""
+
+        def read() -> dict[str, Any]:
+            spells, day = self.caseload_spells(), self.as_of.isoformat()
+            on = (spells["start"] <= day) & (day < spells["until"])
+            return {
+                "id": spells["id"].filter(pa.array(on)),
+                **{name: spells[name][on] for name in ("managed", "care_plan_date", "interval", "named_gp")},
+            }
+
+        return self.once(("caseload", self.locality_id, self.as_of), read)
 
     def reviews_by_patient(self) -> tuple[np.ndarray, np.ndarray]:
         """The care-plan reviews of caseload patients: (dates sorted, as day numbers; the index of each review's
@@ -124,11 +149,14 @@ class _Context:
 
         def read() -> tuple[np.ndarray, np.ndarray]:
             days, patients = self.care_plan_reviews()
+            numbers = self.once(
+                ("review day numbers", self.locality_id), lambda: days.astype("datetime64[D]").astype(np.int64)
+            )
             where = pc.index_in(patients, value_set=self.caseload()["id"]).to_numpy(zero_copy_only=False)
             mine = ~np.isnan(where.astype(float))
-            return days[mine].astype("datetime64[D]").astype(np.int64), where[mine].astype(np.int64)
+            return numbers[mine], where[mine].astype(np.int64)
 
-        return self.once(("reviews by patient", self.locality_id), read)
+        return self.once(("reviews by patient", self.locality_id, self.as_of), read)
 
     def in_cohort(self) -> np.ndarray:
         """Which caseload patients are in the quarter-end cohort."""

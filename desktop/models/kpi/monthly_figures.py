@@ -5,7 +5,9 @@ exception report, RAG rated" (seed 000). For one locality and calendar month: ea
 cadence (the ones SPC charts month by month) by the same code as the return (compute.compute with a Month),
 its RAG against the catalogue's one target, last month's value and the direction of travel, and for each red
 the open actions raised against it. A flow (a count per period) is judged against its monthly share of the
-quarterly target (Kpi.target_per). Aggregate only: nothing here names a patient (DESIGN §14).
+quarterly target (Kpi.target_per). The caseload counted is the one at the month's end (or today, in the month
+under way), from the caseload status history, so last month's figure stays what it was. Aggregate only:
+nothing here names a patient (DESIGN §14).
 """
 
 from __future__ import annotations

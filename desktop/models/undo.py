@@ -1,5 +1,5 @@
 """Undo and redo of the edits a slip makes easy (STYLE practice 9): caseload fields, action status and details,
-and logged visits.
+logged and corrected visits, interventions recorded, and a meeting's details, attendees and agenda outcomes.
 
 An undoable op records a named *step* in the same transaction as its writes: for each row it touches, the whole
 row before (None when the op creates it) and, as the transaction closes, the row after. Undo puts the
@@ -313,6 +313,14 @@ def _label(table: str, row: Row) -> str:
         return "A resident's outcome of that visit"
     if table == "meeting_items":
         return "An MDT agenda item"
+    if table == "meetings" and row.get("held_on"):
+        return f"The MDT meeting of {row['held_on']}"
+    if table == "meeting_attendees":
+        return "An attendee of that meeting"
+    if table == "interventions" and row.get("type"):
+        return f"The {row['type']} of {row.get('delivered_on')}"
+    if table == "mdt_flags":
+        return "A flag for MDT"
     return f"A record in {table.replace('_', ' ')}"
 
 

@@ -1,10 +1,14 @@
-"""The MDT pack: the paper a chair hands out. Agenda, attendees, a summary of each patient to discuss, the
-actions carried forward and the locality's action log. Patient-identifiable, so OFFICIAL-SENSITIVE on every
-page, and every export is audited."""
+"""The MDT pack: the paper a chair hands out. Agenda, attendees, a summary of each patient to discuss (with a
+line saying why they are discussed, and the reasons colleagues gave when they flagged them), the actions carried
+forward (each with its last progress note and how long it has been open) and the locality's action log. Patients
+are named once, in the NHS style (SURNAME, Given). Patient-identifiable, so OFFICIAL-SENSITIVE on every page, and
+every export is audited."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,7 @@ from ..models.cohort.rules import CRITERIA, EFI_BANDS
 from ..models.errors import NotFound
 from ..models.mdt import actions, meetings
 from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
-from .styles import CONTENT_WIDTH, NHS_AMBER, NHS_RED, STYLES, build, markup, p, table
+from .styles import CONTENT_WIDTH, NHS_AMBER, NHS_RED, STYLES, build, escape, markup, p, table
 from .writing import part_file, record_export, stage
 
 
@@ -46,6 +50,97 @@ def nhs(number: str | None) -> str:
 
 def _date(iso: str | None) -> str:
     return dt.date.fromisoformat(iso[:10]).strftime("%d %b %Y") if iso else "—"
+
+
+def patient_name(row: Mapping[str, Any]) -> str:
+    """The NHS style, 'SURNAME, Given'; empty when the row names no patient."""
+    family = str(row.get("family_name") or "").strip()
+    given = str(row.get("given_name") or "").strip()
+    return f"{family.upper()}, {given}" if family and given else family.upper()
+
+
+def action_text(action: Mapping[str, Any]) -> str:
+    """The description without a closing '(SURNAME)' naming the action's own patient (the care-home rounds write
+    one), because the pack prints the patient's name beside it: once, not twice."""
+    text = str(action["description"]).rstrip()
+    family = str(action.get("family_name") or "").strip()
+    tail = f"({family})".upper()
+    return text[: -len(tail)].rstrip() if family and text.upper().endswith(tail) else text
+
+
+SOURCE_WORDS = {
+    "new this run": "New to the cohort in the latest risk run",
+    "review overdue": "Caseload review overdue",
+    "flagged": "Flagged for MDT",
+    "added": "Added to the agenda by the team",
+}
+
+
+def why_discussed(item: Mapping[str, Any]) -> str:
+    """One line: the source the agenda item records, and every flag for MDT that came with the patient, with who
+    gave it and when."""
+    source = item["source"] or "added"
+    line = SOURCE_WORDS.get(source, source.capitalize())
+    if source == "review overdue" and item.get("next_review_due"):
+        line += f" (due {_date(item['next_review_due'])})"
+    given = "; ".join(
+        f"{f['flagged_by']} on {_date(f['flagged_on'])}: {f['reason'] or 'no reason given'}"
+        for f in item.get("flags") or []
+    )
+    if not given:
+        return line
+    return f"Flagged for MDT by {given}" if source == "flagged" else f"{line} · flagged for MDT by {given}"
+
+
+def open_for(opened: str | None, today: dt.date) -> str:
+    """How long an action has been open, in the unit a chair would say: days, then weeks, then months."""
+    if not opened:
+        return "—"
+    days = max((today - dt.date.fromisoformat(opened[:10])).days, 0)
+    if days < 14:
+        return f"{days} day{'s' if days != 1 else ''}"
+    if days < 16 * 7:
+        return f"{days // 7} weeks"
+    return f"{int(days / 30.44)} months"
+
+
+def _local_day(stamp: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone().date().isoformat()
+    except ValueError:
+        return stamp[:10]
+
+
+def action_progress(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """For each action: when it was opened (its first audit entry, else its created stamp) and its last progress
+    note with the day it was written: the newest status change that carried a note, or escalation, from the audit
+    trail (the action's history); else the outcome note on the action itself."""
+    ids = [a["id"] for a in rows]
+    out = {a["id"]: {"opened": _local_day(a["created_at"]), "note": "", "noted_on": None} for a in rows}
+    if not ids:
+        return out
+    marks = ", ".join("?" * len(ids))
+    for aid, at in db.execute(
+        "SELECT entity_id, MIN(at) FROM audit WHERE entity = 'actions' AND action = 'create' "
+        f"AND entity_id IN ({marks}) GROUP BY entity_id",
+        ids,
+    ):
+        out[aid]["opened"] = _local_day(at)
+    for aid, at, kind, detail in db.execute(
+        "SELECT entity_id, at, action, detail FROM audit WHERE entity = 'actions' AND action IN ('status', 'escalate') "
+        f"AND entity_id IN ({marks}) ORDER BY seq DESC",
+        ids,
+    ):
+        if out[aid]["noted_on"]:
+            continue
+        extra = json.loads(detail or "{}")
+        note = extra.get("note") if kind == "status" else f"Escalated: {extra.get('why') or ''}".strip()
+        if note:
+            out[aid].update(note=note, noted_on=_local_day(at))
+    for a in rows:
+        if not out[a["id"]]["noted_on"] and (a.get("outcome_note") or "").strip():
+            out[a["id"]].update(note=a["outcome_note"].strip(), noted_on=_local_day(a["updated_at"]))
+    return out
 
 
 def export(
@@ -122,15 +217,14 @@ def build_pack(
         story.append(p("No attendees recorded yet.", "body"))
     story += [Paragraph("Agenda", STYLES["h1"])]
     agenda_rows = [
-        [str(n), f"{(i['family_name'] or '').upper()}, {i['given_name']}", nhs(i["nhs_number"]), i["source"]]
-        for n, i in enumerate(patients, start=1)
+        [str(n), patient_name(i), nhs(i["nhs_number"]), why_discussed(i)] for n, i in enumerate(patients, start=1)
     ]
     agenda_rows.append([str(len(patients) + 1), f"Review of {len(carried)} open actions carried forward", "", ""])
     story.append(
         table(
-            ["#", "Item", "NHS number", "Why on the agenda"],
+            ["#", "Item", "NHS number", "Why discussed"],
             agenda_rows,
-            [0.06 * CONTENT_WIDTH, 0.46 * CONTENT_WIDTH, 0.2 * CONTENT_WIDTH, 0.28 * CONTENT_WIDTH],
+            [0.05 * CONTENT_WIDTH, 0.3 * CONTENT_WIDTH, 0.17 * CONTENT_WIDTH, 0.48 * CONTENT_WIDTH],
         )
     )
     story.append(Paragraph("Patients to discuss", STYLES["h1"]))
@@ -141,11 +235,11 @@ def build_pack(
         story.append(_patient_block(db, n, item, risk.get(item["patient_id"]), today))
     stage(progress, cancel, 0.6, "Writing the actions…")
     story.append(Paragraph("Actions carried forward for review", STYLES["h1"]))
-    story.append(
-        _action_table(carried_rows(db, carried, today), today)
-        if carried
-        else p("No open actions to carry forward.", "body")
-    )
+    if carried:
+        rows = carried_rows(db, carried, today)
+        story.append(_carried_table(rows, action_progress(db, rows), today))
+    else:
+        story.append(p("No open actions to carry forward.", "body"))
     if agreed:
         story += [Paragraph("Actions agreed at this meeting", STYLES["h1"]), _action_table(agreed, today)]
     story += [
@@ -182,7 +276,7 @@ def _summary_band(patients: list, carried: list, log: list) -> Any:
 def _patient_block(
     db: sqlite_utils.Database, n: int, item: dict[str, Any], risk: dict[str, Any] | None, today: dt.date
 ) -> Any:
-    name = f"{n}. {(item['family_name'] or '').upper()}, {item['given_name']}"
+    name = f"{n}. {patient_name(item)}"
     practice = f"{risk['practice']} ({item['practice_code']})" if risk else item["practice_code"]
     risk = risk if risk and risk["in_cohort"] else None  # left the cohort: no current risk figures
     born = dt.date.fromisoformat(item["date_of_birth"]) if item["date_of_birth"] else None
@@ -201,6 +295,7 @@ def _patient_block(
         )
     ]
     facts = [
+        ["Why discussed", why_discussed(item), "", ""],
         ["NHS number", nhs(item["nhs_number"]), "Born", f"{_date(item['date_of_birth'])} (age {age})"],
         ["Practice", practice, "Why in the cohort", reasons],
         [
@@ -211,12 +306,7 @@ def _patient_block(
         ],
         ["Caseload", item["caseload_status"] or "identified", "Case manager", item["case_manager"] or "none named"],
         ["Care plan", _date(item["care_plan_date"]), "Next review", review_text],
-        [
-            "Open actions",
-            "; ".join(f"{a['reference']} {a['description']}" for a in open_for_patient) or "none",
-            "Why on the agenda",
-            item["source"],
-        ],
+        ["Open actions", "; ".join(f"{a['reference']} {action_text(a)}" for a in open_for_patient) or "none", "", ""],
         ["Outcome", item["outcome"] or "", "", ""],
     ]
     w = CONTENT_WIDTH
@@ -224,7 +314,7 @@ def _patient_block(
         [name, "", "", ""],
         facts,
         [0.16 * w, 0.34 * w, 0.16 * w, 0.34 * w],
-        row_styles=[("SPAN", (0, 0), (-1, 0)), ("SPAN", (1, 7), (-1, 7)), ("SPAN", (1, 6), (1, 6))],
+        row_styles=[("SPAN", (0, 0), (-1, 0)), *(("SPAN", (1, r), (-1, r)) for r in (1, 7, 8))],
     )
     return KeepTogether([t, Spacer(1, 3 * mm)])
 
@@ -239,23 +329,48 @@ def carried_rows(db: sqlite_utils.Database, carried: list[dict[str, Any]], today
     return rows
 
 
-def _action_table(rows: list[dict[str, Any]], today: dt.date) -> Any:
-    w = CONTENT_WIDTH
+def _status(a: Mapping[str, Any]) -> str:
+    return (
+        ("OVERDUE · " if a["overdue"] else "")
+        + a["status"]
+        + (f" · escalated to {a['escalated_to']}" if a["escalated_to"] else "")
+    )
+
+
+def _status_colours(rows: list[dict[str, Any]], column: int) -> list[tuple]:
     styles = []
     for r, a in enumerate(rows, start=1):
         if a["overdue"]:
-            styles.append(("TEXTCOLOR", (4, r), (4, r), NHS_RED))
+            styles.append(("TEXTCOLOR", (column, r), (column, r), NHS_RED))
         elif a["escalated_to"]:
-            styles.append(("TEXTCOLOR", (4, r), (4, r), NHS_AMBER))
+            styles.append(("TEXTCOLOR", (column, r), (column, r), NHS_AMBER))
+    return styles
+
+
+def _action_cell(a: Mapping[str, Any], progress: Mapping[str, Any] | None = None) -> Any:
+    """The description, the patient named once below it, and (for an action under review) its last progress."""
+    text = escape(action_text(a))
+    if patient_name(a):
+        text += f"<br/><b>{escape(patient_name(a))}</b>"
+    if progress is not None:
+        last = (
+            f"Last progress, {_date(progress['noted_on'])}: {escape(progress['note'])}"
+            if progress["noted_on"]
+            else "No progress recorded yet"
+        )
+        text += f"<br/><font color='#425563'><i>{last}</i></font>"
+    return markup(text, "cell")
+
+
+def _action_table(rows: list[dict[str, Any]], today: dt.date) -> Any:
+    w = CONTENT_WIDTH
     body = [
         [
             a["reference"],
-            a["description"] + (f" ({(a['family_name'] or '').upper()})" if a["family_name"] else ""),
+            _action_cell(a),
             f"{a['owner_name']}\n{a['owner_organisation']}",
             _date(a["due_date"]),
-            ("OVERDUE · " if a["overdue"] else "")
-            + a["status"]
-            + (f" · escalated to {a['escalated_to']}" if a["escalated_to"] else ""),
+            _status(a),
         ]
         for a in rows
     ]
@@ -263,5 +378,28 @@ def _action_table(rows: list[dict[str, Any]], today: dt.date) -> Any:
         ["Reference", "Action", "Owner", "Due", "Status"],
         body,
         [0.15 * w, 0.39 * w, 0.18 * w, 0.12 * w, 0.16 * w],
-        row_styles=styles,
+        row_styles=_status_colours(rows, 4),
+    )
+
+
+def _carried_table(rows: list[dict[str, Any]], progress: Mapping[str, Mapping[str, Any]], today: dt.date) -> Any:
+    """The actions under review: as the action table, with the last progress note and how long each has been
+    open (since the day it was opened)."""
+    w = CONTENT_WIDTH
+    body = [
+        [
+            a["reference"],
+            _action_cell(a, progress[a["id"]]),
+            f"{a['owner_name']}\n{a['owner_organisation']}",
+            _date(a["due_date"]),
+            f"{open_for(progress[a['id']]['opened'], today)}\nsince {_date(progress[a['id']]['opened'])}",
+            _status(a),
+        ]
+        for a in rows
+    ]
+    return table(
+        ["Reference", "Action and last progress", "Owner", "Due", "Open for", "Status"],
+        body,
+        [0.14 * w, 0.37 * w, 0.15 * w, 0.1 * w, 0.11 * w, 0.13 * w],
+        row_styles=_status_colours(rows, 5),
     )

@@ -220,7 +220,9 @@ def test_flagging_for_mdt_from_the_panel_lists_the_patient_for_the_agenda_and_au
     assert entry["action"] == "flag" and entry["summary"] == "Flagged for MDT: Carer struggling at home"
     assert loaded.panel.patient["id"] == patient_id
     assert flag.notice.isVisible() and flag.label.full_text() == "MDT: Carer struggling at home"
-    assert flag.label.toolTip() == flag.label.full_text() and flag.flag_button.text() == "Change…"
+    # The tooltip says who gave the reason, and another reason can be added beside it.
+    assert flag.label.toolTip().startswith(f"Carer struggling at home — {session.actor.user}, ")
+    assert flag.flag_button.text() == "Add a reason…"
 
     qtbot.mouseClick(flag.clear_button, Qt.MouseButton.LeftButton)
     assert patient_id not in flagged_notes(session)

@@ -1,6 +1,7 @@
 """Care-home visits and the weekly home-round grid (DESIGN §8), and the register's EHCH gaps.
 
-A visit, its residents' outcomes and its follow-up actions are saved in one transaction.
+A visit, its residents' outcomes and its follow-up actions are saved in one transaction, and corrected in one
+(update); either is one undo step.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from ..dates import parse_date
 from ..errors import NotFound, ValidationError
 from ..mdt import actions
 from ..quarters import Quarter
-from ..undo import UndoStack, recording
+from ..undo import Step, UndoStack, recording
+from .residents import listing as resident_listing
 
 TYPES = ("weekly home round", "reactive visit", "new-resident assessment", "medication review", "MDT in the home")
 OUTCOMES = ("managed in the home", "referred on", "transferred to hospital")
@@ -41,6 +43,71 @@ def _home(db: sqlite_utils.Database, care_home_id: str) -> dict[str, Any]:
     return rows[0]
 
 
+def _checked(
+    db: sqlite_utils.Database,
+    care_home_id: str,
+    visited_on: Any,
+    kind: str,
+    clinician_id: str | None,
+    reviewed: list[dict[str, Any]],
+    today: dt.date,
+) -> tuple[str, str]:
+    """What log_visit and update both check; returns the ISO day and the clinician's name."""
+    day = parse_date(visited_on, "The visit date", "visited_on", required=True)
+    if day > today.isoformat():
+        raise ValidationError("A visit cannot be logged in the future; plan it in your diary instead.", "visited_on")
+    if kind not in TYPES:
+        raise ValidationError(f"Visit type must be one of: {', '.join(TYPES)}.", "type")
+    clinician_name = ""
+    if clinician_id:
+        staff = db.execute("SELECT name FROM staff WHERE id = ?", [clinician_id]).fetchone()
+        if staff is None:
+            raise ValidationError("The chosen clinician is no longer on the staff list.", "clinician_id")
+        clinician_name = staff[0]
+    seen: set[str] = set()
+    for r in reviewed:
+        row = db.execute("SELECT care_home_id FROM residents WHERE id = ?", [r.get("resident_id")]).fetchone()
+        if row is None or row[0] != care_home_id:
+            raise ValidationError("A resident reviewed is not a resident of this home.", "residents")
+        if r["resident_id"] in seen:
+            raise ValidationError("A resident is listed twice in this visit.", "residents")
+        seen.add(r["resident_id"])
+        if r.get("outcome") not in OUTCOMES:
+            raise ValidationError(f"Choose an outcome for each resident: {', '.join(OUTCOMES)}.", "residents")
+    return day, clinician_name
+
+
+def _stamp(actor: Actor) -> dict[str, str]:
+    now = actor.now()
+    return {"created_at": now, "updated_at": now, "updated_by": actor.user, "device_id": actor.device_id}
+
+
+def _raise_follow_ups(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    step: Step,
+    home: dict[str, Any],
+    visit_id: str,
+    day: str,
+    follow_ups: list[dict[str, Any]],
+) -> None:
+    """Put a visit's follow-ups into the locality's action log, linked to the visit, as part of *step*."""
+    for follow in follow_ups:
+        values = dict(follow)
+        resident = values.pop("resident_id", None)
+        if resident:
+            who = db.execute(
+                "SELECT patient_id, family_name, given_name FROM residents WHERE id = ?", [resident]
+            ).fetchone()
+            values["patient_id"] = who[0]
+            if who[0] is None:  # not in the cohort: the action names the resident in its text instead
+                values["description"] = f"{values.get('description', '')} ({who[1].upper()}, {who[2]})"
+        step.touch(db, "patients", [values.get("patient_id")])  # creating the action may create its patient
+        action_id, _ = actions.create(db, actor, home["locality_id"], values, today=dt.date.fromisoformat(day))
+        step.created("actions", [action_id])
+        db["actions"].update(action_id, {"visit_id": visit_id})
+
+
 def log_visit(
     db: sqlite_utils.Database,
     actor: Actor,
@@ -61,31 +128,10 @@ def log_visit(
     patient record a follow-up created."""
     today = today or clock.today()
     home = _home(db, care_home_id)
-    day = parse_date(visited_on, "The visit date", "visited_on", required=True)
-    if day > today.isoformat():
-        raise ValidationError("A visit cannot be logged in the future; plan it in your diary instead.", "visited_on")
-    if kind not in TYPES:
-        raise ValidationError(f"Visit type must be one of: {', '.join(TYPES)}.", "type")
-    clinician_name = ""
-    if clinician_id:
-        staff = db.execute("SELECT name FROM staff WHERE id = ?", [clinician_id]).fetchone()
-        if staff is None:
-            raise ValidationError("The chosen clinician is no longer on the staff list.", "clinician_id")
-        clinician_name = staff[0]
     reviewed = residents or []
-    seen: set[str] = set()
-    for r in reviewed:
-        row = db.execute("SELECT care_home_id FROM residents WHERE id = ?", [r.get("resident_id")]).fetchone()
-        if row is None or row[0] != care_home_id:
-            raise ValidationError("A resident reviewed is not a resident of this home.", "residents")
-        if r["resident_id"] in seen:
-            raise ValidationError("A resident is listed twice in this visit.", "residents")
-        seen.add(r["resident_id"])
-        if r.get("outcome") not in OUTCOMES:
-            raise ValidationError(f"Choose an outcome for each resident: {', '.join(OUTCOMES)}.", "residents")
+    day, clinician_name = _checked(db, care_home_id, visited_on, kind, clinician_id, reviewed, today)
     visit_id = new_id()
-    now = actor.now()
-    stamp = {"created_at": now, "updated_at": now, "updated_by": actor.user, "device_id": actor.device_id}
+    stamp = _stamp(actor)
     outcomes = [
         {
             "id": new_id(),
@@ -113,20 +159,7 @@ def log_visit(
             }
         )
         db["visit_residents"].insert_all(outcomes)
-        for follow in follow_ups or []:
-            values = dict(follow)
-            resident = values.pop("resident_id", None)
-            if resident:
-                who = db.execute(
-                    "SELECT patient_id, family_name, given_name FROM residents WHERE id = ?", [resident]
-                ).fetchone()
-                values["patient_id"] = who[0]
-                if who[0] is None:  # not in the cohort: the action names the resident in its text instead
-                    values["description"] = f"{values.get('description', '')} ({who[1].upper()}, {who[2]})"
-            step.touch(db, "patients", [values.get("patient_id")])  # creating the action may create its patient
-            action_id, _ = actions.create(db, actor, home["locality_id"], values, today=dt.date.fromisoformat(day))
-            step.created("actions", [action_id])
-            db["actions"].update(action_id, {"visit_id": visit_id})
+        _raise_follow_ups(db, actor, step, home, visit_id, day, follow_ups or [])
         audit.record(
             db,
             actor,
@@ -137,6 +170,117 @@ def log_visit(
             f"{len(follow_ups or [])} actions",
         )
     return visit_id, Changes.of("visits", "visit_residents", "actions")
+
+
+def edit_name(visit: dict[str, Any], home_name: str) -> str:
+    """The undo step's name: "Edit visit to Oak House on 07/12/2026" (the visit as it was before the edit)."""
+    return f"Edit visit to {home_name} on {dt.date.fromisoformat(visit['visited_on']):%d/%m/%Y}"
+
+
+def update(
+    db: sqlite_utils.Database,
+    actor: Actor,
+    visit_id: str,
+    values: dict[str, Any],
+    today: dt.date | None = None,
+    undo: UndoStack | None = None,
+) -> Changes:
+    """Correct a logged visit: the keys of *values* present are changed (visited_on, type, clinician_id, notes;
+    residents, the whole list reviewed as log_visit takes it; follow_ups, new actions to add). Checked as
+    log_visit checks; the home stays (a visit logged at the wrong home is undone and logged again).
+
+    A resident still reviewed keeps their outcome row, one no longer ticked loses it and a new one gains one,
+    so a visit's history stays row by row. One undo step puts the visit back as it was, with any action or
+    patient record the edit created gone; the follow-ups raised before are edited in the action log."""
+    today = today or clock.today()
+    visit = get(db, visit_id)
+    home = _home(db, visit["care_home_id"])
+    if values.get("care_home_id") not in (None, visit["care_home_id"]):
+        raise ValidationError(
+            "A visit stays at its home: undo it, or remove it, and log it again at the right home.", "care_home_id"
+        )
+    kind = values.get("type", visit["type"])
+    clinician_id = values.get("clinician_id", visit["clinician_id"]) or None
+    old = {r["resident_id"]: r for r in visit["residents"]}
+    reviewed = list(values["residents"]) if "residents" in values else [dict(r) for r in old.values()]
+    day, clinician_name = _checked(
+        db, visit["care_home_id"], values.get("visited_on", visit["visited_on"]), kind, clinician_id, reviewed, today
+    )
+    clean = {
+        "visited_on": day,
+        "type": kind,
+        "clinician_id": clinician_id,
+        "clinician_name": clinician_name if clinician_id != visit["clinician_id"] else visit["clinician_name"],
+        "notes": str(values.get("notes", visit["notes"]) or ""),
+    }
+    moved = {k: {"before": visit[k], "after": v} for k, v in clean.items() if visit[k] != v}
+    new_ids = {r["resident_id"]: old[r["resident_id"]]["id"] if r["resident_id"] in old else new_id() for r in reviewed}
+    kept = {r["resident_id"]: r for r in reviewed}
+    added = [rid for rid in kept if rid not in old]
+    removed = [rid for rid in old if rid not in kept]
+    changed = [
+        rid
+        for rid in kept
+        if rid in old and (kept[rid]["outcome"], kept[rid].get("note", "")) != (old[rid]["outcome"], old[rid]["note"])
+    ]
+    follow_ups = list(values.get("follow_ups") or [])
+    if not (moved or added or removed or changed or follow_ups):
+        return Changes()
+    with recording(undo, db, edit_name(visit, home["name"])) as step:
+        step.touch(db, "visits", [visit_id])
+        step.touch(db, "visit_residents", [r["id"] for r in old.values()] + [new_ids[rid] for rid in added])
+        if moved:
+            db["visits"].update(visit_id, {**{k: m["after"] for k, m in moved.items()}, **actor.stamp()})
+        else:  # the visit's own stamp says it was corrected, though only its residents or actions changed
+            db["visits"].update(visit_id, actor.stamp())
+        for rid in removed:
+            db.execute("DELETE FROM visit_residents WHERE id = ?", [old[rid]["id"]])
+        for rid in changed:
+            db["visit_residents"].update(
+                old[rid]["id"], {"outcome": kept[rid]["outcome"], "note": kept[rid].get("note", ""), **actor.stamp()}
+            )
+        stamp = _stamp(actor)
+        db["visit_residents"].insert_all(
+            [
+                {
+                    "id": new_ids[rid],
+                    "visit_id": visit_id,
+                    "resident_id": rid,
+                    "outcome": kept[rid]["outcome"],
+                    "note": kept[rid].get("note", ""),
+                    **stamp,
+                }
+                for rid in added
+            ]
+        )
+        _raise_follow_ups(db, actor, step, home, visit_id, day, follow_ups)
+        what = [k.replace("_id", "").replace("_", " ") for k in moved if k != "clinician_name"]
+        what += ["residents reviewed"] if added or removed or changed else []
+        what += [f"{len(follow_ups)} actions added"] if follow_ups else []
+        audit.record(
+            db,
+            actor,
+            "update",
+            "visits",
+            visit_id,
+            f"Edited the {visit['type']} at {home['name']} of {visit['visited_on']}: {', '.join(what)}",
+            {
+                "changes": moved,
+                "residents": {
+                    "added": [{"resident_id": rid, **_outcome(kept[rid])} for rid in added],
+                    "removed": [{"resident_id": rid, **_outcome(old[rid])} for rid in removed],
+                    "changed": [
+                        {"resident_id": rid, "before": _outcome(old[rid]), "after": _outcome(kept[rid])}
+                        for rid in changed
+                    ],
+                },
+            },
+        )
+    return Changes.of("visits", "visit_residents", "actions")
+
+
+def _outcome(row: dict[str, Any]) -> dict[str, str]:
+    return {"outcome": row["outcome"], "note": row.get("note", "")}
 
 
 def get(db: sqlite_utils.Database, visit_id: str) -> dict[str, Any]:
@@ -153,6 +297,19 @@ def get(db: sqlite_utils.Database, visit_id: str) -> dict[str, Any]:
     )
     visit["actions"] = list(db.query("SELECT * FROM actions WHERE visit_id = ? ORDER BY seq", [visit_id]))
     return visit
+
+
+def pick_list(db: sqlite_utils.Database, visit_id: str, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The residents the visit form offers when a visit is corrected: the home's current residents and anyone
+    the visit reviewed who has left since (unticking them is a choice, never a side effect of their leaving)."""
+    visit = get(db, visit_id)
+    seen = {r["resident_id"] for r in visit["residents"]}
+    today_iso = (today or clock.today()).isoformat()
+    return [
+        r
+        for r in resident_listing(db, visit["care_home_id"], include_left=True, today=today)
+        if r["id"] in seen or not r["left_on"] or r["left_on"] > today_iso
+    ]
 
 
 def listing(

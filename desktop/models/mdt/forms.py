@@ -61,17 +61,23 @@ def save_action(
 
 
 def add_agenda_picks(
-    db: sqlite_utils.Database, actor: Actor, meeting_id: str, picks: Mapping[str, Sequence[str]]
+    db: sqlite_utils.Database,
+    actor: Actor,
+    meeting_id: str,
+    picks: Mapping[str, Sequence[str]],
+    undo: UndoStack | None = None,
 ) -> tuple[int, Changes]:
     """Put the patients picked under each agenda source (meetings.AGENDA_SOURCES) on the agenda, once each:
-    a patient picked under several sources keeps the first. Returns how many were added."""
+    a patient picked under several sources keeps the first. Returns how many were added; one undo step."""
     seen: set[str] = set()
-    before = sum(1 for i in meetings.agenda(db, meeting_id) if i["kind"] == "patient")
-    with db.atomic():
+    on_agenda = {i["patient_id"] for i in meetings.agenda(db, meeting_id) if i["kind"] == "patient"}
+    before = len(on_agenda)
+    coming = len({pid for ids in picks.values() for pid in ids} - on_agenda)
+    with recording(undo, db, f"Add {f'{coming:,} patients' if coming != 1 else 'a patient'} to the agenda"):
         for source, ids in picks.items():
             fresh = [pid for pid in dict.fromkeys(ids) if pid not in seen]
             seen.update(fresh)
             if fresh:
-                meetings.add_patients(db, actor, meeting_id, fresh, source)
+                meetings.add_patients(db, actor, meeting_id, fresh, source, undo=undo)
     after = sum(1 for i in meetings.agenda(db, meeting_id) if i["kind"] == "patient")
     return after - before, (Changes.of("meeting_items", "patients") if after > before else Changes())

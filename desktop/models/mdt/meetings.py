@@ -20,6 +20,8 @@ from ..cohort.caseload import ensure_rows
 from ..dates import parse_date
 from ..errors import NotFound, ValidationError
 from ..reference import ORGANISATIONS
+from ..undo import UndoStack, recording
+from . import flags
 
 TYPES = ("locality MDT", "care-home MDT", "ad hoc")
 AGENDA_SOURCES = ("new this run", "review overdue", "flagged", "added")
@@ -181,8 +183,11 @@ def _next_position(db: sqlite_utils.Database, meeting_id: str) -> int:
     ).fetchone()[0]
 
 
-def update(db: sqlite_utils.Database, actor: Actor, meeting_id: str, values: dict[str, Any]) -> Changes:
-    """Edit date, type, chair, location, notes, status ('held' once it has happened) and attendees."""
+def update(
+    db: sqlite_utils.Database, actor: Actor, meeting_id: str, values: dict[str, Any], undo: UndoStack | None = None
+) -> Changes:
+    """Edit date, type, chair, location, notes, status ('held' once it has happened) and attendees; one undo
+    step (the attendees are replaced, so undo puts the old rows back and takes the new ones away)."""
     before = get(db, meeting_id)
     clean: dict[str, Any] = {}
     if "held_on" in values:
@@ -199,14 +204,17 @@ def update(db: sqlite_utils.Database, actor: Actor, meeting_id: str, values: dic
         if key in values:
             clean[key] = values[key] or (None if key == "chair_id" else "")
     people = _check_attendees(values["attendees"]) if "attendees" in values else None
-    with db.atomic():
+    new_people = [{"id": new_id(), "meeting_id": meeting_id, **a, **_stamp(actor)} for a in people or []]
+    with recording(undo, db, _edit_name(before, clean, people is not None)) as step:
+        step.touch(db, "meetings", [meeting_id])
+        if people is not None:
+            step.touch(db, "meeting_attendees", [a["id"] for a in attendees(db, meeting_id)])
+            step.touch(db, "meeting_attendees", [a["id"] for a in new_people])
         if clean:
             db["meetings"].update(meeting_id, {**clean, **actor.stamp()})
         if people is not None:
             db.execute("DELETE FROM meeting_attendees WHERE meeting_id = ?", [meeting_id])
-            db["meeting_attendees"].insert_all(
-                [{"id": new_id(), "meeting_id": meeting_id, **a, **_stamp(actor)} for a in people]
-            )
+            db["meeting_attendees"].insert_all(new_people)
         moved = [k for k in clean if before.get(k) != clean[k]] + (["attendees"] if people is not None else [])
         audit.record(
             db,
@@ -216,7 +224,17 @@ def update(db: sqlite_utils.Database, actor: Actor, meeting_id: str, values: dic
             meeting_id,
             f"Meeting of {before['held_on']}: changed {', '.join(moved) or 'nothing'}",
         )
-    return Changes.of("meetings")
+    return Changes.of("meetings", "meeting_attendees")
+
+
+def _edit_name(before: dict[str, Any], clean: dict[str, Any], people: bool) -> str:
+    """The undo step's name: "Mark the meeting of 07/12/2026 as held", "Change the attendees of …"."""
+    of = f"the meeting of {dt.date.fromisoformat(before['held_on']):%d/%m/%Y}"
+    if set(clean) == {"status"} and not people:
+        return f"Mark {of} as {clean['status']}"
+    if not clean and people:
+        return f"Change the attendees of {of}"
+    return f"Edit {of}"
 
 
 def attendees(db: sqlite_utils.Database, meeting_id: str) -> list[dict[str, Any]]:
@@ -228,52 +246,47 @@ def attendees(db: sqlite_utils.Database, meeting_id: str) -> list[dict[str, Any]
 def suggest_agenda(
     db: sqlite_utils.Database, locality_id: str, today: dt.date | None = None, frame: cohort.CohortFrame | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Patients to consider for the agenda, by source: the Monday worklists and those flagged for MDT."""
+    """Patients to consider for the agenda, by source: the Monday worklists and those flagged for MDT.
+
+    A patient with flags still waiting carries them in every list (`flags`: reason, flagged_by, flagged_at,
+    flagged_on, oldest first; `flag_note`: the reasons in one line)."""
     frame = frame or cohort.load(db, locality_id)
     c = frame.columns
+    waiting = flags.waiting_in(db, locality_id)
+
+    def row(i: int) -> dict[str, Any]:
+        found = waiting.get(c["id"][i])
+        return frame.row(i) | ({"flags": found, "flag_note": flags.note(found)} if found else {})
+
     out: dict[str, list[dict[str, Any]]] = {}
     for source, key in (("new this run", "new"), ("review overdue", "review_overdue")):
-        out[source] = [frame.row(i) for i in worklists.rows(frame, key, today)]
-    flagged = {
-        r[0]: r[1]
-        for r in db.execute(
-            "SELECT id, flag_note FROM patients WHERE locality_id = ? AND flagged_for_mdt = 1", [locality_id]
-        )
-    }
-    out["flagged"] = [
-        frame.row(i) | {"flag_note": flagged[c["id"][i]]} for i in range(len(frame)) if c["id"][i] in flagged
-    ]
+        out[source] = [row(i) for i in worklists.rows(frame, key, today)]
+    out["flagged"] = [row(i) for i in range(len(frame)) if c["id"][i] in waiting]
     return out
 
 
 def flag_for_mdt(db: sqlite_utils.Database, actor: Actor, patient_id: str, note: str, flagged: bool = True) -> Changes:
-    """A team member asks for a patient to be discussed at the next MDT."""
-    with db.atomic():
-        ensure_rows(db, actor, [patient_id])
-        db["patients"].update(
-            patient_id, {"flagged_for_mdt": int(flagged), "flag_note": note.strip() if flagged else "", **actor.stamp()}
-        )
-        audit.record(
-            db,
-            actor,
-            "flag" if flagged else "unflag",
-            "patients",
-            patient_id,
-            "Flagged for MDT" + (f": {note.strip()}" if flagged and note.strip() else "")
-            if flagged
-            else "MDT flag cleared",
-        )
-    return Changes.of("patients")
+    """A team member asks for a patient to be discussed at the next MDT, saying why: another flag beside any
+    earlier ones (flags.flag). *flagged* False withdraws the patient's waiting flags (flags.withdraw)."""
+    return flags.flag(db, actor, patient_id, note) if flagged else flags.withdraw(db, actor, patient_id)
 
 
 def add_patients(
-    db: sqlite_utils.Database, actor: Actor, meeting_id: str, patient_ids: list[str], source: str = "added"
+    db: sqlite_utils.Database,
+    actor: Actor,
+    meeting_id: str,
+    patient_ids: list[str],
+    source: str = "added",
+    undo: UndoStack | None = None,
 ) -> Changes:
-    """Put patients on the agenda (once each); a flag for MDT is cleared once they are on one."""
+    """Put patients on the agenda (once each). Every flag for MDT still waiting for an added patient is
+    attached to their new item, so its reason travels with them whatever *source* the item records."""
     if source not in AGENDA_SOURCES:
         raise ValidationError(f"Agenda source must be one of: {', '.join(AGENDA_SOURCES)}.")
     get(db, meeting_id)
-    with db.atomic():
+    named = f"{len(patient_ids):,} patients" if len(patient_ids) != 1 else "a patient"
+    with recording(undo, db, f"Add {named} to the agenda") as step:
+        step.touch(db, "patients", patient_ids)  # before ensure_rows: a patient new to the team has no row yet
         ensure_rows(db, actor, list(patient_ids))
         already = {
             r[0]
@@ -283,10 +296,13 @@ def add_patients(
         }
         new = [pid for pid in dict.fromkeys(patient_ids) if pid not in already]
         start = _next_position(db, meeting_id)
+        item_of = {pid: new_id() for pid in new}
+        step.touch(db, "meeting_items", item_of.values())
+        step.touch(db, "mdt_flags", [f["id"] for rows in flags.waiting(db, new).values() for f in rows])
         db["meeting_items"].insert_all(
             [
                 {
-                    "id": new_id(),
+                    "id": item_of[pid],
                     "meeting_id": meeting_id,
                     "position": start + i,
                     "kind": "patient",
@@ -297,9 +313,7 @@ def add_patients(
                 for i, pid in enumerate(new)
             ]
         )
-        db.conn.executemany(
-            "UPDATE patients SET flagged_for_mdt = 0, flag_note = '' WHERE id = ?", [(pid,) for pid in new]
-        )
+        flags.attach(db, actor, item_of)
         if new:
             audit.record(
                 db,
@@ -310,12 +324,13 @@ def add_patients(
                 f"Added {len(new)} patients to the agenda ({source})",
                 {"patients": new},
             )
-    return Changes.of("meeting_items", "patients")
+    return Changes.of("meeting_items", "patients", "mdt_flags")
 
 
 def agenda(db: sqlite_utils.Database, meeting_id: str) -> list[dict[str, Any]]:
-    """Agenda items in order: patients (with name and NHS number) and carried actions (with reference)."""
-    return list(
+    """Agenda items in order: patients (with name, NHS number and `flags`, the flags for MDT that brought them,
+    each with reason, flagged_by, flagged_at and flagged_on) and carried actions (with reference)."""
+    rows = list(
         db.query(
             "SELECT i.*, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.practice_code, "
             "p.care_plan_date, p.next_review_due, p.status AS caseload_status, cm.name AS case_manager, "
@@ -326,27 +341,69 @@ def agenda(db: sqlite_utils.Database, meeting_id: str) -> list[dict[str, Any]]:
             [meeting_id],
         )
     )
+    attached = flags.on_items(db, [r["id"] for r in rows if r["kind"] == "patient"])
+    for r in rows:
+        if r["kind"] == "patient":
+            r["flags"] = attached.get(r["id"], [])
+    return rows
 
 
 def record_outcome(
-    db: sqlite_utils.Database, actor: Actor, item_id: str, outcome: str, discussed: bool = True
+    db: sqlite_utils.Database,
+    actor: Actor,
+    item_id: str,
+    outcome: str,
+    discussed: bool = True,
+    undo: UndoStack | None = None,
 ) -> Changes:
     row = db.execute("SELECT meeting_id FROM meeting_items WHERE id = ?", [item_id]).fetchone()
     if row is None:
         raise NotFound("That agenda item no longer exists.")
-    with db.atomic():
+    with recording(undo, db, f"Record the outcome for {_item_name(db, item_id)}") as step:
+        step.touch(db, "meeting_items", [item_id])
         db["meeting_items"].update(item_id, {"outcome": outcome.strip(), "discussed": int(discussed), **actor.stamp()})
         audit.record(db, actor, "update", "meeting_items", item_id, f"Outcome recorded: {outcome.strip()[:80]}")
     return Changes.of("meeting_items")
 
 
-def remove_item(db: sqlite_utils.Database, actor: Actor, item_id: str) -> Changes:
+def remove_item(db: sqlite_utils.Database, actor: Actor, item_id: str, undo: UndoStack | None = None) -> Changes:
+    """Take an item off the agenda. A patient's flags for MDT go back to waiting for the next agenda (mdt_flags'
+    foreign key is ON DELETE SET NULL, and foreign keys are on in every workspace connection; flags.detach
+    does it explicitly as well, and says who)."""
     row = db.execute("SELECT meeting_id, kind FROM meeting_items WHERE id = ?", [item_id]).fetchone()
     if row is None:
         raise NotFound("That agenda item no longer exists.")
-    with db.atomic():
-        db.execute("DELETE FROM meeting_items WHERE id = ?", [item_id])
-        audit.record(
-            db, actor, "delete", "meeting_items", item_id, f"Removed a {row[1]} from the agenda", {"meeting_id": row[0]}
+    with recording(undo, db, f"Remove {_item_name(db, item_id)} from the agenda") as step:
+        # Undo puts back the item, the flags it answered and their patients' flag cache, newest touched first.
+        step.touch(db, "meeting_items", [item_id])
+        step.touch(
+            db, "mdt_flags", [r[0] for r in db.execute("SELECT id FROM mdt_flags WHERE meeting_item_id = ?", [item_id])]
         )
-    return Changes.of("meeting_items")
+        step.touch(
+            db, "patients", [r[0] for r in db.execute("SELECT patient_id FROM meeting_items WHERE id = ?", [item_id])]
+        )
+        returned = flags.detach(db, actor, item_id)
+        db.execute("DELETE FROM meeting_items WHERE id = ?", [item_id])
+        flags.refresh(db, returned)
+        audit.record(
+            db,
+            actor,
+            "delete",
+            "meeting_items",
+            item_id,
+            f"Removed a {row[1]} from the agenda" + ("; their flags for MDT wait for the next" if returned else ""),
+            {"meeting_id": row[0]},
+        )
+    return Changes.of("meeting_items", "mdt_flags", "patients") if returned else Changes.of("meeting_items")
+
+
+def _item_name(db: sqlite_utils.Database, item_id: str) -> str:
+    """An agenda item as an undo step names it: "DENHOLM, Ada" or "action CHA-2026-0001"."""
+    row = db.execute(
+        "SELECT p.family_name, p.given_name, a.reference FROM meeting_items i LEFT JOIN patients p ON p.id = "
+        "i.patient_id LEFT JOIN actions a ON a.id = i.action_id WHERE i.id = ?",
+        [item_id],
+    ).fetchone()
+    if row is None or not (row[0] or row[2]):
+        return "an agenda item"
+    return f"{str(row[0]).upper()}, {row[1]}" if row[0] else f"action {row[2]}"

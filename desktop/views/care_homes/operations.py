@@ -36,6 +36,12 @@ def log_visit(session: Session, values: Mapping[str, Any]) -> str:
     return visit_id
 
 
+def edit_visit(session: Session, visit_id: str, values: Mapping[str, Any]) -> None:
+    """Correct a logged visit (its date, type, clinician, notes and residents; new follow-ups are added), all or
+    nothing, as one undo step."""
+    session.publish(visits.update(session.db, session.actor, visit_id, dict(values), undo=session.undo))
+
+
 def save_resident(
     session: Session, care_home_id: str, values: Mapping[str, Any], resident_id: str | None = None
 ) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -89,9 +90,16 @@ class CareHomesPage(QuarterPaging, Page):
             lambda index: self.edit_resident(self.detail.residents_model.row_id(index.row()))
         )
         self.detail.export_button.clicked.connect(self.export_report)
-        self.detail.visits.doubleClicked.connect(
-            lambda index: self.show_visits([self.detail.visits_model.row_id(index.row())])
+        # Enter or a double-click on a visit corrects it; its context menu (Menu key) also shows it read-only.
+        self.detail.visits.activated.connect(
+            lambda index: self.edit_visit(self.detail.visits_model.row_id(index.row()))
         )
+        self.detail.edit_visit_button.clicked.connect(self._edit_current_visit)
+        for label, slot in (("Edit visit…", self._edit_current_visit), ("Show visit", self._show_current_visit)):
+            menu_action = QAction(label, self.detail.visits)
+            menu_action.triggered.connect(slot)
+            self.detail.visits.addAction(menu_action)
+        self.detail.visits.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("careHomeTabs")
         self.tabs.addTab(grid_tab, "Home &round grid")
@@ -149,7 +157,12 @@ class CareHomesPage(QuarterPaging, Page):
     def _show_detail(self) -> None:
         home_id = self.detail.current_home_id()
         home = next((h for h in self.homes if h["id"] == home_id), None)
-        for button in (self.detail.admit_button, self.detail.edit_button, self.detail.export_button):
+        for button in (
+            self.detail.admit_button,
+            self.detail.edit_button,
+            self.detail.export_button,
+            self.detail.edit_visit_button,
+        ):
             button.setEnabled(home is not None)
         if home is None:
             self.detail.show_home({"cqc_id": "—"}, [], [], [])
@@ -218,6 +231,10 @@ class CareHomesPage(QuarterPaging, Page):
         box.addWidget(scroll, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(dialog.reject)
+        if len(found) == 1:  # a round opened from the grid is corrected from here
+            edit = buttons.addButton("&Edit visit…", QDialogButtonBox.ButtonRole.ActionRole)
+            edit.setObjectName("editVisitButton")
+            edit.clicked.connect(lambda: (dialog.accept(), self.edit_visit(found[0]["id"])))
         box.addWidget(buttons)
         self.dialog = dialog
         dialog.open()
@@ -243,6 +260,40 @@ class CareHomesPage(QuarterPaging, Page):
             parent=self,
         )
         dialog.accepted.connect(lambda: messages.show_status(self, "Visit saved."))
+        self.dialog = dialog
+        dialog.open()
+
+    def _edit_current_visit(self) -> None:
+        visit_id = self.detail.current_visit_id()
+        if visit_id is None:
+            messages.show_status(self, "Choose a visit in the list first.")
+            return
+        self.edit_visit(visit_id)
+
+    def _show_current_visit(self) -> None:
+        visit_id = self.detail.current_visit_id()
+        if visit_id is not None:
+            self.show_visits([visit_id])
+
+    def edit_visit(self, visit_id: str) -> None:
+        """The visit form filled in with a logged visit; saving corrects it as one undo step."""
+        db, session = self.session.db, self.session
+        with messages.reported(self, "Cannot edit the visit") as failed:
+            visit = visits.get(db, visit_id)
+            offered = visits.pick_list(db, visit_id, self.today())
+        if failed:
+            return
+        home = reference.get(db, "care_homes", visit["care_home_id"])
+        dialog = LogVisitDialog(
+            [(visit["care_home_id"], home["name"])],
+            reference.choices_for(db, "staff", home["locality_id"]),
+            lambda _hid: offered,
+            lambda values: care_home_operations.edit_visit(session, visit_id, values),
+            visit["care_home_id"],
+            parent=self,
+            visit=visit,
+        )
+        dialog.accepted.connect(lambda: messages.show_status(self, "Visit saved. Edit → Undo puts it back."))
         self.dialog = dialog
         dialog.open()
 

@@ -26,6 +26,7 @@ from ..kit.date_field import DateField
 from ..kit.form_dialog import FormDialog, text_box
 from ..kit.style import colours
 from ..kit.table_model import Column, Index, RecordsModel
+from ..kit.widgets import button_bar
 from ..reference.records_view import RecordsView
 
 LATE = ("late", "overdue")
@@ -102,7 +103,7 @@ class HomeDetail(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
-        top = QHBoxLayout()
+        top = button_bar()
         self.home_box = QComboBox()
         self.home_box.setObjectName("homeChoice")
         self.home_box.setAccessibleName("Care home")
@@ -136,7 +137,13 @@ class HomeDetail(QWidget):
         layout.addWidget(self.residents, 3)
         heading = QLabel("Recent visits")
         heading.setObjectName("sectionTitle")
-        layout.addWidget(heading)
+        visits_bar = QHBoxLayout()
+        visits_bar.addWidget(heading)
+        visits_bar.addStretch(1)
+        self.edit_visit_button = QPushButton("Edit &visit…")
+        self.edit_visit_button.setToolTip("Correct the chosen visit (Enter or double-click on it does the same)")
+        visits_bar.addWidget(self.edit_visit_button)
+        layout.addLayout(visits_bar)
         self.visits_model = RecordsModel(VISIT_COLUMNS, self)
         self.visits = RecordsView()
         self.visits.setObjectName("visitsTable")
@@ -175,6 +182,10 @@ class HomeDetail(QWidget):
         self.residents.fit_columns()
         self.visits_model.set_rows(visit_rows)
         self.visits.fit_columns()
+
+    def current_visit_id(self) -> str | None:
+        index = self.visits.currentIndex()
+        return self.visits_model.row_id(index.row()) if index.isValid() else None
 
     def current_resident_id(self) -> str | None:
         index = self.residents.currentIndex()

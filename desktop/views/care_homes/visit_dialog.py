@@ -1,5 +1,7 @@
 """Log a visit, fast on a laptop in the home: the home, date and type, the clinician, the residents reviewed
-(tick, outcome, note) and a few follow-up actions, saved in one call to visits.log_visit.
+(tick, outcome, note) and a few follow-up actions, saved in one call to visits.log_visit. The same form, filled
+in, corrects a logged visit (visits.update): its home stays, and the follow-ups raised before are listed (they
+are edited in the action log) above the rows for new ones.
 
 Space ticks a resident, Tab moves on to their outcome and note; Ctrl+Enter saves from anywhere. A refusal is
 shown at the field it names and everything typed stays.
@@ -12,6 +14,7 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,6 +56,12 @@ class ResidentRow:
         self.note.setAccessibleName(f"Note for {name}")
         self.check.toggled.connect(self._toggled)
         self._toggled(False)
+
+    def set_value(self, reviewed: Mapping[str, Any]) -> None:
+        """Show the resident as the visit recorded them: ticked, with its outcome and note."""
+        self.check.setChecked(True)
+        self.outcome.setCurrentIndex(max(0, self.outcome.findData(reviewed["outcome"])))
+        self.note.setText(str(reviewed.get("note") or ""))
 
     def _toggled(self, on: bool) -> None:
         self.outcome.setEnabled(on)
@@ -125,29 +134,51 @@ class LogVisitDialog(FormDialog):
         kind: str = visits.TYPES[0],
         clinician_id: str | None = None,
         parent: QWidget | None = None,
+        visit: Mapping[str, Any] | None = None,
     ):
+        """*visit* (visits.get) given: the form corrects it, filled in as it was recorded."""
+        if visit is not None:
+            day, kind, clinician_id = visit["visited_on"], visit["type"], visit["clinician_id"]
+            home_id = visit["care_home_id"]
+        home_name = next((name for hid, name in homes if hid == home_id), "")
         super().__init__(
-            "Log a visit",
-            "Log a care-home visit",
-            "Tick each resident reviewed and give the outcome. Follow-up actions go straight into "
+            "Edit visit" if visit else "Log a visit",
+            f"Edit the {kind} at {home_name} on {formats.date(visit['visited_on'])}"
+            if visit
+            else "Log a care-home visit",
+            "Change what was recorded; Edit → Undo puts the visit back as it was. Follow-up actions added "
+            "here go into the locality's action log."
+            if visit
+            else "Tick each resident reviewed and give the outcome. Follow-up actions go straight into "
             "the locality's action log.",
-            "Save the visit",
+            "Save changes" if visit else "Save the visit",
             save,
             parent,
             width=1080,
         )
-        self.setObjectName("logVisitDialog")
+        self.setObjectName("editVisitDialog" if visit else "logVisitDialog")
         self._staff = list(staff)
         self._residents_of = residents_of
         self.home = combo("care_home_id", [(name, hid) for hid, name in homes])
         self.home.setCurrentIndex(max(0, self.home.findData(home_id)))
-        self.add_field("care_home_id", "Home", self.home)
+        self.add_field(
+            "care_home_id",
+            "Home",
+            self.home,
+            "A visit stays at its home: one logged at the wrong home is logged again at the right one."
+            if visit
+            else "",
+        )
+        self.home.setEnabled(visit is None)
         self.date = DateField("visited_on", day or clock.today())
         self.add_field("visited_on", "Date", self.date)
         self.type = combo("type", [(formats.sentence_case(t), t) for t in visits.TYPES])
         self.type.setCurrentIndex(max(0, self.type.findData(kind)))
         self.add_field("type", "Type", self.type)
         self.clinician = combo("clinician_id", [("Not recorded", "")] + [(n, sid) for sid, n in staff])
+        if visit and clinician_id and self.clinician.findData(clinician_id) < 0:
+            # Someone from another team's staff list: kept, not quietly cleared, when the visit is corrected.
+            self.clinician.addItem(visit["clinician_name"] or "Another team's clinician", clinician_id)
         self.clinician.setCurrentIndex(max(0, self.clinician.findData(clinician_id or "")))
         self.add_field("clinician_id", "Clinician", self.clinician)
 
@@ -168,11 +199,29 @@ class LogVisitDialog(FormDialog):
             self.follow_grid.addWidget(help_label(heading), 0, column)
         self.follow_grid.setColumnStretch(0, 3)
         self.follow_ups: list[FollowUpRow] = []
+        if visit and visit.get("actions"):
+            raised = QLabel(
+                "Raised at this visit (edit them in the action log):<br>"
+                + "<br>".join(
+                    f"{html.escape(a['reference'])} {html.escape(a['description'])} ({html.escape(a['owner_name'])}, "
+                    f"due {formats.date(a['due_date'])}, {html.escape(a['status'])})"
+                    for a in visit["actions"]
+                )
+            )
+            raised.setObjectName("raisedActions")
+            raised.setTextFormat(Qt.TextFormat.RichText)
+            raised.setWordWrap(True)
+            self.add_row("", raised)
         self.add_field("follow_ups", "", holder)
         self.notes = text_box("notes", 48)
+        self.notes.setPlainText(str((visit or {}).get("notes") or ""))
         self.add_field("notes", "Notes", self.notes)
 
         self._fill_residents()
+        for reviewed in (visit or {}).get("residents", []):
+            row = next((r for r in self.rows if r.resident_id == reviewed["resident_id"]), None)
+            if row is not None:  # the page lists everyone the visit reviewed (visits.pick_list)
+                row.set_value(reviewed)
         self.home.currentIndexChanged.connect(self._fill_residents)
         save_shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
         save_shortcut.activated.connect(self.try_save)

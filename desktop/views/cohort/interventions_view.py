@@ -1,4 +1,5 @@
-"""The patient panel's Interventions tab: what was delivered to the patient, and recording another."""
+"""The patient panel's Interventions tab: what was delivered to the patient, and recording another (undoable with
+Edit → Undo, which the tab follows like any other change)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...models.changes import Changes
 from ...models.cohort import caseload
 from ..kit import formats
 from ..kit.session import Session
@@ -47,6 +49,12 @@ class InterventionsTab(QWidget):
         self.record_button.clicked.connect(self.record)
         row.addWidget(self.record_button)
         layout.addLayout(row)
+        # An undo or redo may touch interventions alone, which the cohort page does not reload for.
+        session.changed.connect(self._on_changes)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if self.patient_id is not None and changes.touches("interventions"):
+            self.refresh()
 
     def set_patient(self, patient_id: str | None, name: str, staff: Sequence[Mapping[str, Any]]) -> None:
         self.patient_id, self.patient_name, self.staff = patient_id, name, staff

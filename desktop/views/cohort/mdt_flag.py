@@ -1,42 +1,57 @@
 """Flag for MDT, in the cohort's patient panel: ask for a patient to be discussed at the next MDT meeting, with
-an optional note saying why. A flagged patient is listed under "Flagged" when the meeting's agenda is drawn up
-(meetings.suggest_agenda), and the flag is spent once they are on an agenda. The panel shows the flag and its
-note, and the flag can be changed or cleared."""
+an optional reason. A flagged patient is listed under "Flagged" when the meeting's agenda is drawn up
+(meetings.suggest_agenda); once they are on an agenda the reasons go with them onto it and into the pack. Each
+colleague's reason is kept: the panel shows them all, another can be added, and the waiting ones cleared."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextLayout
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-from ...models.cohort import caseload
-from ..kit import messages
+from ...models.mdt import flags
+from ..kit import formats, messages
 from ..kit.form_dialog import FormDialog, Save, text_box
 from ..kit.session import Session
+from ..kit.widgets import button_bar
 from ..mdt import operations as mdt_operations
 
 
+def flag_line(flag: Mapping[str, Any]) -> str:
+    """One flag as the screens show it: 'Carer struggling — Sam Patel, 20/10/2026'."""
+    return f"{flag['reason'] or 'No reason given'} — {flag['flagged_by']}, {formats.date(flag['flagged_on'])}"
+
+
 class FlagDialog(FormDialog):
-    def __init__(self, patient_name: str, note: str, save: Save, parent: QWidget | None = None):
-        changing = bool(note)
+    """A new reason for discussing the patient, below the reasons colleagues gave before (kept as they are)."""
+
+    def __init__(
+        self, patient_name: str, earlier: Sequence[Mapping[str, Any]], save: Save, parent: QWidget | None = None
+    ):
         super().__init__(
             "Flag for MDT",
-            f"Flag {patient_name} for the next MDT",
-            "The patient is listed under Flagged when the next meeting's agenda is drawn up, with this "
-            "note, and the flag is cleared once they are on an agenda.",
-            "Save note" if changing else "Flag for MDT",
+            f"Add a reason to discuss {patient_name}" if earlier else f"Flag {patient_name} for the next MDT",
+            "The patient is listed under Flagged when the next meeting's agenda is drawn up; every reason "
+            "given, with who gave it and when, goes onto the agenda and into the MDT pack.",
+            "Add reason" if earlier else "Flag for MDT",
             save,
             parent,
-            520,
+            560,
         )
+        self.earlier = QLabel("\n".join(f"• {flag_line(f)}" for f in earlier))
+        self.earlier.setObjectName("mdtFlagReasons")
+        self.earlier.setWordWrap(True)
+        self.earlier.setAccessibleName("Reasons already given")
+        self.earlier.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if earlier:
+            self.add_row("Already flagged", self.earlier)
         self.note = text_box("flag_note", 72)
         self.note.setAccessibleName("Why discuss this patient")
         self.note.setPlaceholderText("Optional: why, e.g. carer struggling, two falls this month…")
-        self.note.setPlainText(note)
-        self.add_field("flag_note", "Why", self.note)
+        self.add_field("flag_note", "Why" if not earlier else "Another reason", self.note)
         self.note.setFocus()
 
     def values(self) -> dict[str, Any]:
@@ -86,8 +101,8 @@ class ElidedLabel(QLabel):
 
 
 class MdtFlag(QWidget):
-    """One row: a button to flag the patient, or the flag with its note (whole in the tooltip), Change and Clear.
-    One line either way, so the caseload form below keeps its height."""
+    """One row: a button to flag the patient, or the flag with its reasons (whole, with who and when, in the
+    tooltip), Add a reason and Clear. One line either way, so the caseload form below keeps its height."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -96,10 +111,10 @@ class MdtFlag(QWidget):
         self.patient_name = ""
         self.note = ""
         self.flagged = False
+        self.waiting: list[dict[str, Any]] = []
         self.dialog: FlagDialog | None = None
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(6)
+        row = button_bar(spacing=6)  # the buttons go under the flag when the panel is narrow
+        self.setLayout(row)
         self.notice = QFrame()
         self.notice.setObjectName("notice")
         inner = QHBoxLayout(self.notice)
@@ -112,7 +127,7 @@ class MdtFlag(QWidget):
         self.flag_button.setToolTip("Ask for this patient to be discussed at the next MDT meeting")
         self.flag_button.clicked.connect(self.ask_note)
         self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Clear the flag: no longer ask for this patient at the next MDT")
+        self.clear_button.setToolTip("Clear the flags: no longer ask for this patient at the next MDT")
         self.clear_button.setAccessibleName("Clear the MDT flag")
         self.clear_button.clicked.connect(self.clear)
         row.addWidget(self.flag_button)
@@ -121,17 +136,21 @@ class MdtFlag(QWidget):
         self.show_flag(None, "")
 
     def show_flag(self, patient: Mapping[str, Any] | None, name: str) -> None:
-        """The flag of *patient* (a caseload.get_patient row; None for nobody)."""
+        """The flags of *patient* (a caseload.get_patient row; None for nobody) still waiting for an agenda."""
         self.patient_id = patient["id"] if patient else None
         self.patient_name = name
-        # A patient the team has not yet worked on has no row of their own, and so no flag.
-        self.flagged = bool(patient and patient.get("flagged_for_mdt"))
-        self.note = (patient.get("flag_note") or "") if self.flagged else ""
+        self._show(flags.waiting(self.session.db, [self.patient_id]).get(self.patient_id, []) if patient else [])
+
+    def _show(self, waiting: list[dict[str, Any]]) -> None:
+        self.waiting = waiting
+        self.flagged = bool(waiting)
+        self.note = flags.note(waiting)
         self.label.set_full_text(f"MDT: {self.note}" if self.note else "Flagged for the next MDT")
+        self.label.setToolTip("\n".join(flag_line(f) for f in waiting))
         self.notice.setVisible(self.flagged)
-        self.flag_button.setText("Change…" if self.flagged else "Flag for MDT…")
+        self.flag_button.setText("Add a reason…" if self.flagged else "Flag for MDT…")
         self.flag_button.setToolTip(
-            "Change the note saying why"
+            "Add another reason to discuss this patient; the earlier ones are kept"
             if self.flagged
             else "Ask for this patient to be discussed at the next MDT meeting"
         )
@@ -146,7 +165,7 @@ class MdtFlag(QWidget):
         def save(values: dict[str, Any]) -> None:
             mdt_operations.flag_for_mdt(self.session, patient_id, values["note"])
 
-        self.dialog = FlagDialog(self.patient_name, self.note, save, self)
+        self.dialog = FlagDialog(self.patient_name, self.waiting, save, self)
         self.dialog.accepted.connect(
             lambda: self._done(patient_id, f"{self.patient_name} is flagged for the next MDT.")
         )
@@ -165,5 +184,5 @@ class MdtFlag(QWidget):
     def _done(self, patient_id: str, message: str) -> None:
         # Shown from the store at once: the panel may keep unsaved caseload edits and not reload the patient.
         if patient_id == self.patient_id:
-            self.show_flag(caseload.get_patient(self.session.db, patient_id), self.patient_name)
+            self._show(flags.waiting(self.session.db, [patient_id]).get(patient_id, []))
         messages.show_status(self, message)

@@ -161,8 +161,9 @@ def update_patients(
 def add_intervention(
     session: Session, patient_id: str, kind: str, delivered_on: dt.date, delivered_by_id: str | None, note: str
 ) -> str:
+    """Record an intervention (undoable: a care-plan review's new review date goes back with it)."""
     row_id, changes = caseload.add_intervention(
-        session.db, session.actor, patient_id, kind, delivered_on, delivered_by_id, note
+        session.db, session.actor, patient_id, kind, delivered_on, delivered_by_id, note, undo=session.undo
     )
     session.publish(changes)
     return row_id

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVB
 from ..kit import formats
 from ..kit.selection_panel import SelectionPanel, heading_label
 from ..kit.style import colours
+from ..kit.widgets import button_bar
 from .actions_model import OVERDUE, patient_name
 
 
@@ -105,10 +106,18 @@ class ActionPanel(SelectionPanel):
         columns = QHBoxLayout(page)
         columns.setContentsMargins(0, 0, 0, 0)
         columns.setSpacing(24)
-        box = QVBoxLayout()
+        # The action scrolls when a large font makes it taller than the panel, rather than drawing over itself.
+        left = QWidget()
+        box = QVBoxLayout(left)
+        box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(6)
-        columns.addLayout(box, 3)
-        top = QHBoxLayout()
+        what = QScrollArea()
+        what.setObjectName("actionScroll")
+        what.setWidgetResizable(True)
+        what.setFrameShape(QScrollArea.Shape.NoFrame)
+        what.setWidget(left)
+        columns.addWidget(what, 3)
+        top = button_bar()
         self.reference = heading_label()
         top.addWidget(self.reference)
         self.badge = QLabel(OVERDUE)

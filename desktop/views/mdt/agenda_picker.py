@@ -1,6 +1,7 @@
 """Choosing the patients to discuss: the Monday worklists that matter to an MDT (new this run, review
 overdue), those a colleague flagged for MDT, and a search over the whole cohort. Ticks are kept per source,
-so the agenda says why each patient is on it."""
+so the agenda says why each patient is on it; a flagged patient's reasons (who, when) show in every list and go
+with them onto the agenda whichever list they are ticked in."""
 
 from __future__ import annotations
 
@@ -23,18 +24,20 @@ from PySide6.QtWidgets import (
 from ...models.cohort import frame as cohort
 from ...models.cohort.frame import CohortFilter, CohortFrame
 from ...models.errors import DeskError
+from ..cohort.mdt_flag import flag_line
 from ..kit import formats
 from ..kit.checklist_model import ChecklistModel
 from ..kit.key_filter import on_key
 from ..kit.tables import list_table
-from ..kit.widgets import FilterEdit
+from ..kit.widgets import FilterEdit, button_bar
 
 HEADINGS = ("Patient", "NHS number", "Born", "Practice", "Caseload", "Note")
 SEARCH_LIMIT = 200
 EXPLAIN = {
     "new this run": "Entered the cohort in the latest risk extract: worth a first discussion.",
     "review overdue": "On the caseload and past their next review date.",
-    "flagged": "A colleague asked for these patients to be discussed at the next MDT.",
+    "flagged": "A colleague asked for these patients to be discussed at the next MDT; their reasons go onto "
+    "the agenda with them.",
 }
 
 
@@ -95,10 +98,17 @@ class PickModel(ChecklistModel):
             return formats.sentence_case(_text(r.get("status")))
         if self.patient_id(row) in self.on_agenda:
             return "Already on the agenda"
-        if r.get("flag_note"):
-            return _text(r["flag_note"])
+        if r.get("flags"):
+            return "Flagged: " + "; ".join(f["reason"] or "no reason given" for f in r["flags"])
         due = r.get("next_review_due")
         return f"Review due {formats.date(_text(due))}" if due else ""
+
+    def data(self, index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # The note column is narrow: each flag's reason, who and when, whole, one a line.
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.column() == len(HEADINGS) - 1:
+            flags = self.record(index.row()).get("flags")
+            return "\n".join(flag_line(f) for f in flags) if flags else None
+        return super().data(index, role)
 
 
 class AgendaPicker(QDialog):
@@ -122,8 +132,8 @@ class AgendaPicker(QDialog):
         title.setObjectName("dialogHeading")
         layout.addWidget(title)
         sub = QLabel(
-            "Tick the patients to discuss. Each keeps the reason it was added; a flag for MDT is "
-            "cleared once the patient is on an agenda. Space or Enter ticks the chosen row."
+            "Tick the patients to discuss. Each keeps the reason it was added, and a patient flagged for MDT "
+            "takes the flags' reasons onto the agenda. Space or Enter ticks the chosen row."
         )
         sub.setObjectName("pageSubtitle")
         sub.setWordWrap(True)
@@ -192,7 +202,7 @@ class AgendaPicker(QDialog):
         model = PickModel(on_agenda, self)
         model.set_rows(rows)
         self.models[source] = model
-        top = QHBoxLayout()
+        top = button_bar()
         note = QLabel(EXPLAIN.get(source, ""))
         note.setObjectName("fieldHelp")
         top.addWidget(note, 1)

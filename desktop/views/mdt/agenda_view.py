@@ -1,5 +1,6 @@
-"""A meeting's agenda, as two tabs: the patients to discuss (why each is there, with the outcome editor beside
-them) and the open actions carried forward for review (Enter opens the action)."""
+"""A meeting's agenda, as two tabs: the patients to discuss (why each is there, with the reasons colleagues gave
+when they flagged them for MDT, and the outcome editor beside them) and the open actions carried forward for
+review (Enter opens the action)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...models.mdt import actions
+from ..cohort.mdt_flag import flag_line
 from ..kit import formats
 from ..kit.field_help import help_label
 from ..kit.key_filter import KeyFilter, on_key
 from ..kit.table_model import Column, RecordsModel
 from ..kit.tables import list_table
+from ..kit.widgets import button_bar
 from .actions_model import ActionsModel
 
 PATIENT_COLUMNS = (
@@ -40,6 +42,15 @@ CARRIED_COLUMNS = ("reference", "description", "owner_name", "due_date", "status
 
 def patient_label(item: Mapping[str, Any]) -> str:
     return f"{str(item['family_name'] or '').upper()}, {item['given_name'] or ''}"
+
+
+def why_text(item: Mapping[str, Any]) -> str:
+    """The source the item records, then the flag reasons that came with the patient: 'New this run · flagged:
+    Carer struggling; two falls'."""
+    reasons = "; ".join(f["reason"] or "no reason given" for f in item.get("flags") or [])
+    if item["source"] == "flagged" and reasons:
+        return f"Flagged: {reasons}"
+    return formats.sentence_case(item["source"]) + (f" · flagged: {reasons}" if reasons else "")
 
 
 def _select(table: QTableView, row: int | None) -> bool:
@@ -61,7 +72,7 @@ class PatientsAgenda(QWidget):
         super().__init__(parent)
         self.items: dict[str, Mapping[str, Any]] = {}
         self.model = RecordsModel(PATIENT_COLUMNS, self)
-        self.table = list_table(self.model, "agendaPatients", (40, 210, 115, 165))
+        self.table = list_table(self.model, "agendaPatients", (40, 210, 115, 260))
         self.table.setAccessibleName("Patients to discuss")
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
         self.table.activated.connect(lambda _index: self.outcome.setFocus())
@@ -97,7 +108,7 @@ class PatientsAgenda(QWidget):
                     "n": n,
                     "patient": patient_label(i),
                     "nhs": formats.nhs_number(i["nhs_number"]),
-                    "source": formats.sentence_case(i["source"]),
+                    "source": why_text(i),
                     "outcome": i["outcome"] or "—",
                 }
                 for n, i in enumerate(items, start=1)
@@ -148,6 +159,9 @@ class PatientsAgenda(QWidget):
             + (f" · case manager {item['case_manager']}" if item["case_manager"] else "")
             + f"\nOn the agenda: {item['source']}"
         )
+        flagged = item.get("flags") or []
+        self.reasons.setText("Flagged for MDT:\n" + "\n".join(f"• {flag_line(f)}" for f in flagged))
+        self.reasons.setVisible(bool(flagged))
         self.outcome.setPlainText(self._shown_text)
         self.panel.setCurrentIndex(1)
         if pending:
@@ -184,6 +198,12 @@ class PatientsAgenda(QWidget):
         self.identity = QLabel()
         self.identity.setObjectName("patientIdentity")
         self.identity.setWordWrap(True)
+        self.reasons = QLabel()
+        self.reasons.setObjectName("mdtFlagReasons")
+        self.reasons.setAccessibleName("Reasons given when flagged for MDT")
+        self.reasons.setWordWrap(True)
+        self.reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reasons.hide()
         caption = QLabel("Outcome agreed")
         caption.setObjectName("sectionTitle")
         self.outcome = QPlainTextEdit()
@@ -205,10 +225,10 @@ class PatientsAgenda(QWidget):
         self.action_button = QPushButton("New action…")
         self.action_button.setToolTip("An action agreed for this patient")
         self.action_button.clicked.connect(self._new_action)
-        for widget in (self.name, self.identity, caption):
+        for widget in (self.name, self.identity, self.reasons, caption):
             box.addWidget(widget)
         box.addWidget(self.outcome, 1)
-        row = QHBoxLayout()
+        row = button_bar()
         row.addWidget(self.save_button)
         row.addWidget(self.action_button)
         row.addStretch(1)
@@ -236,7 +256,7 @@ class CarriedActions(QWidget):
         self.items: dict[str, Mapping[str, Any]] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
-        top = QHBoxLayout()
+        top = button_bar()
         note = help_label(
             "Every action still open when the meeting was planned, to review. Enter opens the chosen "
             "action to record progress, a new due date or an escalation."

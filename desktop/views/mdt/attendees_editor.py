@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -22,6 +21,7 @@ from ..kit import formats
 from ..kit.checklist_model import ChecklistModel
 from ..kit.key_filter import on_key
 from ..kit.tables import list_table
+from ..kit.widgets import button_bar
 
 HEADINGS = ("Present", "Name", "Role", "Organisation")
 
@@ -113,7 +113,7 @@ class AttendeesEditor(QWidget):
         on_key(self.table, Qt.Key.Key_Delete, self.remove_current)
         box.addWidget(self.table, 1)
 
-        marks = QHBoxLayout()
+        marks = button_bar()
         self.toggle_button = QPushButton("Present / apologies")
         self.toggle_button.setToolTip("Mark the chosen person present, or as sending apologies (Enter)")
         self.toggle_button.clicked.connect(lambda: self._with_current(self.model.toggle))
@@ -132,7 +132,7 @@ class AttendeesEditor(QWidget):
         marks.addWidget(self.remove_button)
         box.addLayout(marks)
 
-        visitor = QHBoxLayout()
+        visitor = button_bar()
         self.visitor_name = QLineEdit()
         self.visitor_name.setObjectName("visitorName")
         self.visitor_name.setAccessibleName("Visitor's name")

@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from ..kit import formats
+from ..kit.widgets import button_bar
 from .action_log import ActionTable
 from .actions_model import ActionsModel
 from .agenda_view import CarriedActions, PatientsAgenda
@@ -33,7 +34,7 @@ class MeetingDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(4)
-        top = QHBoxLayout()
+        top = button_bar()
         self.heading = QLabel()
         self.heading.setObjectName("dialogHeading")
         top.addWidget(self.heading)
@@ -49,12 +50,20 @@ class MeetingDetail(QWidget):
         self.new_action_button.setToolTip(
             "Record an action agreed at this meeting (for the chosen patient, if one is chosen)"
         )
+        self.edit_button = QPushButton("Edit meeting…")
+        self.edit_button.setToolTip("Change the date, type, chair, place or attendees (Edit → Undo puts it back)")
         self.held_button = QPushButton("Mark as held")
         self.held_button.setToolTip("The meeting has taken place")
         self.export_button = QPushButton("Export MDT pack…")
         self.export_button.setProperty("primary", True)
         self.export_button.setToolTip("Save the meeting as a PDF pack to hand out (OFFICIAL-SENSITIVE)")
-        for button in (self.add_patients_button, self.new_action_button, self.held_button, self.export_button):
+        for button in (
+            self.add_patients_button,
+            self.new_action_button,
+            self.edit_button,
+            self.held_button,
+            self.export_button,
+        ):
             top.addWidget(button)
         layout.addLayout(top)
         self.meta = QLabel()
@@ -145,7 +154,13 @@ class MeetingDetail(QWidget):
         self.save_attendees_button.clicked.connect(lambda: self.attendees_saved.emit(self.attendees.people()))
         row.addWidget(self.save_attendees_button)
         box.addLayout(row)
-        return page
+        # It scrolls when a large font makes the list and its rows of buttons taller than the tab.
+        scroll = QScrollArea()
+        scroll.setObjectName("attendeesScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(page)
+        return scroll
 
     def _agreed_tab(self) -> QWidget:
         page = QWidget()

@@ -27,6 +27,7 @@ def connect(tab: MeetingsTab) -> None:
     detail = tab.detail
     detail.add_patients_button.clicked.connect(lambda: add_patients(tab))
     detail.new_action_button.clicked.connect(lambda: new_action(tab, _chosen_patient(tab)))
+    detail.edit_button.clicked.connect(lambda: edit_meeting(tab))
     detail.held_button.clicked.connect(lambda: mark_held(tab))
     detail.export_button.clicked.connect(lambda: export_pack(tab))
     detail.attendees_saved.connect(lambda people: save_attendees(tab, people))
@@ -72,6 +73,24 @@ def plan_meeting(tab: MeetingsTab) -> None:
 
     tab.dialog = PlanMeetingDialog(tab.locality["name"], tab.staff, open_now, last_people, save, tab)
     tab.dialog.accepted.connect(done)
+    tab.dialog.open()
+
+
+def edit_meeting(tab: MeetingsTab) -> None:
+    """The planning form filled in with the chosen meeting; saving changes it as one undo step."""
+    meeting = tab.current_meeting()
+    if meeting is None or tab.locality is None:
+        return
+    meeting_id, day = meeting["id"], meeting["held_on"]
+
+    def save(values: dict[str, Any]) -> None:
+        mdt_operations.update_meeting(tab.session, meeting_id, values)
+
+    people = meetings.attendees(tab.session.db, meeting_id)
+    tab.dialog = PlanMeetingDialog(tab.locality["name"], tab.staff, 0, people, save, tab, meeting=meeting)
+    tab.dialog.accepted.connect(
+        lambda: tab.status_message(f"The meeting of {formats.date(day)} is saved. Edit → Undo puts it back.")
+    )
     tab.dialog.open()
 
 

@@ -74,7 +74,7 @@ class MeetingsTab(QWidget):
         # The count and the Plan button sit at the right of the page's tab bar (MdtPage puts them there).
         self.corner = QWidget()
         top = QHBoxLayout(self.corner)
-        top.setContentsMargins(0, 0, 0, 4)
+        top.setContentsMargins(0, 0, 0, 0)  # no taller than the tab bar, at any font size
         self.count = QLabel()
         self.count.setObjectName("countLabel")
         top.addWidget(self.count, 0, Qt.AlignmentFlag.AlignVCenter)

@@ -36,23 +36,25 @@ def plan_meeting(session: Session, locality_id: str, values: Mapping[str, Any]) 
 
 
 def update_meeting(session: Session, meeting_id: str, values: Mapping[str, Any]) -> None:
-    """Change a meeting's details, status ('held') or attendees; ValidationError names the field."""
-    session.publish(meetings.update(session.db, session.actor, meeting_id, dict(values)))
+    """Change a meeting's details, status ('held') or attendees, as one undo step; ValidationError names the
+    field."""
+    session.publish(meetings.update(session.db, session.actor, meeting_id, dict(values), undo=session.undo))
 
 
 def add_to_agenda(session: Session, meeting_id: str, picks: Mapping[str, Sequence[str]]) -> int:
-    """Put the patients picked under each source on the agenda, all at once; returns how many were added."""
-    added, changes = mdt_forms.add_agenda_picks(session.db, session.actor, meeting_id, picks)
+    """Put the patients picked under each source on the agenda, all at once and one undo step; returns how many
+    were added."""
+    added, changes = mdt_forms.add_agenda_picks(session.db, session.actor, meeting_id, picks, undo=session.undo)
     session.publish(changes)
     return added
 
 
 def record_outcome(session: Session, item_id: str, outcome: str) -> None:
-    session.publish(meetings.record_outcome(session.db, session.actor, item_id, outcome))
+    session.publish(meetings.record_outcome(session.db, session.actor, item_id, outcome, undo=session.undo))
 
 
 def remove_agenda_item(session: Session, item_id: str) -> None:
-    session.publish(meetings.remove_item(session.db, session.actor, item_id))
+    session.publish(meetings.remove_item(session.db, session.actor, item_id, undo=session.undo))
 
 
 def flag_for_mdt(session: Session, patient_id: str, note: str, flagged: bool = True) -> None:

@@ -13,7 +13,7 @@ PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS)
 # make test-dates: the suite with the machine's clock moved (libfaketime), to show nothing depends on the month.
 TEST_DATES ?= 2027-04-01 08:30:00|2028-02-29 17:00:00
 
-.PHONY: run test test-dates lint format screenshots bench package syslibs faketime clean
+.PHONY: run test test-dates lint format screenshots screenshots-large bench package syslibs faketime clean
 
 run: $(STAMP)
 	$(PY) -m desktop gui
@@ -48,6 +48,13 @@ screenshots: $(STAMP)
 	mkdir -p docs/images
 	for name in $$(grep -oh 'images/[a-z0-9-]*\.png' docs/*.md | sort -u | cut -d/ -f2); do \
 	  cp screenshots/[0-9][0-9]-$$name docs/images/$$name || exit 1; done
+
+# Every screen at a 20 pt font, then at a scale factor of 2 (another process: Qt reads it at start), 1400×900:
+# look for a cut-off button bar. Written to screenshots/ (not kept in git).
+screenshots-large: $(STAMP)
+	rm -rf screenshots/large-font screenshots/scale-2
+	QT_QPA_PLATFORM=offscreen $(PY) -m tools.screenshots.large_text --points 20 screenshots/large-font
+	QT_QPA_PLATFORM=offscreen QT_SCALE_FACTOR=2 $(PY) -m tools.screenshots.large_text screenshots/scale-2
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -100,6 +100,13 @@ STATE: dict[str, Option] = {
             "Who used each workspace last, newest first: 'path<TAB>name<TAB>role' "
             "per workspace; the start-up question 'Who is using Locality Desk?' is pre-filled from it.",
         ),
+        Option(
+            "my_work_staff",
+            list,
+            [],
+            "Whose work the My work screen shows when the user's name is not (or not only) on the staff list, "
+            "newest first: 'path<TAB>locality id<TAB>user name<TAB>staff id' per workspace and locality.",
+        ),
     )
 }
 

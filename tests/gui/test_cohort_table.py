@@ -188,7 +188,7 @@ def test_a_commissioner_workspace_has_no_patient_screens(commissioner_window, mo
     assert window.current_screen().key == "commissioner"
     assert not window.locality_box.isVisibleTo(window)  # a commissioner looks at every team at once
     assert not window.go_actions["cohort"].isVisible() and window.go_actions["commissioner"].isVisible()
-    window.go_actions["cohort"].trigger()  # Ctrl+1 goes nowhere
+    window.go_actions["cohort"].trigger()  # Ctrl+2 goes nowhere
     assert window.current_screen().key == "commissioner"
     asked = []
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda _p, title, *_a: asked.append(title) or ([], ""))

@@ -90,8 +90,8 @@ def active(qtbot):
 
 def test_cohort_filter_open_a_patient_change_the_caseload_and_save(loaded, window, session, active, qtbot):
     active(window)
-    shortcut(window, "Ctrl+6")  # somewhere else first: the walk starts from the Go menu
-    shortcut(window, "Ctrl+1")
+    shortcut(window, "Ctrl+7")  # somewhere else first: the walk starts from the Go menu
+    shortcut(window, "Ctrl+2")
     assert window.current_screen().key == "cohort"
     page = loaded
     frame = page.frame
@@ -130,7 +130,7 @@ def test_mdt_plan_a_meeting_add_a_patient_record_the_outcome_and_an_action(histo
 
     window = active(history_window)
     db = window.session.db
-    shortcut(window, "Ctrl+2")
+    shortcut(window, "Ctrl+3")
     page = window.current_page()
     assert page.screen.key == "mdt" and page.isAncestorOf(focused())  # the keyboard lands on the screen
     tab = page.meetings
@@ -206,7 +206,7 @@ def test_care_homes_log_a_visit_with_a_resident_reviewed(history_window, active,
 
     window = active(history_window)
     db = window.session.db
-    shortcut(window, "Ctrl+3")
+    shortcut(window, "Ctrl+4")
     page = window.current_page()
     assert page.screen.key == "care_homes" and page.isAncestorOf(focused())
     box = window.locality_box
@@ -273,7 +273,7 @@ def test_returns_type_a_figure_into_a_quarter_not_started_and_try_to_sign_off(
     window = active(history_window)
     window.session.actor = replace(window.session.actor, role="federation manager")  # who may sign off
     db = window.session.db
-    shortcut(window, "Ctrl+4")
+    shortcut(window, "Ctrl+5")
     page = window.current_page()
     assert page.screen.key == "returns"
     assert page.quarter == quarters.of(demo_today).previous()  # signed off in the demo
@@ -385,7 +385,7 @@ def test_returns_a_closed_quarter_is_completed_and_signed_off(
     window = active(history_window)
     window.session.actor = replace(window.session.actor, role="federation manager")  # who may sign off
     db = window.session.db
-    shortcut(window, "Ctrl+4")
+    shortcut(window, "Ctrl+5")
     page = window.current_page()
     assert page.quarter == closed
     assert returns.current(db, window.current_locality()["id"], closed) is None

@@ -79,6 +79,7 @@ def take(outdir: Path) -> list[Path]:
     from tools.screenshots.commissioner import commissioner_at_work
     from tools.screenshots.first_run import first_run_pages
     from tools.screenshots.mdt import mdt_at_work
+    from tools.screenshots.my_work import as_a_matron
     from tools.screenshots.reference_update import reference_update_preview
     from tools.screenshots.reports import reports_at_work
     from tools.screenshots.returns import returns_at_work
@@ -100,6 +101,7 @@ def take(outdir: Path) -> list[Path]:
         db_path, extract = _world(Path(tmp))
         settings = Settings(qsettings())
         settings.set("last_locality", LOCALITY)
+        as_a_matron(settings, db_path, LOCALITY)  # the window opens on her My work
         window = MainWindow(settings, Session.open(db_path, settings))
         window.resize(*SIZE)
         window.show()

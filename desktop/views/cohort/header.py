@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..kit import formats
 from ..kit.page import EmptyCard
 from ..kit.style import colours
+from ..kit.widgets import button_bar
 from ..shell.screens import Screen
 
 CHANGED_LINK = "changed-risk"
@@ -25,7 +26,7 @@ class CohortHeader(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        top = QHBoxLayout()
+        top = button_bar()
         title = QLabel(screen.title)
         title.setObjectName("pageTitle")
         top.addWidget(title)

@@ -39,8 +39,10 @@ from ...models.errors import DeskError, ValidationError
 from ...settings import Settings
 from ..kit import formats, messages
 from ..kit.field_help import explain
+from ..kit.flow_layout import FlowLayout
 from ..kit.session import Session
 from ..kit.style import colours
+from ..kit.widgets import button_bar
 from . import operations
 from .import_mapping import MappingTable, PreviewModel, required_status
 from .import_summary import CheckResults, ImportSummary, save_rejections, saved_note
@@ -456,8 +458,8 @@ class ImportDialog(QDialog):
         layout.addWidget(self.results, 2)
         return page
 
-    def _buttons(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _buttons(self) -> FlowLayout:
+        row = button_bar()
         self.close_button = QPushButton("Cancel")
         self.close_button.clicked.connect(self.reject)
         row.addWidget(self.close_button)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from ...models.cohort.risk_import import ImportResult
 from ...settings import Settings
 from ..kit import messages, output_guard
 from ..kit.session import Session
+from ..kit.widgets import button_bar
 from . import operations
 from .import_mapping import RejectionsModel, rejections_view
 
@@ -70,7 +70,7 @@ class CheckResults(QFrame):
         self.setObjectName("results")
         inner = QVBoxLayout(self)
         inner.setContentsMargins(0, 6, 0, 0)
-        top = QHBoxLayout()
+        top = button_bar()
         self.label = QLabel()
         self.label.setObjectName("resultsLabel")
         self.label.setWordWrap(True)

@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -27,6 +26,7 @@ from ..kit import formats, messages
 from ..kit.field_help import help_label
 from ..kit.selection_panel import MANY, ONE, SelectionPanel, heading_label
 from ..kit.session import Session
+from ..kit.widgets import button_bar
 from . import operations
 from .caseload_form import CaseloadForm
 from .chips import Chip, ChipStrip
@@ -254,7 +254,7 @@ class PatientPanel(SelectionPanel):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.form)
         layout.addWidget(scroll, 1)
-        row = QHBoxLayout()
+        row = button_bar()
         self.revert_button = QPushButton("Undo edits")
         self.revert_button.setToolTip("Put back the saved values")
         self.revert_button.clicked.connect(self.revert)

@@ -20,7 +20,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -36,6 +35,7 @@ from ..kit.field_help import help_label
 from ..kit.session import Session
 from ..kit.tables import list_table
 from ..kit.tasks import start_task
+from ..kit.widgets import button_bar
 from .outcomes_model import COLUMNS, OutcomesModel, summary
 
 RETURN_FILTER = "Return files (*.json);;All files (*)"
@@ -83,7 +83,7 @@ class ReturnImportDialog(QDialog):
         for widget in (self.heading, self.intro, self.keys_box, self.summary):
             layout.addWidget(widget)
         layout.addWidget(self.table, 1)
-        buttons = QHBoxLayout()
+        buttons = button_bar()
         buttons.addStretch(1)
         self.import_button = QPushButton("Import")
         self.import_button.setProperty("primary", True)
@@ -174,7 +174,7 @@ class ReturnImportDialog(QDialog):
         shown.setAccessibleName(f"Fingerprint of the new key of {teams}")
         box.addWidget(text)
         box.addWidget(shown)
-        answers = QHBoxLayout()
+        answers = button_bar()
         if fp in self.accepted:
             answers.addWidget(QLabel("Accepted: the key is trusted when you press Import, with the files it signs."))
         elif fp in self.refused:

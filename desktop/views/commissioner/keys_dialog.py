@@ -8,7 +8,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QTableWidgetItem,
@@ -23,6 +22,7 @@ from ..kit import formats, messages
 from ..kit.field_help import help_label
 from ..kit.session import Session
 from ..kit.tables import records_table
+from ..kit.widgets import button_bar
 
 KEY_FILTER = "Key files (*.json);;All files (*)"
 HEADINGS = ("Locality", "Fingerprint", "State", "Since", "How", "By")
@@ -50,7 +50,7 @@ class TrustedKeysDialog(QDialog):
         )
         self.table = records_table("trustedKeys", "Trusted signing keys by locality", HEADINGS)
         layout.addWidget(self.table, 1)
-        buttons = QHBoxLayout()
+        buttons = button_bar()
         self.import_button = QPushButton("&Import key file…")
         self.import_button.clicked.connect(self.choose_file)
         close = QPushButton("Close")

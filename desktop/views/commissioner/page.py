@@ -16,7 +16,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -34,6 +33,7 @@ from ...models.quarters import Quarter
 from ...settings import Settings
 from ..kit import formats, messages, output_guard
 from ..kit.field_help import help_label
+from ..kit.flow_layout import FlowLayout
 from ..kit.page import EmptyCard, Page, at_top, stacked, title_block
 from ..kit.quarter_paging import QuarterPaging
 from ..kit.session import Session
@@ -88,7 +88,7 @@ class CommissionerPage(QuarterPaging, Page):
         self._show_quarter_label()
 
     # -- building -----------------------------------------------------------------------------------------
-    def _build_toolbar(self) -> QHBoxLayout:
+    def _build_toolbar(self) -> FlowLayout:
         """The quarter paging, the import (only a commissioner workspace imports) and the export."""
         bar = self.quarter_bar()
         self.import_button = QPushButton("&Import returns…")

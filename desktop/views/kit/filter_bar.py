@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from .flow_layout import FlowLayout
 from .widgets import FilterEdit
 
 # Long enough to let a quick typist finish a word, short enough to feel instant.
@@ -34,11 +35,10 @@ class FilterBar(QWidget):
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.setSpacing(8)
-        self.top = QHBoxLayout()
-        self.top.setSpacing(8)
+        # Both rows wrap rather than squeeze their combos and buttons at a large font.
+        self.top = FlowLayout(spacing=8)
         rows.addLayout(self.top)
-        self._facets = QHBoxLayout()
-        self._facets.setSpacing(6)
+        self._facets = FlowLayout(spacing=6)
         rows.addLayout(self._facets)
         self.text = FilterEdit(placeholder)
         self.text.setMaximumWidth(text_width)

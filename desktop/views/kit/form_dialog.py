@@ -38,6 +38,8 @@ class FormDialog(QDialog):
     ask_before_discarding = True
     # Field name -> the rule the domain checks it against (a HELP mapping of the domain module that saves).
     rules: Mapping[str, str] = {}
+    # The part of the user guide F1 opens, "page.md#heading"; empty: help_window.DIALOG_PAGES, else the screen's page.
+    help_page = ""
 
     def __init__(
         self,
@@ -130,6 +132,7 @@ class FormDialog(QDialog):
         if self._initial is None and self.ask_before_discarding:
             self._initial = self.values()  # what Cancel compares with, once the subclass has filled the form
         super().showEvent(event)
+        self._grow_to_fit()  # a row of buttons or text that wraps at a large font
 
     def reject(self) -> None:
         if (
@@ -179,8 +182,9 @@ class FormDialog(QDialog):
             if layout.hasHeightForWidth()
             else layout.totalMinimumSize().height()
         )
+        room = self.screen().availableGeometry().height() if self.screen() is not None else needed
         if needed > self.height():
-            self.resize(self.width(), needed)
+            self.resize(self.width(), min(needed, max(room - 60, self.height())))  # its title bar stays on screen
 
     def clear_errors(self) -> None:
         self.banner.hide()

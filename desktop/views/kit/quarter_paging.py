@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from ...models import clock
 from ...models.quarters import Quarter
 from . import formats
+from .flow_layout import FlowLayout
 
 
 class QuarterPaging:
@@ -35,10 +36,10 @@ class QuarterPaging:
         self.next_button.clicked.connect(lambda: self.set_quarter(self.quarter.next()))
         return [self.previous_button, self.quarter_label, self.next_button]
 
-    def quarter_bar(self, *after: QWidget) -> QHBoxLayout:
-        """A bar with the paging controls, then *after*, then room for the page's own buttons on the right."""
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
+    def quarter_bar(self, *after: QWidget) -> FlowLayout:
+        """A bar with the paging controls, then *after*, then room for the page's own buttons on the right; it
+        wraps at a large font."""
+        bar = FlowLayout()
         for widget in (*self.quarter_controls(), *after):
             bar.addWidget(widget)
         bar.addStretch(1)

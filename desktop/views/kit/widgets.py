@@ -9,6 +9,34 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QButtonGroup, QCheckBox, QDateEdit, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from ...models import clock
+from .flow_layout import FlowLayout
+
+STRETCH = None  # in button_bar: the room left on a row goes here
+
+
+def button_bar(
+    *items: QWidget | None, spacing: int = 8, alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
+) -> FlowLayout:
+    """A bar of buttons (and the controls that go with them) that wraps onto a second row rather than cut its
+    buttons off at a large font or in a narrow window. STRETCH (None) among *items* takes the room left on its
+    row; *alignment* places a row with no stretch. Tab goes through the items in the order given."""
+    bar = FlowLayout(spacing=spacing, alignment=alignment)
+    for item in items:
+        if item is STRETCH:
+            bar.addStretch(1)
+        else:
+            bar.addWidget(item)
+    return bar
+
+
+class ScrollBody(QWidget):
+    """What a screen's QScrollArea holds, to scroll only once the screen's least height no longer fits (a large
+    font). A scroll area makes a widget whose layout has a height for its width (a wrapping button bar) as tall as
+    that layout would like, so a screen would scroll at any font; this asks for the least it needs instead."""
+
+    def heightForWidth(self, width: int) -> int:
+        layout = self.layout()
+        return layout.totalMinimumHeightForWidth(width) if layout is not None else super().heightForWidth(width)
 
 
 class FilterEdit(QLineEdit):

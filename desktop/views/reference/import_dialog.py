@@ -20,7 +20,6 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QTableView,
@@ -36,6 +35,7 @@ from ..kit.field_help import help_label
 from ..kit.session import Session
 from ..kit.table_model import SORT_ROLE, Column, RecordsModel
 from ..kit.tables import list_table
+from ..kit.widgets import button_bar
 from . import operations
 
 FILE_FILTER = "NHS files (*.csv *.xlsx *.xls *.xlsm *.ods);;All files (*)"
@@ -225,7 +225,7 @@ class ReferenceUpdateDialog(QDialog):
             self.tabs.hide()
             layout.addStretch(1)
 
-        buttons = QHBoxLayout()
+        buttons = button_bar()
         buttons.addStretch(1)
         self.apply_button = QPushButton("Apply")
         self.apply_button.setProperty("primary", True)

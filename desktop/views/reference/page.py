@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QStackedWidget,
@@ -23,10 +22,11 @@ from PySide6.QtWidgets import (
 from ...models import reference
 from ...models.changes import Changes
 from ..kit import messages
+from ..kit.flow_layout import FlowLayout
 from ..kit.page import Page, title_block
 from ..kit.session import Session
 from ..kit.table_model import SORT_ROLE, RecordsModel
-from ..kit.widgets import FilterEdit, SegmentedChoice
+from ..kit.widgets import FilterEdit, SegmentedChoice, button_bar
 from ..shell.screens import Screen, columns_for
 from . import operations
 from .import_dialog import ReferenceUpdateDialog, update_from_nhs_files
@@ -200,9 +200,8 @@ class ReferencePage(Page):
         self.table.setFocus()
 
     # -- building -----------------------------------------------------------------------------------------
-    def _controls(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(8)
+    def _controls(self) -> FlowLayout:
+        row = button_bar()
         self.filter = FilterEdit(f"Filter {self._plural()}…  (Ctrl+F)")
         self.filter.textChanged.connect(self._filter_changed)
         row.addWidget(self.filter)

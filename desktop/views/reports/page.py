@@ -19,9 +19,9 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -33,10 +33,12 @@ from ...models.kpi import consolidated
 from ...settings import Settings
 from ..kit import formats, messages, pdf_export, tasks
 from ..kit.field_help import help_label
+from ..kit.flow_layout import FlowLayout
 from ..kit.page import EmptyCard, Page, title_block
 from ..kit.quarter_paging import QuarterPaging
 from ..kit.session import Session
 from ..kit.tables import SMALL_ROW_HEIGHT, list_table
+from ..kit.widgets import ScrollBody, button_bar
 from ..shell.screens import Screen
 from .spc_list_model import COLUMNS, SpcListModel
 from .spc_view import SpcView
@@ -79,14 +81,30 @@ class ReportsPage(QuarterPaging, Page):
         self.teams_held = 0
         commissioner = session.kind == "commissioner"
 
-        layout = QVBoxLayout(self)
+        # The screen scrolls when a large font makes the cards and the charts taller than the window, rather than
+        # drawing the charts over the cards' buttons.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        body = ScrollBody()
+        body.setObjectName("reportsBody")
+        scroll = QScrollArea()
+        scroll.setObjectName("pageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
         layout.addLayout(self.quarter_bar())
         layout.addSpacing(6)
         layout.addLayout(self._build_cards())
         layout.addSpacing(10)
-        layout.addWidget(self._build_spc(), 1)
+        spc = self._build_spc()
+        # It takes the height the cards leave, as before; only when that is less than a few lines (a large font)
+        # does the screen scroll.
+        spc.setMinimumHeight(spc.fontMetrics().lineSpacing() * 14)
+        layout.addWidget(spc, 1)
         if commissioner:
             layout.addStretch(1)
 
@@ -97,12 +115,10 @@ class ReportsPage(QuarterPaging, Page):
         self._show_locality_card()
 
     # -- building -----------------------------------------------------------------------------------------
-    def _build_cards(self) -> QHBoxLayout:
+    def _build_cards(self) -> FlowLayout:
         """The two reports side by side: the locality's (or why a commissioner workspace has none) and the
-        system report."""
-        cards = QHBoxLayout()
-        cards.setContentsMargins(0, 0, 0, 0)
-        cards.setSpacing(16)
+        system report; one above the other when a large font leaves no room for both."""
+        cards = FlowLayout(spacing=16)
         cards.addWidget(self._build_locality_card(), 1)
         self.no_locality = EmptyCard("No locality report in a commissioner workspace", NO_RECORDS)
         cards.addWidget(self.no_locality, 1)
@@ -120,8 +136,7 @@ class ReportsPage(QuarterPaging, Page):
             "One page for a month: the monthly KPIs with their RAG, and each red with its actions"
         )
         self.monthly_button.clicked.connect(lambda: self.export_monthly())
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
+        row = button_bar()
         row.addWidget(self.locality_button)
         row.addWidget(self.monthly_button)
         row.addStretch(1)
@@ -131,7 +146,10 @@ class ReportsPage(QuarterPaging, Page):
 
     def _build_system_card(self) -> QFrame:
         self.system_card, box, _title, self.system_body = _card("System report")
-        self.publication = QCheckBox("For &publication (suppress small numbers)")  # Alt+F: File
+        # Short, with what it does beside it: the whole sentence on a tick box, which cannot wrap, is wider than the
+        # card at a large font.
+        self.publication = QCheckBox("For &publication")  # Alt+F: File
+        self.publication.setAccessibleDescription("Suppress small numbers")
         self.publication.setToolTip(
             "NHS Digital's small-number suppression of counts of people; the report "
             "lists every cell it altered in an appendix"
@@ -139,10 +157,12 @@ class ReportsPage(QuarterPaging, Page):
         self.system_button = QPushButton("Export s&ystem report (PDF)…")  # Alt+S: Settings
         self.system_button.clicked.connect(self.export_system)
         self.system_reason = help_label("")
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
+        row = button_bar()
         row.addWidget(self.system_button)
         row.addWidget(self.publication)
+        suppressed = help_label("(small numbers suppressed)")
+        suppressed.setWordWrap(False)
+        row.addWidget(suppressed)
         row.addStretch(1)
         box.addLayout(row)
         box.addWidget(self.system_reason)

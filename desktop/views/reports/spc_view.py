@@ -28,6 +28,7 @@ from ...models.kpi.catalogue import UNIT_AXIS
 from ...reports.charts import mdc_style
 from ..kit.field_help import help_label
 from ..kit.style import colours, paint_chart
+from ..kit.widgets import button_bar
 from .spc_list_model import icon_pixmap
 
 SYMBOLS = {"circle": "o", "square": "s", "triangle": "t1", "diamond": "d"}  # pyqtgraph's names for the shapes
@@ -170,8 +171,7 @@ class SpcView(QWidget):
         box = QVBoxLayout(self.steps)
         box.setContentsMargins(0, 4, 0, 0)
         box.setSpacing(4)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
+        top = button_bar()
         self.steps_heading = QLabel("Step changes")
         self.steps_heading.setObjectName("fieldLabel")
         self.record_button = QPushButton(RECORD)

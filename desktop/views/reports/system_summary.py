@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -19,6 +18,7 @@ from ...models.errors import ValidationError
 from ...models.kpi import system_board
 from ...models.quarters import Quarter
 from ..kit.field_help import help_label
+from ..kit.widgets import button_bar
 
 
 class SystemSummaryDialog(QDialog):
@@ -54,7 +54,7 @@ class SystemSummaryDialog(QDialog):
         self.problem.setWordWrap(True)
         self.problem.hide()
         layout.addWidget(self.problem)
-        buttons = QHBoxLayout()
+        buttons = button_bar()
         self.restore = QPushButton("&Restore the draft")
         self.restore.clicked.connect(self.restore_draft)
         self.ok = QPushButton("&Export…")

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QFontMetrics, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...models import clock
+from ...models import clock, roles
 from ...models.changes import Changes
 from ...models.errors import StorageUnavailable
 from ...models.workspace import create_workspace, data_ends_note
@@ -37,6 +37,8 @@ from ..kit.page import Page
 from ..kit.session import Session
 from ..kit.style import colours
 from ..mdt.page import MdtPage
+from ..my_work.page import DEPENDS as MY_WORK_DEPENDS
+from ..my_work.page import MyWorkPage, navigation_title, work_for
 from ..reference.page import ReferencePage
 from ..reports.page import ReportsPage
 from ..returns.page import ReturnsPage
@@ -105,9 +107,17 @@ class MainWindow(QMainWindow):
         self.import_history_action.setVisible(session.kind != "commissioner")
         for action in self.locality_actions:  # a commissioner looks at all teams at once
             action.setVisible(session.kind != "commissioner")
-        first = "commissioner" if session.kind == "commissioner" else SCREENS[0].key
-        self.show_screen(shown if shown in self.pages else first)
+        self.show_screen(shown if shown in self.pages else self.first_screen())
         QTimer.singleShot(0, self.team_folder.catch_up)  # the teammates' new bundles, once the window is up
+
+    def first_screen(self) -> str:
+        """The screen a workspace opens on when no other is remembered (the first start, or a remembered screen
+        this kind of workspace lacks): the last screen shown wins, because the user chose it. A commissioner
+        workspace opens on the Commissioner screen; the federation manager or a locality lead, who sign the
+        quarter's return off, on Returns; every other team member on My work."""
+        if self.session.kind == "commissioner":
+            return "commissioner"
+        return "returns" if roles.may_sign_off(self.session.actor.role) else "my_work"
 
     def _show_day_notice(self) -> None:
         """Say when the screens judge "today" by a pinned day, or show a demo whose history stopped long ago."""
@@ -204,6 +214,16 @@ class MainWindow(QMainWindow):
             self.settings.set("last_locality", locality["code"])
         for page in self.pages.built():
             page.set_locality(locality)
+        self.refresh_work_count()
+
+    def refresh_work_count(self) -> None:
+        """The navigation's "My work (7)": worked out whether or not the screen was ever opened."""
+        rows = [self.nav.item(r) for r in range(self.nav.count())]
+        item = next((i for i in rows if i.data(Qt.ItemDataRole.UserRole) == "my_work"), None)
+        if item is None or self.session is None:
+            return
+        work = work_for(self.session, self.settings, self.current_locality()) if "my_work" in self.pages else None
+        item.setText(navigation_title(next(s.title for s in SCREENS if s.key == "my_work"), work))
 
     def _fill_localities(self) -> None:
         current = self.current_locality()
@@ -224,6 +244,8 @@ class MainWindow(QMainWindow):
             self._fill_localities()
         for page in self.pages.built():
             page.on_changes(changes)
+        if changes.touches(*MY_WORK_DEPENDS):
+            self.refresh_work_count()
 
     def _place_page(self, screen: Screen) -> Page:
         """Build a screen's page on its first visit, put it in the window and tell it the locality shown."""
@@ -235,6 +257,8 @@ class MainWindow(QMainWindow):
     def _make_page(self, screen: Screen, session: Session) -> Page:
         if screen.entity:
             return ReferencePage(screen, session)
+        if screen.key == "my_work":
+            return MyWorkPage(screen, session, self.settings)
         if screen.key == "cohort":
             return CohortPage(screen, session, self.settings)
         if screen.key == "mdt":
@@ -347,6 +371,12 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, screen.key)
             item.setToolTip(f"{screen.summary}" + (f"  (Ctrl+{number})" if number <= 9 else ""))
             self.nav.addItem(item)
+        # Wide enough for the longest title in bold (the chosen one) at the user's font size, not only at 10 pt.
+        self.nav.ensurePolished()
+        bold = QFont(self.nav.font())
+        bold.setBold(True)
+        widest = max(QFontMetrics(bold).horizontalAdvance(s.title) for s in SCREENS)
+        self.nav.setMinimumWidth(max(190, widest + 40))  # the item padding and the mark of the chosen one
         self.nav.currentRowChanged.connect(self._nav_changed)
         self.stack = QStackedWidget()
         self.splitter = QSplitter()
@@ -395,6 +425,14 @@ class MainWindow(QMainWindow):
         """File → Who is using this…: the name and role each change is recorded with."""
         self.who = who_dialog.ask(self, self.session, self.settings)
         self.who.chosen.connect(self.show_who)
+        self.who.chosen.connect(self._user_changed)
+
+    def _user_changed(self) -> None:
+        """Another user's work: My work and its count are someone else's now."""
+        for page in self.pages.built():
+            if page.screen.key == "my_work":
+                page.mark_stale()
+        self.refresh_work_count()
 
     def show_who(self) -> None:
         self.who_label.setText(self.session.actor.label)

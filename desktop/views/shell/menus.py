@@ -74,7 +74,7 @@ def build_menus(window: MainWindow) -> QMenu:
     whats_this = QWhatsThis.createAction(window)  # Shift+F1, then click a field to read the rule behind it
     whats_this.setText("What's &This?")
     help_menu.addAction(whats_this)
-    help_window.install_whats_this_key(QApplication.instance())  # Shift+F1 in a modal form too
+    help_window.install_help_keys(QApplication.instance())  # F1 and Shift+F1 in a modal form too
     help_menu.addSeparator()
     _action(window, help_menu, "&About Locality Desk", window.show_about)
     return recent

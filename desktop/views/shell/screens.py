@@ -29,6 +29,14 @@ REFERENCE = "Reference data"
 
 SCREENS: tuple[Screen, ...] = (
     Screen(
+        "my_work",
+        "My work",
+        WORK,
+        "Your week in one place: reviews due, your actions, PCSPs due, home rounds to log and patients for the MDT.",
+        patient_level=True,
+        locality_only=True,
+    ),
+    Screen(
         "cohort",
         "Cohort",
         WORK,

@@ -561,6 +561,7 @@ def m015_history_and_flags(db: sqlite_utils.Database) -> None:
             {STAMP}
         );
         CREATE INDEX caseload_history_patient ON caseload_history (locality_id, patient_id, effective_on);
+        CREATE INDEX caseload_history_status ON caseload_history (locality_id, status, patient_id, effective_on);
         CREATE TABLE mdt_flags (
             id TEXT PRIMARY KEY,
             patient_id TEXT NOT NULL REFERENCES patients(id),

@@ -321,6 +321,8 @@ def _label(table: str, row: Row) -> str:
         return f"The {row['type']} of {row.get('delivered_on')}"
     if table == "mdt_flags":
         return "A flag for MDT"
+    if table == "caseload_history" and row.get("effective_on"):
+        return f"The caseload status of {row['effective_on']}"
     return f"A record in {table.replace('_', ' ')}"
 
 

@@ -198,8 +198,8 @@ def build_pack(
         markup(
             f"{_date(meeting['held_on'])}"
             + (f" · {meeting['location']}" if meeting["location"] else "")
-            + f" · Chair: {meeting['chair'] or 'not set'} · {len(patients)} patients · "
-            f"{len(carried)} actions carried forward",
+            + f" · Chair: {meeting['chair'] or 'not set'} · {_count(len(patients), 'patient')} · "
+            f"{_count(len(carried), 'action')} carried forward",
             "subtitle",
         ),
         _summary_band(patients, carried, log),
@@ -219,7 +219,9 @@ def build_pack(
     agenda_rows = [
         [str(n), patient_name(i), nhs(i["nhs_number"]), why_discussed(i)] for n, i in enumerate(patients, start=1)
     ]
-    agenda_rows.append([str(len(patients) + 1), f"Review of {len(carried)} open actions carried forward", "", ""])
+    agenda_rows.append(
+        [str(len(patients) + 1), f"Review of {_count(len(carried), 'open action')} carried forward", "", ""]
+    )
     story.append(
         table(
             ["#", "Item", "NHS number", "Why discussed"],
@@ -403,3 +405,7 @@ def _carried_table(rows: list[dict[str, Any]], progress: Mapping[str, Mapping[st
         [0.14 * w, 0.37 * w, 0.15 * w, 0.1 * w, 0.11 * w, 0.13 * w],
         row_styles=_status_colours(rows, 5),
     )
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")

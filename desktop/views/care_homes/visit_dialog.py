@@ -32,7 +32,8 @@ from ...models.reference import ORGANISATIONS
 from ..kit import formats
 from ..kit.date_field import DateField
 from ..kit.field_help import explain, help_label
-from ..kit.form_dialog import FormDialog, combo, text_box
+from ..kit.form_dialog import FormDialog, combo, narrow_combos, text_box
+from ..kit.style import fits
 
 FOLLOW_UPS = 3
 # A follow-up action's refusal names one of its fields; the form shows it under the actions block.
@@ -97,9 +98,18 @@ class FollowUpRow:
         ):
             explain(widget, actions.HELP[name])
         self.description.setMinimumWidth(240)
-        self.due.line.setMinimumWidth(100)
-        for box, width in ((self.owner, 170), (self.organisation, 130), (self.resident, 170)):
-            box.setMaximumWidth(width)
+        self.due.line.setMinimumWidth(fits(self.due.line, "00/00/0000", 100))
+        # Widths for 10 pt that grow with a larger font, or the choice shows a few letters ("The ow").
+        for box, width, sample in (
+            (self.owner, 170, "Dr Claire Kibworth"),
+            (self.organisation, 130, "The owner's"),
+            (self.resident, 170, "CALLOWAY, Joan"),
+        ):
+            box.setMaximumWidth(max(width, box.fontMetrics().horizontalAdvance(sample) + 48))
+            # Six fields to a row: at a large font each gives way a little, down to its width at 10 pt.
+            narrow_combos(box)
+            box.setMinimumContentsLength(8)
+            box.setMinimumWidth(width)
 
     def widgets(self) -> list[QWidget]:
         return [self.description, self.owner, self.organisation, self.due, self.resident]

@@ -26,7 +26,7 @@ from ..kit import formats, messages
 from ..kit.field_help import help_label
 from ..kit.selection_panel import MANY, ONE, SelectionPanel, heading_label
 from ..kit.session import Session
-from ..kit.widgets import button_bar
+from ..kit.widgets import ScrollBody, button_bar
 from . import operations
 from .caseload_form import CaseloadForm
 from .chips import Chip, ChipStrip
@@ -202,7 +202,17 @@ class PatientPanel(SelectionPanel):
         self.revert_button.setEnabled(dirty)
 
     def _single(self) -> QWidget:
-        page = QWidget()
+        # The patient's lines and the tabs scroll together once the panel is shorter than they need (a large font,
+        # where the worklists and filters take much of the height), rather than being drawn over one another.
+        page = ScrollBody()
+        page.setObjectName("patientPage")
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("patientScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from the table to the form, as before
+        self.scroll.setWidget(page)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -237,8 +247,10 @@ class PatientPanel(SelectionPanel):
         self.interventions_tab.recorded.connect(lambda: self.tabs.setCurrentWidget(self.interventions_tab))
         self.interventions, self.record_button = self.interventions_tab.table, self.interventions_tab.record_button
         self.tabs.addTab(self.interventions_tab, "Interventions")
+        # Room for a few of the caseload form's rows and its buttons before the panel scrolls.
+        self.tabs.setMinimumHeight(self.tabs.fontMetrics().lineSpacing() * 12)
         layout.addWidget(self.tabs, 1)
-        return page
+        return self.scroll
 
     def _caseload_tab(self) -> QWidget:
         tab = QWidget()

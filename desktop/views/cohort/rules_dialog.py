@@ -28,6 +28,7 @@ from ...models.cohort.rules import CohortRules
 from ...models.errors import DeskError
 from ..kit import messages
 from ..kit.field_help import explain, help_label
+from ..kit.form_dialog import FormScroll, widened
 from ..kit.session import Session
 from ..kit.style import fits
 from . import operations
@@ -56,7 +57,7 @@ class CohortRulesDialog(QDialog):
         super().__init__(parent)
         self.session = session
         self.setWindowTitle("Cohort criteria")
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(widened(self, 640))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
         heading = QLabel("Cohort criteria")
@@ -94,7 +95,14 @@ class CohortRulesDialog(QDialog):
         note.setWordWrap(True)
         inner.addWidget(note)
         layout.addSpacing(10)
-        layout.addWidget(box)
+        # At a large font the long note scrolls, down to a few lines, rather than squeeze the criteria above it.
+        body = QWidget()  # as tall as the note at its width: it scrolls when the dialog gives it less
+        holder = QVBoxLayout(body)
+        holder.setContentsMargins(0, 0, 0, 0)
+        holder.addWidget(box)
+        self.note_scroll = FormScroll(body)
+        self.note_scroll.most = 5 * self.fontMetrics().lineSpacing()
+        layout.addWidget(self.note_scroll)
         layout.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -108,6 +116,17 @@ class CohortRulesDialog(QDialog):
         layout.addWidget(buttons)
         self.set_rules(cohort_rules.load(session.db))
         self._initial = self.rules()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Qt sizes a new window for its wrapped text at another width: at a large font the rows were squeezed over
+        # one another. As tall as the text needs at this width, as far as the screen allows.
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else self.height()
+        room = self.screen().availableGeometry().height() - 60 if self.screen() is not None else needed
+        if needed > self.height():
+            self.resize(self.width(), min(needed, max(room, self.height())))
 
     def rules(self) -> CohortRules:
         values = {name: editor.value() for name, editor in self.editors.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QPlainTextEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +27,11 @@ from .date_field import DateField
 from .field_help import explain
 from .style import lines_high
 
+QWIDGETSIZE_MAX = (1 << 24) - 1
+
 Save = Callable[[dict[str, Any]], Any]
+# The least a combo in a form shows before it elides its choice (the popup lists them whole).
+COMBO_CHARACTERS = 12
 # Fields a domain error may name that are edited elsewhere on the form.
 ALIASES = {"owner_staff_id": "owner_name", "escalated_on": "escalated_to", "meeting_id": None}
 
@@ -53,7 +58,7 @@ class FormDialog(QDialog):
     ):
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.setMinimumWidth(width)
+        self.setMinimumWidth(widened(self, width))
         self._save = save
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
@@ -73,11 +78,19 @@ class FormDialog(QDialog):
         self.banner.setWordWrap(True)
         self.banner.hide()
         layout.addWidget(self.banner)
-        self.form = QFormLayout()
+        # The form scrolls only when the screen is too short for it (a large font): the heading and the buttons
+        # stay in sight, and no row is drawn over another.
+        body = FormBody()
+        body.setObjectName("formBody")
+        self.form = QFormLayout(body)
+        self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.form.setVerticalSpacing(8)
         self.form.setHorizontalSpacing(14)
-        layout.addLayout(self.form)
+        # A field too wide to sit beside its label (a large font) goes under it, rather than off the dialog's edge.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.scroll = FormScroll(body)
+        layout.addWidget(self.scroll)
         layout.addStretch(1)
         layout.addSpacing(8)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -91,11 +104,12 @@ class FormDialog(QDialog):
         self.save_button.setDefault(True)
 
     def add_field(self, name: str, label: str, editor: QWidget, hint: str = "") -> QWidget:
-        block = QWidget()
+        block = FieldBlock()
         box = QVBoxLayout(block)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(3)
         box.addWidget(editor)
+        narrow_combos(editor)
         help_label = explain(editor, self.rules.get(name, ""), hint)
         if help_label is not None:
             box.addWidget(help_label)
@@ -113,6 +127,7 @@ class FormDialog(QDialog):
     def add_row(self, label: str, editor: QWidget, name: str = "") -> None:
         """A field whose refusals are shown in the banner above the form, not beside it."""
         explain(editor, self.rules.get(name, ""))
+        narrow_combos(editor)
         caption = QLabel(label)
         caption.setContentsMargins(0, 5, 0, 0)
         self.form.addRow(caption, editor)
@@ -177,14 +192,32 @@ class FormDialog(QDialog):
         # wrapped text, so the buttons would be pushed out of sight.
         layout = self.layout()
         layout.activate()
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        # The form's least width first (the width set in __init__ overrides the layout's minimum): squeezed below
+        # it, the rows overlap and the buttons elide their text.
+        wide = layout.totalMinimumSize().width()
+        if wide > self.width():
+            self.resize(min(wide, screen.width() - 40) if screen is not None else wide, self.height())
+            layout.activate()
+        if screen is not None:
+            # The form scrolls rather than make the dialog taller than the screen; eight lines of it at the least.
+            self.scroll.most = QWIDGETSIZE_MAX
+            self.scroll.updateGeometry()
+            layout.activate()
+            rest = layout.totalMinimumSize().height() - self.scroll.minimumSizeHint().height()
+            self.scroll.most = max(8 * self.fontMetrics().height(), screen.height() - 60 - rest)
+            self.scroll.updateGeometry()
+            layout.activate()
         needed = (
             layout.totalHeightForWidth(self.width())
             if layout.hasHeightForWidth()
             else layout.totalMinimumSize().height()
         )
-        room = self.screen().availableGeometry().height() if self.screen() is not None else needed
-        if needed > self.height():
-            self.resize(self.width(), min(needed, max(room - 60, self.height())))  # its title bar stays on screen
+        room = screen.height() if screen is not None else needed
+        # Its title bar stays on screen: a dialog first shown at the height it would like is made shorter, and
+        # its form scrolls.
+        if needed > self.height() or self.height() > room - 60:
+            self.resize(self.width(), max(min(needed, room - 60), self.minimumHeight()))
 
     def clear_errors(self) -> None:
         self.banner.hide()
@@ -196,6 +229,78 @@ class FormDialog(QDialog):
                 target.setProperty("invalid", False)
                 target.style().unpolish(target)
                 target.style().polish(target)
+
+
+class FormBody(QWidget):
+    """What the form's scroll area holds: as tall as the viewport, or the form's least height at its width when that
+    is more (then it scrolls). QFormLayout's own height for a width is what the rows would like, not their least."""
+
+    def heightForWidth(self, width: int) -> int:
+        layout = self.layout()
+        return layout.minimumSize().height() + max(0, layout.heightForWidth(width) - layout.sizeHint().height())
+
+
+class FormScroll(QScrollArea):
+    """Asks for the form's full height (a QScrollArea would ask for 24 lines at most), lets the dialog squeeze the
+    form down to its least height, as a form without a scroll area, and below that, down to *most* (what the
+    screen leaves it, FormDialog._grow_to_fit), scrolls."""
+
+    def __init__(self, body: QWidget):
+        super().__init__()
+        self.setObjectName("dialogFormScroll")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no stop of its own in the form's Tab order
+        self.setWidget(body)
+        self.most = QWIDGETSIZE_MAX
+
+    def _width(self) -> int:
+        return max(self.viewport().width(), self.widget().minimumSizeHint().width())
+
+    def sizeHint(self) -> QSize:
+        body = self.widget()
+        return QSize(body.sizeHint().width(), body.layout().heightForWidth(self._width()))
+
+    def minimumSizeHint(self) -> QSize:
+        body = self.widget()
+        # Room for the scroll bar beside the form's least width, or the bar covers the fields' right edge.
+        width = body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        return QSize(width, min(body.heightForWidth(self._width()), self.most))
+
+
+class FieldBlock(QWidget):
+    """A field with the hint and the error under it. A hint or a bar of buttons that wraps needs more height at
+    its width than QFormLayout allows for it (it works the row out for another width), so the next row was drawn
+    over it: the block asks for that height as its least."""
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            needed = layout.totalHeightForWidth(self.width())
+            if needed != self.minimumHeight():
+                self.setMinimumHeight(needed)
+
+
+def widened(dialog: QWidget, width: int) -> int:
+    """*width*, chosen for text of 9 or 10 pt, up to 1.6 times as wide at a large font, as far as the screen allows:
+    the wrapped text then needs fewer lines."""
+    wider = round(width * min(1.6, max(1.0, dialog.fontMetrics().averageCharWidth() / 7)))
+    room = dialog.screen().availableGeometry().width() - 40 if dialog.screen() is not None else wider
+    return max(width, min(wider, room))
+
+
+def narrow_combos(editor: QWidget) -> None:
+    """A combo sized to its longest choice (a KPI's name, an organisation's) would make the whole form that wide,
+    too wide for the screen at a large font: it asks for a few characters and takes the width the form gives it."""
+    for box in [editor, *editor.findChildren(QComboBox)]:
+        if (
+            isinstance(box, QComboBox)
+            and box.sizeAdjustPolicy() == QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow
+        ):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(max(box.minimumContentsLength(), COMBO_CHARACTERS))
 
 
 def text_box(name: str, height: int = 64) -> QPlainTextEdit:

@@ -63,4 +63,5 @@ def heading_label() -> QLabel:
     label = QLabel()
     label.setObjectName("patientName")
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setWordWrap(True)  # a long name in a narrow panel (a large font) goes onto a second line, not cut off
     return label

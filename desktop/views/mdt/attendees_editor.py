@@ -20,6 +20,7 @@ from ...models.reference import ORGANISATIONS
 from ..kit import formats
 from ..kit.checklist_model import ChecklistModel
 from ..kit.key_filter import on_key
+from ..kit.style import fits
 from ..kit.tables import list_table
 from ..kit.widgets import button_bar
 
@@ -109,6 +110,8 @@ class AttendeesEditor(QWidget):
         self.model.changed.connect(self.changed)
         self.table = list_table(self.model, "attendees", (105, 200, 190), alternating=False)
         self.table.setAccessibleName("Attendees")
+        # Present or apologies, with its tick, whole at a large font too (the other columns are cut short first).
+        self.table.setColumnWidth(0, max(105, fits(self.table, "Apologies", 0) + 20))
         self.table.activated.connect(lambda index: self.model.toggle(index.row()))
         on_key(self.table, Qt.Key.Key_Delete, self.remove_current)
         box.addWidget(self.table, 1)

@@ -56,7 +56,8 @@ class PlanMeetingDialog(FormDialog):
                 parent,
             )
             self.setObjectName("editMeetingDialog")
-        self.setMinimumWidth(800)
+        # The attendees' four columns need the room at a large font too, or every name and role is cut short.
+        self.setMinimumWidth(max(800, self.fontMetrics().averageCharWidth() * 90))
         self.held_on = DateField("held_on", meeting["held_on"] if meeting else clock.today())
         self.add_field("held_on", "Date", self.held_on)
         self.kind = QComboBox()

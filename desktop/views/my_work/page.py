@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ...models import clock, my_work
 from ...models.changes import Changes
@@ -21,6 +21,7 @@ from ...settings import Settings
 from ..kit import formats
 from ..kit.page import Page, title_block
 from ..kit.session import Session
+from ..kit.widgets import ScrollBody
 from ..shell.screens import Screen
 from . import open_item, whose
 from .sections import (
@@ -71,7 +72,20 @@ class MyWorkPage(Page):
         super().__init__(screen, session, settings, parent)
         self.work: my_work.MyWork | None = None
         self.me: dict[str, Any] | None = None
-        layout = QVBoxLayout(self)
+        # The screen scrolls when a large font leaves the lists less than a few rows each, rather than squeezing
+        # them to their headers.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        body = ScrollBody()
+        body.setObjectName("myWorkBody")
+        scroll = QScrollArea()
+        scroll.setObjectName("pageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the Go shortcut and Tab go to the lists, not the scroller
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(32, 20, 32, 16)
         title_block(layout, screen.title, screen.summary)
         below_title = layout.count()

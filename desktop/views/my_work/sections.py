@@ -17,6 +17,7 @@ from ..reference.records_view import RecordsView
 
 OVERDUE = "OVERDUE"
 FIT_ROWS = 6  # a list this short is shown whole, no taller
+LEAST_ROWS = 3  # the rows a list keeps when the screen is short of height
 QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
@@ -110,7 +111,23 @@ class Section(QFrame):
         whole = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 4
         whole += table.verticalHeader().defaultSectionSize() * max(rows, 1)
         table.setMaximumHeight(whole if rows <= FIT_ROWS else QWIDGETSIZE_MAX)
+        # A few rows at the least, whatever the font: below that the screen scrolls (MyWorkPage).
+        shown = min(max(rows, 1), LEAST_ROWS)
+        table.setMinimumHeight(whole - table.verticalHeader().defaultSectionSize() * (max(rows, 1) - shown))
+        self._fit_labels()
         self.setMaximumHeight(min(self.layout().maximumSize().height(), QWIDGETSIZE_MAX))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # A sentence that wraps onto more lines in a narrow column (a large font) keeps them all: a label's own
+        # height is worked out for another width, and the section is no taller than its parts.
+        if event.size().width() != event.oldSize().width():
+            self._fit_labels()
+            self.setMaximumHeight(min(self.layout().maximumSize().height(), QWIDGETSIZE_MAX))
+
+    def _fit_labels(self) -> None:
+        for label in (self.summary, self.empty):
+            label.setMinimumHeight(label.heightForWidth(self.width()) if label.text() else 0)
 
     def open_row(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():

@@ -43,3 +43,15 @@ def six_in_cha(small_world, cha, tmp_path):
         return small_world.execute("SELECT id FROM localities WHERE code = ?", [code]).fetchone()[0]
 
     return load
+
+
+@pytest.fixture
+def undo_world(small_world, six_in_cha):
+    """Charnwood with six cohort patients (none worked on yet), its staff and one care home, for the undo tests:
+    (db, locality id, staff ids, (home id, home name))."""
+    loc = six_in_cha(Actor(user="matron.a", device_id="laptop-7", fixed_time="2026-10-20T09:00:00+00:00"))
+    staff = [r[0] for r in small_world.execute("SELECT id FROM staff WHERE locality_id = ? ORDER BY name", [loc])]
+    home = small_world.execute(
+        "SELECT id, name FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1", [loc]
+    ).fetchone()
+    return small_world, loc, staff, home

@@ -10,16 +10,17 @@ import json
 
 import pytest
 from extract_helpers import synthetic_nhs
+from undo_helpers import pid
+from undo_helpers import snapshot as tables_as_they_are
 
 from desktop.models import audit
 from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor
 from desktop.models.cohort import caseload
 from desktop.models.errors import ValidationError
-from desktop.models.identifiers import patient_id
 from desktop.models.mdt import flags, meetings
 from desktop.models.mdt import forms as mdt_forms
-from desktop.models.undo import STAMP, UndoStack
+from desktop.models.undo import UndoStack
 
 ACTOR = Actor(user="matron.a", device_id="laptop-7", fixed_time="2026-10-20T09:00:00+00:00")
 UNDOER = Actor(user="gp.b", device_id="laptop-2", fixed_time="2026-10-20T10:30:00+00:00")
@@ -38,26 +39,12 @@ TABLES = (
 
 
 def snapshot(db) -> dict[str, dict[str, dict]]:
-    """Every row of the tables these ops write, keyed by id, without the stamp columns."""
-    return {
-        t: {r["id"]: {k: v for k, v in r.items() if k not in STAMP} for r in db.query(f"SELECT * FROM {t}")}
-        for t in TABLES
-    }
-
-
-def pid(n: int) -> str:
-    return patient_id(int(synthetic_nhs(n)))
+    return tables_as_they_are(db, TABLES)
 
 
 @pytest.fixture
-def world(small_world, six_in_cha):
-    """Charnwood with six cohort patients (none worked on yet), its staff and one care home."""
-    loc = six_in_cha(ACTOR)
-    staff = [r[0] for r in small_world.execute("SELECT id FROM staff WHERE locality_id = ? ORDER BY name", [loc])]
-    home = small_world.execute(
-        "SELECT id, name FROM care_homes WHERE locality_id = ? ORDER BY name LIMIT 1", [loc]
-    ).fetchone()
-    return small_world, loc, staff, home
+def world(undo_world):
+    return undo_world
 
 
 def admit(db, home_id: str, n: int, family: str) -> str:

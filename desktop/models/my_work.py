@@ -5,22 +5,22 @@ care homes, this week's home rounds not yet logged and the patients waiting for 
 staff list without regard to case, spacing or a title such as "Dr" (`match_staff`); the screen offers a
 picker when nobody matches. The rules themselves live where they always did and are reused here: the PCSP due
 date and status in care_homes.residents, the week's home rounds in care_homes.visits.round_grid, what an open
-action is in mdt.actions.
+action is in mdt.actions, a flag still waiting in mdt.flags.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
 
 from . import clock, quarters
 from .care_homes import residents, visits
-from .mdt import actions
-from .working_days import is_working_day
+from .mdt import actions, flags
+from .names import patient_name
+from .working_days import working_days_until
 
 REVIEW_WINDOW_DAYS = 14
 TITLES = ("dr", "mr", "mrs", "ms", "miss", "mx", "prof")
@@ -57,24 +57,8 @@ def week_of(today: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=6)
 
 
-@lru_cache(maxsize=4096)  # the screen asks again for the same days at every change; a long overdue plan is slow
-def working_days_until(today: dt.date, due: dt.date) -> int:
-    """Working days from *today* to *due*, counted as add_working_days counts them: 0 on the day, negative once
-    past (a PCSP due yesterday is -1)."""
-    step = 1 if due >= today else -1
-    day, n = today, 0
-    while day != due:
-        day += dt.timedelta(days=step)
-        if is_working_day(day if step > 0 else day + dt.timedelta(days=1)):
-            n += step
-    return n
-
-
 def _patient_label(family: str | None, given: str | None) -> str:
-    family, given = (family or "").strip(), (given or "").strip()
-    if not family:
-        return given or "(no name recorded)"
-    return f"{family.upper()}, {given}".rstrip(", ")
+    return patient_name(family, given) or "(no name recorded)"
 
 
 # -- the lists ---------------------------------------------------------------------------------------------------
@@ -222,36 +206,31 @@ def rounds_not_logged(
 
 
 def flagged(db: sqlite_utils.Database, locality_id: str) -> list[dict[str, Any]]:
-    """Patients waiting for an MDT agenda (a flag neither placed on an agenda nor withdrawn), one row each with
-    every waiting reason, longest waiting first."""
-    rows = db.query(
-        "SELECT f.patient_id, f.reason, f.flagged_by, f.flagged_at, p.nhs_number, p.given_name, p.family_name "
-        "FROM mdt_flags f JOIN patients p ON p.id = f.patient_id WHERE f.locality_id = ? "
-        "AND f.meeting_item_id IS NULL AND f.cleared_at IS NULL ORDER BY f.flagged_at",
-        [locality_id],
-    )
-    by_patient: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        entry = by_patient.setdefault(
-            r["patient_id"],
-            {
-                "id": r["patient_id"],
-                "patient_id": r["patient_id"],
-                "patient": _patient_label(r["family_name"], r["given_name"]),
-                "nhs_number": r["nhs_number"],
-                "reasons": [],
-                "flagged_by": [],
-                "since": r["flagged_at"][:10],
-            },
+    """Patients waiting for an MDT agenda (flags.waiting_in), one row each with every waiting reason, longest
+    waiting first."""
+    waiting = flags.waiting_in(db, locality_id)
+    marks = ", ".join("?" * len(waiting))
+    people = {
+        r["id"]: r
+        for r in db.query(
+            f"SELECT id, nhs_number, given_name, family_name FROM patients WHERE id IN ({marks})", list(waiting)
         )
-        if r["reason"].strip():
-            entry["reasons"].append(r["reason"].strip())
-        if r["flagged_by"] not in entry["flagged_by"]:
-            entry["flagged_by"].append(r["flagged_by"])
-    for entry in by_patient.values():
-        entry["reason"] = "; ".join(entry.pop("reasons")) or "(no reason given)"
-        entry["flagged_by"] = ", ".join(entry["flagged_by"])
-    return list(by_patient.values())
+    }
+    out = []
+    for patient_id, given in waiting.items():
+        p = people[patient_id]
+        out.append(
+            {
+                "id": patient_id,
+                "patient_id": patient_id,
+                "patient": _patient_label(p["family_name"], p["given_name"]),
+                "nhs_number": p["nhs_number"],
+                "reason": "; ".join(f["reason"].strip() for f in given if f["reason"].strip()) or "(no reason given)",
+                "flagged_by": ", ".join(dict.fromkeys(f["flagged_by"] for f in given)),
+                "since": given[0]["flagged_on"],
+            }
+        )
+    return out
 
 
 # -- the whole screen --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import sqlite_utils
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-from ..models import clock
+from ..models import clock, names
 from ..models.clock import Actor
 from ..models.cohort import frame as cohort
 from ..models.cohort.rules import CRITERIA, EFI_BANDS
@@ -54,9 +54,7 @@ def _date(iso: str | None) -> str:
 
 def patient_name(row: Mapping[str, Any]) -> str:
     """The NHS style, 'SURNAME, Given'; empty when the row names no patient."""
-    family = str(row.get("family_name") or "").strip()
-    given = str(row.get("given_name") or "").strip()
-    return f"{family.upper()}, {given}" if family and given else family.upper()
+    return names.patient_name(row.get("family_name"), row.get("given_name"))
 
 
 def action_text(action: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ from desktop.models.care_homes import residents, visits
 from desktop.models.clock import Actor, new_id
 from desktop.models.identifiers import nhs_check_digit
 from desktop.models.mdt import actions
+from desktop.models.working_days import working_days_until
 
 WEDNESDAY = dt.date(2026, 11, 18)  # its week runs Monday 16 to Sunday 22 November
 ME = Actor("Test Matron", "dev-1", "2026-11-18T09:00:00+00:00", "community matron")
@@ -121,11 +122,11 @@ def test_my_actions_overdue_this_week_and_later_by_staff_id_or_typed_name(small_
 
 def test_working_days_are_counted_as_the_pcsp_rule_counts_them():
     friday, monday = dt.date(2026, 11, 20), dt.date(2026, 11, 23)
-    assert my_work.working_days_until(friday, monday) == 1
-    assert my_work.working_days_until(monday, friday) == -1
-    assert my_work.working_days_until(friday, friday) == 0
+    assert working_days_until(friday, monday) == 1
+    assert working_days_until(monday, friday) == -1
+    assert working_days_until(friday, friday) == 0
     # Christmas: the two bank holidays and the weekend skipped.
-    assert my_work.working_days_until(dt.date(2026, 12, 24), dt.date(2026, 12, 29)) == 1
+    assert working_days_until(dt.date(2026, 12, 24), dt.date(2026, 12, 29)) == 1
 
 
 def test_a_resident_admitted_three_working_days_ago_has_four_working_days_left(small_world, cha, team):

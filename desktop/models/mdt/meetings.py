@@ -19,6 +19,7 @@ from ..cohort import worklists
 from ..cohort.caseload import ensure_rows
 from ..dates import parse_date
 from ..errors import NotFound, ValidationError
+from ..names import patient_name
 from ..reference import ORGANISATIONS
 from ..undo import UndoStack, recording
 from . import flags
@@ -406,4 +407,4 @@ def _item_name(db: sqlite_utils.Database, item_id: str) -> str:
     ).fetchone()
     if row is None or not (row[0] or row[2]):
         return "an agenda item"
-    return f"{str(row[0]).upper()}, {row[1]}" if row[0] else f"action {row[2]}"
+    return patient_name(row[0], row[1]) if row[0] else f"action {row[2]}"

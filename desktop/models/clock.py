@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import ValidationError
 
@@ -107,6 +108,16 @@ def now() -> dt.datetime:
 def today() -> dt.date:
     """The business date: what is due, overdue, under way or in the future is judged against this."""
     return now().date()
+
+
+@lru_cache(maxsize=4096)  # the history back-fill asks for tens of thousands of stamps, many alike
+def local_day(stamp: str) -> str:
+    """The business date (ISO) of a stored UTC stamp (utc_now): an edit at 00:30 on a summer morning was made that
+    morning, not the evening before. A stamp that is not a time keeps its first ten characters."""
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone().date().isoformat()
+    except ValueError:
+        return stamp[:10]
 
 
 def _pin_at_import() -> None:

@@ -102,19 +102,12 @@ def open_for(opened: str | None, today: dt.date) -> str:
     return f"{int(days / 30.44)} months"
 
 
-def _local_day(stamp: str) -> str:
-    try:
-        return dt.datetime.fromisoformat(stamp).astimezone().date().isoformat()
-    except ValueError:
-        return stamp[:10]
-
-
 def action_progress(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """For each action: when it was opened (its first audit entry, else its created stamp) and its last progress
     note with the day it was written: the newest status change that carried a note, or escalation, from the audit
     trail (the action's history); else the outcome note on the action itself."""
     ids = [a["id"] for a in rows]
-    out = {a["id"]: {"opened": _local_day(a["created_at"]), "note": "", "noted_on": None} for a in rows}
+    out = {a["id"]: {"opened": clock.local_day(a["created_at"]), "note": "", "noted_on": None} for a in rows}
     if not ids:
         return out
     marks = ", ".join("?" * len(ids))
@@ -123,7 +116,7 @@ def action_progress(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> di
         f"AND entity_id IN ({marks}) GROUP BY entity_id",
         ids,
     ):
-        out[aid]["opened"] = _local_day(at)
+        out[aid]["opened"] = clock.local_day(at)
     for aid, at, kind, detail in db.execute(
         "SELECT entity_id, at, action, detail FROM audit WHERE entity = 'actions' AND action IN ('status', 'escalate') "
         f"AND entity_id IN ({marks}) ORDER BY seq DESC",
@@ -134,10 +127,10 @@ def action_progress(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> di
         extra = json.loads(detail or "{}")
         note = extra.get("note") if kind == "status" else f"Escalated: {extra.get('why') or ''}".strip()
         if note:
-            out[aid].update(note=note, noted_on=_local_day(at))
+            out[aid].update(note=note, noted_on=clock.local_day(at))
     for a in rows:
         if not out[a["id"]]["noted_on"] and (a.get("outcome_note") or "").strip():
-            out[a["id"]].update(note=a["outcome_note"].strip(), noted_on=_local_day(a["updated_at"]))
+            out[a["id"]].update(note=a["outcome_note"].strip(), noted_on=clock.local_day(a["updated_at"]))
     return out
 
 

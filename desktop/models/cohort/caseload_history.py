@@ -20,12 +20,11 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
 
-from ..clock import Actor
+from ..clock import Actor, local_day
 from ..undo import Step
 
 SOURCES = ("recorded", "audit", "assumed")
@@ -99,13 +98,6 @@ def _first_days(db: sqlite_utils.Database, patient_ids: list[str]) -> dict[str, 
         ):
             out[pid] = local_day(created)
     return out
-
-
-@lru_cache(maxsize=4096)
-def local_day(stamp: str) -> str:
-    """The day, on the wall clock, of a UTC stamp (clock.utc_now): the business date the edit was made on."""
-    when = dt.datetime.fromisoformat(stamp)
-    return (when.astimezone() if when.tzinfo else when).date().isoformat()
 
 
 def backfill(db: sqlite_utils.Database) -> None:

@@ -12,7 +12,6 @@ waiting reasons, oldest first) for code that reads the patient row.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,24 +19,16 @@ import sqlite_utils
 
 from .. import audit
 from ..changes import Changes
-from ..clock import Actor, new_id
+from ..clock import Actor, local_day, new_id
 from ..cohort.caseload import ensure_rows
 
 WAITING = "meeting_item_id IS NULL AND cleared_at IS NULL"
 _COLUMNS = "id, patient_id, meeting_item_id, reason, flagged_by, flagged_at"
 
 
-def _day(stamp: str) -> str:
-    """The local day of a UTC stamp: a flag given at 00:30 on a summer morning was given that morning."""
-    try:
-        return dt.datetime.fromisoformat(stamp).astimezone().date().isoformat()
-    except ValueError:
-        return stamp[:10]
-
-
 def _rows(db: sqlite_utils.Database, where: str, params: list[Any]) -> list[dict[str, Any]]:
     rows = db.query(f"SELECT {_COLUMNS} FROM mdt_flags WHERE {where} ORDER BY flagged_at, rowid", params)
-    return [r | {"flagged_on": _day(r["flagged_at"])} for r in rows]
+    return [r | {"flagged_on": local_day(r["flagged_at"])} for r in rows]
 
 
 def _grouped(rows: Iterable[Mapping[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
-from tools.screenshots.shoot import LOCALITY, SIZE, _save, _settle, _world
+from tools.screenshots.shoot import LOCALITY, SIZE, _settle, _world, every_screen, numbered
 
 
 def take(outdir: Path, points: float | None) -> list[Path]:
@@ -32,7 +32,6 @@ def take(outdir: Path, points: float | None) -> list[Path]:
     from desktop.views.kit.style import apply_style
     from desktop.views.shell import help_window
     from desktop.views.shell.main_window import MainWindow
-    from desktop.views.shell.screens import SCREENS
 
     outdir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -41,12 +40,7 @@ def take(outdir: Path, points: float | None) -> list[Path]:
         font.setPointSizeF(points)
         app.setFont(font)
     apply_style(app, "light")
-    written: list[Path] = []
-
-    def shot(widget: QWidget, name: str) -> None:
-        path = outdir / f"{len(written) + 1:02d}-{name}.png"
-        _save(widget, path)
-        written.append(path)
+    shot, written = numbered(outdir)
 
     def dialog_shot(name: str, open_it) -> None:
         open_it()
@@ -69,10 +63,7 @@ def take(outdir: Path, points: float | None) -> list[Path]:
         window.resize(*SIZE)
         window.show()
         _settle(app)
-        for screen in SCREENS:
-            window.show_screen(screen.key)
-            _settle(app, 0.2)
-            shot(window, screen.key.replace("_", "-"))
+        every_screen(app, window, shot, 0.2)
 
         window.show_screen("mdt")
         mdt = window.current_page()

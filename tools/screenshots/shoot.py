@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QSettings
@@ -46,6 +47,28 @@ def _save(widget: QWidget, path: Path) -> None:
     print(path)
 
 
+def numbered(outdir: Path) -> tuple[Callable[[QWidget, str], None], list[Path]]:
+    """A function that saves a widget as the next numbered PNG in *outdir* ("07-name.png"), and the list it fills."""
+    written: list[Path] = []
+
+    def shot(widget: QWidget, name: str) -> None:
+        path = outdir / f"{len(written) + 1:02d}-{name}.png"
+        _save(widget, path)
+        written.append(path)
+
+    return shot, written
+
+
+def every_screen(app: QApplication, window, shot: Callable[[QWidget, str], None], seconds: float = 0.0) -> None:
+    """One picture of each screen of the navigation, named by its key."""
+    from desktop.views.shell.screens import SCREENS
+
+    for screen in SCREENS:
+        window.show_screen(screen.key)
+        _settle(app, seconds)
+        shot(window, screen.key.replace("_", "-"))
+
+
 def _world(tmp: Path) -> tuple[Path, Path]:
     """The demo world, with a run for LOCALITY even if the demo has no history, and a fresh extract for it."""
     from desktop.models import workspace
@@ -73,7 +96,6 @@ def take(outdir: Path) -> list[Path]:
     from desktop.views.kit.style import apply_style
     from desktop.views.shell import help_window
     from desktop.views.shell.main_window import MainWindow
-    from desktop.views.shell.screens import SCREENS
     from tools.screenshots.audit import audit_at_work
     from tools.screenshots.care_homes import care_homes_at_work
     from tools.screenshots.commissioner import commissioner_at_work
@@ -88,12 +110,7 @@ def take(outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app, os.environ.get("LOCALITY_DESK_COLOUR_SCHEME", "light"))  # light|dark: README shots are light
-    written: list[Path] = []
-
-    def shot(widget: QWidget, name: str) -> None:
-        path = outdir / f"{len(written) + 1:02d}-{name}.png"
-        _save(widget, path)
-        written.append(path)
+    shot, written = numbered(outdir)
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LOCALITY_DESK_HOME"] = tmp
@@ -106,10 +123,7 @@ def take(outdir: Path) -> list[Path]:
         window.resize(*SIZE)
         window.show()
         _settle(app)
-        for screen in SCREENS:
-            window.show_screen(screen.key)
-            _settle(app)
-            shot(window, screen.key.replace("_", "-"))
+        every_screen(app, window, shot)
 
         _cohort_at_work(app, window, settings, extract, shot)
         mdt_at_work(window, shot, lambda seconds: _settle(app, seconds))

@@ -35,7 +35,7 @@ class BackgroundWorker(QThread):
 
     def __init__(self, work: Callable[[Progress, CancelCheck], Any], parent: QWidget | None = None):
         super().__init__(parent)
-        self._work = work
+        self._work: Callable[[Progress, CancelCheck], Any] | None = work
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -46,11 +46,14 @@ class BackgroundWorker(QThread):
         return self._cancel.is_set()
 
     def run(self) -> None:
+        work, self._work = self._work, None  # the job's closure (often holding a screen) is not kept past its run
         try:
-            result = self._work(self._report, self._cancel.is_set)
+            result = work(self._report, self._cancel.is_set)
         except Exception as exc:  # handed to the GUI thread, which decides how to show it
             self.failed.emit(exc)
             return
+        finally:
+            del work
         self.succeeded.emit(result)
 
     def _report(self, fraction: float, message: str) -> None:
@@ -96,12 +99,12 @@ class Task(QObject):
         failure_title: str = "Not done",
     ):
         super().__init__(parent if parent is not None else QApplication.instance())
-        self.parent_widget = parent
         self.worker = worker
         self.running = False
-        self._done = done
-        self._failed = failed or (lambda exc: messages.show_error(parent, failure_title, exc))
-        self._cancelled = cancelled or (lambda: messages.show_error(parent, failure_title, Cancelled()))
+        self._done: Done | None = done
+        self._failed: Failed | None = failed
+        self._cancelled: Callable[[], None] | None = cancelled
+        self._failure_title = failure_title
         self._outcome: tuple[str, Any] = ("failed", RuntimeError("the background job ended without a result"))
         self.dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
         self.dialog.setWindowTitle("Locality Desk")
@@ -149,15 +152,31 @@ class Task(QObject):
         self.worker.deleteLater()
         self.running = False
         kind, value = self._outcome
+        done, failed, cancelled = self._done, self._failed, self._cancelled
+        # The callbacks are usually the asking screen's methods, and the screen owns this task: a cycle only
+        # Python's garbage collector would break, at a moment of its choosing, possibly mid-way through Qt
+        # deleting this object (a crash). So the task lets go of everything before it reports.
+        self._done = self._failed = self._cancelled = None
+        self._outcome = ("done", None)
         try:
             if kind == "done":
-                self._done(value)
+                done(value)
             elif kind == "cancelled":
-                self._cancelled()
+                (cancelled or self._default_cancelled)()
             else:
-                self._failed(value)
+                (failed or self._default_failed)(value)
         finally:
             self.deleteLater()
+
+    def _shown_over(self) -> QWidget | None:
+        parent = self.parent()
+        return parent if isinstance(parent, QWidget) else None
+
+    def _default_failed(self, exc: BaseException) -> None:
+        messages.show_error(self._shown_over(), self._failure_title, exc)
+
+    def _default_cancelled(self) -> None:
+        messages.show_error(self._shown_over(), self._failure_title, Cancelled())
 
 
 def start_task(

@@ -49,7 +49,7 @@ def test_first_start_builds_the_demo_world_on_a_worker_thread(qtbot, monkeypatch
 
     def job(db, progress, cancel):
         threads.append(threading.current_thread())
-        build_demo(db, small=True, progress=progress, cancel=cancel)
+        build_demo(db, small=True, history=False, progress=progress, cancel=cancel)  # its history: test_demo.py
 
     monkeypatch.setattr(startup, "_build_demo_job", job)
     target = paths.default_workspace()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -21,7 +22,13 @@ def build_world(path: Path, history: bool) -> Path:
 
 
 def copy_world(template: Path, dest: Path) -> Path:
-    """A private copy of *template*, made with SQLite's backup API (safe with WAL)."""
+    """A private copy of *template*: the file's bytes when its write-ahead log is empty (a template is built
+    checkpointed and closed; a byte copy is ~8× faster than SQLite's backup, which hundreds of tests pay), else
+    through SQLite's backup API, which also takes what the log holds."""
+    wal = Path(f"{template}-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        shutil.copyfile(template, dest)
+        return dest
     src, out = sqlite3.connect(template), sqlite3.connect(dest)
     src.backup(out)
     src.close()

@@ -228,3 +228,33 @@ def test_migration_15_backfills_a_workspace_of_schema_14(tmp_path):
         ("p2", "contacted", "2025-04-01", "assumed"),
     ]
     assert audit.verify(db).intact
+
+
+def test_a_patient_with_no_history_counts_from_the_start_and_one_who_moved_in_their_new_locality(
+    small_world, six_in_cha
+):
+    """A spell starts at each row in the status and ends at the patient's next row; a patient on the caseload with
+    no history (a record come by sync) is on it from the start; one who moved locality counts in their new one
+    (from the start, having no history there), not in the one that holds their history. The KPIs agree."""
+    db = small_world
+    cha = six_in_cha(ACTOR)
+    other = db.execute("SELECT id FROM localities WHERE id != ? ORDER BY code LIMIT 1", [cha]).fetchone()[0]
+    later = TODAY + dt.timedelta(days=5)
+    caseload.update_patients(db, ACTOR, SIX[:4], {"status": "on caseload"})
+    with clock.pinned(later):
+        caseload.update_patients(db, ACTOR, [SIX[2]], {"status": "discharged", "discharge_reason": "stable"})
+    with db.conn:
+        db.execute("DELETE FROM caseload_history WHERE patient_id = ?", [SIX[0]])
+        db.execute("UPDATE patients SET locality_id = ? WHERE id = ?", [other, SIX[3]])
+
+    def spells(locality_id):
+        s = caseload_history.spells(db, locality_id, "on caseload", {"plan": "p.care_plan_date"})
+        return sorted(row for row in zip(s["id"], s["start"], s["until"], s["plan"], strict=True) if row[0] in SIX)
+
+    today, open_ = TODAY.isoformat(), caseload_history.OPEN
+    assert spells(cha) == sorted(
+        [(SIX[0], "", open_, None), (SIX[1], today, open_, None), (SIX[2], today, later.isoformat(), None)]
+    )
+    assert spells(other) == [(SIX[3], "", open_, None)]
+    # Of the six in CHA's cohort, on its caseload today: the one with no history and the two edited in CHA.
+    assert figures(db, cha, quarters.of(TODAY))["COH-02"] == (3, 6)

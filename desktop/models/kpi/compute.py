@@ -10,6 +10,7 @@ return freezes the figures of its day.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,10 +48,41 @@ class Figure:
         }
 
 
+NEVER = np.iinfo(np.int64).min  # a day number before any: no plan, no review
+
+
+@dataclass
+class _Spells:
+    """A locality's spells on the caseload (caseload_history.spells) as columns, each spell's patient an index
+    into *patients*, so that a quarter's caseload, cohort and reviews meet as integer arrays, not string sets."""
+
+    patients: pa.Array  # each patient once
+    patient: np.ndarray  # the patient of each spell
+    start: np.ndarray
+    until: np.ndarray
+    managed: np.ndarray
+    care_plan_date: np.ndarray
+    planned: np.ndarray  # the care plan date as a day number, NEVER without one
+    interval: np.ndarray
+    named_gp: np.ndarray
+
+
+@dataclass
+class _Reviews:
+    """The care-plan reviews the locality delivered to its caseload's patients, by day."""
+
+    days: np.ndarray  # day numbers, sorted
+    patient: np.ndarray  # the patient of each review, an index into _Spells.patients
+
+
 class _Context:
     """What the KPIs of one locality-quarter share. Reads go through *shared*, a cache for one batch of
-    calls: records a locality needs for every quarter are read once per locality, and figures that SQLite can
-    group by locality are read once per quarter for all localities (DESIGN §13: 11 × 8 in under a second)."""
+    calls: records a locality needs for every period are read once per locality (its caseload spells, reviews,
+    care home admissions), figures that SQLite can group by locality once per period for all localities, and the
+    few records that cost less in one pass than in one a locality (visits that reviewed no one or sent anyone
+    to hospital, residents at the end of life) once for all. DESIGN §13 asks 11 × 8 in 0.3 s and the cost is
+    reading: each read takes the fewest rows and statements that give every period's figures, and a single
+    locality-quarter reads little more than its own."""
 
     def __init__(
         self, db: sqlite_utils.Database, locality_id: str, quarter: Quarter, today: dt.date, shared: dict[Any, Any]
@@ -59,6 +91,7 @@ class _Context:
         self.start, self.end = quarter.start.isoformat(), quarter.end.isoformat()
         self.as_of = min(quarter.end, today)
         self._shared = shared
+        self._run: tuple[str | None] | None = None  # (the run or None) once looked up
         self._in_cohort: np.ndarray | None = None
 
     def once(self, key: Any, read: Callable[[], Any]) -> Any:
@@ -71,42 +104,60 @@ class _Context:
         rows = self.once(key, lambda: {r[0]: r[1:] for r in self.db.execute(sql, params)})
         return rows.get(self.locality_id)
 
-    def scalar(self, sql: str, params: list[Any]) -> int:
-        return self.db.execute(sql, params).fetchone()[0] or 0
+    def home_localities(self) -> dict[str, str]:
+        """Each care home's locality."""
+        return self.once("home localities", lambda: dict(self.db.execute("SELECT id, locality_id FROM care_homes")))
 
-    def care_plan_reviews(self) -> tuple[np.ndarray, pa.Array]:
-        """(dates sorted, patient ids) of the care-plan reviews the locality delivered."""
+    def by_home(self, key: Any, sql: str, params: list[Any]) -> tuple[int, ...] | None:
+        """The locality's totals of a query whose first column is the care home id and the others counts, run
+        once for all homes: grouped by home, SQLite need not join every visit to its home."""
 
-        def read() -> tuple[np.ndarray, pa.Array]:
-            rows = self.db.execute(
-                "SELECT delivered_on, patient_id FROM interventions WHERE locality_id = ? AND "
-                "type = 'care-plan review' ORDER BY delivered_on",
-                [self.locality_id],
-            ).fetchall()
-            return (np.array([r[0] for r in rows], dtype="U10"), pa.array([r[1] for r in rows], pa.string()))
+        def read() -> dict[str, tuple[int, ...]]:
+            homes, out = self.home_localities(), {}
+            for home, *counts in self.db.execute(sql, params):
+                if home in homes:
+                    held = out.get(homes[home])
+                    out[homes[home]] = (
+                        tuple(counts) if held is None else tuple(map(sum, zip(held, counts, strict=True)))
+                    )
+            return out
 
-        return self.once(("reviews", self.locality_id), read)
+        return self.once(key, read).get(self.locality_id)
 
     def run_id(self) -> str | None:
         """The quarter-end cohort's risk run: the latest extract dated on or before the quarter's end."""
-        row = self.db.execute(
-            "SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
-            "ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
-            [self.locality_id, self.end],
-        ).fetchone()
-        return row[0] if row else None
+        if self._run is None:
+            row = self.db.execute(
+                "SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
+                "ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
+                [self.locality_id, self.end],
+            ).fetchone()
+            self._run = (row[0] if row else None,)
+        return self._run[0]
 
-    def cohort_ids(self) -> pa.Array | None:
+    def cohort(self) -> tuple[pa.Array, int] | None:
+        """(patient ids, how many are on the EOL register) of the quarter-end cohort: both columns come out of
+        one decompress of the stored run."""
         run = self.run_id()
         if run is None:
             return None
-        return self.once(("run", run), lambda: risk_store.run_patient_ids(self.db, run))
 
-    def caseload_spells(self) -> dict[str, Any]:
-        """The locality's patients' spells on the caseload, with their caseload fields, as columns (read once
-        per locality; caseload_history.spells)."""
+        def read() -> tuple[pa.Array, int]:
+            table = risk_store.run_columns(self.db, run, ["patient_id", "eol_register"])
+            eol = int(pc.sum(pc.fill_null(table["eol_register"], False)).as_py() or 0)
+            return table["patient_id"].combine_chunks(), eol
 
-        def read() -> dict[str, Any]:
+        return self.once(("run", run), read)
+
+    def cohort_ids(self) -> pa.Array | None:
+        cohort = self.cohort()
+        return None if cohort is None else cohort[0]
+
+    def spells(self) -> _Spells:
+        """The locality's patients' spells on the caseload, with their caseload fields (caseload_history.spells,
+        read once per locality)."""
+
+        def read() -> _Spells:
             spells = caseload_history.spells(
                 self.db,
                 self.locality_id,
@@ -118,55 +169,71 @@ class _Context:
                     "named_gp": "p.named_gp_id IS NOT NULL",
                 },
             )
-            return {
-                "id": pa.array(spells["id"], pa.string()),
-                "start": np.array(spells["start"], dtype="U10"),
-                "until": np.array(spells["until"], dtype="U10"),
-                "managed": np.array(spells["managed"], dtype=bool),
-                "care_plan_date": np.array(spells["care_plan_date"], dtype="U10"),
-                "interval": np.array(spells["interval"], dtype=np.int64),
-                "named_gp": np.array(spells["named_gp"], dtype=bool),
-            }
+            index: dict[str, int] = {}
+            patient = np.fromiter((index.setdefault(i, len(index)) for i in spells["id"]), np.int64, len(spells["id"]))
+            plan = np.array(spells["care_plan_date"], dtype="U10")
+            planned = np.full(len(plan), NEVER)
+            has_plan = plan != ""
+            planned[has_plan] = plan[has_plan].astype("datetime64[D]").astype(np.int64)
+            return _Spells(
+                patients=pa.array(list(index), pa.string()),
+                patient=patient,
+                start=np.array(spells["start"], dtype="U10"),
+                until=np.array(spells["until"], dtype="U10"),
+                managed=np.array(spells["managed"], dtype=bool),
+                care_plan_date=plan,
+                planned=planned,
+                interval=np.array(spells["interval"], dtype=np.int64),
+                named_gp=np.array(spells["named_gp"], dtype=bool),
+            )
 
         return self.once(("caseload spells", self.locality_id), read)
 
-    def caseload(self) -> dict[str, Any]:
-        """The locality's patients on the caseload at the end of as_of, as columns."""
+    def caseload(self) -> np.ndarray:
+        """The spells (indexes into spells()) of the patients on the caseload at the end of as_of."""
 
-        def read() -> dict[str, Any]:
-            spells, day = self.caseload_spells(), self.as_of.isoformat()
-            on = (spells["start"] <= day) & (day < spells["until"])
-            return {
-                "id": spells["id"].filter(pa.array(on)),
-                **{name: spells[name][on] for name in ("managed", "care_plan_date", "interval", "named_gp")},
-            }
+        def read() -> np.ndarray:
+            spells, day = self.spells(), self.as_of.isoformat()
+            return np.flatnonzero((spells.start <= day) & (day < spells.until))
 
         return self.once(("caseload", self.locality_id, self.as_of), read)
 
-    def reviews_by_patient(self) -> tuple[np.ndarray, np.ndarray]:
-        """The care-plan reviews of caseload patients: (dates sorted, as day numbers; the index of each review's
-        patient in caseload()), for reading each patient's last review before a day."""
+    def on_caseload(self, column: np.ndarray) -> np.ndarray:
+        """A column of spells() for the patients on the caseload at as_of."""
+        return column[self.caseload()]
 
-        def read() -> tuple[np.ndarray, np.ndarray]:
-            days, patients = self.care_plan_reviews()
-            numbers = self.once(
-                ("review day numbers", self.locality_id), lambda: days.astype("datetime64[D]").astype(np.int64)
-            )
-            where = pc.index_in(patients, value_set=self.caseload()["id"]).to_numpy(zero_copy_only=False)
-            mine = ~np.isnan(where.astype(float))
-            return numbers[mine], where[mine].astype(np.int64)
+    def reviews(self) -> _Reviews:
+        """The care-plan reviews of the locality's caseload patients (read once per locality)."""
 
-        return self.once(("reviews by patient", self.locality_id, self.as_of), read)
+        def read() -> _Reviews:
+            rows = self.db.execute(
+                # Day numbers (days since 1970-01-01, as numpy's datetime64[D]), not ISO text: ints cost less.
+                "SELECT CAST(julianday(delivered_on) - 2440587.5 AS INTEGER), patient_id FROM interventions "
+                "WHERE locality_id = ? AND type = 'care-plan review' ORDER BY delivered_on",
+                [self.locality_id],
+            ).fetchall()
+            days = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+            where = pc.index_in(pa.array([r[1] for r in rows], pa.string()), value_set=self.spells().patients)
+            mine = pc.is_valid(where)
+            return _Reviews(days[mine.to_numpy(zero_copy_only=False)], where.filter(mine).to_numpy().astype(np.int64))
+
+        return self.once(("reviews", self.locality_id), read)
 
     def in_cohort(self) -> np.ndarray:
         """Which caseload patients are in the quarter-end cohort."""
         if self._in_cohort is None:
-            ids, load = self.cohort_ids(), self.caseload()
-            if ids is None or not len(load["id"]):
-                self._in_cohort = np.zeros(len(load["id"]), dtype=bool)
+            ids, patient = self.cohort_ids(), self.on_caseload(self.spells().patient)
+            if ids is None or not len(patient):
+                self._in_cohort = np.zeros(len(patient), dtype=bool)
             else:
-                self._in_cohort = pc.is_in(load["id"], value_set=ids).to_numpy(zero_copy_only=False)
+                member = pc.is_in(self.spells().patients, value_set=ids).to_numpy(zero_copy_only=False)
+                self._in_cohort = member[patient]
         return self._in_cohort
+
+
+def _day_number(day: dt.date) -> int:
+    """Days since 1970-01-01, as numpy's datetime64[D] counts them."""
+    return int(np.datetime64(day, "D").astype(np.int64))
 
 
 def _coh01(c: _Context) -> tuple[float | None, float | None]:
@@ -181,11 +248,14 @@ def _coh02(c: _Context) -> tuple[float | None, float | None]:
 
 def _coh03(c: _Context) -> tuple[float | None, float | None]:
     year_ago, until = add_months(c.as_of, -12).isoformat(), c.as_of.isoformat()
-    load, inside = c.caseload(), c.in_cohort()
-    days, patients = c.care_plan_reviews()
-    lo, hi = np.searchsorted(days, year_ago, "left"), np.searchsorted(days, until, "right")
-    reviewed = pc.is_in(load["id"], value_set=patients[lo:hi]).to_numpy(zero_copy_only=False)
-    plan = load["care_plan_date"]
+    spells, inside = c.spells(), c.in_cohort()
+    reviews = c.reviews()
+    lo = np.searchsorted(reviews.days, _day_number(add_months(c.as_of, -12)), "left")
+    hi = np.searchsorted(reviews.days, _day_number(c.as_of), "right")
+    seen = np.zeros(len(spells.patients), dtype=bool)
+    seen[reviews.patient[lo:hi]] = True
+    reviewed = c.on_caseload(seen[spells.patient])
+    plan = c.on_caseload(spells.care_plan_date)
     planned = (plan >= year_ago) & (plan <= until) & (plan != "")
     return int((inside & (reviewed | planned)).sum()), int(inside.sum())
 
@@ -194,19 +264,17 @@ def _coh04(c: _Context) -> tuple[float | None, float | None]:
     """A review is in date at as_of when the later of the care plan and the last review before then, plus the
     patient's review interval, has not passed: what next_review_due said on that day (caseload.next_review_due),
     so a past quarter is judged by what was known at its end, not by reviews done since."""
-    never = np.iinfo(np.int64).min  # no plan and no review by as_of
-    load, inside = c.caseload(), c.in_cohort()
-    days, who = c.reviews_by_patient()
-    until = np.datetime64(c.as_of, "D").astype(np.int64)
-    last = np.full(len(load["id"]), never)
-    upto = np.searchsorted(days, until, "right")
-    np.maximum.at(last, who[:upto], days[:upto])
-    plan = load["care_plan_date"]
+    spells, inside, reviews = c.spells(), c.in_cohort(), c.reviews()
+    last_of = np.full(len(spells.patients), NEVER)  # no review by as_of
+    upto = np.searchsorted(reviews.days, _day_number(c.as_of), "right")
+    np.maximum.at(last_of, reviews.patient[:upto], reviews.days[:upto])
+    last = c.on_caseload(last_of[spells.patient])
+    plan = c.on_caseload(spells.care_plan_date)
     has_plan = (plan != "") & (plan <= c.as_of.isoformat())
-    planned = np.where(has_plan, plan, "1970-01-01").astype("datetime64[D]").astype(np.int64)
-    planned[~has_plan] = never
+    planned = np.where(has_plan, c.on_caseload(spells.planned), NEVER)
     base = np.maximum(last, planned)
-    interval = np.where(load["interval"] > 0, load["interval"], 6)
+    months_of = c.on_caseload(spells.interval)
+    interval = np.where(months_of > 0, months_of, 6)
     in_date = np.zeros(len(base), dtype=bool)
     for months in np.unique(interval):
         # The first base day whose next review (add_months, clamped at a month's end) falls on or after as_of.
@@ -214,51 +282,49 @@ def _coh04(c: _Context) -> tuple[float | None, float | None]:
         while add_months(first, int(months)) < c.as_of:
             first += dt.timedelta(days=1)
         these = interval == months
-        in_date[these] = base[these] >= np.datetime64(first, "D").astype(np.int64)
-    in_date &= (base != never) & ((load["interval"] > 0) | (plan != ""))
+        in_date[these] = base[these] >= _day_number(first)
+    in_date &= (base != NEVER) & ((months_of > 0) | (plan != ""))
     return int((inside & in_date).sum()), int(inside.sum())
 
 
 def _coh05(c: _Context) -> tuple[float | None, float | None]:
-    load, inside = c.caseload(), c.in_cohort()
-    return int((inside & load["managed"]).sum()), int(inside.sum())
+    inside = c.in_cohort()
+    return int((inside & c.on_caseload(c.spells().managed)).sum()), int(inside.sum())
+
+
+def _interventions(c: _Context) -> dict[str, int]:
+    """The interventions the locality delivered in the period, by type."""
+    return c.once(
+        ("COH-06 by type", c.locality_id, c.q),
+        lambda: dict(
+            c.db.execute(
+                "SELECT type, COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ? "
+                "GROUP BY type",
+                [c.locality_id, c.start, c.end],
+            ).fetchall()
+        ),
+    )
 
 
 def _coh06(c: _Context) -> tuple[float | None, float | None]:
-    return c.scalar(
-        "SELECT COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ?",
-        [c.locality_id, c.start, c.end],
-    ), None
+    return sum(_interventions(c).values()), None
 
 
 def _coh06_type(intervention: str) -> Callable[[_Context], tuple[float | None, float | None]]:
     def count(c: _Context) -> tuple[float | None, float | None]:
-        by_type = c.once(
-            ("COH-06 by type", c.locality_id, c.q),
-            lambda: dict(
-                c.db.execute(
-                    "SELECT type, COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ? "
-                    "GROUP BY type",
-                    [c.locality_id, c.start, c.end],
-                ).fetchall()
-            ),
-        )
-        return by_type.get(intervention, 0), None
+        return _interventions(c).get(intervention, 0), None
 
     return count
 
 
 def _coh07(c: _Context) -> tuple[float | None, float | None]:
-    load, inside = c.caseload(), c.in_cohort()
-    return int((inside & load["named_gp"]).sum()), int(inside.sum())
+    inside = c.in_cohort()
+    return int((inside & c.on_caseload(c.spells().named_gp)).sum()), int(inside.sum())
 
 
 def _coh08(c: _Context) -> tuple[float | None, float | None]:
-    run = c.run_id()
-    if run is None:
-        return None, None
-    flags = c.once(("eol", run), lambda: risk_store.run_columns(c.db, run, ["eol_register"])["eol_register"])
-    return int(pc.sum(pc.fill_null(flags, False)).as_py() or 0), len(flags)
+    cohort = c.cohort()
+    return (cohort[1], len(cohort[0])) if cohort is not None else (None, None)
 
 
 def _mdt01(c: _Context) -> tuple[float | None, float | None]:
@@ -281,27 +347,28 @@ def _mdt02(c: _Context) -> tuple[float | None, float | None]:
     return (row[0] if row else 0), None
 
 
-def _mdt03(c: _Context) -> tuple[float | None, float | None]:
-    # In a quarter under way, only the actions already due: those still to come cannot have been done late yet.
-    row = c.by_locality(
-        ("MDT-03", c.q, c.as_of),
-        "SELECT locality_id, COUNT(*), SUM(status = 'done' AND completed_on <= due_date) FROM actions "
-        "WHERE due_date BETWEEN ? AND ? AND status != 'cancelled' GROUP BY locality_id",
+def _actions(c: _Context) -> tuple[Any, ...] | None:
+    """(actions due in the period by as_of, those done by their due day, actions overdue at as_of) of the
+    locality: both KPIs in one pass over the actions."""
+    return c.by_locality(
+        ("actions", c.q, c.as_of),
+        "SELECT locality_id, SUM(due_date BETWEEN ?1 AND ?2), SUM(due_date BETWEEN ?1 AND ?2 AND status = 'done' "
+        "AND completed_on <= due_date), SUM(due_date < ?2 AND date(created_at) <= ?2 AND NOT (status = 'done' "
+        "AND completed_on <= ?2)) FROM actions WHERE due_date <= ?2 AND status != 'cancelled' GROUP BY locality_id",
         [c.start, c.as_of.isoformat()],
     )
-    return (row[1] or 0, row[0]) if row else (0, 0)
+
+
+def _mdt03(c: _Context) -> tuple[float | None, float | None]:
+    # In a quarter under way, only the actions already due: those still to come cannot have been done late yet.
+    row = _actions(c)
+    return (row[1] or 0, row[0] or 0) if row else (0, 0)
 
 
 def _mdt04(c: _Context) -> tuple[float | None, float | None]:
     # At quarter end, or today in a quarter under way: an action due later this quarter is not overdue yet.
-    at = c.as_of.isoformat()
-    row = c.by_locality(
-        ("MDT-04", c.q, c.as_of),
-        "SELECT locality_id, COUNT(*) FROM actions WHERE due_date < ? AND status != 'cancelled' "
-        "AND date(created_at) <= ? AND NOT (status = 'done' AND completed_on <= ?) GROUP BY locality_id",
-        [at, at, at],
-    )
-    return (row[0] if row else 0), None
+    row = _actions(c)
+    return (row[2] or 0 if row else 0), None
 
 
 def _homes(c: _Context) -> tuple[Any, ...] | None:
@@ -325,39 +392,59 @@ def _ch02(c: _Context) -> tuple[float | None, float | None]:
         # straddles two quarters is counted in one only.
         weeks = c.q.weeks()
         started, finished = visits.week_progress(weeks, c.today)
-        held: dict[str, dict[str, set[int]]] = {}
-        for loc, home in c.db.execute("SELECT locality_id, id FROM care_homes"):
-            held.setdefault(loc, {})[home] = set()
-        for loc, home, week in c.db.execute(
-            "SELECT DISTINCT h.locality_id, v.care_home_id, CAST((julianday(v.visited_on) - julianday(?)) / 7 "
-            "AS INTEGER) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE v.visited_on "
-            "BETWEEN ? AND ? AND v.type = 'weekly home round'",
+        homes = c.home_localities()
+        held: dict[str, set[int]] = {home: set() for home in homes}
+        for home, week in c.db.execute(
+            "SELECT care_home_id, CAST((julianday(visited_on) - julianday(?)) / 7 AS INTEGER) FROM visits "
+            "WHERE visited_on BETWEEN ? AND ? AND type = 'weekly home round'",
             [weeks[0].isoformat(), weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()],
         ):
-            held[loc][home].add(week)
-        out = {}
-        for loc, homes in held.items():
-            cover = [visits.round_coverage(weeks_held, started, finished) for weeks_held in homes.values()]
-            out[loc] = (sum(a for a, _ in cover), sum(b for _, b in cover))
+            if home in held:
+                held[home].add(week)
+        out: dict[str, tuple[int, int]] = {}
+        for home, weeks_held in held.items():
+            covered, due = visits.round_coverage(weeks_held, started, finished)
+            was = out.get(homes[home], (0, 0))
+            out[homes[home]] = (was[0] + covered, was[1] + due)
         return out
 
     return c.once(("CH-02", c.q, c.today), read).get(c.locality_id, (0, 0))
 
 
-def _ch03(c: _Context) -> tuple[float | None, float | None]:
-    def read() -> dict[str, tuple[int, int]]:
-        out: dict[str, list[int]] = {}
-        # One rule with the visit and locality reports (residents.pcsp_standing): an admission counts in the one
-        # quarter its PCSP falls due in, once that day has come; one admitted late in March is judged in Q1.
-        for row in residents.pcsp_candidates(c.db, c.q.start, c.q.end):
-            standing = residents.pcsp_standing(row, c.q.start, c.q.end, c.today)
-            if standing in residents.COUNTED:
-                counts = out.setdefault(row["locality_id"], [0, 0])
-                counts[0] += standing == "on time"
-                counts[1] += 1
-        return {loc: (a, b) for loc, (a, b) in out.items()}
+# What residents.pcsp_standing reads of a resident's record.
+_PCSP_FIELDS = ("admitted_on", "readmitted_on", "pcsp_on")
 
-    return c.once(("CH-03", c.q, c.today), read).get(c.locality_id, (0, 0))
+
+def _admissions(c: _Context) -> tuple[list[str], list[dict[str, Any]]]:
+    """The latest admission day of each of the locality's residents, sorted, beside the fields pcsp_standing
+    reads: read once per locality, and sliced for each period as residents.pcsp_candidates selects."""
+
+    def read() -> tuple[list[str], list[dict[str, Any]]]:
+        rows = c.db.execute(
+            f"SELECT COALESCE(readmitted_on, admitted_on) AS day, {', '.join(_PCSP_FIELDS)} FROM residents "
+            "WHERE care_home_id IN (SELECT id FROM care_homes WHERE locality_id = ?) ORDER BY day",
+            [c.locality_id],
+        ).fetchall()
+        return [r[0] for r in rows], [dict(zip(_PCSP_FIELDS, r[1:], strict=True)) for r in rows]
+
+    return c.once(("admissions", c.locality_id), read)
+
+
+def _ch03(c: _Context) -> tuple[float | None, float | None]:
+    start, end = c.q.start, c.q.end
+    days, admissions = _admissions(c)
+    # pcsp_candidates' window: an admission earlier than this has its PCSP due before the period.
+    since = (start - dt.timedelta(days=residents.PCSP_MAX_CALENDAR_DAYS)).isoformat()
+    lo, hi = bisect.bisect_left(days, since), bisect.bisect_right(days, end.isoformat())
+    on_time = counted = 0
+    # One rule with the visit and locality reports (residents.pcsp_standing): an admission counts in the one
+    # quarter its PCSP falls due in, once that day has come; one admitted late in March is judged in Q1.
+    for resident in admissions[lo:hi]:
+        standing = residents.pcsp_standing(resident, start, end, c.today)
+        if standing in residents.COUNTED:
+            on_time += standing == "on time"
+            counted += 1
+    return on_time, counted
 
 
 def _ch04(c: _Context) -> tuple[float | None, float | None]:
@@ -367,31 +454,79 @@ def _ch04(c: _Context) -> tuple[float | None, float | None]:
 
 def _ch05(c: _Context) -> tuple[float | None, float | None]:
     row = _visits(c)
-    return (row[2] or 0, row[1] or 0) if row else (0, 0)
+    if not row:
+        return 0, 0
+    alone = c.once("visits alone", lambda: _visit_days(c, _ALONE))
+    transfers = c.once("transfers", lambda: _visit_days(c, _TRANSFERS))
+    return _in_period(c, transfers), row[0] - _in_period(c, alone)
 
 
 def _visits(c: _Context) -> tuple[Any, ...] | None:
-    """(visits, visits that reviewed anyone, visits that sent anyone to hospital) in the quarter."""
-    return c.by_locality(
+    """(visits,) in the quarter."""
+    return c.by_home(
         ("visits", c.q),
-        "SELECT h.locality_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM visit_residents r WHERE r.visit_id = v.id)), "
-        "SUM(EXISTS (SELECT 1 FROM visit_residents r WHERE r.visit_id = v.id AND r.outcome = 'transferred to "
-        "hospital')) FROM visits v JOIN care_homes h ON h.id = v.care_home_id WHERE v.visited_on BETWEEN ? AND ? "
-        "GROUP BY h.locality_id",
+        "SELECT care_home_id, COUNT(*) FROM visits WHERE visited_on BETWEEN ? AND ? GROUP BY care_home_id",
         [c.start, c.end],
     )
 
 
+# Visits that reviewed no one and visits that sent anyone to hospital are few: their days, read once for every
+# locality, cost less than a look into each visit's residents in every period. Those that reviewed no one are
+# found walking the visits' ids in order (their primary key's index), so that the look-ups into the residents'
+# index (visit_id, outcome) go in its order too: a third of the cost of taking the visits in the table's order.
+_ALONE = (
+    "SELECT care_home_id, visited_on FROM visits WHERE id IN (SELECT id FROM visits INDEXED BY "
+    "sqlite_autoindex_visits_1 WHERE id NOT IN (SELECT visit_id FROM visit_residents))"
+)
+_TRANSFERS = (
+    "SELECT care_home_id, visited_on FROM visits WHERE id IN "
+    "(SELECT visit_id FROM visit_residents WHERE outcome = 'transferred to hospital')"
+)
+
+
+def _visit_days(c: _Context, sql: str) -> dict[str, list[str]]:
+    """The days of the visits *sql* selects (care home id, day), sorted, by locality."""
+    homes, out = c.home_localities(), {}
+    for home, day in c.db.execute(sql):
+        if home in homes:
+            out.setdefault(homes[home], []).append(day)
+    return {loc: sorted(days) for loc, days in out.items()}
+
+
+def _in_period(c: _Context, days: dict[str, list[str]]) -> int:
+    """How many of the locality's *days* fall in the period."""
+    mine = days.get(c.locality_id, [])
+    return bisect.bisect_right(mine, c.end) - bisect.bisect_left(mine, c.start)
+
+
 def _ch06(c: _Context) -> tuple[float | None, float | None]:
-    at = c.as_of.isoformat()
-    row = c.by_locality(
-        ("CH-06", at),
-        "SELECT h.locality_id, COUNT(*), SUM(r.eol_plan_on IS NOT NULL AND r.eol_plan_on <= ?) FROM residents r "
-        "JOIN care_homes h ON h.id = r.care_home_id WHERE r.end_of_life = 1 AND r.admitted_on <= ? "
-        "AND (r.left_on IS NULL OR r.left_on > ?) GROUP BY h.locality_id",
-        [at, at, at],
-    )
-    return (row[1] or 0, row[0]) if row else (0, 0)
+    def read() -> dict[str, tuple[int, int]]:
+        at, out = c.as_of.isoformat(), {}
+        for loc, admitted, left, plan in _end_of_life(c):
+            if admitted <= at and (left is None or left > at):
+                was = out.get(loc, (0, 0))
+                out[loc] = (was[0] + 1, was[1] + (plan is not None and plan <= at))
+        return out
+
+    row = c.once(("CH-06", c.as_of), read).get(c.locality_id)
+    return (row[1], row[0]) if row else (0, 0)
+
+
+def _end_of_life(c: _Context) -> list[tuple[str, str, str | None, str | None]]:
+    """(locality, admitted on, left on, EOL plan on) of every resident recorded at the end of life: few, read
+    once for every day asked."""
+
+    def read() -> list[tuple[str, str, str | None, str | None]]:
+        homes = c.home_localities()
+        return [
+            (homes[home], *dates)
+            for home, *dates in c.db.execute(
+                "SELECT care_home_id, admitted_on, left_on, eol_plan_on FROM residents WHERE end_of_life = 1"
+            )
+            if home in homes
+        ]
+
+    return c.once("end of life", read)
 
 
 COMPUTE: dict[str, Callable[[_Context], tuple[float | None, float | None]]] = {

@@ -12,6 +12,7 @@ that a drift of the machine's speed hits both; each is the median of the runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import statistics
 import time
@@ -80,7 +81,8 @@ def run(runs: int = 7) -> list[Result]:
             seconds < BUDGET_S,
             f"{sum(k.source == 'computed' for k in catalogue())} computed KPIs each; full demo world; floor: the "
             f"same {len(statements)} SQL statements replayed through bare sqlite3, rows fetched and dropped; runs "
-            f"{', '.join(f'{s:.2f}' for s in figures)}, floor {', '.join(f'{s:.2f}' for s in floors)}",
+            f"{', '.join(f'{s:.2f}' for s in figures)}, floor {', '.join(f'{s:.2f}' for s in floors)}; load "
+            f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         )
     ]
 

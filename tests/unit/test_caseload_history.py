@@ -258,3 +258,22 @@ def test_a_patient_with_no_history_counts_from_the_start_and_one_who_moved_in_th
     assert spells(other) == [(SIX[3], "", open_, None)]
     # Of the six in CHA's cohort, on its caseload today: the one with no history and the two edited in CHA.
     assert figures(db, cha, quarters.of(TODAY))["COH-02"] == (3, 6)
+
+
+def test_a_patient_with_no_history_is_found_beside_one_whose_record_left_the_status_without_a_history_row(
+    small_world, six_in_cha
+):
+    """spells() looks for patients with no history only when the status holds more patients than histories end
+    in it: a record moved out of the status with no row kept (an edit come by sync) must not stand in for one
+    with no history at all, so the two counts are of the same patients."""
+    db = small_world
+    cha = six_in_cha(ACTOR)
+    caseload.update_patients(db, ACTOR, SIX[:2], {"status": "on caseload"})
+    with db.conn:
+        db.execute("UPDATE patients SET status = 'discharged' WHERE id = ?", [SIX[0]])
+        db.execute("DELETE FROM caseload_history WHERE patient_id = ?", [SIX[1]])
+    s = caseload_history.spells(db, cha, "on caseload")
+    mine = sorted(row for row in zip(s["id"], s["start"], s["until"], strict=True) if row[0] in SIX)
+    open_ = caseload_history.OPEN
+    assert mine == sorted([(SIX[0], TODAY.isoformat(), open_), (SIX[1], "", open_)])
+    assert figures(db, cha, quarters.of(TODAY))["COH-02"] == (2, 6)

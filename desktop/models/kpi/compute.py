@@ -49,6 +49,7 @@ class Figure:
 
 
 NEVER = np.iinfo(np.int64).min  # a day number before any: no plan, no review
+REVIEW = "care-plan review"  # the intervention that reviews a care plan (COH-03, COH-04)
 
 
 @dataclass
@@ -73,15 +74,17 @@ class _Reviews:
 
     days: np.ndarray  # day numbers, sorted
     patient: np.ndarray  # the patient of each review, an index into _Spells.patients
+    every_day: np.ndarray  # the days of all the locality's reviews, its caseload's or not, sorted (COH-06)
 
 
 class _Context:
     """What the KPIs of one locality-quarter share. Reads go through *shared*, a cache for one batch of
-    calls: records a locality needs for every period are read once per locality (its caseload spells, reviews,
-    care home admissions), figures that SQLite can group by locality once per period for all localities, and the
-    few records that cost less in one pass than in one a locality (visits that reviewed no one or sent anyone
-    to hospital, residents at the end of life) once for all. DESIGN §13 asks 11 × 8 in 0.3 s and the cost is
-    reading: each read takes the fewest rows and statements that give every period's figures, and a single
+    calls: records a locality needs for every period are read once per locality (its caseload spells, reviews),
+    figures that SQLite can group by locality or home, and a period's admissions, once per period for all
+    localities, and the few records that cost less in one pass than in one a locality (risk runs, actions, MDT
+    agenda items, visits that reviewed no one or sent anyone to hospital, residents at the end of life) once for
+    all. DESIGN §13 asks 11 × 8 in 0.3 s and the cost is reading: each read takes the fewest rows and statements
+    that give every period's figures, through indexes that hold what it reads (migration 16), and a single
     locality-quarter reads little more than its own."""
 
     def __init__(
@@ -108,31 +111,24 @@ class _Context:
         """Each care home's locality."""
         return self.once("home localities", lambda: dict(self.db.execute("SELECT id, locality_id FROM care_homes")))
 
-    def by_home(self, key: Any, sql: str, params: list[Any]) -> tuple[int, ...] | None:
-        """The locality's totals of a query whose first column is the care home id and the others counts, run
-        once for all homes: grouped by home, SQLite need not join every visit to its home."""
-
-        def read() -> dict[str, tuple[int, ...]]:
-            homes, out = self.home_localities(), {}
-            for home, *counts in self.db.execute(sql, params):
-                if home in homes:
-                    held = out.get(homes[home])
-                    out[homes[home]] = (
-                        tuple(counts) if held is None else tuple(map(sum, zip(held, counts, strict=True)))
-                    )
-            return out
-
-        return self.once(key, read).get(self.locality_id)
-
     def run_id(self) -> str | None:
         """The quarter-end cohort's risk run: the latest extract dated on or before the quarter's end."""
         if self._run is None:
-            row = self.db.execute(
-                "SELECT id FROM risk_runs WHERE locality_id = ? AND extract_date <= ? "
-                "ORDER BY extract_date DESC, imported_at DESC LIMIT 1",
-                [self.locality_id, self.end],
-            ).fetchone()
-            self._run = (row[0] if row else None,)
+
+            def read() -> dict[str, tuple[list[str], list[str]]]:
+                # Every locality's runs in one read (a few a quarter): the latest of a day's imports last.
+                out: dict[str, tuple[list[str], list[str]]] = {}
+                for loc, day, run in self.db.execute(
+                    "SELECT locality_id, extract_date, id FROM risk_runs ORDER BY extract_date, imported_at"
+                ):
+                    days, ids = out.setdefault(loc, ([], []))
+                    days.append(day)
+                    ids.append(run)
+                return out
+
+            days, ids = self.once("risk runs", read).get(self.locality_id, ([], []))
+            at = bisect.bisect_right(days, self.end)
+            self._run = (ids[at - 1] if at else None,)
         return self._run[0]
 
     def cohort(self) -> tuple[pa.Array, int] | None:
@@ -169,15 +165,15 @@ class _Context:
                     "named_gp": "p.named_gp_id IS NOT NULL",
                 },
             )
-            index: dict[str, int] = {}
-            patient = np.fromiter((index.setdefault(i, len(index)) for i in spells["id"]), np.int64, len(spells["id"]))
+            # Each patient once, numbered in order of first spell: arrow's dictionary encoding, in C++.
+            encoded = pa.array(spells["id"], pa.string()).dictionary_encode()
             plan = np.array(spells["care_plan_date"], dtype="U10")
             planned = np.full(len(plan), NEVER)
             has_plan = plan != ""
             planned[has_plan] = plan[has_plan].astype("datetime64[D]").astype(np.int64)
             return _Spells(
-                patients=pa.array(list(index), pa.string()),
-                patient=patient,
+                patients=encoded.dictionary,
+                patient=encoded.indices.to_numpy().astype(np.int64),
                 start=np.array(spells["start"], dtype="U10"),
                 until=np.array(spells["until"], dtype="U10"),
                 managed=np.array(spells["managed"], dtype=bool),
@@ -207,15 +203,18 @@ class _Context:
 
         def read() -> _Reviews:
             rows = self.db.execute(
-                # Day numbers (days since 1970-01-01, as numpy's datetime64[D]), not ISO text: ints cost less.
-                "SELECT CAST(julianday(delivered_on) - 2440587.5 AS INTEGER), patient_id FROM interventions "
-                "WHERE locality_id = ? AND type = 'care-plan review' ORDER BY delivered_on",
-                [self.locality_id],
+                # Through the index (locality_id, type, delivered_on, patient_id): the reviews only, in order.
+                "SELECT delivered_on, patient_id FROM interventions "
+                "WHERE locality_id = ? AND type = ? ORDER BY delivered_on",
+                [self.locality_id, REVIEW],
             ).fetchall()
-            days = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+            # Day numbers (days since 1970-01-01): numpy parses ISO days faster than SQLite's julianday.
+            days = np.array([r[0] for r in rows], dtype="datetime64[D]").astype(np.int64)
             where = pc.index_in(pa.array([r[1] for r in rows], pa.string()), value_set=self.spells().patients)
             mine = pc.is_valid(where)
-            return _Reviews(days[mine.to_numpy(zero_copy_only=False)], where.filter(mine).to_numpy().astype(np.int64))
+            return _Reviews(
+                days[mine.to_numpy(zero_copy_only=False)], where.filter(mine).to_numpy().astype(np.int64), days
+            )
 
         return self.once(("reviews", self.locality_id), read)
 
@@ -294,16 +293,29 @@ def _coh05(c: _Context) -> tuple[float | None, float | None]:
 
 def _interventions(c: _Context) -> dict[str, int]:
     """The interventions the locality delivered in the period, by type."""
-    return c.once(
-        ("COH-06 by type", c.locality_id, c.q),
-        lambda: dict(
+
+    def read() -> dict[str, int]:
+        counts = dict(
             c.db.execute(
-                "SELECT type, COUNT(*) FROM interventions WHERE locality_id = ? AND delivered_on BETWEEN ? AND ? "
-                "GROUP BY type",
-                [c.locality_id, c.start, c.end],
+                # One count per type the locality has ever delivered (found by a skip through the index
+                # (locality_id, type, delivered_on)), each a range of that index: no sort, as GROUP BY type over
+                # the period's range of (locality_id, delivered_on) would need. The reviews, most of them, are
+                # counted in the days reviews() holds.
+                "WITH RECURSIVE t(type) AS (SELECT MIN(type) FROM interventions WHERE locality_id = ?1 "
+                "UNION ALL SELECT (SELECT MIN(type) FROM interventions WHERE locality_id = ?1 AND type > t.type) "
+                "FROM t WHERE t.type IS NOT NULL) SELECT type, (SELECT COUNT(*) FROM interventions i "
+                "WHERE i.locality_id = ?1 AND i.type = t.type AND i.delivered_on BETWEEN ?2 AND ?3) AS n "
+                "FROM t WHERE type IS NOT NULL AND type != ?4 AND n > 0",
+                [c.locality_id, c.start, c.end, REVIEW],
             ).fetchall()
-        ),
-    )
+        )
+        days = c.reviews().every_day
+        reviews = int(
+            np.searchsorted(days, _day_number(c.q.end), "right") - np.searchsorted(days, _day_number(c.q.start))
+        )
+        return {**counts, REVIEW: reviews} if reviews else counts
+
+    return c.once(("COH-06 by type", c.locality_id, c.q), read)
 
 
 def _coh06(c: _Context) -> tuple[float | None, float | None]:
@@ -338,25 +350,62 @@ def _mdt01(c: _Context) -> tuple[float | None, float | None]:
 
 
 def _mdt02(c: _Context) -> tuple[float | None, float | None]:
-    row = c.by_locality(
-        ("MDT-02", c.q),
-        "SELECT m.locality_id, COUNT(DISTINCT i.patient_id) FROM meeting_items i JOIN meetings m "
-        "ON m.id = i.meeting_id WHERE m.held_on BETWEEN ? AND ? AND i.kind = 'patient' GROUP BY m.locality_id",
-        [c.start, c.end],
-    )
-    return (row[0] if row else 0), None
+    def read() -> dict[str, tuple[list[str], list[str]]]:
+        # Every locality's patient agenda items at once (a few thousand): one read instead of one a period.
+        out: dict[str, tuple[list[str], list[str]]] = {}
+        for loc, day, patient in c.db.execute(
+            "SELECT m.locality_id, m.held_on, i.patient_id FROM meeting_items i JOIN meetings m "
+            "ON m.id = i.meeting_id WHERE i.kind = 'patient' AND i.patient_id IS NOT NULL ORDER BY m.held_on"
+        ):
+            days, patients = out.setdefault(loc, ([], []))
+            days.append(day)
+            patients.append(patient)
+        return out
+
+    days, patients = c.once("MDT-02", read).get(c.locality_id, ([], []))
+    return len(set(patients[bisect.bisect_left(days, c.start) : bisect.bisect_right(days, c.end)])), None
 
 
-def _actions(c: _Context) -> tuple[Any, ...] | None:
+@dataclass
+class _Actions:
+    """A locality's actions that were not cancelled, as columns of ISO days."""
+
+    due: np.ndarray
+    on_time: np.ndarray  # done, on or before the due day
+    closed: np.ndarray  # the day it stopped being open: completed_on if done, _OPEN if not, "" never open
+    created: np.ndarray  # the day it was made, "~" (after any day) if unreadable
+
+
+_OPEN = caseload_history.OPEN  # a day after any: not closed yet
+
+
+def _actions(c: _Context) -> tuple[int, int, int] | None:
     """(actions due in the period by as_of, those done by their due day, actions overdue at as_of) of the
-    locality: both KPIs in one pass over the actions."""
-    return c.by_locality(
-        ("actions", c.q, c.as_of),
-        "SELECT locality_id, SUM(due_date BETWEEN ?1 AND ?2), SUM(due_date BETWEEN ?1 AND ?2 AND status = 'done' "
-        "AND completed_on <= due_date), SUM(due_date < ?2 AND date(created_at) <= ?2 AND NOT (status = 'done' "
-        "AND completed_on <= ?2)) FROM actions WHERE due_date <= ?2 AND status != 'cancelled' GROUP BY locality_id",
-        [c.start, c.as_of.isoformat()],
-    )
+    locality: both KPIs from one read of every locality's actions (a few thousand), each period counted in numpy."""
+
+    def read() -> dict[str, _Actions]:
+        rows: dict[str, list[tuple[str, int, str, str]]] = {}
+        # An action done with no completion day is neither on time nor overdue, as SQL's NULL made it.
+        for loc, *row in c.db.execute(
+            "SELECT locality_id, due_date, COALESCE(status = 'done' AND completed_on <= due_date, 0), "
+            f"CASE WHEN status != 'done' THEN '{_OPEN}' ELSE COALESCE(completed_on, '') END, "
+            "COALESCE(date(created_at), '~') FROM actions WHERE status != 'cancelled'"
+        ):
+            rows.setdefault(loc, []).append(row)
+        return {
+            loc: _Actions(*(np.array(column) for column in zip(*these, strict=True))) for loc, these in rows.items()
+        }
+
+    actions = c.once("actions", read).get(c.locality_id)
+    if actions is None:
+        return None
+    at = c.as_of.isoformat()
+    due = actions.due <= at
+    if not due.any():
+        return None
+    in_period = due & (actions.due >= c.start)
+    overdue = (actions.due < at) & (actions.created <= at) & (actions.closed > at)
+    return int(in_period.sum()), int((in_period & (actions.on_time == 1)).sum()), int(overdue.sum())
 
 
 def _mdt03(c: _Context) -> tuple[float | None, float | None]:
@@ -386,65 +435,73 @@ def _ch01(c: _Context) -> tuple[float | None, float | None]:
     return (row[1] or 0, row[0]) if row else (0, 0)
 
 
-def _ch02(c: _Context) -> tuple[float | None, float | None]:
-    def read() -> dict[str, tuple[int, int]]:
+def _home_visits(c: _Context) -> tuple[int, int, int] | None:
+    """(visits in the period, weeks its homes' rounds covered, weeks due) of the locality: CH-02, CH-04 and CH-05
+    from one pass over the period's visits, a row a home, grouped by home so that SQLite need not join every visit
+    to its home."""
+
+    def read() -> dict[str, tuple[int, int, int]]:
         # The round grid's weeks (Quarter.weeks): a week is the quarter's that holds its Sunday, so a week that
         # straddles two quarters is counted in one only.
         weeks = c.q.weeks()
         started, finished = visits.week_progress(weeks, c.today)
-        homes = c.home_localities()
-        held: dict[str, set[int]] = {home: set() for home in homes}
-        for home, week in c.db.execute(
-            "SELECT care_home_id, CAST((julianday(visited_on) - julianday(?)) / 7 AS INTEGER) FROM visits "
-            "WHERE visited_on BETWEEN ? AND ? AND type = 'weekly home round'",
-            [weeks[0].isoformat(), weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()],
+        first, last = weeks[0].isoformat(), (weeks[-1] + dt.timedelta(days=6)).isoformat()
+        # visits.round_coverage's rule counted in SQL, a row a home instead of a row a round: the weeks held that
+        # have started, and whether the round of week *finished* (the week under way, if any) was held.
+        held: dict[str, tuple[int, int, int]] = {}
+        for home, *counts in c.db.execute(
+            "SELECT care_home_id, SUM(visited_on BETWEEN ?1 AND ?2), "
+            "COUNT(DISTINCT CASE WHEN round AND week < ?5 THEN week END), MAX(round AND week = ?6) FROM "
+            "(SELECT care_home_id, visited_on, type = 'weekly home round' AND visited_on BETWEEN ?3 AND ?4 AS round, "
+            "CAST((julianday(visited_on) - julianday(?3)) / 7 AS INTEGER) AS week FROM visits "
+            "WHERE visited_on BETWEEN ?7 AND ?8) GROUP BY care_home_id",
+            [c.start, c.end, first, last, started, finished, min(c.start, first), max(c.end, last)],
         ):
-            if home in held:
-                held[home].add(week)
-        out: dict[str, tuple[int, int]] = {}
-        for home, weeks_held in held.items():
-            covered, due = visits.round_coverage(weeks_held, started, finished)
-            was = out.get(homes[home], (0, 0))
-            out[homes[home]] = (was[0] + covered, was[1] + due)
+            held[home] = tuple(counts)
+        out: dict[str, tuple[int, int, int]] = {}
+        for home, loc in c.home_localities().items():
+            n, covered, current = held.get(home, (0, 0, 0))
+            # The week under way counts only once its round has happened (round_coverage).
+            due = finished + (1 if started > finished and current else 0)
+            was = out.get(loc, (0, 0, 0))
+            out[loc] = (was[0] + n, was[1] + covered, was[2] + due)
         return out
 
-    return c.once(("CH-02", c.q, c.today), read).get(c.locality_id, (0, 0))
+    return c.once(("home visits", c.q, c.today), read).get(c.locality_id)
+
+
+def _ch02(c: _Context) -> tuple[float | None, float | None]:
+    row = _home_visits(c)
+    return (row[1], row[2]) if row else (0, 0)
 
 
 # What residents.pcsp_standing reads of a resident's record.
 _PCSP_FIELDS = ("admitted_on", "readmitted_on", "pcsp_on")
 
 
-def _admissions(c: _Context) -> tuple[list[str], list[dict[str, Any]]]:
-    """The latest admission day of each of the locality's residents, sorted, beside the fields pcsp_standing
-    reads: read once per locality, and sliced for each period as residents.pcsp_candidates selects."""
-
-    def read() -> tuple[list[str], list[dict[str, Any]]]:
-        rows = c.db.execute(
-            f"SELECT COALESCE(readmitted_on, admitted_on) AS day, {', '.join(_PCSP_FIELDS)} FROM residents "
-            "WHERE care_home_id IN (SELECT id FROM care_homes WHERE locality_id = ?) ORDER BY day",
-            [c.locality_id],
-        ).fetchall()
-        return [r[0] for r in rows], [dict(zip(_PCSP_FIELDS, r[1:], strict=True)) for r in rows]
-
-    return c.once(("admissions", c.locality_id), read)
-
-
 def _ch03(c: _Context) -> tuple[float | None, float | None]:
-    start, end = c.q.start, c.q.end
-    days, admissions = _admissions(c)
-    # pcsp_candidates' window: an admission earlier than this has its PCSP due before the period.
-    since = (start - dt.timedelta(days=residents.PCSP_MAX_CALENDAR_DAYS)).isoformat()
-    lo, hi = bisect.bisect_left(days, since), bisect.bisect_right(days, end.isoformat())
-    on_time = counted = 0
-    # One rule with the visit and locality reports (residents.pcsp_standing): an admission counts in the one
-    # quarter its PCSP falls due in, once that day has come; one admitted late in March is judged in Q1.
-    for resident in admissions[lo:hi]:
-        standing = residents.pcsp_standing(resident, start, end, c.today)
-        if standing in residents.COUNTED:
-            on_time += standing == "on time"
-            counted += 1
-    return on_time, counted
+    def read() -> dict[str, tuple[int, int]]:
+        start, end = c.q.start, c.q.end
+        # pcsp_candidates' window: an admission earlier than this has its PCSP due before the period. Every
+        # locality's at once, through the index on the latest admission day: the period's admissions only.
+        since = (start - dt.timedelta(days=residents.PCSP_MAX_CALENDAR_DAYS)).isoformat()
+        homes, out = c.home_localities(), {}
+        for home, *fields in c.db.execute(
+            f"SELECT care_home_id, {', '.join(_PCSP_FIELDS)} FROM residents "
+            "WHERE COALESCE(readmitted_on, admitted_on) BETWEEN ? AND ?",
+            [since, end.isoformat()],
+        ):
+            if home not in homes:
+                continue
+            # One rule with the visit and locality reports (residents.pcsp_standing): an admission counts in the
+            # one quarter its PCSP falls due in, once that day has come; one admitted late in March is judged in Q1.
+            standing = residents.pcsp_standing(dict(zip(_PCSP_FIELDS, fields, strict=True)), start, end, c.today)
+            if standing in residents.COUNTED:
+                was = out.get(homes[home], (0, 0))
+                out[homes[home]] = (was[0] + (standing == "on time"), was[1] + 1)
+        return out
+
+    return c.once(("CH-03", c.q, c.today), read).get(c.locality_id, (0, 0))
 
 
 def _ch04(c: _Context) -> tuple[float | None, float | None]:
@@ -461,19 +518,17 @@ def _ch05(c: _Context) -> tuple[float | None, float | None]:
     return _in_period(c, transfers), row[0] - _in_period(c, alone)
 
 
-def _visits(c: _Context) -> tuple[Any, ...] | None:
-    """(visits,) in the quarter."""
-    return c.by_home(
-        ("visits", c.q),
-        "SELECT care_home_id, COUNT(*) FROM visits WHERE visited_on BETWEEN ? AND ? GROUP BY care_home_id",
-        [c.start, c.end],
-    )
+def _visits(c: _Context) -> tuple[int] | None:
+    """(visits,) in the period, None without any."""
+    row = _home_visits(c)
+    return (row[0],) if row and row[0] else None
 
 
 # Visits that reviewed no one and visits that sent anyone to hospital are few: their days, read once for every
 # locality, cost less than a look into each visit's residents in every period. Those that reviewed no one are
 # found walking the visits' ids in order (their primary key's index), so that the look-ups into the residents'
 # index (visit_id, outcome) go in its order too: a third of the cost of taking the visits in the table's order.
+# Those that sent anyone to hospital are the whole of the partial index visit_residents_transfers (migration 16).
 _ALONE = (
     "SELECT care_home_id, visited_on FROM visits WHERE id IN (SELECT id FROM visits INDEXED BY "
     "sqlite_autoindex_visits_1 WHERE id NOT IN (SELECT visit_id FROM visit_residents))"

@@ -6,6 +6,7 @@ Everything is built here and passed in through constructors; nothing is looked u
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from importlib import import_module
@@ -70,19 +71,24 @@ def _after_first_paint(window, then):
     return watcher
 
 
-def _warm_up() -> None:
-    """Import the statistics (scipy, ~0.25 s) and the bank-holiday calendar (~0.15 s) while the user reads the
-    first screen, so the first funnel plot, report or PCSP due date does not pay for them. Pure computation:
-    safe off the GUI thread."""
+def _warm_up(page_modules: list[str]) -> None:
+    """Import the bank-holiday calendar, the screens' modules (each screen's is imported on its first visit
+    otherwise: ~0.1-0.4 s for those that bring pyarrow, pyqtgraph or the signing keys) and the statistics (scipy,
+    ~0.25 s) while the user reads the first screen, so the first visit to a screen, funnel plot, report or PCSP due
+    date does not pay for them. Imports only, nothing built: safe off the GUI thread."""
     import datetime as dt
 
     try:
-        import_module("desktop.models.stats.funnel")
         working_days = import_module("desktop.models.working_days")
         for year in range(clock.today().year - 2, clock.today().year + 2):  # the years the screens show
             working_days.is_working_day(dt.date(year, 6, 1))
     except Exception:  # a failed warm-up costs only the wait it was meant to save
-        log.exception("Warm-up import failed")
+        log.exception("Warm-up failed")
+    for module in [*page_modules, "desktop.models.stats.funnel"]:
+        try:
+            import_module(module)
+        except Exception:  # the screen reports it when it is shown
+            log.exception("Warm-up import of %s failed", module)
 
 
 class _Start:
@@ -118,7 +124,11 @@ class _Start:
             self.window.set_user_name()  # "Who is using Locality Desk?", pre-filled: Enter keeps the last answer
         # After the first paint, not before: the warm-up's imports would hold the interpreter lock while the
         # window is drawn.
-        warm_up = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
+        from .views.shell.screens import page_modules
+
+        warm_up = threading.Thread(
+            target=_warm_up, args=(page_modules(self.window.pages),), name="warm-up", daemon=True
+        )
         self.after_paint = _after_first_paint(self.window, warm_up.start)
 
     def failed(self, exc: BaseException) -> None:
@@ -135,13 +145,16 @@ class _Start:
 
 def run_gui(db_path: Path | None) -> int:
     """Open the app on *db_path*, or on the start workspace (chosen in the first-start wizard the first time)."""
+    # The window's loads are small and many: Arrow's own allocator keeps what each one freed (~12 MB of the tour's
+    # peak, issue 26), where the C library's hands it back. Read by pyarrow when first imported, so set it here.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from .views.kit import tasks
     from .views.kit.style import apply_style
-    from .views.shell import crash, first_run
-    from .views.shell.startup import open_at_start, start_path
+    from .views.shell import crash
+    from .views.shell.startup import first_start_wanted, open_at_start, start_path
 
     log_path = setup_logging()
     log.info("Locality Desk %s starting", __version__)
@@ -156,10 +169,12 @@ def run_gui(db_path: Path | None) -> int:
 
     settings = Settings()
     apply_style(app, settings.get("colour_scheme"))
-    first = db_path is None and first_run.wanted(settings)  # an explicit --db never shows the wizard
+    first = db_path is None and first_start_wanted(settings)  # an explicit --db never shows the wizard
     start = _Start(app, settings, handler, ask_who=not first)
     try:
         if first:
+            from .views.shell import first_run  # the wizard (~0.2 s of imports), on the first start only
+
             first_run.first_start(settings, start.opened, start.failed)
         else:
             open_at_start(Path(db_path) if db_path else start_path(settings), settings, start.opened, start.failed)

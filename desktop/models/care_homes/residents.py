@@ -11,8 +11,6 @@ import sqlite_utils
 from .. import audit, clock, workspace
 from ..changes import Changes
 from ..clock import Actor, new_id
-from ..cohort import frame as cohort
-from ..cohort.caseload import ensure_rows
 from ..dates import parse_date
 from ..errors import NotFound, ValidationError
 from ..identifiers import is_valid_nhs_number, normalise_nhs_number, patient_id
@@ -152,6 +150,10 @@ def save(
         raise NotFound("That care home is no longer on the register.")
     clean = _clean(values, today)
     pid = patient_id(int(clean["nhs_number"]))
+    # The cohort frame (pyarrow) and the caseload: only admitting a resident needs them, My work never.
+    from ..cohort import frame as cohort
+    from ..cohort.caseload import ensure_rows
+
     with db.atomic():
         linked = db.execute("SELECT 1 FROM patients WHERE id = ?", [pid]).fetchone() or cohort.member(db, pid)
         if linked:

@@ -20,7 +20,6 @@ import sqlite_utils
 from .. import audit
 from ..changes import Changes
 from ..clock import Actor, local_day, new_id
-from ..cohort.caseload import ensure_rows
 
 WAITING = "meeting_item_id IS NULL AND cleared_at IS NULL"
 _COLUMNS = "id, patient_id, meeting_item_id, reason, flagged_by, flagged_at"
@@ -82,6 +81,8 @@ def refresh(db: sqlite_utils.Database, patient_ids: Iterable[str]) -> None:
 
 def flag(db: sqlite_utils.Database, actor: Actor, patient_id: str, reason: str) -> Changes:
     """Add a flag for *patient_id* by *actor*, now, with *reason* (may be empty). Earlier flags are kept."""
+    from ..cohort.caseload import ensure_rows  # with the cohort frame (pyarrow), which My work never needs
+
     reason = reason.strip()
     with db.atomic():
         ensure_rows(db, actor, [patient_id])

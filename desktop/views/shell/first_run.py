@@ -69,11 +69,6 @@ class Answers:
         return "commissioner" if not self.locality and self.start == EMPTY else "locality"
 
 
-def wanted(settings: Settings) -> bool:
-    """Whether this start, without an explicit --db, is the first: never finished, and no workspace to open."""
-    return not settings.get("first_run_done") and startup.is_new(startup.start_path(settings))
-
-
 def folder_problem(folder: Path) -> str | None:
     """Why a new workspace cannot be kept in *folder* (missing folders would be made), or None."""
     existing = folder

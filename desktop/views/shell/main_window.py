@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QFontMetrics, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QFontMetrics, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -28,26 +28,16 @@ from ...models.changes import Changes
 from ...models.errors import StorageUnavailable
 from ...models.workspace import create_workspace, data_ends_note
 from ...settings import Settings
-from ..audit.page import AuditPage
-from ..care_homes.page import CareHomesPage
-from ..cohort.page import CohortPage
-from ..commissioner.page import CommissionerPage
 from ..kit import messages
 from ..kit.page import Page
 from ..kit.session import Session
 from ..kit.style import colours
-from ..mdt.page import MdtPage
-from ..my_work.page import DEPENDS as MY_WORK_DEPENDS
-from ..my_work.page import MyWorkPage, navigation_title, work_for
-from ..reference.page import ReferencePage
-from ..reports.page import ReportsPage
-from ..returns.page import ReturnsPage
 from . import backups as backup_ops
 from . import who_dialog
 from .menus import build_menus
 from .page_set import PageSet
 from .planned_page import PlannedPage
-from .screens import SCREENS, Screen, available
+from .screens import SCREENS, Screen, available, page_class
 from .startup import WORKSPACE_FILTER
 from .team_folder import TeamFolderSync
 from .workspace_dialogs import NewWorkspaceDialog, about_box
@@ -64,6 +54,8 @@ class MainWindow(QMainWindow):
         self.pages = PageSet([], self._place_page)
         self.new_dialog: NewWorkspaceDialog | None = None
         self.go_actions: dict[str, QAction] = {}
+        self._opening = False  # set_session under way: the My work count waits for its first screen
+        self._painted = False
         self.setMinimumSize(QSize(1000, 640))
         self._build_header()
         self._build_body()
@@ -96,7 +88,6 @@ class MainWindow(QMainWindow):
                 self.nav.item(row).setHidden(key not in self.pages)
         for key, action in self.go_actions.items():
             action.setVisible(key in self.pages)
-        self._fill_localities()
         self.setWindowTitle(f"{session.path.name} — Locality Desk")
         self.path_label.setText(str(session.path))
         self.path_label.setToolTip(str(session.path))
@@ -107,8 +98,15 @@ class MainWindow(QMainWindow):
         self.import_history_action.setVisible(session.kind != "commissioner")
         for action in self.locality_actions:  # a commissioner looks at all teams at once
             action.setVisible(session.kind != "commissioner")
-        self.show_screen(shown if shown in self.pages else self.first_screen())
-        QTimer.singleShot(0, self.team_folder.catch_up)  # the teammates' new bundles, once the window is up
+        self._opening = True
+        try:
+            self._fill_localities()
+            self.show_screen(shown if shown in self.pages else self.first_screen())
+        finally:
+            self._opening = False
+        self.refresh_work_count()  # once, from My work's own lists when it is the screen just shown
+        if self._painted:  # the teammates' new bundles, once the window is up (at start-up: after its first paint)
+            QTimer.singleShot(0, self.team_folder.catch_up)
 
     def first_screen(self) -> str:
         """The screen a workspace opens on when no other is remembered (the first start, or a remembered screen
@@ -217,13 +215,22 @@ class MainWindow(QMainWindow):
         self.refresh_work_count()
 
     def refresh_work_count(self) -> None:
-        """The navigation's "My work (7)": worked out whether or not the screen was ever opened."""
+        """The navigation's "My work (7)": worked out whether or not the screen was ever opened; taken from the
+        screen's own lists when it has just loaded them for this locality, rather than reading them twice."""
         rows = [self.nav.item(r) for r in range(self.nav.count())]
         item = next((i for i in rows if i.data(Qt.ItemDataRole.UserRole) == "my_work"), None)
-        if item is None or self.session is None:
+        if item is None or self.session is None or self._opening:
             return
-        work = work_for(self.session, self.settings, self.current_locality()) if "my_work" in self.pages else None
-        item.setText(navigation_title(next(s.title for s in SCREENS if s.key == "my_work"), work))
+        from ..my_work import page as my_work  # the first screen of most users: imported with it, or here
+
+        work = None
+        if "my_work" in self.pages:
+            page = next((p for p in self.pages.built() if p.screen.key == "my_work"), None)
+            if page is not None and not page.stale and page.locality == self.current_locality():
+                work = page.work
+            else:
+                work = my_work.work_for(self.session, self.settings, self.current_locality())
+        item.setText(my_work.navigation_title(next(s.title for s in SCREENS if s.key == "my_work"), work))
 
     def _fill_localities(self) -> None:
         current = self.current_locality()
@@ -244,8 +251,11 @@ class MainWindow(QMainWindow):
             self._fill_localities()
         for page in self.pages.built():
             page.on_changes(changes)
-        if changes.touches(*MY_WORK_DEPENDS):
-            self.refresh_work_count()
+        if "my_work" in self.pages:
+            from ..my_work.page import DEPENDS
+
+            if changes.touches(*DEPENDS):
+                self.refresh_work_count()
 
     def _place_page(self, screen: Screen) -> Page:
         """Build a screen's page on its first visit, put it in the window and tell it the locality shown."""
@@ -255,25 +265,12 @@ class MainWindow(QMainWindow):
         return page
 
     def _make_page(self, screen: Screen, session: Session) -> Page:
-        if screen.entity:
-            return ReferencePage(screen, session)
-        if screen.key == "my_work":
-            return MyWorkPage(screen, session, self.settings)
-        if screen.key == "cohort":
-            return CohortPage(screen, session, self.settings)
-        if screen.key == "mdt":
-            return MdtPage(screen, session, self.settings)
-        if screen.key == "care_homes":
-            return CareHomesPage(screen, session, self.settings)
-        if screen.key == "returns":
-            return ReturnsPage(screen, session, self.settings)
-        if screen.key == "commissioner":
-            return CommissionerPage(screen, session, self.settings)
-        if screen.key == "reports":
-            return ReportsPage(screen, session, self.settings)
-        if screen.key == "audit":
-            return AuditPage(screen, session, self.settings)
-        return PlannedPage(screen, session.kind)
+        if not screen.page:
+            return PlannedPage(screen, session.kind)
+        page = page_class(screen)
+        if screen.entity:  # a reference table keeps no settings of its own
+            return page(screen, session)
+        return page(screen, session, self.settings)
 
     def import_extract(self) -> None:
         """File → Import… (Ctrl+I): a risk extract in a locality workspace, the teams' returns in a commissioner's."""
@@ -451,6 +448,12 @@ class MainWindow(QMainWindow):
 
     def restore_from_backup(self) -> None:
         backup_ops.restore_from_backup(self)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.team_folder.catch_up)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

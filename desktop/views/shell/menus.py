@@ -8,9 +8,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu, QWhatsThis
 
 from ..kit import messages, style
-from . import help_window, sync_dialogs, team_folder
+from . import help_window, team_folder
 from .edit_menu import EditMenu
+from .later import Later
 from .screens import SCREENS
+
+sync_dialogs = Later("desktop.views.shell.sync_dialogs")  # with the sync models, when a sync item is first chosen
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

@@ -2,11 +2,17 @@
 
 The planned screens say honestly what they will do once their issue is built; the reference screens
 are generated from desktop.models.reference.ENTITIES.
+
+Each screen names its page class by module path (`page`) rather than importing it: a page module brings its
+screen's libraries with it (the cohort frame brings pyarrow, the returns the signing keys, care homes the
+bank-holiday calendar), and the start-up must not pay for screens the user has not opened yet (issue 26).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from ..kit.table_model import Column
 
@@ -22,6 +28,7 @@ class Screen:
     patient_level: bool = False  # holds patient-identifiable data, which a commissioner workspace never has
     locality_only: bool = False  # a team's own work (its return), which a commissioner workspace does not do
     missing: dict[str, str] = field(default_factory=dict)  # column -> why an empty value matters
+    page: str = ""  # "module:Class" of the page, imported on the first visit; "" for a planned screen
 
 
 WORK = "Work"
@@ -35,6 +42,7 @@ SCREENS: tuple[Screen, ...] = (
         "Your week in one place: reviews due, your actions, PCSPs due, home rounds to log and patients for the MDT.",
         patient_level=True,
         locality_only=True,
+        page="desktop.views.my_work.page:MyWorkPage",
     ),
     Screen(
         "cohort",
@@ -52,6 +60,7 @@ SCREENS: tuple[Screen, ...] = (
             "manager, named GP, care plan and next review date.",
         ),
         patient_level=True,
+        page="desktop.views.cohort.page:CohortPage",
     ),
     Screen(
         "mdt",
@@ -66,6 +75,7 @@ SCREENS: tuple[Screen, ...] = (
             "Print a meeting as an MDT pack.",
         ),
         patient_level=True,
+        page="desktop.views.mdt.page:MdtPage",
     ),
     Screen(
         "care_homes",
@@ -79,6 +89,7 @@ SCREENS: tuple[Screen, ...] = (
             "Follow new residents to a personalised care and support plan within 7 working days of admission.",
         ),
         patient_level=True,
+        page="desktop.views.care_homes.page:CareHomesPage",
     ),
     Screen(
         "returns",
@@ -91,6 +102,7 @@ SCREENS: tuple[Screen, ...] = (
             "Sign the return off, then export it as a file for the commissioner.",
         ),
         locality_only=True,
+        page="desktop.views.returns.page:ReturnsPage",
     ),
     Screen(
         "reports",
@@ -103,6 +115,7 @@ SCREENS: tuple[Screen, ...] = (
             "comparing the 11 localities, and confidence intervals.",
             "A 'for publication' option that suppresses small numbers and lists what it changed.",
         ),
+        page="desktop.views.reports.page:ReportsPage",
     ),
     Screen(
         "commissioner",
@@ -114,6 +127,7 @@ SCREENS: tuple[Screen, ...] = (
             "See per quarter how many returns arrived, on time and accepted.",
             "Compare teams on funnel plots and follow trends on SPC charts.",
         ),
+        page="desktop.views.commissioner.page:CommissionerPage",
     ),
     Screen(
         "localities",
@@ -121,6 +135,7 @@ SCREENS: tuple[Screen, ...] = (
         REFERENCE,
         "The integrated locality teams of Leicester, Leicestershire and Rutland.",
         entity="localities",
+        page="desktop.views.reference.page:ReferencePage",
     ),
     Screen(
         "pcns",
@@ -128,8 +143,16 @@ SCREENS: tuple[Screen, ...] = (
         REFERENCE,
         "Primary care networks: optional groupings of practices in a locality.",
         entity="pcns",
+        page="desktop.views.reference.page:ReferencePage",
     ),
-    Screen("practices", "Practices", REFERENCE, "GP practices, keyed by their ODS code.", entity="practices"),
+    Screen(
+        "practices",
+        "Practices",
+        REFERENCE,
+        "GP practices, keyed by their ODS code.",
+        entity="practices",
+        page="desktop.views.reference.page:ReferencePage",
+    ),
     Screen(
         "care_home_register",
         "Care homes register",
@@ -140,6 +163,7 @@ SCREENS: tuple[Screen, ...] = (
             "aligned_practice": "No aligned practice: under EHCH every home is aligned to one practice.",
             "clinical_lead": "No named clinical lead: under EHCH every home has one.",
         },
+        page="desktop.views.reference.page:ReferencePage",
     ),
     Screen(
         "staff",
@@ -147,14 +171,28 @@ SCREENS: tuple[Screen, ...] = (
         REFERENCE,
         "The people in each locality team, and the care homes each one leads.",
         entity="staff",
+        page="desktop.views.reference.page:ReferencePage",
     ),
     Screen(
         "audit",
         "Audit log",
         REFERENCE,
         "Who did what to which record, and when: every import, export, change, sign-off and deletion, newest first.",
+        page="desktop.views.audit.page:AuditPage",
     ),
 )
+
+
+def page_class(screen: Screen) -> type:
+    """The class of *screen*'s page, its module imported now if this is the first screen of its kind shown."""
+    module, _, name = screen.page.partition(":")
+    return getattr(import_module(module), name)
+
+
+def page_modules(keys: Iterable[str]) -> list[str]:
+    """The modules of the pages of the screens *keys*, each once, in the navigation's order."""
+    wanted = set(keys)
+    return list(dict.fromkeys(s.page.partition(":")[0] for s in SCREENS if s.key in wanted and s.page))
 
 
 def columns_for(screen: Screen, entity_columns: tuple[tuple[str, str], ...]) -> list[Column]:

@@ -35,6 +35,12 @@ def start_path(settings: Settings) -> Path:
     return Path(chosen) if chosen else paths.default_workspace()
 
 
+def first_start_wanted(settings: Settings) -> bool:
+    """Whether this start, without an explicit --db, is the first (the wizard's): never finished, and no
+    workspace to open. Here rather than in first_run, so an everyday start does not import the wizard."""
+    return not settings.get("first_run_done") and is_new(start_path(settings))
+
+
 def is_new(path: Path) -> bool:
     # A zero-byte file is what a cancelled first start can leave behind; treat it as never started.
     return not path.exists() or (path.is_file() and path.stat().st_size == 0)

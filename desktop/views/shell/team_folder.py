@@ -33,12 +33,16 @@ from PySide6.QtWidgets import (
 
 from ...models import child_process
 from ...models.changes import Changes
-from ...models.sync import bundle as sync_bundle
-from ...models.sync import folder as team_folder
 from ..kit import messages
 from ..kit.field_help import explain
 from ..kit.tasks import BackgroundWorker, start_off_thread
-from . import sync_dialogs
+from .later import Later
+
+# Imported on first use: the window makes its TeamFolderSync before its first paint, and first looks at the
+# folder after it.
+sync_bundle = Later("desktop.models.sync.bundle")
+team_folder = Later("desktop.models.sync.folder")
+sync_dialogs = Later("desktop.views.shell.sync_dialogs")
 
 if TYPE_CHECKING:
     from ..kit.session import Session

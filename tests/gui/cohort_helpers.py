@@ -25,3 +25,8 @@ def select_first_rows(page, count: int) -> list[str]:
     for row in range(1, count):
         table.selectionModel().select(page.model.index(row, 0), flags)
     return table.selected_ids()
+
+
+def wait_loaded(qtbot, page, timeout: int = 30_000) -> None:
+    """Let the cohort screen show the frame it is loading off the GUI thread (it does after every change)."""
+    qtbot.waitUntil(lambda: not page.loading, timeout=timeout)

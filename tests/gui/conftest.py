@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cohort_helpers import EXTRACT_DATE, choose_locality
+from cohort_helpers import EXTRACT_DATE, choose_locality, wait_loaded
 from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QFileDialog
 from return_files import trust_teams
@@ -126,18 +126,20 @@ def extract(tmp_path) -> Path:
 
 
 @pytest.fixture
-def cohort_page(window):
-    """The Cohort screen of Charnwood, shown."""
+def cohort_page(qtbot, window):
+    """The Cohort screen of Charnwood, shown, its frame loaded."""
     choose_locality(window, "CHA")
     window.show_screen("cohort")
+    wait_loaded(qtbot, window.current_page())
     return window.current_page()
 
 
 @pytest.fixture
-def loaded(cohort_page, session, extract):
+def loaded(qtbot, cohort_page, session, extract):
     """The Cohort screen after the extract was imported (through the domain, as the dialog would)."""
     result = import_extract(session.db, session.actor, "CHA", extract, EXTRACT_DATE)
     session.publish(result.changes)
+    wait_loaded(qtbot, cohort_page)
     assert cohort_page.model.rowCount() > 0
     return cohort_page
 

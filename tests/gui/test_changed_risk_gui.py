@@ -7,7 +7,7 @@ import csv
 import datetime as dt
 
 import pytest
-from cohort_helpers import EXTRACT_DATE
+from cohort_helpers import EXTRACT_DATE, wait_loaded
 from extract_helpers import patient, synthetic_nhs, write_csv
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog
@@ -40,7 +40,7 @@ def import_rows(session, tmp_path, name, rows, day):
 
 
 @pytest.fixture
-def first_run(cohort_page, session, tmp_path):
+def first_run(qtbot, cohort_page, session, tmp_path):
     mine = practices(session)
     rows = [
         patient(1, mine[0]),
@@ -49,11 +49,12 @@ def first_run(cohort_page, session, tmp_path):
         patient(4, mine[1], ltc_count="5"),
     ]
     import_rows(session, tmp_path, "cha-oct.csv", rows, BEFORE)
+    wait_loaded(qtbot, cohort_page)
     return cohort_page
 
 
 @pytest.fixture
-def changed(first_run, session, tmp_path):
+def changed(qtbot, first_run, session, tmp_path):
     """Two runs: between them 2 became severely frail and 3 gained high cost; 1 and 4 stayed as they were."""
     mine = practices(session)
     rows = [
@@ -64,6 +65,7 @@ def changed(first_run, session, tmp_path):
     ]
     result = import_rows(session, tmp_path, "cha-nov.csv", rows, EXTRACT_DATE)
     assert result.changed == 2
+    wait_loaded(qtbot, first_run)
     return first_run
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from cohort_helpers import EXTRACT_DATE, locality_id
+from cohort_helpers import EXTRACT_DATE, locality_id, wait_loaded
 from corpus_extracts import EXTRACTS
 from corpus_helpers import CHA_PRACTICES, content_digest
 from extract_helpers import HEADER, patient
@@ -60,6 +60,7 @@ def test_importing_an_extract_through_the_dialog_lands_a_run_and_fills_the_table
     assert (run["file_name"], run["extract_date"]) == (extract.name, EXTRACT_DATE.isoformat())
     assert audit.entries(session.db, "risk_runs", run["id"])[0]["action"] == "import"
 
+    wait_loaded(qtbot, cohort_page)
     frame = cohort.load(session.db, locality_id(session.db))
     assert cohort_page.model.rowCount() == len(frame) > 0
     assert cohort_page.count.text() == f"{len(frame):,} patients"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from cohort_helpers import locality_id, select_first_rows
+from cohort_helpers import locality_id, select_first_rows, wait_loaded
 from PySide6.QtCore import Qt
 from task_helpers import finish_tasks
 
@@ -65,6 +65,7 @@ def test_status_and_case_manager_saved_from_the_panel_land_in_the_store_and_the_
     entry = audit.entries(session.db, "patients", patient_id)[0]
     assert entry["action"] == "update" and "status" in entry["summary"] and "case manager" in entry["summary"]
     assert not form.is_dirty()
+    wait_loaded(qtbot, loaded)
     # The table was reloaded from the store and still shows this patient, with the new values.
     row = loaded.model.view_rows_of([patient_id])[0]
     assert loaded.model.index(row, 4).data() == "Contacted"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from cohort_helpers import locality_id
+from cohort_helpers import locality_id, wait_loaded
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
@@ -197,13 +197,14 @@ def test_a_commissioner_workspace_has_no_patient_screens(commissioner_window, mo
     assert window.current_screen().key == "commissioner"
 
 
-def test_a_case_manager_filter_survives_that_person_leaving_the_staff_list(loaded, session):
+def test_a_case_manager_filter_survives_that_person_leaving_the_staff_list(qtbot, loaded, session):
     from desktop.views.reference import operations
 
     leaving = next(s for s in loaded.staff if s["role"] == "occupational therapist")
     choose(loaded.filters.case_manager, leaving["id"])
     assert loaded.model.rowCount() == 0
     operations.delete_record(session, "staff", leaving["id"])
+    wait_loaded(qtbot, loaded)
     assert loaded.filters.case_manager.findData(leaving["id"]) < 0
     assert loaded.filters.case_manager.currentIndex() == 0
     assert loaded.model.rowCount() == len(loaded.frame)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from cohort_helpers import locality_id
+from cohort_helpers import locality_id, wait_loaded
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from task_helpers import finish_tasks
@@ -19,11 +19,12 @@ from desktop.views.kit import messages
 
 
 @pytest.fixture
-def worked(loaded, session):
+def worked(qtbot, loaded, session):
     """Three patients put on the caseload with no care plan or case manager: on two worklists at once."""
     ids = [loaded.model.patient_id(r) for r in range(3)]
     changes = caseload.update_patients(session.db, session.actor, ids, {"status": "on caseload"})
     session.publish(changes)
+    wait_loaded(qtbot, loaded)
     return loaded
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from cohort_helpers import EXTRACT_DATE, locality_id
+from cohort_helpers import EXTRACT_DATE, locality_id, wait_loaded
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog
 from task_helpers import finish_tasks
@@ -104,6 +104,7 @@ def test_edit_undo_rolls_an_import_back(qtbot, window, cohort_page, session, ext
     assert undo.isEnabled() and undo.text() == f"&Undo Import of {extract.name}"
     undo.trigger()
     assert runs(session.db) == before
+    wait_loaded(qtbot, cohort_page)
     assert cohort_page.model.rowCount() == 0  # the screen followed: no cohort any more
     assert not window.edit_menu.undo_action.isEnabled()
 
@@ -118,6 +119,7 @@ def test_the_import_history_rolls_back_the_last_import_after_asking(qtbot, loade
     assert len(confirmed) == 1 and "Roll back the last import?" in confirmed[0]
     assert runs(session.db) == 0 and dialog.table.rowCount() == 0
     assert not dialog.roll_back_button.isEnabled() and "No extract has been imported" in dialog.note.text()
+    wait_loaded(qtbot, loaded)
     assert loaded.model.rowCount() == 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cohort_helpers import choose_locality
+from cohort_helpers import choose_locality, wait_loaded
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
@@ -93,6 +93,7 @@ def test_a_matrons_monday_from_my_work(matron_window, qtbot):
     assert review["overdue"] and review["when"].startswith("OVERDUE")
     press(Key.Key_Return)
     cohort = window.current_page()
+    wait_loaded(qtbot, cohort)  # the screen is shown at once, the patient chosen once its frame is read
     assert cohort.screen.key == "cohort" and cohort.panel.patient["id"] == review["patient_id"]
     assert cohort.panel.isAncestorOf(focused())
 

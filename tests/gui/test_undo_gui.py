@@ -3,7 +3,7 @@ back, and Ctrl+Z in a text field stays the text field's."""
 
 from __future__ import annotations
 
-from cohort_helpers import choose_locality, locality_id, select_first_rows
+from cohort_helpers import choose_locality, locality_id, select_first_rows, wait_loaded
 from mdt_fixtures import *  # noqa: F403 - the MDT fixtures
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -162,6 +162,7 @@ def test_a_caseload_edit_from_the_panel_is_undone_from_the_table_while_the_notes
     qtbot.keyClick(loaded.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     restored = caseload.get_patient(session.db, patient_id)
     assert (restored["status"], restored["notes"]) == ("identified", "")
+    wait_loaded(qtbot, loaded)
     assert form.status.currentData() == "identified"  # the panel shows the patient as they were
 
 

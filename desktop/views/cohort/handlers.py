@@ -12,9 +12,6 @@ from PySide6.QtWidgets import QFileDialog
 from ...models.cohort.worklists import BY_KEY, MARKING, marked
 from ..kit import formats, messages, output_guard
 from . import operations
-from .caseload_dialogs import BulkDialog
-from .import_dialog import ImportDialog, choose_extract
-from .rules_dialog import CohortRulesDialog
 
 if TYPE_CHECKING:
     from .page import CohortPage
@@ -32,6 +29,8 @@ def import_extract(page: CohortPage) -> None:
             "for one of its localities. Open a locality workspace first.",
         )
         return
+    from .import_dialog import ImportDialog, choose_extract  # with the first import: not when the screen is shown
+
     path = choose_extract(page, page.settings)
     if path is None:
         return
@@ -48,6 +47,8 @@ def import_extract(page: CohortPage) -> None:
 def edit_rules(page: CohortPage) -> None:
     if page.session.kind == "commissioner":
         return
+    from .rules_dialog import CohortRulesDialog
+
     page.dialog = CohortRulesDialog(page.session, page)
     page.dialog.accepted.connect(lambda: page.status_message("Cohort criteria saved. They apply from the next import."))
     page.dialog.open()
@@ -58,6 +59,8 @@ def bulk_change(page: CohortPage, what: str) -> None:
     ids = page.table.selected_ids()
     if not ids:
         return
+
+    from .caseload_dialogs import BulkDialog
 
     save = partial(operations.update_patients, page, page.session, ids)
     page.dialog = BulkDialog(what, len(ids), page.staff, save, page)

@@ -11,20 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
 from ...models import audit
 from ...models.changes import Changes
-from ...models.cohort import caseload, rejections_export, risk_import, rollback, worklists
+from ...models.cohort import caseload, worklists
 from ...models.cohort import rules as cohort_rules
-from ...models.cohort.extract_rules import CheckedExtract, Rejection
 from ...models.cohort.frame import CohortFrame
-from ...models.cohort.risk_import import ImportResult
 from ...models.progress import check_cancel
 from ..kit.session import Session
 from ..kit.tasks import Failed, Task, start_task
+
+if TYPE_CHECKING:  # the import's machinery is imported when an import is first asked for, not with the screen
+    from ...models.cohort import rollback
+    from ...models.cohort.extract_rules import CheckedExtract, Rejection
+    from ...models.cohort.risk_import import ImportResult
 
 
 def check_extract(
@@ -41,6 +44,7 @@ def check_extract(
 ) -> Task:
     """Read and check every row of an extract (of a workbook, its *sheet*), writing nothing; what it found goes to
     *done*."""
+    from ...models.cohort import risk_import
 
     def job(db, _progress, cancel):
         # Only the counts, the rejections and the cohort are shown: the rest of the population is not kept.
@@ -74,6 +78,8 @@ def import_extract(
     no trace. Edit → Undo then offers to roll the import back."""
     actor = session.actor
 
+    from ...models.cohort import risk_import
+
     def job(db, progress, cancel):
         return risk_import.import_extract(
             db, actor, locality_code, path, extract_date, mapping, progress, cancel, sheet=sheet, accept=accept
@@ -93,12 +99,16 @@ def import_extract(
 
 def roll_back_import(session: Session, locality_code: str) -> rollback.LastImport:
     """Undo the locality's last import (a few hundred rows at most are written back, so on the GUI thread)."""
+    from ...models.cohort import rollback
+
     undone = rollback.roll_back(session.db, session.actor, locality_code)
     session.publish(rollback.changes())
     return undone
 
 
 def _rolled_back(db, actor, locality_code: str, run_id: str) -> Changes:
+    from ...models.cohort import rollback
+
     rollback.roll_back(db, actor, locality_code, run_id)
     return rollback.changes()
 
@@ -108,6 +118,8 @@ def save_rejections(
 ) -> int:
     """Write an extract's rejected rows to *out*, marked and audited (a few thousand rows at most: on the GUI
     thread); returns how many."""
+    from ...models.cohort import rejections_export
+
     written = rejections_export.write_rejections(
         session.db, session.actor, rejections, out, locality_name, extract_name
     )

@@ -3,18 +3,20 @@ patient panel beside them.
 
 The frame is loaded once (cohort.load) and reused: a keystroke in the filter is cohort.apply plus a model
 reset, milliseconds at 60,000 patients. It is reloaded only when a change touches patients or risk runs,
-or the locality changes (DESIGN §13).
+or the locality changes (DESIGN §13). It is loaded off the GUI thread, so the screen paints at once: "Loading
+the cohort…" until a locality's first frame is in, and the frame it has until a newer one replaces it (issue 26).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+import sqlite_utils
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
-    QApplication,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,7 +29,7 @@ from ...models.cohort import rules as cohort_rules
 from ...models.cohort import worklists
 from ...models.cohort.frame import CohortFrame
 from ...settings import Settings
-from ..kit import formats, messages
+from ..kit import formats, messages, tasks
 from ..kit.page import Page
 from ..kit.record_table import join_filter_and_table, table_or_message
 from ..kit.session import Session
@@ -41,6 +43,28 @@ from .table import CohortTable
 from .worklist_bar import WorklistBar
 
 CHANGED_RISK = "changed_risk"  # the worklist the header's count of changed patients opens
+LOADING = "Loading the cohort…"
+
+
+@dataclass
+class Loaded:
+    """What the screen shows of a locality, read together off the GUI thread."""
+
+    locality_id: str
+    frame: CohortFrame
+    staff: list[dict[str, Any]]
+    counts: dict[str, int]  # worklist key -> patients on it
+    bands: tuple[int, int]  # the eFI deficits from which frailty is moderate, severe
+
+
+def load(db: sqlite_utils.Database, locality_id: str) -> Loaded:
+    frame = cohort.load(db, locality_id)
+    # worklists.rows fails on a frame with no rows (an empty list becomes a float array), and an empty frame has
+    # nothing on any list anyway.
+    counts = worklists.counts(frame) if len(frame) else {w.key: 0 for w in worklists.WORKLISTS}
+    rules = cohort_rules.load(db)
+    staff = reference.list_rows(db, "staff", locality_id)
+    return Loaded(locality_id, frame, staff, counts, (rules.frailty_min_deficits, rules.severe_frailty_min_deficits))
 
 
 class CohortPage(Page):
@@ -53,6 +77,10 @@ class CohortPage(Page):
         self._shown_id: str | None = None
         self._restoring = False
         self._switching_columns = False  # the column set is being replaced: not a user's resize to remember
+        self.loading = False  # a frame is being loaded off the GUI thread
+        self._loads = 0  # a load's answer counts only if no later one was started
+        self._frame_locality: str | None = None
+        self._when_loaded: list[Callable[[], None]] = []
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 16)
@@ -125,36 +153,72 @@ class CohortPage(Page):
 
     # -- data ---------------------------------------------------------------------------------------------------
     def reload(self) -> None:
-        """Load the locality's cohort frame and staff, keeping the filters, the sort and the selection."""
+        """Load the locality's cohort frame and staff off the GUI thread; _loaded shows them, keeping the
+        filters, the sort and the selection."""
+        self._loads += 1
         if self.session.kind == "commissioner" or self.locality is None:
-            self.frame = None
+            self.loading, self.frame, self._frame_locality = False, None, None
+            self.model.set_frame(None)
             self._show_state()
+            self._run_when_loaded()
             return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            self.frame = cohort.load(self.session.db, self.locality["id"])
-            self.staff = reference.list_rows(self.session.db, "staff", self.locality["id"])
-            self._worklist_rows = {}
-            # worklists.rows fails on a frame with no rows (an empty list becomes a float array), and an
-            # empty frame has nothing on any list anyway.
-            counts = worklists.counts(self.frame) if len(self.frame) else {w.key: 0 for w in worklists.WORKLISTS}
-        finally:
-            QApplication.restoreOverrideCursor()
+        number, locality_id = self._loads, self.locality["id"]
+        self.loading = True
+        if self._frame_locality != locality_id:  # another locality's patients must not stay on show meanwhile
+            self.frame, self._frame_locality = None, None
+            self.model.set_frame(None)
+            self._show_state()
+        tasks.start_quiet(
+            self.session.path,
+            lambda db, _progress, _cancel: (number, load(db, locality_id)),
+            self._loaded,
+            self._failed,
+        )
+
+    def when_loaded(self, then: Callable[[], None]) -> None:
+        """Call *then* once the frame being loaded is shown; at once when none is being loaded."""
+        if self.loading:
+            self._when_loaded.append(then)
+        else:
+            then()
+
+    def _run_when_loaded(self) -> None:
+        waiting, self._when_loaded = self._when_loaded, []
+        for then in waiting:
+            then()
+
+    @Slot(object)
+    def _loaded(self, outcome: tuple[int, Loaded]) -> None:
+        number, loaded = outcome
+        if self.session.closed or number != self._loads:  # the workspace closed, or a later load was started
+            return
+        self.loading = False
         selected, current = self.table.selected_ids(), self.table.current_id() or self._shown_id
+        self.frame, self._frame_locality, self.staff = loaded.frame, loaded.locality_id, loaded.staff
+        self._worklist_rows = {}
         # Refilling the combos must not filter the old model's rows with the new frame: quiet until set.
         self.filters.blockSignals(True)
         self.filters.set_staff(self.staff)
         self.filters.set_ltc_min(run_ltc_min(self.frame))
         self.filters.blockSignals(False)
         self.panel.set_staff(self.staff)
-        self.worklists.set_counts(len(self.frame), counts)
+        self.worklists.set_counts(len(self.frame), loaded.counts)
         self.model.set_frame(self.frame, self.visible_rows())
         self.panel.ltc_min = self.model.ltc_min
-        rules = cohort_rules.load(self.session.db)
-        self.panel.bands = (rules.frailty_min_deficits, rules.severe_frailty_min_deficits)
+        self.panel.bands = loaded.bands
         self.header.show_run(self.frame.run, self.locality)
         self._show_state()
         self._after_rows_changed(selected, current)
+        self._run_when_loaded()
+
+    @Slot(object)
+    def _failed(self, exc: Exception) -> None:
+        if self.session.closed:
+            return
+        self.loading = False
+        self._when_loaded = []
+        self.no_match.setText(f"The cohort could not be loaded: {exc}")
+        self.table_stack.setCurrentWidget(self.no_match)
 
     def visible_rows(self) -> np.ndarray:
         """Frame rows that pass the filters and the chosen worklist, in frame order."""
@@ -281,6 +345,16 @@ class CohortPage(Page):
 
     # -- internals ----------------------------------------------------------------------------------------------------
     def _show_state(self) -> None:
+        if self.loading and self.frame is None:  # the filters at once, the patients when they are read
+            self.header.show_empty(self.session.kind == "commissioner", self.locality, True)
+            self.header.show_run(None, self.locality)
+            self.count.setText(LOADING)
+            self.no_match.setText(LOADING)
+            self.table_stack.setCurrentWidget(self.no_match)
+            self.worklists.setVisible(False)  # another locality's counts, or none yet
+            self.body.setVisible(True)
+            return
+        self.worklists.setVisible(True)
         has_run = self.frame is not None and (self.frame.run is not None or len(self.frame) > 0)
         self.header.show_empty(self.session.kind == "commissioner", self.locality, has_run)
         self.body.setVisible(has_run)

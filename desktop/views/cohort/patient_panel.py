@@ -37,6 +37,27 @@ from .risk_history import HistoryView
 # Moving through the list with the arrow keys should not decode every run for every row passed over.
 HISTORY_DELAY_MS = 120
 SAVE, DISCARD, KEEP = "Save changes", "Discard changes", "Keep editing"
+# The widgets of one patient's page: most of the Cohort screen's, so they are built the first time any of them is
+# needed (the first frame's staff, or a patient chosen) rather than before the screen's first paint (issue 26).
+ONE_PATIENT = frozenset(
+    {
+        "scroll",
+        "name",
+        "identity",
+        "practice",
+        "chips",
+        "why",
+        "flag",
+        "tabs",
+        "history",
+        "interventions_tab",
+        "interventions",
+        "record_button",
+        "form",
+        "revert_button",
+        "save_button",
+    }
+)
 
 
 class PatientPanel(SelectionPanel):
@@ -60,8 +81,11 @@ class PatientPanel(SelectionPanel):
         self.assign_button.clicked.connect(lambda: self.bulk_requested.emit("case_manager"))
         self.status_button = QPushButton("Set status…")
         self.status_button.clicked.connect(lambda: self.bulk_requested.emit("status"))
+        one = QWidget()
+        self._one = QVBoxLayout(one)
+        self._one.setContentsMargins(0, 0, 0, 0)
         self.set_pages(
-            self._single(),
+            one,
             "Change them all at once. You will see how many patients a change affects "
             "before it is made, and each change is noted in the audit trail.",
             [self.assign_button, self.status_button],
@@ -70,6 +94,14 @@ class PatientPanel(SelectionPanel):
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_DELAY_MS)
         self._history_timer.timeout.connect(self._load_history)
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes not yet set: the first use of one patient's page builds it.
+        if name in ONE_PATIENT and "_one" in self.__dict__ and not self.__dict__.get("_built"):
+            self._built = True
+            self._one.addWidget(self._single())
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- what is shown ------------------------------------------------------------------------------------------
     def set_staff(self, staff: Sequence[Mapping[str, Any]]) -> None:

@@ -122,6 +122,21 @@ class RecordsModel(RowsModel):
             self._rows = list(rows)
             self._numeric = {c.key for c in self.columns if _all_numbers(r.get(c.key) for r in self._rows)}
 
+    def display_texts(self, column: int) -> set[str] | None:
+        """The distinct texts *column* shows, read from the rows rather than cell by cell through Qt (a column fitted
+        to 1,000 audit entries: ~15 ms, not ~300); None when a subclass shows its own texts."""
+        if type(self).data is not RecordsModel.data:
+            return None
+        col = self.columns[column]
+        numeric, texts = col.key in self._numeric, set()
+        for r in self._rows:
+            value = r.get(col.key)
+            if col.missing_means is not None and value in (None, ""):
+                texts.add(MISSING)
+            elif value is not None:
+                texts.add(f"{value:,}" if numeric else str(value))
+        return texts
+
     def is_missing(self, row: int, column: int) -> bool:
         col = self.columns[column]
         return col.missing_means is not None and self._rows[row].get(col.key) in (None, "")

@@ -22,6 +22,11 @@ def patient(window: Any, patient_id: str) -> bool:
         return False
     window.show_screen("cohort")
     page = window.pages["cohort"]
+    page.when_loaded(lambda: _choose_patient(window, page, patient_id))  # the frame is loaded off the GUI thread
+    return True
+
+
+def _choose_patient(window: Any, page: Any, patient_id: str) -> bool:
     if page.frame is None:
         return False
     page.worklists.select(None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -41,12 +41,18 @@ class RecordsView(QTableView):
         bold = QFont(self.font())
         bold.setBold(True)
         headings = QFontMetrics(bold)
+        # A RecordsModel lists its columns' distinct texts at once, when a sorting proxy shows all its rows.
+        source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else model
+        whole = source is model or source.rowCount() == model.rowCount()
+        texts_of = getattr(source, "display_texts", None) if whole else None
         self._natural = []
         for column in range(model.columnCount()):
             heading = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
             width = headings.horizontalAdvance(heading)
-            for row in range(model.rowCount()):
-                text = model.index(row, column).data()
+            texts = texts_of(column) if texts_of is not None else None
+            if texts is None:
+                texts = (model.index(row, column).data() for row in range(model.rowCount()))
+            for text in texts:
                 if text:
                     width = max(width, cells.horizontalAdvance(str(text)))
             self._natural.append(max(MIN_COLUMN, width + CELL_PADDING))

@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_cohort_filter
+import bench_dist
 import bench_import
 import bench_kpi
 import bench_locality_report
@@ -28,6 +29,7 @@ MODULES = [
     bench_startup,
     bench_scaling,
     bench_sync,
+    bench_dist,
 ]
 
 

@@ -14,7 +14,7 @@ from desktop.models.identifiers import is_synthetic_nhs_number, is_valid_nhs_num
 
 @pytest.fixture(scope="module")
 def llr():
-    return patients_frame("ALL", 60_000, db=reference_snapshot())
+    return patients_frame("ALL", 60_000, db=reference_snapshot()).to_pandas()
 
 
 def test_every_nhs_number_is_valid_unique_and_in_the_never_issued_range(llr):
@@ -80,6 +80,6 @@ def test_a_locality_extract_continues_the_demo_worlds_population():
     db = reference_snapshot()
     size = natural_size(db, "OAW")
     last_run = set(quarter(make_population("OAW", size, db=db), len(RISK_DATES) - 1, RISK_DATES[-1])["nhs_number"])
-    next_quarter = set(patients_frame("OAW", size, db=db)["nhs_number"].astype("int64"))
+    next_quarter = set(patients_frame("OAW", size, db=db).to_pandas()["nhs_number"].astype("int64"))
     shared = len(last_run & next_quarter) / len(last_run)
     assert 0.95 < shared < 1.0  # the same people a quarter on, less those who left

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 import sqlite_utils
 
 from ..errors import ValidationError
@@ -50,7 +51,7 @@ def patients_frame(
     extract_date: dt.date | None = None,
     db: sqlite_utils.Database | None = None,
     today: dt.date | None = None,
-) -> pd.DataFrame:
+) -> pa.Table:
     """A synthetic registered population for *locality* (a code, or ALL for the whole of LLR).
 
     For one locality, up to its registered list size, the rows are the demo world's own population one
@@ -77,26 +78,25 @@ def patients_frame(
         keep = np.sort(np.random.default_rng([seed, rows]).choice(len(v["rows"]), rows, replace=False))
         v = {k: a[keep] for k, a in v.items()}
     text = text_columns(pop, v["rows"])
-    return pd.DataFrame(
-        {
-            "nhs_number": v["nhs_number"].astype(str),
-            "given_name": text["given_name"],
-            "family_name": text["family_name"],
-            "date_of_birth": pd.DatetimeIndex(v["date_of_birth"]).strftime("%d/%m/%Y"),
-            "sex": text["sex"],
-            "postcode": text["postcode"],
-            "practice_code": text["practice_code"],
-            "ltc_count": v["ltc_count"],
-            "efi_score": v["efi_score"],
-            "prob_unplanned_admission": v["prob_unplanned_admission"],
-            "predicted_cost": v["predicted_cost"],
-            "expected_cost": v["expected_cost"],
-            "care_home_id": text["care_home_id"],
-            "eol_register": ["Y" if x else "N" for x in v["eol_register"]],
-            "housebound": ["Y" if x else "N" for x in v["housebound"]],
-        },
-        columns=CANONICAL_COLUMNS,
-    )
+    iso = np.datetime_as_string(np.asarray(v["date_of_birth"], dtype="datetime64[D]"), unit="D").tolist()
+    columns = {
+        "nhs_number": v["nhs_number"].astype(str),
+        "given_name": text["given_name"],
+        "family_name": text["family_name"],
+        "date_of_birth": [f"{d[8:10]}/{d[5:7]}/{d[:4]}" for d in iso],  # as practice systems write it
+        "sex": text["sex"],
+        "postcode": text["postcode"],
+        "practice_code": text["practice_code"],
+        "ltc_count": v["ltc_count"],
+        "efi_score": v["efi_score"],
+        "prob_unplanned_admission": v["prob_unplanned_admission"],
+        "predicted_cost": v["predicted_cost"],
+        "expected_cost": v["expected_cost"],
+        "care_home_id": text["care_home_id"],
+        "eol_register": ["Y" if x else "N" for x in v["eol_register"]],
+        "housebound": ["Y" if x else "N" for x in v["housebound"]],
+    }
+    return pa.table({name: pa.array(np.asarray(columns[name]).tolist()) for name in CANONICAL_COLUMNS})
 
 
 def write_extract(
@@ -107,6 +107,11 @@ def write_extract(
     extract_date: dt.date | None = None,
     today: dt.date | None = None,
 ) -> int:
-    frame = patients_frame(locality, rows, seed=seed, extract_date=extract_date, today=today)
-    frame.to_csv(out, index=False)
-    return len(frame)
+    table = patients_frame(locality, rows, seed=seed, extract_date=extract_date, today=today)
+    # The csv module, not pyarrow's writer (which quotes every text cell): a practice system's plain CSV, each
+    # number as Python writes it.
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(table.column_names)
+        writer.writerows(zip(*(table.column(name).to_pylist() for name in table.column_names), strict=True))
+    return table.num_rows

@@ -44,6 +44,8 @@ def biggest(folder: Path, n: int = 6) -> str:
     inner = folder / "_internal" if (folder / "_internal").is_dir() else folder
     parts = []
     for child in inner.iterdir():
+        if child.is_symlink():  # PyInstaller's links to libraries counted where they are
+            continue
         size = folder_bytes(child) if child.is_dir() else child.stat().st_size
         parts.append((size, child.name))
     parts.sort(reverse=True)

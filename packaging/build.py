@@ -47,6 +47,10 @@ def main() -> int:
     started = time.time()
     code = subprocess.run(command, cwd=ROOT).returncode
     if code == 0:
+        # PyInstaller links some libraries at the top of the folder; a link to one the spec left out points nowhere.
+        for link in (ROOT / "dist" / "LocalityDesk").rglob("*"):
+            if link.is_symlink() and not link.exists():
+                link.unlink()
         # The executable's time says which sources the folder was built from (PyInstaller may reuse an executable it
         # built earlier): tests/packaging rebuilds when a source is newer, even one saved while this build ran.
         os.utime(ROOT / "dist" / "LocalityDesk" / EXECUTABLE, (started, started))

@@ -117,14 +117,11 @@ class _Context:
 
             def read() -> dict[str, tuple[list[str], list[str]]]:
                 # Every locality's runs in one read (a few a quarter): the latest of a day's imports last.
-                out: dict[str, tuple[list[str], list[str]]] = {}
-                for loc, day, run in self.db.execute(
-                    "SELECT locality_id, extract_date, id FROM risk_runs ORDER BY extract_date, imported_at"
-                ):
-                    days, ids = out.setdefault(loc, ([], []))
-                    days.append(day)
-                    ids.append(run)
-                return out
+                return _dated_by_locality(
+                    self.db.execute(
+                        "SELECT locality_id, extract_date, id FROM risk_runs ORDER BY extract_date, imported_at"
+                    )
+                )
 
             days, ids = self.once("risk runs", read).get(self.locality_id, ([], []))
             at = bisect.bisect_right(days, self.end)
@@ -228,6 +225,16 @@ class _Context:
                 member = pc.is_in(self.spells().patients, value_set=ids).to_numpy(zero_copy_only=False)
                 self._in_cohort = member[patient]
         return self._in_cohort
+
+
+def _dated_by_locality(rows) -> dict[str, tuple[list[str], list[str]]]:
+    """(locality, day, value) rows, read in day order, as each locality's (days, values): sorted days for bisect."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for loc, day, value in rows:
+        days, values = out.setdefault(loc, ([], []))
+        days.append(day)
+        values.append(value)
+    return out
 
 
 def _day_number(day: dt.date) -> int:
@@ -352,15 +359,12 @@ def _mdt01(c: _Context) -> tuple[float | None, float | None]:
 def _mdt02(c: _Context) -> tuple[float | None, float | None]:
     def read() -> dict[str, tuple[list[str], list[str]]]:
         # Every locality's patient agenda items at once (a few thousand): one read instead of one a period.
-        out: dict[str, tuple[list[str], list[str]]] = {}
-        for loc, day, patient in c.db.execute(
-            "SELECT m.locality_id, m.held_on, i.patient_id FROM meeting_items i JOIN meetings m "
-            "ON m.id = i.meeting_id WHERE i.kind = 'patient' AND i.patient_id IS NOT NULL ORDER BY m.held_on"
-        ):
-            days, patients = out.setdefault(loc, ([], []))
-            days.append(day)
-            patients.append(patient)
-        return out
+        return _dated_by_locality(
+            c.db.execute(
+                "SELECT m.locality_id, m.held_on, i.patient_id FROM meeting_items i JOIN meetings m "
+                "ON m.id = i.meeting_id WHERE i.kind = 'patient' AND i.patient_id IS NOT NULL ORDER BY m.held_on"
+            )
+        )
 
     days, patients = c.once("MDT-02", read).get(c.locality_id, ([], []))
     return len(set(patients[bisect.bisect_left(days, c.start) : bisect.bisect_right(days, c.end)])), None

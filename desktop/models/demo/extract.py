@@ -96,7 +96,7 @@ def patients_frame(
         "eol_register": ["Y" if x else "N" for x in v["eol_register"]],
         "housebound": ["Y" if x else "N" for x in v["housebound"]],
     }
-    return pa.table({name: pa.array(np.asarray(columns[name]).tolist()) for name in CANONICAL_COLUMNS})
+    return pa.table({name: pa.array(columns[name]) for name in CANONICAL_COLUMNS})
 
 
 def write_extract(

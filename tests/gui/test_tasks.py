@@ -139,3 +139,19 @@ def test_by_default_a_cancel_leaves_a_note_and_no_message_box(qtbot, workspace, 
     task.cancel()
     finish_tasks(qtbot)
     assert warnings == [] and notes == ["Not exported: cancelled. Nothing was changed."]
+
+
+def test_a_finish_that_arrives_while_the_progress_bar_moves_waits_for_it(qtbot, parent):
+    """A shown, modal progress dialog runs the event loop inside setValue; the job's end can arrive right there.
+    The task must not close and delete the dialog under its own setValue (a crash seen in CI), and still report
+    once, after."""
+    outcome = []
+    task = tasks.Task(parent, "Checking…", tasks.BackgroundWorker(lambda _p, _c: "ok"), done=outcome.append)
+    task.start()
+    task.worker.wait()  # the job has ended: its result and `finished` wait in the event queue
+    task.dialog.forceShow()  # shown, as after SHOW_AFTER_MS: from now on setValue runs the event loop
+    task._on_progress(0.5, "Half way")  # the last progress, handled just before the queued end
+    assert outcome == [], "the task reported from inside the progress dialog's setValue"
+    finish_tasks(qtbot)
+    assert outcome == ["ok"]
+    assert tasks.running() == []

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from ...models.db import open_workspace
@@ -105,6 +105,7 @@ class Task(QObject):
         super().__init__(parent if parent is not None else QApplication.instance())
         self.worker = worker
         self.running = False
+        self._moving = False  # inside the dialog's setValue
         self._done: Done | None = done
         self._failed: Failed | None = failed
         self._cancelled: Callable[[], None] | None = cancelled
@@ -135,9 +136,17 @@ class Task(QObject):
 
     @Slot(float, str)
     def _on_progress(self, fraction: float, message: str) -> None:
+        if not self.running:
+            return
         if not self.worker.cancelled:
             self.dialog.setLabelText(message)
-        self.dialog.setValue(round(fraction * 1000))
+        # Once shown, a modal QProgressDialog runs the event loop inside setValue, where this job's queued end may
+        # be delivered: _on_finished then waits for setValue to return instead of deleting the dialog under it.
+        self._moving = True
+        try:
+            self.dialog.setValue(round(fraction * 1000))
+        finally:
+            self._moving = False
 
     @Slot(object)
     def _on_succeeded(self, result: Any) -> None:
@@ -149,6 +158,9 @@ class Task(QObject):
 
     @Slot()
     def _on_finished(self) -> None:
+        if self._moving:
+            QTimer.singleShot(0, self._on_finished)
+            return
         # `finished` follows the outcome signal from the same thread, so the outcome is known here.
         self.worker.wait()
         self.dialog.close()

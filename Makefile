@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Some machines set PYTHONDONTWRITEBYTECODE; then every test worker, and every app process a test starts, compiles
+# desktop/ and the tests from source again (collection alone: 11 s against 4 s with cached bytecode).
+unexport PYTHONDONTWRITEBYTECODE
 QT_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
            libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils binutils
@@ -83,8 +86,9 @@ faketime:
 # The venv is rebuilt when pyproject.toml changes (stale) or is missing.
 $(STAMP): pyproject.toml | syslibs
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,package]"
+	@# uv installs the same packages in a third of pip's time (parallel downloads); pip when uv cannot be had.
+	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip install -q --python $(PY) -e ".[test,package]" \
+	  || $(PY) -m pip install -q -e ".[test,package]"
 	touch $(STAMP)
 
 clean:

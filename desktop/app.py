@@ -73,8 +73,8 @@ def _after_first_paint(window, then):
 
 def _warm_up(page_modules: list[str]) -> None:
     """Import the bank-holiday calendar, the screens' modules (each screen's is imported on its first visit
-    otherwise: ~0.1-0.4 s for those that bring pyarrow, pyqtgraph or the signing keys) and the statistics (scipy,
-    ~0.25 s) while the user reads the first screen, so the first visit to a screen, funnel plot, report or PCSP due
+    otherwise: ~0.1-0.4 s for those that bring pyarrow, pyqtgraph or the signing keys) and the statistics
+    while the user reads the first screen, so the first visit to a screen, funnel plot, report or PCSP due
     date does not pay for them. Imports only, nothing built: safe off the GUI thread."""
     import datetime as dt
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import special
+from . import special
 
 BYAR_MIN_COUNT = 10  # below this PHEindicatormethods switches from Byar's to the exact interval (§3)
 
@@ -18,7 +18,7 @@ BYAR_MIN_COUNT = 10  # below this PHEindicatormethods switches from Byar's to th
 def z_for(level: float) -> float:
     """Two-sided normal quantile, z = Φ⁻¹(level + (1 − level)/2): 0.95 → 1.959964, 0.998 → 3.090232 (§2.1, §3)."""
     check_level(level)
-    return float(special.ndtri(level + (1 - level) / 2))
+    return special.ndtri(level + (1 - level) / 2)
 
 
 def check_level(level: float) -> None:
@@ -39,20 +39,22 @@ def wilson(x: float, n: float, level: float = 0.95) -> tuple[float, float]:
     centre = 2 * x + z * z
     half = z * math.sqrt(z * z + 4 * x * (1 - x / n))
     denominator = 2 * (n + z * z)
-    # At x = 0 or x = n the exact answer is 0 or 1; clamp so rounding cannot leave it a hair outside [0, 1].
-    return max(0.0, (centre - half) / denominator), min(1.0, (centre + half) / denominator)
+    # At x = 0 or x = n the exact answer is 0 or 1 (half = z²), which rounding can miss by an ulp either way.
+    low = 0.0 if x == 0 else max(0.0, (centre - half) / denominator)
+    high = 1.0 if x == n else min(1.0, (centre + half) / denominator)
+    return low, high
 
 
 def exact_poisson(o: float, level: float = 0.95) -> tuple[float, float]:
     """Exact interval for a Poisson count, (χ²_{α/2; 2O}/2, χ²_{1−α/2; 2O+2}/2) (REFERENCE §3).
 
-    χ²_{q; 2k}/2 is the regularised-gamma inverse P⁻¹(k, q), which scipy evaluates directly and quickly.
+    χ²_{q; 2k}/2 is the regularised-gamma inverse P⁻¹(k, q) (special.gammaincinv).
     """
     _check_count(o)
     check_level(level)
     alpha = 1 - level
-    lower = 0.0 if o == 0 else float(special.gammaincinv(o, alpha / 2))  # χ² with 0 df is the point mass at 0
-    return lower, float(special.gammaincinv(o + 1, 1 - alpha / 2))
+    lower = 0.0 if o == 0 else special.gammaincinv(o, alpha / 2)  # χ² with 0 df is the point mass at 0
+    return lower, special.gammaincinv(o + 1, 1 - alpha / 2)
 
 
 def byar(o: float, level: float = 0.95) -> tuple[float | None, float]:

@@ -1,8 +1,9 @@
 """Funnel-plot control limits for comparing teams (Spiegelhalter 2005; REFERENCE.md §2).
 
 Every limit function takes one denominator and returns (lower, upper) at one level (0.95 or 0.998 as the app
-draws them). They avoid scipy.stats' per-call overhead by calling the scipy.special ufuncs directly, so a curve
-drawn point by point over ~100 denominators at two levels costs a few milliseconds.
+draws them). The exact limits evaluate one cumulative probability per tail (special.py's incomplete beta or
+gamma function) and step from it by probability masses, so a curve drawn point by point over ~100 denominators at
+two levels costs a few milliseconds.
 
 - `proportion_limits`: "exact" binomial with Spiegelhalter's interpolation (the default: right at small n);
   "arcsine", FunnelPlotR's scale, the one its overdispersion adjustment works on; "normal" for comparison (§2.1).
@@ -18,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from . import special
 from .ci import check_level, z_for
 
 PROPORTION_METHODS = ("exact", "arcsine", "normal")
@@ -40,9 +41,9 @@ def proportion_limits(
     if tau2 and method != "arcsine":
         raise ValueError("an overdispersion adjustment (tau2) applies to the arcsine method only")
     if method == "exact":
-        cdf = _binomial_cdf(n, p0)
+        cdf, pmf = _binomial(n, p0)
         guess_sd = math.sqrt(n * p0 * (1 - p0))
-        low, high = (_interpolated_quantile(cdf, p, n * p0, guess_sd, math.ceil(n)) / n for p in _tails(level))
+        low, high = (_interpolated_quantile(cdf, pmf, p, n * p0, guess_sd, math.ceil(n)) / n for p in _tails(level))
         return max(0.0, low), min(1.0, high)  # interpolation below r = 0 would dip under 0
     z = z_for(level)
     if method == "arcsine":
@@ -69,9 +70,13 @@ def rate_limits(theta0: float, exposure: float, level: float = 0.95) -> tuple[fl
     expected = theta0 * exposure
 
     def cdf(r: int) -> float:
-        return float(special.pdtr(r, expected)) if r >= 0 else 0.0
+        return special.pdtr(r, expected) if r >= 0 else 0.0
 
-    low, high = (_interpolated_quantile(cdf, p, expected, math.sqrt(expected), None) / exposure for p in _tails(level))
+    def pmf(r: int) -> float:
+        return special.poisson_pmf(r, expected)
+
+    sd = math.sqrt(expected)
+    low, high = (_interpolated_quantile(cdf, pmf, p, expected, sd, None) / exposure for p in _tails(level))
     return max(0.0, low), high
 
 
@@ -85,8 +90,8 @@ def ratio_limits(expected: float, level: float = 0.95, target: float = 1.0) -> t
     _check_funnel_level(level)
     p_low, p_high = _tails(level)
     return (
-        target * float(special.gammaincinv(expected, p_low)) / expected,
-        target * float(special.gammaincinv(expected + 1, p_high)) / expected,
+        target * special.gammaincinv(expected, p_low) / expected,
+        target * special.gammaincinv(expected + 1, p_high) / expected,
     )
 
 
@@ -166,35 +171,49 @@ def _check_positive(value: float, what: str) -> None:
         raise ValueError(f"the {what} must be positive, not {value!r}")
 
 
-def _binomial_cdf(n: float, p0: float) -> Callable[[int], float]:
-    """P(R ≤ r) for Bin(n, p0) as the regularised incomplete beta I_{1−p0}(n − r, r + 1).
+def _binomial(n: float, p0: float) -> tuple[Callable[[int], float], Callable[[int], float]]:
+    """P(R ≤ r) and P(R = r) for Bin(n, p0): the CDF as the regularised incomplete beta I_{1−p0}(n − r, r + 1).
 
-    That form is defined for a real n, so a curve can be drawn through non-integer denominators.
+    That form is defined for a real n, so a curve can be drawn through non-integer denominators; its steps below n
+    are C(n, r) p0^r (1 − p0)^(n − r) with Γ functions for the factorials, and it jumps to 1 at the first r ≥ n.
     """
+    q0 = 1 - p0
 
     def cdf(r: int) -> float:
         if r < 0:
             return 0.0
         if r >= n:
             return 1.0
-        return float(special.betainc(n - r, r + 1, 1 - p0))
+        return special.betainc(n - r, r + 1, q0, p0)
 
-    return cdf
+    def pmf(r: int) -> float:
+        if r >= n:
+            return 1.0 - cdf(r - 1)
+        return special.binomial_pmf(r, n, p0, q0)
+
+    return cdf, pmf
 
 
-def _interpolated_quantile(cdf: Callable[[int], float], p: float, mean: float, sd: float, r_max: int | None) -> float:
+def _interpolated_quantile(
+    cdf: Callable[[int], float], pmf: Callable[[int], float], p: float, mean: float, sd: float, r_max: int | None
+) -> float:
     """Spiegelhalter's interpolated quantile r_p − α (REFERENCE §2.1).
 
     r_p is the smallest r with P(R ≤ r) ≥ p and α = [P(R ≤ r_p) − p] / [P(R ≤ r_p) − P(R ≤ r_p − 1)], which
     moves the step function's jump onto a smooth curve. The search starts from the normal approximation, so it
-    takes only a step or two.
+    takes only a step or two; each step adds or takes off one probability mass, which is cheaper than another
+    CDF and, as the denominator of α, more exact than the difference of two CDFs near 1.
     """
-    r = max(0, round(mean + float(special.ndtri(p)) * sd))
+    r = max(0, round(mean + special.ndtri(p) * sd))
     if r_max is not None:
         r = min(r, r_max)
-    while cdf(r) < p and (r_max is None or r < r_max):
+    at = cdf(r)
+    while at < p and (r_max is None or r < r_max):
         r += 1
-    while r > 0 and cdf(r - 1) >= p:
+        at = cdf(r) if r_max is not None and r >= r_max else at + pmf(r)
+    mass = pmf(r)
+    while r > 0 and at - mass >= p:
+        at -= mass
         r -= 1
-    at, below = cdf(r), cdf(r - 1)
-    return r - (at - p) / (at - below)
+        mass = pmf(r)
+    return r - (at - p) / mass

@@ -3,8 +3,9 @@
 The floor is the bare library doing the same reading: every SQL statement the 88 computations run (recorded, with
 their values, by a trace on the workspace's connection during a first batch), replayed through a plain `sqlite3`
 connection to the same file with the workspace's page cache, each fetching all of its rows, and nothing done with
-them: no numpy, no Arrow (so the risk runs' cohorts are fetched, not decompressed). Batch and floor run in turn, so
-that a drift of the machine's speed hits both; each is the median of the runs.
+them: no numpy, no Arrow (so the risk runs' cohorts are fetched, not decompressed; the caseload spells, reviews and
+admissions, which come back as one row of joined-up columns, are fetched, not split). Batch and floor run in turn,
+so that a drift of the machine's speed hits both; each is the median of the runs.
 
 `python benchmarks/bench_kpi.py [--runs N]`; run_all.py calls run().
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus_helpers import CHA_PRACTICES
-from extract_helpers import HEADER, patient
+from extract_helpers import HEADER, USE_HEADER, patient
 
 # Names a UTF-8 extract carries that a Windows-1252 misreading would turn into "ZoÃ«" and "Ã‘ÃºÃ±ez".
 ZOE, NUNEZ = "Zoë", "Ñúñez"
@@ -73,6 +73,20 @@ def files() -> dict[str, bytes]:
         "placeholder_nhs.csv": _csv(_rows("nhs_number", ("0000000000", "1111111111", "9999999999"))).encode(),
         "date_with_garbage.csv": _csv(
             _rows("date_of_birth", ("1950-01-01Tgarbage", "1950-01-01T25:00", "1950-01-01 10:30x", "1950-01-01T"))
+        ).encode(),
+        # Use in the last 12 months (issue 27): a count that is negative, not whole, not a number or past the
+        # ceiling; bed days past a year; a cost past the ceiling, and one with a decimal comma.
+        "bad_use.csv": _csv(
+            [
+                _good(1, emergency_admissions_12m="-1"),
+                _good(2, emergency_admissions_12m="1.5"),
+                _good(3, ae_attendances_12m="lots"),
+                _good(4, ae_attendances_12m="400"),
+                _good(5, emergency_bed_days_12m="367"),
+                _good(6, cost_12m="£12,000,000"),
+                _good(7, emergency_bed_days_12m="-2"),
+            ],
+            [*HEADER, *USE_HEADER],
         ).encode(),
         "absurd_cost.csv": _csv(
             [

@@ -54,6 +54,7 @@ REFUSED = {
     "placeholder_nhs.csv": ["no row", "'0000000000' is a placeholder"],
     "date_with_garbage.csv": ["no row", "'1950-01-01tgarbage' is not a date"],
     "absurd_cost.csv": ["no row", "predicted cost 1e300 is more than £10,000,000"],
+    "bad_use.csv": ["no row", "row 2, emergency_admissions_12m", "-1 emergency admissions in the last 12 months"],
     "efi_disagrees.csv": ["no row", "efi score 0.5 does not agree with the row's deficit count"],
     "fullwidth_digits.csv": ["no row", "is not an nhs number", "not the plain digits 0-9"],
 }
@@ -190,6 +191,22 @@ def test_an_absurd_cost_is_refused(small_world):
         (4, "predicted_cost"),
     ]
     assert "pounds (not pence)" in got[1][2] and "10,000,001" in got[2][2]
+
+
+def test_a_bad_use_in_the_last_12_months_is_refused_naming_its_row_and_column(small_world):
+    got = _rejections(small_world, RISK / "bad_use.csv")
+    assert [(row, column) for row, column, _ in got] == [
+        (2, "emergency_admissions_12m"),
+        (3, "emergency_admissions_12m"),
+        (4, "ae_attendances_12m"),
+        (5, "ae_attendances_12m"),
+        (6, "emergency_bed_days_12m"),
+        (7, "cost_12m"),
+        (8, "emergency_bed_days_12m"),
+    ]
+    reasons = [reason for _, _, reason in got]
+    assert "is negative" in reasons[0] and "whole number" in reasons[1] and "'lots' is not a number" in reasons[2]
+    assert "0 to 365" in reasons[3] and "366" in reasons[4] and "pounds (not pence)" in reasons[5]
 
 
 def test_an_efi_score_and_deficit_count_that_disagree_are_refused(small_world, cha, tmp_path):

@@ -25,7 +25,11 @@ OPTIONAL = (
     "care_home_id",
     "eol_register",
     "housebound",
+    *("emergency_admissions_12m", "ae_attendances_12m", "emergency_bed_days_12m", "cost_12m"),
 )
+# Each patient's hospital use in the 12 months before the extract (issue 27): what the outcomes comparison
+# follows from run to run. Optional, and blank means not known, never none.
+USE_COLUMNS = ("emergency_admissions_12m", "ae_attendances_12m", "emergency_bed_days_12m", "cost_12m")
 CANONICAL = (
     REQUIRED[:2]
     + ("given_name", "family_name", "sex", "postcode")
@@ -34,6 +38,7 @@ CANONICAL = (
     + ("prob_unplanned_admission",)
     + REQUIRED[4:]
     + ("care_home_id", "eol_register", "housebound")
+    + USE_COLUMNS
 )
 
 # Headings other tools use for the canonical columns (compared after lower-casing and dropping punctuation):
@@ -128,6 +133,77 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "eolflag",
     ),
     "housebound": ("housebound", "houseboundflag", "houseboundstatus"),
+    # ACG's utilisation markers count the 12 months of data it was run on ("Unplanned Inpatient Hospitalization
+    # Count", "Emergency Visit Count", "Total Cost"); practice-system searches name the period in the heading.
+    "emergency_admissions_12m": (
+        "emergencyadmissions12m",
+        "emergencyadmissions",
+        "emergencyadmissionslast12months",
+        "emergencyadmissionsinlast12months",
+        "emergencyadmissionsprevious12months",
+        "emergencyadmissionspast12months",
+        "noofemergencyadmissions",
+        "numberofemergencyadmissions",
+        "emergencyadmissioncount",
+        "unplannedadmissions",
+        "unplannedadmissions12m",
+        "unplannedadmissionslast12months",
+        "nonelectiveadmissions",
+        "nonelectiveadmissions12m",
+        "nonelectiveadmissionslast12months",
+        "unplannedinpatienthospitalizationcount",
+        "unplannedinpatienthospitalisationcount",
+        "unplannedhospitalizationcount",
+        "unplannedhospitalisationcount",
+    ),
+    "ae_attendances_12m": (
+        "aeattendances12m",
+        "aeattendances",
+        "aeattendanceslast12months",
+        "aeattendancesinlast12months",
+        "aeattendancesprevious12months",
+        "aeattendancespast12months",
+        "noofaeattendances",
+        "numberofaeattendances",
+        "aandeattendances",
+        "aandeattendanceslast12months",
+        "edattendances",
+        "edattendanceslast12months",
+        "emergencydepartmentattendances",
+        "emergencydepartmentvisits",
+        "emergencyvisitcount",
+        "emergencyvisits",
+        "ervisitcount",
+        "edvisitcount",
+    ),
+    "emergency_bed_days_12m": (
+        "emergencybeddays12m",
+        "emergencybeddays",
+        "emergencybeddayslast12months",
+        "emergencybeddaysinlast12months",
+        "emergencybeddaysprevious12months",
+        "nonelectivebeddays",
+        "nonelectivebeddayslast12months",
+        "unplannedbeddays",
+        "unplannedinpatienthospitalizationdays",
+        "unplannedinpatienthospitalisationdays",
+        "emergencylengthofstay",
+    ),
+    "cost_12m": (
+        "cost12m",
+        "costlast12months",
+        "costinlast12months",
+        "costprevious12months",
+        "totalcost",
+        "totalcosts",
+        "totalcost12m",
+        "totalcostlast12months",
+        "actualcost",
+        "actualtotalcost",
+        "observedcost",
+        "costprioryear",
+        "prioryearcost",
+    ),
 }
 # Names that say less: taken only when no heading of the file has a clearer name for the column, so that
 # beside "Practice Code" an EMIS "Organisation" (often the practice's name) is left alone, and beside
@@ -143,6 +219,10 @@ WEAK_ALIASES: dict[str, tuple[str, ...]] = {
     "care_home_id": ("carehome", "nursinghome"),
     "eol_register": ("eol", "palliative"),
     "housebound": ("hb",),
+    "emergency_admissions_12m": ("admissions", "admissions12m", "emergencyadmits"),
+    "ae_attendances_12m": ("ae", "aande", "edvisits"),
+    "emergency_bed_days_12m": ("beddays", "beddays12m"),
+    "cost_12m": ("cost",),
 }
 # Headings the practice systems and ACG write that are known but not imported, and why: the mapping shows
 # them as recognised, and they count towards finding the heading row.
@@ -174,6 +254,16 @@ NOT_IMPORTED: dict[str, str] = {
         ("unscaledpredictedtotalcost", "unscaledtotalcostprediction"),
         "ACG's unscaled predicted cost, a relative weight rather than pounds (the rescaled cost is in pounds)",
     ),
+    **dict.fromkeys(
+        (
+            "inpatienthospitalizationcount",
+            "inpatienthospitalisationcount",
+            "inpatienthospitalizationdays",
+            "inpatienthospitalisationdays",
+        ),
+        "ACG's count of every admission, planned ones included; the emergency (unplanned) count is imported",
+    ),
+    **dict.fromkeys(("pharmacycost", "pharmacycosts", "rxcost"), "ACG's pharmacy cost; the total cost is imported"),
     **dict.fromkeys(
         ("eficategory", "efiscorecategory", "frailtycategory", "efiband"),
         "the eFI category; it is worked out from the deficit count",

@@ -18,12 +18,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .extract_layout import USE_COLUMNS
 from .extract_reader import CANONICAL, RawBatch, RawExtract, Reread
 
 MAX_REJECTIONS_LISTED = 20_000
 # The dearest patient's year of acute care is in the hundreds of thousands of pounds; a cost above this is a
 # unit or a typing mistake (pence, an extra digit, 1e300), and it would put the patient top of every list.
 MAX_COST = 10_000_000
+# A year's emergency admissions or A&E attendances above this is a typing or unit mistake: the most frequent
+# attenders reach a few dozen a year (NHS England's high intensity use programme counts 5 or more).
+MAX_USE_COUNT = 365
+USE_LABELS = {
+    "emergency_admissions_12m": "emergency admissions in the last 12 months",
+    "ae_attendances_12m": "A&E attendances in the last 12 months",
+    "emergency_bed_days_12m": "emergency bed days in the last 12 months",
+    "cost_12m": "cost of the last 12 months",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,8 @@ class CheckedExtract:
     # NHS number (to tell "left the cohort" from "not in the extract", and which practices' patients are in it).
     valid_rows: int | None = None
     population_nhs: np.ndarray | None = None
+    # The whole valid population's use columns, counted as read: column -> (sum of known values, known values).
+    use_totals: dict[str, tuple[float, int]] | None = None
 
     @property
     def imported(self) -> int:
@@ -506,6 +518,14 @@ COLUMN_HELP = {
     "care_home_id": "Optional: the CQC location id when the patient lives in a care home: '1-' then 9 to 11 digits.",
     "eol_register": "Optional: Y or N.",
     "housebound": "Optional: Y or N.",
+    "emergency_admissions_12m": "Optional: emergency (unplanned) admissions in the 12 months before the extract, "
+    f"a whole number from 0 to {MAX_USE_COUNT}; blank when not known.",
+    "ae_attendances_12m": "Optional: A&E attendances in the 12 months before the extract, a whole number from 0 "
+    f"to {MAX_USE_COUNT}; blank when not known.",
+    "emergency_bed_days_12m": "Optional: days in hospital after an emergency admission in the 12 months before "
+    "the extract, from 0 to 366; blank when not known.",
+    "cost_12m": "Optional: the cost of the patient's care in the 12 months before the extract, in pounds, from 0 "
+    "to £10,000,000; thousands separators allowed; blank when not known.",
 }
 _FLAG_YES = {"y", "yes", "true", "1", "Y"}
 _FLAG_NO = {"n", "no", "false", "0", "", "N"}
@@ -518,7 +538,15 @@ def _flag(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return yes, yes | no
 
 
-_NUMBERS = ("ltc_count", "efi_deficits", "efi_score", "prob_unplanned_admission", "predicted_cost", "expected_cost")
+_NUMBERS = (
+    "ltc_count",
+    "efi_deficits",
+    "efi_score",
+    "prob_unplanned_admission",
+    "predicted_cost",
+    "expected_cost",
+    *USE_COLUMNS,
+)
 
 
 def _parse_columns(cols: dict[str, pa.Array], present: set[str]) -> dict[str, object]:
@@ -625,7 +653,8 @@ def _check_batches(
                 [practice_index.setdefault(c, len(practice_index)) for c in codes.dictionary.to_pylist()], np.int32
             )
             practice_of = index[codes.indices.to_numpy(zero_copy_only=False)]
-            counted_rows.add({"line": done.lines, "practice": practice_of, **_bins(done.values, extract_date)})
+            use = {name: done.values[name].astype(np.float32) for name in USE_COLUMNS if name in present}
+            counted_rows.add({"line": done.lines, "practice": practice_of, **_bins(done.values, extract_date), **use})
         if keep is not None:
             chosen = keep(done.values)
             done.lines = done.lines[chosen]
@@ -653,7 +682,12 @@ def _check_batches(
     }
     per_practice = np.bincount(counted_rows["practice"][valid_row], minlength=len(practice_index)) if valid else []
     practices = {code: int(per_practice[i]) for code, i in practice_index.items() if valid and per_practice[i]}
-    counted = {"histograms": histograms, "practice_counts": practices, "counted_on": extract_date}
+    counted = {
+        "histograms": histograms,
+        "practice_counts": practices,
+        "counted_on": extract_date,
+        "use_totals": _use_totals(counted_rows, valid_row, present),
+    }
     if keep is not None:
         live = numbers["live"] & (~np.isin(numbers["line"], drop) if drop is not None else True)
         counted |= {"valid_rows": valid, "population_nhs": numbers["number"][live].copy()}
@@ -668,6 +702,19 @@ def _check_batches(
         notes=raw.notes,
         **counted,
     )
+
+
+def _use_totals(counted_rows: _Stacked, valid_row: np.ndarray, present: set[str]) -> dict[str, tuple[float, int]]:
+    """Each use column's sum over the valid population's known values, and how many were known."""
+    totals = {}
+    for name in USE_COLUMNS:
+        if name not in present or not counted_rows.n:
+            totals[name] = (0.0, 0)
+            continue
+        values = counted_rows[name][valid_row]
+        known = ~np.isnan(values)
+        totals[name] = (float(values[known].sum(dtype=np.float64)), int(known.sum()))
+    return totals
 
 
 def _give_back_memory() -> None:
@@ -714,6 +761,7 @@ def _check_batch(
     costs = _check_costs(rules, cols, parsed)
     home = _check_care_home(rules, cols["care_home_id"])
     flags = _check_flags(rules, cols, parsed)
+    use = _check_use(rules, cols, parsed, present)
     # The duplicate check is the last rule; it needs the whole file (_reject_duplicates).
     keep = np.flatnonzero(rules.live)
     values = _valid_rows(
@@ -728,6 +776,7 @@ def _check_batch(
             "prob_unplanned_admission": prob,
             **costs,
             **flags,
+            **use,
         },
     )
     values["ltc_count"] = values["ltc_count"].astype(np.int64)
@@ -1073,6 +1122,42 @@ def _check_costs(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, obj
         costs["expected_cost"] == 0, "expected_cost", "The expected cost is 0, so the cost ratio cannot be worked out."
     )
     return costs
+
+
+def _check_use(rules: _Rules, cols: dict[str, pa.Array], parsed: dict[str, object], present: set[str]):
+    """Optional: blank is not known (NaN). Only the columns the file has are returned."""
+    use = {}
+    for name in USE_COLUMNS:
+        if name not in present:  # not in values at all: a column of NaN for each batch would cost 8 bytes a row
+            continue
+        value, ok, _ = parsed[name]
+        label = USE_LABELS[name]
+        blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(cols[name]), ""))
+        if parsed[name][2] is not None:
+            rules.fail(parsed[name][2] & ~blank, name, _comma_reason, cols[name])
+        unit = "a sum in pounds" if name == "cost_12m" else "a number"
+        rules.fail(
+            ~blank & ~ok,
+            name,
+            _odd_digits(lambda v, label=label, unit=unit: f"'{v}' is not {unit} of {label}."),
+            cols[name],
+        )
+        rules.fail(ok & ~blank & (value < 0), name, lambda v, label=label: f"{v} {label} is negative.", cols[name])
+        if name == "cost_12m":
+            too_big = value > MAX_COST
+            reason = lambda v, label=label: (  # noqa: E731
+                f"The {label} {v} is more than £{MAX_COST:,} for one patient's year: check the column holds "
+                "pounds (not pence) and was not mistyped."
+            )
+        elif name == "emergency_bed_days_12m":
+            too_big = value > 366
+            reason = lambda v, label=label: f"{v} {label} is more than the days of a year (366)."  # noqa: E731
+        else:
+            too_big = (value > MAX_USE_COUNT) | (value != np.floor(value))
+            reason = lambda v, label=label: f"{v} is not a whole number of {label} from 0 to {MAX_USE_COUNT}."  # noqa: E731
+        rules.fail(ok & ~blank & too_big, name, reason, cols[name])
+        use[name] = np.where(blank | ~ok, np.nan, value)
+    return use
 
 
 def _check_care_home(rules: _Rules, home: pa.Array) -> pa.Array:

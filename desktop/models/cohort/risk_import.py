@@ -351,9 +351,20 @@ def _cohort_table(
             "housebound": v["housebound"][idx],
             "change": diff.change_column(len(idx)),
             "change_detail": diff.detail_column(len(idx)),
+            **{name: _use_column(v, name, idx) for name in risk_store.USE_COLUMNS},
         },
         schema=risk_store.COHORT_SCHEMA,
     )
+
+
+def _use_column(v: dict[str, np.ndarray], name: str, idx: np.ndarray) -> pa.Array:
+    """A use column of the cohort rows, null where not known (or where the extract has no such column)."""
+    kind = risk_store.COHORT_SCHEMA.field(name).type
+    if name not in v:
+        return pa.nulls(len(idx), kind)
+    values = np.asarray(v[name][idx], dtype=kind.to_pandas_dtype())
+    unknown = np.isnan(values)
+    return pa.array(values, kind, mask=unknown) if unknown.any() else pa.array(values, kind)
 
 
 def _insert_run(
@@ -618,9 +629,27 @@ def population_summary(
         ltc = np.bincount(np.minimum(v["ltc_count"], 10), minlength=11)
     bands = {label: int(per_band[i]) for i, (_, _, label) in enumerate(AGE_BANDS)}
     practices = checked.counts("practice_code")
-    return {
+    summary = {
         "practice": dict(sorted(practices.items())),
         "age_band": bands,
         "efi_band": {b: int(c) for b, c in zip(cohort_rules.EFI_BANDS, efi, strict=True)},
         "ltc_count": {("10+" if i == 10 else str(i)): int(c) for i, c in enumerate(ltc)},
     }
+    use = _population_use(checked)
+    if use:
+        summary["use_12m"] = use
+    return summary
+
+
+def _population_use(checked: CheckedExtract) -> dict[str, dict[str, float | int]]:
+    """The whole population's use in the year before the extract: per column the sum of the known values and how
+    many were known, so a population rate (sum / known) sits beside the cohort's. Only columns with a value."""
+    totals = getattr(checked, "use_totals", None)
+    if totals is None:  # the population is all in values (the demo's, or a file checked without keep)
+        v = checked.values
+        totals = {}
+        for name in risk_store.USE_COLUMNS:
+            values = v.get(name)
+            known = ~np.isnan(values) if values is not None else None
+            totals[name] = (float(values[known].sum()), int(known.sum())) if known is not None else (0.0, 0)
+    return {name: {"sum": round(total, 2), "known": known} for name, (total, known) in totals.items() if known}

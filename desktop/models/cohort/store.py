@@ -34,8 +34,15 @@ COHORT_SCHEMA = pa.schema(
         ("housebound", pa.bool_()),
         ("change", pa.string()),  # "new", "changed" or ""
         ("change_detail", pa.string()),
+        # Use in the 12 months before the extract (issue 27), null where not known. Last, so that the fields
+        # above keep their places in runs stored before these existed, which have none of them.
+        ("emergency_admissions_12m", pa.float32()),
+        ("ae_attendances_12m", pa.float32()),
+        ("emergency_bed_days_12m", pa.float32()),
+        ("cost_12m", pa.float64()),
     ]
 )
+USE_COLUMNS = ("emergency_admissions_12m", "ae_attendances_12m", "emergency_bed_days_12m", "cost_12m")
 
 
 # One thread decodes a stored cohort as fast as Arrow's pool of them (~2 ms for a locality's), without each of
@@ -56,7 +63,16 @@ def encode(table: pa.Table) -> bytes:
 
 
 def decode(data: bytes) -> pa.Table:
-    return ipc.open_file(pa.py_buffer(data), options=_ONE_THREAD).read_all()
+    return conform(ipc.open_file(pa.py_buffer(data), options=_ONE_THREAD).read_all())
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """A run stored before a column existed, with that column added as nulls: every run then reads, and joins
+    with a newer one, the same way."""
+    for f in COHORT_SCHEMA:
+        if f.name not in table.column_names:
+            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+    return table
 
 
 def run_patient_ids(db: sqlite_utils.Database, run_id: str) -> pa.Array:
@@ -69,12 +85,22 @@ def run_patient_ids(db: sqlite_utils.Database, run_id: str) -> pa.Array:
 
 
 def run_columns(db: sqlite_utils.Database, run_id: str, names: list[str]) -> pa.Table:
-    """Only the named columns of a run's cohort."""
+    """Only the named columns of a run's cohort; a column the run was stored without reads as nulls."""
     row = db.execute("SELECT data FROM risk_run_cohorts WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
         raise NotFound("That risk run has no stored cohort.")
-    options = ipc.IpcReadOptions(use_threads=False, included_fields=[COHORT_SCHEMA.get_field_index(n) for n in names])
-    return ipc.open_file(pa.py_buffer(row[0]), options=options).read_all()
+    stored = ipc.open_file(pa.py_buffer(row[0])).schema.names
+    there = [n for n in names if n in stored]
+    options = ipc.IpcReadOptions(use_threads=False, included_fields=[stored.index(n) for n in there])
+    table = ipc.open_file(pa.py_buffer(row[0]), options=options).read_all() if there else None
+    columns = {}
+    for n in names:
+        if n in there:
+            columns[n] = table[n]
+        else:
+            rows = table.num_rows if table is not None else len(run_patient_ids(db, run_id))
+            columns[n] = pa.nulls(rows, COHORT_SCHEMA.field(n).type)
+    return pa.table(columns)
 
 
 def run_nhs_numbers(db: sqlite_utils.Database, run_id: str) -> pa.Array:

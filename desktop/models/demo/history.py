@@ -17,6 +17,7 @@ from ..cohort.extract_rules import Rejection
 from ..cohort.risk_import import store_run
 from ..progress import check_cancel
 from .context import DemoContext, actor_on, insert_rows
+from .outcomes import add_use
 from .population import Population, extract_dates, make_population, natural_size, quarter, text_columns
 from .step_changes import record_step_changes
 from .teams import IMPROVING, new_matron_day, reviews, team
@@ -82,6 +83,8 @@ def build_risk_history(ctx: DemoContext) -> None:
             )
         steady = simulate_caseload(ctx, loc["id"], random.Random(f"{ctx.seed}:caseload:{loc['code']}"), loc["code"])
         record_step_changes(ctx, loc, steady)
+        # Last, on streams of its own: the use each run records depends on who joined the caseload, and when.
+        add_use(ctx.db, loc, pop, ctx.seed, ctx.today)
 
 
 @dataclass

@@ -31,6 +31,10 @@ LABELS = {
     "care_home_id": "Care home (CQC location id)",
     "eol_register": "End-of-life register (Y/N)",
     "housebound": "Housebound (Y/N)",
+    "emergency_admissions_12m": "Emergency admissions, last 12 months",
+    "ae_attendances_12m": "A&E attendances, last 12 months",
+    "emergency_bed_days_12m": "Emergency bed days, last 12 months",
+    "cost_12m": "Cost of care, last 12 months (£)",
 }
 NOT_IMPORTED = "— not imported —"
 EFI_EITHER = "eFI score or deficits"

@@ -7,7 +7,10 @@ live through the same calendar.
 
 Matching is exact on age band, sex, the set of cohort criteria met, risk band, the baseline run and a band of
 prior-year use of the outcome (0, 1, 2, 3–4, 5+ for counts; 0 then quartiles of the non-zero values for bed days
-and cost), because prior use is what picks patients at a peak and what regression to the mean works on. A
+and cost), because prior use is what picks patients at a peak and what regression to the mean works on. Every
+other outcome is matched on the prior emergency admissions' band as well: teams pick patients at a peak of
+admissions, and bed days and cost fall back with them (matched on their own quartiles alone, the demo world's
+known effect on them came out several times too large). A
 stratum with joiners and no control leaves its joiners *unmatched*; they are counted and left out, not forced onto
 a poor match. Within a stratum with both, each control gets the weight (m_C / m_T)·(m_T^s / m_C^s), so the
 weighted controls have the joiners' mix of strata: the average effect on the treated (ATT) of Iacus, King & Porro,
@@ -21,6 +24,7 @@ of balance (REFERENCE.md §11, after the Improvement Analytics Unit's technical 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -35,6 +39,8 @@ from .runs import baseline as baseline_run
 from .runs import quarters_on
 
 COUNT_BANDS = ((0, "0"), (1, "1"), (2, "2"), (3, "3–4"), (5, "5+"))  # (lowest value, label)
+_COUNT_LOWS = [low for low, _ in COUNT_BANDS]
+ADMISSIONS = "emergency_admissions"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Unit:
     before: float
     after: float
     prior_band: str = ""
+    admissions_band: str = ""  # prior emergency admissions, for the other outcomes ("" when not recorded)
 
     @property
     def change(self) -> float:
@@ -56,7 +63,15 @@ class Unit:
     @functools.cached_property  # the key of every lookup in matching and estimating
     def stratum(self) -> tuple:
         s = self.subject
-        return (self.baseline, s.age_band, s.sex, criteria_label(s.criteria), s.risk_band, self.prior_band)
+        return (
+            self.baseline,
+            s.age_band,
+            s.sex,
+            criteria_label(s.criteria),
+            s.risk_band,
+            self.prior_band,
+            self.admissions_band,
+        )
 
 
 @dataclass(frozen=True)
@@ -108,8 +123,8 @@ def match(
         if (unit := _unit(s, False, base, follow_up_quarters, runs, outcome)) is not None
     ]
     band = prior_use_bands(outcome, [u.before for u in treated + controls])
-    treated = [_banded(u, band) for u in treated]
-    controls = [_banded(u, band) for u in controls]
+    treated = [_banded(u, band, outcome) for u in treated]
+    controls = [_banded(u, band, outcome) for u in controls]
 
     by_stratum: dict[tuple, list[int]] = defaultdict(list)
     for i, unit in enumerate(controls):
@@ -138,15 +153,22 @@ def _unit(
     return Unit(s, treated, base, follow_up, float(before), float(after))
 
 
-def _banded(unit: Unit, band: Callable[[float], str]) -> Unit:
-    return Unit(unit.subject, unit.treated, unit.baseline, unit.follow_up, unit.before, unit.after, band(unit.before))
+def _banded(unit: Unit, band: Callable[[float], str], outcome: str) -> Unit:
+    admissions = ""
+    if outcome != ADMISSIONS:
+        prior = unit.subject.value(ADMISSIONS, unit.baseline)
+        admissions = "" if prior is None or math.isnan(prior) else _count_band(prior)
+    return dataclasses.replace(unit, prior_band=band(unit.before), admissions_band=admissions)
+
+
+def _count_band(v: float) -> str:
+    return COUNT_BANDS[max(bisect.bisect_right(_COUNT_LOWS, v) - 1, 0)][1]
 
 
 def prior_use_bands(outcome: str, values: Iterable[float]) -> Callable[[float], str]:
     """The coarsening of prior-year use: fixed count bands, or 0 and quartiles of the pool's non-zero values."""
     if outcome in COUNT_OUTCOMES:
-        lows = [low for low, _ in COUNT_BANDS]
-        return lambda v: COUNT_BANDS[max(bisect.bisect_right(lows, v) - 1, 0)][1]
+        return _count_band
     positive = np.array([v for v in values if v > 0], dtype=float)
     cuts = np.unique(np.quantile(positive, [0.25, 0.5, 0.75])) if positive.size else np.array([])
     labels = [f"up to {_short(cuts[0])}"] if cuts.size else ["over 0"]

@@ -10,6 +10,13 @@ from dataclasses import dataclass, field
 # Each patient's use in the 12 months before a risk run, as the extract gives it (issue 27 point 1).
 OUTCOMES = ("emergency_admissions", "ae_attendances", "emergency_bed_days", "cost")
 COUNT_OUTCOMES = frozenset({"emergency_admissions", "ae_attendances"})  # banded 0, 1, 2, 3–4, 5+ for matching
+# How the screens, reports and command line name each outcome; each is a patient's use over 12 months.
+LABELS = {
+    "emergency_admissions": "Emergency admissions",
+    "ae_attendances": "A&E attendances",
+    "emergency_bed_days": "Emergency bed days",
+    "cost": "Cost of care (£)",
+}
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,28 @@ def _parser() -> argparse.ArgumentParser:
     kpi.add_argument("--quarter", required=True, help="e.g. 2025-26-Q3 (Q1 is April to June)")
     kpi.add_argument("--json", action="store_true")
 
+    out = sub.add_parser(
+        "outcomes",
+        help="did the caseload use hospital care less? the quarter's joiners against matched cohort patients",
+        description="The patients who joined the caseload in QUARTER, against cohort patients who did not, "
+        "matched on age band, sex, cohort criteria, risk band and the previous year's use: the difference in "
+        "differences of each outcome the extracts record, with its 95%% confidence interval and the naive "
+        "before/after figure beside it. Observational: read the caveats printed with it.",
+    )
+    out.add_argument("--db", type=Path, required=True)
+    out.add_argument("--locality", required=True, help="a locality code, e.g. CHA")
+    out.add_argument(
+        "--quarter", required=True, help="the quarter the patients joined the caseload in, e.g. 2025-26-Q2"
+    )
+    out.add_argument(
+        "--follow-up",
+        type=int,
+        choices=(2, 3, 4),
+        default=4,
+        help="quarters from joining to the follow-up risk run (default 4)",
+    )
+    out.add_argument("--json", action="store_true")
+
     ret = sub.add_parser("return", help="the quarterly KPI return file")
     ret_sub = ret.add_subparsers(dest="return_command", required=True)
     rexp = ret_sub.add_parser("export", help="write a locality's return for a quarter as JSON")
@@ -615,6 +637,43 @@ def _kpi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outcomes(args: argparse.Namespace) -> int:
+    from .models import quarters
+    from .models.db import open_workspace
+    from .models.outcomes.from_store import evaluate_locality
+    from .models.outcomes.records import LABELS
+    from .models.workspace import locality_by_code
+
+    quarter = quarters.parse(args.quarter)
+    db = open_workspace(args.db, create=False)
+    locality = locality_by_code(db, args.locality)
+    result = evaluate_locality(db, locality["id"], quarter, follow_up=args.follow_up)
+    if args.json:
+        print(json.dumps({"locality": locality["code"], **result.as_json()}, indent=2))
+        return 0
+    print(f"{locality['name']}: patients who joined the caseload in {quarter.label}, {args.follow_up} quarters on")
+    print("  The change in each patient's use over 12 months, joiners minus matched cohort patients who did not join:")
+    if not result.outcomes:
+        print("  No outcome is recorded in this locality's risk extracts: nothing to evaluate.")
+    for r in result.outcomes:
+        print(f"  {LABELS[r.outcome]}: {_outcome_line(r.status, r.overall)}")
+        for g in r.by_intervention:
+            print(f"      {g.intervention}: {_outcome_line(g.as_json()['status'], g.result)}")
+    print()
+    for caveat in result.as_json()["caveats"]:
+        print(f"  {caveat}")
+    return 0
+
+
+def _outcome_line(status: str, e: Any) -> str:
+    if status != "estimated":
+        return f"{status} ({e.treated} joined with data, {e.matched} matched)" if e.treated else status
+    return (
+        f"{e.estimate:+.2f} (95% CI {e.ci_low:+.2f} to {e.ci_high:+.2f}); before/after alone {e.naive_estimate:+.2f}; "
+        f"{e.matched} matched, {e.unmatched} unmatched"
+    )
+
+
 def _return(args: argparse.Namespace) -> int:
     if args.return_command == "import":
         return _return_import(args)
@@ -904,6 +963,7 @@ COMMANDS = {
     "rollback-import": _rollback_import,
     "reference": _reference_import,
     "kpi": _kpi,
+    "outcomes": _outcomes,
     "return": _return,
     "key": _key,
     "report": _report,

@@ -6,9 +6,11 @@ STAMP := $(VENV)/.installed
 # Some machines set PYTHONDONTWRITEBYTECODE; then every test worker, and every app process a test starts, compiles
 # desktop/ and the tests from source again (collection alone: 11 s against 4 s with cached bytecode).
 unexport PYTHONDONTWRITEBYTECODE
+# The shared libraries Qt loads, DejaVu for the PDFs, poppler-utils for the tests; binutils (nm, strip) and gcc
+# (the English-only ICU data library) for make package.
 QT_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
-           libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils binutils
+           libxcb-render-util0 libxcb-image0 fonts-dejavu-core poppler-utils binutils gcc
 
 # The suite on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process, e.g. to use pdb.
 TEST_WORKERS ?= auto

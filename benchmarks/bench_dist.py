@@ -52,6 +52,14 @@ def biggest(folder: Path, n: int = 6) -> str:
     return ", ".join(f"{name} {size / 1e6:.0f}" for size, name in parts[:n])
 
 
+def largest_files(folder: Path, n: int = 8) -> str:
+    """The largest single files, in MB: what is left is mostly libraries one module links to whole."""
+    files = sorted(
+        ((p.stat().st_size, p) for p in folder.rglob("*") if p.is_file() and not p.is_symlink()), reverse=True
+    )
+    return ", ".join(f"{p.name} {size / 1e6:.0f}" for size, p in files[:n])
+
+
 def bare_floor(work: Path) -> int:
     script = work / "bare.py"
     script.write_text(BARE, encoding="utf-8")
@@ -93,7 +101,7 @@ def run() -> list[Result]:
             f"{size / 1e6:.0f} MB; floor {floor / 1e6:.0f} MB ({size / floor:.1f}×)",
             size <= BUDGET_MB * 1e6,
             f"floor: the same PyInstaller one-folder build of a bare PySide6 window; largest parts (MB): "
-            f"{biggest(folder)}",
+            f"{biggest(folder)}; largest files (MB): {largest_files(folder)}",
         )
     ]
 

@@ -24,7 +24,7 @@ In each, laptops A and B start as copies of one workspace (after ``ensure_team_i
   the next day, what A holds).
 
 Every timed export and import pays one Scrypt derivation (bundle._derive's cache is cleared before each, as on a
-laptop that starts the app to sync); Scrypt alone (hashlib.scrypt at bundle.SCRYPT_N/R/P) is timed and reported on
+laptop that starts the app to sync); Scrypt alone (cryptography's, at bundle.SCRYPT_N/R/P) is timed and reported on
 its own. Peak memory is this process's VmHWM over the step (reset through /proc/self/clear_refs before it), so it
 includes the interpreter and the app's modules.
 
@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -67,6 +66,7 @@ from typing import Any
 from bench_kpi import demo_world
 from common import OUT, RESULTS, Result, peak_rss_mb, record, table
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from desktop.models import clock
 from desktop.models.care_homes import visits
@@ -168,9 +168,7 @@ def scrypt_seconds(runs: int = 3) -> float:
 
 def _scrypt(salt: bytes) -> bytes:
     n, r, p = sync_bundle.SCRYPT_N, sync_bundle.SCRYPT_R, sync_bundle.SCRYPT_P
-    return hashlib.scrypt(PASSPHRASE.encode(), salt=salt, n=n, r=r, p=p, maxmem=sync_bundle.MAX_KDF_MEMORY, dklen=64)[
-        :32
-    ]
+    return Scrypt(salt=salt, length=64, n=n, r=r, p=p).derive(PASSPHRASE.encode())[:32]  # as bundle._derive does
 
 
 # ---------------------------------------------------------------- worlds

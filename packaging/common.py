@@ -6,6 +6,7 @@ Each spec (locality-desk-<platform>.spec) imports this module and adds only what
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import icu_data
 from PyInstaller.building.api import COLLECT, EXE, PYZ
 from PyInstaller.building.build_main import Analysis
 from PyInstaller.utils.hooks import collect_submodules
@@ -34,7 +36,6 @@ HIDDEN_IMPORTS = [
     # Found by the scan today (imported plainly); named as well, so that a later by-name import of one of them
     # does not quietly leave it out of the build.
     "pyqtgraph",
-    "scipy.special",
     "reportlab.pdfgen.canvas",
     "apsw",
     "cryptography.hazmat.primitives.ciphers.aead",
@@ -111,28 +112,10 @@ EXCLUDES = [
     "pyarrow.gandiva",
     "pyarrow.interchange",
     "pyarrow.conftest",
-    # scipy beyond scipy.special (the statistics' four functions; `import scipy.special` loads scipy._lib and
-    # nothing else): pyqtgraph imports these only if present, for what the app does not use (sparse
-    # frames, interpolation, image filters).
-    "scipy.cluster",
-    "scipy.constants",
-    "scipy.datasets",
-    "scipy.differentiate",
-    "scipy.fft",
-    "scipy.fftpack",
-    "scipy.integrate",
-    "scipy.interpolate",
-    "scipy.io",
-    "scipy.linalg",
-    "scipy.misc",
-    "scipy.ndimage",
-    "scipy.odr",
-    "scipy.optimize",
-    "scipy.signal",
-    "scipy.sparse",
-    "scipy.spatial",
-    "scipy.stats",
-    "scipy.special.cython_special",  # for Cython code calling scipy's functions; `import scipy.special` does not
+    # scipy: the statistics compute their special functions themselves (desktop/models/stats/special.py); the
+    # tests compare them with scipy's. pyqtgraph imports parts of it only if present, for what the app does not use
+    # (sparse frames, interpolation, image filters). ~34 MB with its OpenBLAS.
+    "scipy",
     # Pillow's codecs beyond what reportlab needs (it imports PIL.Image for bitmaps; the app's PDFs have none):
     # AVIF, WebP, colour management and Tk.
     "PIL._avif",
@@ -143,11 +126,17 @@ EXCLUDES = [
     "PIL.ImageCms",
     "PIL._imagingtk",
     "PIL.ImageTk",
-    # numpy's test suite. (Not numpy.f2py: scipy.special's array-API layer copies every attribute of numpy, f2py
-    # among them.)
+    # numpy's test suite and its Fortran wrapper generator, which numpy imports only when asked for by name.
     "numpy.tests",
+    "numpy.f2py",
     # pandas: only the tests and benchmarks use it; pyarrow and sqlite-utils import it only if it is there.
     "pandas",
+    # Python's OpenSSL modules and the libssl and libcrypto they bring (5.5 MB): the app opens no network connection,
+    # its one use of OpenSSL (the sync bundle's Scrypt) goes through cryptography, which carries an OpenSSL of its
+    # own, and hashlib and hmac fall back to Python's own digests without _hashlib.
+    "ssl",
+    "_ssl",
+    "_hashlib",
 ]
 # Files the hooks collect that nothing loads (patterns on the path inside the folder):
 UNUSED_FILES = (
@@ -182,6 +171,14 @@ UNUSED_FILES = (
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
     "*/libQt6EglFSDeviceIntegration.so*",
     "*/libQt6EglFsKmsSupport.so*",
+    # Image formats the app neither reads nor writes (its icons are PNG and SVG; charts export PNG).
+    "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+    "PySide6/Qt/plugins/imageformats/libqwebp.so",
+    "PySide6/Qt/plugins/imageformats/libqtiff.so",
+    "PySide6/Qt/plugins/imageformats/libqgif.so",
+    "PySide6/Qt/plugins/imageformats/libqicns.so",
+    "PySide6/Qt/plugins/imageformats/libqtga.so",
+    "PySide6/Qt/plugins/imageformats/libqwbmp.so",
 )
 
 
@@ -216,7 +213,8 @@ def analysis() -> Analysis:
     a.binaries = [entry for entry in a.binaries if _used(entry)]
     a.datas = [entry for entry in a.datas if _used(entry)]
     if sys.platform.startswith("linux"):
-        a.binaries = _stripped(_without_orphans(a.binaries, dropped))
+        # patchelf after strip, which leaves a file patchelf has rewritten unloadable (_stripped).
+        a.binaries = _unlinked(_english_icu(_stripped(_without_orphans(a.binaries, dropped))))
     return a
 
 
@@ -229,11 +227,16 @@ def _linked(path: str) -> set[str]:
 def _without_orphans(binaries: list, dropped: list) -> list:
     """Leaves out the system libraries collected only for a binary dropped above (the GTK theme's cairo, pango …):
     those no kept binary links to, directly or through another library. A library nothing links to at all (one
-    loaded by name at run time) stays."""
+    loaded by name at run time) stays.
+
+    The libraries a dropped binary links to are only candidates: what keeps one is a link from a binary that is not
+    a candidate itself, since ldd lists every level, and counting the candidates' own links would keep pango for
+    cairo and cairo for pango (~5 MB)."""
     with ThreadPoolExecutor() as pool:
-        kept = set().union(*pool.map(_linked, [src for _dest, src, kind in binaries if kind != "SYMLINK"]))
-        only_dropped = set().union(*pool.map(_linked, [src for _dest, src, kind in dropped if kind != "SYMLINK"]))
-    orphans = only_dropped - kept
+        candidates = set().union(*pool.map(_linked, [src for _dest, src, kind in dropped if kind != "SYMLINK"]))
+        roots = [src for dest, src, kind in binaries if kind != "SYMLINK" and Path(dest).name not in candidates]
+        kept = set().union(*pool.map(_linked, roots))
+    orphans = candidates - kept
     return [entry for entry in binaries if Path(entry[0]).name not in orphans]
 
 
@@ -266,6 +269,85 @@ def _stripped(binaries: list) -> list:
 
     with ThreadPoolExecutor() as pool:
         return list(pool.map(strip, binaries))
+
+
+def _english_icu(binaries: list) -> list:
+    """Linux: Qt's ICU data library with English only (packaging/icu_data.py), built under the build folder with
+    gcc: 4 MB in place of 32."""
+    from PyInstaller.config import CONF
+
+    def english(entry: tuple) -> tuple:
+        dest, src, kind = entry
+        if kind == "SYMLINK" or not re.fullmatch(r"libicudata\.so\.\d+", Path(dest).name):
+            return entry
+        if shutil.which("gcc") is None:
+            print(f"WARNING: no gcc, so {dest} ships whole (every locale: 28 MB more)", file=sys.stderr)
+            return entry
+        return dest, str(icu_data.build_library(Path(src), Path(CONF["workpath"]) / "icu")), kind
+
+    return [english(entry) for entry in binaries]
+
+
+# pyarrow's C++ libraries for Parquet, datasets, Acero and Substrait (~18 MB). The modules the app imports
+# (pyarrow.lib, _compute, _csv, _fs, _json) and libarrow_python name them as needed but use none of their symbols:
+# the wheel was linked without --as-needed. _unlinked removes those links, which is what linking with --as-needed
+# would have done, and leaves the libraries out.
+UNLINKED = ("libparquet.so.*", "libarrow_substrait.so.*", "libarrow_dataset.so.*", "libarrow_acero.so.*")
+
+
+def _symbols(path: str, which: str) -> set[str]:
+    """The dynamic symbols the binary defines (which="--defined-only") or wants ("--undefined-only"), without
+    their versions."""
+    out = subprocess.run(["nm", "-D", which, path], capture_output=True, text=True, check=True).stdout
+    return {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+
+
+def _unlinked(binaries: list) -> list:
+    """Linux: the binaries without the UNLINKED libraries, once nm has shown that no binary kept wants a symbol
+    that only one of those defines (otherwise the build stops, naming them); the links to them removed (patchelf)
+    from copies under the build folder, since the loader refuses to load a binary whose needed library is missing."""
+    unlinked = [e for e in binaries if any(fnmatch.fnmatch(Path(e[0]).name, name) for name in UNLINKED)]
+    if not unlinked:
+        return binaries
+    kept = [entry for entry in binaries if entry not in unlinked and entry[2] != "SYMLINK"]
+    libraries = [entry for entry in unlinked if entry[2] != "SYMLINK"]
+    with ThreadPoolExecutor() as pool:
+        wanted = dict(zip(kept, pool.map(lambda e: _symbols(e[1], "--undefined-only"), kept), strict=True))
+        offered = dict(zip(libraries, pool.map(lambda e: _symbols(e[1], "--defined-only"), libraries), strict=True))
+        defined = set().union(*pool.map(lambda e: _symbols(e[1], "--defined-only"), kept))
+    # A symbol a kept binary defines as well (the template code C++ libraries each carry) is found there.
+    only_unlinked = {symbol: lib[0] for lib, symbols in offered.items() for symbol in symbols - defined}
+    uses = sorted(
+        f"{entry[0]} uses {symbol} from {only_unlinked[symbol]}"
+        for entry, symbols in wanted.items()
+        for symbol in symbols & only_unlinked.keys()
+    )
+    if uses:
+        raise SystemExit("Libraries in UNLINKED (packaging/common.py) are in use:\n" + "\n".join(uses[:20]))
+    sonames = {Path(entry[0]).name for entry in libraries}
+    patchelf = shutil.which("patchelf", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if patchelf is None:
+        raise SystemExit("patchelf is missing: `make package` installs it (pyproject.toml, the package extras)")
+    from PyInstaller.config import CONF
+
+    folder = Path(CONF["workpath"]) / "unlinked"
+
+    def relink(entry: tuple) -> tuple:
+        dest, src, kind = entry
+        needed = subprocess.run([patchelf, "--print-needed", src], capture_output=True, text=True, check=True)
+        removed = sonames & set(needed.stdout.split())
+        if not removed:
+            return entry
+        copy = folder / dest
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, copy)
+        options = [option for name in sorted(removed) for option in ("--remove-needed", name)]
+        subprocess.run([patchelf, *options, str(copy)], check=True)
+        return dest, str(copy), kind
+
+    with ThreadPoolExecutor() as pool:
+        relinked = dict(zip(kept, pool.map(relink, kept), strict=True))
+    return [relinked.get(entry, entry) for entry in binaries if entry not in unlinked]
 
 
 def one_folder(a: Analysis, *, console: bool, icon: Path | None = None, version_file=None) -> tuple[EXE, COLLECT]:

@@ -6,7 +6,9 @@ tests/packaging checks that a build really opens a workspace and every screen, w
 
 LOCALITY_DESK_SELF_CHECK=<file> then, in the same process, imports the modules the JSON file lists under "modules"
 and runs the command lines under "commands" (reports, an import …), printing each one's outcome: what the build
-left out shows up here, in one start of the app rather than one per check.
+left out shows up here, in one start of the app rather than one per check. With "qt_text": true it prints, as JSON,
+what Qt's text handling gives (qt_text()), for the test to compare with the same in the development environment:
+the build ships ICU's data for English only.
 """
 
 import json
@@ -52,6 +54,59 @@ def _quit_after_first_paint() -> None:
     app.installEventFilter(FirstPaint(app))
 
 
+def qt_text() -> dict:
+    """What Qt answers through ICU, and what the app's English shows of it: names sorted (accents, apostrophes,
+    numbers), a date and numbers in en_GB, case mapping of non-ASCII letters, London's time-zone names, and text
+    decoded from windows-1252. Without the data ICU needs, sorting falls back to code points and the zone names
+    come back empty."""
+    from PySide6.QtCore import (
+        QBuffer,
+        QByteArray,
+        QCollator,
+        QDate,
+        QDateTime,
+        QIODevice,
+        QLocale,
+        QStringDecoder,
+        Qt,
+        QTime,
+        QTimeZone,
+        QXmlStreamReader,
+    )
+
+    gb = QLocale("en_GB")
+    names = ["Zoë Ward", "O'Brien", "Oakley", "Émile Durand", "Eve Adams", "d'Arcy", "Dart", "Ødegaard", "Ottley"]
+    names += ["Ş. Yıldız", "Smith", "Ángel", "Anna", "Renée", "René", "Rene", "MacLeod", "Mc Donald", "McDonald"]
+    collator = QCollator(gb)
+    out = {"sorted": sorted(names, key=collator.sortKey)}
+    collator.setNumericMode(True)
+    out["numeric"] = sorted(["Flat 10", "Flat 9", "Flat 1", "Flat 1a"], key=collator.sortKey)
+    collator.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    out["same ignoring case"] = [collator.compare("Straße", "STRASSE"), collator.compare("élan", "Élan")]
+    london = QTimeZone(b"Europe/London")
+    summer = QDateTime(QDate(2027, 3, 28), QTime(14, 5), london)
+    formats = (QLocale.FormatType.LongFormat, QLocale.FormatType.ShortFormat)
+    out["date"] = [gb.toString(summer, f) for f in formats] + [gb.toString(summer.date(), "dddd d MMMM yyyy")]
+    out["number"] = [gb.toString(1234567.891, "f", 2), gb.toCurrencyString(1234.5), gb.toString(-42)]
+    words = ["Straße", "ıi", "Éloïse", "İstanbul", "ǅ", "ŉ", "Ærøskøbing"]
+    out["upper"] = [gb.toUpper(w) for w in words] + [QLocale("tr").toUpper("ıi")]
+    out["lower"] = [gb.toLower(w) for w in words] + [QLocale("tr").toLower("Iİ")]
+    name_type, winter = QTimeZone.NameType, QTimeZone.TimeType.StandardTime
+    out["zone"] = [
+        london.displayName(summer, name_type.LongName, gb),
+        london.displayName(winter, name_type.LongName, gb),
+        london.displayName(summer, name_type.ShortName, gb),
+    ]
+    # PySide6 binds no way to decode bytes with a QStringDecoder; Qt's XML reader decodes with one.
+    xml = QBuffer()
+    xml.setData(QByteArray(b'<?xml version="1.0" encoding="windows-1252"?><a>\x80 caf\xe9 \x93O\x92Brien\x94</a>'))
+    xml.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QXmlStreamReader(xml)
+    reader.readNextStartElement()
+    out["windows-1252"] = [reader.readElementText(), reader.errorString(), QStringDecoder("cp1252").isValid()]
+    return out
+
+
 def _self_check(path: str) -> int:
     from desktop.cli import main as cli_main
 
@@ -74,6 +129,8 @@ def _self_check(path: str) -> int:
             code = f"raised\n{traceback.format_exc()}"
         print(f"Command {' '.join(argv[:2])}: exit {code}", flush=True)
         failed += code != 0
+    if wanted.get("qt_text"):
+        print(f"Qt text: {json.dumps(qt_text(), ensure_ascii=False)}", flush=True)
     return 1 if failed else 0
 
 

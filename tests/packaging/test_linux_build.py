@@ -25,6 +25,7 @@ from worlds import copy_world
 from desktop import __version__
 from desktop.models import clock, quarters
 from desktop.models.kpi.monthly_figures import last_complete
+from desktop.models.sync import bundle
 from desktop.views.shell.screens import SCREENS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("locality_desk_build", ROOT / "packaging" / "build.py")
 build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build)
+# packaging/entry.py, the built app's entry point: its qt_text() run here gives what the development environment's
+# Qt (ICU with every locale) answers.
+_spec = importlib.util.spec_from_file_location("locality_desk_entry", ROOT / "packaging" / "entry.py")
+entry = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(entry)
 
 FOLDER = ROOT / "dist" / "LocalityDesk"
 EXECUTABLE = FOLDER / build.EXECUTABLE
@@ -105,7 +111,8 @@ def _modules() -> list[str]:
 
 def _self_check(world: Path, out: Path) -> dict:
     """What the built app runs after its window: every module imported, every report written (reportlab, Pillow,
-    scipy.special), a return signed (cryptography), an extract made and imported (pyarrow)."""
+    the statistics' special functions), a return signed (cryptography), an extract made and imported (pyarrow), and
+    a sync bundle sealed and opened by a teammate's copy (Scrypt, AES-GCM; the build has no hashlib OpenSSL)."""
     quarter = quarters.of(clock.today()).previous().code
     conn = sqlite3.connect(world)
     try:
@@ -117,6 +124,8 @@ def _self_check(world: Path, out: Path) -> dict:
         conn.close()
     db = ["--db", str(world)]
     extract = str(out / "cha-extract.csv")
+    bundle.ensure_team_id(world)
+    teammate = copy_world(world, out / "teammate.sqlite")
     return {
         "modules": _modules(),
         "commands": [
@@ -129,6 +138,8 @@ def _self_check(world: Path, out: Path) -> dict:
             ["return", "export", *db, "--locality", "CHA", "--quarter", quarter, "--out", str(out / "return.json")],
             ["demo-extract", "--locality", "CHA", "--rows", "200", "--out", extract],
             ["import-risk", *db, "--locality", "CHA", extract, "--accept-partial"],
+            ["sync", "export", *db, "--out", str(out / "changes.ldsync")],
+            ["sync", "import", "--db", str(teammate), str(out / "changes.ldsync")],
         ],
     }  # fmt: skip
 
@@ -143,6 +154,7 @@ def test_opens_every_screen_writes_every_report_and_imports_every_module(app, hi
         str(world),
         LOCALITY_DESK_QUIT_AFTER_FIRST_PAINT="1",
         LOCALITY_DESK_SELF_CHECK=str(tmp_path / "check.json"),
+        LOCALITY_DESK_PASSPHRASE="correct horse battery staple",
     )
     log_file = Path(os.environ["LOCALITY_DESK_HOME"]) / "logs" / "locality-desk.log"
     log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
@@ -158,12 +170,26 @@ def test_opens_every_screen_writes_every_report_and_imports_every_module(app, hi
     assert sorted(screens) == sorted(f"Screen {s.key}: shown" for s in SCREENS)  # a team's workspace has them all
     assert f"Imports: {len(_modules())} of {len(_modules())}" in lines
     commands = [line for line in lines if line.startswith("Command ")]
-    assert len(commands) == 8 and all(line.endswith(": exit 0") for line in commands), commands
+    assert len(commands) == 10 and all(line.endswith(": exit 0") for line in commands), commands
     for report in ("locality", "system", "mdt", "home", "monthly"):
         assert (tmp_path / f"{report}.pdf").read_bytes().startswith(b"%PDF")
     assert f"Locality Desk {__version__} starting" in log
     # A missing style sheet, catalogue or rule file, or a screen that fails, is logged as a warning or worse.
     assert [line for line in log.splitlines() if " WARNING desktop" in line or " ERROR " in line] == []
+
+
+def test_sorts_formats_and_decodes_text_as_qt_with_every_locale_does(app, tmp_path):
+    """The build ships ICU's data for English only (packaging/icu_data.py): names sorted, dates, numbers, case and
+    time-zone names in en_GB, and windows-1252 text come out as the development environment's full ICU gives them."""
+    (tmp_path / "check.json").write_text(json.dumps({"qt_text": True}), encoding="utf-8")
+    out = _run(app, "spc", "--values", "1,2,3", LOCALITY_DESK_SELF_CHECK=str(tmp_path / "check.json"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    built = next(line for line in out.stdout.splitlines() if line.startswith("Qt text: ")).removeprefix("Qt text: ")
+    expected = json.loads(json.dumps(entry.qt_text()))
+    assert json.loads(built) == expected
+    assert expected["sorted"][:6] == ["Ángel", "Anna", "d'Arcy", "Dart", "Émile Durand", "Eve Adams"]
+    assert expected["zone"] == ["British Summer Time", "Greenwich Mean Time", "BST"]
+    assert expected["windows-1252"][0] == "€ café “O’Brien”"
 
 
 def test_builds_the_demo_world_from_the_shipped_reference_data(app, tmp_path):

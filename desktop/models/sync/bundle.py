@@ -45,6 +45,7 @@ from typing import Any
 import apsw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..clock import Actor, utc_now
 from ..errors import ValidationError
@@ -179,7 +180,8 @@ def check_new_passphrase(passphrase: str | None) -> str:
 
 
 def kdf_memory(n: int, r: int, p: int) -> int:
-    """The bytes Scrypt needs for these parameters (OpenSSL's own reckoning, which maxmem is checked against)."""
+    """The bytes Scrypt needs for these parameters, as OpenSSL reckons them: a bundle whose parameters ask for more
+    than MAX_KDF_MEMORY is refused before any key is derived."""
     return 128 * r * (n + p + 2)
 
 
@@ -187,7 +189,7 @@ def kdf_memory(n: int, r: int, p: int) -> int:
 # costs a third of a second, so the keys are kept per passphrase, salt and cost for the life of the process.
 @functools.lru_cache(maxsize=32)
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> tuple[bytes, str]:
-    material = hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAX_KDF_MEMORY, dklen=64)
+    material = Scrypt(salt=salt, length=64, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
     return material[:32], hashlib.sha256(b"locality-desk passphrase check" + material[32:]).hexdigest()
 
 

@@ -14,6 +14,7 @@ from desktop.models.kpi.catalogue import catalogue
 from desktop.models.kpi.locality_figures import gather
 from desktop.models.workspace import data_ends
 from desktop.reports.locality_report import build_report
+from desktop.reports.outcomes_page import for_report
 
 
 def run(runs: int = 3) -> list[Result]:
@@ -23,7 +24,12 @@ def run(runs: int = 3) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "locality.pdf"
         # What export() does but its one audit row: the benchmark leaves the shared demo world unchanged.
-        seconds = median_seconds(lambda: build_report(gather(db, "CHA", quarter, day), out), runs)
+        (locality_id,) = db.execute("SELECT id FROM localities WHERE code = 'CHA'").fetchone()
+
+        def report() -> None:
+            build_report(gather(db, "CHA", quarter, day), out, outcomes=for_report(db, locality_id, quarter))
+
+        seconds = median_seconds(report, runs)
         pages = len(PdfReader(out).pages)
     return [
         Result(
@@ -31,7 +37,7 @@ def run(runs: int = 3) -> list[Result]:
             "< 3 s",
             f"{seconds:.2f} s",
             seconds < 3.0,
-            f"{len(catalogue())} KPIs, 24-month SPC series, {pages} pages; full demo world",
+            f"{len(catalogue())} KPIs, 24-month SPC series, the Outcomes page, {pages} pages; full demo world",
         )
     ]
 

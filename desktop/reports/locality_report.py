@@ -7,6 +7,7 @@ the reds, key numbers, the key and the notes; the KPI table (target, numerator/d
 interval or why it has none, the LLR value beside a rate, RAG as letter and colour, MDC variation and assurance
 icons, year to date, forecast outturn against the annual plan, direction of travel, commentary); the
 exceptions, each red with its comment and the actions raised against it; cohort, MDT and care-home summaries;
+the Outcomes page (issue 27: the caseload's joiners a year on against a matched comparison, outcomes_page.py);
 then an SPC chart per KPI, two to a row. Aggregate only, so not OFFICIAL-SENSITIVE; every export is audited.
 """
 
@@ -39,8 +40,10 @@ from ..models.kpi import board
 from ..models.kpi.board import Year, YearRow
 from ..models.kpi.catalogue import Kpi, travel_word
 from ..models.kpi.locality_figures import KpiRow, LocalityFigures, gather
+from ..models.outcomes.evaluation import Evaluation
 from ..models.progress import CancelCheck, Progress, never_cancel, no_progress
 from ..models.quarters import Quarter
+from . import outcomes_page
 from .charts import mdc_icons
 from .charts.spc import legend, xmr_chart
 from .fonts import BOLD, OBLIQUE
@@ -139,8 +142,10 @@ def export(
         "the report goes to the locality board and must never identify a patient",
     )
     status = "DRAFT" if figures.draft else f"signed off by {figures.ret['signed_off_by']}"
+    stage(progress, cancel, 0.3, "Evaluating the outcomes of the caseload's joiners…")
+    outcomes = outcomes_page.for_report(db, figures.locality["id"], quarter)
     with part_file(out) as part:
-        build_report(figures, part.path, progress, cancel, asks=asks, year=board.year(db, figures))
+        build_report(figures, part.path, progress, cancel, asks=asks, year=board.year(db, figures), outcomes=outcomes)
         record_export(
             db,
             part,
@@ -187,7 +192,9 @@ def build_report(
     cancel: CancelCheck = never_cancel,
     asks: list[str] | None = None,
     year: Year | None = None,
+    outcomes: Evaluation | None = None,
 ) -> None:
+    """Lay the report out; *outcomes* (export() always passes it) adds the Outcomes page before the charts."""
     q = f.quarter
     year = year or Year([q])
     asks = board.draft_asks(f) if asks is None else asks
@@ -234,6 +241,7 @@ def build_report(
         Paragraph("Exceptions: indicators off target", STYLES["h1"]),
         *_exceptions(f),
         *_summaries(f),
+        *(outcomes_page.story(outcomes) if outcomes is not None else []),
     ]
     # The COH-06 breakdowns are a line under COH-06 in the table, not charts of their own.
     charts = _charts(dataclasses.replace(f, rows=[r for r in f.rows if not r.kpi.part_of]), progress, cancel)

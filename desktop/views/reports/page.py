@@ -1,7 +1,8 @@
 """The Reports screen (DESIGN §11): for the chosen quarter, the quarterly locality report of the current locality
 and the system report of every team the workspace holds returns for, each exported as a PDF; below them the
 locality's KPIs with their Making Data Count variation and assurance, and the XmR chart of the chosen one, drawn
-from the very figures the locality report prints (reports.locality_figures.gather).
+from the very figures the locality report prints (reports.locality_figures.gather); in a tab beside them the
+Outcomes section (outcomes_view.py), the report's Outcomes page for the same locality and quarter.
 
 The figures take about a second to gather on a full workspace, so they are gathered on a worker thread with its
 own connection when the page is on screen, and kept per (locality, quarter) until something is written. A
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +42,7 @@ from ..kit.session import Session
 from ..kit.tables import SMALL_ROW_HEIGHT, list_table
 from ..kit.widgets import ScrollBody, button_bar
 from ..shell.screens import Screen
+from .outcomes_view import OutcomesView, scrolled
 from .spc_list_model import COLUMNS, SpcListModel
 from .spc_view import SpcView
 
@@ -51,6 +54,7 @@ NO_RECORDS = (
     "compares every team whose return you have imported."
 )
 WORKING = "Working out the charts…"
+OUTCOMES_TAB = 1
 
 
 def _card(heading: str) -> tuple[QFrame, QVBoxLayout, QLabel, QLabel]:
@@ -104,12 +108,21 @@ class ReportsPage(QuarterPaging, Page):
         # It takes the height the cards leave, as before; only when that is less than a few lines (a large font)
         # does the screen scroll.
         spc.setMinimumHeight(spc.fontMetrics().lineSpacing() * 14)
-        layout.addWidget(spc, 1)
+        # Issue 27: did the team's work change hospital use? A tab beside the charts, so that neither squeezes the
+        # other; worked out only when the tab is chosen.
+        self.outcomes = OutcomesView(session)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("reportsTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(spc, "&KPIs and SPC charts")
+        self.tabs.addTab(scrolled(self.outcomes), "&Outcomes")
+        self.tabs.currentChanged.connect(lambda _index: self._show_outcomes())
+        layout.addWidget(self.tabs, 1)
         if commissioner:
             layout.addStretch(1)
 
         self.locality_card.setVisible(not commissioner)
-        self.spc.setVisible(not commissioner)
+        self.tabs.setVisible(not commissioner)
         self.no_locality.setVisible(commissioner)
         self._show_quarter_label()
         self._show_locality_card()
@@ -222,6 +235,7 @@ class ReportsPage(QuarterPaging, Page):
     def on_changes(self, changes: Changes) -> None:
         if changes.workspace or (changes.tables - {"audit"}):
             self.cache.clear()
+            self.outcomes.forget()
             self.mark_stale()
 
     # -- loading ------------------------------------------------------------------------------------------
@@ -230,6 +244,7 @@ class ReportsPage(QuarterPaging, Page):
         if self.session.kind == "commissioner":  # it has the system report only
             return
         key = self.key
+        self._show_outcomes()
         if key is None:
             self._show_state("Choose a locality in the tool bar to see its KPIs.")
             return
@@ -240,6 +255,10 @@ class ReportsPage(QuarterPaging, Page):
         self._show_state(WORKING)
         if key not in self.loading:
             self._start(key)
+
+    def _show_outcomes(self) -> None:
+        if self.tabs.currentIndex() == OUTCOMES_TAB and self.session.kind != "commissioner":
+            self.outcomes.show_for(self.locality, self.quarter)
 
     def _start(self, key: tuple[str, str]) -> None:
         from ...models.kpi.locality_figures import gather
@@ -255,7 +274,7 @@ class ReportsPage(QuarterPaging, Page):
 
     @property
     def is_loading(self) -> bool:
-        return bool(self.loading)
+        return bool(self.loading) or self.outcomes.is_loading
 
     @Slot(object)
     def _loaded(self, outcome: tuple[tuple[str, str], Any]) -> None:

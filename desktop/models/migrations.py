@@ -634,5 +634,36 @@ def m017_kpi_covering_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m018_return_outcomes(db: sqlite_utils.Database) -> None:
+    # Issue 27: a return carries the matched outcome estimate of the joiners whose follow-up ends with its quarter,
+    # aggregates only, frozen at sign-off like its figures; the commissioner's import keeps what each file carried,
+    # for the forest plot. A subgroup (intervention type) is only ever shown with its outcome, so its figures stay
+    # with the row as the JSON the file carries rather than in a table of their own.
+    _run(
+        db,
+        18,
+        f"""
+        CREATE TABLE return_outcomes (
+            id TEXT PRIMARY KEY,
+            return_id TEXT NOT NULL REFERENCES returns(id) ON DELETE CASCADE,
+            outcome TEXT NOT NULL,
+            joining_quarter TEXT NOT NULL,
+            follow_up_quarters INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('estimated', 'too few', 'not measured')),
+            estimate REAL,
+            ci_low REAL,
+            ci_high REAL,
+            naive_estimate REAL,
+            matched INTEGER NOT NULL,
+            unmatched INTEGER NOT NULL,
+            by_intervention TEXT NOT NULL DEFAULT '[]',
+            {STAMP},
+            UNIQUE (return_id, outcome)
+        )
+        """,
+    )
+
+
 # The user_version the newest migration sets; tests check the two agree.
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18

@@ -86,7 +86,7 @@ def _value(kpi, key, value):
 
 
 REJECTED = {
-    "unknown-format": [lambda doc: doc.__setitem__("format", "dhis2/dataValueSet"), _set("version", 2)],
+    "unknown-format": [lambda doc: doc.__setitem__("format", "dhis2/dataValueSet"), _set("version", 99)],
     "bad-field": [
         _set("revision", "one"),
         lambda doc: doc.pop("period"),

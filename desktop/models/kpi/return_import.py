@@ -9,6 +9,7 @@ checks and writes inside a transaction that is then rolled back, so it cannot di
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -22,9 +23,13 @@ import sqlite_utils
 from .. import audit, clock, free_text, workspace
 from ..changes import Changes
 from ..clock import Actor, new_id
+from ..cohort.caseload import INTERVENTION_TYPES
 from ..errors import ValidationError
+from ..outcomes.evaluation import FOLLOW_UP_QUARTERS
+from ..outcomes.periods import joining_quarter
+from ..outcomes.records import OUTCOMES
 from ..quarters import Quarter, parse
-from . import returns, signing
+from . import return_outcomes, returns, signing
 from .catalogue import by_code
 
 MAX_BYTES = 2_000_000  # a return is ~5 kB; anything this size is not one
@@ -43,6 +48,7 @@ TOP_FIELDS = {
     "sha256",
 }
 VALUE_FIELDS = {"kpi", "numerator", "denominator", "value", "rag", "comment"}
+OPTIONAL_FIELDS = {returns.OUTCOMES_VERSION: {"outcomes"}}  # by the version that brought them in
 # Keys that only patient-level data would have, compared without case, spaces or punctuation ("NHS Number",
 # "date-of-birth"). "name" is not one: the locality has a name.
 PATIENT_KEYS = {
@@ -148,7 +154,8 @@ def import_returns(
                 for p in files
             ], Changes()
     written = any(o.status in ("imported", "superseded") for o in outcomes)
-    return outcomes, (Changes.of("returns", "return_values") if written and not dry_run else Changes())
+    changed = Changes.of("returns", "return_values", "return_outcomes")
+    return outcomes, (changed if written and not dry_run else Changes())
 
 
 def _one(db: sqlite_utils.Database, actor: Actor, path: Path, accept_keys: Collection[str] = ()) -> Outcome:
@@ -207,12 +214,13 @@ def read(path: Path) -> dict[str, Any]:
         )
     if doc.get("format") != returns.FORMAT:
         raise Rejected("unknown-format", f"The file's format is {doc.get('format')!r}, not a Locality Desk KPI return.")
-    if doc.get("version") != returns.VERSION:
+    if doc.get("version") not in returns.VERSIONS or isinstance(doc.get("version"), bool):
+        newest = max(returns.VERSIONS)
         raise Rejected(
             "unknown-format",
-            f"Return file version {doc.get('version')!r}: this app reads version "
-            f"{returns.VERSION}. Update Locality Desk, or ask for a version "
-            f"{returns.VERSION} file.",
+            f"Return file version {_short(doc.get('version'))}: this app reads versions "
+            f"{' and '.join(map(str, returns.VERSIONS))}. Update Locality Desk, or ask for a version "
+            f"{newest} file.",
         )
     _check_fields(doc)
     try:
@@ -239,6 +247,7 @@ def read(path: Path) -> dict[str, Any]:
     _check_sign_off(doc)
     _check_dates(doc)
     _check_values(doc)
+    _check_outcomes(doc)
     # Last, so a file with a plainer fault is named by it: a signed file changed anywhere (its signing fields too)
     # is refused by the file alone; whether its key is trusted here is for the import (signing.admit).
     damaged = signing.damage(doc)
@@ -291,13 +300,20 @@ def _refuse_patient_data(node: Any, where: str = "") -> None:
             _refuse_patient_data(item, where)
     elif isinstance(node, str):
         # A commissioner workspace holds no patients: only what is an identifier anywhere can be found here.
-        found = free_text.kinds_in(node)
+        found = _kinds_in(node)
         if found:
             raise Rejected(
                 "patient-data",
                 f"The file holds what looks like {free_text.listed(found)}{where}: returns are aggregate and must "
                 "never carry patient data. Nothing was imported from it; tell the team and your IG lead.",
             )
+
+
+@functools.lru_cache(maxsize=8192)
+def _kinds_in(text: str) -> tuple[str, ...]:
+    # Field names and short values (statuses, quarters, intervention types) repeat in every file and every outcome:
+    # each is looked at once. Without a patient list, what free_text finds in a text does not depend on the day.
+    return tuple(free_text.kinds_in(text))
 
 
 def _is_number(value: Any) -> bool:
@@ -308,7 +324,8 @@ def _check_fields(doc: dict[str, Any]) -> None:
     def bad(message: str) -> Rejected:
         return Rejected("bad-field", message)
 
-    extra = set(doc) - TOP_FIELDS - signing.FIELDS
+    optional = set().union(*(f for v, f in OPTIONAL_FIELDS.items() if v <= doc["version"]))
+    extra = set(doc) - TOP_FIELDS - signing.FIELDS - optional
     if extra:
         raise bad(f"Unexpected field {sorted(extra)[0]!r}: the file is not as Locality Desk writes it.")
     missing = TOP_FIELDS - set(doc)
@@ -471,6 +488,131 @@ def _check_values(doc: dict[str, Any]) -> None:
         raise Rejected("bad-field", f"{missing[0]} is missing from the return ({len(missing)} KPI(s) missing).")
 
 
+def _check_outcomes(doc: dict[str, Any]) -> None:
+    """The outcomes section (version 2, optional): aggregates a team's app could have made, each outcome once, its
+    interval holding its estimate, its counts whole and never negative, for the joiners whose follow-up ends with
+    the return's quarter."""
+    if "outcomes" not in doc:
+        return
+    section = doc["outcomes"]
+    again = "The file was edited or made by another program: ask the team to export the return again."
+    if not isinstance(section, list) or not section:
+        raise Rejected("bad-field", f"The outcomes section must be a list of outcomes, not {_short(section)}. {again}")
+    period = parse(doc["period"])
+    seen: set[str] = set()
+    for entry in section:
+        if not isinstance(entry, dict) or set(entry) != set(return_outcomes.FIELDS):
+            odd = sorted(set(entry) ^ set(return_outcomes.FIELDS))[0] if isinstance(entry, dict) else None
+            raise Rejected(
+                "bad-field",
+                "Each outcome of the outcomes section must give "
+                + ", ".join(return_outcomes.FIELDS)
+                + (f"; one {'has an unexpected' if odd in entry else 'has no'} field {odd!r}" if odd else "")
+                + f". {again}",
+            )
+        outcome = entry["outcome"]
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
+            raise Rejected(
+                "bad-field",
+                f"The outcomes section names {_short(outcome)}, not an outcome this app knows "
+                f"({', '.join(OUTCOMES)}); the file may come from a newer Locality Desk.",
+            )
+        name = f"The outcome {return_outcomes.label(outcome).lower()}"
+        if outcome in seen:
+            raise Rejected("bad-field", f"{name} appears twice in the outcomes section. {again}")
+        seen.add(outcome)
+        follow_up = entry["follow_up_quarters"]
+        if follow_up not in FOLLOW_UP_QUARTERS or isinstance(follow_up, bool):
+            raise Rejected(
+                "bad-field", f"{name}: the follow-up must be 2, 3 or 4 quarters, not {_short(follow_up)}. {again}"
+            )
+        joining = joining_quarter(period, follow_up)
+        if entry["joining_quarter"] != joining.code:
+            raise Rejected(
+                "impossible-value",
+                f"{name}: a {period.label} return evaluates the joiners of {joining.code} ({follow_up} quarters of "
+                f"follow-up ending with its quarter), not {_short(entry['joining_quarter'])}. {again}",
+            )
+        _check_outcome_figures(entry, name, return_outcomes.STATUSES, again)
+        groups = entry["by_intervention"]
+        if not isinstance(groups, list):
+            raise Rejected("bad-field", f"{name}: by_intervention must be a list, not {_short(groups)}. {again}")
+        if groups and entry["status"] == "not measured":
+            raise Rejected(
+                "impossible-value", f"{name} is not measured, yet the file gives it per intervention. {again}"
+            )
+        kinds: set[str] = set()
+        for group in groups:
+            if not isinstance(group, dict) or set(group) != set(return_outcomes.GROUP_FIELDS):
+                raise Rejected(
+                    "bad-field",
+                    f"{name}: each intervention must give " + ", ".join(return_outcomes.GROUP_FIELDS) + f". {again}",
+                )
+            kind = group["intervention"]
+            if kind not in INTERVENTION_TYPES or kind in kinds:
+                raise Rejected(
+                    "bad-field",
+                    f"{name}: {_short(kind)} is "
+                    + ("given twice" if kind in kinds else "not an intervention type this app knows")
+                    + f" in by_intervention. {again}",
+                )
+            kinds.add(kind)
+            _check_outcome_figures(group, f"{name}, {kind}", return_outcomes.GROUP_STATUSES, again)
+            for count in ("matched", "unmatched"):
+                if group[count] > entry[count]:
+                    raise Rejected(
+                        "impossible-value",
+                        f"{name}, {kind}: {group[count]} joiners {count}, more than the {entry[count]} of the "
+                        f"whole caseload it is part of. {again}",
+                    )
+
+
+def _check_outcome_figures(entry: dict[str, Any], name: str, statuses: Sequence[str], again: str) -> None:
+    status = entry["status"]
+    if status not in statuses:
+        raise Rejected(
+            "bad-field", f"{name}: the status must be {' or '.join(map(repr, statuses))}, not {_short(status)}. {again}"
+        )
+    for count in ("matched", "unmatched"):
+        n = entry[count]
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise Rejected("bad-field", f"{name}: {count} must be a whole number of joiners, not {_short(n)}. {again}")
+        if not 0 <= n <= 1e9:
+            raise Rejected("impossible-value", f"{name}: {count} is {_short(n)}, not a number of joiners. {again}")
+    for key in return_outcomes.NUMBERS:
+        x = entry[key]
+        if x is None:
+            continue
+        if not _is_number(x):
+            raise Rejected("bad-field", f"{name}: {key} must be a number or empty, not {_short(x)}. {again}")
+        # Range first: math.isfinite raises OverflowError on an integer of hundreds of digits.
+        if abs(x) > 1e9 or not math.isfinite(x):
+            raise Rejected("impossible-value", f"{name}: {key} is {_short(x)}, beyond any change in use. {again}")
+    figures = [entry[k] for k in ("estimate", "ci_low", "ci_high")]
+    if status == "estimated":
+        if any(x is None for x in [*figures, entry["naive_estimate"]]):
+            raise Rejected(
+                "bad-field",
+                f"{name} is estimated but lacks its estimate, interval or naive figure. {again}",
+            )
+        low, estimate, high = entry["ci_low"], entry["estimate"], entry["ci_high"]
+        if not low <= estimate <= high:
+            raise Rejected(
+                "impossible-value",
+                f"{name}: the interval {_short(low)} to {_short(high)} does not hold the estimate "
+                f"{_short(estimate)}. {again}",
+            )
+        if entry["matched"] < 2:
+            raise Rejected(
+                "impossible-value",
+                f"{name}: an estimate from {entry['matched']} matched joiner(s); it needs at least two. {again}",
+            )
+    elif any(x is not None for x in figures):
+        raise Rejected("impossible-value", f"{name} is marked {status}, yet the file gives it an estimate. {again}")
+    if status == "not measured" and (entry["naive_estimate"] is not None or entry["matched"] or entry["unmatched"]):
+        raise Rejected("impossible-value", f"{name} is not measured, yet the file gives it figures. {again}")
+
+
 def _store(
     db: sqlite_utils.Database, actor: Actor, doc: dict[str, Any], file_name: str, accept_keys: Collection[str] = ()
 ) -> str:
@@ -530,6 +672,8 @@ def _store(
             {"id": new_id(), "return_id": return_id, **row, "created_at": actor.now(), **actor.stamp()}
             for row in doc["values"]
         )
+        if doc.get("outcomes"):
+            return_outcomes.store(db, actor, return_id, doc["outcomes"])
         verb = "Superseded" if held else "Imported"
         audit.record(
             db,
@@ -604,4 +748,4 @@ def _same(db: sqlite_utils.Database, held: dict[str, Any], doc: dict[str, Any]) 
         mine = values.get(row["kpi"])
         if mine is None or any(mine[k] != row[k] for k in ("numerator", "denominator", "value", "rag", "comment")):
             return False
-    return len(values) == len(doc["values"])
+    return len(values) == len(doc["values"]) and return_outcomes.held(db, held["id"]) == doc.get("outcomes")

@@ -24,10 +24,15 @@ from ..clock import Actor, new_id
 from ..errors import NotFound, ValidationError
 from ..quarters import Quarter
 from . import compute as kpi_compute
-from . import signing
+from . import return_outcomes, signing
 from .catalogue import Kpi, by_code, catalogue
 
 FORMAT, VERSION = "locality-desk/kpi-return", 1
+# Version 2 adds the optional outcomes section (issue 27). A return without one is still written as version 1, so a
+# commissioner whose app predates the section reads it; one with it says 2, and such an app then asks for an update
+# instead of calling the section an unexpected field.
+OUTCOMES_VERSION = 2
+VERSIONS = (VERSION, OUTCOMES_VERSION)
 RULES = paths.resources_dir() / "validation_rules.json"
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 PLAUSIBLE_SD = 3.0  # REFERENCE §5.3: |x - mean| / sd beyond this asks for a comment
@@ -441,11 +446,15 @@ def sign_off(db: sqlite_utils.Database, actor: Actor, return_id: str, today: dt.
         "the return cannot be signed off",
         "Edit the comment (describe the issue without it), then sign off again.",
     )
+    # Frozen with the figures: the commissioner sees the estimate the team signed off, whatever later extracts add.
+    outcomes = return_outcomes.evaluate(db, ret["locality_id"], _quarter(ret))
     with db.atomic():
         db["returns"].update(
             return_id,
             {"status": "signed_off", "signed_off_by": actor.user, "signed_off_at": actor.now(), **actor.stamp()},
         )
+        if outcomes:
+            return_outcomes.store(db, actor, return_id, outcomes)
         audit.record(
             db,
             actor,
@@ -521,13 +530,18 @@ def revisions(db: sqlite_utils.Database, locality_id: str, quarter: Quarter) -> 
 
 
 def document(db: sqlite_utils.Database, return_id: str, generated_at: str, app_version: str) -> dict[str, Any]:
-    """The return file's content (DESIGN §10): aggregate figures only, with its digest."""
+    """The return file's content (DESIGN §10): aggregate figures only, with its digest. The outcomes section is
+    the one frozen at sign-off; a draft's is worked out now, as its figures were."""
     ret = get(db, return_id)
+    if ret["status"] == "draft":
+        outcomes = return_outcomes.evaluate(db, ret["locality_id"], _quarter(ret))
+    else:
+        outcomes = return_outcomes.held(db, return_id)
     loc = db.execute("SELECT code, name FROM localities WHERE id = ?", [ret["locality_id"]]).fetchone()
     held = values(db, return_id)
     doc = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": OUTCOMES_VERSION if outcomes else VERSION,
         "locality": {"code": loc[0], "name": loc[1]},
         "period": ret["period"],
         "revision": ret["revision"],
@@ -549,6 +563,8 @@ def document(db: sqlite_utils.Database, return_id: str, generated_at: str, app_v
             if k.code in held
         ],
     }
+    if outcomes:
+        doc["outcomes"] = outcomes
     doc["sha256"] = digest(doc)
     return doc
 

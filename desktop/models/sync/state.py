@@ -53,7 +53,9 @@ FORMAT = 2  # what "seen" and "acks" count: the senders' record versions (issue 
 # What a commissioner workspace holds (reference data and the returns it receives, DESIGN §5, §14): a bundle
 # touching any other table is refused there. A list of what is allowed, not of what is not, so that a table a
 # later issue adds stays out of commissioner workspaces until someone decides it belongs there.
-COMMISSIONER_TABLES = frozenset({"localities", "pcns", "practices", "staff", "care_homes", "returns", "return_values"})
+COMMISSIONER_TABLES = frozenset(
+    {"localities", "pcns", "practices", "staff", "care_homes", "returns", "return_values", "return_outcomes"}
+)
 
 # The localities whose team work a workspace holds, as far as its records show.
 _TEAM_LOCALITIES_SQL = """

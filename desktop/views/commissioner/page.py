@@ -1,5 +1,6 @@
 """The Commissioner screen (DESIGN §2 and §10): the 11 teams' returns for a quarter side by side, how many came
-in (received, on time, signed off; REFERENCE §5.4), the chosen KPI on a funnel plot and as a trend, the import
+in (received, on time, signed off; REFERENCE §5.4), the chosen KPI on a funnel plot and as a trend (or, on the
+Outcomes tab, the teams' outcome estimates on a forest plot, issue 27), the import
 of return files (a button, or files dropped on the screen) and the quarter as an Excel workbook.
 
 It reads what the workspace holds, so it works in a commissioner workspace (imported files) and in a locality
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,8 +44,9 @@ from .comparison_charts import ComparisonCharts
 from .consolidated_model import ConsolidatedModel
 from .import_dialog import RETURN_FILTER, ReturnImportDialog
 from .keys_dialog import TrustedKeysDialog
+from .outcomes_forest import OutcomesForest
 
-DEPENDS = ("returns", "return_values", "localities")
+DEPENDS = ("returns", "return_values", "return_outcomes", "localities")
 CHARTS_MIN = 330  # px: narrower, the funnel's labels crowd each other
 NOT_HERE = (
     "Returns are imported into a commissioner workspace. This is a locality workspace: it makes its own "
@@ -116,7 +119,12 @@ class CommissionerPage(QuarterPaging, Page):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self._build_grid())
         self.charts = ComparisonCharts(self.select_team)
-        self.splitter.addWidget(self.charts)
+        self.forest = OutcomesForest()
+        self.side = QTabWidget()
+        self.side.setObjectName("comparisonTabs")
+        self.side.addTab(self.charts, "KPI charts")
+        self.side.addTab(self.forest, "Outcomes")
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -194,6 +202,7 @@ class CommissionerPage(QuarterPaging, Page):
             f"on-time deadline {formats.date(done.deadline)} · missing: {', '.join(done.missing) or 'none'}"
         )
         self.completeness.setToolTip("On time: signed off by the deadline, 30 days after the quarter's end.")
+        self.forest.set_quarter(db, self.quarter)
         self.export_button.setEnabled(done.received > 0)
         self.export_button.setToolTip(
             "The quarter as a workbook: KPIs down and teams across, every figure, and completeness"

@@ -5,6 +5,9 @@ quarter carries outcomes. On a commissioner workspace of eleven imported files, 
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import pytest
 from a11y_helpers import unnamed
 from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
@@ -25,12 +28,16 @@ PERIOD = quarters.parse("2025-26-Q3")
 
 
 def _with_outcomes(code: str, seed: int) -> dict:
-    world = simulate.simulate(seed, effect_per_year=-0.3)
-    found = evaluation.evaluate(world.subjects, joining_quarter(PERIOD))
     doc = return_doc(code, PERIOD.code)
     doc["version"] = returns.OUTCOMES_VERSION
-    doc["outcomes"] = return_outcomes.section(found.as_json())
+    doc["outcomes"] = copy.deepcopy(_simulated_section(seed))
     return doc
+
+
+@functools.cache  # a simulated world and its evaluation cost ~0.3 s: once per seed for the whole run
+def _simulated_section(seed: int) -> list[dict]:
+    world = simulate.simulate(seed, effect_per_year=-0.3)
+    return return_outcomes.section(evaluation.evaluate(world.subjects, joining_quarter(PERIOD)).as_json())
 
 
 def _commissioner(make_window, settings, tmp_path, docs):

@@ -5,6 +5,7 @@ refusing a hand-edited or ill-formed one with nothing written; and the forest pl
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 
@@ -32,6 +33,11 @@ DEMO_QUARTER = quarters.parse("2025-26-Q4")  # the history world's quarter with 
 
 
 def sim_section(seed: int, period: str = PERIOD, effect: float = -0.3) -> list[dict]:
+    return copy.deepcopy(_simulated_section(seed, period, effect))  # tests spoil their copy
+
+
+@functools.cache  # a simulated world and its evaluation cost ~0.3 s: once per seed for the whole run
+def _simulated_section(seed: int, period: str, effect: float) -> list[dict]:
     world = simulate.simulate(seed, effect_per_year=effect)
     found = evaluation.evaluate(world.subjects, joining_quarter(quarters.parse(period)))
     return return_outcomes.section(found.as_json())

@@ -58,7 +58,11 @@ def _no_unanswered_file_dialogs(monkeypatch):
 def settings(tmp_path) -> Settings:
     store = qsettings()
     assert store.fileName().startswith(str(tmp_path))
-    return Settings(store)
+    settings = Settings(store)
+    # Each window a test closes would write a checked backup of its workspace (0.1-0.3 s each, over a minute of
+    # the suite): off, as a user may switch them off; tests/gui/test_backups_gui.py switches them back on.
+    settings.set("backups_keep", 0)
+    return settings
 
 
 @pytest.fixture

@@ -15,7 +15,14 @@ from desktop.models.changes import Changes
 from desktop.models.db import open_workspace
 from desktop.models.errors import DeskError
 from desktop.models.progress import Cancelled
+from desktop.settings import SETTINGS
 from desktop.views.shell import backups as backup_ops
+
+
+@pytest.fixture(autouse=True)
+def _backups_on(settings):
+    """The rolling backups as a user has them (the other GUI tests switch them off)."""
+    settings.set("backups_keep", SETTINGS["backups_keep"].default)
 
 
 def _file_action(window, text: str):

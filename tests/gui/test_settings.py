@@ -9,7 +9,8 @@ import pytest
 from desktop.settings import MAX_RECENT, SETTINGS, Settings, qsettings
 
 
-def test_defaults_then_round_trip_through_a_fresh_store(settings):
+def test_defaults_then_round_trip_through_a_fresh_store():
+    settings = Settings(qsettings())  # not the fixture's, which switches the backups off
     assert {name: settings.get(name) for name in SETTINGS} == {
         "user_name": "",
         "recent_workspaces": [],

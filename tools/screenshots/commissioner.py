@@ -30,6 +30,10 @@ def commissioner_at_work(window, shot: Callable[[QWidget, str], None], settle: C
     page.select_kpi("MDT-04", TEAM)
     settle(0.4)
     shot(window, "commissioner-count-kpi")
+    page.side.setCurrentWidget(page.forest)  # the teams' outcome estimates (issue 27)
+    settle(0.6)
+    shot(window, "commissioner-forest")
+    page.side.setCurrentIndex(0)
 
     _import_in_a_commissioner_workspace(window, page, shot, settle)
 

@@ -1,6 +1,7 @@
 """The Reports screen at work, for tools.screenshots.shoot: Charnwood's last completed quarter with its charts
 worked out, a KPI chosen whose XmR chart has special causes (the one with the most), then an entered KPI whose
-few quarterly points give trial limits only, and a KPI whose limits are recalculated from recorded step changes."""
+few quarterly points give trial limits only, a KPI whose limits are recalculated from recorded step changes, and
+the Outcomes tab."""
 
 from __future__ import annotations
 
@@ -48,3 +49,11 @@ def reports_at_work(window, shot: Callable[[QWidget, str], None], settle: Callab
         page.select_kpi(stepped.kpi.code)
         settle(0.3)
         shot(window, "reports-step-change")
+    # The Outcomes tab: the joiners of a year before the quarter against their matched comparison (issue 27).
+    page.tabs.setCurrentIndex(1)
+    end = time.monotonic() + LOAD_SECONDS
+    while page.outcomes.is_loading and time.monotonic() < end:
+        settle(0.05)
+    settle(0.4)
+    shot(window, "reports-outcomes")
+    page.tabs.setCurrentIndex(0)

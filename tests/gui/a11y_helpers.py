@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -14,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QTabBar,
     QTextEdit,
     QWidget,
 )
@@ -68,3 +72,14 @@ def unnamed(root: QWidget) -> list[str]:
         for w in reachable(root)
         if not accessible_name(w)
     ]
+
+
+def alt_letters(window: QWidget) -> Counter:
+    """Alt+letter of every visible menu title, button, buddy label and tab: what the user can press now."""
+    texts = [action.text() for action in window.menuBar().actions() if action.isVisible()]
+    texts += [w.text() for w in window.findChildren(QAbstractButton) if w.isVisible()]
+    texts += [w.text() for w in window.findChildren(QLabel) if w.isVisible() and w.buddy() is not None]
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisible():
+            texts += [bar.tabText(i) for i in range(bar.count())]
+    return Counter(m.group(1).upper() for t in texts if (m := re.search(r"&([^&\s])", t.replace("&&", ""))))

@@ -6,18 +6,15 @@ letter is dead because another control or a menu has it too."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
-from a11y_helpers import reachable, unnamed
+from a11y_helpers import alt_letters, reachable, unnamed
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QGraphicsView,
     QLabel,
-    QTabBar,
 )
 from task_helpers import finish_tasks
 
@@ -103,15 +100,6 @@ def test_the_import_returns_dialog_names_every_control(commissioner_window, qtbo
 
 
 # -- Alt letters ---------------------------------------------------------------------------------------------------
-def _alt_letters(window) -> Counter:
-    """Alt+letter of every visible menu title, button, buddy label and tab: what the user can press now."""
-    texts = [action.text() for action in window.menuBar().actions() if action.isVisible()]
-    texts += [w.text() for w in window.findChildren(QAbstractButton) if w.isVisible()]
-    texts += [w.text() for w in window.findChildren(QLabel) if w.isVisible() and w.buddy() is not None]
-    for bar in window.findChildren(QTabBar):
-        if bar.isVisible():
-            texts += [bar.tabText(i) for i in range(bar.count())]
-    return Counter(m.group(1).upper() for t in texts if (m := re.search(r"&([^&\s])", t.replace("&&", ""))))
 
 
 def test_no_two_controls_share_an_alt_letter_on_any_screen(history_window, commissioner_window, qtbot):
@@ -123,7 +111,7 @@ def test_no_two_controls_share_an_alt_letter_on_any_screen(history_window, commi
             window.show_screen(screen.key)
             if screen.key == "reports":
                 qtbot.waitUntil(lambda w=window: not w.current_page().is_loading)
-            letters = _alt_letters(window)
+            letters = alt_letters(window)
             assert {"F", "G", "H"} <= set(letters)  # the menus' own are counted
             if doubled := sorted(k for k, n in letters.items() if n > 1):
                 clashes[f"{window.session.kind} {screen.key}"] = doubled

@@ -7,16 +7,14 @@ list is reachable from the keyboard."""
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
 
 import pytest
-from a11y_helpers import reachable, unnamed
+from a11y_helpers import alt_letters, reachable, unnamed
 from cohort_helpers import choose_locality
 from mdt_fixtures import *  # noqa: F403 - the demo world with history, copied per test
 from pinned import TODAY as DEMO_TODAY
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar
+from PySide6.QtWidgets import QApplication
 
 from desktop.models.outcomes import simulate
 from desktop.models.outcomes.evaluation import CAVEATS, evaluate
@@ -69,17 +67,6 @@ def _go(window, page, qtbot, code: str, quarter) -> None:
     if page.quarter != quarter:
         page.set_quarter(quarter)
     _loaded(page, qtbot)
-
-
-def _alt_letters(window) -> Counter:
-    """The Alt letters of the visible menus, buttons and buddy labels (as tests/gui/test_accessibility.py counts)."""
-    texts = [a.text() for a in window.menuBar().actions() if a.isVisible()]
-    texts += [w.text() for w in window.findChildren(QAbstractButton) if w.isVisible()]
-    texts += [w.text() for w in window.findChildren(QLabel) if w.isVisible() and w.buddy() is not None]
-    for bar in window.findChildren(QTabBar):
-        if bar.isVisible():
-            texts += [bar.tabText(i) for i in range(bar.count())]
-    return Counter(m.group(1).upper() for t in texts if (m := re.search(r"&([^&\s])", t.replace("&&", ""))))
 
 
 def _chosen(found: dict) -> tuple[tuple, tuple]:
@@ -165,7 +152,7 @@ def test_the_outcome_is_chosen_from_the_keyboard(page, mdt_window, mdt_session, 
     view = page.outcomes
     assert view.choice.count() == len(found[(code, quarter)].outcomes) > 1
     view.choice.setCurrentIndex(0)
-    letters = _alt_letters(mdt_window)
+    letters = alt_letters(mdt_window)
     assert letters["T"] == letters["O"] == 1  # Ou&tcome's and the &Outcomes tab's are no other control's or menu's
     assert max(letters.values()) == 1
     qtbot.keyClick(mdt_window, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QActionGroup, QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QActionGroup, QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from ... import paths
@@ -184,6 +184,27 @@ def paint_chart(chart) -> bool:
         if axis.labelText:
             axis.setLabel(axis.labelText, color=c.secondary)
     return True
+
+
+def still_chart(object_name: str):
+    """A pyqtgraph plot in the screens' chart style: read, not explored (no menu, no mouse zoom, no focus), a faint
+    horizontal grid and small axis text in the scheme's secondary colour."""
+    import pyqtgraph as pg  # ~0.1 s: only when a screen first draws a chart
+
+    chart = pg.PlotWidget(background=colours().chart_background)
+    chart.setObjectName(object_name)
+    chart.setMenuEnabled(False)
+    chart.setMouseEnabled(x=False, y=False)
+    chart.hideButtons()
+    chart.showGrid(x=False, y=True, alpha=0.12)
+    font = QFont()
+    font.setPointSize(8)
+    for axis in ("left", "bottom"):
+        chart.getAxis(axis).setTextPen(colours().secondary)
+        chart.getAxis(axis).setPen(colours().secondary)
+        chart.getAxis(axis).setStyle(tickFont=font)
+    chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return chart
 
 
 def rag_background(rag: str | None) -> QColor | None:

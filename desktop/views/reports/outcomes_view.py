@@ -20,14 +20,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ...models.quarters import Quarter
 from ..kit import tasks
 from ..kit.field_help import help_label
 from ..kit.session import Session
-from ..kit.style import colours, paint_chart
+from ..kit.style import colours, paint_chart, still_chart
 from ..kit.tables import SMALL_ROW_HEIGHT, list_table
 
 if TYPE_CHECKING:
@@ -349,21 +349,9 @@ class OutcomesView(QWidget):
             return self.chart
         import pyqtgraph as pg
 
-        chart = self.chart = pg.PlotWidget(background=colours().chart_background)
-        chart.setObjectName("outcomesChart")
-        chart.setMenuEnabled(False)
-        chart.setMouseEnabled(x=False, y=False)
-        chart.hideButtons()
-        chart.showGrid(x=False, y=True, alpha=0.12)
-        font = QFont()
-        font.setPointSize(8)
-        for axis in ("left", "bottom"):
-            chart.getAxis(axis).setTextPen(colours().secondary)
-            chart.getAxis(axis).setPen(colours().secondary)
-            chart.getAxis(axis).setStyle(tickFont=font)
+        chart = self.chart = still_chart("outcomesChart")
         chart.getAxis("left").enableAutoSIPrefix(False)  # 0.35 admissions, not 350 × 0.001
         chart.setLabel("bottom", "quarters from joining", color=colours().secondary)
-        chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # Its own height, a little over a third of a laptop screen: in the tab's scroll area it would take it all.
         chart.setFixedHeight(max(240, chart.fontMetrics().lineSpacing() * 16))
         self.shade = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*FOLLOW_UP_SHADE), pen=pg.mkPen(None))

@@ -21,13 +21,12 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...models.kpi.catalogue import UNIT_AXIS
 from ...reports.charts import mdc_style
 from ..kit.field_help import help_label
-from ..kit.style import colours, paint_chart
+from ..kit.style import colours, paint_chart, still_chart
 from ..kit.widgets import button_bar
 from .spc_list_model import icon_pixmap
 
@@ -298,19 +297,7 @@ class SpcView(QWidget):
             return self.chart
         import pyqtgraph as pg
 
-        chart = self.chart = pg.PlotWidget(background=colours().chart_background)
-        chart.setObjectName("spcChart")
-        chart.setMenuEnabled(False)
-        chart.setMouseEnabled(x=False, y=False)
-        chart.hideButtons()
-        chart.showGrid(x=False, y=True, alpha=0.12)
-        font = QFont()
-        font.setPointSize(8)
-        for axis in ("left", "bottom"):
-            chart.getAxis(axis).setTextPen(colours().secondary)
-            chart.getAxis(axis).setPen(colours().secondary)
-            chart.getAxis(axis).setStyle(tickFont=font)
-        chart.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        chart = self.chart = still_chart("spcChart")
         chart.setMinimumHeight(220)
         self.chart_box.addWidget(chart)
         self.upl_line = chart.plot([], [], pen=pg.mkPen(mdc_style.COMMON, width=1.3, style=Qt.PenStyle.DashLine))

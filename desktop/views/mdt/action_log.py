@@ -66,9 +66,26 @@ class ActionLog(QWidget):
         self.dialog: ActionDialog | StatusDialog | None = None
         self.today = clock.today
         self.total = 0
+        self.built = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(10)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only a name not set yet reaches here: the filters, table or panel, asked for before the tab was built.
+        if name.startswith("_") or self.__dict__.get("built", True):
+            raise AttributeError(name)
+        self.build()
+        return getattr(self, name)
+
+    def build(self) -> None:
+        """The filters, the table and the panel. The MDT screen opens on its Meetings tab, so these are built
+        after its first paint, or when first needed if sooner: some 25-90 ms of widgets the first paint need
+        not wait for (issue 26)."""
+        if self.built:
+            return
+        self.built = True
+        layout = self.layout()
         self.filters = ActionFilterBar()
         self.filters.changed.connect(self.refresh)
         self.count = self.filters.count
@@ -96,14 +113,19 @@ class ActionLog(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setSizes([460, 230])
         layout.addWidget(splitter, 1)
+        # Built after the tab was shown, they would stay hidden until the next event loop turn otherwise.
+        self.filters.show()
+        splitter.show()
 
     # -- data -------------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:
         self.locality = locality
-        self.filters.clear()
+        if self.built:  # unbuilt, the filters will start clear
+            self.filters.clear()
 
     def reload(self) -> None:
         """Fill the filter choices and the table from the store, keeping the filters and the selection."""
+        self.build()
         if self.locality is None:
             self.model.set_rows([])
             return

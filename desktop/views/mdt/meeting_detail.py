@@ -25,12 +25,35 @@ def long_date(iso: str) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def follow_in_tab_order(previous: QWidget, content: QWidget) -> QWidget:
+    """Move *content* and everything in it to just after *previous* in the window's Tab order; returns the last
+    of them. A widget built after its window comes last in that order otherwise: a tab's contents built after the
+    screen's first paint would be reached only after every other control of the screen."""
+    widgets, widget = [content], content.nextInFocusChain()
+    while content.isAncestorOf(widget):
+        widgets.append(widget)
+        widget = widget.nextInFocusChain()
+    widgets = [w for w in widgets if w.focusPolicy() & Qt.FocusPolicy.TabFocus]  # Qt orders only these
+    for widget in widgets:
+        QWidget.setTabOrder(previous, widget)
+        previous = widget
+    return previous
+
+
+TAB_TITLES = ("Patients to discuss", "Actions carried forward", "Attendees", "Actions agreed")
+
+
 class MeetingDetail(QWidget):
     attendees_saved = Signal(list)
+    open_action_requested = Signal(str)  # action id, from the actions carried forward
+    remove_requested = Signal(str)  # agenda item id, from either agenda tab
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.meeting: Mapping[str, Any] | None = None
+        self.built = False
+        self._staff: Sequence[Mapping[str, Any]] = []
+        self._shown: tuple | None = None  # what the tabs behind the first show, for build_rest when unbuilt
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(4)
@@ -74,15 +97,48 @@ class MeetingDetail(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("meetingTabs")
         self.patients = PatientsAgenda()
+        self.patients.remove_requested.connect(self.remove_requested)
+        self.tabs.addTab(self.patients, TAB_TITLES[0])
+        # The other tabs' contents are built by build_rest, into these holders.
+        self.holders = []
+        for title in TAB_TITLES[1:]:
+            holder = QWidget()
+            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            self.holders.append(holder)
+            self.tabs.addTab(holder, title)
+        self.tabs.currentChanged.connect(lambda number: number and self.build_rest())
+        layout.addWidget(self.tabs, 1)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only a name not set yet reaches here: a tab's contents, asked for before they were built.
+        if name.startswith("_") or self.__dict__.get("built", True):
+            raise AttributeError(name)
+        self.build_rest()
+        return getattr(self, name)
+
+    def build_rest(self) -> None:
+        """The tabs behind the first (actions carried forward, attendees, actions agreed). The MDT screen opens
+        on the patients to discuss, so these are built after its first paint, or when first needed if sooner
+        (issue 26)."""
+        if self.built:
+            return
+        self.built = True
         self.carried = CarriedActions()
-        self.tabs.addTab(self.patients, "Patients to discuss")
-        self.tabs.addTab(self.carried, "Actions carried forward")
-        self.tabs.addTab(self._attendees_tab(), "Attendees")
+        self.carried.open_action_requested.connect(self.open_action_requested)
+        self.carried.remove_requested.connect(self.remove_requested)
         self.agreed_model = ActionsModel(AGREED_COLUMNS, self)
         self.agreed = ActionTable(self.agreed_model, "agreedActions")
         self.agreed.setAccessibleName("Actions agreed at this meeting")
-        self.tabs.addTab(self._agreed_tab(), "Actions agreed")
-        layout.addWidget(self.tabs, 1)
+        previous: QWidget = self.tabs.tabBar()
+        for holder, content in zip(
+            self.holders, (self.carried, self._attendees_tab(), self._agreed_tab()), strict=True
+        ):
+            holder.layout().addWidget(content)
+            content.show()  # built into a holder already shown, it would stay hidden until the next event loop turn
+            previous = follow_in_tab_order(previous, content)
+        self.attendees.set_staff(self._staff)
+        if self.meeting is not None and self._shown is not None:
+            self._show_rest(*self._shown)
 
     def show_meeting(
         self,
@@ -114,27 +170,35 @@ class MeetingDetail(QWidget):
                 for p in people
             )
         )
-        self.attendees.set_people(people)
-        self.save_attendees_button.setEnabled(False)
         patients = [i for i in items if i["kind"] == "patient"]
         carried = [i for i in items if i["kind"] == "action"]
         self.patients.set_items(patients)
-        self.carried.set_items(carried, today)
         for number, (title, n) in enumerate(
-            (
-                ("Patients to discuss", len(patients)),
-                ("Actions carried forward", len(carried)),
-                ("Attendees", len(people)),
-                ("Actions agreed", len(agreed)),
-            )
+            zip(TAB_TITLES, (len(patients), len(carried), len(people), len(agreed)), strict=True)
         ):
             self.tabs.setTabText(number, f"{title}  {n}")
+        self._shown = (people, carried, agreed, today)
+        if self.built:
+            self._show_rest(*self._shown)
+
+    def _show_rest(
+        self,
+        people: Sequence[Mapping[str, Any]],
+        carried: Sequence[Mapping[str, Any]],
+        agreed: Sequence[Mapping[str, Any]],
+        today: dt.date,
+    ) -> None:
+        self.attendees.set_people(people)
+        self.save_attendees_button.setEnabled(False)
+        self.carried.set_items(carried, today)
         self.agreed_model.set_rows(agreed)
         self.no_agreed.setVisible(not agreed)
         self.agreed.setVisible(bool(agreed))
 
     def set_staff(self, staff: Sequence[Mapping[str, Any]]) -> None:
-        self.attendees.set_staff(staff)
+        self._staff = staff
+        if self.built:
+            self.attendees.set_staff(staff)
 
     def _attendees_tab(self) -> QWidget:
         page = QWidget()

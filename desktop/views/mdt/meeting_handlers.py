@@ -33,9 +33,8 @@ def connect(tab: MeetingsTab) -> None:
     detail.attendees_saved.connect(lambda people: save_attendees(tab, people))
     detail.patients.outcome_saved.connect(lambda item_id, text: record_outcome(tab, item_id, text))
     detail.patients.action_requested.connect(lambda patient_id: new_action(tab, patient_id))
-    detail.carried.open_action_requested.connect(lambda action_id: edit_action(tab, action_id))
-    for agenda in (detail.patients, detail.carried):
-        agenda.remove_requested.connect(lambda item_id: remove_item(tab, item_id))
+    detail.open_action_requested.connect(lambda action_id: edit_action(tab, action_id))
+    detail.remove_requested.connect(lambda item_id: remove_item(tab, item_id))
 
 
 def _chosen_patient(tab: MeetingsTab) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from ...models.changes import Changes
@@ -69,6 +69,13 @@ class MdtPage(Page):
         if touched:
             self.stale_tabs |= touched
             self.mark_stale()
+
+    def on_shown(self) -> None:
+        super().on_shown()
+        if self.session.kind != "commissioner":
+            # After the first paint: the tabs not in view are ready when chosen, and the screen did not wait.
+            QTimer.singleShot(0, self.meetings.detail, self.meetings.detail.build_rest)
+            QTimer.singleShot(0, self.actions, self.actions.build)
 
     def reload(self) -> None:
         """The tab in view, if it is out of date."""

@@ -12,6 +12,7 @@ from worlds import copy_world
 
 from desktop.models.cohort import caseload_history
 from desktop.models.cohort import store as risk_store
+from desktop.models.cohort.extract_layout import USE_COLUMNS
 from desktop.models.db import open_workspace
 from desktop.models.demo import outcomes as demo_use
 from desktop.models.demo.extract import patients_frame
@@ -21,7 +22,7 @@ from desktop.models.outcomes.from_store import UNKNOWN_DAY, evaluate_locality, s
 from desktop.models.quarters import Quarter
 
 PERIOD = Quarter(2024, 4)  # January to March 2025: the start-up quarter's many joiners, followed up a year on
-USE = list(demo_use.COLUMNS.values())
+USE = list(USE_COLUMNS)
 
 
 @pytest.fixture

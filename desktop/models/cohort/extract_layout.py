@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 REQUIRED = ("nhs_number", "date_of_birth", "practice_code", "ltc_count", "predicted_cost", "expected_cost")
 EFI_COLUMNS = ("efi_score", "efi_deficits")  # one of the two is required
+# Each patient's hospital use in the 12 months before the extract (issue 27): what the outcomes comparison
+# follows from run to run. Optional, and blank means not known, never none.
+USE_COLUMNS = ("emergency_admissions_12m", "ae_attendances_12m", "emergency_bed_days_12m", "cost_12m")
 OPTIONAL = (
     "given_name",
     "family_name",
@@ -25,11 +28,8 @@ OPTIONAL = (
     "care_home_id",
     "eol_register",
     "housebound",
-    *("emergency_admissions_12m", "ae_attendances_12m", "emergency_bed_days_12m", "cost_12m"),
+    *USE_COLUMNS,
 )
-# Each patient's hospital use in the 12 months before the extract (issue 27): what the outcomes comparison
-# follows from run to run. Optional, and blank means not known, never none.
-USE_COLUMNS = ("emergency_admissions_12m", "ae_attendances_12m", "emergency_bed_days_12m", "cost_12m")
 CANONICAL = (
     REQUIRED[:2]
     + ("given_name", "family_name", "sex", "postcode")

@@ -103,9 +103,14 @@ def _value_counts(column) -> dict[str, int]:
 HISTOGRAM_BINS = {"age": 201, "efi_deficits": 37, "ltc_count": 61}
 
 
+def ages_on(day: dt.date, born: np.ndarray) -> np.ndarray:
+    """Each date of birth's age in whole years on *day* (a year of 365.2425 days)."""
+    return (np.datetime64(day, "D") - born.astype("datetime64[D]", copy=False)).astype(np.int64) // 365.2425
+
+
 def _bins(values: dict[str, np.ndarray], extract_date: dt.date) -> dict[str, np.ndarray]:
     """Which bin of each population histogram each of a batch's valid rows falls in (risk_import's summary)."""
-    age = (np.datetime64(extract_date, "D") - values["date_of_birth"]).astype(np.int64) // 365.2425
+    age = ages_on(extract_date, values["date_of_birth"])
     return {
         "age": np.clip(age, 0, HISTOGRAM_BINS["age"] - 1).astype(np.int16),
         "efi_deficits": values["efi_deficits"].astype(np.int16),

@@ -29,8 +29,9 @@ from ..workspace import get_meta, locality_by_code, set_meta
 from . import plausibility, rollback
 from . import rules as cohort_rules
 from . import store as risk_store
+from .extract_layout import USE_COLUMNS
 from .extract_reader import CANONICAL, read_extract
-from .extract_rules import CheckedExtract, Rejection, check_rows
+from .extract_rules import CheckedExtract, Rejection, ages_on, check_rows
 from .frame import latest_run
 from .plausibility import Finding, ImplausibleExtract
 
@@ -40,6 +41,12 @@ EXTRACT_DATE_HELP = (
     "latest run: new, left and changed are worked out against that run."
 )
 AGE_BANDS = ((0, 17, "0-17"), (18, 64, "18-64"), (65, 74, "65-74"), (75, 84, "75-84"), (85, 200, "85+"))
+_AGE_HIGHS = [high for _, high, _ in AGE_BANDS]
+
+
+def age_band_index(ages: np.ndarray) -> np.ndarray:
+    """The place in AGE_BANDS of each age in whole years."""
+    return np.searchsorted(_AGE_HIGHS, ages, side="left")
 
 
 @dataclass
@@ -351,7 +358,7 @@ def _cohort_table(
             "housebound": v["housebound"][idx],
             "change": diff.change_column(len(idx)),
             "change_detail": diff.detail_column(len(idx)),
-            **{name: _use_column(v, name, idx) for name in risk_store.USE_COLUMNS},
+            **{name: _use_column(v, name, idx) for name in USE_COLUMNS},
         },
         schema=risk_store.COHORT_SCHEMA,
     )
@@ -607,13 +614,12 @@ def population_summary(
 ) -> dict[str, dict[str, int]]:
     """Counts of the whole valid population by practice, age band, eFI band and LTC count."""
     v = checked.values
-    highs = [high for _, high, _ in AGE_BANDS]
     counted = getattr(checked, "histograms", None)
     if counted is not None and getattr(checked, "counted_on", None) == extract_date:
         # Counted batch by batch as the file was read (extract_rules): the same counts, without a pass over
         # the whole population here. Ages are whole years 0-200, deficits 0-36, LTC counts 0-60.
         per_band = np.bincount(
-            np.searchsorted(highs, np.arange(len(counted["age"])), side="left"),
+            age_band_index(np.arange(len(counted["age"]))),
             weights=counted["age"],
             minlength=len(AGE_BANDS),
         ).astype(np.int64)
@@ -623,8 +629,7 @@ def population_summary(
             np.minimum(np.arange(len(counted["ltc_count"])), 10), weights=counted["ltc_count"], minlength=11
         ).astype(np.int64)
     else:
-        age = (np.datetime64(extract_date, "D") - v["date_of_birth"]).astype(np.int64) // 365.2425
-        per_band = np.bincount(np.searchsorted(highs, age, side="left"), minlength=len(AGE_BANDS))
+        per_band = np.bincount(age_band_index(ages_on(extract_date, v["date_of_birth"])), minlength=len(AGE_BANDS))
         efi = np.bincount(rules.efi_band(v["efi_deficits"]), minlength=4)
         ltc = np.bincount(np.minimum(v["ltc_count"], 10), minlength=11)
     bands = {label: int(per_band[i]) for i, (_, _, label) in enumerate(AGE_BANDS)}
@@ -648,7 +653,7 @@ def _population_use(checked: CheckedExtract) -> dict[str, dict[str, float | int]
     if totals is None:  # the population is all in values (the demo's, or a file checked without keep)
         v = checked.values
         totals = {}
-        for name in risk_store.USE_COLUMNS:
+        for name in USE_COLUMNS:
             values = v.get(name)
             known = ~np.isnan(values) if values is not None else None
             totals[name] = (float(values[known].sum()), int(known.sum())) if known is not None else (0.0, 0)

@@ -42,7 +42,6 @@ COHORT_SCHEMA = pa.schema(
         ("cost_12m", pa.float64()),
     ]
 )
-USE_COLUMNS = ("emergency_admissions_12m", "ae_attendances_12m", "emergency_bed_days_12m", "cost_12m")
 
 
 # One thread decodes a stored cohort as fast as Arrow's pool of them (~2 ms for a locality's), without each of

@@ -12,8 +12,8 @@ import sqlite_utils
 
 from .. import clock
 from ..errors import ValidationError
+from ..outcomes.records import COLUMN
 from .context import DEFAULT_SEED
-from .outcomes import COLUMNS as USE_COLUMNS
 from .outcomes import joined_rows, make_use
 from .population import (
     QUARTERS,
@@ -44,7 +44,7 @@ CANONICAL_COLUMNS = [
     "care_home_id",
     "eol_register",
     "housebound",
-    *USE_COLUMNS.values(),
+    *COLUMN.values(),
 ]
 PART = 100_000  # people whose use is made at a time (all of LLR at once would hold ~1 GB)
 
@@ -81,13 +81,13 @@ def patients_frame(
         pop = make_population(locality, rows, seed=seed, db=db, born_before=extract_date)
         v = quarter(pop, 0, extract_date)
         use = _fresh_use(pop, seed, locality, today)
-        v |= {column: use[outcome][v["rows"]] for outcome, column in USE_COLUMNS.items()}
+        v |= {column: use[outcome][v["rows"]] for outcome, column in COLUMN.items()}
     else:
         # The world's own population one quarter on: its use carries on from the world's runs. Built on a world
         # (db) whose caseload is known, the caseload's effect carries on too; on the reference data alone no one
         # has joined, so the joiners' values are drawn as if they had not.
         made = make_use(pop, seed, locality, today, joined_rows(db, _locality_id(db, locality), pop))
-        v |= {column: made.use[outcome][v["rows"], QUARTERS - 1] for outcome, column in USE_COLUMNS.items()}
+        v |= {column: made.use[outcome][v["rows"], QUARTERS - 1] for outcome, column in COLUMN.items()}
     if rows < len(v["rows"]):
         keep = np.sort(np.random.default_rng([seed, rows]).choice(len(v["rows"]), rows, replace=False))
         v = {k: a[keep] for k, a in v.items()}
@@ -109,7 +109,7 @@ def patients_frame(
         "care_home_id": text["care_home_id"],
         "eol_register": ["Y" if x else "N" for x in v["eol_register"]],
         "housebound": ["Y" if x else "N" for x in v["housebound"]],
-        **{column: v[column].astype(np.int64) for column in list(USE_COLUMNS.values())[:3]},
+        **{column: v[column].astype(np.int64) for column in list(COLUMN.values())[:3]},
         "cost_12m": np.round(v["cost_12m"], 2),
     }
     return pa.table({name: pa.array(columns[name]) for name in CANONICAL_COLUMNS})
@@ -119,7 +119,7 @@ def _fresh_use(pop, seed: int, locality: str, today: dt.date) -> dict[str, np.nd
     """A fresh population's use in the year before its first extract, made a part at a time."""
     n = len(pop.nhs)
     parts = [make_use(pop, seed, locality, today, part=(a, min(a + PART, n))) for a in range(0, n, PART)]
-    return {o: np.concatenate([p.use[o][:, 0] for p in parts]) for o in USE_COLUMNS}
+    return {o: np.concatenate([p.use[o][:, 0] for p in parts]) for o in COLUMN}
 
 
 def _locality_id(db: sqlite_utils.Database, code: str) -> str | None:

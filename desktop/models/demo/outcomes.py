@@ -29,6 +29,7 @@ import numpy as np
 import sqlite_utils
 
 from ..cohort import store as risk_store
+from ..outcomes.records import COLUMN
 from ..outcomes.simulate import COST, OTHER_AE, STAY, VIA_AE
 from .population import QUARTERS, Population, extract_dates
 
@@ -38,12 +39,6 @@ PER_ADMISSION = {  # the change in each outcome per admission the caseload avoid
     "ae_attendances": VIA_AE + OTHER_AE,
     "emergency_bed_days": 1 + STAY,
     "cost": COST["admission"] + COST["bed_day"] * (1 + STAY) + COST["ae"] * (VIA_AE + OTHER_AE),
-}
-COLUMNS = {  # outcome -> the extract's column
-    "emergency_admissions": "emergency_admissions_12m",
-    "ae_attendances": "ae_attendances_12m",
-    "emergency_bed_days": "emergency_bed_days_12m",
-    "cost": "cost_12m",
 }
 PERIODS = QUARTERS + 3  # quarters of use: the year before the first extract, then one per later extract
 CANDIDATES = 32  # draws of a joiner's past, one kept in proportion to how likely the team was to pick it
@@ -209,7 +204,7 @@ def add_use(db: sqlite_utils.Database, locality: dict, pop: Population, seed: in
         table = risk_store.run_cohort(db, run_id)
         nhs = table["nhs_number"].to_numpy()
         rows = order[np.searchsorted(pop.nhs, nhs, sorter=order)]
-        for outcome, column in COLUMNS.items():
+        for outcome, column in COLUMN.items():
             field = risk_store.COHORT_SCHEMA.field(column)
             values = made.use[outcome][rows, q]
             table = table.set_column(
@@ -220,7 +215,7 @@ def add_use(db: sqlite_utils.Database, locality: dict, pop: Population, seed: in
         kept = json.loads(summary)
         kept["use_12m"] = {
             column: {"sum": round(float(made.use[outcome][present, q].sum()), 2), "known": int(present.sum())}
-            for outcome, column in COLUMNS.items()
+            for outcome, column in COLUMN.items()
         }
         db.execute("UPDATE risk_runs SET summary = ? WHERE id = ?", [json.dumps(kept), run_id])
     return made

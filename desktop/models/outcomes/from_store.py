@@ -21,12 +21,12 @@ import sqlite_utils
 
 from ..cohort import caseload_history
 from ..cohort import store as risk_store
-from ..cohort.risk_import import AGE_BANDS
+from ..cohort.extract_rules import ages_on
+from ..cohort.risk_import import AGE_BANDS, age_band_index
 from ..quarters import Quarter
 from .evaluation import Evaluation, evaluate
-from .records import OUTCOMES, Subject
+from .records import COLUMN, OUTCOMES, Subject
 
-COLUMN = {outcome: f"{outcome}_12m" for outcome in OUTCOMES}  # the stored cohort's column for each outcome
 RISK_BANDS = ("low", "moderate", "high", "very high")  # quarters of the locality's cohort's scores
 UNKNOWN_DAY = dt.date.min  # on the caseload, but since when is not known
 _READ = ["patient_id", "date_of_birth", "sex", "criteria", "prob_unplanned_admission", "predicted_cost"]
@@ -127,10 +127,8 @@ def _risk_cuts(tables) -> tuple[np.ndarray, np.ndarray]:
 
 def _covariates(day: dt.date, table, score_cuts: np.ndarray, cost_cuts: np.ndarray) -> list[tuple]:
     """(age band, sex, criteria, risk band) of each row of a run's cohort, as at the run's extract date."""
-    born = table["date_of_birth"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    age = (np.datetime64(day, "D") - born).astype(np.int64) // 365.2425
-    highs = [high for _, high, _ in AGE_BANDS]
-    age_band = [AGE_BANDS[i][2] for i in np.searchsorted(highs, age, side="left").tolist()]
+    ages = ages_on(day, table["date_of_birth"].to_numpy(zero_copy_only=False))
+    age_band = [AGE_BANDS[i][2] for i in age_band_index(ages).tolist()]
     prob = table["prob_unplanned_admission"].to_numpy(zero_copy_only=False)
     cost = table["predicted_cost"].to_numpy(zero_copy_only=False)
     by_score = np.searchsorted(score_cuts, np.nan_to_num(prob), side="right")

@@ -7,8 +7,11 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..cohort.extract_layout import USE_COLUMNS
+
 # Each patient's use in the 12 months before a risk run, as the extract gives it (issue 27 point 1).
 OUTCOMES = ("emergency_admissions", "ae_attendances", "emergency_bed_days", "cost")
+COLUMN = dict(zip(OUTCOMES, USE_COLUMNS, strict=True))  # each outcome's column in the extract and stored runs
 COUNT_OUTCOMES = frozenset({"emergency_admissions", "ae_attendances"})  # banded 0, 1, 2, 3–4, 5+ for matching
 # How the screens, reports and command line name each outcome; each is a patient's use over 12 months.
 LABELS = {

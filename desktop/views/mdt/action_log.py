@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QPushButton, QSplitter, QVBoxLayout, QWidget
 from ...models import clock, reference
 from ...models.mdt import actions, meetings
 from ..kit import formats, messages
+from ..kit.deferred import BuiltLater
 from ..kit.record_table import RecordTable, join_filter_and_table, table_or_message
 from ..kit.session import Session
 from . import operations as mdt_operations
@@ -56,7 +57,7 @@ class ActionTable(RecordTable):
         self.setColumnWidth(self._description, max(MIN_DESCRIPTION, self.viewport().width() - others))
 
 
-class ActionLog(QWidget):
+class ActionLog(BuiltLater, QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
@@ -70,13 +71,6 @@ class ActionLog(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(10)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only a name not set yet reaches here: the filters, table or panel, asked for before the tab was built.
-        if name.startswith("_") or self.__dict__.get("built", True):
-            raise AttributeError(name)
-        self.build()
-        return getattr(self, name)
 
     def build(self) -> None:
         """The filters, the table and the panel. The MDT screen opens on its Meetings tab, so these are built
@@ -116,6 +110,8 @@ class ActionLog(QWidget):
         # Built after the tab was shown, they would stay hidden until the next event loop turn otherwise.
         self.filters.show()
         splitter.show()
+
+    build_later = build  # what BuiltLater builds when a part is asked for early
 
     # -- data -------------------------------------------------------------------------------------------------
     def set_locality(self, locality: Mapping[str, Any] | None) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from ..kit import formats
+from ..kit.deferred import BuiltLater
 from ..kit.widgets import button_bar
 from .action_log import ActionTable
 from .actions_model import ActionsModel
@@ -43,7 +44,7 @@ def follow_in_tab_order(previous: QWidget, content: QWidget) -> QWidget:
 TAB_TITLES = ("Patients to discuss", "Actions carried forward", "Attendees", "Actions agreed")
 
 
-class MeetingDetail(QWidget):
+class MeetingDetail(BuiltLater, QWidget):
     attendees_saved = Signal(list)
     open_action_requested = Signal(str)  # action id, from the actions carried forward
     remove_requested = Signal(str)  # agenda item id, from either agenda tab
@@ -109,13 +110,6 @@ class MeetingDetail(QWidget):
         self.tabs.currentChanged.connect(lambda number: number and self.build_rest())
         layout.addWidget(self.tabs, 1)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only a name not set yet reaches here: a tab's contents, asked for before they were built.
-        if name.startswith("_") or self.__dict__.get("built", True):
-            raise AttributeError(name)
-        self.build_rest()
-        return getattr(self, name)
-
     def build_rest(self) -> None:
         """The tabs behind the first (actions carried forward, attendees, actions agreed). The MDT screen opens
         on the patients to discuss, so these are built after its first paint, or when first needed if sooner
@@ -139,6 +133,8 @@ class MeetingDetail(QWidget):
         self.attendees.set_staff(self._staff)
         if self.meeting is not None and self._shown is not None:
             self._show_rest(*self._shown)
+
+    build_later = build_rest  # what BuiltLater builds when a part is asked for early
 
     def show_meeting(
         self,
